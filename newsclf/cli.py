@@ -1,0 +1,337 @@
+"""The `newsclf` command: one subcommand per job, each a thin shell over the library.
+
+Exit codes: 0 ok; 1 some inputs were rejected or invalid (each reported); 2 usage error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Iterable
+
+import click
+
+from newsclf.errors import GuideError, NewsclfError
+
+EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
+
+
+class NewsclfGroup(click.Group):
+    """A click group that turns newsclf's own errors into a clear message and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GuideError as exc:
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            ctx.exit(EXIT_REJECTED)
+        except NewsclfError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_REJECTED)
+
+
+def _progress(total: int | None = None, desc: str = "", unit: str = "it") -> Any:
+    from tqdm import tqdm
+
+    # disable=None: a bar on a terminal, silence in cron logs and pipes.
+    return tqdm(total=total, desc=desc, unit=unit, disable=None, file=sys.stderr, leave=False)
+
+
+def _store(ctx: click.Context) -> Any:
+    from newsclf.store import Store
+
+    return Store(ctx.obj["db"])
+
+
+@click.group(cls=NewsclfGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="NEWSCLF_DB", default="newsclf.db", show_default=True, type=click.Path(dir_okay=False),
+              help="SQLite store (or set NEWSCLF_DB).")
+@click.version_option(package_name="newsclf")
+@click.pass_context
+def main(ctx: click.Context, db: str) -> None:
+    """newsclf: collect news articles, label them by a guide, train classifiers, label new coverage.
+
+    \b
+    Example:
+      newsclf guide check label_guides/ai-discourse.yaml
+      newsclf import articles.jsonl --guide label_guides/ai-discourse.yaml
+      newsclf train --guide label_guides/ai-discourse.yaml --out model/
+      newsclf classify --model model/ new.jsonl --out labeled.jsonl
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["db"] = db
+
+
+# --- guide ---------------------------------------------------------------------------------------
+
+@main.group()
+def guide() -> None:
+    """Check or render a label guide (codebook).
+
+    \b
+    Example:
+      newsclf guide check label_guides/ai-discourse.yaml
+      newsclf guide render label_guides/ai-discourse.yaml --out codebook.md
+    """
+
+
+@guide.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def guide_check(files: tuple[str, ...]) -> None:
+    """Validate guide FILES; print each problem as FILE:LINE: what is wrong; what to write instead.
+
+    \b
+    Example:
+      newsclf guide check label_guides/ai-discourse.yaml
+    """
+    from newsclf.guide import load_guide
+
+    bad = 0
+    for path in files:
+        try:
+            g = load_guide(path)
+        except GuideError as exc:
+            bad += 1
+            for problem in exc.problems:
+                click.echo(problem, err=True)
+            continue
+        labels = sum(len(s.labels) for s in g.schemes)
+        click.echo(f"{path}: ok ({g.name} {g.version}: {len(g.schemes)} schemes, {labels} labels)")
+    sys.exit(EXIT_REJECTED if bad else EXIT_OK)
+
+
+@guide.command("render")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of standard output.")
+def guide_render(file: str, out: str | None) -> None:
+    """Render guide FILE as a Markdown codebook for a paper's appendix.
+
+    \b
+    Example:
+      newsclf guide render label_guides/ai-discourse.yaml --out codebook.md
+    """
+    from newsclf.guide import load_guide, render_markdown
+
+    text = render_markdown(load_guide(file))
+    if out:
+        Path(out).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)
+
+
+# --- import / export -----------------------------------------------------------------------------
+
+@main.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--guide", "guide_path", type=click.Path(exists=True, dir_okay=False),
+              help="Label guide to check labels against (needed when the files carry labels).")
+@click.option("--labeler", default="import", show_default=True, help="Coder name for labels without a 'labeler' field.")
+@click.option("--gold", is_flag=True, help="These labels are final (reviewed) labels.")
+@click.pass_context
+def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | None, labeler: str, gold: bool) -> None:
+    """Import articles (and labels) from JSONL or CSV FILES (.gz too) into the store.
+
+    Bad lines are reported with their line number and reason; the good lines are imported and
+    the exit code is 1. Importing the same file again changes nothing.
+
+    \b
+    Example:
+      newsclf import articles.jsonl
+      newsclf import coder_a.jsonl --guide label_guides/ai-discourse.yaml --labeler ana
+    """
+    from newsclf.guide import load_guide
+    from newsclf.records import ImportReport, import_file
+
+    g = load_guide(guide_path) if guide_path else None
+    report = ImportReport()
+    with _store(ctx) as store, _progress(desc="import", unit="lines") as bar:
+        for path in files:
+            import_file(store, path, g, labeler=labeler, gold=gold, report=report, progress=bar)
+    for path, lineno, reason in report.rejected:
+        click.echo(f"{path}:{lineno}: {reason}", err=True)
+    click.echo(report.summary())
+    sys.exit(EXIT_REJECTED if report.rejected else EXIT_OK)
+
+
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--labels", "with_labels", is_flag=True, help="Add each coder's labels (JSONL: 'annotations').")
+@click.option("--predictions", "with_predictions", is_flag=True, help="Add stored model predictions.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: standard output).")
+@click.pass_context
+def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions: bool, out: str | None) -> None:
+    """Export the store's articles as JSONL or CSV, with labels and/or predictions.
+
+    \b
+    Example:
+      newsclf export --labels --out articles.jsonl
+      newsclf export --format csv --predictions --out predictions.csv
+    """
+    from newsclf.exporter import export_articles
+
+    with _store(ctx) as store:
+        fh = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
+        try:
+            n = export_articles(store, fh, fmt, with_labels, with_predictions)
+        finally:
+            if out:
+                fh.close()
+    click.echo(f"exported {n} articles" + (f" to {out}" if out else ""), err=True)
+
+
+# --- train / classify / evaluate -----------------------------------------------------------------
+
+@main.command()
+@click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--data", type=click.Path(exists=True, dir_okay=False),
+              help="Labeled JSONL/CSV to train on (default: the labels in the store).")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Model directory to write.")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="Cross-validation folds.")
+@click.pass_context
+def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds: int) -> None:
+    """Train one classifier per scheme of the guide; write MODEL_DIR with metrics.json and card.md.
+
+    \b
+    Example:
+      newsclf train --guide label_guides/ai-discourse.yaml --out model/
+      newsclf train --guide label_guides/ai-discourse.yaml --data labeled.jsonl --out model/
+    """
+    from newsclf.guide import load_guide
+    from newsclf.model.data import examples_from_records, examples_from_store
+    from newsclf.model.train import train as train_model
+
+    g = load_guide(guide_path)
+    rejected = 0
+    if data:
+        records = []
+        for result in _read_checked(data, g):
+            if result.record is None:
+                rejected += 1
+            else:
+                records.append(result.record)
+        examples = examples_from_records(records, g)
+    else:
+        with _store(ctx) as store:
+            examples = examples_from_store(store, g)
+    train_model(g, examples, out, folds=folds, log=click.echo)
+    click.echo(f"wrote {out} (metrics.json, card.md)")
+    sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
+
+
+def _read_checked(path: str, guide: Any) -> Iterable[Any]:
+    from newsclf.records import read_records
+
+    for result in read_records(path, guide):
+        if result.error:
+            click.echo(f"{path}:{result.lineno}: {result.error}", err=True)
+        yield result
+
+
+@main.command()
+@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--from-store", is_flag=True, help="Classify the store's articles instead of INPUT files.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Output JSONL (default: standard output).")
+@click.option("--save", is_flag=True, help="Also store the predictions in the store.")
+@click.pass_context
+def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_store: bool, out: str | None,
+             save: bool) -> None:
+    """Label the articles in INPUT files (JSONL/CSV) with a trained model.
+
+    Each output line holds the article's id, `cats: {scheme: {label: probability}}` and
+    `labels: {scheme: [...]}`. A record's own `target` is used for stance schemes.
+
+    \b
+    Example:
+      newsclf classify --model model/ new.jsonl --out labeled.jsonl
+      newsclf classify --model model/ --from-store --save --out labeled.jsonl
+    """
+    from newsclf.model.predict import classify_records, load_model
+
+    if not inputs and not from_store:
+        raise click.UsageError("give INPUT files or --from-store")
+    model = load_model(model_dir)
+    articles, targets, rejected = [], [], 0
+    for path in inputs:
+        for result in _read_checked(path, None):
+            if result.record is None or result.record.article is None:
+                rejected += 1
+                continue
+            articles.append(result.record.article)
+            targets.append(result.record.target)
+    if from_store or save:
+        store = _store(ctx)
+        if from_store:
+            stored = list(store.iter_articles())
+            articles += stored
+            targets += [None] * len(stored)
+    rows = []
+    with _progress(total=len(articles), desc="classify", unit="articles") as bar:
+        for start in range(0, len(articles), 1000):
+            rows += classify_records(model, articles[start:start + 1000], targets[start:start + 1000])
+            bar.update(min(1000, len(articles) - start))
+    fh = open(out, "w", encoding="utf-8") if out else sys.stdout
+    for row in rows:
+        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+    if out:
+        fh.close()
+    if save:
+        store.add_articles(articles)
+        store.add_predictions((row["id"], model.id, scheme, row["targets"].get(scheme, ""), row["cats"][scheme],
+                               row["labels"][scheme]) for row in rows for scheme in row["labels"])
+        store.close()
+    click.echo(f"classified {len(rows)} articles" + (f" -> {out}" if out else "")
+               + (f"; {rejected} lines rejected" if rejected else ""), err=True)
+    sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
+
+
+@main.command()
+@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--data", required=True, type=click.Path(exists=True, dir_okay=False), help="Labeled test JSONL/CSV.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the metrics as JSON here.")
+def evaluate(model_dir: str, data: str, json_out: str | None) -> None:
+    """Score a model on labeled data it was not trained on: per-label P/R/F1 and macro-F1 per scheme.
+
+    \b
+    Example:
+      newsclf evaluate --model model/ --data test.jsonl --json metrics.json
+    """
+    from newsclf.model.data import examples_from_records
+    from newsclf.model.evaluate import format_metrics
+    from newsclf.model.predict import evaluate_model, load_model
+
+    model = load_model(model_dir)
+    records = [r.record for r in _read_checked(data, model.guide) if r.record is not None]
+    metrics = evaluate_model(model, examples_from_records(records, model.guide))
+    if not metrics:
+        raise NewsclfError(f"{data}: no labels for any scheme the model knows ({', '.join(model.schemes)})")
+    for name, m in metrics.items():
+        click.echo(format_metrics(name, m))
+    if json_out:
+        Path(json_out).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        click.echo(f"wrote {json_out}")
+
+
+# --- demo ----------------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--workdir", default="demo-output", show_default=True, type=click.Path(file_okay=False),
+              help="Where the demo writes its store, model and outputs.")
+@click.option("--corpus", type=click.Path(exists=True, file_okay=False), help="Corpus folder (default: the bundled one).")
+def demo(workdir: str, corpus: str | None) -> None:
+    """Run the whole job offline on the bundled corpus: import, train on earlier months, label later ones.
+
+    \b
+    Example:
+      newsclf demo --workdir /tmp/newsclf-demo
+    """
+    from newsclf.demo import run_demo
+
+    run_demo(Path(workdir), Path(corpus) if corpus else None, echo=click.echo)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

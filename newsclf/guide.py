@@ -1,0 +1,336 @@
+"""Label guides (codebooks): parse and validate the YAML, and render it as a Markdown codebook.
+
+Validation walks PyYAML's node tree rather than the loaded dict, because only the nodes keep line
+numbers and only they reveal duplicate keys (a plain load silently keeps the last one).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from newsclf.errors import GuideError
+
+KINDS = ("multi", "single")
+# Keys the labeling page keeps for itself; a label may not take them.
+RESERVED_KEYS = {"u": "undo", "s": "skip", "f": "flag", "?": "help", " ": "space"}
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+LANG_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+@dataclass(frozen=True)
+class Label:
+    """One label of a scheme, with what a labeler needs to apply it."""
+
+    id: str
+    name: str
+    definition: str
+    key: str
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """A question the labeler answers: `multi` takes any number of labels, `single` exactly one."""
+
+    name: str
+    kind: str
+    labels: tuple[Label, ...]
+    target: str | None = None
+    question: str | None = None
+    suggestions: bool = True
+
+    @property
+    def label_ids(self) -> list[str]:
+        """The label ids in guide order."""
+        return [label.id for label in self.labels]
+
+    def effective_target(self, record_target: str | None) -> str:
+        """A record's own target overrides the scheme's default; a scheme without a target has none ('')."""
+        if self.target is None:
+            return ""
+        return record_target or self.target
+
+    def label(self, label_id: str) -> Label:
+        """The label with this id."""
+        for label in self.labels:
+            if label.id == label_id:
+                return label
+        raise KeyError(label_id)
+
+
+@dataclass(frozen=True)
+class Guide:
+    """A validated label guide."""
+
+    name: str
+    version: str
+    schemes: tuple[Scheme, ...]
+    languages: tuple[str, ...] = ()
+    description: str | None = None
+    path: str | None = field(default=None, compare=False)
+
+    def scheme(self, name: str) -> Scheme:
+        """The scheme with this name."""
+        for scheme in self.schemes:
+            if scheme.name == name:
+                return scheme
+        raise KeyError(f"the guide {self.name!r} has no scheme {name!r}; it has {', '.join(self.scheme_names)}")
+
+    @property
+    def scheme_names(self) -> list[str]:
+        """Scheme names in guide order."""
+        return [s.name for s in self.schemes]
+
+
+# --- validation --------------------------------------------------------------------------------
+
+@dataclass
+class _Field:
+    kind: str  # "str", "strlist", "bool", "list", "key"
+    required: bool = False
+    help: str = ""
+
+
+GUIDE_FIELDS = {
+    "name": _Field("str", True, "a short name, e.g. name: ai-discourse"),
+    "version": _Field("str", True, 'a version string, e.g. version: "1.0"'),
+    "languages": _Field("strlist", False, "a list of BCP 47 codes, e.g. languages: [en, id]"),
+    "description": _Field("str", False, "a paragraph for the codebook's introduction"),
+    "schemes": _Field("list", True, "a list of schemes, each with name, kind and labels"),
+}
+SCHEME_FIELDS = {
+    "name": _Field("str", True, "a short id, e.g. name: topics"),
+    "kind": _Field("str", True, "kind: multi (any number of labels) or kind: single (exactly one)"),
+    "target": _Field("str", False, "the stance target, e.g. target: OpenAI"),
+    "question": _Field("str", False, "the question the labeler answers"),
+    "suggestions": _Field("bool", False, "suggestions: true or false (model suggestions allowed)"),
+    "labels": _Field("list", True, "a list of labels, each with id, name, definition and key"),
+}
+LABEL_FIELDS = {
+    "id": _Field("str", True, "a lowercase id, e.g. id: labor"),
+    "name": _Field("str", True, "the display name, e.g. name: AI labor and data work"),
+    "definition": _Field("str", True, "one or two sentences a labeler can apply"),
+    "key": _Field("key", True, 'one keyboard character, e.g. key: "1"'),
+    "include": _Field("strlist", False, "a list of cases that belong under this label"),
+    "exclude": _Field("strlist", False, "a list of cases that do not"),
+    "examples": _Field("strlist", False, "a list of short example passages"),
+}
+
+
+class _Checker:
+    """Collects every problem with its line, so a user fixes the whole file in one pass."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.problems: list[str] = []
+
+    def problem(self, node: yaml.Node | None, message: str) -> None:
+        line = node.start_mark.line + 1 if node is not None else 1
+        self.problems.append(f"{self.path}:{line}: {message}")
+
+    def mapping(self, node: yaml.Node, spec: dict[str, _Field], where: str) -> dict[str, tuple[yaml.Node, Any]]:
+        """Check a mapping node against a field spec; return {key: (value node, value)}."""
+        if not isinstance(node, yaml.MappingNode):
+            self.problem(node, f"{where} must be a mapping of keys to values; write e.g. "
+                               + ", ".join(f"{k}: ..." for k, f in spec.items() if f.required))
+            return {}
+        out: dict[str, tuple[yaml.Node, Any]] = {}
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+            if key is None:
+                self.problem(key_node, f"{where} has a key that is not a plain word")
+                continue
+            if key in out:
+                self.problem(key_node, f"duplicate key {key!r} in {where} (first on line "
+                                       f"{out[key][0].start_mark.line + 1}); keep one")
+                continue
+            if key not in spec:
+                close = difflib.get_close_matches(key, list(spec), n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(spec)}"
+                self.problem(key_node, f"unknown key {key!r} in {where}; {hint}")
+                continue
+            value = self.value(value_node, spec[key], f"{where}.{key}")
+            out[key] = (value_node, value)
+        for key, fspec in spec.items():
+            if fspec.required and key not in out and not any(
+                    isinstance(k, yaml.ScalarNode) and k.value == key for k, _ in node.value):
+                self.problem(node, f"{where} is missing {key!r}; add {fspec.help}")
+        return out
+
+    def value(self, node: yaml.Node, fspec: _Field, where: str) -> Any:
+        if fspec.kind in ("str", "key"):
+            if not isinstance(node, yaml.ScalarNode) or node.tag.endswith(":null") or node.value == "":
+                self.problem(node, f"{where} must be a text value; write {fspec.help}")
+                return None
+            return node.value
+        if fspec.kind == "bool":
+            if not (isinstance(node, yaml.ScalarNode) and node.tag.endswith(":bool")):
+                self.problem(node, f"{where} must be true or false")
+                return None
+            return node.value.lower() in ("true", "yes", "on", "y")
+        if fspec.kind == "strlist":
+            if isinstance(node, yaml.ScalarNode) and not node.tag.endswith(":null"):
+                return [node.value]  # a single string is a list of one
+            if not isinstance(node, yaml.SequenceNode):
+                self.problem(node, f"{where} must be a list; write {fspec.help}")
+                return None
+            items = []
+            for item in node.value:
+                if not isinstance(item, yaml.ScalarNode) or item.value == "":
+                    self.problem(item, f"each item of {where} must be a text value")
+                else:
+                    items.append(item.value)
+            return items
+        if fspec.kind == "list":
+            if not isinstance(node, yaml.SequenceNode) or not node.value:
+                self.problem(node, f"{where} must be a non-empty list; write {fspec.help}")
+                return None
+            return node.value
+        raise AssertionError(fspec.kind)
+
+
+def _check_label(chk: _Checker, node: yaml.Node, where: str) -> tuple[Label | None, str | None]:
+    """A Label, or None if invalid; and its id when that much is valid (for duplicate checks)."""
+    values = chk.mapping(node, LABEL_FIELDS, where)
+    get: Callable[[str], Any] = lambda k: values[k][1] if k in values else None
+    label_id = get("id")
+    if label_id is not None and not ID_PATTERN.match(label_id):
+        chk.problem(values["id"][0], f"label id {label_id!r} must be lowercase letters, digits, '-' or '_'; "
+                                     f"write e.g. id: {re.sub(r'[^a-z0-9_-]+', '_', label_id.lower()).strip('_') or 'label'}")
+        label_id = None
+    key = get("key")
+    if key is not None:
+        if len(key) != 1:
+            chk.problem(values["key"][0], f"key {key!r} must be a single character; write e.g. key: \"{key[:1]}\"")
+            key = None
+        elif key.lower() in RESERVED_KEYS:
+            chk.problem(values["key"][0], f"key {key!r} is kept for {RESERVED_KEYS[key.lower()]} on the labeling "
+                                          "page; choose a digit or another letter")
+            key = None
+    if None in (label_id, get("name"), get("definition"), key):
+        return None, label_id
+    return Label(
+        id=label_id, name=get("name"), definition=get("definition").strip(), key=key,
+        include=tuple(get("include") or ()), exclude=tuple(get("exclude") or ()),
+        examples=tuple(get("examples") or ()),
+    ), label_id
+
+
+def _check_scheme(chk: _Checker, node: yaml.Node, where: str, keys_seen: dict[str, str]) -> Scheme | None:
+    values = chk.mapping(node, SCHEME_FIELDS, where)
+    get: Callable[[str], Any] = lambda k: values[k][1] if k in values else None
+    name = get("name")
+    if name is not None and not ID_PATTERN.match(name):
+        chk.problem(values["name"][0], f"scheme name {name!r} must be lowercase letters, digits, '-' or '_'")
+        name = None
+    kind = get("kind")
+    if kind is not None and kind not in KINDS:
+        close = difflib.get_close_matches(kind, KINDS, n=1)
+        chk.problem(values["kind"][0], f"kind {kind!r} is not one of {', '.join(KINDS)}"
+                                       + (f"; did you mean {close[0]!r}?" if close else ""))
+        kind = None
+    labels: list[Label] = []
+    ids_seen: dict[str, int] = {}
+    for i, label_node in enumerate(get("labels") or []):
+        label, label_id = _check_label(chk, label_node, f"{where}.labels[{i}]")
+        if label_id is not None and label_id in ids_seen:
+            chk.problem(label_node, f"duplicate label id {label_id!r} in scheme {name!r} (first on line "
+                                    f"{ids_seen[label_id]}); give each label its own id")
+            continue
+        if label_id is not None:
+            ids_seen[label_id] = label_node.start_mark.line + 1
+        if label is None:
+            continue
+        if label.key in keys_seen:
+            chk.problem(label_node, f"key {label.key!r} of label {label.id!r} is already used by {keys_seen[label.key]}; "
+                               "every key must be unique across the guide, since all schemes share one screen")
+            continue
+        keys_seen[label.key] = f"{name}/{label.id}"
+        labels.append(label)
+    if kind == "single" and get("labels") is not None and len(get("labels")) < 2:
+        chk.problem(node, f"scheme {name!r} is single-choice but has fewer than two labels; add more")
+    if None in (name, kind, get("labels")):
+        return None
+    suggestions = get("suggestions")
+    return Scheme(name=name, kind=kind, labels=tuple(labels), target=get("target"),
+                  question=get("question"), suggestions=True if suggestions is None else suggestions)
+
+
+def parse_guide(text: str, path: str = "<guide>") -> Guide:
+    """Parse and validate guide YAML text; raise GuideError listing every problem as FILE:LINE."""
+    chk = _Checker(path)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        raise GuideError([f"{path}:{line}: not valid YAML: {exc.problem or exc}; check indentation and quoting"])
+    if root is None:
+        raise GuideError([f"{path}:1: the guide is empty; start with name:, version: and schemes:"])
+    values = chk.mapping(root, GUIDE_FIELDS, "the guide")
+    get: Callable[[str], Any] = lambda k: values[k][1] if k in values else None
+    languages = get("languages") or []
+    for lang in languages:
+        if not LANG_PATTERN.match(lang):
+            chk.problem(values["languages"][0], f"language {lang!r} is not a BCP 47 code; write e.g. en, id, pt-BR")
+    schemes: list[Scheme] = []
+    names_seen: set[str] = set()
+    keys_seen: dict[str, str] = {}
+    for i, snode in enumerate(get("schemes") or []):
+        scheme = _check_scheme(chk, snode, f"schemes[{i}]", keys_seen)
+        if scheme is None:
+            continue
+        if scheme.name in names_seen:
+            chk.problem(snode, f"duplicate scheme name {scheme.name!r}; give each scheme its own name")
+            continue
+        names_seen.add(scheme.name)
+        schemes.append(scheme)
+    if chk.problems:
+        raise GuideError(chk.problems)
+    return Guide(name=get("name"), version=str(get("version")), schemes=tuple(schemes),
+                 languages=tuple(languages), description=get("description"), path=path)
+
+
+def load_guide(path: str | Path) -> Guide:
+    """Read and validate a label guide file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise GuideError([f"{path}:1: no such file"])
+    except UnicodeDecodeError as exc:
+        raise GuideError([f"{path}:1: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"])
+    return parse_guide(text, str(path))
+
+
+def render_markdown(guide: Guide) -> str:
+    """The guide as a Markdown codebook, suitable for a paper's appendix."""
+    out = [f"# Codebook: {guide.name} (version {guide.version})", ""]
+    if guide.description:
+        out += [guide.description.strip(), ""]
+    if guide.languages:
+        out += [f"Languages coded: {', '.join(guide.languages)}.", ""]
+    for scheme in guide.schemes:
+        how = "any number of labels may apply" if scheme.kind == "multi" else "exactly one label applies"
+        out += [f"## Scheme `{scheme.name}` ({how})", ""]
+        if scheme.question:
+            out += [f"**Question:** {scheme.question.strip()}", ""]
+        if scheme.target:
+            out += [f"**Default stance target:** {scheme.target} (a record's own target overrides it).", ""]
+        out += ["| key | id | label |", "|---|---|---|"]
+        out += [f"| `{lab.key}` | `{lab.id}` | {lab.name} |" for lab in scheme.labels]
+        out.append("")
+        for lab in scheme.labels:
+            out += [f"### {lab.name} (`{lab.id}`, key `{lab.key}`)", "", lab.definition, ""]
+            for title, items in (("Include", lab.include), ("Exclude", lab.exclude), ("Examples", lab.examples)):
+                if items:
+                    out += [f"**{title}:**", ""] + [f"- {item.strip()}" for item in items] + [""]
+    return "\n".join(out).rstrip() + "\n"

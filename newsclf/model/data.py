@@ -1,0 +1,76 @@
+"""Training examples: one (article, target, labels) per scheme, from a labeled file or from coders' labels in the store."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Iterable
+
+from newsclf.article import Article
+from newsclf.guide import Guide, Scheme
+from newsclf.model.features import as_doc
+from newsclf.records import LabeledRecord
+from newsclf.store import Annotation, Store
+
+
+@dataclass
+class Example:
+    """One training or test item for a scheme."""
+
+    article: Article
+    target: str
+    labels: list[str]
+
+    @property
+    def doc(self) -> dict[str, str]:
+        """The feature input for this example."""
+        return as_doc(self.article, self.target)
+
+
+def resolve(annotations: list[Annotation], scheme: Scheme) -> list[str] | None:
+    """The final labels of one item from its coders: a gold (reviewed) label wins; else the majority; None on a tie."""
+    gold = [a for a in annotations if a.gold]
+    if gold:
+        return list(max(gold, key=lambda a: a.created_at or "").labels)
+    if len(annotations) == 1:
+        return list(annotations[0].labels)
+    n = len(annotations)
+    if scheme.kind == "single":
+        counts = Counter(a.labels[0] for a in annotations if a.labels).most_common()
+        if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
+            return None
+        return [counts[0][0]]
+    votes = Counter(label for a in annotations for label in set(a.labels))
+    chosen = [label for label in scheme.label_ids if votes[label] * 2 > n]
+    return chosen or None
+
+
+def examples_from_store(store: Store, guide: Guide) -> dict[str, list[Example]]:
+    """Examples per scheme from the store's annotations, resolved across coders."""
+    out: dict[str, list[Example]] = {}
+    for scheme in guide.schemes:
+        grouped: dict[tuple[str, str], list[Annotation]] = defaultdict(list)
+        for ann in store.annotations(scheme=scheme.name):
+            grouped[(ann.article_id, scheme.effective_target(ann.target))].append(ann)
+        examples = []
+        for (article_id, target), anns in grouped.items():
+            labels = resolve(anns, scheme)
+            article = store.get_article(article_id)
+            if labels is not None and article is not None:
+                examples.append(Example(article, target, labels))
+        out[scheme.name] = examples
+    return out
+
+
+def examples_from_records(records: Iterable[LabeledRecord], guide: Guide) -> dict[str, list[Example]]:
+    """Examples per scheme from labeled records (a record without a scheme's labels is skipped for it)."""
+    out: dict[str, list[Example]] = {s.name: [] for s in guide.schemes}
+    for record in records:
+        if record.article is None:
+            continue
+        for scheme in guide.schemes:
+            labels = record.labels.get(scheme.name)
+            if labels:
+                out[scheme.name].append(Example(record.article, scheme.effective_target(record.target), list(labels)))
+    return out
+

@@ -1,0 +1,340 @@
+"""The SQLite store: articles, annotations, predictions, models and feed state; the only module that writes SQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from newsclf.article import ARTICLE_FIELDS, Article
+from newsclf.errors import InputError, NewsclfError
+
+DEFAULT_DB = "newsclf.db"
+
+# Forward migrations: the store's schema version is the number of scripts applied (PRAGMA user_version).
+# Never edit a released script; append a new one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE articles (
+        id TEXT PRIMARY KEY,
+        url TEXT,
+        canonical_url TEXT,
+        outlet TEXT,
+        title TEXT,
+        authors TEXT NOT NULL DEFAULT '[]',
+        published TEXT,
+        lang TEXT,
+        text TEXT NOT NULL,
+        pages INTEGER NOT NULL DEFAULT 1,
+        fetched_at TEXT,
+        content_hash TEXT NOT NULL,
+        metadata TEXT NOT NULL DEFAULT '{}',
+        added_at TEXT NOT NULL
+    );
+    CREATE INDEX articles_canonical_url ON articles(canonical_url);
+    CREATE INDEX articles_content_hash ON articles(content_hash);
+    CREATE INDEX articles_outlet_published ON articles(outlet, published);
+
+    -- One coder's labels for one article, scheme and stance target ('' when the scheme has none).
+    CREATE TABLE annotations (
+        id INTEGER PRIMARY KEY,
+        article_id TEXT NOT NULL REFERENCES articles(id),
+        scheme TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        labels TEXT NOT NULL,
+        labeler TEXT NOT NULL,
+        seconds REAL,
+        created_at TEXT NOT NULL,
+        guide_version TEXT,
+        gold INTEGER NOT NULL DEFAULT 0,
+        UNIQUE (article_id, scheme, target, labeler)
+    );
+    CREATE INDEX annotations_scheme ON annotations(scheme, article_id);
+
+    CREATE TABLE models (
+        id TEXT PRIMARY KEY,
+        path TEXT NOT NULL,
+        guide_name TEXT NOT NULL,
+        guide_version TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        metrics TEXT NOT NULL DEFAULT '{}'
+    );
+
+    CREATE TABLE predictions (
+        article_id TEXT NOT NULL REFERENCES articles(id),
+        model_id TEXT NOT NULL,
+        scheme TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        probabilities TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (article_id, model_id, scheme, target)
+    );
+
+    CREATE TABLE feeds (
+        url TEXT PRIMARY KEY,
+        etag TEXT,
+        last_modified TEXT,
+        body_hash TEXT,
+        last_polled TEXT,
+        last_status INTEGER,
+        last_error TEXT
+    );
+    CREATE TABLE feed_entries (
+        feed_url TEXT NOT NULL REFERENCES feeds(url),
+        entry_key TEXT NOT NULL,
+        article_id TEXT,
+        seen_at TEXT NOT NULL,
+        PRIMARY KEY (feed_url, entry_key)
+    );
+    """,
+]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO 8601 with its offset."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def default_db_path() -> str:
+    """The store path from NEWSCLF_DB, else ./newsclf.db."""
+    return os.environ.get("NEWSCLF_DB") or DEFAULT_DB
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """One coder's labels for one article under one scheme (and stance target)."""
+
+    article_id: str
+    scheme: str
+    labels: tuple[str, ...]
+    labeler: str
+    target: str = ""
+    seconds: float | None = None
+    created_at: str | None = None
+    guide_version: str | None = None
+    gold: bool = False
+
+
+class Store:
+    """A newsclf SQLite database in WAL mode; every write runs in one transaction."""
+
+    def __init__(self, path: str | os.PathLike[str] | None = None):
+        self.path = str(path or default_db_path())
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.conn.row_factory = sqlite3.Row
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA foreign_keys=ON")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise NewsclfError(f"{self.path}: not a usable newsclf database ({exc})") from None
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    @property
+    def schema_version(self) -> int:
+        """How many migrations this database has applied."""
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise NewsclfError(f"{self.path} has schema version {version}, newer than this newsclf knows "
+                               f"({SCHEMA_VERSION}); upgrade newsclf")
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction() as conn:
+                for statement in _split_sql(MIGRATIONS[number]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number + 1}")
+
+    # --- articles -----------------------------------------------------------------------------
+
+    def add_article(self, article: Article) -> str:
+        """Insert or update one article; returns 'new', 'updated' or 'unchanged'."""
+        with self.transaction():
+            return self.upsert_article(article)
+
+    def add_articles(self, articles: Iterable[Article]) -> dict[str, int]:
+        """Insert or update many articles in one transaction; returns counts by outcome."""
+        counts = {"new": 0, "updated": 0, "unchanged": 0}
+        with self.transaction():
+            for article in articles:
+                counts[self.upsert_article(article)] += 1
+        return counts
+
+    def upsert_article(self, article: Article) -> str:
+        """Insert or update one article inside the caller's transaction."""
+        old = self.get_article(article.id)
+        values = _article_values(article)
+        if old is None:
+            self.conn.execute(
+                f"INSERT INTO articles ({', '.join(ARTICLE_FIELDS)}, added_at) "
+                f"VALUES ({', '.join('?' * len(ARTICLE_FIELDS))}, ?)", (*values, now_iso()))
+            return "new"
+        if _same_content(old, article):
+            return "unchanged"
+        assignments = ", ".join(f"{name} = ?" for name in ARTICLE_FIELDS[1:])
+        self.conn.execute(f"UPDATE articles SET {assignments} WHERE id = ?", (*values[1:], article.id))
+        return "updated"
+
+    def get_article(self, article_id: str) -> Article | None:
+        """The article with this id, or None."""
+        row = self.conn.execute(f"SELECT {', '.join(ARTICLE_FIELDS)} FROM articles WHERE id = ?",
+                                (article_id,)).fetchone()
+        return _row_to_article(row) if row else None
+
+    def iter_articles(self, ids: Iterable[str] | None = None) -> Iterator[Article]:
+        """All articles (or those with the given ids), oldest published first."""
+        if ids is None:
+            cursor = self.conn.execute(f"SELECT {', '.join(ARTICLE_FIELDS)} FROM articles "
+                                       "ORDER BY published IS NULL, published, id")
+            for row in cursor:
+                yield _row_to_article(row)
+        else:
+            for article_id in ids:
+                article = self.get_article(article_id)
+                if article is not None:
+                    yield article
+
+    def count_articles(self) -> int:
+        """How many articles the store holds."""
+        return self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+
+    def find_by_hash(self, digest: str) -> list[str]:
+        """Ids of articles with this content hash (exact duplicates)."""
+        return [r[0] for r in self.conn.execute("SELECT id FROM articles WHERE content_hash = ?", (digest,))]
+
+    # --- annotations --------------------------------------------------------------------------
+
+    def add_annotations(self, annotations: Iterable[Annotation]) -> dict[str, int]:
+        """Insert or replace coders' labels in one transaction; a repeat of the same labels changes nothing."""
+        counts = {"new": 0, "updated": 0, "unchanged": 0}
+        with self.transaction():
+            for ann in annotations:
+                counts[self.upsert_annotation(ann)] += 1
+        return counts
+
+    def upsert_annotation(self, ann: Annotation) -> str:
+        """Insert or update one annotation inside the caller's transaction."""
+        if self.conn.execute("SELECT 1 FROM articles WHERE id = ?", (ann.article_id,)).fetchone() is None:
+            raise InputError(f"annotation for unknown article {ann.article_id!r}; import the article first")
+        labels = json.dumps(sorted(ann.labels), ensure_ascii=False)
+        row = self.conn.execute(
+            "SELECT labels, gold FROM annotations WHERE article_id = ? AND scheme = ? AND target = ? AND labeler = ?",
+            (ann.article_id, ann.scheme, ann.target, ann.labeler)).fetchone()
+        if row is not None and row["labels"] == labels and bool(row["gold"]) == ann.gold:
+            return "unchanged"
+        self.conn.execute(
+            "INSERT INTO annotations (article_id, scheme, target, labels, labeler, seconds, created_at, "
+            "guide_version, gold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (article_id, scheme, target, labeler) DO UPDATE SET labels = excluded.labels, "
+            "seconds = excluded.seconds, created_at = excluded.created_at, "
+            "guide_version = excluded.guide_version, gold = excluded.gold",
+            (ann.article_id, ann.scheme, ann.target, labels, ann.labeler, ann.seconds,
+             ann.created_at or now_iso(), ann.guide_version, int(ann.gold)))
+        return "new" if row is None else "updated"
+
+    def annotations(self, scheme: str | None = None, article_id: str | None = None) -> list[Annotation]:
+        """Stored annotations, optionally for one scheme and/or article."""
+        sql, args = "SELECT * FROM annotations WHERE 1=1", []
+        if scheme is not None:
+            sql += " AND scheme = ?"
+            args.append(scheme)
+        if article_id is not None:
+            sql += " AND article_id = ?"
+            args.append(article_id)
+        sql += " ORDER BY article_id, scheme, target, labeler"
+        return [Annotation(article_id=r["article_id"], scheme=r["scheme"], labels=tuple(json.loads(r["labels"])),
+                           labeler=r["labeler"], target=r["target"], seconds=r["seconds"],
+                           created_at=r["created_at"], guide_version=r["guide_version"], gold=bool(r["gold"]))
+                for r in self.conn.execute(sql, args)]
+
+    # --- models and predictions ---------------------------------------------------------------
+
+    def add_model(self, model_id: str, path: str, guide_name: str, guide_version: str,
+                  metrics: dict[str, Any]) -> None:
+        """Record a trained model."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO models (id, path, guide_name, guide_version, created_at, metrics) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET path = excluded.path, metrics = excluded.metrics",
+                (model_id, path, guide_name, guide_version, now_iso(), json.dumps(metrics)))
+
+    def add_predictions(self, rows: Iterable[tuple[str, str, str, str, dict[str, float], list[str]]]) -> int:
+        """Store (article_id, model_id, scheme, target, probabilities, labels) rows; replaces older ones."""
+        n = 0
+        with self.transaction():
+            for article_id, model_id, scheme, target, probs, labels in rows:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO predictions VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (article_id, model_id, scheme, target, json.dumps(probs), json.dumps(labels), now_iso()))
+                n += 1
+        return n
+
+    def predictions(self, article_id: str | None = None, model_id: str | None = None) -> list[dict[str, Any]]:
+        """Stored predictions as dicts."""
+        sql, args = "SELECT * FROM predictions WHERE 1=1", []
+        if article_id is not None:
+            sql += " AND article_id = ?"
+            args.append(article_id)
+        if model_id is not None:
+            sql += " AND model_id = ?"
+            args.append(model_id)
+        return [{**dict(r), "probabilities": json.loads(r["probabilities"]), "labels": json.loads(r["labels"])}
+                for r in self.conn.execute(sql + " ORDER BY article_id, scheme, target", args)]
+
+
+def _split_sql(script: str) -> list[str]:
+    # executescript() would COMMIT our transaction; run statement by statement instead.
+    return [s.strip() for s in script.split(";") if s.strip() and not all(
+        line.strip().startswith("--") or not line.strip() for line in s.strip().splitlines())]
+
+
+def _article_values(article: Article) -> tuple[Any, ...]:
+    d = article.to_dict()
+    d["authors"] = json.dumps(d["authors"], ensure_ascii=False)
+    d["metadata"] = json.dumps(d["metadata"], ensure_ascii=False, sort_keys=True)
+    return tuple(d[name] for name in ARTICLE_FIELDS)
+
+
+def _row_to_article(row: sqlite3.Row) -> Article:
+    d = dict(row)
+    d["authors"] = json.loads(d["authors"])
+    d["metadata"] = json.loads(d["metadata"])
+    return Article(**d)
+
+
+def _same_content(a: Article, b: Article) -> bool:
+    # fetched_at changes on every fetch; it alone does not make an article new.
+    da, db = a.to_dict(), b.to_dict()
+    da.pop("fetched_at"), db.pop("fetched_at")
+    return da == db

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import pytest
+
+from conftest import GUIDE
+from newsclf.errors import GuideError
+from newsclf.guide import load_guide, parse_guide, render_markdown
+
+SMALL = """\
+name: small
+version: "2"
+schemes:
+  - name: topics
+    kind: multi
+    labels:
+      - id: labor
+        name: Labor
+        key: "1"
+        definition: Work behind AI.
+      - id: safety
+        name: Safety
+        key: "2"
+        definition: Risks of AI.
+  - name: stance
+    kind: single
+    target: OpenAI
+    labels:
+      - id: favor
+        name: Favor
+        key: p
+        definition: Positive.
+      - id: against
+        name: Against
+        key: c
+        definition: Negative.
+"""
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(GuideError) as info:
+        parse_guide(text, "g.yaml")
+    return info.value.problems
+
+
+def test_shipped_guide_is_valid_and_has_the_required_schemes():
+    guide = load_guide(GUIDE)
+    topics, stance = guide.scheme("topics"), guide.scheme("stance")
+    assert topics.kind == "multi" and topics.label_ids == ["labor", "safety", "regulation", "industry", "products", "other"]
+    assert stance.kind == "single" and stance.label_ids == ["favor", "against", "neutral", "unrelated"]
+    assert stance.target and set(guide.languages) == {"en", "id"}
+    assert all(label.definition and label.include for s in guide.schemes for label in s.labels)
+
+
+def test_small_guide_parses():
+    guide = parse_guide(SMALL, "g.yaml")
+    assert guide.version == "2" and guide.scheme("stance").effective_target(None) == "OpenAI"
+    assert guide.scheme("stance").effective_target("Elon Musk") == "Elon Musk"
+    assert guide.scheme("topics").effective_target("Elon Musk") == ""
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("        definition: Work behind AI.", "        defintion: Work behind AI.",
+     ["g.yaml:10: unknown key 'defintion' in schemes[0].labels[0]; did you mean 'definition'?"]),
+    ("      - id: safety", "      - id: labor",
+     ["g.yaml:11: duplicate label id 'labor' in scheme 'topics' (first on line 7); give each label its own id"]),
+    ('        key: "2"', '        key: "1"', ["g.yaml:11: key '1' of label 'safety' is already used by topics/labor"]),
+    ("        key: p", "        key: u", ["g.yaml:21: key 'u' is kept for undo on the labeling page"]),
+    ("    kind: single", "    kind: singel", ["g.yaml:16: kind 'singel' is not one of multi, single; did you mean 'single'?"]),
+    ('version: "2"', 'version: "2"\nversion: "3"', ["g.yaml:3: duplicate key 'version' in the guide (first on line 2)"]),
+    ("      - id: against\n        name: Against\n        key: c\n        definition: Negative.\n", "",
+     ["g.yaml:15: scheme 'stance' is single-choice but has fewer than two labels"]),
+    ("name: small", "name: [small", ["g.yaml:2: not valid YAML"]),
+])
+def test_problems_are_reported_with_file_and_line(old, new, expected):
+    found = problems(SMALL.replace(old, new))
+    for want in expected:
+        assert any(p.startswith(want) for p in found), found
+
+
+def test_every_problem_is_reported_at_once():
+    text = SMALL.replace("defintion", "x").replace("        definition: Work behind AI.", "        defintion: x") \
+                .replace("      - id: safety", "      - id: labor")
+    assert len(problems(text)) >= 3  # misspelled key, missing definition, duplicate id
+
+
+def test_render_markdown_lists_every_label_with_definition():
+    guide = load_guide(GUIDE)
+    md = render_markdown(guide)
+    for scheme in guide.schemes:
+        assert f"## Scheme `{scheme.name}`" in md
+        for label in scheme.labels:
+            assert f"### {label.name} (`{label.id}`, key `{label.key}`)" in md
+            assert label.definition in md
+
+
+def test_guide_check_cli(run, tmp_path):
+    ok = run("guide", "check", str(GUIDE))
+    assert ok.exit_code == 0 and "ok (ai-discourse" in ok.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(SMALL.replace("        definition: Work behind AI.", "        defintion: Work behind AI."), encoding="utf-8")
+    result = run("guide", "check", str(bad))
+    assert result.exit_code == 1
+    assert f"{bad}:10: unknown key 'defintion'" in result.output
+
+
+def test_guide_render_cli_writes_codebook(run, tmp_path):
+    out = tmp_path / "codebook.md"
+    assert run("guide", "render", str(GUIDE), "--out", str(out)).exit_code == 0
+    assert out.read_text(encoding="utf-8").startswith("# Codebook: ai-discourse (version 1.0)")

@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from conftest import GUIDE, write_jsonl
+from newsclf.model.predict import load_model
+
+# Small made-up sentences per topic; each article draws from one or two topics.
+PHRASES = {
+    "labor": ["annotators earn a low hourly wage", "data labelers demand contracts", "content moderators face long shifts",
+              "pekerja pelabel data dibayar murah", "moderator konten menuntut upah layak"],
+    "safety": ["experts warn the model could deceive people", "an open letter asks labs to pause training",
+               "pakar memperingatkan risiko kecerdasan buatan", "the chatbot spread false claims about elections"],
+    "regulation": ["lawmakers voted on the AI act", "the regulator opened an inquiry", "Kominfo menyiapkan aturan etika",
+                   "the senate hearing discussed licensing rules"],
+    "industry": ["the startup raised new funding", "Microsoft expanded its investment", "perusahaan rintisan mendapat pendanaan",
+                 "rivals compete for chips and cloud deals"],
+}
+STANCE = {"favor": ["praised OpenAI for its careful launch", "analysts applauded OpenAI"],
+          "against": ["criticised OpenAI over how it pays workers", "accused OpenAI of secrecy"]}
+
+
+def make_rows(n: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    rows = []
+    for i in range(n):
+        topics = rng.sample(sorted(PHRASES), rng.choice([1, 1, 2]))
+        stance = rng.choice(sorted(STANCE))
+        sentences = [rng.choice(PHRASES[t]) for t in topics for _ in range(3)] + [rng.choice(STANCE[stance])]
+        rng.shuffle(sentences)
+        rows.append({"id": f"s{seed}-{i}", "title": sentences[0].capitalize(), "text": ". ".join(sentences) + ".",
+                     "lang": "en", "published": f"2023-0{1 + i % 8}-1{i % 9}T08:00:00+00:00", "target": "OpenAI",
+                     "labels": {"topics": sorted(topics), "stance": [stance]}})
+    return rows
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from click.testing import CliRunner
+
+    from newsclf.cli import main
+
+    tmp = tmp_path_factory.mktemp("model")
+    train_file = write_jsonl(tmp / "train.jsonl", make_rows(60, 1))
+    test_file = write_jsonl(tmp / "test.jsonl", make_rows(30, 2))
+    result = CliRunner().invoke(main, ["--db", str(tmp / "db.sqlite"), "train", "--guide", str(GUIDE),
+                                       "--data", str(train_file), "--out", str(tmp / "model"), "--folds", "3"],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return tmp, train_file, test_file
+
+
+def test_train_writes_model_metrics_and_card(trained):
+    tmp, _, _ = trained
+    model_dir = tmp / "model"
+    metrics = json.loads((model_dir / "metrics.json").read_text())
+    assert set(metrics) == {"topics", "stance"}
+    assert metrics["topics"]["macro_f1"] > 0.8  # distinct vocabularies: cross-validation must find them
+    assert "random 3-fold" in metrics["topics"]["split"]
+    card = (model_dir / "card.md").read_text()
+    assert "## Scheme `topics`" in card and "Macro-F1" in card
+
+
+def test_classify_writes_cats_and_labels(trained, run):
+    tmp, _, test_file = trained
+    out = tmp / "pred.jsonl"
+    result = run("classify", "--model", str(tmp / "model"), str(test_file), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 30
+    for row in rows:
+        assert set(row["cats"]) == {"topics", "stance"}
+        assert set(row["cats"]["topics"]) == {"labor", "safety", "regulation", "industry", "products", "other"}
+        assert all(0.0 <= p <= 1.0 for p in row["cats"]["topics"].values())
+        assert len(row["labels"]["stance"]) == 1 and row["targets"]["stance"] == "OpenAI"
+    gold = {r["id"]: r["labels"]["topics"] for r in map(json.loads, test_file.read_text().splitlines())}
+    hits = sum(set(r["labels"]["topics"]) == set(gold[r["id"]]) for r in rows)
+    assert hits >= 20
+
+
+def test_classify_save_stores_predictions(trained, run, tmp_path):
+    tmp, _, test_file = trained
+    result = run("classify", "--model", str(tmp / "model"), str(test_file), "--save", "--out", str(tmp_path / "p.jsonl"))
+    assert result.exit_code == 0
+    from newsclf.store import Store
+
+    with Store(tmp_path / "newsclf.db") as store:
+        preds = store.predictions()
+        assert len(preds) == 60 and store.count_articles() == 30
+        assert {p["scheme"] for p in preds} == {"topics", "stance"}
+
+
+def test_evaluate_prints_per_label_metrics_and_json(trained, run, tmp_path):
+    tmp, _, test_file = trained
+    out = tmp_path / "m.json"
+    result = run("evaluate", "--model", str(tmp / "model"), "--data", str(test_file), "--json", str(out))
+    assert result.exit_code == 0, result.output
+    assert "scheme topics: macro-F1" in result.output and "labor" in result.output
+    metrics = json.loads(out.read_text())
+    assert metrics["topics"]["n"] == 30 and metrics["topics"]["macro_f1"] > 0.7
+    assert set(metrics["stance"]["labels"]) == {"favor", "against", "neutral", "unrelated"}
+
+
+def test_python_api_exposes_the_scikit_learn_estimator(trained):
+    tmp, _, _ = trained
+    model = load_model(tmp / "model")
+    clf = model.pipeline("topics")
+    assert hasattr(clf, "fit") and hasattr(clf, "predict_proba")
+    docs = [{"text": "data labelers demand contracts and a low hourly wage", "title": "", "lang": "en", "target": ""}]
+    assert "labor" in clf.predict(docs)[0]
+
+
+def test_train_from_store_and_errors(run, tmp_path):
+    rows = make_rows(40, 3)
+    write_jsonl(tmp_path / "l.jsonl", rows)
+    assert run("import", str(tmp_path / "l.jsonl"), "--guide", str(GUIDE)).exit_code == 0
+    result = run("train", "--guide", str(GUIDE), "--out", str(tmp_path / "m"), "--folds", "3")
+    assert result.exit_code == 0 and (tmp_path / "m" / "model.joblib").exists()
+    missing = run("classify", "--model", str(tmp_path), str(tmp_path / "l.jsonl"))
+    assert missing.exit_code == 1 and "not a newsclf model directory" in missing.output
+    empty = run("train", "--guide", str(GUIDE), "--out", str(tmp_path / "m2"), db=str(tmp_path / "empty.db"))
+    assert empty.exit_code == 1 and "no scheme had enough labeled items" in empty.output
