@@ -59,7 +59,9 @@ def run_demo(workdir: Path, corpus: Path | None = None, echo: Callable[[str], No
             echo(format_metrics(name, m))
         test_ids = sorted({e.article.id for v in test_part.values() for e in v})
         articles = list(store.iter_articles(test_ids))
-        rows = classify_records(model, articles, [None] * len(articles))
+        # Show each article with the stance target its coders used, not only the guide's default.
+        targets = {e.article.id: e.target for items in test_part.values() for e in reversed(items) if e.target}
+        rows = classify_records(model, articles, [targets.get(a.id) for a in articles])
         store.add_predictions((r["id"], model.id, s, r["targets"].get(s, ""), r["cats"][s], r["labels"][s])
                               for r in rows for s in r["labels"])
         echo("\na few held-out articles as the model labels them:")

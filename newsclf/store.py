@@ -93,6 +93,11 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (feed_url, entry_key)
     );
     """,
+    # 2: near-duplicate groups (syndicated copies), so reports count stories, not copies.
+    """
+    ALTER TABLE articles ADD COLUMN dup_group TEXT;
+    CREATE INDEX articles_dup_group ON articles(dup_group);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -311,6 +316,53 @@ class Store:
             args.append(model_id)
         return [{**dict(r), "probabilities": json.loads(r["probabilities"]), "labels": json.loads(r["labels"])}
                 for r in self.conn.execute(sql + " ORDER BY article_id, scheme, target", args)]
+
+
+    # --- duplicates ---------------------------------------------------------------------------
+
+    def set_dup_groups(self, groups: dict[str, str]) -> None:
+        """Record each article's duplicate group (the id of the group's earliest article)."""
+        with self.transaction():
+            self.conn.executemany("UPDATE articles SET dup_group = ? WHERE id = ?",
+                                  [(head, article_id) for article_id, head in groups.items()])
+
+    def dup_groups(self) -> dict[str, str]:
+        """article id -> duplicate group id, for articles that have been grouped."""
+        return {r[0]: r[1] for r in self.conn.execute("SELECT id, dup_group FROM articles WHERE dup_group IS NOT NULL")}
+
+    def has_article(self, article_id: str) -> bool:
+        """Whether an article with this id is stored."""
+        return self.conn.execute("SELECT 1 FROM articles WHERE id = ?", (article_id,)).fetchone() is not None
+
+    # --- feeds --------------------------------------------------------------------------------
+
+    def feed_state(self, url: str) -> dict[str, Any]:
+        """What the last poll of a feed left: etag, last_modified, body_hash, last_polled (empty if never polled)."""
+        row = self.conn.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
+        return dict(row) if row else {}
+
+    def set_feed_state(self, url: str, **state: Any) -> None:
+        """Update a feed's poll state (etag, last_modified, body_hash, last_status, last_error)."""
+        allowed = {"etag", "last_modified", "body_hash", "last_status", "last_error"}
+        unknown = set(state) - allowed
+        if unknown:
+            raise ValueError(f"unknown feed state fields: {sorted(unknown)}")
+        with self.transaction():
+            self.conn.execute("INSERT INTO feeds (url) VALUES (?) ON CONFLICT (url) DO NOTHING", (url,))
+            sets = ", ".join(f"{k} = ?" for k in state)
+            self.conn.execute(f"UPDATE feeds SET last_polled = ?{', ' + sets if sets else ''} WHERE url = ?",
+                              (now_iso(), *state.values(), url))
+
+    def seen_entries(self, feed_url: str) -> set[str]:
+        """Keys of the feed's entries already collected."""
+        return {r[0] for r in self.conn.execute("SELECT entry_key FROM feed_entries WHERE feed_url = ?", (feed_url,))}
+
+    def mark_entry(self, feed_url: str, entry_key: str, article_id: str | None) -> None:
+        """Remember a feed entry as collected (after its article is stored, so a kill never loses one)."""
+        with self.transaction():
+            self.conn.execute("INSERT INTO feeds (url) VALUES (?) ON CONFLICT (url) DO NOTHING", (feed_url,))
+            self.conn.execute("INSERT OR REPLACE INTO feed_entries VALUES (?, ?, ?, ?)",
+                              (feed_url, entry_key, article_id, now_iso()))
 
 
 def _split_sql(script: str) -> list[str]:

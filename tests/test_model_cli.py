@@ -59,7 +59,7 @@ def test_train_writes_model_metrics_and_card(trained):
     metrics = json.loads((model_dir / "metrics.json").read_text())
     assert set(metrics) == {"topics", "stance"}
     assert metrics["topics"]["macro_f1"] > 0.8  # distinct vocabularies: cross-validation must find them
-    assert "random 3-fold" in metrics["topics"]["split"]
+    assert "forward-chaining" in metrics["topics"]["split"]  # auto: no outlets, so by time
     card = (model_dir / "card.md").read_text()
     assert "## Scheme `topics`" in card and "Macro-F1" in card
 

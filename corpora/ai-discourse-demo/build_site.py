@@ -20,7 +20,6 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 from newsclf.article import Article  # noqa: E402
 
-SITE = HERE / "site"
 OUTLETS = {
     "harborledger": ("The Harbor Ledger", "en", "https://harborledger.example"),
     "northgate": ("Northgate Times", "en", "https://www.northgatetimes.example"),
@@ -222,7 +221,9 @@ def label_lines(row: dict, article_id: str, coder: str | None) -> list[dict]:
     return lines
 
 
-def main() -> None:
+def main(out: Path = HERE) -> None:
+    """Build everything into `out` (the corpus folder itself by default; tests build into a temp folder)."""
+    site = out / "site"
     rows = load_source()
     seen = set()
     for row in rows:
@@ -233,33 +234,33 @@ def main() -> None:
     by_outlet: dict[str, list[dict]] = {}
     for row in rows:
         by_outlet.setdefault(row["outlet"], []).append(row)
-    if SITE.exists():
-        shutil.rmtree(SITE)
+    if site.exists():
+        shutil.rmtree(site)
     for row in rows:
         for page in range(1, len(row["pages"]) + 1):
-            path = SITE / page_path(row, page)
+            path = site / page_path(row, page)
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(render_page(row, page, by_outlet, rng), encoding="utf-8")
     listing = "\n".join(
         f'<li><a href="{page_path(r, 1)}">{html.escape(r["title"])}</a> ({OUTLETS[r["outlet"]][0]})</li>'
         for r in sorted(rows, key=lambda r: r["published"], reverse=True))
-    (SITE / "index.html").write_text(
+    (site / "index.html").write_text(
         f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>AI discourse demo site</title></head>'
         f'<body><h1>AI discourse demo site</h1><ul>\n{listing}\n</ul></body></html>\n', encoding="utf-8")
-    (SITE / "robots.txt").write_text("User-agent: *\nDisallow: /private/\nAllow: /\n", encoding="utf-8")
-    (SITE / "feed.xml").write_text(rss(rows, "AI discourse demo: all outlets", ""), encoding="utf-8")
+    (site / "robots.txt").write_text("User-agent: *\nDisallow: /private/\nAllow: /\n", encoding="utf-8")
+    (site / "feed.xml").write_text(rss(rows, "AI discourse demo: all outlets", ""), encoding="utf-8")
     outlines = []
     for key, outlet_rows in sorted(by_outlet.items()):
-        (SITE / key / "feed.xml").write_text(rss(outlet_rows, OUTLETS[key][0], "../"), encoding="utf-8")
+        (site / key / "feed.xml").write_text(rss(outlet_rows, OUTLETS[key][0], "../"), encoding="utf-8")
         outlines.append(f'    <outline type="rss" text="{OUTLETS[key][0]}" xmlUrl="{key}/feed.xml"/>')
-    (SITE / "feeds.opml").write_text(
+    (site / "feeds.opml").write_text(
         '<?xml version="1.0" encoding="utf-8"?>\n<opml version="2.0">\n  <head><title>Demo outlets</title></head>\n'
         "  <body>\n" + "\n".join(outlines) + "\n  </body>\n</opml>\n", encoding="utf-8")
     articles = [article_record(row) for row in rows]
-    with open(HERE / "articles.jsonl", "w", encoding="utf-8") as fh:
+    with open(out / "articles.jsonl", "w", encoding="utf-8") as fh:
         for article in articles:
             fh.write(article.to_json() + "\n")
-    labels_dir = HERE / "labels"
+    labels_dir = out / "labels"
     labels_dir.mkdir(exist_ok=True)
     for coder in ("coder_a", "coder_b"):
         with open(labels_dir / f"{coder}.jsonl", "w", encoding="utf-8") as fh:
@@ -274,8 +275,8 @@ def main() -> None:
                 for line in label_lines(row, article.id, None):
                     fh.write(json.dumps({**line, "labeler": "reviewer", "gold": True}, ensure_ascii=False) + "\n")
     pages = sum(len(r["pages"]) for r in rows)
-    print(f"built {len(rows)} articles ({pages} pages) from {len(by_outlet)} outlets into {SITE}")
+    print(f"built {len(rows)} articles ({pages} pages) from {len(by_outlet)} outlets into {site}")
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE)

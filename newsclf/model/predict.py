@@ -93,6 +93,7 @@ def evaluate_model(model: Model, examples: dict[str, list[Any]]) -> dict[str, An
         if name not in model.classifiers or not items:
             continue
         pred = model.classifiers[name].predict([e.doc for e in items])
-        out[name] = scheme_metrics([e.labels for e in items], pred, model.guide.scheme(name).label_ids)
+        scheme = model.guide.scheme(name)
+        out[name] = scheme_metrics([e.labels for e in items], pred, scheme.label_ids, scheme.kind)
         out[name]["split"] = "held-out file"
     return out

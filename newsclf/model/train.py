@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Callable
 
 import joblib
-from sklearn.model_selection import KFold, StratifiedKFold
 
 import newsclf
 from newsclf.errors import ModelError
@@ -19,6 +18,7 @@ from newsclf.guide import Guide, Scheme
 from newsclf.model.classifier import SchemeClassifier
 from newsclf.model.data import Example
 from newsclf.model.evaluate import format_metrics, scheme_metrics
+from newsclf.model.splits import describe, make_folds, resolve_split
 
 MODEL_FILE = "model.joblib"
 META_FILE = "meta.json"
@@ -32,28 +32,28 @@ def make_classifier(scheme: Scheme) -> SchemeClassifier:
     return SchemeClassifier(kind=scheme.kind, labels=scheme.label_ids, target_aware=scheme.target is not None)
 
 
-def cross_validate(scheme: Scheme, examples: list[Example], folds: int = 5, seed: int = 0) -> dict[str, Any]:
-    """Out-of-fold predictions over the training examples (random folds), scored per label."""
+def cross_validate(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
+                   seed: int = 0) -> dict[str, Any]:
+    """Out-of-fold predictions over the training examples, scored per label; `split` as in newsclf.model.splits."""
+    articles = [e.article for e in examples]
+    split = resolve_split(split, articles, folds)
     docs = [e.doc for e in examples]
     y = [e.labels for e in examples]
-    first = [labels[0] for labels in y]
-    smallest = min(Counter(first).values())
-    if scheme.kind == "single" and smallest >= 2:
-        splitter: Any = StratifiedKFold(min(folds, smallest), shuffle=True, random_state=seed)
-    else:
-        splitter = KFold(min(folds, len(docs)), shuffle=True, random_state=seed)
-    pred: list[list[str]] = [[] for _ in docs]
-    for train_idx, test_idx in splitter.split(docs, first):
+    fold_list = make_folds(articles, [labels[0] for labels in y], split, folds, seed)
+    tested: list[int] = []
+    pred: list[list[str]] = []
+    for train_idx, test_idx in fold_list:
         clf = make_classifier(scheme).fit([docs[i] for i in train_idx], [y[i] for i in train_idx])
-        for i, labels in zip(test_idx, clf.predict([docs[i] for i in test_idx])):
-            pred[i] = labels
-    metrics = scheme_metrics(y, pred, scheme.label_ids)
-    metrics["split"] = f"random {splitter.get_n_splits()}-fold cross-validation on the training data"
+        pred += clf.predict([docs[i] for i in test_idx])
+        tested += list(test_idx)
+    metrics = scheme_metrics([y[i] for i in tested], pred, scheme.label_ids, scheme.kind)
+    metrics["split"] = describe(split, fold_list) + " on the training data"
+    metrics["split_name"] = split
     return metrics
 
 
 def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path, folds: int = 5,
-          seed: int = 0, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+          split: str = "auto", seed: int = 0, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
     """Fit every scheme that has enough examples, cross-validate it, and write MODEL_DIR; returns the metrics."""
     out = Path(out_dir)
     classifiers: dict[str, SchemeClassifier] = {}
@@ -68,7 +68,7 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
                 "(need at least 4 items and 2 labels)")
             continue
         log(f"scheme {scheme.name}: cross-validating on {len(items)} items")
-        metrics[scheme.name] = cross_validate(scheme, items, folds=folds, seed=seed)
+        metrics[scheme.name] = cross_validate(scheme, items, folds=folds, split=split, seed=seed)
         log(format_metrics(scheme.name, metrics[scheme.name]))
         classifiers[scheme.name] = make_classifier(scheme).fit([e.doc for e in items], [e.labels for e in items])
     if not classifiers:
@@ -114,13 +114,15 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
         m = metrics[name]
         lines += [f"## Scheme `{name}` ({info['kind']}" + (f", default target {info['target']}" if info["target"] else "")
                   + ")", "", f"Training items: {info['train_items']}. Evaluation: {m['split']}.", "",
-                  f"Macro-F1 **{m['macro_f1']:.3f}**, micro-F1 {m['micro_f1']:.3f}, exact match {m['exact_match']:.3f}.",
+                  f"Macro-F1 **{m['macro_f1']:.3f}** (95% bootstrap interval {m['macro_f1_ci95'][0]:.3f}-"
+                  f"{m['macro_f1_ci95'][1]:.3f}), micro-F1 {m['micro_f1']:.3f}, exact match {m['exact_match']:.3f}.",
                   "", "| label | training items | precision | recall | F1 |", "|---|---|---|---|---|"]
         for label, lm in m["labels"].items():
             lines.append(f"| {label} | {info['label_counts'][label]} | {lm['precision']:.3f} | {lm['recall']:.3f} | {lm['f1']:.3f} |")
         lines.append("")
-    lines += ["## Limits", "", "Cross-validated figures come from random folds of the training data; articles "
-              "from one outlet can fall on both sides, so expect lower scores on new outlets. Evaluate on a held-out "
-              "file with `newsclf evaluate`.", ""]
+    if any(m.get("split_name") == "random" for m in metrics.values()):
+        lines += ["## Limits", "", "Some figures come from random folds: articles from one outlet fall on both "
+                  "sides, so expect lower scores on outlets the model never saw. Prefer `--split outlet` or "
+                  "`--split time` when the data has several outlets or dates.", ""]
     return "\n".join(lines)
 

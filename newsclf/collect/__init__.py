@@ -1,0 +1,1 @@
+"""Collect: polite fetching, extraction, multi-page stitching, feeds, sitemaps, WARC, duplicates."""
