@@ -299,9 +299,13 @@ def _read_checked(path: str, guide: Any) -> Iterable[Any]:
 @click.option("--from-store", is_flag=True, help="Classify the store's articles instead of INPUT files.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Output JSONL (default: standard output).")
 @click.option("--save", is_flag=True, help="Also store the predictions in the store.")
+@click.option("--min-confidence", type=click.FloatRange(0.5, 1.0),
+              help="Mark labels the model is less sure of than this as 'uncertain'.")
+@click.option("--queue", "queue_uncertain", is_flag=True,
+              help="With --min-confidence: queue articles with uncertain labels for labelers (implies --save).")
 @click.pass_context
 def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_store: bool, out: str | None,
-             save: bool) -> None:
+             save: bool, min_confidence: float | None, queue_uncertain: bool) -> None:
     """Label the articles in INPUT files (JSONL/CSV) with a trained model.
 
     Each output line holds the article's id, `cats: {scheme: {label: probability}}` and
@@ -311,11 +315,15 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
     Example:
       newsclf classify --model model/ new.jsonl --out labeled.jsonl
       newsclf classify --model model/ --from-store --save --out labeled.jsonl
+      newsclf classify --model model/ new.jsonl --min-confidence 0.8 --queue --out labeled.jsonl
     """
-    from newsclf.model.predict import classify_records, load_model
+    from newsclf.model.predict import classify_records, load_model, mark_uncertain
 
     if not inputs and not from_store:
         raise click.UsageError("give INPUT files or --from-store")
+    if queue_uncertain and min_confidence is None:
+        raise click.UsageError("--queue needs --min-confidence")
+    save = save or queue_uncertain
     model = load_model(model_dir)
     articles, targets, rejected = [], [], 0
     for path in inputs:
@@ -336,6 +344,8 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
         for start in range(0, len(articles), 1000):
             rows += classify_records(model, articles[start:start + 1000], targets[start:start + 1000])
             bar.update(min(1000, len(articles) - start))
+    if min_confidence is not None:
+        mark_uncertain(model, rows, min_confidence)
     fh = open(out, "w", encoding="utf-8") if out else sys.stdout
     for row in rows:
         fh.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -345,6 +355,11 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
         store.add_articles(articles)
         store.add_predictions((row["id"], model.id, scheme, row["targets"].get(scheme, ""), row["cats"][scheme],
                                row["labels"][scheme]) for row in rows for scheme in row["labels"])
+        if queue_uncertain:
+            queued = store.enqueue((row["id"], "uncertain", row["uncertainty"], "model unsure: " + ", ".join(
+                f"{s}/{'|'.join(labels)}" for s, labels in row["uncertain"].items() if labels))
+                for row in rows if any(row["uncertain"].values()))
+            click.echo(f"queued {queued} articles with uncertain labels for labelers", err=True)
         store.close()
     click.echo(f"classified {len(rows)} articles" + (f" -> {out}" if out else "")
                + (f"; {rejected} lines rejected" if rejected else ""), err=True)
@@ -376,6 +391,72 @@ def evaluate(model_dir: str, data: str, json_out: str | None) -> None:
     if json_out:
         Path(json_out).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
         click.echo(f"wrote {json_out}")
+
+
+@main.command()
+@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--n", "count", default=20, show_default=True, type=click.IntRange(1), help="How many to suggest.")
+@click.option("--queue", "to_queue", is_flag=True, help="Add the picks to the labeling queue (kind 'active').")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the picks as JSONL here.")
+@click.pass_context
+def suggest(ctx: click.Context, model_dir: str, count: int, to_queue: bool, out: str | None) -> None:
+    """Pick the unlabeled articles whose labels would teach the model most (uncertainty, spread over outlets).
+
+    \b
+    Example:
+      newsclf suggest --model model/ --n 50 --queue
+    """
+    from newsclf.model.active import suggest as pick
+    from newsclf.model.predict import load_model
+
+    model = load_model(model_dir)
+    with _store(ctx) as store:
+        labeled = store.labeled_article_ids()
+        pool = [a for a in store.iter_articles() if a.id not in labeled]
+        picks = pick(model, pool, count, store.dup_groups())
+        if to_queue:
+            store.enqueue((p.article.id, "active", p.score, p.reason) for p in picks)
+    lines = [{"id": p.article.id, "outlet": p.article.outlet, "title": p.article.title, "score": p.score,
+              "reason": p.reason} for p in picks]
+    if out:
+        Path(out).write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+    for line in lines:
+        click.echo(f"{line['score']:.3f}  {line['id']}  [{line['outlet']}] {line['title']}")
+    click.echo(f"{len(picks)} of {len(pool)} unlabeled articles suggested" + (" and queued" if to_queue else ""), err=True)
+
+
+@main.command("label-errors")
+@click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--data", type=click.Path(exists=True, dir_okay=False), help="Labeled JSONL/CSV (default: the store).")
+@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the flagged items as JSONL here.")
+@click.pass_context
+def label_errors_cmd(ctx: click.Context, guide_path: str, data: str | None, folds: int, out: str | None) -> None:
+    """List gold items whose label a cross-validated model contradicts with confidence, for review.
+
+    \b
+    Example:
+      newsclf label-errors --guide label_guides/ai-discourse.yaml --out to-review.jsonl
+    """
+    from newsclf.guide import load_guide
+    from newsclf.model.active import all_label_errors
+    from newsclf.model.data import examples_from_records, examples_from_store
+
+    g = load_guide(guide_path)
+    if data:
+        examples = examples_from_records([r.record for r in _read_checked(data, g) if r.record], g)
+    else:
+        with _store(ctx) as store:
+            examples = examples_from_store(store, g)
+    rows = all_label_errors(g, examples, folds=folds)
+    if out:
+        Path(out).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    for r in rows:
+        target = f" (target {r['target']})" if r["target"] else ""
+        click.echo(f"{r['margin']:.2f}  {r['id']}  {r['scheme']}{target}: given {', '.join(r['given'])}; "
+                   f"model says {', '.join(r['model_says'])}  — {r['title']}")
+    total = sum(len(v) for v in examples.values())
+    click.echo(f"{len(rows)} possible label errors among {total} labeled items", err=True)
 
 
 # --- demo ----------------------------------------------------------------------------------------

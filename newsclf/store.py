@@ -98,6 +98,20 @@ MIGRATIONS: list[str] = [
     ALTER TABLE articles ADD COLUMN dup_group TEXT;
     CREATE INDEX articles_dup_group ON articles(dup_group);
     """,
+    # 3: the labeling queue. Kinds are kept apart because they serve different ends: 'reliability'
+    # (coded blind by several coders), 'estimation' (a random sample for unbiased shares),
+    # 'active' (model picks), 'uncertain' (predictions the model abstained on).
+    """
+    CREATE TABLE queue (
+        article_id TEXT NOT NULL REFERENCES articles(id),
+        kind TEXT NOT NULL,
+        priority REAL NOT NULL DEFAULT 0,
+        reason TEXT,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (article_id, kind)
+    );
+    CREATE INDEX queue_kind_priority ON queue(kind, priority DESC);
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -317,6 +331,33 @@ class Store:
         return [{**dict(r), "probabilities": json.loads(r["probabilities"]), "labels": json.loads(r["labels"])}
                 for r in self.conn.execute(sql + " ORDER BY article_id, scheme, target", args)]
 
+
+    # --- labeling queue -----------------------------------------------------------------------
+
+    def enqueue(self, items: Iterable[tuple[str, str, float, str | None]]) -> int:
+        """Add (article_id, kind, priority, reason) to the labeling queue; an item already queued keeps its place."""
+        n = 0
+        with self.transaction():
+            for article_id, kind, priority, reason in items:
+                n += self.conn.execute("INSERT OR IGNORE INTO queue VALUES (?, ?, ?, ?, ?)",
+                                       (article_id, kind, priority, reason, now_iso())).rowcount
+        return n
+
+    def queued(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """Queue items, highest priority first."""
+        sql, args = "SELECT * FROM queue", []
+        if kind is not None:
+            sql += " WHERE kind = ?"
+            args.append(kind)
+        return [dict(r) for r in self.conn.execute(sql + " ORDER BY priority DESC, added_at, article_id", args)]
+
+    def labeled_article_ids(self, scheme: str | None = None) -> set[str]:
+        """Ids of articles that have at least one annotation (for the scheme, if given)."""
+        sql, args = "SELECT DISTINCT article_id FROM annotations", []
+        if scheme is not None:
+            sql += " WHERE scheme = ?"
+            args.append(scheme)
+        return {r[0] for r in self.conn.execute(sql, args)}
 
     # --- duplicates ---------------------------------------------------------------------------
 

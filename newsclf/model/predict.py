@@ -97,3 +97,19 @@ def evaluate_model(model: Model, examples: dict[str, list[Any]]) -> dict[str, An
         out[name] = scheme_metrics([e.labels for e in items], pred, scheme.label_ids, scheme.kind)
         out[name]["split"] = "held-out file"
     return out
+
+
+def mark_uncertain(model: Model, rows: list[dict[str, Any]], min_confidence: float) -> None:
+    """Add `uncertain: {scheme: [labels]}` and an overall `uncertainty` score to classify output rows."""
+    import numpy as np
+
+    from newsclf.model.active import uncertain_labels, uncertainty
+
+    for name, clf in model.classifiers.items():
+        kind = model.guide.scheme(name).kind
+        P = np.array([[row["cats"][name][str(c)] for c in clf.classes_] for row in rows]).reshape(len(rows), -1)
+        flags = uncertain_labels(P, clf.classes_, kind, min_confidence)
+        scores = uncertainty(P, kind, getattr(clf, "thresholds_", None))
+        for row, flagged, score in zip(rows, flags, scores):
+            row.setdefault("uncertain", {})[name] = flagged
+            row["uncertainty"] = round(max(row.get("uncertainty", 0.0), float(score)), 4)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import joblib
+import numpy as np
 
 import newsclf
 from newsclf.errors import ModelError
@@ -32,21 +33,34 @@ def make_classifier(scheme: Scheme) -> SchemeClassifier:
     return SchemeClassifier(kind=scheme.kind, labels=scheme.label_ids, target_aware=scheme.target is not None)
 
 
-def cross_validate(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
-                   seed: int = 0) -> dict[str, Any]:
-    """Out-of-fold predictions over the training examples, scored per label; `split` as in newsclf.model.splits."""
+def out_of_fold(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
+                seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[list[str]], str, list[Any]]:
+    """Each example's probabilities from a model that never saw it: (P, tested indices, decided labels, split, folds).
+
+    With a time split the earliest block is never tested, so only `tested` rows of P are filled.
+    """
     articles = [e.article for e in examples]
     split = resolve_split(split, articles, folds)
     docs = [e.doc for e in examples]
     y = [e.labels for e in examples]
     fold_list = make_folds(articles, [labels[0] for labels in y], split, folds, seed)
-    tested: list[int] = []
-    pred: list[list[str]] = []
+    P = np.zeros((len(examples), len(scheme.labels)))
+    decided: list[list[str]] = [[] for _ in examples]
     for train_idx, test_idx in fold_list:
         clf = make_classifier(scheme).fit([docs[i] for i in train_idx], [y[i] for i in train_idx])
-        pred += clf.predict([docs[i] for i in test_idx])
-        tested += list(test_idx)
-    metrics = scheme_metrics([y[i] for i in tested], pred, scheme.label_ids, scheme.kind)
+        P[test_idx] = clf.predict_proba([docs[i] for i in test_idx])
+        for i, labels in zip(test_idx, clf.decide(P[test_idx])):
+            decided[i] = labels
+    tested = np.unique(np.concatenate([test for _, test in fold_list]))
+    return P, tested, decided, split, fold_list
+
+
+def cross_validate(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
+                   seed: int = 0) -> dict[str, Any]:
+    """Out-of-fold predictions over the training examples, scored per label; `split` as in newsclf.model.splits."""
+    _, tested, decided, split, fold_list = out_of_fold(scheme, examples, folds, split, seed)
+    metrics = scheme_metrics([examples[i].labels for i in tested], [decided[i] for i in tested],
+                             scheme.label_ids, scheme.kind)
     metrics["split"] = describe(split, fold_list) + " on the training data"
     metrics["split_name"] = split
     return metrics

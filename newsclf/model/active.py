@@ -1,0 +1,162 @@
+"""Making every label count: abstention, active-learning picks, and gold labels the model doubts."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+from newsclf.article import Article
+from newsclf.guide import Guide, Scheme
+from newsclf.model.data import Example
+from newsclf.model.features import as_doc
+
+
+def uncertainty(P: np.ndarray, kind: str, thresholds: np.ndarray | None = None) -> np.ndarray:
+    """0 (sure) .. 1 (a coin toss) per row: 1 - margin for single; the least certain label for multi."""
+    if P.shape[0] == 0:
+        return np.zeros(0)
+    if kind == "single":
+        top = np.sort(P, axis=1)[:, ::-1]
+        second = top[:, 1] if P.shape[1] > 1 else np.zeros(P.shape[0])
+        return 1.0 - (top[:, 0] - second)
+    t = np.full(P.shape[1], 0.5) if thresholds is None else np.asarray(thresholds)
+    # Distance from the label's own decision threshold, scaled so the far ends are 0.
+    scale = np.maximum(t, 1 - t)
+    return (1.0 - np.abs(P - t) / scale).max(axis=1)
+
+
+def uncertain_labels(P: np.ndarray, classes: Sequence[str], kind: str, min_confidence: float) -> list[list[str]]:
+    """Per row, the labels the model is not sure enough about to assert or deny at `min_confidence`."""
+    out = []
+    for row in P:
+        if kind == "single":
+            out.append([] if row.max() >= min_confidence else [str(classes[int(row.argmax())])])
+        else:
+            out.append([str(c) for c, p in zip(classes, row) if 1 - min_confidence < p < min_confidence])
+    return out
+
+
+@dataclass
+class Pick:
+    """An article suggested for labeling, and why."""
+
+    article: Article
+    score: float
+    reason: str
+
+
+def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, str] | None = None) -> list[Pick]:
+    """The n articles whose labels would teach the model most: most uncertain first, spread across outlets.
+
+    Near-duplicates (same group) are picked at most once: a label on one copy teaches what the other would.
+    """
+    if not articles:
+        return []
+    scores = np.zeros(len(articles))
+    for name, clf in model.classifiers.items():
+        scheme = model.guide.scheme(name)
+        P = clf.predict_proba([as_doc(a, scheme.effective_target(None)) for a in articles])
+        scores += uncertainty(P, scheme.kind, getattr(clf, "thresholds_", None))
+    scores /= max(1, len(model.classifiers))
+    by_outlet: dict[str, list[int]] = defaultdict(list)
+    for i in np.argsort(-scores, kind="stable"):
+        by_outlet[articles[i].outlet or ""].append(int(i))
+    picks: list[Pick] = []
+    used_groups: set[str] = set()
+    # Round-robin over outlets, best outlet first in each round: uncertainty with diversity.
+    while len(picks) < n and any(by_outlet.values()):
+        for outlet in sorted(by_outlet, key=lambda o: -scores[by_outlet[o][0]] if by_outlet[o] else 1):
+            queue = by_outlet[outlet]
+            while queue:
+                i = queue.pop(0)
+                group = (groups or {}).get(articles[i].id, articles[i].id)
+                if group in used_groups:
+                    continue
+                used_groups.add(group)
+                picks.append(Pick(articles[i], round(float(scores[i]), 4), f"uncertainty {scores[i]:.2f}"))
+                break
+            if len(picks) >= n:
+                break
+    return picks
+
+
+def random_sample(articles: Sequence[Article], n: int, seed: int = 0) -> list[Pick]:
+    """A random sample stratified by outlet (the seed set before a model exists, or an estimation sample)."""
+    rng = random.Random(seed)
+    by_outlet: dict[str, list[Article]] = defaultdict(list)
+    for article in articles:
+        by_outlet[article.outlet or ""].append(article)
+    for items in by_outlet.values():
+        rng.shuffle(items)
+    picks: list[Pick] = []
+    outlets = sorted(by_outlet)
+    while len(picks) < n and any(by_outlet.values()):
+        for outlet in outlets:
+            if by_outlet[outlet] and len(picks) < n:
+                picks.append(Pick(by_outlet[outlet].pop(), 0.0, "random, stratified by outlet"))
+    return picks
+
+
+def label_errors(scheme: Scheme, examples: list[Example], P: np.ndarray, tested: np.ndarray) -> list[dict[str, Any]]:
+    """Gold items whose label the out-of-fold model contradicts with confidence (confident learning).
+
+    A class's confidence threshold is the model's mean probability for it over the items that carry
+    it; an item is flagged when its given label falls below that class's threshold while another
+    label clears its own.
+    """
+    labels = scheme.label_ids
+    index = {label: j for j, label in enumerate(labels)}
+    rows: list[dict[str, Any]] = []
+    tested = np.asarray(tested)
+    if scheme.kind == "single":
+        given = np.array([index[examples[i].labels[0]] for i in tested])
+        Pt = P[tested]
+        thresholds = np.array([Pt[given == j, j].mean() if (given == j).any() else 1.0 for j in range(len(labels))])
+        for row, i in enumerate(tested):
+            g = given[row]
+            above = [j for j in range(len(labels)) if j != g and Pt[row, j] >= thresholds[j]]
+            if Pt[row, g] < thresholds[g] and above:
+                j = max(above, key=lambda k: Pt[row, k])
+                rows.append(_error_row(examples[i], scheme, [labels[g]], [labels[j]], float(Pt[row, j] - Pt[row, g])))
+        return sorted(rows, key=lambda r: -r["margin"])
+    Y = np.zeros((len(examples), len(labels)), dtype=int)
+    for i, e in enumerate(examples):
+        for label in e.labels:
+            Y[i, index[label]] = 1
+    Yt, Pt = Y[tested], P[tested]
+    for j, label in enumerate(labels):
+        pos, neg = Yt[:, j] == 1, Yt[:, j] == 0
+        if not pos.any() or not neg.any():
+            continue
+        t_pos, t_neg = Pt[pos, j].mean(), (1 - Pt[neg, j]).mean()
+        for row, i in enumerate(tested):
+            p = Pt[row, j]
+            if pos[row] and p < t_pos and (1 - p) >= t_neg:
+                rows.append(_error_row(examples[i], scheme, [label], [f"not {label}"], float((1 - p) - p)))
+            elif neg[row] and (1 - p) < t_neg and p >= t_pos:
+                rows.append(_error_row(examples[i], scheme, [f"not {label}"], [label], float(p - (1 - p))))
+    return sorted(rows, key=lambda r: -r["margin"])
+
+
+def _error_row(example: Example, scheme: Scheme, given: list[str], suggested: list[str], margin: float) -> dict[str, Any]:
+    return {"id": example.article.id, "title": example.article.title, "scheme": scheme.name,
+            "target": example.target or None, "gold": example.labels, "given": given, "model_says": suggested,
+            "margin": round(margin, 4)}
+
+
+def all_label_errors(guide: Guide, examples: dict[str, list[Example]], folds: int = 5, seed: int = 0) -> list[dict[str, Any]]:
+    """label_errors over every scheme, from random-fold out-of-fold predictions (every item gets one)."""
+    from newsclf.model.train import out_of_fold
+
+    rows: list[dict[str, Any]] = []
+    for scheme in guide.schemes:
+        items = examples.get(scheme.name, [])
+        if len(items) < 4 or len({label for e in items for label in e.labels}) < 2:
+            continue
+        P, tested, _, _, _ = out_of_fold(scheme, items, folds=folds, split="random", seed=seed)
+        rows += label_errors(scheme, items, P, tested)
+    return sorted(rows, key=lambda r: -r["margin"])

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from conftest import GUIDE, write_jsonl
+from newsclf.article import Article
+from newsclf.guide import load_guide
+from newsclf.model.active import label_errors, random_sample, uncertain_labels, uncertainty
+from newsclf.model.data import Example
+from newsclf.store import Store
+from test_model_cli import make_rows
+
+
+def test_uncertainty_and_abstention_by_hand():
+    P = np.array([[0.9, 0.05, 0.05], [0.4, 0.35, 0.25]])
+    assert np.allclose(uncertainty(P, "single"), [1 - 0.85, 1 - 0.05])
+    assert uncertain_labels(P, ["a", "b", "c"], "single", 0.8) == [[], ["a"]]
+    M = np.array([[0.95, 0.5, 0.1]])
+    assert uncertain_labels(M, ["x", "y", "z"], "multi", 0.8) == [["y"]]
+    assert uncertainty(M, "multi")[0] == 1.0  # y sits exactly on its threshold
+
+
+def test_random_sample_is_stratified_by_outlet():
+    items = [Article(id=f"{o}{i}", text="t", outlet=o) for o in "abc" for i in range(10)]
+    picks = random_sample(items, 6, seed=1)
+    assert sorted(p.article.outlet for p in picks) == ["a", "a", "b", "b", "c", "c"]
+
+
+def test_confident_learning_flags_a_flipped_label():
+    scheme = load_guide(GUIDE).scheme("stance")
+    examples = [Example(Article(id=f"e{i}", text="t"), "OpenAI", [lab]) for i, lab in
+                enumerate(["favor"] * 5 + ["against"] * 5)]
+    P = np.zeros((10, 4))
+    P[:5, 0], P[:5, 1] = 0.8, 0.2
+    P[5:, 1], P[5:, 0] = 0.8, 0.2
+    P[4] = [0.05, 0.9, 0.05, 0.0]  # gold says favor, the model is sure it is against
+    rows = label_errors(scheme, examples, P, np.arange(10))
+    assert [(r["id"], r["given"], r["model_says"]) for r in rows] == [("e4", ["favor"], ["against"])]
+
+
+def test_classify_min_confidence_queues_uncertain_articles(run, tmp_path):
+    train = write_jsonl(tmp_path / "train.jsonl", make_rows(60, 1))
+    assert run("train", "--guide", str(GUIDE), "--data", str(train), "--out", str(tmp_path / "m"), "--folds", "3").exit_code == 0
+    rows = make_rows(20, 5)
+    rows[0]["text"] = "Nothing here matches any topic at all, a quiet afternoon in the park."
+    new = write_jsonl(tmp_path / "new.jsonl", rows)
+    result = run("classify", "--model", str(tmp_path / "m"), str(new), "--min-confidence", "0.9", "--queue",
+                 "--out", str(tmp_path / "p.jsonl"))
+    assert result.exit_code == 0, result.output
+    out = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    assert all("uncertain" in r and 0 <= r["uncertainty"] <= 1 for r in out)
+    flagged = {r["id"] for r in out if any(r["uncertain"].values())}
+    assert rows[0]["id"] in flagged
+    with Store(tmp_path / "newsclf.db") as store:
+        assert {q["article_id"] for q in store.queued("uncertain")} == flagged
+
+
+def test_suggest_picks_unlabeled_articles_across_outlets(run, tmp_path):
+    labeled = make_rows(40, 1)
+    unlabeled = [{**{k: v for k, v in r.items() if k not in ("labels", "target")}, "outlet": f"outlet{i % 3}"}
+                 for i, r in enumerate(make_rows(30, 9))]
+    write_jsonl(tmp_path / "l.jsonl", labeled)
+    write_jsonl(tmp_path / "u.jsonl", unlabeled)
+    assert run("import", str(tmp_path / "l.jsonl"), str(tmp_path / "u.jsonl"), "--guide", str(GUIDE)).exit_code == 0
+    assert run("train", "--guide", str(GUIDE), "--out", str(tmp_path / "m"), "--folds", "3").exit_code == 0
+    result = run("suggest", "--model", str(tmp_path / "m"), "--n", "6", "--queue", "--out", str(tmp_path / "s.jsonl"))
+    assert result.exit_code == 0, result.output
+    picks = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert len(picks) == 6 and {p["id"] for p in picks} <= {r["id"] for r in unlabeled}
+    assert {p["outlet"] for p in picks} == {"outlet0", "outlet1", "outlet2"}
+    with Store(tmp_path / "newsclf.db") as store:
+        assert len(store.queued("active")) == 6
+
+
+def test_label_errors_cli_finds_planted_flips(run, tmp_path):
+    rows = make_rows(60, 2)
+    for r in rows[:3]:
+        r["labels"]["stance"] = ["favor" if r["labels"]["stance"] == ["against"] else "against"]
+    data = write_jsonl(tmp_path / "d.jsonl", rows)
+    result = run("label-errors", "--guide", str(GUIDE), "--data", str(data), "--folds", "5", "--out", str(tmp_path / "e.jsonl"))
+    assert result.exit_code == 0, result.output
+    flagged = {(json.loads(line)["id"], json.loads(line)["scheme"]) for line in (tmp_path / "e.jsonl").read_text().splitlines()}
+    assert all((r["id"], "stance") in flagged for r in rows[:3])
+    assert len(flagged) <= 6  # few false alarms among 120 labeled items
