@@ -459,6 +459,25 @@ def label_errors_cmd(ctx: click.Context, guide_path: str, data: str | None, fold
     click.echo(f"{len(rows)} possible label errors among {total} labeled items", err=True)
 
 
+@main.command("export-model")
+@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--spacy", "spacy_dir", required=True, type=click.Path(file_okay=False),
+              help="Write a spaCy pipeline here; spacy.load(DIR)(text).cats holds 'scheme:label' scores.")
+def export_model(model_dir: str, spacy_dir: str) -> None:
+    """Export a trained model as a spaCy pipeline (doc.cats) for use outside newsclf.
+
+    \b
+    Example:
+      newsclf export-model --model model/ --spacy spacy-model/
+      python -c "import spacy; print(spacy.load('spacy-model')('Text ...').cats)"
+    """
+    from newsclf.model.predict import load_model
+    from newsclf.model.spacy_export import export_spacy
+
+    out = export_spacy(load_model(model_dir), spacy_dir)
+    click.echo(f"wrote spaCy pipeline {out}")
+
+
 # --- demo ----------------------------------------------------------------------------------------
 
 @main.command()
