@@ -478,6 +478,41 @@ def export_model(model_dir: str, spacy_dir: str) -> None:
     click.echo(f"wrote spaCy pipeline {out}")
 
 
+@main.command()
+@click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write every figure as JSON here.")
+@click.option("--markdown", "md_out", type=click.Path(dir_okay=False), help="Write the methods table (Markdown) here.")
+@click.pass_context
+def agreement(ctx: click.Context, guide_path: str, json_out: str | None, md_out: str | None) -> None:
+    """Inter-coder agreement per scheme and label: % agreement, Krippendorff's alpha, Gwet's AC2, Cohen's kappa.
+
+    Also the label pairs coders confuse most and each coder's agreement with the others by month.
+
+    \b
+    Example:
+      newsclf agreement --guide label_guides/ai-discourse.yaml --markdown agreement.md
+    """
+    from newsclf.guide import load_guide
+    from newsclf.label.agreement import agreement_report, methods_table
+
+    g = load_guide(guide_path)
+    with _store(ctx) as store:
+        report = agreement_report(store.annotations(), g)
+    table = methods_table(report)
+    click.echo(table)
+    for name, s in report.items():
+        if s["most_confused"]:
+            click.echo(f"{name}: most confused " + "; ".join(f"{' / '.join(c['labels'])} ({c['times']})"
+                                                            for c in s["most_confused"][:5]))
+        for k in s["pairwise_kappa"]:
+            kappa = "–" if k["kappa"] is None else f"{k['kappa']:.2f}"
+            click.echo(f"{name}: Cohen's kappa {' & '.join(k['coders'])}: {kappa} over {k['items']} items")
+    if json_out:
+        Path(json_out).write_text(json.dumps(report, indent=2), encoding="utf-8")
+    if md_out:
+        Path(md_out).write_text(table, encoding="utf-8")
+
+
 # --- demo ----------------------------------------------------------------------------------------
 
 @main.command()

@@ -1,0 +1,1 @@
+"""Label: the labelers' web page, the queue, agreement and review."""
