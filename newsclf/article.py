@@ -9,7 +9,7 @@ import json
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Iterable, Iterator
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -134,6 +134,14 @@ class Article:
                 raise InputError("an article needs an id, a url, or some text")
         if not isinstance(self.id, str):
             self.id = str(self.id)
+
+    @property
+    def published_utc(self) -> datetime | None:
+        """Publication time in UTC for ordering (a time without zone is taken as UTC)."""
+        if not self.published:
+            return None
+        dt = datetime.fromisoformat(self.published.replace("Z", "+00:00"))
+        return dt.astimezone(timezone.utc) if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
     def to_dict(self) -> dict[str, Any]:
         """The article as a plain dict, in field order."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -22,11 +23,12 @@ TRAIN_SHARE = 0.65
 
 def split_by_time(examples: dict[str, list[Example]], share: float = TRAIN_SHARE) -> tuple[str, dict, dict]:
     """Cut at the date before which `share` of the articles were published: train before it, test from it on."""
-    dates = sorted({e.article.published or "" for items in examples.values() for e in items})
+    when = lambda e: e.article.published_utc or datetime.min.replace(tzinfo=timezone.utc)  # noqa: E731
+    dates = sorted({when(e) for items in examples.values() for e in items})
     cut = dates[int(len(dates) * share)]
-    train_part = {k: [e for e in v if (e.article.published or "") < cut] for k, v in examples.items()}
-    test_part = {k: [e for e in v if (e.article.published or "") >= cut] for k, v in examples.items()}
-    return cut, train_part, test_part
+    train_part = {k: [e for e in v if when(e) < cut] for k, v in examples.items()}
+    test_part = {k: [e for e in v if when(e) >= cut] for k, v in examples.items()}
+    return cut.isoformat(), train_part, test_part
 
 
 def run_demo(workdir: Path, corpus: Path | None = None, echo: Callable[[str], None] = print) -> dict:

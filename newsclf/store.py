@@ -97,6 +97,7 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE articles ADD COLUMN dup_group TEXT;
     CREATE INDEX articles_dup_group ON articles(dup_group);
+    CREATE INDEX articles_url ON articles(url);
     """,
     # 3: the labeling queue. Kinds are kept apart because they serve different ends: 'reliability'
     # (coded blind by several coders), 'estimation' (a random sample for unbiased shares),
@@ -111,6 +112,61 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (article_id, kind)
     );
     CREATE INDEX queue_kind_priority ON queue(kind, priority DESC);
+    """,
+    # 4: the labeling page. Labelers log in with a token (only its SHA-256 is kept); sessions are
+    # server-side; an assignment is one labeler's lease on, and then outcome of, one article
+    # (so no labeler sees an article twice); flags are notes for the guide's author; reviews keep
+    # who decided each gold label and from which coders' labels.
+    """
+    CREATE TABLE labelers (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE label_sessions (
+        id_hash TEXT PRIMARY KEY,
+        labeler TEXT NOT NULL REFERENCES labelers(name),
+        csrf TEXT NOT NULL,
+        expires REAL NOT NULL
+    );
+    CREATE TABLE label_settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    CREATE TABLE assignments (
+        article_id TEXT NOT NULL REFERENCES articles(id),
+        labeler TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL,
+        leased_at REAL NOT NULL,
+        leased_until REAL NOT NULL,
+        finished_seq INTEGER,
+        seconds REAL,
+        PRIMARY KEY (article_id, labeler)
+    );
+    CREATE INDEX assignments_labeler ON assignments(labeler, status, finished_seq);
+    CREATE TABLE label_flags (
+        id INTEGER PRIMARY KEY,
+        article_id TEXT NOT NULL REFERENCES articles(id),
+        labeler TEXT NOT NULL,
+        note TEXT NOT NULL,
+        guide_version TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE reviews (
+        id INTEGER PRIMARY KEY,
+        article_id TEXT NOT NULL REFERENCES articles(id),
+        scheme TEXT NOT NULL,
+        target TEXT NOT NULL DEFAULT '',
+        reviewer TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        method TEXT NOT NULL,
+        coder_labels TEXT NOT NULL,
+        guide_version TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX reviews_item ON reviews(article_id, scheme, target)
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -370,6 +426,15 @@ class Store:
     def dup_groups(self) -> dict[str, str]:
         """article id -> duplicate group id, for articles that have been grouped."""
         return {r[0]: r[1] for r in self.conn.execute("SELECT id, dup_group FROM articles WHERE dup_group IS NOT NULL")}
+
+    def article_id_for_url(self, *urls: str) -> str | None:
+        """The id of a stored article fetched from, or canonically at, any of these URLs."""
+        for url in urls:
+            row = self.conn.execute("SELECT id FROM articles WHERE canonical_url = ? OR url = ? LIMIT 1",
+                                    (url, url)).fetchone()
+            if row:
+                return row[0]
+        return None
 
     def has_article(self, article_id: str) -> bool:
         """Whether an article with this id is stored."""

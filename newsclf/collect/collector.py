@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
-from newsclf.article import Article, canonicalize_url, id_from_url
+from newsclf.article import Article, canonicalize_url
 from newsclf.collect.dedup import duplicate_groups
-from newsclf.collect.extract import ExtractionError, extract
+from newsclf.collect.extract import ExtractionError, decode_html, extract
 from newsclf.collect.feeds import FeedError, parse_feed, parse_feed_list, parse_sitemap
 from newsclf.collect.fetch import Fetcher, FetchResult
 from newsclf.collect.pages import collect_pages, detect_pagination, stitch
@@ -133,8 +133,11 @@ class Collector:
             if entry.key in seen:
                 self.summary.already_seen += 1
                 continue
-            known = id_from_url(canonicalize_url(entry.url))
-            if self.store.has_article(known):  # another feed or an earlier run already brought it in
+            candidates = [entry.url, canonicalize_url(entry.url)]
+            if entry.key.startswith(("http://", "https://")):  # a guid that is the article's permalink
+                candidates.append(canonicalize_url(entry.key))
+            known = self.store.article_id_for_url(*candidates)
+            if known is not None:  # another feed or an earlier run already brought it in
                 self.summary.already_seen += 1
                 self.store.mark_entry(source, entry.key, known)
                 continue
@@ -244,9 +247,7 @@ class Collector:
 
 
 def _read_html(path: Path) -> str:
-    from newsclf.collect.fetch import decode_html
-
-    return decode_html(path.read_bytes(), None)
+    return decode_html(path.read_bytes())[0]
 
 
 def _is_listing(html: str) -> bool:

@@ -9,6 +9,7 @@ reprint that trims a sentence or adds a local paragraph.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime, timezone
 import re
 from collections import defaultdict
 from typing import Iterable, Sequence
@@ -19,7 +20,7 @@ from newsclf.article import Article, normalize_text
 
 SHINGLE = 4          # words per shingle
 PERMUTATIONS = 128   # MinHash signature length
-BANDS = 32           # LSH bands of PERMUTATIONS // BANDS rows: pairs from ~40% Jaccard become candidates
+BANDS = 64           # LSH bands of 2 rows: pairs from ~25% Jaccard almost surely become candidates
 CONTAINMENT = 0.7    # share of the shorter text's shingles found in the other: same story
 _PRIME = (1 << 61) - 1
 _rng = np.random.RandomState(20230512)
@@ -73,7 +74,8 @@ class _UnionFind:
 
 def duplicate_groups(articles: Iterable[Article], threshold: float = CONTAINMENT) -> dict[str, str]:
     """Map each article id to its group's id (the earliest published member); singletons map to themselves."""
-    items: list[Article] = sorted(articles, key=lambda a: (a.published or "9999", a.id))
+    latest = datetime.max.replace(tzinfo=timezone.utc)
+    items: list[Article] = sorted(articles, key=lambda a: (a.published_utc or latest, a.id))
     uf = _UnionFind()
     by_hash: dict[str, str] = {}
     sets: dict[str, set[int]] = {}
@@ -85,7 +87,7 @@ def duplicate_groups(articles: Iterable[Article], threshold: float = CONTAINMENT
             uf.union(by_hash[article.content_hash], article.id)
             continue
         by_hash[article.content_hash] = article.id
-        sets[article.id] = shingles((article.title or "") + " " + article.text)
+        sets[article.id] = shingles(article.text or article.title or "")  # reprints often retitle
         signature = minhash(sets[article.id])
         for band in range(BANDS):
             key = (band, signature[band * rows:(band + 1) * rows].tobytes())
