@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import gzip
+import http.client
 import socket
 import threading
 import time
@@ -11,12 +12,14 @@ import time
 import pytest
 from localserver import LocalServer, Response, html, local_server  # noqa: F401  (fixture)
 
+from pathlib import Path
+
 from newsclf.collect.fetch import Fetcher, FetchResult, _retry_after, decode_body
 
 CONTACT = "mailto:coverage-lab@example.org"
 # The server stamps a request when it has read its headers; the fetcher stamps it before
 # connecting. The two can differ by a few milliseconds, so gaps measured at the server get this slack.
-SLACK = 0.02
+SLACK = 0.05
 
 PAGE = "<!doctype html><html><head><title>t</title></head><body><p>Hello</p></body></html>"
 
@@ -463,3 +466,52 @@ def test_fetch_many_yields_every_result(local_server):
     assert sorted(r.url for r in results) == sorted(urls)
     assert all(isinstance(r, FetchResult) for r in results)
     assert sorted(r.status for r in results) == [200, 200, 404]
+
+
+# -- the local server itself -------------------------------------------------------------------
+
+SITE = Path(__file__).resolve().parents[1] / "corpora" / "ai-discourse-demo" / "site"
+
+
+@pytest.mark.skipif(not (SITE / "robots.txt").exists(), reason="the demo site is not built")
+def test_demo_site_served_and_fetched(local_server):
+    local_server.serve_dir("/", SITE)
+    f = make()
+    home = f.fetch(local_server.url("/index.html"))
+    assert home.ok and home.content_type == "text/html" and home.text
+    feed = f.fetch(local_server.url("/feed.xml"), accept="feed")
+    assert feed.ok and feed.content_type == "application/rss+xml"
+    assert f.fetch(local_server.url("/private/anything")).error == "refused by robots.txt"
+
+
+@pytest.mark.parametrize("path", ["/site/../secret.txt", "/site/%2e%2e/secret.txt", "/site/sub/../../secret.txt",
+                                  "/site/..%2fsecret.txt"])
+def test_serve_dir_refuses_traversal(local_server, tmp_path, path):
+    (tmp_path / "secret.txt").write_text("do not serve")
+    public = tmp_path / "public"
+    public.mkdir()
+    (public / "index.html").write_text(PAGE)
+    local_server.serve_dir("/site", public)
+    conn = http.client.HTTPConnection("127.0.0.1", local_server.port, timeout=5)
+    try:
+        conn.request("GET", path)  # http.client sends the path as it is, dots and all
+        resp = conn.getresponse()
+        body = resp.read()
+    finally:
+        conn.close()
+    assert resp.status in (403, 404) and b"do not serve" not in body
+    ok = make().fetch(local_server.url("/site/"))
+    assert ok.ok and "Hello" in ok.text
+
+
+def test_fetch_many_stops_when_the_caller_stops(local_server):
+    local_server.route("/p/*", html(PAGE))
+    f = make(min_interval=0.2)
+    gen = f.fetch_many([local_server.url(f"/p/{i}") for i in range(10)])
+    first = next(gen)
+    assert first.ok
+    t0 = time.monotonic()
+    gen.close()
+    assert time.monotonic() - t0 < 0.5  # does not sit through the other nine paced fetches
+    time.sleep(0.3)
+    assert len(local_server.requests()) <= 3  # robots.txt, the first page, at most one in flight

@@ -36,6 +36,9 @@ The rules, all per host (scheme, name and port, as robots.txt is):
   charset_normalizer. A declared ISO-8859-1 or US-ASCII is read as windows-1252, as browsers do.
 
 `fetch` never raises for network or HTTP trouble: the FetchResult says what happened in `error`.
+
+`clock` and `sleep` (keyword-only) can be replaced for tests of the pacing logic; `clock` must be a
+monotonic clock in seconds, as it also sets the sockets' read deadlines.
 """
 
 from __future__ import annotations
@@ -215,7 +218,8 @@ class Fetcher:
         """Fetch many URLs, hosts in parallel (max_workers), each host paced; yields as they finish.
 
         URLs of one host are fetched in the order given, one after another; the iterable is read
-        whole before the first fetch starts.
+        whole before the first fetch starts. Closing the generator early lets the fetches under
+        way finish and starts no others.
         """
         by_host: dict[str, list[str]] = {}
         for url in urls:
@@ -224,18 +228,24 @@ class Fetcher:
             return
         done: queue.Queue = queue.Queue()
         total = sum(len(v) for v in by_host.values())
+        stop = threading.Event()  # set when the caller stops reading: no new fetches start
 
         def run_host(host_urls: list[str]) -> None:
             for u in host_urls:
+                if stop.is_set():
+                    return
                 done.put(self.fetch(u, **kw))
 
         with ThreadPoolExecutor(max_workers=max(1, min(self.max_workers, len(by_host))),
                                 thread_name_prefix="newsclf-fetch") as pool:
             futures = [pool.submit(run_host, group) for group in by_host.values()]
-            for _ in range(total):
-                yield done.get()
-            for f in futures:
-                f.result()
+            try:
+                for _ in range(total):
+                    yield done.get()
+            finally:
+                stop.set()
+                for fut in futures:
+                    fut.cancel()
 
     def allowed(self, url: str) -> tuple[bool, str | None]:
         """(allowed, reason) for a URL by robots.txt, fetching robots.txt if not cached."""
@@ -292,7 +302,10 @@ class Fetcher:
             try:
                 status = resp.status_code
                 if 200 <= status < 300:
-                    data = _read_limited(resp, ROBOTS_MAX_BYTES, self.clock() + self.timeout, self.clock)
+                    try:
+                        data = _read_limited(resp, ROBOTS_MAX_BYTES, self.clock() + self.timeout, self.clock)
+                    except _TooLarge as big:  # RFC 9309: rules past the limit may be ignored
+                        data = big.partial
                     text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
                     host.robots = Protego.parse(text)
                     delay = host.robots.crawl_delay(self.robots_agent)
@@ -324,9 +337,10 @@ class Fetcher:
                 result.error = f"not an HTTP URL: {url}" if not result.redirects else \
                     f"redirect to non-HTTP scheme {scheme}:"
                 return
-            resp = self._request_with_retries(url, headers, result)
-            if resp is None:
+            answer = self._request_with_retries(url, headers, result)
+            if answer is None:
                 return
+            resp, deadline = answer
             status = resp.status_code
             if status in REDIRECT_STATUSES and resp.headers.get("Location"):
                 location = urljoin(url, resp.headers["Location"].strip())
@@ -347,13 +361,15 @@ class Fetcher:
                 url = location
                 continue
             try:
-                self._finish(resp, result, accept)
+                self._finish(resp, result, accept, deadline)
             finally:
                 resp.close()
             return
 
-    def _request_with_retries(self, url: str, headers: dict[str, str], result: FetchResult) -> requests.Response | None:
-        """One hop: robots check, pacing, request, retries. None when result.error says why."""
+    def _request_with_retries(self, url: str, headers: dict[str, str],
+                              result: FetchResult) -> tuple[requests.Response, float] | None:
+        """One hop: robots check, pacing, request, retries. (response, deadline), or None when
+        result.error says why."""
         host = self._host(url)
         attempt = 0
         while True:
@@ -385,8 +401,7 @@ class Fetcher:
                     _set_deadline(resp, deadline, self.clock)
                     result.status = resp.status_code
                     if resp.status_code not in RETRY_STATUSES:
-                        resp._newsclf_deadline = deadline  # type: ignore[attr-defined]
-                        return resp
+                        return resp, deadline
                     wait = _retry_after(resp.headers.get("Retry-After"))
                     resp.close()
                     failure = _Failure(f"HTTP {resp.status_code}", retryable=True, status=resp.status_code)
@@ -408,7 +423,7 @@ class Fetcher:
             attempt += 1
             result.retry_count = attempt
 
-    def _finish(self, resp: requests.Response, result: FetchResult, accept: str) -> None:
+    def _finish(self, resp: requests.Response, result: FetchResult, accept: str, deadline: float) -> None:
         result.status = resp.status_code
         result.reason = resp.reason or ""
         result.http_version = {10: "HTTP/1.0", 11: "HTTP/1.1"}.get(getattr(resp.raw, "version", 11), "HTTP/1.1")
@@ -425,12 +440,20 @@ class Fetcher:
         if is_success and media_type and not _type_ok(media_type, accept):
             result.error = f"unexpected content type {media_type}"
             return
+        if not is_success:  # keep what the error page says, but the status is the news
+            result.error = f"HTTP {resp.status_code}"
+            try:
+                result.body = _read_limited(resp, self.max_bytes, deadline, self.clock)
+            except _TooLarge as exc:
+                result.body, result.truncated = exc.partial, "length"
+            except (_Failure, requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+                result.truncated = "time"
+            return
         length = resp.headers.get("Content-Length")
         if length and length.strip().isdigit() and int(length) > self.max_bytes:
             result.error = f"too large: Content-Length {int(length):,} is over {self.max_bytes:,} bytes"
             result.truncated = "length"
             return
-        deadline = getattr(resp, "_newsclf_deadline", self.clock() + self.timeout)
         try:
             result.body = _read_limited(resp, self.max_bytes, deadline, self.clock)
         except _TooLarge as exc:
@@ -447,9 +470,6 @@ class Fetcher:
             if isinstance(exc, (urllib3.exceptions.ReadTimeoutError, socket.timeout, TimeoutError)):
                 result.error = f"timed out after {self.timeout:g} s (reading the body)"
                 result.truncated = "time"
-            return
-        if not is_success:
-            result.error = f"HTTP {resp.status_code}"
             return
         if media_type is None:
             if not _sniff_ok(result.body, accept):
@@ -616,11 +636,11 @@ def decode_body(body: bytes, content_type_header: str = "", media_type: str = ""
     """(text, encoding) by header charset, BOM, <meta>/XML declaration, clean UTF-8, then a guess."""
     match = re.search(r"charset\s*=\s*[\"']?([^;\"'\s]+)", content_type_header or "", re.IGNORECASE)
     enc = _codec(match.group(1)) if match else None
-    if enc and not enc.startswith("utf_16") and not enc.startswith("utf_32"):
-        # a BOM still wins over a header that names a different UTF (WHATWG: BOM sniffing first)
-        for bom, name in _BOMS:
-            if body.startswith(bom) and name == "utf-8":
-                return body[len(bom):].decode("utf-8", errors="replace"), "utf-8"
+    if enc:
+        if body.startswith(codecs.BOM_UTF8) and enc != "utf-8":  # a UTF-8 BOM wins (WHATWG)
+            return body[3:].decode("utf-8", errors="replace"), "utf-8"
+        if enc == "utf-8":
+            return body.decode("utf-8-sig", errors="replace"), enc
         return body.decode(enc, errors="replace"), enc
     for bom, name in _BOMS:
         if body.startswith(bom):
@@ -656,7 +676,7 @@ def _guess(body: bytes) -> str:
     except UnicodeDecodeError:
         cp1252_clean = False
     non_ascii = sum(1 for b in body if b >= 0x80)
-    latin_guess = guessed is None or guessed in _LATIN_GUESSES or guessed == "cp1252"
+    latin_guess = guessed is None or guessed.replace("-", "_") in _LATIN_GUESSES
     if cp1252_clean and (latin_guess or non_ascii < 8):
         return "cp1252"
     return guessed or "cp1252"

@@ -1,0 +1,166 @@
+"""extract(): body text without boilerplate, metadata, encodings, and clean errors on bad pages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from newsclf.collect import extract as extract_module
+from newsclf.collect.extract import ExtractionError, clean_authors, decode_html, extract
+from newsclf.errors import InputError
+
+HTML = Path(__file__).parent / "fixtures" / "html"
+CORPUS = Path(__file__).resolve().parents[1] / "corpora" / "ai-discourse-demo"
+BOILERPLATE_WORDS = ("Read also", "Baca juga", "Share", "Bagikan", "Comments (", "Beri Komentar", "Related stories",
+                     "Berita Terkait", "Page 1 of", "dari 3 halaman", "Next page", "Halaman berikutnya", "By Owen",
+                     "Oleh Sari", "Jumat, 12 Mei", "All rights reserved")
+
+
+def read(name: str) -> bytes:
+    return (HTML / name).read_bytes()
+
+
+def test_meta_and_json_ld_page():
+    a = extract(read("meta_jsonld.html"), "https://portside.example/city/2023/05/council-software-rule?utm_source=x",
+                fetched_at="2023-05-10T00:00:00+00:00")
+    assert a.title == "Council makes offices explain their software"
+    assert a.authors == ["Owen Hartley", "Priya Raman"]  # JSON-LD before the meta tag
+    assert a.published == "2023-05-09T18:30:00-04:00"
+    assert a.lang == "en"
+    assert a.canonical_url == "https://portside.example/city/2023/05/council-software-rule"
+    assert a.outlet == "The Portside Courier"
+    assert a.pages == 1 and a.fetched_at == "2023-05-10T00:00:00+00:00"
+    paras = a.text.split("\n\n")
+    assert len(paras) == 4 and paras[0].startswith("PORTSIDE") and paras[3].startswith("Councillor Marta Ilves")
+    for word in BOILERPLATE_WORDS:
+        assert word not in a.text
+
+
+def test_page_without_any_meta_reads_visible_lines():
+    a = extract(read("no_meta_id.html"), "https://www.wartapesisir.example/berita/ojek")
+    assert a.title == "Pengemudi Ojek Daring Keluhkan Blokir Otomatis"
+    assert a.authors == ["Sari Wulandari"]
+    assert a.published == "2023-05-12T07:45:00+07:00"
+    assert a.lang == "id"  # no lang attribute: language id on the text
+    assert a.outlet == "wartapesisir.example"
+    assert a.canonical_url == "https://www.wartapesisir.example/berita/ojek"
+    assert len(a.text.split("\n\n")) == 4
+    for word in BOILERPLATE_WORDS:
+        assert word not in a.text
+
+
+def test_windows_1252_without_declared_charset():
+    data = read("cp1252_nocharset.html")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    a = extract(data)
+    assert "Zoë Marchand" in a.text and "€1,200" in a.text and "“Customers" in a.text and "—" in a.text
+    assert a.metadata["encoding"] == "cp1252"
+
+
+@pytest.mark.parametrize("data, encoding, expected", [
+    ("<meta charset='iso-8859-1'><p>caf\xe9 \x93x\x94</p>".encode("latin-1"), None, "café “x”"),
+    ('<meta http-equiv="Content-Type" content="text/html; charset=windows-1251"><p>Привет</p>'.encode("cp1251"), None, "Привет"),
+    (b"\xef\xbb\xbf<p>caf\xc3\xa9</p>", None, "café"),
+    ("<p>café</p>".encode("utf-16"), None, "café"),
+    ("<p>café</p>".encode("cp1252"), "windows-1252", "café"),
+])
+def test_decoding_order(data, encoding, expected):
+    text, _ = decode_html(data, encoding)
+    assert expected in text
+
+
+def test_outlet_given_when_page_names_none():
+    html = read("no_meta_id.html")
+    assert extract(html, "https://www.wartapesisir.example/b", outlet="Warta Pesisir").outlet == "Warta Pesisir"
+
+
+def test_relative_canonical_and_og_url():
+    body = "<p>" + "Enough words to count as an article body for this small test page. " * 4 + "</p>"
+    a = extract(f'<html><head><meta property="og:url" content="/news/a-1"></head><body>{body}</body></html>',
+                "https://n.example/news/a-1?ref=home")
+    assert a.canonical_url == "https://n.example/news/a-1"
+    a = extract(f"<html><body>{body}</body></html>", "https://n.example/news/a-2")
+    assert a.canonical_url == "https://n.example/news/a-2"
+
+
+@pytest.mark.parametrize("raw, names", [
+    (["Reporter : Rina Mahendra"], ["Rina Mahendra"]),
+    (["Oleh Galih Saputra"], ["Galih Saputra"]),
+    (["By Owen Hartley and Priya Raman"], ["Owen Hartley", "Priya Raman"]),
+    (["Penulis: Sari Wulandari | Editor: Budi Santoso"], ["Sari Wulandari", "Budi Santoso"]),
+    (["Andi dan Budi"], ["Andi", "Budi"]),
+    (["https://example.com/author/x"], []),
+])
+def test_clean_authors(raw, names):
+    assert clean_authors(raw) == names
+
+
+@pytest.mark.parametrize("page", [
+    b"", b"   ", "just some plain text, no markup".encode(), b"\x00\x01\x02\xff" * 100,
+    b"<html><body></body></html>", b"<html><body><nav><a href='/'>Home</a></nav></body></html>",
+    b"%PDF-1.4 binary", json.dumps({"a": 1}).encode(),
+])
+def test_no_article_text_raises_extraction_error(page):
+    with pytest.raises(ExtractionError) as info:
+        extract(page, "https://x.example/p")
+    assert isinstance(info.value, InputError)
+    assert "x.example/p" in str(info.value)
+
+
+@pytest.mark.parametrize("html", [
+    read("meta_jsonld.html")[:700],  # truncated mid-head
+    read("meta_jsonld.html")[:2500],  # truncated mid-body
+    b"<html><body><p>" + b"<div " * 5000,
+    b"<html><body><p title='" + b"x" * 2_000_000 + b"'>hi</p></body></html>",
+    b"<<<>>><p>>>" + bytes(range(256)) * 10,
+    "<html><body><p>".encode() + "Normaler Text, aber kaputt ".encode() * 20 + b"</i></b></div></div>",
+])
+def test_malformed_html_never_raises_anything_but_extraction_error(html):
+    try:
+        article = extract(html, "https://x.example/broken")
+    except ExtractionError:
+        return
+    assert isinstance(article.text, str)
+
+
+def test_huge_input_is_truncated_with_a_note(monkeypatch):
+    monkeypatch.setattr(extract_module, "MAX_BYTES", 20_000)
+    page = read("meta_jsonld.html") + b"<!-- " + b"x" * 50_000 + b" -->"
+    a = extract(page)
+    assert a.metadata["truncated_at"] == 20_000
+    assert a.text.startswith("PORTSIDE")
+
+
+def test_pagination_goes_to_metadata():
+    a = extract(read("query_p1.html"), "https://courier.example/city/council-rule")
+    assert a.metadata["pagination"]["total"] == 3
+    assert a.metadata["pagination"]["next_url"] == "https://courier.example/city/council-rule?page=2"
+    assert "Page 1 of 3" not in a.text and "Next page" not in a.text
+
+
+def test_never_touches_the_network(monkeypatch):
+    import socket
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("extract tried to open a network connection")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    assert extract(read("meta_jsonld.html"), "https://portside.example/a").text
+
+
+@pytest.mark.skipif(not (CORPUS / "site").is_dir(), reason="demo site not built")
+def test_demo_site_pages():
+    # one English and one Indonesian page of the bundled demo corpus (written for this project)
+    records = [json.loads(line) for line in (CORPUS / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+               if line.strip()]
+    for lang in ("en", "id"):
+        rec = next(r for r in records if r["lang"] == lang and r["pages"] == 1)
+        path = CORPUS / "site" / rec["metadata"]["path"]
+        a = extract(path.read_bytes(), "https://demo.example/" + rec["metadata"]["path"])
+        assert a.text == rec["text"]
+        assert a.authors == rec["authors"] and a.title == rec["title"] and a.lang == lang
+        assert a.published[:16] == rec["published"][:16]
