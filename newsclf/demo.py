@@ -13,6 +13,7 @@ from newsclf.model.evaluate import format_metrics
 from newsclf.model.predict import classify_records, evaluate_model, load_model
 from newsclf.model.train import train
 from newsclf.records import ImportReport, import_file
+from newsclf.report.build import build_report
 from newsclf.store import Store
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -38,41 +39,51 @@ def run_demo(workdir: Path, corpus: Path | None = None, echo: Callable[[str], No
     guide_path = corpus / "guide.yaml" if (corpus / "guide.yaml").is_file() else DEFAULT_GUIDE
     guide = load_guide(guide_path)
     workdir.mkdir(parents=True, exist_ok=True)
+    label_files = [corpus / "labels" / f"{name}.jsonl" for name in ("coder_a", "coder_b", "adjudicated")]
+    # The truth for scoring comes from all labels; the working store gets labels only for the earlier
+    # months, as if coders had labeled those so far and the model must label the rest.
+    with Store(":memory:") as everything:
+        for path in [corpus / "articles.jsonl", *label_files]:
+            import_file(everything, path, guide)
+        cut, train_part, test_part = split_by_time(examples_from_store(everything, guide))
+    train_ids = {e.article.id for v in train_part.values() for e in v}
+    test_ids = sorted({e.article.id for v in test_part.values() for e in v})
     report = ImportReport()
     with Store(workdir / "newsclf.db") as store:
         import_file(store, corpus / "articles.jsonl", guide, report=report)
-        for coder in ("coder_a", "coder_b"):
-            import_file(store, corpus / "labels" / f"{coder}.jsonl", guide, report=report)
-        import_file(store, corpus / "labels" / "adjudicated.jsonl", guide, report=report)
+        for path in label_files:
+            import_file(store, path, guide, report=report, only_ids=train_ids)
         echo(f"imported {store.count_articles()} articles from {corpus.name}: {report.summary()}")
         for path, lineno, reason in report.rejected:
             echo(f"  {path}:{lineno}: {reason}")
-        examples = examples_from_store(store, guide)
-        cut, train_part, test_part = split_by_time(examples)
-        n_train = len({e.article.id for v in train_part.values() for e in v})
-        n_test = len({e.article.id for v in test_part.values() for e in v})
-        echo(f"split by time at {cut[:10]}: {n_train} articles to train on, {n_test} later ones held out")
+        echo(f"split by time at {cut[:10]}: {len(train_ids)} labeled articles to train on, {len(test_ids)} later "
+             "ones for the model to label (their gold labels are kept aside for scoring)")
         model_dir = workdir / "model"
-        train(guide, train_part, model_dir)
+        train(guide, examples_from_store(store, guide), model_dir, with_learning_curve=True)
         model = load_model(model_dir)
         metrics = evaluate_model(model, test_part)
         echo("\nheld-out results (articles published after the cut, never seen in training):")
         for name, m in metrics.items():
             echo(format_metrics(name, m))
-        test_ids = sorted({e.article.id for v in test_part.values() for e in v})
+        # Label every held-out article, and each stance target its coders used (not only the default).
         articles = list(store.iter_articles(test_ids))
-        # Show each article with the stance target its coders used, not only the guide's default.
-        targets = {e.article.id: e.target for items in test_part.values() for e in reversed(items) if e.target}
-        rows = classify_records(model, articles, [targets.get(a.id) for a in articles])
+        rows = classify_records(model, articles, [None] * len(articles))
+        pairs = [(e.article, e.target) for items in test_part.values() for e in items if e.target]
+        rows += classify_records(model, [a for a, _ in pairs], [t for _, t in pairs])
+        # Untargeted schemes from the per-article pass, stance schemes from the (article, target) pass.
         store.add_predictions((r["id"], model.id, s, r["targets"].get(s, ""), r["cats"][s], r["labels"][s])
-                              for r in rows for s in r["labels"])
+                              for i, r in enumerate(rows) for s in r["labels"]
+                              if (guide.scheme(s).target is None) == (i < len(articles)))
         echo("\na few held-out articles as the model labels them:")
-        for row in rows[:: max(1, len(rows) // 5)][:5]:
+        for row in rows[len(articles):][:: max(1, len(pairs) // 5)][:5]:
             stance = ", ".join(f"{row['targets'].get(s, '')}: {row['labels'][s][0]} ({max(row['cats'][s].values()):.2f})"
                                for s in row["labels"] if guide.scheme(s).kind == "single")
             echo(f"- [{row['outlet']}, {(row['published'] or '')[:10]}, {row['lang']}] {row['title']}\n"
                  f"    topics: {', '.join(row['labels'].get('topics', []))}; stance {stance}")
-    echo(f"\nmacro-F1 per scheme (held out): "
+        result = build_report(store, guide, workdir / "report", model_dir, ("outlet", "month"), hourly_rate=15.0)
+    echo(f"\nreport: {result.html} ({len([f for f in result.figures if f.suffix == '.png'])} figures; "
+         f"tables in {result.html.parent / 'tables'})")
+    echo(f"macro-F1 per scheme (held out): "
          + ", ".join(f"{name} {m['macro_f1']:.3f}" for name, m in metrics.items()))
     echo(f"store: {workdir / 'newsclf.db'}; model: {model_dir} (card.md, metrics.json); "
          f"{time.perf_counter() - started:.1f} s")

@@ -205,11 +205,15 @@ def _csv_row_to_dict(row: dict[str, str]) -> dict[str, Any]:
 
 
 def annotations_from_record(record: LabeledRecord, guide: Guide, labeler: str) -> list[Annotation]:
-    """The coder's annotations a labeled record carries, with stance targets resolved by the guide."""
+    """The coder's annotations a labeled record carries, with stance targets resolved by the guide.
+
+    A line's `seconds` covers all its schemes (one screen); it is split evenly so hours add up.
+    """
+    share = None if record.seconds is None else record.seconds / max(1, len(record.labels))
     return [Annotation(article_id=record.article_id, scheme=scheme_name, labels=tuple(labels),
                        labeler=record.labeler or labeler,
                        target=guide.scheme(scheme_name).effective_target(record.target),
-                       seconds=record.seconds, guide_version=guide.version, gold=record.gold)
+                       seconds=share, guide_version=guide.version, gold=record.gold)
             for scheme_name, labels in record.labels.items()]
 
 
@@ -231,11 +235,11 @@ class ImportReport:
 
 def import_file(store: Store, path: str | Path, guide: Guide | None = None, labeler: str = "import",
                 gold: bool = False, report: ImportReport | None = None, batch_size: int = 500,
-                progress: Any = None) -> ImportReport:
+                progress: Any = None, only_ids: set[str] | None = None) -> ImportReport:
     """Import a JSONL/CSV file of articles (and labels) into the store; bad lines are reported, good ones kept.
 
     Lines are committed in batches: a killed import keeps every batch it finished, and a rerun
-    changes nothing for lines already imported.
+    changes nothing for lines already imported. `only_ids` keeps just the lines of those articles.
     """
     report = report or ImportReport()
     batch: list[LabeledRecord] = []
@@ -255,6 +259,8 @@ def import_file(store: Store, path: str | Path, guide: Guide | None = None, labe
         if progress is not None:
             progress.update(1)
         record = result.record
+        if record is not None and only_ids is not None and record.article_id not in only_ids:
+            continue
         if record is not None and record.labels and guide is None:
             result = LineResult(result.lineno, None, "the line has labels; pass --guide to check them against a label guide")
         elif record is not None and gold:

@@ -207,6 +207,15 @@ def article_record(row: dict) -> Article:
                    metadata={"slug": row["slug"], "path": page_path(row, 1)})
 
 
+def coding_seconds(row: dict, coder: str, first: bool) -> float:
+    """Simulated coding time (the demo has no real labelers): reading time plus deciding, per coder."""
+    words = sum(len(p.split()) for page in row["pages"] for p in page)
+    rng = random.Random(f"{row['slug']}/{coder}/{first}")
+    pace = {"coder_a": 4.0, "coder_b": 3.2}.get(coder, 4.0)  # words read per second
+    seconds = (words / pace + 12 + rng.uniform(-6, 18)) if first else (8 + rng.uniform(0, 10))
+    return round(seconds, 1)
+
+
 def label_lines(row: dict, article_id: str, coder: str | None) -> list[dict]:
     """A coder's label lines for one article (coder None: the adjudicated gold)."""
     topics = row["topics"].get(coder) if coder else None
@@ -265,8 +274,9 @@ def main(out: Path = HERE) -> None:
     for coder in ("coder_a", "coder_b"):
         with open(labels_dir / f"{coder}.jsonl", "w", encoding="utf-8") as fh:
             for row, article in zip(rows, articles):
-                for line in label_lines(row, article.id, coder):
-                    fh.write(json.dumps({**line, "labeler": coder}, ensure_ascii=False) + "\n")
+                for i, line in enumerate(label_lines(row, article.id, coder)):
+                    line = {**line, "labeler": coder, "seconds": coding_seconds(row, coder, i == 0)}
+                    fh.write(json.dumps(line, ensure_ascii=False) + "\n")
     # The reviewer adjudicates only the items where the coders disagree, as a review queue would.
     with open(labels_dir / "adjudicated.jsonl", "w", encoding="utf-8") as fh:
         for row, article in zip(rows, articles):

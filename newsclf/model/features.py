@@ -43,16 +43,30 @@ def spacy_tokenizer(lang: str) -> Any:
     return _TOKENIZERS[lang]
 
 
-def tokenize_docs(texts: Sequence[str], langs: Sequence[str]) -> list[list[str]]:
-    """Lowercased tokens per text, each text tokenized by its own language's rules."""
-    out: list[list[str]] = [[] for _ in texts]
+# Cross-validation tokenizes the same texts once per fold; remembering recent results (as joined
+# strings, a few KB each) saves most of that work at a bounded cost in memory.
+_TOKEN_CACHE: dict[tuple[str, str], str] = {}
+TOKEN_CACHE_SIZE = 5_000
+
+
+def tokenize_docs(texts: Sequence[str], langs: Sequence[str]) -> list[str]:
+    """Lowercased tokens per text joined by spaces, each text tokenized by its own language's rules."""
+    out: list[str] = ["" for _ in texts]
     by_lang: dict[str, list[int]] = {}
     for i, lang in enumerate(langs):
-        by_lang.setdefault(lang if lang in SPACY_LANGS else "xx", []).append(i)
+        lang = lang if lang in SPACY_LANGS else "xx"
+        cached = _TOKEN_CACHE.get((lang, texts[i]))
+        if cached is not None:
+            out[i] = cached
+        else:
+            by_lang.setdefault(lang, []).append(i)
     for lang, idx in by_lang.items():
         tok = spacy_tokenizer(lang)
         for i, doc in zip(idx, tok.pipe((texts[i] for i in idx), batch_size=256)):
-            out[i] = [t.lower_ for t in doc if not t.is_space and not t.is_punct]
+            out[i] = " ".join(t.lower_ for t in doc if not t.is_space and not t.is_punct)
+            if len(_TOKEN_CACHE) >= TOKEN_CACHE_SIZE:
+                _TOKEN_CACHE.clear()  # crude but bounded; batch prediction streams past it anyway
+            _TOKEN_CACHE[(lang, texts[i])] = out[i]
     return out
 
 
@@ -72,7 +86,7 @@ class DocText(BaseEstimator, TransformerMixin):
 
     def transform(self, docs: Sequence[dict[str, str]]) -> list[str]:
         texts = [((d["title"] + "\n") * self.title_repeat) + d["text"] for d in docs]
-        return [" ".join(toks) for toks in tokenize_docs(texts, [d["lang"] for d in docs])]
+        return tokenize_docs(texts, [d["lang"] for d in docs])
 
 
 class RawText(BaseEstimator, TransformerMixin):
@@ -121,8 +135,7 @@ class TargetWindow(BaseEstimator, TransformerMixin):
                         if len(hits) >= self.max_sentences:
                             break
             windows.append(" ".join(hits))
-        tokens = tokenize_docs(windows, [d["lang"] for d in docs])
-        return [" ".join(t) for t in tokens]
+        return tokenize_docs(windows, [d["lang"] for d in docs])
 
 
 class TargetFeatures(BaseEstimator, TransformerMixin):

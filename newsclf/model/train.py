@@ -66,8 +66,36 @@ def cross_validate(scheme: Scheme, examples: list[Example], folds: int = 5, spli
     return metrics
 
 
+def learning_curve(scheme: Scheme, examples: list[Example], fractions: tuple[float, ...] = (0.25, 0.5, 1.0),
+                   folds: int = 3, seed: int = 0) -> list[dict[str, float]]:
+    """Cross-validated macro-F1 when training on growing shares of the training folds (random folds)."""
+    import random
+
+    articles = [e.article for e in examples]
+    y = [e.labels for e in examples]
+    fold_list = make_folds(articles, [labels[0] for labels in y], "random", folds, seed)
+    points = []
+    for fraction in fractions:
+        tested: list[int] = []
+        pred: list[list[str]] = []
+        sizes = []
+        for k, (train_idx, test_idx) in enumerate(fold_list):
+            chosen = sorted(random.Random(seed + k).sample(list(train_idx), max(2, int(len(train_idx) * fraction))))
+            if len({label for i in chosen for label in y[i]}) < 2:
+                continue
+            clf = make_classifier(scheme).fit([examples[i].doc for i in chosen], [y[i] for i in chosen])
+            pred += clf.predict([examples[i].doc for i in test_idx])
+            tested += list(test_idx)
+            sizes.append(len(chosen))
+        if tested:
+            m = scheme_metrics([y[i] for i in tested], pred, scheme.label_ids, scheme.kind)
+            points.append({"labels": int(np.mean(sizes)), "macro_f1": m["macro_f1"]})
+    return points
+
+
 def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path, folds: int = 5,
-          split: str = "auto", seed: int = 0, log: Callable[[str], None] = lambda _: None) -> dict[str, Any]:
+          split: str = "auto", seed: int = 0, log: Callable[[str], None] = lambda _: None,
+          with_learning_curve: bool = False) -> dict[str, Any]:
     """Fit every scheme that has enough examples, cross-validate it, and write MODEL_DIR; returns the metrics."""
     out = Path(out_dir)
     classifiers: dict[str, SchemeClassifier] = {}
@@ -84,6 +112,8 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
         log(f"scheme {scheme.name}: cross-validating on {len(items)} items")
         metrics[scheme.name] = cross_validate(scheme, items, folds=folds, split=split, seed=seed)
         log(format_metrics(scheme.name, metrics[scheme.name]))
+        if with_learning_curve:
+            metrics[scheme.name]["learning_curve"] = learning_curve(scheme, items, seed=seed)
         classifiers[scheme.name] = make_classifier(scheme).fit([e.doc for e in items], [e.labels for e in items])
     if not classifiers:
         raise ModelError("no scheme had enough labeled items to train; label more articles "

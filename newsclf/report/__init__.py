@@ -1,0 +1,1 @@
+"""Report: coverage over time and by outlet, with honest uncertainty; plots; the labeling ledger."""

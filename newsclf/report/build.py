@@ -1,0 +1,234 @@
+"""`newsclf report`: tables (CSV, Parquet), figures (PNG, SVG) and one self-contained HTML file.
+
+The HTML holds what a methods section needs: the figures, the codebook, agreement, the model
+card, the labeling ledger and the data's provenance.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Sequence
+
+from newsclf.guide import Guide
+from newsclf.label.agreement import agreement_report, methods_table
+from newsclf.report.coverage import PERIODS, ErrorRates, Item, collect_items, coverage_table
+from newsclf.report.ledger import ledger, project_labels
+from newsclf.report.plots import by_group, share_over_time, small_multiples
+from newsclf.store import Store
+
+
+@dataclass
+class ReportResult:
+    """Where the report went and what it holds."""
+
+    html: Path
+    tables: list[Path]
+    figures: list[Path]
+    rows: list[dict[str, Any]]
+
+
+def _in_range(item: Item, since: str | None, until: str | None) -> bool:
+    day = (item.article.published or "")[:10]
+    if since and (not day or day < since):
+        return False
+    if until and (not day or day > until):
+        return False
+    return True
+
+
+def _write_csv(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
+    fields: list[str] = []
+    for row in rows:
+        fields += [k for k in row if k not in fields]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _write_parquet(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    fields: list[str] = []
+    for row in rows:
+        fields += [k for k in row if k not in fields]
+    table = pa.table({f: [row.get(f) for row in rows] for f in fields})
+    pq.write_table(table, path)
+    return path
+
+
+def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str | Path | None = None,
+                 by: Sequence[str] = ("outlet", "month"), since: str | None = None, until: str | None = None,
+                 hourly_rate: float = 0.0, target_f1: float = 0.8) -> ReportResult:
+    """Compute every table and figure and write the report into out_dir."""
+    out = Path(out_dir)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    metrics: dict[str, Any] = {}
+    card = ""
+    model_id = None
+    if model_dir is not None:
+        model_dir = Path(model_dir)
+        meta = json.loads((model_dir / "meta.json").read_text(encoding="utf-8"))
+        model_id = meta["model_id"]
+        metrics = json.loads((model_dir / "metrics.json").read_text(encoding="utf-8"))
+        card = (model_dir / "card.md").read_text(encoding="utf-8")
+    else:
+        model_id = store.latest_prediction_model()
+    period = next((b for b in by if b in PERIODS), "month")
+    group = next((b for b in by if b not in PERIODS), None)
+    all_rows: list[dict[str, Any]] = []
+    figures: list[Path] = []
+    sources: dict[str, Counter] = {}
+    for scheme in guide.schemes:
+        items = [i for i in collect_items(store, guide, scheme, model_id) if _in_range(i, since, until)]
+        if not items:
+            continue
+        sources[scheme.name] = Counter(i.source for i in items)
+        rates = ErrorRates.from_metrics(scheme, metrics.get(scheme.name))
+        tables = {"main": list(by), "time": [period]}
+        if group:
+            tables["group"] = [group]
+        results = {}
+        for name, fields in tables.items():
+            rows = coverage_table(items, scheme, fields, rates)
+            for row in rows:
+                row["table"] = name
+            results[name] = rows
+            all_rows += rows
+        for target in sorted({r["target"] or "" for r in results["time"]}):
+            suffix = f"-{target.lower().replace(' ', '_')}" if target else ""
+            about = f" toward {target}" if target else ""
+            rows = [r for r in results["time"] if (r["target"] or "") == target]
+            figures += share_over_time(rows, period, f"{scheme.name}{about}: share per {period}", out / "figures",
+                                       f"{scheme.name}{suffix}-over-time")
+            if group:
+                grows = [r for r in results["group"] if (r["target"] or "") == target]
+                figures += by_group(grows, group, f"{scheme.name}{about} by {group}", out / "figures",
+                                    f"{scheme.name}{suffix}-by-{group}")
+                if scheme.target is None and "main" in results and period in by:
+                    mrows = [r for r in results["main"] if (r["target"] or "") == target]
+                    figures += small_multiples(mrows, group, period, f"{scheme.name} by {group} and {period}",
+                                               out / "figures", f"{scheme.name}{suffix}-by-{group}-{period}")
+    annotations = store.annotations()
+    agreement = agreement_report(annotations, guide)
+    ledger_rows = ledger(annotations, hourly_rate)
+    projections = {name: project_labels(m.get("learning_curve", []), target_f1) for name, m in metrics.items()}
+    seconds = [a.seconds for a in annotations if a.seconds is not None]
+    per_label_seconds = sorted(seconds)[len(seconds) // 2] if seconds else None
+    for name, proj in projections.items():
+        labeled = sum(1 for a in annotations if a.scheme == name and not a.gold)
+        if proj.get("labels") and per_label_seconds:
+            more = max(0, proj["labels"] - labeled)
+            proj["more_labels"] = more
+            proj["more_hours"] = round(more * per_label_seconds / 3600, 1)
+            proj["more_cost"] = round(proj["more_hours"] * hourly_rate, 2)
+    tables_out = [
+        _write_csv(out / "tables" / "coverage.csv", all_rows),
+        _write_parquet(out / "tables" / "coverage.parquet", all_rows),
+        _write_csv(out / "tables" / "ledger.csv", ledger_rows),
+    ]
+    (out / "tables" / "agreement.json").write_text(json.dumps(agreement, indent=2), encoding="utf-8")
+    tables_out.append(out / "tables" / "agreement.json")
+    provenance = _provenance(store, sources, since, until, model_id)
+    page = _html(guide, figures, agreement, card, ledger_rows, projections, provenance, hourly_rate, by)
+    path = out / "report.html"
+    path.write_text(page, encoding="utf-8")
+    return ReportResult(path, tables_out, figures, all_rows)
+
+
+def _provenance(store: Store, sources: dict[str, Counter], since: str | None, until: str | None,
+                model_id: str | None) -> dict[str, Any]:
+    articles = list(store.iter_articles())
+    groups = store.dup_groups()
+    dates = sorted(a.published[:10] for a in articles if a.published)
+    return {
+        "generated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "articles": len(articles),
+        "stories": len({groups.get(a.id, a.id) for a in articles}),
+        "duplicates_removed": len(articles) - len({groups.get(a.id, a.id) for a in articles}),
+        "outlets": dict(Counter(a.outlet or "unknown" for a in articles).most_common()),
+        "languages": dict(Counter(a.lang or "unknown" for a in articles).most_common()),
+        "dates": [dates[0], dates[-1]] if dates else None, "since": since, "until": until,
+        "feeds": store.feeds(), "model": model_id,
+        "label_sources": {k: dict(v) for k, v in sources.items()},
+    }
+
+
+CSS = """body{font-family:Georgia,serif;max-width:1000px;margin:2em auto;color:#111;line-height:1.45}
+h1,h2,h3{font-family:Helvetica,Arial,sans-serif}table{border-collapse:collapse;margin:1em 0;font-size:.9em}
+td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left}figure{margin:1.5em 0}img{max-width:100%}
+pre{background:#f4f4f4;padding:1em;overflow:auto;font-size:.85em}.note{color:#444;font-size:.9em}"""
+
+
+def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if r.get(c) is None else str(r.get(c)))}</td>"
+                                    for c in columns) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _codebook(guide: Guide) -> str:
+    parts = [f"<p>{html.escape(guide.description or '')}</p>"]
+    for scheme in guide.schemes:
+        kind = "any number of labels" if scheme.kind == "multi" else "exactly one label"
+        target = f"; default target: {html.escape(scheme.target)}" if scheme.target else ""
+        parts.append(f"<h3>{html.escape(scheme.name)} ({kind}{target})</h3><dl>")
+        for lab in scheme.labels:
+            extra = "".join(f"<br><em>{t}:</em> " + "; ".join(html.escape(x) for x in items)
+                            for t, items in (("Include", lab.include), ("Exclude", lab.exclude)) if items)
+            parts.append(f"<dt><strong>{html.escape(lab.name)}</strong> (<code>{lab.id}</code>, key "
+                         f"<code>{html.escape(lab.key)}</code>)</dt><dd>{html.escape(lab.definition)}{extra}</dd>")
+        parts.append("</dl>")
+    return "".join(parts)
+
+
+def _html(guide: Guide, figures: list[Path], agreement: dict[str, Any], card: str, ledger_rows: list[dict[str, Any]],
+          projections: dict[str, Any], provenance: dict[str, Any], hourly_rate: float, by: Sequence[str]) -> str:
+    figs = []
+    for path in figures:
+        if path.suffix == ".png":
+            data = base64.b64encode(path.read_bytes()).decode("ascii")
+            figs.append(f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+                        f"<figcaption>{html.escape(path.stem)} (also as SVG: figures/{path.stem}.svg)</figcaption></figure>")
+    agreement_md = methods_table(agreement)
+    proj_rows = [{"scheme": k, **{kk: vv for kk, vv in v.items() if kk != "fit"}} for k, v in projections.items()]
+    src = "; ".join(f"{k}: {v.get('gold', 0)} gold, {v.get('predicted', 0)} predicted"
+                    for k, v in provenance["label_sources"].items())
+    feeds = _table(provenance["feeds"], ["url", "last_polled", "last_status", "entries", "last_error"]) \
+        if provenance["feeds"] else "<p>No feeds were polled; articles were imported or collected directly.</p>"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>newsclf report: {html.escape(guide.name)}</title>
+<style>{CSS}</style></head><body>
+<h1>Coverage report: {html.escape(guide.name)} (guide version {html.escape(guide.version)})</h1>
+<p class="note">Generated {provenance['generated']}. Grouped by {html.escape(', '.join(by))}. Shares use gold labels where
+coders labeled an article and model predictions elsewhere ({html.escape(src)}); predicted shares are corrected for the
+model's cross-validated error (adjusted classify-and-count), with 95% intervals from a bootstrap that redraws both the
+counts and the error rates. Raw shares and Wilson intervals are in tables/coverage.csv beside the corrected ones.
+Near-duplicate copies count once.</p>
+<h2>Figures</h2>{''.join(figs)}
+<h2>Data and provenance</h2>
+<p>{provenance['articles']} articles, {provenance['stories']} distinct stories ({provenance['duplicates_removed']} duplicate
+copies removed), published {html.escape(' to '.join(provenance['dates'] or ['?', '?']))}; model:
+{html.escape(str(provenance['model']))}.</p>
+{_table([{'outlet': k, 'articles': v} for k, v in provenance['outlets'].items()], ['outlet', 'articles'])}
+{_table([{'language': k, 'articles': v} for k, v in provenance['languages'].items()], ['language', 'articles'])}
+{feeds}
+<h2>Inter-coder agreement</h2><pre>{html.escape(agreement_md)}</pre>
+<h2>Labeling ledger</h2>
+<p class="note">Hours from the seconds recorded per item; cost at {hourly_rate:.2f} per hour.</p>
+{_table(ledger_rows, ['labeler', 'scheme', 'items', 'timed_items', 'hours', 'labels_per_hour', 'median_seconds', 'cost'])}
+{_table(proj_rows, ['scheme', 'target_f1', 'labels', 'more_labels', 'more_hours', 'more_cost', 'note'])}
+<h2>Model card</h2><pre>{html.escape(card or 'No model given: gold labels only.')}</pre>
+<h2>Codebook</h2>{_codebook(guide)}
+</body></html>
+"""

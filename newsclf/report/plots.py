@@ -1,0 +1,111 @@
+"""Figures a paper can use (matplotlib, PNG and SVG), readable in greyscale: line styles and markers, not colour alone."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display on servers and in CI
+import matplotlib.pyplot as plt  # noqa: E402
+
+STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1)), "v"), ((0, (1, 1)), "P"),
+          ((0, (3, 1, 1, 1)), "X"), ((0, (5, 3)), "*")]
+GREYS = ["0.0", "0.35", "0.55", "0.2", "0.45", "0.65", "0.1", "0.3"]
+
+
+def _style(i: int) -> dict[str, Any]:
+    line, marker = STYLES[i % len(STYLES)]
+    return {"linestyle": line, "marker": marker, "color": GREYS[i % len(GREYS)], "markersize": 5, "linewidth": 1.5}
+
+
+def _save(fig: Any, out_dir: Path, name: str) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / f"{name}.png", out_dir / f"{name}.svg"]
+    fig.savefig(paths[0], dpi=130, bbox_inches="tight")
+    fig.savefig(paths[1], bbox_inches="tight")
+    plt.close(fig)
+    return paths
+
+
+def share_over_time(rows: Sequence[dict[str, Any]], period: str, title: str, out_dir: Path, name: str) -> list[Path]:
+    """One line per label (corrected share) with its 95% interval as a band."""
+    series: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        if row[period] != "unknown":
+            series[row["label"]].append(row)
+    periods = sorted({r[period] for rs in series.values() for r in rs})
+    fig, ax = plt.subplots(figsize=(8, 4.2))
+    x_of = {p: i for i, p in enumerate(periods)}
+    for i, (label, rs) in enumerate(sorted(series.items())):
+        rs = sorted(rs, key=lambda r: r[period])
+        xs = [x_of[r[period]] for r in rs]
+        ax.fill_between(xs, [r["ci_low"] for r in rs], [r["ci_high"] for r in rs], color=GREYS[i % len(GREYS)],
+                        alpha=0.12, linewidth=0)
+        ax.plot(xs, [r["share"] for r in rs], label=label, **_style(i))
+    ax.set_xticks(range(len(periods)), periods, rotation=45, ha="right")
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("share of articles (corrected), 95% CI")
+    ax.set_title(title)
+    ax.grid(axis="y", color="0.85")
+    ax.legend(frameon=False, fontsize=8, ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _save(fig, out_dir, name)
+
+
+def small_multiples(rows: Sequence[dict[str, Any]], panel: str, period: str, title: str, out_dir: Path,
+                    name: str, columns: int = 3) -> list[Path]:
+    """One small panel per outlet (or other group): share over time per label, shared axes."""
+    panels: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        panels[row[panel]].append(row)
+    names = sorted(panels)
+    n_rows = max(1, (len(names) + columns - 1) // columns)
+    fig, axes = plt.subplots(n_rows, columns, figsize=(3.4 * columns, 2.4 * n_rows), sharex=True, sharey=True,
+                             squeeze=False)
+    periods = sorted({r[period] for r in rows if r[period] != "unknown"})
+    x_of = {p: i for i, p in enumerate(periods)}
+    labels = sorted({r["label"] for r in rows})
+    for ax, group in zip(axes.flat, names):
+        for i, label in enumerate(labels):
+            rs = sorted((r for r in panels[group] if r["label"] == label and r[period] in x_of), key=lambda r: r[period])
+            if rs:
+                ax.plot([x_of[r[period]] for r in rs], [r["share"] for r in rs], label=label, **_style(i))
+        ax.set_title(group, fontsize=9)
+        ax.set_ylim(0, 1)
+        ax.grid(axis="y", color="0.88")
+    for ax in axes.flat[len(names):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xticks(range(len(periods)), periods, rotation=60, ha="right", fontsize=7)
+    handles, texts = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, texts, loc="upper center", ncol=min(6, len(labels)), frameon=False, fontsize=8,
+               bbox_to_anchor=(0.5, 1.02))
+    fig.suptitle(title, y=1.07)
+    return _save(fig, out_dir, name)
+
+
+def by_group(rows: Sequence[dict[str, Any]], group: str, title: str, out_dir: Path, name: str) -> list[Path]:
+    """Dot-and-whisker plot: each label's corrected share per group (e.g. stance by outlet), with 95% CIs."""
+    groups = sorted({r[group] for r in rows})
+    labels = sorted({r["label"] for r in rows}, key=lambda lab: next(i for i, r in enumerate(rows) if r["label"] == lab))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(groups) * max(1, len(labels) / 2) + 1.2))
+    height = 0.8 / max(1, len(labels))
+    for i, label in enumerate(labels):
+        for j, g in enumerate(groups):
+            r = next((r for r in rows if r[group] == g and r["label"] == label), None)
+            if r is None:
+                continue
+            y = j + (i - (len(labels) - 1) / 2) * height
+            style = _style(i)
+            ax.errorbar(r["share"], y, xerr=[[r["share"] - r["ci_low"]], [r["ci_high"] - r["share"]]],
+                        fmt=style["marker"], color=style["color"], capsize=2, markersize=5,
+                        label=label if j == 0 else None)
+    ax.set_yticks(range(len(groups)), [f"{g} (n={next(r['items'] for r in rows if r[group] == g)})" for g in groups])
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share (corrected), 95% CI")
+    ax.set_title(title)
+    ax.grid(axis="x", color="0.88")
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    return _save(fig, out_dir, name)
