@@ -83,7 +83,7 @@ def run_demo(workdir: Path, corpus: Path | None = None, echo: Callable[[str], No
         result = build_report(store, guide, workdir / "report", model_dir, ("outlet", "month"), hourly_rate=15.0)
     echo(f"\nreport: {result.html} ({len([f for f in result.figures if f.suffix == '.png'])} figures; "
          f"tables in {result.html.parent / 'tables'})")
-    echo(f"macro-F1 per scheme (held out): "
+    echo("macro-F1 per scheme (held out): "
          + ", ".join(f"{name} {m['macro_f1']:.3f}" for name, m in metrics.items()))
     echo(f"store: {workdir / 'newsclf.db'}; model: {model_dir} (card.md, metrics.json); "
          f"{time.perf_counter() - started:.1f} s")

@@ -10,7 +10,6 @@ charset, or detection, in that order.
 
 from __future__ import annotations
 
-import codecs
 import json
 import logging
 import re
@@ -21,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 from newsclf.article import Article
 from newsclf.collect.dates import parse_date
 from newsclf.collect.pages import pagination_of_tree
+from newsclf.collect.encoding import decode
 from newsclf.errors import InputError
 
 MAX_BYTES = 5_000_000  # larger pages are cut here (noted in metadata["truncated_at"])
@@ -36,70 +36,12 @@ class ExtractionError(InputError):
 
 # --- decoding --------------------------------------------------------------------------------------
 
-BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
-# WHATWG: pages labelled latin-1 or ascii are decoded as windows-1252.
-WINDOWS_1252_ALIASES = {"latin_1", "latin-1", "iso-8859-1", "iso8859-1", "iso8859_1", "ascii", "us-ascii",
-                        "l1", "latin1", "cp819"}
-
-
-def _lookup(name: str) -> str | None:
-    name = name.strip().strip("\"'").lower()
-    if name in WINDOWS_1252_ALIASES:
-        return "cp1252"
-    try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return None
-
-
 def decode_html(data: bytes, encoding: str | None = None) -> tuple[str, str]:
-    """Decode page bytes: (text, encoding used). Order: argument, BOM, declared charset, UTF-8, detection."""
-    if encoding:
-        enc = _lookup(encoding)
-        if enc is None:
-            raise ExtractionError(f"unknown encoding {encoding!r}; give a codec name such as utf-8 or windows-1252")
-        return data.decode(enc, errors="replace"), enc
-    for bom, enc in BOMS:
-        if data.startswith(bom):
-            return data[len(bom):].decode(enc, errors="replace"), enc
-    m = META_CHARSET.search(data[:4096])
-    if m:
-        enc = _lookup(m.group(1).decode("ascii", "ignore"))
-        if enc:
-            if enc in ("utf-16", "utf-16-le", "utf-16-be", "utf-32"):  # a byte page cannot really be utf-16
-                enc = "utf-8"
-            try:
-                return data.decode(enc), enc
-            except UnicodeDecodeError:
-                pass  # the declaration lies; fall through to detection
+    """Decode page bytes: (text, encoding used), by the shared decoder the fetcher uses too."""
     try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    enc = None
-    try:
-        from charset_normalizer import from_bytes
-        best = from_bytes(data[:200_000]).best()
-        if best is not None:
-            enc = _lookup(best.encoding)
-    except Exception:  # detection is a best effort; windows-1252 is the web's fallback
-        enc = None
-    # Western pages without a declaration are overwhelmingly windows-1252; detectors often say latin-1/cp1250.
-    if enc is None or enc in ("cp1250", "iso8859-2", "iso8859-15", "mac-roman", "cp1251") and _looks_western(data):
-        enc = "cp1252"
-    return data.decode(enc, errors="replace"), enc
-
-
-def _looks_western(data: bytes) -> bool:
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        return False
-    high = [c for c in text if ord(c) > 127]
-    western = set("àáâãäåæçèéêëìíîïñòóôõöøùúûüýÿÀÁÂÃÄÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕÖØÙÚÛÜÝßœŒ€‘’“”–—…«»°£©®™·•")
-    return not high or sum(c in western for c in high) >= 0.8 * len(high)
+        return decode(data, encoding, strict_declared=True)
+    except InputError as exc:
+        raise ExtractionError(str(exc)) from None
 
 
 # --- parsing helpers -----------------------------------------------------------------------------
