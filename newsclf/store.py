@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -167,6 +168,27 @@ MIGRATIONS: list[str] = [
         created_at TEXT NOT NULL
     );
     CREATE INDEX reviews_item ON reviews(article_id, scheme, target)
+    """,
+    # 5: the feed job's export ledger (`newsclf run --out DIR`): every part file it wrote into an
+    # output folder, and which article's predictions (by which model) each part holds, so a rerun
+    # after a kill exports each article once. Reconciled against the folder at every run's start.
+    """
+    CREATE TABLE export_parts (
+        out_dir TEXT NOT NULL,
+        part TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        rows INTEGER NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (out_dir, part)
+    );
+    CREATE TABLE exported (
+        out_dir TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        article_id TEXT NOT NULL,
+        part TEXT NOT NULL,
+        PRIMARY KEY (out_dir, model_id, article_id)
+    );
+    CREATE INDEX exported_part ON exported(out_dir, part)
     """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -375,6 +397,11 @@ class Store:
                 n += 1
         return n
 
+    def latest_prediction_model(self) -> str | None:
+        """The model whose predictions were stored most recently."""
+        row = self.conn.execute("SELECT model_id FROM predictions ORDER BY created_at DESC LIMIT 1").fetchone()
+        return row[0] if row else None
+
     def predictions(self, article_id: str | None = None, model_id: str | None = None) -> list[dict[str, Any]]:
         """Stored predictions as dicts."""
         sql, args = "SELECT * FROM predictions WHERE 1=1", []
@@ -459,6 +486,12 @@ class Store:
             self.conn.execute(f"UPDATE feeds SET last_polled = ?{', ' + sets if sets else ''} WHERE url = ?",
                               (now_iso(), *state.values(), url))
 
+    def feeds(self) -> list[dict[str, Any]]:
+        """Every polled feed with its state and how many entries it brought in."""
+        return [dict(r) for r in self.conn.execute(
+            "SELECT f.*, (SELECT COUNT(*) FROM feed_entries e WHERE e.feed_url = f.url) AS entries "
+            "FROM feeds f ORDER BY f.url")]
+
     def seen_entries(self, feed_url: str) -> set[str]:
         """Keys of the feed's entries already collected."""
         return {r[0] for r in self.conn.execute("SELECT entry_key FROM feed_entries WHERE feed_url = ?", (feed_url,))}
@@ -469,6 +502,246 @@ class Store:
             self.conn.execute("INSERT INTO feeds (url) VALUES (?) ON CONFLICT (url) DO NOTHING", (feed_url,))
             self.conn.execute("INSERT OR REPLACE INTO feed_entries VALUES (?, ?, ?, ?)",
                               (feed_url, entry_key, article_id, now_iso()))
+
+    # --- labeling page ------------------------------------------------------------------------
+    # Assignment statuses: 'leased' (shown to the labeler, held for them until leased_until),
+    # 'done' (coded) and 'skipped'. An article counts as taken by a coder while it is done by them,
+    # or leased to them and the lease is live; a coder's own (non-gold) annotations count too.
+
+    def add_labeler(self, name: str, role: str, token_hash: str) -> None:
+        """Add a labeler, or give an existing one a new role and token."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO labelers (name, role, token_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) "
+                "DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash", (name, role, token_hash, now_iso()))
+
+    def labeler_by_token_hash(self, token_hash: str) -> dict[str, Any] | None:
+        """The labeler whose login token hashes to this, or None."""
+        row = self.conn.execute("SELECT name, role FROM labelers WHERE token_hash = ?", (token_hash,)).fetchone()
+        return dict(row) if row else None
+
+    def labelers(self) -> list[dict[str, Any]]:
+        """Every labeler's name, role and creation time (never the token hash)."""
+        return [dict(r) for r in self.conn.execute("SELECT name, role, created_at FROM labelers ORDER BY name")]
+
+    def label_setting(self, key: str, make: Any) -> str:
+        """A stored setting (such as the cookie-signing secret), created with make() the first time."""
+        row = self.conn.execute("SELECT value FROM label_settings WHERE key = ?", (key,)).fetchone()
+        if row:
+            return row[0]
+        with self.transaction():
+            self.conn.execute("INSERT OR IGNORE INTO label_settings VALUES (?, ?)", (key, make()))
+        return self.conn.execute("SELECT value FROM label_settings WHERE key = ?", (key,)).fetchone()[0]
+
+    def add_session(self, id_hash: str, labeler: str, csrf: str, expires: float) -> None:
+        """Open a login session (expired ones are dropped on the way)."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM label_sessions WHERE expires < ?", (time.time(),))
+            self.conn.execute("INSERT INTO label_sessions VALUES (?, ?, ?, ?)", (id_hash, labeler, csrf, expires))
+
+    def get_session(self, id_hash: str) -> dict[str, Any] | None:
+        """A live session with its labeler's role, or None (unknown or expired)."""
+        row = self.conn.execute(
+            "SELECT s.labeler AS name, s.csrf, s.expires, l.role FROM label_sessions s JOIN labelers l "
+            "ON l.name = s.labeler WHERE s.id_hash = ? AND s.expires > ?", (id_hash, time.time())).fetchone()
+        return dict(row) if row else None
+
+    def delete_session(self, id_hash: str) -> None:
+        """Log a session out."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM label_sessions WHERE id_hash = ?", (id_hash,))
+
+    def sample_pool(self) -> list[tuple[str, str]]:
+        """(id, outlet) of articles in no labeling queue and without annotations: what samples are drawn from."""
+        return [(r[0], r[1] or "") for r in self.conn.execute(
+            "SELECT id, outlet FROM articles a WHERE NOT EXISTS (SELECT 1 FROM queue q WHERE q.article_id = a.id) "
+            "AND NOT EXISTS (SELECT 1 FROM annotations n WHERE n.article_id = a.id) ORDER BY id")]
+
+    def count_queued(self, kind: str) -> int:
+        """How many articles are queued under this kind."""
+        return self.conn.execute("SELECT COUNT(*) FROM queue WHERE kind = ?", (kind,)).fetchone()[0]
+
+    def queue_kinds(self, article_id: str) -> set[str]:
+        """The queue kinds an article is in (e.g. {'reliability'})."""
+        return {r[0] for r in self.conn.execute("SELECT kind FROM queue WHERE article_id = ?", (article_id,))}
+
+    _TAKEN_BY = ("SELECT labeler FROM assignments a WHERE a.article_id = {item} AND a.labeler != :me AND "
+                 "(a.status = 'done' OR (a.status = 'leased' AND a.leased_until > :now)) "
+                 "UNION SELECT labeler FROM annotations n WHERE n.article_id = {item} AND n.gold = 0 AND n.labeler != :me")
+
+    def _others(self, article_id: str, labeler: str, now: float) -> int:
+        sql = f"SELECT COUNT(*) FROM ({self._TAKEN_BY.format(item=':item')})"
+        return self.conn.execute(sql, {"item": article_id, "me": labeler, "now": now}).fetchone()[0]
+
+    def lease_next(self, labeler: str, kinds: list[str], overlap: int, lease_seconds: float) -> tuple[str, str] | None:
+        """Lease the labeler's next article as (article_id, kind), or None when nothing is left for them.
+
+        The labeler's own live (or lapsed but still needed) lease comes first, so a reload shows the
+        same article. Otherwise the first kind in `kinds` with an article this labeler has never
+        been given and that still needs coders: `overlap` for the reliability sample, one for
+        every other kind (and an article in the reliability sample is served only as such).
+        Runs under BEGIN IMMEDIATE, so two labelers asking at once never exceed the overlap.
+        """
+        now = time.time()
+        with self.transaction():
+            mine = self.conn.execute(
+                "SELECT article_id, kind FROM assignments WHERE labeler = ? AND status = 'leased' "
+                "ORDER BY leased_at DESC", (labeler,)).fetchall()
+            for row in mine:
+                need = overlap if row["kind"] == "reliability" else 1
+                if self._others(row["article_id"], labeler, now) < need:
+                    self.conn.execute("UPDATE assignments SET leased_until = ? WHERE article_id = ? AND labeler = ?",
+                                      (now + lease_seconds, row["article_id"], labeler))
+                    return row["article_id"], row["kind"]
+                # Others filled it while the lease had lapsed: let it go (the labeler never coded it).
+                self.conn.execute("DELETE FROM assignments WHERE article_id = ? AND labeler = ?",
+                                  (row["article_id"], labeler))
+            for kind in kinds:
+                need = overlap if kind == "reliability" else 1
+                exclude = "" if kind == "reliability" else (
+                    "AND NOT EXISTS (SELECT 1 FROM queue r WHERE r.article_id = q.article_id AND r.kind = 'reliability') ")
+                row = self.conn.execute(
+                    "SELECT q.article_id FROM queue q WHERE q.kind = :kind "
+                    "AND NOT EXISTS (SELECT 1 FROM assignments m WHERE m.article_id = q.article_id AND m.labeler = :me) "
+                    "AND NOT EXISTS (SELECT 1 FROM annotations o WHERE o.article_id = q.article_id AND o.labeler = :me) "
+                    + exclude +
+                    f"AND (SELECT COUNT(*) FROM ({self._TAKEN_BY.format(item='q.article_id')})) < :need "
+                    "ORDER BY q.priority DESC, q.added_at, q.article_id LIMIT 1",
+                    {"kind": kind, "me": labeler, "now": now, "need": need}).fetchone()
+                if row:
+                    self.conn.execute("INSERT INTO assignments (article_id, labeler, kind, status, leased_at, leased_until) "
+                                      "VALUES (?, ?, ?, 'leased', ?, ?)", (row[0], labeler, kind, now, now + lease_seconds))
+                    return row[0], kind
+        return None
+
+    def finish_item(self, labeler: str, article_id: str, annotations: list[Annotation], seconds: float | None,
+                    status: str, overlap: int) -> None:
+        """Save a labeler's annotations ('done') or skip ('skipped') for their leased article, in one transaction.
+
+        Raises InputError if the article is not leased to them, or others filled it while their lease lapsed.
+        """
+        if status not in ("done", "skipped"):
+            raise ValueError(status)
+        now = time.time()
+        with self.transaction():
+            row = self.conn.execute("SELECT kind FROM assignments WHERE article_id = ? AND labeler = ? AND status = 'leased'",
+                                    (article_id, labeler)).fetchone()
+            if row is None:
+                raise InputError("this article is not assigned to you (already saved, or never given); reload")
+            need = overlap if row["kind"] == "reliability" else 1
+            if status == "done" and self._others(article_id, labeler, now) >= need:
+                self.conn.execute("DELETE FROM assignments WHERE article_id = ? AND labeler = ?", (article_id, labeler))
+                raise InputError("your lease on this article ran out and other coders have coded it; reload for the next")
+            for ann in annotations:
+                self.upsert_annotation(ann)
+            seq = self.conn.execute("SELECT COALESCE(MAX(finished_seq), 0) + 1 FROM assignments WHERE labeler = ?",
+                                    (labeler,)).fetchone()[0]
+            self.conn.execute("UPDATE assignments SET status = ?, finished_seq = ?, seconds = ? "
+                              "WHERE article_id = ? AND labeler = ?", (status, seq, seconds, article_id, labeler))
+
+    def undo_last(self, labeler: str, lease_seconds: float) -> str | None:
+        """Undo the labeler's last save or skip: delete its annotations and lease the article to them again."""
+        now = time.time()
+        with self.transaction():
+            row = self.conn.execute(
+                "SELECT article_id FROM assignments WHERE labeler = ? AND status IN ('done', 'skipped') "
+                "ORDER BY finished_seq DESC LIMIT 1", (labeler,)).fetchone()
+            if row is None:
+                return None
+            self.conn.execute("DELETE FROM annotations WHERE article_id = ? AND labeler = ? AND gold = 0",
+                              (row[0], labeler))
+            self.conn.execute("UPDATE assignments SET status = 'leased', finished_seq = NULL, seconds = NULL, "
+                              "leased_at = ?, leased_until = ? WHERE article_id = ? AND labeler = ?",
+                              (now, now + lease_seconds, row[0], labeler))
+            return row[0]
+
+    def assignments(self, labeler: str | None = None) -> list[dict[str, Any]]:
+        """Assignment rows (who was given what, and what came of it)."""
+        sql, args = "SELECT * FROM assignments", []
+        if labeler is not None:
+            sql += " WHERE labeler = ?"
+            args.append(labeler)
+        return [dict(r) for r in self.conn.execute(sql + " ORDER BY labeler, finished_seq, article_id", args)]
+
+    def finished_count(self, labeler: str) -> int:
+        """How many articles the labeler has saved or skipped."""
+        return self.conn.execute("SELECT COUNT(*) FROM assignments WHERE labeler = ? AND status != 'leased'",
+                                 (labeler,)).fetchone()[0]
+
+    def add_flag(self, article_id: str, labeler: str, note: str, guide_version: str | None) -> None:
+        """A note for the guide's author about an article."""
+        with self.transaction():
+            self.conn.execute("INSERT INTO label_flags (article_id, labeler, note, guide_version, created_at) "
+                              "VALUES (?, ?, ?, ?, ?)", (article_id, labeler, note, guide_version, now_iso()))
+
+    def flags(self) -> list[dict[str, Any]]:
+        """Every flag, oldest first."""
+        return [dict(r) for r in self.conn.execute("SELECT * FROM label_flags ORDER BY id")]
+
+    def disagreements(self, scheme: str, exclude_coder: str | None = None) -> list[tuple[str, str]]:
+        """(article_id, target) units of a scheme whose coders disagree and that have no gold label yet.
+
+        Units that `exclude_coder` coded are left out: a reviewer does not settle their own disagreement.
+        """
+        sql = ("SELECT article_id, target FROM annotations WHERE scheme = :scheme AND gold = 0 "
+               "GROUP BY article_id, target HAVING COUNT(DISTINCT labels) > 1 "
+               "AND SUM(labeler = :me) = 0 AND NOT EXISTS (SELECT 1 FROM annotations g WHERE g.gold = 1 "
+               "AND g.scheme = :scheme AND g.article_id = annotations.article_id AND g.target = annotations.target) "
+               "ORDER BY article_id, target")
+        return [(r[0], r[1]) for r in self.conn.execute(sql, {"scheme": scheme, "me": exclude_coder or ""})]
+
+    def add_review(self, ann: Annotation, method: str, coder_labels: dict[str, list[str]]) -> None:
+        """Store a reviewer's final labels as a gold annotation and record who decided, how, and from what."""
+        with self.transaction():
+            self.upsert_annotation(ann)
+            self.conn.execute(
+                "INSERT INTO reviews (article_id, scheme, target, reviewer, labels, method, coder_labels, guide_version, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (ann.article_id, ann.scheme, ann.target, ann.labeler, json.dumps(sorted(ann.labels)), method,
+                 json.dumps(coder_labels, sort_keys=True), ann.guide_version, now_iso()))
+
+    def reviews(self) -> list[dict[str, Any]]:
+        """Every review decision, oldest first."""
+        return [{**dict(r), "labels": json.loads(r["labels"]), "coder_labels": json.loads(r["coder_labels"])}
+                for r in self.conn.execute("SELECT * FROM reviews ORDER BY id")]
+
+    # --- batch jobs ---------------------------------------------------------------------------
+    # The feed job's export ledger: export_parts lists the part files written into an output folder
+    # (out_dir is its absolute path); exported says which part holds each article's predictions.
+
+    def unpredicted_article_ids(self, model_id: str) -> list[str]:
+        """Ids of articles with no stored prediction from this model, oldest published first."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT id FROM articles a WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.article_id = a.id "
+            "AND p.model_id = ?) ORDER BY published IS NULL, published, id", (model_id,))]
+
+    def unexported_article_ids(self, out_dir: str, model_id: str) -> list[str]:
+        """Ids of articles with predictions from this model that no part file in out_dir holds yet."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT DISTINCT p.article_id FROM predictions p JOIN articles a ON a.id = p.article_id "
+            "WHERE p.model_id = ? AND NOT EXISTS (SELECT 1 FROM exported e WHERE e.out_dir = ? "
+            "AND e.model_id = p.model_id AND e.article_id = p.article_id) "
+            "ORDER BY a.published IS NULL, a.published, a.id", (model_id, out_dir))]
+
+    def record_export_part(self, out_dir: str, part: str, model_id: str, article_ids: list[str]) -> None:
+        """Record, in one transaction, that the part file `part` of out_dir holds these articles."""
+        with self.transaction():
+            self.conn.execute("INSERT OR REPLACE INTO export_parts VALUES (?, ?, ?, ?, ?)",
+                              (out_dir, part, model_id, len(article_ids), now_iso()))
+            self.conn.executemany("INSERT OR REPLACE INTO exported VALUES (?, ?, ?, ?)",
+                                  [(out_dir, model_id, article_id, part) for article_id in article_ids])
+
+    def export_parts(self, out_dir: str) -> dict[str, dict[str, Any]]:
+        """part -> {model_id, rows, created_at} for every part file recorded in out_dir."""
+        return {r["part"]: {"model_id": r["model_id"], "rows": r["rows"], "created_at": r["created_at"]}
+                for r in self.conn.execute("SELECT * FROM export_parts WHERE out_dir = ? ORDER BY part", (out_dir,))}
+
+    def forget_export_parts(self, out_dir: str, parts: Iterable[str]) -> None:
+        """Drop parts (their files are gone) so the articles they held are exported again."""
+        with self.transaction():
+            for part in parts:
+                self.conn.execute("DELETE FROM exported WHERE out_dir = ? AND part = ?", (out_dir, part))
+                self.conn.execute("DELETE FROM export_parts WHERE out_dir = ? AND part = ?", (out_dir, part))
 
 
 def _split_sql(script: str) -> list[str]:

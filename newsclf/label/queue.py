@@ -1,0 +1,116 @@
+"""What each labeler sees next: the three samples, the order they are served in, and model suggestions.
+
+Three kinds of items are kept apart in the store's `queue` table because they serve different ends:
+
+- `reliability`: a random sample stratified by outlet, coded blind by `overlap` coders (never with
+  model suggestions); the base of the agreement figures.
+- `estimation`: a random sample stratified by outlet, one coder each; the unbiased base for the
+  coverage shares researchers report.
+- `active` (model picks by uncertainty, `newsclf.model.active.suggest`), `uncertain` (predictions
+  the model abstained on, from `classify --queue`) and, before any model exists, `seed` (a random
+  seed set to train the first model on).
+
+A labeler's n-th item comes from the kinds in a rotating order (reliability, estimation, learning;
+then estimation, learning, reliability; ...), so every coder's work mixes the samples and the
+reliability items are not recognisable. Assignment itself is `Store.lease_next` (BEGIN IMMEDIATE).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from newsclf.guide import Guide
+from newsclf.store import Store
+
+LEARN_KINDS = ["active", "uncertain", "seed"]
+SAMPLE_POOL_CAP = 20000  # articles scored by the model when picking active-learning items
+
+
+@dataclass(frozen=True)
+class _Stub:
+    """Just enough of an Article for random_sample (id and outlet), so 100,000 texts need not be loaded."""
+
+    id: str
+    outlet: str
+
+
+def top_up(store: Store, kind: str, size: int, seed: int = 0) -> int:
+    """Add random articles (stratified by outlet, from those in no queue and unlabeled) until `kind` holds `size`."""
+    from newsclf.model.active import random_sample
+
+    missing = size - store.count_queued(kind)
+    if missing <= 0:
+        return 0
+    pool = [_Stub(i, o) for i, o in store.sample_pool()]
+    picks = random_sample(pool, missing, seed=seed + store.count_queued(kind))  # type: ignore[arg-type]
+    reason = "reliability sample: random, stratified by outlet" if kind == "reliability" else \
+        "estimation sample: random, stratified by outlet" if kind == "estimation" else "random seed set (no model yet)"
+    # Priority falls with the draw order, so the sample is served in its (random) stratified order.
+    return store.enqueue((p.article.id, kind, float(missing - i), reason) for i, p in enumerate(picks))
+
+
+def add_active_picks(store: Store, model: Any, n: int, seed: int = 0) -> int:
+    """Queue the model's n most informative unlabeled articles (kind 'active'), scoring at most SAMPLE_POOL_CAP."""
+    from newsclf.model.active import suggest
+
+    pool_ids = [i for i, _ in store.sample_pool()]
+    if len(pool_ids) > SAMPLE_POOL_CAP:
+        pool_ids = random.Random(seed).sample(pool_ids, SAMPLE_POOL_CAP)
+    articles = list(store.iter_articles(pool_ids))
+    picks = suggest(model, articles, n, store.dup_groups())
+    return store.enqueue((p.article.id, "active", p.score, p.reason) for p in picks)
+
+
+def prepare(store: Store, reliability_size: int, estimation_size: int, seed_size: int, model: Any = None,
+            active_size: int = 0, seed: int = 0) -> dict[str, int]:
+    """Top up the samples before serving; returns how many articles each kind gained."""
+    added = {"reliability": top_up(store, "reliability", reliability_size, seed),
+             "estimation": top_up(store, "estimation", estimation_size, seed + 1)}
+    if model is not None and active_size:
+        added["active"] = add_active_picks(store, model, active_size, seed)
+    else:
+        added["seed"] = top_up(store, "seed", seed_size, seed + 2)
+    return added
+
+
+def kind_order(finished: int) -> list[str]:
+    """The kinds to try, in order, for a labeler who has finished `finished` items."""
+    groups: list[list[str]] = [["reliability"], ["estimation"], LEARN_KINDS]
+    k = finished % len(groups)
+    return [kind for group in groups[k:] + groups[:k] for kind in group]
+
+
+def highlight(text: str, targets: Sequence[str]) -> list[tuple[str, bool]]:
+    """Split text into (segment, is_mention) pieces for the stance targets (case-insensitive, whole words).
+
+    The template escapes every segment and wraps mentions in <mark>: the article's text is never
+    inserted as HTML.
+    """
+    names = sorted({t for t in targets if t and t.strip()}, key=len, reverse=True)
+    if not names or not text:
+        return [(text, False)] if text else []
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in names) + r")(?!\w)", re.IGNORECASE)
+    out: list[tuple[str, bool]] = []
+    last = 0
+    for m in pattern.finditer(text):
+        if m.start() > last:
+            out.append((text[last:m.start()], False))
+        out.append((m.group(0), True))
+        last = m.end()
+    if last < len(text):
+        out.append((text[last:], False))
+    return out
+
+
+def suggestions(model: Any, guide: Guide, article: Any) -> dict[str, list[str]]:
+    """The model's labels for the schemes whose `suggestions` the guide allows (empty without a model)."""
+    if model is None:
+        return {}
+    allowed = [s.name for s in guide.schemes if s.suggestions and s.name in model.classifiers]
+    if not allowed:
+        return {}
+    labels = model.predict([article])[0]["labels"]
+    return {name: list(labels.get(name, [])) for name in allowed}

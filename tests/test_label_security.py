@@ -1,0 +1,165 @@
+"""The labeling page over plain HTTP: login on every route, CSRF on every write, headers, throttling, roles."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from test_label_support import FORM_CSRF, GUIDE, add_labeler, current_item, demo_store, login, prepare
+
+from newsclf.label.app import BackgroundServer, create_app
+from newsclf.store import Annotation
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    db = tmp_path_factory.mktemp("sec") / "label.db"
+    store = demo_store(db)
+    tokens = {name: add_labeler(store, name, role) for name, role in
+              [("ana", "labeler"), ("budi", "labeler"), ("rita", "reviewer"), ("max", "labeler")]}
+    prepare(store, reliability=4, estimation=4, seed=10)
+    # A disagreement for the review route.
+    a = store.queued("seed")[-1]["article_id"]
+    store.add_annotations([Annotation(a, "stance", ("favor",), "x1", "OpenAI"), Annotation(a, "stance", ("against",), "x2", "OpenAI")])
+    app = create_app(str(db), GUIDE)
+    with BackgroundServer(app) as url:
+        yield {"url": url, "store": store, "tokens": tokens, "review_item": a, "app": app}
+
+
+def write_requests(site, item: str) -> dict[str, dict]:
+    """Every write route with a valid body (minus the CSRF token)."""
+    return {
+        "/code/submit": {"article_id": item, "label": ["topics:labor", "stance:neutral"], "seconds": "2"},
+        "/code/skip": {"article_id": item, "seconds": "1"},
+        "/code/undo": {},
+        "/code/flag": {"article_id": item, "note": "unclear"},
+        "/review/decide": {"article_id": site["review_item"], "scheme": "stance", "target": "OpenAI", "label": ["favor"]},
+        "/logout": {},
+    }
+
+
+def post_routes() -> set[str]:
+    app = create_app(":memory:", GUIDE)
+    return {r.path for r in app.routes if "POST" in getattr(r, "methods", set())}
+
+
+def test_the_write_list_covers_every_post_route(site):
+    assert post_routes() == set(write_requests(site, "x")) | {"/login"}
+
+
+@pytest.mark.parametrize("route", ["/code/submit", "/code/skip", "/code/undo", "/code/flag", "/review/decide", "/logout"])
+def test_no_write_without_a_session_or_without_the_csrf_token(site, route):
+    url, store = site["url"], site["store"]
+    who = "rita" if route == "/review/decide" else "max"
+    s, csrf = login(url, site["tokens"][who])
+    item = current_item(s, url) if route != "/review/decide" else None
+    body = write_requests(site, item or "none")[route]
+    _, other_csrf = login(url, site["tokens"]["budi"])
+    snapshot = (len(store.annotations()), len(store.flags()), len(store.reviews()),
+                sorted((a["article_id"], a["status"]) for a in store.assignments()))
+    # 1. No session at all, even with a token-looking field: 401.
+    anon = requests.post(url + route, data={**body, "csrf_token": csrf}, allow_redirects=False, timeout=10)
+    assert anon.status_code == 401
+    # 2. A session but no CSRF token; 3. a wrong one (form field and header): 403.
+    assert s.post(url + route, data=body, allow_redirects=False, timeout=10).status_code == 403
+    assert s.post(url + route, data={**body, "csrf_token": "x" * 43}, allow_redirects=False, timeout=10).status_code == 403
+    assert s.post(url + route, data=body, headers={"X-CSRF-Token": "nope"}, allow_redirects=False, timeout=10).status_code == 403
+    # 4. Another session's token does not work either.
+    assert s.post(url + route, data={**body, "csrf_token": other_csrf}, allow_redirects=False, timeout=10).status_code == 403
+    after = (len(store.annotations()), len(store.flags()), len(store.reviews()),
+             sorted((a["article_id"], a["status"]) for a in store.assignments()))
+    assert after == snapshot, "a rejected write changed the store"
+    # With the header the same write succeeds (the route works; only the token was missing).
+    ok = s.post(url + route, data=body, headers={"X-CSRF-Token": csrf, "Accept": "application/json"},
+                allow_redirects=False, timeout=10)
+    assert ok.status_code in (200, 303), ok.text
+
+
+def test_login_needs_its_csrf_cookie_and_a_valid_token_and_is_throttled(site):
+    url = site["url"]
+    s = requests.Session()
+    form = FORM_CSRF.search(s.get(url + "/login", timeout=10).text).group(1)
+    assert requests.post(url + "/login", data={"token": site["tokens"]["ana"], "csrf_token": form},
+                         allow_redirects=False, timeout=10).status_code == 403  # no cookie: no login
+    r = s.post(url + "/login", data={"token": site["tokens"]["ana"], "csrf_token": form}, allow_redirects=False, timeout=10)
+    assert r.status_code == 303
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict") and "Max-Age=" in cookie
+    # Wrong tokens: 401 five times, then the address must wait (even with the right token).
+    t = requests.Session()
+    form = FORM_CSRF.search(t.get(url + "/login", timeout=10).text).group(1)
+    codes = [t.post(url + "/login", data={"token": "wrong", "csrf_token": form}, timeout=10).status_code for _ in range(5)]
+    assert codes == [401] * 5
+    assert t.post(url + "/login", data={"token": site["tokens"]["ana"], "csrf_token": form}, timeout=10).status_code == 429
+    site["app"].state.label.throttle = type(site["app"].state.label.throttle)()  # let the other tests log in
+
+
+def test_every_get_route_needs_login_and_every_response_has_the_security_headers(site):
+    url = site["url"]
+    app = create_app(":memory:", GUIDE)
+    paths = {r.path for r in app.routes if "GET" in getattr(r, "methods", set())} | {"/openapi.json", "/nope"}
+    for path in sorted(paths):
+        r = requests.get(url + path, allow_redirects=False, timeout=10)
+        if path == "/login":
+            assert r.status_code == 200
+        else:
+            assert r.status_code == 401, path
+        assert "script-src 'self'" in r.headers["content-security-policy"] and "unsafe-inline" not in \
+            r.headers["content-security-policy"]
+        assert r.headers["x-content-type-options"] == "nosniff" and r.headers["x-frame-options"] == "DENY"
+    html = requests.get(url + "/code", headers={"Accept": "text/html"}, allow_redirects=False, timeout=10)
+    assert html.status_code == 303 and html.headers["location"] == "/login"
+    assert requests.get(url + "/static/app.js", timeout=10).status_code == 200
+    for escape in ("/static/../app.py", "/static/%2e%2e/app.py", "/static/..%2fapp.py"):
+        assert requests.get(url + escape, timeout=10).status_code in (401, 404), escape
+
+
+def test_roles_a_forged_cookie_and_logout(site):
+    url = site["url"]
+    s, csrf = login(url, site["tokens"]["ana"])
+    assert s.get(url + "/agreement", timeout=10).status_code == 403
+    assert s.get(url + "/review", timeout=10).status_code == 403
+    store = site["store"]
+    other = store.queued("seed")[0]["article_id"]
+    store.add_annotations([Annotation(other, "topics", ("labor",), "x1"), Annotation(other, "topics", ("safety",), "x2")])
+    r, _ = login(url, site["tokens"]["rita"])
+    agreement = r.get(url + "/agreement", timeout=10)
+    assert agreement.status_code == 200 and "Krippendorff" in agreement.text
+    page = r.get(url + "/review", timeout=10)
+    assert page.status_code == 200 and other in page.text
+    forged = requests.Session()
+    value = s.cookies.get("newsclf_session")
+    forged.cookies.set("newsclf_session", value[:-4] + ("0000" if not value.endswith("0000") else "1111"))
+    assert forged.get(url + "/code", allow_redirects=False, timeout=10).status_code == 401
+    assert s.post(url + "/logout", data={"csrf_token": csrf}, allow_redirects=False, timeout=10).status_code == 303
+    stale = requests.Session()
+    stale.cookies.set("newsclf_session", value)
+    assert stale.get(url + "/code", allow_redirects=False, timeout=10).status_code == 401  # the session is gone
+
+
+def test_oversized_and_malformed_writes_get_client_errors(site):
+    url = site["url"]
+    s, csrf = login(url, site["tokens"]["budi"])
+    h = {"X-CSRF-Token": csrf}
+    assert s.post(url + "/code/flag", data={"article_id": "x", "note": "n" * 1_100_000}, headers=h, timeout=10).status_code == 413
+    assert s.post(url + "/code/submit", data={"article_id": "x", "label": "topics:nope"}, headers=h, timeout=10).status_code == 422
+    assert s.post(url + "/code/submit", data={"article_id": "x", "label": "topics:labor"}, headers=h, timeout=10).status_code == 422
+    assert s.post(url + "/code/submit", data={"article_id": "not-mine", "label": ["stance:favor"]}, headers=h,
+                  timeout=10).status_code == 409
+    assert s.post(url + "/code/flag", data={"article_id": "no-such", "note": "x"}, headers=h, timeout=10).status_code == 404
+
+
+def test_labelers_add_prints_a_token_once_and_stores_only_its_hash(tmp_path, run):
+    db = tmp_path / "cli.db"
+    r = run("labelers", "add", "ana", "--role", "reviewer", db=db)
+    assert r.exit_code == 0
+    token = r.output.splitlines()[0].strip()
+    assert len(token) >= 40
+    from newsclf.label.auth import token_hash
+    from newsclf.store import Store
+
+    store = Store(db)
+    assert store.labeler_by_token_hash(token_hash(token)) == {"name": "ana", "role": "reviewer"}
+    dump = "\n".join(store.conn.iterdump())
+    assert token not in dump and token_hash(token) in dump
+    assert run("labelers", "list", db=db).output.startswith("ana\treviewer")
+    assert run("labelers", "add", "x", "--role", "boss", db=db).exit_code == 2
