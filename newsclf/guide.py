@@ -273,6 +273,11 @@ def parse_guide(text: str, path: str = "<guide>") -> Guide:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         raise GuideError([f"{path}:{line}: not valid YAML: {exc.problem or exc}; check indentation and quoting"])
+    except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
+        line = text.count("\n", 0, exc.position) + 1
+        raise GuideError([f"{path}:{line}: character {exc.character!r} is not allowed in YAML; remove it"])
+    except yaml.YAMLError as exc:
+        raise GuideError([f"{path}:1: not valid YAML: {exc}"])
     if root is None:
         raise GuideError([f"{path}:1: the guide is empty; start with name:, version: and schemes:"])
     values = chk.mapping(root, GUIDE_FIELDS, "the guide")

@@ -84,7 +84,10 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         raise FeedError(f"{url}: is an HTML page, not a feed{hint}")
     # Without a content type feedparser flags every feed as bozo; XML's own declaration then decides the charset.
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
-    parsed = feedparser.parse(body, response_headers=headers)
+    try:
+        parsed = feedparser.parse(body, response_headers=headers)
+    except Exception as exc:  # feedparser's own decoding can fail on a lying encoding declaration
+        raise FeedError(f"{url}: the feed could not be read ({type(exc).__name__}: {exc})") from None
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception")
         raise FeedError(f"{url}: not an RSS or Atom feed" + (f" ({reason})" if reason else ""))
@@ -103,7 +106,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
             continue
         seen.add(key)
         entries.append(FeedEntry(url=link, key=key, title=item.get("title"),
-                                 published=_iso(item.get("published_parsed") or item.get("updated_parsed")),
+                                 # dict.get: feedparser's own get() maps the keys with a deprecation warning
+                                 published=_iso(dict.get(item, "published_parsed") or dict.get(item, "updated_parsed")),
                                  summary=item.get("summary")))
     return ParsedFeed(entries=entries, title=parsed.feed.get("title"), version=parsed.get("version") or None,
                       warnings=warnings)
