@@ -1,0 +1,93 @@
+"""Kill `newsclf import` and `newsclf collect` with SIGKILL at random points, rerun: the store equals a clean run's."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, GUIDE
+from localserver import local_server  # noqa: F401  (pytest fixture)
+
+NEWSCLF = [str(Path(sys.executable).with_name("newsclf"))] if Path(sys.executable).with_name("newsclf").exists() \
+    else [sys.executable, "-m", "newsclf.cli"]
+
+
+def snapshot(db: Path) -> dict:
+    with sqlite3.connect(db) as conn:
+        articles = sorted(conn.execute("SELECT id, url, canonical_url, title, text, pages, content_hash FROM articles"))
+        annotations = sorted(conn.execute("SELECT article_id, scheme, target, labels, labeler FROM annotations"))
+        entries = sorted(conn.execute("SELECT feed_url, entry_key, article_id FROM feed_entries"))
+    return {"articles": articles, "annotations": annotations, "entries": entries}
+
+
+def kill_after(args: list[str], delay: float, env: dict) -> None:
+    """Start the command and SIGKILL it after `delay` seconds; it must still have been running."""
+    proc = subprocess.Popen(NEWSCLF + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    time.sleep(delay)
+    assert proc.poll() is None, "the command finished before the kill: make the input larger or the delay shorter"
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
+
+
+def big_labeled_file(path: Path, n: int) -> Path:
+    rng = random.Random(1)
+    topics = ["labor", "safety", "regulation", "industry", "products"]
+    with open(path, "w", encoding="utf-8") as fh:
+        for i in range(n):
+            fh.write(json.dumps({"id": f"k{i}", "title": f"Story {i}", "text": f"Body of story {i}. " * 20,
+                                 "lang": "en", "labels": {"topics": [rng.choice(topics)]}}) + "\n")
+    return path
+
+
+def trials(n_normal: int, n_slow: int) -> list:
+    return [pytest.param(i, id=f"trial{i}") for i in range(n_normal)] + \
+        [pytest.param(i, id=f"trial{i}", marks=pytest.mark.slow) for i in range(n_normal, n_normal + n_slow)]
+
+
+@pytest.fixture(scope="module")
+def clean_import(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("clean")
+    data = big_labeled_file(tmp / "big.jsonl", 30000)
+    db = tmp / "clean.db"
+    subprocess.run(NEWSCLF + ["--db", str(db), "import", str(data), "--guide", str(GUIDE)], check=True,
+                   capture_output=True)
+    return data, snapshot(db)
+
+
+@pytest.mark.parametrize("trial", trials(2, 18))
+def test_import_killed_and_rerun_equals_clean(trial, clean_import, tmp_path):
+    data, clean = clean_import
+    db = tmp_path / "k.db"
+    args = ["--db", str(db), "import", str(data), "--guide", str(GUIDE)]
+    kill_after(args, random.Random(trial).uniform(0.7, 2.5), dict(os.environ))
+    done = subprocess.run(NEWSCLF + args, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert snapshot(db) == clean
+
+
+@pytest.mark.parametrize("trial", trials(1, 9))
+def test_collect_killed_and_rerun_equals_clean(trial, local_server, tmp_path):
+    local_server.serve_dir("/", CORPUS / "site")
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(local_server.url("/feed.xml") + "\n")
+    clean_db = tmp_path / "clean.db"
+    started = time.monotonic()
+    subprocess.run(NEWSCLF + ["--db", str(clean_db), "collect", "--feeds", str(feeds), "--min-interval", "0"],
+                   check=True, capture_output=True)
+    clean_seconds = time.monotonic() - started
+    db = tmp_path / "k.db"
+    args = ["--db", str(db), "collect", "--feeds", str(feeds), "--min-interval", "0"]
+    kill_after(args, random.Random(100 + trial).uniform(0.2, 0.8) * clean_seconds, dict(os.environ))
+    done = subprocess.run(NEWSCLF + args, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert snapshot(db) == snapshot(clean_db)
+    assert len(snapshot(db)["articles"]) == 86
