@@ -32,10 +32,13 @@ JSON_CSV_FIELDS = ("authors", "metadata")
 
 def canonicalize_url(url: str) -> str:
     """Return the URL without tracking parameters, fragment, default port or case noise in the host."""
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:  # a bad port or a broken IPv6 literal
+        raise InputError(f"not a valid URL: {url[:200]!r} ({exc})") from None
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower()
-    port = parts.port
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)

@@ -78,3 +78,8 @@ def test_bad_fields_raise_clear_input_errors(kwargs, message):
 
 def test_canonical_url_drops_tracking_and_fragment():
     assert canonicalize_url("HTTP://News.Example:80/a?fbclid=1&id=7#c") == "http://news.example/a?id=7"
+
+
+def test_invalid_url_is_an_input_error():
+    with pytest.raises(InputError, match="not a valid URL"):
+        Article(url="https://host:port/x", text="t")

@@ -87,3 +87,12 @@ def test_google_news_sitemap_and_index_and_gzip():
 def test_bad_sitemaps_are_clear_errors(body, message):
     with pytest.raises(FeedError, match=message):
         parse_sitemap(body, "https://n.example/s.xml")
+
+
+def test_a_broken_link_skips_the_entry_with_a_warning():
+    # Found by bench/fuzz: a port that is not a number made canonicalize_url raise ValueError.
+    body = RSS.replace(b"a/one.html</link><guid isPermaLink=\"false\">g1</guid>", b"https://x.exa:ple/one</link>")
+    feed = parse_feed(body, "https://news.example/feed.xml")
+    assert [e.url for e in feed.entries] == ["https://news.example/a/one.html?utm_source=x",
+                                             "https://news.example/two?utm_campaign=z#top"]
+    assert any("entry 1 has a broken link" in w for w in feed.warnings)

@@ -100,8 +100,12 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         if not link:
             warnings.append(f"{url}: entry {i + 1} has no link; skipped")
             continue
-        link = urljoin(url, link.strip())
-        key = (item.get("id") or item.get("guid") or "").strip() or canonicalize_url(link)
+        try:
+            link = urljoin(url, link.strip())
+            key = (item.get("id") or item.get("guid") or "").strip() or canonicalize_url(link)
+        except (InputError, ValueError) as exc:
+            warnings.append(f"{url}: entry {i + 1} has a broken link ({exc}); skipped")
+            continue
         if key in seen:
             continue
         seen.add(key)
@@ -171,8 +175,11 @@ def parse_sitemap(body: bytes, url: str) -> ParsedFeed:
         loc = (node.findtext("sm:loc", default="", namespaces=NS) or "").strip()
         if not loc:
             continue
-        link = urljoin(url, loc)
-        key = canonicalize_url(link)
+        try:
+            link = urljoin(url, loc)
+            key = canonicalize_url(link)
+        except (InputError, ValueError):
+            continue  # a broken <loc> names no page we could fetch
         if key in seen:
             continue
         seen.add(key)
