@@ -94,19 +94,24 @@ def record_from_dict(data: dict[str, Any]) -> LabeledRecord:
                          gold=bool(data.get("gold", False)), seconds=seconds)
 
 
+def check_labels(guide: Guide, scheme_name: str, labels: list[str]) -> None:
+    """Raise InputError if the guide lacks the scheme or a label, or a single-choice scheme gets other than one."""
+    try:
+        scheme = guide.scheme(scheme_name)
+    except KeyError as exc:
+        raise InputError(str(exc.args[0])) from None
+    unknown = [x for x in labels if x not in scheme.label_ids]
+    if unknown:
+        raise InputError(f"scheme {scheme_name!r} has no label {unknown[0]!r}; "
+                         f"its labels are {', '.join(scheme.label_ids)}")
+    if scheme.kind == "single" and len(labels) != 1:
+        raise InputError(f"scheme {scheme_name!r} takes exactly one label, got {len(labels)}")
+
+
 def validate_labels(record: LabeledRecord, guide: Guide) -> None:
     """Raise InputError if a record names a scheme or label the guide lacks, or breaks a single scheme."""
     for scheme_name, labels in record.labels.items():
-        try:
-            scheme = guide.scheme(scheme_name)
-        except KeyError as exc:
-            raise InputError(str(exc.args[0])) from None
-        unknown = [x for x in labels if x not in scheme.label_ids]
-        if unknown:
-            raise InputError(f"scheme {scheme_name!r} has no label {unknown[0]!r}; "
-                             f"its labels are {', '.join(scheme.label_ids)}")
-        if scheme.kind == "single" and len(labels) != 1:
-            raise InputError(f"scheme {scheme_name!r} takes exactly one label, got {len(labels)}")
+        check_labels(guide, scheme_name, labels)
 
 
 def open_text(path: str | Path) -> TextIO:

@@ -29,6 +29,7 @@ from xml.sax.saxutils import escape, quoteattr
 from newsclf.article import Article
 from newsclf.errors import InputError
 from newsclf.guide import Guide
+from newsclf.records import check_labels
 from newsclf.store import Annotation, Store
 
 FORMATS = ("newsclf", "prodigy", "label-studio")
@@ -92,18 +93,6 @@ class Imported:
             for ann in self.annotations:
                 counts["annotations_" + store.upsert_annotation(ann)] += 1
         return counts
-
-
-def _check(guide: Guide, scheme_name: str, labels: list[str]) -> None:
-    try:
-        scheme = guide.scheme(scheme_name)
-    except KeyError as exc:
-        raise InputError(str(exc.args[0])) from None
-    unknown = [x for x in labels if x not in scheme.label_ids]
-    if unknown:
-        raise InputError(f"scheme {scheme_name!r} has no label {unknown[0]!r}; its labels are {', '.join(scheme.label_ids)}")
-    if scheme.kind == "single" and len(labels) != 1:
-        raise InputError(f"scheme {scheme_name!r} takes exactly one label, got {len(labels)}")
 
 
 def _article(store: Store | None, article_id: str | None, data: dict[str, Any]) -> Article:
@@ -186,7 +175,7 @@ def from_prodigy(lines: Iterable[tuple[int, Any]], guide: Guide, store: Store | 
                     raise InputError(f"scheme {name!r} has no label {labels[0]!r}")
                 binary[key] |= set(labels)
             else:
-                _check(guide, name, labels)
+                check_labels(guide, name, labels)
                 out.annotations.append(Annotation(article.id, name, tuple(labels), who, target,
                                                   seconds=_num(meta.get("seconds")),
                                                   guide_version=meta.get("guide_version") or guide.version,
@@ -197,7 +186,7 @@ def from_prodigy(lines: Iterable[tuple[int, Any]], guide: Guide, store: Store | 
             out.rejected.append((lineno, str(exc.args[0]) if exc.args else str(exc)))
     for (article_id, name, target, who), labels in binary.items():
         try:
-            _check(guide, name, sorted(labels))
+            check_labels(guide, name, sorted(labels))
         except InputError as exc:
             out.rejected.append((0, f"{article_id}: {exc}"))
             continue
@@ -312,7 +301,7 @@ def from_label_studio(tasks: Any, guide: Guide, store: Store | None = None, labe
                 lead = _num(ann.get("lead_time"))
                 meta = ann.get("meta") if isinstance(ann.get("meta"), dict) else {}
                 for name, labels in per_scheme.items():
-                    _check(guide, name, labels)
+                    check_labels(guide, name, labels)
                     target = guide.scheme(name).effective_target(data.get("target") if isinstance(data.get("target"), str) else None)
                     anns.append(Annotation(article.id, name, tuple(labels), who, target,
                                            seconds=round(lead / len(results), 2) if lead is not None and results else None,
