@@ -11,7 +11,6 @@ written for this purpose. tests/test_fuzz.py runs the same targets with a few hu
 from __future__ import annotations
 
 import argparse
-import io
 import sys
 import tempfile
 import time

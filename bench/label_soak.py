@@ -90,8 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         twice = sum(len(c) - len(set(c)) for c in per_item.values())
         over = sum(1 for a, c in per_item.items() if len(c) > (OVERLAP if a in reliability else 1))
         lost = sum(max(0, submitted[n] - stored[n]) for n in tokens)
-        print(f"| labelers | labels submitted | labels stored | lost | coded twice | beyond overlap | "
-              f"next p50/p95 ms | save p50/p95 ms | seconds |")
+        print("| labelers | labels submitted | labels stored | lost | coded twice | beyond overlap | "
+              "next p50/p95 ms | save p50/p95 ms | seconds |")
         print("|---|---|---|---|---|---|---|---|---|")
         print(f"| {len(tokens)} | {sum(submitted.values()):,} | {sum(stored.values()):,} | {lost} | {twice} | {over} | "
               f"{pct(nexts, 50):.1f} / {pct(nexts, 95):.1f} | {pct(saves, 50):.1f} / {pct(saves, 95):.1f} | "
