@@ -30,27 +30,38 @@ def _save(fig: Any, out_dir: Path, name: str) -> list[Path]:
     return paths
 
 
-def share_over_time(rows: Sequence[dict[str, Any]], period: str, title: str, out_dir: Path, name: str) -> list[Path]:
-    """One line per label (corrected share) with its 95% interval as a band."""
+def share_over_time(rows: Sequence[dict[str, Any]], period: str, title: str, out_dir: Path, name: str,
+                    columns: int = 3) -> list[Path]:
+    """One panel per label: its corrected share per period as a line, its 95% interval as a band.
+
+    Panels rather than one crowded chart: overlapping bands of six labels read as grey fog in print.
+    """
     series: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         if row[period] != "unknown":
             series[row["label"]].append(row)
+    labels = list(dict.fromkeys(r["label"] for r in rows if r["label"] in series))  # guide order
     periods = sorted({r[period] for rs in series.values() for r in rs})
-    fig, ax = plt.subplots(figsize=(8, 4.2))
     x_of = {p: i for i, p in enumerate(periods)}
-    for i, (label, rs) in enumerate(sorted(series.items())):
-        rs = sorted(rs, key=lambda r: r[period])
+    columns = min(columns, max(1, len(labels)))
+    n_rows = max(1, (len(labels) + columns - 1) // columns)
+    fig, axes = plt.subplots(n_rows, columns, figsize=(3.4 * columns, 2.5 * n_rows), sharex=True, sharey=True,
+                             squeeze=False)
+    for ax, label in zip(axes.flat, labels):
+        rs = sorted(series[label], key=lambda r: r[period])
         xs = [x_of[r[period]] for r in rs]
-        ax.fill_between(xs, [r["ci_low"] for r in rs], [r["ci_high"] for r in rs], color=GREYS[i % len(GREYS)],
-                        alpha=0.12, linewidth=0)
-        ax.plot(xs, [r["share"] for r in rs], label=label, **_style(i))
-    ax.set_xticks(range(len(periods)), periods, rotation=45, ha="right")
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("share of articles (corrected), 95% CI")
-    ax.set_title(title)
-    ax.grid(axis="y", color="0.85")
-    ax.legend(frameon=False, fontsize=8, ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.fill_between(xs, [r["ci_low"] for r in rs], [r["ci_high"] for r in rs], color="0.8", linewidth=0)
+        ax.plot(xs, [r["share"] for r in rs], **_style(0))
+        ax.plot(xs, [r["raw_share"] for r in rs], linestyle=":", color="0.45", linewidth=1)
+        ax.set_title(label, fontsize=9)
+        ax.set_ylim(0, 1)
+        ax.grid(axis="y", color="0.9")
+    for ax in axes.flat[len(labels):]:
+        ax.set_visible(False)
+    for ax in axes[-1]:
+        ax.set_xticks(range(len(periods)), periods, rotation=60, ha="right", fontsize=7)
+    fig.suptitle(title + "\n(solid: corrected share, band: 95% interval, dotted: raw share)", fontsize=10)
+    fig.tight_layout()
     return _save(fig, out_dir, name)
 
 
