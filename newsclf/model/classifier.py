@@ -56,17 +56,21 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
     """Classifier for one guide scheme; `fit(docs, label_lists)`, `predict_proba(docs)`, `predict(docs)`.
 
     multi: one logistic regression per label, each with its own F1-optimal threshold chosen on
-    out-of-fold predictions of the training data. single: one multinomial logistic regression.
+    out-of-fold predictions of the training data. single: one multinomial logistic regression;
+    for stance, also one per target that has at least `per_target_min` examples (what is said
+    for or against one target is not what is said about another), the shared model serving
+    targets with fewer.
     """
 
     def __init__(self, kind: str = "multi", labels: Sequence[str] = (), target_aware: bool = False,
-                 C: float = 10.0, threshold_folds: int = 3, random_state: int = 0):
+                 C: float = 10.0, threshold_folds: int = 3, random_state: int = 0, per_target_min: int = 100):
         self.kind = kind
         self.labels = labels
         self.target_aware = target_aware
         self.C = C
         self.threshold_folds = threshold_folds
         self.random_state = random_state
+        self.per_target_min = per_target_min
 
     def _indicator(self, y: Sequence[Sequence[str]]) -> np.ndarray:
         index = {label: i for i, label in enumerate(self.classes_)}
@@ -97,6 +101,14 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
                 return self
             self.constant_ = None
             self.model_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000).fit(X, ys)
+            self.target_models_ = {}
+            if self.target_aware:
+                targets = np.array([d["target"] for d in docs])
+                for target in np.unique(targets):
+                    rows = targets == target
+                    if rows.sum() >= self.per_target_min and len(np.unique(ys[rows])) >= 2:
+                        self.target_models_[str(target)] = LogisticRegression(
+                            C=self.C, class_weight="balanced", max_iter=3000).fit(X[rows], ys[rows])
             return self
         self.models_: list[Any] = []
         for j in range(Y.shape[1]):
@@ -132,8 +144,16 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
             P = np.zeros((n, len(self.classes_)))
             if self.constant_ is not None:
                 P[:, self.constant_] = 1.0
-            else:
-                P[:, self.model_.classes_] = self.model_.predict_proba(X)
+                return P
+            P[:, self.model_.classes_] = self.model_.predict_proba(X)
+            by_target = getattr(self, "target_models_", {})
+            if by_target:
+                targets = np.array([d["target"] for d in docs])
+                for target, model in by_target.items():
+                    rows = np.flatnonzero(targets == target)
+                    if len(rows):
+                        P[rows] = 0.0
+                        P[np.ix_(rows, model.classes_)] = model.predict_proba(X[rows])
             return P
         cols = [np.full(n, m) if isinstance(m, float) else m.predict_proba(X)[:, 1] for m in self.models_]
         return np.column_stack(cols) if cols else np.zeros((n, 0))
