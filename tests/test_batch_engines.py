@@ -1,0 +1,130 @@
+"""`newsclf batch`: the process pool and a real Dask LocalCluster write the same files; reruns skip done shards."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, GUIDE, ROOT
+from newsclf.article import Article, write_csv
+from newsclf.batch.inputs import write_warc
+from newsclf.batch.outputs import read_rows
+from newsclf.batch.shards import output_files, run_batch
+from newsclf.errors import InputError
+
+ARTICLES = [Article.from_json(line) for line in (CORPUS / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="session")
+def batch_model(pytestconfig) -> Path:
+    """A small model trained on part of the demo corpus, cached between test sessions (keyed by its inputs)."""
+    from newsclf.guide import load_guide
+    from newsclf.model.data import examples_from_store
+    from newsclf.model.train import train
+    from newsclf.records import import_file
+    from newsclf.store import Store
+
+    sources = [CORPUS / "articles.jsonl", CORPUS / "labels" / "adjudicated.jsonl", GUIDE,
+               *sorted((ROOT / "newsclf" / "model").glob("*.py"))]
+    key = hashlib.sha1(b"".join(p.read_bytes() for p in sources)).hexdigest()[:12]
+    cache = Path(pytestconfig.cache.mkdir("newsclf-batch-model"))
+    model_dir = cache / key
+    if (model_dir / "meta.json").is_file():
+        return model_dir
+    guide = load_guide(GUIDE)
+    work = cache / f"{key}-work"
+    shutil.rmtree(work, ignore_errors=True)
+    with Store(work / "train.db") as store:
+        import_file(store, CORPUS / "articles.jsonl", guide)
+        import_file(store, CORPUS / "labels" / "adjudicated.jsonl", guide)
+        examples = examples_from_store(store, guide)
+    train(guide, {name: items[:30] for name, items in examples.items()}, work / "model", folds=2, split="random")
+    (work / "model").rename(model_dir)
+    shutil.rmtree(work, ignore_errors=True)
+    return model_dir
+
+
+def site_pages(n: int | None = None) -> list[tuple[str, bytes]]:
+    """Demo-site pages as (url, html bytes), first pages of articles, then a menu page (no article text)."""
+    pages = []
+    for article in ARTICLES:
+        path = CORPUS / "site" / article.metadata["path"]
+        pages.append((article.url, path.read_bytes()))
+    pages = pages[:n] if n is not None else pages
+    pages.append(("https://front.example/menu", b"<html><body><nav><a href='/'>Home</a> <a href='/x'>World</a>"
+                                                b"</nav></body></html>"))
+    return pages
+
+
+@pytest.fixture
+def small_inputs(tmp_path) -> list[Path]:
+    """A JSONL, a CSV and a WARC (5 article pages and a menu page) from the demo corpus."""
+    jsonl = tmp_path / "in" / "a.jsonl"
+    jsonl.parent.mkdir()
+    jsonl.write_text("".join(a.to_json() + "\n" for a in ARTICLES[:12]) + "\n{not json\n", encoding="utf-8")
+    csv_path = tmp_path / "in" / "b.csv"
+    with open(csv_path, "w", encoding="utf-8", newline="") as fh:
+        write_csv(ARTICLES[12:20], fh)
+    warc = tmp_path / "in" / "c.warc.gz"
+    write_warc(warc, site_pages(5))
+    return [jsonl, csv_path, warc]
+
+
+def tree(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if not p.name.startswith(".")}
+
+
+def test_process_pool_and_dask_cluster_write_identical_outputs(batch_model, small_inputs, tmp_path):
+    local = run_batch(batch_model, small_inputs, tmp_path / "local", engine="local", workers=2, shard_size=5,
+                      batch_size=4)
+    dask = run_batch(batch_model, small_inputs, tmp_path / "dask", engine="dask", workers=2, shard_size=5,
+                     batch_size=4)
+    assert local.failed == [] and dask.failed == []
+    assert (local.rows, local.rejected, local.not_articles) == (dask.rows, dask.rejected, dask.not_articles)
+    assert local.rejected == 1  # the bad JSON line, reported, not fatal
+    assert local.not_articles == 1  # the menu page has no article text
+    a, b = tree(tmp_path / "local"), tree(tmp_path / "dask")
+    assert sorted(a) == sorted(b) and len([n for n in a if n.endswith(".jsonl")]) == 3 + 1 + 2
+    for name in a:
+        assert a[name] == b[name], name
+    rows = [row for path in output_files(tmp_path / "local") for row in read_rows(path)]
+    expected = {a.id for a in ARTICLES[:20]} | {a.id for a in ARTICLES[:5]}
+    assert {row["id"] for row in rows} == expected
+    assert len(rows) == 12 + 8 + 5
+    assert all(set(row["labels"]) == {"topics", "stance"} for row in rows)
+    for path in output_files(tmp_path / "local"):  # sorted within each shard
+        ids = [(r["id"], r["record"]) for r in read_rows(path)]
+        assert ids == sorted(ids)
+
+
+def test_rerun_skips_finished_shards_and_redoes_damaged_ones(batch_model, small_inputs, tmp_path):
+    out = tmp_path / "out"
+    first = run_batch(batch_model, small_inputs, out, workers=2, shard_size=5)
+    files = output_files(out)
+    before = {p.name: p.read_bytes() for p in files}
+    damaged = files[0]
+    damaged.write_bytes(damaged.read_bytes()[:-10])  # a torn copy: its size no longer matches the marker
+    files[1].with_suffix(".done").unlink()  # killed before the marker was written
+    again = run_batch(batch_model, small_inputs, out, workers=2, shard_size=5)
+    assert again.skipped == first.shards - 2 and again.rows == first.rows
+    assert {p.name: p.read_bytes() for p in output_files(out)} == before
+    with pytest.raises(InputError, match="another batch setting"):
+        run_batch(batch_model, small_inputs, out, workers=1, shard_size=7)
+
+
+def test_job_array_shares_cover_every_shard_once_and_cli_writes_parquet(batch_model, small_inputs, tmp_path, run):
+    out = tmp_path / "array"
+    codes = []
+    for index in range(3):
+        result = run("batch", "--model", batch_model, *small_inputs, "--out", out, "--workers", "1",
+                     "--shard-size", "5", "--shard-index", str(index), "--shard-count", "3", "--format", "parquet")
+        codes.append(result.exit_code)
+        assert "batch: 2 shards" in result.output, result.output
+    assert codes == [0, 0, 1]  # 6 shards; the third job's share holds the bad JSON line (exit 1, reported)
+    rows = [row for path in output_files(out) for row in read_rows(path)]
+    assert len(rows) == 25 and len({(r["source"], r["record"]) for r in rows}) == 25
+    usage = run("batch", "--model", batch_model, *small_inputs, "--out", out, "--shard-index", "1")
+    assert usage.exit_code == 2
