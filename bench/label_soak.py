@@ -35,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
         db = Path(tmp) / "soak.db"
         store = Store(db)
         store.add_articles(synthetic(args.labelers * args.labels + 2000))
-        queue.prepare(store, 1000, 4000, 0)
+        total = args.labelers * args.labels + 2000
+        queue.prepare(store, 1000, 4000, total - 5000)  # the rest as a seed set: enough work for everyone
         tokens = {f"coder{i:02d}": auth.new_token() for i in range(args.labelers)}
         for name, token in tokens.items():
             store.add_labeler(name, "labeler", auth.token_hash(token))

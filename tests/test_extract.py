@@ -164,3 +164,13 @@ def test_demo_site_pages():
         assert a.text == rec["text"]
         assert a.authors == rec["authors"] and a.title == rec["title"] and a.lang == lang
         assert a.published[:16] == rec["published"][:16]
+
+
+def test_gigantic_attributes_are_handled():
+    body = ('<html><head><title>T</title></head><body><div data-x="' + "a" * 3_000_000 + '">'
+            + "<p>" + "Isi berita yang cukup panjang untuk dianggap artikel. " * 20 + "</p></div></body></html>")
+    try:
+        article = extract(body.encode(), "https://portal.example/x")
+        assert "Isi berita" in article.text and "aaaa" not in article.text
+    except ExtractionError:
+        pass  # refusing it is fine too; any other exception is not

@@ -163,3 +163,19 @@ def test_labelers_add_prints_a_token_once_and_stores_only_its_hash(tmp_path, run
     assert token not in dump and token_hash(token) in dump
     assert run("labelers", "list", db=db).output.startswith("ana\treviewer")
     assert run("labelers", "add", "x", "--role", "boss", db=db).exit_code == 2
+
+
+def test_sessions_expire(tmp_path):
+    db = tmp_path / "e.db"
+    store = demo_store(db)
+    prepare(store, estimation=5)
+    token = add_labeler(store, "eve")
+    store.close()
+    # Sessions of two seconds: alive at once, gone after they lapse, on the server's own clock.
+    with BackgroundServer(create_app(str(db), GUIDE, session_hours=2 / 3600)) as url:
+        s, _ = login(url, token)
+        assert s.get(url + "/code", allow_redirects=False, timeout=10).status_code == 200
+        import time
+
+        time.sleep(2.5)
+        assert s.get(url + "/code", allow_redirects=False, timeout=10).status_code == 401
