@@ -254,10 +254,24 @@ def get_model(path: str) -> Any:
         from newsclf.model.predict import load_model
 
         model = load_model(key)
-        # Warm up: the tokenizers are built on first use; do it now, once, not inside the first shard.
+        # Warm up: the tokenizers, trafilatura and the language-id model load on first use; do it now,
+        # once per worker, not inside the first shard (a spawned Dask worker would pay it there).
         model.predict([Article(id="warm-en", text="warm up", lang="en"), Article(id="warm-id", text="pemanasan", lang="id")])
+        _warm_extraction()
         _MODELS[key] = model
     return _MODELS[key]
+
+
+def _warm_extraction() -> None:
+    from newsclf.collect.extract import ExtractionError, extract
+
+    page = ("<html><head><title>Warm up</title></head><body><article><p>"
+            + "This short page exists to load the extraction and language-id libraries once. " * 4
+            + "</p></article></body></html>")
+    try:
+        extract(page, "https://warm-up.invalid/page")
+    except ExtractionError:
+        pass  # only the imports and model loads matter here
 
 
 def warm_worker(model_path: str) -> int:
