@@ -18,6 +18,7 @@ from typing import Any, Iterator
 
 from newsclf.article import Article
 from newsclf.errors import InputError
+from newsclf.records import file_format
 
 FORMATS = ("jsonl", "csv", "parquet", "warc")
 SPLITTABLE = ("jsonl", "parquet", "warc")
@@ -26,15 +27,15 @@ SPLITTABLE = ("jsonl", "parquet", "warc")
 def input_format(path: str | Path) -> str:
     """jsonl, csv, parquet or warc by the file's name (before .gz)."""
     name = Path(path).name.lower().removesuffix(".gz")
-    if name.endswith((".jsonl", ".ndjson", ".json")):
-        return "jsonl"
-    if name.endswith((".csv", ".tsv")):
-        return "csv"
     if name.endswith((".parquet", ".pq")):
         return "parquet"
     if name.endswith((".warc", ".arc")):
         return "warc"
-    raise InputError(f"{path}: unknown input format; name the file .jsonl, .csv, .parquet or .warc (optionally .gz)")
+    try:
+        return file_format(path)  # the import formats, named as `newsclf import` names them
+    except InputError:
+        raise InputError(f"{path}: unknown input format; name the file .jsonl, .csv, .parquet or .warc "
+                         "(optionally .gz)") from None
 
 
 @dataclass
