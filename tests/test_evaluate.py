@@ -59,3 +59,17 @@ def test_auto_split_prefers_outlet_then_time_and_bad_names_are_clear():
         resolve_split("by-moon", arts(4), 2)
     with pytest.raises(InputError, match="at least 2 distinct values of 'lang'"):
         make_folds(arts(10), ["x"] * 10, "group:lang", 3)
+
+
+def test_reliability_bins_and_ece_match_hand_computation():
+    from newsclf.model.evaluate import reliability
+
+    # single: predicted-label confidences .95 (right), .95 (wrong), .65 (right), .65 (right)
+    P = np.array([[0.95, 0.05], [0.95, 0.05], [0.35, 0.65], [0.35, 0.65]])
+    gold = [["a"], ["b"], ["b"], ["b"]]
+    cal = reliability(gold, P, ["a", "b"], "single")
+    assert [(b["low"], b["n"], b["observed"]) for b in cal["bins"]] == [(0.6, 2, 1.0), (0.9, 2, 0.5)]
+    # ECE = 2/4 * |1 - .65| + 2/4 * |.5 - .95| = .175 + .225
+    assert cal["ece"] == pytest.approx(0.4)
+    multi = reliability([["x"], []], np.array([[0.8], [0.2]]), ["x"], "multi")
+    assert multi["ece"] == pytest.approx(0.2)  # (|1-.8| + |0-.2|) / 2

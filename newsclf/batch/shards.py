@@ -428,8 +428,10 @@ def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str
             if bar is not None:
                 bar.update(done.records)
         else:
-            for tmp in out.glob(f".{shard.output(out, out_fmt).name}.*.tmp"):  # left by a killed run of this shard
-                tmp.unlink(missing_ok=True)
+            # Left by a killed run of this shard: a half-written output, or a marker killed before its rename.
+            for name in (shard.output(out, out_fmt).name, shard.marker(out).name):
+                for tmp in out.glob(f".{name}.*.tmp"):
+                    tmp.unlink(missing_ok=True)
             todo.append(Task(shard, str(Path(model_path).resolve()), str(out.resolve()), out_fmt, batch_size))
     if todo:
         own = engine_obj is None

@@ -1,41 +1,72 @@
-"""One scheme's classifier: a scikit-learn estimator over docs, multi-label or single-label."""
+"""One scheme's classifier: a scikit-learn estimator over docs, multi-label or single-label.
+
+Fitting a scheme: features are fitted once on the training docs; one inner cross-validation over
+that fixed feature matrix (folds grouped by text, so the same article coded for two targets
+never sits on both sides) then does three jobs at once: it chooses the regularisation C from a
+small grid, fits the probability calibration on the out-of-fold scores, and (multi-label) picks
+each label's F1-optimal threshold on the calibrated out-of-fold probabilities. The final model
+is refitted on all training docs with the chosen C.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Sequence
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from scipy.optimize import minimize_scalar
+from scipy.special import expit, log_softmax, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import KFold
+from sklearn.model_selection import GroupKFold, GroupShuffleSplit, StratifiedGroupKFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
-from newsclf.model.features import DocText, RawText, TargetFeatures, TargetName, TargetWindow, split_tokens
+from newsclf.model.features import (CharNgrams, DocText, RawText, TargetFeatures, TargetName, TargetSimilarity,
+                                    TargetWindow, split_tokens)
+
+C_GRID = (1.0, 3.0, 10.0, 30.0)
+DEFAULT_C = 10.0           # used when the data is too small to cross-validate a choice
+HOLDOUT_ABOVE = 10_000     # above this many training docs, one grouped 20% hold-out instead of k folds
+MIN_SELECTION = 20         # below this many training docs, C stays DEFAULT_C and no calibration is fitted
 
 
 def build_features(target_aware: bool, word_ngrams: tuple[int, int] = (1, 2),
-                   char_ngrams: tuple[int, int] = (2, 5), max_features: int | None = 200_000) -> FeatureUnion:
-    """TF-IDF on language-aware word n-grams and char n-grams; for stance, target windows and target id too."""
+                   char_ngrams: tuple[int, int] = (2, 5), max_features: int | None = 200_000,
+                   tokenizer: str = "regex", similarity: bool = False) -> FeatureUnion:
+    """TF-IDF on word n-grams and char n-grams; for stance, target windows, target id and mentions (+ similarity)."""
     parts: list[tuple[str, Any]] = [
-        ("words", Pipeline([("tok", DocText()), ("tfidf", TfidfVectorizer(
+        ("words", Pipeline([("tok", DocText(tokenizer=tokenizer)), ("tfidf", TfidfVectorizer(
             tokenizer=split_tokens, token_pattern=None, lowercase=False, ngram_range=word_ngrams,
             sublinear_tf=True, min_df=1, max_features=max_features, dtype=np.float32))])),
-        ("chars", Pipeline([("raw", RawText()), ("tfidf", TfidfVectorizer(
-            analyzer="char_wb", ngram_range=char_ngrams, sublinear_tf=True, min_df=2,
-            max_features=max_features, dtype=np.float32))])),
+        ("chars", Pipeline([("raw", RawText()), ("tfidf", CharNgrams(
+            ngram_range=char_ngrams, min_df=2, max_features=max_features))])),
     ]
     if target_aware:
         parts += [
-            ("window", Pipeline([("win", TargetWindow()), ("tfidf", TfidfVectorizer(
+            ("window", Pipeline([("win", TargetWindow(tokenizer=tokenizer)), ("tfidf", TfidfVectorizer(
                 tokenizer=split_tokens, token_pattern=None, lowercase=False, ngram_range=(1, 2),
                 sublinear_tf=True, dtype=np.float32))])),
             ("target", Pipeline([("name", TargetName()), ("tfidf", TfidfVectorizer(
                 tokenizer=split_tokens, token_pattern=None, lowercase=False, use_idf=False, dtype=np.float32))])),
             ("mentions", TargetFeatures()),
         ]
+        if similarity:
+            parts.append(("similarity", TargetSimilarity()))
     return FeatureUnion(parts)
+
+
+# A target of this many words or more is a claim or headline (FNC-1 style), not a name: whether the
+# text is about it at all is then most of the task, and target/text similarity features pay off.
+# For name-like targets they only add noise (measured by CV on the demo's training data).
+LONG_TARGET_WORDS = 4
+
+
+def long_targets(docs: Sequence[dict[str, str]]) -> bool:
+    """True when the docs' targets are claims or headlines rather than names (median >= LONG_TARGET_WORDS words)."""
+    lengths = [len(d["target"].split()) for d in docs if d["target"]]
+    return bool(lengths) and float(np.median(lengths)) >= LONG_TARGET_WORDS
 
 
 def best_f1_threshold(y_true: np.ndarray, scores: np.ndarray, default: float = 0.5) -> float:
@@ -52,25 +83,72 @@ def best_f1_threshold(y_true: np.ndarray, scores: np.ndarray, default: float = 0
     return best_t
 
 
+def _best_f1(y_true: np.ndarray, scores: np.ndarray) -> float:
+    """F1 at the best threshold (the selection criterion for multi-label C)."""
+    t = best_f1_threshold(y_true, scores)
+    pred = scores >= t
+    denom = pred.sum() + y_true.sum()
+    return 2 * float((pred & (y_true == 1)).sum()) / denom if denom else 0.0
+
+
+def _macro_f1_single(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
+    f1s = []
+    for c in range(n_classes):
+        tp = float(((pred == c) & (y == c)).sum())
+        denom = float((pred == c).sum() + (y == c).sum())
+        if (y == c).any():
+            f1s.append(2 * tp / denom if denom else 0.0)
+    return float(np.mean(f1s)) if f1s else 0.0
+
+
+def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
+    """The temperature T that minimises the log-loss of softmax(logits / T) (Guo et al. 2017); keeps the argmax."""
+    def nll(log_t: float) -> float:
+        return -float(log_softmax(logits / np.exp(log_t), axis=1)[np.arange(len(y)), y].mean())
+
+    return float(np.exp(minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded").x))
+
+
+def fit_platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Platt scaling: (a, b) with P(y=1) = sigmoid(a * score + b), fitted on out-of-fold scores."""
+    lr = LogisticRegression(C=1e4, max_iter=1000).fit(scores.reshape(-1, 1), y)
+    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+def text_groups(docs: Sequence[dict[str, str]]) -> np.ndarray:
+    """A group id per doc: docs with the same text (one article, several targets) share one."""
+    return np.array([int.from_bytes(hashlib.blake2b(d["text"].encode("utf-8"), digest_size=6).digest(), "big")
+                     for d in docs])
+
+
 class SchemeClassifier(BaseEstimator, ClassifierMixin):
     """Classifier for one guide scheme; `fit(docs, label_lists)`, `predict_proba(docs)`, `predict(docs)`.
 
-    multi: one logistic regression per label, each with its own F1-optimal threshold chosen on
-    out-of-fold predictions of the training data. single: one multinomial logistic regression;
-    for stance, also one per target that has at least `per_target_min` examples (what is said
-    for or against one target is not what is said about another), the shared model serving
-    targets with fewer.
+    multi: one logistic regression per label (class-balanced), Platt-calibrated, each with its own
+    F1-optimal threshold. single: one multinomial logistic regression (class-balanced),
+    temperature-calibrated; for stance, also one per target that has at least `per_target_min`
+    examples (what is said for or against one target is not what is said about another), the
+    shared model serving targets with fewer. C is chosen from `C_grid` by inner cross-validation
+    (macro-F1) unless `C` is given. `target_similarity`: True, False or "auto" (on for claim- or
+    headline-like targets, see `long_targets`).
     """
 
     def __init__(self, kind: str = "multi", labels: Sequence[str] = (), target_aware: bool = False,
-                 C: float = 10.0, threshold_folds: int = 3, random_state: int = 0, per_target_min: int = 100):
+                 C: float | None = None, C_grid: Sequence[float] = C_GRID, inner_folds: int = 3,
+                 random_state: int = 0, per_target_min: int = 100, tokenizer: str = "regex",
+                 target_similarity: bool | str = "auto"):
         self.kind = kind
         self.labels = labels
         self.target_aware = target_aware
         self.C = C
-        self.threshold_folds = threshold_folds
+        self.C_grid = C_grid
+        self.inner_folds = inner_folds
         self.random_state = random_state
         self.per_target_min = per_target_min
+        self.tokenizer = tokenizer
+        self.target_similarity = target_similarity
+
+    # ------------------------------------------------------------------------------------ fitting
 
     def _indicator(self, y: Sequence[Sequence[str]]) -> np.ndarray:
         index = {label: i for i, label in enumerate(self.classes_)}
@@ -85,14 +163,18 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         # Small dense BLAS calls inside the solver run slower on several threads than on one (measured
         # 6x on two cores); parallelism belongs to processes (cross-validation folds, batch workers).
         with threadpool_limits(1):
-            return self._fit(docs, y)
+            return self._fit(list(docs), y)
 
-    def _fit(self, docs: Sequence[dict[str, str]], y: Sequence[Sequence[str]]) -> "SchemeClassifier":
+    def _fit(self, docs: list[dict[str, str]], y: Sequence[Sequence[str]]) -> "SchemeClassifier":
         self.classes_ = np.asarray(list(self.labels) or sorted({x for labels in y for x in labels}))
-        self.features_ = build_features(self.target_aware)
-        X = self.features_.fit_transform(docs)
+        self.similarity_ = self.target_aware and (
+            long_targets(docs) if self.target_similarity == "auto" else bool(self.target_similarity))
+        self.features_ = build_features(self.target_aware, tokenizer=self.tokenizer, similarity=self.similarity_)
+        X = self.features_.fit_transform(docs).tocsr()
         Y = self._indicator(y)
         self.n_train_ = len(docs)
+        targets = np.array([d["target"] for d in docs])
+        self.temperature_, self.platt_ = 1.0, None
         if self.kind == "single":
             ys = Y.argmax(axis=1)
             self.present_ = np.unique(ys)
@@ -100,63 +182,144 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
                 self.constant_ = int(self.present_[0])
                 return self
             self.constant_ = None
-            self.model_ = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000).fit(X, ys)
-            self.target_models_ = {}
-            if self.target_aware:
-                targets = np.array([d["target"] for d in docs])
-                for target in np.unique(targets):
-                    rows = targets == target
-                    if rows.sum() >= self.per_target_min and len(np.unique(ys[rows])) >= 2:
-                        self.target_models_[str(target)] = LogisticRegression(
-                            C=self.C, class_weight="balanced", max_iter=3000).fit(X[rows], ys[rows])
+            self.C_, oof = self._select_c(X, ys, targets, text_groups(docs), strata=ys)
+            if oof is not None:
+                rows, scores = oof
+                self.temperature_ = fit_temperature(scores, ys[rows])
+            self.core_ = self._fit_core(X, ys, targets, self.C_)
             return self
-        self.models_: list[Any] = []
-        for j in range(Y.shape[1]):
-            if Y[:, j].min() == Y[:, j].max():
-                self.models_.append(float(Y[0, j]))  # a label always (or never) present: predict it as such
-            else:
-                self.models_.append(LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
-                                    .fit(X, Y[:, j]))
-        self.thresholds_ = self._choose_thresholds(docs, Y)
+        strata = np.where(Y.any(axis=1), Y.argmax(axis=1), -1)
+        self.C_, oof = self._select_c(X, Y, targets, text_groups(docs), strata=strata)
+        self.models_ = self._fit_core(X, Y, targets, self.C_)
+        self.thresholds_ = np.full(Y.shape[1], 0.5)
+        if oof is not None:
+            rows, scores = oof
+            self.platt_ = []
+            for j in range(Y.shape[1]):
+                yj = Y[rows, j]
+                if yj.min() == yj.max():
+                    self.platt_.append((1.0, 0.0))
+                    continue
+                a, b = fit_platt(scores[:, j], yj)
+                self.platt_.append((a, b))
+                self.thresholds_[j] = best_f1_threshold(yj, expit(a * scores[:, j] + b))
         return self
 
-    def _choose_thresholds(self, docs: Sequence[dict[str, str]], Y: np.ndarray) -> np.ndarray:
-        folds = min(self.threshold_folds, int(Y.sum(axis=0)[Y.sum(axis=0) > 0].min(initial=0)), len(docs))
-        if folds < 2:
-            return np.full(Y.shape[1], 0.5)
-        oof = np.zeros(Y.shape, dtype=float)
-        splitter = KFold(folds, shuffle=True, random_state=self.random_state)
-        for train, test in splitter.split(docs):
-            inner = clone(self).set_params(threshold_folds=0)
-            inner.fit([docs[i] for i in train], [[str(c) for c, v in zip(self.classes_, Y[i]) if v] for i in train])
-            oof[test] = inner.predict_proba([docs[i] for i in test])
-        return np.array([best_f1_threshold(Y[:, j], oof[:, j]) for j in range(Y.shape[1])])
+    def _fit_core(self, X: Any, Y: np.ndarray, targets: np.ndarray, C: float, previous: Any = None) -> Any:
+        """The fitted linear models for one C: single -> (shared, {target: model}); multi -> per-label list.
 
-    def predict_proba(self, docs: Sequence[dict[str, str]]) -> np.ndarray:
-        """Probability per doc and label, columns in `classes_` order."""
-        with threadpool_limits(1):
-            return self._predict_proba(docs)
+        `previous`: the core fitted on the same rows at a smaller C; its models are refitted from
+        their solution (warm start), which takes a fraction of the iterations of a cold start.
+        """
+        def lr(old: Any = None) -> LogisticRegression:
+            if isinstance(old, LogisticRegression):
+                return old.set_params(C=C)
+            # tol 1e-3: the decisions stop changing long before lbfgs's default 1e-4 (measured ~2x faster)
+            return LogisticRegression(C=C, class_weight="balanced", max_iter=3000, tol=1e-3, warm_start=True)
 
-    def _predict_proba(self, docs: Sequence[dict[str, str]]) -> np.ndarray:
-        X = self.features_.transform(docs)
+        if self.kind == "single":
+            old_shared, old_by_target = previous if previous is not None else (None, {})
+            shared = lr(old_shared).fit(X, Y)
+            by_target = {}
+            if self.target_aware:
+                for target in np.unique(targets):
+                    rows = targets == target
+                    if rows.sum() >= self.per_target_min and len(np.unique(Y[rows])) >= 2:
+                        by_target[str(target)] = lr(old_by_target.get(str(target))).fit(X[rows], Y[rows])
+            return shared, by_target
+        old_models = previous if previous is not None else [None] * Y.shape[1]
+        # A label always (or never) present is predicted as such.
+        return [float(Y[0, j]) if Y[:, j].min() == Y[:, j].max() else lr(old_models[j]).fit(X, Y[:, j])
+                for j in range(Y.shape[1])]
+
+    def _core_scores(self, core: Any, X: Any, targets: np.ndarray) -> np.ndarray:
+        """Uncalibrated scores: single -> log-probabilities (n x classes); multi -> decision values (n x labels)."""
         n = X.shape[0]
         if self.kind == "single":
-            P = np.zeros((n, len(self.classes_)))
-            if self.constant_ is not None:
-                P[:, self.constant_] = 1.0
-                return P
-            P[:, self.model_.classes_] = self.model_.predict_proba(X)
-            by_target = getattr(self, "target_models_", {})
-            if by_target:
-                targets = np.array([d["target"] for d in docs])
-                for target, model in by_target.items():
-                    rows = np.flatnonzero(targets == target)
-                    if len(rows):
-                        P[rows] = 0.0
-                        P[np.ix_(rows, model.classes_)] = model.predict_proba(X[rows])
-            return P
-        cols = [np.full(n, m) if isinstance(m, float) else m.predict_proba(X)[:, 1] for m in self.models_]
+            shared, by_target = core
+            S = np.full((n, len(self.classes_)), -30.0)  # classes a model never saw get ~zero probability
+            S[:, shared.classes_] = shared.predict_log_proba(X)
+            for target, model in by_target.items():
+                rows = np.flatnonzero(targets == target)
+                if len(rows):
+                    S[rows] = -30.0
+                    S[np.ix_(rows, model.classes_)] = model.predict_log_proba(X[rows])
+            return S
+        cols = [np.full(n, 30.0 if m else -30.0) if isinstance(m, float) else m.decision_function(X) for m in core]
         return np.column_stack(cols) if cols else np.zeros((n, 0))
+
+    def _inner_splits(self, groups: np.ndarray, strata: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Folds for model selection, grouped by text: k stratified folds, or one hold-out on large data."""
+        n = len(groups)
+        if n < MIN_SELECTION:
+            return []
+        if n > HOLDOUT_ABOVE:
+            splitter = GroupShuffleSplit(n_splits=1, test_size=0.2, random_state=self.random_state)
+            return list(splitter.split(np.zeros(n), groups=groups))
+        n_groups = len(np.unique(groups))
+        _, counts = np.unique(strata, return_counts=True)
+        k = min(self.inner_folds, n_groups, int(counts.min()))
+        if k >= 2:
+            splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=self.random_state)
+            return list(splitter.split(np.zeros(n), strata, groups))
+        k = min(self.inner_folds, n_groups)
+        if k < 2:
+            return []
+        return list(GroupKFold(n_splits=k).split(np.zeros(n), groups=groups))
+
+    def _select_c(self, X: Any, Y: np.ndarray, targets: np.ndarray, groups: np.ndarray,
+                  strata: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray] | None]:
+        """(chosen C, (rows, out-of-fold scores at that C) or None when the data is too small to cross-validate)."""
+        splits = [(tr, te) for tr, te in self._inner_splits(groups, strata)
+                  if len(np.unique(Y[tr] if Y.ndim == 1 else Y[tr].argmax(axis=1))) >= 2]
+        # Multi-label: every label with positives needs one in each training part, or its threshold is a guess.
+        if Y.ndim == 2:
+            splits = [(tr, te) for tr, te in splits if (Y[tr].sum(axis=0) > 0).sum() == (Y.sum(axis=0) > 0).sum()]
+        grid = [self.C] if self.C is not None else sorted(self.C_grid)
+        if not splits:
+            return (self.C if self.C is not None else DEFAULT_C), None
+        rows = np.concatenate([te for _, te in splits])
+        per_c: dict[float, list[np.ndarray]] = {C: [] for C in grid}
+        for tr, te in splits:
+            core = None
+            for C in grid:  # ascending, each fit warm-started from the last
+                core = self._fit_core(X[tr], Y[tr], targets[tr], C, previous=core)
+                per_c[C].append(self._core_scores(core, X[te], targets[te]))
+        best: tuple[float, float, np.ndarray] | None = None
+        for C in grid:
+            scores = np.concatenate(per_c[C])
+            if Y.ndim == 1:
+                quality = _macro_f1_single(Y[rows], scores.argmax(axis=1), len(self.classes_))
+            else:
+                used = [j for j in range(Y.shape[1]) if Y[rows, j].any()]
+                quality = float(np.mean([_best_f1(Y[rows, j], scores[:, j]) for j in used])) if used else 0.0
+            if best is None or quality > best[0] + 1e-9:
+                best = (quality, C, scores)
+        assert best is not None
+        return best[1], (rows, best[2])
+
+    # ------------------------------------------------------------------------------------ predicting
+
+    def predict_proba(self, docs: Sequence[dict[str, str]]) -> np.ndarray:
+        """Calibrated probability per doc and label, columns in `classes_` order."""
+        with threadpool_limits(1):
+            return self._predict_proba(list(docs))
+
+    def _predict_proba(self, docs: list[dict[str, str]]) -> np.ndarray:
+        n = len(docs)
+        if self.kind == "single" and self.constant_ is not None:
+            P = np.zeros((n, len(self.classes_)))
+            P[:, self.constant_] = 1.0
+            return P
+        X = self.features_.transform(docs).tocsr()
+        targets = np.array([d["target"] for d in docs])
+        if self.kind == "single":
+            return softmax(self._core_scores(self.core_, X, targets) / self.temperature_, axis=1)
+        S = self._core_scores(self.models_, X, targets)
+        if self.platt_ is None:
+            return expit(S)
+        a, b = np.array([p[0] for p in self.platt_]), np.array([p[1] for p in self.platt_])
+        return expit(S * a + b)
 
     def decide(self, P: np.ndarray) -> list[list[str]]:
         """Labels from probabilities: argmax for single; per-label thresholds for multi (at least one label)."""

@@ -73,6 +73,34 @@ def scheme_metrics(y_true: Sequence[Sequence[str]], y_pred: Sequence[Sequence[st
     }
 
 
+def reliability(y_true: Sequence[Sequence[str]], P: np.ndarray, labels: Sequence[str], kind: str,
+                bins: int = 10) -> dict[str, Any]:
+    """Reliability curve and expected calibration error (ECE) of probabilities P (items x labels).
+
+    single: the probability of the predicted label against whether it was right; multi: every
+    (item, label) probability against whether the item has the label. Equal-width bins; ECE is
+    the item-weighted mean gap |observed - mean predicted| over bins.
+    """
+    T = indicator(y_true, labels)
+    if kind == "single":
+        pred = P.argmax(axis=1)
+        conf, hit = P[np.arange(len(P)), pred], T[np.arange(len(T)), pred].astype(float)
+    else:
+        conf, hit = P.ravel(), T.ravel().astype(float)
+    which = np.minimum((conf * bins).astype(int), bins - 1)
+    rows, ece = [], 0.0
+    for b in range(bins):
+        sel = which == b
+        if not sel.any():
+            continue
+        mean_p, observed = float(conf[sel].mean()), float(hit[sel].mean())
+        ece += sel.sum() / max(len(conf), 1) * abs(observed - mean_p)
+        rows.append({"low": b / bins, "high": (b + 1) / bins, "n": int(sel.sum()),
+                     "mean_p": round(mean_p, 4), "observed": round(observed, 4)})
+    return {"what": "predicted label" if kind == "single" else "every item and label", "bins": rows,
+            "ece": round(float(ece), 4)}
+
+
 def format_metrics(name: str, metrics: dict[str, Any]) -> str:
     """A plain-text table of one scheme's metrics."""
     low, high = metrics.get("macro_f1_ci95", (float("nan"), float("nan")))

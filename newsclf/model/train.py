@@ -18,7 +18,7 @@ from newsclf.errors import ModelError
 from newsclf.guide import Guide, Scheme
 from newsclf.model.classifier import SchemeClassifier
 from newsclf.model.data import Example
-from newsclf.model.evaluate import format_metrics, scheme_metrics
+from newsclf.model.evaluate import format_metrics, reliability, scheme_metrics
 from newsclf.model.splits import describe, make_folds, resolve_split
 
 MODEL_FILE = "model.joblib"
@@ -28,9 +28,10 @@ CARD_FILE = "card.md"
 GUIDE_FILE = "guide.yaml"
 
 
-def make_classifier(scheme: Scheme) -> SchemeClassifier:
-    """The default classifier for a scheme."""
-    return SchemeClassifier(kind=scheme.kind, labels=scheme.label_ids, target_aware=scheme.target is not None)
+def make_classifier(scheme: Scheme, **params: Any) -> SchemeClassifier:
+    """The default classifier for a scheme (params override its defaults, e.g. a fixed C)."""
+    return SchemeClassifier(kind=scheme.kind, labels=scheme.label_ids, target_aware=scheme.target is not None,
+                            **params)
 
 
 def out_of_fold(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
@@ -58,17 +59,22 @@ def out_of_fold(scheme: Scheme, examples: list[Example], folds: int = 5, split: 
 def cross_validate(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
                    seed: int = 0) -> dict[str, Any]:
     """Out-of-fold predictions over the training examples, scored per label; `split` as in newsclf.model.splits."""
-    _, tested, decided, split, fold_list = out_of_fold(scheme, examples, folds, split, seed)
+    P, tested, decided, split, fold_list = out_of_fold(scheme, examples, folds, split, seed)
     metrics = scheme_metrics([examples[i].labels for i in tested], [decided[i] for i in tested],
                              scheme.label_ids, scheme.kind)
+    metrics["calibration"] = reliability([examples[i].labels for i in tested], P[tested], scheme.label_ids,
+                                         scheme.kind)
     metrics["split"] = describe(split, fold_list) + " on the training data"
     metrics["split_name"] = split
     return metrics
 
 
 def learning_curve(scheme: Scheme, examples: list[Example], fractions: tuple[float, ...] = (0.25, 0.5, 1.0),
-                   folds: int = 3, seed: int = 0) -> list[dict[str, float]]:
-    """Cross-validated macro-F1 when training on growing shares of the training folds (random folds)."""
+                   folds: int = 3, seed: int = 0, C: float | None = None) -> list[dict[str, float]]:
+    """Cross-validated macro-F1 when training on growing shares of the training folds (random folds).
+
+    C: a fixed regularisation (e.g. the one chosen on all the data), which spares a selection per point.
+    """
     import random
 
     articles = [e.article for e in examples]
@@ -83,7 +89,7 @@ def learning_curve(scheme: Scheme, examples: list[Example], fractions: tuple[flo
             chosen = sorted(random.Random(seed + k).sample(list(train_idx), max(2, int(len(train_idx) * fraction))))
             if len({label for i in chosen for label in y[i]}) < 2:
                 continue
-            clf = make_classifier(scheme).fit([examples[i].doc for i in chosen], [y[i] for i in chosen])
+            clf = make_classifier(scheme, C=C).fit([examples[i].doc for i in chosen], [y[i] for i in chosen])
             pred += clf.predict([examples[i].doc for i in test_idx])
             tested += list(test_idx)
             sizes.append(len(chosen))
@@ -112,9 +118,11 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
         log(f"scheme {scheme.name}: cross-validating on {len(items)} items")
         metrics[scheme.name] = cross_validate(scheme, items, folds=folds, split=split, seed=seed)
         log(format_metrics(scheme.name, metrics[scheme.name]))
-        if with_learning_curve:
-            metrics[scheme.name]["learning_curve"] = learning_curve(scheme, items, seed=seed)
         classifiers[scheme.name] = make_classifier(scheme).fit([e.doc for e in items], [e.labels for e in items])
+        metrics[scheme.name]["C"] = classifiers[scheme.name].C_
+        if with_learning_curve:
+            metrics[scheme.name]["learning_curve"] = learning_curve(scheme, items, seed=seed,
+                                                                    C=classifiers[scheme.name].C_)
     if not classifiers:
         raise ModelError("no scheme had enough labeled items to train; label more articles "
                          "(each scheme needs at least 4 items and 2 different labels)")
@@ -151,9 +159,12 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
     lines = [f"# Model card: {meta['model_id']}", "",
              f"- Guide: {guide.name} version {guide.version}",
              f"- Trained: {meta['created_at']} with newsclf {meta['newsclf_version']} (Python {meta['python']})",
-             "- Model per scheme: TF-IDF over word n-grams (spaCy's tokenizer for the article's language) and "
-             "character n-grams, logistic regression (class-balanced); multi-label: one-vs-rest with an "
-             "F1-optimal threshold per label; stance: target windows, target id and mention features.", ""]
+             "- Model per scheme: TF-IDF over word 1-2-grams and character 2-5-grams (title weighted), "
+             "logistic regression (class-balanced) with C chosen by inner cross-validation on the training "
+             "data; multi-label: one model per label, Platt-calibrated, with an F1-optimal threshold per "
+             "label; single-label: temperature-calibrated; stance: target windows, target id and mention "
+             "features (and target/text similarity for headline-like targets), one model per target with "
+             "enough examples.", ""]
     for name, info in meta["schemes"].items():
         m = metrics[name]
         lines += [f"## Scheme `{name}` ({info['kind']}" + (f", default target {info['target']}" if info["target"] else "")
@@ -164,6 +175,16 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
         for label, lm in m["labels"].items():
             lines.append(f"| {label} | {info['label_counts'][label]} | {lm['precision']:.3f} | {lm['recall']:.3f} | {lm['f1']:.3f} |")
         lines.append("")
+        if "C" in m:
+            lines += [f"Regularisation chosen by inner cross-validation: C = {m['C']:g}.", ""]
+        cal = m.get("calibration")
+        if cal and cal["bins"]:
+            lines += [f"Calibration (same out-of-fold predictions; {cal['what']}): expected calibration error "
+                      f"**{cal['ece']:.3f}**. A calibrated model's observed rate matches its mean probability.", "",
+                      "| probability | items | mean predicted | observed |", "|---|---|---|---|"]
+            lines += [f"| {b['low']:.1f}-{b['high']:.1f} | {b['n']} | {b['mean_p']:.3f} | {b['observed']:.3f} |"
+                      for b in cal["bins"]]
+            lines.append("")
     if any(m.get("split_name") == "random" for m in metrics.values()):
         lines += ["## Limits", "", "Some figures come from random folds: articles from one outlet fall on both "
                   "sides, so expect lower scores on outlets the model never saw. Prefer `--split outlet` or "

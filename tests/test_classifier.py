@@ -1,0 +1,100 @@
+"""The scheme classifier's parts: exact char n-grams, calibration, C chosen by inner cross-validation."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from newsclf.model.classifier import SchemeClassifier, fit_platt, fit_temperature, long_targets
+from newsclf.model.features import CharNgrams, TargetSimilarity, char_ngram_keys
+
+TEXTS = ["Hello  world, Halo dunia!", "AI regulation: the EU Act", "dunia AI", "Ünïcode façade — test", "", "x\0y"]
+
+
+def _padded(text: str) -> str:
+    text = re.sub(r"\s+", " ", text.replace("\0", " ")).strip()
+    return f" {text} " if text else " "
+
+
+def test_char_ngrams_equal_scikit_learns_char_analyzer():
+    ref = TfidfVectorizer(analyzer="char", ngram_range=(2, 5), sublinear_tf=True, lowercase=False,
+                          preprocessor=_padded, dtype=np.float32).fit(TEXTS)
+    ours = CharNgrams(ngram_range=(2, 5), min_df=1, max_features=None).fit(TEXTS)
+    A, B = ref.transform(TEXTS).toarray(), ours.transform(TEXTS).toarray()
+    assert A.shape == B.shape
+    # Column orders differ (strings vs packed integers); each row's multiset of weights must match.
+    for a, b in zip(A, B):
+        np.testing.assert_allclose(np.sort(a), np.sort(b), atol=1e-6)
+
+
+def test_char_ngrams_never_cross_text_boundaries_and_keep_frequent_ones():
+    rows, keys = char_ngram_keys(["ab", "cd"], (2, 2))
+    assert sorted(zip(rows.tolist(), keys.tolist())) == sorted(zip(rows.tolist(), keys.tolist()))
+    assert len(keys) == 6  # " a", "ab", "b " and " c", "cd", "d ": nothing spans "b\0c"
+    vec = CharNgrams(ngram_range=(2, 2), min_df=2, max_features=1).fit(["aaa", "aab", "xyz"])
+    assert len(vec.vocabulary_) == 1
+    assert vec.transform(["aa"]).nnz == 1 and vec.transform(["zz"]).nnz == 0
+    with pytest.raises(ValueError):
+        char_ngram_keys(["abc"], (2, 6))
+
+
+def test_temperature_and_platt_fix_overconfident_scores():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 4000)
+    true_logit = np.where(y == 1, 1.0, -1.0) + rng.normal(0, 1.5, 4000)
+    overconfident = np.column_stack([-true_logit, true_logit]) * 4  # 4x too sharp
+    # The calibrated log-odds are 2 * 1 / 1.5**2 = 0.889 per unit of logit; the scores give 8 (2 x 4).
+    assert fit_temperature(overconfident, y) == pytest.approx(8 / 0.889, rel=0.1)
+    a, b = fit_platt(true_logit * 4, y)
+    assert a == pytest.approx(0.889 / 4, rel=0.1) and abs(b) < 0.1
+
+
+def _topic_docs(n: int, seed: int = 0) -> tuple[list[dict[str, str]], list[list[str]]]:
+    rng = random.Random(seed)
+    words = {"labor": "wage labeler contractor pay shift", "regulation": "law act parliament rule ban"}
+    docs, y = [], []
+    for i in range(n):
+        label = "labor" if i % 2 else "regulation"
+        noise = " ".join(rng.choice(["the", "news", "today", "city", "report", "ai"]) for _ in range(8))
+        text = " ".join(rng.sample(words[label].split(), 3)) + " " + noise
+        docs.append({"text": text, "title": "", "lang": "en", "target": ""})
+        y.append([label])
+    return docs, y
+
+
+@pytest.mark.parametrize("kind", ["single", "multi"])
+def test_c_is_chosen_from_the_grid_and_probabilities_are_calibrated(kind):
+    docs, y = _topic_docs(80)
+    clf = SchemeClassifier(kind=kind, labels=["labor", "regulation"], C_grid=(0.01, 10.0)).fit(docs, y)
+    assert clf.C_ in (0.01, 10.0)
+    test_docs, test_y = _topic_docs(40, seed=1)
+    assert sum(p == t for p, t in zip(clf.predict(test_docs), test_y)) >= 38, clf.C_
+    P = clf.predict_proba(test_docs)
+    assert P.shape == (40, 2) and np.all((P >= 0) & (P <= 1))
+    if kind == "single":
+        assert np.allclose(P.sum(axis=1), 1.0) and clf.temperature_ > 0
+    else:
+        assert clf.platt_ is not None and len(clf.thresholds_) == 2
+
+
+def test_a_fixed_c_skips_the_search_and_tiny_data_falls_back_to_the_default():
+    docs, y = _topic_docs(30)
+    assert SchemeClassifier(kind="single", labels=["labor", "regulation"], C=2.0).fit(docs, y).C_ == 2.0
+    tiny = SchemeClassifier(kind="single", labels=["labor", "regulation"]).fit(docs[:3], y[:3])
+    assert tiny.C_ == 10.0 and tiny.temperature_ == 1.0
+
+
+def test_similarity_features_switch_on_for_headline_targets_only():
+    names = [{"text": "t", "title": "", "lang": "en", "target": "OpenAI"}] * 3
+    headlines = [{"text": "t", "title": "", "lang": "en", "target": "Apple to buy a small chip maker"}] * 3
+    assert not long_targets(names) and long_targets(headlines)
+    docs = [{"text": "The chip maker agreed to the sale. Shares rose.", "title": "", "lang": "en",
+             "target": "Apple to buy chip maker"},
+            {"text": "Rain is expected over the weekend.", "title": "", "lang": "en", "target": "Apple to buy chip maker"}]
+    F = TargetSimilarity(weight=1.0).fit(docs).transform(docs)
+    assert F[0, 0] > F[1, 0] == 0.0  # cosine of target and text
+    assert F[0, 2] == pytest.approx(3 / 5) and F[1, 2] == 0.0  # share of target words found in the text
