@@ -98,3 +98,20 @@ def test_similarity_features_switch_on_for_headline_targets_only():
     F = TargetSimilarity(weight=1.0).fit(docs).transform(docs)
     assert F[0, 0] > F[1, 0] == 0.0  # cosine of target and text
     assert F[0, 2] == pytest.approx(3 / 5) and F[1, 2] == 0.0  # share of target words found in the text
+
+
+def test_word_ngrams_equal_scikit_learns_on_seen_tokens_and_drop_unseen_ones():
+    from newsclf.model.features import WordNgrams, split_tokens
+
+    train = ["the model labels news", "news about the labelers", "the the model"]
+    test = train + ["unseen model news words", ""]
+    ref = TfidfVectorizer(tokenizer=split_tokens, token_pattern=None, lowercase=False, ngram_range=(1, 2),
+                          sublinear_tf=True, dtype=np.float32).fit(train)
+    ours = WordNgrams(ngram_range=(1, 2), min_df=1, max_features=None).fit(train)
+    A, B = ref.transform(test).toarray(), ours.transform(test).toarray()
+    assert A.shape == B.shape
+    for a, b in zip(A, B):
+        np.testing.assert_allclose(np.sort(a), np.sort(b), atol=1e-6)
+    assert B[-1].sum() == 0  # an empty text has no features
+    # df: the 3, model 2, news 2 (a tie, broken by first appearance): the two kept are 'the' and 'model'
+    assert WordNgrams(max_features=2).fit(train).transform(["the model news"]).nnz == 2

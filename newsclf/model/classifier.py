@@ -23,8 +23,8 @@ from sklearn.model_selection import GroupKFold, GroupShuffleSplit, StratifiedGro
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
-from newsclf.model.features import (CharNgrams, DocText, RawText, TargetFeatures, TargetName, TargetSimilarity,
-                                    TargetWindow, split_tokens)
+from newsclf.model.features import (CharNgrams, DocText, MentionWindow, RawText, TargetFeatures, TargetName,
+                                    TargetSimilarity, TargetWindow, WordNgrams, split_tokens)
 
 C_GRID = (1.0, 3.0, 10.0, 30.0)
 DEFAULT_C = 10.0           # used when the data is too small to cross-validate a choice
@@ -33,16 +33,17 @@ MIN_SELECTION = 20         # below this many training docs, C stays DEFAULT_C an
 
 
 def build_features(target_aware: bool, word_ngrams: tuple[int, int] = (1, 2),
-                   char_ngrams: tuple[int, int] = (2, 5), max_features: int | None = 200_000,
-                   tokenizer: str = "regex", similarity: bool = False) -> FeatureUnion:
+                   char_ngrams: tuple[int, int] | None = (2, 5), max_features: int | None = 200_000,
+                   tokenizer: str = "regex", similarity: bool = False, mention_width: int = 0,
+                   mask_mentions: bool = False, char_chars: int = 1000) -> FeatureUnion:
     """TF-IDF on word n-grams and char n-grams; for stance, target windows, target id and mentions (+ similarity)."""
     parts: list[tuple[str, Any]] = [
-        ("words", Pipeline([("tok", DocText(tokenizer=tokenizer)), ("tfidf", TfidfVectorizer(
-            tokenizer=split_tokens, token_pattern=None, lowercase=False, ngram_range=word_ngrams,
-            sublinear_tf=True, min_df=1, max_features=max_features, dtype=np.float32))])),
-        ("chars", Pipeline([("raw", RawText()), ("tfidf", CharNgrams(
-            ngram_range=char_ngrams, min_df=2, max_features=max_features))])),
+        ("words", Pipeline([("tok", DocText(tokenizer=tokenizer, mask_mentions=mask_mentions)), ("tfidf", WordNgrams(
+            ngram_range=word_ngrams, min_df=1, max_features=max_features))])),
     ]
+    if char_ngrams:
+        parts.append(("chars", Pipeline([("raw", RawText(max_chars=char_chars)), ("tfidf", CharNgrams(
+            ngram_range=char_ngrams, min_df=2, max_features=max_features))])))
     if target_aware:
         parts += [
             ("window", Pipeline([("win", TargetWindow(tokenizer=tokenizer)), ("tfidf", TfidfVectorizer(
@@ -54,6 +55,9 @@ def build_features(target_aware: bool, word_ngrams: tuple[int, int] = (1, 2),
         ]
         if similarity:
             parts.append(("similarity", TargetSimilarity()))
+        if mention_width:
+            parts.append(("mention", Pipeline([("win", MentionWindow(width=mention_width)), ("tfidf", TfidfVectorizer(
+                tokenizer=split_tokens, token_pattern=None, lowercase=False, sublinear_tf=True, dtype=np.float32))])))
     return FeatureUnion(parts)
 
 
@@ -136,7 +140,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
     def __init__(self, kind: str = "multi", labels: Sequence[str] = (), target_aware: bool = False,
                  C: float | None = None, C_grid: Sequence[float] = C_GRID, inner_folds: int = 3,
                  random_state: int = 0, per_target_min: int = 100, tokenizer: str = "regex",
-                 target_similarity: bool | str = "auto"):
+                 target_similarity: bool | str = "auto", mention_width: int = 8, mask_mentions: bool = True):
         self.kind = kind
         self.labels = labels
         self.target_aware = target_aware
@@ -147,6 +151,8 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         self.per_target_min = per_target_min
         self.tokenizer = tokenizer
         self.target_similarity = target_similarity
+        self.mention_width = mention_width
+        self.mask_mentions = mask_mentions
 
     # ------------------------------------------------------------------------------------ fitting
 
@@ -169,7 +175,9 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         self.classes_ = np.asarray(list(self.labels) or sorted({x for labels in y for x in labels}))
         self.similarity_ = self.target_aware and (
             long_targets(docs) if self.target_similarity == "auto" else bool(self.target_similarity))
-        self.features_ = build_features(self.target_aware, tokenizer=self.tokenizer, similarity=self.similarity_)
+        self.features_ = build_features(self.target_aware, tokenizer=self.tokenizer, similarity=self.similarity_,
+                                        mention_width=self.mention_width if self.target_aware else 0,
+                                        mask_mentions=self.mask_mentions and self.target_aware)
         X = self.features_.fit_transform(docs).tocsr()
         Y = self._indicator(y)
         self.n_train_ = len(docs)

@@ -32,8 +32,12 @@ def as_doc(article: Article | dict[str, Any], target: str | None = None) -> dict
     else:
         text, title, lang = article.get("text", ""), article.get("title"), article.get("lang")
         target = target or article.get("target")
-    return {"text": text or "", "title": title or "", "lang": (lang or "xx").split("-")[0].lower(),
-            "target": target or ""}
+    doc = {"text": text or "", "title": title or "", "lang": (lang or "xx").split("-")[0].lower(),
+           "target": target or ""}
+    span = None if isinstance(article, Article) else article.get("target_span")
+    if span and target == article.get("target"):  # a span locates the record's own target only
+        doc["target_span"] = span
+    return doc
 
 
 def spacy_tokenizer(lang: str) -> Any:
@@ -95,15 +99,17 @@ class DocText(BaseEstimator, TransformerMixin):
     tokenizer "regex" (default, fast) or "spacy" (spaCy's rules for the doc's language).
     """
 
-    def __init__(self, title_repeat: int = TITLE_REPEAT, tokenizer: str = "regex"):
+    def __init__(self, title_repeat: int = TITLE_REPEAT, tokenizer: str = "regex", mask_mentions: bool = False):
         self.title_repeat = title_repeat
         self.tokenizer = tokenizer
+        self.mask_mentions = mask_mentions
 
     def fit(self, docs: Sequence[dict[str, str]], y: Any = None) -> "DocText":
         return self
 
     def transform(self, docs: Sequence[dict[str, str]]) -> list[str]:
-        texts = [((d["title"] + "\n") * self.title_repeat) + d["text"] for d in docs]
+        body = [masked_mentions(d) if getattr(self, "mask_mentions", False) else d["text"] for d in docs]
+        texts = [((d["title"] + "\n") * self.title_repeat) + text for d, text in zip(docs, body)]
         if getattr(self, "tokenizer", "spacy") == "spacy":
             return tokenize_docs(texts, [d["lang"] for d in docs])
         return regex_tokenize_docs(texts)
@@ -112,7 +118,7 @@ class DocText(BaseEstimator, TransformerMixin):
 class RawText(BaseEstimator, TransformerMixin):
     """Title plus body as raw text, for character n-grams."""
 
-    def __init__(self, max_chars: int = 3000):
+    def __init__(self, max_chars: int = 1000):
         self.max_chars = max_chars
 
     def fit(self, docs: Sequence[dict[str, str]], y: Any = None) -> "RawText":
@@ -166,23 +172,25 @@ def char_ngram_keys(texts: Sequence[str], ngram_range: tuple[int, int]) -> tuple
     return np.concatenate(rows), np.concatenate(keys)
 
 
-class CharNgrams(BaseEstimator, TransformerMixin):
-    """TF-IDF over character n-grams (sublinear tf, smooth idf, l2 rows), like TfidfVectorizer(analyzer="char").
+class PackedNgrams(BaseEstimator, TransformerMixin):
+    """TF-IDF (sublinear tf, smooth idf, l2 rows) over n-grams packed as int64 keys; subclasses say how to pack.
 
-    Input: raw strings. Keeps n-grams seen in at least `min_df` texts, the `max_features` most
-    frequent of them.
+    Keeps n-grams seen in at least `min_df` texts, the `max_features` with the highest document
+    frequency (scikit-learn ranks by total count; for sublinear tf, presence is what counts).
     """
 
-    def __init__(self, ngram_range: tuple[int, int] = (2, 5), min_df: int = 2, max_features: int | None = 200_000):
-        self.ngram_range = ngram_range
-        self.min_df = min_df
-        self.max_features = max_features
+    def _keys(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
 
-    def fit(self, texts: Sequence[str], y: Any = None) -> "CharNgrams":
+    def _learn(self, texts: Sequence[str]) -> None:
+        """Anything the packing needs from the training texts (e.g. a token dictionary)."""
+
+    def fit(self, texts: Sequence[str], y: Any = None) -> "PackedNgrams":
         """Learn the n-gram vocabulary and document frequencies."""
+        self._learn(texts)
         parts_keys, parts_df = [], []
         for start in range(0, len(texts), _CHUNK):
-            rows, keys = char_ngram_keys(texts[start:start + _CHUNK], tuple(self.ngram_range))
+            rows, keys = self._keys(texts[start:start + _CHUNK])
             order = np.lexsort((rows, keys))
             rows, keys = rows[order], keys[order]
             first = np.ones(len(keys), dtype=bool)
@@ -209,7 +217,7 @@ class CharNgrams(BaseEstimator, TransformerMixin):
         blocks = []
         for start in range(0, max(len(texts), 1), _CHUNK):
             chunk = texts[start:start + _CHUNK]
-            rows, keys = char_ngram_keys(chunk, tuple(self.ngram_range)) if len(chunk) else (np.zeros(0, np.int64),) * 2
+            rows, keys = self._keys(chunk) if len(chunk) else (np.zeros(0, np.int64),) * 2
             if len(vocab):
                 pos = np.minimum(np.searchsorted(vocab, keys), len(vocab) - 1)
                 hit = vocab[pos] == keys
@@ -223,6 +231,64 @@ class CharNgrams(BaseEstimator, TransformerMixin):
             blocks.append(X @ sp.diags(self.idf_))
         X = sp.vstack(blocks).tocsr() if len(blocks) > 1 else blocks[0].tocsr()
         return normalize(X).astype(np.float32)
+
+
+class CharNgrams(PackedNgrams):
+    """TF-IDF over character n-grams, like TfidfVectorizer(analyzer="char") on whitespace-collapsed, padded text."""
+
+    def __init__(self, ngram_range: tuple[int, int] = (2, 5), min_df: int = 2, max_features: int | None = 200_000):
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_features = max_features
+
+    def _keys(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        return char_ngram_keys(texts, tuple(self.ngram_range))
+
+
+class WordNgrams(PackedNgrams):
+    """TF-IDF over word 1..2-grams of space-separated tokens, like TfidfVectorizer(ngram_range=(1, 2)).
+
+    Tokens get ids from a dictionary of every training token; a bigram is its two ids in one int64.
+    A token never seen in training drops out with the bigrams it is part of, as in scikit-learn.
+    scikit-learn builds each bigram as a Python string; this runs ~3x faster on long articles.
+    """
+
+    def __init__(self, ngram_range: tuple[int, int] = (1, 2), min_df: int = 1, max_features: int | None = 200_000):
+        self.ngram_range = ngram_range
+        self.min_df = min_df
+        self.max_features = max_features
+
+    def _learn(self, texts: Sequence[str]) -> None:
+        tokens: dict[str, int] = {}
+        for text in texts:
+            for token in text.split():
+                tokens.setdefault(token, len(tokens))
+        self.tokens_ = tokens
+
+    def _keys(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = self.ngram_range
+        if not 1 <= lo <= hi <= 2:
+            raise ValueError(f"word n-gram range must lie within 1..2, got {self.ngram_range}")
+        get = self.tokens_.get
+        # One id array for all texts; -1 separates texts and stands for unknown tokens.
+        ids = np.fromiter((i for text in texts for i in (*(get(t, -1) for t in text.split()), -2)),
+                          dtype=np.int64)
+        is_sep = ids == -2
+        doc_of = np.concatenate([[0], np.cumsum(is_sep)])[:-1]
+        ids[is_sep] = -1
+        rows, keys = [], []
+        if lo == 1:
+            known = ids >= 0
+            rows.append(doc_of[known])
+            keys.append(ids[known])
+        if hi == 2 and len(ids) > 1:
+            a, b = ids[:-1], ids[1:]
+            both = (a >= 0) & (b >= 0)
+            rows.append(doc_of[:-1][both])
+            keys.append(((a[both] + 1) << 31) | b[both])  # > any unigram id: the two kinds never collide
+        if not rows:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(rows), np.concatenate(keys)
 
 
 def target_stems(target: str) -> list[str]:
@@ -261,6 +327,54 @@ class TargetWindow(BaseEstimator, TransformerMixin):
         if getattr(self, "tokenizer", "spacy") == "spacy":
             return tokenize_docs(windows, [d["lang"] for d in docs])
         return regex_tokenize_docs(windows)
+
+
+def mention_spans(doc: dict[str, Any]) -> list[tuple[int, int]]:
+    """Character spans of the target's mentions: the record's own `target_span` if given, else stem matches."""
+    span = doc.get("target_span")
+    if span:
+        return [(int(span[0]), int(span[1]))]
+    stems = target_stems(doc["target"]) if doc["target"] else []
+    if not stems:
+        return []
+    pattern = re.compile(r"\b(?:" + "|".join(re.escape(s) for s in stems) + r")\w*", re.IGNORECASE)
+    return [m.span() for m in pattern.finditer(doc["text"])]
+
+
+def masked_mentions(doc: dict[str, Any]) -> str:
+    """The text with each target mention replaced by one placeholder word, so words learn what is said, not who."""
+    text, out, last = doc["text"], [], 0
+    for start, end in sorted(mention_spans(doc)):
+        if start >= last:
+            out += [text[last:start], " targetmention "]
+            last = end
+    return "".join(out) + text[last:]
+
+
+class MentionWindow(BaseEstimator, TransformerMixin):
+    """The words just before and after each mention of the target, marked by side (L_word, R_word).
+
+    In a sentence about several people, the words next to the target's name say what is said of it;
+    the sentence as a whole may be about someone else.
+    """
+
+    def __init__(self, width: int = 4, max_mentions: int = 10):
+        self.width = width
+        self.max_mentions = max_mentions
+
+    def fit(self, docs: Sequence[dict[str, Any]], y: Any = None) -> "MentionWindow":
+        return self
+
+    def transform(self, docs: Sequence[dict[str, Any]]) -> list[str]:
+        out = []
+        for d in docs:
+            text, words = d["text"], []
+            for start, end in mention_spans(d)[: self.max_mentions]:
+                left = _WORD.findall(text[max(0, start - 20 * self.width):start].lower())[-self.width:]
+                right = _WORD.findall(text[end:end + 20 * self.width].lower())[: self.width]
+                words += ["L_" + w for w in left] + ["R_" + w for w in right]
+            out.append(" ".join(words))
+        return out
 
 
 class TargetFeatures(BaseEstimator, TransformerMixin):
