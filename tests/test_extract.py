@@ -174,3 +174,35 @@ def test_gigantic_attributes_are_handled():
         assert "Isi berita" in article.text and "aaaa" not in article.text
     except ExtractionError:
         pass  # refusing it is fine too; any other exception is not
+
+
+@pytest.mark.parametrize("line", [
+    "(Reporting by Ada Quill and Tomas Brenn; editing by Lise Marr.)",
+    "Reporting by Ada Quill in Lyon; Editing by Lise Marr",
+    "Staff writers Ada Quill, Tomas Brenn, Lise Marr, Otto Vale, Juno Park, Remy Stone and Kit Hale contributed to this report.",
+    "Reading time: 4 minutes",
+    "Tempo de leitura: 3 minutos",
+    "6 min read",
+    "Click here to get the Harbour Gazette app",
+    "Twelve issues a year at your door. Click here for more information.",
+    "If you enjoyed this article, become a member and read everything we publish.",
+    "Tell us what you think...",
+    "Subscribe to Harbour Gazette on YouTube for our latest videos:",
+    "Follow our full coverage of the harbour strike at https://gazette.example/strike",
+])
+def test_credit_reading_time_and_pitch_lines_are_not_body(line):
+    assert extract_module.clean_lines([line], set()) == []
+
+
+@pytest.mark.parametrize("line", [
+    "Reading time matters less than attention, the study's authors wrote.",
+    "The volunteers contributed money to repair the pier before the storm season began in earnest.",
+    "Readers can sign up for the ferry pass at the harbour office until Friday.",
+])
+def test_prose_that_mentions_those_words_stays(line):
+    assert extract_module.clean_lines([line], set()) == [line]
+
+
+def test_quote_widget_label_is_cut_from_the_sentence():
+    lines = ["The harbour never sleeps, and neither do its cranes.Click To Tweet"]
+    assert extract_module.clean_lines(lines, set()) == ["The harbour never sleeps, and neither do its cranes."]

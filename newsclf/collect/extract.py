@@ -303,13 +303,28 @@ BOILERPLATE = re.compile(r"""^\s*(?:
   | follow\ .{1,60}\ on\ (?:facebook|twitter|instagram).*
   | (?:updated|diperbarui)\ (?:at|on|pada)\ .{0,40}
   | (?:filed\ under|tags?|topik|tag)\s*:.*
-  | [\w\s.,'’&-]{0,120}\ contributed\ (?:to\ this\ report|reporting)(?:\ from\ [\w\s.,-]+)?\.?
+  | [\w\s.,'’&-]{0,250}\ contributed\ (?:to\ this\ report|to\ this\ story|reporting)(?:\ from\ [\w\s.,-]+)?\.?
+  | \((?:additional\ )?(?:reporting|writing|editing|compiled)\ by\ [^()]{2,300}\)\.?
+  | (?:additional\ )?reporting\ by\ [^.;]{2,150}[;,]\ (?:writing|editing)\ by\ .{2,150}
+  | (?:(?:estimated\ )?(?:reading|read)\ time|tempo\ de\ leitura|tiempo\ de\ lectura|temps\ de\ lecture|lesezeit|
+       leestijd|waktu\ baca)\s*:?\s*(?:about\ |approx\.?\ |less\ than\ |<\s*)?\d{1,3}\s*[^\W\d]{0,10}\.?
+  | (?:\d{1,3}|one|two|three|four|five)\s*-?\s*min(?:ute)?s?\.?\ read
+  | (?:click|tap)\ here\ (?:to|for)\ .{0,120}
+  | .{0,160}[.!?]\ (?:click|tap)\ here\ (?:to|for)\ .{0,60}
+  | if\ you\ (?:enjoyed|liked|appreciated)\ this\ (?:article|story|post|piece)\b.{0,380}
+  | tell\ us\ what\ you\ think.{0,40}
+  | subscribe\ to\ .{1,60}\ (?:on\ youtube|youtube\ channel)\b.{0,100}
+  | follow\ .{1,60}\ (?:full\ )?coverage\ (?:of\ .{1,80}\ )?at\ \S+
   | \S+@\S+\.\w+
   | (?:https?://|www\.)\S+
   | \d{4}-\d\d-\d\dT[\d:.+Z-]+
   | .{10,200}\ \[[A-Z]{3,12}\]\s*\|?
   | (?:copyright|©|\(c\))\s.{0,120}
 )\s*$""", re.I | re.X)
+
+
+# quote-sharing widgets glue their label onto the quoted sentence ("... online.Click To Tweet")
+WIDGET_SUFFIX = re.compile(r"\s*click\s+to\s+tweet\s*$", re.I)
 
 
 def _title_keys(tree, title: str | None) -> set[str]:
@@ -349,13 +364,13 @@ def clean_lines(lines: Iterable[str], title_keys: set[str]) -> list[str]:
     """Body paragraphs without headline repeats, boilerplate lines, bylines or date lines."""
     out: list[str] = []
     for line in lines:
-        line = _clean_space(line)
+        line = WIDGET_SUFFIX.sub("", _clean_space(line))
         key = _norm(line)
         if not key:
             continue
         if _is_title_line(key, title_keys):
             continue
-        if len(line) <= 300 and BOILERPLATE.match(line):
+        if len(line) <= 400 and BOILERPLATE.match(line):
             continue
         if _is_byline_or_date(line):
             continue
