@@ -206,3 +206,39 @@ def test_prose_that_mentions_those_words_stays(line):
 def test_quote_widget_label_is_cut_from_the_sentence():
     lines = ["The harbour never sleeps, and neither do its cranes.Click To Tweet"]
     assert extract_module.clean_lines(lines, set()) == ["The harbour never sleeps, and neither do its cranes."]
+
+
+TWEET_PAGE = """<html><head><title>Harbour cranes return</title></head><body><article>
+<h1>Harbour cranes return</h1>
+<p>The two cranes that left the harbour in spring came back on Tuesday, towed by a pair of tugs from the north.</p>
+<p>Dock workers lined the quay to watch them arrive, and the port authority said both would work again next week.</p>
+<div class="story-widget story-embed-tweet"><div class="story-embed-tweet__inner">
+<blockquote class="twitter-tweet"><p lang="en">Both cranes are home, and the night shift starts on Monday.</p>
+&mdash; Port Authority (@portauthority) <a href="https://twitter.example/status/1">May 2, 2023</a></blockquote>
+</div></div>
+<p>The cranes had been refitted with new motors, which the authority says use less power than the old ones did.</p>
+<p>Shipping lines had complained about delays while only one crane was left to unload the larger vessels.</p>
+</article></body></html>"""
+
+
+def test_embedded_post_in_a_widget_box_is_body_text():
+    a = extract(TWEET_PAGE, "https://port.example/cranes")
+    paras = a.text.split("\n\n")
+    assert "Both cranes are home, and the night shift starts on Monday." in a.text
+    # in story order: after the second paragraph, then its attribution line, then the third paragraph
+    tweet = next(i for i, p in enumerate(paras) if p.startswith("Both cranes are home"))
+    assert paras[tweet - 1].startswith("Dock workers")
+    assert paras[tweet + 1].startswith("— Port Authority") and paras[tweet + 2].startswith("The cranes had been")
+
+
+def test_unwrap_keeps_wrappers_that_hold_more_than_the_post():
+    from lxml import html as lxml_html
+    tree = lxml_html.fromstring("<div><div id='box'><p>Own words.</p><blockquote class='twitter-tweet'>Post text"
+                                "</blockquote></div></div>")
+    extract_module.unwrap_social_embeds(tree)
+    assert tree.xpath("//div[@id='box']/blockquote")  # the box has other text: left alone
+    tree = lxml_html.fromstring("<div><div id='box'><div><blockquote class='twitter-tweet'>Post text</blockquote>"
+                                "</div></div>after</div>")
+    extract_module.unwrap_social_embeds(tree)
+    assert not tree.xpath("//div[@id='box']")  # the boxes around the post alone are gone
+    assert [child.tag for child in tree] == ["blockquote"] and tree[0].tail == "after"

@@ -388,6 +388,25 @@ def _trafilatura_text(tree, precision: bool) -> str:
     return text or ""
 
 
+SOCIAL_EMBEDS = ("//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media') "
+                 "or contains(@class, 'tiktok-embed')]")
+WRAPPER_TAGS = ("div", "figure", "section", "aside", "span")
+
+
+def unwrap_social_embeds(tree) -> None:
+    """Lift embedded posts (tweets, Instagram, TikTok) out of the widget boxes that hold only them."""
+    # An embedded post quotes a source the story is about, but sites box it in "widget"/"embed"
+    # containers, which trafilatura prunes as page furniture; the bare blockquote it keeps.
+    for quote in tree.xpath(SOCIAL_EMBEDS)[:50]:
+        text = _clean_space(quote.text_content())
+        top, parent = quote, quote.getparent()
+        while parent is not None and parent.tag in WRAPPER_TAGS and _clean_space(parent.text_content()) == text:
+            top, parent = parent, parent.getparent()
+        if top is not quote and parent is not None:
+            quote.tail = top.tail
+            parent.replace(top, quote)
+
+
 def _paragraph_text(tree) -> str:
     """Last resort: all <p> text of the page."""
     parts = []
@@ -402,8 +421,9 @@ def _paragraph_text(tree) -> str:
 
 
 def body_text(tree, title: str | None = None) -> str:
-    """The article body of a parsed page, paragraphs separated by blank lines ('' when none)."""
+    """The article body of a parsed page, paragraphs separated by blank lines ('' when none); unwraps embeds in place."""
     keys = _title_keys(tree, title)
+    unwrap_social_embeds(tree)
     lines = clean_lines(_trafilatura_text(tree, precision=True).split("\n"), keys)
     if sum(len(x) for x in lines) < 200:
         # precision mode can throw away a short article; take the fuller default if it found more
