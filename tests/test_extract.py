@@ -242,3 +242,35 @@ def test_unwrap_keeps_wrappers_that_hold_more_than_the_post():
     extract_module.unwrap_social_embeds(tree)
     assert not tree.xpath("//div[@id='box']")  # the boxes around the post alone are gone
     assert [child.tag for child in tree] == ["blockquote"] and tree[0].tail == "after"
+
+
+LOOSE_LEAD_PAGE = """<html><head><title>Ferry timetable changes</title></head><body>
+<div id="side"><h3>Elsewhere</h3><ul><li><a href="/a">Tide tables</a></li><li><a href="/b">Weather</a></li></ul></div>
+<div class="story"><h1>Ferry timetable changes</h1>
+<div class="story-body">The island ferry will run every forty minutes from June, the operator said on Monday, after a
+winter of complaints about the long gaps between <em>afternoon</em> crossings.<br><br>
+<p>The new timetable adds four crossings a day and moves the last boat back by half an hour.</p>
+<p>Residents had asked for the change at two public meetings, the council said.</p>
+<p>The operator will hire six more deckhands to cover the extra sailings over the summer season.</p>
+</div></div></body></html>"""
+
+
+def test_bare_lead_text_next_to_paragraphs_is_body_text():
+    a = extract(LOOSE_LEAD_PAGE, "https://isles.example/ferry")
+    paras = a.text.split("\n\n")
+    assert paras[0].startswith("The island ferry will run every forty minutes from June")
+    assert paras[0].endswith("afternoon crossings.") and paras[1].startswith("The new timetable")
+
+
+def test_wrap_loose_text_makes_paragraphs_only_of_long_runs():
+    from lxml import html as lxml_html
+    tree = lxml_html.fromstring("<div>Short label<p>A paragraph.</p>" + "Long loose text " * 5
+                                + "<b>bold</b> end.<br>tail<div>block</div></div>")
+    extract_module.wrap_loose_text(tree)
+    assert tree.text == "Short label"  # too short to be a paragraph: left where it was
+    assert [c.tag for c in tree] == ["p", "p", "br", "div"]
+    assert tree[1].text_content() == "Long loose text " * 5 + "bold end." and tree[1][0].tag == "b"
+    assert tree[2].tail == "tail"
+    inline_only = lxml_html.fromstring("<div>" + "Only inline text here " * 5 + "<br><i>and more</i></div>")
+    extract_module.wrap_loose_text(inline_only)
+    assert [c.tag for c in inline_only] == ["br", "i"]  # no block children: not touched

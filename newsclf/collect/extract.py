@@ -388,6 +388,69 @@ def _trafilatura_text(tree, precision: bool) -> str:
     return text or ""
 
 
+INLINE_TAGS = frozenset(("a", "abbr", "b", "cite", "code", "del", "em", "font", "i", "ins", "mark", "q", "s", "small",
+                         "span", "strong", "sub", "sup", "time", "u"))
+LOOSE_TEXT_HOSTS = ("div", "td", "section", "article", "main")
+MIN_LOOSE_CHARS = 50  # shorter bare text is labels and separators, not a paragraph
+
+
+def wrap_loose_text(tree) -> None:
+    """Wrap long runs of bare text in containers that also hold blocks into <p>, the paragraphs they are."""
+    # Some sites write a paragraph as text straight in the article <div>, next to real <p>s and
+    # separated by <br>s; trafilatura reads paragraphs, and drops such text (often the lead).
+    for host in list(tree.iter(*LOOSE_TEXT_HOSTS)):
+        if _has_loose_text(host):
+            _rewrap(host)
+
+
+def _is_block(node) -> bool:
+    return isinstance(node.tag, str) and node.tag not in INLINE_TAGS  # <br> too: it ends a run
+
+
+def _is_long(text: str | None) -> bool:
+    return text is not None and len(text.strip()) >= MIN_LOOSE_CHARS
+
+
+def _has_loose_text(host) -> bool:
+    children = list(host)
+    if not any(_is_block(c) and c.tag != "br" for c in children):
+        return False  # text with only inline tags and <br>s: trafilatura reads that frame itself
+    return _is_long(host.text) or any(_is_long(c.tail) for c in children)
+
+
+def _rewrap(host) -> None:
+    nodes: list = [host.text] if host.text else []
+    host.text = None
+    for child in list(host):
+        tail, child.tail = child.tail, None
+        host.remove(child)
+        nodes += [child, tail] if tail else [child]
+    run: list = []
+    for node in nodes:
+        if not isinstance(node, str) and _is_block(node):
+            _emit_run(host, run)
+            run = []
+            host.append(node)
+        else:
+            run.append(node)
+    _emit_run(host, run)
+
+
+def _emit_run(host, run: list) -> None:
+    text = "".join(n if isinstance(n, str) else n.text_content() if isinstance(n.tag, str) else "" for n in run)
+    target = host
+    if _is_long(text):
+        target = host.makeelement("p", {})
+        host.append(target)
+    for node in run:
+        if not isinstance(node, str):
+            target.append(node)
+        elif len(target):
+            target[-1].tail = (target[-1].tail or "") + node
+        else:
+            target.text = (target.text or "") + node
+
+
 SOCIAL_EMBEDS = ("//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media') "
                  "or contains(@class, 'tiktok-embed')]")
 WRAPPER_TAGS = ("div", "figure", "section", "aside", "span")
@@ -421,8 +484,9 @@ def _paragraph_text(tree) -> str:
 
 
 def body_text(tree, title: str | None = None) -> str:
-    """The article body of a parsed page, paragraphs separated by blank lines ('' when none); unwraps embeds in place."""
+    """The article body of a parsed page, paragraphs split by blank lines ('' when none); edits the tree."""
     keys = _title_keys(tree, title)
+    wrap_loose_text(tree)
     unwrap_social_embeds(tree)
     lines = clean_lines(_trafilatura_text(tree, precision=True).split("\n"), keys)
     if sum(len(x) for x in lines) < 200:
