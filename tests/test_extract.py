@@ -274,3 +274,26 @@ def test_wrap_loose_text_makes_paragraphs_only_of_long_runs():
     inline_only = lxml_html.fromstring("<div>" + "Only inline text here " * 5 + "<br><i>and more</i></div>")
     extract_module.wrap_loose_text(inline_only)
     assert [c.tag for c in inline_only] == ["br", "i"]  # no block children: not touched
+
+
+HOVER_PAGE = """<html><head><title>Pier repairs approved</title></head><body><article><h1>Pier repairs approved</h1>
+<p>The council approved the pier repairs on Monday after Councillor <a href="/people/mara-holt">Mara Holt</a><span
+class="people-hovercard"><a href="/people/mara-holt">Mara Holt</a><a href="/x">Latest: Holt wants a night market</a>
+</span> said the wooden deck could not last another winter.</p>
+<p>Work starts in March and should take about eleven weeks, the harbour master said in a statement.</p>
+<p>Anglers will be able to use the eastern half of the pier while the western half is being rebuilt.</p>
+</article></body></html>"""
+
+
+def test_hover_card_after_a_link_is_not_glued_into_the_sentence():
+    a = extract(HOVER_PAGE, "https://harbour.example/pier")
+    assert "Councillor Mara Holt said the wooden deck could not last another winter." in a.text
+    assert "night market" not in a.text
+
+
+def test_hover_card_needs_a_link_right_before_it():
+    from lxml import html as lxml_html
+    tree = lxml_html.fromstring("<div><p>Intro <span class='tooltip-note'>kept, no link before it</span>.</p>"
+                                "<p><a href='/a'>Name</a><span class='tooltip'>card</span> rest.</p></div>")
+    extract_module.drop_hover_cards(tree)
+    assert tree.text_content() == "Intro kept, no link before it.Name rest."

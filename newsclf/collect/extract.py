@@ -451,6 +451,19 @@ def _emit_run(host, run: list) -> None:
             target.text = (target.text or "") + node
 
 
+HOVER_CARDS = ("//*[self::span or self::div or self::aside][preceding-sibling::*[1][self::a]]"
+               "[re:test(@class, 'tooltip|popover|hover-?card|rollover|popup', 'i')]")
+
+
+def drop_hover_cards(tree) -> None:
+    """Remove the pop-up cards (bio, related links) that sites place right after a link in the text."""
+    # The card is hidden until the reader hovers the link, but its text sits inline in the
+    # paragraph, so an extractor glues it into the sentence ("... Rep. Jane DoeJane DoeLatest: ...").
+    for card in tree.xpath(HOVER_CARDS, namespaces={"re": "http://exslt.org/regular-expressions"})[:200]:
+        if card.getparent() is not None:
+            card.drop_tree()  # keeps the tail: the rest of the sentence
+
+
 SOCIAL_EMBEDS = ("//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media') "
                  "or contains(@class, 'tiktok-embed')]")
 WRAPPER_TAGS = ("div", "figure", "section", "aside", "span")
@@ -486,6 +499,7 @@ def _paragraph_text(tree) -> str:
 def body_text(tree, title: str | None = None) -> str:
     """The article body of a parsed page, paragraphs split by blank lines ('' when none); edits the tree."""
     keys = _title_keys(tree, title)
+    drop_hover_cards(tree)
     wrap_loose_text(tree)
     unwrap_social_embeds(tree)
     lines = clean_lines(_trafilatura_text(tree, precision=True).split("\n"), keys)
