@@ -300,6 +300,7 @@ BOILERPLATE = re.compile(r"""^\s*(?:
        berikutnya|sebelumnya|selanjutnya|[«»‹›<>]|\.\.\.)\s*){2,}
   | like\ this\ story\?.*
   | (?:sign\ up|subscribe)\ .{0,80}newsletter.*
+  | .{0,200}\bsign[\ -]?up\b[^.!?]{0,80}\bnewsletters?\b.{0,80}
   | follow\ .{1,60}\ on\ (?:facebook|twitter|instagram).*
   | (?:updated|diperbarui)\ (?:at|on|pada)\ .{0,40}
   | (?:filed\ under|tags?|topik|tag)\s*:.*
