@@ -317,7 +317,6 @@ BOILERPLATE = re.compile(r"""^\s*(?:
   | subscribe\ to\ .{1,60}\ (?:on\ youtube|youtube\ channel)\b.{0,100}
   | follow\ .{1,60}\ (?:full\ )?coverage\ (?:of\ .{1,80}\ )?at\ \S+
   | \S+@\S+\.\w+
-  | (?:https?://|www\.)\S+
   | \d{4}-\d\d-\d\dT[\d:.+Z-]+
   | .{10,200}\ \[[A-Z]{3,12}\]\s*\|?
   | (?:copyright|©|\(c\))\s.{0,120}
