@@ -300,3 +300,41 @@ def test_hover_card_needs_a_link_right_before_it():
                                 "<p><a href='/a'>Name</a><span class='tooltip'>card</span> rest.</p></div>")
     extract_module.drop_hover_cards(tree)
     assert tree.text_content() == "Intro kept, no link before it.Name rest."
+
+
+TEASER_PAGE = """<html><head><title>Lighthouse reopens</title>
+<link rel="canonical" href="https://www.coastpost.example/news/lighthouse-reopens"></head><body><article>
+<h1>Lighthouse reopens</h1>
+<p>The old lighthouse on the point opened to visitors again on Saturday after two years of repairs.</p>
+<ul><li><a href="https://news.coastpost.example/2023/harbour-cranes"><u>Harbour cranes return after their refit</u></a>
+</li><li><a href="/2023/ferry-adds-crossings">Island ferry adds four crossings a day</a></li>
+<li><a href="/tags/coast">Coast</a></li><li><a href="/sources">www.coastpost.example/sources</a></li></ul>
+<p>The lamp was cast by <a href="https://foundry.example.org/lamps/1871">a foundry in the north in 1871</a>.</p>
+<p><a href="https://foundry.example.org/shop">Brass storm lantern, hand made</a></p>
+</article></body></html>"""
+
+
+def test_paragraphs_that_are_one_link_to_the_same_site_are_teasers():
+    from lxml import html as lxml_html
+    keys = extract_module.site_link_keys(lxml_html.fromstring(TEASER_PAGE))
+    # links to the page's own site (absolute on another subdomain, or relative) with enough text to be a headline;
+    # not the short tag link, not a link whose text is an address, not links to other sites
+    assert keys == {"harbour cranes return after their refit", "island ferry adds four crossings a day"}
+    lines = ["The old lighthouse on the point opened to visitors again on Saturday after two years of repairs.",
+             "- Harbour cranes return after their refit", "Island ferry adds four crossings a day",
+             "Brass storm lantern, hand made"]
+    assert extract_module.clean_lines(lines, set(), keys) == [lines[0], lines[3]]
+
+
+@pytest.mark.parametrize("href, site, internal", [
+    ("/news/a", "coastpost.example", True),
+    ("story.html", "", True),
+    ("//www.coastpost.example/a", "coastpost.example", True),
+    ("https://sport.coastpost.co.uk/a", "coastpost.co.uk", True),
+    ("https://other.co.uk/a", "coastpost.co.uk", False),
+    ("https://elsewhere.example/a", "coastpost.example", False),
+    ("https://elsewhere.example/a", "", False),
+    ("mailto:desk@coastpost.example", "coastpost.example", False),
+])
+def test_internal_links(href, site, internal):
+    assert extract_module._is_internal(href, site) is internal
