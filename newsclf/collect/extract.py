@@ -314,6 +314,7 @@ BOILERPLATE = re.compile(r"""^\s*(?:
   | .{0,160}[.!?]\ (?:click|tap)\ here\ (?:to|for)\ .{0,60}
   | if\ you\ (?:enjoyed|liked|appreciated)\ this\ (?:article|story|post|piece)\b.{0,380}
   | tell\ us\ what\ you\ think.{0,40}
+  | .{0,150}\bwe(?:['’]d|\ would|\ want)\ (?:like\ |love\ )?to\ hear\ (?:from\ you|what\ you\ think)\b.{0,250}
   | subscribe\ to\ .{1,60}\ (?:on\ youtube|youtube\ channel)\b.{0,100}
   | follow\ .{1,60}\ (?:full\ )?coverage\ (?:of\ .{1,80}\ )?at\ \S+
   | \S+@\S+\.\w+
