@@ -342,3 +342,11 @@ def test_paragraphs_that_are_one_link_to_the_same_site_are_teasers():
 ])
 def test_internal_links(href, site, internal):
     assert extract_module._is_internal(href, site) is internal
+
+
+def test_malformed_canonical_does_not_break_the_site_link_check():
+    from lxml import html as lxml_html
+    tree = lxml_html.fromstring("<html><head><link rel='canonical' href='http://[broken/x'></head><body>"
+                                "<a href='/next'>A relative link with a headline's length</a>"
+                                "<a href='https://elsewhere.example/a'>An absolute link with a long text</a></body></html>")
+    assert extract_module.site_link_keys(tree) == {"a relative link with a headline s length"}

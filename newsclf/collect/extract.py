@@ -389,8 +389,11 @@ def _is_internal(href: str, own_site: str) -> bool:
 
 def site_link_keys(tree) -> set[str]:
     """Normalised texts of the page's links to other pages of its own site (teasers, related stories)."""
-    base = _canonical(tree, None) or ""
-    own_site = _site(urlsplit(base).hostname) if base else ""
+    try:
+        base = _canonical(tree, None) or ""
+        own_site = _site(urlsplit(base).hostname) if base else ""
+    except ValueError:  # a malformed canonical address: only relative links count as the site's own
+        own_site = ""
     keys: set[str] = set()
     for link in tree.xpath("//a[@href]")[:5000]:
         href = link.get("href", "").strip()
