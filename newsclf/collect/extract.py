@@ -395,7 +395,8 @@ def site_link_keys(tree) -> set[str]:
     except ValueError:  # a malformed canonical address: only relative links count as the site's own
         own_site = ""
     keys: set[str] = set()
-    for link in tree.xpath("//a[@href]")[:5000]:
+    # the length test runs inside lxml: most links are short menu items, not worth a Python round trip
+    for link in tree.xpath(f"//a[@href][string-length(normalize-space(.)) >= {MIN_LINK_KEY_CHARS}]")[:5000]:
         href = link.get("href", "").strip()
         if not href or href.startswith("#"):
             continue
