@@ -361,57 +361,8 @@ def _is_byline_or_date(line: str) -> bool:
     return len(line) <= 80 and parse_date(line) is not None
 
 
-MIN_LINK_KEY_CHARS = 20  # shorter link texts ("Politics", a tag) can be words of a real line
-SECOND_LEVEL = frozenset(("ac", "co", "com", "edu", "gov", "go", "ne", "net", "or", "org"))
-_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.I)
-
-
-def _site(host: str | None) -> str:
-    """The registrable part of a host name, near enough: news.example.co.uk -> example.co.uk."""
-    labels = (host or "").lower().rstrip(".").split(".")
-    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in SECOND_LEVEL else 2
-    return ".".join(labels[-keep:])
-
-
-def _is_internal(href: str, own_site: str) -> bool:
-    if href.startswith("//"):
-        href = "http:" + href
-    if not _SCHEME.match(href):
-        return True  # a relative link stays on the site
-    if not href.lower().startswith(("http:", "https:")):
-        return False  # mailto:, javascript:, tel:
-    try:
-        host = urlsplit(href).hostname
-    except ValueError:
-        return False
-    return bool(own_site) and _site(host) == own_site
-
-
-def site_link_keys(tree) -> set[str]:
-    """Normalised texts of the page's links to other pages of its own site (teasers, related stories)."""
-    try:
-        base = _canonical(tree, None) or ""
-        own_site = _site(urlsplit(base).hostname) if base else ""
-    except ValueError:  # a malformed canonical address: only relative links count as the site's own
-        own_site = ""
-    keys: set[str] = set()
-    # the length test runs inside lxml: most links are short menu items, not worth a Python round trip
-    for link in tree.xpath(f"//a[@href][string-length(normalize-space(.)) >= {MIN_LINK_KEY_CHARS}]")[:5000]:
-        href = link.get("href", "").strip()
-        if not href or href.startswith("#"):
-            continue
-        text = link.text_content()
-        key = _norm(text)
-        # a link whose text is an address names a source, and that is worth keeping
-        if len(key) >= MIN_LINK_KEY_CHARS and not re.match(r"\s*(?:https?://|www\.)", text) \
-                and _is_internal(href, own_site):
-            keys.add(key)
-    return keys
-
-
-def clean_lines(lines: Iterable[str], title_keys: set[str], link_keys: frozenset[str] | set[str] = frozenset()
-                ) -> list[str]:
-    """Body paragraphs without headline repeats, boilerplate lines, bylines, date lines or site links."""
+def clean_lines(lines: Iterable[str], title_keys: set[str]) -> list[str]:
+    """Body paragraphs without headline repeats, boilerplate lines, bylines or date lines."""
     out: list[str] = []
     for line in lines:
         line = WIDGET_SUFFIX.sub("", _clean_space(line))
@@ -420,8 +371,6 @@ def clean_lines(lines: Iterable[str], title_keys: set[str], link_keys: frozenset
             continue
         if _is_title_line(key, title_keys):
             continue
-        if key in link_keys:
-            continue  # the whole paragraph is one link to another page of the site: a teaser
         if len(line) <= 400 and BOILERPLATE.match(line):
             continue
         if _is_byline_or_date(line):
@@ -554,15 +503,14 @@ def body_text(tree, title: str | None = None) -> str:
     drop_hover_cards(tree)
     wrap_loose_text(tree)
     unwrap_social_embeds(tree)
-    links = site_link_keys(tree)
-    lines = clean_lines(_trafilatura_text(tree, precision=True).split("\n"), keys, links)
+    lines = clean_lines(_trafilatura_text(tree, precision=True).split("\n"), keys)
     if sum(len(x) for x in lines) < 200:
         # precision mode can throw away a short article; take the fuller default if it found more
-        fuller = clean_lines(_trafilatura_text(tree, precision=False).split("\n"), keys, links)
+        fuller = clean_lines(_trafilatura_text(tree, precision=False).split("\n"), keys)
         if sum(len(x) for x in fuller) > sum(len(x) for x in lines):
             lines = fuller
     if not lines:
-        lines = clean_lines(_paragraph_text(tree).split("\n"), keys, links)
+        lines = clean_lines(_paragraph_text(tree).split("\n"), keys)
     return "\n\n".join(lines)
 
 
