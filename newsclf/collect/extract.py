@@ -1,9 +1,11 @@
 """HTML -> Article: the main text, title, authors, date, language, canonical URL and outlet of a news page.
 
 The body comes from trafilatura (in its precision mode, given the parsed tree, never a URL, so
-extraction never touches the network), cleaned by our own line rules: headline repeats, "Baca
-juga:" / "Read also:" lines, pager text, share bars, comment links, related-story lines, bylines
-and date lines are not body text. Metadata comes from meta tags and JSON-LD first, then from the
+extraction never touches the network) after three repairs of the tree: bare-text paragraphs next to
+<p>s are wrapped as paragraphs, hover cards after links are dropped, and embedded posts are lifted
+out of widget boxes. Our own line rules then clean it: headline repeats, "Baca juga:" / "Read
+also:" lines, pager text, share bars, comment links, related-story lines, wire credits, reading
+times, newsletter and other reader pitches, bylines and date lines are not body text. Metadata comes from meta tags and JSON-LD first, then from the
 visible byline and date lines. Bytes are decoded by the given encoding, a BOM, the page's declared
 charset, or detection, in that order.
 """
