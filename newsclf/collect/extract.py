@@ -5,9 +5,9 @@ extraction never touches the network) after three repairs of the tree: bare-text
 <p>s are wrapped as paragraphs, hover cards after links are dropped, and embedded posts are lifted
 out of widget boxes. Our own line rules then clean it: headline repeats, "Baca juga:" / "Read
 also:" lines, pager text, share bars, comment links, related-story lines, wire credits, reading
-times, newsletter and other reader pitches, bylines and date lines are not body text. Metadata comes from meta tags and JSON-LD first, then from the
-visible byline and date lines. Bytes are decoded by the given encoding, a BOM, the page's declared
-charset, or detection, in that order.
+times, newsletter and other reader pitches, bylines and date lines are not body text. Metadata
+comes from meta tags and JSON-LD first, then from the visible byline and date lines. Bytes are
+decoded by the given encoding, a BOM, the page's declared charset, or detection, in that order.
 """
 
 from __future__ import annotations
@@ -316,10 +316,10 @@ BOILERPLATE = re.compile(r"""^\s*(?:
   | .{0,160}[.!?]\ (?:click|tap)\ here\ (?:to|for)\ .{0,60}
   | if\ you\ (?:enjoyed|liked|appreciated)\ this\ (?:article|story|post|piece)\b.{0,380}
   | tell\ us\ what\ you\ think.{0,40}
-  | .{0,150}\bwe(?:['’]d|\ would|\ want)\ (?:like\ |love\ )?to\ hear\ (?:from\ you|what\ you\ think)\b.{0,250}
   | subscribe\ to\ .{1,60}\ (?:on\ youtube|youtube\ channel)\b.{0,100}
   | follow\ .{1,60}\ (?:full\ )?coverage\ (?:of\ .{1,80}\ )?at\ \S+
   | \S+@\S+\.\w+
+  | (?:https?://|www\.)\S+
   | \d{4}-\d\d-\d\dT[\d:.+Z-]+
   | .{10,200}\ \[[A-Z]{3,12}\]\s*\|?
   | (?:copyright|©|\(c\))\s.{0,120}
