@@ -1,6 +1,6 @@
 """Classification benchmark: newsclf's default classifier against two anchors on public data sets.
 
-    python -m bench.classify [--quick] [--only NAME,...] [--no-curve] [--variants]
+    python -m bench.classify [--quick] [--only NAME,...] [--no-curve | --curves-only] [--variants]
 
 Data is read in place from ../shared/data (see bench/datasets.py); a data set whose folder is
 missing gets a "skipped: not found" row. Every system is trained on train only and scored once on
@@ -45,7 +45,7 @@ SPACY_CAP = 20_000
 SPACY_EPOCHS = 10
 SPACY_BATCH = 64
 CURVE_SETS = ("ag_news_subset", "id_indosum", "bbc")
-CURVE_SIZES = (50, 100, 200, 500, 1000, 2000)
+CURVE_SIZES = (50, 100, 200, 500, 1000, 2000, 4000)
 CURVE_SEEDS = (0, 1, 2)
 CURVE_GOAL = 0.95   # the acceptance: 95% of full-data macro-F1 with <= 1/3 of the labels random order needs
 
@@ -284,11 +284,21 @@ def suggest_order(train: Sequence[Record], seed: int, make_model: Callable[[], A
     return labeled + [i for i in order if i in pool]
 
 
-def labels_needed(curve: dict[int, list[float]], goal: float) -> int | None:
-    """The smallest size on the curve whose mean score reaches `goal` (None: none does)."""
+def labels_needed(curve: dict[int, list[float]], goal: float) -> float | None:
+    """Labels at which the mean curve first reaches `goal`, interpolated linearly in log(labels) between the
+    two grid points around the crossing (learning curves are close to straight in log labels); None: never."""
+    previous = None
     for n, scores in sorted(curve.items()):
-        if scores and np.mean(scores) >= goal:
-            return n
+        if not scores:
+            continue
+        mean = float(np.mean(scores))
+        if mean >= goal:
+            if previous is None or previous[1] >= goal:
+                return float(n)
+            n0, m0 = previous
+            t = (goal - m0) / (mean - m0)
+            return float(np.exp(np.log(n0) + t * (np.log(n) - np.log(n0))))
+        previous = (n, mean)
     return None
 
 
@@ -415,15 +425,17 @@ def curve_section(names: Sequence[str], quick: bool, full_scores: dict[str, floa
             ratio = met = ""
             if order_name == "suggest":
                 r, a = needs["random"], needs["suggest"]
+                largest = max(n for n, v in curve.items() if v)
                 if a is not None and r is not None:
                     ratio, met = f"{a / r:.2f}", "yes" if a * 3 <= r else "NO"
                 elif a is not None:  # random never reached the goal on the grid: it needs more than the last size
-                    ratio, met = f"<{a / max(CURVE_SIZES):.2f}", "yes" if a * 3 <= max(CURVE_SIZES) else "?"
+                    ratio, met = f"<{a / largest:.2f}", "yes" if a * 3 <= largest else "?"
                 else:
                     met = "NO"
+            need = needs[order_name]
             rows.append([name if order_name == "random" else "", order_name]
                         + [f"{np.mean(v):.1f}+-{np.std(v):.1f}" if v else "" for v in curve.values()]
-                        + [fmt(full) if order_name == "random" else "", str(needs[order_name] or f">{max(CURVE_SIZES)}"),
+                        + [fmt(full) if order_name == "random" else "", f"{need:.0f}" if need else "never",
                            ratio, met, f"{time.perf_counter() - t1:.0f}"])
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
@@ -438,6 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help=f"cap training sets at {QUICK_CAP} items (smoke run)")
     ap.add_argument("--only", default="", help="comma-separated data set names: " + ",".join(BY_NAME))
     ap.add_argument("--no-curve", action="store_true", help="skip the learning-curve section")
+    ap.add_argument("--curves-only", action="store_true", help="only the learning-curve section")
     ap.add_argument("--variants", action="store_true",
                     help="prototype newsclf variants on a dev split carved from train (see bench/variants in this file)")
     args = ap.parse_args(argv)
@@ -448,6 +461,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = [d for d in DATASETS if not only or d.name in only]
     if args.variants:
         return run_variants(chosen, args.quick)
+    if args.curves_only:
+        curve_section([n for n in CURVE_SETS if not only or n in only], args.quick, {})
+        return 0
     t_all = time.perf_counter()
     print(f"newsclf classification benchmark (data: {DATA}; {'QUICK: train capped at %d' % QUICK_CAP if args.quick else 'full'};"
           " single thread)")

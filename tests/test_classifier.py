@@ -20,20 +20,23 @@ def _padded(text: str) -> str:
     return f" {text} " if text else " "
 
 
-def test_char_ngrams_equal_scikit_learns_char_analyzer():
-    ref = TfidfVectorizer(analyzer="char", ngram_range=(2, 5), sublinear_tf=True, lowercase=False,
-                          preprocessor=_padded, dtype=np.float32).fit(TEXTS)
-    ours = CharNgrams(ngram_range=(2, 5), min_df=1, max_features=None).fit(TEXTS)
-    A, B = ref.transform(TEXTS).toarray(), ours.transform(TEXTS).toarray()
+def assert_same_rows(A: np.ndarray, B: np.ndarray) -> None:
+    """Same features up to column order (strings vs packed integers): each row's multiset of weights matches."""
     assert A.shape == B.shape
-    # Column orders differ (strings vs packed integers); each row's multiset of weights must match.
     for a, b in zip(A, B):
         np.testing.assert_allclose(np.sort(a), np.sort(b), atol=1e-6)
 
 
+def test_char_ngrams_equal_scikit_learns_char_analyzer():
+    ref = TfidfVectorizer(analyzer="char", ngram_range=(2, 5), sublinear_tf=True, lowercase=False,
+                          preprocessor=_padded, dtype=np.float32).fit(TEXTS)
+    ours = CharNgrams(ngram_range=(2, 5), min_df=1, max_features=None).fit(TEXTS)
+    assert_same_rows(ref.transform(TEXTS).toarray(), ours.transform(TEXTS).toarray())
+
+
 def test_char_ngrams_never_cross_text_boundaries_and_keep_frequent_ones():
     rows, keys = char_ngram_keys(["ab", "cd"], (2, 2))
-    assert sorted(zip(rows.tolist(), keys.tolist())) == sorted(zip(rows.tolist(), keys.tolist()))
+    assert rows.tolist().count(0) == 3 and rows.tolist().count(1) == 3
     assert len(keys) == 6  # " a", "ab", "b " and " c", "cd", "d ": nothing spans "b\0c"
     vec = CharNgrams(ngram_range=(2, 2), min_df=2, max_features=1).fit(["aaa", "aab", "xyz"])
     assert len(vec.vocabulary_) == 1
@@ -108,10 +111,8 @@ def test_word_ngrams_equal_scikit_learns_on_seen_tokens_and_drop_unseen_ones():
     ref = TfidfVectorizer(tokenizer=split_tokens, token_pattern=None, lowercase=False, ngram_range=(1, 2),
                           sublinear_tf=True, dtype=np.float32).fit(train)
     ours = WordNgrams(ngram_range=(1, 2), min_df=1, max_features=None).fit(train)
-    A, B = ref.transform(test).toarray(), ours.transform(test).toarray()
-    assert A.shape == B.shape
-    for a, b in zip(A, B):
-        np.testing.assert_allclose(np.sort(a), np.sort(b), atol=1e-6)
+    B = ours.transform(test).toarray()
+    assert_same_rows(ref.transform(test).toarray(), B)
     assert B[-1].sum() == 0  # an empty text has no features
     # df: the 3, model 2, news 2 (a tie, broken by first appearance): the two kept are 'the' and 'model'
     assert WordNgrams(max_features=2).fit(train).transform(["the model news"]).nnz == 2
