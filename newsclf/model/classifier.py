@@ -46,9 +46,8 @@ def build_features(target_aware: bool, word_ngrams: tuple[int, int] = (1, 2),
             ngram_range=char_ngrams, min_df=2, max_features=max_features))])))
     if target_aware:
         parts += [
-            ("window", Pipeline([("win", TargetWindow(tokenizer=tokenizer)), ("tfidf", TfidfVectorizer(
-                tokenizer=split_tokens, token_pattern=None, lowercase=False, ngram_range=(1, 2),
-                sublinear_tf=True, dtype=np.float32))])),
+            ("window", Pipeline([("win", TargetWindow(tokenizer=tokenizer)), ("tfidf", WordNgrams(
+                ngram_range=(1, 2), min_df=1, max_features=None))])),
             ("target", Pipeline([("name", TargetName()), ("tfidf", TfidfVectorizer(
                 tokenizer=split_tokens, token_pattern=None, lowercase=False, use_idf=False, dtype=np.float32))])),
             ("mentions", TargetFeatures()),
@@ -56,8 +55,8 @@ def build_features(target_aware: bool, word_ngrams: tuple[int, int] = (1, 2),
         if similarity:
             parts.append(("similarity", TargetSimilarity()))
         if mention_width:
-            parts.append(("mention", Pipeline([("win", MentionWindow(width=mention_width)), ("tfidf", TfidfVectorizer(
-                tokenizer=split_tokens, token_pattern=None, lowercase=False, sublinear_tf=True, dtype=np.float32))])))
+            parts.append(("mention", Pipeline([("win", MentionWindow(width=mention_width)), ("tfidf", WordNgrams(
+                ngram_range=(1, 1), min_df=1, max_features=None))])))
     return FeatureUnion(parts)
 
 

@@ -7,6 +7,8 @@ here follows scikit-learn's estimator API so a whole scheme model is one picklab
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from itertools import repeat
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -269,10 +271,13 @@ class WordNgrams(PackedNgrams):
         lo, hi = self.ngram_range
         if not 1 <= lo <= hi <= 2:
             raise ValueError(f"word n-gram range must lie within 1..2, got {self.ngram_range}")
-        get = self.tokens_.get
-        # One id array for all texts; -1 separates texts and stands for unknown tokens.
-        ids = np.fromiter((i for text in texts for i in (*(get(t, -1) for t in text.split()), -2)),
-                          dtype=np.int64)
+        get, ids_list = self.tokens_.get, []
+        # One id array for all texts: -1 for an unknown token, -2 between texts. map() keeps the
+        # per-token dictionary look-up in C (a generator here costs ~3x more).
+        for text in texts:
+            ids_list.extend(map(get, text.split(), repeat(-1)))
+            ids_list.append(-2)
+        ids = np.array(ids_list, dtype=np.int64)
         is_sep = ids == -2
         doc_of = np.concatenate([[0], np.cumsum(is_sep)])[:-1]
         ids[is_sep] = -1
@@ -298,6 +303,23 @@ def target_stems(target: str) -> list[str]:
     return stems or words
 
 
+@lru_cache(maxsize=1024)
+def mention_pattern(target: str) -> re.Pattern[str] | None:
+    """One regex for a mention of the target: any of its stems at the start of a word (None: no target)."""
+    stems = target_stems(target) if target else []
+    if not stems:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(s) for s in stems) + r")\w*", re.IGNORECASE)
+
+
+# Stance features look at the sentences of a doc several times over (windows, counts); splitting
+# once per text is remembered for the few transformers of one batch.
+@lru_cache(maxsize=2048)
+def sentences_of(text: str) -> tuple[str, ...]:
+    """The non-empty sentences of a text."""
+    return tuple(s for s in _SENTENCE_SPLIT.split(text) if s.strip())
+
+
 class TargetWindow(BaseEstimator, TransformerMixin):
     """The sentences that mention the stance target, prefixed by the target's id; empty when it is absent.
 
@@ -314,12 +336,11 @@ class TargetWindow(BaseEstimator, TransformerMixin):
     def transform(self, docs: Sequence[dict[str, str]]) -> list[str]:
         windows = []
         for d in docs:
-            stems = target_stems(d["target"]) if d["target"] else []
-            hits = []
-            if stems:
-                for sentence in _SENTENCE_SPLIT.split(d["title"] + ". " + d["text"]):
-                    lowered = sentence.lower()
-                    if any(re.search(r"\b" + re.escape(s), lowered) for s in stems):
+            pattern = mention_pattern(d["target"])
+            hits: list[str] = []
+            if pattern is not None:
+                for sentence in sentences_of(d["title"] + ". " + d["text"]):
+                    if pattern.search(sentence):
                         hits.append(sentence)
                         if len(hits) >= self.max_sentences:
                             break
@@ -334,11 +355,8 @@ def mention_spans(doc: dict[str, Any]) -> list[tuple[int, int]]:
     span = doc.get("target_span")
     if span:
         return [(int(span[0]), int(span[1]))]
-    stems = target_stems(doc["target"]) if doc["target"] else []
-    if not stems:
-        return []
-    pattern = re.compile(r"\b(?:" + "|".join(re.escape(s) for s in stems) + r")\w*", re.IGNORECASE)
-    return [m.span() for m in pattern.finditer(doc["text"])]
+    pattern = mention_pattern(doc["target"])
+    return [m.span() for m in pattern.finditer(doc["text"])] if pattern is not None else []
 
 
 def masked_mentions(doc: dict[str, Any]) -> str:
@@ -386,10 +404,10 @@ class TargetFeatures(BaseEstimator, TransformerMixin):
     def transform(self, docs: Sequence[dict[str, str]]) -> np.ndarray:
         rows = []
         for d in docs:
-            stems = target_stems(d["target"]) if d["target"] else []
-            sentences = [s for s in _SENTENCE_SPLIT.split(d["title"] + ". " + d["text"]) if s.strip()] or [""]
-            hits = sum(1 for s in sentences if stems and any(re.search(r"\b" + re.escape(st), s.lower()) for st in stems))
-            title_hit = bool(stems) and any(re.search(r"\b" + re.escape(st), d["title"].lower()) for st in stems)
+            pattern = mention_pattern(d["target"])
+            sentences = sentences_of(d["title"] + ". " + d["text"]) or ("",)
+            hits = sum(1 for s in sentences if pattern.search(s)) if pattern is not None else 0
+            title_hit = pattern is not None and pattern.search(d["title"]) is not None
             rows.append([np.log1p(hits), hits / len(sentences), float(hits > 0), float(title_hit)])
         return np.asarray(rows, dtype=float)
 
