@@ -102,6 +102,9 @@ def test_evaluate_prints_per_label_metrics_and_json(trained, run, tmp_path):
     metrics = json.loads(out.read_text())
     assert metrics["topics"]["n"] == 30 and metrics["topics"]["macro_f1"] > 0.7
     assert set(metrics["stance"]["labels"]) == {"favor", "against", "neutral", "unrelated"}
+    assert "expected calibration error" in result.output
+    cal = metrics["topics"]["calibration"]
+    assert sum(b["n"] for b in cal["bins"]) == 30 * 6 and 0.0 <= cal["ece"] <= 1.0  # every item x label
 
 
 def test_python_api_exposes_the_scikit_learn_estimator(trained):

@@ -114,6 +114,8 @@ def format_metrics(name: str, metrics: dict[str, Any]) -> str:
         lines.append("  confusion (rows gold, columns predicted): " + " ".join(f"{l[:8]:>8}" for l in conf["labels"]))
         for label, row in zip(conf["labels"], conf["matrix"]):
             lines.append(f"  {label:<14}" + " " * 28 + " ".join(f"{v:>8d}" for v in row))
+    if metrics.get("calibration"):
+        lines.append(f"  expected calibration error ({metrics['calibration']['what']}): {metrics['calibration']['ece']:.3f}")
     if "split" in metrics:
         lines.append(f"  evaluated on: {metrics['split']}")
     return "\n".join(lines)

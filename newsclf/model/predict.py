@@ -86,15 +86,18 @@ def classify_records(model: Model, articles: Iterable[Article], targets: Iterabl
 
 def evaluate_model(model: Model, examples: dict[str, list[Any]]) -> dict[str, Any]:
     """Metrics per scheme of the model on held-out examples (from `examples_from_records`)."""
-    from newsclf.model.evaluate import scheme_metrics
+    from newsclf.model.evaluate import reliability, scheme_metrics
 
     out = {}
     for name, items in examples.items():
         if name not in model.classifiers or not items:
             continue
-        pred = model.classifiers[name].predict([e.doc for e in items])
+        clf = model.classifiers[name]
+        P = clf.predict_proba([e.doc for e in items])
         scheme = model.guide.scheme(name)
-        out[name] = scheme_metrics([e.labels for e in items], pred, scheme.label_ids, scheme.kind)
+        gold = [e.labels for e in items]
+        out[name] = scheme_metrics(gold, clf.decide(P), scheme.label_ids, scheme.kind)
+        out[name]["calibration"] = reliability(gold, P, [str(c) for c in clf.classes_], scheme.kind)
         out[name]["split"] = "held-out file"
     return out
 
