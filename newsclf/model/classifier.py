@@ -139,7 +139,8 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
     def __init__(self, kind: str = "multi", labels: Sequence[str] = (), target_aware: bool = False,
                  C: float | None = None, C_grid: Sequence[float] = C_GRID, inner_folds: int = 3,
                  random_state: int = 0, per_target_min: int = 100, tokenizer: str = "regex",
-                 target_similarity: bool | str = "auto", mention_width: int = 8, mask_mentions: bool = True):
+                 target_similarity: bool | str = "auto", mention_width: int = 8, mask_mentions: bool = True,
+                 class_weight: str | None = "balanced"):
         self.kind = kind
         self.labels = labels
         self.target_aware = target_aware
@@ -152,6 +153,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         self.target_similarity = target_similarity
         self.mention_width = mention_width
         self.mask_mentions = mask_mentions
+        self.class_weight = class_weight
 
     # ------------------------------------------------------------------------------------ fitting
 
@@ -222,7 +224,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
             if isinstance(old, LogisticRegression):
                 return old.set_params(C=C)
             # tol 1e-3: the decisions stop changing long before lbfgs's default 1e-4 (measured ~2x faster)
-            return LogisticRegression(C=C, class_weight="balanced", max_iter=3000, tol=1e-3, warm_start=True)
+            return LogisticRegression(C=C, class_weight=self.class_weight, max_iter=3000, tol=1e-3, warm_start=True)
 
         if self.kind == "single":
             old_shared, old_by_target = previous if previous is not None else (None, {})

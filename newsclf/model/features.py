@@ -296,6 +296,9 @@ class WordNgrams(PackedNgrams):
         return np.concatenate(rows), np.concatenate(keys)
 
 
+NO_MENTION = "__nomention__"   # the token of a window when the text never mentions the target
+
+
 def target_stems(target: str) -> list[str]:
     """Word stems that mark a mention of the target, e.g. 'AI regulation' -> ['regul'] (also matches 'regulasi')."""
     words = [w.lower() for w in re.findall(r"\w+", target)]
@@ -346,8 +349,11 @@ class TargetWindow(BaseEstimator, TransformerMixin):
                             break
             windows.append(" ".join(hits))
         if getattr(self, "tokenizer", "spacy") == "spacy":
-            return tokenize_docs(windows, [d["lang"] for d in docs])
-        return regex_tokenize_docs(windows)
+            tokens = tokenize_docs(windows, [d["lang"] for d in docs])
+        else:
+            tokens = regex_tokenize_docs(windows)
+        # No mention at all is a signal of its own (a tweet against a movement that never names it).
+        return [t or NO_MENTION for t in tokens]
 
 
 def mention_spans(doc: dict[str, Any]) -> list[tuple[int, int]]:
@@ -391,7 +397,7 @@ class MentionWindow(BaseEstimator, TransformerMixin):
                 left = _WORD.findall(text[max(0, start - 20 * self.width):start].lower())[-self.width:]
                 right = _WORD.findall(text[end:end + 20 * self.width].lower())[: self.width]
                 words += ["L_" + w for w in left] + ["R_" + w for w in right]
-            out.append(" ".join(words))
+            out.append(" ".join(words) or NO_MENTION)
         return out
 
 
