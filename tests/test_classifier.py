@@ -116,3 +116,17 @@ def test_word_ngrams_equal_scikit_learns_on_seen_tokens_and_drop_unseen_ones():
     assert B[-1].sum() == 0  # an empty text has no features
     # df: the 3, model 2, news 2 (a tie, broken by first appearance): the two kept are 'the' and 'model'
     assert WordNgrams(max_features=2).fit(train).transform(["the model news"]).nnz == 2
+
+
+def test_mention_windows_mark_sides_mask_the_mention_and_say_when_it_is_absent():
+    from newsclf.model.features import NO_MENTION, DocText, MentionWindow, TargetWindow, masked_mentions
+
+    doc = {"text": "Critics said OpenAI cut corners. Rain fell.", "title": "", "lang": "en", "target": "OpenAI"}
+    assert MentionWindow(width=2).transform([doc]) == ["L_critics L_said R_cut R_corners"]
+    assert masked_mentions(doc) == "Critics said  targetmention  cut corners. Rain fell."
+    assert "openai" not in DocText(mask_mentions=True).transform([doc])[0]
+    assert TargetWindow().transform([doc]) == ["critics said openai cut corners"]
+    absent = dict(doc, text="Rain fell on the city.")
+    assert MentionWindow().transform([absent]) == [NO_MENTION] == TargetWindow().transform([absent])
+    spanned = {"text": "She said the plan was bold.", "title": "", "lang": "en", "target": "She", "target_span": [0, 3]}
+    assert MentionWindow(width=2).transform([spanned]) == ["R_said R_the"]
