@@ -252,12 +252,15 @@ def random_order(train: Sequence[Record], seed: int, make_model: Callable[[], An
     return idx
 
 
+SUGGEST_BATCH = (50, 0.2)   # each round labels max(50, 20% of what is labeled so far), as a labeling team would
+
+
 def suggest_order(train: Sequence[Record], seed: int, make_model: Callable[[], Any],
                   sizes: Sequence[int] = ()) -> list[int]:
-    """The labeling order `newsclf suggest` gives: a random seed set of sizes[0], then at each next size the
+    """The labeling order `newsclf suggest` gives: a random seed set of sizes[0], then rounds in which the
     model trained on the items labeled so far picks the next batch (newsclf.model.active.suggest: most
-    uncertain first, round-robin over outlets/groups, one per duplicate group). Items beyond the last size
-    follow in random order."""
+    uncertain first, round-robin over outlets/groups, one per duplicate group) of SUGGEST_BATCH size,
+    up to the last size. Items beyond it follow in random order."""
     from types import SimpleNamespace
 
     from newsclf.article import Article
@@ -270,9 +273,9 @@ def suggest_order(train: Sequence[Record], seed: int, make_model: Callable[[], A
     pool = set(order[sizes[0]:])
     articles = {i: Article(id=str(i), text=train[i].get("text") or "", title=train[i].get("title"),
                            lang=train[i].get("lang"), outlet=train[i].get("group")) for i in range(len(train))}
-    for n in sizes[1:]:
-        if n > len(train) or not pool:
-            break
+    last = min(max(sizes), len(train))
+    while len(labeled) < last and pool:
+        n = min(last, len(labeled) + max(SUGGEST_BATCH[0], int(SUGGEST_BATCH[1] * len(labeled))))
         system = make_model().fit([train[i] for i in labeled])
         scheme = SimpleNamespace(kind=system.ds.kind, effective_target=lambda target: None)
         model = SimpleNamespace(classifiers={"scheme": system.model}, guide=SimpleNamespace(scheme=lambda _: scheme))
