@@ -279,11 +279,10 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
     def _select_c(self, X: Any, Y: np.ndarray, targets: np.ndarray, groups: np.ndarray,
                   strata: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray] | None]:
         """(chosen C, (rows, out-of-fold scores at that C) or None when the data is too small to cross-validate)."""
+        # Single-label: a training part needs two classes. Multi-label: a label without positives in a
+        # training part is predicted absent for its test part, an honest out-of-fold score for a rare label.
         splits = [(tr, te) for tr, te in self._inner_splits(groups, strata)
-                  if len(np.unique(Y[tr] if Y.ndim == 1 else Y[tr].argmax(axis=1))) >= 2]
-        # Multi-label: every label with positives needs one in each training part, or its threshold is a guess.
-        if Y.ndim == 2:
-            splits = [(tr, te) for tr, te in splits if (Y[tr].sum(axis=0) > 0).sum() == (Y.sum(axis=0) > 0).sum()]
+                  if Y.ndim == 2 or len(np.unique(Y[tr])) >= 2]
         grid = [self.C] if self.C is not None else sorted(self.C_grid)
         if not splits:
             return (self.C if self.C is not None else DEFAULT_C), None
