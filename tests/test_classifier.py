@@ -130,3 +130,17 @@ def test_mention_windows_mark_sides_mask_the_mention_and_say_when_it_is_absent()
     assert MentionWindow().transform([absent]) == [NO_MENTION] == TargetWindow().transform([absent])
     spanned = {"text": "She said the plan was bold.", "title": "", "lang": "en", "target": "She", "target_span": [0, 3]}
     assert MentionWindow(width=2).transform([spanned]) == ["R_said R_the"]
+
+
+def test_a_rare_label_is_not_predicted_everywhere():
+    # Two articles of 80 carry "rare": in inner folds that lack both, its model does not exist, and
+    # those folds must not teach the calibration that low scores mean "rare" (they once did: every
+    # article then got the label).
+    docs, y = _topic_docs(80)
+    for i in (3, 40):  # one text twice: grouped by text, both land in one inner test fold
+        docs[i] = dict(docs[3], text=docs[3]["text"] + " volcano eruption ash")
+        y[i] = [y[3][0], "rare"]
+    clf = SchemeClassifier(kind="multi", labels=["labor", "regulation", "rare"]).fit(docs, y)
+    test_docs, _ = _topic_docs(40, seed=1)
+    assert sum("rare" in labels for labels in clf.predict(test_docs)) <= 2
+    assert all(a > 0 for a, _ in clf.platt_)

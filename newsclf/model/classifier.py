@@ -193,7 +193,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
             self.constant_ = None
             self.C_, oof = self._select_c(X, ys, targets, text_groups(docs), strata=ys)
             if oof is not None:
-                rows, scores = oof
+                rows, scores, _ = oof
                 self.temperature_ = fit_temperature(scores, ys[rows])
             self.core_ = self._fit_core(X, ys, targets, self.C_)
             return self
@@ -202,16 +202,18 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         self.models_ = self._fit_core(X, Y, targets, self.C_)
         self.thresholds_ = np.full(Y.shape[1], 0.5)
         if oof is not None:
-            rows, scores = oof
+            rows, scores, valid = oof
             self.platt_ = []
             for j in range(Y.shape[1]):
-                yj = Y[rows, j]
-                if yj.min() == yj.max():
-                    self.platt_.append((1.0, 0.0))
+                yj, sj = Y[rows, j][valid[:, j]], scores[valid[:, j], j]
+                if len(yj) == 0 or yj.min() == yj.max():
+                    self.platt_.append((1.0, 0.0))  # nothing to calibrate on: the plain logistic output
                     continue
-                a, b = fit_platt(scores[:, j], yj)
+                a, b = fit_platt(sj, yj)
+                if a <= 0:  # scores that do not rank positives higher: keep them uncalibrated
+                    a, b = 1.0, 0.0
                 self.platt_.append((a, b))
-                self.thresholds_[j] = best_f1_threshold(yj, expit(a * scores[:, j] + b))
+                self.thresholds_[j] = best_f1_threshold(yj, expit(a * sj + b))
         return self
 
     def _fit_core(self, X: Any, Y: np.ndarray, targets: np.ndarray, C: float, previous: Any = None) -> Any:
@@ -277,16 +279,23 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         return list(GroupKFold(n_splits=k).split(np.zeros(n), groups=groups))
 
     def _select_c(self, X: Any, Y: np.ndarray, targets: np.ndarray, groups: np.ndarray,
-                  strata: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray] | None]:
-        """(chosen C, (rows, out-of-fold scores at that C) or None when the data is too small to cross-validate)."""
-        # Single-label: a training part needs two classes. Multi-label: a label without positives in a
-        # training part is predicted absent for its test part, an honest out-of-fold score for a rare label.
+                  strata: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray, np.ndarray | None] | None]:
+        """(chosen C, (rows, out-of-fold scores at that C, valid)) or (C, None) when the data is too small.
+
+        Single-label: a training part needs two classes. Multi-label: every fold is kept, but a label
+        whose training part lacked positives (or negatives) has no model there, so its scores on that
+        fold say nothing: `valid` (rows x labels) marks the scores that came from a trained model.
+        """
         splits = [(tr, te) for tr, te in self._inner_splits(groups, strata)
                   if Y.ndim == 2 or len(np.unique(Y[tr])) >= 2]
         grid = [self.C] if self.C is not None else sorted(self.C_grid)
         if not splits:
             return (self.C if self.C is not None else DEFAULT_C), None
         rows = np.concatenate([te for _, te in splits])
+        valid = None
+        if Y.ndim == 2:
+            valid = np.concatenate([np.broadcast_to(Y[tr].min(axis=0) != Y[tr].max(axis=0), (len(te), Y.shape[1]))
+                                    for tr, te in splits])
         per_c: dict[float, list[np.ndarray]] = {C: [] for C in grid}
         for tr, te in splits:
             core = None
@@ -299,12 +308,13 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
             if Y.ndim == 1:
                 quality = _macro_f1_single(Y[rows], scores.argmax(axis=1), len(self.classes_))
             else:
-                used = [j for j in range(Y.shape[1]) if Y[rows, j].any()]
-                quality = float(np.mean([_best_f1(Y[rows, j], scores[:, j]) for j in used])) if used else 0.0
+                used = [j for j in range(Y.shape[1]) if Y[rows, j][valid[:, j]].any()]
+                quality = float(np.mean([_best_f1(Y[rows, j][valid[:, j]], scores[valid[:, j], j])
+                                         for j in used])) if used else 0.0
             if best is None or quality > best[0] + 1e-9:
                 best = (quality, C, scores)
         assert best is not None
-        return best[1], (rows, best[2])
+        return best[1], (rows, best[2], valid)
 
     # ------------------------------------------------------------------------------------ predicting
 
