@@ -86,6 +86,18 @@ def best_f1_threshold(y_true: np.ndarray, scores: np.ndarray, default: float = 0
     return best_t
 
 
+MIN_POSITIVES_FOR_CUT = 10   # fewer out-of-fold positives than this cannot place an F1-optimal cut-off
+
+
+def label_threshold(y_true: np.ndarray, probabilities: np.ndarray) -> float:
+    """A label's cut-off on calibrated out-of-fold probabilities: the F1-optimal one when there are enough
+    positives; else half the best F1 reached, the optimal cut-off of a calibrated model (Lipton et al.
+    2014), which does not hinge on where the weakest of a few positives happened to score."""
+    if y_true.sum() >= MIN_POSITIVES_FOR_CUT:
+        return best_f1_threshold(y_true, probabilities)
+    return max(_best_f1(y_true, probabilities) / 2, 1e-3)
+
+
 def _best_f1(y_true: np.ndarray, scores: np.ndarray) -> float:
     """F1 at the best threshold (the selection criterion for multi-label C)."""
     t = best_f1_threshold(y_true, scores)
@@ -116,6 +128,13 @@ def fit_platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Platt scaling: (a, b) with P(y=1) = sigmoid(a * score + b), fitted on out-of-fold scores."""
     lr = LogisticRegression(C=1e4, max_iter=1000).fit(scores.reshape(-1, 1), y)
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+def prior_correction(y: np.ndarray) -> tuple[float, float]:
+    """(1, log(positives / negatives)): undoes class-balanced weighting of a logistic score, for a label
+    with no out-of-fold evidence to calibrate on (left alone, a rare label's balanced model fires far too often)."""
+    pos, neg = int(y.sum()), int(len(y) - y.sum())
+    return (1.0, float(np.log(pos / neg))) if pos and neg else (1.0, 0.0)
 
 
 def text_groups(docs: Sequence[dict[str, str]]) -> np.ndarray:
@@ -206,14 +225,13 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
             self.platt_ = []
             for j in range(Y.shape[1]):
                 yj, sj = Y[rows, j][valid[:, j]], scores[valid[:, j], j]
-                if len(yj) == 0 or yj.min() == yj.max():
-                    self.platt_.append((1.0, 0.0))  # nothing to calibrate on: the plain logistic output
-                    continue
-                a, b = fit_platt(sj, yj)
-                if a <= 0:  # scores that do not rank positives higher: keep them uncalibrated
-                    a, b = 1.0, 0.0
+                a, b = prior_correction(Y[:, j])
+                if len(yj) and yj.min() != yj.max():
+                    a_fit, b_fit = fit_platt(sj, yj)
+                    if a_fit > 0:  # else the scores do not rank positives higher: keep the prior correction
+                        a, b = a_fit, b_fit
+                        self.thresholds_[j] = label_threshold(yj, expit(a * sj + b))
                 self.platt_.append((a, b))
-                self.thresholds_[j] = best_f1_threshold(yj, expit(a * sj + b))
         return self
 
     def _fit_core(self, X: Any, Y: np.ndarray, targets: np.ndarray, C: float, previous: Any = None) -> Any:
