@@ -407,7 +407,6 @@ def curve_section(names: Sequence[str], quick: bool, full_scores: dict[str, floa
     rows = []
     for name in names:
         ds = BY_NAME[name]
-        t0 = time.perf_counter()
         split = ds.load()
         if split is None:
             rows.append([name, "skipped: not found"] + [""] * (len(CURVE_SIZES) + 5))
