@@ -110,9 +110,9 @@ class DocText(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, docs: Sequence[dict[str, str]]) -> list[str]:
-        body = [masked_mentions(d) if getattr(self, "mask_mentions", False) else d["text"] for d in docs]
+        body = [masked_mentions(d) if self.mask_mentions else d["text"] for d in docs]
         texts = [((d["title"] + "\n") * self.title_repeat) + text for d, text in zip(docs, body)]
-        if getattr(self, "tokenizer", "spacy") == "spacy":
+        if self.tokenizer == "spacy":
             return tokenize_docs(texts, [d["lang"] for d in docs])
         return regex_tokenize_docs(texts)
 
@@ -348,7 +348,7 @@ class TargetWindow(BaseEstimator, TransformerMixin):
                         if len(hits) >= self.max_sentences:
                             break
             windows.append(" ".join(hits))
-        if getattr(self, "tokenizer", "spacy") == "spacy":
+        if self.tokenizer == "spacy":
             tokens = tokenize_docs(windows, [d["lang"] for d in docs])
         else:
             tokens = regex_tokenize_docs(windows)
@@ -361,8 +361,14 @@ def mention_spans(doc: dict[str, Any]) -> list[tuple[int, int]]:
     span = doc.get("target_span")
     if span:
         return [(int(span[0]), int(span[1]))]
-    pattern = mention_pattern(doc["target"])
-    return [m.span() for m in pattern.finditer(doc["text"])] if pattern is not None else []
+    return list(_stem_mentions(doc["target"], doc["text"]))
+
+
+# Masking and the mention window both need a doc's mentions: find them once per (target, text).
+@lru_cache(maxsize=2048)
+def _stem_mentions(target: str, text: str) -> tuple[tuple[int, int], ...]:
+    pattern = mention_pattern(target)
+    return tuple(m.span() for m in pattern.finditer(text)) if pattern is not None else ()
 
 
 def masked_mentions(doc: dict[str, Any]) -> str:
