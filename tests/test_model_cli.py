@@ -126,3 +126,21 @@ def test_train_from_store_and_errors(run, tmp_path):
     assert missing.exit_code == 1 and "not a newsclf model directory" in missing.output
     empty = run("train", "--guide", str(GUIDE), "--out", str(tmp_path / "m2"), db=str(tmp_path / "empty.db"))
     assert empty.exit_code == 1 and "no scheme had enough labeled items" in empty.output
+
+
+def test_a_model_of_an_older_format_is_refused_with_a_clear_message(trained, run, tmp_path):
+    import shutil
+
+    from newsclf.errors import ModelError
+
+    tmp, _, test_file = trained
+    old = tmp_path / "old-model"
+    shutil.copytree(tmp / "model", old)
+    meta = json.loads((old / "meta.json").read_text())
+    del meta["model_format"]  # as written before formats were numbered
+    (old / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match="model format 1 .* Retrain it with `newsclf train`"):
+        load_model(old)
+    result = run("classify", "--model", str(old), str(test_file))
+    assert result.exit_code == 1 and "Retrain it" in result.output  # as for a missing model
+    assert load_model(tmp / "model").meta["model_format"] == 2

@@ -13,7 +13,7 @@ from newsclf.errors import ModelError
 from newsclf.guide import Guide, parse_guide
 from newsclf.model.classifier import SchemeClassifier
 from newsclf.model.features import as_doc
-from newsclf.model.train import GUIDE_FILE, META_FILE, MODEL_FILE
+from newsclf.model.train import GUIDE_FILE, META_FILE, MODEL_FILE, MODEL_FORMAT
 
 
 class Model:
@@ -67,6 +67,10 @@ def load_model(path: str | Path) -> Model:
             raise ModelError(f"{path}: not a newsclf model directory ({name} is missing); "
                              "train one with `newsclf train --guide G --out DIR`")
     meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
+    if meta.get("model_format", 1) != MODEL_FORMAT:
+        raise ModelError(f"{path}: model format {meta.get('model_format', 1)} was written by another newsclf "
+                         f"(version {meta.get('newsclf_version', '?')}); this one reads format {MODEL_FORMAT}. "
+                         "Retrain it with `newsclf train`")
     guide = parse_guide((path / GUIDE_FILE).read_text(encoding="utf-8"), str(path / GUIDE_FILE))
     classifiers = joblib.load(path / MODEL_FILE)
     return Model(path, meta, classifiers, guide)

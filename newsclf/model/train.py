@@ -26,6 +26,9 @@ META_FILE = "meta.json"
 METRICS_FILE = "metrics.json"
 CARD_FILE = "card.md"
 GUIDE_FILE = "guide.yaml"
+# The layout of the pickled classifiers; bumped when it changes, so an older model is refused on
+# load with a clear message instead of failing mid-classify. 2: inner-CV selection and calibration.
+MODEL_FORMAT = 2
 
 
 def make_classifier(scheme: Scheme, **params: Any) -> SchemeClassifier:
@@ -132,7 +135,7 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
     model_id = f"{guide.name}-{guide.version}-" + hashlib.sha1(
         (stamp + json.dumps(counts, sort_keys=True)).encode()).hexdigest()[:10]
     meta = {
-        "model_id": model_id, "created_at": stamp, "newsclf_version": newsclf.__version__,
+        "model_id": model_id, "model_format": MODEL_FORMAT, "created_at": stamp, "newsclf_version": newsclf.__version__,
         "python": platform.python_version(), "guide": {"name": guide.name, "version": guide.version},
         "schemes": {name: {"kind": guide.scheme(name).kind, "labels": guide.scheme(name).label_ids,
                            "target": guide.scheme(name).target, "train_items": len(examples[name]),
