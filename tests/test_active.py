@@ -84,3 +84,18 @@ def test_label_errors_cli_finds_planted_flips(run, tmp_path):
     flagged = {(json.loads(line)["id"], json.loads(line)["scheme"]) for line in (tmp_path / "e.jsonl").read_text().splitlines()}
     assert all((r["id"], "stance") in flagged for r in rows[:3])
     assert len(flagged) <= 6  # few false alarms among 120 labeled items
+
+
+def test_diverse_subset_takes_one_per_cluster_not_the_top_copies():
+    import scipy.sparse as sp
+
+    from newsclf.model.active import diverse_subset
+
+    rng = np.random.default_rng(0)
+    centres = np.eye(3, 30) * 5
+    X = np.vstack([centres[c] + rng.normal(0, 0.05, 30) for c in (0,) * 12 + (1,) * 4 + (2,) * 4])
+    weights = np.r_[np.full(12, 0.9), np.full(8, 0.5)]   # the big cluster is the most uncertain
+    picks = diverse_subset(sp.csr_matrix(X), weights, 3)
+    assert sorted(0 if i < 12 else 1 if i < 16 else 2 for i in picks) == [0, 1, 2]
+    assert len(set(picks)) == 3
+    assert diverse_subset(sp.csr_matrix(X[:2]), weights[:2], 3) == [0, 1]

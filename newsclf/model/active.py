@@ -49,39 +49,110 @@ class Pick:
     reason: str
 
 
-def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, str] | None = None) -> list[Pick]:
-    """The n articles whose labels would teach the model most: most uncertain first, spread across outlets.
+CANDIDATES_PER_PICK = 10   # the batch is spread over the 10n most uncertain (Zhdanov 2019, "Diverse mini-batch AL")
+EMBED_DIMS = 100           # SVD dimensions the candidates are clustered in
 
-    Near-duplicates (same group) are picked at most once: a label on one copy teaches what the other would.
+
+def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, str] | None = None,
+            diverse: bool = True, seed: int = 0) -> list[Pick]:
+    """The n articles whose labels would teach the model most: uncertain, unlike each other, spread across outlets.
+
+    The most uncertain articles alone are often near-copies of one confusing story: labeling ten of
+    them teaches what one would. So the batch comes from the 10n most uncertain (taken round-robin
+    over outlets, one per near-duplicate group), clustered into n groups by content (k-means weighted
+    by uncertainty, in an SVD of the model's own features); the article nearest each cluster's centre
+    is picked. `diverse=False`: the n most uncertain, round-robin over outlets.
     """
-    if not articles:
+    if not articles or n <= 0:
         return []
     scores = np.zeros(len(articles))
+    docs_per_scheme = []
     for name, clf in model.classifiers.items():
         scheme = model.guide.scheme(name)
-        P = clf.predict_proba([as_doc(a, scheme.effective_target(None)) for a in articles])
+        docs = [as_doc(a, scheme.effective_target(None)) for a in articles]
+        docs_per_scheme.append((clf, docs))
+        P = clf.predict_proba(docs)
         scores += uncertainty(P, scheme.kind, getattr(clf, "thresholds_", None))
     scores /= max(1, len(model.classifiers))
+    ranked = _one_per_group(np.argsort(-scores, kind="stable"), articles, groups or {})
+    ranked = _round_robin(ranked, articles, scores)
+    if diverse and len(ranked) > n:
+        candidates = ranked[: CANDIDATES_PER_PICK * n]
+        X = _features(docs_per_scheme, candidates)
+        chosen = ranked[:n] if X is None else [candidates[i] for i in
+                                                diverse_subset(X, scores[candidates], n, seed)]
+        ranked = _round_robin(sorted(chosen, key=lambda i: -scores[i]), articles, scores)
+    reason = "uncertainty {:.2f}" + ("; diverse batch" if diverse else "")
+    return [Pick(articles[i], round(float(scores[i]), 4), reason.format(scores[i])) for i in ranked[:n]]
+
+
+def diverse_subset(X: Any, weights: np.ndarray, n: int, seed: int = 0) -> list[int]:
+    """n rows of X spread over its content: weighted k-means into n clusters, the row nearest each centre."""
+    from sklearn.cluster import KMeans
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.preprocessing import normalize
+
+    m = X.shape[0]
+    if m <= n:
+        return list(range(m))
+    dims = min(EMBED_DIMS, X.shape[1] - 1, m - 1)
+    Z = normalize(TruncatedSVD(dims, random_state=seed).fit_transform(X)) if dims >= 2 else X.toarray()
+    # Uncertainty as sample weight pulls centres towards the informative part of each cluster.
+    km = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(Z, sample_weight=np.maximum(weights, 1e-6))
+    distance = km.transform(Z)
+    picks = []
+    for c in range(n):
+        members = np.flatnonzero(km.labels_ == c)
+        if len(members):
+            picks.append(int(members[distance[members, c].argmin()]))
+    # k-means may leave clusters empty on duplicate rows: fill up with the most uncertain left.
+    taken = set(picks)
+    rest = [i for i in np.argsort(-weights, kind="stable") if i not in taken]
+    return picks + [int(i) for i in rest[: n - len(picks)]]
+
+
+def _features(docs_per_scheme: list[tuple[Any, list[dict[str, str]]]], rows: Sequence[int]) -> Any:
+    """The models' own feature rows for `rows` side by side (None when a model has no feature pipeline)."""
+    import scipy.sparse as sp
+
+    blocks = []
+    for clf, docs in docs_per_scheme:
+        features = getattr(clf, "features_", None)
+        if features is None:
+            return None
+        blocks.append(sp.csr_matrix(features.transform([docs[i] for i in rows])))
+    return sp.hstack(blocks).tocsr() if blocks else None
+
+
+def _one_per_group(order: Sequence[int], articles: Sequence[Article], groups: dict[str, str]) -> list[int]:
+    """`order` keeping the first article of each near-duplicate group: a label on one copy teaches the others'."""
+    seen: set[str] = set()
+    out = []
+    for i in order:
+        group = groups.get(articles[i].id, articles[i].id)
+        if group not in seen:
+            seen.add(group)
+            out.append(int(i))
+    return out
+
+
+def _round_robin(order: Sequence[int], articles: Sequence[Article], scores: np.ndarray) -> list[int]:
+    """`order` interleaved over outlets: one per outlet a round, the outlet with the best next score first."""
     by_outlet: dict[str, list[int]] = defaultdict(list)
-    for i in np.argsort(-scores, kind="stable"):
-        by_outlet[articles[i].outlet or ""].append(int(i))
-    picks: list[Pick] = []
-    used_groups: set[str] = set()
-    # Round-robin over outlets, best outlet first in each round: uncertainty with diversity.
-    while len(picks) < n and any(by_outlet.values()):
-        for outlet in sorted(by_outlet, key=lambda o: -scores[by_outlet[o][0]] if by_outlet[o] else 1):
-            queue = by_outlet[outlet]
-            while queue:
-                i = queue.pop(0)
-                group = (groups or {}).get(articles[i].id, articles[i].id)
-                if group in used_groups:
-                    continue
-                used_groups.add(group)
-                picks.append(Pick(articles[i], round(float(scores[i]), 4), f"uncertainty {scores[i]:.2f}"))
-                break
-            if len(picks) >= n:
-                break
-    return picks
+    for i in order:
+        by_outlet[articles[i].outlet or ""].append(i)
+    queues = {outlet: iter(items) for outlet, items in by_outlet.items()}
+    heads = {outlet: next(q) for outlet, q in queues.items()}
+    out = []
+    while heads:
+        for outlet in sorted(heads, key=lambda o: -scores[heads[o]]):
+            out.append(heads[outlet])
+            nxt = next(queues[outlet], None)
+            if nxt is None:
+                del heads[outlet]
+            else:
+                heads[outlet] = nxt
+    return out
 
 
 def random_sample(articles: Sequence[Article], n: int, seed: int = 0) -> list[Pick]:
