@@ -402,7 +402,7 @@ def evaluate(model_dir: str, data: str, json_out: str | None) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the picks as JSONL here.")
 @click.pass_context
 def suggest(ctx: click.Context, model_dir: str, count: int, to_queue: bool, out: str | None) -> None:
-    """Pick the unlabeled articles whose labels would teach the model most (uncertainty, spread over outlets).
+    """Pick the unlabeled articles whose labels would teach the model most (uncertain, diverse, spread over outlets).
 
     \b
     Example:
