@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 
 from newsclf.model.features import (CharNgrams, DocText, MentionWindow, RawText, TargetFeatures, TargetName,
                                     TargetSimilarity, TargetWindow, WordNgrams, split_tokens)
+from newsclf.model.lexicon import MentionSentiment, uses_lexicon
 
 C_GRID = (1.0, 3.0, 10.0, 30.0)
 DEFAULT_C = 10.0           # used when the data is too small to cross-validate a choice
@@ -35,8 +36,9 @@ MIN_SELECTION = 20         # below this many training docs, C stays DEFAULT_C an
 def build_features(target_aware: bool, word_ngrams: tuple[int, int] = (1, 2),
                    char_ngrams: tuple[int, int] | None = (2, 5), max_features: int | None = 200_000,
                    tokenizer: str = "regex", similarity: bool = False, mention_width: int = 0,
-                   mask_mentions: bool = False, char_chars: int = 1000) -> FeatureUnion:
-    """TF-IDF on word n-grams and char n-grams; for stance, target windows, target id and mentions (+ similarity)."""
+                   mask_mentions: bool = False, char_chars: int = 1000, lexicon: bool = False) -> FeatureUnion:
+    """TF-IDF on word n-grams and char n-grams; for stance, target windows, target id and mentions
+    (+ similarity, + English lexicon valence around mentions)."""
     parts: list[tuple[str, Any]] = [
         ("words", Pipeline([("tok", DocText(tokenizer=tokenizer, mask_mentions=mask_mentions)), ("tfidf", WordNgrams(
             ngram_range=word_ngrams, min_df=1, max_features=max_features))])),
@@ -57,6 +59,8 @@ def build_features(target_aware: bool, word_ngrams: tuple[int, int] = (1, 2),
         if mention_width:
             parts.append(("mention", Pipeline([("win", MentionWindow(width=mention_width)), ("tfidf", WordNgrams(
                 ngram_range=(1, 1), min_df=1, max_features=None))])))
+        if lexicon:
+            parts.append(("lexicon", MentionSentiment()))
     return FeatureUnion(parts)
 
 
@@ -152,14 +156,15 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
     examples (what is said for or against one target is not what is said about another), the
     shared model serving targets with fewer. C is chosen from `C_grid` by inner cross-validation
     (macro-F1) unless `C` is given. `target_similarity`: True, False or "auto" (on for claim- or
-    headline-like targets, see `long_targets`).
+    headline-like targets, see `long_targets`). `sentiment_lexicon`: True, False or "auto" (on for
+    English docs that mostly name a name-like target, see `newsclf.model.lexicon.uses_lexicon`).
     """
 
     def __init__(self, kind: str = "multi", labels: Sequence[str] = (), target_aware: bool = False,
                  C: float | None = None, C_grid: Sequence[float] = C_GRID, inner_folds: int = 3,
                  random_state: int = 0, per_target_min: int = 100, tokenizer: str = "regex",
                  target_similarity: bool | str = "auto", mention_width: int = 8, mask_mentions: bool = True,
-                 class_weight: str | None = "balanced"):
+                 class_weight: str | None = "balanced", sentiment_lexicon: bool | str = "auto"):
         self.kind = kind
         self.labels = labels
         self.target_aware = target_aware
@@ -173,6 +178,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         self.mention_width = mention_width
         self.mask_mentions = mask_mentions
         self.class_weight = class_weight
+        self.sentiment_lexicon = sentiment_lexicon
 
     # ------------------------------------------------------------------------------------ fitting
 
@@ -195,9 +201,13 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         self.classes_ = np.asarray(list(self.labels) or sorted({x for labels in y for x in labels}))
         self.similarity_ = self.target_aware and (
             long_targets(docs) if self.target_similarity == "auto" else bool(self.target_similarity))
+        self.lexicon_ = self.target_aware and (
+            not long_targets(docs) and uses_lexicon(docs) if self.sentiment_lexicon == "auto"
+            else bool(self.sentiment_lexicon))
         self.features_ = build_features(self.target_aware, tokenizer=self.tokenizer, similarity=self.similarity_,
                                         mention_width=self.mention_width if self.target_aware else 0,
-                                        mask_mentions=self.mask_mentions and self.target_aware)
+                                        mask_mentions=self.mask_mentions and self.target_aware,
+                                        lexicon=self.lexicon_)
         X = self.features_.fit_transform(docs).tocsr()
         Y = self._indicator(y)
         self.n_train_ = len(docs)
