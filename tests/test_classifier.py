@@ -10,7 +10,7 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from newsclf.model.classifier import SchemeClassifier, fit_platt, fit_temperature, long_targets
-from newsclf.model.features import CharNgrams, TargetSimilarity, char_ngram_keys
+from newsclf.model.features import CharNgrams, KeyTable, TargetSimilarity, char_ngram_keys, count_matrix
 
 TEXTS = ["Hello  world, Halo dunia!", "AI regulation: the EU Act", "dunia AI", "Ünïcode façade — test", "", "x\0y"]
 
@@ -43,6 +43,22 @@ def test_char_ngrams_never_cross_text_boundaries_and_keep_frequent_ones():
     assert vec.transform(["aa"]).nnz == 1 and vec.transform(["zz"]).nnz == 0
     with pytest.raises(ValueError):
         char_ngram_keys(["abc"], (2, 6))
+
+
+def test_key_table_finds_what_searchsorted_finds_even_when_keys_collide():
+    rng = np.random.default_rng(0)
+    vocab = np.unique(np.concatenate([rng.integers(0, 1 << 62, 3000), np.arange(500) << 40]))  # clustered keys too
+    keys = np.concatenate([vocab, rng.integers(0, 1 << 62, 5000), vocab[::7] + 1])
+    pos = np.minimum(np.searchsorted(vocab, keys), len(vocab) - 1)
+    expected = np.where(vocab[pos] == keys, pos, -1)
+    assert np.array_equal(KeyTable(vocab).lookup(keys), expected)
+    assert KeyTable(np.zeros(0, np.int64)).lookup(keys[:3]).tolist() == [-1, -1, -1]
+
+
+def test_count_matrix_counts_pairs_with_columns_descending_in_each_row():
+    X = count_matrix(np.array([1, 0, 1, 1, 0]), np.array([2, 0, 2, 0, 3]), n_rows=3, n_cols=4)
+    assert X.toarray().tolist() == [[1, 0, 0, 1], [1, 0, 2, 0], [0, 0, 0, 0]]
+    assert X.indices.tolist() == [3, 0, 2, 0]
 
 
 def test_temperature_and_platt_fix_overconfident_scores():
