@@ -148,6 +148,28 @@ def test_mention_windows_mark_sides_mask_the_mention_and_say_when_it_is_absent()
     assert MentionWindow(width=2).transform([spanned]) == ["R_said R_the"]
 
 
+def test_lowercased_mention_matching_is_exact_outside_the_listed_case_traps():
+    import sys
+
+    from newsclf.model.features import _CASE_TRAPS, find_mentions, mention_pattern
+
+    ascii_word = re.compile(r"[a-z0-9_]", re.IGNORECASE)
+    word = re.compile(r"\w")
+    for cp in range(sys.maxunicode + 1):
+        ch = chr(cp)
+        if ch in _CASE_TRAPS:
+            continue
+        lowered = ch.lower()
+        assert len(lowered) == 1, hex(cp)
+        # IGNORECASE matches an ASCII stem character exactly when str.lower() gives that character
+        assert bool(ascii_word.fullmatch(ch)) == (lowered.isascii() and bool(ascii_word.fullmatch(lowered))), hex(cp)
+        assert bool(word.match(ch)) == bool(word.match(lowered)), hex(cp)
+    for target, text in [("Straße İstanbul", "İstanbul ıstanbul straſse STRASSE"), ("the", "_the the_ xthe The. THE!"),
+                         ("Ünïcode façade", "ÜNÏCODE FAÇADE ünïcode"), ("Kelvin", "\u212aelvin KELVIN"), ("", "x")]:
+        pattern = mention_pattern(target)
+        assert find_mentions(target, text) == (tuple(m.span() for m in pattern.finditer(text)) if pattern else ())
+
+
 def test_a_rare_label_is_not_predicted_everywhere():
     # Two articles of 80 carry "rare": in inner folds that lack both, its model does not exist, and
     # those folds must not teach the calibration that low scores mean "rare" (they once did: every
