@@ -170,6 +170,18 @@ def test_lowercased_mention_matching_is_exact_outside_the_listed_case_traps():
         assert find_mentions(target, text) == (tuple(m.span() for m in pattern.finditer(text)) if pattern else ())
 
 
+def test_the_sentence_splitter_matches_its_plain_form():
+    from newsclf.model.features import _SENTENCE_SPLIT, sentence_spans, sentences_of
+
+    plain = re.compile(r"(?<=[.!?…])\s+|\n+")
+    texts = ["a.\n\n b", ". \n", "…  x", "x!\t\ny", "\n", "", "a. b.  c", "a\u2028b. \u00a0c", "end.", "x.\r\ny",
+             "No break here\tor here. Break! Again? \n\n\nDone", "Title. Body text.\nNew line"]
+    for text in texts:
+        assert _SENTENCE_SPLIT.split(text) == plain.split(text)
+        assert sentences_of(text) == tuple(s for s in plain.split(text) if s.strip())
+        assert [text[a:b] for a, b in sentence_spans(text)] == list(sentences_of(text))
+
+
 def test_a_rare_label_is_not_predicted_everywhere():
     # Two articles of 80 carry "rare": in inner folds that lack both, its model does not exist, and
     # those folds must not teach the calibration that low scores mean "rare" (they once did: every
