@@ -175,7 +175,8 @@ def test_the_sentence_splitter_matches_its_plain_form():
 
     plain = re.compile(r"(?<=[.!?…])\s+|\n+")
     texts = ["a.\n\n b", ". \n", "…  x", "x!\t\ny", "\n", "", "a. b.  c", "a\u2028b. \u00a0c", "end.", "x.\r\ny",
-             "No break here\tor here. Break! Again? \n\n\nDone", "Title. Body text.\nNew line"]
+             "No break here\tor here. Break! Again? \n\n\nDone", "Title. Body text.\nNew line",
+             "x\n.\n y", "..\n", ".\n\n.\n", "\n\n.", "!\n", "a.b", "…\n x"]
     for text in texts:
         assert _SENTENCE_SPLIT.split(text) == plain.split(text)
         assert sentences_of(text) == tuple(s for s in plain.split(text) if s.strip())

@@ -26,6 +26,9 @@ _TOKENIZERS: dict[str, Any] = {}
 # Sentence breaks: whitespace after . ! ? …, or newlines; i.e. (?<=[.!?…])\s+|\n+, written to
 # begin with \s so the regex engine skips ahead to whitespace (2x faster, the same matches).
 _SENTENCE_SPLIT = re.compile(r"\s(?:(?<=[.!?…]\s)\s*|(?<=\n)\n*)")
+# The same breaks found from the punctuation mark or first newline, rarer than whitespace: the
+# break is group 1 after a mark, else the whole match (~3x faster again on long articles).
+_SENTENCE_BREAK = re.compile(r"[.!?…\n](?:(?<=\n)\n*|(\s+))")
 # Title and lead carry the topic of a long article; repeating them weights them in TF-IDF.
 TITLE_REPEAT = 2
 
@@ -162,18 +165,19 @@ def char_ngram_keys(texts: Sequence[str], ngram_range: tuple[int, int]) -> tuple
     seps_before = np.concatenate([[0], np.cumsum(is_sep)])
     doc_of = seps_before[:-1]
     rows, keys = [], []
-    for n in range(lo, hi + 1):
+    key = np.zeros(len(codes), dtype=np.int64)
+    for n in range(1, hi + 1):
         m = len(codes) - n + 1
         if m <= 0:
+            break
+        key = (key[:m] << _CHAR_BITS) | codes[n - 1:]  # the (n-1)-gram at i, extended by one character
+        if n < lo:
             continue
-        key = np.zeros(m, dtype=np.int64)
-        for j in range(n):
-            key <<= _CHAR_BITS
-            key |= codes[j:j + m]
-        key |= np.int64(n) << 60
         valid = seps_before[n:n + m] == seps_before[:m]  # no separator inside the window
         rows.append(doc_of[:m][valid])
-        keys.append(key[valid])
+        keys.append(key[valid] | (np.int64(n) << 60))
+    if not rows:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
     return np.concatenate(rows), np.concatenate(keys)
 
 
@@ -442,10 +446,11 @@ def _stem_words(lowered: str, stems: tuple[str, ...]) -> tuple[tuple[int, int], 
 def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) of each non-empty sentence of a text: the pieces `_SENTENCE_SPLIT.split` gives."""
     spans, last = [], 0
-    for m in _SENTENCE_SPLIT.finditer(text):
-        if text[last:m.start()].strip():
-            spans.append((last, m.start()))
-        last = m.end()
+    for m in _SENTENCE_BREAK.finditer(text):
+        start, end = m.span(1) if m.start(1) >= 0 else m.span()
+        if text[last:start].strip():
+            spans.append((last, start))
+        last = end
     if text[last:].strip():
         spans.append((last, len(text)))
     return tuple(spans)
