@@ -183,6 +183,17 @@ def test_the_sentence_splitter_matches_its_plain_form():
         assert [text[a:b] for a, b in sentence_spans(text)] == list(sentences_of(text))
 
 
+def test_word_tokens_equal_the_regexs_on_mixed_scripts_and_punctuation():
+    from newsclf.model.features import word_tokens
+
+    rng = random.Random(0)
+    alphabet = list("ab Z_9.,'\n\t-") + ["\u2019", "\u201c", "\u00a0", "\u2014", "é", "ß", "\u0661", "\u00b2", "中", "\U0001f600"]
+    texts = ["", "plain ascii, words_2 and 3.5", "don\u2019t \u201cquote\u201d\u00a0x", "café naïve", "x\u00b2 \u0661\u0662"]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 40))) for _ in range(2000)]
+    for text in texts:
+        assert word_tokens(text) == re.findall(r"\w+", text), text
+
+
 def test_a_rare_label_is_not_predicted_everywhere():
     # Two articles of 80 carry "rare": in inner folds that lack both, its model does not exist, and
     # those folds must not teach the calibration that low scores mean "rare" (they once did: every
