@@ -14,6 +14,7 @@ import hashlib
 from typing import Any, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -145,6 +146,38 @@ def text_groups(docs: Sequence[dict[str, str]]) -> np.ndarray:
     """A group id per doc: docs with the same text (one article, several targets) share one."""
     return np.array([int.from_bytes(hashlib.blake2b(d["text"].encode("utf-8"), digest_size=6).digest(), "big")
                      for d in docs])
+
+
+def union_transform(union: FeatureUnion, docs: Sequence[dict[str, str]]) -> sp.csr_matrix:
+    """`union.transform(docs).tocsr()`, the same matrix bit for bit, without FeatureUnion's costliest step.
+
+    With a dense block (the stance models' TargetFeatures) FeatureUnion stacks through COO and
+    re-sorts every row of the whole matrix: 10-15% of a stance prediction on long articles. The
+    n-gram blocks come with each row's columns in descending order, so reversing rows sorts them in
+    O(nnz), and stacking blocks with sorted rows keeps them sorted. Without a dense block,
+    FeatureUnion keeps the blocks' order, and so does this.
+    """
+    if union.transformer_weights or any(t in ("drop", "passthrough") for _, t in union.transformer_list):
+        return union.transform(docs).tocsr()  # not what build_features makes: leave it to scikit-learn
+    blocks = [trans.transform(docs) for _, trans in union.transformer_list]
+    if all(sp.issparse(X) for X in blocks):
+        return sp.hstack(blocks, format="csr")
+    if not any(sp.issparse(X) for X in blocks):
+        return sp.csr_matrix(np.hstack(blocks))
+    return sp.hstack([_sorted_rows(sp.csr_matrix(X)) for X in blocks], format="csr")
+
+
+def _sorted_rows(X: sp.csr_matrix) -> sp.csr_matrix:
+    """X with each row's columns ascending (what a COO round-trip's sort gives): reversed rows if that suffices."""
+    if X.has_sorted_indices:
+        return X
+    starts, ends = X.indptr[:-1], X.indptr[1:]
+    row_of = np.repeat(np.arange(X.shape[0]), ends - starts)
+    pos = starts[row_of] + ends[row_of] - 1 - np.arange(X.nnz)  # each entry's mirror within its row
+    Y = sp.csr_matrix((X.data[pos], X.indices[pos], X.indptr), shape=X.shape)
+    if not Y.has_sorted_indices:
+        Y.sort_indices()
+    return Y
 
 
 class SchemeClassifier(BaseEstimator, ClassifierMixin):
@@ -357,7 +390,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
             P = np.zeros((n, len(self.classes_)))
             P[:, self.constant_] = 1.0
             return P
-        X = self.features_.transform(docs).tocsr()
+        X = union_transform(self.features_, docs)
         targets = np.array([d["target"] for d in docs])
         if self.kind == "single":
             return softmax(self._core_scores(self.core_, X, targets) / self.temperature_, axis=1)
