@@ -464,7 +464,8 @@ def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) of each non-empty sentence of a text: the pieces `_SENTENCE_SPLIT.split` gives."""
     spans, last = [], 0
     for m in _SENTENCE_BREAK.finditer(text):
-        start, end = m.span(1) if m.start(1) >= 0 else m.span()
+        whole, mark_break = m.regs
+        start, end = mark_break if mark_break[0] >= 0 else whole
         if text[last:start].strip():
             spans.append((last, start))
         last = end
@@ -479,8 +480,8 @@ def sentences_of(text: str) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=2048)
-def target_sentences(target: str, title: str, text: str) -> tuple[tuple[str, ...], tuple[int, ...], bool]:
-    """The sentences of title + ". " + text, the indices of those that mention the target, and whether the title does.
+def target_sentences(target: str, title: str, text: str) -> tuple[int, tuple[str, ...], bool]:
+    """For title + ". " + text: its number of sentences, those that mention the target, and whether the title does.
 
     One scan for mentions over title and text (the text's is shared with masking and the mention
     window), each mention placed in its sentence by position: ~10x cheaper than searching every
@@ -491,13 +492,13 @@ def target_sentences(target: str, title: str, text: str) -> tuple[tuple[str, ...
     title_mentions = _stem_mentions(target, title)
     offset = len(title) + 2
     starts = [a for a, _ in title_mentions] + [a + offset for a, _ in _stem_mentions(target, text)]
-    sentence_starts = [a for a, _ in spans]
+    sentence_starts = [a for a, _ in spans] if starts else []
     hits: list[int] = []
     for pos in starts:
         i = bisect_right(sentence_starts, pos) - 1
         if not hits or hits[-1] != i:  # mentions come in text order: one entry per sentence
             hits.append(i)
-    return tuple(full[a:b] for a, b in spans), tuple(hits), bool(title_mentions)
+    return len(spans), tuple(full[spans[i][0]:spans[i][1]] for i in hits), bool(title_mentions)
 
 
 class TargetWindow(BaseEstimator, TransformerMixin):
@@ -516,8 +517,8 @@ class TargetWindow(BaseEstimator, TransformerMixin):
     def transform(self, docs: Sequence[dict[str, str]]) -> list[str]:
         windows = []
         for d in docs:
-            sentences, hits, _ = target_sentences(d["target"], d["title"], d["text"])
-            windows.append(" ".join(sentences[i] for i in hits[: self.max_sentences]))
+            _, hit_sentences, _ = target_sentences(d["target"], d["title"], d["text"])
+            windows.append(" ".join(hit_sentences[: self.max_sentences]))
         if self.tokenizer == "spacy":
             tokens = tokenize_docs(windows, [d["lang"] for d in docs])
         else:
@@ -586,9 +587,9 @@ class TargetFeatures(BaseEstimator, TransformerMixin):
     def transform(self, docs: Sequence[dict[str, str]]) -> np.ndarray:
         rows = []
         for d in docs:
-            sentences, hits, title_hit = target_sentences(d["target"], d["title"], d["text"])
-            n_hits = len(hits)
-            rows.append([np.log1p(n_hits), n_hits / max(len(sentences), 1), float(n_hits > 0), float(title_hit)])
+            n_sentences, hit_sentences, title_hit = target_sentences(d["target"], d["title"], d["text"])
+            n_hits = len(hit_sentences)
+            rows.append([np.log1p(n_hits), n_hits / max(n_sentences, 1), float(n_hits > 0), float(title_hit)])
         return np.asarray(rows, dtype=float)
 
 
