@@ -55,6 +55,17 @@ def test_key_table_finds_what_searchsorted_finds_even_when_keys_collide():
     assert KeyTable(np.zeros(0, np.int64)).lookup(keys[:3]).tolist() == [-1, -1, -1]
 
 
+def test_the_lookup_table_is_rebuilt_after_unpickling_not_stored():
+    import pickle
+
+    vec = CharNgrams(ngram_range=(2, 3), min_df=1).fit(TEXTS)
+    before = vec.transform(TEXTS).toarray()
+    assert "_key_table" in vec.__dict__
+    restored = pickle.loads(pickle.dumps(vec))
+    assert "_key_table" in vec.__dict__ and "_key_table" not in restored.__dict__  # pickling leaves vec alone
+    assert np.array_equal(restored.transform(TEXTS).toarray(), before)
+
+
 def test_count_matrix_counts_pairs_with_columns_descending_in_each_row():
     X = count_matrix(np.array([1, 0, 1, 1, 0]), np.array([2, 0, 2, 0, 3]), n_rows=3, n_cols=4)
     assert X.toarray().tolist() == [[1, 0, 0, 1], [1, 0, 2, 0], [0, 0, 0, 0]]

@@ -261,7 +261,7 @@ class PackedNgrams(BaseEstimator, TransformerMixin):
         return table
 
     def __getstate__(self) -> dict[str, Any]:
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: object.__getstate__ hands out the live __dict__
         state.pop("_key_table", None)
         return state
 
