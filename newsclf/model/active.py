@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -58,10 +58,9 @@ def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, s
     """The n articles whose labels would teach the model most: uncertain, unlike each other, spread across outlets.
 
     The most uncertain articles alone are often near-copies of one confusing story: labeling ten of
-    them teaches what one would. So each outlet gets the share of the batch that a round-robin over
-    outlets by uncertainty gives it, and fills its k places from its own 10k most uncertain articles
-    (one per near-duplicate group), clustered into k groups by content (k-means weighted by
-    uncertainty, in an SVD of the model's own features): the article nearest each cluster's centre
+    them teaches what one would. So the batch comes from the 10n most uncertain (taken round-robin
+    over outlets, one per near-duplicate group), clustered into n groups by content (k-means weighted
+    by uncertainty, in an SVD of the model's own features); the article nearest each cluster's centre
     is picked. `diverse=False`: the n most uncertain, round-robin over outlets.
     """
     if not articles or n <= 0:
@@ -76,27 +75,15 @@ def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, s
         scores += uncertainty(P, scheme.kind, getattr(clf, "thresholds_", None))
     scores /= max(1, len(model.classifiers))
     ranked = _one_per_group(np.argsort(-scores, kind="stable"), articles, groups or {})
-    if diverse and len(ranked) > n:
-        ranked = _diverse_per_outlet(ranked, articles, scores, docs_per_scheme, n, seed)
     ranked = _round_robin(ranked, articles, scores)
+    if diverse and len(ranked) > n:
+        candidates = ranked[: CANDIDATES_PER_PICK * n]
+        X = _features(docs_per_scheme, candidates)
+        chosen = ranked[:n] if X is None else [candidates[i] for i in
+                                                diverse_subset(X, scores[candidates], n, seed)]
+        ranked = _round_robin(sorted(chosen, key=lambda i: -scores[i]), articles, scores)
     reason = "uncertainty {:.2f}" + ("; diverse batch" if diverse else "")
     return [Pick(articles[i], round(float(scores[i]), 4), reason.format(scores[i])) for i in ranked[:n]]
-
-
-def _diverse_per_outlet(ranked: list[int], articles: Sequence[Article], scores: np.ndarray,
-                        docs_per_scheme: list[tuple[Any, list[dict[str, str]]]], n: int, seed: int) -> list[int]:
-    """n of `ranked`: each outlet's round-robin share, spread over that outlet's content (see `suggest`)."""
-    by_outlet: dict[str, list[int]] = defaultdict(list)
-    for i in ranked:
-        by_outlet[articles[i].outlet or ""].append(i)
-    shares = Counter(articles[i].outlet or "" for i in _round_robin(ranked, articles, scores)[:n])
-    chosen: list[int] = []
-    for outlet, k in shares.items():
-        candidates = by_outlet[outlet][: CANDIDATES_PER_PICK * k]
-        X = _features(docs_per_scheme, candidates) if len(candidates) > k else None
-        picks = range(k) if X is None else diverse_subset(X, scores[candidates], k, seed)
-        chosen += [candidates[i] for i in picks]
-    return sorted(chosen, key=lambda i: -scores[i])
 
 
 def diverse_subset(X: Any, weights: np.ndarray, n: int, seed: int = 0) -> list[int]:
