@@ -99,3 +99,21 @@ def test_diverse_subset_takes_one_per_cluster_not_the_top_copies():
     assert sorted(0 if i < 12 else 1 if i < 16 else 2 for i in picks) == [0, 1, 2]
     assert len(set(picks)) == 3
     assert diverse_subset(sp.csr_matrix(X[:2]), weights[:2], 3) == [0, 1]
+
+
+def test_diverse_subset_keeps_every_outlet_when_content_alone_would_not():
+    import scipy.sparse as sp
+
+    from newsclf.model.active import diverse_subset
+
+    rng = np.random.default_rng(1)
+    X = np.vstack([np.eye(3, 20)[c] * 5 + rng.normal(0, 0.05, 20) for c in (0,) * 8 + (1,) * 8 + (2,) * 8])
+    X[3] += rng.normal(0, 0.4, 20)          # inside cluster 0, but never the row nearest its centre
+    outlets = ["a"] * 16 + ["b"] * 8
+    outlets[3] = "c"
+    X, weights = sp.csr_matrix(X), np.full(24, 0.5)
+    plain = diverse_subset(X, weights, 3)
+    assert sorted(outlets[i] for i in plain) == ["a", "a", "b"]
+    picks = diverse_subset(X, weights, 3, strata=outlets)
+    assert sorted(outlets[i] for i in picks) == ["a", "b", "c"] and 3 in picks
+    assert diverse_subset(X, weights, 3, strata=["x"] * 24) == plain   # nothing to swap: the same picks

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -61,7 +61,8 @@ def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, s
     them teaches what one would. So the batch comes from the 10n most uncertain (taken round-robin
     over outlets, one per near-duplicate group), clustered into n groups by content (k-means weighted
     by uncertainty, in an SVD of the model's own features); the article nearest each cluster's centre
-    is picked. `diverse=False`: the n most uncertain, round-robin over outlets.
+    is picked, while every outlet among the candidates keeps at least one pick (n allowing).
+    `diverse=False`: the n most uncertain, round-robin over outlets.
     """
     if not articles or n <= 0:
         return []
@@ -79,15 +80,20 @@ def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, s
     if diverse and len(ranked) > n:
         candidates = ranked[: CANDIDATES_PER_PICK * n]
         X = _features(docs_per_scheme, candidates)
+        outlets = [articles[i].outlet or "" for i in candidates]
         chosen = ranked[:n] if X is None else [candidates[i] for i in
-                                                diverse_subset(X, scores[candidates], n, seed)]
+                                                diverse_subset(X, scores[candidates], n, seed, strata=outlets)]
         ranked = _round_robin(sorted(chosen, key=lambda i: -scores[i]), articles, scores)
     reason = "uncertainty {:.2f}" + ("; diverse batch" if diverse else "")
     return [Pick(articles[i], round(float(scores[i]), 4), reason.format(scores[i])) for i in ranked[:n]]
 
 
-def diverse_subset(X: Any, weights: np.ndarray, n: int, seed: int = 0) -> list[int]:
-    """n rows of X spread over its content: weighted k-means into n clusters, the row nearest each centre."""
+def diverse_subset(X: Any, weights: np.ndarray, n: int, seed: int = 0, strata: Sequence[str] | None = None) -> list[int]:
+    """n rows of X spread over its content: weighted k-means into n clusters, the row nearest each centre.
+
+    With `strata` (e.g. each row's outlet), every stratum keeps at least one row when n allows: a
+    missing one takes over the cluster where its nearest row costs the least extra distance.
+    """
     from sklearn.cluster import KMeans
     from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import normalize
@@ -100,15 +106,36 @@ def diverse_subset(X: Any, weights: np.ndarray, n: int, seed: int = 0) -> list[i
     # Uncertainty as sample weight pulls centres towards the informative part of each cluster.
     km = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(Z, sample_weight=np.maximum(weights, 1e-6))
     distance = km.transform(Z)
-    picks = []
+    pick_of: dict[int, int] = {}
     for c in range(n):
         members = np.flatnonzero(km.labels_ == c)
         if len(members):
-            picks.append(int(members[distance[members, c].argmin()]))
+            pick_of[c] = int(members[distance[members, c].argmin()])
+    if strata is not None:
+        _cover_strata(pick_of, km.labels_, distance, weights, list(strata))
+    picks = list(pick_of.values())
     # k-means may leave clusters empty on duplicate rows: fill up with the most uncertain left.
     taken = set(picks)
     rest = [i for i in np.argsort(-weights, kind="stable") if i not in taken]
     return picks + [int(i) for i in rest[: n - len(picks)]]
+
+
+def _cover_strata(pick_of: dict[int, int], labels: np.ndarray, distance: np.ndarray, weights: np.ndarray,
+                  strata: list[str]) -> None:
+    """Swap cluster picks in place so that each stratum has one, taking only from strata that have several."""
+    best_weight: dict[str, float] = {}
+    for i, s in enumerate(strata):
+        best_weight[s] = max(best_weight.get(s, -1.0), float(weights[i]))
+    for stratum in sorted(best_weight, key=lambda s: -best_weight[s]):
+        count = Counter(strata[i] for i in pick_of.values())
+        if count[stratum]:
+            continue
+        options = [(distance[r, labels[r]] - distance[pick_of[labels[r]], labels[r]], r)
+                   for r in range(len(strata)) if strata[r] == stratum
+                   and labels[r] in pick_of and count[strata[pick_of[labels[r]]]] > 1]
+        if options:
+            _, row = min(options)
+            pick_of[int(labels[row])] = row
 
 
 def _features(docs_per_scheme: list[tuple[Any, list[dict[str, str]]]], rows: Sequence[int]) -> Any:
