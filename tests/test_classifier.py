@@ -221,3 +221,19 @@ def test_a_rare_label_is_not_predicted_everywhere():
     test_docs, _ = _topic_docs(40, seed=1)
     assert sum("rare" in labels for labels in clf.predict(test_docs)) <= 2
     assert all(a > 0 for a, _ in clf.platt_)
+
+
+def test_predicting_in_chunks_gives_the_same_probabilities(monkeypatch):
+    import newsclf.model.classifier as classifier
+
+    docs, y = _topic_docs(60)
+    for d in docs:
+        d["target"] = "regulation"
+    clf = SchemeClassifier(kind="single", labels=["labor", "regulation"], target_aware=True).fit(docs, y)
+    test_docs, _ = _topic_docs(25, seed=2)
+    for d in test_docs:
+        d["target"] = "regulation"
+    whole = clf.predict_proba(test_docs)
+    monkeypatch.setattr(classifier, "PREDICT_CHUNK", 7)
+    np.testing.assert_array_equal(clf.predict_proba(test_docs), whole)
+    assert clf.predict_proba([]).shape == (0, 2)

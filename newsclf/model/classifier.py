@@ -30,6 +30,10 @@ from newsclf.model.lexicon import MentionSentiment, uses_lexicon
 
 C_GRID = (1.0, 3.0, 10.0, 30.0)
 DEFAULT_C = 10.0           # used when the data is too small to cross-validate a choice
+# Docs per feature pass when predicting: the stance blocks share sentence and mention work through
+# caches of 2,048 texts, which a larger pass evicts before the next block reads them (FNC-1 pairs
+# on one idle core: 889 art/s in one pass of 10,005, 1,261 in passes of 1,000).
+PREDICT_CHUNK = 1000
 HOLDOUT_ABOVE = 10_000     # above this many training docs, one grouped 20% hold-out instead of k folds
 MIN_SELECTION = 20         # below this many training docs, C stays DEFAULT_C and no calibration is fitted
 
@@ -381,8 +385,14 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
 
     def predict_proba(self, docs: Sequence[dict[str, str]]) -> np.ndarray:
         """Calibrated probability per doc and label, columns in `classes_` order."""
+        docs = list(docs)
+        if not docs:  # some feature blocks refuse an empty matrix
+            return np.zeros((0, len(self.classes_)))
         with threadpool_limits(1):
-            return self._predict_proba(list(docs))
+            if len(docs) <= PREDICT_CHUNK:
+                return self._predict_proba(docs)
+            return np.vstack([self._predict_proba(docs[i:i + PREDICT_CHUNK])
+                              for i in range(0, len(docs), PREDICT_CHUNK)])
 
     def _predict_proba(self, docs: list[dict[str, str]]) -> np.ndarray:
         n = len(docs)
