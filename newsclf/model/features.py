@@ -10,7 +10,7 @@ import re
 from bisect import bisect_right
 from functools import lru_cache
 from itertools import repeat
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -552,6 +552,15 @@ def masked_mentions(doc: dict[str, Any]) -> str:
     return "".join(out) + text[last:]
 
 
+def side_words(text: str, start: int, end: int, width: int,
+               tokenize: Callable[[str], list[str]]) -> tuple[list[str], list[str]]:
+    """The `width` lowercased words before text[start:end] and the `width` after it."""
+    # 20 characters a word is room enough, and keeps a long text from being tokenized whole per mention.
+    left = tokenize(text[max(0, start - 20 * width):start].lower())[-width:]
+    right = tokenize(text[end:end + 20 * width].lower())[:width]
+    return left, right
+
+
 class MentionWindow(BaseEstimator, TransformerMixin):
     """The words just before and after each mention of the target, marked by side (L_word, R_word).
 
@@ -571,8 +580,7 @@ class MentionWindow(BaseEstimator, TransformerMixin):
         for d in docs:
             text, words = d["text"], []
             for start, end in mention_spans(d)[: self.max_mentions]:
-                left = word_tokens(text[max(0, start - 20 * self.width):start].lower())[-self.width:]
-                right = word_tokens(text[end:end + 20 * self.width].lower())[: self.width]
+                left, right = side_words(text, start, end, self.width, word_tokens)
                 words += ["L_" + w for w in left] + ["R_" + w for w in right]
             out.append(" ".join(words) or NO_MENTION)
         return out

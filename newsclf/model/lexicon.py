@@ -15,7 +15,7 @@ from typing import Any, Sequence
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from newsclf.model.features import mention_spans
+from newsclf.model.features import mention_spans, side_words
 
 _LEXICON_WORD = re.compile(r"[\w']+")   # VADER's entries keep apostrophes ("can't")
 N_FEATURES = 9
@@ -88,8 +88,7 @@ class MentionSentiment(BaseEstimator, TransformerMixin):
         pos = {"L": 0, "R": 0}
         neg = {"L": 0, "R": 0}
         for start, end in spans:
-            left = _LEXICON_WORD.findall(text[max(0, start - 20 * self.width):start].lower())[-self.width:]
-            right = _LEXICON_WORD.findall(text[end:end + 20 * self.width].lower())[: self.width]
+            left, right = side_words(text, start, end, self.width, _LEXICON_WORD.findall)
             for side, words in (("L", left), ("R", right)):
                 for word in words:
                     v = lexicon.get(word, 0.0)
