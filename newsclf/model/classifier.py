@@ -236,10 +236,11 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
 
     def _fit(self, docs: list[dict[str, str]], y: Sequence[Sequence[str]]) -> "SchemeClassifier":
         self.classes_ = np.asarray(list(self.labels) or sorted({x for labels in y for x in labels}))
+        claims = self.target_aware and long_targets(docs)
         self.similarity_ = self.target_aware and (
-            long_targets(docs) if self.target_similarity == "auto" else bool(self.target_similarity))
+            claims if self.target_similarity == "auto" else bool(self.target_similarity))
         self.lexicon_ = self.target_aware and (
-            not long_targets(docs) and uses_lexicon(docs) if self.sentiment_lexicon == "auto"
+            not claims and uses_lexicon(docs) if self.sentiment_lexicon == "auto"
             else bool(self.sentiment_lexicon))
         self.features_ = build_features(self.target_aware, tokenizer=self.tokenizer, similarity=self.similarity_,
                                         mention_width=self.mention_width if self.target_aware else 0,
