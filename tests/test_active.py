@@ -70,8 +70,13 @@ def test_suggest_picks_unlabeled_articles_across_outlets(run, tmp_path):
     picks = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
     assert len(picks) == 6 and {p["id"] for p in picks} <= {r["id"] for r in unlabeled}
     assert {p["outlet"] for p in picks} == {"outlet0", "outlet1", "outlet2"}
+    assert all(p["reason"].endswith("; diverse batch") for p in picks)  # 30 candidates clustered into 6
     with Store(tmp_path / "newsclf.db") as store:
         assert len(store.queued("active")) == 6
+    everything = run("suggest", "--model", str(tmp_path / "m"), "--n", "50", "--out", str(tmp_path / "all.jsonl"))
+    assert everything.exit_code == 0, everything.output
+    rows = [json.loads(line) for line in (tmp_path / "all.jsonl").read_text().splitlines()]
+    assert len(rows) == 30 and not any("diverse" in r["reason"] for r in rows)  # nothing left to choose among
 
 
 def test_label_errors_cli_finds_planted_flips(run, tmp_path):

@@ -77,14 +77,18 @@ def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, s
     scores /= max(1, len(model.classifiers))
     ranked = _one_per_group(np.argsort(-scores, kind="stable"), articles, groups or {})
     ranked = _round_robin(ranked, articles, scores)
+    clustered = False
     if diverse and len(ranked) > n:
         candidates = ranked[: CANDIDATES_PER_PICK * n]
         X = _features(docs_per_scheme, candidates)
         outlets = [articles[i].outlet or "" for i in candidates]
+        clustered = X is not None
         chosen = ranked[:n] if X is None else [candidates[i] for i in
                                                 diverse_subset(X, scores[candidates], n, seed, strata=outlets)]
         ranked = _round_robin(sorted(chosen, key=lambda i: -scores[i]), articles, scores)
-    reason = "uncertainty {:.2f}" + ("; diverse batch" if diverse else "")
+    # Only a batch that was clustered by content says so (fewer candidates than n, or a model without
+    # a feature pipeline, leave the plain uncertainty order).
+    reason = "uncertainty {:.2f}" + ("; diverse batch" if clustered else "")
     return [Pick(articles[i], round(float(scores[i]), 4), reason.format(scores[i])) for i in ranked[:n]]
 
 
