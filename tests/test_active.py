@@ -122,3 +122,12 @@ def test_diverse_subset_keeps_every_outlet_when_content_alone_would_not():
     picks = diverse_subset(X, weights, 3, strata=outlets)
     assert sorted(outlets[i] for i in picks) == ["a", "b", "c"] and 3 in picks
     assert diverse_subset(X, weights, 3, strata=["x"] * 24) == plain   # nothing to swap: the same picks
+
+
+def test_candidates_are_the_most_uncertain_plus_each_missing_outlets_best():
+    from newsclf.model.active import _with_every_outlet
+
+    articles = [Article(id=str(i), text="t", outlet=o) for i, o in enumerate("aaabacb")]
+    order = [0, 1, 2, 4, 3, 5, 6]   # by falling uncertainty
+    assert _with_every_outlet(order[:3], order, articles) == [0, 1, 2, 3, 5]   # b's and c's best added
+    assert _with_every_outlet(order[:5], order, articles) == [0, 1, 2, 4, 3, 5]
