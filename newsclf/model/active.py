@@ -59,8 +59,9 @@ def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, s
 
     The most uncertain articles alone are often near-copies of one confusing story: labeling ten of
     them teaches what one would. So the batch comes from the 10n most uncertain (one per
-    near-duplicate group, plus the most uncertain of each outlet not among them), clustered into n groups by content (k-means weighted
-    by uncertainty, in an SVD of the model's own features); the article nearest each cluster's centre
+    near-duplicate group, plus the most uncertain of each outlet not among them), clustered into n
+    groups by content (k-means weighted by uncertainty, in an SVD of the model's own features); the
+    article nearest each cluster's centre
     is picked, while every outlet among the candidates keeps at least one pick (n allowing).
     `diverse=False`: the n most uncertain, round-robin over outlets.
     """
@@ -80,7 +81,7 @@ def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, s
     clustered = False
     if diverse and len(ranked) > n:
         # The most uncertain overall, not round-robin over outlets (which fills the pool with an outlet's
-        # sure articles; IndoSum dev split, labels to 95%: 0.27 -> 0.23 of random's), plus each other
+        # sure articles; IndoSum dev split, labels to 95%: 0.27 -> about 0.22 of random's), plus each other
         # outlet's most uncertain, so that every outlet can keep a pick.
         candidates = _with_every_outlet(by_score[: CANDIDATES_PER_PICK * n], by_score, articles)
         X = _features(docs_per_scheme, candidates)
