@@ -61,8 +61,8 @@ def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, s
     them teaches what one would. So the batch comes from the 10n most uncertain (one per
     near-duplicate group, plus the most uncertain of each outlet not among them), clustered into n
     groups by content (k-means weighted by uncertainty, in an SVD of the model's own features); the
-    article nearest each cluster's centre
-    is picked, while every outlet among the candidates keeps at least one pick (n allowing).
+    article nearest each cluster's centre is picked, while every outlet among the candidates keeps
+    at least one pick (n allowing).
     `diverse=False`: the n most uncertain, round-robin over outlets.
     """
     if not articles or n <= 0:
