@@ -257,22 +257,23 @@ SUGGEST_BATCH = (50, 0.2)   # each round labels max(50, 20% of what is labeled s
 
 def suggest_order(train: Sequence[Record], seed: int, make_model: Callable[[], Any],
                   sizes: Sequence[int] = ()) -> list[int]:
-    """The labeling order `newsclf suggest` gives: a random seed set of sizes[0], then rounds in which the
-    model trained on the items labeled so far picks the next batch (newsclf.model.active.suggest: most
-    uncertain first, round-robin over outlets/groups, one per duplicate group) of SUGGEST_BATCH size,
-    up to the last size. Items beyond it follow in random order."""
+    """The labeling order `newsclf suggest` gives: a first batch of sizes[0] picked without a model
+    (newsclf.model.active.representative: one per content cluster, every outlet covered), then rounds in
+    which the model trained on the items labeled so far picks the next batch (newsclf.model.active.suggest:
+    uncertain, clustered by content, spread over outlets/groups, one per duplicate group) of
+    SUGGEST_BATCH size, up to the last size. Items beyond it follow in random order."""
     from types import SimpleNamespace
 
     from newsclf.article import Article
-    from newsclf.model.active import suggest
+    from newsclf.model.active import representative, suggest
 
     order = random_order(train, seed)
     if not sizes:
         return order
-    labeled = order[: sizes[0]]
-    pool = set(order[sizes[0]:])
     articles = {i: Article(id=str(i), text=train[i].get("text") or "", title=train[i].get("title"),
                            lang=train[i].get("lang"), outlet=train[i].get("group")) for i in range(len(train))}
+    labeled = [int(p.article.id) for p in representative([articles[i] for i in range(len(train))], sizes[0], seed=seed)]
+    pool = set(order) - set(labeled)
     last = min(max(sizes), len(train))
     while len(labeled) < last and pool:
         n = min(last, len(labeled) + max(SUGGEST_BATCH[0], int(SUGGEST_BATCH[1] * len(labeled))))

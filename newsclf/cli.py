@@ -396,28 +396,36 @@ def evaluate(model_dir: str, data: str, json_out: str | None) -> None:
 
 
 @main.command()
-@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False),
+              help="A trained model. Without one, the picks are a first batch that represents the pool's content.")
 @click.option("--n", "count", default=20, show_default=True, type=click.IntRange(1), help="How many to suggest.")
-@click.option("--queue", "to_queue", is_flag=True, help="Add the picks to the labeling queue (kind 'active').")
+@click.option("--queue", "to_queue", is_flag=True,
+              help="Add the picks to the labeling queue (kind 'active'; 'seed' without a model).")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the picks as JSONL here.")
 @click.pass_context
-def suggest(ctx: click.Context, model_dir: str, count: int, to_queue: bool, out: str | None) -> None:
+def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: bool, out: str | None) -> None:
     """Pick the unlabeled articles whose labels would teach the model most (uncertain, diverse, spread over outlets).
+
+    Before any model exists (no --model), the picks are one article per content cluster of the
+    pool, every outlet covered: a better first batch to label than a random one.
 
     \b
     Example:
+      newsclf suggest --n 50 --queue            # the first batch, before any model
       newsclf suggest --model model/ --n 50 --queue
     """
+    from newsclf.model.active import representative
     from newsclf.model.active import suggest as pick
     from newsclf.model.predict import load_model
 
-    model = load_model(model_dir)
+    model = load_model(model_dir) if model_dir else None
     with _store(ctx) as store:
         labeled = store.labeled_article_ids()
         pool = [a for a in store.iter_articles() if a.id not in labeled]
-        picks = pick(model, pool, count, store.dup_groups())
+        groups = store.dup_groups()
+        picks = pick(model, pool, count, groups) if model else representative(pool, count, groups)
         if to_queue:
-            store.enqueue((p.article.id, "active", p.score, p.reason) for p in picks)
+            store.enqueue((p.article.id, "active" if model else "seed", p.score, p.reason) for p in picks)
     lines = [{"id": p.article.id, "outlet": p.article.outlet, "title": p.article.title, "score": p.score,
               "reason": p.reason} for p in picks]
     if out:
@@ -576,7 +584,7 @@ def label() -> None:
 @click.option("--estimation-size", default=0, show_default=True, type=click.IntRange(0),
               help="Top the random estimation sample up to this many articles.")
 @click.option("--seed-size", default=100, show_default=True, type=click.IntRange(0),
-              help="Without --model: top the random seed set (for a first model) up to this many articles.")
+              help="Without --model: top the first batch (one per content cluster, for a first model) up to this many.")
 @click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False),
               help="A trained model: suggestions (where the guide allows) and active-learning picks.")
 @click.option("--active-size", default=100, show_default=True, type=click.IntRange(0),
@@ -593,8 +601,8 @@ def label_serve(ctx: click.Context, guide_path: str, host: str, port: int, overl
     """Serve the labeling page over the store: login, coding, review, agreement.
 
     Before serving, the reliability and estimation samples are topped up to their sizes, and either
-    the model's active-learning picks or a random seed set are queued. Articles already queued
-    (`suggest --queue`, `classify --queue`) are served too.
+    the model's active-learning picks or (without a model) a first batch that represents the pool are
+    queued. Articles already queued (`suggest --queue`, `classify --queue`) are served too.
 
     \b
     Example:

@@ -131,3 +131,62 @@ def test_candidates_are_the_most_uncertain_plus_each_missing_outlets_best():
     order = [0, 1, 2, 4, 3, 5, 6]   # by falling uncertainty
     assert _with_every_outlet(order[:3], order, articles) == [0, 1, 2, 3, 5]   # b's and c's best added
     assert _with_every_outlet(order[:5], order, articles) == [0, 1, 2, 4, 3, 5]
+
+
+def _topic_pool() -> list[Article]:
+    """30 articles on three topics (20, 5, 5) with their own words, from outlets a and b, plus outlet c's one."""
+    words = {"chip": "chip wafer foundry semiconductor fab", "law": "law regulation parliament senate bill",
+             "work": "labeler wage contractor annotator pay"}
+    rng = np.random.default_rng(0)
+    pool = []
+    for topic, count in (("chip", 20), ("law", 5), ("work", 5)):
+        vocab = words[topic].split()
+        for i in range(count):
+            text = " ".join(rng.choice(vocab, 12)) + f" story{topic}{i}"
+            pool.append(Article(id=f"{topic}{i}", text=text, title=topic, outlet="ab"[i % 2]))
+    pool[3] = Article(id="chip3", text=pool[3].text, title="chip", outlet="c")   # a small outlet, on the big topic
+    return pool
+
+
+def test_representative_first_batch_covers_every_topic_and_outlet():
+    from newsclf.model.active import representative
+
+    pool = _topic_pool()
+    picks = representative(pool, 3)
+    assert sorted(p.article.id.rstrip("0123456789") for p in picks) == ["chip", "law", "work"]
+    assert all("representative" in p.reason for p in picks)
+    assert [p.score for p in picks] == sorted((p.score for p in picks), reverse=True)   # served in pick order
+    # Three outlets in four picks: the lone outlet-c article gets in, even though its topic has a pick.
+    assert "c" in {p.article.outlet for p in representative(pool, 4)}
+    # A random first batch of 3 from this pool misses a topic more often than not.
+    topics_in_random = [len({p.article.id.rstrip("0123456789") for p in random_sample(pool, 3, seed=s)}) for s in range(20)]
+    assert sum(t < 3 for t in topics_in_random) >= 10
+
+
+def test_representative_one_per_duplicate_group_and_a_clear_fallback():
+    from newsclf.model.active import FIRST_BATCH_CLUSTERS, representative
+
+    pool = _topic_pool()
+    groups = {f"chip{i}": "chip-wire" for i in range(20)}   # the 20 chip stories are one syndicated story
+    picks = representative(pool, 6, groups)
+    assert sum(p.article.id.startswith("chip") for p in picks) <= 1 and len({p.article.id for p in picks}) == 6
+    wire = {a.id: "wire" + a.id[0] for a in pool}            # three stories, each in many copies
+    assert sorted(p.article.id for p in representative(pool, 5, wire)) == ["chip0", "law0", "work0"]
+    assert len(representative(pool, 100)) == 30             # asked for more than there is: all of it
+    unrelated = [Article(id=str(i), text=w, outlet="x") for i, w in enumerate(["alpha", "beta", "gamma", "delta"])]
+    fallback = representative(unrelated, 2)                 # no word in two texts: nothing to cluster on
+    assert len(fallback) == 2 and all(p.reason == "random, stratified by outlet" for p in fallback)
+    assert FIRST_BATCH_CLUSTERS >= 50
+
+
+def test_suggest_without_a_model_queues_a_first_batch(run, tmp_path):
+    rows = [{"id": a.id, "title": a.title, "text": a.text, "outlet": a.outlet, "lang": "en"} for a in _topic_pool()]
+    write_jsonl(tmp_path / "u.jsonl", rows)
+    assert run("import", str(tmp_path / "u.jsonl"), "--guide", str(GUIDE)).exit_code == 0
+    result = run("suggest", "--n", "3", "--queue", "--out", str(tmp_path / "s.jsonl"))
+    assert result.exit_code == 0, result.output
+    picks = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert sorted(p["id"].rstrip("0123456789") for p in picks) == ["chip", "law", "work"]
+    with Store(tmp_path / "newsclf.db") as store:
+        assert {q["article_id"] for q in store.queued("seed")} == {p["id"] for p in picks}
+        assert not store.queued("active")

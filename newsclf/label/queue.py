@@ -7,8 +7,8 @@ Three kinds of items are kept apart in the store's `queue` table because they se
 - `estimation`: a random sample stratified by outlet, one coder each; the unbiased base for the
   coverage shares researchers report.
 - `active` (model picks by uncertainty, `newsclf.model.active.suggest`), `uncertain` (predictions
-  the model abstained on, from `classify --queue`) and, before any model exists, `seed` (a random
-  seed set to train the first model on).
+  the model abstained on, from `classify --queue`) and, before any model exists, `seed` (a first
+  batch to train the first model on: one article per content cluster, `newsclf.model.active.representative`).
 
 A labeler's n-th item comes from the kinds in a rotating order (reliability, estimation, learning;
 then estimation, learning, reliability; ...), so every coder's work mixes the samples and the
@@ -26,7 +26,7 @@ from newsclf.guide import Guide
 from newsclf.store import Store
 
 LEARN_KINDS = ["active", "uncertain", "seed"]
-SAMPLE_POOL_CAP = 20000  # articles scored by the model when picking active-learning items
+SAMPLE_POOL_CAP = 20000  # articles scored by the model (or clustered, for the first batch) when picking learning items
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,10 @@ class _Stub:
 
 
 def top_up(store: Store, kind: str, size: int, seed: int = 0) -> int:
-    """Add random articles (stratified by outlet, from those in no queue and unlabeled) until `kind` holds `size`."""
+    """Add random articles (stratified by outlet, from those in no queue and unlabeled) until `kind` holds `size`.
+
+    For the two random samples, 'reliability' and 'estimation' (the first batch is `add_seed_picks`).
+    """
     from newsclf.model.active import random_sample
 
     missing = size - store.count_queued(kind)
@@ -47,20 +50,35 @@ def top_up(store: Store, kind: str, size: int, seed: int = 0) -> int:
     pool = [_Stub(i, o) for i, o in store.sample_pool()]
     picks = random_sample(pool, missing, seed=seed + store.count_queued(kind))  # type: ignore[arg-type]
     reason = "reliability sample: random, stratified by outlet" if kind == "reliability" else \
-        "estimation sample: random, stratified by outlet" if kind == "estimation" else "random seed set (no model yet)"
+        "estimation sample: random, stratified by outlet"
     # Priority falls with the draw order, so the sample is served in its (random) stratified order.
     return store.enqueue((p.article.id, kind, float(missing - i), reason) for i, p in enumerate(picks))
+
+
+def add_seed_picks(store: Store, size: int, seed: int = 0) -> int:
+    """Top the 'seed' kind up to `size` with the articles that best represent the pool (no model yet)."""
+    from newsclf.model.active import representative
+
+    missing = size - store.count_queued("seed")
+    if missing <= 0:
+        return 0
+    picks = representative(_pool_articles(store, seed), missing, store.dup_groups(), seed)
+    return store.enqueue((p.article.id, "seed", p.score, p.reason) for p in picks)
+
+
+def _pool_articles(store: Store, seed: int) -> list[Any]:
+    """The articles samples may come from, a random SAMPLE_POOL_CAP of them when there are more."""
+    pool_ids = [i for i, _ in store.sample_pool()]
+    if len(pool_ids) > SAMPLE_POOL_CAP:
+        pool_ids = random.Random(seed).sample(pool_ids, SAMPLE_POOL_CAP)
+    return list(store.iter_articles(pool_ids))
 
 
 def add_active_picks(store: Store, model: Any, n: int, seed: int = 0) -> int:
     """Queue the model's n most informative unlabeled articles (kind 'active'), scoring at most SAMPLE_POOL_CAP."""
     from newsclf.model.active import suggest
 
-    pool_ids = [i for i, _ in store.sample_pool()]
-    if len(pool_ids) > SAMPLE_POOL_CAP:
-        pool_ids = random.Random(seed).sample(pool_ids, SAMPLE_POOL_CAP)
-    articles = list(store.iter_articles(pool_ids))
-    picks = suggest(model, articles, n, store.dup_groups())
+    picks = suggest(model, _pool_articles(store, seed), n, store.dup_groups())
     return store.enqueue((p.article.id, "active", p.score, p.reason) for p in picks)
 
 
@@ -72,7 +90,7 @@ def prepare(store: Store, reliability_size: int, estimation_size: int, seed_size
     if model is not None and active_size:
         added["active"] = add_active_picks(store, model, active_size, seed)
     else:
-        added["seed"] = top_up(store, "seed", seed_size, seed + 2)
+        added["seed"] = add_seed_picks(store, seed_size, seed + 2)
     return added
 
 
