@@ -105,9 +105,10 @@ def representative(articles: Sequence[Article], n: int, groups: dict[str, str] |
     The pool (one article per near-duplicate group) is clustered into n groups by its words (TF-IDF,
     k-means in an SVD, as `diverse_subset`) and the article nearest each centre is picked, every
     outlet keeping at least one where n allows. A random first batch spends labels on whatever is
-    common and may miss whole topics; on an IndoSum dev split carved from train (2 seeds), this one
-    scored 39.3 macro-F1 at 50 labels against random's 33.0, and the rounds of `suggest` after it
-    reached 95% of full-data macro-F1 with 0.13 of random's labels instead of 0.23.
+    common and may miss whole topics. On an IndoSum dev split carved from train (3 seeds), this one
+    scored 38.6 macro-F1 at 50 labels against random's 36.1, and with the rounds of `suggest` after
+    it, 95% of full-data macro-F1 took 0.13, 0.13 and 0.20 of random order's labels per seed, against
+    0.23, 0.23 and 0.19 after a random first batch.
     A pool larger than FIRST_BATCH_POOL is sampled at random first; picks beyond FIRST_BATCH_CLUSTERS
     are a random sample stratified by outlet, as is the whole batch when the texts share no words.
     """
