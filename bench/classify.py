@@ -270,6 +270,10 @@ def suggest_order(train: Sequence[Record], seed: int, make_model: Callable[[], A
     order = random_order(train, seed)
     if not sizes:
         return order
+    if any(r.get("target") for r in train):
+        # `suggest` scores a store's articles for the guide's one target per scheme; records that each
+        # name their own (SemEval, FNC-1's headlines) would be scored without it, so the order would be wrong.
+        raise ValueError("suggest_order: records with their own stance target are not supported")
     articles = {i: Article(id=str(i), text=train[i].get("text") or "", title=train[i].get("title"),
                            lang=train[i].get("lang"), outlet=train[i].get("group")) for i in range(len(train))}
     labeled = [int(p.article.id) for p in representative([articles[i] for i in range(len(train))], sizes[0], seed=seed)]
