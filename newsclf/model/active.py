@@ -108,7 +108,8 @@ def representative(articles: Sequence[Article], n: int, groups: dict[str, str] |
     common and may miss whole topics. On an IndoSum dev split carved from train (3 seeds), this one
     scored 38.6 macro-F1 at 50 labels against random's 36.1, and with the rounds of `suggest` after
     it, 95% of full-data macro-F1 took 0.13, 0.13 and 0.20 of random order's labels per seed, against
-    0.23, 0.23 and 0.19 after a random first batch.
+    0.23, 0.23 and 0.19 after a random first batch (on BBC's, 2 seeds, worse: 1.05 -> 1.39, the
+    uncertain round after it dips at 100 labels).
     A pool larger than FIRST_BATCH_POOL is sampled at random first; picks beyond FIRST_BATCH_CLUSTERS
     are a random sample stratified by outlet, as is the whole batch when the texts share no words.
     """
