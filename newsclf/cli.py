@@ -423,9 +423,9 @@ def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: boo
         labeled = store.labeled_article_ids()
         pool = [a for a in store.iter_articles() if a.id not in labeled]
         groups = store.dup_groups()
-        picks = pick(model, pool, count, groups) if model else representative(pool, count, groups)
+        picks = pick(model, pool, count, groups) if model is not None else representative(pool, count, groups)
         if to_queue:
-            store.enqueue((p.article.id, "active" if model else "seed", p.score, p.reason) for p in picks)
+            store.enqueue((p.article.id, "seed" if model is None else "active", p.score, p.reason) for p in picks)
     lines = [{"id": p.article.id, "outlet": p.article.outlet, "title": p.article.title, "score": p.score,
               "reason": p.reason} for p in picks]
     if out:
