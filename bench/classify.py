@@ -274,9 +274,9 @@ def suggest_order(train: Sequence[Record], seed: int, make_model: Callable[[], A
         # `suggest` scores a store's articles for the guide's one target per scheme; records that each
         # name their own (SemEval, FNC-1's headlines) would be scored without it, so the order would be wrong.
         raise ValueError("suggest_order: records with their own stance target are not supported")
-    articles = {i: Article(id=str(i), text=train[i].get("text") or "", title=train[i].get("title"),
-                           lang=train[i].get("lang"), outlet=train[i].get("group")) for i in range(len(train))}
-    labeled = [int(p.article.id) for p in representative([articles[i] for i in range(len(train))], sizes[0], seed=seed)]
+    articles = [Article(id=str(i), text=r.get("text") or "", title=r.get("title"), lang=r.get("lang"),
+                        outlet=r.get("group")) for i, r in enumerate(train)]
+    labeled = [int(p.article.id) for p in representative(articles, sizes[0], seed=seed)]
     pool = set(order) - set(labeled)
     last = min(max(sizes), len(train))
     while len(labeled) < last and pool:

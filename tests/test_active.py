@@ -190,3 +190,13 @@ def test_suggest_without_a_model_queues_a_first_batch(run, tmp_path):
     with Store(tmp_path / "newsclf.db") as store:
         assert {q["article_id"] for q in store.queued("seed")} == {p["id"] for p in picks}
         assert not store.queued("active")
+
+
+def test_representative_tops_a_batch_bigger_than_its_cluster_cap_up_at_random(monkeypatch):
+    import newsclf.model.active as active
+
+    monkeypatch.setattr(active, "FIRST_BATCH_CLUSTERS", 2)
+    picks = active.representative(_topic_pool(), 5)
+    assert [p.reason.startswith("representative") for p in picks] == [True, True, False, False, False]
+    assert all(p.reason == "random, stratified by outlet" for p in picks[2:])
+    assert len({p.article.id for p in picks}) == 5 and [p.score for p in picks] == [5, 4, 3, 2, 1]

@@ -49,8 +49,7 @@ def top_up(store: Store, kind: str, size: int, seed: int = 0) -> int:
         return 0
     pool = [_Stub(i, o) for i, o in store.sample_pool()]
     picks = random_sample(pool, missing, seed=seed + store.count_queued(kind))  # type: ignore[arg-type]
-    reason = "reliability sample: random, stratified by outlet" if kind == "reliability" else \
-        "estimation sample: random, stratified by outlet"
+    reason = f"{kind} sample: random, stratified by outlet"
     # Priority falls with the draw order, so the sample is served in its (random) stratified order.
     return store.enqueue((p.article.id, kind, float(missing - i), reason) for i, p in enumerate(picks))
 

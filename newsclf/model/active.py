@@ -128,9 +128,11 @@ def representative(articles: Sequence[Article], n: int, groups: dict[str, str] |
     # Score falls with the pick order, so that a queue serves the batch in it.
     picks = [Pick(articles[pool[r]], float(n - j), "representative: nearest its content cluster's centre (no model yet)")
              for j, r in enumerate(rows)]
-    taken = {pool[r] for r in rows}
-    rest = random_sample([articles[i] for i in pool if i not in taken], n - k, seed)
-    return picks + [Pick(p.article, float(n - k - j), p.reason) for j, p in enumerate(rest)]
+    if n > k:
+        taken = {pool[r] for r in rows}
+        rest = random_sample([articles[i] for i in pool if i not in taken], n - k, seed)
+        picks += [Pick(p.article, float(n - k - j), p.reason) for j, p in enumerate(rest)]
+    return picks
 
 
 def _word_features(articles: Sequence[Article]) -> Any:
