@@ -406,6 +406,9 @@ def evaluate(model_dir: str, data: str, json_out: str | None) -> None:
 def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: bool, out: str | None) -> None:
     """Pick the unlabeled articles whose labels would teach the model most (uncertain, diverse, spread over outlets).
 
+    Articles already labeled or in the labeling queue are not picked again. A pool of more than
+    20,000 is sampled at random first (only the sample's texts are loaded).
+
     Before any model exists (no --model), the picks are one article per content cluster of the
     pool, every outlet covered: a better first batch to label than a random one.
 
@@ -418,10 +421,12 @@ def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: boo
     from newsclf.model.active import suggest as pick
     from newsclf.model.predict import load_model
 
+    from newsclf.label.queue import SAMPLE_POOL_CAP, pool_articles
+
     model = load_model(model_dir) if model_dir else None
     with _store(ctx) as store:
-        labeled = store.labeled_article_ids()
-        pool = [a for a in store.iter_articles() if a.id not in labeled]
+        # Articles already labeled or queued for labeling are not suggested again: no duplicate work.
+        pool, total = pool_articles(store)
         groups = store.dup_groups()
         picks = pick(model, pool, count, groups) if model is not None else representative(pool, count, groups)
         if to_queue:
@@ -432,7 +437,9 @@ def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: boo
         Path(out).write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
     for line in lines:
         click.echo(f"{line['score']:.3f}  {line['id']}  [{line['outlet']}] {line['title']}")
-    click.echo(f"{len(picks)} of {len(pool)} unlabeled articles suggested" + (" and queued" if to_queue else ""), err=True)
+    sampled = f" (picked from a random {SAMPLE_POOL_CAP:,})" if total > len(pool) else ""
+    click.echo(f"{len(picks)} of {total} unlabeled, unqueued articles suggested{sampled}"
+               + (" and queued" if to_queue else ""), err=True)
 
 
 @main.command("label-errors")

@@ -76,7 +76,10 @@ def test_suggest_picks_unlabeled_articles_across_outlets(run, tmp_path):
     everything = run("suggest", "--model", str(tmp_path / "m"), "--n", "50", "--out", str(tmp_path / "all.jsonl"))
     assert everything.exit_code == 0, everything.output
     rows = [json.loads(line) for line in (tmp_path / "all.jsonl").read_text().splitlines()]
-    assert len(rows) == 30 and not any("diverse" in r["reason"] for r in rows)  # nothing left to choose among
+    # The 6 queued are not suggested again; the other 24 are all there is, so nothing is left to choose among.
+    assert len(rows) == 24 and not {r["id"] for r in rows} & {p["id"] for p in picks}
+    assert not any("diverse" in r["reason"] for r in rows)
+    assert "24 of 24 unlabeled, unqueued articles suggested" in everything.output
 
 
 def test_label_errors_cli_finds_planted_flips(run, tmp_path):
@@ -200,3 +203,16 @@ def test_representative_tops_a_batch_bigger_than_its_cluster_cap_up_at_random(mo
     assert [p.reason.startswith("representative") for p in picks] == [True, True, False, False, False]
     assert all(p.reason == "random, stratified by outlet" for p in picks[2:])
     assert len({p.article.id for p in picks}) == 5 and [p.score for p in picks] == [5, 4, 3, 2, 1]
+
+
+def test_suggest_samples_a_pool_above_the_cap_and_says_so(run, tmp_path, monkeypatch):
+    import newsclf.label.queue as queue
+
+    monkeypatch.setattr(queue, "SAMPLE_POOL_CAP", 12)
+    rows = [{"id": a.id, "title": a.title, "text": a.text, "outlet": a.outlet, "lang": "en"} for a in _topic_pool()]
+    write_jsonl(tmp_path / "u.jsonl", rows)
+    assert run("import", str(tmp_path / "u.jsonl"), "--guide", str(GUIDE)).exit_code == 0
+    result = run("suggest", "--n", "3", "--out", str(tmp_path / "s.jsonl"))
+    assert result.exit_code == 0, result.output
+    assert "3 of 30 unlabeled, unqueued articles suggested (picked from a random 12)" in result.output
+    assert len((tmp_path / "s.jsonl").read_text().splitlines()) == 3

@@ -61,23 +61,27 @@ def add_seed_picks(store: Store, size: int, seed: int = 0) -> int:
     missing = size - store.count_queued("seed")
     if missing <= 0:
         return 0
-    picks = representative(_pool_articles(store, seed), missing, store.dup_groups(), seed)
+    picks = representative(pool_articles(store, seed)[0], missing, store.dup_groups(), seed)
     return store.enqueue((p.article.id, "seed", p.score, p.reason) for p in picks)
 
 
-def _pool_articles(store: Store, seed: int) -> list[Any]:
-    """The articles samples may come from, a random SAMPLE_POOL_CAP of them when there are more."""
+def pool_articles(store: Store, seed: int = 0) -> tuple[list[Any], int]:
+    """(articles, pool size): the unlabeled, unqueued articles picks come from, a random SAMPLE_POOL_CAP when there are more.
+
+    Only the sampled ids' texts are loaded: a store of a million articles costs a million ids, not texts.
+    """
     pool_ids = [i for i, _ in store.sample_pool()]
-    if len(pool_ids) > SAMPLE_POOL_CAP:
+    total = len(pool_ids)
+    if total > SAMPLE_POOL_CAP:
         pool_ids = random.Random(seed).sample(pool_ids, SAMPLE_POOL_CAP)
-    return list(store.iter_articles(pool_ids))
+    return list(store.iter_articles(pool_ids)), total
 
 
 def add_active_picks(store: Store, model: Any, n: int, seed: int = 0) -> int:
     """Queue the model's n most informative unlabeled articles (kind 'active'), scoring at most SAMPLE_POOL_CAP."""
     from newsclf.model.active import suggest
 
-    picks = suggest(model, _pool_articles(store, seed), n, store.dup_groups())
+    picks = suggest(model, pool_articles(store, seed)[0], n, store.dup_groups())
     return store.enqueue((p.article.id, "active", p.score, p.reason) for p in picks)
 
 
