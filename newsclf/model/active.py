@@ -78,6 +78,9 @@ def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, s
         P = clf.predict_proba(docs)
         scores += uncertainty(P, scheme.kind, getattr(clf, "thresholds_", None))
     scores /= max(1, len(model.classifiers))
+    # Tried and not kept: weighting uncertainty by how rare the predicted class is among the labels so
+    # far (to find a small class sooner). IndoSum, random dev split carved from train, 3 seeds: labels
+    # to 95% of full-data macro-F1 per seed 137 / 178 / 94 against 139 / 150 / 100 without it.
     by_score = _one_per_group(np.argsort(-scores, kind="stable"), articles, groups or {})
     ranked = _round_robin(by_score, articles, scores)
     clustered = False
