@@ -417,11 +417,10 @@ def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: boo
       newsclf suggest --n 50 --queue            # the first batch, before any model
       newsclf suggest --model model/ --n 50 --queue
     """
+    from newsclf.label.queue import SAMPLE_POOL_CAP, pool_articles
     from newsclf.model.active import representative
     from newsclf.model.active import suggest as pick
     from newsclf.model.predict import load_model
-
-    from newsclf.label.queue import SAMPLE_POOL_CAP, pool_articles
 
     model = load_model(model_dir) if model_dir else None
     with _store(ctx) as store:

@@ -434,14 +434,6 @@ class Store:
             args.append(kind)
         return [dict(r) for r in self.conn.execute(sql + " ORDER BY priority DESC, added_at, article_id", args)]
 
-    def labeled_article_ids(self, scheme: str | None = None) -> set[str]:
-        """Ids of articles that have at least one annotation (for the scheme, if given)."""
-        sql, args = "SELECT DISTINCT article_id FROM annotations", []
-        if scheme is not None:
-            sql += " WHERE scheme = ?"
-            args.append(scheme)
-        return {r[0] for r in self.conn.execute(sql, args)}
-
     # --- duplicates ---------------------------------------------------------------------------
 
     def set_dup_groups(self, groups: dict[str, str]) -> None:
