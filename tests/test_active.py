@@ -216,3 +216,12 @@ def test_suggest_samples_a_pool_above_the_cap_and_says_so(run, tmp_path, monkeyp
     assert result.exit_code == 0, result.output
     assert "3 of 30 unlabeled, unqueued articles suggested (picked from a random 12)" in result.output
     assert len((tmp_path / "s.jsonl").read_text().splitlines()) == 3
+
+
+def test_suggest_help_names_the_pool_cap_in_force(run):
+    # The help text spells the cap out by hand: this keeps it in step with the constant.
+    from newsclf.label.queue import SAMPLE_POOL_CAP
+
+    result = run("suggest", "--help")
+    assert result.exit_code == 0
+    assert f"more than {SAMPLE_POOL_CAP:,} is sampled" in " ".join(result.output.split())
