@@ -46,7 +46,7 @@ SPACY_EPOCHS = 10
 SPACY_BATCH = 64
 CURVE_SETS = ("ag_news_subset", "id_indosum", "bbc", "reuters21578_modapte")
 # Labels at which each curve is scored: the points (CURVE_SHOWN, in the table) and, between
-# them, more, no more than 1.22x apart up to 1,000, for 'need'. A learning curve bends even in log
+# them, more, at most 1.25x apart up to 1,000, for 'need'. A learning curve bends even in log
 # labels, and a coarse grid puts the crossing late: interpolating across 200 -> 500 put IndoSum's
 # random order at about 450 labels, where a point at 300 moves it to about 400 (3 seeds).
 CURVE_SIZES = (50, 60, 70, 85, 100, 120, 150, 180, 200, 220, 270, 330, 400, 500, 600, 700, 850, 1000,
