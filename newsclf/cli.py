@@ -127,14 +127,14 @@ def guide_render(file: str, out: str | None) -> None:
 # --- import / export -----------------------------------------------------------------------------
 
 @main.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--guide", "guide_path", type=click.Path(exists=True, dir_okay=False),
               help="Label guide to check labels against (needed when the files carry labels).")
 @click.option("--labeler", default="import", show_default=True, help="Coder name for labels without a 'labeler' field.")
 @click.option("--gold", is_flag=True, help="These labels are final (reviewed) labels.")
 @click.pass_context
 def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | None, labeler: str, gold: bool) -> None:
-    """Import articles (and labels) from JSONL or CSV FILES (.gz too) into the store.
+    """Import articles (and labels) from JSONL or CSV FILES (.gz too; `-`: JSONL on stdin) into the store.
 
     Bad lines are reported with their line number and reason; the good lines are imported and
     the exit code is 1. Importing the same file again changes nothing.
@@ -287,17 +287,17 @@ def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds
 
 
 def _read_checked(path: str, guide: Any) -> Iterable[Any]:
-    from newsclf.records import read_records
+    from newsclf.records import read_records, source_name
 
     for result in read_records(path, guide):
         if result.error:
-            click.echo(f"{path}:{result.lineno}: {result.error}", err=True)
+            click.echo(f"{source_name(path)}:{result.lineno}: {result.error}", err=True)
         yield result
 
 
 @main.command()
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
-@click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--from-store", is_flag=True, help="Classify the store's articles instead of INPUT files.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Output JSONL (default: standard output).")
 @click.option("--save", is_flag=True, help="Also store the predictions in the store.")
@@ -308,7 +308,7 @@ def _read_checked(path: str, guide: Any) -> Iterable[Any]:
 @click.pass_context
 def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_store: bool, out: str | None,
              save: bool, min_confidence: float | None, queue_uncertain: bool) -> None:
-    """Label the articles in INPUT files (JSONL/CSV) with a trained model.
+    """Label the articles in INPUT files (JSONL/CSV; `-`: JSONL on stdin) with a trained model.
 
     Each output line holds the article's id, `cats: {scheme: {label: probability}}` and
     `labels: {scheme: [...]}`. A record's own `target` is used for stance schemes.
@@ -318,6 +318,7 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
       newsclf classify --model model/ new.jsonl --out labeled.jsonl
       newsclf classify --model model/ --from-store --save --out labeled.jsonl
       newsclf classify --model model/ new.jsonl --min-confidence 0.8 --queue --out labeled.jsonl
+      echo '{"id": "a1", "title": "...", "text": "..."}' | newsclf classify --model model/ -
     """
     from newsclf.model.predict import classify_records, load_model, mark_uncertain
 

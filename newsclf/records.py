@@ -7,13 +7,15 @@ Readers yield a result per line so one bad line is reported and the rest still i
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, TextIO
+from typing import Any, ContextManager, Iterator, TextIO
 
 from newsclf.article import Article
 from newsclf.errors import InputError
@@ -132,10 +134,30 @@ def file_format(path: str | Path) -> str:
     raise InputError(f"{path}: unknown format; name the file .jsonl or .csv (optionally .gz)")
 
 
+STDIN = "-"   # the path that names standard input (read as JSONL), so that commands sit in a pipe
+
+
+def source_name(path: str | Path) -> str:
+    """How messages name an input: its path, or <stdin>."""
+    return "<stdin>" if str(path) == STDIN else str(path)
+
+
+@contextlib.contextmanager
+def _stdin_text() -> Iterator[TextIO]:
+    # Detached, not closed, at the end: the process's stdin outlives one reader.
+    fh = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline="")
+    try:
+        yield fh
+    finally:
+        fh.detach()
+
+
 def read_records(path: str | Path, guide: Guide | None = None) -> Iterator[LineResult]:
-    """Yield a LineResult per record of a JSONL or CSV file, validating labels against the guide if given."""
-    fmt = file_format(path)
-    with open_text(path) as fh:
+    """Yield a LineResult per record of a JSONL or CSV file (`-`: JSONL on stdin), labels checked against `guide`."""
+    stdin = str(path) == STDIN
+    fmt = "jsonl" if stdin else file_format(path)
+    opened: ContextManager[TextIO] = _stdin_text() if stdin else open_text(path)
+    with opened as fh:
         source = _jsonl_lines(fh) if fmt == "jsonl" else _csv_rows(fh, str(path).lower().endswith((".tsv", ".tsv.gz")))
         for lineno, data, error in source:
             if error is None:
@@ -275,7 +297,7 @@ def import_file(store: Store, path: str | Path, guide: Guide | None = None, labe
             result = LineResult(result.lineno, None, f"labels for unknown article id {record.article_id!r}; "
                                                      "import the article (with its text) first")
         if result.error is not None:
-            report.rejected.append((str(path), result.lineno, result.error))
+            report.rejected.append((source_name(path), result.lineno, result.error))
             continue
         batch.append(result.record)
         if len(batch) >= batch_size:

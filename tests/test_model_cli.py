@@ -144,3 +144,29 @@ def test_a_model_of_an_older_format_is_refused_with_a_clear_message(trained, run
     result = run("classify", "--model", str(old), str(test_file))
     assert result.exit_code == 1 and "Retrain it" in result.output  # as for a missing model
     assert load_model(tmp / "model").meta["model_format"] == 2
+
+
+def test_classify_and_import_read_jsonl_from_stdin_in_a_pipe(trained, tmp_path):
+    """`-` is standard input: the real console script in a pipe, one bad line named as <stdin>:LINE."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    tmp, _, test_file = trained
+    script = Path(sys.executable).with_name("newsclf")
+    lines = test_file.read_text().splitlines()[:3]
+    piped = "\n".join([lines[0], "{broken", *lines[1:]]) + "\n"
+    done = subprocess.run([str(script), "--db", str(tmp_path / "db.sqlite"), "classify", "--model", str(tmp / "model"), "-"],
+                          input=piped, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr   # one line rejected, the rest classified
+    assert "<stdin>:2: not valid JSON" in done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["id"] for r in rows] == [json.loads(line)["id"] for line in lines]
+    assert all(set(r["labels"]) == {"topics", "stance"} for r in rows)
+
+    plain = [json.dumps({k: v for k, v in json.loads(line).items() if k != "labels"}) for line in lines]
+    done = subprocess.run([str(script), "--db", str(tmp_path / "db.sqlite"), "import", "-"],
+                          input="\n".join(plain + [lines[0]]) + "\n", capture_output=True, text=True, timeout=120)
+    # The last line carries labels and no guide was given: refused by its stdin line number, the rest stored.
+    assert done.returncode == 1 and "<stdin>:4: the line has labels" in done.stderr
+    assert "articles: 3 new" in done.stdout
