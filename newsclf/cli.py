@@ -249,8 +249,8 @@ def collect(ctx: click.Context, urls: tuple[str, ...], feeds: str | None, sitema
 
 @main.command()
 @click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--data", type=click.Path(exists=True, dir_okay=False),
-              help="Labeled JSONL/CSV to train on (default: the labels in the store).")
+@click.option("--data", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+              help="Labeled JSONL/CSV to train on (`-`: JSONL on stdin; default: the labels in the store).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Model directory to write.")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="Cross-validation folds.")
 @click.option("--split", default="auto", show_default=True,
@@ -371,7 +371,8 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
 
 @main.command()
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
-@click.option("--data", required=True, type=click.Path(exists=True, dir_okay=False), help="Labeled test JSONL/CSV.")
+@click.option("--data", required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+              help="Labeled test JSONL/CSV (`-`: JSONL on stdin).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the metrics as JSON here.")
 def evaluate(model_dir: str, data: str, json_out: str | None) -> None:
     """Score a model on labeled data it was not trained on: per-label P/R/F1 and macro-F1 per scheme.
@@ -383,12 +384,13 @@ def evaluate(model_dir: str, data: str, json_out: str | None) -> None:
     from newsclf.model.data import examples_from_records
     from newsclf.model.evaluate import format_metrics
     from newsclf.model.predict import evaluate_model, load_model
+    from newsclf.records import source_name
 
     model = load_model(model_dir)
     records = [r.record for r in _read_checked(data, model.guide) if r.record is not None]
     metrics = evaluate_model(model, examples_from_records(records, model.guide))
     if not metrics:
-        raise NewsclfError(f"{data}: no labels for any scheme the model knows ({', '.join(model.schemes)})")
+        raise NewsclfError(f"{source_name(data)}: no labels for any scheme the model knows ({', '.join(model.schemes)})")
     for name, m in metrics.items():
         click.echo(format_metrics(name, m))
     if json_out:
@@ -444,7 +446,8 @@ def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: boo
 
 @main.command("label-errors")
 @click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--data", type=click.Path(exists=True, dir_okay=False), help="Labeled JSONL/CSV (default: the store).")
+@click.option("--data", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+              help="Labeled JSONL/CSV (`-`: JSONL on stdin; default: the store).")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the flagged items as JSONL here.")
 @click.pass_context

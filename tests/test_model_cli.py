@@ -170,3 +170,11 @@ def test_classify_and_import_read_jsonl_from_stdin_in_a_pipe(trained, tmp_path):
     # The last line carries labels and no guide was given: refused by its stdin line number, the rest stored.
     assert done.returncode == 1 and "<stdin>:4: the line has labels" in done.stderr
     assert "articles: 3 new" in done.stdout
+
+    # evaluate --data -: the held-out file piped in scores as the file itself does.
+    done = subprocess.run([str(script), "evaluate", "--model", str(tmp / "model"), "--data", "-"],
+                          input=test_file.read_text(), capture_output=True, text=True, timeout=120)
+    from_file = subprocess.run([str(script), "evaluate", "--model", str(tmp / "model"), "--data", str(test_file)],
+                               capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "macro-F1" in done.stdout, done.stderr
+    assert done.stdout.replace("<stdin>", str(test_file)) == from_file.stdout
