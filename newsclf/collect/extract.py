@@ -24,6 +24,7 @@ from newsclf.collect.dates import parse_date
 from newsclf.collect.pages import pagination_of_tree
 from newsclf.collect.encoding import decode
 from newsclf.errors import InputError
+from newsclf.language import detect_language
 
 MAX_BYTES = 5_000_000  # larger pages are cut here (noted in metadata["truncated_at"])
 MIN_TEXT_CHARS = 25  # below this, a page holds no article text
@@ -244,29 +245,6 @@ def _published(tree, ld: dict) -> str | None:
 # --- language ------------------------------------------------------------------------------------
 
 LANG_ATTR = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$", re.I)
-_LANGID = None
-
-
-def _langid(text: str) -> str | None:
-    global _LANGID
-    sample = text[:3000]
-    if len(sample.strip()) < 20:
-        return None
-    try:
-        if _LANGID is None:
-            import py3langid
-            _LANGID = py3langid
-        ranked = _LANGID.rank(sample)
-    except Exception:  # a language guess is optional; a broken model must not break extraction
-        return None
-    if not ranked:
-        return None
-    top, score = ranked[0]
-    if top == "ms":  # Indonesian and Malay are close; the model leans to Malay on short Indonesian text
-        scores = dict(ranked)
-        if "id" in scores and scores["ms"] - scores["id"] < 0.03 * abs(scores["ms"]):
-            return "id"
-    return top
 
 
 def _lang(tree, text: str) -> str | None:
@@ -276,7 +254,7 @@ def _lang(tree, text: str) -> str | None:
         if m:
             code = m.group(1).lower()
             return {"in": "id", "iw": "he", "ji": "yi"}.get(code, code)
-    return _langid(text)
+    return detect_language(text)
 
 
 # --- body text -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ show, and VADER's rules read "not good" and "very good" right.
 
 from __future__ import annotations
 
+import random
 import re
 from functools import lru_cache
 from typing import Any, Sequence
@@ -36,9 +37,27 @@ def uses_lexicon(docs: Sequence[dict[str, Any]], min_share: float = 0.5) -> bool
     """
     if not docs:
         return False
-    english = np.mean([d.get("lang") == "en" for d in docs])
+    english = english_share(docs)
     mentioned = np.mean([bool(mention_spans(d)) for d in docs])
     return bool(english >= min_share and mentioned >= min_share)
+
+
+LANGID_SAMPLE = 200   # docs that do not say their language: the English share is estimated from this many
+
+
+def english_share(docs: Sequence[dict[str, Any]]) -> float:
+    """Share of the docs in English: by their `lang`, and for those without one ("xx"), by language id of a sample.
+
+    A labeled file without a "lang" field must not switch the lexicon off unseen.
+    """
+    unknown = [i for i, d in enumerate(docs) if (d.get("lang") or "xx") == "xx"]
+    english = float(sum(d.get("lang") == "en" for d in docs))
+    if unknown:
+        from newsclf.language import detect_language
+
+        sample = random.Random(0).sample(unknown, min(LANGID_SAMPLE, len(unknown)))
+        english += len(unknown) * float(np.mean([detect_language(docs[i].get("text") or "") == "en" for i in sample]))
+    return english / len(docs)
 
 
 class MentionSentiment(BaseEstimator, TransformerMixin):
