@@ -136,8 +136,9 @@ def guide_render(file: str, out: str | None) -> None:
 def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | None, labeler: str, gold: bool) -> None:
     """Import articles (and labels) from JSONL or CSV FILES (.gz too; `-`: JSONL on stdin) into the store.
 
-    Bad lines are reported with their line number and reason; the good lines are imported and
-    the exit code is 1. Importing the same file again changes nothing.
+    A JSON file may also hold one array of records (`[{...}, ...]`). Bad lines are reported with
+    their line number and reason; the good lines are imported and the exit code is 1. Importing
+    the same file again changes nothing.
 
     \b
     Example:

@@ -11,11 +11,13 @@ import contextlib
 import csv
 import gzip
 import io
+import itertools
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ContextManager, Iterator, TextIO
+from typing import Any, ContextManager, Iterable, Iterator, TextIO
 
 from newsclf.article import Article
 from newsclf.errors import InputError
@@ -158,7 +160,7 @@ def read_records(path: str | Path, guide: Guide | None = None) -> Iterator[LineR
     fmt = "jsonl" if stdin else file_format(path)
     opened: ContextManager[TextIO] = _stdin_text() if stdin else open_text(path)
     with opened as fh:
-        source = _jsonl_lines(fh) if fmt == "jsonl" else _csv_rows(fh, str(path).lower().endswith((".tsv", ".tsv.gz")))
+        source = _json_records(fh) if fmt == "jsonl" else _csv_rows(fh, str(path).lower().endswith((".tsv", ".tsv.gz")))
         for lineno, data, error in source:
             if error is None:
                 try:
@@ -170,7 +172,56 @@ def read_records(path: str | Path, guide: Guide | None = None) -> Iterator[LineR
             yield LineResult(lineno, None, error) if error else LineResult(lineno, record)
 
 
-def _jsonl_lines(fh: TextIO) -> Iterator[tuple[int, Any, str | None]]:
+def _json_records(fh: TextIO) -> Iterator[tuple[int, Any, str | None]]:
+    """(line, object, error) per JSONL line; or per item when the file is one JSON array (its first character '[')."""
+    head: list[str] = []
+    for line in fh:
+        head.append(line)
+        if line.strip():
+            break
+    if head and head[-1].lstrip().startswith("["):
+        # Many tools export `[{...}, {...}]` and name it .json: read it whole (it has no line structure to stream).
+        yield from _json_array_items("".join(head) + fh.read())
+    else:
+        yield from _jsonl_lines(itertools.chain(head, fh))
+
+
+def _json_array_items(text: str) -> Iterator[tuple[int, Any, str | None]]:
+    """(line where the item starts, item, None) per item of a JSON array; a syntax error ends it, named by line."""
+    decoder, ws = json.JSONDecoder(), re.compile(r"\s*")
+    pos = ws.match(text, 0).end() + 1                   # just past the '['
+    line = 1 + text.count("\n", 0, pos)
+    expect_item = True
+    while True:
+        start = ws.match(text, pos).end()
+        line += text.count("\n", pos, start)
+        if start == len(text):
+            yield line, None, "the JSON array is not closed (no ']'); the rest of the file was not read"
+            return
+        if text[start] == "]":
+            if text[start + 1:].strip():
+                yield line, None, "text after the JSON array's closing ']' was not read"
+            return
+        if not expect_item:
+            if text[start] != ",":
+                yield line, None, "not valid JSON (expected ',' or ']' between array items); the rest of the file was not read"
+                return
+            pos, expect_item = start + 1, True
+            continue
+        try:
+            item, end = decoder.raw_decode(text, start)
+        except json.JSONDecodeError as exc:
+            yield exc.lineno, None, f"not valid JSON ({exc.msg} at column {exc.colno}); the rest of the file was not read"
+            return
+        except RecursionError:
+            yield line, None, "not valid JSON (nested too deeply); the rest of the file was not read"
+            return
+        yield line, item, None
+        line += text.count("\n", start, end)
+        pos, expect_item = end, False
+
+
+def _jsonl_lines(fh: Iterable[str]) -> Iterator[tuple[int, Any, str | None]]:
     for lineno, line in enumerate(fh, 1):
         if not line.strip():
             continue

@@ -112,3 +112,23 @@ def test_export_jsonl_and_csv_round_trip(run, tmp_path):
     with open(csv_out, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["id"] for r in rows] == ["a1", "a2", "a3"] and json.loads(rows[0]["annotations"])
+
+
+def test_a_json_array_file_imports_item_by_item_and_names_bad_items_by_line(run, tmp_path):
+    """Many tools export `[{...}, ...]` as .json: each item is a record; a bad item or a syntax error says its line."""
+    good = tmp_path / "export.json"
+    good.write_text("\n" + json.dumps([ROWS[0], {"id": "x", "title": "no text"}, ROWS[1]], indent=2), encoding="utf-8")
+    result = run("import", str(good), "--guide", str(GUIDE))
+    assert result.exit_code == 1
+    bad_line = 1 + good.read_text().splitlines().index("  {", 1 + good.read_text().splitlines().index("  {"))
+    assert f"{good}:{bad_line}: missing \"text\"" in result.output
+    assert "articles: 2 new" in result.output
+
+    broken = tmp_path / "broken.json"
+    broken.write_text('[{"id": "b1", "text": "one"},\n {"id": "b2", "text": "two",}]\n', encoding="utf-8")
+    result = run("import", str(broken))
+    assert result.exit_code == 1
+    assert f"{broken}:2: not valid JSON" in result.output and "the rest of the file was not read" in result.output
+    assert "articles: 1 new" in result.output
+    with Store(tmp_path / "newsclf.db") as store:
+        assert store.count_articles() == 3
