@@ -172,6 +172,15 @@ def read_records(path: str | Path, guide: Guide | None = None) -> Iterator[LineR
             yield LineResult(lineno, None, error) if error else LineResult(lineno, record)
 
 
+def is_json_array(path: str | Path) -> bool:
+    """True when the file's first non-blank character is '[': one JSON array of records, not JSONL."""
+    with open_text(path) as fh:
+        for line in fh:
+            if line.strip():
+                return line.lstrip().startswith("[")
+    return False
+
+
 def _json_records(fh: TextIO) -> Iterator[tuple[int, Any, str | None]]:
     """(line, object, error) per JSONL line; or per item when the file is one JSON array (its first character '[')."""
     head: list[str] = []

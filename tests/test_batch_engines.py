@@ -128,3 +128,17 @@ def test_job_array_shares_cover_every_shard_once_and_cli_writes_parquet(batch_mo
     assert len(rows) == 25 and len({(r["source"], r["record"]) for r in rows}) == 25
     usage = run("batch", "--model", batch_model, *small_inputs, "--out", out, "--shard-index", "1")
     assert usage.exit_code == 2
+
+
+def test_a_json_array_input_is_read_whole_and_numbered_by_item(batch_model, tmp_path):
+    """A .json export holding one array (several items per line) is one shard; each item keeps its own number."""
+    import json
+
+    path = tmp_path / "export.json"
+    items = [json.loads(a.to_json()) for a in ARTICLES[:3]]
+    path.write_text("[" + json.dumps(items[0]) + ", " + json.dumps(items[1]) + ",\n"
+                    + '{"id": "no-text"},\n' + json.dumps(items[2]) + "]\n", encoding="utf-8")
+    result = run_batch(batch_model, [path], tmp_path / "out", workers=1)
+    assert (result.shards, result.rows, result.rejected) == (1, 3, 1)
+    rows = [row for p in output_files(tmp_path / "out") for row in read_rows(p)]
+    assert sorted((r["record"], r["id"]) for r in rows) == [(0, items[0]["id"]), (1, items[1]["id"]), (3, items[2]["id"])]

@@ -59,7 +59,7 @@ def count_records(path: Path, fmt: str) -> tuple[int, str | None]:
                 n += chunk.count(b"\n")
                 last = chunk[-1:]
         return n + (0 if last == b"\n" else 1), None
-    if fmt == "csv":
+    if fmt in ("csv", "json"):
         return 1, None  # never split: one shard covers the whole file
     if fmt == "parquet":
         import pyarrow.parquet as pq
@@ -82,8 +82,8 @@ def iter_items(path: Path, fmt: str, start: int, stop: int) -> Iterator[Item]:
     """The records numbered start <= i < stop of one file."""
     if fmt == "jsonl":
         yield from _jsonl(path, start, stop)
-    elif fmt == "csv":
-        yield from _csv(path)
+    elif fmt in ("csv", "json"):
+        yield from _whole_file(path, by_item=fmt == "json")
     elif fmt == "parquet":
         yield from _parquet(path, start, stop)
     elif fmt == "warc":
@@ -129,11 +129,12 @@ def _jsonl(path: Path, start: int, stop: int) -> Iterator[Item]:
             yield item
 
 
-def _csv(path: Path) -> Iterator[Item]:
+def _whole_file(path: Path, by_item: bool) -> Iterator[Item]:
+    """A CSV's rows (numbered by line) or a JSON array's items (numbered in order: several may share a line)."""
     from newsclf.records import read_records
 
-    for result in read_records(path):
-        index = result.lineno - 1
+    for n, result in enumerate(read_records(path)):
+        index = n if by_item else result.lineno - 1
         if result.error:
             yield Item(index, error=f"line {result.lineno}: {result.error}")
         elif result.record is None or result.record.article is None:

@@ -34,6 +34,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 from newsclf.batch.inputs import SPLITTABLE, count_records, input_format, iter_items
 from newsclf.batch.outputs import atomic_write_bytes, write_rows
 from newsclf.errors import InputError, NewsclfError
+from newsclf.records import is_json_array
 
 SETTINGS_FILE = "_batch.json"
 DEFAULT_SHARD_SIZE = 2000
@@ -208,6 +209,8 @@ def plan_shards(inputs: Iterable[str | Path], shard_size: int = DEFAULT_SHARD_SI
         fmt = input_format(path)
         if not path.is_file():
             raise InputError(f"{path}: no such file")
+        if fmt == "jsonl" and is_json_array(path):
+            fmt = "json"   # one JSON array (a .json export): read whole as one shard, as CSV is
         total, warning = count_records(path, fmt)
         if warning:
             warnings.append(warning)
