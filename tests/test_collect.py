@@ -88,3 +88,10 @@ def test_collect_reports_failures_and_robots(local_server, run, tmp_path):
     html_as_feed.write_text(local_server.url("/index.html") + "\n")
     bad = run("collect", "--feeds", str(html_as_feed), "--min-interval", "0")
     assert bad.exit_code == 1 and "is an HTML page, not a feed" in bad.output
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "menu.html").write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>", encoding="utf-8")
+    empty = run("collect", "--html", str(saved), db=str(tmp_path / "saved.db"))
+    # The failure line names the page once, then why: no article text.
+    [line] = [x for x in empty.output.splitlines() if x.startswith("failed: ")]
+    assert empty.exit_code == 1 and line.count("menu.html") == 1 and line.endswith("characters of body text)"), line
