@@ -391,7 +391,8 @@ def evaluate(model_dir: str, data: str, json_out: str | None) -> None:
     records = [r.record for r in _read_checked(data, model.guide) if r.record is not None]
     metrics = evaluate_model(model, examples_from_records(records, model.guide))
     if not metrics:
-        raise NewsclfError(f"{source_name(data)}: no labels for any scheme the model knows ({', '.join(model.schemes)})")
+        raise NewsclfError(f"{source_name(data)}: no labels for any scheme the model knows "
+                           f"({', '.join(model.schemes)})")
     for name, m in metrics.items():
         click.echo(format_metrics(name, m))
     if json_out:
@@ -879,7 +880,7 @@ def run_cmd(ctx: click.Context, feeds: str, model_dir: str, out_dir: str | None,
 def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, engine: str, workers: int,
               scheduler: str | None, batch_size: int, shard_size: int, shard_index: int | None,
               shard_count: int | None) -> None:
-    """Classify large inputs (JSONL/CSV/Parquet/WARC, .gz too) in parallel shards, each written atomically.
+    """Classify large inputs (JSONL/CSV/Parquet/WARC, .gz too; a .json array) in parallel shards, written atomically.
 
     WARC pages are extracted on the fly; pages with no article text are counted, not fatal. Each
     shard's output is DIR/NAME.FORMAT with a NAME.done marker; a rerun skips finished shards, so a

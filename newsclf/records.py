@@ -213,14 +213,16 @@ def _json_array_items(text: str) -> Iterator[tuple[int, Any, str | None]]:
             return
         if not expect_item:
             if text[start] != ",":
-                yield line, None, "not valid JSON (expected ',' or ']' between array items); the rest of the file was not read"
+                yield line, None, ("not valid JSON (expected ',' or ']' between array items); "
+                                   "the rest of the file was not read")
                 return
             pos, expect_item = start + 1, True
             continue
         try:
             item, end = decoder.raw_decode(text, start)
         except json.JSONDecodeError as exc:
-            yield exc.lineno, None, f"not valid JSON ({exc.msg} at column {exc.colno}); the rest of the file was not read"
+            yield exc.lineno, None, (f"not valid JSON ({exc.msg} at column {exc.colno}); "
+                                     "the rest of the file was not read")
             return
         except RecursionError:
             yield line, None, "not valid JSON (nested too deeply); the rest of the file was not read"

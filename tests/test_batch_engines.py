@@ -141,4 +141,5 @@ def test_a_json_array_input_is_read_whole_and_numbered_by_item(batch_model, tmp_
     result = run_batch(batch_model, [path], tmp_path / "out", workers=1)
     assert (result.shards, result.rows, result.rejected) == (1, 3, 1)
     rows = [row for p in output_files(tmp_path / "out") for row in read_rows(p)]
-    assert sorted((r["record"], r["id"]) for r in rows) == [(0, items[0]["id"]), (1, items[1]["id"]), (3, items[2]["id"])]
+    numbered = sorted((r["record"], r["id"]) for r in rows)
+    assert numbered == [(0, items[0]["id"]), (1, items[1]["id"]), (3, items[2]["id"])]

@@ -36,7 +36,8 @@ def test_lexicon_is_used_only_for_english_docs_that_name_their_target():
     assert not uses_lexicon([doc(f"Nobody is named here {f}.", p) for p in PEOPLE for f in FILLER])
     assert not uses_lexicon([])
     # Docs that do not say their language ("xx", as a file without "lang" gives) are identified by their text.
-    english = [doc(f"Reporters said {f} that {p} had spoken to the committee.", p, lang="xx") for p in PEOPLE for f in FILLER]
+    english = [doc(f"Reporters said {f} that {p} had spoken to the committee.", p, lang="xx")
+               for p in PEOPLE for f in FILLER]
     assert uses_lexicon(english)
     indonesian = [doc(f"Wartawan mengatakan pada hari Selasa bahwa {p} telah berbicara kepada panitia tentang anggaran.",
                       p, lang="xx") for p in PEOPLE for _ in FILLER]

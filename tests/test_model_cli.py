@@ -156,8 +156,8 @@ def test_classify_and_import_read_jsonl_from_stdin_in_a_pipe(trained, tmp_path):
     script = Path(sys.executable).with_name("newsclf")
     lines = test_file.read_text().splitlines()[:3]
     piped = "\n".join([lines[0], "{broken", *lines[1:]]) + "\n"
-    done = subprocess.run([str(script), "--db", str(tmp_path / "db.sqlite"), "classify", "--model", str(tmp / "model"), "-"],
-                          input=piped, capture_output=True, text=True, timeout=120)
+    command = [str(script), "--db", str(tmp_path / "db.sqlite"), "classify", "--model", str(tmp / "model"), "-"]
+    done = subprocess.run(command, input=piped, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stderr   # one line rejected, the rest classified
     assert "<stdin>:2: not valid JSON" in done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
