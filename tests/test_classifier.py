@@ -261,3 +261,21 @@ def test_a_warm_start_along_the_c_grid_reaches_the_cold_fit_of_each_c():
         to_own, to_previous = np.abs(proba(warm) - cold).mean(), np.abs(proba(warm) - previous_cold).mean()
         assert to_own < to_previous / 8, (C, to_own, to_previous)  # measured: >= 16x at 1e-4, 2.9x at 1e-3
         previous_cold = cold
+
+
+def test_hashtags_are_split_into_the_words_training_texts_use():
+    """#AbortionIsMurder carries the stance; written out, its words meet the word features learned elsewhere."""
+    from newsclf.model.features import DocText, HashtagWords
+
+    words = HashtagWords(["abortion is murder, they said", "the pro life youth rally", "feminism is for everyone"])
+    assert words.split("abortionismurder") == ["abortion", "is", "murder"]
+    assert words.split("prolifeyouth") == ["pro", "life", "youth"]
+    assert words.split("semst") == ["semst"]          # nothing known inside: the tag stays whole
+    docs = [{"text": t, "title": "", "lang": "en", "target": ""} for t in
+            ["abortion is murder, they said", "Rock on #AbortionIsMurder", "the pro life youth rally"]]
+    text = DocText().fit(docs)
+    assert text.transform(docs[1:2]) == ["rock on abortionismurder abortion is murder"]
+    # Training texts without a hashtag (news) learn nothing, and the text is what it was.
+    plain = DocText().fit([docs[0], docs[2]])
+    assert plain.hashtag_words_ is None and plain.transform(docs[1:2]) == ["rock on abortionismurder"]
+    assert DocText(hashtags=False).fit(docs).transform(docs[1:2]) == ["rock on abortionismurder"]

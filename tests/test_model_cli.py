@@ -143,7 +143,9 @@ def test_a_model_of_an_older_format_is_refused_with_a_clear_message(trained, run
         load_model(old)
     result = run("classify", "--model", str(old), str(test_file))
     assert result.exit_code == 1 and "Retrain it" in result.output  # as for a missing model
-    assert load_model(tmp / "model").meta["model_format"] == 2
+    from newsclf.model.train import MODEL_FORMAT
+
+    assert load_model(tmp / "model").meta["model_format"] == MODEL_FORMAT == 3
 
 
 def test_classify_and_import_read_jsonl_from_stdin_in_a_pipe(trained, tmp_path):

@@ -28,7 +28,8 @@ CARD_FILE = "card.md"
 GUIDE_FILE = "guide.yaml"
 # The layout of the pickled classifiers; bumped when it changes, so an older model is refused on
 # load with a clear message instead of failing mid-classify. 2: inner-CV selection and calibration.
-MODEL_FORMAT = 2
+# 3: the word block learns hashtag splits at fit time.
+MODEL_FORMAT = 3
 
 
 def make_classifier(scheme: Scheme, **params: Any) -> SchemeClassifier:
