@@ -271,6 +271,7 @@ def test_hashtags_are_split_into_the_words_training_texts_use():
     assert words.split("abortionismurder") == ["abortion", "is", "murder"]
     assert words.split("prolifeyouth") == ["pro", "life", "youth"]
     assert words.split("semst") == ["semst"]          # nothing known inside: the tag stays whole
+    assert words.split("pro" * 30) == ["pro" * 30]      # longer than any tag: not split (bounded cost)
     docs = [{"text": t, "title": "", "lang": "en", "target": ""} for t in
             ["abortion is murder, they said", "Rock on #AbortionIsMurder", "the pro life youth rally"]]
     text = DocText().fit(docs)

@@ -121,6 +121,7 @@ def split_tokens(text: str) -> list[str]:
 _HASHTAG = re.compile(r"#([^\W\d_]\w*)")   # a tag starts with a letter: not "#1", not "&#39;"
 _PLAIN_WORD = re.compile(r"(?<![#@\w])[^\W\d_]+")   # a word not inside a hashtag or @handle
 _MAX_WORD = 20
+_MAX_TAG = 60    # longer 'tags' (junk, pasted runs) stay whole: the split costs len x _MAX_WORD steps
 
 
 class HashtagWords:
@@ -140,8 +141,10 @@ class HashtagWords:
         self.log_total = float(np.log(sum(self.counts.values()) or 1))
 
     def split(self, tag: str) -> list[str]:
-        """The most likely words of one hashtag (lowercase, without '#')."""
+        """The most likely words of one hashtag (lowercase, without '#'); one longer than _MAX_TAG stays whole."""
         n = len(tag)
+        if n > _MAX_TAG:
+            return [tag]
         best = [0.0] + [float("inf")] * n
         start = [0] * (n + 1)
         for i in range(1, n + 1):
