@@ -172,23 +172,30 @@ def read_records(path: str | Path, guide: Guide | None = None) -> Iterator[LineR
             yield LineResult(lineno, None, error) if error else LineResult(lineno, record)
 
 
-def is_json_array(path: str | Path) -> bool:
-    """True when the file's first non-blank character is '[': one JSON array of records, not JSONL."""
-    with open_text(path) as fh:
-        for line in fh:
-            if line.strip():
-                return line.lstrip().startswith("[")
-    return False
-
-
-def _json_records(fh: TextIO) -> Iterator[tuple[int, Any, str | None]]:
-    """(line, object, error) per JSONL line; or per item when the file is one JSON array (its first character '[')."""
+def _head(fh: TextIO) -> list[str]:
+    """The lines read up to and including the first non-blank one (all of them when every line is blank)."""
     head: list[str] = []
     for line in fh:
         head.append(line)
         if line.strip():
             break
-    if head and head[-1].lstrip().startswith("["):
+    return head
+
+
+def _opens_array(head: list[str]) -> bool:
+    return bool(head) and head[-1].lstrip().startswith("[")
+
+
+def is_json_array(path: str | Path) -> bool:
+    """True when the file's first non-blank character is '[': one JSON array of records, not JSONL."""
+    with open_text(path) as fh:
+        return _opens_array(_head(fh))
+
+
+def _json_records(fh: TextIO) -> Iterator[tuple[int, Any, str | None]]:
+    """(line, object, error) per JSONL line; or per item when the file is one JSON array (its first character '[')."""
+    head = _head(fh)
+    if _opens_array(head):
         # Many tools export `[{...}, {...}]` and name it .json: read it whole (it has no line structure to stream).
         yield from _json_array_items("".join(head) + fh.read())
     else:
