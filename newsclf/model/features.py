@@ -134,11 +134,13 @@ class HashtagWords:
     """
 
     def __init__(self, texts: Iterable[str]):
-        self.counts: dict[str, int] = {}
+        counts: dict[str, int] = {}
         for text in texts:
             for word in _PLAIN_WORD.findall(text.lower()):
-                self.counts[word] = self.counts.get(word, 0) + 1
-        self.log_total = float(np.log(sum(self.counts.values()) or 1))
+                counts[word] = counts.get(word, 0) + 1
+        log_total = float(np.log(sum(counts.values()) or 1))
+        # A known word's cost (-log of its share) once here, not at every piece of every split.
+        self.cost = {word: log_total - float(np.log(count)) for word, count in counts.items()}
 
     def split(self, tag: str) -> list[str]:
         """The most likely words of one hashtag (lowercase, without '#'); one longer than _MAX_TAG stays whole."""
@@ -149,8 +151,9 @@ class HashtagWords:
         start = [0] * (n + 1)
         for i in range(1, n + 1):
             for j in range(max(0, i - _MAX_WORD), i):
-                count = self.counts.get(tag[j:i], 0)
-                cost = self.log_total - float(np.log(count)) if count else 10.0 + 2.0 * (i - j)
+                cost = self.cost.get(tag[j:i])
+                if cost is None:   # an unknown piece: dearer the longer it is
+                    cost = 10.0 + 2.0 * (i - j)
                 if best[j] + cost < best[i]:
                     best[i], start[i] = best[j] + cost, j
         words, i = [], n
