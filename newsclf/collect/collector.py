@@ -106,7 +106,8 @@ class Collector:
             else:
                 article = extract(html, final_url, fetched_at=fetched_at)
         except ExtractionError as exc:
-            self.summary.failed.append((url, _without_prefix(str(exc), url, final_url)))
+            # The summary line names the page already; a later page of a stitched article keeps its own URL.
+            self.summary.failed.append((url, exc.reason if exc.url in (url, final_url) else str(exc)))
             return None
         self._save(article)
         return article
@@ -253,11 +254,3 @@ def _read_html(path: Path) -> str:
 def _is_listing(html: str) -> bool:
     # An index page lists many articles and has no article body; extraction would only find link text.
     return html.count("<article") == 0 and html.count("<li") > 20 and html.count("<p") < 3
-
-
-def _without_prefix(message: str, *urls: str) -> str:
-    """The message without a leading "URL: " naming the page the summary line already names (a later page's stays)."""
-    for url in urls:
-        if url and message.startswith(url + ": "):
-            return message[len(url) + 2:]
-    return message

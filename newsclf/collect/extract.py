@@ -34,7 +34,15 @@ logging.getLogger("htmldate").setLevel(logging.CRITICAL)
 
 
 class ExtractionError(InputError):
-    """A page holds no article text (empty, not HTML, or only navigation)."""
+    """A page holds no article text (empty, not HTML, or only navigation); `url` names the page, `reason` says why."""
+
+    def __init__(self, reason: str, url: str | None = None):
+        super().__init__(f"{url}: {reason}" if url else reason)
+        self.reason = reason
+        self.url = url
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str | None]]:
+        return ExtractionError, (self.reason, self.url)  # batch workers send it between processes
 
 
 # --- decoding --------------------------------------------------------------------------------------
@@ -558,13 +566,13 @@ def extract(html: bytes | str, url: str | None = None, *, fetched_at: str | None
         raise ExtractionError(f"expected HTML as str or bytes, not {type(html).__name__}")
     where = url or "page"
     if not text.strip():
-        raise ExtractionError(f"{where}: the page is empty")
+        raise ExtractionError("the page is empty", where)
     text = text.replace("\x00", "")
     if "<" not in text[:10000]:
-        raise ExtractionError(f"{where}: the body is not HTML (no tags in the first 10,000 characters)")
+        raise ExtractionError("the body is not HTML (no tags in the first 10,000 characters)", where)
     tree = _load_tree(text)
     if tree is None:
-        raise ExtractionError(f"{where}: not parseable as HTML")
+        raise ExtractionError("not parseable as HTML", where)
     try:
         items = _json_ld(tree)
         ld = _ld_article(items)
@@ -573,9 +581,9 @@ def extract(html: bytes | str, url: str | None = None, *, fetched_at: str | None
     except ExtractionError:
         raise
     except Exception as exc:  # pathological trees (lxml limits, recursion); report, do not crash
-        raise ExtractionError(f"{where}: could not read the page ({type(exc).__name__}: {exc})") from None
+        raise ExtractionError(f"could not read the page ({type(exc).__name__}: {exc})", where) from None
     if len(body) < MIN_TEXT_CHARS:
-        raise ExtractionError(f"{where}: no article text found (the page has {len(body)} characters of body text)")
+        raise ExtractionError(f"no article text found (the page has {len(body)} characters of body text)", where)
     try:
         authors = _authors(tree, ld)
     except Exception:
