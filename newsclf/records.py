@@ -329,6 +329,16 @@ class ImportReport:
                 f"rejected lines: {len(self.rejected)}")
 
 
+def _fill_language(article: Article) -> None:
+    """Identify the language of an article whose record gives none, so reports do not count it as unknown."""
+    if article.lang is None:
+        from newsclf.language import detect_language
+
+        article.lang = detect_language(f"{article.title or ''}\n{article.text}")
+        if article.lang:
+            article.metadata["lang_detected"] = True  # said so, since the record did not
+
+
 def import_file(store: Store, path: str | Path, guide: Guide | None = None, labeler: str = "import",
                 gold: bool = False, report: ImportReport | None = None, batch_size: int = 500,
                 progress: Any = None, only_ids: set[str] | None = None) -> ImportReport:
@@ -346,6 +356,7 @@ def import_file(store: Store, path: str | Path, guide: Guide | None = None, labe
         with store.transaction():
             for record in batch:
                 if record.article is not None:
+                    _fill_language(record.article)
                     report.articles[store.upsert_article(record.article)] += 1
                 for ann in annotations_from_record(record, guide, labeler) if guide else []:
                     report.annotations[store.upsert_annotation(ann)] += 1

@@ -45,6 +45,20 @@ def test_importing_twice_changes_nothing(run, tmp_path):
         assert [tuple(r) for r in store.conn.execute("SELECT * FROM annotations ORDER BY id")] == [tuple(r) for r in before_ann]
 
 
+def test_a_record_without_lang_gets_its_language_identified_and_marked_so(run, tmp_path):
+    rows = [{"id": "e", "text": "Workers who rate chatbot answers say they are paid very little for long shifts."},
+            {"id": "i", "text": "Para pekerja yang menilai jawaban chatbot mengaku dibayar sangat murah."},
+            {"id": "s", "text": "AI."},                        # too short to tell: stays unknown
+            {"id": "g", "text": "Workers who rate chatbot answers say they are paid little.", "lang": "id"}]
+    path = write_jsonl(tmp_path / "in.jsonl", rows)
+    assert run("import", str(path)).exit_code == 0
+    with Store(tmp_path / "newsclf.db") as store:
+        got = {i: store.get_article(i) for i in "eisg"}
+    assert {i: a.lang for i, a in got.items()} == {"e": "en", "i": "id", "s": None, "g": "id"}  # a given lang stands
+    assert got["e"].metadata == {"lang_detected": True} and got["g"].metadata == {}
+    assert "articles: 0 new, 0 updated, 4 unchanged" in run("import", str(path)).output
+
+
 def test_invalid_labels_are_rejected_with_reason(run, tmp_path):
     rows = [ROWS[0], {**ROWS[1], "labels": {"topics": ["labour"]}}, {**ROWS[2], "labels": {"stance": ["favor", "against"]}},
             {**ROWS[2], "id": "a4", "labels": {"tone": ["x"]}}, {"id": "a5", "title": "no text"}]
