@@ -64,7 +64,7 @@ def test_fine_tuned_encoder_learns_what_is_said_of_the_target_and_reloads_exactl
     docs, y = two_people(160, 0)
     clf = TransformerClassifier(kind="single", labels=["neg", "pos"], target_aware=True, max_length=32,
                                 batch_size=16, epochs=3, calibration_share=0.3).fit(docs[:120], y[:120])
-    assert 0.0 <= clf.linear_weight_ <= 0.75 and clf.temperature_ > 0
+    assert clf.uses_encoder and 0.0 <= clf.linear_weight_ <= 0.75 and clf.temperature_ > 0
     P = clf.predict_proba(docs[120:])
     assert P.shape == (40, 2) and np.allclose(P.sum(axis=1), 1.0)
     accuracy = np.mean([p == g for p, g in zip(clf.decide(P), y[120:])])
@@ -77,13 +77,16 @@ def test_fine_tuned_encoder_learns_what_is_said_of_the_target_and_reloads_exactl
 
 def test_cli_trains_minilm_and_the_spacy_export_labels_the_same(run, tmp_path):
     needs_backend()
-    train = write_jsonl(tmp_path / "train.jsonl", make_rows(40, 1))  # 6 fine-tunings: 2 folds + final, 2 schemes
+    # 80 items: the final model of each scheme fine-tunes; the folds' 40 are too few and use the linear model.
+    train = write_jsonl(tmp_path / "train.jsonl", make_rows(80, 1))
     result = run("train", "--guide", str(GUIDE), "--data", str(train), "--out", str(tmp_path / "m"), "--folds", "2",
                  "--backend", "minilm")
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "m" / "meta.json").read_text())
     assert meta["backend"] == "minilm"
     assert "all-MiniLM-L6-v2" in (tmp_path / "m" / "card.md").read_text()
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert all(m["encoder"]["used"] for m in metrics.values())
     data = write_jsonl(tmp_path / "new.jsonl", make_rows(12, 4))
     assert run("classify", "--model", str(tmp_path / "m"), str(data), "--out", str(tmp_path / "c.jsonl")).exit_code == 0
     classified = {r["id"]: r for r in map(json.loads, (tmp_path / "c.jsonl").read_text().splitlines())}
@@ -98,6 +101,16 @@ def test_cli_trains_minilm_and_the_spacy_export_labels_the_same(run, tmp_path):
         for scheme, cats in mine["cats"].items():
             for label, p in cats.items():
                 assert abs(r["cats"][f"{scheme}:{label}"] - p) < 1e-3
+
+
+def test_too_few_items_leave_the_linear_model_in_charge(tmp_path):
+    needs_backend()
+    docs, y = two_people(60, 1)
+    clf = TransformerClassifier(kind="single", labels=["neg", "pos"], target_aware=True).fit(docs, y)
+    assert not clf.uses_encoder and clf.linear_weight_ == 1.0
+    assert np.array_equal(clf.predict_proba(docs[:5]), clf.linear_.predict_proba(docs[:5]))
+    joblib.dump(clf, tmp_path / "m.joblib")
+    assert np.array_equal(joblib.load(tmp_path / "m.joblib").predict_proba(docs[:5]), clf.predict_proba(docs[:5]))
 
 
 def test_an_unknown_backend_is_refused_before_any_work(run, tmp_path):

