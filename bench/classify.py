@@ -485,7 +485,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--variants", action="store_true",
                     help="prototype newsclf variants on a dev split carved from train (see bench/variants in this file)")
     ap.add_argument("--minilm", action="store_true",
-                    help="also run the fine-tuned encoder backend (needs newsclf[transformer]; slow: run it on stance sets)")
+                    help="also run the fine-tuned encoder backend (needs newsclf[transformer]; slow: "
+                         "run it on stance sets)")
     args = ap.parse_args(argv)
     only = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in only if n not in BY_NAME]

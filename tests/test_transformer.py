@@ -54,7 +54,8 @@ def test_missing_packages_give_the_install_command(monkeypatch):
     transformer._libraries.cache_clear()
     try:
         with pytest.raises(ModelError, match=r"pip install 'newsclf\[transformer\]'"):
-            TransformerClassifier(kind="single", labels=["a", "b"]).fit([{"text": "x", "title": ""}] * 2, [["a"], ["b"]])
+            docs = [{"text": "x", "title": ""}] * 2
+            TransformerClassifier(kind="single", labels=["a", "b"]).fit(docs, [["a"], ["b"]])
     finally:
         transformer._libraries.cache_clear()
 
@@ -115,6 +116,7 @@ def test_too_few_items_leave_the_linear_model_in_charge(tmp_path):
 
 def test_an_unknown_backend_is_refused_before_any_work(run, tmp_path):
     train = write_jsonl(tmp_path / "train.jsonl", make_rows(20, 1))
-    result = run("train", "--guide", str(GUIDE), "--data", str(train), "--out", str(tmp_path / "m"), "--backend", "bert")
+    result = run("train", "--guide", str(GUIDE), "--data", str(train), "--out", str(tmp_path / "m"),
+                 "--backend", "bert")
     assert result.exit_code == 2 and "bert" in result.output
     assert not (tmp_path / "m").exists()

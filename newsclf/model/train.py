@@ -50,7 +50,8 @@ def make_classifier(scheme: Scheme, backend: str = "linear", **params: Any) -> A
 
 
 def out_of_fold(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
-                seed: int = 0, backend: str = "linear") -> tuple[np.ndarray, np.ndarray, list[list[str]], str, list[Any]]:
+                seed: int = 0,
+                backend: str = "linear") -> tuple[np.ndarray, np.ndarray, list[list[str]], str, list[Any]]:
     """Each example's probabilities from a model that never saw it: (P, tested indices, decided labels, split, folds).
 
     With a time split the earliest block is never tested, so only `tested` rows of P are filled.
@@ -162,7 +163,8 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
         (stamp + json.dumps(counts, sort_keys=True)).encode()).hexdigest()[:10]
     meta = {
         "model_id": model_id, "model_format": MODEL_FORMAT, "created_at": stamp, "newsclf_version": newsclf.__version__,
-        "python": platform.python_version(), "backend": backend, "guide": {"name": guide.name, "version": guide.version},
+        "python": platform.python_version(), "backend": backend,
+        "guide": {"name": guide.name, "version": guide.version},
         "schemes": {name: {"kind": guide.scheme(name).kind, "labels": guide.scheme(name).label_ids,
                            "target": guide.scheme(name).target, "train_items": len(examples[name]),
                            "label_counts": counts[name]} for name in classifiers},

@@ -170,7 +170,8 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         warmup = max(1, int(0.1 * total))
         # Linear warm-up, then linear decay to zero: the schedule BERT-style fine-tuning is known to be stable with.
         schedule = torch.optim.lr_scheduler.LambdaLR(
-            optimizer, lambda step: step / warmup if step < warmup else max(0.0, (total - step) / max(1, total - warmup)))
+            optimizer,
+            lambda step: step / warmup if step < warmup else max(0.0, (total - step) / max(1, total - warmup)))
         counts = Y.sum(axis=0)
         if self.kind == "single":
             # Class-balanced, as the linear model is: rare stances must not be drowned by the majority.
@@ -236,10 +237,10 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
     def _quality(self, Y: np.ndarray, P: np.ndarray) -> float:
         """Macro-F1 of the decided labels (single) or mean per-label F1 at the best cut-off (multi)."""
         if self.kind == "single":
-            return float(f1_score(Y.argmax(axis=1), P.argmax(axis=1), average="macro"))
+            return float(f1_score(Y.argmax(axis=1), P.argmax(axis=1), average="macro", zero_division=0))
         used = [j for j in range(Y.shape[1]) if Y[:, j].min() != Y[:, j].max()]
-        return float(np.mean([f1_score(Y[:, j], P[:, j] >= best_f1_threshold(Y[:, j], P[:, j])) for j in used])
-                     if used else 0.0)
+        scores = [f1_score(Y[:, j], P[:, j] >= best_f1_threshold(Y[:, j], P[:, j]), zero_division=0) for j in used]
+        return float(np.mean(scores)) if scores else 0.0
 
     # ------------------------------------------------------------------------------------ predicting
 
