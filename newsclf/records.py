@@ -356,7 +356,6 @@ def import_file(store: Store, path: str | Path, guide: Guide | None = None, labe
         with store.transaction():
             for record in batch:
                 if record.article is not None:
-                    _fill_language(record.article)
                     report.articles[store.upsert_article(record.article)] += 1
                 for ann in annotations_from_record(record, guide, labeler) if guide else []:
                     report.annotations[store.upsert_annotation(ann)] += 1
@@ -379,6 +378,8 @@ def import_file(store: Store, path: str | Path, guide: Guide | None = None, labe
         if result.error is not None:
             report.rejected.append((source_name(path), result.lineno, result.error))
             continue
+        if result.record.article is not None:
+            _fill_language(result.record.article)  # here, not inside the store's write transaction
         batch.append(result.record)
         if len(batch) >= batch_size:
             flush()
