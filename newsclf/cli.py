@@ -333,45 +333,67 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
         raise click.UsageError("--queue needs --min-confidence")
     save = save or queue_uncertain
     model = load_model(model_dir)
-    articles, targets, rejected = [], [], 0
+    store = _store(ctx) if from_store or save else None
+    rejected = [0]
+    stored_ids = store.article_ids() if from_store else []
+    fh = open(out, "w", encoding="utf-8") if out else sys.stdout
+    classified = queued = 0
+    # Chunk by chunk, so memory stays flat on a file of millions and an interrupted run keeps (and with
+    # --save, has stored) every chunk before the one it was in; a rerun replaces, never duplicates.
+    with _progress(total=len(stored_ids) or None, desc="classify", unit="articles") as bar:
+        for chunk, from_files in _classify_chunks(inputs, stored_ids, store, rejected):
+            rows = classify_records(model, [a for a, _ in chunk], [t for _, t in chunk])
+            if min_confidence is not None:
+                mark_uncertain(model, rows, min_confidence)
+            for row in rows:
+                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.flush()
+            if save:
+                if from_files:  # the store's own articles are there already
+                    store.add_articles(a for a, _ in chunk)
+                store.add_predictions((row["id"], model.id, scheme, row["targets"].get(scheme, ""),
+                                       row["cats"][scheme], row["labels"][scheme])
+                                      for row in rows for scheme in row["labels"])
+                if queue_uncertain:
+                    queued += store.enqueue((row["id"], "uncertain", row["uncertainty"], "model unsure: " + ", ".join(
+                        f"{s}/{'|'.join(labels)}" for s, labels in row["uncertain"].items() if labels))
+                        for row in rows if any(row["uncertain"].values()))
+            classified += len(rows)
+            bar.update(len(rows))
+    if out:
+        fh.close()
+    if store is not None:
+        store.close()
+    if queue_uncertain:
+        click.echo(f"queued {queued} articles with uncertain labels for labelers", err=True)
+    click.echo(f"classified {classified} articles" + (f" -> {out}" if out else "")
+               + (f"; {rejected[0]} lines rejected" if rejected[0] else ""), err=True)
+    sys.exit(EXIT_REJECTED if rejected[0] else EXIT_OK)
+
+
+CLASSIFY_CHUNK = 1000  # articles classified (and with --save, stored) together
+
+
+def _classify_chunks(inputs: tuple[str, ...], stored_ids: list[str], store: Any,
+                     rejected: list[int]) -> Iterable[tuple[list[tuple[Any, str | None]], bool]]:
+    """(chunk of (article, its own target or None), whether it came from INPUT files): the files' valid
+    records first, then the store's articles by id; rejected[0] counts the files' invalid lines."""
+    chunk: list[tuple[Any, str | None]] = []
     for path in inputs:
         for result in _read_checked(path, None):
             if result.record is None or result.record.article is None:
-                rejected += 1
+                rejected[0] += 1
                 continue
-            articles.append(result.record.article)
-            targets.append(result.record.target)
-    if from_store or save:
-        store = _store(ctx)
-        if from_store:
-            stored = list(store.iter_articles())
-            articles += stored
-            targets += [None] * len(stored)
-    rows = []
-    with _progress(total=len(articles), desc="classify", unit="articles") as bar:
-        for start in range(0, len(articles), 1000):
-            rows += classify_records(model, articles[start:start + 1000], targets[start:start + 1000])
-            bar.update(min(1000, len(articles) - start))
-    if min_confidence is not None:
-        mark_uncertain(model, rows, min_confidence)
-    fh = open(out, "w", encoding="utf-8") if out else sys.stdout
-    for row in rows:
-        fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    if out:
-        fh.close()
-    if save:
-        store.add_articles(articles)
-        store.add_predictions((row["id"], model.id, scheme, row["targets"].get(scheme, ""), row["cats"][scheme],
-                               row["labels"][scheme]) for row in rows for scheme in row["labels"])
-        if queue_uncertain:
-            queued = store.enqueue((row["id"], "uncertain", row["uncertainty"], "model unsure: " + ", ".join(
-                f"{s}/{'|'.join(labels)}" for s, labels in row["uncertain"].items() if labels))
-                for row in rows if any(row["uncertain"].values()))
-            click.echo(f"queued {queued} articles with uncertain labels for labelers", err=True)
-        store.close()
-    click.echo(f"classified {len(rows)} articles" + (f" -> {out}" if out else "")
-               + (f"; {rejected} lines rejected" if rejected else ""), err=True)
-    sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
+            chunk.append((result.record.article, result.record.target))
+            if len(chunk) == CLASSIFY_CHUNK:
+                yield chunk, True
+                chunk = []
+    if chunk:
+        yield chunk, True
+    for start in range(0, len(stored_ids), CLASSIFY_CHUNK):
+        chunk = [(a, None) for a in store.iter_articles(stored_ids[start:start + CLASSIFY_CHUNK])]
+        if chunk:  # empty only when another process deleted those articles meanwhile
+            yield chunk, False
 
 
 @main.command()

@@ -322,6 +322,10 @@ class Store:
                 if article is not None:
                     yield article
 
+    def article_ids(self) -> list[str]:
+        """Every article's id, in the order `iter_articles` gives (oldest published first)."""
+        return [r[0] for r in self.conn.execute("SELECT id FROM articles ORDER BY published IS NULL, published, id")]
+
     def count_articles(self) -> int:
         """How many articles the store holds."""
         return self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]

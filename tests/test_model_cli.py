@@ -93,6 +93,45 @@ def test_classify_save_stores_predictions(trained, run, tmp_path):
         assert {p["scheme"] for p in preds} == {"topics", "stance"}
 
 
+def test_classify_works_in_chunks_and_an_interrupted_run_keeps_the_chunks_before(trained, run, tmp_path, monkeypatch):
+    """Chunks of 4: a bad line is counted, not fatal; a failure in the 4th chunk leaves the first 3 written
+    and stored; the rerun completes without duplicating anything."""
+    import newsclf.cli
+    import newsclf.model.predict
+    from newsclf.store import Store
+
+    tmp, _, test_file = trained
+    lines = test_file.read_text().splitlines()
+    (tmp_path / "in.jsonl").write_text("\n".join(lines[:5] + ["{broken"] + lines[5:]) + "\n")
+    monkeypatch.setattr(newsclf.cli, "CLASSIFY_CHUNK", 4)
+    real, calls = newsclf.model.predict.classify_records, []
+
+    def failing_on_the_fourth(*args):
+        calls.append(1)
+        if len(calls) == 4:
+            raise RuntimeError("killed")
+        return real(*args)
+
+    monkeypatch.setattr(newsclf.model.predict, "classify_records", failing_on_the_fourth)
+    out = tmp_path / "p.jsonl"
+    args = ("classify", "--model", str(tmp / "model"), str(tmp_path / "in.jsonl"), "--save", "--out", str(out))
+    with pytest.raises(RuntimeError, match="killed"):
+        run(*args)
+    first = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+    order = [json.loads(line)["id"] for line in lines]
+    assert first == order[:12]
+    with Store(tmp_path / "newsclf.db") as store:
+        assert store.count_articles() == 12 and len(store.predictions()) == 24
+    result = run(*args)
+    assert result.exit_code == 1 and "1 lines rejected" in result.output and "classified 30 articles" in result.output
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == order
+    with Store(tmp_path / "newsclf.db") as store:
+        assert store.count_articles() == 30 and len(store.predictions()) == 60
+    again = run("classify", "--model", str(tmp / "model"), "--from-store", "--out", str(tmp_path / "s.jsonl"))
+    assert again.exit_code == 0
+    assert sorted(json.loads(line)["id"] for line in (tmp_path / "s.jsonl").read_text().splitlines()) == sorted(order)
+
+
 def test_evaluate_prints_per_label_metrics_and_json(trained, run, tmp_path):
     tmp, _, test_file = trained
     out = tmp_path / "m.json"
