@@ -106,13 +106,11 @@ def tree_rss_mb() -> float:
 
 def start_engine(kind: str, workers: int, model: Path):
     from newsclf.batch import shards
-    from newsclf.batch.shards import get_model, make_engine, warm_worker
+    from newsclf.batch.shards import make_engine, warm_worker
 
     shards._MODELS.clear()  # every start-up pays for loading the model
     started = time.perf_counter()
-    if kind == "local":
-        get_model(str(model))  # run_batch does this too: forked workers inherit the loaded model
-    engine = make_engine(kind, workers)
+    engine = make_engine(kind, workers, model_path=model)  # local: loads a linear model once, workers inherit it
     if kind == "dask":
         engine.client.run(warm_worker, str(model))  # load in every worker
     else:

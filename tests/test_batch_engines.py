@@ -12,7 +12,7 @@ from conftest import CORPUS, GUIDE, ROOT
 from newsclf.article import Article, write_csv
 from newsclf.batch.inputs import write_warc
 from newsclf.batch.outputs import read_rows
-from newsclf.batch.shards import output_files, run_batch
+from newsclf.batch.shards import forks_safely, output_files, run_batch
 from newsclf.errors import InputError
 
 ARTICLES = [Article.from_json(line) for line in (CORPUS / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
@@ -78,6 +78,7 @@ def tree(directory: Path) -> dict[str, bytes]:
 
 
 def test_process_pool_and_dask_cluster_write_identical_outputs(batch_model, small_inputs, tmp_path):
+    assert forks_safely(batch_model)  # a linear model: loaded once in this process, inherited by the local workers
     local = run_batch(batch_model, small_inputs, tmp_path / "local", engine="local", workers=2, shard_size=5,
                       batch_size=4)
     dask = run_batch(batch_model, small_inputs, tmp_path / "dask", engine="dask", workers=2, shard_size=5,

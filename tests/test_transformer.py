@@ -6,18 +6,21 @@ import json
 import random
 import subprocess
 import sys
+from pathlib import Path
 
 import joblib
 import numpy as np
 import pytest
 
 from conftest import GUIDE, write_jsonl
+from newsclf.batch.shards import forks_safely
 from newsclf.errors import ModelError
 from newsclf.model import transformer
 from newsclf.model.transformer import TransformerClassifier, marked_text
 from test_model_cli import make_rows
 from test_spacy_export import SCRIPT as SPACY_SCRIPT
 
+NEWSCLF = Path(sys.executable).parent / "newsclf"  # the console script, as a user runs it
 GOOD = ["praised", "thanked", "celebrated", "applauded"]
 BAD = ["attacked", "blamed", "condemned", "mocked"]
 
@@ -92,6 +95,18 @@ def test_cli_trains_minilm_and_the_spacy_export_labels_the_same(run, tmp_path):
     assert run("classify", "--model", str(tmp_path / "m"), str(data), "--out", str(tmp_path / "c.jsonl")).exit_code == 0
     classified = {r["id"]: r for r in map(json.loads, (tmp_path / "c.jsonl").read_text().splitlines())}
     assert len(classified) == 12 and all(set(r["labels"]) == {"topics", "stance"} for r in classified.values())
+    # The real console script: its workers must not inherit torch's thread pool by fork (they hung in their first
+    # prediction), so an encoder model's workers start by spawn and load it themselves.
+    assert not forks_safely(tmp_path / "m")
+    batch = subprocess.run([str(NEWSCLF), "--db", str(tmp_path / "b.db"), "batch", "--model", str(tmp_path / "m"),
+                            str(data), "--out", str(tmp_path / "batch"), "--workers", "2", "--shard-size", "6"],
+                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert batch.returncode == 0, batch.stderr
+    batched = [json.loads(line) for f in sorted((tmp_path / "batch").glob("*.jsonl"))
+               for line in f.read_text().splitlines()]
+    assert len(list((tmp_path / "batch").glob("*.done"))) == 2  # 12 records in shards of 6
+    assert sorted(r["id"] for r in batched) == sorted(classified)
+    assert all(r["labels"] == classified[r["id"]]["labels"] for r in batched)
     assert run("export-model", "--model", str(tmp_path / "m"), "--spacy", str(tmp_path / "sp")).exit_code == 0
     done = subprocess.run([sys.executable, "-c", SPACY_SCRIPT, str(tmp_path / "sp"), str(data)], capture_output=True,
                           text=True, timeout=300, cwd=tmp_path)

@@ -75,16 +75,47 @@ def _exit_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-class LocalEngine:
-    """A concurrent.futures.ProcessPoolExecutor with `workers` processes."""
+def _init_worker(parent: int, threads: int) -> None:
+    """Worker initializer: die with the parent, and share the cores with the other workers."""
+    _exit_with_parent(parent)
+    # Before torch or a BLAS starts its thread pool in this worker: n workers x all cores would oversubscribe.
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    if "torch" in sys.modules:  # inherited from a forked parent
+        sys.modules["torch"].set_num_threads(threads)
 
-    def __init__(self, workers: int = 0):
+
+def forks_safely(model_path: str | Path) -> bool:
+    """Whether workers forked after the parent loaded this model work: not an encoder's (torch's OpenMP
+    thread pool, started by the parent's first prediction, leaves a forked child hung in its first one)."""
+    try:
+        meta = json.loads((Path(model_path) / "meta.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True  # not a model folder: loading it fails with the real error
+    return meta.get("backend", "linear") == "linear"
+
+
+class LocalEngine:
+    """A concurrent.futures.ProcessPoolExecutor with `workers` processes.
+
+    Given `model_path`, a linear model is loaded here once and inherited by forked workers (copy-on-write,
+    no per-worker load); an encoder model is loaded by each worker, started with spawn.
+    """
+
+    def __init__(self, workers: int = 0, model_path: str | Path | None = None):
         from concurrent.futures import ProcessPoolExecutor
 
         started = time.perf_counter()
         self.workers = workers or os.cpu_count() or 1
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_exit_with_parent,
-                                         initargs=(os.getpid(),))
+        context = None
+        if model_path is not None and multiprocessing.get_start_method() == "fork":
+            if forks_safely(model_path):
+                get_model(str(model_path))
+            else:
+                context = multiprocessing.get_context("spawn")
+        threads = max(1, (os.cpu_count() or 1) // self.workers)
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_init_worker,
+                                         initargs=(os.getpid(), threads))
         self.startup_seconds = time.perf_counter() - started
 
     def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
@@ -138,12 +169,13 @@ class DaskEngine:
             self.cluster.close()
 
 
-def make_engine(name: str, workers: int = 0, scheduler: str | None = None) -> Engine:
-    """The executor called `name` ('local' or 'dask')."""
+def make_engine(name: str, workers: int = 0, scheduler: str | None = None,
+                model_path: str | Path | None = None) -> Engine:
+    """The executor called `name` ('local' or 'dask'); `model_path` lets the local one preload a model."""
     if name == "local":
         if scheduler:
             raise InputError("--scheduler needs --engine dask")
-        return LocalEngine(workers)
+        return LocalEngine(workers, model_path)
     if name == "dask":
         return DaskEngine(workers, scheduler)
     raise InputError(f"unknown engine {name!r}; use local or dask")
@@ -259,7 +291,8 @@ def get_model(path: str) -> Any:
         model = load_model(key)
         # Warm up: the tokenizers, trafilatura and the language-id model load on first use; do it now,
         # once per worker, not inside the first shard (a spawned Dask worker would pay it there).
-        model.predict([Article(id="warm-en", text="warm up", lang="en"), Article(id="warm-id", text="pemanasan", lang="id")])
+        model.predict([Article(id="warm-en", text="warm up", lang="en"),
+                       Article(id="warm-id", text="pemanasan", lang="id")])
         _warm_extraction()
         _MODELS[key] = model
     return _MODELS[key]
@@ -438,9 +471,7 @@ def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str
             todo.append(Task(shard, str(Path(model_path).resolve()), str(out.resolve()), out_fmt, batch_size))
     if todo:
         own = engine_obj is None
-        if own and engine == "local" and multiprocessing.get_start_method() == "fork":
-            get_model(str(model_path))  # loaded once here, inherited by every forked worker
-        eng = engine_obj or make_engine(engine, workers, scheduler)
+        eng = engine_obj or make_engine(engine, workers, scheduler, model_path)
         summary.startup_seconds = eng.startup_seconds if own else 0.0
         summary.workers = eng.workers
         try:
