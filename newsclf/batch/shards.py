@@ -89,10 +89,17 @@ def forks_safely(model_path: str | Path) -> bool:
     """Whether workers forked after the parent loaded this model work: not an encoder's (torch's OpenMP
     thread pool, started by the parent's first prediction, leaves a forked child hung in its first one)."""
     try:
-        meta = json.loads((Path(model_path) / "meta.json").read_text(encoding="utf-8"))
+        meta = _model_meta(model_path)
     except (OSError, ValueError):
         return True  # not a model folder: loading it fails with the real error
     return meta.get("backend", "linear") == "linear"
+
+
+def _model_meta(model_path: str | Path) -> dict[str, Any]:
+    """The model folder's meta.json (OSError or ValueError when missing or unreadable)."""
+    from newsclf.model.train import META_FILE
+
+    return json.loads((Path(model_path) / META_FILE).read_text(encoding="utf-8"))
 
 
 class LocalEngine:
@@ -412,10 +419,8 @@ class BatchSummary:
 
 
 def _model_id(model_path: str) -> str:
-    from newsclf.model.train import META_FILE
-
     try:
-        return json.loads((Path(model_path) / META_FILE).read_text(encoding="utf-8"))["model_id"]
+        return _model_meta(model_path)["model_id"]
     except (OSError, ValueError, KeyError):
         raise NewsclfError(f"{model_path}: not a newsclf model directory (meta.json missing or unreadable); "
                            "train one with `newsclf train --guide G --out DIR`") from None
