@@ -78,7 +78,8 @@ def _exit_with_parent(parent: int) -> None:
 def _init_worker(parent: int, threads: int) -> None:
     """Worker initializer: die with the parent, and share the cores with the other workers."""
     _exit_with_parent(parent)
-    # Before torch or a BLAS starts its thread pool in this worker: n workers x all cores would oversubscribe.
+    # n workers x all cores would oversubscribe. The variables size the pools a spawned worker starts; a pool a
+    # forked worker inherits keeps its size (torch's is set below; the linear model caps BLAS itself).
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)
     if "torch" in sys.modules:  # inherited from a forked parent
