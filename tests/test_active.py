@@ -82,6 +82,34 @@ def test_suggest_picks_unlabeled_articles_across_outlets(run, tmp_path):
     assert "24 of 24 unlabeled, unqueued articles suggested" in everything.output
 
 
+def test_suggest_measures_each_article_for_its_own_target(run, tmp_path):
+    """A record's own stance target (as `classify` takes one) is the target its uncertainty is measured for."""
+    import pytest
+
+    from newsclf.model.active import suggest
+    from newsclf.model.features import as_doc
+    from newsclf.model.predict import load_model
+
+    train = write_jsonl(tmp_path / "train.jsonl", make_rows(60, 1))
+    assert run("train", "--guide", str(GUIDE), "--data", str(train), "--out", str(tmp_path / "m"), "--folds", "3").exit_code == 0
+    model = load_model(tmp_path / "m")
+    articles = [Article(id=r["id"], text=r["text"], title=r["title"], lang="en") for r in make_rows(12, 7)]
+    targets = [None if i % 2 else "Google" for i in range(len(articles))]
+    expected = np.zeros(len(articles))
+    for name, clf in model.classifiers.items():
+        scheme = model.guide.scheme(name)
+        P = clf.predict_proba([as_doc(a, scheme.effective_target(t)) for a, t in zip(articles, targets)])
+        expected += uncertainty(P, scheme.kind, getattr(clf, "thresholds_", None)) / len(model.classifiers)
+    own = {p.article.id: p.score for p in suggest(model, articles, len(articles), diverse=False, targets=targets)}
+    guide_only = {p.article.id: p.score for p in suggest(model, articles, len(articles), diverse=False)}
+    assert own == pytest.approx({a.id: e for a, e in zip(articles, expected)}, abs=1e-4)
+    # Untargeted articles score as before; those with a target the texts never mention do not.
+    assert all(own[a.id] == guide_only[a.id] for a, t in zip(articles, targets) if t is None)
+    assert any(own[a.id] != guide_only[a.id] for a, t in zip(articles, targets) if t)
+    with pytest.raises(ValueError, match="3 targets for 12 articles"):
+        suggest(model, articles, 2, targets=["Google"] * 3)
+
+
 def test_label_errors_cli_finds_planted_flips(run, tmp_path):
     rows = make_rows(60, 2)
     for r in rows[:3]:

@@ -56,7 +56,7 @@ FIRST_BATCH_CLUSTERS = 200  # k-means' cost grows with clusters x articles: a bi
 
 
 def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, str] | None = None,
-            diverse: bool = True, seed: int = 0) -> list[Pick]:
+            diverse: bool = True, seed: int = 0, targets: Sequence[str | None] | None = None) -> list[Pick]:
     """The n articles whose labels would teach the model most: uncertain, unlike each other, spread across outlets.
 
     The most uncertain articles alone are often near-copies of one confusing story: labeling ten of
@@ -66,14 +66,18 @@ def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, s
     article nearest each cluster's centre is picked, while every outlet among the candidates keeps
     at least one pick (n allowing).
     `diverse=False`: the n most uncertain, round-robin over outlets.
+    `targets`: each article's own stance target (as `classify_records` takes them; None: the guide's).
     """
     if not articles or n <= 0:
         return []
+    if targets is not None and len(targets) != len(articles):
+        raise ValueError(f"suggest: {len(targets)} targets for {len(articles)} articles")
+    own = list(targets) if targets is not None else [None] * len(articles)
     scores = np.zeros(len(articles))
     docs_per_scheme = []
     for name, clf in model.classifiers.items():
         scheme = model.guide.scheme(name)
-        docs = [as_doc(a, scheme.effective_target(None)) for a in articles]
+        docs = [as_doc(a, scheme.effective_target(t)) for a, t in zip(articles, own)]
         docs_per_scheme.append((clf, docs))
         P = clf.predict_proba(docs)
         scores += uncertainty(P, scheme.kind, getattr(clf, "thresholds_", None))
