@@ -1,7 +1,7 @@
 """Loaders for the shared benchmark data sets (read in place, never copied) into newsclf's record format.
 
 Every loader returns ``(train, test)``: lists of dicts
-``{"id", "text", "title"?, "target"?, "labels": [...], "lang", "group"?}`` plus any extra fields a
+``{"id", "text", "title"?, "target"?, "labels": [...], "lang", "group"?, "outlet"?}`` plus any extra fields a
 data set needs (NewsMTSC keeps ``target_span`` and ``sentence_id``).  A loader returns ``None`` when
 its folder is absent, so a clone without the shared data skips cleanly.
 
@@ -33,7 +33,7 @@ def read_jsonl(path: Path) -> Iterator[Record]:
                 yield json.loads(line)
 
 
-def _record(raw: Record, group: Any = None, keep: tuple[str, ...] = ()) -> Record:
+def _record(raw: Record, group: Any = None, keep: tuple[str, ...] = (), outlet: bool = False) -> Record:
     rec: Record = {"id": str(raw["id"]), "text": raw.get("text") or "", "labels": list(raw["labels"]),
                    "lang": raw.get("lang") or "en"}
     if raw.get("title"):
@@ -42,20 +42,24 @@ def _record(raw: Record, group: Any = None, keep: tuple[str, ...] = ()) -> Recor
         rec["target"] = raw["target"]
     if group is not None:
         rec["group"] = str(group)
+        if outlet:   # the group is the record's outlet (not a story, event or body it shares with others)
+            rec["outlet"] = str(group)
     for key in keep:
         if key in raw:
             rec[key] = raw[key]
     return rec
 
 
-def _plain(folder: str, group_field: str | None = None, keep: tuple[str, ...] = ()) -> Callable[[], Split | None]:
+def _plain(folder: str, group_field: str | None = None, keep: tuple[str, ...] = (),
+           outlet: bool = False) -> Callable[[], Split | None]:
     def load() -> Split | None:
         base = DATA / folder
         if not (base / "train.jsonl").is_file() or not (base / "test.jsonl").is_file():
             return None
         out = []
         for name in ("train.jsonl", "test.jsonl"):
-            out.append([_record(r, r.get(group_field) if group_field else None, keep) for r in read_jsonl(base / name)])
+            out.append([_record(r, r.get(group_field) if group_field else None, keep, outlet)
+                        for r in read_jsonl(base / name)])
         return out[0], out[1]
     return load
 
@@ -135,8 +139,8 @@ DATASETS: list[Dataset] = [
     Dataset("ag_news_subset", "topic", "single", _plain("topic/ag_news_subset"), "topic/ag_news_subset"),
     Dataset("reuters21578_modapte", "topic", "multi", _plain("topic/reuters21578_modapte"),
             "topic/reuters21578_modapte"),
-    Dataset("id_indosum", "topic", "single", _plain("topic/id_indosum", group_field="source"), "topic/id_indosum",
-            lang="id"),
+    Dataset("id_indosum", "topic", "single", _plain("topic/id_indosum", group_field="source", outlet=True),
+            "topic/id_indosum", lang="id"),
 ]
 BY_NAME = {d.name: d for d in DATASETS}
 
