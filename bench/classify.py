@@ -1,6 +1,6 @@
 """Classification benchmark: newsclf's default classifier against two anchors on public data sets.
 
-    python -m bench.classify [--quick] [--only NAME,...] [--no-curve | --curves-only] [--variants] [--minilm]
+    python -m bench.classify [--quick] [--only NAME,...] [--no-curve | --curves-only] [--variants] [--minilm] [--frozen]
 
 Data is read in place from ../shared/data (see bench/datasets.py); a data set whose folder is
 missing gets a "skipped: not found" row. Every system is trained on train only and scored once on
@@ -14,6 +14,7 @@ Systems:
   spacy textcat bow  spaCy TextCatBOW.v3 from spacy.blank(lang), 10 epochs, batches of 64, <= 20k examples
   newsclf            newsclf.model.classifier.SchemeClassifier with the project's defaults
   minilm (--minilm)  newsclf.model.transformer.TransformerClassifier: `newsclf train --backend minilm`
+  minilm-frozen (--frozen)  newsclf.model.embedding.EmbeddingClassifier: `newsclf train --backend minilm-frozen`
 
 Runs single-threaded (BLAS/OpenMP pinned to one thread) so articles/s is per core.
 """
@@ -255,8 +256,19 @@ class NewsclfMinilm(NewsclfSystem):
                                      **self.params)
 
 
+class NewsclfFrozen(NewsclfSystem):
+    """`newsclf train --backend minilm-frozen`: the linear model blended with a head over frozen embeddings."""
+    name = "newsclf minilm-frozen"
+
+    def make(self) -> Any:
+        from newsclf.model.embedding import EmbeddingClassifier
+
+        return EmbeddingClassifier(kind=self.ds.kind, labels=self.labels, target_aware=self.ds.target_aware,
+                                   **self.params)
+
+
 SYSTEMS: list[Callable[..., Any]] = [TfidfLinSVC, SpacyBow, NewsclfSystem]
-N_ANCHORS = 2   # SYSTEMS[:2] are the anchors, SYSTEMS[2] is newsclf's default; --minilm adds one more
+N_ANCHORS = 2   # SYSTEMS[:2] are the anchors, SYSTEMS[2] is newsclf's default; --minilm and --frozen add more
 
 
 def run_system(factory: Callable[..., Any], ds: Dataset, labels: Sequence[str], train: Sequence[Record],
@@ -388,17 +400,18 @@ def cap(records: list[Record], n: int | None, seed: int = 0) -> list[Record]:
     return random.Random(seed).sample(records, n)
 
 
-def bench_dataset(ds: Dataset, quick: bool, minilm: bool = False) -> tuple[list[list[str]], dict[str, Any]]:
+def bench_dataset(ds: Dataset, quick: bool,
+                  extra: Sequence[Callable[..., Any]] = ()) -> tuple[list[list[str]], dict[str, Any]]:
     t0 = time.perf_counter()
     split = ds.load()
     if split is None:
-        return [[ds.name, ds.task, "skipped: not found"] + [""] * (8 + 5 * minilm)], {}
+        return [[ds.name, ds.task, "skipped: not found"] + [""] * (8 + 5 * len(extra))], {}
     train, test = split
     train = cap(train, QUICK_CAP if quick else None)
     labels = labels_of(list(train) + list(test))
     gold = [r["labels"] for r in test]
     results = []
-    for factory in SYSTEMS + ([NewsclfMinilm] if minilm else []):
+    for factory in SYSTEMS + list(extra):
         log(f"[{ds.name}] {factory.name}: training on {len(train)}, testing on {len(test)}")
         res = run_system(factory, ds, labels, train, test)
         res["metrics"] = metrics_for(ds, gold, res["pred"], labels)
@@ -495,7 +508,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--minilm", action="store_true",
                     help="also run the fine-tuned encoder backend (needs newsclf[transformer]; slow: "
                          "run it on stance sets)")
+    ap.add_argument("--frozen", action="store_true",
+                    help="also run the frozen-embedding backend (needs newsclf[transformer])")
     args = ap.parse_args(argv)
+    extra = [NewsclfMinilm] * args.minilm + [NewsclfFrozen] * args.frozen
     only = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in only if n not in BY_NAME]
     if unknown:
@@ -511,14 +527,14 @@ def main(argv: Sequence[str] | None = None) -> int:
           " single thread)")
     print()
     header = ["dataset", "task", "metric", "tfidf+linsvc", "spacy bow"]
-    for system in ["newsclf"] + (["minilm"] if args.minilm else []):
+    for system in ["newsclf"] + ["minilm"] * args.minilm + ["minilm-frozen"] * args.frozen:
         header += [system, "target", "met", f"{system} train s", f"{system} art/s"]
     header.append("wall s")
     rows: list[list[str]] = []
     notes = []
     full_scores: dict[str, float] = {}
     for ds in chosen:
-        r, info = bench_dataset(ds, args.quick, args.minilm)
+        r, info = bench_dataset(ds, args.quick, extra)
         rows += r
         if info.get("newsclf_macro_f1") is not None:
             full_scores[ds.name] = info["newsclf_macro_f1"]

@@ -256,9 +256,12 @@ def collect(ctx: click.Context, urls: tuple[str, ...], feeds: str | None, sitema
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="Cross-validation folds.")
 @click.option("--split", default="auto", show_default=True,
               help="How cross-validation splits: random, outlet, time, group:FIELD, or auto (outlet, else time, else random).")
-@click.option("--backend", default="linear", show_default=True, type=click.Choice(["linear", "minilm"]),
+@click.option("--backend", default="linear", show_default=True,
+              type=click.Choice(["linear", "minilm", "minilm-frozen"]),
               help="linear: TF-IDF + logistic regression (fast). minilm: a fine-tuned small encoder, more accurate "
-                   "on stance, ~50x slower; needs pip install 'newsclf[transformer]'.")
+                   "on news stance, ~50x slower. minilm-frozen: the linear model blended with the encoder's frozen "
+                   "sentence embeddings, better on short texts such as tweets, no fine-tuning. Both encoders need "
+                   "pip install 'newsclf[transformer]'.")
 @click.pass_context
 def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds: int, split: str,
           backend: str) -> None:

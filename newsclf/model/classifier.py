@@ -184,6 +184,16 @@ def decide_labels(P: np.ndarray, classes: np.ndarray, kind: str, thresholds: np.
     return out
 
 
+def label_indicator(classes: Sequence[str], y: Sequence[Sequence[str]]) -> np.ndarray:
+    """The 0/1 matrix (docs x classes) of which labels each doc has."""
+    index = {label: i for i, label in enumerate(classes)}
+    Y = np.zeros((len(y), len(classes)), dtype=int)
+    for row, labels in enumerate(y):
+        for label in labels:
+            Y[row, index[label]] = 1
+    return Y
+
+
 def text_groups(docs: Sequence[dict[str, str]]) -> np.ndarray:
     """A group id per doc: docs with the same text (one article, several targets) share one."""
     return np.array([int.from_bytes(hashlib.blake2b(d["text"].encode("utf-8"), digest_size=6).digest(), "big")
@@ -258,12 +268,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
     # ------------------------------------------------------------------------------------ fitting
 
     def _indicator(self, y: Sequence[Sequence[str]]) -> np.ndarray:
-        index = {label: i for i, label in enumerate(self.classes_)}
-        Y = np.zeros((len(y), len(self.classes_)), dtype=int)
-        for row, labels in enumerate(y):
-            for label in labels:
-                Y[row, index[label]] = 1
-        return Y
+        return label_indicator(self.classes_, y)
 
     def fit(self, docs: Sequence[dict[str, str]], y: Sequence[Sequence[str]]) -> "SchemeClassifier":
         """Fit on docs and their label lists."""

