@@ -2,8 +2,6 @@ from __future__ import annotations
 
 import math
 
-import pytest
-
 from conftest import GUIDE
 from newsclf.guide import load_guide
 from newsclf.label.agreement import (agreement_report, cohen_kappa, gwet_ac2, krippendorff_alpha, methods_table,

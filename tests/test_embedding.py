@@ -9,6 +9,7 @@ import joblib
 import numpy as np
 
 from conftest import GUIDE, write_jsonl
+from newsclf.batch.shards import forks_safely
 from newsclf.model.embedding import EmbeddingClassifier
 from test_model_cli import make_rows
 from test_transformer import assert_spacy_export_labels_as_classify, needs_backend
@@ -95,6 +96,7 @@ def test_cli_trains_minilm_frozen_and_the_spacy_export_labels_the_same(run, tmp_
     assert run("classify", "--model", str(tmp_path / "m"), str(data), "--out", str(tmp_path / "c.jsonl")).exit_code == 0
     classified = {r["id"]: r for r in map(json.loads, (tmp_path / "c.jsonl").read_text().splitlines())}
     assert len(classified) == 12
+    assert not forks_safely(tmp_path / "m")  # torch runs in it: batch workers start by spawn, as for minilm
     assert_spacy_export_labels_as_classify(run, tmp_path, data, classified)
 
 
