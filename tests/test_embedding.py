@@ -82,6 +82,17 @@ def test_too_few_items_leave_the_linear_model_alone():
     assert np.array_equal(clf.predict_proba(docs[:5]), clf.linear_.predict_proba(docs[:5]))
 
 
+def test_a_class_of_one_doc_and_one_repeated_text_do_not_break_the_fit():
+    needs_backend()
+    docs, _ = worded(TRAIN_WORDS, 60, 4)
+    y = [["money"]] * 59 + [["sport"]]   # folds whose training part lacks "sport"
+    clf = EmbeddingClassifier(kind="single", labels=["money", "sport"]).fit(docs, y)
+    assert clf.predict_proba(docs[:3]).shape == (3, 2)
+    same = [{**docs[0], "target": ""}] * 60   # one text coded 60 times: no fold can hold it out
+    clf = EmbeddingClassifier(kind="single", labels=["money", "sport"]).fit(same, [["money"], ["sport"]] * 30)
+    assert not clf.uses_encoder
+
+
 def test_cli_trains_minilm_frozen_and_the_spacy_export_labels_the_same(run, tmp_path):
     needs_backend()
     train = write_jsonl(tmp_path / "train.jsonl", make_rows(120, 5))

@@ -124,6 +124,8 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         X = self._design(self.embed(docs), docs)
         target = Y.argmax(axis=1) if self.kind == "single" else Y
         splits = self._splits(target[rows], text_groups([docs[i] for i in rows]))
+        if not splits:   # one text coded many times: nothing to hold out
+            return self
         best: tuple[float, float, float, np.ndarray] | None = None
         for C in HEAD_C_GRID:
             scores = self._out_of_fold(X[rows], target[rows], splits, C)
@@ -152,7 +154,10 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         return getattr(self, "head_", None) is not None
 
     def _splits(self, target: np.ndarray, groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Folds over the rows with linear out-of-fold probabilities, grouped by text (stratified where possible)."""
         n_groups = len(np.unique(groups))
+        if n_groups < 2:
+            return []
         if self.kind == "single":
             _, counts = np.unique(target, return_counts=True)
             k = min(HEAD_FOLDS, n_groups, int(counts.min()))
@@ -165,7 +170,8 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         def lr() -> LogisticRegression:
             return LogisticRegression(C=C, max_iter=3000, class_weight="balanced")
         if self.kind == "single":
-            return lr().fit(X, target)
+            # A fold's training part with one class (a class of one or two docs): that class, as a constant.
+            return float(target[0]) if target.min() == target.max() else lr().fit(X, target)
         # A label always (or never) present here is predicted as such.
         return [float(target[0, j]) if target[:, j].min() == target[:, j].max() else lr().fit(X, target[:, j])
                 for j in range(target.shape[1])]
@@ -174,7 +180,10 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         """Single: log-probabilities over all classes (a class the head never saw: about zero); multi: decision values."""
         if self.kind == "single":
             S = np.full((X.shape[0], len(self.classes_)), -30.0)
-            S[:, head.classes_] = head.predict_log_proba(X)
+            if isinstance(head, float):
+                S[:, int(head)] = 0.0
+            else:
+                S[:, head.classes_] = head.predict_log_proba(X)
             return S
         return np.column_stack([np.full(X.shape[0], 30.0 if m else -30.0) if isinstance(m, float)
                                 else m.decision_function(X) for m in head])
