@@ -108,6 +108,8 @@ def test_suggest_measures_each_article_for_its_own_target(run, tmp_path):
     assert any(own[a.id] != guide_only[a.id] for a, t in zip(articles, targets) if t)
     with pytest.raises(ValueError, match="3 targets for 12 articles"):
         suggest(model, articles, 2, targets=["Google"] * 3)
+    with pytest.raises(ValueError, match="13 targets for 12 articles"):   # too many, not only too few
+        model.predict(articles, targets=["Google"] * 13)
 
 
 def test_label_errors_cli_finds_planted_flips(run, tmp_path):

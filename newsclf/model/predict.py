@@ -42,6 +42,8 @@ class Model:
     def predict(self, articles: Sequence[Article], targets: Sequence[str | None] | None = None,
                 batch_size: int = 512) -> list[dict[str, Any]]:
         """Per article: {"cats": {scheme: {label: p}}, "labels": {scheme: [...]}, "targets": {scheme: t}}."""
+        if targets is not None and len(targets) != len(articles):
+            raise ValueError(f"predict: {len(targets)} targets for {len(articles)} articles")
         targets = list(targets) if targets is not None else [None] * len(articles)
         results: list[dict[str, Any]] = [{"cats": {}, "labels": {}, "targets": {}} for _ in articles]
         for start in range(0, len(articles), batch_size):
