@@ -34,11 +34,14 @@ def worded(words: dict[str, list[str]], n: int, seed: int) -> tuple[list[dict], 
     return docs, labels
 
 
-def test_the_embedding_head_labels_texts_whose_words_training_never_saw(tmp_path):
+def test_the_embedding_head_labels_texts_whose_words_training_never_saw(tmp_path, monkeypatch):
     needs_backend()
+    from newsclf.model import embedding
+
+    monkeypatch.setattr(embedding, "BLEND_WEIGHTS", (0.2,))   # the head in the blend, whatever the data says
     docs, y = worded(TRAIN_WORDS, 80, 0)
     clf = EmbeddingClassifier(kind="single", labels=["money", "sport"]).fit(docs, y)
-    assert clf.uses_encoder and clf.linear_weight_ < 1.0 and clf.head_C_ is not None
+    assert clf.uses_encoder and clf.linear_weight_ == 0.2 and clf.head_C_ in embedding.HEAD_C_GRID
     new, gold = worded(NEW_WORDS, 30, 1)
     linear_hits = np.mean([p == g for p, g in zip(clf.linear_.predict(new), gold)])
     hits = np.mean([p == g for p, g in zip(clf.predict(new), gold)])
@@ -48,6 +51,14 @@ def test_the_embedding_head_labels_texts_whose_words_training_never_saw(tmp_path
     joblib.dump(clf, tmp_path / "m.joblib")
     assert (tmp_path / "m.joblib").stat().st_size < 5_000_000  # the frozen encoder comes from the package, not the file
     assert np.array_equal(joblib.load(tmp_path / "m.joblib").predict_proba(new), P)
+
+
+def test_where_the_blend_is_no_better_the_linear_model_serves_alone():
+    needs_backend()
+    docs, y = worded(TRAIN_WORDS, 80, 0)   # the linear model is already right on every out-of-fold doc
+    clf = EmbeddingClassifier(kind="single", labels=["money", "sport"]).fit(docs, y)
+    assert not clf.uses_encoder and clf.linear_weight_ == 1.0 and clf.head_C_ is None and clf.temperature_ == 1.0
+    assert np.array_equal(clf.predict_proba(docs[:5]), clf.linear_.predict_proba(docs[:5]))
 
 
 def test_hashtags_reach_the_encoder_as_words_and_stance_gets_weights_per_frequent_target():
@@ -63,15 +74,23 @@ def test_hashtags_reach_the_encoder_as_words_and_stance_gets_weights_per_frequen
     assert not X[0, 384:768].any() and X[1, 384:768].any()  # doc 0 is about Bob, doc 1 about Alice
 
 
-def test_multi_label_blend_has_a_threshold_per_label():
+def test_multi_label_blend_calibrates_and_thresholds_every_label(monkeypatch):
     needs_backend()
+    from newsclf.model import embedding
+
+    monkeypatch.setattr(embedding, "BLEND_WEIGHTS", (0.5,))   # the head in the blend, whatever the data says
     rows = make_rows(90, 2)
     docs = [{"title": r["title"], "text": r["text"], "lang": "en", "target": ""} for r in rows]
     y = [r["labels"]["topics"] for r in rows]
-    labels = sorted({x for labels in y for x in labels})
+    labels = sorted({x for labels in y for x in labels}) + ["never"]   # a label no training doc has
     clf = EmbeddingClassifier(kind="multi", labels=labels).fit(docs, y)
+    assert clf.uses_encoder and clf.linear_weight_ == 0.5 and len(clf.platt_) == len(labels)
     assert clf.thresholds_.shape == (len(labels),) and ((clf.thresholds_ > 0) & (clf.thresholds_ < 1)).all()
-    assert all(len(labels) >= 1 for labels in clf.predict(docs[:10]))
+    new = make_rows(30, 3)
+    P = clf.predict_proba([{"title": r["title"], "text": r["text"], "lang": "en", "target": ""} for r in new])
+    assert P[:, labels.index("never")].max() < 0.05   # calibrated to its prior, not left to fire
+    hits = np.mean([set(p) == set(r["labels"]["topics"]) for p, r in zip(clf.decide(P), new)])
+    assert hits >= 0.7, hits
 
 
 def test_too_few_items_leave_the_linear_model_alone():
@@ -82,15 +101,20 @@ def test_too_few_items_leave_the_linear_model_alone():
     assert np.array_equal(clf.predict_proba(docs[:5]), clf.linear_.predict_proba(docs[:5]))
 
 
-def test_a_class_of_one_doc_and_one_repeated_text_do_not_break_the_fit():
+def test_a_class_of_one_doc_leaves_the_fold_without_it_out_of_the_choice(monkeypatch):
     needs_backend()
-    docs, _ = worded(TRAIN_WORDS, 60, 4)
-    y = [["money"]] * 59 + [["sport"]]   # folds whose training part lacks "sport"
-    clf = EmbeddingClassifier(kind="single", labels=["money", "sport"]).fit(docs, y)
-    assert clf.predict_proba(docs[:3]).shape == (3, 2)
-    same = [{**docs[0], "target": ""}] * 60   # one text coded 60 times: no fold can hold it out
-    clf = EmbeddingClassifier(kind="single", labels=["money", "sport"]).fit(same, [["money"], ["sport"]] * 30)
-    assert not clf.uses_encoder
+    from newsclf.model import embedding
+
+    chosen_on = []
+    monkeypatch.setattr(embedding, "blend_quality", lambda kind, Y, P: chosen_on.append(len(Y)) or 0.0)
+    docs, y = worded(TRAIN_WORDS, 60, 4)
+    y[0] = ["other"]   # one doc: no stratified folds, and the one holding it out trains without it
+    clf = EmbeddingClassifier(kind="single", labels=["money", "other", "sport"]).fit(docs, y)
+    rows = clf.linear_.out_of_fold_[0]
+    assert 0 in rows   # the linear model's selection kept it (a training part there needs only two classes)
+    assert chosen_on and all(n < len(rows) for n in chosen_on)   # its fold's rows are not judged
+    P = clf.predict_proba(docs[:3])
+    assert P.shape == (3, 3) and np.allclose(P.sum(axis=1), 1.0)
 
 
 def test_cli_trains_minilm_frozen_and_the_spacy_export_labels_the_same(run, tmp_path):
