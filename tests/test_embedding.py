@@ -93,6 +93,27 @@ def test_multi_label_blend_calibrates_and_thresholds_every_label(monkeypatch):
     assert hits >= 0.7, hits
 
 
+def test_each_text_is_encoded_once_and_a_cached_vector_equals_a_fresh_one(monkeypatch):
+    needs_backend()
+    from newsclf.model import embedding
+
+    docs, _ = worded(TRAIN_WORDS, 20, 5)
+    clf = EmbeddingClassifier(kind="single")
+    clf.hashtag_words_ = None
+    monkeypatch.setattr(embedding, "_EMBEDDINGS", embedding.OrderedDict())
+    encoded = []
+    real = EmbeddingClassifier._encode
+    monkeypatch.setattr(EmbeddingClassifier, "_encode", lambda self, texts: encoded.extend(texts) or real(self, texts))
+    first = clf.embed(docs)
+    again = clf.embed(docs[::-1] + docs[:3])
+    assert len(encoded) == len({d["text"] for d in docs})   # the second call found every text in the cache
+    assert np.array_equal(again[:20], first[::-1]) and np.array_equal(again[20:], first[:3])
+    assert np.allclose(first, real(clf, clf._texts(docs)), atol=1e-5)   # batched by length or not: the same vector
+    monkeypatch.setattr(embedding, "EMBEDDING_CACHE", 5)
+    clf.embed(worded(NEW_WORDS, 10, 6)[0])
+    assert len(embedding._EMBEDDINGS) == 5   # the oldest are dropped
+
+
 def test_too_few_items_leave_the_linear_model_alone():
     needs_backend()
     docs, y = worded(TRAIN_WORDS, 30, 3)

@@ -21,7 +21,8 @@ made by heads trained on that fifth's folds, about 16% of the docs, and applied 
 from __future__ import annotations
 
 import re
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -44,6 +45,11 @@ HEAD_FOLDS = 5
 # Below this many docs with out-of-fold linear probabilities, C and the weight cannot be chosen: linear alone.
 MIN_BLEND_ITEMS = 40
 _HASHTAG = re.compile(r"#(\w+)")
+# Embeddings of recent texts, so that cross-validation's fits (and a refit on all docs) encode each text once:
+# about 1.5 KB each, so at most ~75 MB. Keyed by the exact text the encoder reads and the token cap.
+EMBEDDING_CACHE = 50_000
+_EMBEDDINGS: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=1)
@@ -78,21 +84,36 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
 
     def embed(self, docs: Sequence[dict[str, Any]]) -> np.ndarray:
         """Each doc's mean-pooled, unit-length MiniLM embedding of title and text (hashtags as their words)."""
+        texts = self._texts(docs)
+        keys = [(self.max_length, t) for t in texts]
+        with _CACHE_LOCK:
+            cached = {k: _EMBEDDINGS[k] for k in keys if k in _EMBEDDINGS}
+        missing = sorted({k for k in keys if k not in cached}, key=lambda k: len(k[1]))
+        fresh = dict(zip(missing, self._encode([t for _, t in missing]))) if missing else {}
+        with _CACHE_LOCK:
+            for key in cached:
+                if key in _EMBEDDINGS:   # another thread may have evicted it meanwhile
+                    _EMBEDDINGS.move_to_end(key)
+            _EMBEDDINGS.update(fresh)
+            while len(_EMBEDDINGS) > EMBEDDING_CACHE:
+                _EMBEDDINGS.popitem(last=False)
+        if not keys:
+            return np.zeros((0, _encoder()[1].config.hidden_size), dtype=np.float32)
+        return np.stack([fresh[k] if k in fresh else cached[k] for k in keys])
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        """The encoder's pooled vectors for texts already sorted by length (so little of a batch is padding)."""
         torch, _, _ = encoder_libraries()
         tokenizer, encoder = _encoder()
-        texts = self._texts(docs)
         out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
-        # Similar lengths share a batch, so little of each batch is padding.
-        order = np.argsort([len(t) for t in texts], kind="stable")
         with torch.no_grad():
-            for start in range(0, len(order), ENCODE_BATCH):
-                rows = order[start:start + ENCODE_BATCH]
-                batch = tokenizer([texts[i] for i in rows], truncation=True, max_length=self.max_length,
+            for start in range(0, len(texts), ENCODE_BATCH):
+                batch = tokenizer(texts[start:start + ENCODE_BATCH], truncation=True, max_length=self.max_length,
                                   padding=True, return_tensors="pt")
                 hidden = encoder(**batch).last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).float()
                 pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=1)
-                out[rows] = pooled.numpy()
+                out[start:start + ENCODE_BATCH] = pooled.numpy()
         return out
 
     def _design(self, E: np.ndarray, docs: Sequence[dict[str, Any]]) -> np.ndarray:
