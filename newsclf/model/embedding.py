@@ -20,6 +20,7 @@ made by heads trained on that fifth's folds, about 16% of the docs, and applied 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 from collections import Counter, OrderedDict
@@ -46,9 +47,9 @@ HEAD_FOLDS = 5
 MIN_BLEND_ITEMS = 40
 _HASHTAG = re.compile(r"#(\w+)")
 # Embeddings of recent texts, so that cross-validation's fits (and a refit on all docs) encode each text once:
-# about 1.5 KB each, so at most ~75 MB. Keyed by the exact text the encoder reads and the token cap.
+# about 1.5 KB each, so at most ~75 MB. Keyed by a digest of the exact text the encoder reads and the token cap.
 EMBEDDING_CACHE = 50_000
-_EMBEDDINGS: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
+_EMBEDDINGS: OrderedDict[tuple[int, bytes], np.ndarray] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 
 
@@ -85,11 +86,13 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
     def embed(self, docs: Sequence[dict[str, Any]]) -> np.ndarray:
         """Each doc's mean-pooled, unit-length MiniLM embedding of title and text (hashtags as their words)."""
         texts = self._texts(docs)
-        keys = [(self.max_length, t) for t in texts]
+        # A digest, not the text: a cache of long articles would otherwise hold their full texts too.
+        keys = [(self.max_length, hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest()) for t in texts]
         with _CACHE_LOCK:
             cached = {k: _EMBEDDINGS[k] for k in keys if k in _EMBEDDINGS}
-        missing = sorted({k for k in keys if k not in cached}, key=lambda k: len(k[1]))
-        fresh = dict(zip(missing, self._encode([t for _, t in missing]))) if missing else {}
+        text_of = {k: t for k, t in zip(keys, texts) if k not in cached}
+        missing = sorted(text_of, key=lambda k: len(text_of[k]))
+        fresh = dict(zip(missing, self._encode([text_of[k] for k in missing]))) if missing else {}
         with _CACHE_LOCK:
             for key in cached:
                 if key in _EMBEDDINGS:   # another thread may have evicted it meanwhile
