@@ -194,6 +194,14 @@ def label_indicator(classes: Sequence[str], y: Sequence[Sequence[str]]) -> np.nd
     return Y
 
 
+def label_decisions(models: Sequence[Any], X: Any) -> np.ndarray:
+    """Decision values (docs x labels) of one binary model per label; a label fixed in training (a float, 1.0
+    or 0.0, in place of its model) scores +30 or -30 everywhere."""
+    n = X.shape[0]
+    cols = [np.full(n, 30.0 if m else -30.0) if isinstance(m, float) else m.decision_function(X) for m in models]
+    return np.column_stack(cols) if cols else np.zeros((n, 0))
+
+
 def text_groups(docs: Sequence[dict[str, str]]) -> np.ndarray:
     """A group id per doc: docs with the same text (one article, several targets) share one."""
     return np.array([int.from_bytes(hashlib.blake2b(d["text"].encode("utf-8"), digest_size=6).digest(), "big")
@@ -371,8 +379,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
                     S[rows] = -30.0
                     S[np.ix_(rows, model.classes_)] = model.predict_log_proba(X[rows])
             return S
-        cols = [np.full(n, 30.0 if m else -30.0) if isinstance(m, float) else m.decision_function(X) for m in core]
-        return np.column_stack(cols) if cols else np.zeros((n, 0))
+        return label_decisions(core, X)
 
     def _inner_splits(self, groups: np.ndarray, strata: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
         """Folds for model selection, grouped by text: k stratified folds, or one hold-out on large data."""

@@ -33,10 +33,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
-from newsclf.model.classifier import (SchemeClassifier, decide_labels, fit_temperature, label_indicator,
-                                      label_platt, label_threshold, platt_probabilities, text_groups)
+from newsclf.model.classifier import (SchemeClassifier, decide_labels, fit_temperature, label_decisions,
+                                      label_indicator, label_platt, platt_probabilities, text_groups)
 from newsclf.model.features import HashtagWords
-from newsclf.model.transformer import blend_quality, encoder_libraries
+from newsclf.model.transformer import blend_quality, blend_thresholds, encoder_libraries
 
 ENCODE_BATCH = 64
 HEAD_C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -160,9 +160,11 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         per_C = {C: self._out_of_fold(X[rows], target[rows], splits, C) for C in HEAD_C_GRID}
         linear_used, Y_used = linear_P[used], Y[rows][used]
         blended: dict[float, np.ndarray] = {}
+        calibration: dict[float, tuple[float, Any]] = {}
         for C, (scores, valid) in per_C.items():
             scores, valid = scores[used], valid[used]
             self._fit_calibration(scores, valid, target[rows][used], target)
+            calibration[C] = self.temperature_, self.platt_
             # Where a fold's head had no model of a label, the blend is the linear model's alone.
             blended[C] = np.where(valid, self._probabilities(scores), linear_used)
         best: tuple[float, float, float] | None = None
@@ -178,15 +180,10 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
             self.temperature_, self.platt_ = 1.0, None
             return self
         self.linear_weight_, self.head_C_ = w, C
-        scores, valid = per_C[C][0][used], per_C[C][1][used]
-        self._fit_calibration(scores, valid, target[rows][used], target)
+        self.temperature_, self.platt_ = calibration[C]
         self.head_ = self._fit_head(X, target, C)
         if self.kind != "single":
-            P = w * linear_used + (1 - w) * blended[C]
-            self.thresholds_ = np.full(len(self.classes_), 0.5)
-            for j in range(Y.shape[1]):
-                if Y_used[:, j].min() != Y_used[:, j].max():
-                    self.thresholds_[j] = label_threshold(Y_used[:, j], P[:, j])
+            self.thresholds_ = blend_thresholds(Y_used, w * linear_used + (1 - w) * blended[C])
         return self
 
     @property
@@ -222,8 +219,7 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
             S = np.full((X.shape[0], len(self.classes_)), -30.0)
             S[:, head.classes_] = head.predict_log_proba(X)
             return S
-        return np.column_stack([np.full(X.shape[0], 30.0 if m else -30.0) if isinstance(m, float)
-                                else m.decision_function(X) for m in head])
+        return label_decisions(head, X)
 
     def _out_of_fold(self, X: np.ndarray, target: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]],
                      C: float) -> tuple[np.ndarray, np.ndarray]:

@@ -88,6 +88,16 @@ def blend_quality(kind: str, Y: np.ndarray, P: np.ndarray) -> float:
     return float(np.mean([best_f1(Y[:, j], P[:, j]) for j in used])) if used else 0.0
 
 
+def blend_thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Each label's cut-off on blended held-out probabilities P (label_threshold); 0.5 for a label that is
+    always or never present there."""
+    thresholds = np.full(Y.shape[1], 0.5)
+    for j in range(Y.shape[1]):
+        if Y[:, j].min() != Y[:, j].max():
+            thresholds[j] = label_threshold(Y[:, j], P[:, j])
+    return thresholds
+
+
 class TransformerClassifier(BaseEstimator, ClassifierMixin):
     """Fine-tuned MiniLM for one scheme, with SchemeClassifier's interface (fit, predict_proba, decide, predict)."""
 
@@ -229,9 +239,7 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
                 best, self.linear_weight_ = quality, w
         if self.kind != "single":
             P = self.linear_weight_ * linear_P + (1 - self.linear_weight_) * encoder_P
-            for j in range(Y.shape[1]):
-                if Y[:, j].min() != Y[:, j].max():
-                    self.thresholds_[j] = label_threshold(Y[:, j], P[:, j])
+            self.thresholds_ = blend_thresholds(Y, P)
 
     # ------------------------------------------------------------------------------------ predicting
 
