@@ -161,3 +161,20 @@ def test_an_unknown_backend_is_refused_with_the_choices(run, tmp_path):
     result = run("train", "--guide", str(GUIDE), "--data", str(train), "--out", str(tmp_path / "m"),
                  "--backend", "minilm-thawed")
     assert result.exit_code == 2 and "minilm-frozen" in result.output
+
+
+def test_suggest_spreads_an_encoder_models_batch_over_content_in_its_linear_features():
+    needs_backend()
+    from types import SimpleNamespace
+
+    from newsclf.article import Article
+    from newsclf.model.active import suggest
+
+    docs, y = worded(TRAIN_WORDS, 80, 0)
+    clf = EmbeddingClassifier(kind="single", labels=["money", "sport"]).fit(docs, y)
+    scheme = SimpleNamespace(kind="single", effective_target=lambda target: target)
+    model = SimpleNamespace(classifiers={"topic": clf}, guide=SimpleNamespace(scheme=lambda name: scheme))
+    pool = [Article(id=str(i), text=d["text"], lang="en") for i, d in enumerate(worded(NEW_WORDS, 40, 7)[0])]
+    picks = suggest(model, pool, 5)
+    assert len({p.article.id for p in picks}) == 5
+    assert all(p.reason.endswith("; diverse batch") for p in picks), [p.reason for p in picks]

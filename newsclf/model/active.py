@@ -212,7 +212,8 @@ def _features(docs_per_scheme: list[tuple[Any, list[dict[str, str]]]], rows: Seq
 
     blocks = []
     for clf, docs in docs_per_scheme:
-        features = getattr(clf, "features_", None)
+        # An encoder backend (minilm, minilm-frozen) clusters in the features of the linear model it blends with.
+        features = getattr(clf, "features_", None) or getattr(getattr(clf, "linear_", None), "features_", None)
         if features is None:
             return None
         blocks.append(sp.csr_matrix(features.transform([docs[i] for i in rows])))
