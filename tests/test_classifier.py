@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from newsclf.model.classifier import SchemeClassifier, fit_platt, fit_temperature, long_targets
+from newsclf.model.classifier import (SchemeClassifier, _macro_f1_single, fit_class_bias, fit_platt, fit_temperature,
+                                      long_targets)
 from newsclf.model.features import CharNgrams, KeyTable, TargetSimilarity, char_ngram_keys, count_matrix
 
 TEXTS = ["Hello  world, Halo dunia!", "AI regulation: the EU Act", "dunia AI", "Ünïcode façade — test", "", "x\0y"]
@@ -81,6 +82,66 @@ def test_temperature_and_platt_fix_overconfident_scores():
     assert fit_temperature(overconfident, y) == pytest.approx(8 / 0.889, rel=0.1)
     a, b = fit_platt(true_logit * 4, y)
     assert a == pytest.approx(0.889 / 4, rel=0.1) and abs(b) < 0.1
+
+
+def test_class_offsets_undo_a_constant_lean_towards_one_class():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 600)
+    leaning = np.eye(3)[y] * 2 + rng.normal(0, 1, (600, 3)) + np.array([1.5, 0.0, 0.0])
+    bias = fit_class_bias(leaning, y)
+    assert bias[0] - bias[1:].mean() == pytest.approx(-1.5, abs=0.2)
+    before, after = (_macro_f1_single(y, z.argmax(axis=1), 3) for z in (leaning, leaning + bias))
+    assert after > before + 0.1, (before, after)
+
+
+def test_class_offsets_that_would_lower_held_out_macro_f1_are_not_kept():
+    # One held-out doc of class 2, scored as class 0: class-balanced, it weighs as much as the 20 of
+    # each other class, and the offset that rescues it would take class 0's docs over.
+    rng = np.random.default_rng(1)
+    y = np.array([0] * 20 + [1] * 20 + [2])
+    logits = np.zeros((41, 3))
+    logits[:20, 0] = logits[20:40, 1] = 2.0
+    logits[:40] += rng.normal(0, 0.7, (40, 3))
+    logits[40] = [3.0, 0.0, -3.0]
+    bias = fit_class_bias(logits, y)
+    assert _macro_f1_single(y, (logits + bias).argmax(axis=1), 3) < _macro_f1_single(y, logits.argmax(axis=1), 3)
+    clf = SchemeClassifier(kind="single")
+    clf.classes_ = np.array(["a", "b", "c"])
+    assert not clf._class_bias(logits, y).any()
+
+
+def _skewed_docs(counts: dict[str, int], seed: int) -> tuple[list[dict[str, str]], list[list[str]]]:
+    """Docs of three classes, each told by 3 of its own 20 made-up words among common ones."""
+    made_up = random.Random(7)
+    vocab = {c: ["".join(made_up.choice("bcdfghjklmnpqrstvwz") + made_up.choice("aeiou") for _ in range(3))
+                 for _ in range(20)] for c in sorted(counts)}
+    common = ["the", "news", "today", "city", "report", "ai", "said", "new"]
+    rng = random.Random(seed)
+    docs, y = [], []
+    for label, n in counts.items():
+        for _ in range(n):
+            words = rng.sample(vocab[label], 3) + [rng.choice(common) for _ in range(6)]
+            docs.append({"text": " ".join(words), "title": "", "lang": "en", "target": ""})
+            y.append([label])
+    return docs, y
+
+
+def test_a_topic_model_on_few_labels_does_not_lean_towards_the_class_it_saw_most(monkeypatch):
+    docs, y = _skewed_docs({"alpha": 24, "beta": 6, "gamma": 6}, 0)
+    test_docs, test_y = _skewed_docs({"alpha": 30, "beta": 30, "gamma": 30}, 100)
+    labels = ["alpha", "beta", "gamma"]
+    clf = SchemeClassifier(kind="single", labels=labels).fit(docs, y)
+    monkeypatch.setattr(SchemeClassifier, "_class_bias", lambda self, logits, y: np.zeros(len(self.classes_)))
+    plain = SchemeClassifier(kind="single", labels=labels).fit(docs, y)
+    leaned, fixed = plain.predict(test_docs), clf.predict(test_docs)
+    assert sum(p == ["alpha"] for p in leaned) > 45 and sum(p == ["alpha"] for p in fixed) < 40
+    assert clf.class_bias_[0] < 0
+    hits = lambda pred: np.mean([p == t for p, t in zip(pred, test_y)])
+    assert hits(fixed) > hits(plain.predict(test_docs)) + 0.08, (hits(fixed), hits(leaned))
+    P = clf.predict_proba(test_docs)
+    assert np.allclose(P.sum(axis=1), 1.0)
+    rows, oof = clf.out_of_fold_   # held-out probabilities (the model card's reliability) carry the offsets too
+    assert np.allclose(oof.sum(axis=1), 1.0) and len(rows) == len(docs)
 
 
 def _topic_docs(n: int, seed: int = 0) -> tuple[list[dict[str, str]], list[list[str]]]:
@@ -280,3 +341,21 @@ def test_hashtags_are_split_into_the_words_training_texts_use():
     plain = DocText().fit([docs[0], docs[2]])
     assert plain.hashtag_words_ is None and plain.transform(docs[1:2]) == ["rock on abortionismurder"]
     assert DocText(hashtags=False).fit(docs).transform(docs[1:2]) == ["rock on abortionismurder"]
+
+
+def test_the_model_card_states_the_class_offsets_it_applies():
+    from types import SimpleNamespace
+
+    from newsclf.model.train import model_card
+
+    meta = {"model_id": "m1", "created_at": "2026-12-04", "newsclf_version": "0", "python": "3", "backend": "linear",
+            "schemes": {"topic": {"kind": "single", "target": None, "train_items": 36,
+                                  "label_counts": {"alpha": 24, "beta": 6, "gamma": 6}}}}
+    metrics = {"topic": {"split": "random", "macro_f1": 0.8, "macro_f1_ci95": [0.7, 0.9], "micro_f1": 0.8,
+                         "exact_match": 0.8, "C": 10.0, "class_offsets": {"alpha": -1.12, "beta": 0.38, "gamma": 0.74},
+                         "labels": {c: {"precision": 0.8, "recall": 0.8, "f1": 0.8}
+                                    for c in ("alpha", "beta", "gamma")}}}
+    card = model_card(SimpleNamespace(name="g", version="1"), meta, metrics)
+    assert "Class offsets added to the logits" in card and "alpha -1.12, beta +0.38, gamma +0.74." in card
+    del metrics["topic"]["class_offsets"]
+    assert "Class offsets" not in model_card(SimpleNamespace(name="g", version="1"), meta, metrics)

@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import minimize_scalar
+from scipy.optimize import minimize, minimize_scalar
 from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -142,6 +142,29 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
         return -float(log_softmax(logits / np.exp(log_t), axis=1)[np.arange(len(y)), y].mean())
 
     return float(np.exp(minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded").x))
+
+
+# Weight of the L2 penalty on the class offsets (per unit of the class-balanced mean log-loss): keeps an
+# offset finite when one class's held-out rows are all right or all wrong.
+BIAS_PENALTY = 0.01
+
+
+def fit_class_bias(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-class offsets b minimising the class-balanced log-loss of softmax(logits + b) (each class present
+    weighs the same, as in the class-balanced regression), with a small L2 penalty; zeros for a class absent."""
+    k = logits.shape[1]
+    counts = np.bincount(y, minlength=k).astype(float)
+    w = 1.0 / (counts[y] * np.count_nonzero(counts))
+    rows = np.arange(len(y))
+
+    def loss(b: np.ndarray) -> tuple[float, np.ndarray]:
+        L = log_softmax(logits + b, axis=1)
+        grad = np.exp(L)
+        grad[rows, y] -= 1.0
+        return (-float(w @ L[rows, y]) + 0.5 * BIAS_PENALTY * float(b @ b),
+                (w[:, None] * grad).sum(axis=0) + BIAS_PENALTY * b)
+
+    return minimize(loss, np.zeros(k), jac=True, method="L-BFGS-B").x
 
 
 def fit_platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -304,6 +327,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         self.n_train_ = len(docs)
         targets = np.array([d["target"] for d in docs])
         self.temperature_, self.platt_ = 1.0, None
+        self.class_bias_ = np.zeros(len(self.classes_))
         if self.kind == "single":
             ys = Y.argmax(axis=1)
             self.present_ = np.unique(ys)
@@ -315,7 +339,10 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
             if oof is not None:
                 rows, scores, _ = oof
                 self.temperature_ = fit_temperature(scores, ys[rows])
-                self.out_of_fold_ = (rows, softmax(scores / self.temperature_, axis=1))
+                logits = scores / self.temperature_
+                if not self.target_aware:
+                    self.class_bias_ = self._class_bias(logits, ys[rows])
+                self.out_of_fold_ = (rows, softmax(logits + self.class_bias_, axis=1))
             self.core_ = self._fit_core(X, ys, targets, self.C_)
             return self
         strata = np.where(Y.any(axis=1), Y.argmax(axis=1), -1)
@@ -333,6 +360,27 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
                 self.platt_.append((a, b))
             self.out_of_fold_ = (rows, platt_probabilities(scores, self.platt_))
         return self
+
+    def _class_bias(self, logits: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Offsets to the topic model's held-out logits that undo its lean towards the classes it saw most.
+
+        Trained on a few dozen labels, a class-balanced regression still predicts the classes with the
+        most training docs far too often: their docs cover more of the vocabulary, so a new doc shares
+        more words with them, which class weights do not undo. Offsets fitted on the out-of-fold
+        logits (class-balanced log-loss, see fit_class_bias) do. Kept only where they do not lower the
+        out-of-fold macro-F1 (a class of one or two held-out docs can pull an offset into taking over).
+        Random samples from dev splits carved from train (5 seeds BBC, 3 IndoSum and AG News), macro-F1:
+        BBC at 35 / 50 / 100 labels 68.0 / 78.2 / 91.4 -> 87.9 / 91.6 / 94.0, all of train 96.5 either way;
+        IndoSum at 100 / 200 / 400 labels 38.3 / 52.3 / 60.3 -> 60.5 / 64.9 / 71.3, all of train 69.0 -> 73.0;
+        AG News at 50 / 100 labels 49.2 / 62.8 -> 56.0 / 66.1, within 0.4 from 200 on.
+        Not fitted for stance, where it was tried with offsets per frequent target and lowered F_avg
+        (SemEval-2016 dev splits carved from train, 3 seeds: 69.5 / 66.7 / 70.0 -> 68.8 / 65.3 / 67.6).
+        """
+        bias = fit_class_bias(logits, y)
+        k = len(self.classes_)
+        if _macro_f1_single(y, (logits + bias).argmax(axis=1), k) < _macro_f1_single(y, logits.argmax(axis=1), k):
+            return np.zeros(k)
+        return bias
 
     def __getstate__(self) -> dict[str, Any]:
         # Out-of-fold probabilities serve a blend fitted right after (newsclf.model.transformer), not the saved model.
@@ -458,7 +506,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         X = union_transform(self.features_, docs)
         targets = np.array([d["target"] for d in docs])
         if self.kind == "single":
-            return softmax(self._core_scores(self.core_, X, targets) / self.temperature_, axis=1)
+            return softmax(self._core_scores(self.core_, X, targets) / self.temperature_ + self.class_bias_, axis=1)
         S = self._core_scores(self.models_, X, targets)
         if self.platt_ is None:
             return expit(S)

