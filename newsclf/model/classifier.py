@@ -150,8 +150,8 @@ BIAS_PENALTY = 0.01
 
 
 def fit_class_bias(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Per-class offsets b minimising the class-balanced log-loss of softmax(logits + b) (each class present
-    weighs the same, as in the class-balanced regression), with a small L2 penalty; zeros for a class absent."""
+    """Per-class offsets b minimising the class-balanced log-loss of softmax(logits + b) (each class present in
+    y weighs the same, as in the class-balanced regression), with a small L2 penalty."""
     k = logits.shape[1]
     counts = np.bincount(y, minlength=k).astype(float)
     w = 1.0 / (counts[y] * np.count_nonzero(counts))
