@@ -147,14 +147,13 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
         log(format_metrics(scheme.name, metrics[scheme.name]))
         classifiers[scheme.name] = make_classifier(scheme, backend).fit([e.doc for e in items],
                                                                          [e.labels for e in items])
+        clf = classifiers[scheme.name]
         if backend == "linear":
-            metrics[scheme.name]["C"] = classifiers[scheme.name].C_
-            offsets = classifiers[scheme.name].class_bias_
-            if offsets.any():
-                metrics[scheme.name]["class_offsets"] = {str(label): round(float(b), 3) for label, b in
-                                                         zip(classifiers[scheme.name].classes_, offsets)}
+            metrics[scheme.name]["C"] = clf.C_
+            if clf.class_bias_.any():
+                metrics[scheme.name]["class_offsets"] = {str(label): round(float(b), 3)
+                                                         for label, b in zip(clf.classes_, clf.class_bias_)}
         else:
-            clf = classifiers[scheme.name]
             metrics[scheme.name]["encoder"] = {"used": clf.uses_encoder, "linear_weight": clf.linear_weight_}
             if backend == "minilm-frozen":
                 metrics[scheme.name]["encoder"]["head_C"] = clf.head_C_
@@ -166,7 +165,7 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
                     f"(it needs {MIN_ENCODER_ITEMS}); the linear model serves this scheme")
         if with_learning_curve and backend == "linear":
             metrics[scheme.name]["learning_curve"] = learning_curve(scheme, items, seed=seed,
-                                                                    C=classifiers[scheme.name].C_)
+                                                                    C=clf.C_)
     if not classifiers:
         raise ModelError("no scheme had enough labeled items to train; label more articles "
                          "(each scheme needs at least 4 items and 2 different labels)")
