@@ -64,6 +64,25 @@ def test_collect_opml_dedups_entries_across_feeds(local_server, run, tmp_path):
     assert "new 0," in again.output and "already seen 86" in again.output
 
 
+def test_collect_a_broken_feed_over_http_still_brings_in_its_entries(local_server, run, tmp_path):
+    # A real-world breakage: a bare '&' in a title (not well-formed XML) and the closing tags cut off.
+    local_server.serve_dir("/", CORPUS / "site")
+    feed = (CORPUS / "site" / "kabarnusa" / "feed.xml").read_text(encoding="utf-8")
+    entries = feed.count("<item>")
+    broken = feed.replace("<title>", "<title>AI & ", 2).replace("</channel>", "").replace("</rss>", "")
+    local_server.route("/kabarnusa/broken.xml",
+                       lambda req: (200, {"Content-Type": "application/rss+xml; charset=utf-8"}, broken.encode()))
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(local_server.url("/kabarnusa/broken.xml") + "\n", encoding="utf-8")
+    result = run("collect", "--feeds", str(feeds), "--min-interval", "0")
+    assert result.exit_code == 0, result.output   # a warning, not a failure: every entry was read
+    assert "broken.xml: the feed is malformed" in result.output
+    assert f"new {entries}," in result.output and "failed 0" in result.output
+    with Store(tmp_path / "newsclf.db") as store:
+        assert {a.outlet for a in store.iter_articles()} == {"Kabar Nusa"}
+        assert sum(1 for _ in store.iter_articles()) == entries == 11
+
+
 def test_collect_html_dir_and_single_urls(local_server, run, tmp_path):
     result = run("collect", "--html", str(CORPUS / "site"))
     assert result.exit_code == 0 and "new 86," in result.output
