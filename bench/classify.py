@@ -1,6 +1,7 @@
 """Classification benchmark: newsclf's default classifier against two anchors on public data sets.
 
     python -m bench.classify [--quick] [--only NAME,...] [--no-curve | --curves-only] [--variants] [--minilm] [--frozen]
+                             [--seeds 0,1,2] [--orders random,suggest] [--curve-cache DIR]
 
 Data is read in place from ../shared/data (see bench/datasets.py); a data set whose folder is
 missing gets a "skipped: not found" row. Every system is trained on train only and scored once on
@@ -27,10 +28,13 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any, Callable, Sequence  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -40,7 +44,7 @@ from sklearn.multiclass import OneVsRestClassifier  # noqa: E402
 from sklearn.preprocessing import MultiLabelBinarizer  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
 
-from bench.datasets import BY_NAME, DATA, DATASETS, Dataset, Record, dev_split  # noqa: E402
+from bench.datasets import BY_NAME, DATA, DATASETS, ROOT, Dataset, Record, dev_split  # noqa: E402
 
 QUICK_CAP = 2000
 SPACY_CAP = 20_000
@@ -51,6 +55,10 @@ SPACY_BATCH = 64
 # Nor is NewsMTSC: `suggest` scores an Article, which has no target_span. On a dev split carved from its
 # train (1 seed), random order needed 1,917 labels and suggest 1,489 (0.78); suggest took 1,468 s.
 CURVE_SETS = ("ag_news_subset", "id_indosum", "bbc", "reuters21578_modapte", "semeval2016_t6")
+# A curve set whose labels come from a fixed random pool of its training items (bench `cap`, seed 0), and
+# whose 'full' is the model trained on the whole pool: a curve on FNC-1's 40,000 pairs would fit models
+# of 10,000+ pairs at 600+ s each, many times over.
+CURVE_POOL: dict[str, int] = {"fnc1": 6_000}
 # Labels at which each curve is scored: the issue's points (CURVE_SHOWN, in the table) and, between
 # them, more, at most 1.25x apart up to 1,000, for 'need'. A learning curve bends even in log
 # labels, and a coarse grid puts the crossing late: interpolating across 200 -> 500 put IndoSum's
@@ -352,26 +360,67 @@ def labels_needed(curve: dict[int, list[float]], goal: float) -> float | None:
 
 def learning_curve(train: Sequence[Record], test: Sequence[Record], make_model: Callable[[], Any],
                    order_fn: Callable[..., Sequence[int]], sizes: Sequence[int], seeds: Sequence[int],
-                   score: Callable[[list[list[str]], list[list[str]]], float] | None = None) -> dict[int, list[float]]:
+                   score: Callable[[list[list[str]], list[list[str]]], float] | None = None,
+                   cache: "CurveCache | None" = None, key: str = "") -> dict[int, list[float]]:
     """Score of a model trained on the first n items of an ordering of `train`, per n in `sizes` and seed.
 
     make_model() -> an unfitted object with fit(records) and predict(records) (see NewsclfSystem).
     order_fn(train, seed, make_model, sizes) -> indices into train: the labeling order. Random order
     is `random_order`; an active-learning order (which may fit make_model() on prefixes as it goes)
     plugs in here with the same signature. Returns {n: [score per seed]} (macro-F1 by default).
+    With `cache`, each seed's finished curve is kept under `key` and the seed is not run again.
     """
     labels = labels_of(list(train) + list(test))
     gold = [r["labels"] for r in test]
     score = score or (lambda g, p: macro_f1(g, p, labels))
     out: dict[int, list[float]] = {n: [] for n in sizes}
     for seed in seeds:
-        order = list(order_fn(train, seed, make_model, sizes))
+        seed_key = f"{key}-seed{seed}"
+        curve = cache.get(seed_key) if cache else None
+        if curve is None:
+            order = list(order_fn(train, seed, make_model, sizes))
+            curve = {str(n): score(gold, make_model().fit([train[i] for i in order[:n]]).predict(test))
+                     for n in sizes if n <= len(order)}
+            if cache:
+                cache.put(seed_key, curve)
         for n in sizes:
-            if n > len(order):
-                continue
-            subset = [train[i] for i in order[:n]]
-            out[n].append(score(gold, make_model().fit(subset).predict(test)))
+            if str(n) in curve:
+                out[n].append(curve[str(n)])
     return out
+
+
+class CurveCache:
+    """Finished curves (one data set, order and seed) and full-data scores, one JSON file each in `folder`.
+
+    A curve run takes hours (FNC-1: about an hour per seed and order), more than one sitting or one
+    core: with a cache it can be split over processes (--seeds, --orders) and resumed after a stop, and
+    a last run with every seed prints the table from the files. A file is used only by the code that
+    wrote it: its name carries a digest of newsclf's and this benchmark's source.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        sources = sorted([*(ROOT / "newsclf").rglob("*.py"), ROOT / "bench" / "classify.py", ROOT / "bench" / "datasets.py"])
+        for path in sources:
+            digest.update(path.relative_to(ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+        self.code = digest.hexdigest()[:12]
+
+    def _path(self, key: str) -> Path:
+        return self.folder / f"{key}-{self.code}.json"
+
+    def get(self, key: str) -> Any:
+        """The value kept under key by this code, or None."""
+        path = self._path(key)
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+    def put(self, key: str, value: Any) -> None:
+        """Keep value under key (written whole, then renamed, so a killed run leaves no half file)."""
+        path = self._path(key)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(value), encoding="utf-8")
+        tmp.replace(path)
 
 
 # ----------------------------------------------------------------------------------------- table
@@ -443,14 +492,18 @@ def bench_dataset(ds: Dataset, quick: bool,
     return rows, info
 
 
-def curve_section(names: Sequence[str], quick: bool, full_scores: dict[str, float]) -> None:
+def curve_section(names: Sequence[str], quick: bool, full_scores: dict[str, float],
+                  seeds: Sequence[int] | None = None, orders: Sequence[str] = ("random", "suggest"),
+                  cache: CurveCache | None = None) -> None:
     print()
-    seeds = CURVE_SEEDS[:1] if quick else CURVE_SEEDS
+    seeds = seeds or (CURVE_SEEDS[:1] if quick else CURVE_SEEDS)
     print("Learning curves: newsclf macro-F1 on test vs number of training labels, random order vs `suggest` "
           f"order (mean of {len(seeds)} seed(s); +- is the std over seeds). 'need' = labels to reach "
           f"{CURVE_GOAL:.0%} of the full-data macro-F1 (main table), interpolated in log labels between the points of "
           f"a finer grid ({', '.join(map(str, CURVE_SIZES))}), every curve ending in "
-          "the whole training set at 'full'; met = suggest needs <= 1/3 of random's.")
+          "the whole training set at 'full'; met = suggest needs <= 1/3 of random's."
+          + "".join(f" {name}: the labels come from a fixed random pool of {n:,} of its training items, and 'full' is "
+                    "the model trained on all of that pool." for name, n in CURVE_POOL.items() if name in names))
     header = ["dataset", "order"] + [str(n) for n in CURVE_SHOWN] + ["full", "need", "ratio", "met", "wall s"]
     rows = []
     for name in names:
@@ -461,16 +514,24 @@ def curve_section(names: Sequence[str], quick: bool, full_scores: dict[str, floa
             continue
         train, test = split
         labels = labels_of(list(train) + list(test))
-        full = full_scores.get(name)
+        train = cap(train, CURVE_POOL.get(name))
+        full = None if name in CURVE_POOL else full_scores.get(name)
+        if full is None:
+            full = cache.get(f"{name}-full") if cache else None
         if full is None:
             full_model = NewsclfSystem(ds, labels).fit(train)
             full = macro_f1([r["labels"] for r in test], full_model.predict(test), labels)
+            if cache:
+                cache.put(f"{name}-full", full)
         goal = CURVE_GOAL * full
         needs = {}
         for order_name, order_fn in (("random", random_order), ("suggest", suggest_order)):
+            if order_name not in orders:
+                continue
             log(f"[curve {name}] {order_name}")
             t1 = time.perf_counter()
-            curve = learning_curve(train, test, lambda: NewsclfSystem(ds, labels), order_fn, CURVE_SIZES, seeds)
+            curve = learning_curve(train, test, lambda: NewsclfSystem(ds, labels), order_fn, CURVE_SIZES, seeds,
+                                   cache=cache, key=f"{name}-{order_name}")
             points = dict(curve)
             if len(train) > max((n for n, v in curve.items() if v), default=0):
                 # Every order ends in the whole training set, which scores `full`: the curve's last point,
@@ -478,16 +539,16 @@ def curve_section(names: Sequence[str], quick: bool, full_scores: dict[str, floa
                 points[len(train)] = [full]
             needs[order_name] = labels_needed(points, goal)
             ratio = met = ""
-            if order_name == "suggest":
+            if order_name == "suggest" and "random" in needs:
                 r, a = needs["random"], needs["suggest"]
                 if a is not None and r is not None:
                     ratio, met = f"{a / r:.2f}", "yes" if a * 3 <= r else "NO"
                 else:
                     met = "NO"
             need = needs[order_name]
-            rows.append([name if order_name == "random" else "", order_name]
+            rows.append([name if len(needs) == 1 else "", order_name]
                         + [f"{np.mean(curve[n]):.1f}+-{np.std(curve[n]):.1f}" if curve.get(n) else "" for n in CURVE_SHOWN]
-                        + [fmt(full) if order_name == "random" else "", f"{need:.0f}" if need else "never",
+                        + [fmt(full) if len(needs) == 1 else "", f"{need:.0f}" if need else "never",
                            ratio, met, f"{time.perf_counter() - t1:.0f}"])
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(header)]
     print("  ".join(h.rjust(w) for h, w in zip(header, widths)))
@@ -510,7 +571,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                          "run it on stance sets)")
     ap.add_argument("--frozen", action="store_true",
                     help="also run the frozen-embedding backend (needs newsclf[transformer])")
+    ap.add_argument("--seeds", default="", help="learning curves: comma-separated seeds (default "
+                    + ",".join(map(str, CURVE_SEEDS)) + "; --quick: the first)")
+    ap.add_argument("--orders", default="random,suggest", help="learning curves: random, suggest or both")
+    ap.add_argument("--curve-cache", type=Path, default=None, metavar="DIR",
+                    help="keep each finished curve (data set, order, seed) in DIR and reuse it: split a curve run "
+                         "over processes with --seeds/--orders, resume it after a stop, then print the table "
+                         "with every seed")
     args = ap.parse_args(argv)
+    try:
+        seeds = [int(x) for x in args.seeds.split(",") if x.strip()]
+    except ValueError:
+        ap.error(f"--seeds takes whole numbers separated by commas, not {args.seeds!r}")
+    orders = [o.strip() for o in args.orders.split(",") if o.strip()]
+    if not orders or set(orders) - {"random", "suggest"}:
+        ap.error(f"--orders takes random, suggest or both, not {args.orders!r}")
+    curve_args = {"seeds": seeds or None, "orders": orders,
+                  "cache": CurveCache(args.curve_cache) if args.curve_cache else None}
     extra = [NewsclfMinilm] * args.minilm + [NewsclfFrozen] * args.frozen
     only = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in only if n not in BY_NAME]
@@ -520,7 +597,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.variants:
         return run_variants(chosen, args.quick)
     if args.curves_only:
-        curve_section([n for n in CURVE_SETS if not only or n in only], args.quick, {})
+        curve_section([n for n in CURVE_SETS if not only or n in only], args.quick, {}, **curve_args)
         return 0
     t_all = time.perf_counter()
     print(f"newsclf classification benchmark (data: {DATA}; {'QUICK: train capped at %d' % QUICK_CAP if args.quick else 'full'};"
@@ -547,7 +624,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("\n".join(notes))
     curve_names = [n for n in CURVE_SETS if not only or n in only]
     if curve_names and not args.no_curve:
-        curve_section(curve_names, args.quick, {} if args.quick else full_scores)
+        curve_section(curve_names, args.quick, {} if args.quick else full_scores, **curve_args)
     print()
     print(f"total wall-clock {time.perf_counter() - t_all:.0f} s")
     return 0
