@@ -395,10 +395,11 @@ def learning_curve(train: Sequence[Record], test: Sequence[Record], make_model: 
 class CurveCache:
     """Finished curves (one data set, order and seed) and full-data scores, one JSON file each in `folder`.
 
-    A curve run takes hours (FNC-1, per seed: about 100 CPU-minutes in suggest order, 30 in random order),
-    more than one sitting or one core: with a cache it can be split over processes (--seeds, --orders) and resumed after a stop, and
-    a last run with every seed prints the table from the files. A file is used only by the code that
-    wrote it: its name carries a digest of newsclf's and this benchmark's source.
+    A curve run takes hours (FNC-1, per seed: about 100 CPU-minutes in suggest order, 30 in random
+    order), more than one sitting or one core: with a cache it can be split over processes (--seeds,
+    --orders) and resumed after a stop, and a last run with every seed prints the table from the files.
+    A file is used only by the code that wrote it: its name carries a digest of newsclf's and this
+    benchmark's source.
     """
 
     def __init__(self, folder: Path) -> None:
