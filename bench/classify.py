@@ -1,13 +1,14 @@
 """Classification benchmark: newsclf's default classifier against two anchors on public data sets.
 
     python -m bench.classify [--quick] [--only NAME,...] [--no-curve | --curves-only] [--variants] [--minilm] [--frozen]
-                             [--seeds 0,1,2] [--orders random,suggest] [--curve-cache DIR]
+                             [--seeds 0,1,2] [--orders random,suggest] [--curve-cache DIR] [--train-cv K]
 
 Data is read in place from ../shared/data (see bench/datasets.py); a data set whose folder is
 missing gets a "skipped: not found" row. Every system is trained on train only and scored once on
 test (FNC-1: an 80/20 dev split of the official training pairs, grouped by body). `--quick` caps
 each training set at 2,000 items for a smoke run. `--variants` prototypes feature/classifier
 variants on a dev split carved from TRAIN (and reports test once per variant, for the record).
+`--train-cv K` scores nothing on test: K-fold cross-validation on train, per system and seed.
 
 Systems:
   tfidf+linsvc       TfidfVectorizer(word 1-2 grams, sublinear) + LinearSVC; stance sets get the
@@ -40,6 +41,7 @@ from typing import Any, Callable, Sequence  # noqa: E402
 import numpy as np  # noqa: E402
 from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold  # noqa: E402
 from sklearn.multiclass import OneVsRestClassifier  # noqa: E402
 from sklearn.preprocessing import MultiLabelBinarizer  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
@@ -496,6 +498,53 @@ def bench_dataset(ds: Dataset, quick: bool,
     return rows, info
 
 
+def train_cv_folds(train: Sequence[Record], k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """k stratified folds (by first label) over TRAIN, grouped when every record has a group."""
+    strata = np.array([r["labels"][0] if r["labels"] else "" for r in train])
+    if all("group" in r for r in train):
+        groups = np.array([r["group"] for r in train])
+        return list(StratifiedGroupKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(train)), strata, groups))
+    return list(StratifiedKFold(k, shuffle=True, random_state=seed).split(np.zeros(len(train)), strata))
+
+
+def train_cv_section(chosen: Sequence[Dataset], k: int, seeds: Sequence[int], quick: bool,
+                     extra: Sequence[Callable[..., Any]] = ()) -> None:
+    """k-fold cross-validation on TRAIN only (test is never scored): errors per seed and the mean of each
+    seed's out-of-fold metrics, per system. What may choose between systems when test and train disagree."""
+    print(f"cross-validation on train only: {k} folds, seeds {', '.join(map(str, seeds))}"
+          f"{'; QUICK: train capped at %d' % QUICK_CAP if quick else ''}; single thread")
+    print()
+    header = ["dataset", "system", "errors per seed", "metric", "mean", "train s per fold"]
+    rows: list[list[str]] = []
+    for ds in chosen:
+        split = ds.load()
+        if split is None:
+            rows.append([ds.name, "skipped: not found", "", "", "", ""])
+            continue
+        train = cap(split[0], QUICK_CAP if quick else None)
+        labels = labels_of(split[0])
+        for factory in SYSTEMS + list(extra):
+            errors, per_seed, fit_s = [], [], []
+            for seed in seeds:
+                pred: list[list[str]] = [[] for _ in train]
+                for fold, (tr, te) in enumerate(train_cv_folds(train, k, seed)):
+                    res = run_system(factory, ds, labels, [train[i] for i in tr], [train[i] for i in te])
+                    for i, p in zip(te, res["pred"]):
+                        pred[i] = p
+                    fit_s.append(res["train_s"])
+                    log(f"[cv {ds.name}] {factory.name} seed {seed} fold {fold}: train {res['train_s']:.0f}s")
+                gold = [r["labels"] for r in train]
+                errors.append(sum(set(g) != set(p) for g, p in zip(gold, pred)))
+                per_seed.append(metrics_for(ds, gold, pred, labels))
+            for j, metric in enumerate(per_seed[0]):
+                first = j == 0
+                rows.append([ds.name if first else "", factory.name if first else "",
+                             " / ".join(map(str, errors)) if first else "", metric,
+                             fmt(float(np.mean([m[metric] for m in per_seed])), 2),
+                             fmt(float(np.mean(fit_s))) if first else ""])
+    print_table(rows, header)
+
+
 def curve_section(names: Sequence[str], quick: bool, full_scores: dict[str, float],
                   seeds: Sequence[int] | None = None, orders: Sequence[str] = ("random", "suggest"),
                   cache: CurveCache | None = None) -> None:
@@ -578,6 +627,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--seeds", default="", help="learning curves: comma-separated seeds (default "
                     + ",".join(map(str, CURVE_SEEDS)) + "; --quick: the first)")
     ap.add_argument("--orders", default="random,suggest", help="learning curves: random, suggest or both")
+    ap.add_argument("--train-cv", type=int, default=0, metavar="K",
+                    help="instead of scoring on test: K-fold cross-validation on train only (seeds from --seeds, "
+                         "default 0,1,2), errors per seed and mean metrics per system")
     ap.add_argument("--curve-cache", type=Path, default=None, metavar="DIR",
                     help="keep each finished curve (data set, order, seed) in DIR and reuse it: split a curve run "
                          "over processes with --seeds/--orders, resume it after a stop, then print the table "
@@ -600,6 +652,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     chosen = [d for d in DATASETS if not only or d.name in only]
     if args.variants:
         return run_variants(chosen, args.quick)
+    if args.train_cv:
+        if args.train_cv < 2:
+            ap.error(f"--train-cv takes 2 or more folds, not {args.train_cv}")
+        train_cv_section(chosen, args.train_cv, seeds or list(CURVE_SEEDS), args.quick, extra)
+        return 0
     if args.curves_only:
         curve_section([n for n in CURVE_SETS if not only or n in only], args.quick, {}, **curve_args)
         return 0
