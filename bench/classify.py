@@ -523,6 +523,7 @@ def train_cv_section(chosen: Sequence[Dataset], k: int, seeds: Sequence[int], qu
             continue
         train = cap(split[0], QUICK_CAP if quick else None)
         labels = labels_of(split[0])
+        gold = [r["labels"] for r in train]
         for factory in SYSTEMS + list(extra):
             errors, per_seed, fit_s = [], [], []
             for seed in seeds:
@@ -533,7 +534,6 @@ def train_cv_section(chosen: Sequence[Dataset], k: int, seeds: Sequence[int], qu
                         pred[i] = p
                     fit_s.append(res["train_s"])
                     log(f"[cv {ds.name}] {factory.name} seed {seed} fold {fold}: train {res['train_s']:.0f}s")
-                gold = [r["labels"] for r in train]
                 errors.append(sum(set(g) != set(p) for g, p in zip(gold, pred)))
                 per_seed.append(metrics_for(ds, gold, pred, labels))
             for j, metric in enumerate(per_seed[0]):
