@@ -7,6 +7,7 @@ numbers and only they reveal duplicate keys (a plain load silently keeps the las
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from newsclf.errors import GuideError
 
 KINDS = ("multi", "single")
 # Keys the labeling page keeps for itself; a label may not take them.
-RESERVED_KEYS = {"u": "undo", "s": "skip", "f": "flag", "?": "help", " ": "space"}
+RESERVED_KEYS = {"u": "undo", "s": "skip", "f": "flag", "?": "help", " ": "space", "0": "none of these"}
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 LANG_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -34,6 +35,20 @@ class Label:
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    exclusive: bool = False  # never combined with another label of its scheme (e.g. "Other")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A stance target a scheme declares, with the other names that count as a mention of it."""
+
+    name: str
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The name and its aliases: what the page highlights and what counts as a mention."""
+        return (self.name,) + self.aliases
 
 
 @dataclass(frozen=True)
@@ -46,6 +61,7 @@ class Scheme:
     target: str | None = None
     question: str | None = None
     suggestions: bool = True
+    targets: tuple[Target, ...] = ()  # several declared targets; `target` is then the first one's name
 
     @property
     def label_ids(self) -> list[str]:
@@ -57,6 +73,21 @@ class Scheme:
         if self.target is None:
             return ""
         return record_target or self.target
+
+    @property
+    def exclusive_ids(self) -> set[str]:
+        """Ids of labels that are never combined with another label of this scheme."""
+        return {label.id for label in self.labels if label.exclusive}
+
+    def declared_targets(self) -> tuple[Target, ...]:
+        """The scheme's targets: its `targets` list, or its one `target` (no aliases); none for a topic scheme."""
+        if self.targets:
+            return self.targets
+        return (Target(self.target),) if self.target else ()
+
+    def mentioned_targets(self, text: str) -> list[Target]:
+        """The declared targets that `text` mentions by name or alias (case-insensitive, whole words)."""
+        return [t for t in self.declared_targets() if mentions(text, t.names)]
 
     def label(self, label_id: str) -> Label:
         """The label with this id."""
@@ -110,6 +141,8 @@ SCHEME_FIELDS = {
     "name": _Field("str", True, "a short id, e.g. name: topics"),
     "kind": _Field("str", True, "kind: multi (any number of labels) or kind: single (exactly one)"),
     "target": _Field("str", False, "the stance target, e.g. target: OpenAI"),
+    "targets": _Field("list", False, "a list of stance targets, each with name and aliases, "
+                                     "e.g. targets: [{name: OpenAI, aliases: [Open AI]}]"),
     "question": _Field("str", False, "the question the labeler answers"),
     "suggestions": _Field("bool", False, "suggestions: true or false (model suggestions allowed)"),
     "labels": _Field("list", True, "a list of labels, each with id, name, definition and key"),
@@ -122,6 +155,11 @@ LABEL_FIELDS = {
     "include": _Field("strlist", False, "a list of cases that belong under this label"),
     "exclude": _Field("strlist", False, "a list of cases that do not"),
     "examples": _Field("strlist", False, "a list of short example passages"),
+    "exclusive": _Field("bool", False, "exclusive: true (never combined with another label of the scheme)"),
+}
+TARGET_FIELDS = {
+    "name": _Field("str", True, "the target's name as articles write it, e.g. name: OpenAI"),
+    "aliases": _Field("strlist", False, "other names that count as a mention, e.g. aliases: [Open AI]"),
 }
 
 
@@ -220,7 +258,7 @@ def _check_label(chk: _Checker, node: yaml.Node, where: str) -> tuple[Label | No
     return Label(
         id=label_id, name=get("name"), definition=get("definition").strip(), key=key,
         include=tuple(get("include") or ()), exclude=tuple(get("exclude") or ()),
-        examples=tuple(get("examples") or ()),
+        examples=tuple(get("examples") or ()), exclusive=bool(get("exclusive")),
     ), label_id
 
 
@@ -257,11 +295,62 @@ def _check_scheme(chk: _Checker, node: yaml.Node, where: str, keys_seen: dict[st
         labels.append(label)
     if kind == "single" and get("labels") is not None and len(get("labels")) < 2:
         chk.problem(node, f"scheme {name!r} is single-choice but has fewer than two labels; add more")
+    if kind == "multi" and len(labels) > 1 and all(lab.exclusive for lab in labels):
+        chk.problem(node, f"every label of scheme {name!r} is exclusive; a multi-label scheme needs labels that combine "
+                          "(or make it kind: single)")
+    targets = _check_targets(chk, values.get("targets"), f"{where}.targets")
+    if targets and "target" in values:
+        chk.problem(values["target"][0], f"{where} has both target and targets; keep targets and list every target there")
     if None in (name, kind, get("labels")):
         return None
     suggestions = get("suggestions")
-    return Scheme(name=name, kind=kind, labels=tuple(labels), target=get("target"),
-                  question=get("question"), suggestions=True if suggestions is None else suggestions)
+    return Scheme(name=name, kind=kind, labels=tuple(labels), target=targets[0].name if targets else get("target"),
+                  question=get("question"), suggestions=True if suggestions is None else suggestions,
+                  targets=tuple(targets))
+
+
+def _check_targets(chk: _Checker, entry: tuple[yaml.Node, Any] | None, where: str) -> list[Target]:
+    """The declared stance targets; a name or alias may belong to one target only."""
+    if entry is None or entry[1] is None:
+        return []
+    targets: list[Target] = []
+    owner: dict[str, str] = {}
+    for i, node in enumerate(entry[1]):
+        if isinstance(node, yaml.ScalarNode):  # a bare name: a target without aliases
+            values = {"name": (node, node.value or None)}
+        else:
+            values = chk.mapping(node, TARGET_FIELDS, f"{where}[{i}]")
+        name = values["name"][1] if "name" in values else None
+        if not name:
+            continue
+        target = Target(name=name.strip(), aliases=tuple(a.strip() for a in values.get("aliases", (None, None))[1] or ()))
+        clash = [n for n in target.names if n.casefold() in owner]
+        if clash:
+            chk.problem(node, f"{clash[0]!r} already names target {owner[clash[0].casefold()]!r}; "
+                              "a name or alias may belong to one target only")
+            continue
+        owner.update({n.casefold(): target.name for n in target.names})
+        targets.append(target)
+    return targets
+
+
+def mention_pattern(names: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
+    """One regex matching any of `names` as a whole word, longest first; None without names (cached)."""
+    return _pattern(tuple(names))
+
+
+def mentions(text: str, names: tuple[str, ...] | list[str]) -> bool:
+    """Whether `text` names any of `names` (case-insensitive, as whole words)."""
+    pattern = mention_pattern(names)
+    return bool(pattern and pattern.search(text or ""))
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
+    clean = sorted({n for n in names if n and n.strip()}, key=len, reverse=True)
+    if not clean:
+        return None
+    return re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in clean) + r")(?!\w)", re.IGNORECASE)
 
 
 def parse_guide(text: str, path: str = "<guide>") -> Guide:
@@ -328,10 +417,16 @@ def render_markdown(guide: Guide) -> str:
         out += [f"## Scheme `{scheme.name}` ({how})", ""]
         if scheme.question:
             out += [f"**Question:** {scheme.question.strip()}", ""]
-        if scheme.target:
+        if scheme.targets:
+            out += ["**Stance targets** (the stance is coded toward each one the article mentions; the other names "
+                    "count as mentions):", ""]
+            out += [f"- {t.name}" + (f" (also: {', '.join(t.aliases)})" if t.aliases else "") for t in scheme.targets]
+            out.append("")
+        elif scheme.target:
             out += [f"**Default stance target:** {scheme.target} (a record's own target overrides it).", ""]
         out += ["| key | id | label |", "|---|---|---|"]
-        out += [f"| `{lab.key}` | `{lab.id}` | {lab.name} |" for lab in scheme.labels]
+        out += [f"| `{lab.key}` | `{lab.id}` | {lab.name}{' (never combined with another label)' if lab.exclusive else ''} |"
+                for lab in scheme.labels]
         out.append("")
         for lab in scheme.labels:
             out += [f"### {lab.name} (`{lab.id}`, key `{lab.key}`)", "", lab.definition, ""]

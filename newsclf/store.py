@@ -190,6 +190,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX exported_part ON exported(out_dir, part)
     """,
+    # 6: the labeling page's comfort: an undone item keeps its labels as a draft (the page ticks
+    # them again), and each finished item its time (progress: "coded today").
+    """
+    ALTER TABLE assignments ADD COLUMN draft TEXT;
+    ALTER TABLE assignments ADD COLUMN finished_at REAL
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -632,11 +638,15 @@ class Store:
                 self.upsert_annotation(ann)
             seq = self.conn.execute("SELECT COALESCE(MAX(finished_seq), 0) + 1 FROM assignments WHERE labeler = ?",
                                     (labeler,)).fetchone()[0]
-            self.conn.execute("UPDATE assignments SET status = ?, finished_seq = ?, seconds = ? "
-                              "WHERE article_id = ? AND labeler = ?", (status, seq, seconds, article_id, labeler))
+            self.conn.execute("UPDATE assignments SET status = ?, finished_seq = ?, seconds = ?, finished_at = ?, "
+                              "draft = NULL WHERE article_id = ? AND labeler = ?",
+                              (status, seq, seconds, now, article_id, labeler))
 
     def undo_last(self, labeler: str, lease_seconds: float) -> str | None:
-        """Undo the labeler's last save or skip: delete its annotations and lease the article to them again."""
+        """Undo the labeler's last save or skip: its annotations become the item's draft, and it is leased to them again.
+
+        The draft (`draft`) lets the page show the article with the labels it had, ticked.
+        """
         now = time.time()
         with self.transaction():
             row = self.conn.execute(
@@ -644,12 +654,79 @@ class Store:
                 "ORDER BY finished_seq DESC LIMIT 1", (labeler,)).fetchone()
             if row is None:
                 return None
+            draft = [{"scheme": r["scheme"], "target": r["target"], "labels": json.loads(r["labels"])}
+                     for r in self.conn.execute("SELECT scheme, target, labels FROM annotations WHERE article_id = ? "
+                                                "AND labeler = ? AND gold = 0 ORDER BY id", (row[0], labeler))]
             self.conn.execute("DELETE FROM annotations WHERE article_id = ? AND labeler = ? AND gold = 0",
                               (row[0], labeler))
             self.conn.execute("UPDATE assignments SET status = 'leased', finished_seq = NULL, seconds = NULL, "
-                              "leased_at = ?, leased_until = ? WHERE article_id = ? AND labeler = ?",
-                              (now, now + lease_seconds, row[0], labeler))
+                              "finished_at = NULL, draft = ?, leased_at = ?, leased_until = ? "
+                              "WHERE article_id = ? AND labeler = ?",
+                              (json.dumps(draft, ensure_ascii=False) if draft else None, now, now + lease_seconds,
+                               row[0], labeler))
             return row[0]
+
+    def draft(self, labeler: str, article_id: str) -> list[dict[str, Any]]:
+        """The labels an undone item had ([{scheme, target, labels}]), to show them ticked again; [] when none."""
+        row = self.conn.execute("SELECT draft FROM assignments WHERE article_id = ? AND labeler = ?",
+                                (article_id, labeler)).fetchone()
+        return json.loads(row[0]) if row and row[0] else []
+
+    def progress(self, labeler: str, since: float, overlap: int) -> dict[str, int]:
+        """A labeler's progress line: items coded since `since` (epoch seconds) and queued items still open to them.
+
+        "Open" counts queued articles this labeler was never given whose coders are not all done
+        (reliability articles need `overlap`, others one); leases held by others still count as open.
+        """
+        today = self.conn.execute("SELECT COUNT(*) FROM assignments WHERE labeler = ? AND status = 'done' "
+                                  "AND finished_at >= ?", (labeler, since)).fetchone()[0]
+        left = self.conn.execute(
+            "SELECT COUNT(*) FROM (SELECT q.article_id, MAX(q.kind = 'reliability') AS rel FROM queue q "
+            "WHERE NOT EXISTS (SELECT 1 FROM assignments m WHERE m.article_id = q.article_id AND m.labeler = :me) "
+            "GROUP BY q.article_id) u WHERE (SELECT COUNT(*) FROM assignments d WHERE d.article_id = u.article_id "
+            "AND d.status = 'done') < CASE WHEN u.rel THEN :overlap ELSE 1 END",
+            {"me": labeler, "overlap": overlap}).fetchone()[0]
+        return {"today": today, "left": left}
+
+    def empty_reason(self, labeler: str, overlap: int) -> dict[str, int]:
+        """Why nothing can be served to a labeler: counts of queued articles by what holds them.
+
+        queued: articles in any queue; held: open articles leased to other labelers right now;
+        unreviewed: coded units whose coders disagree and that await a reviewer.
+        """
+        now = time.time()
+        queued = self.conn.execute("SELECT COUNT(DISTINCT article_id) FROM queue").fetchone()[0]
+        held = self.conn.execute(
+            "SELECT COUNT(DISTINCT a.article_id) FROM assignments a JOIN queue q ON q.article_id = a.article_id "
+            "WHERE a.labeler != ? AND a.status = 'leased' AND a.leased_until > ? AND NOT EXISTS ("
+            "SELECT 1 FROM assignments m WHERE m.article_id = a.article_id AND m.labeler = ?)",
+            (labeler, now, labeler)).fetchone()[0]
+        unreviewed = self.conn.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM annotations n WHERE n.gold = 0 GROUP BY n.article_id, n.scheme, "
+            "n.target HAVING COUNT(DISTINCT n.labels) > 1 AND NOT EXISTS (SELECT 1 FROM annotations g "
+            "WHERE g.gold = 1 AND g.article_id = n.article_id AND g.scheme = n.scheme AND g.target = n.target))"
+        ).fetchone()[0]
+        return {"queued": queued, "held": held, "unreviewed": unreviewed}
+
+    def prune_queue(self, overlap: int) -> int:
+        """Drop queued articles that can no longer be served (every coder they need has coded them); returns how many.
+
+        Coders count from assignments and from imported annotations alike.
+        """
+        with self.transaction():
+            cur = self.conn.execute(
+                "DELETE FROM queue WHERE rowid IN (SELECT q.rowid FROM queue q WHERE (SELECT COUNT(*) FROM ("
+                "SELECT labeler FROM assignments a WHERE a.article_id = q.article_id AND a.status = 'done' "
+                "UNION SELECT labeler FROM annotations n WHERE n.article_id = q.article_id AND n.gold = 0)) "
+                ">= CASE WHEN q.kind = 'reliability' THEN :overlap ELSE 1 END)", {"overlap": overlap})
+            return cur.rowcount
+
+    def review(self, review_id: int) -> dict[str, Any] | None:
+        """One review decision by its id."""
+        r = self.conn.execute("SELECT * FROM reviews WHERE id = ?", (review_id,)).fetchone()
+        if r is None:
+            return None
+        return {**dict(r), "labels": json.loads(r["labels"]), "coder_labels": json.loads(r["coder_labels"])}
 
     def assignments(self, labeler: str | None = None) -> list[dict[str, Any]]:
         """Assignment rows (who was given what, and what came of it)."""
@@ -686,15 +763,16 @@ class Store:
                "ORDER BY article_id, target")
         return [(r[0], r[1]) for r in self.conn.execute(sql, {"scheme": scheme, "me": exclude_coder or ""})]
 
-    def add_review(self, ann: Annotation, method: str, coder_labels: dict[str, list[str]]) -> None:
-        """Store a reviewer's final labels as a gold annotation and record who decided, how, and from what."""
+    def add_review(self, ann: Annotation, method: str, coder_labels: dict[str, list[str]]) -> int:
+        """Store a reviewer's final labels as a gold annotation and record who decided, how, and from what; returns its id."""
         with self.transaction():
             self.upsert_annotation(ann)
-            self.conn.execute(
+            cur = self.conn.execute(
                 "INSERT INTO reviews (article_id, scheme, target, reviewer, labels, method, coder_labels, guide_version, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (ann.article_id, ann.scheme, ann.target, ann.labeler, json.dumps(sorted(ann.labels)), method,
                  json.dumps(coder_labels, sort_keys=True), ann.guide_version, now_iso()))
+            return int(cur.lastrowid)
 
     def reviews(self) -> list[dict[str, Any]]:
         """Every review decision, oldest first."""

@@ -14,21 +14,25 @@ activity in the last 60 seconds (IDLE_CAP_SECONDS), and the server caps one item
 from __future__ import annotations
 
 import hashlib
+import html
 import secrets
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import jinja2
-from fastapi import FastAPI, Form, HTTPException, Request
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from newsclf.errors import InputError
-from newsclf.guide import Guide
+from newsclf.article import Article
+from newsclf.guide import Guide, Scheme
 from newsclf.label import auth
 from newsclf.label.queue import highlight, kind_order, suggestions
 from newsclf.store import Annotation, Store
@@ -112,14 +116,14 @@ class Guard:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > MAX_BODY:
-                return await JSONResponse({"detail": "request too large"}, status_code=413)(scope, receive, send_with_headers)
+                return await _error(headers, 413, "request too large")(scope, receive, send_with_headers)
         token = headers.get(auth.CSRF_HEADER)
         if token is None and headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             token = (parse_qs(body.decode("utf-8", "replace")).get(auth.CSRF_FIELD) or [None])[0]
         expected = cookies.get(auth.LOGIN_COOKIE) if path in PUBLIC_PATHS else (session or {}).get("csrf")
         if not auth.same(token, expected):
-            return await JSONResponse({"detail": "missing or wrong CSRF token; reload the page"},
-                                      status_code=403)(scope, receive, send_with_headers)
+            return await _error(headers, 403, "missing or wrong CSRF token; reload the page")(
+                scope, receive, send_with_headers)
         sent = False
 
         async def replay() -> dict:
@@ -130,6 +134,23 @@ class Guard:
             return await receive()
 
         await self.app(scope, replay, send_with_headers)
+
+
+def _back(request: Request) -> str:
+    """Where an error page's link leads: the page the failed action came from (no Referer is ever sent)."""
+    return "/review" if request.url.path.startswith("/review") else "/code"
+
+
+def _error(headers: dict[str, str], status: int, message: str) -> Response:
+    """The guard's refusal: a small page for a person's browser, JSON for scripts."""
+    accept = headers.get("accept", "")
+    if "text/html" in accept and "application/json" not in accept:
+        body = (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not done</title>"
+                f"<link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main><section class=\"error-page\">"
+                f"<h1>Not done</h1><p class=\"error\" role=\"alert\">{html.escape(message)}</p>"
+                f"<p><a href=\"/code\">Back to the page</a></p></section></main></body></html>")
+        return HTMLResponse(body, status_code=status)
+    return JSONResponse({"detail": message}, status_code=status)
 
 
 def _cookies(header: str) -> dict[str, str]:
@@ -152,7 +173,8 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
     app.add_middleware(Guard, state=state)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     schemes = [_scheme_view(s) for s in guide.schemes]
-    targets = [s.target for s in guide.schemes if s.target]
+    target_index = {t["name"]: t["index"] for t in target_views(guide)}
+    env.filters["when"] = when
 
     def user(request: Request) -> dict[str, Any]:
         u = request.scope.get("state", {}).get("user")
@@ -169,7 +191,29 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         u = request.scope.get("state", {}).get("user")
         return templates.TemplateResponse(request, name, {"user": u, "csrf": (u or {}).get("csrf", ""),
-                                                          "guide": guide, **context}, status_code=status)
+                                                          "guide": guide, "target_index": target_index, **context},
+                                          status_code=status)
+
+    def wants_html(request: Request) -> bool:
+        accept = request.headers.get("accept", "")
+        return "text/html" in accept and "application/json" not in accept
+
+    @app.exception_handler(HTTPException)
+    def http_error(request: Request, exc: HTTPException) -> Response:
+        # A person's browser gets a page with the message and a way back, never raw JSON.
+        if wants_html(request):
+            return page(request, "error.html", status=exc.status_code, message=str(exc.detail),
+                        back=_back(request))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    def form_error(request: Request, exc: RequestValidationError) -> Response:
+        fields = ", ".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors()) or "the form"
+        message = f"the form was incomplete or malformed ({fields}); reload the page and try again"
+        if wants_html(request):
+            return page(request, "error.html", status=422, message=message,
+                        back=_back(request))
+        return JSONResponse({"detail": exc.errors()}, status_code=422)
 
     def done(request: Request, where: str = "/code", **data: Any) -> Response:
         if "application/json" in request.headers.get("accept", ""):
@@ -227,36 +271,52 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
         store = state.store
         finished = store.finished_count(u["name"])
         leased = store.lease_next(u["name"], kind_order(finished), state.overlap, state.lease_seconds)
+        progress = store.progress(u["name"], _start_of_today(), state.overlap)
         if leased is None:
-            return page(request, "empty.html", finished=finished)
+            return page(request, "empty.html", finished=finished, reasons=empty_reasons(
+                store.empty_reason(u["name"], state.overlap), state.lease_seconds), progress=progress)
         article_id, kind = leased
         article = store.get_article(article_id)
         # Blind coding: the reliability sample never shows suggestions, wherever the item came from.
         blind = kind == "reliability" or "reliability" in store.queue_kinds(article_id)
         suggested = {} if blind else suggestions(state.model, guide, article)
-        return page(request, "code.html", article=article, segments=highlight(article.text, targets),
-                    title_segments=highlight(article.title or "", targets), schemes=schemes, suggested=suggested,
-                    finished=finished, idle_cap=IDLE_CAP_SECONDS)
+        units = coding_units(guide, article, store.draft(u["name"], article_id), suggested)
+        shown_targets = [t for s in guide.schemes for t in s.declared_targets()]
+        return page(request, "code.html", article=article, segments=highlight(article.text, shown_targets),
+                    title_segments=highlight(article.title or "", shown_targets), units=units,
+                    suggested=suggested, finished=finished, progress=progress, idle_cap=IDLE_CAP_SECONDS,
+                    schemes=schemes, targets=target_views(guide))
 
     @app.post("/code/submit")
-    def submit(request: Request, article_id: str = Form(..., max_length=200), label: list[str] = Form([]),
-               seconds: float = Form(0.0)) -> Response:
+    def submit(request: Request, article_id: str = Form(..., max_length=200), seconds: float = Form(0.0),
+               form: list[tuple[str, str]] = Depends(form_items)) -> Response:
         u = user(request)
-        chosen: dict[str, list[str]] = {s.name: [] for s in guide.schemes}
-        for value in label:
-            scheme_name, _, label_id = value.partition(":")
-            if scheme_name not in chosen or label_id not in guide.scheme(scheme_name).label_ids:
-                raise HTTPException(422, f"unknown label {value!r}")
-            if label_id not in chosen[scheme_name]:
-                chosen[scheme_name].append(label_id)
-        for s in guide.schemes:
-            if s.kind == "single" and len(chosen[s.name]) != 1:
-                raise HTTPException(422, f"choose exactly one label for {s.name}")
+        chosen = chosen_labels(guide, form)
+        # The form is checked first; an unknown article then fails the lease check like any article not yours.
+        article = state.store.get_article(article_id) or Article(id=article_id, text="")
+        annotations: list[Annotation] = []
+        for unit in coding_units(guide, article):
+            key = (unit["scheme"]["name"], unit["target"] or "")
+            scheme = guide.scheme(key[0])
+            given = key in chosen
+            labels = chosen.pop(key, None)
+            if not given and unit["target"] and not unit["mentioned"]:
+                labels = []  # a declared target the article never names: recorded as not mentioned
+            else:
+                check_unit(scheme, labels, unit["target"], none_chosen=given and labels is None)
+            annotations.append(Annotation(article_id=article_id, scheme=scheme.name, labels=tuple(labels or ()),
+                                          labeler=u["name"], target=unit["target"] or "", guide_version=guide.version))
+        for (scheme_name, target), labels in chosen.items():  # labels for a target the page did not ask about
+            scheme = guide.scheme(scheme_name)
+            if target not in {t.name for t in scheme.declared_targets()}:
+                raise HTTPException(422, f"{target!r} is not a target of {scheme_name}")
+            check_unit(scheme, labels, target, none_chosen=labels is None)
+            annotations = [a for a in annotations if (a.scheme, a.target) != (scheme_name, target)]
+            annotations.append(Annotation(article_id=article_id, scheme=scheme_name, labels=tuple(labels or ()),
+                                          labeler=u["name"], target=target, guide_version=guide.version))
         secs = _seconds(seconds)
-        per_scheme = round(secs / len(guide.schemes), 2) if secs is not None else None
-        annotations = [Annotation(article_id=article_id, scheme=s.name, labels=tuple(chosen[s.name]), labeler=u["name"],
-                                  target=s.effective_target(None), seconds=per_scheme, guide_version=guide.version)
-                       for s in guide.schemes]
+        share = round(secs / len(annotations), 2) if secs is not None and annotations else None
+        annotations = [Annotation(**{**a.__dict__, "seconds": share}) for a in annotations]
         try:
             state.store.finish_item(u["name"], article_id, annotations, secs, "done", state.overlap)
         except InputError as exc:
@@ -298,27 +358,33 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
         return page(request, "agreement.html", report=report, table=methods_table(report))
 
     @app.get("/review", response_class=HTMLResponse)
-    def review_page(request: Request, skip: int = 0) -> Response:
+    def review_page(request: Request, skip: int = 0, saved: int = 0) -> Response:
         u = reviewer(request)
         from newsclf.model.data import resolve
 
         store = state.store
+        decided = store.review(saved) if saved else None
+        if decided is not None:
+            decided["title"] = (store.get_article(decided["article_id"]) or Article(id="", text="")).title
         units = [(s, a, t) for s in guide.schemes for a, t in store.disagreements(s.name, exclude_coder=u["name"])]
         if not units:
-            return page(request, "review.html", unit=None, remaining=0)
+            return page(request, "review.html", unit=None, remaining=0, decided=decided)
         skip = max(0, min(skip, len(units) - 1))
         scheme, article_id, target = units[skip]
         anns = [a for a in store.annotations(scheme=scheme.name, article_id=article_id) if a.target == target and not a.gold]
         majority = resolve(anns, scheme) or []
         article = store.get_article(article_id)
-        return page(request, "review.html", unit={"scheme": _scheme_view(scheme), "target": target},
-                    article=article, segments=highlight(article.text, [target] if target else []),
+        shown = [t for t in scheme.declared_targets() if t.name == target] or ([target] if target else [])
+        unit = {"scheme": _scheme_view(scheme), "target": target, "field": field_name(scheme.name, target),
+                "selected": majority, "suggested": [], "mentioned": True, "none": False}
+        return page(request, "review.html", unit=unit, article=article, segments=highlight(article.text, shown),
                     coders=[(a.labeler, list(a.labels)) for a in anns], majority=majority,
-                    remaining=len(units), skip=skip)
+                    remaining=len(units), skip=skip, decided=decided, schemes=[unit["scheme"]],
+                    targets=target_views(guide))
 
     @app.post("/review/decide")
     def decide(request: Request, article_id: str = Form(..., max_length=200), scheme: str = Form(..., max_length=100),
-               target: str = Form("", max_length=500), label: list[str] = Form([])) -> Response:
+               target: str = Form("", max_length=500), form: list[tuple[str, str]] = Depends(form_items)) -> Response:
         u = reviewer(request)
         from newsclf.model.data import resolve
 
@@ -326,20 +392,180 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
             sch = guide.scheme(scheme)
         except KeyError:
             raise HTTPException(422, "unknown scheme") from None
-        labels = sorted({x for x in label})
-        if any(x not in sch.label_ids for x in labels) or (sch.kind == "single" and len(labels) != 1):
-            raise HTTPException(422, f"choose {'exactly one label' if sch.kind == 'single' else 'valid labels'} for {scheme}")
+        # Labels come as "scheme:label" from the page's inputs; a plain label id is taken as this scheme's.
+        labels: list[str] = []
+        none = False
+        for key, value in form:
+            if key == "label" or key.startswith("label/"):
+                name, sep, label_id = value.partition(":")
+                if sep and name != scheme:
+                    raise HTTPException(422, f"label {value!r} is not one of {scheme}'s")
+                labels.append(label_id if sep else value)
+            elif key.startswith("none/") or key == "none":
+                none = True
+        labels = sorted(set(labels))
+        if none and labels:
+            raise HTTPException(422, f"'none of these' cannot go with a label; untick one of them for {scheme}")
+        check_unit(sch, labels if labels or not none else None, target, none_chosen=none)
         anns = [a for a in state.store.annotations(scheme=scheme, article_id=article_id) if a.target == target and not a.gold]
         if len({a.labels for a in anns}) < 2 or any(a.labeler == u["name"] for a in anns):
-            raise HTTPException(409, "this item has no disagreement for you to review")
+            raise HTTPException(409, "this item has no disagreement for you to review (someone may have decided it)")
         majority = sorted(resolve(anns, sch) or [])
-        method = "accepted majority" if majority and majority == labels else "chosen by reviewer"
-        state.store.add_review(Annotation(article_id=article_id, scheme=scheme, labels=tuple(labels), labeler=u["name"],
-                                          target=target, guide_version=guide.version, gold=True),
-                               method, {a.labeler: list(a.labels) for a in anns})
-        return done(request, where="/review")
+        method = "accepted majority" if majority and majority == labels else (
+            "none of these" if none else "chosen by reviewer")
+        review_id = state.store.add_review(
+            Annotation(article_id=article_id, scheme=scheme, labels=tuple(labels), labeler=u["name"], target=target,
+                       guide_version=guide.version, gold=True),
+            method, {a.labeler: list(a.labels) for a in anns})
+        return done(request, where=f"/review?saved={review_id}", review_id=review_id)
 
     return app
+
+
+async def form_items(request: Request) -> list[tuple[str, str]]:
+    """Every (name, value) of a posted form, for fields whose names carry the scheme and target."""
+    form = await request.form()
+    return [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+
+
+def field_name(scheme: str, target: str | None) -> str:
+    """The form field of one coding unit: `label/SCHEME` or `label/SCHEME/TARGET` (scheme names have no '/')."""
+    return f"label/{scheme}/{target}" if target else f"label/{scheme}"
+
+
+def chosen_labels(guide: Guide, form: list[tuple[str, str]]) -> dict[tuple[str, str], list[str] | None]:
+    """{(scheme, target): labels} from a coding form; None marks 'none of these' chosen explicitly.
+
+    Fields: `label` = "scheme:label" (the scheme's only or default target), `label/SCHEME[/TARGET]` =
+    "scheme:label", `none/SCHEME[/TARGET]` = any value.
+    """
+    chosen: dict[tuple[str, str], list[str] | None] = {}
+    for key, value in form:
+        kind, _, rest = key.partition("/")
+        if kind not in ("label", "none"):
+            continue
+        scheme_name = value.partition(":")[0] if kind == "label" else rest.partition("/")[0]
+        try:
+            scheme = guide.scheme(scheme_name)
+        except KeyError:
+            raise HTTPException(422, f"unknown scheme in {value!r}") from None
+        target = rest.partition("/")[2] if rest else ""
+        target = target or scheme.effective_target(None)
+        unit = chosen.setdefault((scheme.name, target), [])
+        if kind == "none":
+            if unit:
+                raise HTTPException(422, f"'none of these' cannot go with a label for {scheme.name}")
+            chosen[(scheme.name, target)] = None
+            continue
+        label_id = value.partition(":")[2]
+        if label_id not in scheme.label_ids:
+            raise HTTPException(422, f"unknown label {value!r}")
+        if unit is None:
+            raise HTTPException(422, f"'none of these' cannot go with a label for {scheme.name}")
+        if label_id not in unit:
+            unit.append(label_id)
+    return {k: (v if v is None else sorted(v)) for k, v in chosen.items()}
+
+
+def check_unit(scheme: Scheme, labels: list[str] | None, target: str, none_chosen: bool = False) -> None:
+    """Refuse (HTTP 422, in words) labels the guide does not allow for one scheme and target.
+
+    `labels` None means 'none of these' was chosen (or nothing at all, when `none_chosen` is False).
+    """
+    where = scheme.name + (f" (target {target})" if target else "")
+    if scheme.kind == "single":
+        if labels is None or len(labels) != 1:
+            raise HTTPException(422, f"choose exactly one label for {where}")
+        return
+    if labels is None:
+        if none_chosen:
+            return
+        raise HTTPException(422, f"choose labels or 'none of these' (key 0) for {where}")
+    if not labels:
+        raise HTTPException(422, f"choose labels or 'none of these' (key 0) for {where}")
+    bad = sorted(scheme.exclusive_ids & set(labels))
+    if bad and len(labels) > 1:
+        raise HTTPException(422, f"{scheme.label(bad[0]).name!r} is never combined with another label of {scheme.name}; "
+                                 "untick one")
+
+
+def coding_units(guide: Guide, article: Article, draft: list[dict[str, Any]] | None = None,
+                 suggested: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+    """What the page asks about one article: one unit per scheme, and per declared target for stance schemes.
+
+    A target the article never names is a unit too (`mentioned` False): the page does not ask it, and
+    saving records it as not mentioned. `draft` (an undone save) ticks the labels the item had.
+    """
+    ticked = {(d["scheme"], d["target"]): d["labels"] for d in draft or []}
+    text = f"{article.title or ''}\n{article.text}"
+    units = []
+    for scheme in guide.schemes:
+        view = _scheme_view(scheme)
+        targets = scheme.declared_targets()
+        # A scheme with a `targets:` list asks only about the targets the article names; a lone `target:` is always asked.
+        mentioned = {t.name for t in scheme.mentioned_targets(text)} if scheme.targets else {t.name for t in targets}
+        for target in targets or (None,):
+            name = target.name if target else ""
+            selected = ticked.get((scheme.name, name))
+            units.append({"scheme": view, "target": name, "field": field_name(scheme.name, name),
+                          "mentioned": name in mentioned if target else True,
+                          "selected": selected or [], "none": selected == [] and scheme.kind == "multi",
+                          "suggested": (suggested or {}).get(scheme.name, []) if name == scheme.target or not name else []})
+    return units
+
+
+def target_views(guide: Guide) -> list[dict[str, Any]]:
+    """Every declared target with its aliases and a small index for its highlight colour."""
+    out: list[dict[str, Any]] = []
+    for scheme in guide.schemes:
+        for t in scheme.declared_targets():
+            if t.name not in {v["name"] for v in out}:
+                out.append({"name": t.name, "aliases": list(t.aliases), "index": len(out) % 6})
+    return out
+
+
+def empty_reasons(counts: dict[str, int], lease_seconds: float) -> list[str]:
+    """Why the page has nothing for a labeler, in words."""
+    reasons = []
+    if counts["queued"] == 0:
+        reasons.append("No articles are queued for labeling: ask your project's admin to import articles and "
+                       "start the page with sample sizes (newsclf label serve --reliability-size N --estimation-size N).")
+    if counts["held"]:
+        reasons.append(f"{counts['held']} articles are being coded by other labelers right now; an unfinished one "
+                       f"comes back after {int(lease_seconds // 60)} minutes.")
+    if counts["unreviewed"]:
+        reasons.append(f"{counts['unreviewed']} coded items wait for a reviewer to settle coders' disagreements.")
+    if counts["queued"] and not counts["held"]:
+        reasons.append("Every queued article has all the coders it needs, and you have coded or skipped the rest.")
+    return reasons
+
+
+def when(value: str | None) -> str:
+    """An article's date as a person reads it, in its own offset: '5 Jul 2023, 09:00 (UTC-7)'."""
+    if not value:
+        return "no date"
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    day = f"{dt.day} {dt.strftime('%b %Y')}"
+    if len(value) <= 10:  # a date without a time
+        return day
+    off = dt.utcoffset()
+    if off is None:
+        zone = "no time zone"
+    else:
+        minutes = int(off.total_seconds() // 60)
+        sign = "+" if minutes >= 0 else "-"
+        h, m = divmod(abs(minutes), 60)
+        zone = f"UTC{sign}{h}" + (f":{m:02d}" if m else "") if minutes else "UTC"
+    return f"{day}, {dt.strftime('%H:%M')} ({zone})"
+
+
+def _start_of_today() -> float:
+    """Midnight of the server's local day, as epoch seconds."""
+    now = time.localtime()
+    return time.mktime((now.tm_year, now.tm_mon, now.tm_mday, 0, 0, 0, 0, 0, -1))
 
 
 def _seconds(value: float) -> float | None:
@@ -350,8 +576,10 @@ def _seconds(value: float) -> float | None:
 
 def _scheme_view(scheme: Any) -> dict[str, Any]:
     return {"name": scheme.name, "kind": scheme.kind, "question": scheme.question, "target": scheme.target,
+            "targets": [t.name for t in scheme.declared_targets()],
             "labels": [{"id": lab.id, "name": lab.name, "key": lab.key, "definition": lab.definition,
-                        "include": list(lab.include), "exclude": list(lab.exclude), "examples": list(lab.examples)}
+                        "include": list(lab.include), "exclude": list(lab.exclude), "examples": list(lab.examples),
+                        "exclusive": lab.exclusive}
                        for lab in scheme.labels]}
 
 

@@ -18,11 +18,10 @@ reliability items are not recognisable. Assignment itself is `Store.lease_next` 
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from newsclf.guide import Guide
+from newsclf.guide import Guide, Target, mention_pattern
 from newsclf.store import Store
 
 LEARN_KINDS = ["active", "uncertain", "seed"]
@@ -104,25 +103,30 @@ def kind_order(finished: int) -> list[str]:
     return [kind for group in groups[k:] + groups[:k] for kind in group]
 
 
-def highlight(text: str, targets: Sequence[str]) -> list[tuple[str, bool]]:
-    """Split text into (segment, is_mention) pieces for the stance targets (case-insensitive, whole words).
+def highlight(text: str, targets: Sequence[Any]) -> list[tuple[str, str]]:
+    """Split text into (segment, target) pieces: `target` names the stance target a mention belongs to, '' elsewhere.
 
-    The template escapes every segment and wraps mentions in <mark>: the article's text is never
-    inserted as HTML.
+    `targets` are guide Targets (a mention of any alias counts for its target) or plain names
+    (case-insensitive, whole words). The template escapes every segment and wraps mentions in <mark>:
+    the article's text is never inserted as HTML.
     """
-    names = sorted({t for t in targets if t and t.strip()}, key=len, reverse=True)
-    if not names or not text:
-        return [(text, False)] if text else []
-    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in names) + r")(?!\w)", re.IGNORECASE)
-    out: list[tuple[str, bool]] = []
+    owner: dict[str, str] = {}
+    for t in targets:
+        for name in (t.names if isinstance(t, Target) else (t,)):
+            if name and name.strip():
+                owner.setdefault(name.casefold(), t.name if isinstance(t, Target) else t)
+    pattern = mention_pattern(tuple(owner))
+    if pattern is None or not text:
+        return [(text, "")] if text else []
+    out: list[tuple[str, str]] = []
     last = 0
     for m in pattern.finditer(text):
         if m.start() > last:
-            out.append((text[last:m.start()], False))
-        out.append((m.group(0), True))
+            out.append((text[last:m.start()], ""))
+        out.append((m.group(0), owner.get(m.group(0).casefold(), m.group(0))))
         last = m.end()
     if last < len(text):
-        out.append((text[last:], False))
+        out.append((text[last:], ""))
     return out
 
 

@@ -1,6 +1,8 @@
-// newsclf labeling page: keyboard handling and time-on-item. No inline script (CSP script-src 'self').
-// Active time counts only while the page is visible and there was keyboard or mouse activity in the
-// last data-idle-cap seconds (60 by default); it is sent with each save or skip.
+// newsclf labeling page: keys, buttons and time-on-item. No inline script (CSP script-src 'self').
+// Every action works three ways: its key, a click, or a tap. Label keys act on the active unit of
+// their scheme (a scheme, or a stance scheme toward one target); choosing a pick-one label moves on
+// to the scheme's next unanswered target. Active time counts only while the page is visible and there
+// was keyboard, mouse or touch activity in the last data-idle-cap seconds; it is sent with each save or skip.
 (function () {
   "use strict";
   var page = document.body.getAttribute("data-page");
@@ -17,6 +19,13 @@
   if (page === "login") {
     var token = byId("token");
     if (token) { token.focus(); }
+    return;
+  }
+  if (page === "error") {
+    var back = byId("back-link");
+    document.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && back) { e.preventDefault(); window.location.href = back.getAttribute("href"); }
+    });
     return;
   }
 
@@ -38,24 +47,59 @@
     document.addEventListener(type, function () { lastActivity = Date.now(); }, { passive: true });
   });
 
-  // Label keys -> checkboxes; pick-one schemes keep at most one checked.
-  var keymap = {};
-  document.querySelectorAll("input[data-key]").forEach(function (box) {
-    keymap[box.getAttribute("data-key")] = box;
-    box.addEventListener("change", function () { if (box.checked) { exclusive(box); } });
+  // Units: one fieldset per scheme (and per stance target). The active unit of each scheme takes its keys.
+  var units = Array.prototype.slice.call(document.querySelectorAll("fieldset.scheme"));
+  function boxes(unit) { return Array.prototype.slice.call(unit.querySelectorAll("input[data-key]")); }
+  function answered(unit) { return boxes(unit).some(function (b) { return b.checked; }); }
+  function schemeUnits(scheme) { return units.filter(function (u) { return u.getAttribute("data-scheme") === scheme; }); }
+  function activate(unit) {
+    schemeUnits(unit.getAttribute("data-scheme")).forEach(function (u) { u.classList.toggle("active", u === unit); });
+  }
+  function activeUnit(scheme) {
+    var list = schemeUnits(scheme);
+    return list.filter(function (u) { return u.classList.contains("active"); })[0] || list[0];
+  }
+  var schemeOfKey = {};
+  units.forEach(function (unit) {
+    boxes(unit).forEach(function (box) {
+      if (!box.hasAttribute("data-none")) { schemeOfKey[box.getAttribute("data-key")] = unit.getAttribute("data-scheme"); }
+      box.addEventListener("change", function () { if (box.checked) { settle(box); } });
+    });
+    unit.addEventListener("focusin", function () { activate(unit); });
+    unit.addEventListener("click", function () { activate(unit); });
   });
-  function exclusive(box) {
-    var fieldset = box.closest("fieldset");
-    if (fieldset && fieldset.getAttribute("data-kind") === "single") {
-      fieldset.querySelectorAll("input[data-key]").forEach(function (other) {
-        if (other !== box) { other.checked = false; }
-      });
+  // Start each scheme at its first unanswered unit.
+  var seen = {};
+  units.forEach(function (u) {
+    var s = u.getAttribute("data-scheme");
+    if (!seen[s]) { seen[s] = true; activate(schemeUnits(s).filter(function (x) { return !answered(x); })[0] || u); }
+  });
+
+  // A ticked box may untick others: "none of these" and exclusive labels stand alone.
+  function settle(box) {
+    var unit = box.closest("fieldset");
+    var alone = box.hasAttribute("data-none") || box.hasAttribute("data-exclusive");
+    boxes(unit).forEach(function (other) {
+      if (other === box || other.type === "radio") { return; }
+      if (alone || other.hasAttribute("data-none") || other.hasAttribute("data-exclusive")) { other.checked = false; }
+    });
+  }
+  function press(unit, key) {
+    var box = boxes(unit).filter(function (b) { return b.getAttribute("data-key") === key; })[0];
+    if (!box) { return; }
+    box.checked = box.type === "radio" ? true : !box.checked;
+    if (box.checked) { settle(box); }
+    if (box.type === "radio") {  // moves on to the scheme's next unanswered target
+      var next = schemeUnits(unit.getAttribute("data-scheme")).filter(function (u) { return !answered(u); })[0];
+      if (next) { activate(next); }
     }
   }
-  function press(box) {
-    var single = box.closest("fieldset").getAttribute("data-kind") === "single";
-    box.checked = single ? true : !box.checked;
-    if (box.checked) { exclusive(box); }
+  function move(step) {
+    var targeted = units.filter(function (u) { return u.getAttribute("data-target"); });
+    if (!targeted.length) { return; }
+    var current = targeted.filter(function (u) { return u.classList.contains("active"); })[0] || targeted[0];
+    var i = (targeted.indexOf(current) + step + targeted.length) % targeted.length;
+    activate(targeted[i]);
   }
 
   var busy = false;
@@ -65,15 +109,26 @@
     form.querySelectorAll("input.seconds").forEach(function (input) { input.value = activeSeconds(); });
     form.submit();
   }
+  function missing() {
+    var out = [];
+    units.forEach(function (unit) {
+      var name = unit.getAttribute("data-scheme") + (unit.getAttribute("data-target") ? " toward " + unit.getAttribute("data-target") : "");
+      var ticked = boxes(unit).filter(function (b) { return b.checked; });
+      if (unit.getAttribute("data-kind") === "single" && ticked.length !== 1) { out.push(name + " (choose one)"); }
+      if (unit.getAttribute("data-kind") === "multi" && !ticked.length) { out.push(name + " (tick labels or 0: none of these)"); }
+    });
+    return out;
+  }
   function save() {
     var form = byId("code-form");
     if (!form) { return; }
-    var missing = [];
-    form.querySelectorAll('fieldset[data-kind="single"]').forEach(function (fs) {
-      if (fs.querySelectorAll("input[data-key]:checked").length !== 1) { missing.push(fs.getAttribute("data-scheme")); }
-    });
-    if (missing.length) { status("Choose one label for: " + missing.join(", ")); return; }
+    var gaps = missing();
+    if (gaps.length) { status("Not saved yet. Still to answer: " + gaps.join("; ")); return; }
     send(form);
+  }
+  var codeForm = byId("code-form");
+  if (codeForm) {
+    codeForm.addEventListener("submit", function (e) { e.preventDefault(); save(); });
   }
 
   // Flag: a note for the guide's author, sent with fetch and the CSRF header; the article stays.
@@ -96,6 +151,20 @@
     closeFlag();
   }
 
+  function nextReview() {
+    var next = byId("next-link");
+    if (next) { window.location.href = next.getAttribute("href"); }
+  }
+  var actions = {
+    skip: function () { send(byId("skip-form")); },
+    undo: function () { send(byId("undo-form")); },
+    flag: openFlag, "send-flag": sendFlag, "cancel-flag": closeFlag,
+    help: function () { toggleHelp(); }
+  };
+  document.querySelectorAll("button[data-action]").forEach(function (button) {
+    button.addEventListener("click", function (e) { e.preventDefault(); actions[button.getAttribute("data-action")](); });
+  });
+
   document.addEventListener("keydown", function (e) {
     lastActivity = Date.now();
     if (e.ctrlKey || e.metaKey || e.altKey) { return; }
@@ -104,21 +173,28 @@
       else if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); sendFlag(); }
       return;
     }
-    if (e.target && (e.target.tagName === "INPUT" && e.target.type !== "checkbox" || e.target.tagName === "TEXTAREA")) { return; }
+    var tag = e.target && e.target.tagName;
+    if (tag === "TEXTAREA" || (tag === "INPUT" && e.target.type !== "checkbox" && e.target.type !== "radio")) { return; }
     var key = e.key;
     if (key === "?") { e.preventDefault(); toggleHelp(); return; }
     if (key === "Escape") { toggleHelp(false); return; }
     if (key === "Enter") { e.preventDefault(); save(); return; }
-    if (key === "Backspace" || key === "u") { e.preventDefault(); send(byId("undo-form")); return; }
-    if (page === "code") {
-      if (key === "s") { e.preventDefault(); send(byId("skip-form")); return; }
-      if (key === "f") { e.preventDefault(); openFlag(); return; }
-    }
-    if (page === "review" && key === "s") {
-      var next = byId("next-link");
-      if (next) { e.preventDefault(); window.location.href = next.getAttribute("href"); }
+    if (key === "Backspace" || key === "u") { e.preventDefault(); actions.undo(); return; }
+    if (key === "ArrowDown" || key === "ArrowUp") {
+      if (units.some(function (u) { return u.getAttribute("data-target"); })) { e.preventDefault(); move(key === "ArrowDown" ? 1 : -1); }
       return;
     }
-    if (keymap.hasOwnProperty(key)) { e.preventDefault(); press(keymap[key]); }
+    if (page === "code") {
+      if (key === "s") { e.preventDefault(); actions.skip(); return; }
+      if (key === "f") { e.preventDefault(); openFlag(); return; }
+    }
+    if (page === "review" && key === "s") { e.preventDefault(); nextReview(); return; }
+    if (key === "0") {
+      var multi = units.filter(function (u) { return u.getAttribute("data-kind") === "multi"; });
+      var target = multi.filter(function (u) { return u.classList.contains("active"); })[0] || multi[0];
+      if (target) { e.preventDefault(); press(target, "0"); }
+      return;
+    }
+    if (schemeOfKey.hasOwnProperty(key)) { e.preventDefault(); press(activeUnit(schemeOfKey[key]), key); }
   });
 })();
