@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import re
 import socket
 import statistics
 import subprocess
@@ -41,6 +42,17 @@ GUIDE = ROOT / "label_guides" / "ai-discourse.yaml"
 WORDS = ("model data labelers chatbot OpenAI regulation safety startup funding union wages contract "
          "court ministry policy investment chips cloud benchmark research").split()
 OUTLETS = [f"Outlet {i}" for i in range(9)]
+
+
+FIELD = re.compile(r'<input type="(?:radio|checkbox)" name="(label/[^"]+)" value="([^"]+)"')
+
+
+def answers(html: str) -> list[tuple[str, str]]:
+    """A complete answer to the coding form a page shows: its first label in every unit (a scripted labeler)."""
+    first: dict[str, str] = {}
+    for name, value in FIELD.findall(html):
+        first.setdefault(name, value)
+    return list(first.items())
 
 
 def synthetic(n: int, seed: int = 0):
@@ -148,8 +160,8 @@ def main(argv: list[str] | None = None) -> int:
                     item = r.text.split('data-article-id="')[1].split('"')[0]
                     csrf = r.text.split('name="csrf-token" content="')[1].split('"')[0]
                     t = time.perf_counter()
-                    r = s.post(url + "/code/submit", data={"article_id": item, "label": ["topics:labor", "stance:neutral"],
-                                                           "seconds": "3", "csrf_token": csrf},
+                    r = s.post(url + "/code/submit", data=answers(r.text) + [("article_id", item), ("seconds", "3"),
+                                                                             ("csrf_token", csrf)],
                                allow_redirects=False, timeout=30)
                     saves.append(1000 * (time.perf_counter() - t))
                     assert r.status_code == 303, r.text[:300]

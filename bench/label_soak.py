@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench.label import pct, served, synthetic
+from bench.label import answers, pct, served, synthetic
 from newsclf.label import auth, queue
 from newsclf.store import Store
 
@@ -63,8 +63,8 @@ def main(argv: list[str] | None = None) -> int:
                 item = r.text.split('data-article-id="')[1].split('"')[0]
                 csrf = r.text.split('name="csrf-token" content="')[1].split('"')[0]
                 t = time.perf_counter()
-                r = s.post(url + "/code/submit", data={"article_id": item, "label": ["topics:labor", "stance:neutral"],
-                                                       "seconds": "3", "csrf_token": csrf}, allow_redirects=False,
+                r = s.post(url + "/code/submit", data=answers(r.text) + [("article_id", item), ("seconds", "3"),
+                                                                         ("csrf_token", csrf)], allow_redirects=False,
                            timeout=60)
                 took_save = 1000 * (time.perf_counter() - t)
                 with lock:

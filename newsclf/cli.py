@@ -621,7 +621,8 @@ def label() -> None:
 @click.option("--overlap", default=2, show_default=True, type=click.IntRange(2, 20),
               help="Coders per reliability-sample article (coded blind, never with suggestions).")
 @click.option("--reliability-size", default=0, show_default=True, type=click.IntRange(0),
-              help="Top the reliability sample (random, stratified by outlet) up to this many articles.")
+              help="Top the reliability sample (random, stratified by outlet) up to this many articles "
+                   "[default with --overlap: 10% of the unlabeled pool, at most 200].")
 @click.option("--estimation-size", default=0, show_default=True, type=click.IntRange(0),
               help="Top the random estimation sample up to this many articles.")
 @click.option("--seed-size", default=100, show_default=True, type=click.IntRange(0),
@@ -661,6 +662,12 @@ def label_serve(ctx: click.Context, guide_path: str, host: str, port: int, overl
 
         model = load_model(model_dir)
     with _store(ctx) as store:
+        if reliability_size == 0 and ctx.get_parameter_source("overlap") == click.core.ParameterSource.COMMANDLINE:
+            # --overlap asks for double coding; without a size it would have nothing to double-code.
+            pool = len(store.sample_pool())
+            reliability_size = store.count_queued("reliability") + min(200, -(-pool // 10))
+            click.echo(f"--overlap {overlap} without --reliability-size: a reliability sample of {reliability_size} "
+                       f"articles (10% of the {pool} unlabeled, unqueued articles, at most 200 more)", err=True)
         added = prepare(store, reliability_size, estimation_size, seed_size, model, active_size)
         if not store.labelers():
             click.echo("warning: no labelers yet; add one with `newsclf labelers add NAME`", err=True)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from test_label_support import GUIDE, add_labeler, demo_store, prepare, serving, xss_article
 
 CHROMIUM = "/usr/bin/chromium"
+NEWSCLF = str(Path(sys.executable).with_name("newsclf"))
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -48,72 +53,239 @@ def shown(page) -> str:
     return page.get_attribute("#article", "data-article-id")
 
 
-def test_code_twenty_articles_undo_skip_and_flag_with_the_keyboard_only(tmp_path, page):
+def units_shown(page) -> list[tuple[str, str]]:
+    """(scheme, target) of every unit the page asks about, in page order."""
+    return [(f.get_attribute("data-scheme"), f.get_attribute("data-target") or "")
+            for f in page.locator("fieldset.scheme").all()]
+
+
+def ticked(page) -> dict[tuple[str, str], tuple[str, ...]]:
+    """What the page has ticked, per unit (label ids; 'none of these' is an empty tuple)."""
+    out = {}
+    for f in page.locator("fieldset.scheme").all():
+        key = (f.get_attribute("data-scheme"), f.get_attribute("data-target") or "")
+        boxes = f.locator("input[data-key]:checked").all()
+        out[key] = tuple(sorted(b.get_attribute("value").partition(":")[2] for b in boxes if b.get_attribute("value") != "1"))
+    return out
+
+
+TOPIC_KEYS = {lab.key: lab.id for lab in GUIDE.scheme("topics").labels}
+STANCE_KEYS = {lab.key: lab.id for lab in GUIDE.scheme("stance").labels}
+TARGETS = [t.name for t in GUIDE.scheme("stance").targets]
+
+
+def code_by_keyboard(page, i: int) -> dict[tuple[str, str], tuple[str, ...]]:
+    """Code the shown article by keys alone; returns the labels pressed per unit."""
+    units = units_shown(page)
+    choice: dict[tuple[str, str], tuple[str, ...]] = {}
+    if i % 7 == 3:
+        page.keyboard.press("0")  # none of these
+        choice[("topics", "")] = ()
+    else:
+        keys = sorted({"12345"[i % 5], "12345"[(i * 3 + 1) % 5]})
+        for key in keys:
+            page.keyboard.press(key)
+        page.keyboard.press("6")  # 'other' is exclusive: it unticks the others ...
+        for key in keys:  # ... and ticking topics again unticks 'other'
+            page.keyboard.press(key)
+        choice[("topics", "")] = tuple(sorted(TOPIC_KEYS[k] for k in keys))
+    for n, (scheme, target) in enumerate(u for u in units if u[0] == "stance"):
+        key = "pcnx"[(i + n) % 4]
+        page.keyboard.press(key)  # answers the active target, then moves on to the next
+        choice[(scheme, target)] = (STANCE_KEYS[key],)
+    return choice
+
+
+def code_by_mouse(page, i: int) -> dict[tuple[str, str], tuple[str, ...]]:
+    """Code the shown article by clicks alone, choosing other topics than the keyboard coder did."""
+    choice: dict[tuple[str, str], tuple[str, ...]] = {}
+    for f in page.locator("fieldset.scheme").all():
+        scheme, target = f.get_attribute("data-scheme"), f.get_attribute("data-target") or ""
+        if scheme == "topics":
+            label = ["labor", "safety", "regulation", "industry", "products"][i % 5]
+            f.locator(f"input[value='topics:{label}']").click()
+            choice[(scheme, target)] = (label,)
+        else:
+            f.locator("input[value='stance:neutral']").click()
+            choice[(scheme, target)] = ("neutral",)
+    return choice
+
+
+def expected_rows(choice, article_text: str) -> dict[tuple[str, str], tuple[str, ...]]:
+    """The annotations a save stores: the choices, and every unmentioned target as not mentioned (no labels)."""
+    rows = dict(choice)
+    for t in TARGETS:
+        rows.setdefault(("stance", t), ())
+    return rows
+
+
+def test_code_by_keyboard_and_mouse_undo_review_and_export_with_three_targets(tmp_path, page, browser):
     db = tmp_path / "label.db"
     store = demo_store(db)
-    token = add_labeler(store, "ana")
-    prepare(store, reliability=10, estimation=10, seed=20)
-    topic_keys = {lab.key: lab.id for lab in GUIDE.scheme("topics").labels}
-    stance_keys = {lab.key: lab.id for lab in GUIDE.scheme("stance").labels}
-    expected: dict[str, dict[str, tuple[str, ...]]] = {}
+    tokens = {name: add_labeler(store, name, role) for name, role in
+              [("ana", "labeler"), ("budi", "labeler"), ("rita", "reviewer")]}
+    prepare(store, reliability=30, estimation=0, seed=0)  # every item is double-coded
+    saved: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {"ana": {}, "budi": {}}
+    expected: dict[tuple[str, str, str, str], tuple[str, ...]] = {}
     with serving(db) as url:
-        log_in(page, url, token)
+        log_in(page, url, tokens["ana"])
+        assert "Coded today: 0" in page.inner_text("#progress")
         for i in range(20):
             article_id = shown(page)
-            assert article_id not in expected, "an article came back to the same labeler"
-            topics = sorted({"123456"[i % 6], "123456"[(i * 5 + 1) % 6]})
-            stance = "pcnx"[i % 4]
-            for key in topics:
-                page.keyboard.press(key)
-            page.keyboard.press("1")  # toggles: pressed twice means off, so net "1" flips
-            page.keyboard.press("1")
-            page.keyboard.press(stance)
+            assert article_id not in saved["ana"], "an article came back to the same labeler"
+            shown_targets = [t for s, t in units_shown(page) if s == "stance"]
+            assert set(shown_targets) <= set(TARGETS)
+            # Mentions are highlighted per target; a target without a mention is not asked.
+            for t in shown_targets:
+                assert page.locator(f"#article mark[title='{t}']").count() > 0
+            choice = code_by_keyboard(page, i)
+            assert ticked(page) == choice
             with page.expect_navigation():
                 page.keyboard.press("Enter")
-            expected[article_id] = {"topics": tuple(sorted(topic_keys[k] for k in topics)),
-                                    "stance": (stance_keys[stance],)}
-        last = article_id
-        # Undo the last save: its annotations go, and the article comes back.
+            saved["ana"][article_id] = choice
+            for (scheme, target), labels in expected_rows(choice, "").items():
+                expected[(article_id, scheme, target, "ana")] = labels
+        assert "Coded today: 20" in page.inner_text("#progress")
+        # Undo brings the last article back with its labels ticked; saving again keeps them.
         with page.expect_navigation():
             page.keyboard.press("u")
-        assert shown(page) == last
-        del expected[last]
-        # Skip it.
+        assert shown(page) == article_id and ticked(page) == saved["ana"][article_id]
         with page.expect_navigation():
-            page.keyboard.press("s")
-        flagged = shown(page)
-        assert flagged != last
-        # Flag the next one with a note; Escape first shows that cancelling sends nothing.
-        page.keyboard.press("f")
-        page.keyboard.type("draft")
-        page.keyboard.press("Escape")
-        assert page.is_hidden("#flag")
-        page.keyboard.press("f")
-        page.keyboard.type("Is a chip deal 'industry' or 'products'?")
-        page.keyboard.press("Enter")
-        page.wait_for_function("document.getElementById('status').textContent.includes('Flagged')")
-        # The codebook is one key away.
-        assert page.is_hidden("#help")
+            page.keyboard.press("Enter")
+        # The codebook is one key away, with the guide's description and the labels' examples.
         page.keyboard.press("?")
-        assert page.is_visible("#help") and "Include:" in page.inner_text("#help")
+        help_text = page.inner_text("#help")
+        assert "Code the article as a whole" in help_text and "Examples:" in help_text and "Include:" in help_text
+        assert "Elon Musk (also Musk)" in help_text
         page.keyboard.press("?")
         assert page.is_hidden("#help")
 
-    rows = store.annotations()
-    got = {}
-    for ann in rows:
-        got.setdefault(ann.article_id, {})[ann.scheme] = ann.labels
-        assert ann.labeler == "ana" and ann.guide_version == GUIDE.version and not ann.gold
-        assert ann.seconds is not None and 0 <= ann.seconds < 60
-        assert ann.target == ("OpenAI" if ann.scheme == "stance" else "")
-    assert got == expected and len(rows) == 38
-    status = {a["article_id"]: a["status"] for a in store.assignments("ana")}
-    assert status[last] == "skipped" and status[flagged] == "leased"
-    assert sum(s == "done" for s in status.values()) == 19
-    flags = store.flags()
-    assert [(f["article_id"], f["labeler"], f["note"]) for f in flags] == \
-        [(flagged, "ana", "Is a chip deal 'industry' or 'products'?")]
+        # budi codes five of the same articles with the mouse only: clicks on boxes and on Save.
+        ctx = browser.new_context()
+        mouse = ctx.new_page()
+        mouse.set_default_timeout(10000)
+        mouse.goto(url + "/login")
+        mouse.fill("#token", tokens["budi"])
+        with mouse.expect_navigation():
+            mouse.click("button[type=submit]")
+        for i in range(5):
+            article_id = shown(mouse)
+            assert article_id in saved["ana"]
+            assert mouse.locator("fieldset[data-kind=single] input[type=radio]").count() == 4 * len(
+                [u for u in units_shown(mouse) if u[0] == "stance"])
+            choice = code_by_mouse(mouse, i)
+            with mouse.expect_navigation():
+                mouse.click("#save")
+            saved["budi"][article_id] = choice
+            for (scheme, target), labels in expected_rows(choice, "").items():
+                expected[(article_id, scheme, target, "budi")] = labels
+        ctx.close()
+
+    # Which units disagree, as the reviewer will see them.
+    disagree = sorted((a, s, t) for a in saved["budi"] for (s, t) in saved["budi"][a]
+                      if saved["ana"][a].get((s, t), ()) != saved["budi"][a][(s, t)])
+    assert len(disagree) >= 5
+    review_page = browser.new_context().new_page()
+    review_page.set_default_timeout(10000)
+    gold: dict[tuple[str, str, str], tuple[str, ...]] = {}
+    with serving(db) as url:
+        review_page.goto(url + "/login")
+        review_page.keyboard.type(tokens["rita"])
+        with review_page.expect_navigation():
+            review_page.keyboard.press("Enter")
+        review_page.goto(url + "/review")
+        for step in range(5):
+            article_id = review_page.get_attribute("#article", "data-article-id")
+            fs = review_page.locator("fieldset.scheme")
+            scheme, target = fs.get_attribute("data-scheme"), fs.get_attribute("data-target") or ""
+            before = ticked(review_page)[(scheme, target)]
+            if step in (0, 3):  # accept the preselected majority (on a tie there is none: choose)
+                if not before:
+                    review_page.keyboard.press("n" if scheme == "stance" else "1")
+                    before = ("neutral",) if scheme == "stance" else ("labor",)
+                decision, method = before, "accepted majority"
+            elif step == 2 and scheme == "topics":  # none of these
+                review_page.keyboard.press("0")
+                decision, method = (), "none of these"
+            else:  # change it
+                if scheme == "topics":
+                    review_page.keyboard.press("3")
+                    decision = tuple(sorted(set(before) ^ {"regulation"})) or None
+                    if decision is None:
+                        review_page.keyboard.press("4")
+                        decision = ("industry",)
+                else:
+                    review_page.keyboard.press("c")
+                    decision = ("against",)
+                method = None
+            assert ticked(review_page)[(scheme, target)] == decision
+            with review_page.expect_navigation():
+                review_page.keyboard.press("Enter")
+            confirm = review_page.inner_text("#decided")
+            assert confirm.startswith("Saved:") and scheme in confirm
+            assert (", ".join(decision) or "none of these") in confirm
+            if method:
+                assert method in confirm or (method == "accepted majority" and "chosen by reviewer" in confirm)
+            gold[(article_id, scheme, target)] = decision
+        assert review_page.url.endswith("/review") or "saved=" in review_page.url
+    assert len(gold) == 5
+
+    # What the export says is exactly what was pressed, clicked and decided.
+    out = tmp_path / "export.jsonl"
+    r = subprocess.run([NEWSCLF, "--db", str(db), "export", "--labels", "--out", str(out)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    got_coded, got_gold = {}, {}
+    for line in out.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        for a in row.get("annotations", []):
+            if a["gold"]:
+                got_gold[(row["id"], a["scheme"], a["target"] or "")] = tuple(a["labels"])
+            else:
+                got_coded[(row["id"], a["scheme"], a["target"] or "", a["labeler"])] = tuple(a["labels"])
+    assert got_coded == expected
+    assert got_gold == gold
     assert page.dialogs == []
+
+
+def test_errors_are_pages_and_exclusive_labels_stand_alone(tmp_path, page):
+    db = tmp_path / "label.db"
+    store = demo_store(db)
+    token = add_labeler(store, "ana")
+    prepare(store, estimation=5)
+    with serving(db) as url:
+        log_in(page, url, token)
+        # Saving with a scheme unanswered says what is missing, in the page.
+        page.keyboard.press("Enter")
+        assert "Still to answer: topics" in page.inner_text("#status")
+        # 'Other' never combines: ticking it unticks the rest, and a topic unticks it.
+        page.keyboard.press("1")
+        page.keyboard.press("2")
+        page.keyboard.press("6")
+        assert ticked(page)[("topics", "")] == ("other",)
+        page.keyboard.press("2")
+        assert ticked(page)[("topics", "")] == ("safety",)
+        page.keyboard.press("0")
+        assert ticked(page)[("topics", "")] == ()
+        # A login that ended while the page was open: the save answers with a page, never JSON.
+        store.conn.execute("DELETE FROM label_sessions")
+        for f in page.locator("fieldset[data-kind=single]").all():
+            f.locator("input[type=radio]").first.click()
+        with page.expect_navigation():
+            page.click("#save")
+        text = page.inner_text("body")
+        assert "log in again" in text and "{" not in text
+        assert page.locator("#back-link").count() == 1
+
+
+def test_an_empty_page_says_why(tmp_path, page):
+    db = tmp_path / "label.db"
+    store = demo_store(db)
+    token = add_labeler(store, "ana")
+    with serving(db) as url:
+        log_in(page, url, token)
+        assert "Nothing left to code" in page.inner_text("h1")
+        assert "No articles are queued" in page.inner_text("#reasons")
 
 
 def test_hostile_article_html_renders_as_inert_text(tmp_path, page):

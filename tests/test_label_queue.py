@@ -6,7 +6,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 
-from test_label_support import GUIDE, add_labeler, current_item, demo_store, login, prepare, serving
+from test_label_support import GUIDE, add_labeler, current_answers, current_item, demo_store, login, prepare, serving
 
 from newsclf.label.queue import highlight, kind_order
 from newsclf.model.data import examples_from_store
@@ -101,12 +101,12 @@ def test_concurrent_labelers_never_repeat_and_overlap_is_exact(tmp_path):
             try:
                 s, csrf = login(url, tokens[name])
                 for _ in range(60):
-                    item = current_item(s, url)
+                    item, form = current_answers(s, url)
                     if item is None:
                         return
                     served[name].append(item)
-                    r = s.post(url + "/code/submit", data={"article_id": item, "label": ["topics:labor", "stance:neutral"],
-                                                           "seconds": "1", "csrf_token": csrf}, timeout=10)
+                    r = s.post(url + "/code/submit", data=form + [("article_id", item), ("seconds", "1"),
+                                                                  ("csrf_token", csrf)], timeout=10)
                     if r.status_code != 200:
                         errors.append(f"{name}: {r.status_code} {r.text[:200]}")
                         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from test_label_support import FORM_CSRF, GUIDE, add_labeler, current_item, demo_store, login, prepare
+from test_label_support import FORM_CSRF, GUIDE, add_labeler, current_answers, demo_store, login, prepare
 
 from newsclf.label.app import BackgroundServer, create_app
 from newsclf.store import Annotation
@@ -25,10 +25,10 @@ def site(tmp_path_factory):
         yield {"url": url, "store": store, "tokens": tokens, "review_item": a, "app": app}
 
 
-def write_requests(site, item: str) -> dict[str, dict]:
-    """Every write route with a valid body (minus the CSRF token)."""
+def write_requests(site, item: str, form: list[tuple[str, str]] = ()) -> dict[str, dict]:
+    """Every write route with a valid body (minus the CSRF token); `form` answers the item's coding form."""
     return {
-        "/code/submit": {"article_id": item, "label": ["topics:labor", "stance:neutral"], "seconds": "2"},
+        "/code/submit": {"article_id": item, "seconds": "2", **dict(form)},
         "/code/skip": {"article_id": item, "seconds": "1"},
         "/code/undo": {},
         "/code/flag": {"article_id": item, "note": "unclear"},
@@ -51,8 +51,8 @@ def test_no_write_without_a_session_or_without_the_csrf_token(site, route):
     url, store = site["url"], site["store"]
     who = "rita" if route == "/review/decide" else "max"
     s, csrf = login(url, site["tokens"][who])
-    item = current_item(s, url) if route != "/review/decide" else None
-    body = write_requests(site, item or "none")[route]
+    item, form = current_answers(s, url) if route != "/review/decide" else (None, [])
+    body = write_requests(site, item or "none", form)[route]
     _, other_csrf = login(url, site["tokens"]["budi"])
     snapshot = (len(store.annotations()), len(store.flags()), len(store.reviews()),
                 sorted((a["article_id"], a["status"]) for a in store.assignments()))
@@ -142,7 +142,7 @@ def test_oversized_and_malformed_writes_get_client_errors(site):
     h = {"X-CSRF-Token": csrf}
     assert s.post(url + "/code/flag", data={"article_id": "x", "note": "n" * 1_100_000}, headers=h, timeout=10).status_code == 413
     assert s.post(url + "/code/submit", data={"article_id": "x", "label": "topics:nope"}, headers=h, timeout=10).status_code == 422
-    assert s.post(url + "/code/submit", data={"article_id": "x", "label": "topics:labor"}, headers=h, timeout=10).status_code == 422
+    assert s.post(url + "/code/submit", data={"article_id": "x"}, headers=h, timeout=10).status_code == 422
     assert s.post(url + "/code/submit", data={"article_id": "not-mine", "label": ["stance:favor"], "none/topics": "1"}, headers=h,
                   timeout=10).status_code == 409
     assert s.post(url + "/code/flag", data={"article_id": "no-such", "note": "x"}, headers=h, timeout=10).status_code == 404

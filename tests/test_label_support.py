@@ -61,6 +61,26 @@ def login(url: str, token: str) -> tuple[requests.Session, str]:
     return s, CSRF_META.search(r.text).group(1)
 
 
+FIELD = re.compile(r'<input type="(?:radio|checkbox)" name="(label/[^"]+)" value="([^"]+)"')
+
+
+def answers(html: str) -> list[tuple[str, str]]:
+    """A complete answer to the coding form a page shows: 'labor' for topics, 'neutral' toward each stance target."""
+    fields: dict[str, list[str]] = {}
+    for name, value in FIELD.findall(html):
+        fields.setdefault(name, []).append(value)
+    return [(name, next((v for v in values if v.endswith((":labor", ":neutral"))), values[0]))
+            for name, values in fields.items()]
+
+
+def current_answers(s: requests.Session, url: str) -> tuple[str | None, list[tuple[str, str]]]:
+    """The article the page shows this session now and a complete answer to its form."""
+    r = s.get(url + "/code", headers={"Accept": "text/html"}, timeout=10)
+    assert r.status_code == 200, r.text
+    m = ARTICLE_ID.search(r.text)
+    return (m.group(1) if m else None), answers(r.text)
+
+
 def current_item(s: requests.Session, url: str) -> str | None:
     """The article id the page shows this session now (None when nothing is left)."""
     r = s.get(url + "/code", headers={"Accept": "text/html"}, timeout=10)

@@ -103,7 +103,8 @@ class Guard:
             if method in SAFE_METHODS and "text/html" in headers.get("accept", ""):
                 response: Response = RedirectResponse("/login", status_code=303)
             else:
-                response = JSONResponse({"detail": "log in first"}, status_code=401)
+                response = _error(headers, 401, "your login has ended (logged out or expired): log in again; "
+                                                "what you had ticked on this article was not saved")
             return await response(scope, receive, send_with_headers)
         if method in SAFE_METHODS:
             return await self.app(scope, receive, send_with_headers)
@@ -148,7 +149,7 @@ def _error(headers: dict[str, str], status: int, message: str) -> Response:
         body = (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not done</title>"
                 f"<link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main><section class=\"error-page\">"
                 f"<h1>Not done</h1><p class=\"error\" role=\"alert\">{html.escape(message)}</p>"
-                f"<p><a href=\"/code\">Back to the page</a></p></section></main></body></html>")
+                f"<p><a href=\"/code\" id=\"back-link\">Back to the page</a></p></section></main></body></html>")
         return HTMLResponse(body, status_code=status)
     return JSONResponse({"detail": message}, status_code=status)
 
