@@ -110,6 +110,10 @@ def check_labels(guide: Guide, scheme_name: str, labels: list[str]) -> None:
                          f"its labels are {', '.join(scheme.label_ids)}")
     if scheme.kind == "single" and len(labels) != 1:
         raise InputError(f"scheme {scheme_name!r} takes exactly one label, got {len(labels)}")
+    alone = [x for x in labels if x in scheme.exclusive_ids]
+    if alone and len(set(labels)) > 1:
+        raise InputError(f"label {alone[0]!r} of scheme {scheme_name!r} is never combined with another label "
+                         f"(the guide marks it exclusive); got {', '.join(labels)}")
 
 
 def validate_labels(record: LabeledRecord, guide: Guide) -> None:

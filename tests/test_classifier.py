@@ -359,3 +359,15 @@ def test_the_model_card_states_the_class_offsets_it_applies():
     assert "Class offsets added to the logits" in card and "alpha -1.12, beta +0.38, gamma +0.74." in card
     del metrics["topic"]["class_offsets"]
     assert "Class offsets" not in model_card(SimpleNamespace(name="g", version="1"), meta, metrics)
+
+
+@pytest.mark.parametrize("labels, cats, expected", [
+    (["labor", "other"], {"labor": 0.9, "other": 0.6}, ["labor"]),  # the others are more probable
+    (["labor", "other"], {"labor": 0.55, "other": 0.8}, ["other"]),  # the exclusive label wins alone
+    (["other"], {"other": 0.7}, ["other"]),
+    (["labor", "safety"], {"labor": 0.7, "safety": 0.6}, ["labor", "safety"]),
+])
+def test_a_prediction_never_combines_an_exclusive_label(labels, cats, expected):
+    from newsclf.model.predict import keep_exclusive
+
+    assert keep_exclusive(labels, cats, {"other"}) == expected

@@ -107,3 +107,36 @@ def test_guide_render_cli_writes_codebook(run, tmp_path):
     out = tmp_path / "codebook.md"
     assert run("guide", "render", str(GUIDE), "--out", str(out)).exit_code == 0
     assert out.read_text(encoding="utf-8").startswith("# Codebook: ai-discourse (version 1.1)")
+
+
+TARGETS = SMALL.replace("    target: OpenAI\n", """    targets:
+      - name: OpenAI
+        aliases: [Open AI, ChatGPT]
+      - Elon Musk
+""").replace("        definition: Risks of AI.\n", "        definition: Risks of AI.\n        exclusive: true\n")
+
+
+def test_several_stance_targets_with_aliases_and_exclusive_labels():
+    guide = parse_guide(TARGETS, "g.yaml")
+    stance = guide.scheme("stance")
+    assert [t.name for t in stance.targets] == ["OpenAI", "Elon Musk"] and stance.target == "OpenAI"
+    assert [t.name for t in stance.mentioned_targets("Users of chatgpt complained; Musk said nothing.")] == ["OpenAI"]
+    assert stance.mentioned_targets("Elon Musk and Open AI") == list(stance.targets)
+    assert stance.mentioned_targets("OpenAIish products") == []
+    assert guide.scheme("topics").exclusive_ids == {"safety"}
+    codebook = render_markdown(guide)
+    assert "- OpenAI (also: Open AI, ChatGPT)" in codebook and "Safety (never combined with another label)" in codebook
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda t: t.replace("      - Elon Musk\n", "      - name: Elon Musk\n        aliases: [ChatGPT]\n"),
+     "g.yaml:21: 'ChatGPT' already names target 'OpenAI'"),
+    (lambda t: t.replace("    targets:\n", "    target: OpenAI\n    targets:\n"),
+     "g.yaml:18: schemes[1] has both target and targets"),
+    (lambda t: t.replace("definition: Work behind AI.\n", "definition: Work behind AI.\n        exclusive: true\n"),
+     "g.yaml:4: every label of scheme 'topics' is exclusive"),
+    (lambda t: t.replace('key: "2"', 'key: "0"'), "g.yaml:13: key '0' is kept for none of these"),
+])
+def test_target_and_exclusive_mistakes_are_named_with_their_line(change, message):
+    found = problems(change(TARGETS))
+    assert any(p.startswith(message) for p in found), found

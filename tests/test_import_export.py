@@ -61,7 +61,8 @@ def test_a_record_without_lang_gets_its_language_identified_and_marked_so(run, t
 
 def test_invalid_labels_are_rejected_with_reason(run, tmp_path):
     rows = [ROWS[0], {**ROWS[1], "labels": {"topics": ["labour"]}}, {**ROWS[2], "labels": {"stance": ["favor", "against"]}},
-            {**ROWS[2], "id": "a4", "labels": {"tone": ["x"]}}, {"id": "a5", "title": "no text"}]
+            {**ROWS[2], "id": "a4", "labels": {"tone": ["x"]}}, {"id": "a5", "title": "no text"},
+            {**ROWS[2], "id": "a6", "labels": {"topics": ["other", "labor"]}}]
     path = write_jsonl(tmp_path / "in.jsonl", rows)
     result = run("import", str(path), "--guide", str(GUIDE))
     assert result.exit_code == 1
@@ -69,6 +70,7 @@ def test_invalid_labels_are_rejected_with_reason(run, tmp_path):
     assert f"{path}:3: scheme 'stance' takes exactly one label, got 2" in result.output
     assert f"{path}:4: the guide 'ai-discourse' has no scheme 'tone'" in result.output
     assert f"{path}:5: missing \"text\"" in result.output
+    assert f"{path}:6: label 'other' of scheme 'topics' is never combined with another label" in result.output
     assert "articles: 1 new" in result.output
 
 

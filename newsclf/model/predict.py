@@ -54,11 +54,28 @@ class Model:
                 docs = [as_doc(articles[i], t) for i, t in zip(chunk, chunk_targets)]
                 P = clf.predict_proba(docs)
                 for row, i, labels, target in zip(P, chunk, clf.decide(P), chunk_targets):
-                    results[i]["cats"][name] = {str(c): round(float(p), 4) for c, p in zip(clf.classes_, row)}
-                    results[i]["labels"][name] = labels
+                    cats = {str(c): float(p) for c, p in zip(clf.classes_, row)}
+                    results[i]["cats"][name] = {c: round(p, 4) for c, p in cats.items()}
+                    results[i]["labels"][name] = keep_exclusive(labels, cats, scheme.exclusive_ids)
                     if target:
                         results[i]["targets"][name] = target
         return results
+
+
+def keep_exclusive(labels: list[str], cats: dict[str, float], exclusive: set[str]) -> list[str]:
+    """Labels that obey the guide's exclusive labels: an exclusive label stands alone or not at all.
+
+    When the thresholds pass an exclusive label beside others, the more probable side wins: the
+    exclusive label alone if it beats every other passed label, else the others without it.
+    """
+    alone = [x for x in labels if x in exclusive]
+    if not alone or len(labels) == 1:
+        return labels
+    best = max(alone, key=lambda x: cats.get(x, 0.0))
+    others = [x for x in labels if x not in exclusive]
+    if not others or cats.get(best, 0.0) > max(cats.get(x, 0.0) for x in others):
+        return [best]
+    return others
 
 
 def load_model(path: str | Path) -> Model:
