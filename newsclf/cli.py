@@ -328,7 +328,7 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
       newsclf classify --model model/ new.jsonl --min-confidence 0.8 --queue --out labeled.jsonl
       echo '{"id": "a1", "title": "...", "text": "..."}' | newsclf classify --model model/ -
     """
-    from newsclf.model.predict import classify_records, load_model, mark_uncertain
+    from newsclf.model.predict import classify_records, load_model, mark_uncertain, prediction_rows
 
     if not inputs and not from_store:
         raise click.UsageError("give INPUT files or --from-store")
@@ -354,9 +354,7 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
             if save:
                 if from_files:  # the store's own articles are there already
                     store.add_articles(a for a, _ in chunk)
-                store.add_predictions((row["id"], model.id, scheme, row["targets"].get(scheme, ""),
-                                       row["cats"][scheme], row["labels"][scheme])
-                                      for row in rows for scheme in row["labels"])
+                store.add_predictions(p for row in rows for p in prediction_rows(model.id, row["id"], row))
                 if queue_uncertain:
                     queued += store.enqueue((row["id"], "uncertain", row["uncertainty"], "model unsure: " + ", ".join(
                         f"{s}/{'|'.join(labels)}" for s, labels in row["uncertain"].items() if labels))

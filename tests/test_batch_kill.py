@@ -20,17 +20,19 @@ from typing import Callable
 
 import pytest
 
-from conftest import CORPUS
+from conftest import CORPUS, GUIDE
 from localserver import local_server  # noqa: F401  (pytest fixture)
 from newsclf.batch.inputs import write_warc
 from newsclf.batch.outputs import read_rows
 from newsclf.batch.run import EXIT_LOCKED, RunLock, export_pending, lock_path, reconcile
 from newsclf.batch.shards import output_files
+from newsclf.guide import load_guide
 from newsclf.store import Store
 from test_batch_engines import ARTICLES, batch_model, site_pages  # noqa: F401  (batch_model: fixture)
 
 NEWSCLF = Path(sys.executable).parent / "newsclf"
 GOLD_IDS = {a.id for a in ARTICLES}
+MENTIONS = sum(len(load_guide(GUIDE).scheme("stance").mentioned_targets(f"{a.title or ''}\n{a.text}")) for a in ARTICLES)
 
 
 def spawn(*args: object, cwd: Path) -> subprocess.Popen:
@@ -80,9 +82,9 @@ def parts(out: Path) -> list[Path]:
 def check_run_outputs(db: Path, out: Path) -> None:
     ids = Counter(row["id"] for part in parts(out) for row in read_rows(part))
     assert set(ids) == GOLD_IDS and max(ids.values()) == 1, [i for i, n in ids.items() if n > 1]
-    assert count(db, "SELECT COUNT(*) FROM predictions") == 2 * len(GOLD_IDS)  # two schemes, one row each
-    assert count(db, "SELECT COUNT(*) FROM (SELECT 1 FROM predictions GROUP BY article_id, model_id, scheme "
-                     "HAVING COUNT(*) > 1)") == 0
+    # One topics row per article; one stance row per target each article mentions (the guide declares three).
+    assert count(db, "SELECT COUNT(*) FROM predictions WHERE scheme = 'topics'") == len(GOLD_IDS)
+    assert count(db, "SELECT COUNT(*) FROM predictions WHERE scheme = 'stance'") == MENTIONS > len(GOLD_IDS) // 2
     assert list(out.glob("day=*/.*.tmp")) == []
 
 

@@ -167,3 +167,14 @@ def test_review_settles_a_disagreement_as_gold_and_keeps_who_decided(tmp_path):
         (a, "topics", ("labor",), "rita"), (b, "stance", ("favor",), "rita")}
     stance = {e.article.id: e.labels for e in examples_from_store(store, GUIDE)["stance"]}
     assert stance[b] == ["favor"]  # training uses the reviewer's decision
+
+
+def test_a_target_recorded_as_not_mentioned_neither_votes_nor_trains():
+    from newsclf.model.data import resolve
+
+    stance = GUIDE.scheme("stance")
+    absent = [Annotation("a", "stance", (), "ana", "Elon Musk"), Annotation("a", "stance", (), "budi", "Elon Musk")]
+    assert resolve(absent, stance) is None
+    assert resolve(absent + [Annotation("a", "stance", ("favor",), "citra", "Elon Musk")], stance) == ["favor"]
+    none_of_these = [Annotation("a", "topics", (), "rita", gold=True)]
+    assert resolve(none_of_these, GUIDE.scheme("topics")) == []

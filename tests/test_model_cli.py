@@ -219,3 +219,24 @@ def test_classify_and_import_read_jsonl_from_stdin_in_a_pipe(trained, tmp_path):
                                capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and "macro-F1" in done.stdout, done.stderr
     assert done.stdout.replace("<stdin>", str(test_file)) == from_file.stdout
+
+
+def test_without_its_own_target_an_article_gets_a_stance_toward_each_target_it_mentions(trained, run, tmp_path):
+    tmp, _, _ = trained
+    rows = [{"id": "two", "lang": "en", "title": "Musk and OpenAI", "text": "Elon Musk criticised OpenAI. Open AI replied."},
+            {"id": "none", "lang": "en", "title": "Harvest", "text": "Farmers in the valley expect a good rice harvest."},
+            {"id": "own", "lang": "en", "title": "x", "text": "Elon Musk criticised OpenAI.", "target": "OpenAI"}]
+    path = write_jsonl(tmp_path / "new.jsonl", rows)
+    out = tmp_path / "pred.jsonl"
+    result = run("classify", "--model", str(tmp / "model"), str(path), "--save", "--out", str(out), db=tmp_path / "p.db")
+    assert result.exit_code == 0, result.output
+    got = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert [s["target"] for s in got["two"]["stances"]["stance"]] == ["OpenAI", "Elon Musk"]
+    assert all(len(s["labels"]) == 1 for s in got["two"]["stances"]["stance"])
+    assert got["none"]["stances"]["stance"] == [] and got["none"]["labels"]["stance"] == []
+    assert "stances" not in got["own"] and got["own"]["targets"]["stance"] == "OpenAI"  # a record's target wins
+    from newsclf.store import Store
+
+    with Store(tmp_path / "p.db") as store:
+        stance = sorted((p["article_id"], p["target"]) for p in store.predictions() if p["scheme"] == "stance")
+    assert stance == [("own", "OpenAI"), ("two", "Elon Musk"), ("two", "OpenAI")]

@@ -2,7 +2,7 @@
 
 A file is written under a temporary name in the same folder, flushed to disk, and renamed over
 its final name (`os.replace` is atomic on POSIX), so a reader, or a rerun after a kill, sees a
-whole file or none. Nested values (`cats`, `labels`, `targets`) are JSON cells in CSV and
+whole file or none. Nested values (`cats`, `labels`, `targets`, `stances`) are JSON cells in CSV and
 Parquet, so every format has the same flat columns.
 """
 
@@ -18,8 +18,8 @@ from typing import Any, Iterable
 FORMATS = ("jsonl", "csv", "parquet")
 # Column order of CSV and Parquet files (JSONL lines carry the same keys, those present).
 ROW_FIELDS = ("id", "url", "title", "outlet", "published", "lang", "model", "cats", "labels", "targets",
-              "source", "record")
-JSON_FIELDS = ("cats", "labels", "targets")
+              "stances", "source", "record")
+JSON_FIELDS = ("cats", "labels", "targets", "stances")
 
 
 def tmp_name(path: Path) -> Path:

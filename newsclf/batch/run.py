@@ -194,12 +194,13 @@ def export_pending(store: Store, out: Path, model_id: str, fmt: str) -> tuple[in
 def classify_pending(store: Store, model: Any, batch_size: int = CLASSIFY_BATCH,
                      on_progress: Callable[[int], None] | None = None) -> int:
     """Classify the stored articles without a prediction from `model`; each batch stored in one transaction."""
+    from newsclf.model.predict import prediction_rows
+
     ids = store.unpredicted_article_ids(model.id)
     for start in range(0, len(ids), batch_size):
         articles = list(store.iter_articles(ids[start:start + batch_size]))
         results = model.predict(articles)
-        store.add_predictions((a.id, model.id, scheme, r["targets"].get(scheme, ""), r["cats"][scheme],
-                               r["labels"][scheme]) for a, r in zip(articles, results) for scheme in r["labels"])
+        store.add_predictions(p for a, r in zip(articles, results) for p in prediction_rows(model.id, a.id, r))
         if on_progress is not None:
             on_progress(len(articles))
     return len(ids)

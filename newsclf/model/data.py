@@ -28,7 +28,15 @@ class Example:
 
 
 def resolve(annotations: list[Annotation], scheme: Scheme) -> list[str] | None:
-    """The final labels of one item from its coders: a gold (reviewed) label wins; else the majority; None on a tie."""
+    """The final labels of one item from its coders: a gold (reviewed) label wins; else the majority; None on a tie.
+
+    For a single-choice scheme an annotation without a label records a stance target the article
+    does not mention: it carries no judgement, so it neither votes nor makes an example.
+    """
+    if scheme.kind == "single":
+        annotations = [a for a in annotations if a.labels]
+        if not annotations:
+            return None
     gold = [a for a in annotations if a.gold]
     if gold:
         return list(max(gold, key=lambda a: a.created_at or "").labels)

@@ -41,7 +41,13 @@ class Model:
 
     def predict(self, articles: Sequence[Article], targets: Sequence[str | None] | None = None,
                 batch_size: int = 512) -> list[dict[str, Any]]:
-        """Per article: {"cats": {scheme: {label: p}}, "labels": {scheme: [...]}, "targets": {scheme: t}}."""
+        """Per article: {"cats": {scheme: {label: p}}, "labels": {scheme: [...]}, "targets": {scheme: t}, "stances": ...}.
+
+        A stance scheme whose guide declares several `targets` is predicted toward each target the
+        article mentions (by name or alias), unless the record names its own target: `stances` holds
+        {scheme: [{"target", "cats", "labels"}, ...]}, and cats/labels/targets give the first of them
+        (empty, and no target, when the article mentions none: no stance is read where no target is named).
+        """
         if targets is not None and len(targets) != len(articles):
             raise ValueError(f"predict: {len(targets)} targets for {len(articles)} articles")
         targets = list(targets) if targets is not None else [None] * len(articles)
@@ -50,16 +56,55 @@ class Model:
             chunk = range(start, min(start + batch_size, len(articles)))
             for name, clf in self.classifiers.items():
                 scheme = self.guide.scheme(name)
-                chunk_targets = [scheme.effective_target(targets[i]) for i in chunk]
-                docs = [as_doc(articles[i], t) for i, t in zip(chunk, chunk_targets)]
-                P = clf.predict_proba(docs)
-                for row, i, labels, target in zip(P, chunk, clf.decide(P), chunk_targets):
+                units = self._units(scheme, articles, targets, chunk)
+                docs = [as_doc(articles[i], t) for i, t in units]
+                P = clf.predict_proba(docs) if docs else []
+                decided = clf.decide(P) if docs else []
+                for row, (i, target), labels in zip(P, units, decided):
                     cats = {str(c): float(p) for c, p in zip(clf.classes_, row)}
-                    results[i]["cats"][name] = {c: round(p, 4) for c, p in cats.items()}
-                    results[i]["labels"][name] = keep_exclusive(labels, cats, scheme.exclusive_ids)
-                    if target:
-                        results[i]["targets"][name] = target
+                    one = {"target": target, "cats": {c: round(p, 4) for c, p in cats.items()},
+                           "labels": keep_exclusive(labels, cats, scheme.exclusive_ids)}
+                    if scheme.targets and targets[i] is None:
+                        results[i].setdefault("stances", {}).setdefault(name, []).append(one)
+                    if name not in results[i]["labels"]:
+                        results[i]["cats"][name], results[i]["labels"][name] = one["cats"], one["labels"]
+                        if target:
+                            results[i]["targets"][name] = target
+                for i in chunk:  # a declared-targets scheme on an article that names none of them
+                    if name not in results[i]["labels"]:
+                        results[i]["cats"][name], results[i]["labels"][name] = {}, []
+                        results[i].setdefault("stances", {})[name] = []
         return results
+
+    @staticmethod
+    def _units(scheme: Any, articles: Sequence[Article], targets: list[str | None],
+               chunk: range) -> list[tuple[int, str]]:
+        """(article index, target) pairs to predict for one scheme: per mentioned declared target, else one."""
+        units: list[tuple[int, str]] = []
+        for i in chunk:
+            if scheme.targets and targets[i] is None:
+                text = f"{articles[i].title or ''}\n{articles[i].text}"
+                units += [(i, t.name) for t in scheme.mentioned_targets(text)]
+            else:
+                units.append((i, scheme.effective_target(targets[i])))
+        return units
+
+
+def prediction_rows(model_id: str, article_id: str, result: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The store's prediction rows (article, model, scheme, target, cats, labels) of one `Model.predict` result.
+
+    One row per scheme, and per mentioned target for a scheme with declared targets; none for a
+    stance scheme on an article that mentions no target.
+    """
+    rows = []
+    for scheme, labels in result["labels"].items():
+        per_target = result.get("stances", {}).get(scheme)
+        if per_target is not None:
+            rows += [(article_id, model_id, scheme, s["target"], s["cats"], s["labels"]) for s in per_target]
+        else:
+            rows.append((article_id, model_id, scheme, result["targets"].get(scheme, ""), result["cats"][scheme],
+                         labels))
+    return rows
 
 
 def keep_exclusive(labels: list[str], cats: dict[str, float], exclusive: set[str]) -> list[str]:
@@ -133,9 +178,13 @@ def mark_uncertain(model: Model, rows: list[dict[str, Any]], min_confidence: flo
 
     for name, clf in model.classifiers.items():
         kind = model.guide.scheme(name).kind
-        P = np.array([[row["cats"][name][str(c)] for c in clf.classes_] for row in rows]).reshape(len(rows), -1)
+        # A stance scheme on an article that names none of its targets has no probabilities: nothing to doubt.
+        P = np.array([[row["cats"][name].get(str(c), 1.0 / len(clf.classes_)) for c in clf.classes_]
+                      for row in rows]).reshape(len(rows), -1)
         flags = uncertain_labels(P, clf.classes_, kind, min_confidence)
         scores = uncertainty(P, kind, getattr(clf, "thresholds_", None))
         for row, flagged, score in zip(rows, flags, scores):
+            if not row["cats"][name]:
+                flagged, score = [], 0.0
             row.setdefault("uncertain", {})[name] = flagged
             row["uncertainty"] = round(max(row.get("uncertainty", 0.0), float(score)), 4)
