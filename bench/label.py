@@ -1,6 +1,6 @@
 """Labeling page benchmark: time to serve the next article and to save a label, with 100,000 articles stored.
 
-    python -m bench.label [--articles 100000] [--items 400] [--labelers 4]
+    python -m bench.label [--articles 100000] [--items 400] [--labelers 4] [--chromium 200]
 
 Synthetic articles (9 outlets, ~900 characters each) go into a temporary SQLite store; the samples
 are drawn as `newsclf label serve` would (reliability 2,000 with overlap 2, estimation 10,000,
@@ -9,7 +9,9 @@ seed 5,000). The app runs as deployed, `newsclf label serve` (uvicorn) in its ow
 
 - next item = GET /code (lease the next article under BEGIN IMMEDIATE, render the page),
 - save      = POST /code/submit (check the lease and overlap, write one annotation per scheme),
-              timed to its 303 answer (the browser's follow-up GET is the next "next item").
+              timed to its 303 answer (the browser's follow-up GET is the next "next item"),
+- and in headless Chromium (Debian's, driven by Playwright), a scripted labeler's wait from pressing
+  Enter on a coded article to the next article's page loaded: what a person feels. Goal: p95 < 150 ms.
 
 Labelers take turns (so reliability articles get their second coder), sequentially and then with
 one thread per labeler at once. The store-level calls (lease_next, finish_item) are timed too, as
@@ -92,6 +94,44 @@ def served(db: Path) -> Iterator[str]:
         proc.wait(10)
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def chromium_labeler(url: str, token: str, n: int) -> list[float]:
+    """Code n articles by keyboard in headless Chromium; ms from pressing Enter to the next article's page loaded.
+
+    The time a person waits: the save's POST, its redirect, the next GET /code and the page's own script.
+    """
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return []
+    if not Path(CHROMIUM).exists():
+        return []
+    waits: list[float] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page()
+        page.goto(url + "/login")
+        page.keyboard.type(token)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        for _ in range(n):
+            if page.locator("#article").count() == 0:
+                break
+            page.keyboard.press("1")  # a topic ...
+            for _ in range(page.locator("fieldset[data-kind=single]").count()):
+                page.keyboard.press("n")  # ... and a stance toward each target shown
+            t = time.perf_counter()
+            with page.expect_navigation(wait_until="load"):
+                page.keyboard.press("Enter")
+            waits.append(1000 * (time.perf_counter() - t))
+        browser.close()
+    return waits
+
+
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
@@ -108,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--articles", type=int, default=100_000)
     ap.add_argument("--items", type=int, default=400, help="articles coded in each of the two runs")
     ap.add_argument("--labelers", type=int, default=4)
+    ap.add_argument("--chromium", type=int, default=200,
+                    help="articles a scripted labeler codes by keyboard in headless Chromium (0: skip)")
     args = ap.parse_args(argv)
     guide = load_guide(GUIDE)
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"store: {store.count_articles():,} articles in {t1 - t0:.1f} s; samples {added} drawn in {t2 - t1:.1f} s",
               file=sys.stderr)
         tokens = {}
-        for i in range(args.labelers * 2):
+        for i in range(args.labelers * 2 + 1):
             tokens[f"coder{i}"] = auth.new_token()
             store.add_labeler(f"coder{i}", "labeler", auth.token_hash(tokens[f"coder{i}"]))
 
@@ -181,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
             for t in threads:
                 t.join()
             results[f"{args.labelers} labelers at once"] = (cn, cs)
+            chromium_ms = chromium_labeler(url, tokens[f"coder{args.labelers * 2}"], args.chromium) \
+                if args.chromium else []
 
         coders: dict[str, set[str]] = {}
         for ann in store.annotations(scheme="topics"):
@@ -196,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
         for name, (n_ms, s_ms) in results.items():
             print(row(f"HTTP next item, GET /code ({name})", n_ms))
             print(row(f"HTTP save label, POST /code/submit ({name})", s_ms))
+        if chromium_ms:
+            print(row("Chromium: Enter on a coded article -> next article shown (scripted labeler)", chromium_ms))
+        elif args.chromium:
+            print(f"(Chromium row skipped: {CHROMIUM} or playwright is missing)")
         store.close()
     return 0
 
