@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from newsclf.guide import load_guide
+from newsclf.guide import Guide, load_guide
 from newsclf.model.data import Example, examples_from_store
 from newsclf.model.evaluate import format_metrics
 from newsclf.model.predict import classify_records, evaluate_model, load_model
@@ -32,6 +32,33 @@ def split_by_time(examples: dict[str, list[Example]], share: float = TRAIN_SHARE
     return cut.isoformat(), train_part, test_part
 
 
+def import_demo(db: Path, corpus: Path, guide: Guide, echo: Callable[[str], None] = print) -> tuple[str, dict, dict]:
+    """Import the corpus into the store at `db`, with coders' labels for the earlier months only.
+
+    Returns (cut date, train examples, held-out examples). The truth for scoring comes from all
+    labels; the store gets labels only for the earlier months, as if coders had labeled those so far
+    and the model (or the labeling page) must label the rest.
+    """
+    label_files = [corpus / "labels" / f"{name}.jsonl" for name in ("coder_a", "coder_b", "adjudicated")]
+    with Store(":memory:") as everything:
+        for path in [corpus / "articles.jsonl", *label_files]:
+            import_file(everything, path, guide)
+        cut, train_part, test_part = split_by_time(examples_from_store(everything, guide))
+    train_ids = {e.article.id for v in train_part.values() for e in v}
+    test_ids = {e.article.id for v in test_part.values() for e in v}
+    report = ImportReport()
+    with Store(db) as store:
+        import_file(store, corpus / "articles.jsonl", guide, report=report)
+        for path in label_files:
+            import_file(store, path, guide, report=report, only_ids=train_ids)
+        echo(f"imported {store.count_articles()} articles from {corpus.name}: {report.summary()}")
+        for path, lineno, reason in report.rejected:
+            echo(f"  {path}:{lineno}: {reason}")
+    echo(f"split by time at {cut[:10]}: {len(train_ids)} labeled articles to train on, {len(test_ids)} later "
+         "ones for the model to label (their gold labels are kept aside for scoring)")
+    return cut, train_part, test_part
+
+
 def run_demo(workdir: Path, corpus: Path | None = None, echo: Callable[[str], None] = print) -> dict:
     """Run the demo in `workdir`; returns the held-out metrics per scheme."""
     started = time.perf_counter()
@@ -39,25 +66,9 @@ def run_demo(workdir: Path, corpus: Path | None = None, echo: Callable[[str], No
     guide_path = corpus / "guide.yaml" if (corpus / "guide.yaml").is_file() else DEFAULT_GUIDE
     guide = load_guide(guide_path)
     workdir.mkdir(parents=True, exist_ok=True)
-    label_files = [corpus / "labels" / f"{name}.jsonl" for name in ("coder_a", "coder_b", "adjudicated")]
-    # The truth for scoring comes from all labels; the working store gets labels only for the earlier
-    # months, as if coders had labeled those so far and the model must label the rest.
-    with Store(":memory:") as everything:
-        for path in [corpus / "articles.jsonl", *label_files]:
-            import_file(everything, path, guide)
-        cut, train_part, test_part = split_by_time(examples_from_store(everything, guide))
-    train_ids = {e.article.id for v in train_part.values() for e in v}
+    cut, train_part, test_part = import_demo(workdir / "newsclf.db", corpus, guide, echo)
     test_ids = sorted({e.article.id for v in test_part.values() for e in v})
-    report = ImportReport()
     with Store(workdir / "newsclf.db") as store:
-        import_file(store, corpus / "articles.jsonl", guide, report=report)
-        for path in label_files:
-            import_file(store, path, guide, report=report, only_ids=train_ids)
-        echo(f"imported {store.count_articles()} articles from {corpus.name}: {report.summary()}")
-        for path, lineno, reason in report.rejected:
-            echo(f"  {path}:{lineno}: {reason}")
-        echo(f"split by time at {cut[:10]}: {len(train_ids)} labeled articles to train on, {len(test_ids)} later "
-             "ones for the model to label (their gold labels are kept aside for scoring)")
         model_dir = workdir / "model"
         train(guide, examples_from_store(store, guide), model_dir, with_learning_curve=True)
         model = load_model(model_dir)

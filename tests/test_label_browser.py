@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from test_label_support import GUIDE, add_labeler, demo_store, prepare, serving, xss_article
+import requests
+from test_label_support import GUIDE, GUIDE_PATH, ROOT, add_labeler, demo_store, prepare, serving, xss_article
 
 CHROMIUM = "/usr/bin/chromium"
 NEWSCLF = str(Path(sys.executable).with_name("newsclf"))
@@ -304,3 +309,60 @@ def test_hostile_article_html_renders_as_inert_text(tmp_path, page):
         assert page.locator("#article-text mark").all_inner_texts() == ["OpenAI"]
         page.wait_for_timeout(300)
     assert page.dialogs == []
+
+
+def readme_block(heading: str) -> list[str]:
+    """The shell commands of the first code block under a README heading, as written."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index(heading):]
+    block = section[section.index("```sh\n") + 6:]
+    block = block[:block.index("```")]
+    return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip() and not line.startswith("#")]
+
+
+def test_the_readmes_labeling_commands_as_written_serve_articles_on_the_demo(tmp_path, page, batch_model):
+    """The README's labeling section, run as written in a folder holding what `make demo` leaves.
+
+    The demo's store comes from the demo's own import (coders' labels for the earlier months only);
+    its model is a model trained on the same corpus (training the demo's own would take a minute).
+    """
+    from newsclf.demo import DEFAULT_CORPUS, import_demo
+
+    import_demo(tmp_path / "demo-output" / "newsclf.db", DEFAULT_CORPUS, GUIDE, echo=lambda _: None)
+    shutil.copytree(batch_model, tmp_path / "demo-output" / "model")
+    (tmp_path / "label_guides").mkdir()
+    shutil.copy(GUIDE_PATH, tmp_path / "label_guides")
+    env = {k: v for k, v in os.environ.items() if k != "NEWSCLF_DB"}
+    env["PATH"] = str(Path(NEWSCLF).parent) + os.pathsep + env.get("PATH", "")
+    commands = readme_block("## The labeling page")
+    assert commands[0] == "export NEWSCLF_DB=demo-output/newsclf.db"
+    env["NEWSCLF_DB"] = commands[0].partition("=")[2]
+    assert [c.split()[:3] for c in commands[1:]] == [["newsclf", "labelers", "add"]] * 2 + [["newsclf", "label", "serve"]]
+    tokens = {}
+    for line in commands[1:3]:
+        r = subprocess.run(shlex.split(line), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        tokens[shlex.split(line)[3]] = r.stdout.splitlines()[0].strip()
+    with socket.socket() as sock:  # the one change: a free port instead of 8000
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    serve = shlex.split(commands[3].replace("--port 8000", f"--port {port}"))
+    proc = subprocess.Popen(serve, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(url + "/login", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1]
+                time.sleep(0.2)
+        log_in(page, url, tokens["ana"])
+        assert page.locator("#article").count() == 1, page.inner_text("main")  # an article, not "nothing left"
+        assert shown(page)
+        assert page.locator("fieldset.scheme").count() >= 1
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert "reliability sample of" in err and "queued: reliability +" in err
