@@ -366,3 +366,76 @@ def test_the_readmes_labeling_commands_as_written_serve_articles_on_the_demo(tmp
         proc.terminate()
         _, err = proc.communicate(timeout=20)
     assert "reliability sample of" in err and "queued: reliability +" in err
+
+
+def test_skip_flag_agreement_and_logout_by_keys_buttons_and_touch(tmp_path, browser):
+    db = tmp_path / "label.db"
+    store = demo_store(db)
+    tokens = {"ana": add_labeler(store, "ana"), "rita": add_labeler(store, "rita", "reviewer")}
+    prepare(store, reliability=4, estimation=6)
+    context = browser.new_context(has_touch=True, viewport={"width": 420, "height": 860})  # a phone
+    phone = context.new_page()
+    phone.set_default_timeout(10000)
+    with serving(db) as url:
+        log_in(phone, url, tokens["ana"])
+        # Skip by key, then by tapping the button.
+        first = shown(phone)
+        with phone.expect_navigation():
+            phone.keyboard.press("s")
+        second = shown(phone)
+        with phone.expect_navigation():
+            phone.tap("button[data-action=skip]")
+        third = shown(phone)
+        assert len({first, second, third}) == 3
+        # Flag by key (Escape cancels, Enter sends), then by the buttons.
+        phone.keyboard.press("f")
+        phone.keyboard.type("draft")
+        phone.keyboard.press("Escape")
+        assert phone.is_hidden("#flag")
+        phone.keyboard.press("f")
+        phone.keyboard.type("Is a chip deal 'industry' or 'products'?")
+        phone.keyboard.press("Enter")
+        phone.wait_for_function("document.getElementById('status').textContent.includes('Flagged')")
+        phone.tap("button[data-action=flag]")
+        phone.fill("#flag-note", "second note, by touch")
+        phone.tap("button[data-action=send-flag]")
+        phone.wait_for_function("document.querySelectorAll('#flag[hidden]').length === 1")
+        # Code the article by touch alone: tap labels, tap Save.
+        phone.tap("fieldset[data-scheme=topics] input[value='topics:labor']")
+        for f in phone.locator("fieldset[data-kind=single]").all():
+            f.locator("input[value='stance:neutral']").tap()
+        with phone.expect_navigation():
+            phone.tap("#save")
+        assert shown(phone) != third
+        # The codebook by its button, closed by its own button.
+        phone.tap("button[data-action=help]")
+        assert phone.is_visible("#help")
+        phone.tap("#help button.close")
+        assert phone.is_hidden("#help")
+        with phone.expect_navigation():
+            phone.tap("header button[type=submit]")  # log out
+        assert phone.url.endswith("/login")
+    context.close()
+    assert [(f["article_id"], f["note"]) for f in store.flags()] == [
+        (third, "Is a chip deal 'industry' or 'products'?"), (third, "second note, by touch")]
+    status = {a["article_id"]: a["status"] for a in store.assignments("ana")}
+    assert status[first] == status[second] == "skipped" and status[third] == "done"
+    assert {(a.scheme, a.labels) for a in store.annotations(article_id=third) if a.labels} >= {("topics", ("labor",))}
+    assert store.conn.execute("SELECT COUNT(*) FROM label_sessions").fetchone()[0] == 0
+
+
+def test_the_agreement_page_shows_alpha_to_a_reviewer(tmp_path, page):
+    db = tmp_path / "label.db"
+    store = demo_store(db)
+    from newsclf.records import import_file
+
+    import_file(store, ROOT / "corpora" / "ai-discourse-demo" / "labels" / "coder_a.jsonl", GUIDE)
+    import_file(store, ROOT / "corpora" / "ai-discourse-demo" / "labels" / "coder_b.jsonl", GUIDE)
+    token = add_labeler(store, "rita", "reviewer")
+    with serving(db) as url:
+        log_in(page, url, token)
+        with page.expect_navigation():
+            page.click("nav a[href='/agreement']")
+        text = page.inner_text("main")
+        assert "Krippendorff" in text and "topics" in text and "stance" in text
+        assert page.locator("table tr").count() > 5
