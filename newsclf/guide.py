@@ -62,6 +62,7 @@ class Scheme:
     question: str | None = None
     suggestions: bool = True
     targets: tuple[Target, ...] = ()  # several declared targets; `target` is then the first one's name
+    gate: str | None = None  # a relevance gate: the label id that lets an article through to the other schemes
 
     @property
     def label_ids(self) -> list[str]:
@@ -116,6 +117,16 @@ class Guide:
         raise KeyError(f"the guide {self.name!r} has no scheme {name!r}; it has {', '.join(self.scheme_names)}")
 
     @property
+    def gate(self) -> Scheme | None:
+        """The relevance gate scheme, if the guide has one: the other schemes apply only where it lets through."""
+        return next((s for s in self.schemes if s.gate), None)
+
+    def gated(self, scheme: str) -> bool:
+        """Whether a scheme is coded and predicted only where the gate lets an article through."""
+        gate = self.gate
+        return gate is not None and scheme != gate.name
+
+    @property
     def scheme_names(self) -> list[str]:
         """Scheme names in guide order."""
         return [s.name for s in self.schemes]
@@ -145,6 +156,7 @@ SCHEME_FIELDS = {
                                      "e.g. targets: [{name: OpenAI, aliases: [Open AI]}]"),
     "question": _Field("str", False, "the question the labeler answers"),
     "suggestions": _Field("bool", False, "suggestions: true or false (model suggestions allowed)"),
+    "gate": _Field("str", False, 'the label id that lets an article through to the other schemes, e.g. gate: "yes"'),
     "labels": _Field("list", True, "a list of labels, each with id, name, definition and key"),
 }
 LABEL_FIELDS = {
@@ -298,6 +310,13 @@ def _check_scheme(chk: _Checker, node: yaml.Node, where: str, keys_seen: dict[st
     if kind == "multi" and len(labels) > 1 and all(lab.exclusive for lab in labels):
         chk.problem(node, f"every label of scheme {name!r} is exclusive; a multi-label scheme needs labels that combine "
                           "(or make it kind: single)")
+    gate = get("gate")
+    if gate is not None and kind is not None and labels:
+        if kind != "single":
+            chk.problem(values["gate"][0], f"scheme {name!r} is a gate, so it must be kind: single (one answer)")
+        elif gate not in {lab.id for lab in labels}:
+            chk.problem(values["gate"][0], f"gate {gate!r} is not a label of scheme {name!r}; name the label that "
+                                           f"lets an article through, one of {', '.join(lab.id for lab in labels)}")
     targets = _check_targets(chk, values.get("targets"), f"{where}.targets")
     if targets and "target" in values:
         chk.problem(values["target"][0], f"{where} has both target and targets; keep targets and list every target there")
@@ -306,7 +325,7 @@ def _check_scheme(chk: _Checker, node: yaml.Node, where: str, keys_seen: dict[st
     suggestions = get("suggestions")
     return Scheme(name=name, kind=kind, labels=tuple(labels), target=targets[0].name if targets else get("target"),
                   question=get("question"), suggestions=True if suggestions is None else suggestions,
-                  targets=tuple(targets))
+                  targets=tuple(targets), gate=gate)
 
 
 def _check_targets(chk: _Checker, entry: tuple[yaml.Node, Any] | None, where: str) -> list[Target]:
@@ -387,8 +406,13 @@ def parse_guide(text: str, path: str = "<guide>") -> Guide:
             continue
         names_seen.add(scheme.name)
         schemes.append(scheme)
+    gates = [s for s in schemes if s.gate]
+    if len(gates) > 1:
+        chk.problem(get("schemes")[0], f"schemes {', '.join(repr(s.name) for s in gates)} are all gates; keep one")
     if chk.problems:
         raise GuideError(chk.problems)
+    # The gate is asked (and predicted) first: its answer decides whether the others apply.
+    schemes.sort(key=lambda s: not s.gate)
     return Guide(name=get("name"), version=str(get("version")), schemes=tuple(schemes),
                  languages=tuple(languages), description=get("description"), path=path)
 
@@ -415,6 +439,10 @@ def render_markdown(guide: Guide) -> str:
     for scheme in guide.schemes:
         how = "any number of labels may apply" if scheme.kind == "multi" else "exactly one label applies"
         out += [f"## Scheme `{scheme.name}` ({how})", ""]
+        if scheme.gate:
+            others = ", ".join(f"`{s.name}`" for s in guide.schemes if s is not scheme)
+            out += [f"**Relevance gate:** asked first. Only an article coded `{scheme.gate}` here is coded for "
+                    f"{others}; any other answer ends the article.", ""]
         if scheme.question:
             out += [f"**Question:** {scheme.question.strip()}", ""]
         if scheme.targets:

@@ -140,3 +140,37 @@ def test_several_stance_targets_with_aliases_and_exclusive_labels():
 def test_target_and_exclusive_mistakes_are_named_with_their_line(change, message):
     found = problems(change(TARGETS))
     assert any(p.startswith(message) for p in found), found
+
+
+GATED = TARGETS.replace("schemes:\n", """schemes:
+  - name: about_ai
+    kind: single
+    gate: "yes"
+    question: Is this article substantially about AI?
+    labels:
+      - id: "yes"
+        name: Yes
+        key: y
+        definition: About AI.
+      - id: "no"
+        name: No
+        key: o
+        definition: Not about AI.
+""", 1)
+
+
+def test_a_gate_scheme_is_asked_first_and_the_others_depend_on_it():
+    guide = parse_guide(GATED.replace("  - name: about_ai", "  - name: about_ai", 1), "g.yaml")
+    assert guide.gate.name == "about_ai" and guide.scheme_names[0] == "about_ai"
+    assert guide.gated("topics") and guide.gated("stance") and not guide.gated("about_ai")
+    assert "**Relevance gate:** asked first" in render_markdown(guide)
+    assert parse_guide(SMALL, "g.yaml").gate is None
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda t: t.replace('gate: "yes"', 'gate: "maybe"'), "g.yaml:6: gate 'maybe' is not a label of scheme 'about_ai'"),
+    (lambda t: t.replace("    kind: single\n    gate", "    kind: multi\n    gate"), "g.yaml:6: scheme 'about_ai' is a gate"),
+])
+def test_gate_mistakes_are_named_with_their_line(change, message):
+    found = problems(change(GATED))
+    assert any(p.startswith(message) for p in found), found
