@@ -313,9 +313,11 @@ def _read_checked(path: str, guide: Any) -> Iterable[Any]:
               help="Mark labels the model is less sure of than this as 'uncertain'.")
 @click.option("--queue", "queue_uncertain", is_flag=True,
               help="With --min-confidence: queue articles with uncertain labels for labelers (implies --save).")
+@click.option("--any-language", is_flag=True,
+              help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).")
 @click.pass_context
 def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_store: bool, out: str | None,
-             save: bool, min_confidence: float | None, queue_uncertain: bool) -> None:
+             save: bool, min_confidence: float | None, queue_uncertain: bool, any_language: bool = False) -> None:
     """Label the articles in INPUT files (JSONL/CSV; `-`: JSONL on stdin) with a trained model.
 
     Each output line holds the article's id, `cats: {scheme: {label: probability}}` and
@@ -328,7 +330,7 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
       newsclf classify --model model/ new.jsonl --min-confidence 0.8 --queue --out labeled.jsonl
       echo '{"id": "a1", "title": "...", "text": "..."}' | newsclf classify --model model/ -
     """
-    from newsclf.model.predict import classify_records, load_model, mark_uncertain, prediction_rows
+    from newsclf.model.predict import classify_records, load_model, mark_uncertain, prediction_rows, skip_kind
 
     if not inputs and not from_store:
         raise click.UsageError("give INPUT files or --from-store")
@@ -341,11 +343,12 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
     stored_ids = store.article_ids() if from_store else []
     fh = open(out, "w", encoding="utf-8") if out else sys.stdout
     classified = queued = 0
+    out_of_scope: dict[str, int] = {}  # articles the model may not label (language, gate), by why
     # Chunk by chunk, so memory stays flat on a file of millions and an interrupted run keeps (and with
     # --save, has stored) every chunk before the one it was in; a rerun replaces, never duplicates.
     with _progress(total=len(stored_ids) or None, desc="classify", unit="articles") as bar:
         for chunk, from_files in _classify_chunks(inputs, stored_ids, store, rejected):
-            rows = classify_records(model, [a for a, _ in chunk], [t for _, t in chunk])
+            rows = classify_records(model, [a for a, _ in chunk], [t for _, t in chunk], any_language)
             if min_confidence is not None:
                 mark_uncertain(model, rows, min_confidence)
             for row in rows:
@@ -355,11 +358,16 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
                 if from_files:  # the store's own articles are there already
                     store.add_articles(a for a, _ in chunk)
                 store.add_predictions(p for row in rows for p in prediction_rows(model.id, row["id"], row))
+                store.add_skipped((row["id"], model.id, row["skipped"]) for row in rows if row.get("skipped"))
                 if queue_uncertain:
                     queued += store.enqueue((row["id"], "uncertain", row["uncertainty"], "model unsure: " + ", ".join(
                         f"{s}/{'|'.join(labels)}" for s, labels in row["uncertain"].items() if labels))
                         for row in rows if any(row["uncertain"].values()))
             classified += len(rows)
+            for row in rows:
+                kind = skip_kind(row.get("skipped"))
+                if kind:
+                    out_of_scope[kind] = out_of_scope.get(kind, 0) + 1
             bar.update(len(rows))
     if out:
         fh.close()
@@ -367,7 +375,8 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
         store.close()
     if queue_uncertain:
         click.echo(f"queued {queued} articles with uncertain labels for labelers", err=True)
-    click.echo(f"classified {classified} articles" + (f" -> {out}" if out else "")
+    scope = "".join(f"; {n} not labeled ({kind})" for kind, n in sorted(out_of_scope.items()))
+    click.echo(f"classified {classified} articles{scope}" + (f" -> {out}" if out else "")
                + (f"; {rejected[0]} lines rejected" if rejected[0] else ""), err=True)
     sys.exit(EXIT_REJECTED if rejected[0] else EXIT_OK)
 
@@ -862,9 +871,11 @@ EXIT_LOCKED = 75  # EX_TEMPFAIL: another `newsclf run` holds the store's lock (c
               help="Seconds between two requests to one host (robots.txt Crawl-delay may raise it).")
 @click.option("--contact", envvar="NEWSCLF_CONTACT", help="Contact (URL or e-mail) sent in the User-Agent.")
 @click.option("--timeout", default=20.0, show_default=True, type=click.FloatRange(0.1), help="Seconds per request.")
+@click.option("--any-language", is_flag=True,
+              help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).")
 @click.pass_context
 def run_cmd(ctx: click.Context, feeds: str, model_dir: str, out_dir: str | None, fmt: str, min_interval: float,
-            contact: str | None, timeout: float) -> None:
+            contact: str | None, timeout: float, any_language: bool = False) -> None:
     """One incremental pass for cron: poll feeds, collect new articles, classify them, store and export.
 
     Only new feed entries are fetched; every article without a prediction from MODEL is classified;
@@ -885,7 +896,8 @@ def run_cmd(ctx: click.Context, feeds: str, model_dir: str, out_dir: str | None,
     with _progress(desc="run", unit="steps") as bar:
         try:
             summary = run_feeds(ctx.obj["db"], feeds, model_dir, out_dir, fmt=fmt, min_interval=min_interval,
-                                contact=contact, timeout=timeout, on_progress=lambda _: bar.update(1))
+                                contact=contact, timeout=timeout, on_progress=lambda _: bar.update(1),
+                                any_language=any_language)
         except LockHeld as exc:
             click.echo(f"locked: {exc}", err=True)
             sys.exit(EXIT_LOCKED)
@@ -911,9 +923,11 @@ def run_cmd(ctx: click.Context, feeds: str, model_dir: str, out_dir: str | None,
               help="Records per shard (JSONL, Parquet and WARC files are split; CSV files are one shard).")
 @click.option("--shard-index", type=click.IntRange(0), help="With --shard-count: do only this job's share (job arrays).")
 @click.option("--shard-count", type=click.IntRange(1), help="How many jobs share the work (every COUNT-th shard each).")
+@click.option("--any-language", is_flag=True,
+              help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).")
 def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, engine: str, workers: int,
               scheduler: str | None, batch_size: int, shard_size: int, shard_index: int | None,
-              shard_count: int | None) -> None:
+              shard_count: int | None, any_language: bool = False) -> None:
     """Classify large inputs (JSONL/CSV/Parquet/WARC, .gz too; a .json array) in parallel shards, written atomically.
 
     WARC pages are extracted on the fly; pages with no article text are counted, not fatal. Each
@@ -940,7 +954,7 @@ def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, e
         raise click.UsageError("--scheduler needs --engine dask")
     summary = run_batch(model_dir, inputs, out_dir, engine=engine, workers=workers, scheduler=scheduler,
                         batch_size=batch_size, shard_size=shard_size, shard_index=shard_index,
-                        shard_count=shard_count, out_fmt=fmt,
+                        shard_count=shard_count, out_fmt=fmt, any_language=any_language,
                         progress=lambda total: _progress(total=total, desc="batch", unit="records"))
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -196,6 +196,17 @@ MIGRATIONS: list[str] = [
     ALTER TABLE assignments ADD COLUMN draft TEXT;
     ALTER TABLE assignments ADD COLUMN finished_at REAL
     """,
+    # 7: articles a model was run on but did not label, and why (a language the guide does not
+    # cover, or the relevance gate closed): counted in summaries and reports, never re-run.
+    """
+    CREATE TABLE skipped (
+        article_id TEXT NOT NULL REFERENCES articles(id),
+        model_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (article_id, model_id)
+    )
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -784,10 +795,25 @@ class Store:
     # (out_dir is its absolute path); exported says which part holds each article's predictions.
 
     def unpredicted_article_ids(self, model_id: str) -> list[str]:
-        """Ids of articles with no stored prediction from this model, oldest published first."""
+        """Ids of articles this model has neither labeled nor skipped, oldest published first."""
         return [r[0] for r in self.conn.execute(
             "SELECT id FROM articles a WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.article_id = a.id "
-            "AND p.model_id = ?) ORDER BY published IS NULL, published, id", (model_id,))]
+            "AND p.model_id = :m) AND NOT EXISTS (SELECT 1 FROM skipped k WHERE k.article_id = a.id "
+            "AND k.model_id = :m) ORDER BY published IS NULL, published, id", {"m": model_id})]
+
+    def add_skipped(self, rows: Iterable[tuple[str, str, str]]) -> int:
+        """Record (article_id, model_id, reason) for articles a model did not label; a rerun replaces."""
+        with self.transaction():
+            return sum(self.conn.execute("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?)",
+                                         (a, m, reason, now_iso())).rowcount for a, m, reason in rows)
+
+    def skipped(self, model_id: str | None = None) -> dict[str, str]:
+        """{article_id: reason} of articles the model (the latest, if None given) did not label."""
+        sql, args = "SELECT article_id, reason FROM skipped", []
+        if model_id is not None:
+            sql += " WHERE model_id = ?"
+            args.append(model_id)
+        return {r[0]: r[1] for r in self.conn.execute(sql, args)}
 
     def unexported_article_ids(self, out_dir: str, model_id: str) -> list[str]:
         """Ids of articles with predictions from this model that no part file in out_dir holds yet."""

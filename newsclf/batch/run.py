@@ -92,6 +92,7 @@ class RunSummary:
     collect_failed: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     classified: int = 0
+    out_of_scope: dict[str, int] = field(default_factory=dict)  # classified but not labeled, by why
     exported: int = 0
     parts: int = 0
     adopted_parts: int = 0
@@ -103,7 +104,8 @@ class RunSummary:
         extra = ""
         if self.adopted_parts or self.forgotten_parts:
             extra = f" (reconciled: {self.adopted_parts} parts adopted, {self.forgotten_parts} missing re-exported)"
-        return (f"run: {self.collect_line}; classified {self.classified}; exported {self.exported} "
+        scope = "".join(f" ({n} {kind})" for kind, n in sorted(self.out_of_scope.items()))
+        return (f"run: {self.collect_line}; classified {self.classified}{scope}; exported {self.exported} "
                 f"in {self.parts} parts{extra}; {self.seconds:.1f} s")
 
 
@@ -192,15 +194,24 @@ def export_pending(store: Store, out: Path, model_id: str, fmt: str) -> tuple[in
 # --- the pass -------------------------------------------------------------------------------------
 
 def classify_pending(store: Store, model: Any, batch_size: int = CLASSIFY_BATCH,
-                     on_progress: Callable[[int], None] | None = None) -> int:
-    """Classify the stored articles without a prediction from `model`; each batch stored in one transaction."""
-    from newsclf.model.predict import prediction_rows
+                     on_progress: Callable[[int], None] | None = None, any_language: bool = False,
+                     out_of_scope: dict[str, int] | None = None) -> int:
+    """Classify the stored articles without a prediction from `model`; each batch stored in one transaction.
+
+    Articles the model may not label (language, gate) are counted by kind into `out_of_scope`.
+    """
+    from newsclf.model.predict import prediction_rows, skip_kind
 
     ids = store.unpredicted_article_ids(model.id)
     for start in range(0, len(ids), batch_size):
         articles = list(store.iter_articles(ids[start:start + batch_size]))
-        results = model.predict(articles)
+        results = model.predict(articles, any_language=any_language)
+        for r in results:
+            kind = skip_kind(r.get("skipped"))
+            if kind and out_of_scope is not None:
+                out_of_scope[kind] = out_of_scope.get(kind, 0) + 1
         store.add_predictions(p for a, r in zip(articles, results) for p in prediction_rows(model.id, a.id, r))
+        store.add_skipped((a.id, model.id, r["skipped"]) for a, r in zip(articles, results) if r.get("skipped"))
         if on_progress is not None:
             on_progress(len(articles))
     return len(ids)
@@ -208,7 +219,7 @@ def classify_pending(store: Store, model: Any, batch_size: int = CLASSIFY_BATCH,
 
 def run_feeds(db: str | Path, feeds: str, model_dir: str | Path, out_dir: str | Path | None = None,
               fmt: str = "jsonl", min_interval: float = 5.0, contact: str | None = None, timeout: float = 20.0,
-              on_progress: Callable[[str], None] | None = None) -> RunSummary:
+              on_progress: Callable[[str], None] | None = None, any_language: bool = False) -> RunSummary:
     """One incremental pass (see the module notes). Raises LockHeld if another pass holds the store's lock."""
     from newsclf.collect.collector import Collector
     from newsclf.collect.fetch import Fetcher
@@ -232,7 +243,8 @@ def run_feeds(db: str | Path, feeds: str, model_dir: str | Path, out_dir: str | 
             summary.collect_line = collector.summary.line()
             summary.collect_failed = list(collector.summary.failed)
             summary.warnings += collector.summary.warnings
-            summary.classified = classify_pending(store, model, on_progress=lambda n: progress("classify"))
+            summary.classified = classify_pending(store, model, on_progress=lambda n: progress("classify"),
+                                                  any_language=any_language, out_of_scope=summary.out_of_scope)
             if out is not None:
                 summary.exported, summary.parts = export_pending(store, out, model.id, fmt)
     summary.seconds = time.perf_counter() - started

@@ -217,6 +217,7 @@ class Task:
     out_dir: str
     out_fmt: str
     batch_size: int
+    any_language: bool = False
 
 
 @dataclass
@@ -228,6 +229,7 @@ class ShardResult:
     rows: int = 0  # articles classified and written
     rejected: int = 0  # bad records (malformed JSON, no text, ...)
     not_articles: int = 0  # WARC pages with no article text, or not a 200 answer
+    out_of_scope: dict[str, int] = field(default_factory=dict)  # classified, but not labeled: why (language, gate)
     examples: list[str] = field(default_factory=list)  # the first few problems, for the report
     error: str | None = None  # the shard failed as a whole (unreadable file, ...)
     seconds: float = 0.0
@@ -281,7 +283,7 @@ def is_done(shard: Shard, out_dir: Path, out_fmt: str) -> ShardResult | None:
     if data.get("bytes") != size or data.get("format") != out_fmt:
         return None
     return ShardResult(name=shard.name, records=data["records"], rows=data["rows"], rejected=data["rejected"],
-                       not_articles=data["not_articles"], skipped=True)
+                       not_articles=data["not_articles"], out_of_scope=data.get("out_of_scope", {}), skipped=True)
 
 
 # --- the worker side ----------------------------------------------------------------------------
@@ -338,6 +340,8 @@ def process_shard(task: Task) -> ShardResult:
     out_dir = Path(task.out_dir)
     source = Path(shard.path).name
     try:
+        from newsclf.model.predict import skip_kind
+
         model = get_model(task.model_path)
         rows: list[dict[str, Any]] = []
         batch: list[Any] = []
@@ -345,7 +349,11 @@ def process_shard(task: Task) -> ShardResult:
         def flush() -> None:
             if batch:
                 predicted = model.predict([i.article for i in batch], [i.target for i in batch],
-                                          batch_size=task.batch_size)
+                                          batch_size=task.batch_size, any_language=task.any_language)
+                for p in predicted:
+                    kind = skip_kind(p.get("skipped"))
+                    if kind:
+                        result.out_of_scope[kind] = result.out_of_scope.get(kind, 0) + 1
                 rows.extend(_row(model, item, p, source) for item, p in zip(batch, predicted))
                 batch.clear()
 
@@ -369,7 +377,8 @@ def process_shard(task: Task) -> ShardResult:
         write_rows(output, rows, task.out_fmt)
         marker = {"input": shard.path, "start": shard.start, "stop": shard.stop, "format": task.out_fmt,
                   "records": result.records, "rows": result.rows, "rejected": result.rejected,
-                  "not_articles": result.not_articles, "bytes": output.stat().st_size, "model": model.id}
+                  "not_articles": result.not_articles, "out_of_scope": result.out_of_scope,
+                  "bytes": output.stat().st_size, "model": model.id}
         atomic_write_bytes(shard.marker(out_dir), (json.dumps(marker, indent=1) + "\n").encode("utf-8"))
     except (NewsclfError, OSError) as exc:
         result.error = f"{shard.path}: {exc}"
@@ -391,6 +400,7 @@ class BatchSummary:
     rows: int = 0
     rejected: int = 0
     not_articles: int = 0
+    out_of_scope: dict[str, int] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
@@ -408,12 +418,15 @@ class BatchSummary:
         self.rows += r.rows
         self.rejected += r.rejected
         self.not_articles += r.not_articles
+        for kind, n in r.out_of_scope.items():
+            self.out_of_scope[kind] = self.out_of_scope.get(kind, 0) + n
         self.examples += r.examples[: max(0, 20 - len(self.examples))]
 
     def line(self) -> str:
         rate = self.rows / self.seconds if self.seconds else 0.0
         return (f"batch: {self.shards} shards ({self.skipped} already done), {self.records} records, "
-                f"{self.rows} classified, {self.not_articles} not articles, {self.rejected} rejected, "
+                f"{self.rows} classified" + "".join(f" ({n} {kind})" for kind, n in sorted(self.out_of_scope.items()))
+                + f", {self.not_articles} not articles, {self.rejected} rejected, "
                 f"{len(self.failed)} shards failed; {self.seconds:.1f} s"
                 + (f", {rate:.1f} articles/s on {self.workers} workers" if self.workers else "")
                 + f" -> {self.out_dir}")
@@ -446,7 +459,8 @@ def _check_settings(out_dir: Path, settings: dict[str, Any]) -> None:
 def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str | Path, *, engine: str = "local",
               workers: int = 0, scheduler: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
               shard_size: int = DEFAULT_SHARD_SIZE, shard_index: int | None = None, shard_count: int | None = None,
-              out_fmt: str = "jsonl", progress: Any = None, engine_obj: Engine | None = None) -> BatchSummary:
+              out_fmt: str = "jsonl", progress: Any = None, engine_obj: Engine | None = None,
+              any_language: bool = False) -> BatchSummary:
     """Classify every record of `inputs` into shard files in `out_dir`; finished shards of earlier runs are skipped.
 
     `progress(total)` makes a tqdm-like bar (total records, None when unknown); `engine_obj` reuses a
@@ -474,7 +488,8 @@ def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str
             for name in (shard.output(out, out_fmt).name, shard.marker(out).name):
                 for tmp in out.glob(f".{name}.*.tmp"):
                     tmp.unlink(missing_ok=True)
-            todo.append(Task(shard, str(Path(model_path).resolve()), str(out.resolve()), out_fmt, batch_size))
+            todo.append(Task(shard, str(Path(model_path).resolve()), str(out.resolve()), out_fmt, batch_size,
+                             any_language))
     if todo:
         own = engine_obj is None
         eng = engine_obj or make_engine(engine, workers, scheduler, model_path)

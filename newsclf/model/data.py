@@ -54,8 +54,13 @@ def resolve(annotations: list[Annotation], scheme: Scheme) -> list[str] | None:
 
 
 def examples_from_store(store: Store, guide: Guide) -> dict[str, list[Example]]:
-    """Examples per scheme from the store's annotations, resolved across coders."""
+    """Examples per scheme from the store's annotations, resolved across coders.
+
+    With a relevance gate, an article whose gate resolves to anything but the gate's label gives no
+    example to the other schemes (coders never coded them there); one whose gate was never coded does.
+    """
     out: dict[str, list[Example]] = {}
+    gated_out = gated_out_ids(store, guide)
     for scheme in guide.schemes:
         grouped: dict[tuple[str, str], list[Annotation]] = defaultdict(list)
         for ann in store.annotations(scheme=scheme.name):
@@ -64,20 +69,35 @@ def examples_from_store(store: Store, guide: Guide) -> dict[str, list[Example]]:
         for (article_id, target), anns in grouped.items():
             labels = resolve(anns, scheme)
             article = store.get_article(article_id)
-            if labels is not None and article is not None:
+            if labels is not None and article is not None and not (guide.gated(scheme.name) and article_id in gated_out):
                 examples.append(Example(article, target, labels))
         out[scheme.name] = examples
     return out
 
 
+def gated_out_ids(store: Store, guide: Guide) -> set[str]:
+    """Ids of articles whose coded gate answer keeps them out of the other schemes (empty without a gate)."""
+    gate = guide.gate
+    if gate is None:
+        return set()
+    grouped: dict[str, list[Annotation]] = defaultdict(list)
+    for ann in store.annotations(scheme=gate.name):
+        grouped[ann.article_id].append(ann)
+    return {a for a, anns in grouped.items() if (resolve(anns, gate) or [gate.gate]) != [gate.gate]}
+
+
 def examples_from_records(records: Iterable[LabeledRecord], guide: Guide) -> dict[str, list[Example]]:
     """Examples per scheme from labeled records (a record without a scheme's labels is skipped for it)."""
     out: dict[str, list[Example]] = {s.name: [] for s in guide.schemes}
+    gate = guide.gate
     for record in records:
         if record.article is None:
             continue
+        closed = gate is not None and record.labels.get(gate.name) not in (None, [gate.gate])
         for scheme in guide.schemes:
             labels = record.labels.get(scheme.name)
+            if closed and guide.gated(scheme.name):
+                continue  # the record's own gate answer ends it: other schemes' labels do not apply
             if labels:
                 out[scheme.name].append(Example(record.article, scheme.effective_target(record.target), list(labels)))
     return out

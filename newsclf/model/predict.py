@@ -40,9 +40,12 @@ class Model:
         return self.classifiers[scheme]
 
     def predict(self, articles: Sequence[Article], targets: Sequence[str | None] | None = None,
-                batch_size: int = 512) -> list[dict[str, Any]]:
-        """Per article: {"cats": {scheme: {label: p}}, "labels": {scheme: [...]}, "targets": {scheme: t}, "stances": ...}.
+                batch_size: int = 512, any_language: bool = False) -> list[dict[str, Any]]:
+        """Per article: {"cats": {scheme: {label: p}}, "labels": {scheme: [...]}, "targets": {scheme: t}, ...}.
 
+        Scope, in order: an article in a language the guide does not cover gets no labels and a
+        `skipped` reason (unless `any_language`); with a relevance gate, an article the gate keeps
+        out gets the gate's labels only, empty ones for the other schemes, and `skipped` saying so.
         A stance scheme whose guide declares several `targets` is predicted toward each target the
         article mentions (by name or alias), unless the record names its own target: `stances` holds
         {scheme: [{"target", "cats", "labels"}, ...]}, and cats/labels/targets give the first of them
@@ -52,11 +55,20 @@ class Model:
             raise ValueError(f"predict: {len(targets)} targets for {len(articles)} articles")
         targets = list(targets) if targets is not None else [None] * len(articles)
         results: list[dict[str, Any]] = [{"cats": {}, "labels": {}, "targets": {}} for _ in articles]
+        gate = self.guide.gate if self.guide.gate and self.guide.gate.name in self.classifiers else None
+        # The gate first: its answer decides which articles the other schemes read.
+        names = sorted(self.classifiers, key=lambda n: gate is None or n != gate.name)
         for start in range(0, len(articles), batch_size):
             chunk = range(start, min(start + batch_size, len(articles)))
-            for name, clf in self.classifiers.items():
-                scheme = self.guide.scheme(name)
-                units = self._units(scheme, articles, targets, chunk)
+            if not any_language:
+                for i in chunk:
+                    reason = language_scope(articles[i], self.guide)
+                    if reason:
+                        results[i]["skipped"] = reason
+            for name in names:
+                clf, scheme = self.classifiers[name], self.guide.scheme(name)
+                open_ = [i for i in chunk if "skipped" not in results[i]]  # in scope, and let through by the gate
+                units = self._units(scheme, articles, targets, open_)
                 docs = [as_doc(articles[i], t) for i, t in units]
                 P = clf.predict_proba(docs) if docs else []
                 decided = clf.decide(P) if docs else []
@@ -70,15 +82,21 @@ class Model:
                         results[i]["cats"][name], results[i]["labels"][name] = one["cats"], one["labels"]
                         if target:
                             results[i]["targets"][name] = target
-                for i in chunk:  # a declared-targets scheme on an article that names none of them
+                for i in chunk:  # gated out, or a declared-targets scheme on an article that names none of them
                     if name not in results[i]["labels"]:
                         results[i]["cats"][name], results[i]["labels"][name] = {}, []
-                        results[i].setdefault("stances", {})[name] = []
+                        if scheme.targets and targets[i] is None:
+                            results[i].setdefault("stances", {})[name] = []
+                if gate is not None and name == gate.name:
+                    for i in open_:
+                        if results[i]["labels"][name] != [gate.gate]:
+                            results[i]["skipped"] = (f"{gate.name}: {'/'.join(results[i]['labels'][name])} "
+                                                     f"({gate.question or 'the relevance gate'})")
         return results
 
     @staticmethod
     def _units(scheme: Any, articles: Sequence[Article], targets: list[str | None],
-               chunk: range) -> list[tuple[int, str]]:
+               chunk: Sequence[int]) -> list[tuple[int, str]]:
         """(article index, target) pairs to predict for one scheme: per mentioned declared target, else one."""
         units: list[tuple[int, str]] = []
         for i in chunk:
@@ -90,14 +108,45 @@ class Model:
         return units
 
 
+def skip_kind(reason: str | None) -> str | None:
+    """The summary's name for a `skipped` reason: 'language not covered' or 'gated out' (None: labeled)."""
+    if not reason:
+        return None
+    return "language not covered" if reason.startswith("language ") else "gated out"
+
+
+def language_scope(article: Article, guide: Guide) -> str | None:
+    """Why the model must not label an article for its language, or None when the guide covers it.
+
+    A guide without `languages` covers every language; an article without `lang` has it identified
+    (py3langid), and one too short to tell is labeled.
+    """
+    if not guide.languages:
+        return None
+    lang = article.lang
+    if not lang:
+        from newsclf.language import detect_language
+
+        lang = detect_language(f"{article.title or ''}\n{article.text}")
+    if lang is None:
+        return None
+    base = lang.split("-")[0].lower()
+    if base in {code.split("-")[0].lower() for code in guide.languages}:
+        return None
+    return f"language {lang} is not among the guide's ({', '.join(guide.languages)})"
+
+
 def prediction_rows(model_id: str, article_id: str, result: dict[str, Any]) -> list[tuple[Any, ...]]:
     """The store's prediction rows (article, model, scheme, target, cats, labels) of one `Model.predict` result.
 
     One row per scheme, and per mentioned target for a scheme with declared targets; none for a
-    stance scheme on an article that mentions no target.
+    scheme the gate closed or a stance scheme on an article that mentions no target (and none at
+    all for an article out of the guide's languages).
     """
     rows = []
     for scheme, labels in result["labels"].items():
+        if not result["cats"][scheme]:
+            continue  # gated out, or a stance scheme on an article that names none of its targets
         per_target = result.get("stances", {}).get(scheme)
         if per_target is not None:
             rows += [(article_id, model_id, scheme, s["target"], s["cats"], s["labels"]) for s in per_target]
@@ -140,11 +189,12 @@ def load_model(path: str | Path) -> Model:
     return Model(path, meta, classifiers, guide)
 
 
-def classify_records(model: Model, articles: Iterable[Article], targets: Iterable[str | None]) -> list[dict[str, Any]]:
-    """Output rows of `newsclf classify`: id, title, cats and labels per article."""
+def classify_records(model: Model, articles: Iterable[Article], targets: Iterable[str | None],
+                     any_language: bool = False) -> list[dict[str, Any]]:
+    """Output rows of `newsclf classify`: id, title, cats and labels per article (and `skipped`, why none)."""
     articles, targets = list(articles), list(targets)
     rows = []
-    for article, target, result in zip(articles, targets, model.predict(articles, targets)):
+    for article, target, result in zip(articles, targets, model.predict(articles, targets, any_language=any_language)):
         row: dict[str, Any] = {"id": article.id, "title": article.title, "outlet": article.outlet,
                                "published": article.published, "lang": article.lang, "model": model.id}
         row.update(result)

@@ -1,0 +1,120 @@
+"""Scope: a relevance gate keeps off-topic news out of the other schemes; other languages are not labeled."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from conftest import GUIDE, write_jsonl
+from newsclf.guide import parse_guide
+from newsclf.model.data import examples_from_records
+from newsclf.records import record_from_dict
+
+GATE = """\
+  - name: about_ai
+    kind: single
+    gate: "yes"
+    question: Is this article substantially about artificial intelligence?
+    labels:
+      - id: "yes"
+        name: Yes, about AI
+        key: y
+        definition: The article is substantially about AI.
+      - id: "no"
+        name: No, not about AI
+        key: o
+        definition: The article is about something else.
+"""
+AI = {"labor": ["data labelers who train the chatbot earn a low hourly wage", "annotators rating AI answers demand contracts",
+                "pekerja pelabel data untuk kecerdasan buatan dibayar murah"],
+      "industry": ["the AI startup raised new funding for its language model", "rivals compete for AI chips and cloud deals",
+                   "perusahaan rintisan kecerdasan buatan mendapat pendanaan"],
+      "safety": ["experts warn the AI model could deceive people", "an open letter asks AI labs to pause training",
+                 "pakar memperingatkan risiko kecerdasan buatan"]}
+OFF = ["the striker scored twice as the home side won the derby", "heavy rain is expected across the coast on friday",
+       "the council approved a new budget for road repairs", "the singer announced a world tour starting in june",
+       "tim sepak bola kota itu menang dua gol tanpa balas", "harga beras naik menjelang musim kemarau",
+       "pengadilan negeri menunda sidang kasus korupsi", "the central bank kept interest rates unchanged"]
+
+
+@pytest.fixture(scope="module")
+def gated(tmp_path_factory):
+    """A guide with the gate, and a model trained on AI and off-topic articles through the CLI."""
+    from click.testing import CliRunner
+
+    from newsclf.cli import main
+
+    tmp = tmp_path_factory.mktemp("scope")
+    guide_path = tmp / "guide.yaml"
+    guide_path.write_text(GUIDE.read_text(encoding="utf-8").replace("schemes:\n", "schemes:\n" + GATE, 1), encoding="utf-8")
+    rng = random.Random(3)
+    rows = []
+    for i in range(48):
+        if i % 3 == 2:
+            text = ". ".join(rng.choice(OFF) for _ in range(6)) + "."
+            rows.append({"id": f"off{i}", "text": text, "title": text[:40], "lang": "en",
+                         "published": f"2023-0{1 + i % 8}-10T08:00:00+00:00", "labels": {"about_ai": ["no"]}})
+            continue
+        topics = rng.sample(sorted(AI), rng.choice([1, 2]))
+        text = ". ".join(rng.choice(AI[t]) for t in topics for _ in range(3)) + ". OpenAI said little."
+        rows.append({"id": f"ai{i}", "text": text, "title": text[:40], "lang": "en", "target": "OpenAI",
+                     "published": f"2023-0{1 + i % 8}-10T08:00:00+00:00",
+                     "labels": {"about_ai": ["yes"], "topics": sorted(topics), "stance": [rng.choice(["favor", "against"])]}})
+    data = write_jsonl(tmp / "train.jsonl", rows)
+    r = CliRunner().invoke(main, ["--db", str(tmp / "t.db"), "train", "--guide", str(guide_path), "--data", str(data),
+                                  "--out", str(tmp / "model"), "--folds", "3", "--split", "random"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    return tmp, guide_path
+
+
+NEW = [{"id": "sport", "lang": "en", "title": "Derby win", "text": "The striker scored twice as the home side won the "
+        "derby. The coach praised the defence. Heavy rain is expected on friday."},
+       {"id": "bola", "lang": "id", "title": "Menang", "text": "Tim sepak bola kota itu menang dua gol tanpa balas. "
+        "Pelatih memuji lini belakang. Harga tiket naik."},
+       {"id": "labor", "lang": "en", "title": "Raters", "text": "Data labelers who train the chatbot earn a low hourly "
+        "wage, and annotators rating AI answers demand contracts from OpenAI."},
+       {"id": "de", "lang": "de", "title": "Radsport", "text": "Der Radfahrer gewann die Etappe nach einem langen "
+        "Anstieg und übernahm das gelbe Trikot."}]
+
+
+def test_the_gate_keeps_off_topic_news_out_and_other_languages_are_counted(gated, run, tmp_path):
+    tmp, _ = gated
+    path = write_jsonl(tmp_path / "new.jsonl", NEW)
+    out = tmp_path / "out.jsonl"
+    result = run("classify", "--model", str(tmp / "model"), str(path), "--save", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "classified 4 articles; 2 not labeled (gated out); 1 not labeled (language not covered)" in result.output
+    got = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    for off in ("sport", "bola"):
+        assert got[off]["labels"]["about_ai"] == ["no"] and got[off]["labels"]["topics"] == []
+        assert got[off]["cats"]["topics"] == {} and got[off]["skipped"].startswith("about_ai: no")
+    assert got["labor"]["labels"]["about_ai"] == ["yes"] and "labor" in got["labor"]["labels"]["topics"]
+    assert "skipped" not in got["labor"]
+    assert got["de"]["labels"] == {"about_ai": [], "topics": [], "stance": []}
+    assert got["de"]["skipped"] == "language de is not among the guide's (en, id)"
+    from newsclf.store import Store
+
+    with Store(tmp_path / "newsclf.db") as store:
+        rows = {(p["article_id"], p["scheme"]) for p in store.predictions()}
+        skipped = store.skipped()
+    assert ("sport", "about_ai") in rows and ("sport", "topics") not in rows and ("de", "about_ai") not in rows
+    assert ("labor", "topics") in rows and ("labor", "stance") in rows
+    assert set(skipped) == {"sport", "bola", "de"}
+    # --any-language labels the German article too (the gate then reads it like any other).
+    again = run("classify", "--model", str(tmp / "model"), str(path), "--any-language", "--out", str(tmp_path / "b.jsonl"))
+    assert "language not covered" not in again.output
+    de = [json.loads(line) for line in (tmp_path / "b.jsonl").read_text().splitlines()][3]
+    assert de["labels"]["about_ai"] != [] and "language" not in de.get("skipped", "")
+
+
+def test_a_record_the_gate_closes_gives_no_example_to_the_other_schemes(gated):
+    _, guide_path = gated
+    guide = parse_guide(guide_path.read_text(encoding="utf-8"), str(guide_path))
+    records = [record_from_dict({"id": "a", "text": "x", "labels": {"about_ai": ["no"], "topics": ["labor"]}}),
+               record_from_dict({"id": "b", "text": "y", "labels": {"about_ai": ["yes"], "topics": ["labor"]}}),
+               record_from_dict({"id": "c", "text": "z", "labels": {"topics": ["safety"]}})]
+    examples = examples_from_records(records, guide)
+    assert [e.article.id for e in examples["about_ai"]] == ["a", "b"]
+    assert [e.article.id for e in examples["topics"]] == ["b", "c"]
