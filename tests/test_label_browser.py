@@ -439,3 +439,67 @@ def test_the_agreement_page_shows_alpha_to_a_reviewer(tmp_path, page):
         text = page.inner_text("main")
         assert "Krippendorff" in text and "topics" in text and "stance" in text
         assert page.locator("table tr").count() > 5
+
+
+GATE = """\
+  - name: about_ai
+    kind: single
+    gate: "yes"
+    question: Is this article substantially about artificial intelligence?
+    labels:
+      - id: "yes"
+        name: Yes, about AI
+        key: y
+        definition: The article is substantially about AI.
+      - id: "no"
+        name: No, not about AI
+        key: o
+        definition: The article is about something else.
+"""
+
+
+def test_the_relevance_gate_is_one_key_and_a_no_ends_the_item(tmp_path, page):
+    from newsclf.guide import parse_guide
+
+    guide = parse_guide(GUIDE_PATH.read_text(encoding="utf-8").replace("schemes:\n", "schemes:\n" + GATE, 1), "gated.yaml")
+    db = tmp_path / "label.db"
+    store = demo_store(db)
+    token = add_labeler(store, "ana")
+    prepare(store, estimation=6)
+    with serving(db, guide=guide) as url:
+        log_in(page, url, token)
+        assert units_shown(page)[0] == ("about_ai", "")
+        # 1. One key: 'o' (not about AI) saves and moves on.
+        first = shown(page)
+        with page.expect_navigation():
+            page.keyboard.press("o")
+        # 2. Coding a topic first answers the gate 'yes'.
+        second = shown(page)
+        assert second != first
+        page.keyboard.press("1")
+        assert ticked(page)[("about_ai", "")] == ("yes",)
+        for _ in [u for u in units_shown(page) if u[0] == "stance"]:
+            page.keyboard.press("n")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        # 3. By mouse: 'No' hides the other schemes; Save stores the gate alone.
+        third = shown(page)
+        page.click("fieldset[data-scheme=about_ai] input[value='about_ai:no']")
+        assert page.is_hidden("fieldset[data-scheme=topics]")
+        page.click("fieldset[data-scheme=about_ai] input[value='about_ai:yes']")
+        assert page.is_visible("fieldset[data-scheme=topics]")
+        page.click("fieldset[data-scheme=about_ai] input[value='about_ai:no']")
+        with page.expect_navigation():
+            page.click("#save")
+        # Undo brings the third back, closed as it was saved.
+        with page.expect_navigation():
+            page.keyboard.press("u")
+        assert shown(page) == third and ticked(page)[("about_ai", "")] == ("no",)
+        assert page.is_hidden("fieldset[data-scheme=topics]")
+    got = {}
+    for a in store.annotations():
+        got.setdefault(a.article_id, {})[(a.scheme, a.target)] = a.labels
+    assert got[first] == {("about_ai", ""): ("no",)}
+    assert got[second][("about_ai", "")] == ("yes",) and got[second][("topics", "")] == ("labor",)
+    assert {k[0] for k in got[second]} == {"about_ai", "topics", "stance"}
+    assert third not in got  # undone

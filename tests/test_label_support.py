@@ -37,9 +37,10 @@ def add_labeler(store: Store, name: str, role: str = "labeler") -> str:
 
 
 @contextmanager
-def serving(db: Path, model=None, overlap: int = 2, lease_seconds: float = 1800) -> Iterator[str]:
-    """The labeling app over `db` in a background uvicorn server; yields its base URL."""
-    with BackgroundServer(create_app(str(db), GUIDE, model=model, overlap=overlap, lease_seconds=lease_seconds)) as url:
+def serving(db: Path, model=None, overlap: int = 2, lease_seconds: float = 1800, guide=None) -> Iterator[str]:
+    """The labeling app over `db` (coding by `guide`, the demo's by default) in a background uvicorn server; yields its URL."""
+    app = create_app(str(db), guide or GUIDE, model=model, overlap=overlap, lease_seconds=lease_seconds)
+    with BackgroundServer(app) as url:
         yield url
 
 

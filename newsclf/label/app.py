@@ -303,7 +303,17 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
         # The form is checked first; an unknown article then fails the lease check like any article not yours.
         article = state.store.get_article(article_id) or Article(id=article_id, text="")
         annotations: list[Annotation] = []
-        for unit in coding_units(guide, article):
+        units = coding_units(guide, article)
+        gate = guide.gate
+        if gate is not None:
+            answer = chosen.get((gate.name, ""))
+            check_unit(gate, answer, "")
+            if answer != [gate.gate]:  # the gate closed: the article ends here, the other schemes are not coded
+                if any(k[0] != gate.name for k in chosen):
+                    raise HTTPException(422, f"{gate.name} is {answer[0]!r}, so the other schemes are not coded; "
+                                             "untick their labels or change the answer")
+                units = [u for u in units if u["scheme"]["name"] == gate.name]
+        for unit in units:
             key = (unit["scheme"]["name"], unit["target"] or "")
             scheme = guide.scheme(key[0])
             given = key in chosen
@@ -516,6 +526,7 @@ def coding_units(guide: Guide, article: Article, draft: list[dict[str, Any]] | N
             name = target.name if target else ""
             selected = ticked.get((scheme.name, name))
             units.append({"scheme": view, "target": name, "field": field_name(scheme.name, name),
+                          "gate": scheme.gate or "", "gated": guide.gated(scheme.name),
                           "mentioned": name in mentioned if target else True,
                           "selected": selected or [], "none": selected == [] and scheme.kind == "multi",
                           "suggested": (suggested or {}).get(scheme.name, []) if name == scheme.target or not name else []})
@@ -584,6 +595,7 @@ def _seconds(value: float) -> float | None:
 
 def _scheme_view(scheme: Any) -> dict[str, Any]:
     return {"name": scheme.name, "kind": scheme.kind, "question": scheme.question, "target": scheme.target,
+            "gate": scheme.gate or "",
             "targets": [t.name for t in scheme.declared_targets()],
             "labels": [{"id": lab.id, "name": lab.name, "key": lab.key, "definition": lab.definition,
                         "include": list(lab.include), "exclude": list(lab.exclude), "examples": list(lab.examples),

@@ -59,15 +59,42 @@
     var list = schemeUnits(scheme);
     return list.filter(function (u) { return u.classList.contains("active"); })[0] || list[0];
   }
+  // The relevance gate, when the guide has one: its "yes" label opens the other schemes; any other
+  // answer closes them (hidden, not sent). Coding another scheme first answers the gate "yes".
+  var gateUnit = document.querySelector("fieldset[data-gate]");
+  function gateAnswer() {
+    if (!gateUnit) { return null; }
+    var on = boxes(gateUnit).filter(function (b) { return b.checked; })[0];
+    return on ? on.value.split(":")[1] : null;
+  }
+  function gateClosed() { var a = gateAnswer(); return a !== null && a !== gateUnit.getAttribute("data-gate"); }
+  function applyGate() {
+    var closed = gateClosed();
+    units.forEach(function (u) {
+      if (!u.hasAttribute("data-gated")) { return; }
+      u.hidden = closed;
+      boxes(u).forEach(function (b) { b.disabled = closed; });
+    });
+  }
+  function openGate() {
+    if (gateUnit && gateAnswer() === null) {
+      var pass = boxes(gateUnit).filter(function (b) { return b.value.split(":")[1] === gateUnit.getAttribute("data-gate"); })[0];
+      if (pass) { pass.checked = true; applyGate(); }
+    }
+  }
   var schemeOfKey = {};
   units.forEach(function (unit) {
     boxes(unit).forEach(function (box) {
       if (!box.hasAttribute("data-none")) { schemeOfKey[box.getAttribute("data-key")] = unit.getAttribute("data-scheme"); }
-      box.addEventListener("change", function () { if (box.checked) { settle(box); } });
+      box.addEventListener("change", function () {
+        if (box.checked) { settle(box); }
+        if (unit === gateUnit) { applyGate(); } else if (unit.hasAttribute("data-gated") && box.checked) { openGate(); }
+      });
     });
     unit.addEventListener("focusin", function () { activate(unit); });
     unit.addEventListener("click", function () { activate(unit); });
   });
+  applyGate();  // an undone item comes back with its gate answer
   // Start each scheme at its first unanswered unit.
   var seen = {};
   units.forEach(function (u) {
@@ -87,8 +114,13 @@
   function press(unit, key) {
     var box = boxes(unit).filter(function (b) { return b.getAttribute("data-key") === key; })[0];
     if (!box) { return; }
+    if (unit.hasAttribute("data-gated")) { openGate(); }
     box.checked = box.type === "radio" ? true : !box.checked;
     if (box.checked) { settle(box); }
+    if (unit === gateUnit) {
+      applyGate();
+      if (gateClosed()) { save(); return; }  // one key: "not about AI" ends the item
+    }
     if (box.type === "radio") {  // moves on to the scheme's next unanswered target
       var next = schemeUnits(unit.getAttribute("data-scheme")).filter(function (u) { return !answered(u); })[0];
       if (next) { activate(next); }
@@ -112,6 +144,7 @@
   function missing() {
     var out = [];
     units.forEach(function (unit) {
+      if (unit.hidden) { return; }  // closed by the gate: not coded
       var name = unit.getAttribute("data-scheme") + (unit.getAttribute("data-target") ? " toward " + unit.getAttribute("data-target") : "");
       var ticked = boxes(unit).filter(function (b) { return b.checked; });
       if (unit.getAttribute("data-kind") === "single" && ticked.length !== 1) { out.push(name + " (choose one)"); }
