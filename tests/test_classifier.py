@@ -371,3 +371,12 @@ def test_a_prediction_never_combines_an_exclusive_label(labels, cats, expected):
     from newsclf.model.predict import keep_exclusive
 
     assert keep_exclusive(labels, cats, {"other"}) == expected
+
+
+def test_a_multi_label_model_may_answer_none_of_these_only_when_coders_did():
+    from newsclf.model.classifier import decide_labels
+
+    P = np.array([[0.2, 0.1], [0.7, 0.1]])
+    classes, t = np.array(["labor", "safety"]), np.array([0.5, 0.5])
+    assert decide_labels(P, classes, "multi", t) == [["labor"], ["labor"]]
+    assert decide_labels(P, classes, "multi", t, allow_empty=True) == [[], ["labor"]]

@@ -196,14 +196,19 @@ def prior_correction(y: np.ndarray) -> tuple[float, float]:
     return (1.0, float(np.log(pos / neg))) if pos and neg else (1.0, 0.0)
 
 
-def decide_labels(P: np.ndarray, classes: np.ndarray, kind: str, thresholds: np.ndarray) -> list[list[str]]:
-    """Labels from probabilities: argmax for single; per-label thresholds for multi (at least one label)."""
+def decide_labels(P: np.ndarray, classes: np.ndarray, kind: str, thresholds: np.ndarray,
+                  allow_empty: bool = False) -> list[list[str]]:
+    """Labels from probabilities: argmax for single; per-label thresholds for multi.
+
+    A multi-label row with no label over its threshold gets its most probable label, unless
+    `allow_empty` (the training data had articles coded "none of these"): then it gets none.
+    """
     if kind == "single":
         return [[str(classes[i])] for i in P.argmax(axis=1)]
     out = []
     for row in P:
         chosen = [str(c) for c, p, t in zip(classes, row, thresholds) if p >= t]
-        out.append(chosen or [str(classes[row.argmax()])])  # every article has some topic
+        out.append(chosen or ([] if allow_empty else [str(classes[row.argmax()])]))
     return out
 
 
@@ -325,6 +330,8 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         X = self.features_.fit_transform(docs).tocsr()
         Y = self._indicator(y)
         self.n_train_ = len(docs)
+        # "None of these" was a coded answer, so the model may give it too (else every doc gets a label).
+        self.allow_empty_ = self.kind == "multi" and any(len(labels) == 0 for labels in y)
         targets = np.array([d["target"] for d in docs])
         self.temperature_, self.platt_ = 1.0, None
         self.class_bias_ = np.zeros(len(self.classes_))
@@ -514,7 +521,8 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
 
     def decide(self, P: np.ndarray) -> list[list[str]]:
         """Labels from probabilities: argmax for single; per-label thresholds for multi (at least one label)."""
-        return decide_labels(P, self.classes_, self.kind, getattr(self, "thresholds_", np.full(P.shape[1], 0.5)))
+        return decide_labels(P, self.classes_, self.kind, getattr(self, "thresholds_", np.full(P.shape[1], 0.5)),
+                             getattr(self, "allow_empty_", False))
 
     def predict(self, docs: Sequence[dict[str, str]]) -> list[list[str]]:
         """Label lists per doc."""
