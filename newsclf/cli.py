@@ -197,9 +197,12 @@ def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions
               help="Seconds between two requests to one host (robots.txt Crawl-delay may raise it).")
 @click.option("--contact", envvar="NEWSCLF_CONTACT", help="Contact (URL or e-mail) sent in the User-Agent.")
 @click.option("--timeout", default=20.0, show_default=True, type=click.FloatRange(0.1), help="Seconds per request.")
+@click.option("--keep-non-articles", is_flag=True,
+              help="Store pages that are not news articles too (home, listing, shop pages; counted and skipped by default).")
 @click.pass_context
 def collect(ctx: click.Context, urls: tuple[str, ...], feeds: str | None, sitemaps: tuple[str, ...],
-            html_dir: str | None, warc_dir: str | None, min_interval: float, contact: str | None, timeout: float) -> None:
+            html_dir: str | None, warc_dir: str | None, min_interval: float, contact: str | None, timeout: float,
+            keep_non_articles: bool = False) -> None:
     """Fetch articles politely (robots.txt, one request per host at a time), extract and store them.
 
     Multi-page articles are stitched into one. Feeds are polled with conditional GETs and only
@@ -224,7 +227,8 @@ def collect(ctx: click.Context, urls: tuple[str, ...], feeds: str | None, sitema
 
         warc = WarcWriter(warc_dir)
     with _store(ctx) as store, _progress(desc="collect", unit="articles") as bar:
-        collector = Collector(store, fetcher, warc=warc, on_progress=lambda _: bar.update(1))
+        collector = Collector(store, fetcher, warc=warc, on_progress=lambda _: bar.update(1),
+                              keep_non_articles=keep_non_articles)
         try:
             if html_dir:
                 collector.collect_html_dir(html_dir)
@@ -240,6 +244,8 @@ def collect(ctx: click.Context, urls: tuple[str, ...], feeds: str | None, sitema
     summary = collector.summary
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
+    for url, reason in summary.not_articles:
+        click.echo(f"skipped: {url}: {reason}", err=True)
     for url, reason in summary.failed:
         click.echo(f"failed: {url}: {reason}", err=True)
     click.echo(summary.line() + f"; near-duplicate copies in store {copies}")
@@ -925,9 +931,11 @@ def run_cmd(ctx: click.Context, feeds: str, model_dir: str, out_dir: str | None,
 @click.option("--shard-count", type=click.IntRange(1), help="How many jobs share the work (every COUNT-th shard each).")
 @click.option("--any-language", is_flag=True,
               help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).")
+@click.option("--keep-non-articles", is_flag=True,
+              help="Classify WARC pages that are not news articles too (home, listing, shop pages; counted and skipped by default).")
 def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, engine: str, workers: int,
               scheduler: str | None, batch_size: int, shard_size: int, shard_index: int | None,
-              shard_count: int | None, any_language: bool = False) -> None:
+              shard_count: int | None, any_language: bool = False, keep_non_articles: bool = False) -> None:
     """Classify large inputs (JSONL/CSV/Parquet/WARC, .gz too; a .json array) in parallel shards, written atomically.
 
     WARC pages are extracted on the fly; pages with no article text are counted, not fatal. Each
@@ -955,6 +963,7 @@ def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, e
     summary = run_batch(model_dir, inputs, out_dir, engine=engine, workers=workers, scheduler=scheduler,
                         batch_size=batch_size, shard_size=shard_size, shard_index=shard_index,
                         shard_count=shard_count, out_fmt=fmt, any_language=any_language,
+                        keep_non_articles=keep_non_articles,
                         progress=lambda total: _progress(total=total, desc="batch", unit="records"))
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)

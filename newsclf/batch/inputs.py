@@ -78,8 +78,8 @@ def count_records(path: Path, fmt: str) -> tuple[int, str | None]:
     raise InputError(f"{path}: unknown input format {fmt!r}")
 
 
-def iter_items(path: Path, fmt: str, start: int, stop: int) -> Iterator[Item]:
-    """The records numbered start <= i < stop of one file."""
+def iter_items(path: Path, fmt: str, start: int, stop: int, keep_non_articles: bool = False) -> Iterator[Item]:
+    """The records numbered start <= i < stop of one file (WARC pages that are not articles are Items saying so)."""
     if fmt == "jsonl":
         yield from _jsonl(path, start, stop)
     elif fmt in ("csv", "json"):
@@ -87,7 +87,7 @@ def iter_items(path: Path, fmt: str, start: int, stop: int) -> Iterator[Item]:
     elif fmt == "parquet":
         yield from _parquet(path, start, stop)
     elif fmt == "warc":
-        yield from _warc(path, start, stop)
+        yield from _warc(path, start, stop, keep_non_articles)
     else:
         raise InputError(f"{path}: unknown input format {fmt!r}")
 
@@ -182,7 +182,7 @@ def _charset(content_type: str) -> str | None:
     return None
 
 
-def _warc(path: Path, start: int, stop: int) -> Iterator[Item]:
+def _warc(path: Path, start: int, stop: int, keep_non_articles: bool = False) -> Iterator[Item]:
     from newsclf.collect.extract import ExtractionError, extract
     from newsclf.collect.warc import iter_warc
 
@@ -196,7 +196,9 @@ def _warc(path: Path, start: int, stop: int) -> Iterator[Item]:
             continue
         ctype = next((v for k, v in page.headers.items() if k.lower() == "content-type"), "")
         try:
-            article = extract(page.body, page.url or None, fetched_at=page.date or None, encoding=_charset(ctype))
+            # A crawl holds every kind of page: one must show an article's marks to be classified.
+            article = extract(page.body, page.url or None, fetched_at=page.date or None, encoding=_charset(ctype),
+                              require_article_marks=True, keep_non_articles=keep_non_articles)
         except ExtractionError as exc:
             yield Item(index, not_article=str(exc))
             continue

@@ -218,6 +218,7 @@ class Task:
     out_fmt: str
     batch_size: int
     any_language: bool = False
+    keep_non_articles: bool = False
 
 
 @dataclass
@@ -357,7 +358,7 @@ def process_shard(task: Task) -> ShardResult:
                 rows.extend(_row(model, item, p, source) for item, p in zip(batch, predicted))
                 batch.clear()
 
-        for item in iter_items(Path(shard.path), shard.fmt, shard.start, shard.stop):
+        for item in iter_items(Path(shard.path), shard.fmt, shard.start, shard.stop, task.keep_non_articles):
             result.records += 1
             if item.error or item.not_article:
                 if item.error:
@@ -460,7 +461,7 @@ def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str
               workers: int = 0, scheduler: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
               shard_size: int = DEFAULT_SHARD_SIZE, shard_index: int | None = None, shard_count: int | None = None,
               out_fmt: str = "jsonl", progress: Any = None, engine_obj: Engine | None = None,
-              any_language: bool = False) -> BatchSummary:
+              any_language: bool = False, keep_non_articles: bool = False) -> BatchSummary:
     """Classify every record of `inputs` into shard files in `out_dir`; finished shards of earlier runs are skipped.
 
     `progress(total)` makes a tqdm-like bar (total records, None when unknown); `engine_obj` reuses a
@@ -489,7 +490,7 @@ def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str
                 for tmp in out.glob(f".{name}.*.tmp"):
                     tmp.unlink(missing_ok=True)
             todo.append(Task(shard, str(Path(model_path).resolve()), str(out.resolve()), out_fmt, batch_size,
-                             any_language))
+                             any_language, keep_non_articles))
     if todo:
         own = engine_obj is None
         eng = engine_obj or make_engine(engine, workers, scheduler, model_path)

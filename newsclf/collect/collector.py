@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from newsclf.article import Article, canonicalize_url
 from newsclf.collect.dedup import duplicate_groups
-from newsclf.collect.extract import ExtractionError, decode_html, extract
+from newsclf.collect.extract import ExtractionError, NotAnArticle, decode_html, extract
 from newsclf.collect.feeds import FeedError, parse_feed, parse_feed_list, parse_sitemap
 from newsclf.collect.fetch import Fetcher, FetchResult
 from newsclf.collect.pages import collect_pages, detect_pagination, stitch
@@ -38,6 +38,7 @@ class CollectSummary:
     not_modified: int = 0
     refused_by_robots: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    not_articles: list[tuple[str, str]] = field(default_factory=list)  # (url, why it is not an article)
     warnings: list[str] = field(default_factory=list)
     article_ids: list[str] = field(default_factory=list)
 
@@ -45,15 +46,18 @@ class CollectSummary:
         """One line a cron log can keep."""
         return (f"fetched {self.fetched}, new {self.new}, updated {self.updated}, unchanged {self.unchanged}, "
                 f"duplicates {self.duplicates}, already seen {self.already_seen}, feeds not modified "
-                f"{self.not_modified}, refused by robots {self.refused_by_robots}, failed {len(self.failed)}")
+                f"{self.not_modified}, refused by robots {self.refused_by_robots}, not articles "
+                f"{len(self.not_articles)}, failed {len(self.failed)}")
 
 
 class Collector:
     """Fetches politely through one Fetcher, extracts and stitches, and stores into one Store."""
 
     def __init__(self, store: Store, fetcher: Fetcher | None = None, warc: Any = None,
-                 on_progress: Callable[[str], None] | None = None, follow_pages: bool = True):
+                 on_progress: Callable[[str], None] | None = None, follow_pages: bool = True,
+                 keep_non_articles: bool = False):
         self.store = store
+        self.keep_non_articles = keep_non_articles  # store home/listing/shop pages too (marked in metadata)
         self.fetcher = fetcher or Fetcher()
         self.warc = warc
         self.on_progress = on_progress or (lambda _: None)
@@ -99,12 +103,16 @@ class Collector:
             pagination = detect_pagination(html, final_url)
             if self.follow_pages and (pagination.next_url or len(pagination.page_urls) > 0):
                 pages = collect_pages(html, final_url, get)
-                articles = [extract(page_html, page_url, fetched_at=fetched_at) for page_url, page_html in pages]
+                articles = [extract(page_html, page_url, fetched_at=fetched_at, keep_non_articles=self.keep_non_articles)
+                            for page_url, page_html in pages]
                 article = stitch(articles)
                 if pagination.total and article.pages < pagination.total:
                     self.summary.warnings.append(f"{url}: stitched {article.pages} of {pagination.total} pages")
             else:
-                article = extract(html, final_url, fetched_at=fetched_at)
+                article = extract(html, final_url, fetched_at=fetched_at, keep_non_articles=self.keep_non_articles)
+        except NotAnArticle as exc:  # a home, listing or shop page a feed pointed at: counted, not a failure
+            self.summary.not_articles.append((url, exc.reason))
+            return None
         except ExtractionError as exc:
             # The summary line names the page already; a later page of a stitched article keeps its own URL.
             self.summary.failed.append((url, exc.reason if exc.url in (url, final_url) else str(exc)))

@@ -22,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 from newsclf.article import Article
 from newsclf.collect.dates import parse_date
 from newsclf.collect.pages import pagination_of_tree
+from newsclf.collect.pagetype import page_verdict
 from newsclf.collect.encoding import decode
 from newsclf.errors import InputError
 from newsclf.language import detect_language
@@ -43,6 +44,13 @@ class ExtractionError(InputError):
 
     def __reduce__(self) -> tuple[Any, tuple[str, str | None]]:
         return ExtractionError, (self.reason, self.url)  # batch workers send it between processes
+
+
+class NotAnArticle(ExtractionError):
+    """The page holds text, but it is not a news article (a home, section, tag, video or shop page)."""
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str | None]]:
+        return NotAnArticle, (self.reason, self.url)
 
 
 # --- decoding --------------------------------------------------------------------------------------
@@ -544,9 +552,14 @@ def _canonical(tree, url: str | None) -> str | None:
 
 
 def extract(html: bytes | str, url: str | None = None, *, fetched_at: str | None = None,
-            encoding: str | None = None, outlet: str | None = None) -> Article:
+            encoding: str | None = None, outlet: str | None = None, keep_non_articles: bool = False,
+            require_article_marks: bool = False) -> Article:
     """Extract one news page into an Article; raise ExtractionError when it holds no article text.
 
+    A page with text that is not a news article (`newsclf.collect.pagetype`) raises NotAnArticle,
+    saying why; with `keep_non_articles` it is returned with the reason in metadata["not_article"].
+    `require_article_marks` (crawled pages, which may be anything) also refuses a page that shows no
+    mark of an article (no declared type, date, byline or long prose).
     Never touches the network. Input over MAX_BYTES is cut there, and metadata says so.
     """
     metadata: dict[str, Any] = {}
@@ -592,6 +605,11 @@ def extract(html: bytes | str, url: str | None = None, *, fetched_at: str | None
         published = _published(tree, ld)
     except Exception:
         published = None
+    verdict = page_verdict(tree, url, body, items, _meta(tree, "og:type"), published, authors, require_article_marks)
+    if verdict:
+        if not keep_non_articles:
+            raise NotAnArticle(verdict, where)
+        metadata["not_article"] = verdict
     lang = _lang(tree, body)
     canonical = _canonical(tree, url)
     try:
