@@ -118,3 +118,18 @@ def test_a_record_the_gate_closes_gives_no_example_to_the_other_schemes(gated):
     examples = examples_from_records(records, guide)
     assert [e.article.id for e in examples["about_ai"]] == ["a", "b"]
     assert [e.article.id for e in examples["topics"]] == ["b", "c"]
+
+
+def test_the_model_card_says_how_many_off_topic_articles_the_gate_lets_through(gated):
+    tmp, _ = gated
+    card = (tmp / "model" / "card.md").read_text(encoding="utf-8")
+    line = next(x for x in card.splitlines() if x.startswith("Relevance gate, cross-validated"))
+    assert "off-topic articles let through" in line and " of 16 (" in line  # 16 off-topic training rows
+
+
+def test_let_through_counts_from_a_confusion_matrix():
+    from newsclf.model.train import let_through
+
+    conf = {"labels": ["yes", "no"], "matrix": [[18, 2], [1, 9]]}
+    assert let_through(conf, "yes").startswith(
+        "Relevance gate, cross-validated: off-topic articles let through 1 of 10 (10%); on-topic articles shut out 2 of 20 (10%)")

@@ -219,6 +219,22 @@ FROZEN_CARD = ("the linear model (" + LINEAR_CARD.rstrip(".") + ") blended with 
 CARDS = {"linear": LINEAR_CARD, "minilm": MINILM_CARD, "minilm-frozen": FROZEN_CARD}
 
 
+def let_through(conf: dict[str, Any], gate: str) -> str:
+    """The card's line on the relevance gate: how many held-out off-topic articles it let through, and how many it shut out."""
+    labels, matrix = conf["labels"], conf["matrix"]
+    if gate not in labels:
+        return "Relevance gate: no held-out article was coded as letting through."
+    g = labels.index(gate)
+    off = [row for i, row in enumerate(matrix) if i != g]
+    off_total, off_through = sum(map(sum, off)), sum(row[g] for row in off)
+    on_total = sum(matrix[g])
+    on_shut = on_total - matrix[g][g]
+    share = lambda a, b: f"{a} of {b} ({a / b:.0%})" if b else f"{a} of {b}"  # noqa: E731
+    return (f"Relevance gate, cross-validated: off-topic articles let through {share(off_through, off_total)}; "
+            f"on-topic articles shut out {share(on_shut, on_total)}. Each prediction keeps the gate's probability, "
+            "the article's distance from what the model learned to let through.")
+
+
 def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> str:
     """A Markdown model card: what was trained on what, and how well it does on data it did not see."""
     lines = [f"# Model card: {meta['model_id']}", "",
@@ -235,6 +251,9 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
         for label, lm in m["labels"].items():
             lines.append(f"| {label} | {info['label_counts'][label]} | {lm['precision']:.3f} | {lm['recall']:.3f} | {lm['f1']:.3f} |")
         lines.append("")
+        gate = guide.scheme(name).gate if name in guide.scheme_names else None
+        if gate and m.get("confusion"):
+            lines += [let_through(m["confusion"], gate), ""]
         if "C" in m:
             lines += [f"Regularisation chosen by inner cross-validation: C = {m['C']:g}.", ""]
         if m.get("class_offsets"):
