@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 import click
 
-from newsclf.errors import GuideError, NewsclfError
+from newsclf.errors import GuideError, InputError, NewsclfError
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -973,6 +973,77 @@ def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, e
         click.echo(f"failed: {failure}", err=True)
     click.echo(summary.line())
     sys.exit(EXIT_REJECTED if summary.failed or summary.rejected or summary.warnings else EXIT_OK)
+
+
+# --- search --------------------------------------------------------------------------------------
+
+@main.command("search")
+@click.argument("query", required=False)
+@click.option("--since", help="Published on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Published on or before this date (YYYY-MM-DD).")
+@click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeat for several).")
+@click.option("--lang", help="Only articles in this language (e.g. id).")
+@click.option("--label", help="Coded SCHEME:LABEL (a reviewer's gold label, else any coder's), e.g. topics:labor.")
+@click.option("--predicted", help="Predicted SCHEME:LABEL[>=P] by the latest model, e.g. topics:labor>=0.8.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="Articles to list.")
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True)
+@click.option("--count-by", type=click.Choice(["day", "week", "month"]),
+              help="Print attention instead: matching articles per period and their share of all articles then.")
+@click.option("--by", "by", type=click.Choice(["outlet"]), help="With --count-by: one row per period and outlet.")
+@click.option("--reindex", is_flag=True, help="Rebuild the search index from the stored articles (after a VACUUM).")
+@click.pass_context
+def search_cmd(ctx: click.Context, query: str | None, since: str | None, until: str | None, outlets: tuple[str, ...],
+               lang: str | None, label: str | None, predicted: str | None, limit: int, fmt: str, count_by: str | None,
+               by: str | None, reindex: bool) -> None:
+    """Find stored articles by a query over titles and texts, or count them over time (attention).
+
+    \b
+    Query syntax (SQLite FTS5; case and diacritics do not matter):
+      labelers chatbot          both words (AND is implied)
+      labor OR labour           either word; NOT excludes: chatbot NOT sport
+      "data labelers"           a phrase
+      pekerja*                  a prefix: pekerja, pekerjaan, pekerjanya
+      NEAR(OpenAI wages, 10)    both within 10 words
+      title:OpenAI              in the title only (text: in the body only)
+      (labor OR wages) AND title:chatbot
+    Operators are upper-case; `AI-generated` is searched as the phrase "AI generated".
+
+    \b
+    Examples:
+      newsclf search 'pekerja* AND (upah OR gaji)' --lang id --since 2023-01-01
+      newsclf search '"data labelers" OR annotators' --predicted topics:labor>=0.8 --format csv > hits.csv
+      newsclf search 'OpenAI' --count-by month --by outlet
+    """
+    from newsclf.search import Filters, parse_label, parse_predicted, to_match, write_counts, write_hits
+
+    with _store(ctx) as store:
+        if reindex:
+            click.echo(f"reindexed {store.rebuild_search_index()} articles", err=True)
+            if not query:
+                return
+        if not query:
+            raise click.UsageError("give a QUERY (or --reindex)")
+        if by and not count_by:
+            raise click.UsageError("--by goes with --count-by")
+        try:  # a query or filter that cannot be read is a usage error (exit 2), named in words
+            filters = Filters(since=since, until=until, outlets=outlets, lang=lang,
+                              label=parse_label(label) if label else None,
+                              predicted=parse_predicted(predicted) if predicted else None)
+            match = to_match(query)
+            store.search_ids(match)
+        except InputError as exc:
+            raise click.UsageError(str(exc)) from None
+        model_id = store.latest_prediction_model() if predicted else None
+        if count_by:
+            rows = store.search_counts(match, count_by, by_outlet=by == "outlet", filters=filters, model_id=model_id)
+            write_counts(rows, sys.stdout, fmt)
+            click.echo(f"{sum(r['matching'] for r in rows)} matching articles of {sum(r['total'] for r in rows)}",
+                       err=True)
+            return
+        hits = store.search_articles(match, filters, limit=limit, model_id=model_id)
+        total = len(store.search_ids(match, filters, model_id=model_id))
+        write_hits(hits, sys.stdout, fmt, emphasis=fmt == "table" and sys.stdout.isatty())
+    click.echo(f"{total} matching articles" + (f"; the first {len(hits)} shown" if total > len(hits) else ""), err=True)
 
 
 # --- demo ----------------------------------------------------------------------------------------

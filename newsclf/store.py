@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -207,8 +208,28 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (article_id, model_id)
     )
     """,
+    # 8: full-text search (`newsclf search`, the explore page): FTS5 over title and text, its
+    # content read from `articles` by rowid and kept current by triggers. unicode61 folds case and
+    # diacritics (Café = cafe) and splits on every non-letter, which serves English and Indonesian;
+    # prefix indexes make `pekerja*` (pekerjaan, pekerjanya) fast. Filled after creation (_fill_search).
+    # VACUUM may renumber rowids of a table without an INTEGER PRIMARY KEY: `newsclf search --reindex`.
+    """
+    CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', content_rowid='rowid',
+        tokenize='unicode61 remove_diacritics 2', prefix='2 3 4');
+    CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
+    END;
+    CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);
+    END;
+    CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, text ON articles BEGIN
+        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);
+        INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
+    END
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
+SEARCH_MIGRATION = 8  # the migration that creates the full-text index; existing articles are indexed after it
 
 
 def now_iso() -> str:
@@ -288,7 +309,32 @@ class Store:
             with self.transaction() as conn:
                 for statement in _split_sql(MIGRATIONS[number]):
                     conn.execute(statement)
+                if number + 1 == SEARCH_MIGRATION:
+                    self._fill_search(conn)
                 conn.execute(f"PRAGMA user_version = {number + 1}")
+
+    def _fill_search(self, conn: sqlite3.Connection, chunk: int = 5000) -> None:
+        """Index the articles already stored (a store from before the index), with a progress bar when many."""
+        top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM articles").fetchone()[0]
+        total = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+        bar = None
+        if total > 20 * chunk:
+            from tqdm import tqdm
+
+            bar = tqdm(total=total, desc="building the search index", unit="articles", file=sys.stderr)
+        for start in range(0, top, chunk):
+            n = conn.execute("INSERT INTO articles_fts(rowid, title, text) SELECT rowid, title, text FROM articles "
+                             "WHERE rowid > ? AND rowid <= ?", (start, start + chunk)).rowcount
+            if bar is not None:
+                bar.update(n)
+        if bar is not None:
+            bar.close()
+
+    def rebuild_search_index(self) -> int:
+        """Rebuild the full-text index from the articles (after a VACUUM, or to repair it); returns articles indexed."""
+        with self.transaction() as conn:
+            conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+        return self.count_articles()
 
     # --- articles -----------------------------------------------------------------------------
 
@@ -790,6 +836,88 @@ class Store:
         return [{**dict(r), "labels": json.loads(r["labels"]), "coder_labels": json.loads(r["coder_labels"])}
                 for r in self.conn.execute("SELECT * FROM reviews ORDER BY id")]
 
+    # --- search -------------------------------------------------------------------------------
+    # `match` is an FTS5 expression made by newsclf.search.to_match; `filters` a newsclf.search.Filters.
+
+    _PERIOD = {"day": "substr(a.published, 1, 10)", "month": "substr(a.published, 1, 7)",
+               "week": "strftime('%Y-W%W', substr(a.published, 1, 10))"}
+
+    def _search_where(self, filters: Any, model_id: str | None) -> tuple[list[str], dict[str, Any]]:
+        where, args = [], {}
+        if filters is None:
+            return where, args
+        if filters.since:
+            where.append("substr(a.published, 1, 10) >= :since")
+            args["since"] = filters.since[:10]
+        if filters.until:
+            where.append("substr(a.published, 1, 10) <= :until")
+            args["until"] = filters.until[:10]
+        if filters.outlets:
+            names = {f"outlet{i}": o.strip().lower() for i, o in enumerate(filters.outlets)}
+            where.append(f"lower(a.outlet) IN ({', '.join(':' + k for k in names)})")
+            args.update(names)
+        if filters.lang:
+            where.append("a.lang = :lang")
+            args["lang"] = filters.lang
+        if filters.label:
+            # A reviewer's gold label where there is one, else any coder's.
+            where.append("EXISTS (SELECT 1 FROM annotations n WHERE n.article_id = a.id AND n.scheme = :lscheme "
+                         "AND EXISTS (SELECT 1 FROM json_each(n.labels) WHERE value = :llabel) AND (n.gold = 1 OR "
+                         "NOT EXISTS (SELECT 1 FROM annotations g WHERE g.article_id = a.id AND g.scheme = n.scheme "
+                         "AND g.target = n.target AND g.gold = 1)))")
+            args["lscheme"], args["llabel"] = filters.label
+        if filters.predicted:
+            scheme, label, threshold = filters.predicted
+            args.update(pscheme=scheme, plabel=label, pmodel=model_id or "", pmin=threshold)
+            test = ("json_extract(p.probabilities, '$.\"' || :plabel || '\"') >= :pmin" if threshold is not None
+                    else "EXISTS (SELECT 1 FROM json_each(p.labels) WHERE value = :plabel)")
+            where.append(f"EXISTS (SELECT 1 FROM predictions p WHERE p.article_id = a.id AND p.model_id = :pmodel "
+                         f"AND p.scheme = :pscheme AND {test})")
+        return where, args
+
+    def search_articles(self, match: str, filters: Any = None, limit: int = 50, offset: int = 0,
+                        model_id: str | None = None) -> list[dict[str, Any]]:
+        """Articles matching an FTS5 expression, best first, with a snippet (matches between \\x02 and \\x03)."""
+        where, args = self._search_where(filters, model_id)
+        sql = ("SELECT a.id, a.url, a.title, a.outlet, a.published, a.lang, "
+               "snippet(articles_fts, 1, char(2), char(3), '…', 24) AS snippet, "
+               "highlight(articles_fts, 0, char(2), char(3)) AS title_marked "
+               "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid WHERE articles_fts MATCH :match "
+               + "".join(" AND " + w for w in where) + " ORDER BY bm25(articles_fts, 4.0, 1.0), a.id "
+               "LIMIT :limit OFFSET :offset")
+        return [dict(r) for r in self._fts(sql, {**args, "match": match, "limit": limit, "offset": offset})]
+
+    def search_ids(self, match: str, filters: Any = None, model_id: str | None = None) -> list[str]:
+        """Ids of every article matching (the population a query defines), in id order."""
+        where, args = self._search_where(filters, model_id)
+        sql = ("SELECT a.id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+               "WHERE articles_fts MATCH :match" + "".join(" AND " + w for w in where) + " ORDER BY a.id")
+        return [r[0] for r in self._fts(sql, {**args, "match": match})]
+
+    def search_counts(self, match: str, period: str, by_outlet: bool = False, filters: Any = None,
+                      model_id: str | None = None) -> list[dict[str, Any]]:
+        """Attention: per period (and outlet), articles matching and all articles (the same filters), oldest first."""
+        key = self._PERIOD[period]
+        group = f"COALESCE({key}, 'undated')" + (", COALESCE(a.outlet, '')" if by_outlet else "")
+        cols = "period" + (", outlet" if by_outlet else "")
+        where, args = self._search_where(filters, model_id)
+        hits = self._fts(f"SELECT {group}, COUNT(*) FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+                         f"WHERE articles_fts MATCH :match" + "".join(" AND " + w for w in where)
+                         + f" GROUP BY {group}", {**args, "match": match})
+        totals = self.conn.execute(f"SELECT {group}, COUNT(*) FROM articles a"
+                                   + (" WHERE " + " AND ".join(where) if where else "") + f" GROUP BY {group}", args)
+        found = {tuple(r[:-1]): r[-1] for r in hits}
+        out = [dict(zip(cols.split(", "), r[:-1]), matching=found.get(tuple(r[:-1]), 0), total=r[-1]) for r in totals]
+        return sorted(out, key=lambda d: (d["period"] == "undated", d["period"], d.get("outlet", "")))
+
+    def _fts(self, sql: str, args: dict[str, Any]) -> list[sqlite3.Row]:
+        try:
+            return self.conn.execute(sql, args).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "fts5" in str(exc) or "MATCH" in str(exc):
+                raise InputError(f"the search query is not valid: {exc} (see newsclf search --help)") from None
+            raise
+
     # --- batch jobs ---------------------------------------------------------------------------
     # The feed job's export ledger: export_parts lists the part files written into an output folder
     # (out_dir is its absolute path); exported says which part holds each article's predictions.
@@ -845,9 +973,18 @@ class Store:
 
 
 def _split_sql(script: str) -> list[str]:
-    # executescript() would COMMIT our transaction; run statement by statement instead.
-    return [s.strip() for s in script.split(";") if s.strip() and not all(
-        line.strip().startswith("--") or not line.strip() for line in s.strip().splitlines())]
+    # executescript() would COMMIT our transaction; run statement by statement instead. A trigger's
+    # body holds ';' too, so pieces are joined until SQLite calls the statement complete.
+    out, buf = [], ""
+    for piece in script.split(";"):
+        buf += piece + ";"
+        if sqlite3.complete_statement(buf):
+            if not all(line.strip().startswith("--") or not line.strip() for line in buf.rstrip(";").splitlines()):
+                out.append(buf.strip().rstrip(";").strip())
+            buf = ""
+    if buf.rstrip(";").strip():
+        out.append(buf.strip().rstrip(";").strip())
+    return out
 
 
 def _article_values(article: Article) -> tuple[Any, ...]:

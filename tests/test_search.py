@@ -1,0 +1,142 @@
+"""Full-text search: results and counts agree with a brute-force scan of the demo corpus, in both languages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections import Counter
+
+import pytest
+
+from conftest import CORPUS
+from newsclf.article import Article
+from newsclf.errors import InputError
+from newsclf.records import import_file
+from newsclf.search import Filters, to_match
+from newsclf.store import Store
+
+
+def words(text: str | None) -> list[str]:
+    """unicode61 with remove_diacritics, by hand: case and accents folded, split on all but letters and digits."""
+    folded = "".join(c for c in unicodedata.normalize("NFKD", (text or "").casefold()) if not unicodedata.combining(c))
+    return re.findall(r"[^\W_]+", folded)
+
+
+def phrase(tokens: list[str], *parts: str) -> bool:
+    n = len(parts)
+    return any(tuple(tokens[i:i + n]) == parts for i in range(len(tokens) - n + 1))
+
+
+CAFE = Article(id="cafe", title="Café owners try a chatbot", text="The café on Jalan Merdeka now takes orders by chatbot. "
+               "Pekerjanya bilang sistem itu sering salah.", outlet="Kabar Nusa", lang="id",
+               published="2023-05-02T08:00:00+07:00")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    s = Store(tmp_path_factory.mktemp("search") / "s.db")
+    import_file(s, CORPUS / "articles.jsonl")
+    s.add_article(CAFE)
+    return s
+
+
+@pytest.fixture(scope="module")
+def corpus(store):
+    return {a.id: (words(a.title), words(a.title) + words(a.text), a) for a in store.iter_articles()}
+
+
+CASES = [  # (query, brute-force predicate over (title words, all words))
+    ("upah AND pekerja*", lambda t, w: "upah" in w and any(x.startswith("pekerja") for x in w)),
+    ("chatbot OR anotator*", lambda t, w: "chatbot" in w or any(x.startswith("anotator") for x in w)),
+    ("OpenAI NOT Microsoft", lambda t, w: "openai" in w and "microsoft" not in w),
+    ("labelers chatbot", lambda t, w: "labelers" in w and "chatbot" in w),
+    ('"kecerdasan buatan"', lambda t, w: phrase(w, "kecerdasan", "buatan")),
+    ('"open letter" OR "surat terbuka"', lambda t, w: phrase(w, "open", "letter") or phrase(w, "surat", "terbuka")),
+    ("title:chatbot", lambda t, w: "chatbot" in t),
+    ("title:Musk AND OpenAI", lambda t, w: "musk" in t and "openai" in w),
+    ("cafe", lambda t, w: "cafe" in w),  # Café, café: diacritics folded
+    ("AI-generated", lambda t, w: phrase(w, "ai", "generated")),
+    ("(wages OR upah) AND NOT title:OpenAI", lambda t, w: ("wages" in w or "upah" in w) and "openai" not in t),
+]
+
+
+@pytest.mark.parametrize("query, predicate", CASES)
+def test_results_equal_a_brute_force_scan(store, corpus, query, predicate):
+    expected = sorted(i for i, (t, w, _) in corpus.items() if predicate(t, w))
+    assert store.search_ids(to_match(query)) == expected
+    assert expected, f"{query!r} matches nothing in the corpus: a weak case"
+
+
+def test_counts_by_month_and_outlet_equal_a_brute_force_scan(store, corpus):
+    got = store.search_counts(to_match("OpenAI"), "month", by_outlet=True, filters=Filters(lang="id"))
+    hits, totals = Counter(), Counter()
+    for t, w, a in corpus.values():
+        if a.lang != "id":
+            continue
+        key = ((a.published or "")[:7] or "undated", a.outlet or "")
+        totals[key] += 1
+        hits[key] += "openai" in w
+    assert {(r["period"], r["outlet"]): (r["matching"], r["total"]) for r in got} == \
+        {k: (hits[k], totals[k]) for k in totals}
+
+
+def test_filters_narrow_to_exactly_their_articles(store, corpus):
+    f = Filters(since="2023-03-01", until="2023-05-31", outlets=("kabar nusa", "Meridian Wire"))
+    expected = sorted(i for i, (t, w, a) in corpus.items() if "chatbot" in w and "2023-03-01" <= (a.published or "")[:10]
+                      <= "2023-05-31" and (a.outlet or "").lower() in ("kabar nusa", "meridian wire"))
+    assert store.search_ids(to_match("chatbot"), f) == expected and "cafe" in expected
+
+
+def test_the_index_follows_updates_and_deletes(tmp_path):
+    s = Store(tmp_path / "s.db")
+    s.add_article(CAFE)
+    assert s.search_ids(to_match("Merdeka")) == ["cafe"]
+    s.add_article(Article(**{**CAFE.__dict__, "text": "The café moved to Jalan Sudirman."}))
+    assert s.search_ids(to_match("Merdeka")) == [] and s.search_ids(to_match("Sudirman")) == ["cafe"]
+    s.conn.execute("DELETE FROM articles WHERE id = 'cafe'")
+    assert s.search_ids(to_match("Sudirman")) == []
+
+
+def test_a_store_from_before_the_index_gets_it_built_when_opened(tmp_path):
+    import sqlite3
+
+    from newsclf.store import SEARCH_MIGRATION, MIGRATIONS, _split_sql
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for number in range(SEARCH_MIGRATION - 1):
+        for statement in _split_sql(MIGRATIONS[number]):
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {SEARCH_MIGRATION - 1}")
+    conn.execute("INSERT INTO articles (id, title, text, content_hash, added_at) VALUES ('old', 'Old news', 'Anotator lama', 'h', 'x')")
+    conn.commit()
+    conn.close()
+    assert Store(path).search_ids(to_match("anotator")) == ["old"]
+
+
+@pytest.mark.parametrize("query, message", [
+    ("", "the search query is empty"),
+    ("OpenAI AND (wages", "opens a bracket it never closes"),
+    ("wages)", "closes a bracket it never opened"),
+])
+def test_malformed_queries_say_what_is_wrong(query, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        to_match(query)
+
+
+def test_the_cli_lists_counts_and_refuses_a_bad_query(run, tmp_path):
+    assert run("import", str(CORPUS / "articles.jsonl")).exit_code == 0
+    r = run("search", "pekerja* AND upah", "--format", "jsonl", "--limit", "50")
+    assert r.exit_code == 0, r.output
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert rows and all("[" in row["snippet"] for row in rows)
+    r = run("search", "OpenAI", "--count-by", "month", "--format", "csv")
+    table = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert sum(int(x["matching"]) for x in table) == len(run("search", "OpenAI", "--format", "jsonl", "--limit", "999")
+                                                         .stdout.splitlines())
+    assert all(0 <= float(x["share"]) <= 1 for x in table)
+    bad = run("search", "OpenAI AND")
+    assert bad.exit_code == 2 and "not valid" in bad.output
