@@ -717,7 +717,8 @@ def labelers() -> None:
 
 @labelers.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["labeler", "reviewer", "admin"]), default="labeler", show_default=True)
+@click.option("--role", type=click.Choice(["labeler", "reviewer", "admin", "researcher"]), default="labeler",
+              show_default=True, help="researcher: searches, explores and exports on the page, never codes.")
 @click.pass_context
 def labelers_add(ctx: click.Context, name: str, role: str) -> None:
     """Add labeler NAME (or give them a new token) and print their login token once.

@@ -875,6 +875,24 @@ class Store:
                          f"AND p.scheme = :pscheme AND {test})")
         return where, args
 
+    def outlets(self) -> list[str]:
+        """The stored outlets' names, sorted."""
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT outlet FROM articles WHERE outlet IS NOT NULL "
+                                                "ORDER BY outlet")]
+
+    def unlabeled_unqueued_ids(self, ids: Iterable[str]) -> list[str]:
+        """Of these ids, the articles no coder has labeled and no queue holds (what a new sample may draw)."""
+        wanted = list(ids)
+        out: list[str] = []
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            out += [r[0] for r in self.conn.execute(
+                f"SELECT id FROM articles a WHERE id IN ({marks}) AND NOT EXISTS (SELECT 1 FROM queue q "
+                "WHERE q.article_id = a.id) AND NOT EXISTS (SELECT 1 FROM annotations n WHERE n.article_id = a.id)",
+                chunk)]
+        return sorted(out)
+
     def search_articles(self, match: str, filters: Any = None, limit: int = 50, offset: int = 0,
                         model_id: str | None = None) -> list[dict[str, Any]]:
         """Articles matching an FTS5 expression, best first, with a snippet (matches between \\x02 and \\x03)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import shlex
@@ -503,3 +505,67 @@ def test_the_relevance_gate_is_one_key_and_a_no_ends_the_item(tmp_path, page):
     assert got[second][("about_ai", "")] == ("yes",) and got[second][("topics", "")] == ("labor",)
     assert {k[0] for k in got[second]} == {"about_ai", "topics", "stance"}
     assert third not in got  # undone
+
+
+def test_explore_search_filter_open_queue_and_export(tmp_path, browser):
+    db = tmp_path / "label.db"
+    store = demo_store(db)
+    tokens = {"rita": add_labeler(store, "rita", "reviewer"), "ana": add_labeler(store, "ana"),
+              "rea": add_labeler(store, "rea", "researcher")}
+    from newsclf.search import Filters, to_match
+
+    expected = store.search_ids(to_match("pekerja* OR upah"), Filters(outlets=("Kabar Nusa",)))
+    assert 2 <= len(expected) < 25
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(10000)
+    with serving(db) as url:
+        log_in(page, url, tokens["rita"])
+        with page.expect_navigation():
+            page.click("nav a[href='/explore']")
+        page.fill("#q", "pekerja* OR upah")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        everywhere = int(page.inner_text("#total b"))
+        assert everywhere > len(expected) and page.locator("#attention svg rect").count() > 0
+        page.select_option("#outlet", "Kabar Nusa")
+        with page.expect_navigation():
+            page.click("#search-button")
+        shown_ids = [li.get_attribute("data-article-id") for li in page.locator("#hits li").all()]
+        assert sorted(shown_ids) == expected and page.inner_text("#total b") == str(len(expected))
+        assert page.locator("#hits mark").count() >= len(expected)  # every snippet shows its match
+        # Open an article, come back.
+        title = page.inner_text("#hits li .title >> nth=0")
+        with page.expect_navigation():
+            page.click("#hits li .title >> nth=0")
+        assert page.inner_text("#article-title") == title
+        with page.expect_navigation():
+            page.go_back()
+        # Export the result set.
+        with page.expect_download() as download:
+            page.click("#export-csv")
+        rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
+        assert sorted(r["id"] for r in rows) == expected and {r["outlet"] for r in rows} == {"Kabar Nusa"}
+        # Queue it for labeling as a random estimation sample; a labeler is then served from it.
+        page.fill("#queue-size", "2")
+        page.select_option("#queue-kind", "estimation")
+        with page.expect_navigation():
+            page.click("#queue-button")
+        assert "Queued for labeling: 2 articles" in page.inner_text("#queued")
+        queued = {q["article_id"] for q in store.queued("estimation")}
+        assert len(queued) == 2 and queued <= set(expected)
+        labeler = browser.new_context().new_page()
+        log_in(labeler, url, tokens["ana"])
+        assert shown(labeler) in queued
+        # A researcher explores and exports, but never codes and cannot queue.
+        researcher = browser.new_context().new_page()
+        researcher.goto(url + "/login")
+        researcher.keyboard.type(tokens["rea"])
+        with researcher.expect_navigation():
+            researcher.keyboard.press("Enter")
+        assert researcher.url.endswith("/explore") and researcher.locator("nav a[href='/code']").count() == 0
+        researcher.fill("#q", "upah")
+        with researcher.expect_navigation():
+            researcher.keyboard.press("Enter")
+        assert researcher.locator("#queue-form").count() == 0 and researcher.locator("#export-csv").count() == 1
+    context.close()

@@ -34,6 +34,7 @@ from newsclf.errors import InputError
 from newsclf.article import Article
 from newsclf.guide import Guide, Scheme
 from newsclf.label import auth
+from newsclf.label.explore import add_explore
 from newsclf.label.queue import highlight, kind_order, suggestions
 from newsclf.store import Annotation, Store
 
@@ -195,6 +196,12 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
             raise HTTPException(403, "this page is for reviewers and admins")
         return u
 
+    def role(request: Request, allowed: tuple[str, ...]) -> dict[str, Any]:
+        u = user(request)
+        if u["role"] not in allowed:
+            raise HTTPException(403, f"this page is for {', '.join(allowed)}; you are logged in as a {u['role']}")
+        return u
+
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         u = request.scope.get("state", {}).get("user")
         return templates.TemplateResponse(request, name, {"user": u, "csrf": (u or {}).get("csrf", ""),
@@ -276,6 +283,8 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
     @app.get("/code", response_class=HTMLResponse)
     def code(request: Request) -> Response:
         u = user(request)
+        if u["role"] == "researcher":  # researchers read and export; they never code
+            return RedirectResponse("/explore", status_code=303)
         store = state.store
         finished = store.finished_count(u["name"])
         leased = store.lease_next(u["name"], kind_order(finished), state.overlap, state.lease_seconds)
@@ -437,6 +446,7 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
             method, {a.labeler: list(a.labels) for a in anns})
         return done(request, where=f"/review?saved={review_id}", review_id=review_id)
 
+    add_explore(app, state, page, role)
     return app
 
 
