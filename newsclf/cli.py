@@ -449,8 +449,10 @@ def evaluate(model_dir: str, data: str, json_out: str | None) -> None:
 @click.option("--queue", "to_queue", is_flag=True,
               help="Add the picks to the labeling queue (kind 'active'; 'seed' without a model).")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the picks as JSONL here.")
+@click.option("--query", help="Pick only among the articles a search query matches (see newsclf search --help).")
 @click.pass_context
-def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: bool, out: str | None) -> None:
+def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: bool, out: str | None,
+            query: str | None) -> None:
     """Pick the unlabeled articles whose labels would teach the model most (uncertain, diverse, spread over outlets).
 
     Articles already labeled or in the labeling queue are not picked again. A pool of more than
@@ -463,6 +465,7 @@ def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: boo
     Example:
       newsclf suggest --n 50 --queue            # the first batch, before any model
       newsclf suggest --model model/ --n 50 --queue
+      newsclf suggest --model model/ --n 50 --query '"data labelers" OR anotator*' --queue
     """
     from newsclf.label.queue import SAMPLE_POOL_CAP, pool_articles
     from newsclf.model.active import representative
@@ -472,7 +475,7 @@ def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: boo
     model = load_model(model_dir) if model_dir else None
     with _store(ctx) as store:
         # Articles already labeled or queued for labeling are not suggested again: no duplicate work.
-        pool, total = pool_articles(store)
+        pool, total = pool_articles(store, within=_query_population(store, query))
         groups = store.dup_groups()
         picks = pick(model, pool, count, groups) if model is not None else representative(pool, count, groups)
         if to_queue:
@@ -649,10 +652,11 @@ def label() -> None:
 @click.option("--session-hours", default=12.0, show_default=True, type=click.FloatRange(0.1),
               help="How long a login lasts.")
 @click.option("--secure-cookie", is_flag=True, help="Mark cookies Secure (when served over HTTPS).")
+@click.option("--pool", "pool_query", help="Draw every sample only from the articles this search query matches.")
 @click.pass_context
 def label_serve(ctx: click.Context, guide_path: str, host: str, port: int, overlap: int, reliability_size: int,
                 estimation_size: int, seed_size: int, model_dir: str | None, active_size: int, lease_minutes: float,
-                session_hours: float, secure_cookie: bool) -> None:
+                session_hours: float, secure_cookie: bool, pool_query: str | None = None) -> None:
     """Serve the labeling page over the store: login, coding, review, agreement.
 
     Before serving, the reliability and estimation samples are topped up to their sizes, and either
@@ -663,6 +667,7 @@ def label_serve(ctx: click.Context, guide_path: str, host: str, port: int, overl
     Example:
       newsclf label serve --guide label_guides/ai-discourse.yaml --overlap 2 --reliability-size 200
       newsclf label serve --guide label_guides/ai-discourse.yaml --model model/ --port 8080
+      newsclf label serve --guide label_guides/ai-discourse.yaml --estimation-size 100 --pool 'pekerja* OR annotator*'
     """
     from newsclf.guide import load_guide
     from newsclf.label.app import create_app, serve
@@ -677,11 +682,13 @@ def label_serve(ctx: click.Context, guide_path: str, host: str, port: int, overl
     with _store(ctx) as store:
         if reliability_size == 0 and ctx.get_parameter_source("overlap") == click.core.ParameterSource.COMMANDLINE:
             # --overlap asks for double coding; without a size it would have nothing to double-code.
-            pool = len(store.sample_pool())
+            pool = len(store.sample_pool()) if not pool_query else len(store.unlabeled_unqueued_ids(
+                store.search_ids(_search_match(pool_query))))
             reliability_size = store.count_queued("reliability") + min(200, -(-pool // 10))
             click.echo(f"--overlap {overlap} without --reliability-size: a reliability sample of {reliability_size} "
                        f"articles (10% of the {pool} unlabeled, unqueued articles, at most 200 more)", err=True)
-        added = prepare(store, reliability_size, estimation_size, seed_size, model, active_size)
+        within = _query_population(store, pool_query)
+        added = prepare(store, reliability_size, estimation_size, seed_size, model, active_size, within=within)
         if not store.labelers():
             click.echo("warning: no labelers yet; add one with `newsclf labelers add NAME`", err=True)
     click.echo("queued: " + ", ".join(f"{k} +{v}" for k, v in added.items()), err=True)
@@ -977,6 +984,27 @@ def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, e
 
 
 # --- search --------------------------------------------------------------------------------------
+
+def _search_match(query: str) -> str:
+    from newsclf.search import to_match
+
+    try:
+        return to_match(query)
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
+def _query_population(store: Any, query: str | None) -> set[str] | None:
+    """The ids a query matches (None without a query); a query that cannot be read is a usage error."""
+    if not query:
+        return None
+    try:
+        ids = set(store.search_ids(_search_match(query)))
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"population: the {len(ids)} articles matching {query!r}", err=True)
+    return ids
+
 
 @main.command("search")
 @click.argument("query", required=False)

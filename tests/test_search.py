@@ -140,3 +140,20 @@ def test_the_cli_lists_counts_and_refuses_a_bad_query(run, tmp_path):
     assert all(0 <= float(x["share"]) <= 1 for x in table)
     bad = run("search", "OpenAI AND")
     assert bad.exit_code == 2 and "not valid" in bad.output
+
+
+def test_a_query_defines_the_population_of_suggestions_and_samples(run, tmp_path):
+    assert run("import", str(CORPUS / "articles.jsonl")).exit_code == 0
+    r = run("suggest", "--n", "5", "--query", "pekerja* OR upah", "--queue")
+    assert r.exit_code == 0, r.output
+    store = Store(tmp_path / "newsclf.db")
+    population = set(store.search_ids(to_match("pekerja* OR upah")))
+    seeds = {q["article_id"] for q in store.queued("seed")}
+    assert len(seeds) == 5 and seeds <= population
+    assert "population: the" in r.output
+    from newsclf.label.queue import prepare
+
+    added = prepare(store, 0, 4, 0, within=population)
+    estimation = {q["article_id"] for q in store.queued("estimation")}
+    assert added["estimation"] == 4 and estimation <= population and not estimation & seeds
+    assert run("suggest", "--query", "wages AND (").exit_code == 2

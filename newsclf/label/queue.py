@@ -36,63 +36,68 @@ class _Stub:
     outlet: str
 
 
-def top_up(store: Store, kind: str, size: int, seed: int = 0) -> int:
+def top_up(store: Store, kind: str, size: int, seed: int = 0, within: set[str] | None = None) -> int:
     """Add random articles (stratified by outlet, from those in no queue and unlabeled) until `kind` holds `size`.
 
     For the two random samples, 'reliability' and 'estimation' (the first batch is `add_seed_picks`).
+    `within`: only these article ids (a query's population, `label serve --pool`).
     """
     from newsclf.model.active import random_sample
 
     missing = size - store.count_queued(kind)
     if missing <= 0:
         return 0
-    pool = [_Stub(i, o) for i, o in store.sample_pool()]
+    pool = [_Stub(i, o) for i, o in store.sample_pool() if within is None or i in within]
     picks = random_sample(pool, missing, seed=seed + store.count_queued(kind))  # type: ignore[arg-type]
     reason = f"{kind} sample: random, stratified by outlet"
     # Priority falls with the draw order, so the sample is served in its (random) stratified order.
     return store.enqueue((p.article.id, kind, float(missing - i), reason) for i, p in enumerate(picks))
 
 
-def add_seed_picks(store: Store, size: int, seed: int = 0) -> int:
+def add_seed_picks(store: Store, size: int, seed: int = 0, within: set[str] | None = None) -> int:
     """Top the 'seed' kind up to `size` with the articles that best represent the pool (no model yet)."""
     from newsclf.model.active import representative
 
     missing = size - store.count_queued("seed")
     if missing <= 0:
         return 0
-    picks = representative(pool_articles(store, seed)[0], missing, store.dup_groups(), seed)
+    picks = representative(pool_articles(store, seed, within)[0], missing, store.dup_groups(), seed)
     return store.enqueue((p.article.id, "seed", p.score, p.reason) for p in picks)
 
 
-def pool_articles(store: Store, seed: int = 0) -> tuple[list[Any], int]:
+def pool_articles(store: Store, seed: int = 0, within: set[str] | None = None) -> tuple[list[Any], int]:
     """(articles, pool size): the unlabeled, unqueued articles picks come from, a random SAMPLE_POOL_CAP when there are more.
 
     Only the sampled ids' texts are loaded: a store of a million articles costs a million ids, not texts.
+    `within`: only these article ids (a query's population).
     """
-    pool_ids = [i for i, _ in store.sample_pool()]
+    pool_ids = [i for i, _ in store.sample_pool() if within is None or i in within]
     total = len(pool_ids)
     if total > SAMPLE_POOL_CAP:
         pool_ids = random.Random(seed).sample(pool_ids, SAMPLE_POOL_CAP)
     return list(store.iter_articles(pool_ids)), total
 
 
-def add_active_picks(store: Store, model: Any, n: int, seed: int = 0) -> int:
+def add_active_picks(store: Store, model: Any, n: int, seed: int = 0, within: set[str] | None = None) -> int:
     """Queue the model's n most informative unlabeled articles (kind 'active'), scoring at most SAMPLE_POOL_CAP."""
     from newsclf.model.active import suggest
 
-    picks = suggest(model, pool_articles(store, seed)[0], n, store.dup_groups())
+    picks = suggest(model, pool_articles(store, seed, within)[0], n, store.dup_groups())
     return store.enqueue((p.article.id, "active", p.score, p.reason) for p in picks)
 
 
 def prepare(store: Store, reliability_size: int, estimation_size: int, seed_size: int, model: Any = None,
-            active_size: int = 0, seed: int = 0) -> dict[str, int]:
-    """Top up the samples before serving; returns how many articles each kind gained."""
-    added = {"reliability": top_up(store, "reliability", reliability_size, seed),
-             "estimation": top_up(store, "estimation", estimation_size, seed + 1)}
+            active_size: int = 0, seed: int = 0, within: set[str] | None = None) -> dict[str, int]:
+    """Top up the samples before serving; returns how many articles each kind gained.
+
+    `within` restricts every sample to those article ids (the population a query defines).
+    """
+    added = {"reliability": top_up(store, "reliability", reliability_size, seed, within),
+             "estimation": top_up(store, "estimation", estimation_size, seed + 1, within)}
     if model is not None and active_size:
-        added["active"] = add_active_picks(store, model, active_size, seed)
+        added["active"] = add_active_picks(store, model, active_size, seed, within)
     else:
-        added["seed"] = add_seed_picks(store, seed_size, seed + 2)
+        added["seed"] = add_seed_picks(store, seed_size, seed + 2, within)
     return added
 
 
