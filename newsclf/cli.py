@@ -1059,7 +1059,7 @@ def search_cmd(ctx: click.Context, query: str | None, since: str | None, until: 
                               label=parse_label(label) if label else None,
                               predicted=parse_predicted(predicted) if predicted else None)
             match = to_match(query)
-            store.search_ids(match)
+            store.search_count(match)
         except InputError as exc:
             raise click.UsageError(str(exc)) from None
         model_id = store.latest_prediction_model() if predicted else None
@@ -1070,7 +1070,7 @@ def search_cmd(ctx: click.Context, query: str | None, since: str | None, until: 
                        err=True)
             return
         hits = store.search_articles(match, filters, limit=limit, model_id=model_id)
-        total = len(store.search_ids(match, filters, model_id=model_id))
+        total = store.search_count(match, filters, model_id=model_id)
         write_hits(hits, sys.stdout, fmt, emphasis=fmt == "table" and sys.stdout.isatty())
     click.echo(f"{total} matching articles" + (f"; the first {len(hits)} shown" if total > len(hits) else ""), err=True)
 

@@ -89,7 +89,7 @@ def add_explore(app: FastAPI, state: Any, page: Callable[..., Response], role: C
         if q.strip():
             match, filters = query_filters(q, outlet, since, until, lang)
             model_id = latest_model()
-            ids = store.search_ids(match, filters)
+            total = store.search_count(match, filters)
             hits = store.search_articles(match, filters, limit=PAGE_SIZE, offset=(context["page_no"] - 1) * PAGE_SIZE)
             for h in hits:
                 h["snippet_parts"] = segments(h["snippet"])
@@ -99,7 +99,7 @@ def add_explore(app: FastAPI, state: Any, page: Callable[..., Response], role: C
             for r in counts:  # the share of all articles that month, with its n and a Wilson 95% interval
                 r["share"] = r["matching"] / r["total"]
                 r["low"], r["high"] = wilson(r["matching"], r["total"])
-            context.update(hits=hits, total=len(ids), chart=attention_svg(counts), counts=counts)
+            context.update(hits=hits, total=total, chart=attention_svg(counts), counts=counts)
         return page(request, "explore.html", **context)
 
     @app.get("/explore/article/{article_id}")
