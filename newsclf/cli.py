@@ -1015,6 +1015,8 @@ def _query_population(store: Any, query: str | None) -> set[str] | None:
 @click.option("--label", help="Coded SCHEME:LABEL (a reviewer's gold label, else any coder's), e.g. topics:labor.")
 @click.option("--predicted", help="Predicted SCHEME:LABEL[>=P] by the latest model, e.g. topics:labor>=0.8.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="Articles to list.")
+@click.option("--sort", "order", type=click.Choice(["added", "date", "relevance"]), default="added", show_default=True,
+              help="added: newest stored first (fastest); date: newest published first; relevance: best match first.")
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True)
 @click.option("--count-by", type=click.Choice(["day", "week", "month"]),
               help="Print attention instead: matching articles per period and their share of all articles then.")
@@ -1022,8 +1024,8 @@ def _query_population(store: Any, query: str | None) -> set[str] | None:
 @click.option("--reindex", is_flag=True, help="Rebuild the search index from the stored articles (after a VACUUM).")
 @click.pass_context
 def search_cmd(ctx: click.Context, query: str | None, since: str | None, until: str | None, outlets: tuple[str, ...],
-               lang: str | None, label: str | None, predicted: str | None, limit: int, fmt: str, count_by: str | None,
-               by: str | None, reindex: bool) -> None:
+               lang: str | None, label: str | None, predicted: str | None, limit: int, order: str, fmt: str,
+               count_by: str | None, by: str | None, reindex: bool) -> None:
     """Find stored articles by a query over titles and texts, or count them over time (attention).
 
     \b
@@ -1069,7 +1071,7 @@ def search_cmd(ctx: click.Context, query: str | None, since: str | None, until: 
             click.echo(f"{sum(r['matching'] for r in rows)} matching articles of {sum(r['total'] for r in rows)}",
                        err=True)
             return
-        hits = store.search_articles(match, filters, limit=limit, model_id=model_id)
+        hits = store.search_articles(match, filters, limit=limit, model_id=model_id, order=order)
         total = store.search_count(match, filters, model_id=model_id)
         write_hits(hits, sys.stdout, fmt, emphasis=fmt == "table" and sys.stdout.isatty())
     click.echo(f"{total} matching articles" + (f"; the first {len(hits)} shown" if total > len(hits) else ""), err=True)

@@ -24,6 +24,7 @@ from newsclf.search import HIT_END, HIT_START, Filters, to_match
 EXPLORE_ROLES = ("reviewer", "admin", "researcher")
 PAGE_SIZE = 25
 EXPORT_FORMATS = ("csv", "jsonl")
+SORTS = {"added": "newest stored first", "date": "newest published first", "relevance": "best match first"}
 
 
 def query_filters(q: str, outlet: str, since: str, until: str, lang: str) -> tuple[str, Filters]:
@@ -80,17 +81,19 @@ def add_explore(app: FastAPI, state: Any, page: Callable[..., Response], role: C
 
     @app.get("/explore")
     def explore(request: Request, q: str = "", outlet: str = "", since: str = "", until: str = "", lang: str = "",
-                page_no: int = 1, queued: str = "") -> Response:
+                page_no: int = 1, queued: str = "", sort: str = "added") -> Response:
         role(request, EXPLORE_ROLES)
         store = state.store
         context: dict[str, Any] = {"q": q, "outlet": outlet, "since": since, "until": until, "lang": lang,
                                    "outlets": store.outlets(), "queued": queued, "hits": [], "total": 0,
-                                   "chart": "", "page_no": max(1, page_no), "page_size": PAGE_SIZE}
+                                   "chart": "", "page_no": max(1, page_no), "page_size": PAGE_SIZE,
+                                   "sort": sort if sort in SORTS else "added"}
         if q.strip():
             match, filters = query_filters(q, outlet, since, until, lang)
             model_id = latest_model()
             total = store.search_count(match, filters)
-            hits = store.search_articles(match, filters, limit=PAGE_SIZE, offset=(context["page_no"] - 1) * PAGE_SIZE)
+            hits = store.search_articles(match, filters, limit=PAGE_SIZE, offset=(context["page_no"] - 1) * PAGE_SIZE,
+                                         order=context["sort"])
             for h in hits:
                 h["snippet_parts"] = segments(h["snippet"])
                 h["labels"] = _labels(store, h["id"])
