@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import jinja2
-from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -385,7 +385,8 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
         return page(request, "agreement.html", report=report, table=methods_table(report))
 
     @app.get("/review", response_class=HTMLResponse)
-    def review_page(request: Request, skip: int = 0, saved: int = 0) -> Response:
+    def review_page(request: Request, skip: int = Query(0, ge=0, le=10**9),
+                    saved: int = Query(0, ge=0, le=2**62)) -> Response:
         u = reviewer(request)
         from newsclf.model.data import resolve
 

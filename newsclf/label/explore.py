@@ -14,7 +14,7 @@ import json
 import random
 from typing import Any, Callable
 
-from fastapi import FastAPI, Form, HTTPException, Request
+from fastapi import FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from newsclf.errors import InputError
@@ -81,7 +81,7 @@ def add_explore(app: FastAPI, state: Any, page: Callable[..., Response], role: C
 
     @app.get("/explore")
     def explore(request: Request, q: str = "", outlet: str = "", since: str = "", until: str = "", lang: str = "",
-                page_no: int = 1, queued: str = "", sort: str = "added") -> Response:
+                page_no: int = Query(1, ge=1, le=10**6), queued: str = "", sort: str = "added") -> Response:
         role(request, EXPLORE_ROLES)
         store = state.store
         context: dict[str, Any] = {"q": q, "outlet": outlet, "since": since, "until": until, "lang": lang,
