@@ -1040,7 +1040,7 @@ def search_cmd(ctx: click.Context, query: str | None, since: str | None, until: 
     Operators are upper-case; `AI-generated` is searched as the phrase "AI generated".
 
     \b
-    Examples:
+    Example:
       newsclf search 'pekerja* AND (upah OR gaji)' --lang id --since 2023-01-01
       newsclf search '"data labelers" OR annotators' --predicted topics:labor>=0.8 --format csv > hits.csv
       newsclf search 'OpenAI' --count-by month --by outlet

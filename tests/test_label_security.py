@@ -33,6 +33,7 @@ def write_requests(site, item: str, form: list[tuple[str, str]] = ()) -> dict[st
         "/code/undo": {},
         "/code/flag": {"article_id": item, "note": "unclear"},
         "/review/decide": {"article_id": site["review_item"], "scheme": "stance", "target": "OpenAI", "label": ["favor"]},
+        "/explore/queue": {"q": "OpenAI", "kind": "estimation", "size": "1"},
         "/logout": {},
     }
 
@@ -46,12 +47,14 @@ def test_the_write_list_covers_every_post_route(site):
     assert post_routes() == set(write_requests(site, "x")) | {"/login"}
 
 
-@pytest.mark.parametrize("route", ["/code/submit", "/code/skip", "/code/undo", "/code/flag", "/review/decide", "/logout"])
+@pytest.mark.parametrize("route", ["/code/submit", "/code/skip", "/code/undo", "/code/flag", "/review/decide",
+                                   "/explore/queue", "/logout"])
 def test_no_write_without_a_session_or_without_the_csrf_token(site, route):
     url, store = site["url"], site["store"]
-    who = "rita" if route == "/review/decide" else "max"
+    reviewing = route in ("/review/decide", "/explore/queue")
+    who = "rita" if reviewing else "max"
     s, csrf = login(url, site["tokens"][who])
-    item, form = current_answers(s, url) if route != "/review/decide" else (None, [])
+    item, form = current_answers(s, url) if not reviewing else (None, [])
     body = write_requests(site, item or "none", form)[route]
     _, other_csrf = login(url, site["tokens"]["budi"])
     snapshot = (len(store.annotations()), len(store.flags()), len(store.reviews()),

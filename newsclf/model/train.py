@@ -251,7 +251,7 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
         for label, lm in m["labels"].items():
             lines.append(f"| {label} | {info['label_counts'][label]} | {lm['precision']:.3f} | {lm['recall']:.3f} | {lm['f1']:.3f} |")
         lines.append("")
-        gate = guide.scheme(name).gate if name in guide.scheme_names else None
+        gate = guide.scheme(name).gate if name in getattr(guide, "scheme_names", ()) else None
         if gate and m.get("confusion"):
             lines += [let_through(m["confusion"], gate), ""]
         if "C" in m:
