@@ -64,7 +64,7 @@ def test_process_pool_and_dask_cluster_write_identical_outputs(batch_model, smal
     expected = {a.id for a in ARTICLES[:20]} | {a.id for a in ARTICLES[:5]}
     assert {row["id"] for row in rows} == expected
     assert len(rows) == 12 + 8 + 5
-    assert all(set(row["labels"]) == {"topics", "stance"} for row in rows)
+    assert all(set(row["labels"]) == {"about_ai", "topics", "stance"} for row in rows)
     for path in output_files(tmp_path / "local"):  # sorted within each shard
         ids = [(r["id"], r["record"]) for r in read_rows(path)]
         assert ids == sorted(ids)

@@ -26,7 +26,7 @@ def test_collect_feeds_brings_every_demo_article_once_stitched_and_rerun_fetches
     feeds.write_text(f"# the demo site's own feed\n{local_server.url('/feed.xml')}\n", encoding="utf-8")
     result = run("collect", "--feeds", str(feeds), "--min-interval", "0", "--warc", str(tmp_path / "warc"))
     assert result.exit_code == 0, result.output
-    assert "new 86," in result.output and "failed 0" in result.output
+    assert "new 149," in result.output and "failed 0" in result.output
     with Store(tmp_path / "newsclf.db") as store:
         got = {a.id: a for a in store.iter_articles()}
     assert set(got) == set(GOLD)  # ids come from canonical URLs, so they match the corpus records
@@ -55,13 +55,13 @@ def test_collect_opml_dedups_entries_across_feeds(local_server, run, tmp_path):
     local_server.serve_dir("/", CORPUS / "site")
     result = run("collect", "--feeds", local_server.url("/feeds.opml"), "--min-interval", "0")
     assert result.exit_code == 0, result.output
-    assert "new 86," in result.output
+    assert "new 149," in result.output
     # The site-wide feed lists the same articles: all already seen, none fetched.
     local_server.clear_log()
     feeds = tmp_path / "f.txt"
     feeds.write_text(local_server.url("/feed.xml") + "\n")
     again = run("collect", "--feeds", str(feeds), "--min-interval", "0")
-    assert "new 0," in again.output and "already seen 86" in again.output
+    assert "new 0," in again.output and "already seen 149" in again.output
 
 
 def test_collect_a_broken_feed_over_http_still_brings_in_its_entries(local_server, run, tmp_path):
@@ -80,12 +80,12 @@ def test_collect_a_broken_feed_over_http_still_brings_in_its_entries(local_serve
     assert f"new {entries}," in result.output and "failed 0" in result.output
     with Store(tmp_path / "newsclf.db") as store:
         assert {a.outlet for a in store.iter_articles()} == {"Kabar Nusa"}
-        assert sum(1 for _ in store.iter_articles()) == entries == 11
+        assert sum(1 for _ in store.iter_articles()) == entries == 21
 
 
 def test_collect_html_dir_and_single_urls(local_server, run, tmp_path):
     result = run("collect", "--html", str(CORPUS / "site"))
-    assert result.exit_code == 0 and "new 86," in result.output
+    assert result.exit_code == 0 and "new 149," in result.output
     local_server.serve_dir("/", CORPUS / "site")
     slug = next(g for g in GOLD.values() if g["pages"] == 3)["metadata"]["path"]
     one = run("collect", local_server.url("/" + slug), "--min-interval", "0", db=str(tmp_path / "one.db"))

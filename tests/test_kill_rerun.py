@@ -92,4 +92,4 @@ def test_collect_killed_and_rerun_equals_clean(trial, local_server, tmp_path):
     done = subprocess.run(NEWSCLF + args, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert snapshot(db) == snapshot(clean_db)
-    assert len(snapshot(db)["articles"]) == 86
+    assert len(snapshot(db)["articles"]) == 149

@@ -23,7 +23,7 @@ GUIDE = load_guide(GUIDE_PATH)
 
 
 def demo_store(path: Path) -> Store:
-    """A store holding the demo corpus' 86 articles, unlabeled."""
+    """A store holding the demo corpus' 149 articles, unlabeled."""
     store = Store(path)
     import_file(store, ARTICLES)
     return store

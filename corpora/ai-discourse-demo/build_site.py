@@ -1,6 +1,12 @@
 """Build the demo corpus from source/*.jsonl: a static news site (HTML pages, RSS feeds, OPML, robots.txt),
 clean article records, and two coders' labels plus a reviewer's adjudications.
 
+A source row: {"slug", "outlet", "lang", "published", "author", "title", "pages": [[paragraph, ...], ...],
+"about_ai"?: {"gold": "no", "coder_b": "yes"}, "topics"?: {"gold": [...], "coder_a"?: [...]},
+"stance"?: [{"target", "gold", "coder_a"?, "coder_b"?}]}. "about_ai" is the relevance gate (absent: "yes"
+for everyone); topics and stance are needed only where someone answers "yes", and a coder's own value
+overrides the gold one.
+
 Run from the project root:  python corpora/ai-discourse-demo/build_site.py
 The output is committed; tests check that it is current.
 """
@@ -212,12 +218,26 @@ def coding_seconds(row: dict, coder: str, first: bool) -> float:
     words = sum(len(p.split()) for page in row["pages"] for p in page)
     rng = random.Random(f"{row['slug']}/{coder}/{first}")
     pace = {"coder_a": 4.0, "coder_b": 3.2}.get(coder, 4.0)  # words read per second
+    if gate_answer(row, coder) == "no":
+        pace *= 2.5  # an off-topic article is skimmed, not read
     seconds = (words / pace + 12 + rng.uniform(-6, 18)) if first else (8 + rng.uniform(0, 10))
     return round(seconds, 1)
 
 
+def gate_answer(row: dict, coder: str | None) -> str:
+    """A coder's answer to the relevance gate about_ai (coder None: the gold); rows without "about_ai" are about AI."""
+    gate = row.get("about_ai", {})
+    return (gate.get(coder) if coder else None) or gate.get("gold", "yes")
+
+
 def label_lines(row: dict, article_id: str, coder: str | None) -> list[dict]:
-    """A coder's label lines for one article (coder None: the adjudicated gold)."""
+    """A coder's label lines for one article (coder None: the adjudicated gold); the gate goes on the first line.
+
+    An article coded "no" at the gate gets one line and nothing else: the gate ends the item.
+    """
+    gate = gate_answer(row, coder)
+    if gate == "no":
+        return [{"id": article_id, "labels": {"about_ai": ["no"]}}]
     topics = row["topics"].get(coder) if coder else None
     topics = topics or row["topics"]["gold"]
     lines = []
@@ -225,7 +245,7 @@ def label_lines(row: dict, article_id: str, coder: str | None) -> list[dict]:
         stance = (entry.get(coder) if coder else None) or entry["gold"]
         labels = {"stance": [stance]}
         if i == 0:
-            labels = {"topics": topics, **labels}
+            labels = {"about_ai": [gate], "topics": topics, **labels}
         lines.append({"id": article_id, "target": entry["target"], "labels": labels})
     return lines
 
@@ -239,6 +259,8 @@ def main(out: Path = HERE) -> None:
         assert row["slug"] not in seen, f"duplicate slug {row['slug']} ({row['_src']})"
         seen.add(row["slug"])
         assert OUTLETS[row["outlet"]][1] == row["lang"], f"{row['_src']}: language does not match the outlet"
+        if any(gate_answer(row, coder) == "yes" for coder in (None, "coder_a", "coder_b")):
+            assert "topics" in row and "stance" in row, f"{row['_src']}: coded about AI, so it needs topics and stance"
     rng = random.Random(7)
     by_outlet: dict[str, list[dict]] = {}
     for row in rows:
@@ -285,7 +307,9 @@ def main(out: Path = HERE) -> None:
                 for line in label_lines(row, article.id, None):
                     fh.write(json.dumps({**line, "labeler": "reviewer", "gold": True}, ensure_ascii=False) + "\n")
     pages = sum(len(r["pages"]) for r in rows)
-    print(f"built {len(rows)} articles ({pages} pages) from {len(by_outlet)} outlets into {site}")
+    off_topic = sum(gate_answer(r, None) == "no" for r in rows)
+    print(f"built {len(rows)} articles ({pages} pages, {off_topic} not about AI) from {len(by_outlet)} outlets "
+          f"into {site}")
 
 
 if __name__ == "__main__":
