@@ -47,6 +47,42 @@ def _store(ctx: click.Context) -> Any:
     return Store(ctx.obj["db"])
 
 
+def read_options(command: Any) -> Any:
+    """The options that say how to read a researcher's JSONL/CSV: encoding, delimiter, column map, dates."""
+    decorators = [
+        click.option("--encoding", help="The files' encoding (default: UTF-8, else detected and named, e.g. cp1252)."),
+        click.option("--delimiter", help="CSV delimiter: , ; | or tab (default: sniffed from the header line)."),
+        click.option("--map", "column_map", multiple=True, metavar="FIELD=COLUMN,...",
+                     help="Read fields from other columns (CSV) or keys (JSONL), e.g. text=body,title=headline,"
+                          "published=date,outlet=source. Other columns are kept in metadata."),
+        click.option("--dayfirst", "date_order", flag_value="dayfirst",
+                     help="Read 12/05/2023 as 12 May (needed when a numeric date could be either)."),
+        click.option("--monthfirst", "date_order", flag_value="monthfirst", help="Read 12/05/2023 as December 5."),
+        click.option("--timezone", "tz_name", help="Zone of dates without one: Asia/Jakarta, +07:00, WIB."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def _read_options(encoding: str | None, delimiter: str | None, column_map: tuple[str, ...], date_order: str | None,
+                  tz_name: str | None) -> Any:
+    """ReadOptions from the read_options flags; a bad value is a usage error (exit 2)."""
+    from newsclf.errors import InputError
+    from newsclf.fields import ReadOptions, parse_column_map, parse_timezone
+    from newsclf.textfiles import check_encoding, parse_delimiter
+
+    try:
+        if encoding:
+            check_encoding(encoding)
+        return ReadOptions(encoding=encoding, delimiter=parse_delimiter(delimiter) if delimiter else None,
+                           column_map=parse_column_map(column_map), date_order=date_order,
+                           timezone=parse_timezone(tz_name) if tz_name else None,
+                           on_notice=lambda message: click.echo(message, err=True))
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 @click.group(cls=NewsclfGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="NEWSCLF_DB", default="newsclf.db", show_default=True, type=click.Path(dir_okay=False),
               help="SQLite store (or set NEWSCLF_DB).")
@@ -132,11 +168,21 @@ def guide_render(file: str, out: str | None) -> None:
               help="Label guide to check labels against (needed when the files carry labels).")
 @click.option("--labeler", default="import", show_default=True, help="Coder name for labels without a 'labeler' field.")
 @click.option("--gold", is_flag=True, help="These labels are final (reviewed) labels.")
+@click.option("--on-conflict", type=click.Choice(["keep", "replace", "error"]), default="keep", show_default=True,
+              help="An id already stored (or earlier in the file) with another title or text: keep the stored "
+                   "one, replace it, or reject the line. Each conflict is reported either way.")
+@click.option("--outlets", "outlets_path", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of alias,canonical rows: store every spelling of an outlet under one name.")
+@read_options
 @click.pass_context
-def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | None, labeler: str, gold: bool) -> None:
-    """Import articles (and labels) from JSONL or CSV FILES (.gz too; `-`: JSONL on stdin) into the store.
+def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | None, labeler: str, gold: bool,
+               on_conflict: str, outlets_path: str | None, **read: Any) -> None:
+    """Import articles (and labels) from JSONL, CSV or TSV FILES (.gz too; `-`: JSONL on stdin) into the store.
 
-    A JSON file may also hold one array of records (`[{...}, ...]`). Bad lines are reported with
+    A JSON file may also hold one array of records (`[{...}, ...]`). A CSV's delimiter (, ; tab |)
+    is sniffed and a file that is not UTF-8 is detected (the message names the encoding); dates
+    such as 12/05/2023, May 12, 2023 or 12 Mei 2023 07:45 WIB become ISO 8601 (the original is
+    kept in metadata). Outlet names are folded (case, spaces, `www.`). Bad lines are reported with
     their line number and reason; the good lines are imported and the exit code is 1. Importing
     the same file again changes nothing.
 
@@ -144,17 +190,24 @@ def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | Non
     Example:
       newsclf import articles.jsonl
       newsclf import coder_a.jsonl --guide label_guides/ai-discourse.yaml --labeler ana
+      newsclf import export.csv --map text=body,title=headline,published=date --dayfirst --timezone Asia/Jakarta
     """
+    from newsclf.fields import OutletNames, load_outlet_aliases
     from newsclf.guide import load_guide
     from newsclf.records import ImportReport, import_file
 
+    options = _read_options(**read)
     g = load_guide(guide_path) if guide_path else None
+    outlets = OutletNames(aliases=load_outlet_aliases(outlets_path) if outlets_path else {})
     report = ImportReport()
     with _store(ctx) as store, _progress(desc="import", unit="lines") as bar:
         for path in files:
-            import_file(store, path, g, labeler=labeler, gold=gold, report=report, progress=bar)
+            import_file(store, path, g, labeler=labeler, gold=gold, report=report, progress=bar, options=options,
+                        on_conflict=on_conflict, outlets=outlets)
     for path, lineno, reason in report.rejected:
         click.echo(f"{path}:{lineno}: {reason}", err=True)
+    for path, lineno, what in report.conflicts:
+        click.echo(f"{path}:{lineno}: conflict: {what}", err=True)
     click.echo(report.summary())
     sys.exit(EXIT_REJECTED if report.rejected else EXIT_OK)
 
@@ -262,9 +315,10 @@ def collect(ctx: click.Context, urls: tuple[str, ...], feeds: str | None, sitema
                    "on news stance, ~50x slower. minilm-frozen: the linear model blended with the encoder's frozen "
                    "sentence embeddings, better on short texts such as tweets, no fine-tuning. Both encoders need "
                    "pip install 'newsclf[transformer]'.")
+@read_options
 @click.pass_context
 def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds: int, split: str,
-          backend: str) -> None:
+          backend: str, **read: Any) -> None:
     """Train one classifier per scheme of the guide; write MODEL_DIR with metrics.json and card.md.
 
     \b
@@ -276,11 +330,12 @@ def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds
     from newsclf.model.data import examples_from_records, examples_from_store
     from newsclf.model.train import train as train_model
 
+    options = _read_options(**read)
     g = load_guide(guide_path)
     rejected = 0
     if data:
         records = []
-        for result in _read_checked(data, g):
+        for result in _read_checked(data, g, options):
             if result.record is None:
                 rejected += 1
             else:
@@ -294,10 +349,10 @@ def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds
     sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
 
 
-def _read_checked(path: str, guide: Any) -> Iterable[Any]:
+def _read_checked(path: str, guide: Any, options: Any = None) -> Iterable[Any]:
     from newsclf.records import read_records, source_name
 
-    for result in read_records(path, guide):
+    for result in read_records(path, guide, options):
         if result.error:
             click.echo(f"{source_name(path)}:{result.lineno}: {result.error}", err=True)
         yield result
@@ -313,9 +368,10 @@ def _read_checked(path: str, guide: Any) -> Iterable[Any]:
               help="Mark labels the model is less sure of than this as 'uncertain'.")
 @click.option("--queue", "queue_uncertain", is_flag=True,
               help="With --min-confidence: queue articles with uncertain labels for labelers (implies --save).")
+@read_options
 @click.pass_context
 def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_store: bool, out: str | None,
-             save: bool, min_confidence: float | None, queue_uncertain: bool) -> None:
+             save: bool, min_confidence: float | None, queue_uncertain: bool, **read: Any) -> None:
     """Label the articles in INPUT files (JSONL/CSV; `-`: JSONL on stdin) with a trained model.
 
     Each output line holds the article's id, `cats: {scheme: {label: probability}}` and
@@ -335,6 +391,7 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
     if queue_uncertain and min_confidence is None:
         raise click.UsageError("--queue needs --min-confidence")
     save = save or queue_uncertain
+    options = _read_options(**read)
     model = load_model(model_dir)
     store = _store(ctx) if from_store or save else None
     rejected = [0]
@@ -344,7 +401,7 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
     # Chunk by chunk, so memory stays flat on a file of millions and an interrupted run keeps (and with
     # --save, has stored) every chunk before the one it was in; a rerun replaces, never duplicates.
     with _progress(total=len(stored_ids) or None, desc="classify", unit="articles") as bar:
-        for chunk, from_files in _classify_chunks(inputs, stored_ids, store, rejected):
+        for chunk, from_files in _classify_chunks(inputs, stored_ids, store, rejected, options):
             rows = classify_records(model, [a for a, _ in chunk], [t for _, t in chunk])
             if min_confidence is not None:
                 mark_uncertain(model, rows, min_confidence)
@@ -377,13 +434,13 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
 CLASSIFY_CHUNK = 1000  # articles classified (and with --save, stored) together
 
 
-def _classify_chunks(inputs: tuple[str, ...], stored_ids: list[str], store: Any,
-                     rejected: list[int]) -> Iterable[tuple[list[tuple[Any, str | None]], bool]]:
+def _classify_chunks(inputs: tuple[str, ...], stored_ids: list[str], store: Any, rejected: list[int],
+                     options: Any = None) -> Iterable[tuple[list[tuple[Any, str | None]], bool]]:
     """(chunk of (article, its own target or None), whether it came from INPUT files): the files' valid
     records first, then the store's articles by id; rejected[0] counts the files' invalid lines."""
     chunk: list[tuple[Any, str | None]] = []
     for path in inputs:
-        for result in _read_checked(path, None):
+        for result in _read_checked(path, None, options):
             if result.record is None or result.record.article is None:
                 rejected[0] += 1
                 continue
@@ -404,7 +461,8 @@ def _classify_chunks(inputs: tuple[str, ...], stored_ids: list[str], store: Any,
 @click.option("--data", required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True),
               help="Labeled test JSONL/CSV (`-`: JSONL on stdin).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the metrics as JSON here.")
-def evaluate(model_dir: str, data: str, json_out: str | None) -> None:
+@read_options
+def evaluate(model_dir: str, data: str, json_out: str | None, **read: Any) -> None:
     """Score a model on labeled data it was not trained on: per-label P/R/F1 and macro-F1 per scheme.
 
     \b
@@ -416,8 +474,9 @@ def evaluate(model_dir: str, data: str, json_out: str | None) -> None:
     from newsclf.model.predict import evaluate_model, load_model
     from newsclf.records import source_name
 
+    options = _read_options(**read)
     model = load_model(model_dir)
-    records = [r.record for r in _read_checked(data, model.guide) if r.record is not None]
+    records = [r.record for r in _read_checked(data, model.guide, options) if r.record is not None]
     metrics = evaluate_model(model, examples_from_records(records, model.guide))
     if not metrics:
         raise NewsclfError(f"{source_name(data)}: no labels for any scheme the model knows "
@@ -481,8 +540,10 @@ def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: boo
               help="Labeled JSONL/CSV (`-`: JSONL on stdin; default: the store).")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the flagged items as JSONL here.")
+@read_options
 @click.pass_context
-def label_errors_cmd(ctx: click.Context, guide_path: str, data: str | None, folds: int, out: str | None) -> None:
+def label_errors_cmd(ctx: click.Context, guide_path: str, data: str | None, folds: int, out: str | None,
+                     **read: Any) -> None:
     """List gold items whose label a cross-validated model contradicts with confidence, for review.
 
     \b
@@ -495,7 +556,8 @@ def label_errors_cmd(ctx: click.Context, guide_path: str, data: str | None, fold
 
     g = load_guide(guide_path)
     if data:
-        examples = examples_from_records([r.record for r in _read_checked(data, g) if r.record], g)
+        examples = examples_from_records([r.record for r in _read_checked(data, g, _read_options(**read))
+                                          if r.record], g)
     else:
         with _store(ctx) as store:
             examples = examples_from_store(store, g)
