@@ -65,6 +65,20 @@ def read_options(command: Any) -> Any:
     return command
 
 
+def day_window(what: str) -> Any:
+    """--since/--until DAY options, declared once; `what` says what the days select."""
+    def decorate(command: Any) -> Any:
+        command = click.option("--until", callback=_check_day, help=f"Last publication day of the {what} (YYYY-MM-DD).")(command)
+        return click.option("--since", callback=_check_day, help=f"First publication day of the {what} (YYYY-MM-DD).")(command)
+    return decorate
+
+
+def _check_day(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value and not re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+        raise click.BadParameter(f"takes a day as YYYY-MM-DD, not {value!r}")
+    return value
+
+
 def _read_options(encoding: str | None, delimiter: str | None, column_map: tuple[str, ...], date_order: str | None,
                   tz_name: str | None) -> Any:
     """ReadOptions from the read_options flags; a bad value is a usage error (exit 2)."""
@@ -315,19 +329,23 @@ def collect(ctx: click.Context, urls: tuple[str, ...], feeds: str | None, sitema
                    "on news stance, ~50x slower. minilm-frozen: the linear model blended with the encoder's frozen "
                    "sentence embeddings, better on short texts such as tweets, no fine-tuning. Both encoders need "
                    "pip install 'newsclf[transformer]'.")
+@day_window("labeled articles to train on")
 @read_options
 @click.pass_context
 def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds: int, split: str,
-          backend: str, **read: Any) -> None:
+          backend: str, since: str | None, until: str | None, **read: Any) -> None:
     """Train one classifier per scheme of the guide; write MODEL_DIR with metrics.json and card.md.
+
+    --until keeps later articles out of training, so `evaluate --since` can score the model on them.
 
     \b
     Example:
       newsclf train --guide label_guides/ai-discourse.yaml --out model/
       newsclf train --guide label_guides/ai-discourse.yaml --data labeled.jsonl --out model/
+      newsclf train --guide label_guides/ai-discourse.yaml --out model/ --until 2023-06-30
     """
     from newsclf.guide import load_guide
-    from newsclf.model.data import examples_from_records, examples_from_store
+    from newsclf.model.data import examples_from_records, examples_from_store, published_between
     from newsclf.model.train import train as train_model
 
     options = _read_options(**read)
@@ -344,6 +362,7 @@ def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds
     else:
         with _store(ctx) as store:
             examples = examples_from_store(store, g)
+    examples = published_between(examples, since, until)
     train_model(g, examples, out, folds=folds, split=split, log=click.echo, backend=backend)
     click.echo(f"wrote {out} (metrics.json, card.md)")
     sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
@@ -458,29 +477,50 @@ def _classify_chunks(inputs: tuple[str, ...], stored_ids: list[str], store: Any,
 
 @main.command()
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
-@click.option("--data", required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-              help="Labeled test JSONL/CSV (`-`: JSONL on stdin).")
+@click.option("--data", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+              help="Labeled test JSONL/CSV (`-`: JSONL on stdin; default: the labels in the store). "
+                   "Label-only lines take their article's text from the store.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the metrics as JSON here.")
+@day_window("labeled articles to score")
 @read_options
-def evaluate(model_dir: str, data: str, json_out: str | None, **read: Any) -> None:
+@click.pass_context
+def evaluate(ctx: click.Context, model_dir: str, data: str | None, json_out: str | None, since: str | None,
+             until: str | None, **read: Any) -> None:
     """Score a model on labeled data it was not trained on: per-label P/R/F1 and macro-F1 per scheme.
 
     \b
     Example:
       newsclf evaluate --model model/ --data test.jsonl --json metrics.json
+      newsclf evaluate --model model/ --since 2023-07-01    # the store's labels after a train --until
     """
-    from newsclf.model.data import examples_from_records
+    from newsclf.model.data import examples_from_records, examples_from_store, published_between
     from newsclf.model.evaluate import format_metrics
     from newsclf.model.predict import evaluate_model, load_model
     from newsclf.records import source_name
 
     options = _read_options(**read)
     model = load_model(model_dir)
-    records = [r.record for r in _read_checked(data, model.guide, options) if r.record is not None]
-    metrics = evaluate_model(model, examples_from_records(records, model.guide))
+    if data:
+        records = [r.record for r in _read_checked(data, model.guide, options) if r.record is not None]
+        # Label-only lines need the store's text; a missing store is not created just to be empty.
+        if any(r.article is None for r in records) and Path(ctx.obj["db"]).exists():
+            with _store(ctx) as store:
+                examples = examples_from_records(records, model.guide, store)
+                textless = sum(1 for r in records if r.article is None and store.get_article(r.article_id) is None)
+        else:
+            examples = examples_from_records(records, model.guide)
+            textless = sum(1 for r in records if r.article is None)
+    else:
+        with _store(ctx) as store:
+            examples, textless = examples_from_store(store, model.guide), 0
+    metrics = evaluate_model(model, published_between(examples, since, until))
     if not metrics:
-        raise NewsclfError(f"{source_name(data)}: no labels for any scheme the model knows "
-                           f"({', '.join(model.schemes)})")
+        where = source_name(data) if data else f"the store {ctx.obj['db']}"
+        why = (f"; {textless} of its lines name an article by id without its text, and the store "
+               f"({ctx.obj['db']}) does not hold it: import the articles first" if textless else "")
+        window = f" published {since or '…'} to {until or '…'}" if since or until else ""
+        raise NewsclfError(f"{where}: no labeled articles{window} for any scheme the model knows "
+                           f"({', '.join(model.schemes)}){why}")
     for name, m in metrics.items():
         click.echo(format_metrics(name, m))
     if json_out:
@@ -632,8 +672,7 @@ def agreement(ctx: click.Context, guide_path: str, json_out: str | None, md_out:
               help="Model whose predictions and cross-validated errors to use (default: latest predictions).")
 @click.option("--by", default="outlet,month", show_default=True,
               help="Grouping: any of outlet, lang and one of day, week, month, year, comma-separated.")
-@click.option("--since", help="First publication day to include (YYYY-MM-DD).")
-@click.option("--until", help="Last publication day to include (YYYY-MM-DD).")
+@day_window("articles to report on")
 @click.option("--hourly-rate", default=0.0, show_default=True, type=click.FloatRange(0), help="Labelers' cost per hour.")
 @click.option("--target-f1", default=0.8, show_default=True, type=click.FloatRange(0, 1),
               help="Macro-F1 to project the labels and hours needed for.")
@@ -655,9 +694,6 @@ def report(ctx: click.Context, guide_path: str, model_dir: str | None, by: str, 
     bad = [f for f in fields if f not in PERIODS + GROUP_FIELDS]
     if bad or sum(f in PERIODS for f in fields) > 1:
         raise click.UsageError(f"--by takes outlet, lang and one of {', '.join(PERIODS)}; got {by!r}")
-    for name, value in (("--since", since), ("--until", until)):
-        if value and not re.match(r"^\d{4}-\d{2}-\d{2}$", value):
-            raise click.UsageError(f"{name} takes a day as YYYY-MM-DD, not {value!r}")
     with _store(ctx) as store:
         result = build_report(store, load_guide(guide_path), out, model_dir, fields, since, until, hourly_rate, target_f1)
     click.echo(f"wrote {result.html} ({len(result.figures)} figure files, tables in {Path(out) / 'tables'})")

@@ -301,3 +301,13 @@ def test_train_classify_and_evaluate_read_mapped_columns(run, tmp_path):
     result = run("evaluate", "--model", "model", "--data", data, "--map", cols, "--dayfirst")
     assert result.exit_code == 0, result.output
     assert "topics" in result.stdout
+    # Label-only lines (an id and labels, no text) are scored on the store's text, or say why they cannot be.
+    label_only = write_jsonl(tmp_path / "gold.jsonl", [{"id": f"s{i}", "labels": {"topics": [sorted(words)[i % 4]]}}
+                                                       for i in range(12)])
+    result = run("evaluate", "--model", "model", "--data", label_only, db=str(tmp_path / "empty.db"))
+    assert result.exit_code == 1
+    assert "12 of its lines name an article by id without its text" in result.stderr
+    assert run("import", data, "--map", cols, "--dayfirst", "--guide", GUIDE).exit_code == 0
+    result = run("evaluate", "--model", "model", "--data", label_only)
+    assert result.exit_code == 0, result.output
+    assert "topics" in result.stdout
