@@ -227,28 +227,54 @@ def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | Non
 
 
 @main.command("export")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True,
+              help="parquet needs --out; in CSV and Parquet, lists and objects are JSON cells.")
 @click.option("--labels", "with_labels", is_flag=True, help="Add each coder's labels (JSONL: 'annotations').")
 @click.option("--predictions", "with_predictions", is_flag=True, help="Add stored model predictions.")
+@click.option("--outlet", "outlets", multiple=True, help="Only this outlet (any spelling; repeat for several).")
+@day_window("articles to export")
+@click.option("--lang", "langs", multiple=True, help="Only articles in this language, e.g. id (repeat for several).")
+@click.option("--label", "label_filters", multiple=True, metavar="SCHEME=LABEL",
+              help="Only articles whose final label (gold, else coders' majority, else predicted) includes it; "
+                   "needs --guide. Repeat: all must hold.")
+@click.option("--guide", "guide_path", type=click.Path(exists=True, dir_okay=False),
+              help="Label guide, for --label.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: standard output).")
 @click.pass_context
-def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions: bool, out: str | None) -> None:
-    """Export the store's articles as JSONL or CSV, with labels and/or predictions.
+def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions: bool, outlets: tuple[str, ...],
+               since: str | None, until: str | None, langs: tuple[str, ...], label_filters: tuple[str, ...],
+               guide_path: str | None, out: str | None) -> None:
+    """Export the store's articles as JSONL, CSV or Parquet, with labels and/or predictions, filtered.
 
     \b
     Example:
       newsclf export --labels --out articles.jsonl
       newsclf export --format csv --predictions --out predictions.csv
+      newsclf export --outlet "Kabar Nusa" --since 2023-07-01 --lang id --out kabar-nusa.jsonl
+      newsclf export --guide label_guides/ai-discourse.yaml --label topics=labor --format parquet --out labor.parquet
     """
-    from newsclf.exporter import export_articles
+    from newsclf.errors import InputError
+    from newsclf.exporter import ExportFilter, export_articles, export_parquet, parse_label_filters
+    from newsclf.guide import load_guide
 
+    if fmt == "parquet" and not out:
+        raise click.UsageError("--format parquet needs --out FILE")
+    g = load_guide(guide_path) if guide_path else None
+    try:
+        keep = ExportFilter(outlets=outlets, since=since, until=until, langs=langs,
+                            labels=parse_label_filters(label_filters, g), guide=g)
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from None
     with _store(ctx) as store:
-        fh = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
-        try:
-            n = export_articles(store, fh, fmt, with_labels, with_predictions)
-        finally:
-            if out:
-                fh.close()
+        if fmt == "parquet":
+            n = export_parquet(store, out, with_labels, with_predictions, keep)
+        else:
+            fh = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
+            try:
+                n = export_articles(store, fh, fmt, with_labels, with_predictions, keep)
+            finally:
+                if out:
+                    fh.close()
     click.echo(f"exported {n} articles" + (f" to {out}" if out else ""), err=True)
 
 
