@@ -1030,9 +1030,10 @@ def run_cmd(ctx: click.Context, feeds: str, model_dir: str, out_dir: str | None,
               help="Records per shard (JSONL, Parquet and WARC files are split; CSV files are one shard).")
 @click.option("--shard-index", type=click.IntRange(0), help="With --shard-count: do only this job's share (job arrays).")
 @click.option("--shard-count", type=click.IntRange(1), help="How many jobs share the work (every COUNT-th shard each).")
+@read_options
 def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, engine: str, workers: int,
               scheduler: str | None, batch_size: int, shard_size: int, shard_index: int | None,
-              shard_count: int | None) -> None:
+              shard_count: int | None, **read: Any) -> None:
     """Classify large inputs (JSONL/CSV/Parquet/WARC, .gz too; a .json array) in parallel shards, written atomically.
 
     WARC pages are extracted on the fly; pages with no article text are counted, not fatal. Each
@@ -1057,9 +1058,11 @@ def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, e
         raise click.UsageError(f"--shard-index must be below --shard-count ({shard_count})")
     if scheduler and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
+    options = _read_options(**read)
+    _name_encodings(inputs, options)
     summary = run_batch(model_dir, inputs, out_dir, engine=engine, workers=workers, scheduler=scheduler,
                         batch_size=batch_size, shard_size=shard_size, shard_index=shard_index,
-                        shard_count=shard_count, out_fmt=fmt,
+                        shard_count=shard_count, out_fmt=fmt, read=options,
                         progress=lambda total: _progress(total=total, desc="batch", unit="records"))
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -1069,6 +1072,18 @@ def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, e
         click.echo(f"failed: {failure}", err=True)
     click.echo(summary.line())
     sys.exit(EXIT_REJECTED if summary.failed or summary.rejected or summary.warnings else EXIT_OK)
+
+
+def _name_encodings(inputs: tuple[str, ...], options: Any) -> None:
+    """Say which JSONL/CSV inputs are read in a detected encoding (the workers that read them cannot say)."""
+    from newsclf.batch.inputs import input_format
+    from newsclf.textfiles import open_decoded
+
+    if options.encoding is None:
+        for path in inputs:
+            if input_format(path) in ("jsonl", "csv"):
+                with open_decoded(path, None, options.on_notice):
+                    pass
 
 
 # --- demo ----------------------------------------------------------------------------------------

@@ -162,14 +162,15 @@ def read_records(path: str | Path, guide: Guide | None = None,
         for lineno, data, error in source:
             if error is None:
                 try:
-                    record = _checked_record(data, guide, options)
+                    record = checked_record(data, guide, options)
                 except InputError as exc:
                     error = str(exc)
             yield LineResult(lineno, None, error) if error else LineResult(lineno, record)
 
 
-def _checked_record(data: Any, guide: Guide | None, options: ReadOptions) -> LabeledRecord:
+def checked_record(data: Any, guide: Guide | None = None, options: ReadOptions | None = None) -> LabeledRecord:
     """One parsed line as a record: bytes its encoding could not read, columns, date and labels checked."""
+    options = options or ReadOptions()
     if has_undecodable(data):
         raise InputError(undecodable_message(options.encoding))
     data = options.prepare(data)

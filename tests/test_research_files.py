@@ -288,7 +288,7 @@ def test_train_classify_and_evaluate_read_mapped_columns(run, tmp_path):
     lines = ["story_id;headline;story;topic;day"]
     for i in range(48):
         topic = sorted(words)[i % 4]
-        lines.append(f"s{i};{topic} news {i};{words[topic]}, report {i} says.;{topic};{1 + i % 28:02d}/05/2023")
+        lines.append(f"s{i};{topic} – news {i} from a café;{words[topic]}, report {i} says.;{topic};{1 + i % 28:02d}/05/2023")
     data = tmp_path / "coded.csv"
     data.write_text("\n".join(lines) + "\n", encoding="cp1252")
     cols = "id=story_id,title=headline,text=story,labels.topics=topic,published=day"
@@ -311,3 +311,9 @@ def test_train_classify_and_evaluate_read_mapped_columns(run, tmp_path):
     result = run("evaluate", "--model", "model", "--data", label_only)
     assert result.exit_code == 0, result.output
     assert "topics" in result.stdout
+    # batch reads the same file with the same options (in its worker processes) and names the encoding.
+    result = run("batch", "--model", "model", data, "--map", cols, "--dayfirst", "--out", "out", "--workers", "1")
+    assert result.exit_code == 0, result.output
+    assert f"{data}: read as cp1252" in result.stderr
+    out_rows = [json.loads(line) for f in sorted((tmp_path / "out").glob("*.jsonl")) for line in f.open()]
+    assert sorted(r["id"] for r in out_rows) == sorted(f"s{i}" for i in range(48))

@@ -27,7 +27,7 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
@@ -217,6 +217,7 @@ class Task:
     out_dir: str
     out_fmt: str
     batch_size: int
+    read: Any = None  # ReadOptions for JSONL/CSV inputs (encoding, delimiter, column map, dates), without on_notice
 
 
 @dataclass
@@ -349,7 +350,7 @@ def process_shard(task: Task) -> ShardResult:
                 rows.extend(_row(model, item, p, source) for item, p in zip(batch, predicted))
                 batch.clear()
 
-        for item in iter_items(Path(shard.path), shard.fmt, shard.start, shard.stop):
+        for item in iter_items(Path(shard.path), shard.fmt, shard.start, shard.stop, task.read):
             result.records += 1
             if item.error or item.not_article:
                 if item.error:
@@ -446,8 +447,11 @@ def _check_settings(out_dir: Path, settings: dict[str, Any]) -> None:
 def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str | Path, *, engine: str = "local",
               workers: int = 0, scheduler: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
               shard_size: int = DEFAULT_SHARD_SIZE, shard_index: int | None = None, shard_count: int | None = None,
-              out_fmt: str = "jsonl", progress: Any = None, engine_obj: Engine | None = None) -> BatchSummary:
+              out_fmt: str = "jsonl", progress: Any = None, engine_obj: Engine | None = None,
+              read: Any = None) -> BatchSummary:
     """Classify every record of `inputs` into shard files in `out_dir`; finished shards of earlier runs are skipped.
+
+    `read` (ReadOptions) says how to read JSONL and CSV inputs; its on_notice is not sent to workers.
 
     `progress(total)` makes a tqdm-like bar (total records, None when unknown); `engine_obj` reuses a
     started engine (its start-up is then not counted).
@@ -474,7 +478,8 @@ def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str
             for name in (shard.output(out, out_fmt).name, shard.marker(out).name):
                 for tmp in out.glob(f".{name}.*.tmp"):
                     tmp.unlink(missing_ok=True)
-            todo.append(Task(shard, str(Path(model_path).resolve()), str(out.resolve()), out_fmt, batch_size))
+            todo.append(Task(shard, str(Path(model_path).resolve()), str(out.resolve()), out_fmt, batch_size,
+                             replace(read, on_notice=None) if read is not None else None))
     if todo:
         own = engine_obj is None
         eng = engine_obj or make_engine(engine, workers, scheduler, model_path)
