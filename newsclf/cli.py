@@ -239,11 +239,14 @@ def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | Non
                    "needs --guide. Repeat: all must hold.")
 @click.option("--guide", "guide_path", type=click.Path(exists=True, dir_okay=False),
               help="Label guide, for --label.")
+@click.option("--flat", is_flag=True,
+              help="One row of plain cells per article: per scheme its final labels, their source (gold, majority, "
+                   "coder, predicted) and probability; needs --guide.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: standard output).")
 @click.pass_context
 def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions: bool, outlets: tuple[str, ...],
                since: str | None, until: str | None, langs: tuple[str, ...], label_filters: tuple[str, ...],
-               guide_path: str | None, out: str | None) -> None:
+               guide_path: str | None, flat: bool, out: str | None) -> None:
     """Export the store's articles as JSONL, CSV or Parquet, with labels and/or predictions, filtered.
 
     \b
@@ -252,13 +255,19 @@ def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions
       newsclf export --format csv --predictions --out predictions.csv
       newsclf export --outlet "Kabar Nusa" --since 2023-07-01 --lang id --out kabar-nusa.jsonl
       newsclf export --guide label_guides/ai-discourse.yaml --label topics=labor --format parquet --out labor.parquet
+      newsclf export --guide label_guides/ai-discourse.yaml --flat --format csv --out articles.csv
     """
     from newsclf.errors import InputError
-    from newsclf.exporter import ExportFilter, export_articles, export_parquet, parse_label_filters
+    from newsclf.exporter import (ExportFilter, export_articles, export_parquet, flat_article_rows, flat_columns,
+                                  parse_label_filters, write_flat)
     from newsclf.guide import load_guide
 
     if fmt == "parquet" and not out:
         raise click.UsageError("--format parquet needs --out FILE")
+    if flat and not guide_path:
+        raise click.UsageError("--flat needs --guide (its schemes are the table's columns)")
+    if flat and (with_labels or with_predictions):
+        raise click.UsageError("--flat has each scheme's final label and probability; drop --labels/--predictions")
     g = load_guide(guide_path) if guide_path else None
     try:
         keep = ExportFilter(outlets=outlets, since=since, until=until, langs=langs,
@@ -266,12 +275,15 @@ def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
     with _store(ctx) as store:
-        if fmt == "parquet":
+        if flat and fmt == "parquet":
+            n = write_flat(flat_article_rows(store, g, keep), flat_columns(g), fmt, out)
+        elif fmt == "parquet":
             n = export_parquet(store, out, with_labels, with_predictions, keep)
         else:
             fh = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
             try:
-                n = export_articles(store, fh, fmt, with_labels, with_predictions, keep)
+                n = (write_flat(flat_article_rows(store, g, keep), flat_columns(g), fmt, None, fh) if flat
+                     else export_articles(store, fh, fmt, with_labels, with_predictions, keep))
             finally:
                 if out:
                     fh.close()

@@ -9,7 +9,7 @@ import csv
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, TextIO
+from typing import Any, Iterable, Iterator, TextIO
 
 from newsclf.article import ARTICLE_FIELDS, JSON_CSV_FIELDS, Article
 from newsclf.errors import InputError
@@ -142,20 +142,89 @@ def export_parquet(store: Store, path: str | Path, with_labels: bool = False, wi
                    keep: ExportFilter | None = None) -> int:
     """Write the stored articles `keep` passes as a Parquet file (lists and objects as JSON strings); returns how many."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     extra = (["annotations"] if with_labels else []) + (["predictions"] if with_predictions else [])
     names = list(ARTICLE_FIELDS) + extra
     schema = pa.schema([(name, pa.int64() if name == "pages" else pa.string()) for name in names])
     json_fields = set(JSON_CSV_FIELDS) | set(extra)
+    rows = ({k: json.dumps(row[k], ensure_ascii=False) if k in json_fields else row[k] for k in names}
+            for _, row in _rows(store, with_labels, with_predictions, keep))
+    return _write_parquet(rows, schema, path)
+
+
+def _write_parquet(rows: Iterable[dict[str, Any]], schema: Any, path: str | Path) -> int:
+    """Write rows to a Parquet file in row groups of PARQUET_BATCH; returns how many."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     n, batch = 0, []
     with pq.ParquetWriter(str(path), schema) as writer:
-        for _, row in _rows(store, with_labels, with_predictions, keep):
-            batch.append({k: json.dumps(row[k], ensure_ascii=False) if k in json_fields else row[k] for k in names})
+        for row in rows:
+            batch.append(row)
             n += 1
             if len(batch) == PARQUET_BATCH:
                 writer.write_table(pa.Table.from_pylist(batch, schema=schema))
                 batch = []
         if batch or n == 0:
             writer.write_table(pa.Table.from_pylist(batch, schema=schema))
+    return n
+
+
+ARTICLE_COLUMNS = ("id", "url", "outlet", "title", "published", "lang", "text")
+
+
+def flat_columns(guide: Guide) -> list[str]:
+    """The columns of the flat table: the article's, then per scheme its labels, their source and probability."""
+    cols = list(ARTICLE_COLUMNS)
+    for scheme in guide.schemes:
+        cols += ([f"{scheme.name}_target"] if scheme.target is not None else []) + \
+                [scheme.name, f"{scheme.name}_source", f"{scheme.name}_probability"]
+    return cols
+
+
+def flat_article_rows(store: Store, guide: Guide, keep: ExportFilter | None = None) -> Iterator[dict[str, str]]:
+    """One row of plain cells per article: per scheme the final labels (';'-joined), their source and probability.
+
+    Source is gold, majority, coder (a single coder) or predicted; probability is the model's for a
+    predicted label, empty for a human one. An article coded for several stance targets has each
+    column's values for the targets joined by ' | ', in the same order.
+    """
+    for article in store.iter_articles():
+        if keep is not None and not keep.keeps(store, article):
+            continue
+        row = {name: "" if getattr(article, name) is None else str(getattr(article, name)) for name in ARTICLE_COLUMNS}
+        predictions = {(p["scheme"], p["target"] or ""): p for p in sorted(store.predictions(article_id=article.id),
+                                                                          key=lambda p: p["created_at"])}
+        for scheme in guide.schemes:
+            finals = final_labels(store, guide, scheme.name, article.id)
+            probs = []
+            for target, labels, source in finals:
+                p = predictions.get((scheme.name, target)) if source == "predicted" else None
+                probs.append(";".join(f"{p['probabilities'].get(x, 0.0):.3f}" for x in labels) if p else "")
+            if scheme.target is not None:
+                row[f"{scheme.name}_target"] = " | ".join(t for t, _, _ in finals)
+            row[scheme.name] = " | ".join(";".join(labels) for _, labels, _ in finals)
+            row[f"{scheme.name}_source"] = " | ".join(s for _, _, s in finals)
+            row[f"{scheme.name}_probability"] = " | ".join(probs)
+        yield row
+
+
+def write_flat(rows: Iterable[dict[str, str]], columns: list[str], fmt: str, out: str | Path | None,
+               fh: TextIO | None = None) -> int:
+    """Write flat rows as CSV or JSONL (to fh) or Parquet (to out); returns how many."""
+    if fmt == "parquet":
+        import pyarrow as pa
+
+        return _write_parquet(rows, pa.schema([(c, pa.string()) for c in columns]), out)
+    assert fh is not None
+    writer = csv.DictWriter(fh, fieldnames=columns) if fmt == "csv" else None
+    if writer is not None:
+        writer.writeheader()
+    n = 0
+    for row in rows:
+        if writer is not None:
+            writer.writerow(row)
+        else:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        n += 1
     return n

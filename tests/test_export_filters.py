@@ -91,3 +91,33 @@ def test_filters_apply_to_csv_and_parquet_too(run, store_path, tmp_path):
     assert len(json.loads(k2["annotations"])) == 3
     assert run("export", "--lang", "fr", "--format", "parquet", "--out", "none.parquet").exit_code == 0
     assert pq.read_table(tmp_path / "none.parquet").num_rows == 0
+
+
+def test_flat_export_has_plain_columns_for_each_schemes_final_label(run, store_path, tmp_path):
+    result = run("export", "--guide", GUIDE, "--flat", "--format", "csv", "--out", "flat.csv")
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "flat.csv", encoding="utf-8", newline="") as fh:
+        rows = {r["id"]: r for r in csv.DictReader(fh)}
+    assert (rows["k1"]["topics"], rows["k1"]["topics_source"], rows["k1"]["topics_probability"]) == ("labor", "majority", "")
+    assert (rows["k2"]["topics"], rows["k2"]["topics_source"]) == ("regulation", "gold")
+    assert (rows["h1"]["topics"], rows["h1"]["topics_source"]) == ("regulation", "coder")
+    assert (rows["h2"]["topics"], rows["h2"]["topics_source"], rows["h2"]["topics_probability"]) == \
+        ("industry", "predicted", "0.900")
+    assert rows["h2"]["stance"] == "" and "stance_target" in rows["h2"]
+    # An article coded for two stance targets: each column's values for the targets, in one order.
+    stance = write_jsonl(tmp_path / "s.jsonl", [
+        {"id": "k1", "target": "OpenAI", "labels": {"stance": ["against"]}, "labeler": "ana"},
+        {"id": "k1", "target": "AI regulation", "labels": {"stance": ["favor"]}, "labeler": "ana", "gold": True}])
+    assert run("import", stance, "--guide", GUIDE).exit_code == 0
+    result = run("export", "--guide", GUIDE, "--flat", "--outlet", "Kabar Nusa", "--until", "2023-06-30")
+    (k1,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert (k1["stance_target"], k1["stance"], k1["stance_source"]) == \
+        ("AI regulation | OpenAI", "favor | against", "gold | coder")
+    assert rows["k2"]["outlet"] == "Kabar Nusa" and rows["k2"]["text"] == ARTICLES[1]["text"]
+    # The same table as Parquet and JSONL, filtered like any export.
+    assert run("export", "--guide", GUIDE, "--flat", "--lang", "en", "--format", "parquet", "--out", "f.parquet").exit_code == 0
+    table = pq.read_table(tmp_path / "f.parquet").to_pylist()
+    assert [(r["id"], r["topics_source"]) for r in sorted(table, key=lambda r: r["id"])] == [("h1", "coder"), ("h2", "predicted")]
+    result = run("export", "--guide", GUIDE, "--flat", "--label", "topics=labor")
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["k1"]
+    assert run("export", "--flat").exit_code == 2
