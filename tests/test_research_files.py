@@ -6,10 +6,13 @@ Each import is checked for its counts, its messages, and that no text was change
 
 from __future__ import annotations
 
+import csv
 import json
 from datetime import timedelta, timezone
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import GUIDE, write_jsonl
 from newsclf.errors import InputError
@@ -317,3 +320,25 @@ def test_train_classify_and_evaluate_read_mapped_columns(run, tmp_path):
     assert f"{data}: read as cp1252" in result.stderr
     out_rows = [json.loads(line) for f in sorted((tmp_path / "out").glob("*.jsonl")) for line in f.open()]
     assert sorted(r["id"] for r in out_rows) == sorted(f"s{i}" for i in range(48))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.text(min_size=1, max_size=60).filter(str.strip), min_size=1, max_size=5),
+       delimiter=st.sampled_from([",", ";", "\t", "|"]), encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))
+def test_any_text_written_by_a_csv_writer_reads_back_unchanged(tmp_path, texts, delimiter, encoding):
+    """Property: whatever the delimiter, quoting and encoding, the cells come back as they were written."""
+    from newsclf.records import read_records
+
+    if encoding == "cp1252":
+        texts = [t.encode("cp1252", errors="ignore").decode("cp1252") for t in texts]
+        texts = [t for t in texts if t.strip()] or ["Caf\u00e9 \u201cquoted\u201d"]
+    path = tmp_path / "prop.csv"
+    with open(path, "w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh, delimiter=delimiter)
+        writer.writerow(["id", "title", "text"])
+        for i, text in enumerate(texts):
+            writer.writerow([f"r{i}", f"t{delimiter}{i}", text])
+    results = list(read_records(path))
+    assert [r.error for r in results] == [None] * len(texts)
+    assert [r.record.article.text for r in results] == texts
+    assert [r.record.article.title for r in results] == [f"t{delimiter}{i}" for i in range(len(texts))]
