@@ -277,7 +277,8 @@ def _csv_rows(fh: TextIO, tabs: bool, delimiter: str | None = None) -> Iterator[
         delimiter = sniff_delimiter(header) if header.strip() or not tabs else "\t"
         if tabs and "\t" in header:
             delimiter = "\t"
-    reader = csv.DictReader(itertools.chain([header], fh), delimiter=delimiter)
+    # strict: a quote opened and never closed is an error, not the rest of the file read into one cell.
+    reader = csv.DictReader(itertools.chain([header], fh), delimiter=delimiter, strict=True)
     next_start = 2  # the header is line 1; a quoted cell may span lines, so report where a row starts
     while True:
         try:
@@ -286,7 +287,11 @@ def _csv_rows(fh: TextIO, tabs: bool, delimiter: str | None = None) -> Iterator[
             return
         except csv.Error as exc:  # the reader goes on at the next line
             lineno, next_start = next_start, reader.line_num + 1
-            yield lineno, None, f"not valid CSV ({exc}); the rest of the row was not read"
+            if "unexpected end of data" in str(exc):
+                yield lineno, None, ("not valid CSV: a quoted cell that starts in this row is never closed, so "
+                                     "the rest of the file was not read; close the quote (or double it: \"\")")
+            else:
+                yield lineno, None, f"not valid CSV ({exc}); the rest of the row was not read"
             continue
         lineno, next_start = next_start, reader.line_num + 1
         if None in row:

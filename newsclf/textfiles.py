@@ -12,6 +12,7 @@ import gzip
 import io
 import re
 import sys
+import unicodedata
 from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
@@ -46,7 +47,28 @@ def sniff_encoding(sample: bytes, complete: bool) -> tuple[str, bool]:
             return "utf-8-sig", False
     from newsclf.collect.encoding import guess_encoding
 
-    return guess_encoding(sample), True
+    guess = guess_encoding(sample)
+    return ("cp1252" if guess != "cp1252" and _reads_as_latin(sample, guess) else guess), True
+
+
+def _reads_as_latin(sample: bytes, guess: str) -> bool:
+    """True if cp1252 is the likelier reading of bytes a detector called `guess`.
+
+    Researchers' spreadsheets come from Excel on Windows far more often than from DOS or East Asian
+    code pages, and short Latin text fools detectors (a French line becomes cp857, Korean or Czech).
+    So: any clean cp1252 reading beats another single-byte guess; it beats a multi-byte guess when
+    its non-ASCII characters stand mostly alone (é in café), not in runs (what CJK bytes become).
+    """
+    try:
+        text = sample.decode("cp1252")
+    except UnicodeDecodeError:
+        return False
+    if len(bytes(range(128, 256)).decode(guess, errors="replace")) == 128:  # a single-byte code page
+        # ... of a Latin script; a Cyrillic, Greek, Hebrew, Arabic or Thai reading is kept.
+        letters = [c for c in sample.decode(guess, errors="replace") if ord(c) > 127 and c.isalpha()]
+        return not letters or sum(unicodedata.name(c, "").startswith("LATIN") for c in letters) * 2 >= len(letters)
+    runs = [len(m.group()) for m in re.finditer(r"[^\x00-\x7f]+", text)]
+    return sum(runs) > 0 and sum(n for n in runs if n >= 3) / sum(runs) < 0.5
 
 
 def _raw(path: Path) -> io.BufferedIOBase:
