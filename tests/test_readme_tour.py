@@ -84,7 +84,8 @@ def test_every_command_of_the_readme_tour_exits_0(tmp_path):
         for i, command in enumerate(commands):
             command = command.replace(f"127.0.0.1:{README_PORT}", f"127.0.0.1:{port}")
             # Braces, not a subshell: `.` and `export` carry on to the next command, as in a terminal.
-            script.append(f"{{ {command}\n}} > tour-{i}.log 2>&1; echo $? >> tour-rc.txt")
+            script.append(f"date +%s.%N >> tour-clock.txt; {{ {command}\n}} > tour-{i}.log 2>&1; echo $? >> tour-rc.txt")
+        script.append("date +%s.%N >> tour-clock.txt")
         (tmp_path / "tour.sh").write_text("\n".join(script) + "\n", encoding="utf-8")
         subprocess.run(["bash", "tour.sh"], cwd=tmp_path, env=env, timeout=900, check=False)
     finally:
@@ -92,6 +93,9 @@ def test_every_command_of_the_readme_tour_exits_0(tmp_path):
         server.wait(timeout=10)
     codes = [int(x) for x in (tmp_path / "tour-rc.txt").read_text().split()]
     assert len(codes) == len(commands)
+    clock = [float(x) for x in (tmp_path / "tour-clock.txt").read_text().split()]
+    for i, command in enumerate(commands):  # shown with -s, and kept in the temp folder: where the time goes
+        print(f"{clock[i + 1] - clock[i]:6.1f} s  {command}")
     failed = [f"{commands[i]}\n  -> exit {code}:\n{(tmp_path / f'tour-{i}.log').read_text()[-2000:]}"
               for i, code in enumerate(codes) if code != 0]
     assert not failed, "\n\n".join(failed)
