@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import timedelta, timezone
+from datetime import date, timedelta, timezone
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -374,3 +374,17 @@ def test_a_quote_never_closed_is_reported_not_read_into_one_cell(run, tmp_path):
     assert result.exit_code == 1
     assert f"{path}:3: not valid CSV: a quoted cell that starts in this row is never closed" in result.stderr
     assert "articles: 1 new" in result.stdout and "rejected lines: 1" in result.stdout
+
+
+@settings(max_examples=200, deadline=None)
+@given(day=st.dates(min_value=date(1900, 1, 1), max_value=date(2199, 12, 31)))
+def test_every_written_form_of_a_day_reads_back_as_that_day(day):
+    """Property: a day written day-first, month-first or with its month's name is read as that day."""
+    iso = day.isoformat()
+    assert normalize_date(day.strftime("%d/%m/%Y"), DAYFIRST) == iso
+    assert normalize_date(day.strftime("%d.%m.%Y"), DAYFIRST) == iso
+    assert normalize_date(day.strftime("%m/%d/%Y"), MONTHFIRST) == iso
+    assert normalize_date(f"{day:%B} {day.day}, {day.year}") == iso
+    assert normalize_date(f"{day.day} {day:%b} {day.year}") == iso
+    if day.day > 12:  # only one reading is possible: no option needed
+        assert normalize_date(day.strftime("%d/%m/%Y")) == iso
