@@ -47,6 +47,56 @@ def _store(ctx: click.Context) -> Any:
     return Store(ctx.obj["db"])
 
 
+def read_options(command: Any) -> Any:
+    """The options that say how to read a researcher's JSONL/CSV: encoding, delimiter, column map, dates."""
+    decorators = [
+        click.option("--encoding", help="The files' encoding (default: UTF-8, else detected and named, e.g. cp1252)."),
+        click.option("--delimiter", help="CSV delimiter: , ; | or tab (default: sniffed from the header line)."),
+        click.option("--map", "column_map", multiple=True, metavar="FIELD=COLUMN,...",
+                     help="Read fields from other columns (CSV) or keys (JSONL), e.g. text=body,title=headline,"
+                          "published=date,outlet=source. Other columns are kept in metadata."),
+        click.option("--dayfirst", "date_order", flag_value="dayfirst",
+                     help="Read 12/05/2023 as 12 May (needed when a numeric date could be either)."),
+        click.option("--monthfirst", "date_order", flag_value="monthfirst", help="Read 12/05/2023 as December 5."),
+        click.option("--timezone", "tz_name", help="Zone of dates without one: Asia/Jakarta, +07:00, WIB."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def day_window(what: str) -> Any:
+    """--since/--until DAY options, declared once; `what` says what the days select."""
+    def decorate(command: Any) -> Any:
+        command = click.option("--until", callback=_check_day, help=f"Last publication day of the {what} (YYYY-MM-DD).")(command)
+        return click.option("--since", callback=_check_day, help=f"First publication day of the {what} (YYYY-MM-DD).")(command)
+    return decorate
+
+
+def _check_day(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value and not re.match(r"^\d{4}-\d{2}-\d{2}$", value):
+        raise click.BadParameter(f"takes a day as YYYY-MM-DD, not {value!r}")
+    return value
+
+
+def _read_options(encoding: str | None, delimiter: str | None, column_map: tuple[str, ...], date_order: str | None,
+                  tz_name: str | None) -> Any:
+    """ReadOptions from the read_options flags; a bad value is a usage error (exit 2)."""
+    from newsclf.errors import InputError
+    from newsclf.fields import ReadOptions, parse_column_map, parse_timezone
+    from newsclf.textfiles import check_encoding, parse_delimiter
+
+    try:
+        if encoding:
+            check_encoding(encoding)
+        return ReadOptions(encoding=encoding, delimiter=parse_delimiter(delimiter) if delimiter else None,
+                           column_map=parse_column_map(column_map), date_order=date_order,
+                           timezone=parse_timezone(tz_name) if tz_name else None,
+                           on_notice=lambda message: click.echo(message, err=True))
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 @click.group(cls=NewsclfGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--db", envvar="NEWSCLF_DB", default="newsclf.db", show_default=True, type=click.Path(dir_okay=False),
               help="SQLite store (or set NEWSCLF_DB).")
@@ -132,11 +182,21 @@ def guide_render(file: str, out: str | None) -> None:
               help="Label guide to check labels against (needed when the files carry labels).")
 @click.option("--labeler", default="import", show_default=True, help="Coder name for labels without a 'labeler' field.")
 @click.option("--gold", is_flag=True, help="These labels are final (reviewed) labels.")
+@click.option("--on-conflict", type=click.Choice(["keep", "replace", "error"]), default="keep", show_default=True,
+              help="An id already stored (or earlier in the file) with another title or text: keep the stored "
+                   "one, replace it, or reject the line. Each conflict is reported either way.")
+@click.option("--outlets", "outlets_path", type=click.Path(exists=True, dir_okay=False),
+              help="CSV of alias,canonical rows: store every spelling of an outlet under one name.")
+@read_options
 @click.pass_context
-def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | None, labeler: str, gold: bool) -> None:
-    """Import articles (and labels) from JSONL or CSV FILES (.gz too; `-`: JSONL on stdin) into the store.
+def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | None, labeler: str, gold: bool,
+               on_conflict: str, outlets_path: str | None, **read: Any) -> None:
+    """Import articles (and labels) from JSONL, CSV or TSV FILES (.gz too; `-`: JSONL on stdin) into the store.
 
-    A JSON file may also hold one array of records (`[{...}, ...]`). Bad lines are reported with
+    A JSON file may also hold one array of records (`[{...}, ...]`). A CSV's delimiter (, ; tab |)
+    is sniffed and a file that is not UTF-8 is detected (the message names the encoding); dates
+    such as 12/05/2023, May 12, 2023 or 12 Mei 2023 07:45 WIB become ISO 8601 (the original is
+    kept in metadata). Outlet names are folded (case, spaces, `www.`). Bad lines are reported with
     their line number and reason; the good lines are imported and the exit code is 1. Importing
     the same file again changes nothing.
 
@@ -144,44 +204,89 @@ def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | Non
     Example:
       newsclf import articles.jsonl
       newsclf import coder_a.jsonl --guide label_guides/ai-discourse.yaml --labeler ana
+      newsclf import export.csv --map text=body,title=headline,published=date --dayfirst --timezone Asia/Jakarta
     """
+    from newsclf.fields import OutletNames, load_outlet_aliases
     from newsclf.guide import load_guide
     from newsclf.records import ImportReport, import_file
 
+    options = _read_options(**read)
     g = load_guide(guide_path) if guide_path else None
+    outlets = OutletNames(aliases=load_outlet_aliases(outlets_path) if outlets_path else {})
     report = ImportReport()
     with _store(ctx) as store, _progress(desc="import", unit="lines") as bar:
         for path in files:
-            import_file(store, path, g, labeler=labeler, gold=gold, report=report, progress=bar)
+            import_file(store, path, g, labeler=labeler, gold=gold, report=report, progress=bar, options=options,
+                        on_conflict=on_conflict, outlets=outlets)
     for path, lineno, reason in report.rejected:
         click.echo(f"{path}:{lineno}: {reason}", err=True)
+    for path, lineno, what in report.conflicts:
+        click.echo(f"{path}:{lineno}: conflict: {what}", err=True)
     click.echo(report.summary())
     sys.exit(EXIT_REJECTED if report.rejected else EXIT_OK)
 
 
 @main.command("export")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True,
+              help="parquet needs --out; in CSV and Parquet, lists and objects are JSON cells.")
 @click.option("--labels", "with_labels", is_flag=True, help="Add each coder's labels (JSONL: 'annotations').")
 @click.option("--predictions", "with_predictions", is_flag=True, help="Add stored model predictions.")
+@click.option("--outlet", "outlets", multiple=True, help="Only this outlet (any spelling; repeat for several).")
+@day_window("articles to export")
+@click.option("--lang", "langs", multiple=True, help="Only articles in this language, e.g. id (repeat for several).")
+@click.option("--label", "label_filters", multiple=True, metavar="SCHEME=LABEL",
+              help="Only articles whose final label (gold, else coders' majority, else predicted) includes it; "
+                   "needs --guide. Repeat: all must hold.")
+@click.option("--guide", "guide_path", type=click.Path(exists=True, dir_okay=False),
+              help="Label guide, for --label.")
+@click.option("--flat", is_flag=True,
+              help="One row of plain cells per article: per scheme its final labels, their source (gold, majority, "
+                   "coder, predicted) and probability; needs --guide.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: standard output).")
 @click.pass_context
-def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions: bool, out: str | None) -> None:
-    """Export the store's articles as JSONL or CSV, with labels and/or predictions.
+def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions: bool, outlets: tuple[str, ...],
+               since: str | None, until: str | None, langs: tuple[str, ...], label_filters: tuple[str, ...],
+               guide_path: str | None, flat: bool, out: str | None) -> None:
+    """Export the store's articles as JSONL, CSV or Parquet, with labels and/or predictions, filtered.
 
     \b
     Example:
       newsclf export --labels --out articles.jsonl
       newsclf export --format csv --predictions --out predictions.csv
+      newsclf export --outlet "Kabar Nusa" --since 2023-07-01 --lang id --out kabar-nusa.jsonl
+      newsclf export --guide label_guides/ai-discourse.yaml --label topics=labor --format parquet --out labor.parquet
+      newsclf export --guide label_guides/ai-discourse.yaml --flat --format csv --out articles.csv
     """
-    from newsclf.exporter import export_articles
+    from newsclf.errors import InputError
+    from newsclf.exporter import (ExportFilter, export_articles, export_parquet, flat_article_rows, flat_columns,
+                                  parse_label_filters, write_flat)
+    from newsclf.guide import load_guide
 
+    if fmt == "parquet" and not out:
+        raise click.UsageError("--format parquet needs --out FILE")
+    if flat and not guide_path:
+        raise click.UsageError("--flat needs --guide (its schemes are the table's columns)")
+    if flat and (with_labels or with_predictions):
+        raise click.UsageError("--flat has each scheme's final label and probability; drop --labels/--predictions")
+    g = load_guide(guide_path) if guide_path else None
+    try:
+        keep = ExportFilter(outlets=outlets, since=since, until=until, langs=langs,
+                            labels=parse_label_filters(label_filters, g), guide=g)
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from None
     with _store(ctx) as store:
-        fh = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
-        try:
-            n = export_articles(store, fh, fmt, with_labels, with_predictions)
-        finally:
-            if out:
-                fh.close()
+        if flat and fmt == "parquet":
+            n = write_flat(flat_article_rows(store, g, keep), flat_columns(g), fmt, out)
+        elif fmt == "parquet":
+            n = export_parquet(store, out, with_labels, with_predictions, keep)
+        else:
+            fh = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
+            try:
+                n = (write_flat(flat_article_rows(store, g, keep), flat_columns(g), fmt, None, fh) if flat
+                     else export_articles(store, fh, fmt, with_labels, with_predictions, keep))
+            finally:
+                if out:
+                    fh.close()
     click.echo(f"exported {n} articles" + (f" to {out}" if out else ""), err=True)
 
 
@@ -268,25 +373,31 @@ def collect(ctx: click.Context, urls: tuple[str, ...], feeds: str | None, sitema
                    "on news stance, ~50x slower. minilm-frozen: the linear model blended with the encoder's frozen "
                    "sentence embeddings, better on short texts such as tweets, no fine-tuning. Both encoders need "
                    "pip install 'newsclf[transformer]'.")
+@day_window("labeled articles to train on")
+@read_options
 @click.pass_context
 def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds: int, split: str,
-          backend: str) -> None:
+          backend: str, since: str | None, until: str | None, **read: Any) -> None:
     """Train one classifier per scheme of the guide; write MODEL_DIR with metrics.json and card.md.
+
+    --until keeps later articles out of training, so `evaluate --since` can score the model on them.
 
     \b
     Example:
       newsclf train --guide label_guides/ai-discourse.yaml --out model/
       newsclf train --guide label_guides/ai-discourse.yaml --data labeled.jsonl --out model/
+      newsclf train --guide label_guides/ai-discourse.yaml --out model/ --until 2023-06-30
     """
     from newsclf.guide import load_guide
-    from newsclf.model.data import examples_from_records, examples_from_store
+    from newsclf.model.data import examples_from_records, examples_from_store, published_between
     from newsclf.model.train import train as train_model
 
+    options = _read_options(**read)
     g = load_guide(guide_path)
     rejected = 0
     if data:
         records = []
-        for result in _read_checked(data, g):
+        for result in _read_checked(data, g, options):
             if result.record is None:
                 rejected += 1
             else:
@@ -295,15 +406,16 @@ def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds
     else:
         with _store(ctx) as store:
             examples = examples_from_store(store, g)
+    examples = published_between(examples, since, until)
     train_model(g, examples, out, folds=folds, split=split, log=click.echo, backend=backend)
     click.echo(f"wrote {out} (metrics.json, card.md)")
     sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
 
 
-def _read_checked(path: str, guide: Any) -> Iterable[Any]:
+def _read_checked(path: str, guide: Any, options: Any = None) -> Iterable[Any]:
     from newsclf.records import read_records, source_name
 
-    for result in read_records(path, guide):
+    for result in read_records(path, guide, options):
         if result.error:
             click.echo(f"{source_name(path)}:{result.lineno}: {result.error}", err=True)
         yield result
@@ -321,9 +433,11 @@ def _read_checked(path: str, guide: Any) -> Iterable[Any]:
               help="With --min-confidence: queue articles with uncertain labels for labelers (implies --save).")
 @click.option("--any-language", is_flag=True,
               help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).")
+@read_options
 @click.pass_context
 def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_store: bool, out: str | None,
-             save: bool, min_confidence: float | None, queue_uncertain: bool, any_language: bool = False) -> None:
+             save: bool, min_confidence: float | None, queue_uncertain: bool, any_language: bool = False,
+             **read: Any) -> None:
     """Label the articles in INPUT files (JSONL/CSV; `-`: JSONL on stdin) with a trained model.
 
     Each output line holds the article's id, `cats: {scheme: {label: probability}}` and
@@ -343,6 +457,7 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
     if queue_uncertain and min_confidence is None:
         raise click.UsageError("--queue needs --min-confidence")
     save = save or queue_uncertain
+    options = _read_options(**read)
     model = load_model(model_dir)
     store = _store(ctx) if from_store or save else None
     rejected = [0]
@@ -353,7 +468,7 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
     # Chunk by chunk, so memory stays flat on a file of millions and an interrupted run keeps (and with
     # --save, has stored) every chunk before the one it was in; a rerun replaces, never duplicates.
     with _progress(total=len(stored_ids) or None, desc="classify", unit="articles") as bar:
-        for chunk, from_files in _classify_chunks(inputs, stored_ids, store, rejected):
+        for chunk, from_files in _classify_chunks(inputs, stored_ids, store, rejected, options):
             rows = classify_records(model, [a for a, _ in chunk], [t for _, t in chunk], any_language)
             if min_confidence is not None:
                 mark_uncertain(model, rows, min_confidence)
@@ -390,13 +505,13 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
 CLASSIFY_CHUNK = 1000  # articles classified (and with --save, stored) together
 
 
-def _classify_chunks(inputs: tuple[str, ...], stored_ids: list[str], store: Any,
-                     rejected: list[int]) -> Iterable[tuple[list[tuple[Any, str | None]], bool]]:
+def _classify_chunks(inputs: tuple[str, ...], stored_ids: list[str], store: Any, rejected: list[int],
+                     options: Any = None) -> Iterable[tuple[list[tuple[Any, str | None]], bool]]:
     """(chunk of (article, its own target or None), whether it came from INPUT files): the files' valid
     records first, then the store's articles by id; rejected[0] counts the files' invalid lines."""
     chunk: list[tuple[Any, str | None]] = []
     for path in inputs:
-        for result in _read_checked(path, None):
+        for result in _read_checked(path, None, options):
             if result.record is None or result.record.article is None:
                 rejected[0] += 1
                 continue
@@ -414,27 +529,50 @@ def _classify_chunks(inputs: tuple[str, ...], stored_ids: list[str], store: Any,
 
 @main.command()
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
-@click.option("--data", required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-              help="Labeled test JSONL/CSV (`-`: JSONL on stdin).")
+@click.option("--data", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+              help="Labeled test JSONL/CSV (`-`: JSONL on stdin; default: the labels in the store). "
+                   "Label-only lines take their article's text from the store.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the metrics as JSON here.")
-def evaluate(model_dir: str, data: str, json_out: str | None) -> None:
+@day_window("labeled articles to score")
+@read_options
+@click.pass_context
+def evaluate(ctx: click.Context, model_dir: str, data: str | None, json_out: str | None, since: str | None,
+             until: str | None, **read: Any) -> None:
     """Score a model on labeled data it was not trained on: per-label P/R/F1 and macro-F1 per scheme.
 
     \b
     Example:
       newsclf evaluate --model model/ --data test.jsonl --json metrics.json
+      newsclf evaluate --model model/ --since 2023-07-01    # the store's labels after a train --until
     """
-    from newsclf.model.data import examples_from_records
+    from newsclf.model.data import examples_from_records, examples_from_store, published_between
     from newsclf.model.evaluate import format_metrics
     from newsclf.model.predict import evaluate_model, load_model
     from newsclf.records import source_name
 
+    options = _read_options(**read)
     model = load_model(model_dir)
-    records = [r.record for r in _read_checked(data, model.guide) if r.record is not None]
-    metrics = evaluate_model(model, examples_from_records(records, model.guide))
+    if data:
+        records = [r.record for r in _read_checked(data, model.guide, options) if r.record is not None]
+        # Label-only lines need the store's text; a missing store is not created just to be empty.
+        if any(r.article is None for r in records) and Path(ctx.obj["db"]).exists():
+            with _store(ctx) as store:
+                examples = examples_from_records(records, model.guide, store)
+                textless = sum(1 for r in records if r.article is None and store.get_article(r.article_id) is None)
+        else:
+            examples = examples_from_records(records, model.guide)
+            textless = sum(1 for r in records if r.article is None)
+    else:
+        with _store(ctx) as store:
+            examples, textless = examples_from_store(store, model.guide), 0
+    metrics = evaluate_model(model, published_between(examples, since, until))
     if not metrics:
-        raise NewsclfError(f"{source_name(data)}: no labels for any scheme the model knows "
-                           f"({', '.join(model.schemes)})")
+        where = source_name(data) if data else f"the store {ctx.obj['db']}"
+        why = (f"; {textless} of its lines name an article by id without its text, and the store "
+               f"({ctx.obj['db']}) does not hold it: import the articles first" if textless else "")
+        window = f" published {since or '…'} to {until or '…'}" if since or until else ""
+        raise NewsclfError(f"{where}: no labeled articles{window} for any scheme the model knows "
+                           f"({', '.join(model.schemes)}){why}")
     for name, m in metrics.items():
         click.echo(format_metrics(name, m))
     if json_out:
@@ -497,8 +635,10 @@ def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: boo
               help="Labeled JSONL/CSV (`-`: JSONL on stdin; default: the store).")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the flagged items as JSONL here.")
+@read_options
 @click.pass_context
-def label_errors_cmd(ctx: click.Context, guide_path: str, data: str | None, folds: int, out: str | None) -> None:
+def label_errors_cmd(ctx: click.Context, guide_path: str, data: str | None, folds: int, out: str | None,
+                     **read: Any) -> None:
     """List gold items whose label a cross-validated model contradicts with confidence, for review.
 
     \b
@@ -511,7 +651,8 @@ def label_errors_cmd(ctx: click.Context, guide_path: str, data: str | None, fold
 
     g = load_guide(guide_path)
     if data:
-        examples = examples_from_records([r.record for r in _read_checked(data, g) if r.record], g)
+        examples = examples_from_records([r.record for r in _read_checked(data, g, _read_options(**read))
+                                          if r.record], g)
     else:
         with _store(ctx) as store:
             examples = examples_from_store(store, g)
@@ -586,8 +727,7 @@ def agreement(ctx: click.Context, guide_path: str, json_out: str | None, md_out:
               help="Model whose predictions and cross-validated errors to use (default: latest predictions).")
 @click.option("--by", default="outlet,month", show_default=True,
               help="Grouping: any of outlet, lang and one of day, week, month, year, comma-separated.")
-@click.option("--since", help="First publication day to include (YYYY-MM-DD).")
-@click.option("--until", help="Last publication day to include (YYYY-MM-DD).")
+@day_window("articles to report on")
 @click.option("--hourly-rate", default=0.0, show_default=True, type=click.FloatRange(0), help="Labelers' cost per hour.")
 @click.option("--target-f1", default=0.8, show_default=True, type=click.FloatRange(0, 1),
               help="Macro-F1 to project the labels and hours needed for.")
@@ -609,9 +749,6 @@ def report(ctx: click.Context, guide_path: str, model_dir: str | None, by: str, 
     bad = [f for f in fields if f not in PERIODS + GROUP_FIELDS]
     if bad or sum(f in PERIODS for f in fields) > 1:
         raise click.UsageError(f"--by takes outlet, lang and one of {', '.join(PERIODS)}; got {by!r}")
-    for name, value in (("--since", since), ("--until", until)):
-        if value and not re.match(r"^\d{4}-\d{2}-\d{2}$", value):
-            raise click.UsageError(f"{name} takes a day as YYYY-MM-DD, not {value!r}")
     with _store(ctx) as store:
         result = build_report(store, load_guide(guide_path), out, model_dir, fields, since, until, hourly_rate, target_f1)
     click.echo(f"wrote {result.html} ({len(result.figures)} figure files, tables in {Path(out) / 'tables'})")
@@ -941,9 +1078,11 @@ def run_cmd(ctx: click.Context, feeds: str, model_dir: str, out_dir: str | None,
               help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).")
 @click.option("--keep-non-articles", is_flag=True,
               help="Classify WARC pages that are not news articles too (home, listing, shop pages; counted and skipped by default).")
+@read_options
 def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, engine: str, workers: int,
               scheduler: str | None, batch_size: int, shard_size: int, shard_index: int | None,
-              shard_count: int | None, any_language: bool = False, keep_non_articles: bool = False) -> None:
+              shard_count: int | None, any_language: bool = False, keep_non_articles: bool = False,
+              **read: Any) -> None:
     """Classify large inputs (JSONL/CSV/Parquet/WARC, .gz too; a .json array) in parallel shards, written atomically.
 
     WARC pages are extracted on the fly; pages with no article text are counted, not fatal. Each
@@ -968,10 +1107,12 @@ def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, e
         raise click.UsageError(f"--shard-index must be below --shard-count ({shard_count})")
     if scheduler and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
+    options = _read_options(**read)
+    _name_encodings(inputs, options)
     summary = run_batch(model_dir, inputs, out_dir, engine=engine, workers=workers, scheduler=scheduler,
                         batch_size=batch_size, shard_size=shard_size, shard_index=shard_index,
                         shard_count=shard_count, out_fmt=fmt, any_language=any_language,
-                        keep_non_articles=keep_non_articles,
+                        keep_non_articles=keep_non_articles, read=options,
                         progress=lambda total: _progress(total=total, desc="batch", unit="records"))
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -981,6 +1122,18 @@ def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, e
         click.echo(f"failed: {failure}", err=True)
     click.echo(summary.line())
     sys.exit(EXIT_REJECTED if summary.failed or summary.rejected or summary.warnings else EXIT_OK)
+
+
+def _name_encodings(inputs: tuple[str, ...], options: Any) -> None:
+    """Say which JSONL/CSV inputs are read in a detected encoding (the workers that read them cannot say)."""
+    from newsclf.batch.inputs import input_format
+    from newsclf.textfiles import open_decoded
+
+    if options.encoding is None:
+        for path in inputs:
+            if input_format(path) in ("jsonl", "csv"):
+                with open_decoded(path, None, options.on_notice):
+                    pass
 
 
 # --- search --------------------------------------------------------------------------------------

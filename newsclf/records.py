@@ -7,22 +7,22 @@ Readers yield a result per line so one bad line is reported and the rest still i
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import gzip
 import io
 import itertools
 import json
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ContextManager, Iterable, Iterator, TextIO
+from typing import Any, Iterable, Iterator, TextIO
 
 from newsclf.article import Article
 from newsclf.errors import InputError
+from newsclf.fields import OutletNames, ReadOptions
 from newsclf.guide import Guide
 from newsclf.store import Annotation, Store
+from newsclf.textfiles import has_undecodable, open_decoded, sniff_delimiter, undecodable_message
 
 
 @dataclass
@@ -148,32 +148,46 @@ def source_name(path: str | Path) -> str:
     return "<stdin>" if str(path) == STDIN else str(path)
 
 
-@contextlib.contextmanager
-def _stdin_text() -> Iterator[TextIO]:
-    # Detached, not closed, at the end: the process's stdin outlives one reader.
-    fh = io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8-sig", errors="replace", newline="")
-    try:
-        yield fh
-    finally:
-        fh.detach()
+def read_records(path: str | Path, guide: Guide | None = None,
+                 options: ReadOptions | None = None) -> Iterator[LineResult]:
+    """Yield a LineResult per record of a JSONL or CSV file (`-`: JSONL on stdin), labels checked against `guide`.
 
-
-def read_records(path: str | Path, guide: Guide | None = None) -> Iterator[LineResult]:
-    """Yield a LineResult per record of a JSONL or CSV file (`-`: JSONL on stdin), labels checked against `guide`."""
+    `options` say how to read a researcher's file: encoding, CSV delimiter, column map, date order and zone.
+    """
+    options = options or ReadOptions()
     stdin = str(path) == STDIN
     fmt = "jsonl" if stdin else file_format(path)
-    opened: ContextManager[TextIO] = _stdin_text() if stdin else open_text(path)
-    with opened as fh:
-        source = _json_records(fh) if fmt == "jsonl" else _csv_rows(fh, str(path).lower().endswith((".tsv", ".tsv.gz")))
+    with open_decoded(path, options.encoding, options.on_notice) as fh:
+        if fmt == "jsonl":
+            source = _json_records(fh)
+        else:
+            tabs = str(path).lower().endswith((".tsv", ".tsv.gz"))
+            source = _csv_rows(fh, tabs, options.delimiter)
         for lineno, data, error in source:
             if error is None:
                 try:
-                    record = record_from_dict(data)
-                    if guide is not None:
-                        validate_labels(record, guide)
+                    record = checked_record(data, guide, options)
                 except InputError as exc:
                     error = str(exc)
             yield LineResult(lineno, None, error) if error else LineResult(lineno, record)
+
+
+def checked_record(data: Any, guide: Guide | None = None, options: ReadOptions | None = None) -> LabeledRecord:
+    """One parsed line as a record: bytes its encoding could not read, columns, date and labels checked."""
+    options = options or ReadOptions()
+    if has_undecodable(data):
+        raise InputError(undecodable_message(options.encoding))
+    data = options.prepare(data)
+    try:
+        record = record_from_dict(data)
+    except InputError as exc:
+        if isinstance(data, dict) and "text" not in data and str(exc).startswith('missing "text"'):
+            columns = ", ".join(list(map(str, data))[:12])
+            raise InputError(f'{exc}; this line has {columns}: name the text column with --map text=COLUMN') from None
+        raise
+    if guide is not None:
+        validate_labels(record, guide)
+    return record
 
 
 def _head(fh: TextIO) -> list[str]:
@@ -255,21 +269,43 @@ def _jsonl_lines(fh: Iterable[str]) -> Iterator[tuple[int, Any, str | None]]:
             yield lineno, None, "not valid JSON (nested too deeply)"
 
 
-def _csv_rows(fh: TextIO, tabs: bool) -> Iterator[tuple[int, Any, str | None]]:
-    reader = csv.DictReader(fh, delimiter="\t" if tabs else ",")
+# No cell-size cliff: a cell may be as long as a JSONL line may be (csv's default stops at 131,072 characters).
+CSV_CELL_LIMIT = 2**31 - 1
+
+
+def _csv_rows(fh: TextIO, tabs: bool, delimiter: str | None = None) -> Iterator[tuple[int, Any, str | None]]:
+    """(line where the row starts, row as a dict, error) per CSV row; the delimiter sniffed from the header unless given."""
+    csv.field_size_limit(CSV_CELL_LIMIT)
+    header = fh.readline()
+    if delimiter is None:
+        delimiter = sniff_delimiter(header) if header.strip() or not tabs else "\t"
+        if tabs and "\t" in header:
+            delimiter = "\t"
+    # strict: a quote opened and never closed is an error, not the rest of the file read into one cell.
+    reader = csv.DictReader(itertools.chain([header], fh), delimiter=delimiter, strict=True)
     next_start = 2  # the header is line 1; a quoted cell may span lines, so report where a row starts
-    try:
-        for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:  # the reader goes on at the next line
             lineno, next_start = next_start, reader.line_num + 1
-            if None in row:
-                yield lineno, None, "the row has more cells than the header has columns"
-                continue
-            try:
-                yield lineno, _csv_row_to_dict(row), None
-            except InputError as exc:
-                yield lineno, None, str(exc)
-    except csv.Error as exc:
-        yield next_start, None, f"not valid CSV ({exc}); the rest of the file was not read"
+            if "unexpected end of data" in str(exc):
+                yield lineno, None, ("not valid CSV: a quoted cell that starts in this row is never closed, so "
+                                     "the rest of the file was not read; close the quote (or double it: \"\")")
+            else:
+                yield lineno, None, f"not valid CSV ({exc}); the rest of the row was not read"
+            continue
+        lineno, next_start = next_start, reader.line_num + 1
+        if None in row:
+            yield lineno, None, (f"the row has more cells than the header has columns "
+                                 f"(read with delimiter {delimiter!r}; --delimiter to force another)")
+            continue
+        try:
+            yield lineno, _csv_row_to_dict(row), None
+        except InputError as exc:
+            yield lineno, None, str(exc)
 
 
 def _csv_row_to_dict(row: dict[str, str]) -> dict[str, Any]:
@@ -317,18 +353,23 @@ def annotations_from_record(record: LabeledRecord, guide: Guide, labeler: str) -
             for scheme_name, labels in record.labels.items()]
 
 
+CONFLICT_POLICIES = ("keep", "replace", "error")
+
+
 @dataclass
 class ImportReport:
-    """What an import did: article and annotation counts, and each rejected line with its reason."""
+    """What an import did: article and annotation counts, conflicts, and each rejected line with its reason."""
 
     articles: dict[str, int] = field(default_factory=lambda: {"new": 0, "updated": 0, "unchanged": 0})
     annotations: dict[str, int] = field(default_factory=lambda: {"new": 0, "updated": 0, "unchanged": 0})
     rejected: list[tuple[str, int, str]] = field(default_factory=list)
+    conflicts: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, what was done)
 
     def summary(self) -> str:
         """One line for the terminal."""
         a, n = self.articles, self.annotations
-        return (f"articles: {a['new']} new, {a['updated']} updated, {a['unchanged']} unchanged; "
+        return (f"articles: {a['new']} new, {a['updated']} updated, {a['unchanged']} unchanged, "
+                f"{len(self.conflicts)} conflicts; "
                 f"annotations: {n['new']} new, {n['updated']} updated, {n['unchanged']} unchanged; "
                 f"rejected lines: {len(self.rejected)}")
 
@@ -343,29 +384,71 @@ def _fill_language(article: Article) -> None:
             article.metadata["lang_detected"] = True  # said so, since the record did not
 
 
+def _canonical_outlet(article: Article, outlets: OutletNames) -> None:
+    """Give the article its outlet's canonical name, keeping the spelling the file had in metadata."""
+    if article.outlet:
+        name = outlets.canonical(article.outlet)
+        if name != article.outlet:
+            article.metadata.setdefault("outlet_original", article.outlet)
+            article.outlet = name
+
+
 def import_file(store: Store, path: str | Path, guide: Guide | None = None, labeler: str = "import",
                 gold: bool = False, report: ImportReport | None = None, batch_size: int = 500,
-                progress: Any = None, only_ids: set[str] | None = None) -> ImportReport:
+                progress: Any = None, only_ids: set[str] | None = None, options: ReadOptions | None = None,
+                on_conflict: str = "keep", outlets: OutletNames | None = None) -> ImportReport:
     """Import a JSONL/CSV file of articles (and labels) into the store; bad lines are reported, good ones kept.
 
     Lines are committed in batches: a killed import keeps every batch it finished, and a rerun
     changes nothing for lines already imported. `only_ids` keeps just the lines of those articles.
+    An id already stored (or earlier in the file) with another title or text is a conflict:
+    `on_conflict` keep (the stored one, reported), replace (reported) or error (the line is rejected).
+    Outlet names are made canonical by `outlets` (case, spaces and `www.` folded; aliases).
     """
+    if on_conflict not in CONFLICT_POLICIES:
+        raise InputError(f"on_conflict must be one of {', '.join(CONFLICT_POLICIES)}, not {on_conflict!r}")
     report = report or ImportReport()
-    batch: list[LabeledRecord] = []
+    if outlets is None:
+        outlets = OutletNames()
+    outlets.learn(store.outlet_names())
+    source = source_name(path)
+    first_line: dict[str, int] = {}   # article id -> the line of this file that brought it
+    batch: list[tuple[int, LabeledRecord]] = []
+
+    def conflict(lineno: int, record: LabeledRecord) -> bool:
+        """True when the line is to be skipped: its id is stored (or earlier in the file) with other content."""
+        article = record.article
+        old = store.get_article(article.id)
+        if old is None or old.content_hash == article.content_hash:
+            return False
+        earlier = (f"line {first_line[article.id]} of this file" if article.id in first_line
+                   else "the stored article")
+        what = f"id {article.id!r} has another title or text than {earlier}"
+        if on_conflict == "error":
+            report.rejected.append((source, lineno, f"{what} (--on-conflict keep or replace to go on)"))
+            return True
+        if on_conflict == "keep":
+            report.conflicts.append((source, lineno, f"{what}; kept the stored one (--on-conflict replace "
+                                                     "to take this line's)"))
+            return True
+        report.conflicts.append((source, lineno, f"{what}; replaced it with this line's"))
+        return False
 
     def flush() -> None:
         if not batch:
             return
         with store.transaction():
-            for record in batch:
+            for lineno, record in batch:
                 if record.article is not None:
+                    if conflict(lineno, record):
+                        continue
+                    first_line.setdefault(record.article.id, lineno)
                     report.articles[store.upsert_article(record.article)] += 1
                 for ann in annotations_from_record(record, guide, labeler) if guide else []:
                     report.annotations[store.upsert_annotation(ann)] += 1
         batch.clear()
 
-    for result in read_records(path, guide):
+    for result in read_records(path, guide, options):
         if progress is not None:
             progress.update(1)
         record = result.record
@@ -376,15 +459,16 @@ def import_file(store: Store, path: str | Path, guide: Guide | None = None, labe
         elif record is not None and gold:
             record.gold = True
         if record is not None and record.article is None and store.get_article(record.article_id) is None \
-                and not any(r.article_id == record.article_id and r.article is not None for r in batch):
+                and not any(r.article_id == record.article_id and r.article is not None for _, r in batch):
             result = LineResult(result.lineno, None, f"labels for unknown article id {record.article_id!r}; "
                                                      "import the article (with its text) first")
         if result.error is not None:
-            report.rejected.append((source_name(path), result.lineno, result.error))
+            report.rejected.append((source, result.lineno, result.error))
             continue
         if result.record.article is not None:
             _fill_language(result.record.article)  # here, not inside the store's write transaction
-        batch.append(result.record)
+            _canonical_outlet(result.record.article, outlets)
+        batch.append((result.lineno, result.record))
         if len(batch) >= batch_size:
             flush()
     flush()

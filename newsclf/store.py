@@ -394,6 +394,11 @@ class Store:
         """How many articles the store holds."""
         return self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
 
+    def outlet_names(self) -> list[str]:
+        """Every outlet name the store's articles carry, once each."""
+        return [r[0] for r in self.conn.execute("SELECT DISTINCT outlet FROM articles WHERE outlet IS NOT NULL "
+                                                "ORDER BY outlet")]
+
     def find_by_hash(self, digest: str) -> list[str]:
         """Ids of articles with this content hash (exact duplicates)."""
         return [r[0] for r in self.conn.execute("SELECT id FROM articles WHERE content_hash = ?", (digest,))]

@@ -78,12 +78,16 @@ def count_records(path: Path, fmt: str) -> tuple[int, str | None]:
     raise InputError(f"{path}: unknown input format {fmt!r}")
 
 
-def iter_items(path: Path, fmt: str, start: int, stop: int, keep_non_articles: bool = False) -> Iterator[Item]:
-    """The records numbered start <= i < stop of one file (WARC pages that are not articles are Items saying so)."""
+def iter_items(path: Path, fmt: str, start: int, stop: int, options: Any = None,
+               keep_non_articles: bool = False) -> Iterator[Item]:
+    """The records numbered start <= i < stop of one file; `options` (ReadOptions) say how to read JSONL/CSV.
+
+    WARC pages that are not articles are Items saying so.
+    """
     if fmt == "jsonl":
-        yield from _jsonl(path, start, stop)
+        yield from _jsonl(path, start, stop, options)
     elif fmt in ("csv", "json"):
-        yield from _whole_file(path, by_item=fmt == "json")
+        yield from _whole_file(path, by_item=fmt == "json", options=options)
     elif fmt == "parquet":
         yield from _parquet(path, start, stop)
     elif fmt == "warc":
@@ -92,11 +96,11 @@ def iter_items(path: Path, fmt: str, start: int, stop: int, keep_non_articles: b
         raise InputError(f"{path}: unknown input format {fmt!r}")
 
 
-def _from_dict(index: int, data: Any) -> Item:
-    from newsclf.records import record_from_dict
+def _from_dict(index: int, data: Any, options: Any = None) -> Item:
+    from newsclf.records import checked_record
 
     try:
-        record = record_from_dict(data)
+        record = checked_record(data, None, options)
     except InputError as exc:
         return Item(index, error=str(exc))
     if record.article is None:
@@ -104,10 +108,10 @@ def _from_dict(index: int, data: Any) -> Item:
     return Item(index, record.article, record.target)
 
 
-def _jsonl(path: Path, start: int, stop: int) -> Iterator[Item]:
-    from newsclf.records import open_text
+def _jsonl(path: Path, start: int, stop: int, options: Any = None) -> Iterator[Item]:
+    from newsclf.textfiles import open_decoded
 
-    with open_text(path) as fh:
+    with open_decoded(path, options.encoding if options is not None else None) as fh:
         for index, line in enumerate(fh):
             if index < start:
                 continue
@@ -123,17 +127,17 @@ def _jsonl(path: Path, start: int, stop: int) -> Iterator[Item]:
             except RecursionError:
                 yield Item(index, error=f"line {index + 1}: not valid JSON (nested too deeply)")
                 continue
-            item = _from_dict(index, data)
+            item = _from_dict(index, data, options)
             if item.error:
                 item.error = f"line {index + 1}: {item.error}"
             yield item
 
 
-def _whole_file(path: Path, by_item: bool) -> Iterator[Item]:
+def _whole_file(path: Path, by_item: bool, options: Any = None) -> Iterator[Item]:
     """A CSV's rows (numbered by line) or a JSON array's items (numbered in order: several may share a line)."""
     from newsclf.records import read_records
 
-    for n, result in enumerate(read_records(path)):
+    for n, result in enumerate(read_records(path, options=options)):
         index = n if by_item else result.lineno - 1
         if result.error:
             yield Item(index, error=f"line {result.lineno}: {result.error}")

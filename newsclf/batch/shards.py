@@ -27,7 +27,7 @@ import os
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Protocol
 
@@ -219,6 +219,7 @@ class Task:
     batch_size: int
     any_language: bool = False
     keep_non_articles: bool = False
+    read: Any = None  # ReadOptions for JSONL/CSV inputs (encoding, delimiter, column map, dates), without on_notice
 
 
 @dataclass
@@ -358,7 +359,8 @@ def process_shard(task: Task) -> ShardResult:
                 rows.extend(_row(model, item, p, source) for item, p in zip(batch, predicted))
                 batch.clear()
 
-        for item in iter_items(Path(shard.path), shard.fmt, shard.start, shard.stop, task.keep_non_articles):
+        for item in iter_items(Path(shard.path), shard.fmt, shard.start, shard.stop, task.read,
+                               task.keep_non_articles):
             result.records += 1
             if item.error or item.not_article:
                 if item.error:
@@ -461,8 +463,10 @@ def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str
               workers: int = 0, scheduler: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
               shard_size: int = DEFAULT_SHARD_SIZE, shard_index: int | None = None, shard_count: int | None = None,
               out_fmt: str = "jsonl", progress: Any = None, engine_obj: Engine | None = None,
-              any_language: bool = False, keep_non_articles: bool = False) -> BatchSummary:
+              any_language: bool = False, keep_non_articles: bool = False, read: Any = None) -> BatchSummary:
     """Classify every record of `inputs` into shard files in `out_dir`; finished shards of earlier runs are skipped.
+
+    `read` (ReadOptions) says how to read JSONL and CSV inputs; its on_notice is not sent to workers.
 
     `progress(total)` makes a tqdm-like bar (total records, None when unknown); `engine_obj` reuses a
     started engine (its start-up is then not counted).
@@ -490,7 +494,8 @@ def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str
                 for tmp in out.glob(f".{name}.*.tmp"):
                     tmp.unlink(missing_ok=True)
             todo.append(Task(shard, str(Path(model_path).resolve()), str(out.resolve()), out_fmt, batch_size,
-                             any_language, keep_non_articles))
+                             any_language, keep_non_articles,
+                             replace(read, on_notice=None) if read is not None else None))
     if todo:
         own = engine_obj is None
         eng = engine_obj or make_engine(engine, workers, scheduler, model_path)

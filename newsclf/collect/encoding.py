@@ -101,3 +101,8 @@ def _guess(body: bytes) -> str:
     if cp1252_clean and (latin_guess or non_ascii < 8):
         return "cp1252"
     return guessed or "cp1252"
+
+
+def guess_encoding(body: bytes) -> str:
+    """The codec of bytes that are not UTF-8 and declare nothing: windows-1252 for Latin script, else detected."""
+    return _guess(body)

@@ -416,6 +416,10 @@ class Fetcher:
         result.fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         ctype_header = resp.headers.get("Content-Type", "")
         media_type = ctype_header.split(";")[0].strip().lower() or None
+        if media_type == "application/octet-stream" and accept == "feed":
+            # Servers' default for a suffix they do not know (.opml under `python -m http.server`):
+            # judged by its body, as a feed with no Content-Type is.
+            media_type = None
         result.content_type = media_type
         if resp.status_code == 304:
             result.not_modified = True

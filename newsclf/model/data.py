@@ -86,12 +86,20 @@ def gated_out_ids(store: Store, guide: Guide) -> set[str]:
     return {a for a, anns in grouped.items() if (resolve(anns, gate) or [gate.gate]) != [gate.gate]}
 
 
-def examples_from_records(records: Iterable[LabeledRecord], guide: Guide) -> dict[str, list[Example]]:
-    """Examples per scheme from labeled records (a record without a scheme's labels is skipped for it)."""
+def examples_from_records(records: Iterable[LabeledRecord], guide: Guide,
+                          store: Store | None = None) -> dict[str, list[Example]]:
+    """Examples per scheme from labeled records (a record without a scheme's labels is skipped for it).
+
+    A label-only line (an id, no text) takes its article from `store` when given; without it, or when
+    the store lacks that id, the line is skipped.
+    """
     out: dict[str, list[Example]] = {s.name: [] for s in guide.schemes}
     gate = guide.gate
     for record in records:
-        if record.article is None:
+        article = record.article
+        if article is None and store is not None:
+            article = store.get_article(record.article_id)
+        if article is None:
             continue
         closed = gate is not None and record.labels.get(gate.name) not in (None, [gate.gate])
         for scheme in guide.schemes:
@@ -99,6 +107,22 @@ def examples_from_records(records: Iterable[LabeledRecord], guide: Guide) -> dic
             if closed and guide.gated(scheme.name):
                 continue  # the record's own gate answer ends it: other schemes' labels do not apply
             if labels:
-                out[scheme.name].append(Example(record.article, scheme.effective_target(record.target), list(labels)))
+                out[scheme.name].append(Example(article, scheme.effective_target(record.target), list(labels)))
     return out
+
+
+def published_between(examples: dict[str, list[Example]], since: str | None = None,
+                      until: str | None = None) -> dict[str, list[Example]]:
+    """The examples whose article was published from day `since` through day `until` (YYYY-MM-DD, as written).
+
+    With either day given, undated articles are left out: they belong to neither side of a cut.
+    """
+    if not since and not until:
+        return examples
+
+    def inside(example: Example) -> bool:
+        day = (example.article.published or "")[:10]
+        return bool(day) and (not since or day >= since) and (not until or day <= until)
+
+    return {name: [e for e in items if inside(e)] for name, items in examples.items()}
 
