@@ -41,6 +41,25 @@ def _progress(total: int | None = None, desc: str = "", unit: str = "it") -> Any
     return tqdm(total=total, desc=desc, unit=unit, disable=None, file=sys.stderr, leave=False)
 
 
+def _remember_cap(ctx: click.Context, _param: Any, value: int) -> int:
+    ctx.meta["max_record_bytes"] = value
+    return value
+
+
+# Declared once, used by every command that reads records; readers find it in the click context.
+max_record_option = click.option(
+    "--max-record-bytes", type=click.IntRange(1), default=10_000_000, show_default=True, expose_value=False,
+    callback=_remember_cap, is_eager=True,
+    help="Skip (and report) any record longer than this while reading: a huge line or a compressed bomb costs "
+         "at most this much memory.")
+
+
+def _max_record_bytes() -> int:
+    from newsclf.records import MAX_RECORD_BYTES
+
+    return click.get_current_context().meta.get("max_record_bytes", MAX_RECORD_BYTES)
+
+
 def _store(ctx: click.Context) -> Any:
     from newsclf.store import Store
 
@@ -132,6 +151,7 @@ def guide_render(file: str, out: str | None) -> None:
               help="Label guide to check labels against (needed when the files carry labels).")
 @click.option("--labeler", default="import", show_default=True, help="Coder name for labels without a 'labeler' field.")
 @click.option("--gold", is_flag=True, help="These labels are final (reviewed) labels.")
+@max_record_option
 @click.pass_context
 def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | None, labeler: str, gold: bool) -> None:
     """Import articles (and labels) from JSONL or CSV FILES (.gz too; `-`: JSONL on stdin) into the store.
@@ -152,7 +172,8 @@ def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | Non
     report = ImportReport()
     with _store(ctx) as store, _progress(desc="import", unit="lines") as bar:
         for path in files:
-            import_file(store, path, g, labeler=labeler, gold=gold, report=report, progress=bar)
+            import_file(store, path, g, labeler=labeler, gold=gold, report=report, progress=bar,
+                        max_record_bytes=_max_record_bytes())
     for path, lineno, reason in report.rejected:
         click.echo(f"{path}:{lineno}: {reason}", err=True)
     click.echo(report.summary())
@@ -262,6 +283,7 @@ def collect(ctx: click.Context, urls: tuple[str, ...], feeds: str | None, sitema
                    "on news stance, ~50x slower. minilm-frozen: the linear model blended with the encoder's frozen "
                    "sentence embeddings, better on short texts such as tweets, no fine-tuning. Both encoders need "
                    "pip install 'newsclf[transformer]'.")
+@max_record_option
 @click.pass_context
 def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds: int, split: str,
           backend: str) -> None:
@@ -297,7 +319,7 @@ def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds
 def _read_checked(path: str, guide: Any) -> Iterable[Any]:
     from newsclf.records import read_records, source_name
 
-    for result in read_records(path, guide):
+    for result in read_records(path, guide, max_record_bytes=_max_record_bytes()):
         if result.error:
             click.echo(f"{source_name(path)}:{result.lineno}: {result.error}", err=True)
         yield result
@@ -313,6 +335,7 @@ def _read_checked(path: str, guide: Any) -> Iterable[Any]:
               help="Mark labels the model is less sure of than this as 'uncertain'.")
 @click.option("--queue", "queue_uncertain", is_flag=True,
               help="With --min-confidence: queue articles with uncertain labels for labelers (implies --save).")
+@max_record_option
 @click.pass_context
 def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_store: bool, out: str | None,
              save: bool, min_confidence: float | None, queue_uncertain: bool) -> None:
@@ -404,6 +427,7 @@ def _classify_chunks(inputs: tuple[str, ...], stored_ids: list[str], store: Any,
 @click.option("--data", required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True),
               help="Labeled test JSONL/CSV (`-`: JSONL on stdin).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the metrics as JSON here.")
+@max_record_option
 def evaluate(model_dir: str, data: str, json_out: str | None) -> None:
     """Score a model on labeled data it was not trained on: per-label P/R/F1 and macro-F1 per scheme.
 
@@ -481,6 +505,7 @@ def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: boo
               help="Labeled JSONL/CSV (`-`: JSONL on stdin; default: the store).")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the flagged items as JSONL here.")
+@max_record_option
 @click.pass_context
 def label_errors_cmd(ctx: click.Context, guide_path: str, data: str | None, folds: int, out: str | None) -> None:
     """List gold items whose label a cross-validated model contradicts with confidence, for review.
@@ -798,6 +823,7 @@ def annotations_export(ctx: click.Context, fmt: str, guide_path: str | None, onl
 @click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--scheme", help="prodigy: the scheme of tasks whose meta has no 'scheme'.")
 @click.option("--labeler", default=None, help="Coder name when the file names none (default: the format's name).")
+@max_record_option
 @click.pass_context
 def annotations_import(ctx: click.Context, file: str, fmt: str, guide_path: str, scheme: str | None,
                        labeler: str | None) -> None:
@@ -813,14 +839,15 @@ def annotations_import(ctx: click.Context, file: str, fmt: str, guide_path: str,
     """
     from newsclf.guide import load_guide
     from newsclf.label import formats
-    from newsclf.records import _jsonl_lines, open_text
+    from newsclf.records import _jsonl_lines, capped_lines, open_text
 
     g = load_guide(guide_path)
     with _store(ctx) as store:
         if fmt == "prodigy":
             with open_text(file) as fh:
                 lines, bad = [], []
-                for lineno, data, error in _jsonl_lines(fh):
+                cap = _max_record_bytes()
+                for lineno, data, error in _jsonl_lines(capped_lines(fh, cap), cap=cap):
                     (bad.append((lineno, error)) if error else lines.append((lineno, data)))
             imported = formats.from_prodigy(lines, g, store, scheme, labeler or "prodigy")
             imported.rejected = bad + imported.rejected
@@ -906,6 +933,7 @@ def run_cmd(ctx: click.Context, feeds: str, model_dir: str, out_dir: str | None,
               help="Records per shard (JSONL, Parquet and WARC files are split; CSV files are one shard).")
 @click.option("--shard-index", type=click.IntRange(0), help="With --shard-count: do only this job's share (job arrays).")
 @click.option("--shard-count", type=click.IntRange(1), help="How many jobs share the work (every COUNT-th shard each).")
+@max_record_option
 def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, engine: str, workers: int,
               scheduler: str | None, batch_size: int, shard_size: int, shard_index: int | None,
               shard_count: int | None) -> None:
@@ -935,7 +963,7 @@ def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, e
         raise click.UsageError("--scheduler needs --engine dask")
     summary = run_batch(model_dir, inputs, out_dir, engine=engine, workers=workers, scheduler=scheduler,
                         batch_size=batch_size, shard_size=shard_size, shard_index=shard_index,
-                        shard_count=shard_count, out_fmt=fmt,
+                        shard_count=shard_count, out_fmt=fmt, max_record_bytes=_max_record_bytes(),
                         progress=lambda total: _progress(total=total, desc="batch", unit="records"))
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, GUIDE, ROOT
+from conftest import CORPUS
 from newsclf.article import Article, write_csv
 from newsclf.batch.inputs import write_warc
 from newsclf.batch.outputs import read_rows
@@ -16,35 +14,6 @@ from newsclf.batch.shards import forks_safely, output_files, run_batch
 from newsclf.errors import InputError
 
 ARTICLES = [Article.from_json(line) for line in (CORPUS / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
-
-
-@pytest.fixture(scope="session")
-def batch_model(pytestconfig) -> Path:
-    """A small model trained on part of the demo corpus, cached between test sessions (keyed by its inputs)."""
-    from newsclf.guide import load_guide
-    from newsclf.model.data import examples_from_store
-    from newsclf.model.train import train
-    from newsclf.records import import_file
-    from newsclf.store import Store
-
-    sources = [CORPUS / "articles.jsonl", CORPUS / "labels" / "adjudicated.jsonl", GUIDE,
-               *sorted((ROOT / "newsclf" / "model").glob("*.py"))]
-    key = hashlib.sha1(b"".join(p.read_bytes() for p in sources)).hexdigest()[:12]
-    cache = Path(pytestconfig.cache.mkdir("newsclf-batch-model"))
-    model_dir = cache / key
-    if (model_dir / "meta.json").is_file():
-        return model_dir
-    guide = load_guide(GUIDE)
-    work = cache / f"{key}-work"
-    shutil.rmtree(work, ignore_errors=True)
-    with Store(work / "train.db") as store:
-        import_file(store, CORPUS / "articles.jsonl", guide)
-        import_file(store, CORPUS / "labels" / "adjudicated.jsonl", guide)
-        examples = examples_from_store(store, guide)
-    train(guide, {name: items[:30] for name, items in examples.items()}, work / "model", folds=2, split="random")
-    (work / "model").rename(model_dir)
-    shutil.rmtree(work, ignore_errors=True)
-    return model_dir
 
 
 def site_pages(n: int | None = None) -> list[tuple[str, bytes]]:

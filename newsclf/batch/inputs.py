@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 from newsclf.article import Article
 from newsclf.errors import InputError
-from newsclf.records import file_format
+from newsclf.records import MAX_RECORD_BYTES, file_format
 
 FORMATS = ("jsonl", "csv", "parquet", "warc")
 SPLITTABLE = ("jsonl", "parquet", "warc")
@@ -78,12 +78,12 @@ def count_records(path: Path, fmt: str) -> tuple[int, str | None]:
     raise InputError(f"{path}: unknown input format {fmt!r}")
 
 
-def iter_items(path: Path, fmt: str, start: int, stop: int) -> Iterator[Item]:
-    """The records numbered start <= i < stop of one file."""
+def iter_items(path: Path, fmt: str, start: int, stop: int, cap: int = MAX_RECORD_BYTES) -> Iterator[Item]:
+    """The records numbered start <= i < stop of one file; a JSONL/CSV/JSON record over `cap` bytes is rejected."""
     if fmt == "jsonl":
-        yield from _jsonl(path, start, stop)
+        yield from _jsonl(path, start, stop, cap)
     elif fmt in ("csv", "json"):
-        yield from _whole_file(path, by_item=fmt == "json")
+        yield from _whole_file(path, by_item=fmt == "json", cap=cap)
     elif fmt == "parquet":
         yield from _parquet(path, start, stop)
     elif fmt == "warc":
@@ -104,15 +104,18 @@ def _from_dict(index: int, data: Any) -> Item:
     return Item(index, record.article, record.target)
 
 
-def _jsonl(path: Path, start: int, stop: int) -> Iterator[Item]:
-    from newsclf.records import open_text
+def _jsonl(path: Path, start: int, stop: int, cap: int) -> Iterator[Item]:
+    from newsclf.records import capped_lines, open_text, too_long
 
     with open_text(path) as fh:
-        for index, line in enumerate(fh):
+        for index, line in enumerate(capped_lines(fh, cap)):
             if index < start:
                 continue
             if index >= stop:
                 break
+            if line is None:
+                yield Item(index, error=f"line {index + 1}: {too_long(cap)}")
+                continue
             if not line.strip():
                 continue
             try:
@@ -129,11 +132,11 @@ def _jsonl(path: Path, start: int, stop: int) -> Iterator[Item]:
             yield item
 
 
-def _whole_file(path: Path, by_item: bool) -> Iterator[Item]:
+def _whole_file(path: Path, by_item: bool, cap: int) -> Iterator[Item]:
     """A CSV's rows (numbered by line) or a JSON array's items (numbered in order: several may share a line)."""
     from newsclf.records import read_records
 
-    for n, result in enumerate(read_records(path)):
+    for n, result in enumerate(read_records(path, max_record_bytes=cap)):
         index = n if by_item else result.lineno - 1
         if result.error:
             yield Item(index, error=f"line {result.lineno}: {result.error}")

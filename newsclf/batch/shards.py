@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 from newsclf.batch.inputs import SPLITTABLE, count_records, input_format, iter_items
 from newsclf.batch.outputs import atomic_write_bytes, write_rows
 from newsclf.errors import InputError, NewsclfError
-from newsclf.records import is_json_array
+from newsclf.records import MAX_RECORD_BYTES, is_json_array
 
 SETTINGS_FILE = "_batch.json"
 DEFAULT_SHARD_SIZE = 2000
@@ -217,6 +217,7 @@ class Task:
     out_dir: str
     out_fmt: str
     batch_size: int
+    max_record_bytes: int = MAX_RECORD_BYTES
 
 
 @dataclass
@@ -349,7 +350,7 @@ def process_shard(task: Task) -> ShardResult:
                 rows.extend(_row(model, item, p, source) for item, p in zip(batch, predicted))
                 batch.clear()
 
-        for item in iter_items(Path(shard.path), shard.fmt, shard.start, shard.stop):
+        for item in iter_items(Path(shard.path), shard.fmt, shard.start, shard.stop, task.max_record_bytes):
             result.records += 1
             if item.error or item.not_article:
                 if item.error:
@@ -446,7 +447,8 @@ def _check_settings(out_dir: Path, settings: dict[str, Any]) -> None:
 def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str | Path, *, engine: str = "local",
               workers: int = 0, scheduler: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
               shard_size: int = DEFAULT_SHARD_SIZE, shard_index: int | None = None, shard_count: int | None = None,
-              out_fmt: str = "jsonl", progress: Any = None, engine_obj: Engine | None = None) -> BatchSummary:
+              out_fmt: str = "jsonl", progress: Any = None, engine_obj: Engine | None = None,
+              max_record_bytes: int = MAX_RECORD_BYTES) -> BatchSummary:
     """Classify every record of `inputs` into shard files in `out_dir`; finished shards of earlier runs are skipped.
 
     `progress(total)` makes a tqdm-like bar (total records, None when unknown); `engine_obj` reuses a
@@ -474,7 +476,8 @@ def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str
             for name in (shard.output(out, out_fmt).name, shard.marker(out).name):
                 for tmp in out.glob(f".{name}.*.tmp"):
                     tmp.unlink(missing_ok=True)
-            todo.append(Task(shard, str(Path(model_path).resolve()), str(out.resolve()), out_fmt, batch_size))
+            todo.append(Task(shard, str(Path(model_path).resolve()), str(out.resolve()), out_fmt, batch_size,
+                             max_record_bytes))
     if todo:
         own = engine_obj is None
         eng = engine_obj or make_engine(engine, workers, scheduler, model_path)

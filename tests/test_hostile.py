@@ -1,0 +1,126 @@
+"""Hostile records: lone surrogates, deep nesting and over-long records cost one rejected (or cleaned) record,
+named by FILE:LINE, never the other lines (issue #35). Caps are small here; bench/hostile.py measures big ones."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from conftest import write_jsonl
+from newsclf.article import Article
+from newsclf.batch.outputs import read_rows
+from newsclf.batch.shards import output_files, run_batch
+from newsclf.store import Store
+
+GOOD = [{"id": "g1", "title": "Raters paid little", "text": "Workers who rate chatbot answers earn little."},
+        {"id": "g2", "title": "Chip deal", "text": "A chip maker signed a deal with a cloud firm."}]
+SURROGATE = '{"id": "s1", "title": "Lone \\ud800 half", "text": "A lone \\udc00 surrogate", "metadata": {"k\\ud801": "v"}}'
+DEEP = json.dumps({"id": "d1", "text": "deep", "metadata": {"x": json.loads("[" * 900 + "]" * 900)}})
+
+
+def stored(tmp_path) -> dict[str, Article]:
+    with Store(tmp_path / "newsclf.db") as store:
+        return {a.id: a for a in store.iter_articles(store.article_ids())}
+
+
+def test_a_lone_surrogate_is_replaced_and_every_line_imports(run, tmp_path):
+    path = write_jsonl(tmp_path / "in.jsonl", [GOOD[0], SURROGATE, GOOD[1]])
+    result = run("import", path)
+    assert result.exit_code == 0, result.output
+    articles = stored(tmp_path)
+    assert sorted(articles) == ["g1", "g2", "s1"]
+    assert articles["s1"].text == "A lone \ufffd surrogate" and articles["s1"].title == "Lone \ufffd half"
+    assert articles["s1"].metadata["k\ufffd"] == "v"
+
+
+def test_deep_nesting_is_refused_by_line_and_the_rest_imports(run, tmp_path):
+    path = write_jsonl(tmp_path / "in.jsonl", [GOOD[0], DEEP, GOOD[1]])
+    result = run("import", path)
+    assert result.exit_code == 1
+    assert f"{path}:2: a value nests deeper than 32 levels" in result.output
+    assert "Traceback" not in result.output
+    assert sorted(stored(tmp_path)) == ["g1", "g2"]
+
+
+def test_an_article_built_in_code_with_a_surrogate_is_stored(tmp_path):
+    """The collectors (collect, run) build Articles directly: the record cleans itself."""
+    article = Article(url="https://x.example/a", title="T\udfff", text="body \ud83d only half")
+    with Store(tmp_path / "s.db") as store:
+        store.upsert_article(article)
+        assert store.get_article(article.id).text == "body \ufffd only half"
+
+
+def test_classify_and_batch_keep_every_valid_line(run, tmp_path, batch_model):
+    path = write_jsonl(tmp_path / "in.jsonl", [GOOD[0], SURROGATE, DEEP, GOOD[1]])
+    result = run("classify", "--model", batch_model, path, "--out", tmp_path / "out.jsonl")
+    assert result.exit_code == 1 and f"{path}:3: a value nests deeper" in result.output
+    assert [json.loads(line)["id"] for line in (tmp_path / "out.jsonl").read_text().splitlines()] == ["g1", "s1", "g2"]
+
+    summary = run_batch(batch_model, [path], tmp_path / "batch", workers=1)
+    assert (summary.rows, summary.rejected, summary.failed) == (3, 1, [])
+    assert sorted(r["id"] for p in output_files(tmp_path / "batch") for r in read_rows(p)) == ["g1", "g2", "s1"]
+
+
+def _long(n: int) -> dict:
+    return {"id": "big", "text": "x" * n}
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".jsonl.gz", ".json", ".json.gz", ".csv", ".csv.gz"])
+def test_a_record_over_the_cap_is_skipped_by_line_and_its_neighbours_import(run, tmp_path, suffix):
+    rows = [GOOD[0], _long(50_000), GOOD[1]]
+    if suffix.startswith(".jsonl"):
+        body = "".join(json.dumps(r) + "\n" for r in rows)
+    elif suffix.startswith(".json"):
+        body = "[" + ",\n".join(json.dumps(r) for r in rows) + "]\n"
+    else:
+        body = "id,title,text\n" + "".join(f'{r["id"]},{r.get("title", "")},{r["text"]}\n' for r in rows)
+    path = tmp_path / f"in{suffix}"
+    path.write_bytes(gzip.compress(body.encode()) if suffix.endswith(".gz") else body.encode())
+    result = run("import", path, "--max-record-bytes", "10000")
+    assert result.exit_code == 1
+    line = 3 if suffix.startswith(".csv") else 2
+    assert f"{path}:{line}: the record is longer than 10,000 bytes (--max-record-bytes); it was skipped" \
+        in result.output
+    assert sorted(stored(tmp_path)) == ["g1", "g2"]
+    assert run("import", path).exit_code == 0  # under the default cap (10 MB) the same record imports
+    assert sorted(stored(tmp_path)) == ["big", "g1", "g2"]
+
+
+def test_a_quoted_csv_cell_over_the_cap_is_reported(run, tmp_path):
+    path = tmp_path / "in.csv"
+    path.write_text('id,text\ng1,fine\nbig,"' + "word\n" * 3000 + '"\n', encoding="utf-8")
+    result = run("import", path, "--max-record-bytes", "1000")
+    assert result.exit_code == 1 and f"{path}:3: not valid CSV (field larger than field limit (1000))" in result.output
+    assert sorted(stored(tmp_path)) == ["g1"]
+
+
+def test_batch_skips_an_over_long_line_with_its_number(tmp_path, batch_model):
+    path = write_jsonl(tmp_path / "in.jsonl", [GOOD[0], _long(50_000), GOOD[1]])
+    summary = run_batch(batch_model, [path], tmp_path / "batch", workers=1, max_record_bytes=10_000)
+    assert (summary.rows, summary.rejected) == (2, 1)
+    assert any("line 2: the record is longer than 10,000 bytes" in e for e in summary.examples)
+
+
+json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(alphabet='ab"\\\n,[]{} é'),
+                           lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner,
+                                                                                         max_size=4),
+                           max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(items=st.lists(json_values, max_size=6), chunk=st.integers(1, 9), indent=st.sampled_from([None, 1]))
+def test_the_streaming_array_reader_reads_what_json_reads(items, chunk, indent):
+    import newsclf.records as records
+
+    old, records._CHUNK = records._CHUNK, chunk  # tiny chunks: strings and escapes split everywhere
+    try:
+        got = list(records._json_records(io.StringIO(json.dumps(items, indent=indent)), 10_000))
+    finally:
+        records._CHUNK = old
+    assert [error for _, _, error in got] == [None] * len(items)
+    assert [item for _, item, _ in got] == items
