@@ -27,7 +27,7 @@ from newsclf.batch.outputs import read_rows
 from newsclf.batch.run import EXIT_LOCKED, RunLock, export_pending, lock_path, reconcile
 from newsclf.batch.shards import output_files
 from newsclf.store import Store
-from test_batch_engines import ARTICLES, batch_model, site_pages  # noqa: F401  (batch_model: fixture)
+from test_batch_engines import ARTICLES, site_pages
 
 NEWSCLF = Path(sys.executable).parent / "newsclf"
 GOLD_IDS = {a.id for a in ARTICLES}
