@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import write_jsonl
+from conftest import CORPUS, write_jsonl
+from localserver import local_server  # noqa: F401  (fixture)
 from newsclf.article import Article
 from newsclf.batch.outputs import read_rows
 from newsclf.batch.shards import output_files, run_batch
@@ -124,3 +125,32 @@ def test_the_streaming_array_reader_reads_what_json_reads(items, chunk, indent):
         records._CHUNK = old
     assert [error for _, _, error in got] == [None] * len(items)
     assert [item for _, item, _ in got] == items
+
+
+GOOD_PAGE = CORPUS / "site" / json.loads((CORPUS / "articles.jsonl").read_text(encoding="utf-8").splitlines()[0])[
+    "metadata"]["path"]
+ATTRIBUTE_BOMB = ("<html><body>\n<article><div " + " ".join(f'data-a{i}="<x>"' for i in range(25_000))
+                  + "><p>" + "Workers who rate chatbot answers earn little. " * 5 + "</p></div></article></body></html>")
+SPREAD_BOMB = ("<html><body>" + "".join("<div " + " ".join(f"a{i}" for i in range(12_000)) + ">x</div>\n"
+                                        for _ in range(4)) + "</body></html>")
+ELEMENT_BOMB = "<html><body><article><p>Text.</p>" + "<b>x</b>" * 70_000 + "</article></body></html>"
+
+
+def test_hostile_pages_are_refused_before_parsing_and_the_pass_goes_on(run, tmp_path, local_server):  # noqa: F811
+    """Issue #35: 200,000 attributes on one <div> hung `collect --html` for minutes in lxml (25,000 here)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "a-good.html").write_bytes(GOOD_PAGE.read_bytes())
+    (site / "attributes.html").write_text(ATTRIBUTE_BOMB, encoding="utf-8")
+    (site / "elements.html").write_text(ELEMENT_BOMB, encoding="utf-8")
+    (site / "spread.html").write_text(SPREAD_BOMB, encoding="utf-8")
+    result = run("collect", "--html", site)
+    assert result.exit_code == 1 and "new 1," in result.output
+    assert "attributes.html: line 2: a <div> tag has 25,000 attributes (more than 20,000); not parsed" in result.output
+    assert "spread.html: line 3: a <div> tag has 12,000 attributes (too many with the tags before it)" in result.output
+    assert "elements.html: the page has more than 60,000 elements; not parsed" in result.output
+
+    local_server.serve_dir("/", site)
+    urls = [local_server.url(f"/{name}") for name in ("attributes.html", "a-good.html")]
+    result = run("collect", *urls, "--min-interval", "0", db=tmp_path / "net.db")
+    assert result.exit_code == 1 and "new 1," in result.output and "a <div> tag has 25,000 attributes" in result.output
