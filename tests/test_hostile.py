@@ -154,3 +154,57 @@ def test_hostile_pages_are_refused_before_parsing_and_the_pass_goes_on(run, tmp_
     urls = [local_server.url(f"/{name}") for name in ("attributes.html", "a-good.html")]
     result = run("collect", *urls, "--min-interval", "0", db=tmp_path / "net.db")
     assert result.exit_code == 1 and "new 1," in result.output and "a <div> tag has 25,000 attributes" in result.output
+
+
+def corpus_pages(n: int) -> list[tuple[str, bytes]]:
+    """The first n demo articles' first pages as (url, html bytes)."""
+    articles = [json.loads(line) for line in (CORPUS / "articles.jsonl").read_text(encoding="utf-8").splitlines()[:n]]
+    return [(a["url"], (CORPUS / "site" / a["metadata"]["path"]).read_bytes()) for a in articles]
+
+
+def warc_members(path) -> list[bytes]:
+    """The records of a WARC written by write_warc, as raw bytes (gzip members, or plain records)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    data = path.read_bytes()
+    with open(path, "rb") as fh:
+        it = ArchiveIterator(fh)
+        offsets = [it.get_record_offset() for _ in it]
+    return [data[a:b] for a, b in zip(offsets, offsets[1:] + [len(data)])]
+
+
+@pytest.mark.parametrize("damage", ["garbage.warc.gz", "garbage.warc", "bad-length.warc"])
+def test_a_damaged_warc_record_is_skipped_and_the_rest_is_read(run, tmp_path, batch_model, damage):
+    """Issue #35: garbage between records lost the rest of the file; a bogus Content-Length lost all of it."""
+    from newsclf.batch.inputs import write_warc
+
+    clean = tmp_path / ("clean.warc.gz" if damage.endswith(".gz") else "clean.warc")
+    write_warc(clean, corpus_pages(4))
+    members = warc_members(clean)
+    if damage.startswith("garbage"):
+        members.insert(1, b"\x00garbage from a broken copy\nWARC/0.9 not a record\n" * 50)
+        lost = 0
+    else:
+        members[1] = members[1].replace(b"Content-Length: ", b"Content-Length: 9", 1)  # claims far more
+        lost = 1  # that record's own block cannot be trusted: skipped
+    path = tmp_path / damage
+    path.write_bytes(b"".join(members))
+    result = run("batch", "--model", batch_model, path, "--out", tmp_path / "out", "--workers", "1")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"warning: {path}: 1 damaged part(s) of the WARC file skipped, the records around them read: bytes " \
+           in result.output
+    assert "strict" not in result.output  # the old warning named an option no command has
+    assert f"{4 - lost} classified" in result.output and "1 damaged WARC parts skipped" in result.output
+
+
+def test_a_warc_body_is_read_up_to_the_page_cap(tmp_path):
+    from newsclf.batch.inputs import write_warc
+    from newsclf.collect.warc import iter_warc
+
+    path = tmp_path / "big.warc.gz"
+    pages = corpus_pages(2)
+    write_warc(path, [pages[0], ("https://big.example/a", b"<html><body><p>" + b"x" * 200_000 + b"</p></body></html>"),
+                      pages[1]])
+    read = list(iter_warc(path, max_body=10_000))
+    assert [(len(p.body), p.truncated) for p in read] == [(len(pages[0][1]), False), (10_000, True),
+                                                          (len(pages[1][1]), False)]

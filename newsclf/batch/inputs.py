@@ -49,8 +49,8 @@ class Item:
     not_article: str | None = None  # a WARC page with no article text, or not a 200 answer
 
 
-def count_records(path: Path, fmt: str) -> tuple[int, str | None]:
-    """(how many numbered records the file has, a warning if part of it is unreadable)."""
+def count_records(path: Path, fmt: str) -> tuple[int, str | None, int]:
+    """(how many numbered records the file has, a warning if part of it is unreadable, damaged parts skipped)."""
     if fmt == "jsonl":
         opener = gzip.open if path.name.lower().endswith(".gz") else open
         n, last = 0, b"\n"
@@ -58,23 +58,22 @@ def count_records(path: Path, fmt: str) -> tuple[int, str | None]:
             while chunk := fh.read(1 << 20):
                 n += chunk.count(b"\n")
                 last = chunk[-1:]
-        return n + (0 if last == b"\n" else 1), None
+        return n + (0 if last == b"\n" else 1), None, 0
     if fmt in ("csv", "json"):
-        return 1, None  # never split: one shard covers the whole file
+        return 1, None, 0  # never split: one shard covers the whole file
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        return pq.ParquetFile(path).metadata.num_rows, None
+        return pq.ParquetFile(path).metadata.num_rows, None, 0
     if fmt == "warc":
-        from newsclf.collect.warc import iter_warc
+        from newsclf.collect.warc import WarcDamage, iter_warc
 
-        n = 0
-        try:
-            for _ in iter_warc(path, strict=True):
-                n += 1
-        except InputError as exc:
-            return n, str(exc)
-        return n, None
+        damage: list[WarcDamage] = []
+        n = sum(1 for _ in iter_warc(path, strict=False, damage=damage))
+        if not damage:
+            return n, None, 0
+        return n, (f"{path}: {len(damage)} damaged part(s) of the WARC file skipped, the records around them "
+                   "read: " + "; ".join(d.describe() for d in damage[:5])), len(damage)
     raise InputError(f"{path}: unknown input format {fmt!r}")
 
 
@@ -200,6 +199,8 @@ def _warc(path: Path, start: int, stop: int) -> Iterator[Item]:
         ctype = next((v for k, v in page.headers.items() if k.lower() == "content-type"), "")
         try:
             article = extract(page.body, page.url or None, fetched_at=page.date or None, encoding=_charset(ctype))
+            if page.truncated:
+                article.metadata["truncated_at"] = len(page.body)
         except ExtractionError as exc:
             yield Item(index, not_article=str(exc))
             continue

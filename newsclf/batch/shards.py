@@ -241,10 +241,12 @@ def _shard_name(path: Path, start: int, stop: int, splittable: bool) -> str:
     return f"{base}~{key}" + (f".{start:09d}-{stop:09d}" if splittable else "")
 
 
-def plan_shards(inputs: Iterable[str | Path], shard_size: int = DEFAULT_SHARD_SIZE) -> tuple[list[Shard], list[str]]:
-    """Shards of every input, in input order; plus a warning per file that is partly unreadable."""
+def plan_shards(inputs: Iterable[str | Path],
+                shard_size: int = DEFAULT_SHARD_SIZE) -> tuple[list[Shard], list[str], int]:
+    """Shards of every input, in input order; a warning per file that is partly unreadable; damaged parts skipped."""
     shards: list[Shard] = []
     warnings: list[str] = []
+    damaged_parts = 0
     for raw in inputs:
         path = Path(raw)
         fmt = input_format(path)
@@ -252,16 +254,17 @@ def plan_shards(inputs: Iterable[str | Path], shard_size: int = DEFAULT_SHARD_SI
             raise InputError(f"{path}: no such file")
         if fmt == "jsonl" and is_json_array(path):
             fmt = "json"   # one JSON array (a .json export): read whole as one shard, as CSV is
-        total, warning = count_records(path, fmt)
+        total, warning, damaged = count_records(path, fmt)
         if warning:
             warnings.append(warning)
+            damaged_parts += damaged
         if fmt not in SPLITTABLE:
             shards.append(Shard(str(path), fmt, 0, sys.maxsize, _shard_name(path, 0, 0, False)))
             continue
         for start in range(0, max(total, 1), shard_size):
             stop = min(start + shard_size, total)
             shards.append(Shard(str(path), fmt, start, stop, _shard_name(path, start, stop, True)))
-    return shards, warnings
+    return shards, warnings, damaged_parts
 
 
 def select_shards(shards: list[Shard], index: int | None, count: int | None) -> list[Shard]:
@@ -394,6 +397,7 @@ class BatchSummary:
     not_articles: int = 0
     failed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    damaged: int = 0  # damaged parts of WARC files skipped (the records around them were read)
     examples: list[str] = field(default_factory=list)
     seconds: float = 0.0
     startup_seconds: float = 0.0
@@ -415,6 +419,7 @@ class BatchSummary:
         rate = self.rows / self.seconds if self.seconds else 0.0
         return (f"batch: {self.shards} shards ({self.skipped} already done), {self.records} records, "
                 f"{self.rows} classified, {self.not_articles} not articles, {self.rejected} rejected, "
+                + (f"{self.damaged} damaged WARC parts skipped, " if self.damaged else "") +
                 f"{len(self.failed)} shards failed; {self.seconds:.1f} s"
                 + (f", {rate:.1f} articles/s on {self.workers} workers" if self.workers else "")
                 + f" -> {self.out_dir}")
@@ -459,9 +464,9 @@ def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str
     out.mkdir(parents=True, exist_ok=True)
     model_id = _model_id(str(model_path))
     _check_settings(out, {"model": model_id, "shard_size": shard_size, "format": out_fmt})
-    shards, warnings = plan_shards(inputs, shard_size)
+    shards, warnings, damaged = plan_shards(inputs, shard_size)
     shards = select_shards(shards, shard_index, shard_count)
-    summary = BatchSummary(shards=len(shards), warnings=warnings, out_dir=str(out))
+    summary = BatchSummary(shards=len(shards), warnings=warnings, damaged=damaged, out_dir=str(out))
     known = all(s.stop != sys.maxsize for s in shards)
     bar = progress(sum(s.stop - s.start for s in shards) if known else None) if progress else None
     todo = []
