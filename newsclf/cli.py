@@ -660,10 +660,13 @@ def label() -> None:
 @click.option("--session-hours", default=12.0, show_default=True, type=click.FloatRange(0.1),
               help="How long a login lasts.")
 @click.option("--secure-cookie", is_flag=True, help="Mark cookies Secure (when served over HTTPS).")
+@click.option("--trusted-proxy", metavar="ADDR",
+              help="The address of a reverse proxy whose X-Forwarded-For is believed (e.g. 127.0.0.1); without it "
+                   "failed logins are counted per connecting address.")
 @click.pass_context
 def label_serve(ctx: click.Context, guide_path: str, host: str, port: int, overlap: int, reliability_size: int,
                 estimation_size: int, seed_size: int, model_dir: str | None, active_size: int, lease_minutes: float,
-                session_hours: float, secure_cookie: bool) -> None:
+                session_hours: float, secure_cookie: bool, trusted_proxy: str | None) -> None:
     """Serve the labeling page over the store: login, coding, review, agreement.
 
     Before serving, the reliability and estimation samples are topped up to their sizes, and either
@@ -692,7 +695,7 @@ def label_serve(ctx: click.Context, guide_path: str, host: str, port: int, overl
     click.echo("queued: " + ", ".join(f"{k} +{v}" for k, v in added.items()), err=True)
     app = create_app(ctx.obj["db"], g, model=model, overlap=overlap, lease_seconds=lease_minutes * 60,
                      session_hours=session_hours, secure_cookie=secure_cookie)
-    serve(app, host, port)
+    serve(app, host, port, trusted_proxy=trusted_proxy)
 
 
 @label.command("flags")
@@ -711,12 +714,14 @@ def label_flags(ctx: click.Context) -> None:
 
 @main.group()
 def labelers() -> None:
-    """Add and list the people who may log in to the labeling page.
+    """Add, list, revoke and remove the people who may log in to the labeling page.
 
     \b
     Example:
       newsclf labelers add ana --role labeler
       newsclf labelers list
+      newsclf labelers revoke ana    # ends ana's sessions; `labelers add ana` gives a new token
+      newsclf labelers remove ana    # ana can no longer log in; what ana coded stays
     """
 
 
@@ -727,7 +732,8 @@ def labelers() -> None:
 def labelers_add(ctx: click.Context, name: str, role: str) -> None:
     """Add labeler NAME (or give them a new token) and print their login token once.
 
-    Only a hash of the token is stored: keep the printed token, or run the command again for a new one.
+    Only a hash of the token is stored: keep the printed token, or run the command again for a new one
+    (a new token ends the labeler's open sessions).
 
     \b
     Example:
@@ -743,6 +749,38 @@ def labelers_add(ctx: click.Context, name: str, role: str) -> None:
         store.add_labeler(name.strip(), role, token_hash(token))
     click.echo(token)
     click.echo(f"labeler {name.strip()!r} ({role}): the line above is their login token; it is not shown again", err=True)
+
+
+@labelers.command("revoke")
+@click.argument("name")
+@click.pass_context
+def labelers_revoke(ctx: click.Context, name: str) -> None:
+    """End NAME's sessions and void their token; `newsclf labelers add NAME` gives them a new one.
+
+    \b
+    Example:
+      newsclf labelers revoke ana
+    """
+    with _store(ctx) as store:
+        if not store.revoke_labeler(name):
+            raise NewsclfError(f"no labeler named {name!r}; see `newsclf labelers list`")
+    click.echo(f"labeler {name!r}: sessions ended, token void", err=True)
+
+
+@labelers.command("remove")
+@click.argument("name")
+@click.pass_context
+def labelers_remove(ctx: click.Context, name: str) -> None:
+    """Remove NAME: their sessions end, articles leased to them go back to the queue, what they coded stays.
+
+    \b
+    Example:
+      newsclf labelers remove ana
+    """
+    with _store(ctx) as store:
+        if not store.remove_labeler(name):
+            raise NewsclfError(f"no labeler named {name!r}; see `newsclf labelers list`")
+    click.echo(f"labeler {name!r} removed; their annotations stay", err=True)
 
 
 @labelers.command("list")
