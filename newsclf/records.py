@@ -25,7 +25,8 @@ from newsclf.guide import Guide
 from newsclf.store import Annotation, Store
 
 MAX_RECORD_BYTES = 10_000_000  # --max-record-bytes: one record (line, array item, CSV row) at most this long
-_CHUNK = 1 << 16
+_CHUNK = 1 << 16  # characters read at a time by the JSON array scanner
+_SKIP = 1 << 20  # characters read at a time through an over-long line
 
 
 @dataclass
@@ -198,7 +199,7 @@ def capped_lines(fh: TextIO, cap: int = MAX_RECORD_BYTES, first: str = "") -> It
     line = first + fh.readline(max(1, cap + 1 - len(first))) if first else fh.readline(cap + 1)
     while line:
         if len(line) > cap and not line.endswith(("\n", "\r")):
-            while (rest := fh.readline(_CHUNK)) and not rest.endswith(("\n", "\r")):
+            while (rest := fh.readline(_SKIP)) and not rest.endswith(("\n", "\r")):
                 pass
             yield None
         else:
@@ -230,10 +231,18 @@ def _json_records(fh: TextIO, cap: int = MAX_RECORD_BYTES) -> Iterator[tuple[int
         yield from _jsonl_lines(capped_lines(fh, cap, first), 1 + skipped, cap)
 
 
-# Outside strings: a whole string (in one C-level match), a bracket, a comma, or an unterminated string's quote.
-_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},"]', re.S)
-_STRING_REST = re.compile(r'[^"\\]*(?:\\.[^"\\]*)*"', re.S)  # the end of a string begun in an earlier chunk
-_TRAILING_BACKSLASHES = re.compile(r"\\*$")
+# Possessive (*+) throughout: a string with no closing quote in this chunk stops the match at its
+# quote at once instead of backtracking.
+_STRING = r'"[^"\\]*+(?:\\.[^"\\]*+)*+"'
+_SKIP_TOP = re.compile(r'(?:[^"\[\]{},]++|' + _STRING + r')*+', re.S)  # up to a bracket, comma or open string
+_SKIP_NESTED = re.compile(r'(?:[^"\[\]{}]++|' + _STRING + r')*+', re.S)  # inside an item: commas too
+_STRING_REST = re.compile(r'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.S)  # the end of a string begun in an earlier chunk
+
+
+def _odd_backslashes(chunk: str, start: int) -> bool:
+    """Whether chunk[start:] ends in an odd run of backslashes (its last one escapes the next chunk's first)."""
+    tail = chunk[start:]
+    return (len(tail) - len(tail.rstrip("\\"))) % 2 == 1
 
 
 class _ArrayItem:
@@ -281,41 +290,40 @@ def _json_array_items(fh: TextIO, cap: int, line: int) -> Iterator[tuple[int, An
     item = _ArrayItem(cap, line)
     depth, in_string, escape = 0, False, False
     while chunk := fh.read(_CHUNK):
-        pos = 0
+        pos = start = 0  # start: where the part of this chunk not yet given to `item` begins
         if in_string:
-            m = _STRING_REST.match(chunk, int(escape))
+            m = _STRING_REST.match(chunk, int(escape)) if '"' in chunk else None  # `in`: a fast scan
             if m is None:  # the string goes on past this chunk
-                escape = len(_TRAILING_BACKSLASHES.search(chunk, int(escape)).group()) % 2 == 1
+                escape = _odd_backslashes(chunk, int(escape))
                 item.take(chunk)
                 continue
             in_string, escape, pos = False, False, m.end()
-            item.take(chunk[:pos])
-        while pos < len(chunk):
-            m = _TOKEN.search(chunk, pos)
-            if m is None:
-                item.take(chunk[pos:])
+        while True:
+            # Past everything but brackets (and, at the top level, commas) in one C-level match.
+            pos = (_SKIP_TOP if depth == 0 else _SKIP_NESTED).match(chunk, pos).end()
+            if pos == len(chunk):
+                item.take(chunk[start:])
                 break
-            token = m.group()
-            if depth == 0 and token in ",]":
-                item.take(chunk[pos:m.start()])
-                if item.first_line or token == ",":
+            c = chunk[pos]
+            if c == '"':  # a string that ends in a later chunk
+                in_string, escape = True, _odd_backslashes(chunk, pos + 1)
+                item.take(chunk[start:])
+                break
+            if depth == 0 and c in ",]":
+                item.take(chunk[start:pos])
+                if item.first_line or c == ",":
                     result, fatal = item.result()
                     yield result
                     if fatal:
                         return
-                if token == "]":
-                    yield from _after_array(item.line, chunk[m.end():], fh)
+                if c == "]":
+                    yield from _after_array(item.line, chunk[pos + 1:], fh)
                     return
-                item, pos = _ArrayItem(cap, item.line), m.end()
+                item, pos = _ArrayItem(cap, item.line), pos + 1
+                start = pos
                 continue
-            if token == '"':  # a string that ends in a later chunk
-                in_string = True
-                escape = len(_TRAILING_BACKSLASHES.search(chunk, m.end()).group()) % 2 == 1
-                item.take(chunk[pos:])
-                break
-            depth = depth + 1 if token in "[{" else max(0, depth - 1) if token in "]}" else depth
-            item.take(chunk[pos:m.end()])
-            pos = m.end()
+            depth = depth + 1 if c in "[{" else max(0, depth - 1)
+            pos += 1
     yield item.first_line or item.line, None, "the JSON array is not closed (no ']'); the rest of the file was not read"
 
 
