@@ -891,12 +891,9 @@ def annotations_import(ctx: click.Context, file: str, fmt: str, guide_path: str,
             imported.rejected = bad + imported.rejected
             where = "{file}:{n}"
         else:
-            try:
-                with open_text(file) as fh:
-                    tasks = json.load(fh)
-            except json.JSONDecodeError as exc:
-                raise NewsclfError(f"{file}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-            imported = formats.from_label_studio(tasks, g, store, labeler or "label-studio")
+            tasks, bad = formats.read_label_studio(file, _max_record_bytes())
+            imported = formats.from_label_studio(tasks or [], g, store, labeler or "label-studio")
+            imported.rejected = bad + imported.rejected
             where = "{file}: task {n}"
         counts = imported.save(store)
     for n, reason in imported.rejected:

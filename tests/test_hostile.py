@@ -208,3 +208,25 @@ def test_a_warc_body_is_read_up_to_the_page_cap(tmp_path):
     read = list(iter_warc(path, max_body=10_000))
     assert [(len(p.body), p.truncated) for p in read] == [(len(pages[0][1]), False), (10_000, True),
                                                           (len(pages[1][1]), False)]
+
+
+def test_annotation_imports_cap_each_task_too(run, tmp_path):
+    from conftest import GUIDE
+
+    task = {"data": {"id": "t1", "text": "Workers who rate chatbot answers earn little."},
+            "annotations": [{"completed_by": 1, "result": [{"type": "choices", "from_name": "topics",
+                                                             "value": {"choices": ["labor"]}}]}]}
+    big = {"data": {"id": "t2", "text": "x" * 50_000}}
+    ls = tmp_path / "export.json"
+    ls.write_text(json.dumps([task, big, {**task, "data": {"id": "t3", "text": "Chip deal signed."}}], indent=1),
+                  encoding="utf-8")
+    result = run("annotations", "import", ls, "--format", "label-studio", "--guide", GUIDE, "--max-record-bytes", "10000")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"{ls}: task 2: line " in result.output and "the record is longer than 10,000 bytes" in result.output
+    assert "articles: 2 new" in result.output
+
+    prodigy = write_jsonl(tmp_path / "p.jsonl", [{"text": "Workers earn little.", "accept": ["labor"], "answer": "accept"},
+                                                 {"text": "x" * 50_000}])
+    result = run("annotations", "import", prodigy, "--format", "prodigy", "--guide", GUIDE, "--scheme", "topics",
+                 "--max-record-bytes", "10000")
+    assert f"{prodigy}:2: the record is longer than 10,000 bytes" in result.output
