@@ -365,7 +365,7 @@ def _csv_rows(fh: TextIO, tabs: bool, cap: int = MAX_RECORD_BYTES) -> Iterator[t
                 long_lines.append(n)
             yield "\n" if line is None else line
 
-    csv.field_size_limit(cap)
+    csv.field_size_limit(min(cap, sys.maxsize))
     reader = csv.DictReader(lines(), delimiter="\t" if tabs else ",")
     next_start = 2  # the header is line 1; a quoted cell may span lines, so report where a row starts
     try:

@@ -173,7 +173,7 @@ def warc_members(path) -> list[bytes]:
     return [data[a:b] for a, b in zip(offsets, offsets[1:] + [len(data)])]
 
 
-@pytest.mark.parametrize("damage", ["garbage.warc.gz", "garbage.warc", "bad-length.warc"])
+@pytest.mark.parametrize("damage", ["garbage.warc.gz", "garbage.warc", "bad-length.warc", "bad-length.warc.gz"])
 def test_a_damaged_warc_record_is_skipped_and_the_rest_is_read(run, tmp_path, batch_model, damage):
     """Issue #35: garbage between records lost the rest of the file; a bogus Content-Length lost all of it."""
     from newsclf.batch.inputs import write_warc
@@ -185,7 +185,9 @@ def test_a_damaged_warc_record_is_skipped_and_the_rest_is_read(run, tmp_path, ba
         members.insert(1, b"\x00garbage from a broken copy\nWARC/0.9 not a record\n" * 50)
         lost = 0
     else:
-        members[1] = members[1].replace(b"Content-Length: ", b"Content-Length: 9", 1)  # claims far more
+        raw = gzip.decompress(members[1]) if damage.endswith(".gz") else members[1]
+        raw = raw.replace(b"Content-Length: ", b"Content-Length: 9", 1)  # claims far more than it holds
+        members[1] = gzip.compress(raw) if damage.endswith(".gz") else raw
         lost = 1  # that record's own block cannot be trusted: skipped
     path = tmp_path / damage
     path.write_bytes(b"".join(members))
