@@ -761,10 +761,7 @@ def labelers_revoke(ctx: click.Context, name: str) -> None:
     Example:
       newsclf labelers revoke ana
     """
-    with _store(ctx) as store:
-        if not store.revoke_labeler(name):
-            raise NewsclfError(f"no labeler named {name!r}; see `newsclf labelers list`")
-    click.echo(f"labeler {name!r}: sessions ended, token void", err=True)
+    _change_labeler(ctx, name, "revoke_labeler", f"labeler {name!r}: sessions ended, token void")
 
 
 @labelers.command("remove")
@@ -777,10 +774,14 @@ def labelers_remove(ctx: click.Context, name: str) -> None:
     Example:
       newsclf labelers remove ana
     """
+    _change_labeler(ctx, name, "remove_labeler", f"labeler {name!r} removed; their annotations stay")
+
+
+def _change_labeler(ctx: click.Context, name: str, method: str, done: str) -> None:
     with _store(ctx) as store:
-        if not store.remove_labeler(name):
+        if not getattr(store, method)(name):
             raise NewsclfError(f"no labeler named {name!r}; see `newsclf labelers list`")
-    click.echo(f"labeler {name!r} removed; their annotations stay", err=True)
+    click.echo(done, err=True)
 
 
 @labelers.command("list")
