@@ -11,7 +11,6 @@ import contextlib
 import csv
 import gzip
 import io
-import itertools
 import json
 import re
 import sys
@@ -181,8 +180,6 @@ def read_records(path: str | Path, guide: Guide | None = None,
                 except InputError as exc:
                     error = str(exc)
             yield LineResult(lineno, None, error) if error else LineResult(lineno, record)
-
-
 
 
 def too_long(cap: int) -> str:
