@@ -188,7 +188,8 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
     # run leaves OUT as it was (the old model, or none), never new files beside an old meta.json.
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+    _remove_stale(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp", dir=out.parent))
     try:
         umask = os.umask(0)
         os.umask(umask)
@@ -217,6 +218,20 @@ def file_digest(path: Path) -> str:
         while chunk := fh.read(1 << 20):
             h.update(chunk)
     return h.hexdigest()
+
+
+def _remove_stale(out: Path) -> None:
+    """Remove what killed runs left beside OUT: temporary and swapped-out directories of processes now gone."""
+    for left in out.parent.glob(f".{out.name}.*"):
+        pid = left.name[len(out.name) + 2:].split(".", 1)[0]
+        if not (pid.isdigit() and left.is_dir() and left.name.endswith((".tmp", ".old"))):
+            continue
+        try:
+            os.kill(int(pid), 0)  # still running (another train into the same OUT): leave it
+        except ProcessLookupError:
+            shutil.rmtree(left, ignore_errors=True)
+        except PermissionError:
+            pass
 
 
 def _replace_dir(new: Path, out: Path) -> None:
