@@ -100,7 +100,7 @@ def test_train_killed_over_a_model_leaves_a_whole_model_and_the_next_run_cleans_
     """Issue #35: a kill while `train` overwrote a model left new weights beside the old meta.json."""
     from newsclf.model.predict import load_model
 
-    data = big_labeled_file(tmp_path / "labeled.jsonl", 400)
+    data = big_labeled_file(tmp_path / "labeled.jsonl", 150)
     env = {**os.environ, "NEWSCLF_DB": str(tmp_path / "db.sqlite")}
     model = tmp_path / "model"
     args = ["train", "--guide", str(GUIDE), "--data", str(data), "--out", str(model), "--folds", "2"]
