@@ -57,6 +57,45 @@ def normalize_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
+# A lone surrogate (JSON's "\\ud800" without its pair) cannot be written as UTF-8: SQLite, hashing and
+# every output would fail on it. It is replaced by U+FFFD, as undecodable bytes are when files are read.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+MAX_DEPTH = 32  # nesting allowed in a record's values (metadata); deeper is refused before anything recurses
+
+
+def clean_string(value: str) -> str:
+    """The string with lone surrogates replaced by U+FFFD (a no-op, and fast, for ordinary text)."""
+    return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+
+
+def clean_value(value: Any, max_depth: int = MAX_DEPTH) -> Any:
+    """A parsed JSON value with lone surrogates replaced in every string and key; InputError past max_depth levels.
+
+    Iterative, so a hostile depth costs no Python recursion.
+    """
+    if isinstance(value, str):
+        return clean_string(value)
+    if not isinstance(value, (dict, list)):
+        return value
+    root: list[Any] = [value]
+    stack: list[tuple[Any, Any, int]] = [(root, 0, 0)]  # (container, key in it, depth of the value there)
+    while stack:
+        parent, key, depth = stack.pop()
+        item = parent[key]
+        if isinstance(item, str):
+            parent[key] = clean_string(item)
+        elif isinstance(item, (dict, list)):
+            if depth >= max_depth:
+                raise InputError(f"a value nests deeper than {max_depth} levels; flatten it (e.g. metadata)")
+            if isinstance(item, dict):
+                if any(isinstance(k, str) and _SURROGATE.search(k) for k in item):
+                    item = parent[key] = {clean_string(k) if isinstance(k, str) else k: v for k, v in item.items()}
+                stack.extend((item, k, depth + 1) for k in item)
+            else:
+                stack.extend((item, i, depth + 1) for i in range(len(item)))
+    return root[0]
+
+
 def content_hash(title: str | None, text: str) -> str:
     """SHA-256 of the normalized title and text: equal for copies that differ only in layout."""
     payload = normalize_text(title or "") + "\n" + normalize_text(text)
@@ -107,16 +146,21 @@ class Article:
         # Empty strings and None mean the same for optional fields, so every form round-trips.
         for name in ("url", "canonical_url", "outlet", "title", "lang"):
             setattr(self, name, _optional_str(getattr(self, name), name))
+            if getattr(self, name) is not None:
+                setattr(self, name, clean_string(getattr(self, name)))
         self.published = _check_iso(self.published, "published")
         self.fetched_at = _check_iso(self.fetched_at, "fetched_at")
         if not isinstance(self.text, str):
             raise InputError(f"text must be a string, not {type(self.text).__name__}")
+        self.text = clean_string(self.text)
         if isinstance(self.authors, str):
             self.authors = [self.authors]
         if not isinstance(self.authors, list) or not all(isinstance(a, str) for a in self.authors):
             raise InputError("authors must be a list of strings")
         if not isinstance(self.metadata, dict):
             raise InputError("metadata must be an object")
+        self.authors = [clean_string(a) for a in self.authors]
+        self.metadata = clean_value(self.metadata)
         if isinstance(self.pages, bool) or not isinstance(self.pages, int) or self.pages < 1:
             try:
                 self.pages = int(self.pages)
@@ -137,6 +181,7 @@ class Article:
                 raise InputError("an article needs an id, a url, or some text")
         if not isinstance(self.id, str):
             self.id = str(self.id)
+        self.id = clean_string(self.id)
 
     @property
     def published_utc(self) -> datetime | None:

@@ -41,6 +41,25 @@ def _progress(total: int | None = None, desc: str = "", unit: str = "it") -> Any
     return tqdm(total=total, desc=desc, unit=unit, disable=None, file=sys.stderr, leave=False)
 
 
+def _remember_cap(ctx: click.Context, _param: Any, value: int) -> int:
+    ctx.meta["max_record_bytes"] = value
+    return value
+
+
+# Declared once, used by every command that reads records; readers find it in the click context.
+max_record_option = click.option(
+    "--max-record-bytes", type=click.IntRange(1), default=10_000_000, show_default=True, expose_value=False,
+    callback=_remember_cap, is_eager=True,
+    help="Skip (and report) any record longer than this while reading: a huge line or a compressed bomb costs "
+         "at most this much memory.")
+
+
+def _max_record_bytes() -> int:
+    from newsclf.records import MAX_RECORD_BYTES
+
+    return click.get_current_context().meta.get("max_record_bytes", MAX_RECORD_BYTES)
+
+
 def _store(ctx: click.Context) -> Any:
     from newsclf.store import Store
 
@@ -188,6 +207,7 @@ def guide_render(file: str, out: str | None) -> None:
 @click.option("--outlets", "outlets_path", type=click.Path(exists=True, dir_okay=False),
               help="CSV of alias,canonical rows: store every spelling of an outlet under one name.")
 @read_options
+@max_record_option
 @click.pass_context
 def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | None, labeler: str, gold: bool,
                on_conflict: str, outlets_path: str | None, **read: Any) -> None:
@@ -217,7 +237,7 @@ def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | Non
     with _store(ctx) as store, _progress(desc="import", unit="lines") as bar:
         for path in files:
             import_file(store, path, g, labeler=labeler, gold=gold, report=report, progress=bar, options=options,
-                        on_conflict=on_conflict, outlets=outlets)
+                        on_conflict=on_conflict, outlets=outlets, max_record_bytes=_max_record_bytes())
     for path, lineno, reason in report.rejected:
         click.echo(f"{path}:{lineno}: {reason}", err=True)
     for path, lineno, what in report.conflicts:
@@ -375,6 +395,7 @@ def collect(ctx: click.Context, urls: tuple[str, ...], feeds: str | None, sitema
                    "pip install 'newsclf[transformer]'.")
 @day_window("labeled articles to train on")
 @read_options
+@max_record_option
 @click.pass_context
 def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds: int, split: str,
           backend: str, since: str | None, until: str | None, **read: Any) -> None:
@@ -415,7 +436,7 @@ def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds
 def _read_checked(path: str, guide: Any, options: Any = None) -> Iterable[Any]:
     from newsclf.records import read_records, source_name
 
-    for result in read_records(path, guide, options):
+    for result in read_records(path, guide, options, max_record_bytes=_max_record_bytes()):
         if result.error:
             click.echo(f"{source_name(path)}:{result.lineno}: {result.error}", err=True)
         yield result
@@ -434,6 +455,7 @@ def _read_checked(path: str, guide: Any, options: Any = None) -> Iterable[Any]:
 @click.option("--any-language", is_flag=True,
               help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).")
 @read_options
+@max_record_option
 @click.pass_context
 def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_store: bool, out: str | None,
              save: bool, min_confidence: float | None, queue_uncertain: bool, any_language: bool = False,
@@ -535,6 +557,7 @@ def _classify_chunks(inputs: tuple[str, ...], stored_ids: list[str], store: Any,
 @click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the metrics as JSON here.")
 @day_window("labeled articles to score")
 @read_options
+@max_record_option
 @click.pass_context
 def evaluate(ctx: click.Context, model_dir: str, data: str | None, json_out: str | None, since: str | None,
              until: str | None, **read: Any) -> None:
@@ -636,6 +659,7 @@ def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: boo
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the flagged items as JSONL here.")
 @read_options
+@max_record_option
 @click.pass_context
 def label_errors_cmd(ctx: click.Context, guide_path: str, data: str | None, folds: int, out: str | None,
                      **read: Any) -> None:
@@ -790,10 +814,14 @@ def label() -> None:
               help="How long a login lasts.")
 @click.option("--secure-cookie", is_flag=True, help="Mark cookies Secure (when served over HTTPS).")
 @click.option("--pool", "pool_query", help="Draw every sample only from the articles this search query matches.")
+@click.option("--trusted-proxy", metavar="ADDR",
+              help="The address of a reverse proxy whose X-Forwarded-For is believed (e.g. 127.0.0.1); without it "
+                   "failed logins are counted per connecting address.")
 @click.pass_context
 def label_serve(ctx: click.Context, guide_path: str, host: str, port: int, overlap: int, reliability_size: int,
                 estimation_size: int, seed_size: int, model_dir: str | None, active_size: int, lease_minutes: float,
-                session_hours: float, secure_cookie: bool, pool_query: str | None = None) -> None:
+                session_hours: float, secure_cookie: bool, pool_query: str | None = None,
+                trusted_proxy: str | None = None) -> None:
     """Serve the labeling page over the store: login, coding, review, agreement.
 
     Before serving, the reliability and estimation samples are topped up to their sizes, and either
@@ -831,7 +859,7 @@ def label_serve(ctx: click.Context, guide_path: str, host: str, port: int, overl
     click.echo("queued: " + ", ".join(f"{k} +{v}" for k, v in added.items()), err=True)
     app = create_app(ctx.obj["db"], g, model=model, overlap=overlap, lease_seconds=lease_minutes * 60,
                      session_hours=session_hours, secure_cookie=secure_cookie)
-    serve(app, host, port)
+    serve(app, host, port, trusted_proxy=trusted_proxy)
 
 
 @label.command("flags")
@@ -850,12 +878,14 @@ def label_flags(ctx: click.Context) -> None:
 
 @main.group()
 def labelers() -> None:
-    """Add and list the people who may log in to the labeling page.
+    """Add, list, revoke and remove the people who may log in to the labeling page.
 
     \b
     Example:
       newsclf labelers add ana --role labeler
       newsclf labelers list
+      newsclf labelers revoke ana    # ends ana's sessions; `labelers add ana` gives a new token
+      newsclf labelers remove ana    # ana can no longer log in; what ana coded stays
     """
 
 
@@ -867,7 +897,8 @@ def labelers() -> None:
 def labelers_add(ctx: click.Context, name: str, role: str) -> None:
     """Add labeler NAME (or give them a new token) and print their login token once.
 
-    Only a hash of the token is stored: keep the printed token, or run the command again for a new one.
+    Only a hash of the token is stored: keep the printed token, or run the command again for a new one
+    (a new token ends the labeler's open sessions).
 
     \b
     Example:
@@ -883,6 +914,39 @@ def labelers_add(ctx: click.Context, name: str, role: str) -> None:
         store.add_labeler(name.strip(), role, token_hash(token))
     click.echo(token)
     click.echo(f"labeler {name.strip()!r} ({role}): the line above is their login token; it is not shown again", err=True)
+
+
+@labelers.command("revoke")
+@click.argument("name")
+@click.pass_context
+def labelers_revoke(ctx: click.Context, name: str) -> None:
+    """End NAME's sessions and void their token; `newsclf labelers add NAME` gives them a new one.
+
+    \b
+    Example:
+      newsclf labelers revoke ana
+    """
+    _change_labeler(ctx, name, "revoke_labeler", f"labeler {name!r}: sessions ended, token void")
+
+
+@labelers.command("remove")
+@click.argument("name")
+@click.pass_context
+def labelers_remove(ctx: click.Context, name: str) -> None:
+    """Remove NAME: their sessions end, articles leased to them go back to the queue, what they coded stays.
+
+    \b
+    Example:
+      newsclf labelers remove ana
+    """
+    _change_labeler(ctx, name, "remove_labeler", f"labeler {name!r} removed; their annotations stay")
+
+
+def _change_labeler(ctx: click.Context, name: str, method: str, done: str) -> None:
+    with _store(ctx) as store:
+        if not getattr(store, method)(name):
+            raise NewsclfError(f"no labeler named {name!r}; see `newsclf labelers list`")
+    click.echo(done, err=True)
 
 
 @labelers.command("list")
@@ -963,6 +1027,7 @@ def annotations_export(ctx: click.Context, fmt: str, guide_path: str | None, onl
 @click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--scheme", help="prodigy: the scheme of tasks whose meta has no 'scheme'.")
 @click.option("--labeler", default=None, help="Coder name when the file names none (default: the format's name).")
+@max_record_option
 @click.pass_context
 def annotations_import(ctx: click.Context, file: str, fmt: str, guide_path: str, scheme: str | None,
                        labeler: str | None) -> None:
@@ -978,25 +1043,23 @@ def annotations_import(ctx: click.Context, file: str, fmt: str, guide_path: str,
     """
     from newsclf.guide import load_guide
     from newsclf.label import formats
-    from newsclf.records import _jsonl_lines, open_text
+    from newsclf.records import _jsonl_lines, capped_lines, open_text
 
     g = load_guide(guide_path)
     with _store(ctx) as store:
         if fmt == "prodigy":
             with open_text(file) as fh:
                 lines, bad = [], []
-                for lineno, data, error in _jsonl_lines(fh):
+                cap = _max_record_bytes()
+                for lineno, data, error in _jsonl_lines(capped_lines(fh, cap), cap=cap):
                     (bad.append((lineno, error)) if error else lines.append((lineno, data)))
             imported = formats.from_prodigy(lines, g, store, scheme, labeler or "prodigy")
             imported.rejected = bad + imported.rejected
             where = "{file}:{n}"
         else:
-            try:
-                with open_text(file) as fh:
-                    tasks = json.load(fh)
-            except json.JSONDecodeError as exc:
-                raise NewsclfError(f"{file}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-            imported = formats.from_label_studio(tasks, g, store, labeler or "label-studio")
+            tasks, bad = formats.read_label_studio(file, _max_record_bytes())
+            imported = formats.from_label_studio(tasks or [], g, store, labeler or "label-studio")
+            imported.rejected = bad + imported.rejected
             where = "{file}: task {n}"
         counts = imported.save(store)
     for n, reason in imported.rejected:
@@ -1079,6 +1142,7 @@ def run_cmd(ctx: click.Context, feeds: str, model_dir: str, out_dir: str | None,
 @click.option("--keep-non-articles", is_flag=True,
               help="Classify WARC pages that are not news articles too (home, listing, shop pages; counted and skipped by default).")
 @read_options
+@max_record_option
 def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, engine: str, workers: int,
               scheduler: str | None, batch_size: int, shard_size: int, shard_index: int | None,
               shard_count: int | None, any_language: bool = False, keep_non_articles: bool = False,
@@ -1112,7 +1176,7 @@ def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, e
     summary = run_batch(model_dir, inputs, out_dir, engine=engine, workers=workers, scheduler=scheduler,
                         batch_size=batch_size, shard_size=shard_size, shard_index=shard_index,
                         shard_count=shard_count, out_fmt=fmt, any_language=any_language,
-                        keep_non_articles=keep_non_articles, read=options,
+                        keep_non_articles=keep_non_articles, read=options, max_record_bytes=_max_record_bytes(),
                         progress=lambda total: _progress(total=total, desc="batch", unit="records"))
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)

@@ -372,10 +372,62 @@ def _pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in clean) + r")(?!\w)", re.IGNORECASE)
 
 
+MAX_DEPTH = 50  # nesting a guide may use (it needs about 6); PyYAML's composer recurses per level
+EXPANSION = 10  # aliases may repeat text up to this many times the file's size (plus EXPANSION_SLACK)
+EXPANSION_SLACK = 64_000
+
+
+def _check_depth(text: str, path: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH by line, from PyYAML's event stream (which does not recurse)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise GuideError([f"{path}:{event.start_mark.line + 1}: the guide nests deeper than {MAX_DEPTH} "
+                                  "levels; a guide needs about 6 (schemes, labels, examples)"])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
+def _check_expansion(root: yaml.Node, text: str, path: str) -> None:
+    """Refuse aliases that expand the guide past EXPANSION times its size (a 'billion laughs' bomb), by line."""
+    sizes: dict[int, int] = {}
+    uses: dict[int, int] = {}
+    nodes: dict[int, yaml.Node] = {}
+    order: list[yaml.Node] = []  # parents before children, each node once (aliases share node objects)
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        uses[id(node)] = uses.get(id(node), 0) + 1
+        if id(node) in nodes:
+            continue
+        nodes[id(node)] = node
+        order.append(node)
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+    for node in reversed(order):  # children first: each size is computed once, however often it is used
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = len(node.value) + 1
+        elif isinstance(node, yaml.SequenceNode):
+            sizes[id(node)] = 1 + sum(sizes[id(n)] for n in node.value)
+        else:
+            sizes[id(node)] = 1 + sum(sizes[id(n)] for pair in node.value for n in pair)
+    limit = EXPANSION * len(text) + EXPANSION_SLACK
+    if sizes[id(root)] > limit:
+        worst = max((n for n in order if uses[id(n)] > 1), key=lambda n: sizes[id(n)] * uses[id(n)])
+        raise GuideError([f"{path}:{worst.start_mark.line + 1}: aliases expand the guide to "
+                          f"{sizes[id(root)]:,} characters, more than {EXPANSION} times the file; this anchor is "
+                          f"used {uses[id(worst)]:,} times: write the text out where it is needed"])
+
+
 def parse_guide(text: str, path: str = "<guide>") -> Guide:
     """Parse and validate guide YAML text; raise GuideError listing every problem as FILE:LINE."""
     chk = _Checker(path)
     try:
+        _check_depth(text, path)
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -388,6 +440,7 @@ def parse_guide(text: str, path: str = "<guide>") -> Guide:
         raise GuideError([f"{path}:1: not valid YAML: {exc}"])
     if root is None:
         raise GuideError([f"{path}:1: the guide is empty; start with name:, version: and schemes:"])
+    _check_expansion(root, text, path)
     values = chk.mapping(root, GUIDE_FIELDS, "the guide")
     get: Callable[[str], Any] = lambda k: values[k][1] if k in values else None
     languages = get("languages") or []

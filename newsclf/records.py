@@ -13,16 +13,21 @@ import io
 import itertools
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator, TextIO
 
-from newsclf.article import Article
+from newsclf.article import Article, clean_value
 from newsclf.errors import InputError
 from newsclf.fields import OutletNames, ReadOptions
 from newsclf.guide import Guide
 from newsclf.store import Annotation, Store
 from newsclf.textfiles import has_undecodable, open_decoded, sniff_delimiter, undecodable_message
+
+MAX_RECORD_BYTES = 10_000_000  # --max-record-bytes: one record (line, array item, CSV row) at most this long
+_CHUNK = 1 << 16  # characters read at a time by the JSON array scanner
+_SKIP = 1 << 20  # characters read at a time through an over-long line
 
 
 @dataclass
@@ -83,6 +88,7 @@ def record_from_dict(data: dict[str, Any]) -> LabeledRecord:
     """Build a LabeledRecord from a parsed JSON object."""
     if not isinstance(data, dict):
         raise InputError(f"expected a JSON object, got {type(data).__name__}")
+    data = clean_value(data)  # lone surrogates replaced, hostile nesting refused, before anything recurses
     label_only = "text" not in data and isinstance(data.get("id"), (str, int)) and data.get("labels")
     if not label_only and not isinstance(data.get("text"), str):
         raise InputError('missing "text" (a string); a line with only labels needs "id" and "labels"')
@@ -148,21 +154,23 @@ def source_name(path: str | Path) -> str:
     return "<stdin>" if str(path) == STDIN else str(path)
 
 
-def read_records(path: str | Path, guide: Guide | None = None,
-                 options: ReadOptions | None = None) -> Iterator[LineResult]:
+def read_records(path: str | Path, guide: Guide | None = None, options: ReadOptions | None = None,
+                 max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[LineResult]:
     """Yield a LineResult per record of a JSONL or CSV file (`-`: JSONL on stdin), labels checked against `guide`.
 
     `options` say how to read a researcher's file: encoding, CSV delimiter, column map, date order and zone.
+    A record longer than `max_record_bytes` is skipped (reported) while streaming, never held whole.
     """
     options = options or ReadOptions()
     stdin = str(path) == STDIN
     fmt = "jsonl" if stdin else file_format(path)
+    cap = max_record_bytes
     with open_decoded(path, options.encoding, options.on_notice) as fh:
         if fmt == "jsonl":
-            source = _json_records(fh)
+            source = _json_records(fh, cap)
         else:
             tabs = str(path).lower().endswith((".tsv", ".tsv.gz"))
-            source = _csv_rows(fh, tabs, options.delimiter)
+            source = _csv_rows(fh, tabs, options.delimiter, cap)
         for lineno, data, error in source:
             if error is None:
                 try:
@@ -190,75 +198,165 @@ def checked_record(data: Any, guide: Guide | None = None, options: ReadOptions |
     return record
 
 
-def _head(fh: TextIO) -> list[str]:
-    """The lines read up to and including the first non-blank one (all of them when every line is blank)."""
-    head: list[str] = []
-    for line in fh:
-        head.append(line)
-        if line.strip():
-            break
-    return head
+def too_long(cap: int) -> str:
+    """The message for a record over the cap."""
+    return f"the record is longer than {cap:,} bytes (--max-record-bytes); it was skipped"
 
 
-def _opens_array(head: list[str]) -> bool:
-    return bool(head) and head[-1].lstrip().startswith("[")
+def capped_lines(fh: TextIO, cap: int = MAX_RECORD_BYTES, first: str = "") -> Iterator[str | None]:
+    """Each line of fh (`first` is put before the first), or None for a line over `cap` characters.
+
+    An over-long line is read through in chunks and dropped, so a 2 GiB line (or a gz bomb of one)
+    costs the cap plus a chunk of memory, and the lines after it are still read.
+    """
+    line = first + fh.readline(max(1, cap + 1 - len(first))) if first else fh.readline(cap + 1)
+    while line:
+        if len(line) > cap and not line.endswith(("\n", "\r")):
+            while (rest := fh.readline(_SKIP)) and not rest.endswith(("\n", "\r")):
+                pass
+            yield None
+        else:
+            yield line
+        line = fh.readline(cap + 1)
+
+
+def _sniff(fh: TextIO) -> tuple[int, str]:
+    """(newlines skipped, the first non-blank character or '') read off the start of fh, in constant memory."""
+    newlines = 0
+    while (c := fh.read(1)) and c.isspace():
+        newlines += c == "\n"
+    return newlines, c
 
 
 def is_json_array(path: str | Path) -> bool:
     """True when the file's first non-blank character is '[': one JSON array of records, not JSONL."""
     with open_text(path) as fh:
-        return _opens_array(_head(fh))
+        return _sniff(fh)[1] == "["
 
 
-def _json_records(fh: TextIO) -> Iterator[tuple[int, Any, str | None]]:
+def _json_records(fh: TextIO, cap: int = MAX_RECORD_BYTES) -> Iterator[tuple[int, Any, str | None]]:
     """(line, object, error) per JSONL line; or per item when the file is one JSON array (its first character '[')."""
-    head = _head(fh)
-    if _opens_array(head):
-        # Many tools export `[{...}, {...}]` and name it .json: read it whole (it has no line structure to stream).
-        yield from _json_array_items("".join(head) + fh.read())
-    else:
-        yield from _jsonl_lines(itertools.chain(head, fh))
+    skipped, first = _sniff(fh)
+    if first == "[":
+        # Many tools export `[{...}, {...}]` and name it .json: streamed item by item, each under the cap.
+        yield from _json_array_items(fh, cap, 1 + skipped)
+    elif first:
+        yield from _jsonl_lines(capped_lines(fh, cap, first), 1 + skipped, cap)
 
 
-def _json_array_items(text: str) -> Iterator[tuple[int, Any, str | None]]:
-    """(line where the item starts, item, None) per item of a JSON array; a syntax error ends it, named by line."""
-    decoder, ws = json.JSONDecoder(), re.compile(r"\s*")
-    pos = ws.match(text, 0).end() + 1                   # just past the '['
-    line = 1 + text.count("\n", 0, pos)
-    expect_item = True
-    while True:
-        start = ws.match(text, pos).end()
-        line += text.count("\n", pos, start)
-        if start == len(text):
-            yield line, None, "the JSON array is not closed (no ']'); the rest of the file was not read"
-            return
-        if text[start] == "]":
-            if text[start + 1:].strip():
-                yield line, None, "text after the JSON array's closing ']' was not read"
-            return
-        if not expect_item:
-            if text[start] != ",":
-                yield line, None, ("not valid JSON (expected ',' or ']' between array items); "
-                                   "the rest of the file was not read")
-                return
-            pos, expect_item = start + 1, True
-            continue
+# Possessive (*+) throughout: a string with no closing quote in this chunk stops the match at its
+# quote at once instead of backtracking.
+_STRING = r'"[^"\\]*+(?:\\.[^"\\]*+)*+"'
+_SKIP_TOP = re.compile(r'(?:[^"\[\]{},]++|' + _STRING + r')*+', re.S)  # up to a bracket, comma or open string
+_SKIP_NESTED = re.compile(r'(?:[^"\[\]{}]++|' + _STRING + r')*+', re.S)  # inside an item: commas too
+_STRING_REST = re.compile(r'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.S)  # the end of a string begun in an earlier chunk
+
+
+def _odd_backslashes(chunk: str, start: int) -> bool:
+    """Whether chunk[start:] ends in an odd run of backslashes (its last one escapes the next chunk's first)."""
+    tail = chunk[start:]
+    return (len(tail) - len(tail.rstrip("\\"))) % 2 == 1
+
+
+class _ArrayItem:
+    """The text of one top-level array item as it streams in; dropped (only counted) once it passes the cap."""
+
+    def __init__(self, cap: int, line: int) -> None:
+        self.cap, self.start, self.line, self.first_line = cap, line, line, 0
+        self.parts: list[str] = []
+        self.size = 0
+
+    def take(self, text: str) -> None:
+        if not self.first_line and (stripped := text.lstrip()):
+            self.first_line = self.line + text.count("\n", 0, len(text) - len(stripped))
+        self.line += text.count("\n")
+        self.size += len(text)
+        if self.size > self.cap:
+            self.parts.clear()
+        else:
+            self.parts.append(text)
+
+    def result(self) -> tuple[tuple[int, Any, str | None], bool]:
+        """((line, item or None, error), whether the error ends the file)."""
+        line = self.first_line or self.line
+        if self.size > self.cap:
+            return (line, None, too_long(self.cap)), False  # its structure was followed: the next item is sound
+        text = "".join(self.parts)
+        if not text.strip():
+            return (line, None, "not valid JSON (an empty item between commas); the rest of the file was not read"), True
         try:
-            item, end = decoder.raw_decode(text, start)
+            return (line, json.loads(text), None), False
         except json.JSONDecodeError as exc:
-            yield exc.lineno, None, (f"not valid JSON ({exc.msg} at column {exc.colno}); "
-                                     "the rest of the file was not read")
-            return
+            return (self.start + exc.lineno - 1, None,
+                    f"not valid JSON ({exc.msg} at column {exc.colno}); the rest of the file was not read"), True
         except RecursionError:
-            yield line, None, "not valid JSON (nested too deeply); the rest of the file was not read"
+            return (line, None, "not valid JSON (nested too deeply); the rest of the file was not read"), True
+
+
+def _json_array_items(fh: TextIO, cap: int, line: int) -> Iterator[tuple[int, Any, str | None]]:
+    """(line where the item starts, item or None, error) per item of a JSON array whose '[' was read off fh.
+
+    A scanner follows strings and brackets chunk by chunk to find the top-level commas, so memory
+    is one item (at most the cap) whatever the file's size; an item over the cap is skipped and
+    reported, and a syntax error ends the file (its structure is lost from there), named by line.
+    """
+    item = _ArrayItem(cap, line)
+    depth, in_string, escape = 0, False, False
+    while chunk := fh.read(_CHUNK):
+        pos = start = 0  # start: where the part of this chunk not yet given to `item` begins
+        if in_string:
+            m = _STRING_REST.match(chunk, int(escape)) if '"' in chunk else None  # `in`: a fast scan
+            if m is None:  # the string goes on past this chunk
+                escape = _odd_backslashes(chunk, int(escape))
+                item.take(chunk)
+                continue
+            in_string, escape, pos = False, False, m.end()
+        while True:
+            # Past everything but brackets (and, at the top level, commas) in one C-level match.
+            pos = (_SKIP_TOP if depth == 0 else _SKIP_NESTED).match(chunk, pos).end()
+            if pos == len(chunk):
+                item.take(chunk[start:])
+                break
+            c = chunk[pos]
+            if c == '"':  # a string that ends in a later chunk
+                in_string, escape = True, _odd_backslashes(chunk, pos + 1)
+                item.take(chunk[start:])
+                break
+            if depth == 0 and c in ",]":
+                item.take(chunk[start:pos])
+                if item.first_line or c == ",":
+                    result, fatal = item.result()
+                    yield result
+                    if fatal:
+                        return
+                if c == "]":
+                    yield from _after_array(item.line, chunk[pos + 1:], fh)
+                    return
+                item, pos = _ArrayItem(cap, item.line), pos + 1
+                start = pos
+                continue
+            depth = depth + 1 if c in "[{" else max(0, depth - 1)
+            pos += 1
+    yield item.first_line or item.line, None, "the JSON array is not closed (no ']'); the rest of the file was not read"
+
+
+def _after_array(line: int, rest: str, fh: TextIO) -> Iterator[tuple[int, Any, str | None]]:
+    while True:
+        if rest.strip():
+            yield line, None, "text after the JSON array's closing ']' was not read"
             return
-        yield line, item, None
-        line += text.count("\n", start, end)
-        pos, expect_item = end, False
+        line += rest.count("\n")
+        if not (rest := fh.read(_CHUNK)):
+            return
 
 
-def _jsonl_lines(fh: Iterable[str]) -> Iterator[tuple[int, Any, str | None]]:
-    for lineno, line in enumerate(fh, 1):
+def _jsonl_lines(lines: Iterable[str | None], start: int = 1,
+                 cap: int = MAX_RECORD_BYTES) -> Iterator[tuple[int, Any, str | None]]:
+    """(line, object, error) per non-blank line; None stands for a line over the cap (see capped_lines)."""
+    for lineno, line in enumerate(lines, start):
+        if line is None:
+            yield lineno, None, too_long(cap)
+            continue
         if not line.strip():
             continue
         try:
@@ -269,34 +367,48 @@ def _jsonl_lines(fh: Iterable[str]) -> Iterator[tuple[int, Any, str | None]]:
             yield lineno, None, "not valid JSON (nested too deeply)"
 
 
-# No cell-size cliff: a cell may be as long as a JSONL line may be (csv's default stops at 131,072 characters).
-CSV_CELL_LIMIT = 2**31 - 1
+def _csv_rows(fh: TextIO, tabs: bool, delimiter: str | None = None,
+              cap: int = MAX_RECORD_BYTES) -> Iterator[tuple[int, Any, str | None]]:
+    """(line where the row starts, row as a dict, error) per CSV row; the delimiter sniffed from the header unless given.
 
+    The cap holds per physical line (an over-long one is read through and stands as a blank line,
+    reported) and per cell (csv's field size limit, so a quoted cell spanning lines is capped too).
+    """
+    long_lines: list[int] = []
 
-def _csv_rows(fh: TextIO, tabs: bool, delimiter: str | None = None) -> Iterator[tuple[int, Any, str | None]]:
-    """(line where the row starts, row as a dict, error) per CSV row; the delimiter sniffed from the header unless given."""
-    csv.field_size_limit(CSV_CELL_LIMIT)
-    header = fh.readline()
+    def lines() -> Iterator[str]:
+        for n, line in enumerate(capped_lines(fh, cap), 1):
+            if line is None:
+                long_lines.append(n)
+            yield "\n" if line is None else line
+
+    csv.field_size_limit(min(cap, sys.maxsize))
+    physical = lines()
+    header = next(physical, "")
     if delimiter is None:
         delimiter = sniff_delimiter(header) if header.strip() or not tabs else "\t"
         if tabs and "\t" in header:
             delimiter = "\t"
     # strict: a quote opened and never closed is an error, not the rest of the file read into one cell.
-    reader = csv.DictReader(itertools.chain([header], fh), delimiter=delimiter, strict=True)
+    reader = csv.DictReader(itertools.chain([header], physical), delimiter=delimiter, strict=True)
     next_start = 2  # the header is line 1; a quoted cell may span lines, so report where a row starts
     while True:
         try:
             row = next(reader)
         except StopIteration:
-            return
+            break
         except csv.Error as exc:  # the reader goes on at the next line
             lineno, next_start = next_start, reader.line_num + 1
             if "unexpected end of data" in str(exc):
                 yield lineno, None, ("not valid CSV: a quoted cell that starts in this row is never closed, so "
                                      "the rest of the file was not read; close the quote (or double it: \"\")")
+            elif "field larger than field limit" in str(exc):
+                yield lineno, None, too_long(cap)
             else:
                 yield lineno, None, f"not valid CSV ({exc}); the rest of the row was not read"
             continue
+        while long_lines:
+            yield long_lines.pop(0), None, too_long(cap)
         lineno, next_start = next_start, reader.line_num + 1
         if None in row:
             yield lineno, None, (f"the row has more cells than the header has columns "
@@ -306,6 +418,8 @@ def _csv_rows(fh: TextIO, tabs: bool, delimiter: str | None = None) -> Iterator[
             yield lineno, _csv_row_to_dict(row), None
         except InputError as exc:
             yield lineno, None, str(exc)
+    for n in long_lines:
+        yield n, None, too_long(cap)
 
 
 def _csv_row_to_dict(row: dict[str, str]) -> dict[str, Any]:
@@ -396,7 +510,8 @@ def _canonical_outlet(article: Article, outlets: OutletNames) -> None:
 def import_file(store: Store, path: str | Path, guide: Guide | None = None, labeler: str = "import",
                 gold: bool = False, report: ImportReport | None = None, batch_size: int = 500,
                 progress: Any = None, only_ids: set[str] | None = None, options: ReadOptions | None = None,
-                on_conflict: str = "keep", outlets: OutletNames | None = None) -> ImportReport:
+                on_conflict: str = "keep", outlets: OutletNames | None = None,
+                max_record_bytes: int = MAX_RECORD_BYTES) -> ImportReport:
     """Import a JSONL/CSV file of articles (and labels) into the store; bad lines are reported, good ones kept.
 
     Lines are committed in batches: a killed import keeps every batch it finished, and a rerun
@@ -448,7 +563,7 @@ def import_file(store: Store, path: str | Path, guide: Guide | None = None, labe
                     report.annotations[store.upsert_annotation(ann)] += 1
         batch.clear()
 
-    for result in read_records(path, guide, options):
+    for result in read_records(path, guide, options, max_record_bytes):
         if progress is not None:
             progress.update(1)
         record = result.record

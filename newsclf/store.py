@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import sqlite3
 import sys
 import time
@@ -580,11 +581,33 @@ class Store:
     # or leased to them and the lease is live; a coder's own (non-gold) annotations count too.
 
     def add_labeler(self, name: str, role: str, token_hash: str) -> None:
-        """Add a labeler, or give an existing one a new role and token."""
+        """Add a labeler, or give an existing one a new role and token (which ends their open sessions)."""
         with self.transaction():
             self.conn.execute(
                 "INSERT INTO labelers (name, role, token_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) "
                 "DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash", (name, role, token_hash, now_iso()))
+            self.conn.execute("DELETE FROM label_sessions WHERE labeler = ?", (name,))
+
+    def revoke_labeler(self, name: str) -> bool:
+        """End the labeler's sessions and void their token (`add_labeler` gives a new one); False if unknown."""
+        with self.transaction():
+            # Not a SHA-256 hex digest, so no token can hash to it; unique per labeler.
+            found = self.conn.execute("UPDATE labelers SET token_hash = ? WHERE name = ?",
+                                      ("revoked:" + secrets.token_hex(16), name)).rowcount
+            self.conn.execute("DELETE FROM label_sessions WHERE labeler = ?", (name,))
+        return bool(found)
+
+    def remove_labeler(self, name: str) -> bool:
+        """Remove a labeler: their sessions end and their live leases go back to the queue; what they coded stays."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM label_sessions WHERE labeler = ?", (name,))
+            self.conn.execute("DELETE FROM assignments WHERE labeler = ? AND status = 'leased'", (name,))
+            return bool(self.conn.execute("DELETE FROM labelers WHERE name = ?", (name,)).rowcount)
+
+    def is_leased_to(self, article_id: str, labeler: str) -> bool:
+        """Whether the article is leased to the labeler now (shown to them and not yet saved or skipped)."""
+        return self.conn.execute("SELECT 1 FROM assignments WHERE article_id = ? AND labeler = ? AND status = 'leased'",
+                                 (article_id, labeler)).fetchone() is not None
 
     def labeler_by_token_hash(self, token_hash: str) -> dict[str, Any] | None:
         """The labeler whose login token hashes to this, or None."""

@@ -106,7 +106,7 @@ def test_guide_check_cli(run, tmp_path):
 def test_guide_render_cli_writes_codebook(run, tmp_path):
     out = tmp_path / "codebook.md"
     assert run("guide", "render", str(GUIDE), "--out", str(out)).exit_code == 0
-    assert out.read_text(encoding="utf-8").startswith("# Codebook: ai-discourse (version 1.1)")
+    assert out.read_text(encoding="utf-8").startswith("# Codebook: ai-discourse (version 1.2)")
 
 
 TARGETS = SMALL.replace("    target: OpenAI\n", """    targets:
@@ -174,3 +174,23 @@ def test_a_gate_scheme_is_asked_first_and_the_others_depend_on_it():
 def test_gate_mistakes_are_named_with_their_line(change, message):
     found = problems(change(GATED))
     assert any(p.startswith(message) for p in found), found
+
+
+@pytest.mark.parametrize("make, at, expected", [
+    # one long string repeated through aliases: a small file that expands to hundreds of MB
+    (lambda: SMALL + "notes: &n " + "y" * 20_000 + "\nrefs: [" + ", ".join(["*n"] * 2_000) + "]\n",
+     "notes", "aliases expand the guide to 40,"),
+    # nested aliases: each level repeats the one before nine times
+    (lambda: SMALL + "".join(f"l{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 9) + "]\n" for i in range(1, 7))
+     .replace("[*l0", "[x").replace(", *l0", ", x"), "l5", "aliases expand the guide to 1,270,808 characters"),
+    (lambda: SMALL + "deep: " + "[" * 1_000 + "]" * 1_000 + "\n", "deep", "the guide nests deeper than 50 levels"),
+])
+def test_alias_bombs_and_deep_nesting_are_refused_by_line(run, tmp_path, make, at, expected):
+    text = make()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text, encoding="utf-8")
+    line = 1 + next(i for i, x in enumerate(text.splitlines()) if x.startswith(at))
+    for command in ("check", "render"):
+        result = run("guide", command, str(bad))
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert f"{bad}:{line}: {expected}" in result.output

@@ -93,3 +93,28 @@ def test_collect_killed_and_rerun_equals_clean(trial, local_server, tmp_path):
     assert done.returncode == 0, done.stderr
     assert snapshot(db) == snapshot(clean_db)
     assert len(snapshot(db)["articles"]) == 149
+
+
+@pytest.mark.parametrize("trial", trials(0, 5))  # slow only: make test has the mixed-directory test (test_model_cli)
+def test_train_killed_over_a_model_leaves_a_whole_model_and_the_next_run_cleans_up(tmp_path, trial):
+    """Issue #35: a kill while `train` overwrote a model left new weights beside the old meta.json."""
+    from newsclf.model.predict import load_model
+
+    data = big_labeled_file(tmp_path / "labeled.jsonl", 150)
+    env = {**os.environ, "NEWSCLF_DB": str(tmp_path / "db.sqlite")}
+    model = tmp_path / "model"
+    args = ["train", "--guide", str(GUIDE), "--data", str(data), "--out", str(model), "--folds", "2"]
+    started = time.monotonic()
+    subprocess.run(NEWSCLF + args, check=True, env=env, capture_output=True, timeout=300)
+    seconds = time.monotonic() - started
+    old = load_model(model).id
+    # Late in the run, where the writing happens (from 60% of a run's time to its end).
+    proc = subprocess.Popen(NEWSCLF + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    time.sleep(seconds * random.Random(trial).uniform(0.6, 1.0))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    loaded = load_model(model)  # refuses a directory mixing two trainings: the old model or the new, whole
+    assert set(loaded.meta["files"]) >= {"model.joblib", "guide.yaml"}  # every file checked against meta.json
+    subprocess.run(NEWSCLF + args, check=True, env=env, capture_output=True, timeout=300)
+    assert load_model(model).id != old
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["labeled.jsonl", "model"]  # no temporary dir left

@@ -182,3 +182,101 @@ def test_sessions_expire(tmp_path):
 
         time.sleep(2.5)
         assert s.get(url + "/code", allow_redirects=False, timeout=10).status_code == 401
+
+
+def failed_logins(url: str, forwarded_for: list[str]) -> list[int]:
+    """A wrong token once per X-Forwarded-For value; the status codes."""
+    t = requests.Session()
+    form = FORM_CSRF.search(t.get(url + "/login", timeout=10).text).group(1)
+    return [t.post(url + "/login", data={"token": "wrong", "csrf_token": form}, headers={"X-Forwarded-For": ip},
+                   allow_redirects=False, timeout=10).status_code for ip in forwarded_for]
+
+
+def right_login(url: str, token: str, forwarded_for: str) -> int:
+    t = requests.Session()
+    form = FORM_CSRF.search(t.get(url + "/login", timeout=10).text).group(1)
+    return t.post(url + "/login", data={"token": token, "csrf_token": form}, headers={"X-Forwarded-For": forwarded_for},
+                  allow_redirects=False, timeout=10).status_code
+
+
+def test_the_login_throttle_counts_the_socket_peer_unless_a_proxy_is_trusted(tmp_path):
+    """Issue #35: a new X-Forwarded-For per attempt bypassed the throttle from loopback."""
+    db = tmp_path / "t.db"
+    store = demo_store(db)
+    token = add_labeler(store, "ana")
+    store.close()
+    with BackgroundServer(create_app(str(db), GUIDE)) as url:
+        assert failed_logins(url, [f"10.0.0.{i}" for i in range(5)]) == [401] * 5
+        assert right_login(url, token, "10.0.0.99") == 429  # one socket peer: blocked whatever the header says
+    with BackgroundServer(create_app(str(db), GUIDE), trusted_proxy="127.0.0.1") as url:
+        assert failed_logins(url, ["10.0.0.1"] * 6) == [401] * 5 + [429]
+        assert right_login(url, token, "10.0.0.2") == 303  # behind the named proxy, the header names the client
+
+
+def test_the_throttle_table_is_bounded_and_keeps_recent_offenders():
+    from newsclf.label.auth import Throttle
+
+    throttle = Throttle(limit=2, window=60, max_keys=100)
+    throttle.failed("attacker")
+    throttle.failed("attacker")
+    for i in range(1_000):
+        assert not throttle.blocked(f"passer-by {i}")  # asking adds nothing
+        throttle.failed(f"spoofed {i}")
+    assert len(throttle) == 100
+    throttle.failed("attacker")
+    throttle.failed("attacker")
+    assert throttle.blocked("attacker")
+
+
+def test_a_new_token_revoke_and_remove_end_the_labelers_sessions(tmp_path, run):
+    from test_label_support import current_item
+
+    db = tmp_path / "s.db"
+    store = demo_store(db)
+    prepare(store, estimation=5)
+    token = add_labeler(store, "ana")
+    with BackgroundServer(create_app(str(db), GUIDE)) as url:
+        s, _ = login(url, token)
+        assert s.get(url + "/code", allow_redirects=False, timeout=10).status_code == 200
+        new = run("labelers", "add", "ana", db=db)
+        assert new.exit_code == 0
+        assert s.get(url + "/code", allow_redirects=False, timeout=10).status_code == 401  # not 12 more hours
+
+        s, _ = login(url, new.output.splitlines()[0].strip())
+        assert run("labelers", "revoke", "ana", db=db).exit_code == 0
+        assert s.get(url + "/code", allow_redirects=False, timeout=10).status_code == 401
+        assert right_login(url, new.output.splitlines()[0].strip(), "x") == 401  # the token is void
+
+        s, _ = login(url, run("labelers", "add", "ana", db=db).output.splitlines()[0].strip())
+        leased = current_item(s, url)
+        coded = next(a for a in store.article_ids() if a != leased)
+        store.add_annotations([Annotation(coded, "topics", ("labor",), "ana")])
+        assert [a["article_id"] for a in store.assignments("ana")] == [leased]
+        removed = run("labelers", "remove", "ana", db=db)
+        assert removed.exit_code == 0 and "their annotations stay" in removed.output
+        assert s.get(url + "/code", allow_redirects=False, timeout=10).status_code == 401
+    assert store.assignments("ana") == []  # the lease went back to the queue
+    assert [a.article_id for a in store.annotations() if a.labeler == "ana"] == [coded]
+    assert "ana" not in [r["name"] for r in store.labelers()]
+    missing = run("labelers", "remove", "ana", db=db)
+    assert missing.exit_code == 1 and "no labeler named 'ana'" in missing.output
+
+
+def test_flags_only_on_the_labelers_leased_article_and_rate_limited(tmp_path):
+    from test_label_support import current_item
+
+    db = tmp_path / "f.db"
+    store = demo_store(db)
+    prepare(store, estimation=5)
+    token = add_labeler(store, "ana")
+    other = next(a for a in store.article_ids() if a not in {q["article_id"] for q in store.queued("estimation")})
+    with BackgroundServer(create_app(str(db), GUIDE)) as url:
+        s, csrf = login(url, token)
+        item = current_item(s, url)
+        h = {"X-CSRF-Token": csrf}
+        r = s.post(url + "/code/flag", data={"article_id": other, "note": "spam"}, headers=h, timeout=10)
+        assert r.status_code == 409 and "only the article you are coding" in r.text
+        codes = [s.post(url + "/code/flag", data={"article_id": item, "note": f"note {i}"}, headers=h,
+                        timeout=10).status_code for i in range(21)]
+        assert codes == [200] * 20 + [429]
+    assert [f["article_id"] for f in store.flags()] == [item] * 20

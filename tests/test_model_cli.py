@@ -240,3 +240,30 @@ def test_without_its_own_target_an_article_gets_a_stance_toward_each_target_it_m
     with Store(tmp_path / "p.db") as store:
         stance = sorted((p["article_id"], p["target"]) for p in store.predictions() if p["scheme"] == "stance")
     assert stance == [("own", "OpenAI"), ("two", "Elon Musk"), ("two", "OpenAI")]
+
+
+def test_training_over_a_model_swaps_the_directory_whole_and_mixed_files_are_refused(trained, run, tmp_path):
+    """Issue #35: a kill during `train` used to leave a new model.joblib beside the old meta.json, loaded silently."""
+    import shutil
+
+    src, _, test_file = trained
+    model = tmp_path / "model"
+    shutil.copytree(src / "model", model)
+    (model / "notes.txt").write_text("mine", encoding="utf-8")
+    old_id = json.loads((model / "meta.json").read_text())["model_id"]
+    old_weights = (model / "model.joblib").read_bytes()
+    other = write_jsonl(tmp_path / "other.jsonl", make_rows(40, 3))
+    result = run("train", "--guide", GUIDE, "--data", other, "--out", model, "--folds", "2")
+    assert result.exit_code == 0, result.output
+    meta = json.loads((model / "meta.json").read_text())
+    assert meta["model_id"] != old_id and set(meta["files"]) == {"model.joblib", "guide.yaml", "metrics.json",
+                                                                  "card.md"}
+    assert (model / "notes.txt").read_text() == "mine"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary dir left
+    assert (model / "model.joblib").read_bytes() != old_weights
+
+    (model / "model.joblib").write_bytes(old_weights)  # what a kill between two file writes left behind
+    result = run("classify", "--model", model, test_file, "--out", tmp_path / "out.jsonl")
+    assert result.exit_code == 1
+    assert f"{model}: model.joblib is not the file model {meta['model_id']} was written with" in result.output
+    assert not (tmp_path / "out.jsonl").exists()

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 from newsclf.article import Article
 from newsclf.errors import InputError
-from newsclf.records import file_format
+from newsclf.records import MAX_RECORD_BYTES, file_format
 
 FORMATS = ("jsonl", "csv", "parquet", "warc")
 SPLITTABLE = ("jsonl", "parquet", "warc")
@@ -49,8 +49,8 @@ class Item:
     not_article: str | None = None  # a WARC page with no article text, or not a 200 answer
 
 
-def count_records(path: Path, fmt: str) -> tuple[int, str | None]:
-    """(how many numbered records the file has, a warning if part of it is unreadable)."""
+def count_records(path: Path, fmt: str) -> tuple[int, str | None, int]:
+    """(how many numbered records the file has, a warning if part of it is unreadable, damaged parts skipped)."""
     if fmt == "jsonl":
         opener = gzip.open if path.name.lower().endswith(".gz") else open
         n, last = 0, b"\n"
@@ -58,36 +58,35 @@ def count_records(path: Path, fmt: str) -> tuple[int, str | None]:
             while chunk := fh.read(1 << 20):
                 n += chunk.count(b"\n")
                 last = chunk[-1:]
-        return n + (0 if last == b"\n" else 1), None
+        return n + (0 if last == b"\n" else 1), None, 0
     if fmt in ("csv", "json"):
-        return 1, None  # never split: one shard covers the whole file
+        return 1, None, 0  # never split: one shard covers the whole file
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        return pq.ParquetFile(path).metadata.num_rows, None
+        return pq.ParquetFile(path).metadata.num_rows, None, 0
     if fmt == "warc":
-        from newsclf.collect.warc import iter_warc
+        from newsclf.collect.warc import WarcDamage, iter_warc
 
-        n = 0
-        try:
-            for _ in iter_warc(path, strict=True):
-                n += 1
-        except InputError as exc:
-            return n, str(exc)
-        return n, None
+        damage: list[WarcDamage] = []
+        n = sum(1 for _ in iter_warc(path, strict=False, damage=damage))
+        if not damage:
+            return n, None, 0
+        return n, (f"{path}: {len(damage)} damaged part(s) of the WARC file skipped, the records around them "
+                   "read: " + "; ".join(d.describe() for d in damage[:5])), len(damage)
     raise InputError(f"{path}: unknown input format {fmt!r}")
 
 
 def iter_items(path: Path, fmt: str, start: int, stop: int, options: Any = None,
-               keep_non_articles: bool = False) -> Iterator[Item]:
+               keep_non_articles: bool = False, cap: int = MAX_RECORD_BYTES) -> Iterator[Item]:
     """The records numbered start <= i < stop of one file; `options` (ReadOptions) say how to read JSONL/CSV.
 
-    WARC pages that are not articles are Items saying so.
+    A JSONL/CSV/JSON record over `cap` bytes is rejected; WARC pages that are not articles are Items saying so.
     """
     if fmt == "jsonl":
-        yield from _jsonl(path, start, stop, options)
+        yield from _jsonl(path, start, stop, options, cap)
     elif fmt in ("csv", "json"):
-        yield from _whole_file(path, by_item=fmt == "json", options=options)
+        yield from _whole_file(path, by_item=fmt == "json", options=options, cap=cap)
     elif fmt == "parquet":
         yield from _parquet(path, start, stop)
     elif fmt == "warc":
@@ -108,15 +107,19 @@ def _from_dict(index: int, data: Any, options: Any = None) -> Item:
     return Item(index, record.article, record.target)
 
 
-def _jsonl(path: Path, start: int, stop: int, options: Any = None) -> Iterator[Item]:
+def _jsonl(path: Path, start: int, stop: int, options: Any = None, cap: int = MAX_RECORD_BYTES) -> Iterator[Item]:
+    from newsclf.records import capped_lines, too_long
     from newsclf.textfiles import open_decoded
 
     with open_decoded(path, options.encoding if options is not None else None) as fh:
-        for index, line in enumerate(fh):
+        for index, line in enumerate(capped_lines(fh, cap)):
             if index < start:
                 continue
             if index >= stop:
                 break
+            if line is None:
+                yield Item(index, error=f"line {index + 1}: {too_long(cap)}")
+                continue
             if not line.strip():
                 continue
             try:
@@ -133,11 +136,11 @@ def _jsonl(path: Path, start: int, stop: int, options: Any = None) -> Iterator[I
             yield item
 
 
-def _whole_file(path: Path, by_item: bool, options: Any = None) -> Iterator[Item]:
+def _whole_file(path: Path, by_item: bool, options: Any = None, cap: int = MAX_RECORD_BYTES) -> Iterator[Item]:
     """A CSV's rows (numbered by line) or a JSON array's items (numbered in order: several may share a line)."""
     from newsclf.records import read_records
 
-    for n, result in enumerate(read_records(path, options=options)):
+    for n, result in enumerate(read_records(path, options=options, max_record_bytes=cap)):
         index = n if by_item else result.lineno - 1
         if result.error:
             yield Item(index, error=f"line {result.lineno}: {result.error}")
@@ -203,6 +206,8 @@ def _warc(path: Path, start: int, stop: int, keep_non_articles: bool = False) ->
             # A crawl holds every kind of page: one must show an article's marks to be classified.
             article = extract(page.body, page.url or None, fetched_at=page.date or None, encoding=_charset(ctype),
                               require_article_marks=True, keep_non_articles=keep_non_articles)
+            if page.truncated:
+                article.metadata["truncated_at"] = len(page.body)
         except ExtractionError as exc:
             yield Item(index, not_article=str(exc))
             continue

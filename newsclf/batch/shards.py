@@ -34,7 +34,7 @@ from typing import Any, Callable, Iterable, Iterator, Protocol
 from newsclf.batch.inputs import SPLITTABLE, count_records, input_format, iter_items
 from newsclf.batch.outputs import atomic_write_bytes, write_rows
 from newsclf.errors import InputError, NewsclfError
-from newsclf.records import is_json_array
+from newsclf.records import MAX_RECORD_BYTES, is_json_array
 
 SETTINGS_FILE = "_batch.json"
 DEFAULT_SHARD_SIZE = 2000
@@ -220,6 +220,7 @@ class Task:
     any_language: bool = False
     keep_non_articles: bool = False
     read: Any = None  # ReadOptions for JSONL/CSV inputs (encoding, delimiter, column map, dates), without on_notice
+    max_record_bytes: int = MAX_RECORD_BYTES
 
 
 @dataclass
@@ -244,10 +245,12 @@ def _shard_name(path: Path, start: int, stop: int, splittable: bool) -> str:
     return f"{base}~{key}" + (f".{start:09d}-{stop:09d}" if splittable else "")
 
 
-def plan_shards(inputs: Iterable[str | Path], shard_size: int = DEFAULT_SHARD_SIZE) -> tuple[list[Shard], list[str]]:
-    """Shards of every input, in input order; plus a warning per file that is partly unreadable."""
+def plan_shards(inputs: Iterable[str | Path],
+                shard_size: int = DEFAULT_SHARD_SIZE) -> tuple[list[Shard], list[str], int]:
+    """Shards of every input, in input order; a warning per file that is partly unreadable; damaged parts skipped."""
     shards: list[Shard] = []
     warnings: list[str] = []
+    damaged_parts = 0
     for raw in inputs:
         path = Path(raw)
         fmt = input_format(path)
@@ -255,16 +258,17 @@ def plan_shards(inputs: Iterable[str | Path], shard_size: int = DEFAULT_SHARD_SI
             raise InputError(f"{path}: no such file")
         if fmt == "jsonl" and is_json_array(path):
             fmt = "json"   # one JSON array (a .json export): read whole as one shard, as CSV is
-        total, warning = count_records(path, fmt)
+        total, warning, damaged = count_records(path, fmt)
         if warning:
             warnings.append(warning)
+            damaged_parts += damaged
         if fmt not in SPLITTABLE:
             shards.append(Shard(str(path), fmt, 0, sys.maxsize, _shard_name(path, 0, 0, False)))
             continue
         for start in range(0, max(total, 1), shard_size):
             stop = min(start + shard_size, total)
             shards.append(Shard(str(path), fmt, start, stop, _shard_name(path, start, stop, True)))
-    return shards, warnings
+    return shards, warnings, damaged_parts
 
 
 def select_shards(shards: list[Shard], index: int | None, count: int | None) -> list[Shard]:
@@ -360,7 +364,7 @@ def process_shard(task: Task) -> ShardResult:
                 batch.clear()
 
         for item in iter_items(Path(shard.path), shard.fmt, shard.start, shard.stop, task.read,
-                               task.keep_non_articles):
+                               task.keep_non_articles, task.max_record_bytes):
             result.records += 1
             if item.error or item.not_article:
                 if item.error:
@@ -406,6 +410,7 @@ class BatchSummary:
     out_of_scope: dict[str, int] = field(default_factory=dict)
     failed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    damaged: int = 0  # damaged parts of WARC files skipped (the records around them were read)
     examples: list[str] = field(default_factory=list)
     seconds: float = 0.0
     startup_seconds: float = 0.0
@@ -430,6 +435,7 @@ class BatchSummary:
         return (f"batch: {self.shards} shards ({self.skipped} already done), {self.records} records, "
                 f"{self.rows} classified" + "".join(f" ({n} {kind})" for kind, n in sorted(self.out_of_scope.items()))
                 + f", {self.not_articles} not articles, {self.rejected} rejected, "
+                + (f"{self.damaged} damaged WARC parts skipped, " if self.damaged else "") +
                 f"{len(self.failed)} shards failed; {self.seconds:.1f} s"
                 + (f", {rate:.1f} articles/s on {self.workers} workers" if self.workers else "")
                 + f" -> {self.out_dir}")
@@ -463,7 +469,8 @@ def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str
               workers: int = 0, scheduler: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
               shard_size: int = DEFAULT_SHARD_SIZE, shard_index: int | None = None, shard_count: int | None = None,
               out_fmt: str = "jsonl", progress: Any = None, engine_obj: Engine | None = None,
-              any_language: bool = False, keep_non_articles: bool = False, read: Any = None) -> BatchSummary:
+              any_language: bool = False, keep_non_articles: bool = False, read: Any = None,
+              max_record_bytes: int = MAX_RECORD_BYTES) -> BatchSummary:
     """Classify every record of `inputs` into shard files in `out_dir`; finished shards of earlier runs are skipped.
 
     `read` (ReadOptions) says how to read JSONL and CSV inputs; its on_notice is not sent to workers.
@@ -476,9 +483,9 @@ def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str
     out.mkdir(parents=True, exist_ok=True)
     model_id = _model_id(str(model_path))
     _check_settings(out, {"model": model_id, "shard_size": shard_size, "format": out_fmt})
-    shards, warnings = plan_shards(inputs, shard_size)
+    shards, warnings, damaged = plan_shards(inputs, shard_size)
     shards = select_shards(shards, shard_index, shard_count)
-    summary = BatchSummary(shards=len(shards), warnings=warnings, out_dir=str(out))
+    summary = BatchSummary(shards=len(shards), warnings=warnings, damaged=damaged, out_dir=str(out))
     known = all(s.stop != sys.maxsize for s in shards)
     bar = progress(sum(s.stop - s.start for s in shards) if known else None) if progress else None
     todo = []
@@ -495,7 +502,7 @@ def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str
                     tmp.unlink(missing_ok=True)
             todo.append(Task(shard, str(Path(model_path).resolve()), str(out.resolve()), out_fmt, batch_size,
                              any_language, keep_non_articles,
-                             replace(read, on_notice=None) if read is not None else None))
+                             replace(read, on_notice=None) if read is not None else None, max_record_bytes))
     if todo:
         own = engine_obj is None
         eng = engine_obj or make_engine(engine, workers, scheduler, model_path)

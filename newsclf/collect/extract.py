@@ -20,6 +20,7 @@ from typing import Any, Iterable
 from urllib.parse import urljoin, urlsplit
 
 from newsclf.article import Article
+from newsclf.collect.budget import html_budget
 from newsclf.collect.dates import parse_date
 from newsclf.collect.pages import pagination_of_tree
 from newsclf.collect.pagetype import page_verdict
@@ -583,6 +584,8 @@ def extract(html: bytes | str, url: str | None = None, *, fetched_at: str | None
     text = text.replace("\x00", "")
     if "<" not in text[:10000]:
         raise ExtractionError("the body is not HTML (no tags in the first 10,000 characters)", where)
+    if (too_costly := html_budget(text)) is not None:
+        raise ExtractionError(too_costly, where)
     tree = _load_tree(text)
     if tree is None:
         raise ExtractionError("not parseable as HTML", where)

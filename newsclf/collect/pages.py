@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, url
 from lxml import html as lxml_html
 
 from newsclf.article import Article, normalize_text
+from newsclf.collect.budget import html_budget
 from newsclf.errors import InputError
 
 MAX_PAGES = 20
@@ -81,8 +82,8 @@ def page_key(url: str) -> tuple[str, int]:
 
 
 def _parse(html: str):
-    if not html or not isinstance(html, str):
-        return None
+    if not html or not isinstance(html, str) or html_budget(html[:MAX_HTML]) is not None:
+        return None  # a page over the parse budget has no pager here; extraction reports it
     try:
         return lxml_html.document_fromstring(html[:MAX_HTML])
     except Exception:  # lxml raises several types on hopeless input; a page without a tree has no pager

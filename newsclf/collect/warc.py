@@ -17,20 +17,23 @@ X-Newsclf-Original-*, and Content-Length is the stored body's length. A body cut
 or by the time-out is marked `WARC-Truncated: length` / `time`. Results with no HTTP answer
 (network failures, robots.txt refusals) have nothing to archive and are skipped.
 
-Reading: `iter_warc` yields the HTML response records of a .warc or .warc.gz file. A file cut
-short (a crawler killed mid-write, a partial copy) yields every complete record and then, by
-default (`strict=True`), raises InputError naming the file and the byte offset of the broken
-record; with `strict=False` it stops quietly after the last readable record.
+Reading: `iter_warc` yields the HTML response records of a .warc or .warc.gz file, each body read
+up to MAX_BODY bytes (a 1 GiB body costs no more). A file cut short or damaged (a crawler killed
+mid-write, a partial copy, garbage between records, a wrong Content-Length) yields every complete
+record before the damage and then, by default (`strict=True`), raises InputError naming the file
+and the byte offset; with `strict=False` it skips the damage, resumes at the next `WARC/1.`
+record (or gzip member holding one) and lists each skipped stretch in `damage`.
 """
 
 from __future__ import annotations
 
 import io
 import os
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Generator, Iterator
 from urllib.parse import urlsplit
 
 from warcio.archiveiterator import ArchiveIterator
@@ -42,6 +45,7 @@ from newsclf.collect.fetch import FetchResult
 from newsclf.errors import InputError
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+MAX_BODY = 5_000_000  # bytes of a response body read back (extraction looks at no more: its MAX_BYTES)
 _DROP = {"content-encoding", "transfer-encoding", "content-length"}
 
 
@@ -55,6 +59,7 @@ class WarcPage:
     content_type: str | None
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    truncated: bool = False  # the body was longer than max_body; only that much was read
 
 
 class WarcWriter:
@@ -166,8 +171,29 @@ def _warc_date(iso: str | None) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def iter_warc(path: str | Path, *, strict: bool = True, html_only: bool = True) -> Iterator[WarcPage]:
-    """The (HTML) response records of a .warc or .warc.gz file; see the module notes on truncation."""
+@dataclass
+class WarcDamage:
+    """A damaged stretch of a WARC file that reading skipped: where it starts, why, where reading resumed."""
+
+    offset: int
+    why: str
+    resumed_at: int | None = None  # the next `WARC/1.` record after it; None: the file ends in the damage
+
+    def describe(self) -> str:
+        """One phrase for a warning."""
+        where = (f"bytes {self.offset}-{self.resumed_at}" if self.resumed_at is not None
+                 else f"byte {self.offset} to the end")
+        return f"{where} ({self.why})"
+
+
+def iter_warc(path: str | Path, *, strict: bool = True, html_only: bool = True,
+              damage: list[WarcDamage] | None = None, max_body: int = MAX_BODY) -> Iterator[WarcPage]:
+    """The (HTML) response records of a .warc or .warc.gz file; see the module notes on damage.
+
+    Bodies are read up to `max_body` bytes (the rest is skipped unread, `truncated` set). With
+    strict=False, a damaged record is skipped: reading resumes at the next `WARC/1.` record (or
+    gzip member holding one), and each skipped stretch is appended to `damage`.
+    """
     path = Path(path)
     try:
         fh = open(path, "rb")
@@ -175,46 +201,101 @@ def iter_warc(path: str | Path, *, strict: bool = True, html_only: bool = True) 
         raise InputError(f"{path}: cannot open WARC file ({exc.strerror or exc})") from None
     size = os.fstat(fh.fileno()).st_size
     with fh:
-        records = ArchiveIterator(fh, check_digests=False)
-        stream = iter(records)
-        good_end = 0  # where the last whole record ends
-        while True:
-            offset = good_end
+        pos: int | None = 0
+        while pos is not None and pos < size:
+            fh.seek(pos)
+            problem = yield from _read_from(fh, pos, size, html_only, max_body)
+            if problem is None:
+                return
+            offset, why = problem
+            if strict:
+                raise InputError(f"{path}: the WARC file is cut off or damaged at byte {offset} ({why}); "
+                                 "the records before it were read") from None
+            pos = _next_record(fh, offset + 1, size)
+            if damage is not None:
+                damage.append(WarcDamage(offset, why, pos))
+
+
+def _read_from(fh: BinaryIO, pos: int, size: int, html_only: bool,
+               max_body: int) -> Generator[WarcPage, None, tuple[int, str] | None]:
+    """Yield the pages of whole records from `pos`; return (offset, why) at the first damaged one, or None."""
+    records = ArchiveIterator(fh, check_digests=False)
+    stream = iter(records)
+    good_end = pos  # where the last whole record ends
+    while True:
+        offset = good_end
+        try:
+            record = next(stream)
+            if not record.rec_type or record.rec_headers.get_header("Content-Length") is None:
+                # warcio hands back a record with half its headers as a record with none
+                return offset, "the record's WARC headers are cut off"
+            page = _page(record, html_only, max_body)
+            while record.raw_stream.read(_CHUNK):  # the rest of the block, in chunks; a short one shows
+                pass
+            short = getattr(record.raw_stream, "limit", 0) > 0
+            records.get_record_length()  # reads past the record's trailing blank lines
+        except StopIteration:
+            break
+        except Exception as exc:  # warcio fails in many ways on a cut record (headers half there, ...)
+            return offset, f"{type(exc).__name__}: {exc}"
+        if short:
+            return offset, "the record ends before its Content-Length"
+        good_end = records.offset
+        if page is not None:
+            yield page
+    if good_end < size:
+        # warcio stops quietly at a record whose headers are cut, or a gzip member it cannot finish
+        return good_end, f"the {size - good_end} bytes after the last whole record are not a whole record"
+    return None
+
+
+_CHUNK = 1 << 16
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+
+
+def _next_record(fh: BinaryIO, start: int, size: int) -> int | None:
+    """The offset of the next `WARC/1.` header at a line start, or gzip member that opens with one, from `start`."""
+    pos = start
+    while pos < size:
+        fh.seek(pos)
+        block = fh.read(1 << 20)
+        candidates = sorted(i for i in (_find_line_start(block, b"WARC/1."), block.find(_GZIP_MAGIC)) if i >= 0)
+        for i in candidates:
+            if block.startswith(b"WARC/1.", i):
+                return pos + i
+            fh.seek(pos + i)
             try:
-                record = next(stream)
-                if not record.rec_type or record.rec_headers.get_header("Content-Length") is None:
-                    # warcio hands back a record with half its headers as a record with none
-                    _broken(path, offset, "the record's WARC headers are cut off", strict)
-                    return
-                page = _page(record, html_only)
-                record.raw_stream.read()  # the rest of the block, so a short one shows
-                short = getattr(record.raw_stream, "limit", 0) > 0
-                records.get_record_length()  # reads past the record's trailing blank lines
-            except StopIteration:
-                break
-            except Exception as exc:  # warcio fails in many ways on a cut record (headers half there, ...)
-                _broken(path, offset, f"{type(exc).__name__}: {exc}", strict)
-                return
-            if short:
-                _broken(path, offset, "the record ends before its Content-Length", strict)
-                return
-            good_end = records.offset
-            if page is not None:
-                yield page
-        if good_end < size:
-            # warcio stops quietly at a record whose headers are cut, or a gzip member it cannot finish
-            _broken(path, good_end, f"the {size - good_end} bytes after the last whole record are not a "
-                                    f"whole record", strict)
+                head = zlib.decompressobj(31).decompress(fh.read(4096), 16)
+            except zlib.error:
+                head = b""
+            if head.startswith(b"WARC/1."):
+                return pos + i
+        if candidates:  # not a record: look again just past the first candidate
+            pos += candidates[0] + 1
+        else:
+            pos += max(1, len(block) - 8)  # a header may straddle two blocks
+    return None
 
 
-def _page(record, html_only: bool) -> WarcPage | None:  # type: ignore[no-untyped-def]
+def _find_line_start(block: bytes, needle: bytes) -> int:
+    i = block.find(needle)
+    while i > 0 and block[i - 1:i] != b"\n":
+        i = block.find(needle, i + 1)
+    return i
+
+
+def _page(record, html_only: bool, max_body: int) -> WarcPage | None:  # type: ignore[no-untyped-def]
     if record.rec_type != "response" or record.http_headers is None:
         return None
     ctype = record.http_headers.get_header("Content-Type") or ""
     media = ctype.split(";")[0].strip().lower() or None
     if html_only and media not in HTML_TYPES:
         return None
-    body = record.content_stream().read()
+    content, parts, got = record.content_stream(), [], 0
+    while got <= max_body and (part := content.read(min(_CHUNK, max_body + 1 - got))):
+        parts.append(part)
+        got += len(part)
+    body = b"".join(parts)[:max_body]
     try:
         status = int(record.http_headers.get_statuscode() or 0)
     except ValueError:
@@ -226,11 +307,5 @@ def _page(record, html_only: bool) -> WarcPage | None:  # type: ignore[no-untype
         content_type=media,
         body=body,
         headers={k: v for k, v in record.http_headers.headers},
+        truncated=got > max_body,
     )
-
-
-def _broken(path: Path, offset: int, why: str, strict: bool) -> None:
-    if strict:
-        raise InputError(f"{path}: the WARC file is cut off or damaged at byte {offset} "
-                         f"({why}); the records before it were read. "
-                         f"Pass strict=False to stop quietly at the last readable record.") from None

@@ -59,7 +59,8 @@ class LabelApp:
         self.lease_seconds, self.session_seconds, self.secure_cookie = lease_seconds, session_hours * 3600, secure_cookie
         self._local = threading.local()
         self.secret = self.store.label_setting("cookie_secret", lambda: secrets.token_hex(32))
-        self.throttle = auth.Throttle()
+        self.throttle = auth.Throttle()  # failed logins per socket peer (see serve: no proxy headers by default)
+        self.flag_limit = auth.Throttle(limit=20, window=600)  # flags per labeler
 
     @property
     def store(self) -> Store:
@@ -371,6 +372,11 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
         u = user(request)
         if not state.store.has_article(article_id):
             raise HTTPException(404, "no such article")
+        if not state.store.is_leased_to(article_id, u["name"]):
+            raise HTTPException(409, "you can flag only the article you are coding; reload")
+        if state.flag_limit.blocked(u["name"]):
+            raise HTTPException(429, "too many flags in a few minutes; wait a little")
+        state.flag_limit.failed(u["name"])
         state.store.add_flag(article_id, u["name"], note.strip(), guide.version)
         return done(request)
 
@@ -614,11 +620,17 @@ def _scheme_view(scheme: Any) -> dict[str, Any]:
                        for lab in scheme.labels]}
 
 
-def serve(app: FastAPI, host: str, port: int) -> None:
-    """Run the app with uvicorn (blocking)."""
+def _proxy_settings(trusted_proxy: str | None) -> dict[str, Any]:
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 by default, so anyone on the machine could pick the
+    # address the login throttle counts: only a proxy named by --trusted-proxy is believed.
+    return {"proxy_headers": bool(trusted_proxy), "forwarded_allow_ips": trusted_proxy or ""}
+
+
+def serve(app: FastAPI, host: str, port: int, trusted_proxy: str | None = None) -> None:
+    """Run the app with uvicorn (blocking); X-Forwarded-For is believed only from `trusted_proxy`."""
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, **_proxy_settings(trusted_proxy))
 
 
 __all__ = ["create_app", "serve"]
@@ -631,11 +643,11 @@ class BackgroundServer:
             requests.get(url + "/login")
     """
 
-    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0, trusted_proxy: str | None = None):
         import uvicorn
 
         self.config = uvicorn.Config(app, host=host, port=port, log_level="warning", server_header=False,
-                                     lifespan="off")
+                                     lifespan="off", **_proxy_settings(trusted_proxy))
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = ""

@@ -13,7 +13,7 @@ import hmac
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 
 ROLES = ("labeler", "reviewer", "admin")
 SESSION_COOKIE = "newsclf_session"
@@ -51,25 +51,36 @@ def same(a: str | None, b: str | None) -> bool:
 
 
 class Throttle:
-    """At most `limit` failed logins per client address within `window` seconds."""
+    """At most `limit` events (failed logins, flags) per key within `window` seconds, in a table of at most
+    `max_keys` keys: when it is full, keys with no recent event go first, then the oldest."""
 
-    def __init__(self, limit: int = 5, window: float = 300.0):
-        self.limit, self.window = limit, window
-        self._fails: dict[str, deque[float]] = defaultdict(deque)
+    def __init__(self, limit: int = 5, window: float = 300.0, max_keys: int = 10_000):
+        self.limit, self.window, self.max_keys = limit, window, max_keys
+        self._events: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
     def _recent(self, key: str, now: float) -> deque[float]:
-        fails = self._fails[key]
-        while fails and fails[0] < now - self.window:
-            fails.popleft()
-        return fails
+        events = self._events.get(key, deque())
+        while events and events[0] < now - self.window:
+            events.popleft()
+        return events
 
     def blocked(self, key: str) -> bool:
-        """Whether this client must wait before trying again."""
+        """Whether this key must wait before trying again (asking adds no key to the table)."""
         with self._lock:
             return len(self._recent(key, time.monotonic())) >= self.limit
 
     def failed(self, key: str) -> None:
-        """Count a failed login."""
+        """Count an event (a failed login, a flag) for this key."""
+        now = time.monotonic()
         with self._lock:
-            self._recent(key, time.monotonic()).append(time.monotonic())
+            if key not in self._events and len(self._events) >= self.max_keys:
+                for old in [k for k in self._events if not self._recent(k, now)]:
+                    del self._events[old]
+                while len(self._events) >= self.max_keys:
+                    del self._events[next(iter(self._events))]
+            events = self._events[key] = self._recent(key, now)
+            events.append(now)
+
+    def __len__(self) -> int:
+        return len(self._events)

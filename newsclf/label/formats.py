@@ -269,6 +269,29 @@ def to_label_studio(store: Store, guide: Guide, gold: bool | None = None) -> lis
     return tasks
 
 
+def read_label_studio(path: str, cap: int) -> tuple[Any, list[tuple[int, str]]]:
+    """(tasks, rejected) of a Label Studio export, streamed task by task: a task over `cap` is None, reported."""
+    from newsclf.records import _json_array_items, _sniff, open_text, too_long
+
+    with open_text(path) as fh:
+        skipped, first = _sniff(fh)
+        if first != "[":  # one task on its own
+            rest = fh.read(cap)
+            if len(first) + len(rest) > cap:
+                return None, [(1, too_long(cap))]
+            try:
+                return json.loads(first + rest), []
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno + skipped})") from None
+        tasks: list[Any] = []
+        rejected: list[tuple[int, str]] = []
+        for number, (line, task, error) in enumerate(_json_array_items(fh, cap, 1 + skipped), 1):
+            tasks.append(task if error is None else None)
+            if error is not None:
+                rejected.append((number, f"line {line}: {error}"))
+        return tasks, rejected
+
+
 def from_label_studio(tasks: Any, guide: Guide, store: Store | None = None, labeler: str = "label-studio") -> Imported:
     """Read a Label Studio JSON export (a list of tasks, or one task); choices results become annotations."""
     out = Imported()
@@ -278,6 +301,8 @@ def from_label_studio(tasks: Any, guide: Guide, store: Store | None = None, labe
         out.rejected.append((0, "expected a JSON list of Label Studio tasks"))
         return out
     for number, task in enumerate(tasks, 1):
+        if task is None:
+            continue  # rejected while reading (see read_label_studio): numbers stay the file's
         try:
             if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
                 raise InputError('a task needs "data" with the text')

@@ -13,7 +13,7 @@ from newsclf.errors import ModelError
 from newsclf.guide import Guide, parse_guide
 from newsclf.model.classifier import SchemeClassifier
 from newsclf.model.features import as_doc
-from newsclf.model.train import GUIDE_FILE, META_FILE, MODEL_FILE, MODEL_FORMAT
+from newsclf.model.train import GUIDE_FILE, META_FILE, MODEL_FILE, MODEL_FORMAT, file_digest
 
 
 class Model:
@@ -184,6 +184,11 @@ def load_model(path: str | Path) -> Model:
         raise ModelError(f"{path}: model format {meta.get('model_format', 1)} was written by another newsclf "
                          f"(version {meta.get('newsclf_version', '?')}); this one reads format {MODEL_FORMAT}. "
                          "Retrain it with `newsclf train`")
+    for name, digest in (meta.get("files") or {}).items():  # models from before #35 carry no digests
+        if not (path / name).is_file() or file_digest(path / name) != digest:
+            raise ModelError(f"{path}: {name} is not the file model {meta.get('model_id')} was written with "
+                             "(the directory mixes files of different trainings); retrain with `newsclf train` "
+                             "or restore the whole directory")
     guide = parse_guide((path / GUIDE_FILE).read_text(encoding="utf-8"), str(path / GUIDE_FILE))
     classifiers = joblib.load(path / MODEL_FILE)
     return Model(path, meta, classifiers, guide)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
+import shutil
+import tempfile
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -169,7 +172,6 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
     if not classifiers:
         raise ModelError("no scheme had enough labeled items to train; label more articles "
                          "(each scheme needs at least 4 items and 2 different labels)")
-    out.mkdir(parents=True, exist_ok=True)
     guide_text = Path(guide.path).read_text(encoding="utf-8") if guide.path and Path(guide.path).is_file() else None
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
     model_id = f"{guide.name}-{guide.version}-" + hashlib.sha1(
@@ -182,20 +184,68 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
                            "target": guide.scheme(name).target, "train_items": len(examples[name]),
                            "label_counts": counts[name]} for name in classifiers},
     }
-    # Write to temporary names and rename, so a killed run never leaves a half-written model.
-    _atomic_write(out / MODEL_FILE, lambda p: joblib.dump(classifiers, p, compress=3))
-    if guide_text is not None:
-        _atomic_write(out / GUIDE_FILE, lambda p: p.write_text(guide_text, encoding="utf-8"))
-    _atomic_write(out / METRICS_FILE, lambda p: p.write_text(json.dumps(metrics, indent=2), encoding="utf-8"))
-    _atomic_write(out / CARD_FILE, lambda p: p.write_text(model_card(guide, meta, metrics), encoding="utf-8"))
-    _atomic_write(out / META_FILE, lambda p: p.write_text(json.dumps(meta, indent=2), encoding="utf-8"))
+    # The whole model is written into a fresh directory beside OUT and renamed into place, so a killed
+    # run leaves OUT as it was (the old model, or none), never new files beside an old meta.json.
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", suffix=".tmp", dir=out.parent))
+    try:
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)  # as a plain mkdir would make it, not mkdtemp's 0700
+        joblib.dump(classifiers, tmp / MODEL_FILE, compress=3)
+        if guide_text is not None:
+            (tmp / GUIDE_FILE).write_text(guide_text, encoding="utf-8")
+        (tmp / METRICS_FILE).write_text(json.dumps(metrics, indent=2), encoding="utf-8")
+        (tmp / CARD_FILE).write_text(model_card(guide, meta, metrics), encoding="utf-8")
+        meta["files"] = {name: file_digest(tmp / name) for name in MODEL_FILES if (tmp / name).is_file()}
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        _replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return metrics
 
 
-def _atomic_write(path: Path, write: Callable[[Path], Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    tmp.replace(path)
+MODEL_FILES = (MODEL_FILE, GUIDE_FILE, METRICS_FILE, CARD_FILE)  # each one's digest is in meta.json's "files"
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _remove_stale(out: Path) -> None:
+    """Remove what killed runs left beside OUT: temporary and swapped-out directories of processes now gone."""
+    for left in out.parent.glob(f".{out.name}.*"):
+        pid = left.name[len(out.name) + 2:].split(".", 1)[0]
+        if not (pid.isdigit() and left.is_dir() and left.name.endswith((".tmp", ".old"))):
+            continue
+        try:
+            os.kill(int(pid), 0)  # still running (another train into the same OUT): leave it
+        except ProcessLookupError:
+            shutil.rmtree(left, ignore_errors=True)
+        except PermissionError:
+            pass
+
+
+def _replace_dir(new: Path, out: Path) -> None:
+    """Rename the finished directory `new` to `out`; an old `out` is swapped out whole (other files it holds move over)."""
+    if not out.exists():
+        new.rename(out)
+        return
+    for entry in out.iterdir():  # whatever else the user keeps there stays with the model
+        if entry.name not in (*MODEL_FILES, META_FILE) and not (new / entry.name).exists():
+            entry.rename(new / entry.name)
+    old = out.with_name(f".{out.name}.{os.getpid()}.old")
+    out.rename(old)
+    new.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 LINEAR_CARD = ("TF-IDF over word 1-2-grams and character 2-5-grams (title weighted), "
