@@ -15,6 +15,7 @@ from typing import Any, Iterable
 import click
 
 from newsclf.errors import GuideError, NewsclfError
+from newsclf.store import SAMPLES
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -132,8 +133,12 @@ def guide_render(file: str, out: str | None) -> None:
               help="Label guide to check labels against (needed when the files carry labels).")
 @click.option("--labeler", default="import", show_default=True, help="Coder name for labels without a 'labeler' field.")
 @click.option("--gold", is_flag=True, help="These labels are final (reviewed) labels.")
+@click.option("--sample", type=click.Choice(SAMPLES),
+              help="The sample these articles were drawn in, for labels whose line names none; 'estimation' "
+                   "(a simple random sample) is what `report` corrects the model's shares with.")
 @click.pass_context
-def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | None, labeler: str, gold: bool) -> None:
+def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | None, labeler: str, gold: bool,
+               sample: str | None) -> None:
     """Import articles (and labels) from JSONL or CSV FILES (.gz too; `-`: JSONL on stdin) into the store.
 
     A JSON file may also hold one array of records (`[{...}, ...]`). Bad lines are reported with
@@ -144,6 +149,7 @@ def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | Non
     Example:
       newsclf import articles.jsonl
       newsclf import coder_a.jsonl --guide label_guides/ai-discourse.yaml --labeler ana
+      newsclf import random_100.jsonl --guide label_guides/ai-discourse.yaml --sample estimation
     """
     from newsclf.guide import load_guide
     from newsclf.records import ImportReport, import_file
@@ -152,7 +158,7 @@ def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | Non
     report = ImportReport()
     with _store(ctx) as store, _progress(desc="import", unit="lines") as bar:
         for path in files:
-            import_file(store, path, g, labeler=labeler, gold=gold, report=report, progress=bar)
+            import_file(store, path, g, labeler=labeler, gold=gold, report=report, progress=bar, sample=sample)
     for path, lineno, reason in report.rejected:
         click.echo(f"{path}:{lineno}: {reason}", err=True)
     click.echo(report.summary())
@@ -575,10 +581,13 @@ def agreement(ctx: click.Context, guide_path: str, json_out: str | None, md_out:
 @click.option("--hourly-rate", default=0.0, show_default=True, type=click.FloatRange(0), help="Labelers' cost per hour.")
 @click.option("--target-f1", default=0.8, show_default=True, type=click.FloatRange(0, 1),
               help="Macro-F1 to project the labels and hours needed for.")
+@click.option("--estimator", type=click.Choice(["raw", "acc", "pacc", "ppi"]), default="ppi", show_default=True,
+              help="How predicted shares are corrected: ppi (prediction-powered, from the random estimation "
+                   "sample), pacc (probabilistic ACC, same sample), acc (cross-validated error rates), raw (none).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Report folder.")
 @click.pass_context
 def report(ctx: click.Context, guide_path: str, model_dir: str | None, by: str, since: str | None, until: str | None,
-           hourly_rate: float, target_f1: float, out: str) -> None:
+           hourly_rate: float, target_f1: float, estimator: str, out: str) -> None:
     """Coverage per label, outlet and period with corrected shares and 95% intervals; figures, tables, HTML.
 
     \b
@@ -597,7 +606,8 @@ def report(ctx: click.Context, guide_path: str, model_dir: str | None, by: str, 
         if value and not re.match(r"^\d{4}-\d{2}-\d{2}$", value):
             raise click.UsageError(f"{name} takes a day as YYYY-MM-DD, not {value!r}")
     with _store(ctx) as store:
-        result = build_report(store, load_guide(guide_path), out, model_dir, fields, since, until, hourly_rate, target_f1)
+        result = build_report(store, load_guide(guide_path), out, model_dir, fields, since, until, hourly_rate, target_f1,
+                              estimator)
     click.echo(f"wrote {result.html} ({len(result.figures)} figure files, tables in {Path(out) / 'tables'})")
 
 

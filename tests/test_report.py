@@ -13,6 +13,7 @@ import pytest
 from newsclf.article import Article
 from newsclf.guide import parse_guide
 from newsclf.report.coverage import ErrorRates, unmix_single, wilson
+from newsclf.report.estimate import combine, gold_only, pacc, ppi_cell, ppi_mean
 from newsclf.store import Annotation, Store
 
 GUIDE = """\
@@ -79,7 +80,7 @@ def pick(rows, **kw):
 def test_hand_computed_counts_shares_intervals_and_corrections(run, tmp_path):
     guide_path, model = build_fixture(tmp_path)
     result = run("report", "--guide", str(guide_path), "--model", str(model), "--by", "outlet,month",
-                 "--out", str(tmp_path / "r"), "--hourly-rate", "20")
+                 "--out", str(tmp_path / "r"), "--hourly-rate", "20", "--estimator", "acc")
     assert result.exit_code == 0, result.output
     rows = rows_of(tmp_path / "r")
     # Gold cell: 3 of 4 stories carry a (the reprint of x0 is not counted again).
@@ -115,6 +116,92 @@ def test_unmixing_and_wilson_helpers():
     p = unmix_single([0.6, 0.4], __import__("numpy").array([[8, 2], [2, 8]]))
     assert math.isclose(p[0], 2 / 3, abs_tol=1e-9)
     assert ErrorRates.from_metrics(parse_guide(GUIDE).scheme("topics"), {}) is None
+
+
+# The small case worked by hand: 8 estimation items, gold 1,1,0,0 twice, the model's 0/1 prediction
+# 1,0,0,0 twice; 10 unlabeled articles, 2 of them predicted positive.
+Y, F, FU = [1, 1, 0, 0] * 2, [1, 0, 0, 0] * 2, [1, 1] + [0] * 8
+
+
+def test_ppi_cell_by_hand():
+    # mean y 1/2, mean f 1/4; cov(y, f) = (.5*.75 + .5*-.25 + -.5*-.25 + -.5*-.25) / 4 = 1/8; var(f) = 3/16:
+    # lam = (1/8) / (3/16) = 2/3. Rectifier y - 2/3 f = 1/3, 1, 0, 0 (twice): mean 1/3.
+    # Estimate = 2/3 * mean(fu) 0.2 + 1/3 = 7/15.
+    # var(rectifier, ddof 1) = 2 * (0 + 4/9 + 1/9 + 1/9) / 7 = 4/21; se = sqrt(4/21 * (1/8 + 1/10)) = 0.20702.
+    est = ppi_cell(Y, F, FU)
+    assert math.isclose(est.lam, 2 / 3) and math.isclose(est.share, 7 / 15)
+    half = 1.959964 * math.sqrt(4 / 21 * (1 / 8 + 1 / 10))
+    assert math.isclose(est.low, 7 / 15 - half, abs_tol=1e-6) and math.isclose(est.high, 7 / 15 + half, abs_tol=1e-6)
+    assert (round(est.low, 4), round(est.high, 4)) == (0.0609, 0.8724)
+    # The whole cell: 3 of 5 known gold plus 10 estimated: (3 + 10 * 7/15) / 15.
+    whole = combine(3, 5, est, 10)
+    assert math.isclose(whole.share, (3 + 10 * 7 / 15) / 15) and math.isclose(whole.low, (3 + 10 * est.low) / 15)
+
+
+def test_ppi_mean_by_hand_as_ppi_py_computes_it():
+    # lam = cov_biased(y, f) / ((1 + n/N) var(all f, ddof 1)): 1/8 / (1.8 * (18 * 2/9 * 7/9 / 17)) = 0.37946.
+    lam = 0.125 / (1.8 * (18 * (2 / 9) * (7 / 9) / 17))
+    est = ppi_mean(Y, F, FU)
+    assert math.isclose(est.lam, lam) and math.isclose(est.share, lam * 0.2 + 0.5 - lam * 0.25)
+    # se^2 = var(lam fu) / N + var(y - lam f) / n, both ddof 0.
+    r = [1 - lam, 1, 0, 0] * 2
+    var_r = sum(x * x for x in r) / 8 - (sum(r) / 8) ** 2
+    se = math.sqrt(lam * lam * 0.16 / 10 + var_r / 8)
+    assert math.isclose(est.high - est.share, 1.959964 * se, rel_tol=1e-6)
+    assert (round(est.share, 4), round(est.low, 4), round(est.high, 4)) == (0.481, 0.1707, 0.7914)
+    # lam = 0 is the estimation sample alone; a model that knows nothing gets lam 0.
+    assert ppi_mean(Y, F, FU, lam=0).share == 0.5 and ppi_cell(Y, [0.3] * 8, FU).lam == 0.0
+    assert gold_only(Y).share == 0.5 and pacc(Y, F, FU).low <= pacc(Y, F, FU).share
+
+
+def _estimation_fixture(tmp_path: Path, run) -> Path:
+    """Outlet Z, March: 8 articles imported as the estimation sample, 10 the model alone labeled."""
+    guide_path, _ = build_fixture(tmp_path)
+    rows = [{"id": f"z{i}", "text": f"story z{i}", "outlet": "Z", "published": f"2023-03-0{i + 1}",
+             "labels": {"topics": ["a"] if y else ["b"]}} for i, y in enumerate(Y)]
+    path = tmp_path / "estimation.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert run("import", str(path), "--guide", str(guide_path), "--sample", "estimation").exit_code == 0
+    with Store(tmp_path / "newsclf.db") as store:
+        assert {a.sample for a in store.annotations(scheme="topics") if a.article_id.startswith("z")} == {"estimation"}
+        for i in range(10):
+            store.add_article(Article(id=f"u{i}", text=f"story u{i}", outlet="Z", published=f"2023-03-1{i}"))
+        preds = [(f"z{i}", f) for i, f in enumerate(F)] + [(f"u{i}", f) for i, f in enumerate(FU)]
+        store.add_predictions([(aid, "m1", "topics", "", {"a": float(f), "b": 1.0 - f}, ["a"] if f else ["b"])
+                               for aid, f in preds])
+    return guide_path
+
+
+def test_default_ppi_report_uses_the_estimation_sample(run, tmp_path):
+    guide_path = _estimation_fixture(tmp_path, run)
+    assert run("report", "--guide", str(guide_path), "--model", str(tmp_path / "model"),
+               "--out", str(tmp_path / "r")).exit_code == 0
+    z = pick(rows_of(tmp_path / "r"), table="main", scheme="topics", outlet="Z", month="2023-03", label="a")
+    # 4 of 8 known gold carry a; the 10 predicted get PPI's 7/15 from the 8 estimation items (pooled: fewer than 30).
+    assert (z["items"], z["gold_items"], z["estimation_items"], z["rectifier"], z["rectifier_items"]) == \
+        ("18", "8", "8", "pooled", "8")
+    assert z["estimator"] == "ppi" and math.isclose(float(z["share"]), (4 + 10 * 7 / 15) / 18, abs_tol=1e-4)
+    assert math.isclose(float(z["ci_low"]), (4 + 10 * 0.06094) / 18, abs_tol=2e-4)
+    assert math.isclose(float(z["ci_high"]), (4 + 10 * 0.87239) / 18, abs_tol=2e-4)
+    # Outlet Y's predictions have no estimation item of their own, so they borrow the same pooled rectifier.
+    y = pick(rows_of(tmp_path / "r"), table="main", scheme="topics", outlet="Y", month="2023-02", label="a")
+    assert y["rectifier"] == "pooled" and y["estimation_items"] == "0"
+    # Active-learning and seed labels never enter the rectifier: marked 'active', the z items stop counting.
+    with Store(tmp_path / "newsclf.db") as store:
+        store.add_annotations([Annotation(f"z{i}", "topics", ("a",) if y else ("b",), "import", sample="active")
+                               for i, y in enumerate(Y)])
+    assert run("report", "--guide", str(guide_path), "--model", str(tmp_path / "model"),
+               "--out", str(tmp_path / "r2")).exit_code == 0
+    z2 = pick(rows_of(tmp_path / "r2"), table="main", scheme="topics", outlet="Z", month="2023-03", label="a")
+    assert (z2["rectifier"], z2["estimator"], z2["share"]) == ("none", "raw", z2["raw_share"])
+
+
+def test_bad_sample_is_rejected_with_its_line(run, tmp_path):
+    guide_path, _ = build_fixture(tmp_path)
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps({"id": "q1", "text": "t", "labels": {"topics": ["a"]}, "sample": "lucky"}) + "\n")
+    result = run("import", str(path), "--guide", str(guide_path))
+    assert result.exit_code == 1 and "bad.jsonl:1" in result.output and '"sample" must be one of' in result.output
 
 
 def test_bad_by_and_dates_are_usage_errors(run, tmp_path):

@@ -68,7 +68,7 @@ def _write_parquet(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
 
 def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str | Path | None = None,
                  by: Sequence[str] = ("outlet", "month"), since: str | None = None, until: str | None = None,
-                 hourly_rate: float = 0.0, target_f1: float = 0.8) -> ReportResult:
+                 hourly_rate: float = 0.0, target_f1: float = 0.8, estimator: str = "ppi") -> ReportResult:
     """Compute every table and figure and write the report into out_dir."""
     out = Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -100,7 +100,7 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
             tables["group"] = [group]
         results = {}
         for name, fields in tables.items():
-            rows = coverage_table(items, scheme, fields, rates)
+            rows = coverage_table(items, scheme, fields, rates, estimator=estimator)
             for row in rows:
                 row["table"] = name
             results[name] = rows

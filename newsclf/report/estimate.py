@@ -1,0 +1,145 @@
+"""Share estimators for one cell: raw (classify and count), ACC, PACC and prediction-powered (PPI++).
+
+A cell's articles split into *known* ones (a gold label from coders) and *unlabeled* ones (only the
+model's prediction). Every estimator here estimates the share of a label among the unlabeled
+articles; `combine` adds the known ones back. The methods differ in how they trust the model:
+
+- raw: the model's labels as they are (Wilson interval); biased by every error the model makes.
+- acc: adjusted classify-and-count (Forman 2008) with the model's cross-validated error rates
+  (in coverage.py, which keeps its bootstrap).
+- pacc: probabilistic ACC: the mean predicted probability unmixed through the mean probability
+  the model gives articles that do and do not carry the label, both measured on the random
+  estimation sample; bootstrap interval.
+- ppi: prediction-powered inference with power tuning (PPI++; Angelopoulos, Duchi and Zrnic
+  2023, checked against `ppi_py.ppi_mean_pointestimate` / `ppi_mean_ci` / `_calc_lam_glm`):
+  estimate = lam * mean(f over unlabeled) + mean(gold - lam * f over the estimation sample), where
+  the second term, the *rectifier*, comes only from a simple random sample with both a gold label
+  and a prediction. With lam = 0 it is the estimation sample's own mean, so a useless model
+  cannot make it worse than the gold labels alone; a good model narrows it.
+
+`ppi_mean` is PPI++ as published, for a mean over an infinite population. A report's cell is a
+finite set of articles (what an outlet published in a month), so `ppi_cell` targets the share
+among exactly the cell's unlabeled articles: their prediction errors do not average out over a
+superpopulation, so its variance is var(gold - lam * f) * (1/n + 1/N) and lam minimises that
+(lam = cov(gold, f) / var(f), clipped to [0, 1]).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+Z95 = 1.959963984540054
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A share with its 95% interval, and what it rests on."""
+
+    share: float
+    low: float
+    high: float
+    lam: float | None = None  # PPI++ power tuning: 0 = the estimation sample alone, 1 = plain PPI
+
+
+NAN = Estimate(float("nan"), float("nan"), float("nan"))
+
+
+def _arrays(*xs: object) -> list[np.ndarray]:
+    return [np.asarray(x, dtype=float).ravel() for x in xs]
+
+
+def ppi_mean(y: object, f_labeled: object, f_unlabeled: object, lam: float | None = None,
+             z: float = Z95) -> Estimate:
+    """PPI++ mean (as ppi_py computes it): power-tuned point estimate and CLT 95% interval."""
+    y, f, fu = _arrays(y, f_labeled, f_unlabeled)
+    n, big_n = len(y), len(fu)
+    if n < 2 or big_n < 1:
+        return NAN
+    if lam is None:
+        cov = float(np.mean((y - y.mean()) * (f - f.mean())))
+        var = float(np.var(np.concatenate([f, fu]), ddof=1))
+        lam = float(np.clip(cov / ((1 + n / big_n) * var), 0, 1)) if var > 0 else 0.0
+    est = lam * float(fu.mean()) + float(np.mean(y - lam * f))
+    se = math.sqrt(float(np.var(lam * fu)) / big_n + float(np.var(y - lam * f)) / n)
+    return Estimate(est, est - z * se, est + z * se, lam)
+
+
+def ppi_cell(y: object, f_labeled: object, f_unlabeled: object, z: float = Z95) -> Estimate:
+    """PPI++ share among exactly these unlabeled articles (a finite cell), clipped to [0, 1]."""
+    y, f, fu = _arrays(y, f_labeled, f_unlabeled)
+    n, big_n = len(y), len(fu)
+    if n < 2 or big_n < 1:
+        return NAN
+    var_f = float(np.var(f))
+    lam = float(np.clip(np.mean((y - y.mean()) * (f - f.mean())) / var_f, 0, 1)) if var_f > 0 else 0.0
+    resid = y - lam * f
+    est = lam * float(fu.mean()) + float(resid.mean())
+    # ddof=1: with a few dozen items the plug-in variance is biased low, and the interval with it.
+    var_r = float(np.var(resid, ddof=1))
+    se = math.sqrt(var_r * (1 / n + 1 / big_n))
+    return Estimate(min(1.0, max(0.0, est)), max(0.0, est - z * se), min(1.0, est + z * se), lam)
+
+
+def gold_only(y: object, z: float = Z95) -> Estimate:
+    """The estimation sample's own share with its Wilson interval: what a researcher has without a model."""
+    (y,) = _arrays(y)
+    if len(y) == 0:
+        return NAN
+    low, high = wilson(float(y.sum()), len(y), z)
+    return Estimate(float(y.mean()), low, high, 0.0)
+
+
+def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for k successes in n trials."""
+    if n == 0:
+        return (float("nan"), float("nan"))
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def pacc_point(y: np.ndarray, f: np.ndarray, fu: np.ndarray) -> float:
+    """Probabilistic ACC: (mean f_unlabeled - E[f | no label]) / (E[f | label] - E[f | no label]), in [0, 1]."""
+    pos, neg = f[y > 0.5], f[y <= 0.5]
+    mean_u = float(fu.mean())
+    if len(pos) == 0 or len(neg) == 0:
+        return mean_u
+    tpr, fpr = float(pos.mean()), float(neg.mean())
+    if tpr - fpr <= 0.05:  # a model no better than chance cannot be unmixed
+        return mean_u
+    return min(1.0, max(0.0, (mean_u - fpr) / (tpr - fpr)))
+
+
+def pacc(y: object, f_labeled: object, f_unlabeled: object, rounds: int = 500, seed: int = 0) -> Estimate:
+    """PACC with a bootstrap 95% interval that resamples the estimation sample and the unlabeled articles."""
+    y, f, fu = _arrays(y, f_labeled, f_unlabeled)
+    if len(y) < 2 or len(fu) < 1:
+        return NAN
+    rng = np.random.default_rng(seed)
+    point = pacc_point(y, f, fu)
+    draws = []
+    for _ in range(rounds):
+        i = rng.integers(0, len(y), len(y))
+        j = rng.integers(0, len(fu), len(fu))
+        draws.append(pacc_point(y[i], f[i], fu[j]))
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return Estimate(point, float(min(low, point)), float(max(high, point)))
+
+
+def combine(k_gold: int, n_gold: int, unlabeled: Estimate, n_unlabeled: int) -> Estimate:
+    """The whole cell's share: the known gold count plus the estimated share of the unlabeled articles."""
+    n = n_gold + n_unlabeled
+    if n == 0:
+        return NAN
+    if n_unlabeled == 0:
+        share = k_gold / n
+        return Estimate(share, share, share)
+
+    def whole(x: float) -> float:
+        return (k_gold + x * n_unlabeled) / n
+
+    return Estimate(whole(unlabeled.share), whole(unlabeled.low), whole(unlabeled.high), unlabeled.lam)
