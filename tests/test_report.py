@@ -127,12 +127,14 @@ def test_ppi_cell_by_hand():
     # mean y 1/2, mean f 1/4; cov(y, f) = (.5*.75 + .5*-.25 + -.5*-.25 + -.5*-.25) / 4 = 1/8; var(f) = 3/16:
     # lam = (1/8) / (3/16) = 2/3. Rectifier y - 2/3 f = 1/3, 1, 0, 0 (twice): mean 1/3.
     # Estimate = 2/3 * mean(fu) 0.2 + 1/3 = 7/15.
-    # var(rectifier, ddof 1) = 2 * (0 + 4/9 + 1/9 + 1/9) / 7 = 4/21; se = sqrt(4/21 * (1/8 + 1/10)) = 0.20702.
+    # The variance takes two pseudo-articles with the label (at the mean prediction of labeled ones, 1/2) and two
+    # without (at 0): rectifier values 1/3, 1, 0, 0 twice and 2/3, 2/3, 0, 0; mean 1/3; squared deviations sum to
+    # 16/9, over 11 (ddof 1): 16/99. se = sqrt(16/99 * (1/8 + 1/10)); t(0.975, 7 df) = 2.364624.
     est = ppi_cell(Y, F, FU)
     assert math.isclose(est.lam, 2 / 3) and math.isclose(est.share, 7 / 15)
-    half = 1.959964 * math.sqrt(4 / 21 * (1 / 8 + 1 / 10))
+    half = 2.364624 * math.sqrt(16 / 99 * (1 / 8 + 1 / 10))
     assert math.isclose(est.low, 7 / 15 - half, abs_tol=1e-6) and math.isclose(est.high, 7 / 15 + half, abs_tol=1e-6)
-    assert (round(est.low, 4), round(est.high, 4)) == (0.0609, 0.8724)
+    assert (round(est.low, 4), round(est.high, 4)) == (0.0158, 0.9176)
     # The whole cell: 3 of 5 known gold plus 10 estimated: (3 + 10 * 7/15) / 15.
     whole = combine(3, 5, est, 10)
     assert math.isclose(whole.share, (3 + 10 * 7 / 15) / 15) and math.isclose(whole.low, (3 + 10 * est.low) / 15)
@@ -181,8 +183,8 @@ def test_default_ppi_report_uses_the_estimation_sample(run, tmp_path):
     assert (z["items"], z["gold_items"], z["estimation_items"], z["rectifier"], z["rectifier_items"]) == \
         ("18", "8", "8", "pooled", "8")
     assert z["estimator"] == "ppi" and math.isclose(float(z["share"]), (4 + 10 * 7 / 15) / 18, abs_tol=1e-4)
-    assert math.isclose(float(z["ci_low"]), (4 + 10 * 0.06094) / 18, abs_tol=2e-4)
-    assert math.isclose(float(z["ci_high"]), (4 + 10 * 0.87239) / 18, abs_tol=2e-4)
+    assert math.isclose(float(z["ci_low"]), (4 + 10 * 0.015748) / 18, abs_tol=2e-4)
+    assert math.isclose(float(z["ci_high"]), (4 + 10 * 0.917585) / 18, abs_tol=2e-4)
     # Outlet Y's predictions have no estimation item of their own, so they borrow the same pooled rectifier.
     y = pick(rows_of(tmp_path / "r"), table="main", scheme="topics", outlet="Y", month="2023-02", label="a")
     assert y["rectifier"] == "pooled" and y["estimation_items"] == "0"
