@@ -584,10 +584,14 @@ def agreement(ctx: click.Context, guide_path: str, json_out: str | None, md_out:
 @click.option("--estimator", type=click.Choice(["raw", "acc", "pacc", "ppi"]), default="ppi", show_default=True,
               help="How predicted shares are corrected: ppi (prediction-powered, from the random estimation "
                    "sample), pacc (probabilistic ACC, same sample), acc (cross-validated error rates), raw (none).")
+@click.option("--min-n", default=10, show_default=True, type=click.IntRange(1),
+              help="Flag cells with fewer articles than this (drawn hollow, listed at the top).")
+@click.option("--max-width", default=0.5, show_default=True, type=click.FloatRange(0, 1),
+              help="Flag cells whose 95% interval is wider than this.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Report folder.")
 @click.pass_context
 def report(ctx: click.Context, guide_path: str, model_dir: str | None, by: str, since: str | None, until: str | None,
-           hourly_rate: float, target_f1: float, estimator: str, out: str) -> None:
+           hourly_rate: float, target_f1: float, estimator: str, min_n: int, max_width: float, out: str) -> None:
     """Coverage per label, outlet and period with corrected shares and 95% intervals; figures, tables, HTML.
 
     \b
@@ -607,7 +611,14 @@ def report(ctx: click.Context, guide_path: str, model_dir: str | None, by: str, 
             raise click.UsageError(f"{name} takes a day as YYYY-MM-DD, not {value!r}")
     with _store(ctx) as store:
         result = build_report(store, load_guide(guide_path), out, model_dir, fields, since, until, hourly_rate, target_f1,
-                              estimator)
+                              estimator, min_n, max_width)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if result.flagged:
+        click.echo(f"estimates to read with care (fewer than {min_n} articles or a 95% interval wider than "
+                   f"{max_width}):", err=True)
+        for line in result.flagged:
+            click.echo(f"  {line}", err=True)
     click.echo(f"wrote {result.html} ({len(result.figures)} figure files, tables in {Path(out) / 'tables'})")
 
 

@@ -230,3 +230,32 @@ def test_every_figure_loads_in_headless_chromium(run, tmp_path):
         page.screenshot(path=str(tmp_path / "r" / "screenshot.png"), full_page=True)
         browser.close()
     assert len(sizes) >= 4 and all(done and width > 100 for done, width in sizes)
+
+
+def test_guardrails_flag_thin_and_wide_cells_and_weak_models(run, tmp_path):
+    guide_path, model = build_fixture(tmp_path)
+    metrics = json.loads((model / "metrics.json").read_text())
+    metrics["stance"].update({"macro_f1": 0.3, "labels": {"against": {"recall": 0.06}, "favor": {"recall": 0.9}}})
+    (model / "metrics.json").write_text(json.dumps(metrics))
+    result = run("report", "--guide", str(guide_path), "--model", str(model), "--out", str(tmp_path / "r"),
+                 "--estimator", "acc")
+    assert result.exit_code == 0, result.output
+    rows = rows_of(tmp_path / "r")
+    # Outlet X, January: 4 stories, below the default --min-n of 10.
+    gx = pick(rows, table="main", scheme="topics", outlet="X", month="2023-01", label="a")
+    assert gx["flagged"] == "True" and gx["flag_reason"].startswith("4 articles (fewer than 10)")
+    # Stance toward T in February: 10 predicted articles; the model's against recall is 0.06, said in words.
+    sy = pick(rows, table="time", scheme="stance", month="2023-02", label="against")
+    assert sy["flagged"] == "True" and "the model cannot tell against from favor: cross-validated recall 0.06" \
+        in sy["flag_reason"]
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert 'class="warning"' in html and "stance: the model&#x27;s cross-validated macro-F1 is 0.30" in html
+    assert "topics, a, 2023-01: 4 articles (fewer than 10)" in html
+    # The CLI prints the same warnings.
+    assert "warning: stance: the model's cross-validated macro-F1 is 0.30" in result.output
+    assert "topics, a, 2023-01: 4 articles (fewer than 10)" in result.output
+    # With --min-n 3 and a wide --max-width nothing about X's size is flagged.
+    assert run("report", "--guide", str(guide_path), "--model", str(model), "--out", str(tmp_path / "r2"),
+               "--min-n", "3", "--max-width", "1", "--estimator", "acc").exit_code == 0
+    assert pick(rows_of(tmp_path / "r2"), table="main", scheme="topics", outlet="X", month="2023-01",
+                label="a")["flagged"] == "False"

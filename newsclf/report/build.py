@@ -19,6 +19,7 @@ from typing import Any, Sequence
 from newsclf.guide import Guide
 from newsclf.label.agreement import agreement_report, methods_table
 from newsclf.report.coverage import PERIODS, ErrorRates, Item, collect_items, coverage_table
+from newsclf.report.guardrails import flag_lines, flag_rows, scheme_warnings
 from newsclf.report.ledger import ledger, project_labels
 from newsclf.report.plots import by_group, share_over_time, small_multiples
 from newsclf.store import Store
@@ -32,6 +33,8 @@ class ReportResult:
     tables: list[Path]
     figures: list[Path]
     rows: list[dict[str, Any]]
+    warnings: list[str]  # schemes whose model is too weak to lean on
+    flagged: list[str]  # flagged cells by name, with the reason in words
 
 
 def _in_range(item: Item, since: str | None, until: str | None) -> bool:
@@ -68,7 +71,8 @@ def _write_parquet(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
 
 def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str | Path | None = None,
                  by: Sequence[str] = ("outlet", "month"), since: str | None = None, until: str | None = None,
-                 hourly_rate: float = 0.0, target_f1: float = 0.8, estimator: str = "ppi") -> ReportResult:
+                 hourly_rate: float = 0.0, target_f1: float = 0.8, estimator: str = "ppi", min_n: int = 10,
+                 max_width: float = 0.5) -> ReportResult:
     """Compute every table and figure and write the report into out_dir."""
     out = Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -101,6 +105,7 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
         results = {}
         for name, fields in tables.items():
             rows = coverage_table(items, scheme, fields, rates, estimator=estimator)
+            flag_rows(rows, metrics, min_n, max_width)
             for row in rows:
                 row["table"] = name
             results[name] = rows
@@ -140,10 +145,14 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
     (out / "tables" / "agreement.json").write_text(json.dumps(agreement, indent=2), encoding="utf-8")
     tables_out.append(out / "tables" / "agreement.json")
     provenance = _provenance(store, sources, since, until, model_id)
-    page = _html(guide, figures, agreement, card, ledger_rows, projections, provenance, hourly_rate, by)
+    warnings = scheme_warnings({k: v for k, v in metrics.items() if k in sources})
+    # The main table repeats the time or group table when --by names one field.
+    flagged = flag_lines([r for r in all_rows if r["table"] != "main" or len(by) > 1])
+    caution = _caution(warnings, flagged, min_n, max_width, estimator)
+    page = _html(guide, figures, agreement, card, ledger_rows, projections, provenance, hourly_rate, by, caution)
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
-    return ReportResult(path, tables_out, figures, all_rows)
+    return ReportResult(path, tables_out, figures, all_rows, warnings, flagged)
 
 
 def _provenance(store: Store, sources: dict[str, Counter], since: str | None, until: str | None,
@@ -167,7 +176,24 @@ def _provenance(store: Store, sources: dict[str, Counter], since: str | None, un
 CSS = """body{font-family:Georgia,serif;max-width:1000px;margin:2em auto;color:#111;line-height:1.45}
 h1,h2,h3{font-family:Helvetica,Arial,sans-serif}table{border-collapse:collapse;margin:1em 0;font-size:.9em}
 td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left}figure{margin:1.5em 0}img{max-width:100%}
-pre{background:#f4f4f4;padding:1em;overflow:auto;font-size:.85em}.note{color:#444;font-size:.9em}"""
+pre{background:#f4f4f4;padding:1em;overflow:auto;font-size:.85em}.note{color:#444;font-size:.9em}
+.warning{border:2px solid #a00;background:#fff4f4;padding:.5em 1em;margin:1em 0}
+.flags{border:1px solid #999;background:#f7f7f7;padding:.5em 1em;margin:1em 0;font-size:.9em}
+.flagged{color:#777;font-style:italic}"""
+
+
+def _caution(warnings: list[str], flagged: list[str], min_n: int, max_width: float, estimator: str) -> str:
+    """The report's opening: weak models in a warning box, then every flagged estimate by name."""
+    parts = []
+    if warnings:
+        items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
+        parts.append(f'<div class="warning" role="alert"><strong>Weak model</strong><ul>{items}</ul></div>')
+    if flagged:
+        items = "".join(f"<li>{html.escape(f)}</li>" for f in flagged)
+        parts.append(f'<div class="flags"><strong>Estimates to read with care</strong> (drawn hollow and grey: '
+                     f"fewer than {min_n} articles, or a 95% interval wider than {max_width:.2f})"
+                     f"<ul>{items}</ul></div>")
+    return "".join(parts)
 
 
 def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
@@ -193,7 +219,8 @@ def _codebook(guide: Guide) -> str:
 
 
 def _html(guide: Guide, figures: list[Path], agreement: dict[str, Any], card: str, ledger_rows: list[dict[str, Any]],
-          projections: dict[str, Any], provenance: dict[str, Any], hourly_rate: float, by: Sequence[str]) -> str:
+          projections: dict[str, Any], provenance: dict[str, Any], hourly_rate: float, by: Sequence[str],
+          caution: str = "") -> str:
     figs = []
     for path in figures:
         if path.suffix == ".png":
@@ -210,6 +237,7 @@ def _html(guide: Guide, figures: list[Path], agreement: dict[str, Any], card: st
 <html lang="en"><head><meta charset="utf-8"><title>newsclf report: {html.escape(guide.name)}</title>
 <style>{CSS}</style></head><body>
 <h1>Coverage report: {html.escape(guide.name)} (guide version {html.escape(guide.version)})</h1>
+{caution}
 <p class="note">Generated {provenance['generated']}. Grouped by {html.escape(', '.join(by))}. Shares use gold labels where
 coders labeled an article and model predictions elsewhere ({html.escape(src)}); predicted shares are corrected for the
 model's cross-validated error (adjusted classify-and-count), with 95% intervals from a bootstrap that redraws both the

@@ -30,6 +30,18 @@ def _save(fig: Any, out_dir: Path, name: str) -> list[Path]:
     return paths
 
 
+def _points(ax: Any, xs: Sequence[float], ys: Sequence[float], flagged: Sequence[bool], marker: str = "o",
+            color: str = "0.0") -> None:
+    """Markers: filled where the estimate can be read, hollow and grey where it is flagged (too few, too wide)."""
+    solid = [(x, y) for x, y, f in zip(xs, ys, flagged) if not f]
+    hollow = [(x, y) for x, y, f in zip(xs, ys, flagged) if f]
+    if solid:
+        ax.plot(*zip(*solid), linestyle="none", marker=marker, color=color, markersize=5)
+    if hollow:
+        ax.plot(*zip(*hollow), linestyle="none", marker=marker, markerfacecolor="white", markeredgecolor="0.6",
+                markersize=6)
+
+
 def share_over_time(rows: Sequence[dict[str, Any]], period: str, title: str, out_dir: Path, name: str,
                     columns: int = 3) -> list[Path]:
     """One panel per label: its corrected share per period as a line, its 95% interval as a band.
@@ -51,7 +63,8 @@ def share_over_time(rows: Sequence[dict[str, Any]], period: str, title: str, out
         rs = sorted(series[label], key=lambda r: r[period])
         xs = [x_of[r[period]] for r in rs]
         ax.fill_between(xs, [r["ci_low"] for r in rs], [r["ci_high"] for r in rs], color="0.8", linewidth=0)
-        ax.plot(xs, [r["share"] for r in rs], **_style(0))
+        ax.plot(xs, [r["share"] for r in rs], **{**_style(0), "marker": None})
+        _points(ax, xs, [r["share"] for r in rs], [bool(r.get("flagged")) for r in rs])
         ax.plot(xs, [r["raw_share"] for r in rs], linestyle=":", color="0.45", linewidth=1)
         ax.set_title(label, fontsize=9)
         ax.set_ylim(0, 1)
@@ -60,7 +73,8 @@ def share_over_time(rows: Sequence[dict[str, Any]], period: str, title: str, out
         ax.set_visible(False)
     for ax in axes[-1]:
         ax.set_xticks(range(len(periods)), periods, rotation=60, ha="right", fontsize=7)
-    fig.suptitle(title + "\n(solid: corrected share, band: 95% interval, dotted: raw share)", fontsize=10)
+    fig.suptitle(title + "\n(solid: corrected share, band: 95% interval, dotted: raw share; "
+                 "hollow grey: flagged, too few articles or too wide an interval)", fontsize=10)
     fig.tight_layout()
     return _save(fig, out_dir, name)
 
@@ -82,7 +96,10 @@ def small_multiples(rows: Sequence[dict[str, Any]], panel: str, period: str, tit
         for i, label in enumerate(labels):
             rs = sorted((r for r in panels[group] if r["label"] == label and r[period] in x_of), key=lambda r: r[period])
             if rs:
-                ax.plot([x_of[r[period]] for r in rs], [r["share"] for r in rs], label=label, **_style(i))
+                style = _style(i)
+                xs, ys = [x_of[r[period]] for r in rs], [r["share"] for r in rs]
+                ax.plot(xs, ys, label=label, **style)
+                _points(ax, xs, ys, [bool(r.get("flagged")) for r in rs], style["marker"], style["color"])
         ax.set_title(group, fontsize=9)
         ax.set_ylim(0, 1)
         ax.grid(axis="y", color="0.88")
@@ -110,12 +127,13 @@ def by_group(rows: Sequence[dict[str, Any]], group: str, title: str, out_dir: Pa
                 continue
             y = j + (i - (len(labels) - 1) / 2) * height
             style = _style(i)
+            flagged = bool(r.get("flagged"))  # hollow and grey: too few articles or too wide an interval
             ax.errorbar(r["share"], y, xerr=[[r["share"] - r["ci_low"]], [r["ci_high"] - r["share"]]],
-                        fmt=style["marker"], color=style["color"], capsize=2, markersize=5,
-                        label=label if j == 0 else None)
+                        fmt=style["marker"], color="0.6" if flagged else style["color"], capsize=2, markersize=5,
+                        markerfacecolor="white" if flagged else style["color"], label=label if j == 0 else None)
     ax.set_yticks(range(len(groups)), [f"{g} (n={next(r['items'] for r in rows if r[group] == g)})" for g in groups])
     ax.set_xlim(0, 1)
-    ax.set_xlabel("share (corrected), 95% CI")
+    ax.set_xlabel("share (corrected), 95% CI; hollow grey: flagged")
     ax.set_title(title)
     ax.grid(axis="x", color="0.88")
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
