@@ -259,3 +259,36 @@ def test_guardrails_flag_thin_and_wide_cells_and_weak_models(run, tmp_path):
                "--min-n", "3", "--max-width", "1", "--estimator", "acc").exit_code == 0
     assert pick(rows_of(tmp_path / "r2"), table="main", scheme="topics", outlet="X", month="2023-01",
                 label="a")["flagged"] == "False"
+
+
+def test_flat_article_table_final_labels_by_hand(run, tmp_path):
+    guide_path, model = build_fixture(tmp_path)
+    with Store(tmp_path / "newsclf.db") as store:
+        # y0: two coders say b, one says a -> majority b, beating the model's a (0.9).
+        store.add_annotations([Annotation("y0", "topics", ("b",), "ana"), Annotation("y0", "topics", ("b",), "budi"),
+                               Annotation("y0", "topics", ("a",), "citra")])
+        # y1: a coder says b, a gold (final) label says a -> gold a.
+        store.add_annotations([Annotation("y1", "topics", ("b",), "ana"),
+                               Annotation("y1", "topics", ("a",), "lead", gold=True)])
+        # y2: coders tie (a vs b) -> nothing settled, the model's a (0.9) stands.
+        store.add_annotations([Annotation("y2", "topics", ("a",), "ana"), Annotation("y2", "topics", ("b",), "budi")])
+        # y3: a reviewer decided 'a, b' on the page.
+        store.add_review(Annotation("y3", "topics", ("a", "b"), "rita", gold=True), "chose", {"ana": ["a"]})
+    assert run("report", "--guide", str(guide_path), "--model", str(model), "--out", str(tmp_path / "r")).exit_code == 0
+    with open(tmp_path / "r" / "tables" / "articles.csv", newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        columns, table = reader.fieldnames, {r["id"]: r for r in reader}
+    got = {i: (table[i]["topics"], table[i]["topics_source"]) for i in ["x0", "y0", "y1", "y2", "y3", "y9"]}
+    assert got == {"x0": ("a", "coder"), "y0": ("b", "majority"), "y1": ("a", "gold"), "y2": ("a", "predicted"),
+                   "y3": ("a;b", "reviewer"), "y9": ("b", "predicted")}
+    # Probabilities only where the model decided: y2's a at 0.9; y9's b at 0.1 (topics is multi-label).
+    assert table["y2"]["topics_probability"] == "0.9000" and table["y0"]["topics_probability"] == ""
+    # Stance toward T: one plain column per target, a number for a single-label scheme.
+    assert table["y0"]["stance_t"] == "favor" and float(table["y0"]["stance_t_probability"]) == 0.8
+    assert table["x0copy"]["story"] == "x0"
+    assert columns[:7] == ["id", "url", "outlet", "published", "lang", "title", "story"]
+    import pyarrow.parquet as pq
+
+    parquet = pq.read_table(tmp_path / "r" / "tables" / "articles.parquet").to_pydict()
+    assert len(parquet["id"]) == len(table) == 15
+    assert set(parquet["topics_source"]) - {None} == {"coder", "majority", "gold", "predicted", "reviewer"}

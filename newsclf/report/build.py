@@ -21,6 +21,7 @@ from newsclf.label.agreement import agreement_report, methods_table
 from newsclf.report.coverage import PERIODS, ErrorRates, Item, collect_items, coverage_table
 from newsclf.report.guardrails import flag_lines, flag_rows, scheme_warnings
 from newsclf.report.ledger import ledger, project_labels
+from newsclf.report.tables import article_rows
 from newsclf.report.plots import by_group, share_over_time, small_multiples
 from newsclf.store import Store
 
@@ -142,6 +143,9 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
         _write_parquet(out / "tables" / "coverage.parquet", all_rows),
         _write_csv(out / "tables" / "ledger.csv", ledger_rows),
     ]
+    articles = article_rows(store, guide, model_id)
+    tables_out += [_write_csv(out / "tables" / "articles.csv", articles),
+                   _write_parquet(out / "tables" / "articles.parquet", articles)]
     (out / "tables" / "agreement.json").write_text(json.dumps(agreement, indent=2), encoding="utf-8")
     tables_out.append(out / "tables" / "agreement.json")
     provenance = _provenance(store, sources, since, until, model_id)
