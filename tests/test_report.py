@@ -221,15 +221,53 @@ def test_every_figure_loads_in_headless_chromium(run, tmp_path):
     guide_path, model = build_fixture(tmp_path)
     assert run("report", "--guide", str(guide_path), "--model", str(model), "--out", str(tmp_path / "r")).exit_code == 0
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = _chromium(p)
         page = browser.new_page()
         page.goto((tmp_path / "r" / "report.html").as_uri())
         sizes = page.eval_on_selector_all("img", "imgs => imgs.map(i => [i.complete, i.naturalWidth])")
         page.screenshot(path=str(tmp_path / "r" / "screenshot.png"), full_page=True)
         browser.close()
     assert len(sizes) >= 4 and all(done and width > 100 for done, width in sizes)
+
+
+def _chromium(p):
+    return p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"])
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (.ci/run installs it)")
+def test_a_flagged_cell_drills_down_to_exactly_its_articles_in_chromium(run, tmp_path):
+    playwright = pytest.importorskip("playwright.sync_api")
+    guide_path = _estimation_fixture(tmp_path, run)
+    assert run("report", "--guide", str(guide_path), "--model", str(tmp_path / "model"),
+               "--out", str(tmp_path / "r")).exit_code == 0
+    with playwright.sync_playwright() as p:
+        browser = _chromium(p)
+        page = browser.new_page()
+        page.goto((tmp_path / "r" / "report.html").as_uri())
+        # The reader's way in: the warning list at the top names the thin cell, in words.
+        assert "topics, a, X, 2023-01: 4 articles (fewer than 10)" in page.inner_text("div.flags")
+        # Its row in the estimates table is marked as flagged (greyed, said in words) ...
+        row = page.locator("table.estimates tr", has_text="2023-01").filter(has_text="X").filter(
+            has=page.locator("td", has_text="4 articles (fewer than 10)")).first
+        assert row.get_attribute("data-flagged") == "1" and "(flagged)" in row.inner_text()
+        assert page.evaluate("r => getComputedStyle(r).color", row.element_handle()) == "rgb(119, 119, 119)"
+        # ... and its share is a link: follow it, as a reader clicks.
+        row.locator("a.share").click()
+        target = page.locator("section.drill:target")
+        assert target.count() == 1 and "4 articles" in target.locator("h4").inner_text()
+        ids = target.locator("tr.article td:first-child").all_inner_texts()
+        # Exactly the four stories behind X's January cell; the reprint x0copy counts once, as x0.
+        assert sorted(ids) == ["x0", "x1", "x2", "x3"]
+        assert set(target.locator("tr.article td:nth-child(6)").all_inner_texts()) == {"gold"}
+        # A PPI cell drills down to its 18 articles: 8 gold (the estimation sample), 10 predicted with probabilities.
+        zrow = page.locator("table.estimates tr", has_text="2023-03").filter(has_text="Z").first
+        zrow.locator("a.share").click()
+        z = page.locator("section.drill:target")
+        sources = z.locator("tr.article td:nth-child(6)").all_inner_texts()
+        assert (sources.count("gold"), sources.count("predicted")) == (8, 10)
+        browser.close()
 
 
 def test_guardrails_flag_thin_and_wide_cells_and_weak_models(run, tmp_path):

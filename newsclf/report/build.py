@@ -18,8 +18,8 @@ from typing import Any, Sequence
 
 from newsclf.guide import Guide
 from newsclf.label.agreement import agreement_report, methods_table
-from newsclf.report.coverage import PERIODS, ErrorRates, Item, collect_items, coverage_table
-from newsclf.report.guardrails import flag_lines, flag_rows, scheme_warnings
+from newsclf.report.coverage import PERIODS, ErrorRates, Item, cell_key, cells_of, collect_items, coverage_table
+from newsclf.report.guardrails import cell_name, flag_lines, flag_rows, scheme_warnings
 from newsclf.report.ledger import ledger, project_labels
 from newsclf.report.tables import article_rows
 from newsclf.report.plots import by_group, share_over_time, small_multiples
@@ -92,6 +92,9 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
     period = next((b for b in by if b in PERIODS), "month")
     group = next((b for b in by if b not in PERIODS), None)
     all_rows: list[dict[str, Any]] = []
+    # Drill-down: every cell's id -> (its name, the items behind it), so each number links to its articles.
+    cell_ids: dict[tuple[str, str, Any], str] = {}
+    drill: dict[str, tuple[str, list[Item]]] = {}
     figures: list[Path] = []
     sources: dict[str, Counter] = {}
     for scheme in guide.schemes:
@@ -107,8 +110,14 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
         for name, fields in tables.items():
             rows = coverage_table(items, scheme, fields, rates, estimator=estimator)
             flag_rows(rows, metrics, min_n, max_width)
+            members = cells_of(items, fields)
             for row in rows:
                 row["table"] = name
+                key = (scheme.name, name, cell_key(row, fields))
+                if key not in cell_ids:
+                    cell_ids[key] = f"cell-{len(cell_ids) + 1}"
+                    drill[cell_ids[key]] = (cell_name(row, with_label=False), members[key[2]])
+                row["cell"] = cell_ids[key]
             results[name] = rows
             all_rows += rows
         for target in sorted({r["target"] or "" for r in results["time"]}):
@@ -143,6 +152,8 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
         _write_parquet(out / "tables" / "coverage.parquet", all_rows),
         _write_csv(out / "tables" / "ledger.csv", ledger_rows),
     ]
+    drill_rows = drilldown_rows(drill)
+    tables_out.append(_write_csv(out / "tables" / "drilldown.csv", drill_rows))
     articles = article_rows(store, guide, model_id)
     tables_out += [_write_csv(out / "tables" / "articles.csv", articles),
                    _write_parquet(out / "tables" / "articles.parquet", articles)]
@@ -153,7 +164,10 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
     # The main table repeats the time or group table when --by names one field.
     flagged = flag_lines([r for r in all_rows if r["table"] != "main" or len(by) > 1])
     caution = _caution(warnings, flagged, min_n, max_width, estimator)
-    page = _html(guide, figures, agreement, card, ledger_rows, projections, provenance, hourly_rate, by, caution)
+    shown = [r for r in all_rows if r["table"] != "main" or len(by) > 1]
+    estimates = _estimates_html(shown, drill_rows, by)
+    page = _html(guide, figures, agreement, card, ledger_rows, projections, provenance, hourly_rate, by, caution,
+                 estimates, estimator)
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     return ReportResult(path, tables_out, figures, all_rows, warnings, flagged)
@@ -177,6 +191,23 @@ def _provenance(store: Store, sources: dict[str, Counter], since: str | None, un
     }
 
 
+METHOD_NOTES = {
+    "ppi": "Predicted shares are prediction-powered estimates (PPI++, power-tuned): the model's labels corrected by "
+           "how far they fall from coders' labels on the random estimation sample (never on active-learning picks, "
+           "seed batches or review decisions, which are not random), with 95% intervals that hold however good the "
+           "model is. A cell with fewer than 30 estimation items of its own borrows the rectifier pooled over all "
+           "cells, which assumes the model errs alike everywhere; each row of tables/coverage.csv says which "
+           "(rectifier, rectifier_items). Without any estimation item a predicted share stays raw and is flagged.",
+    "pacc": "Predicted shares are probabilistic adjusted classify-and-count estimates, unmixed through the mean "
+            "probabilities the model gives articles with and without each label on the random estimation sample; "
+            "bootstrap 95% intervals.",
+    "acc": "Predicted shares are corrected for the model's cross-validated error (adjusted classify-and-count), with "
+           "95% intervals from a bootstrap that redraws both the counts and the error rates. With a weak model the "
+           "correction divides by a small number: read the flags.",
+    "raw": "Predicted shares are the model's labels as they are (classify and count), uncorrected: every error the "
+           "model makes is in them.",
+}
+
 CSS = """body{font-family:Georgia,serif;max-width:1000px;margin:2em auto;color:#111;line-height:1.45}
 h1,h2,h3{font-family:Helvetica,Arial,sans-serif}table{border-collapse:collapse;margin:1em 0;font-size:.9em}
 td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left}figure{margin:1.5em 0}img{max-width:100%}
@@ -184,6 +215,56 @@ pre{background:#f4f4f4;padding:1em;overflow:auto;font-size:.85em}.note{color:#44
 .warning{border:2px solid #a00;background:#fff4f4;padding:.5em 1em;margin:1em 0}
 .flags{border:1px solid #999;background:#f7f7f7;padding:.5em 1em;margin:1em 0;font-size:.9em}
 .flagged{color:#777;font-style:italic}"""
+
+
+def drilldown_rows(drill: dict[str, tuple[str, list[Item]]]) -> list[dict[str, Any]]:
+    """One row per (cell, article): what the cell's numbers rest on (tables/drilldown.csv)."""
+    rows = []
+    for cid, (name, items) in drill.items():
+        for item in sorted(items, key=lambda i: (i.article.published or "", i.article.id)):
+            probs = item.probabilities or {}
+            rows.append({"cell": cid, "cell_name": name, "id": item.article.id, "title": item.article.title,
+                         "outlet": item.article.outlet, "published": (item.article.published or "")[:10],
+                         "labels": ";".join(item.labels), "source": item.source, "sample": item.sample,
+                         "probability": ";".join(f"{float(probs.get(lab, 0.0)):.2f}" for lab in item.labels)
+                         if item.source == "predicted" and probs else None})
+    return rows
+
+
+def _estimates_html(rows: Sequence[dict[str, Any]], drill_rows: Sequence[dict[str, Any]], by: Sequence[str]) -> str:
+    """The plotted numbers as a table whose every share links to the list of articles behind it."""
+    fields = [f for f in by if any(r.get(f) is not None for r in rows)]
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in
+                   ["scheme", "target", *fields, "label", "share [95% CI]", "raw", "n", "n gold", "n estimation",
+                    "flag"])
+    body = []
+    for r in rows:
+        flagged = bool(r.get("flagged"))
+        cls = ' class="flagged" data-flagged="1"' if flagged else ""
+        cells = [r["scheme"], r["target"] or "", *[r.get(f) or "" for f in fields], r["label"]]
+        share = (f'<a class="share" href="#{r["cell"]}">{r["share"]:.2f} [{r["ci_low"]:.2f}-{r["ci_high"]:.2f}]</a>'
+                 + (" (flagged)" if flagged else ""))
+        body.append(f"<tr{cls} data-cell=\"{r['cell']}\">" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+                    + f"<td>{share}</td><td>{r['raw_share']:.2f}</td>"
+                    + f'<td><a href="#{r["cell"]}">{r["items"]}</a></td><td>{r["gold_items"]}</td>'
+                    + f"<td>{r['estimation_items']}</td><td>{html.escape(r.get('flag_reason') or '')}</td></tr>")
+    lists = []
+    by_cell: dict[str, list[dict[str, Any]]] = {}
+    for d in drill_rows:
+        by_cell.setdefault(d["cell"], []).append(d)
+    shown = {r["cell"] for r in rows}
+    for cid, items in by_cell.items():
+        if cid not in shown:
+            continue
+        trs = "".join("<tr class=\"article\">" + "".join(
+            f"<td>{html.escape('' if d[c] is None else str(d[c]))}</td>"
+            for c in ("id", "title", "outlet", "published", "labels", "source", "probability")) + "</tr>" for d in items)
+        lists.append(f'<section class="drill" id="{cid}"><h4>{html.escape(items[0]["cell_name"])}: {len(items)} '
+                     f"articles</h4><table><tr><th>id</th><th>title</th><th>outlet</th><th>date</th><th>labels</th>"
+                     f"<th>gold or predicted</th><th>probability</th></tr>{trs}</table></section>")
+    return (f"<table class=\"estimates\"><tr>{head}</tr>{''.join(body)}</table>"
+            f"<h3>The articles behind each estimate</h3><p class=\"note\">Also in tables/drilldown.csv.</p>"
+            + "".join(lists))
 
 
 def _caution(warnings: list[str], flagged: list[str], min_n: int, max_width: float, estimator: str) -> str:
@@ -224,7 +305,7 @@ def _codebook(guide: Guide) -> str:
 
 def _html(guide: Guide, figures: list[Path], agreement: dict[str, Any], card: str, ledger_rows: list[dict[str, Any]],
           projections: dict[str, Any], provenance: dict[str, Any], hourly_rate: float, by: Sequence[str],
-          caution: str = "") -> str:
+          caution: str = "", estimates: str = "", estimator: str = "ppi") -> str:
     figs = []
     for path in figures:
         if path.suffix == ".png":
@@ -243,11 +324,13 @@ def _html(guide: Guide, figures: list[Path], agreement: dict[str, Any], card: st
 <h1>Coverage report: {html.escape(guide.name)} (guide version {html.escape(guide.version)})</h1>
 {caution}
 <p class="note">Generated {provenance['generated']}. Grouped by {html.escape(', '.join(by))}. Shares use gold labels where
-coders labeled an article and model predictions elsewhere ({html.escape(src)}); predicted shares are corrected for the
-model's cross-validated error (adjusted classify-and-count), with 95% intervals from a bootstrap that redraws both the
-counts and the error rates. Raw shares and Wilson intervals are in tables/coverage.csv beside the corrected ones.
-Near-duplicate copies count once.</p>
+coders labeled an article and model predictions elsewhere ({html.escape(src)}). {html.escape(METHOD_NOTES[estimator])}
+Raw shares and Wilson intervals are in tables/coverage.csv beside the corrected ones. Near-duplicate copies count once.</p>
 <h2>Figures</h2>{''.join(figs)}
+<h2>Estimates</h2>
+<p class="note">Every plotted number with its n: articles in the cell, how many carry a coder's (gold) label, and
+how many of those belong to the random estimation sample. Follow a share or its n to the articles behind it.</p>
+{estimates}
 <h2>Data and provenance</h2>
 <p>{provenance['articles']} articles, {provenance['stories']} distinct stories ({provenance['duplicates_removed']} duplicate
 copies removed), published {html.escape(' to '.join(provenance['dates'] or ['?', '?']))}; model:

@@ -215,6 +215,19 @@ def _bootstrap_cell(n_gold: int, k_gold: dict[str, int], n_pred: int, observed: 
     return {lab: tuple(float(x) for x in np.percentile(v, [2.5, 97.5])) for lab, v in shares.items()}
 
 
+def cells_of(items: Iterable[Item], by: Sequence[str]) -> dict[tuple[str, tuple[str, ...]], list[Item]]:
+    """The items behind each cell: (target, group values in `by` order) -> items."""
+    cells: dict[tuple[str, tuple[str, ...]], list[Item]] = defaultdict(list)
+    for item in items:
+        cells[(item.target, _group_key(item, by))].append(item)
+    return cells
+
+
+def cell_key(row: dict[str, Any], by: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """The cells_of key of a coverage row."""
+    return (row["target"] or "", tuple(str(row[f]) for f in by))
+
+
 def _rectified(method: str, label: str, own: list[Item], pooled: list[Item], pred: list[Item],
                seed: int) -> tuple[Estimate, str, int]:
     """PPI or PACC for the predicted items of a cell: (estimate, rectifier 'own'/'pooled'/'none', items used)."""
@@ -241,10 +254,9 @@ def coverage_table(items: Iterable[Item], scheme: Scheme, by: Sequence[str], rat
         raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, not {estimator!r}")
     rng = np.random.default_rng(seed)
     items = list(items)
-    cells: dict[tuple[str, tuple[str, ...]], list[Item]] = defaultdict(list)
+    cells = cells_of(items, by)
     pooled: dict[str, list[Item]] = defaultdict(list)
     for item in items:
-        cells[(item.target, _group_key(item, by))].append(item)
         if item.in_estimation:
             pooled[item.target].append(item)
     rows = []

@@ -65,11 +65,12 @@ def flag_rows(rows: Sequence[dict[str, Any]], metrics: dict[str, Any], min_n: in
         row["flag_reason"] = "; ".join(reasons)
 
 
-def cell_name(row: dict[str, Any]) -> str:
-    """A flagged cell as a reader names it: 'stance toward OpenAI, against, Northgate Times, 2023-03'."""
+def cell_name(row: dict[str, Any], with_label: bool = True) -> str:
+    """A cell as a reader names it: 'stance toward OpenAI, against, Northgate Times, 2023-03'."""
     about = f" toward {row['target']}" if row.get("target") else ""
     where = [str(row[k]) for k in (*GROUP_FIELDS, *PERIODS) if row.get(k) is not None]
-    return f"{row['scheme']}{about}, {row['label']}, " + (", ".join(where) or "all articles")
+    label = f", {row['label']}" if with_label else ""
+    return f"{row['scheme']}{about}{label}, " + (", ".join(where) or "all articles")
 
 
 def flag_lines(rows: Sequence[dict[str, Any]], limit: int = LISTED) -> list[str]:
