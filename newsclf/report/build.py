@@ -161,8 +161,11 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
     tables_out.append(out / "tables" / "agreement.json")
     provenance = _provenance(store, sources, since, until, model_id)
     warnings = scheme_warnings({k: v for k, v in metrics.items() if k in sources})
-    # The main table repeats the time or group table when --by names one field.
-    flagged = flag_lines([r for r in all_rows if r["table"] != "main" or len(by) > 1])
+    # The main table repeats the time or group table when --by names one field. Listed first: the overviews
+    # (per period, per group), and in each the cells the model labeled, where a reader is most easily misled.
+    order = {"time": 0, "group": 1, "main": 2}
+    flagged = flag_lines(sorted((r for r in all_rows if r["table"] != "main" or len(by) > 1),
+                                key=lambda r: (order[r["table"]], not r["predicted_items"])))
     caution = _caution(warnings, flagged, min_n, max_width, estimator)
     shown = [r for r in all_rows if r["table"] != "main" or len(by) > 1]
     estimates = _estimates_html(shown, drill_rows, by)
