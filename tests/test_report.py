@@ -330,3 +330,23 @@ def test_flat_article_table_final_labels_by_hand(run, tmp_path):
     parquet = pq.read_table(tmp_path / "r" / "tables" / "articles.parquet").to_pydict()
     assert len(parquet["id"]) == len(table) == 15
     assert set(parquet["topics_source"]) - {None} == {"coder", "majority", "gold", "predicted", "reviewer"}
+
+
+def test_attention_counts_stories_and_their_share_of_all_stored(run, tmp_path):
+    guide_path, model = build_fixture(tmp_path)
+    with Store(tmp_path / "newsclf.db") as store:  # one February article no scheme reports on
+        store.add_article(Article(id="w1", text="a story on farming", outlet="Y", published="2023-02-27T08:00:00+00:00"))
+    assert run("report", "--guide", str(guide_path), "--model", str(model), "--out", str(tmp_path / "r")).exit_code == 0
+    with open(tmp_path / "r" / "tables" / "attention.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    overall = {r["month"]: r for r in rows if not r["outlet"]}
+    # January: 4 stories (the reprint counts once), all in the report; February: 10 of 11 stored.
+    assert (overall["2023-01"]["articles"], overall["2023-01"]["all_articles"]) == ("4", "4")
+    assert (overall["2023-02"]["articles"], overall["2023-02"]["all_articles"]) == ("10", "11")
+    assert math.isclose(float(overall["2023-02"]["share_of_all"]), 10 / 11, abs_tol=1e-4)
+    low, high = wilson(10, 11)
+    assert math.isclose(float(overall["2023-02"]["ci_low"]), low, abs_tol=1e-4)
+    assert math.isclose(float(overall["2023-02"]["ci_high"]), high, abs_tol=1e-4)
+    assert {(r["outlet"], r["month"], r["articles"]) for r in rows if r["outlet"]} == {("X", "2023-01", "4"),
+                                                                                     ("Y", "2023-02", "10")}
+    assert (tmp_path / "r" / "figures" / "attention.png").exists()

@@ -18,11 +18,12 @@ from typing import Any, Sequence
 
 from newsclf.guide import Guide
 from newsclf.label.agreement import agreement_report, methods_table
-from newsclf.report.coverage import PERIODS, ErrorRates, Item, cell_key, cells_of, collect_items, coverage_table
+from newsclf.report.coverage import (PERIODS, ErrorRates, Item, attention_table, cell_key, cells_of, collect_items,
+                                     coverage_table)
 from newsclf.report.guardrails import cell_name, flag_lines, flag_rows, scheme_warnings
 from newsclf.report.ledger import ledger, project_labels
 from newsclf.report.tables import article_rows
-from newsclf.report.plots import by_group, share_over_time, small_multiples
+from newsclf.report.plots import attention, by_group, share_over_time, small_multiples
 from newsclf.store import Store
 
 
@@ -95,6 +96,7 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
     # Drill-down: every cell's id -> (its name, the items behind it), so each number links to its articles.
     cell_ids: dict[tuple[str, str, Any], str] = {}
     drill: dict[str, tuple[str, list[Item]]] = {}
+    population_items: dict[str, Item] = {}
     figures: list[Path] = []
     sources: dict[str, Counter] = {}
     for scheme in guide.schemes:
@@ -102,6 +104,7 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
         if not items:
             continue
         sources[scheme.name] = Counter(i.source for i in items)
+        population_items.update({i.article.id: i for i in items})
         rates = ErrorRates.from_metrics(scheme, metrics.get(scheme.name))
         tables = {"main": list(by), "time": [period]}
         if group:
@@ -134,6 +137,12 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
                     mrows = [r for r in results["main"] if (r["target"] or "") == target]
                     figures += small_multiples(mrows, group, period, f"{scheme.name} by {group} and {period}",
                                                out / "figures", f"{scheme.name}{suffix}-by-{group}-{period}")
+    # Attention: how much coverage there is, over every article any scheme reports on.
+    population = [i for i in population_items.values()]
+    attention_rows = attention_table(store, population, group, period) if population else []
+    if attention_rows:
+        figures = attention(attention_rows, group, period, "How much coverage: stories per " + period,
+                            out / "figures", "attention") + figures
     annotations = store.annotations()
     agreement = agreement_report(annotations, guide)
     ledger_rows = ledger(annotations, hourly_rate)
@@ -152,6 +161,8 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
         _write_parquet(out / "tables" / "coverage.parquet", all_rows),
         _write_csv(out / "tables" / "ledger.csv", ledger_rows),
     ]
+    if attention_rows:
+        tables_out.append(_write_csv(out / "tables" / "attention.csv", attention_rows))
     drill_rows = drilldown_rows(drill)
     tables_out.append(_write_csv(out / "tables" / "drilldown.csv", drill_rows))
     articles = article_rows(store, guide, model_id)
@@ -169,8 +180,10 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
     caution = _caution(warnings, flagged, min_n, max_width, estimator)
     shown = [r for r in all_rows if r["table"] != "main" or len(by) > 1]
     estimates = _estimates_html(shown, drill_rows, by)
+    overall = [r for r in attention_rows if not group or r.get(group) is None]
+    attention_html = _table(overall, [period, "articles", "all_articles", "share_of_all", "ci_low", "ci_high"])
     page = _html(guide, figures, agreement, card, ledger_rows, projections, provenance, hourly_rate, by, caution,
-                 estimates, estimator)
+                 estimates, estimator, attention_html)
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
     return ReportResult(path, tables_out, figures, all_rows, warnings, flagged)
@@ -308,7 +321,7 @@ def _codebook(guide: Guide) -> str:
 
 def _html(guide: Guide, figures: list[Path], agreement: dict[str, Any], card: str, ledger_rows: list[dict[str, Any]],
           projections: dict[str, Any], provenance: dict[str, Any], hourly_rate: float, by: Sequence[str],
-          caution: str = "", estimates: str = "", estimator: str = "ppi") -> str:
+          caution: str = "", estimates: str = "", estimator: str = "ppi", attention: str = "") -> str:
     figs = []
     for path in figures:
         if path.suffix == ".png":
@@ -329,6 +342,11 @@ def _html(guide: Guide, figures: list[Path], agreement: dict[str, Any], card: st
 <p class="note">Generated {provenance['generated']}. Grouped by {html.escape(', '.join(by))}. Shares use gold labels where
 coders labeled an article and model predictions elsewhere ({html.escape(src)}). {html.escape(METHOD_NOTES[estimator])}
 Raw shares and Wilson intervals are in tables/coverage.csv beside the corrected ones. Near-duplicate copies count once.</p>
+<h2>How much coverage</h2>
+<p class="note">Stories (near-duplicates once) per period in the report's population, beside every story the store holds
+for the period: the share is the population's normalised attention, with its Wilson 95% interval (tables/attention.csv
+has it per group too).</p>
+{attention}
 <h2>Figures</h2>{''.join(figs)}
 <h2>Estimates</h2>
 <p class="note">Every plotted number with its n: articles in the cell, how many carry a coder's (gold) label, and

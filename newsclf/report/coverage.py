@@ -300,3 +300,33 @@ def coverage_table(items: Iterable[Item], scheme: Scheme, by: Sequence[str], rat
                         "corrected": bool(n_pred and rectifier != "none")})
             rows.append(row)
     return rows
+
+
+def attention_table(store: Store, items: Iterable[Item], group: str | None, period: str) -> list[dict[str, Any]]:
+    """Stories per period (overall, and per group): in the report's population and among all stored articles.
+
+    share_of_all is the population's share of every stored story in the cell (Media Cloud's
+    normalised attention), with its Wilson interval; it is 1 where the store holds nothing more.
+    """
+    groups = store.dup_groups()
+    population = {(groups.get(i.article.id, i.article.id)): i.article for i in items}
+    stored = {groups.get(a.id, a.id): a for a in store.iter_articles()}
+    fields = [(period,)] + ([(group, period)] if group else [])
+    rows = []
+    for by in fields:
+        def key(article: Article, by: tuple[str, ...] = by) -> tuple[str, ...]:
+            return _group_key(Item(article, "", [], ""), by)
+
+        counts: dict[tuple[str, ...], list[int]] = defaultdict(lambda: [0, 0])
+        for story, article in stored.items():
+            counts[key(article)][1] += 1
+            counts[key(article)][0] += story in population
+        for k, (n, total) in sorted(counts.items()):
+            low, high = wilson(n, total)
+            row: dict[str, Any] = dict(zip(by, k))
+            if len(by) == 1 and group:
+                row[group] = None
+            row.update({"articles": n, "all_articles": total, "share_of_all": round(n / total, 4) if total else None,
+                        "ci_low": round(low, 4), "ci_high": round(high, 4)})
+            rows.append(row)
+    return rows

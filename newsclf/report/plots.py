@@ -138,3 +138,49 @@ def by_group(rows: Sequence[dict[str, Any]], group: str, title: str, out_dir: Pa
     ax.grid(axis="x", color="0.88")
     ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     return _save(fig, out_dir, name)
+
+
+def attention(rows: Sequence[dict[str, Any]], group: str | None, period: str, title: str, out_dir: Path,
+              name: str) -> list[Path]:
+    """How much coverage: articles per period, one line per group, with each period's n on the axis.
+
+    Where the store holds more articles than the report's population, a second panel shows the
+    population's share of all stored articles per period (normalised attention), with 95% intervals.
+    """
+    periods = sorted({r[period] for r in rows if r[period] != "unknown"})
+    if not periods:
+        return []
+    x_of = {p: i for i, p in enumerate(periods)}
+    overall = [r for r in rows if r.get(group) is None] if group else list(rows)
+    normalised = any(r["all_articles"] > r["articles"] for r in overall)
+    fig, axes = plt.subplots(1, 2 if normalised else 1, figsize=(11 if normalised else 6.5, 3.4), squeeze=False)
+    ax = axes[0][0]
+    groups = sorted({r[group] for r in rows if r.get(group) is not None}) if group else []
+    for i, g in enumerate(groups or [None]):
+        rs = sorted((r for r in rows if r.get(group) == g and r[period] in x_of), key=lambda r: r[period]) if group \
+            else sorted((r for r in rows if r[period] in x_of), key=lambda r: r[period])
+        if rs:
+            ax.plot([x_of[r[period]] for r in rs], [r["articles"] for r in rs], label=g or "all", **_style(i))
+    totals = {r[period]: r["articles"] for r in overall if r[period] in x_of}
+    ticks = [f"{p}\nn={totals.get(p, 0)}" for p in periods]
+    ax.set_xticks(range(len(periods)), ticks, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("articles (stories)")
+    ax.set_title("articles per " + period, fontsize=9)
+    ax.grid(axis="y", color="0.9")
+    if groups:
+        ax.legend(frameon=False, fontsize=7)
+    if normalised:
+        bx = axes[0][1]
+        rs = sorted((r for r in overall if r[period] in x_of), key=lambda r: r[period])
+        xs = [x_of[r[period]] for r in rs]
+        bx.fill_between(xs, [r["ci_low"] for r in rs], [r["ci_high"] for r in rs], color="0.85", linewidth=0)
+        bx.plot(xs, [r["share_of_all"] for r in rs], **_style(0))
+        bx.set_xticks(range(len(periods)), [f"{p}\nof {r_all}" for p, r_all in
+                                             ((p, next((r["all_articles"] for r in rs if r[period] == p), 0))
+                                              for p in periods)], rotation=60, ha="right", fontsize=7)
+        bx.set_ylim(0, 1)
+        bx.set_title("share of all stored articles (normalised attention), 95% CI", fontsize=9)
+        bx.grid(axis="y", color="0.9")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out_dir, name)
