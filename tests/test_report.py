@@ -106,6 +106,9 @@ def test_hand_computed_counts_shares_intervals_and_corrections(run, tmp_path):
     assert (ledger["labeler"], ledger["items"], ledger["hours"], ledger["cost"]) == ("ana", "5", "0.075", "1.5")
     html = (tmp_path / "r" / "report.html").read_text()
     assert "data:image/png;base64," in html and "Codebook" in html and "Model card" in html
+    # The model card and agreement are HTML (tables as tables), not Markdown in <pre>; no curve, no curve figure.
+    assert "<h1>Model card: m1</h1>" in html and "<pre>" not in html and "<th>Krippendorff" in html
+    assert "section left out: need at least two learning-curve points" in html
     assert (tmp_path / "r" / "tables" / "coverage.parquet").exists()
 
 

@@ -23,7 +23,7 @@ from newsclf.report.coverage import (PERIODS, ErrorRates, Item, attention_table,
 from newsclf.report.guardrails import cell_name, flag_lines, flag_rows, scheme_warnings
 from newsclf.report.ledger import ledger, project_labels
 from newsclf.report.tables import article_rows
-from newsclf.report.plots import attention, by_group, share_over_time, small_multiples
+from newsclf.report.plots import attention, by_group, learning_curve, share_over_time, small_multiples
 from newsclf.store import Store
 
 
@@ -147,6 +147,15 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
     agreement = agreement_report(annotations, guide)
     ledger_rows = ledger(annotations, hourly_rate)
     projections = {name: project_labels(m.get("learning_curve", []), target_f1) for name, m in metrics.items()}
+    curve_figures: list[Path] = []
+    for name, proj in projections.items():
+        points = metrics[name].get("learning_curve", [])
+        if len(points) >= 2:
+            curve_figures += learning_curve(points, proj.get("fit"), target_f1, proj.get("labels"),
+                                            f"{name}: learning curve and projection", out / "figures",
+                                            f"{name}-learning-curve")
+        else:
+            proj["note"] = "section left out: " + proj.get("note", "no learning curve in the model's metrics")
     seconds = [a.seconds for a in annotations if a.seconds is not None]
     per_label_seconds = sorted(seconds)[len(seconds) // 2] if seconds else None
     for name, proj in projections.items():
@@ -182,11 +191,11 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
     estimates = _estimates_html(shown, drill_rows, by)
     overall = [r for r in attention_rows if not group or r.get(group) is None]
     attention_html = _table(overall, [period, "articles", "all_articles", "share_of_all", "ci_low", "ci_high"])
-    page = _html(guide, figures, agreement, card, ledger_rows, projections, provenance, hourly_rate, by, caution,
-                 estimates, estimator, attention_html)
+    page = _html(guide, figures, curve_figures, agreement, card, ledger_rows, projections, provenance, hourly_rate, by, caution,
+                 estimates, estimator, attention_html, target_f1)
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
-    return ReportResult(path, tables_out, figures, all_rows, warnings, flagged)
+    return ReportResult(path, tables_out, figures + curve_figures, all_rows, warnings, flagged)
 
 
 def _provenance(store: Store, sources: dict[str, Counter], since: str | None, until: str | None,
@@ -283,6 +292,24 @@ def _estimates_html(rows: Sequence[dict[str, Any]], drill_rows: Sequence[dict[st
             + "".join(lists))
 
 
+def _figures(paths: Sequence[Path]) -> list[str]:
+    """Each PNG inlined as a figure, its SVG twin named in the caption."""
+    out = []
+    for path in paths:
+        if path.suffix == ".png":
+            data = base64.b64encode(path.read_bytes()).decode("ascii")
+            out.append(f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+                       f"<figcaption>{html.escape(path.stem)} (also as SVG: figures/{path.stem}.svg)</figcaption></figure>")
+    return out
+
+
+def _markdown(text: str) -> str:
+    """The model card's and agreement's Markdown as HTML (tables as tables); raw HTML in it stays text."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("js-default").render(text)  # js-default: tables on, raw HTML off
+
+
 def _caution(warnings: list[str], flagged: list[str], min_n: int, max_width: float, estimator: str) -> str:
     """The report's opening: weak models in a warning box, then every flagged estimate by name."""
     parts = []
@@ -319,16 +346,12 @@ def _codebook(guide: Guide) -> str:
     return "".join(parts)
 
 
-def _html(guide: Guide, figures: list[Path], agreement: dict[str, Any], card: str, ledger_rows: list[dict[str, Any]],
+def _html(guide: Guide, figures: list[Path], curve_figures: list[Path], agreement: dict[str, Any], card: str, ledger_rows: list[dict[str, Any]],
           projections: dict[str, Any], provenance: dict[str, Any], hourly_rate: float, by: Sequence[str],
-          caution: str = "", estimates: str = "", estimator: str = "ppi", attention: str = "") -> str:
-    figs = []
-    for path in figures:
-        if path.suffix == ".png":
-            data = base64.b64encode(path.read_bytes()).decode("ascii")
-            figs.append(f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
-                        f"<figcaption>{html.escape(path.stem)} (also as SVG: figures/{path.stem}.svg)</figcaption></figure>")
-    agreement_md = methods_table(agreement)
+          caution: str = "", estimates: str = "", estimator: str = "ppi", attention: str = "",
+          target_f1: float = 0.8) -> str:
+    figs, curves = _figures(figures), _figures(curve_figures)
+    agreement_html = _markdown(methods_table(agreement))
     proj_rows = [{"scheme": k, **{kk: vv for kk, vv in v.items() if kk != "fit"}} for k, v in projections.items()]
     src = "; ".join(f"{k}: {v.get('gold', 0)} gold, {v.get('predicted', 0)} predicted"
                     for k, v in provenance["label_sources"].items())
@@ -359,12 +382,14 @@ copies removed), published {html.escape(' to '.join(provenance['dates'] or ['?',
 {_table([{'outlet': k, 'articles': v} for k, v in provenance['outlets'].items()], ['outlet', 'articles'])}
 {_table([{'language': k, 'articles': v} for k, v in provenance['languages'].items()], ['language', 'articles'])}
 {feeds}
-<h2>Inter-coder agreement</h2><pre>{html.escape(agreement_md)}</pre>
+<h2>Inter-coder agreement</h2>{agreement_html}
 <h2>Labeling ledger</h2>
 <p class="note">Hours from the seconds recorded per item; cost at {hourly_rate:.2f} per hour.</p>
 {_table(ledger_rows, ['labeler', 'scheme', 'items', 'timed_items', 'hours', 'labels_per_hour', 'median_seconds', 'cost'])}
+<h3>Labels to reach a macro-F1 of {target_f1:.2f}</h3>
 {_table(proj_rows, ['scheme', 'target_f1', 'labels', 'more_labels', 'more_hours', 'more_cost', 'note'])}
-<h2>Model card</h2><pre>{html.escape(card or 'No model given: gold labels only.')}</pre>
+{''.join(curves)}
+<h2>Model card</h2>{_markdown(card) if card else '<p>No model given: gold labels only.</p>'}
 <h2>Codebook</h2>{_codebook(guide)}
 </body></html>
 """

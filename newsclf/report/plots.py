@@ -71,8 +71,9 @@ def share_over_time(rows: Sequence[dict[str, Any]], period: str, title: str, out
         ax.grid(axis="y", color="0.9")
     for ax in axes.flat[len(labels):]:
         ax.set_visible(False)
+    n_of = {r[period]: r["items"] for rs in series.values() for r in rs}
     for ax in axes[-1]:
-        ax.set_xticks(range(len(periods)), periods, rotation=60, ha="right", fontsize=7)
+        ax.set_xticks(range(len(periods)), [f"{p}\nn={n_of[p]}" for p in periods], rotation=60, ha="right", fontsize=7)
     fig.suptitle(title + "\n(solid: corrected share, band: 95% interval, dotted: raw share; "
                  "hollow grey: flagged, too few articles or too wide an interval)", fontsize=10)
     fig.tight_layout()
@@ -100,7 +101,8 @@ def small_multiples(rows: Sequence[dict[str, Any]], panel: str, period: str, tit
                 xs, ys = [x_of[r[period]] for r in rs], [r["share"] for r in rs]
                 ax.plot(xs, ys, label=label, **style)
                 _points(ax, xs, ys, [bool(r.get("flagged")) for r in rs], style["marker"], style["color"])
-        ax.set_title(group, fontsize=9)
+        n_total = sum({r[period]: r["items"] for r in panels[group]}.values())
+        ax.set_title(f"{group} (n={n_total})", fontsize=9)
         ax.set_ylim(0, 1)
         ax.grid(axis="y", color="0.88")
     for ax in axes.flat[len(names):]:
@@ -168,7 +170,7 @@ def attention(rows: Sequence[dict[str, Any]], group: str | None, period: str, ti
     ax.set_title("articles per " + period, fontsize=9)
     ax.grid(axis="y", color="0.9")
     if groups:
-        ax.legend(frameon=False, fontsize=7)
+        ax.legend(frameon=False, fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     if normalised:
         bx = axes[0][1]
         rs = sorted((r for r in overall if r[period] in x_of), key=lambda r: r[period])
@@ -183,4 +185,33 @@ def attention(rows: Sequence[dict[str, Any]], group: str | None, period: str, ti
         bx.grid(axis="y", color="0.9")
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
+    return _save(fig, out_dir, name)
+
+
+def learning_curve(points: Sequence[dict[str, float]], fit: dict[str, float] | None, target_f1: float,
+                   needed: int | None, title: str, out_dir: Path, name: str) -> list[Path]:
+    """Macro-F1 against labels (log axis) with the fitted projection F1 = a + b ln(labels) and the target."""
+    import math
+
+    xs, ys = [p["labels"] for p in points], [p["macro_f1"] for p in points]
+    fig, ax = plt.subplots(figsize=(5.5, 3.4))
+    ax.plot(xs, ys, linestyle="none", marker="o", color="0.0", label="cross-validated macro-F1")
+    for x, y in zip(xs, ys):
+        ax.annotate(f"n={x}", (x, y), textcoords="offset points", xytext=(3, -10), fontsize=7)
+    if fit:
+        end = max(max(xs), needed or 0) * 1.2
+        grid = [min(xs) * (end / min(xs)) ** (i / 50) for i in range(51)]
+        ax.plot(grid, [fit["a"] + fit["b"] * math.log(g) for g in grid], linestyle="--", color="0.4",
+                label="log-linear fit (projection)")
+    ax.axhline(target_f1, linestyle=":", color="0.5", label=f"target {target_f1:.2f}")
+    if needed:
+        ax.axvline(needed, linestyle=":", color="0.7")
+        ax.annotate(f"{needed} labels", (needed, target_f1), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.set_xscale("log")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("labeled items (log scale)")
+    ax.set_ylabel("macro-F1")
+    ax.set_title(title, fontsize=9)
+    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    ax.grid(color="0.92")
     return _save(fig, out_dir, name)
