@@ -131,16 +131,6 @@ def simulate(y_test: np.ndarray, level: dict[str, Any], prevalence: float, n: in
     return summary
 
 
-def print_table(rows: list[list[str]], header: list[str]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    line = "  ".join(h.rjust(w) for h, w in zip(header, widths))
-    print(line)
-    print("-" * len(line))
-    for r in rows:
-        print("  ".join(c.rjust(w) for c, w in zip(r, widths)))
-    sys.stdout.flush()
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the simulation and print the full and the summary tables."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -151,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not DATA.is_dir():
         print(f"skipped: {DATA} not found (the shared benchmark data is not part of a clone)")
         return 0
+    from bench.classify import print_table
+
     started = time.perf_counter()
     full, summary = [], []
     for name in args.only.split(","):

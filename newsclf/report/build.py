@@ -256,12 +256,24 @@ def drilldown_rows(drill: dict[str, tuple[str, list[Item]]]) -> list[dict[str, A
     return rows
 
 
+def _corrected_with(row: dict[str, Any]) -> str:
+    """What a row's correction rests on, in a few words."""
+    if not row["predicted_items"]:
+        return "gold labels only"
+    if row["rectifier"] in ("own", "pooled"):
+        where = "this cell's" if row["rectifier"] == "own" else "all cells' (pooled)"
+        return f"{row['rectifier_items']} of {where} estimation items"
+    if row["rectifier"] == "cross-validation":
+        return "cross-validated error rates"
+    return "nothing: uncorrected"
+
+
 def _estimates_html(rows: Sequence[dict[str, Any]], drill_rows: Sequence[dict[str, Any]], by: Sequence[str]) -> str:
     """The plotted numbers as a table whose every share links to the list of articles behind it."""
     fields = [f for f in by if any(r.get(f) is not None for r in rows)]
     head = "".join(f"<th>{html.escape(h)}</th>" for h in
                    ["scheme", "target", *fields, "label", "share [95% CI]", "raw", "n", "n gold", "n estimation",
-                    "flag"])
+                    "corrected with", "flag"])
     body = []
     for r in rows:
         flagged = bool(r.get("flagged"))
@@ -272,7 +284,8 @@ def _estimates_html(rows: Sequence[dict[str, Any]], drill_rows: Sequence[dict[st
         body.append(f"<tr{cls} data-cell=\"{r['cell']}\">" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
                     + f"<td>{share}</td><td>{r['raw_share']:.2f}</td>"
                     + f'<td><a href="#{r["cell"]}">{r["items"]}</a></td><td>{r["gold_items"]}</td>'
-                    + f"<td>{r['estimation_items']}</td><td>{html.escape(r.get('flag_reason') or '')}</td></tr>")
+                    + f"<td>{r['estimation_items']}</td><td>{html.escape(_corrected_with(r))}</td>"
+                    + f"<td>{html.escape(r.get('flag_reason') or '')}</td></tr>")
     lists = []
     by_cell: dict[str, list[dict[str, Any]]] = {}
     for d in drill_rows:
