@@ -91,6 +91,17 @@ def fit_levels(ds: Dataset, train: list[Record], test: list[Record], focal: str,
     return levels
 
 
+def summarise(out: dict[str, list[tuple[float, float, float, float]]]) -> dict[str, dict[str, float]]:
+    """Per method, from (estimate, low, high, truth) per replicate: coverage, mean width, RMSE."""
+    summary = {}
+    for m, rows in out.items():
+        a = np.array(rows)
+        summary[m] = {"coverage": float(np.mean((a[:, 1] <= a[:, 3]) & (a[:, 3] <= a[:, 2]))),
+                      "width": float(np.mean(a[:, 2] - a[:, 1])),
+                      "rmse": float(np.sqrt(np.mean((a[:, 0] - a[:, 3]) ** 2)))}
+    return summary
+
+
 def simulate(y_test: np.ndarray, level: dict[str, Any], prevalence: float, n: int, reps: int, pop: int,
              seed: int) -> dict[str, dict[str, float]]:
     """Coverage, mean width and RMSE of each method over `reps` populations and estimation samples."""
@@ -122,13 +133,46 @@ def simulate(y_test: np.ndarray, level: dict[str, Any], prevalence: float, n: in
         out["ppi"].append((est.share, est.low, est.high, truth))
         g = gold_only(ys)
         out["gold"].append((g.share, g.low, g.high, truth))
-    summary = {}
-    for m, rows in out.items():
-        a = np.array(rows)
-        summary[m] = {"coverage": float(np.mean((a[:, 1] <= a[:, 3]) & (a[:, 3] <= a[:, 2]))),
-                      "width": float(np.mean(a[:, 2] - a[:, 1])),
-                      "rmse": float(np.sqrt(np.mean((a[:, 0] - a[:, 3]) ** 2)))}
-    return summary
+    return summarise(out)
+
+
+POOLED_CELLS = (0.1, 0.5)  # two cells' prevalences when one estimation sample serves both
+
+
+def simulate_pooled(y_test: np.ndarray, level: dict[str, Any], n: int, reps: int, pop: int,
+                    seed: int) -> dict[str, dict[str, float]]:
+    """Two cells (prevalence 0.1 and 0.5) share one random estimation sample: the report's pooled fallback.
+
+    Each cell's share is estimated from the whole sample, as the report does when a cell has fewer
+    than 30 estimation items of its own: with PACC (what the report uses) and, for comparison, with
+    PPI's additive rectifier pooled (which assumes the model's error is the same size in both cells).
+    """
+    from newsclf.report.estimate import combine, pacc, ppi_cell
+
+    rng = np.random.default_rng(seed)
+    pos, neg = np.flatnonzero(y_test), np.flatnonzero(~y_test)
+    half = pop // 2
+    out: dict[str, list[tuple[float, float, float, float]]] = {
+        f"{m} {p}": [] for m in ("pacc", "ppi-pooled") for p in POOLED_CELLS}
+    for r in range(reps):
+        cells = []
+        for prevalence in POOLED_CELLS:
+            k = int(round(prevalence * half))
+            cells.append(np.concatenate([rng.choice(pos, k), rng.choice(neg, half - k)]))
+        idx = np.concatenate(cells)
+        y, f = y_test[idx].astype(float), level["f"][idx]
+        chosen = np.zeros(len(idx), dtype=bool)
+        chosen[rng.choice(len(idx), n, replace=False)] = True
+        for c, prevalence in enumerate(POOLED_CELLS):
+            inside = np.zeros(len(idx), dtype=bool)
+            inside[c * half:(c + 1) * half] = True
+            known, unknown = inside & chosen, inside & ~chosen
+            truth = float(y[inside].mean())
+            for m, est in (("pacc", pacc(y[chosen], f[chosen], f[unknown], rounds=200, seed=seed + r)),
+                           ("ppi-pooled", ppi_cell(y[chosen], f[chosen], f[unknown]))):
+                whole = combine(int(y[known].sum()), int(known.sum()), est, int(unknown.sum()))
+                out[f"{m} {prevalence}"].append((whole.share, whole.low, whole.high, truth))
+    return summarise(out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -137,14 +181,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=REPS)
     ap.add_argument("--pop", type=int, default=POP)
     ap.add_argument("--only", default=",".join(SETS))
+    ap.add_argument("--sections", default="cells,pooled",
+                    help="cells: one estimation sample per cell; pooled: two cells sharing one (the report's fallback)")
     args = ap.parse_args(argv)
+    sections = set(args.sections.split(","))
     if not DATA.is_dir():
         print(f"skipped: {DATA} not found (the shared benchmark data is not part of a clone)")
         return 0
     from bench.classify import print_table
 
     started = time.perf_counter()
-    full, summary = [], []
+    full, summary, pooled = [], [], []
     for name in args.only.split(","):
         ds = BY_NAME[name]
         split = ds.load()
@@ -159,6 +206,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{name}: focal label {focal!r} ({y_test.mean():.2f} of {len(test)} test items); "
               f"{len(levels)} models fitted in {time.perf_counter() - t0:.0f} s", flush=True)
         for li, level in enumerate(levels):
+            if "pooled" in sections:
+                for ni, n in enumerate(EST_SIZES):
+                    s = simulate_pooled(y_test, level, n, args.reps, args.pop, seed=7000 + 1000 * li + ni)
+                    pooled.append([name, str(level["size"]), f"{level['macro_f1']:.2f}", str(n)]
+                                  + [f"{s[c][k]:.3f}" for c in s for k in ("coverage", "width")]
+                                  + [f"{s[c]['rmse']:.4f}" for c in s])
+            if "cells" not in sections:
+                continue
             agg: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
             for pi, prevalence in enumerate(PREVALENCES):
                 for ni, n in enumerate(EST_SIZES):
@@ -181,6 +236,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                             f"{mean('ppi', 'rmse'):.4f}", f"{mean('gold', 'rmse'):.4f}", f"{max(ratio_gold):.2f}",
                             f"{mean('acc', 'rmse'):.4f}", f"{mean('raw', 'rmse'):.4f}",
                             f"{float(np.mean(ratio_width)):.2f}"])
+    if pooled:
+        print(f"\nPooled rectifier ({args.reps} replicates; two cells of {args.pop // 2}, prevalence "
+              f"{POOLED_CELLS[0]} and {POOLED_CELLS[1]}, one estimation sample of n over both):")
+        cols = [f"{m} {p}" for m in ("pacc", "ppi-pooled") for p in POOLED_CELLS]
+        print_table(pooled, ["data set", "train", "F1", "n"] + [f"{k} {c}" for c in cols for k in ("cov", "width")]
+                    + [f"rmse {c}" for c in cols])
+    if not full:
+        print(f"\n{time.perf_counter() - started:.0f} s")
+        return 0
     print(f"\nPer condition ({args.reps} replicates each; population {args.pop}; coverage of the nominal 95% interval):")
     print_table(full, ["data set", "train", "F1", "prev", "n"] + [f"cov {m}" for m in METHODS]
                 + [f"width {m}" for m in METHODS] + [f"rmse {m}" for m in METHODS])

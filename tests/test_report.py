@@ -160,10 +160,10 @@ def test_ppi_mean_by_hand_as_ppi_py_computes_it():
 
 
 def _estimation_fixture(tmp_path: Path, run) -> Path:
-    """Outlet Z, March: 8 articles imported as the estimation sample, 10 the model alone labeled."""
+    """Outlet Z, March: 32 articles imported as the estimation sample (the small case four times), 10 the model alone labeled."""
     guide_path, _ = build_fixture(tmp_path)
-    rows = [{"id": f"z{i}", "text": f"story z{i}", "outlet": "Z", "published": f"2023-03-0{i + 1}",
-             "labels": {"topics": ["a"] if y else ["b"]}} for i, y in enumerate(Y)]
+    rows = [{"id": f"z{i}", "text": f"story z{i}", "outlet": "Z", "published": f"2023-03-{i % 28 + 1:02d}",
+             "labels": {"topics": ["a"] if y else ["b"]}} for i, y in enumerate(Y * 4)]
     path = tmp_path / "estimation.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     assert run("import", str(path), "--guide", str(guide_path), "--sample", "estimation").exit_code == 0
@@ -171,7 +171,7 @@ def _estimation_fixture(tmp_path: Path, run) -> Path:
         assert {a.sample for a in store.annotations(scheme="topics") if a.article_id.startswith("z")} == {"estimation"}
         for i in range(10):
             store.add_article(Article(id=f"u{i}", text=f"story u{i}", outlet="Z", published=f"2023-03-1{i}"))
-        preds = [(f"z{i}", f) for i, f in enumerate(F)] + [(f"u{i}", f) for i, f in enumerate(FU)]
+        preds = [(f"z{i}", f) for i, f in enumerate(F * 4)] + [(f"u{i}", f) for i, f in enumerate(FU)]
         store.add_predictions([(aid, "m1", "topics", "", {"a": float(f), "b": 1.0 - f}, ["a"] if f else ["b"])
                                for aid, f in preds])
     return guide_path
@@ -182,19 +182,24 @@ def test_default_ppi_report_uses_the_estimation_sample(run, tmp_path):
     assert run("report", "--guide", str(guide_path), "--model", str(tmp_path / "model"),
                "--out", str(tmp_path / "r")).exit_code == 0
     z = pick(rows_of(tmp_path / "r"), table="main", scheme="topics", outlet="Z", month="2023-03", label="a")
-    # 4 of 8 known gold carry a; the 10 predicted get PPI's 7/15 from the 8 estimation items (pooled: fewer than 30).
+    # 16 of 32 known gold carry a; the 10 predicted get PPI's 7/15 from the cell's own 32 estimation items.
     assert (z["items"], z["gold_items"], z["estimation_items"], z["rectifier"], z["rectifier_items"]) == \
-        ("18", "8", "8", "pooled", "8")
-    assert z["estimator"] == "ppi" and math.isclose(float(z["share"]), (4 + 10 * 7 / 15) / 18, abs_tol=1e-4)
-    assert math.isclose(float(z["ci_low"]), (4 + 10 * 0.015748) / 18, abs_tol=2e-4)
-    assert math.isclose(float(z["ci_high"]), (4 + 10 * 0.917585) / 18, abs_tol=2e-4)
-    # Outlet Y's predictions have no estimation item of their own, so they borrow the same pooled rectifier.
+        ("42", "32", "32", "own", "32")
+    assert z["estimator"] == "ppi" and math.isclose(float(z["share"]), (16 + 10 * 7 / 15) / 42, abs_tol=1e-4)
+    # By hand as in test_ppi_cell_by_hand, with n = 32: the rectifier and the four pseudo-articles (36 values,
+    # mean 1/3) have squared deviations summing to 52/9, over 35; t(0.975, 31 df) = 2.039513.
+    half = 2.039513 * math.sqrt(52 / 9 / 35 * (1 / 32 + 1 / 10))
+    assert math.isclose(float(z["ci_low"]), (16 + 10 * (7 / 15 - half)) / 42, abs_tol=1e-4)
+    assert math.isclose(float(z["ci_high"]), (16 + 10 * (7 / 15 + half)) / 42, abs_tol=1e-4)
+    # Outlet Y has no estimation item of its own: the pooled 32 correct it through PACC:
+    # E[f | a] = 1/2, E[f | not a] = 0, Y's mean f for a is 0.58 -> (0.58 - 0) / (1/2 - 0) = 1.16, clipped to 1.
     y = pick(rows_of(tmp_path / "r"), table="main", scheme="topics", outlet="Y", month="2023-02", label="a")
-    assert y["rectifier"] == "pooled" and y["estimation_items"] == "0"
+    assert (y["rectifier"], y["rectifier_items"], y["estimation_items"]) == ("pooled", "32", "0")
+    assert float(y["share"]) == 1.0 and float(y["ci_low"]) < 1.0
     # Active-learning and seed labels never enter the rectifier: marked 'active', the z items stop counting.
     with Store(tmp_path / "newsclf.db") as store:
         store.add_annotations([Annotation(f"z{i}", "topics", ("a",) if y else ("b",), "import", sample="active")
-                               for i, y in enumerate(Y)])
+                               for i, y in enumerate(Y * 4)])
     assert run("report", "--guide", str(guide_path), "--model", str(tmp_path / "model"),
                "--out", str(tmp_path / "r2")).exit_code == 0
     z2 = pick(rows_of(tmp_path / "r2"), table="main", scheme="topics", outlet="Z", month="2023-03", label="a")
@@ -264,12 +269,12 @@ def test_a_flagged_cell_drills_down_to_exactly_its_articles_in_chromium(run, tmp
         # Exactly the four stories behind X's January cell; the reprint x0copy counts once, as x0.
         assert sorted(ids) == ["x0", "x1", "x2", "x3"]
         assert set(target.locator("tr.article td:nth-child(6)").all_inner_texts()) == {"gold"}
-        # A PPI cell drills down to its 18 articles: 8 gold (the estimation sample), 10 predicted with probabilities.
+        # A PPI cell drills down to its 42 articles: 32 gold (the estimation sample), 10 predicted with probabilities.
         zrow = page.locator("table.estimates tr", has_text="2023-03").filter(has_text="Z").first
         zrow.locator("a.share").click()
         z = page.locator("section.drill:target")
         sources = z.locator("tr.article td:nth-child(6)").all_inner_texts()
-        assert (sources.count("gold"), sources.count("predicted")) == (8, 10)
+        assert (sources.count("gold"), sources.count("predicted")) == (32, 10)
         browser.close()
 
 

@@ -220,9 +220,11 @@ METHOD_NOTES = {
     "ppi": "Predicted shares are prediction-powered estimates (PPI++, power-tuned): the model's labels corrected by "
            "how far they fall from coders' labels on the random estimation sample (never on active-learning picks, "
            "seed batches or review decisions, which are not random), with 95% intervals that hold however good the "
-           "model is. A cell with fewer than 30 estimation items of its own borrows the rectifier pooled over all "
-           "cells, which assumes the model errs alike everywhere; each row of tables/coverage.csv says which "
-           "(rectifier, rectifier_items). Without any estimation item a predicted share stays raw and is flagged.",
+           "model is. A cell with fewer than 30 estimation items of its own is corrected with all cells' estimation "
+           "items pooled, through probabilistic adjusted classify-and-count (PACC, bootstrap interval), which "
+           "assumes the model scores articles with and without a label alike in every cell, whatever the label's "
+           "share there; each row of tables/coverage.csv says which (rectifier, rectifier_items). Without any "
+           "estimation item a predicted share stays raw and is flagged.",
     "pacc": "Predicted shares are probabilistic adjusted classify-and-count estimates, unmixed through the mean "
             "probabilities the model gives articles with and without each label on the random estimation sample; "
             "bootstrap 95% intervals.",
@@ -261,8 +263,9 @@ def _corrected_with(row: dict[str, Any]) -> str:
     if not row["predicted_items"]:
         return "gold labels only"
     if row["rectifier"] in ("own", "pooled"):
-        where = "this cell's" if row["rectifier"] == "own" else "all cells' (pooled)"
-        return f"{row['rectifier_items']} of {where} estimation items"
+        if row["rectifier"] == "own":
+            return f"{row['rectifier_items']} of this cell's estimation items"
+        return f"{row['rectifier_items']} estimation items of all cells, pooled (PACC)"
     if row["rectifier"] == "cross-validation":
         return "cross-validated error rates"
     return "nothing: uncorrected"

@@ -230,14 +230,22 @@ def cell_key(row: dict[str, Any], by: Sequence[str]) -> tuple[str, tuple[str, ..
 
 def _rectified(method: str, label: str, own: list[Item], pooled: list[Item], pred: list[Item],
                seed: int) -> tuple[Estimate, str, int]:
-    """PPI or PACC for the predicted items of a cell: (estimate, rectifier 'own'/'pooled'/'none', items used)."""
+    """PPI or PACC for the predicted items of a cell: (estimate, rectifier 'own'/'pooled'/'none', items used).
+
+    A cell with MIN_OWN_RECTIFIER estimation items of its own gets PPI++ from them, which assumes
+    nothing about other cells. Below that, all cells' estimation items are pooled, and pooled
+    they feed PACC, not PPI's additive rectifier: PACC assumes the model scores articles with (and
+    without) the label alike in every cell, whatever the label's share there (prior shift), where
+    a pooled mean of gold - prediction assumes the model's error is the same size in every cell,
+    which fails as soon as shares differ (bench/estimates: coverage near 0 for a weak model).
+    """
     rect, where = (own, "own") if len(own) >= MIN_OWN_RECTIFIER else (pooled, "pooled")
     if len(rect) < 2:
         return Estimate(float("nan"), float("nan"), float("nan")), "none", len(rect)
     y = [float(label in i.labels) for i in rect]
     f = [i.score(label) for i in rect]
     fu = [i.score(label) for i in pred]
-    est = ppi_cell(y, f, fu) if method == "ppi" else pacc(y, f, fu, seed=seed)
+    est = ppi_cell(y, f, fu) if method == "ppi" and where == "own" else pacc(y, f, fu, seed=seed)
     return est, where, len(rect)
 
 
@@ -245,10 +253,10 @@ def coverage_table(items: Iterable[Item], scheme: Scheme, by: Sequence[str], rat
                    seed: int = 0, estimator: str = "ppi") -> list[dict[str, Any]]:
     """One row per (target, group..., label): counts, raw and corrected shares with 95% intervals.
 
-    With `ppi` and `pacc` the rectifier comes from the cell's own estimation items when it has
-    MIN_OWN_RECTIFIER of them, else from all the target's estimation items pooled (assuming the
-    model errs alike in every cell); each row says which and how many. Without any estimation
-    item the predicted share stays raw (`rectifier` 'none').
+    With `ppi` and `pacc` the correction comes from the cell's own estimation items when it has
+    MIN_OWN_RECTIFIER of them, else from all the target's estimation items pooled, through PACC
+    (see `_rectified`); each row says which and how many. Without any estimation item the
+    predicted share stays raw (`rectifier` 'none').
     """
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}, not {estimator!r}")

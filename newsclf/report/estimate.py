@@ -123,30 +123,44 @@ def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def pacc_point(y: np.ndarray, f: np.ndarray, fu: np.ndarray) -> float:
-    """Probabilistic ACC: (mean f_unlabeled - E[f | no label]) / (E[f | label] - E[f | no label]), in [0, 1]."""
+MIN_SEPARATION = 0.05  # E[f | label] - E[f | no label] below this: the model cannot separate, nothing to unmix
+
+
+def pacc_point(y: np.ndarray, f: np.ndarray, fu: np.ndarray) -> float | None:
+    """Probabilistic ACC: (mean f_unlabeled - E[f | no label]) / (E[f | label] - E[f | no label]) in [0, 1].
+
+    None when the estimation sample lacks one kind of article or the model does not separate them.
+    """
     pos, neg = f[y > 0.5], f[y <= 0.5]
-    mean_u = float(fu.mean())
     if len(pos) == 0 or len(neg) == 0:
-        return mean_u
+        return None
     tpr, fpr = float(pos.mean()), float(neg.mean())
-    if tpr - fpr <= 0.05:  # a model no better than chance cannot be unmixed
-        return mean_u
-    return min(1.0, max(0.0, (mean_u - fpr) / (tpr - fpr)))
+    if tpr - fpr <= MIN_SEPARATION:
+        return None
+    return min(1.0, max(0.0, (float(fu.mean()) - fpr) / (tpr - fpr)))
 
 
 def pacc(y: object, f_labeled: object, f_unlabeled: object, rounds: int = 500, seed: int = 0) -> Estimate:
-    """PACC with a bootstrap 95% interval that resamples the estimation sample and the unlabeled articles."""
+    """PACC with a bootstrap 95% interval that resamples the estimation sample and the unlabeled articles.
+
+    Its assumption is prior shift: the model's probabilities for articles with (and without) the
+    label look alike in every cell, whatever the label's share. A resample where the model cannot
+    separate the two counts as 'anything from 0 to 1', so a weak model widens the interval
+    instead of hiding behind its raw share.
+    """
     y, f, fu = _arrays(y, f_labeled, f_unlabeled)
     if len(y) < 2 or len(fu) < 1:
         return NAN
     rng = np.random.default_rng(seed)
     point = pacc_point(y, f, fu)
+    if point is None:
+        return Estimate(float(fu.mean()), 0.0, 1.0)
     draws = []
     for _ in range(rounds):
         i = rng.integers(0, len(y), len(y))
         j = rng.integers(0, len(fu), len(fu))
-        draws.append(pacc_point(y[i], f[i], fu[j]))
+        d = pacc_point(y[i], f[i], fu[j])
+        draws.append(float(rng.uniform()) if d is None else d)
     low, high = np.percentile(draws, [2.5, 97.5])
     return Estimate(point, float(min(low, point)), float(max(high, point)))
 
