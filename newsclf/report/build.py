@@ -138,7 +138,7 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
                     figures += small_multiples(mrows, group, period, f"{scheme.name} by {group} and {period}",
                                                out / "figures", f"{scheme.name}{suffix}-by-{group}-{period}")
     # Attention: how much coverage there is, over every article any scheme reports on.
-    population = [i for i in population_items.values()]
+    population = list(population_items.values())
     attention_rows = attention_table(store, population, group, period) if population else []
     if attention_rows:
         figures = attention(attention_rows, group, period, "How much coverage: stories per " + period,
