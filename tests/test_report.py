@@ -206,6 +206,20 @@ def test_default_ppi_report_uses_the_estimation_sample(run, tmp_path):
     assert (z2["rectifier"], z2["estimator"], z2["share"]) == ("none", "raw", z2["raw_share"])
 
 
+def test_a_model_trained_after_the_estimation_sample_was_stored_is_warned_about(run, tmp_path):
+    guide_path = _estimation_fixture(tmp_path, run)
+    meta = json.loads((tmp_path / "model" / "meta.json").read_text())
+    meta["created_at"] = "2999-01-01T00:00:00+00:00"  # trained after every label was stored: it may have seen them
+    (tmp_path / "model" / "meta.json").write_text(json.dumps(meta))
+    result = run("report", "--guide", str(guide_path), "--model", str(tmp_path / "model"), "--out", str(tmp_path / "r"))
+    assert result.exit_code == 0 and "32 labels of the estimation sample were stored before the model was trained" \
+        in result.output
+    meta["created_at"] = "2000-01-01T00:00:00+00:00"
+    (tmp_path / "model" / "meta.json").write_text(json.dumps(meta))
+    result = run("report", "--guide", str(guide_path), "--model", str(tmp_path / "model"), "--out", str(tmp_path / "r"))
+    assert "estimation sample were stored before" not in result.output
+
+
 def test_bad_sample_is_rejected_with_its_line(run, tmp_path):
     guide_path, _ = build_fixture(tmp_path)
     path = tmp_path / "bad.jsonl"

@@ -20,7 +20,7 @@ from newsclf.guide import Guide
 from newsclf.label.agreement import agreement_report, methods_table
 from newsclf.report.coverage import (PERIODS, ErrorRates, Item, attention_table, cell_key, cells_of, collect_items,
                                      coverage_table)
-from newsclf.report.guardrails import cell_name, flag_lines, flag_rows, scheme_warnings
+from newsclf.report.guardrails import cell_name, estimation_leak_warning, flag_lines, flag_rows, scheme_warnings
 from newsclf.report.ledger import ledger, project_labels
 from newsclf.report.tables import article_rows
 from newsclf.report.plots import attention, by_group, learning_curve, share_over_time, small_multiples
@@ -81,6 +81,7 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
     (out / "tables").mkdir(parents=True, exist_ok=True)
     metrics: dict[str, Any] = {}
     card = ""
+    model_created = None
     model_id = None
     if model_dir is not None:
         model_dir = Path(model_dir)
@@ -88,6 +89,7 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
         model_id = meta["model_id"]
         metrics = json.loads((model_dir / "metrics.json").read_text(encoding="utf-8"))
         card = (model_dir / "card.md").read_text(encoding="utf-8")
+        model_created = meta.get("created_at")
     else:
         model_id = store.latest_prediction_model()
     period = next((b for b in by if b in PERIODS), "month")
@@ -181,6 +183,9 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
     tables_out.append(out / "tables" / "agreement.json")
     provenance = _provenance(store, sources, since, until, model_id)
     warnings = scheme_warnings({k: v for k, v in metrics.items() if k in sources})
+    if estimator in ("ppi", "pacc"):
+        leak = estimation_leak_warning(annotations, model_created)
+        warnings += [leak] if leak else []
     # The main table repeats the time or group table when --by names one field. Listed first: the overviews
     # (per period, per group), and in each the cells the model labeled, where a reader is most easily misled.
     order = {"time": 0, "group": 1, "main": 2}

@@ -29,6 +29,19 @@ def scheme_warnings(metrics: dict[str, Any], min_f1: float = MIN_MACRO_F1) -> li
     return out
 
 
+def estimation_leak_warning(annotations: Sequence[Any], model_created: str | None) -> str | None:
+    """A warning when estimation-sample labels existed before the model was trained (it may have learned them)."""
+    if not model_created:
+        return None
+    early = {(a.article_id, a.scheme) for a in annotations
+             if a.sample == "estimation" and a.created_at and a.created_at < model_created}
+    if not early:
+        return None
+    return (f"{len(early)} labels of the estimation sample were stored before the model was trained "
+            f"({model_created[:19]}): if it was trained on them, it looks better on them than it is and the "
+            "corrected shares' intervals are too narrow. Train without the estimation sample, or code a fresh one.")
+
+
 def label_weakness(metrics: dict[str, Any] | None, label: str) -> str | None:
     """Why the model is weak on a label, in words (cross-validated recall below WEAK_RECALL), or None."""
     stats = ((metrics or {}).get("labels") or {}).get(label)
