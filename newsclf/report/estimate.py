@@ -146,7 +146,8 @@ def pacc(y: object, f_labeled: object, f_unlabeled: object, rounds: int = 500, s
     Its assumption is prior shift: the model's probabilities for articles with (and without) the
     label look alike in every cell, whatever the label's share. A resample where the model cannot
     separate the two counts as 'anything from 0 to 1', so a weak model widens the interval
-    instead of hiding behind its raw share.
+    instead of hiding behind its raw share. Like `ppi_cell` it targets the share among exactly
+    these unlabeled articles, so each draw also draws their labels (binomial).
     """
     y, f, fu = _arrays(y, f_labeled, f_unlabeled)
     if len(y) < 2 or len(fu) < 1:
@@ -160,7 +161,10 @@ def pacc(y: object, f_labeled: object, f_unlabeled: object, rounds: int = 500, s
         i = rng.integers(0, len(y), len(y))
         j = rng.integers(0, len(fu), len(fu))
         d = pacc_point(y[i], f[i], fu[j])
-        draws.append(float(rng.uniform()) if d is None else d)
+        share = float(rng.uniform()) if d is None else d
+        # The target is the share among exactly these articles: each draw also draws their labels,
+        # or a cell of two unlabeled articles would get an interval that excludes 0 and 1/2 alike.
+        draws.append(rng.binomial(len(fu), share) / len(fu))
     low, high = np.percentile(draws, [2.5, 97.5])
     return Estimate(point, float(min(low, point)), float(max(high, point)))
 
