@@ -156,15 +156,20 @@ def pacc(y: object, f_labeled: object, f_unlabeled: object, rounds: int = 500, s
     point = pacc_point(y, f, fu)
     if point is None:
         return Estimate(float(fu.mean()), 0.0, 1.0)
-    draws = []
-    for _ in range(rounds):
-        i = rng.integers(0, len(y), len(y))
-        j = rng.integers(0, len(fu), len(fu))
-        d = pacc_point(y[i], f[i], fu[j])
-        share = float(rng.uniform()) if d is None else d
-        # The target is the share among exactly these articles: each draw also draws their labels,
-        # or a cell of two unlabeled articles would get an interval that excludes 0 and 1/2 alike.
-        draws.append(rng.binomial(len(fu), share) / len(fu))
+    # All rounds at once: resampled estimation samples (rounds x n), and the unlabeled mean drawn
+    # from its normal approximation (resampling a cell of 100,000 articles 500 times would not fit).
+    idx = rng.integers(0, len(y), (rounds, len(y)))
+    yi, fi = y[idx], f[idx]
+    pos, neg = yi.sum(axis=1), (1 - yi).sum(axis=1)
+    tpr = np.divide((fi * yi).sum(axis=1), pos, out=np.zeros(rounds), where=pos > 0)
+    fpr = np.divide((fi * (1 - yi)).sum(axis=1), neg, out=np.zeros(rounds), where=neg > 0)
+    mean_u = fu.mean() + rng.normal(0.0, float(fu.std()) / math.sqrt(len(fu)), rounds)
+    ok = (pos > 0) & (neg > 0) & (tpr - fpr > MIN_SEPARATION)
+    unmixed = np.clip((mean_u - fpr) / np.where(ok, tpr - fpr, 1.0), 0, 1)
+    share = np.where(ok, unmixed, rng.uniform(size=rounds))
+    # The target is the share among exactly these articles: each draw also draws their labels,
+    # or a cell of two unlabeled articles would get an interval that excludes 0 and 1/2 alike.
+    draws = rng.binomial(len(fu), share) / len(fu)
     low, high = np.percentile(draws, [2.5, 97.5])
     return Estimate(point, float(min(low, point)), float(max(high, point)))
 
