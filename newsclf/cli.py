@@ -15,6 +15,7 @@ from typing import Any, Iterable
 import click
 
 from newsclf.errors import GuideError, InputError, NewsclfError
+from newsclf.store import SAMPLES
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
@@ -206,11 +207,14 @@ def guide_render(file: str, out: str | None) -> None:
                    "one, replace it, or reject the line. Each conflict is reported either way.")
 @click.option("--outlets", "outlets_path", type=click.Path(exists=True, dir_okay=False),
               help="CSV of alias,canonical rows: store every spelling of an outlet under one name.")
+@click.option("--sample", type=click.Choice(SAMPLES),
+              help="The sample these articles were drawn in, for labels whose line names none; 'estimation' "
+                   "(a simple random sample) is what `report` corrects the model's shares with.")
 @read_options
 @max_record_option
 @click.pass_context
 def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | None, labeler: str, gold: bool,
-               on_conflict: str, outlets_path: str | None, **read: Any) -> None:
+               on_conflict: str, outlets_path: str | None, sample: str | None, **read: Any) -> None:
     """Import articles (and labels) from JSONL, CSV or TSV FILES (.gz too; `-`: JSONL on stdin) into the store.
 
     A JSON file may also hold one array of records (`[{...}, ...]`). A CSV's delimiter (, ; tab |)
@@ -225,6 +229,7 @@ def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | Non
       newsclf import articles.jsonl
       newsclf import coder_a.jsonl --guide label_guides/ai-discourse.yaml --labeler ana
       newsclf import export.csv --map text=body,title=headline,published=date --dayfirst --timezone Asia/Jakarta
+      newsclf import random_100.jsonl --guide label_guides/ai-discourse.yaml --sample estimation
     """
     from newsclf.fields import OutletNames, load_outlet_aliases
     from newsclf.guide import load_guide
@@ -237,7 +242,7 @@ def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | Non
     with _store(ctx) as store, _progress(desc="import", unit="lines") as bar:
         for path in files:
             import_file(store, path, g, labeler=labeler, gold=gold, report=report, progress=bar, options=options,
-                        on_conflict=on_conflict, outlets=outlets, max_record_bytes=_max_record_bytes())
+                        on_conflict=on_conflict, outlets=outlets, max_record_bytes=_max_record_bytes(), sample=sample)
     for path, lineno, reason in report.rejected:
         click.echo(f"{path}:{lineno}: {reason}", err=True)
     for path, lineno, what in report.conflicts:
@@ -755,10 +760,17 @@ def agreement(ctx: click.Context, guide_path: str, json_out: str | None, md_out:
 @click.option("--hourly-rate", default=0.0, show_default=True, type=click.FloatRange(0), help="Labelers' cost per hour.")
 @click.option("--target-f1", default=0.8, show_default=True, type=click.FloatRange(0, 1),
               help="Macro-F1 to project the labels and hours needed for.")
+@click.option("--estimator", type=click.Choice(["raw", "acc", "pacc", "ppi"]), default="ppi", show_default=True,
+              help="How predicted shares are corrected: ppi (prediction-powered, from the random estimation "
+                   "sample), pacc (probabilistic ACC, same sample), acc (cross-validated error rates), raw (none).")
+@click.option("--min-n", default=10, show_default=True, type=click.IntRange(1),
+              help="Flag cells with fewer articles than this (drawn hollow, listed at the top).")
+@click.option("--max-width", default=0.5, show_default=True, type=click.FloatRange(0, 1),
+              help="Flag cells whose 95% interval is wider than this.")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Report folder.")
 @click.pass_context
 def report(ctx: click.Context, guide_path: str, model_dir: str | None, by: str, since: str | None, until: str | None,
-           hourly_rate: float, target_f1: float, out: str) -> None:
+           hourly_rate: float, target_f1: float, estimator: str, min_n: int, max_width: float, out: str) -> None:
     """Coverage per label, outlet and period with corrected shares and 95% intervals; figures, tables, HTML.
 
     \b
@@ -774,7 +786,15 @@ def report(ctx: click.Context, guide_path: str, model_dir: str | None, by: str, 
     if bad or sum(f in PERIODS for f in fields) > 1:
         raise click.UsageError(f"--by takes outlet, lang and one of {', '.join(PERIODS)}; got {by!r}")
     with _store(ctx) as store:
-        result = build_report(store, load_guide(guide_path), out, model_dir, fields, since, until, hourly_rate, target_f1)
+        result = build_report(store, load_guide(guide_path), out, model_dir, fields, since, until, hourly_rate, target_f1,
+                              estimator, min_n, max_width)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if result.flagged:
+        click.echo(f"estimates to read with care (fewer than {min_n} articles or a 95% interval wider than "
+                   f"{max_width}):", err=True)
+        for line in result.flagged:
+            click.echo(f"  {line}", err=True)
     click.echo(f"wrote {result.html} ({len(result.figures)} figure files, tables in {Path(out) / 'tables'})")
 
 

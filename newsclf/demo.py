@@ -1,8 +1,15 @@
-"""`newsclf demo`: the whole job on the bundled corpus, offline: import, train on earlier months, label later ones."""
+"""`newsclf demo`: the whole job on the bundled corpus, offline: import, train on earlier months, label later ones.
+
+Of the later months' articles, a random ESTIMATION_SHARE keep their coders' labels as the random
+estimation sample (imported after training, so the model never saw them): the report corrects
+the model's shares with them, and the demo scores those estimates against the gold labels of all.
+"""
 
 from __future__ import annotations
 
+import random
 import time
+from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -20,6 +27,34 @@ PROJECT = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = PROJECT / "corpora" / "ai-discourse-demo"
 DEFAULT_GUIDE = PROJECT / "label_guides" / "ai-discourse.yaml"
 TRAIN_SHARE = 0.65
+ESTIMATION_SHARE = 0.5
+
+
+def score_estimates(rows: list[dict], truth: dict[tuple[str, str, str, str], float]) -> dict[str, float]:
+    """How the report's per-period shares of cells with predictions compare with the gold labels of every article."""
+    scored = [(r, truth[key]) for r in rows if r["table"] == "time" and r["predicted_items"]
+              and (key := (r["scheme"], r["target"] or "", r["month"], r["label"])) in truth]
+    if not scored:
+        return {"cells": 0}
+    return {"cells": len(scored),
+            "covered": sum(r["ci_low"] - 1e-9 <= t <= r["ci_high"] + 1e-9 for r, t in scored),
+            "error": sum(abs(r["share"] - t) for r, t in scored) / len(scored),
+            "raw_error": sum(abs(r["raw_share"] - t) for r, t in scored) / len(scored)}
+
+
+def true_shares(examples: dict[str, list[Example]]) -> dict[tuple[str, str, str, str], float]:
+    """(scheme, target, month, label) -> the share of the label among every gold-labeled article of that month."""
+    from newsclf.report.coverage import period_of
+
+    cells: dict[tuple[str, str, str], list[list[str]]] = defaultdict(list)
+    for scheme, items in examples.items():
+        for e in items:
+            cells[(scheme, e.target, period_of(e.article.published, "month"))].append(e.labels)
+    out = {}
+    for (scheme, target, month), labelings in cells.items():
+        for label in {lab for labels in labelings for lab in labels} | {"__none__"}:
+            out[(scheme, target, month, label)] = sum(label in labels for labels in labelings) / len(labelings)
+    return out
 
 
 def split_by_time(examples: dict[str, list[Example]], share: float = TRAIN_SHARE) -> tuple[str, dict, dict]:
@@ -66,12 +101,24 @@ def run_demo(workdir: Path, corpus: Path | None = None, echo: Callable[[str], No
     guide_path = corpus / "guide.yaml" if (corpus / "guide.yaml").is_file() else DEFAULT_GUIDE
     guide = load_guide(guide_path)
     workdir.mkdir(parents=True, exist_ok=True)
+    label_files = [corpus / "labels" / f"{name}.jsonl" for name in ("coder_a", "coder_b", "adjudicated")]
     cut, train_part, test_part = import_demo(workdir / "newsclf.db", corpus, guide, echo)
+    all_examples = {name: train_part[name] + test_part[name] for name in train_part}
     test_ids = sorted({e.article.id for v in test_part.values() for e in v})
     with Store(workdir / "newsclf.db") as store:
         model_dir = workdir / "model"
         train(guide, examples_from_store(store, guide), model_dir, with_learning_curve=True)
         model = load_model(model_dir)
+        # The estimation sample: a random part of the later articles, coded as the page's estimation queue
+        # would have them coded, and imported only now that the model is trained.
+        estimation_ids = set(random.Random(0).sample(test_ids, int(len(test_ids) * ESTIMATION_SHARE)))
+        report = ImportReport()
+        for path in label_files:
+            import_file(store, path, guide, report=report, only_ids=estimation_ids, sample="estimation")
+        for path, lineno, reason in report.rejected:
+            echo(f"  {path}:{lineno}: {reason}")
+        echo(f"estimation sample: {len(estimation_ids)} of the {len(test_ids)} later articles keep their coders' "
+             "labels (a random sample: the report corrects the model's shares with it)")
         metrics = evaluate_model(model, test_part)
         echo("\nheld-out results (articles published after the cut, never seen in training):")
         for name, m in metrics.items():
@@ -92,6 +139,18 @@ def run_demo(workdir: Path, corpus: Path | None = None, echo: Callable[[str], No
             echo(f"- [{row['outlet']}, {(row['published'] or '')[:10]}, {row['lang']}] {row['title']}\n"
                  f"    topics: {', '.join(row['labels'].get('topics', []))}; stance {stance}")
         result = build_report(store, guide, workdir / "report", model_dir, ("outlet", "month"), hourly_rate=15.0)
+    echo("\nthe report opens with these cautions:")
+    for warning in result.warnings:
+        echo(f"  warning: {warning}")
+    for line in result.flagged[:8]:
+        echo(f"  flagged: {line}")
+    if len(result.flagged) > 8:
+        echo(f"  ... {len(result.flagged) - 8} more flagged estimates in the report")
+    score = score_estimates(result.rows, true_shares(all_examples))
+    if score["cells"]:
+        echo(f"\nestimates scored against every article's gold labels ({score['cells']} label shares per month with "
+             f"model-labeled articles): 95% intervals cover {score['covered']} of {score['cells']}; mean absolute "
+             f"error {score['error']:.3f} (raw, uncorrected: {score['raw_error']:.3f})")
     echo(f"\nreport: {result.html} ({len([f for f in result.figures if f.suffix == '.png'])} figures; "
          f"tables in {result.html.parent / 'tables'})")
     echo("macro-F1 per scheme (held out): "

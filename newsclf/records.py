@@ -22,7 +22,7 @@ from newsclf.article import Article, clean_value
 from newsclf.errors import InputError
 from newsclf.fields import OutletNames, ReadOptions
 from newsclf.guide import Guide
-from newsclf.store import Annotation, Store
+from newsclf.store import SAMPLES, Annotation, Store
 from newsclf.textfiles import has_undecodable, open_decoded, sniff_delimiter, undecodable_message
 
 MAX_RECORD_BYTES = 10_000_000  # --max-record-bytes: one record (line, array item, CSV row) at most this long
@@ -41,6 +41,7 @@ class LabeledRecord:
     gold: bool = False
     seconds: float | None = None
     article_id: str = ""
+    sample: str | None = None
 
     def __post_init__(self) -> None:
         if self.article is not None:
@@ -57,6 +58,8 @@ class LabeledRecord:
             d["labeler"] = self.labeler
         if self.gold:
             d["gold"] = True
+        if self.sample:
+            d["sample"] = self.sample
         return d
 
 
@@ -98,10 +101,13 @@ def record_from_dict(data: dict[str, Any]) -> LabeledRecord:
     seconds = data.get("seconds")
     if seconds is not None and not isinstance(seconds, (int, float)):
         raise InputError('"seconds" must be a number')
+    sample = data.get("sample") or None
+    if sample is not None and sample not in SAMPLES:
+        raise InputError(f'"sample" must be one of {", ".join(SAMPLES)}; got {sample!r}')
     return LabeledRecord(article=None if label_only else Article.from_dict(data), article_id=str(data.get("id", "")),
                          labels=_labels_from(data.get("labels")),
                          target=target or None, labeler=data.get("labeler") or None,
-                         gold=bool(data.get("gold", False)), seconds=seconds)
+                         gold=bool(data.get("gold", False)), seconds=seconds, sample=sample)
 
 
 def check_labels(guide: Guide, scheme_name: str, labels: list[str]) -> None:
@@ -463,7 +469,7 @@ def annotations_from_record(record: LabeledRecord, guide: Guide, labeler: str) -
     return [Annotation(article_id=record.article_id, scheme=scheme_name, labels=tuple(labels),
                        labeler=record.labeler or labeler,
                        target=guide.scheme(scheme_name).effective_target(record.target),
-                       seconds=share, guide_version=guide.version, gold=record.gold)
+                       seconds=share, guide_version=guide.version, gold=record.gold, sample=record.sample)
             for scheme_name, labels in record.labels.items()]
 
 
@@ -511,7 +517,7 @@ def import_file(store: Store, path: str | Path, guide: Guide | None = None, labe
                 gold: bool = False, report: ImportReport | None = None, batch_size: int = 500,
                 progress: Any = None, only_ids: set[str] | None = None, options: ReadOptions | None = None,
                 on_conflict: str = "keep", outlets: OutletNames | None = None,
-                max_record_bytes: int = MAX_RECORD_BYTES) -> ImportReport:
+                max_record_bytes: int = MAX_RECORD_BYTES, sample: str | None = None) -> ImportReport:
     """Import a JSONL/CSV file of articles (and labels) into the store; bad lines are reported, good ones kept.
 
     Lines are committed in batches: a killed import keeps every batch it finished, and a rerun
@@ -519,6 +525,7 @@ def import_file(store: Store, path: str | Path, guide: Guide | None = None, labe
     An id already stored (or earlier in the file) with another title or text is a conflict:
     `on_conflict` keep (the stored one, reported), replace (reported) or error (the line is rejected).
     Outlet names are made canonical by `outlets` (case, spaces and `www.` folded; aliases).
+    `sample` names the sample of every label that does not name its own.
     """
     if on_conflict not in CONFLICT_POLICIES:
         raise InputError(f"on_conflict must be one of {', '.join(CONFLICT_POLICIES)}, not {on_conflict!r}")
@@ -573,6 +580,8 @@ def import_file(store: Store, path: str | Path, guide: Guide | None = None, labe
             result = LineResult(result.lineno, None, "the line has labels; pass --guide to check them against a label guide")
         elif record is not None and gold:
             record.gold = True
+        if record is not None and sample and not record.sample:
+            record.sample = sample
         if record is not None and record.article is None and store.get_article(record.article_id) is None \
                 and not any(r.article_id == record.article_id and r.article is not None for _, r in batch):
             result = LineResult(result.lineno, None, f"labels for unknown article id {record.article_id!r}; "

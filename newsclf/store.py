@@ -9,7 +9,7 @@ import sqlite3
 import sys
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -18,6 +18,8 @@ from newsclf.article import ARTICLE_FIELDS, Article
 from newsclf.errors import InputError, NewsclfError
 
 DEFAULT_DB = "newsclf.db"
+# The samples a label can belong to (annotations.sample): the page's queue kinds, and 'other'.
+SAMPLES = ("estimation", "reliability", "active", "seed", "uncertain", "other")
 
 # Forward migrations: the store's schema version is the number of scripts applied (PRAGMA user_version).
 # Never edit a released script; append a new one.
@@ -229,6 +231,15 @@ MIGRATIONS: list[str] = [
         INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
     END
     """,
+    # 9: which sample a coder's label belongs to ('estimation', 'reliability', 'active', 'seed',
+    # 'uncertain', 'other'; NULL when unknown), so reports can tell the random estimation sample
+    # (the only labels fit to correct a model's shares with) from picks. Labels already coded on
+    # the page take their assignment's queue kind.
+    """
+    ALTER TABLE annotations ADD COLUMN sample TEXT;
+    UPDATE annotations SET sample = (SELECT a.kind FROM assignments a WHERE a.article_id = annotations.article_id
+                                     AND a.labeler = annotations.labeler)
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 SEARCH_MIGRATION = 8  # the migration that creates the full-text index; existing articles are indexed after it
@@ -257,6 +268,7 @@ class Annotation:
     created_at: str | None = None
     guide_version: str | None = None
     gold: bool = False
+    sample: str | None = None  # the sample the article was drawn in: 'estimation', 'reliability', 'active', ...
 
 
 class Store:
@@ -420,18 +432,19 @@ class Store:
             raise InputError(f"annotation for unknown article {ann.article_id!r}; import the article first")
         labels = json.dumps(sorted(ann.labels), ensure_ascii=False)
         row = self.conn.execute(
-            "SELECT labels, gold FROM annotations WHERE article_id = ? AND scheme = ? AND target = ? AND labeler = ?",
-            (ann.article_id, ann.scheme, ann.target, ann.labeler)).fetchone()
-        if row is not None and row["labels"] == labels and bool(row["gold"]) == ann.gold:
+            "SELECT labels, gold, sample FROM annotations WHERE article_id = ? AND scheme = ? AND target = ? "
+            "AND labeler = ?", (ann.article_id, ann.scheme, ann.target, ann.labeler)).fetchone()
+        if row is not None and row["labels"] == labels and bool(row["gold"]) == ann.gold \
+                and row["sample"] == ann.sample:
             return "unchanged"
         self.conn.execute(
             "INSERT INTO annotations (article_id, scheme, target, labels, labeler, seconds, created_at, "
-            "guide_version, gold) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "guide_version, gold, sample) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (article_id, scheme, target, labeler) DO UPDATE SET labels = excluded.labels, "
             "seconds = excluded.seconds, created_at = excluded.created_at, "
-            "guide_version = excluded.guide_version, gold = excluded.gold",
+            "guide_version = excluded.guide_version, gold = excluded.gold, sample = excluded.sample",
             (ann.article_id, ann.scheme, ann.target, labels, ann.labeler, ann.seconds,
-             ann.created_at or now_iso(), ann.guide_version, int(ann.gold)))
+             ann.created_at or now_iso(), ann.guide_version, int(ann.gold), ann.sample))
         return "new" if row is None else "updated"
 
     def annotations(self, scheme: str | None = None, article_id: str | None = None) -> list[Annotation]:
@@ -446,7 +459,8 @@ class Store:
         sql += " ORDER BY article_id, scheme, target, labeler"
         return [Annotation(article_id=r["article_id"], scheme=r["scheme"], labels=tuple(json.loads(r["labels"])),
                            labeler=r["labeler"], target=r["target"], seconds=r["seconds"],
-                           created_at=r["created_at"], guide_version=r["guide_version"], gold=bool(r["gold"]))
+                           created_at=r["created_at"], guide_version=r["guide_version"], gold=bool(r["gold"]),
+                           sample=r["sample"])
                 for r in self.conn.execute(sql, args)]
 
     # --- models and predictions ---------------------------------------------------------------
@@ -726,8 +740,8 @@ class Store:
             if status == "done" and self._others(article_id, labeler, now) >= need:
                 self.conn.execute("DELETE FROM assignments WHERE article_id = ? AND labeler = ?", (article_id, labeler))
                 raise InputError("your lease on this article ran out and other coders have coded it; reload for the next")
-            for ann in annotations:
-                self.upsert_annotation(ann)
+            for ann in annotations:  # a label coded on the page belongs to the sample its queue kind names
+                self.upsert_annotation(replace(ann, sample=ann.sample or row["kind"]))
             seq = self.conn.execute("SELECT COALESCE(MAX(finished_seq), 0) + 1 FROM assignments WHERE labeler = ?",
                                     (labeler,)).fetchone()[0]
             self.conn.execute("UPDATE assignments SET status = ?, finished_seq = ?, seconds = ?, finished_at = ?, "

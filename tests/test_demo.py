@@ -25,6 +25,10 @@ def test_demo_imports_trains_and_labels_held_out_articles(tmp_path):
     assert set(found) == {"about_ai", "topics", "stance"}
     assert all(0.0 < float(v) <= 1.0 for v in found.values())
     assert "rejected lines: 0" in out and "held out" in out
+    # The report's estimates rest on a random estimation sample and are scored against all gold labels.
+    covered = re.search(r"95% intervals cover (\d+) of (\d+);", out)
+    assert "estimation sample:" in out and "the report opens with these cautions:" in out and covered
+    assert int(covered.group(2)) >= 10 and int(covered.group(1)) >= 0.8 * int(covered.group(2))
     metrics = json.loads((work / "model" / "metrics.json").read_text())
     assert set(metrics) == {"about_ai", "topics", "stance"}
     with sqlite3.connect(work / "newsclf.db") as conn:

@@ -48,6 +48,10 @@ def test_leases_overlap_lapses_and_undo(tmp_path):
         assert "ran out" in str(exc)
     assert store.lease_next("b", order, 2, 60) is None  # estimation item is c's
     assert sorted({a.labeler for a in store.annotations(article_id=rel)}) == ["a", "d"]
+    # Labels coded on the page carry the sample their queue kind names (reports rectify with 'estimation' only).
+    assert {a.sample for a in store.annotations(article_id=rel)} == {"reliability"}
+    store.finish_item("c", est, [Annotation(est, "topics", ("labor",), "c")], 2.0, "done", 2)
+    assert [a.sample for a in store.annotations(article_id=est)] == ["estimation"]
     # Undo gives the article back to its coder and removes their labels, and only theirs.
     assert store.undo_last("a", 60) == rel
     assert sorted({a.labeler for a in store.annotations(article_id=rel)}) == ["d"]

@@ -1,0 +1,259 @@
+"""Share estimators in simulation on real labeled data: do the report's 95% intervals cover the truth?
+
+    python -m bench.estimates [--reps 200] [--only bbc,ag_news_subset,...] [--pop 2000]
+
+For each data set in ../shared/data (skipped cleanly when absent) one label is the *focal* label
+(the most frequent in test) and the question is its share in a population of articles:
+
+- models of several qualities: TF-IDF + logistic regression trained on random subsets of TRAIN of
+  growing size (so macro-F1 on test spans weak to strong); each model is fitted once per data set,
+  and its cross-validated error rates (5 folds on its own training subset) are what ACC corrects with.
+- populations: POP articles resampled from TEST (never trained on) to a grid of focal-label
+  prevalences (PREVALENCES), redrawn every replicate;
+- a random estimation sample of n in EST_SIZES drawn from the population (its gold labels known,
+  as in the report: they count as known, the rest carry predictions), redrawn every replicate.
+
+Replicates are over populations and estimation samples (the models stay fixed: the interval is
+about sampling, given the model one has). Per condition (data set x model x prevalence x n), over
+REPS replicates: empirical coverage of the nominal 95% interval, mean width and RMSE, for
+raw (classify and count, Wilson interval), ACC (cross-validated rates, the report's bootstrap),
+PPI (the report's default: `newsclf.report.estimate.ppi_cell`) and gold-only (the estimation
+sample alone, Wilson): the same functions `newsclf report` calls.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import random  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections import Counter  # noqa: E402
+from typing import Any, Sequence  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from bench.datasets import BY_NAME, DATA, Dataset, Record  # noqa: E402
+
+SETS = ("bbc", "ag_news_subset", "id_indosum", "semeval2016_t6", "newsmtsc")
+TRAIN_SIZES = (25, 60, 200, None)  # None: all of train
+PREVALENCES = (0.1, 0.3, 0.5)
+EST_SIZES = (50, 100, 200, 400)
+METHODS = ("raw", "acc", "ppi", "gold")
+POP = 2000
+REPS = 200
+
+
+def _text(r: Record, ds: Dataset) -> str:
+    from bench.classify import anchor_text
+
+    return anchor_text(r, ds)
+
+
+def fit_levels(ds: Dataset, train: list[Record], test: list[Record], focal: str,
+               seed: int = 0) -> list[dict[str, Any]]:
+    """One model per training size: its test macro-F1, P(focal) and hard focal prediction on test, CV rates."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+    from sklearn.model_selection import KFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+
+    test_x = [_text(r, ds) for r in test]
+    test_y = [r["labels"][0] for r in test]
+    levels = []
+    for size in TRAIN_SIZES:
+        part = train if size is None or size >= len(train) else random.Random(seed).sample(train, size)
+        x, y = [_text(r, ds) for r in part], [r["labels"][0] for r in part]
+        if len(set(y)) < 2:
+            continue
+
+        def make() -> Any:
+            return make_pipeline(TfidfVectorizer(sublinear_tf=True, min_df=1, ngram_range=(1, 2), max_features=200_000),
+                                 LogisticRegression(C=10.0, max_iter=2000))
+
+        model = make().fit(x, y)
+        classes = list(model.classes_)
+        proba = model.predict_proba(test_x)
+        f = proba[:, classes.index(focal)] if focal in classes else np.zeros(len(test))
+        hard = np.array([classes[i] == focal for i in proba.argmax(axis=1)])
+        cv = cross_val_predict(make(), x, y, cv=KFold(5, shuffle=True, random_state=seed))
+        truth, said = np.array([t == focal for t in y]), np.array([c == focal for c in cv])
+        rates = (int((truth & said).sum()), int((~truth & said).sum()), int((truth & ~said).sum()),
+                 int((~truth & ~said).sum()))
+        levels.append({"size": len(part), "macro_f1": float(f1_score(test_y, [classes[i] for i in proba.argmax(1)],
+                                                                     average="macro")),
+                       "f": f, "hard": hard, "rates": rates})
+    return levels
+
+
+def summarise(out: dict[str, list[tuple[float, float, float, float]]]) -> dict[str, dict[str, float]]:
+    """Per method, from (estimate, low, high, truth) per replicate: coverage, mean width, RMSE."""
+    summary = {}
+    for m, rows in out.items():
+        a = np.array(rows)
+        summary[m] = {"coverage": float(np.mean((a[:, 1] <= a[:, 3]) & (a[:, 3] <= a[:, 2]))),
+                      "width": float(np.mean(a[:, 2] - a[:, 1])),
+                      "rmse": float(np.sqrt(np.mean((a[:, 0] - a[:, 3]) ** 2)))}
+    return summary
+
+
+def simulate(y_test: np.ndarray, level: dict[str, Any], prevalence: float, n: int, reps: int, pop: int,
+             seed: int) -> dict[str, dict[str, float]]:
+    """Coverage, mean width and RMSE of each method over `reps` populations and estimation samples."""
+    from newsclf.report.coverage import ErrorRates, _bootstrap_cell, adjusted_share
+    from newsclf.report.estimate import combine, gold_only, ppi_cell, wilson
+
+    rng = np.random.default_rng(seed)
+    pos, neg = np.flatnonzero(y_test), np.flatnonzero(~y_test)
+    rates = ErrorRates("multi", ["focal"], binary={"focal": level["rates"]})
+    out: dict[str, list[tuple[float, float, float, float]]] = {m: [] for m in METHODS}
+    k = int(round(prevalence * pop))
+    for _ in range(reps):
+        idx = np.concatenate([rng.choice(pos, k), rng.choice(neg, pop - k)])
+        y, f, hard = y_test[idx].astype(float), level["f"][idx], level["hard"][idx]
+        truth = float(y.mean())
+        chosen = np.zeros(pop, dtype=bool)
+        chosen[rng.choice(pop, n, replace=False)] = True
+        ys, fs, fu, hu = y[chosen], f[chosen], f[~chosen], hard[~chosen]
+        k_gold, n_pred = int(ys.sum()), pop - n
+        count = k_gold + int(hu.sum())
+        low, high = wilson(count, pop)
+        out["raw"].append((count / pop, low, high, truth))
+        acc_u = adjusted_share("focal", float(hu.mean()), n_pred, rates)
+        alow, ahigh = _bootstrap_cell(n, {"focal": k_gold}, n_pred, {"focal": int(hu.sum())}, rates, ["focal"],
+                                      rng)["focal"]
+        acc = (k_gold + acc_u * n_pred) / pop
+        out["acc"].append((acc, min(alow, acc), max(ahigh, acc), truth))
+        est = combine(k_gold, n, ppi_cell(ys, fs, fu), n_pred)
+        out["ppi"].append((est.share, est.low, est.high, truth))
+        g = gold_only(ys)
+        out["gold"].append((g.share, g.low, g.high, truth))
+    return summarise(out)
+
+
+POOLED_CELLS = (0.1, 0.5)  # two cells' prevalences when one estimation sample serves both
+
+
+def simulate_pooled(y_test: np.ndarray, level: dict[str, Any], n: int, reps: int, pop: int,
+                    seed: int) -> dict[str, dict[str, float]]:
+    """Two cells (prevalence 0.1 and 0.5) share one random estimation sample: the report's pooled fallback.
+
+    Each cell's share is estimated from the whole sample, as the report does when a cell has fewer
+    than 30 estimation items of its own: with PACC (what the report uses) and, for comparison, with
+    PPI's additive rectifier pooled (which assumes the model's error is the same size in both cells).
+    """
+    from newsclf.report.estimate import combine, pacc, ppi_cell
+
+    rng = np.random.default_rng(seed)
+    pos, neg = np.flatnonzero(y_test), np.flatnonzero(~y_test)
+    half = pop // 2
+    out: dict[str, list[tuple[float, float, float, float]]] = {
+        f"{m} {p}": [] for m in ("pacc", "ppi-pooled") for p in POOLED_CELLS}
+    for r in range(reps):
+        cells = []
+        for prevalence in POOLED_CELLS:
+            k = int(round(prevalence * half))
+            cells.append(np.concatenate([rng.choice(pos, k), rng.choice(neg, half - k)]))
+        idx = np.concatenate(cells)
+        y, f = y_test[idx].astype(float), level["f"][idx]
+        chosen = np.zeros(len(idx), dtype=bool)
+        chosen[rng.choice(len(idx), n, replace=False)] = True
+        for c, prevalence in enumerate(POOLED_CELLS):
+            inside = np.zeros(len(idx), dtype=bool)
+            inside[c * half:(c + 1) * half] = True
+            known, unknown = inside & chosen, inside & ~chosen
+            truth = float(y[inside].mean())
+            for m, est in (("pacc", pacc(y[chosen], f[chosen], f[unknown], rounds=200, seed=seed + r)),
+                           ("ppi-pooled", ppi_cell(y[chosen], f[chosen], f[unknown]))):
+                whole = combine(int(y[known].sum()), int(known.sum()), est, int(unknown.sum()))
+                out[f"{m} {prevalence}"].append((whole.share, whole.low, whole.high, truth))
+    return summarise(out)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the simulation and print the full and the summary tables."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--reps", type=int, default=REPS)
+    ap.add_argument("--pop", type=int, default=POP)
+    ap.add_argument("--only", default=",".join(SETS))
+    ap.add_argument("--sections", default="cells,pooled",
+                    help="cells: one estimation sample per cell; pooled: two cells sharing one (the report's fallback)")
+    args = ap.parse_args(argv)
+    sections = set(args.sections.split(","))
+    if not DATA.is_dir():
+        print(f"skipped: {DATA} not found (the shared benchmark data is not part of a clone)")
+        return 0
+    from bench.classify import print_table
+
+    started = time.perf_counter()
+    full, summary, pooled = [], [], []
+    for name in args.only.split(","):
+        ds = BY_NAME[name]
+        split = ds.load()
+        if split is None:
+            print(f"{name}: skipped: not found under {DATA}")
+            continue
+        train, test = split
+        focal = Counter(r["labels"][0] for r in test).most_common(1)[0][0]
+        y_test = np.array([r["labels"][0] == focal for r in test])
+        t0 = time.perf_counter()
+        levels = fit_levels(ds, train, test, focal)
+        print(f"{name}: focal label {focal!r} ({y_test.mean():.2f} of {len(test)} test items); "
+              f"{len(levels)} models fitted in {time.perf_counter() - t0:.0f} s", flush=True)
+        for li, level in enumerate(levels):
+            if "pooled" in sections:
+                for ni, n in enumerate(EST_SIZES):
+                    s = simulate_pooled(y_test, level, n, args.reps, args.pop, seed=7000 + 1000 * li + ni)
+                    pooled.append([name, str(level["size"]), f"{level['macro_f1']:.2f}", str(n)]
+                                  + [f"{s[c][k]:.3f}" for c in s for k in ("coverage", "width")]
+                                  + [f"{s[c]['rmse']:.4f}" for c in s])
+            if "cells" not in sections:
+                continue
+            agg: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
+            for pi, prevalence in enumerate(PREVALENCES):
+                for ni, n in enumerate(EST_SIZES):
+                    s = simulate(y_test, level, prevalence, n, args.reps, args.pop, seed=1000 * li + 10 * pi + ni)
+                    for m in METHODS:
+                        agg[m].append(s[m])
+                    full.append([name, str(level["size"]), f"{level['macro_f1']:.2f}", f"{prevalence:.1f}", str(n)]
+                                + [f"{s[m]['coverage']:.3f}" for m in METHODS]
+                                + [f"{s[m]['width']:.3f}" for m in METHODS]
+                                + [f"{s[m]['rmse']:.4f}" for m in METHODS])
+
+            def mean(m: str, key: str) -> float:
+                return float(np.mean([c[key] for c in agg[m]]))
+
+            ratio_gold = [p["rmse"] / g["rmse"] for p, g in zip(agg["ppi"], agg["gold"])]
+            ratio_width = [p["width"] / g["width"] for p, g in zip(agg["ppi"], agg["gold"])]
+            summary.append([name, str(level["size"]), f"{level['macro_f1']:.2f}",
+                            f"{min(c['coverage'] for c in agg['ppi']):.3f}", f"{mean('ppi', 'coverage'):.3f}",
+                            f"{mean('raw', 'coverage'):.3f}", f"{mean('acc', 'coverage'):.3f}",
+                            f"{mean('ppi', 'rmse'):.4f}", f"{mean('gold', 'rmse'):.4f}", f"{max(ratio_gold):.2f}",
+                            f"{mean('acc', 'rmse'):.4f}", f"{mean('raw', 'rmse'):.4f}",
+                            f"{float(np.mean(ratio_width)):.2f}"])
+    if pooled:
+        print(f"\nPooled rectifier ({args.reps} replicates; two cells of {args.pop // 2}, prevalence "
+              f"{POOLED_CELLS[0]} and {POOLED_CELLS[1]}, one estimation sample of n over both):")
+        cols = [f"{m} {p}" for m in ("pacc", "ppi-pooled") for p in POOLED_CELLS]
+        print_table(pooled, ["data set", "train", "F1", "n"] + [f"{k} {c}" for c in cols for k in ("cov", "width")]
+                    + [f"rmse {c}" for c in cols])
+    if not full:
+        print(f"\n{time.perf_counter() - started:.0f} s")
+        return 0
+    print(f"\nPer condition ({args.reps} replicates each; population {args.pop}; coverage of the nominal 95% interval):")
+    print_table(full, ["data set", "train", "F1", "prev", "n"] + [f"cov {m}" for m in METHODS]
+                + [f"width {m}" for m in METHODS] + [f"rmse {m}" for m in METHODS])
+    print("\nSummary per data set and model (over prevalences 0.1/0.3/0.5 and estimation samples 50/100/200/400):")
+    print_table(summary, ["data set", "train", "macro-F1", "ppi cov min", "ppi cov", "raw cov", "acc cov",
+                          "ppi rmse", "gold rmse", "ppi/gold rmse max", "acc rmse", "raw rmse", "ppi/gold width"])
+    print(f"\n{time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
