@@ -283,8 +283,7 @@ def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions
       newsclf export --guide label_guides/ai-discourse.yaml --flat --format csv --out articles.csv
     """
     from newsclf.errors import InputError
-    from newsclf.exporter import (ExportFilter, export_articles, export_parquet, flat_article_rows, flat_columns,
-                                  parse_label_filters, write_flat)
+    from newsclf.exporter import ExportFilter, export_articles, export_parquet, flat_table, parse_label_filters, write_flat
     from newsclf.guide import load_guide
 
     if fmt == "parquet" and not out:
@@ -300,14 +299,15 @@ def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
     with _store(ctx) as store:
+        columns, rows = flat_table(store, g, keep) if flat else ([], [])
         if flat and fmt == "parquet":
-            n = write_flat(flat_article_rows(store, g, keep), flat_columns(g), fmt, out)
+            n = write_flat(rows, columns, fmt, out)
         elif fmt == "parquet":
             n = export_parquet(store, out, with_labels, with_predictions, keep)
         else:
             fh = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
             try:
-                n = (write_flat(flat_article_rows(store, g, keep), flat_columns(g), fmt, None, fh) if flat
+                n = (write_flat(rows, columns, fmt, None, fh) if flat
                      else export_articles(store, fh, fmt, with_labels, with_predictions, keep))
             finally:
                 if out:
@@ -767,15 +767,18 @@ def agreement(ctx: click.Context, guide_path: str, json_out: str | None, md_out:
               help="Flag cells with fewer articles than this (drawn hollow, listed at the top).")
 @click.option("--max-width", default=0.5, show_default=True, type=click.FloatRange(0, 1),
               help="Flag cells whose 95% interval is wider than this.")
+@click.option("--query", help="Report on the articles this search query matches only (see `newsclf search --help`).")
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Report folder.")
 @click.pass_context
 def report(ctx: click.Context, guide_path: str, model_dir: str | None, by: str, since: str | None, until: str | None,
-           hourly_rate: float, target_f1: float, estimator: str, min_n: int, max_width: float, out: str) -> None:
+           hourly_rate: float, target_f1: float, estimator: str, min_n: int, max_width: float, out: str,
+           query: str | None = None) -> None:
     """Coverage per label, outlet and period with corrected shares and 95% intervals; figures, tables, HTML.
 
     \b
     Example:
       newsclf report --guide label_guides/ai-discourse.yaml --model model/ --by outlet,month --out report/
+      newsclf report --guide label_guides/ai-discourse.yaml --query 'pekerja* OR labelers' --out report-labor/
     """
     from newsclf.guide import load_guide
     from newsclf.report.build import build_report
@@ -786,10 +789,14 @@ def report(ctx: click.Context, guide_path: str, model_dir: str | None, by: str, 
     if bad or sum(f in PERIODS for f in fields) > 1:
         raise click.UsageError(f"--by takes outlet, lang and one of {', '.join(PERIODS)}; got {by!r}")
     with _store(ctx) as store:
+        within = _query_population(store, query)
         result = build_report(store, load_guide(guide_path), out, model_dir, fields, since, until, hourly_rate, target_f1,
-                              estimator, min_n, max_width)
+                              estimator, min_n, max_width, within=within, query=query)
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
+    if result.not_labeled:
+        click.echo("not labeled by the model: " + ", ".join(f"{n} {why}" for why, n in result.not_labeled.items()),
+                   err=True)
     if result.flagged:
         click.echo(f"estimates to read with care (fewer than {min_n} articles or a 95% interval wider than "
                    f"{max_width}):", err=True)

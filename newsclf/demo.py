@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -17,8 +17,8 @@ from typing import Callable
 from newsclf.guide import Guide, load_guide
 from newsclf.model.data import Example, examples_from_store
 from newsclf.model.evaluate import format_metrics
-from newsclf.model.predict import classify_records, evaluate_model, load_model
-from newsclf.model.train import train
+from newsclf.model.predict import classify_records, evaluate_model, load_model, prediction_rows, skip_kind
+from newsclf.model.train import let_through, train
 from newsclf.records import ImportReport, import_file
 from newsclf.report.build import build_report
 from newsclf.store import Store
@@ -123,21 +123,28 @@ def run_demo(workdir: Path, corpus: Path | None = None, echo: Callable[[str], No
         echo("\nheld-out results (articles published after the cut, never seen in training):")
         for name, m in metrics.items():
             echo(format_metrics(name, m))
-        # Label every held-out article, and each stance target its coders used (not only the default).
+        if guide.gate is not None and metrics.get(guide.gate.name, {}).get("confusion"):
+            # What scope costs a study: off-topic articles the gate lets through get AI topics.
+            echo(let_through(metrics[guide.gate.name]["confusion"], guide.gate.gate, "held out").split(". Each")[0]
+                 + " (only those let through get topics and stances)")
+        # Label every held-out article as `classify --save` does: the gate first, then a stance toward
+        # each target the article mentions; articles the gate closes are stored as skipped, with why.
         articles = list(store.iter_articles(test_ids))
         rows = classify_records(model, articles, [None] * len(articles))
-        pairs = [(e.article, e.target) for items in test_part.values() for e in items if e.target]
-        rows += classify_records(model, [a for a, _ in pairs], [t for _, t in pairs])
-        # Untargeted schemes from the per-article pass, stance schemes from the (article, target) pass.
-        store.add_predictions((r["id"], model.id, s, r["targets"].get(s, ""), r["cats"][s], r["labels"][s])
-                              for i, r in enumerate(rows) for s in r["labels"]
-                              if (guide.scheme(s).target is None) == (i < len(articles)))
+        store.add_predictions(p for r in rows for p in prediction_rows(model.id, r["id"], r))
+        store.add_skipped((r["id"], model.id, r["skipped"]) for r in rows if r.get("skipped"))
         echo("\na few held-out articles as the model labels them:")
-        for row in rows[len(articles):][:: max(1, len(pairs) // 5)][:5]:
-            stance = ", ".join(f"{row['targets'].get(s, '')}: {row['labels'][s][0]} ({max(row['cats'][s].values()):.2f})"
-                               for s in row["labels"] if guide.scheme(s).kind == "single")
+        shown = [r for r in rows if any(s["labels"] for stances in r.get("stances", {}).values() for s in stances)]
+        for row in shown[:: max(1, len(shown) // 5)][:5]:
+            stance = ", ".join(f"{s['target']}: {s['labels'][0]} ({max(s['cats'].values()):.2f})"
+                               for stances in row["stances"].values() for s in stances if s["labels"])
             echo(f"- [{row['outlet']}, {(row['published'] or '')[:10]}, {row['lang']}] {row['title']}\n"
                  f"    topics: {', '.join(row['labels'].get('topics', []))}; stance {stance}")
+        closed = sum(1 for r in rows if r.get("skipped"))
+        if closed:
+            echo(f"({closed} of the {len(rows)} held-out articles were not labeled: "
+                 + ", ".join(f"{n} {why}" for why, n in sorted(Counter(skip_kind(r["skipped"]) for r in rows
+                                                                        if r.get("skipped")).items())) + ")")
         result = build_report(store, guide, workdir / "report", model_dir, ("outlet", "month"), hourly_rate=15.0)
     echo("\nthe report opens with these cautions:")
     for warning in result.warnings:

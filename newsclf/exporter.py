@@ -170,52 +170,26 @@ def _write_parquet(rows: Iterable[dict[str, Any]], schema: Any, path: str | Path
     return n
 
 
-ARTICLE_COLUMNS = ("id", "url", "outlet", "title", "published", "lang", "text")
+def flat_table(store: Store, guide: Guide, keep: ExportFilter | None = None) -> tuple[list[str], list[dict[str, Any]]]:
+    """(columns, rows) of the report's flat article table (with each article's text) for the articles `keep` keeps.
 
-
-def flat_columns(guide: Guide) -> list[str]:
-    """The columns of the flat table: the article's, then per scheme its labels, their source and probability."""
-    cols = list(ARTICLE_COLUMNS)
-    for scheme in guide.schemes:
-        cols += ([f"{scheme.name}_target"] if scheme.target is not None else []) + \
-                [scheme.name, f"{scheme.name}_source", f"{scheme.name}_probability"]
-    return cols
-
-
-def flat_article_rows(store: Store, guide: Guide, keep: ExportFilter | None = None) -> Iterator[dict[str, str]]:
-    """One row of plain cells per article: per scheme the final labels (';'-joined), their source and probability.
-
-    Source is gold, majority, coder (a single coder) or predicted; probability is the model's for a
-    predicted label, empty for a human one. An article coded for several stance targets has each
-    column's values for the targets joined by ' | ', in the same order.
+    Per scheme, and per scheme and stance target (`stance_openai`), the final labels (';'-joined),
+    their source (gold, reviewer, majority, coder, predicted) and the model's probability.
     """
-    for article in store.iter_articles():
-        if keep is not None and not keep.keeps(store, article):
-            continue
-        row = {name: "" if getattr(article, name) is None else str(getattr(article, name)) for name in ARTICLE_COLUMNS}
-        predictions = {(p["scheme"], p["target"] or ""): p for p in sorted(store.predictions(article_id=article.id),
-                                                                          key=lambda p: p["created_at"])}
-        for scheme in guide.schemes:
-            finals = final_labels(store, guide, scheme.name, article.id)
-            probs = []
-            for target, labels, source in finals:
-                p = predictions.get((scheme.name, target)) if source == "predicted" else None
-                probs.append(";".join(f"{p['probabilities'].get(x, 0.0):.3f}" for x in labels) if p else "")
-            if scheme.target is not None:
-                row[f"{scheme.name}_target"] = " | ".join(t for t, _, _ in finals)
-            row[scheme.name] = " | ".join(";".join(labels) for _, labels, _ in finals)
-            row[f"{scheme.name}_source"] = " | ".join(s for _, _, s in finals)
-            row[f"{scheme.name}_probability"] = " | ".join(probs)
-        yield row
+    from newsclf.report.tables import article_table
+
+    ids = {a.id for a in store.iter_articles() if keep is None or keep.keeps(store, a)}
+    return article_table(store, guide, ids=ids, with_text=True)
 
 
-def write_flat(rows: Iterable[dict[str, str]], columns: list[str], fmt: str, out: str | Path | None,
+def write_flat(rows: Iterable[dict[str, Any]], columns: list[str], fmt: str, out: str | Path | None,
                fh: TextIO | None = None) -> int:
-    """Write flat rows as CSV or JSONL (to fh) or Parquet (to out); returns how many."""
+    """Write flat rows as CSV or JSONL (to fh) or Parquet (to out, every column a string); returns how many."""
     if fmt == "parquet":
         import pyarrow as pa
 
-        return _write_parquet(rows, pa.schema([(c, pa.string()) for c in columns]), out)
+        text = ({c: None if r.get(c) is None else str(r[c]) for c in columns} for r in rows)
+        return _write_parquet(text, pa.schema([(c, pa.string()) for c in columns]), out)
     assert fh is not None
     writer = csv.DictWriter(fh, fieldnames=columns) if fmt == "csv" else None
     if writer is not None:

@@ -102,17 +102,18 @@ def test_flat_export_has_plain_columns_for_each_schemes_final_label(run, store_p
     assert (rows["k2"]["topics"], rows["k2"]["topics_source"]) == ("regulation", "gold")
     assert (rows["h1"]["topics"], rows["h1"]["topics_source"]) == ("regulation", "coder")
     assert (rows["h2"]["topics"], rows["h2"]["topics_source"], rows["h2"]["topics_probability"]) == \
-        ("industry", "predicted", "0.900")
-    assert rows["h2"]["stance"] == "" and "stance_target" in rows["h2"]
-    # An article coded for two stance targets: each column's values for the targets, in one order.
+        ("industry", "predicted", "0.9000")
+    stance_columns = [c for c in rows["h2"] if c.startswith("stance_") and not c.endswith(("_source", "_probability"))]
+    assert stance_columns and all(rows["h2"][c] == "" for c in stance_columns)
+    # An article coded for two stance targets: a column (with its source and probability) per target.
     stance = write_jsonl(tmp_path / "s.jsonl", [
         {"id": "k1", "target": "OpenAI", "labels": {"stance": ["against"]}, "labeler": "ana"},
         {"id": "k1", "target": "AI regulation", "labels": {"stance": ["favor"]}, "labeler": "ana", "gold": True}])
     assert run("import", stance, "--guide", GUIDE).exit_code == 0
     result = run("export", "--guide", GUIDE, "--flat", "--outlet", "Kabar Nusa", "--until", "2023-06-30")
     (k1,) = [json.loads(line) for line in result.stdout.splitlines()]
-    assert (k1["stance_target"], k1["stance"], k1["stance_source"]) == \
-        ("AI regulation | OpenAI", "favor | against", "gold | coder")
+    assert (k1["stance_ai_regulation"], k1["stance_ai_regulation_source"]) == ("favor", "gold")
+    assert (k1["stance_openai"], k1["stance_openai_source"]) == ("against", "coder")
     assert rows["k2"]["outlet"] == "Kabar Nusa" and rows["k2"]["text"] == ARTICLES[1]["text"]
     # The same table as Parquet and JSONL, filtered like any export.
     assert run("export", "--guide", GUIDE, "--flat", "--lang", "en", "--format", "parquet", "--out", "f.parquet").exit_code == 0

@@ -157,3 +157,28 @@ def test_a_query_defines_the_population_of_suggestions_and_samples(run, tmp_path
     estimation = {q["article_id"] for q in store.queued("estimation")}
     assert added["estimation"] == 4 and estimation <= population and not estimation & seeds
     assert run("suggest", "--query", "wages AND (").exit_code == 2
+
+
+def test_report_query_gives_shares_over_the_querys_articles_only_and_says_so(run, tmp_path):
+    guide = CORPUS.parents[1] / "label_guides" / "ai-discourse.yaml"
+    assert run("import", str(CORPUS / "articles.jsonl")).exit_code == 0
+    for coder in ("coder_a", "coder_b", "adjudicated"):
+        assert run("import", str(CORPUS / "labels" / f"{coder}.jsonl"), "--guide", str(guide)).exit_code == 0
+    query = "pekerja* OR upah OR wages"
+    population = set(Store(tmp_path / "newsclf.db").search_ids(to_match(query)))
+    assert 5 < len(population) < 60
+    r = run("report", "--guide", str(guide), "--by", "month", "--query", query, "--out", "rep")
+    assert r.exit_code == 0, r.output
+    assert f"population: the {len(population)} articles matching {query!r}" in r.output
+
+    def table(folder: str, name: str) -> list[dict[str, str]]:
+        with open(tmp_path / folder / "tables" / name, encoding="utf-8", newline="") as fh:
+            return list(csv.DictReader(fh))
+
+    behind = {row["id"] for row in table("rep", "drilldown.csv")}
+    assert behind and behind <= population  # every number rests on the query's articles only
+    assert {row["id"] for row in table("rep", "articles.csv")} == population
+    gate = [row for row in table("rep", "coverage.csv") if row["scheme"] == "about_ai" and row["table"] == "time"]
+    assert 0 < sum(int(row["items"]) for row in gate if row["label"] == "yes") <= len(population)
+    html = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
+    assert f"the {len(population)} articles matching the search query" in html and "pekerja*" in html

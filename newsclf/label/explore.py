@@ -23,7 +23,7 @@ from newsclf.search import HIT_END, HIT_START, Filters, to_match
 
 EXPLORE_ROLES = ("reviewer", "admin", "researcher")
 PAGE_SIZE = 25
-EXPORT_FORMATS = ("csv", "jsonl")
+EXPORT_FORMATS = ("csv", "jsonl", "flat")  # flat: the report's article table (a CSV a spreadsheet opens)
 SORTS = {"added": "newest stored first", "date": "newest published first", "relevance": "best match first"}
 
 
@@ -144,8 +144,18 @@ def add_explore(app: FastAPI, state: Any, page: Callable[..., Response], role: C
         match, filters = query_filters(q, outlet, since, until, lang)
         store = state.store
         model_id = latest_model()
-        rows = [_export_row(store, a, model_id) for a in store.iter_articles(store.search_ids(match, filters))]
+        ids = store.search_ids(match, filters)
         body = io.StringIO()
+        if format == "flat":
+            from newsclf.report.tables import article_table
+
+            columns, rows = article_table(store, state.guide, model_id, ids=set(ids), with_text=True)
+            writer = csv.DictWriter(body, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+            return Response(body.getvalue(), media_type="text/csv",
+                            headers={"content-disposition": 'attachment; filename="search-flat.csv"'})
+        rows = [_export_row(store, a, model_id) for a in store.iter_articles(ids)]
         if format == "jsonl":
             body.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
         else:

@@ -269,8 +269,8 @@ FROZEN_CARD = ("the linear model (" + LINEAR_CARD.rstrip(".") + ") blended with 
 CARDS = {"linear": LINEAR_CARD, "minilm": MINILM_CARD, "minilm-frozen": FROZEN_CARD}
 
 
-def let_through(conf: dict[str, Any], gate: str) -> str:
-    """The card's line on the relevance gate: how many held-out off-topic articles it let through, and how many it shut out."""
+def let_through(conf: dict[str, Any], gate: str, how: str = "cross-validated") -> str:
+    """The line on the relevance gate: how many held-out off-topic articles it let through, and how many it shut out."""
     labels, matrix = conf["labels"], conf["matrix"]
     if gate not in labels:
         return "Relevance gate: no held-out article was coded as letting through."
@@ -280,7 +280,7 @@ def let_through(conf: dict[str, Any], gate: str) -> str:
     on_total = sum(matrix[g])
     on_shut = on_total - matrix[g][g]
     share = lambda a, b: f"{a} of {b} ({a / b:.0%})" if b else f"{a} of {b}"  # noqa: E731
-    return (f"Relevance gate, cross-validated: off-topic articles let through {share(off_through, off_total)}; "
+    return (f"Relevance gate, {how}: off-topic articles let through {share(off_through, off_total)}; "
             f"on-topic articles shut out {share(on_shut, on_total)}. Each prediction keeps the gate's probability, "
             "the article's distance from what the model learned to let through.")
 

@@ -11,7 +11,7 @@ import csv
 import html
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Sequence
@@ -22,7 +22,7 @@ from newsclf.report.coverage import (PERIODS, ErrorRates, Item, attention_table,
                                      coverage_table)
 from newsclf.report.guardrails import cell_name, estimation_leak_warning, flag_lines, flag_rows, scheme_warnings
 from newsclf.report.ledger import ledger, project_labels
-from newsclf.report.tables import article_rows
+from newsclf.report.tables import article_table
 from newsclf.report.plots import attention, by_group, learning_curve, share_over_time, small_multiples
 from newsclf.store import Store
 
@@ -37,6 +37,7 @@ class ReportResult:
     rows: list[dict[str, Any]]
     warnings: list[str]  # schemes whose model is too weak to lean on
     flagged: list[str]  # flagged cells by name, with the reason in words
+    not_labeled: dict[str, int] = field(default_factory=dict)  # why -> articles the model did not label
 
 
 def _in_range(item: Item, since: str | None, until: str | None) -> bool:
@@ -74,8 +75,11 @@ def _write_parquet(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
 def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str | Path | None = None,
                  by: Sequence[str] = ("outlet", "month"), since: str | None = None, until: str | None = None,
                  hourly_rate: float = 0.0, target_f1: float = 0.8, estimator: str = "ppi", min_n: int = 10,
-                 max_width: float = 0.5) -> ReportResult:
-    """Compute every table and figure and write the report into out_dir."""
+                 max_width: float = 0.5, within: set[str] | None = None, query: str | None = None) -> ReportResult:
+    """Compute every table and figure and write the report into out_dir.
+
+    `within` (the ids a search `query` matched) restricts every share to those articles; the report states the query.
+    """
     out = Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(parents=True, exist_ok=True)
@@ -102,7 +106,8 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
     figures: list[Path] = []
     sources: dict[str, Counter] = {}
     for scheme in guide.schemes:
-        items = [i for i in collect_items(store, guide, scheme, model_id) if _in_range(i, since, until)]
+        items = [i for i in collect_items(store, guide, scheme, model_id) if _in_range(i, since, until)
+                 and (within is None or i.article.id in within)]
         if not items:
             continue
         sources[scheme.name] = Counter(i.source for i in items)
@@ -176,12 +181,13 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
         tables_out.append(_write_csv(out / "tables" / "attention.csv", attention_rows))
     drill_rows = drilldown_rows(drill)
     tables_out.append(_write_csv(out / "tables" / "drilldown.csv", drill_rows))
-    articles = article_rows(store, guide, model_id)
+    articles = article_table(store, guide, model_id, ids=within)[1]
     tables_out += [_write_csv(out / "tables" / "articles.csv", articles),
                    _write_parquet(out / "tables" / "articles.parquet", articles)]
     (out / "tables" / "agreement.json").write_text(json.dumps(agreement, indent=2), encoding="utf-8")
     tables_out.append(out / "tables" / "agreement.json")
     provenance = _provenance(store, sources, since, until, model_id)
+    provenance["query"] = (query, len(within)) if within is not None else None
     warnings = scheme_warnings({k: v for k, v in metrics.items() if k in sources})
     if estimator in ("ppi", "pacc"):
         leak = estimation_leak_warning(annotations, model_created)
@@ -200,7 +206,26 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
                  estimates, estimator, attention_html, target_f1)
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
-    return ReportResult(path, tables_out, figures + curve_figures, all_rows, warnings, flagged)
+    return ReportResult(path, tables_out, figures + curve_figures, all_rows, warnings, flagged,
+                        provenance["not_labeled"])
+
+
+def _query_html(query: tuple[str, int] | None) -> str:
+    """The population's statement when a search query defined it."""
+    if query is None:
+        return ""
+    return (f'<p class="population"><strong>Population:</strong> the {query[1]} articles matching the search query '
+            f"<code>{html.escape(query[0])}</code>; every share, count and interval below is over them only.</p>")
+
+
+def _not_labeled_html(guide: Guide, counts: dict[str, int]) -> str:
+    """The sentence on articles the model did not label, so the shares' base is never silently smaller."""
+    if not counts:
+        return ""
+    gate = f" ({guide.gate.name} not {guide.gate.gate!r})" if guide.gate is not None else ""
+    parts = [f"{n} {why}" + (gate if why == "gated out" else "") for why, n in counts.items()]
+    return (f" The model did not label {sum(counts.values())} articles: {html.escape('; '.join(parts))}. Gated-out "
+            "articles count in the gate's shares and in no other scheme's; articles in other languages in none.")
 
 
 def _provenance(store: Store, sources: dict[str, Counter], since: str | None, until: str | None,
@@ -218,7 +243,18 @@ def _provenance(store: Store, sources: dict[str, Counter], since: str | None, un
         "dates": [dates[0], dates[-1]] if dates else None, "since": since, "until": until,
         "feeds": store.feeds(), "model": model_id,
         "label_sources": {k: dict(v) for k, v in sources.items()},
+        "not_labeled": not_labeled(store, model_id),
     }
+
+
+def not_labeled(store: Store, model_id: str | None) -> dict[str, int]:
+    """{why: articles} the model ran on but did not label: 'gated out' (the relevance gate said no) or 'language
+    not covered' (not among the guide's languages)."""
+    from newsclf.model.predict import skip_kind
+
+    if model_id is None:
+        return {}
+    return dict(Counter(skip_kind(reason) for reason in store.skipped(model_id).values()).most_common())
 
 
 METHOD_NOTES = {
@@ -383,6 +419,7 @@ def _html(guide: Guide, figures: list[Path], curve_figures: list[Path], agreemen
 <style>{CSS}</style></head><body>
 <h1>Coverage report: {html.escape(guide.name)} (guide version {html.escape(guide.version)})</h1>
 {caution}
+{_query_html(provenance['query'])}
 <p class="note">Generated {provenance['generated']}. Grouped by {html.escape(', '.join(by))}. Shares use gold labels where
 coders labeled an article and model predictions elsewhere ({html.escape(src)}). {html.escape(METHOD_NOTES[estimator])}
 Raw shares and Wilson intervals are in tables/coverage.csv beside the corrected ones. Near-duplicate copies count once.</p>
@@ -399,7 +436,7 @@ how many of those belong to the random estimation sample. Follow a share or its 
 <h2>Data and provenance</h2>
 <p>{provenance['articles']} articles, {provenance['stories']} distinct stories ({provenance['duplicates_removed']} duplicate
 copies removed), published {html.escape(' to '.join(provenance['dates'] or ['?', '?']))}; model:
-{html.escape(str(provenance['model']))}.</p>
+{html.escape(str(provenance['model']))}.{_not_labeled_html(guide, provenance['not_labeled'])}</p>
 {_table([{'outlet': k, 'articles': v} for k, v in provenance['outlets'].items()], ['outlet', 'articles'])}
 {_table([{'language': k, 'articles': v} for k, v in provenance['languages'].items()], ['language', 'articles'])}
 {feeds}

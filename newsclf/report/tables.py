@@ -47,6 +47,12 @@ def final_labels(anns: list[Annotation], scheme: Scheme, reviewed: set[tuple[str
 
 def article_rows(store: Store, guide: Guide, model_id: str | None = None) -> list[dict[str, Any]]:
     """One plain row per stored article: its fields and, per scheme and target, final labels, source, probability."""
+    return article_table(store, guide, model_id)[1]
+
+
+def article_table(store: Store, guide: Guide, model_id: str | None = None, ids: set[str] | None = None,
+                  with_text: bool = False) -> tuple[list[str], list[dict[str, Any]]]:
+    """(columns, rows) of the flat table, for the articles in `ids` (all when None); `export --flat` writes it too."""
     model_id = model_id or store.latest_prediction_model()
     reviewed = {(r["article_id"], r["scheme"], r["target"], r["reviewer"]) for r in store.reviews()}
     groups = store.dup_groups()
@@ -76,11 +82,17 @@ def article_rows(store: Store, guide: Guide, model_id: str | None = None) -> lis
         if not targets:
             targets = {scheme.effective_target(None)}
         columns += [(scheme, t) for t in sorted(targets)]
+    names = list(BASE_COLUMNS) + (["text"] if with_text else [])
+    for scheme, target in columns:
+        stem = column_prefix(scheme, target)
+        names += [stem, f"{stem}_source", f"{stem}_probability"]
     rows = []
-    for article in store.iter_articles():
+    for article in store.iter_articles(sorted(ids) if ids is not None else None):
         row: dict[str, Any] = {"id": article.id, "url": article.url, "outlet": article.outlet,
                                "published": article.published, "lang": article.lang, "title": article.title,
                                "story": groups.get(article.id, article.id)}
+        if with_text:
+            row["text"] = article.text
         for scheme, target in columns:
             stem = column_prefix(scheme, target)
             cell = units.get(article.id, {}).get((scheme.name, target))
@@ -91,4 +103,4 @@ def article_rows(store: Store, guide: Guide, model_id: str | None = None) -> lis
             row[f"{stem}_probability"] = (None if not probs else probs[0] if scheme.kind == "single"
                                           else ";".join(f"{p:.4f}" for p in probs))
         rows.append(row)
-    return rows
+    return names, rows
