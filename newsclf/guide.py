@@ -63,6 +63,7 @@ class Scheme:
     suggestions: bool = True
     targets: tuple[Target, ...] = ()  # several declared targets; `target` is then the first one's name
     gate: str | None = None  # a relevance gate: the label id that lets an article through to the other schemes
+    keywords: tuple[str, ...] = ()  # the gate's evidence terms (see keyword_verdict)
 
     @property
     def label_ids(self) -> list[str]:
@@ -157,6 +158,8 @@ SCHEME_FIELDS = {
     "question": _Field("str", False, "the question the labeler answers"),
     "suggestions": _Field("bool", False, "suggestions: true or false (model suggestions allowed)"),
     "gate": _Field("str", False, 'the label id that lets an article through to the other schemes, e.g. gate: "yes"'),
+    "keywords": _Field("strlist", False, "the gate's evidence terms, e.g. keywords: [artificial intelligence, AI]: an "
+                                         "article naming none is kept out, one naming them twice or in its title let through"),
     "labels": _Field("list", True, "a list of labels, each with id, name, definition and key"),
 }
 LABEL_FIELDS = {
@@ -317,6 +320,10 @@ def _check_scheme(chk: _Checker, node: yaml.Node, where: str, keys_seen: dict[st
         elif gate not in {lab.id for lab in labels}:
             chk.problem(values["gate"][0], f"gate {gate!r} is not a label of scheme {name!r}; name the label that "
                                            f"lets an article through, one of {', '.join(lab.id for lab in labels)}")
+    keywords = tuple(k.strip() for k in get("keywords") or () if k and k.strip())
+    if keywords and gate is None:
+        chk.problem(values["keywords"][0], f"scheme {name!r} has keywords but is not the gate; keywords are the "
+                                           "relevance gate's evidence (add gate: LABEL or remove them)")
     targets = _check_targets(chk, values.get("targets"), f"{where}.targets")
     if targets and "target" in values:
         chk.problem(values["target"][0], f"{where} has both target and targets; keep targets and list every target there")
@@ -325,7 +332,7 @@ def _check_scheme(chk: _Checker, node: yaml.Node, where: str, keys_seen: dict[st
     suggestions = get("suggestions")
     return Scheme(name=name, kind=kind, labels=tuple(labels), target=targets[0].name if targets else get("target"),
                   question=get("question"), suggestions=True if suggestions is None else suggestions,
-                  targets=tuple(targets), gate=gate)
+                  targets=tuple(targets), gate=gate, keywords=keywords)
 
 
 def _check_targets(chk: _Checker, entry: tuple[yaml.Node, Any] | None, where: str) -> list[Target]:
@@ -351,6 +358,25 @@ def _check_targets(chk: _Checker, entry: tuple[yaml.Node, Any] | None, where: st
         owner.update({n.casefold(): target.name for n in target.names})
         targets.append(target)
     return targets
+
+
+KEYWORD_MENTIONS_TO_LET_THROUGH = 2  # a gate keyword named this often (or in the title) lets an article through
+
+
+def keyword_verdict(scheme: Scheme, title: str | None, text: str) -> str | None:
+    """The gate's keyword rule: 'closed' (no keyword named), 'open' (in the title, or named twice), None (the model decides).
+
+    Keyword sampling is how media studies have long drawn coverage of a subject; here it bounds a
+    model trained on a few hundred articles, which otherwise reads politics or celebrity news that
+    shares words with AI policy as on topic.
+    """
+    if not scheme.keywords:
+        return None
+    pattern = mention_pattern(scheme.keywords)
+    if pattern.search(title or ""):
+        return "open"
+    named = sum(1 for _ in zip(range(KEYWORD_MENTIONS_TO_LET_THROUGH), pattern.finditer(text or "")))
+    return "closed" if named == 0 else "open" if named >= KEYWORD_MENTIONS_TO_LET_THROUGH else None
 
 
 def mention_pattern(names: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
@@ -496,6 +522,10 @@ def render_markdown(guide: Guide) -> str:
             others = ", ".join(f"`{s.name}`" for s in guide.schemes if s is not scheme)
             out += [f"**Relevance gate:** asked first. Only an article coded `{scheme.gate}` here is coded for "
                     f"{others}; any other answer ends the article.", ""]
+            if scheme.keywords:
+                out += [f"**Keywords** (the model's evidence for this gate): {', '.join(scheme.keywords)}. The model keeps out "
+                        "an article that names none of them and lets through one that names them in its title or "
+                        "at least twice; between those it decides by the text. Coders decide by the definitions.", ""]
         if scheme.question:
             out += [f"**Question:** {scheme.question.strip()}", ""]
         if scheme.targets:

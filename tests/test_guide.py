@@ -106,7 +106,7 @@ def test_guide_check_cli(run, tmp_path):
 def test_guide_render_cli_writes_codebook(run, tmp_path):
     out = tmp_path / "codebook.md"
     assert run("guide", "render", str(GUIDE), "--out", str(out)).exit_code == 0
-    assert out.read_text(encoding="utf-8").startswith("# Codebook: ai-discourse (version 1.2)")
+    assert out.read_text(encoding="utf-8").startswith("# Codebook: ai-discourse (version 1.3)")
 
 
 TARGETS = SMALL.replace("    target: OpenAI\n", """    targets:

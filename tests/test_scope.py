@@ -39,6 +39,14 @@ OFF = ["the striker scored twice as the home side won the derby", "heavy rain is
        "pengadilan negeri menunda sidang kasus korupsi", "the central bank kept interest rates unchanged"]
 
 
+def guide_text(gate_scheme: str) -> str:
+    """The project's guide with `gate_scheme` as its gate (in place of the guide's own about_ai)."""
+    text = GUIDE.read_text(encoding="utf-8")
+    start = text.index("  - name: about_ai\n")
+    text = text[:start] + text[text.index("  - name: ", start + 1):]
+    return text.replace("schemes:\n", "schemes:\n" + gate_scheme, 1)
+
+
 @pytest.fixture(scope="module")
 def gated(tmp_path_factory):
     """A guide with the gate, and a model trained on AI and off-topic articles through the CLI."""
@@ -48,7 +56,7 @@ def gated(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("scope")
     guide_path = tmp / "guide.yaml"
-    guide_path.write_text(GUIDE.read_text(encoding="utf-8").replace("schemes:\n", "schemes:\n" + GATE, 1), encoding="utf-8")
+    guide_path.write_text(guide_text(GATE), encoding="utf-8")
     rng = random.Random(3)
     rows = []
     for i in range(48):
@@ -133,3 +141,53 @@ def test_let_through_counts_from_a_confusion_matrix():
     conf = {"labels": ["yes", "no"], "matrix": [[18, 2], [1, 9]]}
     assert let_through(conf, "yes").startswith(
         "Relevance gate, cross-validated: off-topic articles let through 1 of 10 (10%); on-topic articles shut out 2 of 20 (10%)")
+
+
+KEYWORDS = GATE.replace('    gate: "yes"\n', '    gate: "yes"\n    keywords: [artificial intelligence, AI, chatbot, kecerdasan buatan]\n')
+
+
+def guide_with(scheme_text: str):
+    return parse_guide(guide_text(scheme_text), "g.yaml")
+
+
+@pytest.mark.parametrize("title, text, verdict", [
+    ("Derby win", "The striker scored twice as the home side won.", "closed"),        # names none: kept out
+    ("Chatbot helps a farmer", "A tractor story.", "open"),                            # in the title
+    ("Budget", "The minister mentioned AI. Later, the AI plan was shelved.", "open"),  # named twice
+    ("Budget", "Like many firms, it is looking at AI for its call centre.", None),     # once in passing: the model reads it
+    ("Pasar", "Pemerintah menyiapkan aturan kecerdasan buatan dan Kecerdasan Buatan.", "open"),
+    ("Said", "He said he was afraid; she sighed.", "closed"),                          # 'ai' inside words is no mention
+])
+def test_the_gate_keywords_close_open_or_leave_it_to_the_model(title, text, verdict):
+    from newsclf.guide import keyword_verdict
+
+    assert keyword_verdict(guide_with(KEYWORDS).gate, title, text) == verdict
+    assert keyword_verdict(guide_with(GATE).gate, title, text) is None  # without keywords the model decides alone
+
+
+def test_keywords_belong_to_the_gate_and_the_codebook_names_them():
+    from newsclf.errors import GuideError
+    from newsclf.guide import render_markdown
+
+    codebook = render_markdown(guide_with(KEYWORDS))
+    assert "**Keywords** (the model's evidence for this gate): artificial intelligence, AI, chatbot" in codebook
+    bad = GATE.replace('    gate: "yes"\n', "    keywords: [AI]\n")
+    with pytest.raises(GuideError, match="has keywords but is not the gate"):
+        guide_with(bad)
+
+
+def test_predict_lets_the_keywords_overrule_the_gate_model_and_says_why(gated, tmp_path):
+    from newsclf.article import Article
+    from newsclf.model.predict import load_model
+
+    model = load_model(gated[0] / "model")
+    articles = [Article(id="sport", title="Derby", text="The striker scored twice as the home side won the derby.", lang="en"),
+                Article(id="ai", title="AI startup raises funding", text="Harga beras naik menjelang musim kemarau.", lang="en")]
+    plain = model.predict(articles)
+    assert plain[1]["labels"]["about_ai"] == ["no"]  # the model alone reads an off-topic body as off topic
+    model.guide = guide_with(KEYWORDS)  # the same gate, now with keywords
+    ruled = model.predict(articles)
+    assert ruled[0]["labels"]["about_ai"] == ["no"] and ruled[0]["labels"]["topics"] == [] and "skipped" in ruled[0]
+    assert ruled[1]["labels"]["about_ai"] == ["yes"] and ruled[1]["labels"]["topics"] and "skipped" not in ruled[1]
+    assert ruled[1]["gate_rule"] == "yes: names a gate keyword in its title or twice (the model said no)"
+    assert ruled[1]["cats"]["about_ai"] == plain[1]["cats"]["about_ai"]  # the model's probabilities are kept

@@ -10,7 +10,7 @@ import joblib
 
 from newsclf.article import Article
 from newsclf.errors import ModelError
-from newsclf.guide import Guide, parse_guide
+from newsclf.guide import Guide, keyword_verdict, parse_guide
 from newsclf.model.classifier import SchemeClassifier
 from newsclf.model.features import as_doc
 from newsclf.model.train import GUIDE_FILE, META_FILE, MODEL_FILE, MODEL_FORMAT, file_digest
@@ -89,9 +89,11 @@ class Model:
                             results[i].setdefault("stances", {})[name] = []
                 if gate is not None and name == gate.name:
                     for i in open_:
+                        _apply_keywords(results[i], articles[i], gate)
                         if results[i]["labels"][name] != [gate.gate]:
+                            why = results[i].get("gate_rule", "").partition(": ")[2] or gate.question
                             results[i]["skipped"] = (f"{gate.name}: {'/'.join(results[i]['labels'][name])} "
-                                                     f"({gate.question or 'the relevance gate'})")
+                                                     f"({why or 'the relevance gate'})")
         return results
 
     @staticmethod
@@ -154,6 +156,22 @@ def prediction_rows(model_id: str, article_id: str, result: dict[str, Any]) -> l
             rows.append((article_id, model_id, scheme, result["targets"].get(scheme, ""), result["cats"][scheme],
                          labels))
     return rows
+
+
+def _apply_keywords(result: dict[str, Any], article: Article, gate: Any) -> None:
+    """Overrule the gate's model where its keywords settle the answer; `gate_rule` says which way and why."""
+    verdict = keyword_verdict(gate, article.title, article.text)
+    if verdict is None:
+        return
+    cats = result["cats"][gate.name]
+    if verdict == "open":
+        labels, why = [gate.gate], "names a gate keyword in its title or twice"
+    else:
+        closed = [x for x in gate.label_ids if x != gate.gate]
+        labels, why = [max(closed, key=lambda x: cats.get(x, 0.0))], "names none of the gate's keywords"
+    if labels != result["labels"][gate.name]:
+        result["labels"][gate.name] = labels
+        result["gate_rule"] = f"{'/'.join(labels)}: {why} (the model said {max(cats, key=cats.get)})"
 
 
 def keep_exclusive(labels: list[str], cats: dict[str, float], exclusive: set[str]) -> list[str]:
@@ -219,7 +237,16 @@ def evaluate_model(model: Model, examples: dict[str, list[Any]]) -> dict[str, An
         P = clf.predict_proba([e.doc for e in items])
         scheme = model.guide.scheme(name)
         gold = [e.labels for e in items]
-        out[name] = scheme_metrics(gold, clf.decide(P), scheme.label_ids, scheme.kind)
+        decided = clf.decide(P)
+        if scheme.gate and scheme.keywords:  # scored as predict() answers: the gate's keywords included
+            for k, e in enumerate(items):
+                verdict = keyword_verdict(scheme, e.article.title, e.article.text)
+                if verdict == "open":
+                    decided[k] = [scheme.gate]
+                elif verdict == "closed":
+                    decided[k] = [max((x for x in scheme.label_ids if x != scheme.gate),
+                                      key=lambda x: float(P[k][list(map(str, clf.classes_)).index(x)]))]
+        out[name] = scheme_metrics(gold, decided, scheme.label_ids, scheme.kind)
         out[name]["calibration"] = reliability(gold, P, [str(c) for c in clf.classes_], scheme.kind)
         out[name]["split"] = "held-out file"
     return out

@@ -303,7 +303,11 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
         lines.append("")
         gate = guide.scheme(name).gate if name in getattr(guide, "scheme_names", ()) else None
         if gate and m.get("confusion"):
-            lines += [let_through(m["confusion"], gate), ""]
+            keywords = guide.scheme(name).keywords
+            lines += [let_through(m["confusion"], gate, "cross-validated, the model alone" if keywords
+                                  else "cross-validated")
+                      + (" The guide's keywords then keep out articles that name none of them and let through "
+                         "those that name them in the title or twice." if keywords else ""), ""]
         if "C" in m:
             lines += [f"Regularisation chosen by inner cross-validation: C = {m['C']:g}.", ""]
         if m.get("class_offsets"):
