@@ -409,7 +409,10 @@ def _csv_rows(fh: TextIO, tabs: bool, delimiter: str | None = None,
                 yield lineno, None, ("not valid CSV: a quoted cell that starts in this row is never closed, so "
                                      "the rest of the file was not read; close the quote (or double it: \"\")")
             elif "field larger than field limit" in str(exc):
-                yield lineno, None, too_long(cap)
+                # Inside a quoted cell over the cap the reader cannot find where the row ends: stop here.
+                yield lineno, None, (f"not valid CSV ({exc}); a cell is longer than --max-record-bytes, so the "
+                                     "rest of the file was not read")
+                break
             else:
                 yield lineno, None, f"not valid CSV ({exc}); the rest of the row was not read"
             continue

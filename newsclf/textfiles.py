@@ -105,12 +105,18 @@ def open_decoded(path: str | Path, encoding: str | None = None,
 
 def has_undecodable(value: Any) -> bool:
     """True if a string anywhere in value holds a byte its file's encoding could not read."""
-    if isinstance(value, str):
-        return _UNDECODABLE.search(value) is not None
-    if isinstance(value, dict):
-        return any(has_undecodable(k) or has_undecodable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(has_undecodable(v) for v in value)
+    # A stack, not recursion: a hostile line nested thousands deep is refused later, by name, not here.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _UNDECODABLE.search(item) is not None:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 

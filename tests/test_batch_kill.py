@@ -7,6 +7,7 @@ normal run makes a few kills at chosen points (mid-collect, mid-export, mid-batc
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -32,7 +33,7 @@ from test_batch_engines import ARTICLES, site_pages
 
 NEWSCLF = Path(sys.executable).parent / "newsclf"
 GOLD_IDS = {a.id for a in ARTICLES}
-MENTIONS = sum(len(load_guide(GUIDE).scheme("stance").mentioned_targets(f"{a.title or ''}\n{a.text}")) for a in ARTICLES)
+STANCE = load_guide(GUIDE).scheme("stance")
 
 
 def spawn(*args: object, cwd: Path) -> subprocess.Popen:
@@ -82,9 +83,18 @@ def parts(out: Path) -> list[Path]:
 def check_run_outputs(db: Path, out: Path) -> None:
     ids = Counter(row["id"] for part in parts(out) for row in read_rows(part))
     assert set(ids) == GOLD_IDS and max(ids.values()) == 1, [i for i, n in ids.items() if n > 1]
-    # One topics row per article; one stance row per target each article mentions (the guide declares three).
-    assert count(db, "SELECT COUNT(*) FROM predictions WHERE scheme = 'topics'") == len(GOLD_IDS)
-    assert count(db, "SELECT COUNT(*) FROM predictions WHERE scheme = 'stance'") == MENTIONS > len(GOLD_IDS) // 2
+    # Every article answers the gate once; the ones it lets through get one topics row and one stance row
+    # per target they mention (the guide declares three); the rest are recorded as skipped, with why.
+    with sqlite3.connect(db) as conn:
+        gate = dict(conn.execute("SELECT article_id, labels FROM predictions WHERE scheme = 'about_ai'").fetchall())
+        topics = [r[0] for r in conn.execute("SELECT article_id FROM predictions WHERE scheme = 'topics'")]
+        skipped = dict(conn.execute("SELECT article_id, reason FROM skipped").fetchall())
+    assert set(gate) == GOLD_IDS
+    through = {a for a, labels in gate.items() if json.loads(labels) == ["yes"]}
+    assert sorted(topics) == sorted(through) and len(GOLD_IDS) // 4 < len(through) < len(GOLD_IDS)
+    assert set(skipped) == GOLD_IDS - through and all(r.startswith("about_ai: no") for r in skipped.values())
+    mentions = sum(len(STANCE.mentioned_targets(f"{a.title or ''}\n{a.text}")) for a in ARTICLES if a.id in through)
+    assert count(db, "SELECT COUNT(*) FROM predictions WHERE scheme = 'stance'") == mentions > 0
     assert list(out.glob("day=*/.*.tmp")) == []
 
 

@@ -146,7 +146,7 @@ def test_oversized_and_malformed_writes_get_client_errors(site):
     assert s.post(url + "/code/flag", data={"article_id": "x", "note": "n" * 1_100_000}, headers=h, timeout=10).status_code == 413
     assert s.post(url + "/code/submit", data={"article_id": "x", "label": "topics:nope"}, headers=h, timeout=10).status_code == 422
     assert s.post(url + "/code/submit", data={"article_id": "x"}, headers=h, timeout=10).status_code == 422
-    assert s.post(url + "/code/submit", data={"article_id": "not-mine", "label": ["stance:favor"], "none/topics": "1"}, headers=h,
+    assert s.post(url + "/code/submit", data={"article_id": "not-mine", "label": ["about_ai:yes", "stance:favor"], "none/topics": "1"}, headers=h,
                   timeout=10).status_code == 409
     assert s.post(url + "/code/flag", data={"article_id": "no-such", "note": "x"}, headers=h, timeout=10).status_code == 404
 
