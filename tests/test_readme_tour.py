@@ -107,7 +107,7 @@ def test_every_command_of_the_readme_tour_exits_0(tmp_path):
     assert collected and int(collected.group(2)) > 50 and collected.group(3) == "0", log("newsclf collect --feeds")
     assert "rejected lines: 0" in log("newsclf import corpora/ai-discourse-demo/labels/adjudicated.jsonl")
     metrics = json.loads((tmp_path / "test-metrics.json").read_text())
-    assert set(metrics) == {"topics", "stance"}
+    assert set(metrics) == {"about_ai", "topics", "stance"}
     for name in ("codebook.md", "agreement.md", "model/metrics.json", "model/card.md", "labeled.jsonl",
                  "report/report.html", "everything.jsonl", "spacy-model/meta.json", "work.db"):
         assert (tmp_path / name).is_file(), name
