@@ -1209,6 +1209,11 @@ def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, e
         click.echo(f"warning: {warning}", err=True)
     for example in summary.examples:
         click.echo(f"skipped: {example}", err=True)
+    if summary.reasons:
+        click.echo(f"not classified or not labeled, by why (each record's reason: {out_dir}/reasons/*.jsonl):",
+                   err=True)
+        for why, n in sorted(summary.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
+            click.echo(f"  {n:6d}  {why}", err=True)
     for failure in summary.failed:
         click.echo(f"failed: {failure}", err=True)
     click.echo(summary.line())

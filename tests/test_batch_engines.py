@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS
+
 from newsclf.article import Article, write_csv
 from newsclf.batch.inputs import write_warc
 from newsclf.batch.outputs import read_rows
@@ -43,7 +45,7 @@ def small_inputs(tmp_path) -> list[Path]:
 
 
 def tree(directory: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if not p.name.startswith(".")}
+    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if not p.name.startswith(".") and p.is_file()}
 
 
 def test_process_pool_and_dask_cluster_write_identical_outputs(batch_model, small_inputs, tmp_path):
@@ -56,6 +58,14 @@ def test_process_pool_and_dask_cluster_write_identical_outputs(batch_model, smal
     assert (local.rows, local.rejected, local.not_articles) == (dask.rows, dask.rejected, dask.not_articles)
     assert local.rejected == 1  # the bad JSON line, reported, not fatal
     assert local.not_articles == 1  # the menu page has no article text
+    # Every record not classified is listed with why, one line each, beside the rows.
+    why = [json.loads(line) for p in sorted((tmp_path / "local" / "reasons").glob("*.jsonl"))
+           for line in p.read_text(encoding="utf-8").splitlines()]
+    kinds = Counter("rejected" if w["why"].startswith("rejected") else "not labeled" if w["why"].startswith(
+        "not labeled") else "not an article" for w in why)
+    assert kinds["rejected"] == 1 and kinds["not an article"] == 1
+    assert kinds["not labeled"] == sum(local.out_of_scope.values())
+    assert local.reasons == dask.reasons and sum(local.reasons.values()) == len(why)
     a, b = tree(tmp_path / "local"), tree(tmp_path / "dask")
     assert sorted(a) == sorted(b) and len([n for n in a if n.endswith(".jsonl")]) == 3 + 1 + 2
     for name in a:

@@ -24,6 +24,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import sys
 import threading
 import time
@@ -234,6 +235,7 @@ class ShardResult:
     not_articles: int = 0  # WARC pages with no article text, or not a 200 answer
     out_of_scope: dict[str, int] = field(default_factory=dict)  # classified, but not labeled: why (language, gate)
     examples: list[str] = field(default_factory=list)  # the first few problems, for the report
+    reasons: dict[str, int] = field(default_factory=dict)  # why records were not classified or labeled, by kind
     error: str | None = None  # the shard failed as a whole (unreadable file, ...)
     seconds: float = 0.0
     skipped: bool = False  # finished by an earlier run
@@ -289,7 +291,8 @@ def is_done(shard: Shard, out_dir: Path, out_fmt: str) -> ShardResult | None:
     if data.get("bytes") != size or data.get("format") != out_fmt:
         return None
     return ShardResult(name=shard.name, records=data["records"], rows=data["rows"], rejected=data["rejected"],
-                       not_articles=data["not_articles"], out_of_scope=data.get("out_of_scope", {}), skipped=True)
+                       not_articles=data["not_articles"], out_of_scope=data.get("out_of_scope", {}),
+                       reasons=data.get("reasons", {}), skipped=True)
 
 
 # --- the worker side ----------------------------------------------------------------------------
@@ -332,6 +335,22 @@ def warm_worker(model_path: str) -> int:
     return os.getpid()
 
 
+def reason_kind(reason: str) -> str:
+    """A reason's kind, for counting: 'not an article: a site's home page', without the page's own details."""
+    reason = re.sub(r"^\S+://\S+: ", "", reason)  # the page's URL
+    reason = re.sub(r"^line \d+: ", "", reason)
+    reason = re.sub(r",? [\d,.]+ (?:characters|words|links)\b[^,;(]*", "", reason)  # a page's own measures
+    return re.split(r" \(|; |: (?=\S+://)", reason, maxsplit=1)[0][:120]
+
+
+def reasons_file(out_dir: Path, shard_name: str) -> Path:
+    """Where a shard lists every record it did not classify or label, with why (JSON lines).
+
+    In a folder of their own, so `cat OUT/*.jsonl` still reads the classified rows alone.
+    """
+    return out_dir / "reasons" / f"{shard_name}.jsonl"
+
+
 def _row(model: Any, item: Any, result: dict[str, Any], source: str) -> dict[str, Any]:
     a = item.article
     return {"id": a.id, "url": a.url, "title": a.title, "outlet": a.outlet, "published": a.published,
@@ -351,15 +370,18 @@ def process_shard(task: Task) -> ShardResult:
         model = get_model(task.model_path)
         rows: list[dict[str, Any]] = []
         batch: list[Any] = []
+        problems: list[dict[str, Any]] = []  # every record not classified or not labeled, and why
 
         def flush() -> None:
             if batch:
                 predicted = model.predict([i.article for i in batch], [i.target for i in batch],
                                           batch_size=task.batch_size, any_language=task.any_language)
-                for p in predicted:
+                for item, p in zip(batch, predicted):
                     kind = skip_kind(p.get("skipped"))
                     if kind:
                         result.out_of_scope[kind] = result.out_of_scope.get(kind, 0) + 1
+                        problems.append({"record": item.index, "id": item.article.id, "url": item.article.url,
+                                         "why": f"not labeled: {kind}", "reason": p["skipped"]})
                 rows.extend(_row(model, item, p, source) for item, p in zip(batch, predicted))
                 batch.clear()
 
@@ -373,6 +395,8 @@ def process_shard(task: Task) -> ShardResult:
                     result.not_articles += 1
                 if len(result.examples) < 5:
                     result.examples.append(f"{shard.path}: {item.error or item.not_article}")
+                why = ("rejected: " if item.error else "") + reason_kind(item.error or item.not_article)
+                problems.append({"record": item.index, "why": why, "reason": item.error or item.not_article})
                 continue
             batch.append(item)
             if len(batch) >= task.batch_size:
@@ -382,9 +406,15 @@ def process_shard(task: Task) -> ShardResult:
         result.rows = len(rows)
         output = shard.output(out_dir, task.out_fmt)
         write_rows(output, rows, task.out_fmt)
+        problems.sort(key=lambda r: r["record"])
+        for problem in problems:
+            result.reasons[problem["why"]] = result.reasons.get(problem["why"], 0) + 1
+        reasons_file(out_dir, shard.name).parent.mkdir(exist_ok=True)
+        atomic_write_bytes(reasons_file(out_dir, shard.name),
+                           "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in problems).encode("utf-8"))
         marker = {"input": shard.path, "start": shard.start, "stop": shard.stop, "format": task.out_fmt,
                   "records": result.records, "rows": result.rows, "rejected": result.rejected,
-                  "not_articles": result.not_articles, "out_of_scope": result.out_of_scope,
+                  "not_articles": result.not_articles, "out_of_scope": result.out_of_scope, "reasons": result.reasons,
                   "bytes": output.stat().st_size, "model": model.id}
         atomic_write_bytes(shard.marker(out_dir), (json.dumps(marker, indent=1) + "\n").encode("utf-8"))
     except (NewsclfError, OSError) as exc:
@@ -412,6 +442,7 @@ class BatchSummary:
     warnings: list[str] = field(default_factory=list)
     damaged: int = 0  # damaged parts of WARC files skipped (the records around them were read)
     examples: list[str] = field(default_factory=list)
+    reasons: dict[str, int] = field(default_factory=dict)  # why records were not classified or labeled -> how many
     seconds: float = 0.0
     startup_seconds: float = 0.0
     workers: int = 0
@@ -429,6 +460,8 @@ class BatchSummary:
         for kind, n in r.out_of_scope.items():
             self.out_of_scope[kind] = self.out_of_scope.get(kind, 0) + n
         self.examples += r.examples[: max(0, 20 - len(self.examples))]
+        for why, n in r.reasons.items():
+            self.reasons[why] = self.reasons.get(why, 0) + n
 
     def line(self) -> str:
         rate = self.rows / self.seconds if self.seconds else 0.0
