@@ -276,6 +276,7 @@ class Store:
 
     def __init__(self, path: str | os.PathLike[str] | None = None):
         self.path = str(path or default_db_path())
+        self._outlets: dict[str, str] | None = None  # outlet_key -> the stored spelling (see upsert_article)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -366,7 +367,14 @@ class Store:
         return counts
 
     def upsert_article(self, article: Article) -> str:
-        """Insert or update one article inside the caller's transaction."""
+        """Insert or update one article inside the caller's transaction.
+
+        Its outlet is stored under the spelling the store already has for that outlet (case, spaces
+        and `www.` folded), whichever command brought it, so every table groups one outlet once.
+        """
+        if article.outlet and (spelling := self._outlet_spelling(article.outlet)) != article.outlet:
+            article.metadata.setdefault("outlet_original", article.outlet)
+            article.outlet = spelling
         old = self.get_article(article.id)
         values = _article_values(article)
         if old is None:
@@ -406,6 +414,15 @@ class Store:
     def count_articles(self) -> int:
         """How many articles the store holds."""
         return self.conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
+
+    def _outlet_spelling(self, name: str) -> str:
+        from newsclf.fields import outlet_key, tidy_outlet
+
+        if self._outlets is None:
+            self._outlets = {}
+            for stored in self.outlet_names():
+                self._outlets.setdefault(outlet_key(stored), stored)
+        return self._outlets.setdefault(outlet_key(name), tidy_outlet(name))
 
     def outlet_names(self) -> list[str]:
         """Every outlet name the store's articles carry, once each."""

@@ -65,3 +65,17 @@ def test_a_failed_write_rolls_back_the_whole_batch(tmp_path):
         with pytest.raises(InputError, match="unknown article 'missing'"):
             store.add_annotations([good, bad])
         assert store.annotations() == []
+
+
+def test_an_outlet_is_stored_under_one_spelling_whichever_command_brings_it(tmp_path):
+    from newsclf.article import Article
+
+    with Store(tmp_path / "s.db") as store:
+        store.add_article(Article(id="a", title="A", text="First text.", outlet="Daily Planet"))
+        store.add_article(Article(id="b", title="B", text="Second text.", outlet=" daily  PLANET "))
+    with Store(tmp_path / "s.db") as store:  # another process (a collect after an import) sees the stored spelling
+        store.add_articles([Article(id="c", title="C", text="Third text.", outlet="www.daily planet"),
+                            Article(id="d", title="D", text="Fourth text.", outlet="Harbor  Ledger")])
+        assert store.outlet_names() == ["Daily Planet", "Harbor Ledger"]
+        assert store.get_article("b").metadata["outlet_original"] == " daily  PLANET "
+        assert "outlet_original" not in store.get_article("a").metadata
