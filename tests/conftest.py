@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "label_guides" / "ai-discourse.yaml"
 CORPUS = ROOT / "corpora" / "ai-discourse-demo"
 
+pytest_plugins = ["localserver"]  # the real HTTP server on 127.0.0.1 (fixture: local_server)
+
 
 @pytest.fixture
 def run(tmp_path, monkeypatch):

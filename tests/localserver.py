@@ -1,6 +1,6 @@
 """A real HTTP server on 127.0.0.1 for tests: routes, static directories, and a request log.
 
-    from localserver import LocalServer, Response, local_server
+    def test_something(local_server):   # the fixture is registered by conftest.py (pytest_plugins)
 
     def test_something(local_server):
         local_server.route("/a", lambda req: (200, {"Content-Type": "text/html"}, b"<p>hi</p>"))

@@ -3,14 +3,19 @@ from __future__ import annotations
 import json
 
 import numpy as np
-
 from conftest import GUIDE, write_jsonl
+from support import make_rows
+
 from newsclf.article import Article
 from newsclf.guide import load_guide
-from newsclf.model.active import label_errors, random_sample, uncertain_labels, uncertainty
+from newsclf.model.active import (
+    label_errors,
+    random_sample,
+    uncertain_labels,
+    uncertainty,
+)
 from newsclf.model.data import Example
 from newsclf.store import Store
-from test_model_cli import make_rows
 
 
 def test_uncertainty_and_abstention_by_hand():

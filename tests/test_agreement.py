@@ -3,9 +3,16 @@ from __future__ import annotations
 import math
 
 from conftest import GUIDE
+
 from newsclf.guide import load_guide
-from newsclf.label.agreement import (agreement_report, cohen_kappa, gwet_ac2, krippendorff_alpha, methods_table,
-                                     percent_agreement)
+from newsclf.label.agreement import (
+    agreement_report,
+    cohen_kappa,
+    gwet_ac2,
+    krippendorff_alpha,
+    methods_table,
+    percent_agreement,
+)
 from newsclf.store import Annotation
 
 

@@ -8,7 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsclf.article import Article, canonicalize_url, id_from_url, read_csv, read_jsonl, write_csv, write_jsonl
+from newsclf.article import (
+    Article,
+    canonicalize_url,
+    id_from_url,
+    read_csv,
+    read_jsonl,
+    write_csv,
+    write_jsonl,
+)
 from newsclf.errors import InputError
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)

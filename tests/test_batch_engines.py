@@ -7,27 +7,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS
+from support import ARTICLES, site_pages
 
-from newsclf.article import Article, write_csv
+from newsclf.article import write_csv
 from newsclf.batch.inputs import write_warc
 from newsclf.batch.outputs import read_rows
 from newsclf.batch.shards import forks_safely, output_files, run_batch
 from newsclf.errors import InputError
-
-ARTICLES = [Article.from_json(line) for line in (CORPUS / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
-
-
-def site_pages(n: int | None = None) -> list[tuple[str, bytes]]:
-    """Demo-site pages as (url, html bytes), first pages of articles, then a menu page (no article text)."""
-    pages = []
-    for article in ARTICLES:
-        path = CORPUS / "site" / article.metadata["path"]
-        pages.append((article.url, path.read_bytes()))
-    pages = pages[:n] if n is not None else pages
-    pages.append(("https://front.example/menu", b"<html><body><nav><a href='/'>Home</a> <a href='/x'>World</a>"
-                                                b"</nav></body></html>"))
-    return pages
 
 
 @pytest.fixture

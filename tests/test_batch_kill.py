@@ -20,16 +20,15 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-
 from conftest import CORPUS, GUIDE
-from localserver import local_server  # noqa: F401  (pytest fixture)
+from support import ARTICLES, site_pages
+
 from newsclf.batch.inputs import write_warc
 from newsclf.batch.outputs import read_rows
 from newsclf.batch.run import EXIT_LOCKED, RunLock, export_pending, lock_path, reconcile
 from newsclf.batch.shards import output_files
 from newsclf.guide import load_guide
 from newsclf.store import Store
-from test_batch_engines import ARTICLES, site_pages
 
 NEWSCLF = Path(sys.executable).parent / "newsclf"
 GOLD_IDS = {a.id for a in ARTICLES}
@@ -99,7 +98,7 @@ def check_run_outputs(db: Path, out: Path) -> None:
 
 
 @pytest.fixture
-def feed_job(local_server, batch_model, tmp_path):  # noqa: F811
+def feed_job(local_server, batch_model, tmp_path):
     local_server.serve_dir("/", CORPUS / "site")
     feeds = tmp_path / "feeds.txt"
     feeds.write_text(local_server.url("/feed.xml") + "\n", encoding="utf-8")
@@ -125,7 +124,7 @@ def test_run_killed_mid_collect_and_mid_export_then_rerun_exports_every_article_
     assert code == 0 and "new 0," in stdout and "classified 0; exported 0 in 0 parts" in stdout
 
 
-def test_reconcile_adopts_a_part_written_but_not_recorded_and_reexports_a_deleted_one(tmp_path, batch_model):  # noqa: F811
+def test_reconcile_adopts_a_part_written_but_not_recorded_and_reexports_a_deleted_one(tmp_path, batch_model):
     from newsclf.batch.run import classify_pending
     from newsclf.batch.shards import get_model
 
@@ -175,7 +174,7 @@ def check_batch_outputs(out: Path, n_pages: int) -> None:
     assert [p for p in out.iterdir() if p.name.endswith(".tmp")] == []
 
 
-def batch_trial(batch_model, inputs, out, cwd, ready, delay=0.0) -> None:  # noqa: F811
+def batch_trial(batch_model, inputs, out, cwd, ready, delay=0.0) -> None:
     args = ("batch", "--model", batch_model, *inputs, "--out", out, "--workers", "2", "--shard-size", "8",
             "--batch-size", "4")
     kill_when(spawn(*args, cwd=cwd), ready, delay)
@@ -185,7 +184,7 @@ def batch_trial(batch_model, inputs, out, cwd, ready, delay=0.0) -> None:  # noq
     check_batch_outputs(out, len(site_pages()))
 
 
-def test_batch_killed_after_its_first_shard_then_rerun_writes_every_record_once(batch_model, batch_inputs, tmp_path):  # noqa: F811
+def test_batch_killed_after_its_first_shard_then_rerun_writes_every_record_once(batch_model, batch_inputs, tmp_path):
     out = tmp_path / "out"
     batch_trial(batch_model, batch_inputs, out, tmp_path, lambda: any(out.glob("*.done")))
 
@@ -194,7 +193,7 @@ KILL_TRIALS = int(os.environ.get("NEWSCLF_KILL_TRIALS", "10"))
 
 
 @pytest.mark.slow
-def test_kill_and_rerun_trials_at_random_moments(feed_job, batch_model, batch_inputs, tmp_path):  # noqa: F811
+def test_kill_and_rerun_trials_at_random_moments(feed_job, batch_model, batch_inputs, tmp_path):
     rng = random.Random(int(os.environ.get("NEWSCLF_KILL_SEED", "4")))
     db, out, args = feed_job
     for trial in range(KILL_TRIALS):

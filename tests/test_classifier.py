@@ -9,9 +9,21 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from newsclf.model.classifier import (SchemeClassifier, _macro_f1_single, fit_class_bias, fit_platt, fit_temperature,
-                                      long_targets)
-from newsclf.model.features import CharNgrams, KeyTable, TargetSimilarity, char_ngram_keys, count_matrix
+from newsclf.model.classifier import (
+    SchemeClassifier,
+    _macro_f1_single,
+    fit_class_bias,
+    fit_platt,
+    fit_temperature,
+    long_targets,
+)
+from newsclf.model.features import (
+    CharNgrams,
+    KeyTable,
+    TargetSimilarity,
+    char_ngram_keys,
+    count_matrix,
+)
 
 TEXTS = ["Hello  world, Halo dunia!", "AI regulation: the EU Act", "dunia AI", "Ünïcode façade — test", "", "x\0y"]
 
@@ -207,7 +219,13 @@ def test_word_ngrams_equal_scikit_learns_on_seen_tokens_and_drop_unseen_ones():
 
 
 def test_mention_windows_mark_sides_mask_the_mention_and_say_when_it_is_absent():
-    from newsclf.model.features import NO_MENTION, DocText, MentionWindow, TargetWindow, masked_mentions
+    from newsclf.model.features import (
+        NO_MENTION,
+        DocText,
+        MentionWindow,
+        TargetWindow,
+        masked_mentions,
+    )
 
     doc = {"text": "Critics said OpenAI cut corners. Rain fell.", "title": "", "lang": "en", "target": "OpenAI"}
     assert MentionWindow(width=2).transform([doc]) == ["L_critics L_said R_cut R_corners"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from conftest import CORPUS
-from localserver import local_server  # noqa: F401  (pytest fixture)
+
 from newsclf.collect.warc import iter_warc
 from newsclf.store import Store
 

@@ -8,6 +8,7 @@ import json
 from collections import Counter
 
 from conftest import CORPUS, GUIDE
+
 from newsclf.article import Article
 from newsclf.guide import load_guide
 

@@ -7,12 +7,11 @@ import random
 
 import joblib
 import numpy as np
-
 from conftest import GUIDE, write_jsonl
+from support import assert_spacy_export_labels_as_classify, make_rows, needs_backend
+
 from newsclf.batch.shards import forks_safely
 from newsclf.model.embedding import EmbeddingClassifier
-from test_model_cli import make_rows
-from test_transformer import assert_spacy_export_labels_as_classify, needs_backend
 
 # Training texts say it one way; the texts to label say the same with other words, which only an
 # encoder trained on other text can know are the same.

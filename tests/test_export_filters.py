@@ -7,8 +7,8 @@ import json
 
 import pyarrow.parquet as pq
 import pytest
-
 from conftest import GUIDE, write_jsonl
+
 from newsclf.store import Store
 
 ARTICLES = [

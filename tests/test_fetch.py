@@ -8,11 +8,10 @@ import http.client
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
-from localserver import LocalServer, Response, html, local_server  # noqa: F401  (fixture)
-
-from pathlib import Path
+from localserver import LocalServer, Response, html
 
 from newsclf.collect.fetch import Fetcher, FetchResult, _retry_after, decode_body
 

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import GUIDE
+
 from newsclf.errors import GuideError
 from newsclf.guide import load_guide, parse_guide, render_markdown
 

@@ -8,11 +8,10 @@ import io
 import json
 
 import pytest
+from conftest import CORPUS, write_jsonl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import CORPUS, write_jsonl
-from localserver import local_server  # noqa: F401  (fixture)
 from newsclf.article import Article
 from newsclf.batch.outputs import read_rows
 from newsclf.batch.shards import output_files, run_batch
@@ -136,7 +135,7 @@ SPREAD_BOMB = ("<html><body>" + "".join("<div " + " ".join(f"a{i}" for i in rang
 ELEMENT_BOMB = "<html><body><article><p>Text.</p>" + "<b>x</b>" * 70_000 + "</article></body></html>"
 
 
-def test_hostile_pages_are_refused_before_parsing_and_the_pass_goes_on(run, tmp_path, local_server):  # noqa: F811
+def test_hostile_pages_are_refused_before_parsing_and_the_pass_goes_on(run, tmp_path, local_server):
     """Issue #35: 200,000 attributes on one <div> hung `collect --html` for minutes in lxml (25,000 here)."""
     site = tmp_path / "site"
     site.mkdir()

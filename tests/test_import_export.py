@@ -5,6 +5,7 @@ import gzip
 import json
 
 from conftest import GUIDE, write_jsonl
+
 from newsclf.store import Store
 
 ROWS = [

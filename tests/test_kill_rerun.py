@@ -13,9 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS, GUIDE
-from localserver import local_server  # noqa: F401  (pytest fixture)
 
 NEWSCLF = [str(Path(sys.executable).with_name("newsclf"))] if Path(sys.executable).with_name("newsclf").exists() \
     else [sys.executable, "-m", "newsclf.cli"]

@@ -16,7 +16,16 @@ from pathlib import Path
 
 import pytest
 import requests
-from test_label_support import GUIDE, GUIDE_PATH, ROOT, add_labeler, demo_store, prepare, serving, xss_article
+from label_support import (
+    GUIDE,
+    GUIDE_PATH,
+    ROOT,
+    add_labeler,
+    demo_store,
+    prepare,
+    serving,
+    xss_article,
+)
 
 CHROMIUM = "/usr/bin/chromium"
 NEWSCLF = str(Path(sys.executable).with_name("newsclf"))

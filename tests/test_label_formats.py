@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_label_support import ARTICLES, GUIDE, GUIDE_PATH, demo_store
+from label_support import ARTICLES, GUIDE, GUIDE_PATH, demo_store
 
 from newsclf.label import formats
 from newsclf.store import Annotation, Store

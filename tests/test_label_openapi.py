@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-
-from test_label_support import add_labeler, demo_store, login, prepare, serving
+from label_support import add_labeler, demo_store, login, prepare, serving
 
 schemathesis = pytest.importorskip("schemathesis")
 

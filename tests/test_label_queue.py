@@ -6,7 +6,15 @@ import threading
 import time
 from collections import Counter, defaultdict
 
-from test_label_support import GUIDE, add_labeler, current_answers, current_item, demo_store, login, prepare, serving
+from label_support import (
+    GUIDE,
+    add_labeler,
+    current_answers,
+    demo_store,
+    login,
+    prepare,
+    serving,
+)
 
 from newsclf.label.queue import highlight, kind_order
 from newsclf.model.data import examples_from_store

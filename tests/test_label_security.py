@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 import requests
-from test_label_support import FORM_CSRF, GUIDE, add_labeler, current_answers, demo_store, login, prepare
+from label_support import (
+    FORM_CSRF,
+    GUIDE,
+    add_labeler,
+    current_answers,
+    demo_store,
+    login,
+    prepare,
+)
 
 from newsclf.label.app import BackgroundServer, create_app
 from newsclf.store import Annotation
@@ -229,7 +237,7 @@ def test_the_throttle_table_is_bounded_and_keeps_recent_offenders():
 
 
 def test_a_new_token_revoke_and_remove_end_the_labelers_sessions(tmp_path, run):
-    from test_label_support import current_item
+    from label_support import current_item
 
     db = tmp_path / "s.db"
     store = demo_store(db)
@@ -263,7 +271,7 @@ def test_a_new_token_revoke_and_remove_end_the_labelers_sessions(tmp_path, run):
 
 
 def test_flags_only_on_the_labelers_leased_article_and_rate_limited(tmp_path):
-    from test_label_support import current_item
+    from label_support import current_item
 
     db = tmp_path / "f.db"
     store = demo_store(db)

@@ -1,40 +1,12 @@
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
-
 from conftest import GUIDE, write_jsonl
+from support import make_rows
+
 from newsclf.model.predict import load_model
-
-# Small made-up sentences per topic; each article draws from one or two topics.
-PHRASES = {
-    "labor": ["annotators earn a low hourly wage", "data labelers demand contracts", "content moderators face long shifts",
-              "pekerja pelabel data dibayar murah", "moderator konten menuntut upah layak"],
-    "safety": ["experts warn the model could deceive people", "an open letter asks labs to pause training",
-               "pakar memperingatkan risiko kecerdasan buatan", "the chatbot spread false claims about elections"],
-    "regulation": ["lawmakers voted on the AI act", "the regulator opened an inquiry", "Kominfo menyiapkan aturan etika",
-                   "the senate hearing discussed licensing rules"],
-    "industry": ["the startup raised new funding", "Microsoft expanded its investment", "perusahaan rintisan mendapat pendanaan",
-                 "rivals compete for chips and cloud deals"],
-}
-STANCE = {"favor": ["praised OpenAI for its careful launch", "analysts applauded OpenAI"],
-          "against": ["criticised OpenAI over how it pays workers", "accused OpenAI of secrecy"]}
-
-
-def make_rows(n: int, seed: int) -> list[dict]:
-    rng = random.Random(seed)
-    rows = []
-    for i in range(n):
-        topics = rng.sample(sorted(PHRASES), rng.choice([1, 1, 2]))
-        stance = rng.choice(sorted(STANCE))
-        sentences = [rng.choice(PHRASES[t]) for t in topics for _ in range(3)] + [rng.choice(STANCE[stance])]
-        rng.shuffle(sentences)
-        rows.append({"id": f"s{seed}-{i}", "title": sentences[0].capitalize(), "text": ". ".join(sentences) + ".",
-                     "lang": "en", "published": f"2023-0{1 + i % 8}-1{i % 9}T08:00:00+00:00", "target": "OpenAI",
-                     "labels": {"topics": sorted(topics), "stance": [stance]}})
-    return rows
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,14 @@ import pytest
 
 from newsclf.article import Article, content_hash
 from newsclf.collect.extract import extract
-from newsclf.collect.pages import MAX_PAGES, Pagination, collect_pages, detect_pagination, page_key, stitch
+from newsclf.collect.pages import (
+    MAX_PAGES,
+    Pagination,
+    collect_pages,
+    detect_pagination,
+    page_key,
+    stitch,
+)
 from newsclf.errors import InputError
 
 HTML = Path(__file__).parent / "fixtures" / "html"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import CORPUS
+
 from newsclf.article import Article
 from newsclf.collect.extract import NotAnArticle, extract
 

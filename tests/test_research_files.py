@@ -11,12 +11,18 @@ import json
 from datetime import date, timedelta, timezone
 
 import pytest
+from conftest import GUIDE, write_jsonl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import GUIDE, write_jsonl
 from newsclf.errors import InputError
-from newsclf.fields import DAYFIRST, MONTHFIRST, OutletNames, normalize_date, parse_column_map
+from newsclf.fields import (
+    DAYFIRST,
+    MONTHFIRST,
+    OutletNames,
+    normalize_date,
+    parse_column_map,
+)
 from newsclf.store import Store
 
 CAFE = "Café owners in Leeds said “the reactor” of their menu is now a chatbot – and some regulars object."

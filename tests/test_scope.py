@@ -6,8 +6,8 @@ import json
 import random
 
 import pytest
-
 from conftest import GUIDE, write_jsonl
+
 from newsclf.guide import parse_guide
 from newsclf.model.data import examples_from_records
 from newsclf.records import record_from_dict

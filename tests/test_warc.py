@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from localserver import Response, html, local_server  # noqa: F401  (fixture)
+from localserver import Response, html
 from warcio.archiveiterator import ArchiveIterator
 
 from newsclf.collect.fetch import Fetcher, FetchResult
