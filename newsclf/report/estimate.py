@@ -9,7 +9,7 @@ articles; `combine` adds the known ones back. The methods differ in how they tru
   (in coverage.py, which keeps its bootstrap).
 - pacc: probabilistic ACC: the mean predicted probability unmixed through the mean probability
   the model gives articles that do and do not carry the label, both measured on the random
-  estimation sample; bootstrap interval.
+  estimation sample; bootstrap interval (expanded percentiles for small samples).
 - ppi: prediction-powered inference with power tuning (PPI++; Angelopoulos, Duchi and Zrnic
   2023, checked against `ppi_py.ppi_mean_pointestimate` / `ppi_mean_ci` / `_calc_lam_glm`):
   estimate = lam * mean(f over unlabeled) + mean(gold - lam * f over the estimation sample), where
@@ -35,6 +35,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import norm
 from scipy.stats import t as student_t
 
 Z95 = 1.959963984540054
@@ -186,7 +187,13 @@ def pacc(y: object, f_labeled: object, f_unlabeled: object, rounds: int = 500, s
     # The target is the share among exactly these articles: each draw also draws their labels,
     # or a cell of two unlabeled articles would get an interval that excludes 0 and 1/2 alike.
     draws = rng.binomial(len(fu), share) / len(fu)
-    low, high = np.percentile(draws, [2.5, 97.5])
+    # Hesterberg's expanded percentile interval (The American Statistician 69, 2015): the plain
+    # percentile bootstrap is too narrow in small samples (z instead of t, and sd without n - 1),
+    # measured in bench/estimates as 0.923-0.928 coverage for pooled samples of 50 over two cells.
+    # The tails are taken at 2 * Phi(-sqrt(n / (n - 1)) * t(0.975, n - 1)) instead of 5%.
+    n = len(y)
+    tail = 100 * float(norm.cdf(-math.sqrt(n / (n - 1)) * student_t.ppf(0.975, n - 1)))
+    low, high = np.percentile(draws, [tail, 100 - tail])
     return Estimate(point, float(min(low, point)), float(max(high, point)))
 
 
