@@ -111,7 +111,8 @@ def _pseudo_rectifier(y: np.ndarray, f: np.ndarray, lam: float) -> tuple[float, 
     corners, gold 1 or 0 with prediction 1 or 0 (rectifier 1 - lam, 1, -lam, 0). They move the
     centre (as Agresti-Coull's pseudo-counts do) and the variance, never the point estimate. With
     lam = 0 this is one pseudo-success and one pseudo-failure around the share; with a perfect
-    model (lam = 1) the pseudo-errors +1 and -1 cancel in the centre and only widen.
+    model (lam = 1) they are two pseudo-errors, +1 and -1, which sum to 0: the centre barely
+    moves and the interval widens.
     """
     corners = np.array([1 - lam, 1.0, -lam, 0.0])
     r = y - lam * f
@@ -190,7 +191,7 @@ def pacc(y: object, f_labeled: object, f_unlabeled: object, rounds: int = 500, s
     # Hesterberg's expanded percentile interval (The American Statistician 69, 2015): the plain
     # percentile bootstrap is too narrow in small samples (z instead of t, and sd without n - 1),
     # measured in bench/estimates as 0.923-0.928 coverage for pooled samples of 50 over two cells.
-    # The tails are taken at 2 * Phi(-sqrt(n / (n - 1)) * t(0.975, n - 1)) instead of 5%.
+    # The two tails together hold 2 * Phi(-sqrt(n / (n - 1)) * t(0.975, n - 1)) instead of 5%.
     n = len(y)
     tail = 100 * float(norm.cdf(-math.sqrt(n / (n - 1)) * student_t.ppf(0.975, n - 1)))
     low, high = np.percentile(draws, [tail, 100 - tail])
