@@ -1,6 +1,14 @@
 """Share estimators in simulation on real labeled data: do the report's 95% intervals cover the truth?
 
     python -m bench.estimates [--reps 200] [--only bbc,ag_news_subset,...] [--pop 2000]
+    python -m bench.estimates --only id_indosum --train all --prev 0.1 --n 50,100 --reps 4000 --seed 1
+    python -m bench.estimates --cache /tmp/est-models ...   # fit each data set's models once, reuse them
+
+`--train`, `--prev` and `--n` select conditions (training sizes as in TRAIN_SIZES, `all` for all of
+train); `--seed` shifts every condition's random stream (0 reproduces the published table; another
+value gives independent replicates of the same conditions, to tell a real shortfall from Monte
+Carlo error). `--cache DIR` keeps each data set's fitted models (test probabilities, predictions,
+cross-validated rates) as a pickle named by a digest of the fitting code and the data set's files.
 
 For each data set in ../shared/data (skipped cleanly when absent) one label is the *focal* label
 (the most frequent in test) and the question is its share in a population of articles:
@@ -29,10 +37,14 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
+import hashlib  # noqa: E402
+import inspect  # noqa: E402
+import pickle  # noqa: E402
 import random  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections import Counter  # noqa: E402
+from pathlib import Path  # noqa: E402
 from typing import Any, Sequence  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -55,7 +67,7 @@ def _text(r: Record, ds: Dataset) -> str:
 
 
 def fit_levels(ds: Dataset, train: list[Record], test: list[Record], focal: str,
-               seed: int = 0) -> list[dict[str, Any]]:
+               seed: int = 0, sizes: Sequence[int | None] = TRAIN_SIZES) -> list[dict[str, Any]]:
     """One model per training size: its test macro-F1, P(focal) and hard focal prediction on test, CV rates."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -66,7 +78,7 @@ def fit_levels(ds: Dataset, train: list[Record], test: list[Record], focal: str,
     test_x = [_text(r, ds) for r in test]
     test_y = [r["labels"][0] for r in test]
     levels = []
-    for size in TRAIN_SIZES:
+    for size in sizes:
         part = train if size is None or size >= len(train) else random.Random(seed).sample(train, size)
         x, y = [_text(r, ds) for r in part], [r["labels"][0] for r in part]
         if len(set(y)) < 2:
@@ -85,9 +97,37 @@ def fit_levels(ds: Dataset, train: list[Record], test: list[Record], focal: str,
         truth, said = np.array([t == focal for t in y]), np.array([c == focal for c in cv])
         rates = (int((truth & said).sum()), int((~truth & said).sum()), int((truth & ~said).sum()),
                  int((~truth & ~said).sum()))
-        levels.append({"size": len(part), "macro_f1": float(f1_score(test_y, [classes[i] for i in proba.argmax(1)],
+        levels.append({"size": len(part), "asked": size, "macro_f1": float(f1_score(test_y, [classes[i] for i in proba.argmax(1)],
                                                                      average="macro")),
                        "f": f, "hard": hard, "rates": rates})
+    return levels
+
+
+def cached_levels(cache: Path | None, ds: Dataset, train: list[Record], test: list[Record], focal: str,
+                  sizes: Sequence[int | None]) -> list[dict[str, Any]]:
+    """`fit_levels`, each model kept in `cache` (when given) under a digest of the fitting code and the data."""
+    if cache is None:
+        return fit_levels(ds, train, test, focal, sizes=sizes)
+    from bench.classify import anchor_text
+
+    data = hashlib.sha256(repr(focal).encode())
+    for code in (fit_levels, anchor_text):
+        data.update(inspect.getsource(code).encode())
+    for r in train + test:
+        data.update(repr((r["id"], r["labels"], _text(r, ds))).encode())
+    levels = []
+    for size in sizes:
+        path = cache / f"{ds.name}-{'all' if size is None else size}-{data.hexdigest()[:12]}.pkl"
+        if path.is_file():
+            with open(path, "rb") as fh:
+                levels += pickle.load(fh)
+            continue
+        fitted = fit_levels(ds, train, test, focal, sizes=[size])
+        cache.mkdir(parents=True, exist_ok=True)
+        with open(path.with_suffix(".tmp"), "wb") as fh:
+            pickle.dump(fitted, fh)
+        path.with_suffix(".tmp").replace(path)
+        levels += fitted
     return levels
 
 
@@ -175,6 +215,36 @@ def simulate_pooled(y_test: np.ndarray, level: dict[str, Any], n: int, reps: int
     return summarise(out)
 
 
+def goals(full: list[list[str]]) -> list[str]:
+    """Issue #37's goals over the per-condition rows (as printed: data set, train, F1, prev, n, cov/width/rmse x METHODS)."""
+    k = len(METHODS)
+    col = {(key, m): 5 + i * k + j for i, key in enumerate(("coverage", "width", "rmse")) for j, m in enumerate(METHODS)}
+
+    def get(row: list[str], key: str, m: str) -> float:
+        return float(row[col[(key, m)]])
+
+    cov = [get(r, "coverage", "ppi") for r in full]
+    below = [f"{r[0]} {r[1]} (F1 {r[2]}) prev {r[3]} n {r[4]}: {c:.3f}" for r, c in zip(full, cov) if c < 0.93]
+    worse = [r for r in full if get(r, "rmse", "ppi") > get(r, "rmse", "gold")]
+    ratio = [get(r, "rmse", "ppi") / get(r, "rmse", "gold") for r in full]
+    strong = [r for r in full if float(r[2]) >= 0.8]
+    widths = [get(r, "width", "ppi") / get(r, "width", "gold") for r in strong]
+    lines = [f"PPI coverage: min {min(cov):.3f}, mean {np.mean(cov):.3f}; {len(full) - len(below)} of {len(full)} "
+             f"conditions at 0.93 or more" + "".join(f"\n  below: {b}" for b in below),
+             f"PPI RMSE <= gold-only's in {len(full) - len(worse)} of {len(full)} conditions (PPI/gold worst "
+             f"{max(ratio):.3f}, mean {np.mean(ratio):.3f})",
+             f"mean RMSE: PPI {np.mean([get(r, 'rmse', 'ppi') for r in full]):.4f}, ACC "
+             f"{np.mean([get(r, 'rmse', 'acc') for r in full]):.4f}, gold-only "
+             f"{np.mean([get(r, 'rmse', 'gold') for r in full]):.4f}, raw {np.mean([get(r, 'rmse', 'raw') for r in full]):.4f}",
+             f"mean coverage: raw (Wilson) {np.mean([get(r, 'coverage', 'raw') for r in full]):.3f}, ACC "
+             f"{np.mean([get(r, 'coverage', 'acc') for r in full]):.3f}, gold-only (Wilson) "
+             f"{np.mean([get(r, 'coverage', 'gold') for r in full]):.3f} (min {min(get(r, 'coverage', 'gold') for r in full):.3f})"]
+    if strong:
+        lines.append(f"macro-F1 >= 0.8: PPI narrower than gold-only in {sum(w < 1 for w in widths)} of {len(strong)} "
+                     f"conditions ({min(widths):.2f} to {max(widths):.2f} of its width)")
+    return lines
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the simulation and print the full and the summary tables."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -183,8 +253,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--only", default=",".join(SETS))
     ap.add_argument("--sections", default="cells,pooled",
                     help="cells: one estimation sample per cell; pooled: two cells sharing one (the report's fallback)")
+    ap.add_argument("--train", default=None, help="training sizes to run, of " + ",".join(
+        "all" if t is None else str(t) for t in TRAIN_SIZES) + " (default: all of them)")
+    ap.add_argument("--prev", default=None, help="prevalences to run, of " + ",".join(map(str, PREVALENCES)))
+    ap.add_argument("--n", default=None, help="estimation sample sizes to run, of " + ",".join(map(str, EST_SIZES)))
+    ap.add_argument("--seed", type=int, default=0, help="shifts every condition's seed: independent replicates")
+    ap.add_argument("--cache", type=Path, default=None, help="keep fitted models in this folder")
     args = ap.parse_args(argv)
     sections = set(args.sections.split(","))
+
+    def pick(option: str | None, grid: Sequence[Any], parse: Any) -> list[int]:
+        """Indices into the grid (so each condition keeps its seed whatever else is selected)."""
+        if option is None:
+            return list(range(len(grid)))
+        wanted = [parse(v) for v in option.split(",")]
+        bad = [v for v in wanted if v not in grid]
+        if bad:
+            ap.error(f"{bad} not in {list(grid)}")
+        return [i for i, g in enumerate(grid) if g in wanted]
+
+    train_idx = pick(args.train, TRAIN_SIZES, lambda v: None if v == "all" else int(v))
+    prev_idx = pick(args.prev, PREVALENCES, float)
+    n_idx = pick(args.n, EST_SIZES, int)
     if not DATA.is_dir():
         print(f"skipped: {DATA} not found (the shared benchmark data is not part of a clone)")
         return 0
@@ -202,22 +292,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         focal = Counter(r["labels"][0] for r in test).most_common(1)[0][0]
         y_test = np.array([r["labels"][0] == focal for r in test])
         t0 = time.perf_counter()
-        levels = fit_levels(ds, train, test, focal)
+        sizes = [TRAIN_SIZES[i] for i in train_idx]
+        levels = cached_levels(args.cache, ds, train, test, focal, sizes)
         print(f"{name}: focal label {focal!r} ({y_test.mean():.2f} of {len(test)} test items); "
               f"{len(levels)} models fitted in {time.perf_counter() - t0:.0f} s", flush=True)
-        for li, level in enumerate(levels):
+        for level in levels:
+            li = TRAIN_SIZES.index(level["asked"])  # the seed follows the grid (fit_levels skips one-label subsets)
             if "pooled" in sections:
-                for ni, n in enumerate(EST_SIZES):
-                    s = simulate_pooled(y_test, level, n, args.reps, args.pop, seed=7000 + 1000 * li + ni)
+                for ni in n_idx:
+                    n = EST_SIZES[ni]
+                    s = simulate_pooled(y_test, level, n, args.reps, args.pop,
+                                        seed=7000 + 1000 * li + ni + 100_000 * args.seed)
                     pooled.append([name, str(level["size"]), f"{level['macro_f1']:.2f}", str(n)]
                                   + [f"{s[c][k]:.3f}" for c in s for k in ("coverage", "width")]
                                   + [f"{s[c]['rmse']:.4f}" for c in s])
             if "cells" not in sections:
                 continue
             agg: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
-            for pi, prevalence in enumerate(PREVALENCES):
-                for ni, n in enumerate(EST_SIZES):
-                    s = simulate(y_test, level, prevalence, n, args.reps, args.pop, seed=1000 * li + 10 * pi + ni)
+            for pi in prev_idx:
+                for ni in n_idx:
+                    prevalence, n = PREVALENCES[pi], EST_SIZES[ni]
+                    s = simulate(y_test, level, prevalence, n, args.reps, args.pop,
+                                 seed=1000 * li + 10 * pi + ni + 100_000 * args.seed)
                     for m in METHODS:
                         agg[m].append(s[m])
                     full.append([name, str(level["size"]), f"{level['macro_f1']:.2f}", f"{prevalence:.1f}", str(n)]
@@ -248,9 +344,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"\nPer condition ({args.reps} replicates each; population {args.pop}; coverage of the nominal 95% interval):")
     print_table(full, ["data set", "train", "F1", "prev", "n"] + [f"cov {m}" for m in METHODS]
                 + [f"width {m}" for m in METHODS] + [f"rmse {m}" for m in METHODS])
-    print("\nSummary per data set and model (over prevalences 0.1/0.3/0.5 and estimation samples 50/100/200/400):")
+    print(f"\nSummary per data set and model (over prevalences {'/'.join(str(PREVALENCES[i]) for i in prev_idx)} "
+          f"and estimation samples {'/'.join(str(EST_SIZES[i]) for i in n_idx)}):")
     print_table(summary, ["data set", "train", "macro-F1", "ppi cov min", "ppi cov", "raw cov", "acc cov",
                           "ppi rmse", "gold rmse", "ppi/gold rmse max", "acc rmse", "raw rmse", "ppi/gold width"])
+    print("\nAgainst issue #37's goals:")
+    print("\n".join(goals(full)))
     print(f"\n{time.perf_counter() - started:.0f} s")
     return 0
 

@@ -130,14 +130,17 @@ def test_ppi_cell_by_hand():
     # mean y 1/2, mean f 1/4; cov(y, f) = (.5*.75 + .5*-.25 + -.5*-.25 + -.5*-.25) / 4 = 1/8; var(f) = 3/16:
     # lam = (1/8) / (3/16) = 2/3. Rectifier y - 2/3 f = 1/3, 1, 0, 0 (twice): mean 1/3.
     # Estimate = 2/3 * mean(fu) 0.2 + 1/3 = 7/15.
-    # The variance takes two pseudo-articles with the label (at the mean prediction of labeled ones, 1/2) and two
-    # without (at 0): rectifier values 1/3, 1, 0, 0 twice and 2/3, 2/3, 0, 0; mean 1/3; squared deviations sum to
-    # 16/9, over 11 (ddof 1): 16/99. se = sqrt(16/99 * (1/8 + 1/10)); t(0.975, 7 df) = 2.364624.
+    # The interval takes half a pseudo-article at each corner (gold, prediction) = (1,1), (1,0), (0,1), (0,0):
+    # rectifier 1/3, 1, -2/3, 0. Total weight 10; mean (8/3 + 1/2 * 2/3) / 10 = 3/10. Squared deviations: the
+    # eight real values 2/900 + 2 * 49/100 + 4 * 9/100 = 604/450, the corners 1/2 * 1364/900 = 341/450; together
+    # 21/10, over 9 (weight - 1): 7/30. Centre 2/3 * 0.2 + 3/10 = 13/30; se = sqrt(7/30 * (1/8 + 1/10));
+    # t(0.975, 7 df) = 2.364624: 13/30 -/+ 0.541805 = -0.1085 (clipped to 0) and 0.9751.
     est = ppi_cell(Y, F, FU)
     assert math.isclose(est.lam, 2 / 3) and math.isclose(est.share, 7 / 15)
-    half = 2.364624 * math.sqrt(16 / 99 * (1 / 8 + 1 / 10))
-    assert math.isclose(est.low, 7 / 15 - half, abs_tol=1e-6) and math.isclose(est.high, 7 / 15 + half, abs_tol=1e-6)
-    assert (round(est.low, 4), round(est.high, 4)) == (0.0158, 0.9176)
+    half = 2.364624 * math.sqrt(7 / 30 * (1 / 8 + 1 / 10))
+    assert est.low == 0.0 and 13 / 30 - half < 0
+    assert math.isclose(est.high, 13 / 30 + half, abs_tol=1e-6)
+    assert round(est.high, 4) == 0.9751
     # The whole cell: 3 of 5 known gold plus 10 estimated: (3 + 10 * 7/15) / 15.
     whole = combine(3, 5, est, 10)
     assert math.isclose(whole.share, (3 + 10 * 7 / 15) / 15) and math.isclose(whole.low, (3 + 10 * est.low) / 15)
@@ -157,6 +160,13 @@ def test_ppi_mean_by_hand_as_ppi_py_computes_it():
     # lam = 0 is the estimation sample alone; a model that knows nothing gets lam 0.
     assert ppi_mean(Y, F, FU, lam=0).share == 0.5 and ppi_cell(Y, [0.3] * 8, FU).lam == 0.0
     assert gold_only(Y).share == 0.5 and pacc(Y, F, FU).low <= pacc(Y, F, FU).share
+    # With lam = 0 the corners add one pseudo-success and one pseudo-failure: 8 of 32 -> share 1/4, centre 9/34,
+    # variance (9 * (25/34)^2 + 25 * (9/34)^2) / 33 = 75/374; t(0.975, 31 df) = 2.039513: 9/34 -/+ 0.3308, so
+    # -0.0662 (clipped to 0) and 0.5956, a shade higher than around the share itself.
+    flat = ppi_cell([1, 0, 0, 0] * 8, [0.3] * 32, FU)
+    half = 2.039513 * math.sqrt(75 / 374 * (1 / 32 + 1 / 10))
+    assert flat.lam == 0.0 and flat.share == 0.25
+    assert flat.low == 0.0 and math.isclose(flat.high, 9 / 34 + half, abs_tol=1e-6) and round(flat.high, 4) == 0.5956
 
 
 def _estimation_fixture(tmp_path: Path, run) -> Path:
@@ -186,11 +196,13 @@ def test_default_ppi_report_uses_the_estimation_sample(run, tmp_path):
     assert (z["items"], z["gold_items"], z["estimation_items"], z["rectifier"], z["rectifier_items"]) == \
         ("42", "32", "32", "own", "32")
     assert z["estimator"] == "ppi" and math.isclose(float(z["share"]), (16 + 10 * 7 / 15) / 42, abs_tol=1e-4)
-    # By hand as in test_ppi_cell_by_hand, with n = 32: the rectifier and the four pseudo-articles (36 values,
-    # mean 1/3) have squared deviations summing to 52/9, over 35; t(0.975, 31 df) = 2.039513.
-    half = 2.039513 * math.sqrt(52 / 9 / 35 * (1 / 32 + 1 / 10))
-    assert math.isclose(float(z["ci_low"]), (16 + 10 * (7 / 15 - half)) / 42, abs_tol=1e-4)
-    assert math.isclose(float(z["ci_high"]), (16 + 10 * (7 / 15 + half)) / 42, abs_tol=1e-4)
+    # By hand as in test_ppi_cell_by_hand, with n = 32: lam 2/3; the rectifier (1/3 and 1 eight times each, 0
+    # sixteen times) and the four half pseudo-articles (1/3, 1, -2/3, 0) weigh 34, mean (32/3 + 1/3) / 34 = 11/34;
+    # squared deviations in 10404ths: 8 * 1 + 8 * 529 * 9 + 16 * 121 * 9 = 55520 and (1 + 4761 + 10201 + 1089) / 2
+    # = 8026, over 33: 623/3366. Centre 2/3 * 0.2 + 11/34 = 233/510; t(0.975, 31 df) = 2.039513.
+    half = 2.039513 * math.sqrt(623 / 3366 * (1 / 32 + 1 / 10))
+    assert math.isclose(float(z["ci_low"]), (16 + 10 * (233 / 510 - half)) / 42, abs_tol=1e-4)
+    assert math.isclose(float(z["ci_high"]), (16 + 10 * (233 / 510 + half)) / 42, abs_tol=1e-4)
     # Outlet Y has no estimation item of its own: the pooled 32 correct it through PACC:
     # E[f | a] = 1/2, E[f | not a] = 0, Y's mean f for a is 0.58 -> (0.58 - 0) / (1/2 - 0) = 1.16, clipped to 1.
     y = pick(rows_of(tmp_path / "r"), table="main", scheme="topics", outlet="Y", month="2023-02", label="a")

@@ -1,0 +1,32 @@
+"""bench/estimates without the shared data: its simulation on synthetic scores and its summary against issue #37."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bench.estimates import METHODS, goals, simulate
+
+
+def test_simulate_on_a_synthetic_model():
+    rng = np.random.default_rng(0)
+    y = rng.random(400) < 0.3
+    f = np.clip(np.where(y, 0.75, 0.2) + rng.normal(0, 0.15, 400), 0, 1)
+    hard = f > 0.5
+    rates = (int((y & hard).sum()), int((~y & hard).sum()), int((y & ~hard).sum()), int((~y & ~hard).sum()))
+    s = simulate(y, {"f": f, "hard": hard, "rates": rates}, 0.3, 100, 60, 1000, seed=1)
+    assert set(s) == set(METHODS)
+    assert s["ppi"]["coverage"] >= 0.9 and s["ppi"]["rmse"] < s["gold"]["rmse"]
+    assert s["ppi"]["width"] < s["gold"]["width"]
+
+
+def test_goals_counts_the_conditions():
+    def row(f1: str, cov_ppi: float, rmse_ppi: float) -> list[str]:
+        # cov raw/acc/ppi/gold, width raw/acc/ppi/gold, rmse raw/acc/ppi/gold
+        nums = [0.1, 0.9, cov_ppi, 0.95, 0.04, 0.3, 0.05, 0.1, 0.2, 0.1, rmse_ppi, 0.03]
+        return ["bbc", "25", f1, "0.1", "50"] + [str(x) for x in nums]
+
+    lines = goals([row("0.90", 0.95, 0.02), row("0.40", 0.92, 0.031)])
+    assert lines[0].startswith("PPI coverage: min 0.920, mean 0.935; 1 of 2 conditions")
+    assert "below: bbc 25 (F1 0.40) prev 0.1 n 50: 0.920" in lines[0]
+    assert lines[1].startswith("PPI RMSE <= gold-only's in 1 of 2 conditions")
+    assert lines[-1].startswith("macro-F1 >= 0.8: PPI narrower than gold-only in 1 of 1 conditions (0.50 to 0.50")
