@@ -14,10 +14,9 @@ from typing import Any, Iterable
 
 import click
 
-from newsclf.errors import GuideError, InputError, NewsclfError
+from newsclf.errors import EXIT_LOCKED, EXIT_OK, EXIT_REJECTED, GuideError, InputError, NewsclfError
 from newsclf.store import SAMPLES
 
-EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
 
 class NewsclfGroup(click.Group):
@@ -1099,7 +1098,6 @@ def annotations_import(ctx: click.Context, file: str, fmt: str, guide_path: str,
 
 # --- batch jobs ----------------------------------------------------------------------------------
 
-EXIT_LOCKED = 75  # EX_TEMPFAIL: another `newsclf run` holds the store's lock (cron: try again next time)
 
 
 @main.command("run")

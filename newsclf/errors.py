@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+# The CLI's exit codes, one place: scripts and cron jobs branch on them.
+EXIT_OK = 0  # everything done
+EXIT_REJECTED = 1  # done, but some input was rejected or failed (named on stderr)
+EXIT_USAGE = 2  # a usage error: nothing was done
+EXIT_LOCKED = 75  # EX_TEMPFAIL (sysexits.h): another `newsclf run` holds the store's lock; cron: try again later
+
 
 class NewsclfError(Exception):
     """Base class of every error newsclf raises on purpose."""

@@ -25,8 +25,9 @@ from support import ARTICLES, site_pages
 
 from newsclf.batch.inputs import write_warc
 from newsclf.batch.outputs import read_rows
-from newsclf.batch.run import EXIT_LOCKED, RunLock, export_pending, lock_path, reconcile
+from newsclf.batch.run import RunLock, export_pending, lock_path, reconcile
 from newsclf.batch.shards import output_files
+from newsclf.errors import EXIT_LOCKED
 from newsclf.guide import load_guide
 from newsclf.store import Store
 

@@ -33,7 +33,6 @@ from newsclf.batch.outputs import FORMATS, read_rows, write_rows
 from newsclf.errors import NewsclfError
 from newsclf.store import Store
 
-EXIT_LOCKED = 75  # EX_TEMPFAIL (sysexits.h): another run holds the lock; try again later
 CLASSIFY_BATCH = 256
 UNDATED = "undated"
 
