@@ -62,33 +62,104 @@ def make_classifier(scheme: Scheme, backend: str = "linear", **params: Any) -> A
     return EmbeddingClassifier(**kwargs) if backend == "minilm-frozen" else SchemeClassifier(**kwargs)
 
 
+# Training docs summed over a pool's tasks below which `jobs=None` stays in one process: a fresh worker
+# imports newsclf, scikit-learn and spaCy first (loky pool start, 2 workers: 3 s on a loaded 2-core
+# machine), about what the demo's 214 items x 6 fits take in all.
+PARALLEL_MIN_DOCS = 2000
+
+
+def resolve_jobs(jobs: int | None) -> int:
+    """Worker processes for `jobs`: None or 0 -> every core this process may use."""
+    if jobs:
+        return max(1, int(jobs))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _fit_fold(scheme: Scheme, backend: str, train_docs: list[dict[str, str]], train_y: list[list[str]],
+              test_docs: list[dict[str, str]], params: dict[str, Any] | None = None
+              ) -> tuple[np.ndarray, list[list[str]]]:
+    """One outer fold: fit on its training part; (probabilities, decided labels) on its test part."""
+    clf = make_classifier(scheme, backend, **(params or {})).fit(train_docs, train_y)
+    P = clf.predict_proba(test_docs)
+    return P, clf.decide(P)
+
+
+def _fit_all(scheme: Scheme, backend: str, docs: list[dict[str, str]], y: list[list[str]]) -> Any:
+    """The model to save: fitted on every training doc."""
+    return make_classifier(scheme, backend).fit(docs, y)
+
+
+def _task_size(args: tuple[Any, ...]) -> int:
+    """A task's training docs (the third argument of _fit_fold and _fit_all), 0 for other tasks."""
+    return len(args[2]) if len(args) > 2 and isinstance(args[2], list) else 0
+
+
+def run_tasks(tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]], jobs: int | None, backend: str = "linear",
+              ) -> list[Any]:
+    """Results of `fn(*args)` per task, in task order; up to `jobs` processes.
+
+    Each task is deterministic in its inputs, so the results do not depend on `jobs`. With `jobs`
+    None, work under PARALLEL_MIN_DOCS runs in this process. The encoder backends always do: torch
+    spreads one model over all cores itself, and copies of it per worker would multiply its memory.
+    """
+    small = jobs is None and sum(_task_size(args) for _, args in tasks) < PARALLEL_MIN_DOCS
+    jobs = resolve_jobs(jobs)
+    if jobs == 1 or small or len(tasks) < 2 or backend in ENCODER_BACKENDS:
+        return [fn(*args) for fn, args in tasks]
+    # Largest first, so that a big fit does not start last while the other worker idles.
+    order = sorted(range(len(tasks)), key=lambda i: -_task_size(tasks[i][1]))
+    done = joblib.Parallel(n_jobs=min(jobs, len(tasks)))(joblib.delayed(tasks[i][0])(*tasks[i][1]) for i in order)
+    results: list[Any] = [None] * len(tasks)
+    for i, result in zip(order, done):
+        results[i] = result
+    return results
+
+
+def fold_plan(examples: list[Example], folds: int, split: str, seed: int) -> tuple[str, list[Any]]:
+    """(resolved split, [(train indices, test indices), ...]) for the outer cross-validation."""
+    articles = [e.article for e in examples]
+    split = resolve_split(split, articles, folds)
+    return split, make_folds(articles, [e.labels[0] for e in examples], split, folds, seed)
+
+
+def fold_tasks(scheme: Scheme, examples: list[Example], fold_list: list[Any],
+               backend: str) -> list[tuple[Callable[..., Any], tuple[Any, ...]]]:
+    """One `_fit_fold` task per outer fold."""
+    docs = [e.doc for e in examples]
+    return [(_fit_fold, (scheme, backend, [docs[i] for i in train_idx], [examples[i].labels for i in train_idx],
+                         [docs[i] for i in test_idx])) for train_idx, test_idx in fold_list]
+
+
+def gather_folds(scheme: Scheme, n: int, fold_list: list[Any],
+                 results: list[tuple[np.ndarray, list[list[str]]]]) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
+    """(P, tested indices, decided labels) from the folds' results."""
+    P = np.zeros((n, len(scheme.labels)))
+    decided: list[list[str]] = [[] for _ in range(n)]
+    for (_, test_idx), (P_fold, labels) in zip(fold_list, results):
+        P[test_idx] = P_fold
+        for i, chosen in zip(test_idx, labels):
+            decided[i] = chosen
+    tested = np.unique(np.concatenate([test for _, test in fold_list]))
+    return P, tested, decided
+
+
 def out_of_fold(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
-                seed: int = 0,
-                backend: str = "linear") -> tuple[np.ndarray, np.ndarray, list[list[str]], str, list[Any]]:
+                seed: int = 0, backend: str = "linear",
+                jobs: int | None = None) -> tuple[np.ndarray, np.ndarray, list[list[str]], str, list[Any]]:
     """Each example's probabilities from a model that never saw it: (P, tested indices, decided labels, split, folds).
 
     With a time split the earliest block is never tested, so only `tested` rows of P are filled.
+    Folds run in up to `jobs` processes (None: all cores).
     """
-    articles = [e.article for e in examples]
-    split = resolve_split(split, articles, folds)
-    docs = [e.doc for e in examples]
-    y = [e.labels for e in examples]
-    fold_list = make_folds(articles, [labels[0] for labels in y], split, folds, seed)
-    P = np.zeros((len(examples), len(scheme.labels)))
-    decided: list[list[str]] = [[] for _ in examples]
-    for train_idx, test_idx in fold_list:
-        clf = make_classifier(scheme, backend).fit([docs[i] for i in train_idx], [y[i] for i in train_idx])
-        P[test_idx] = clf.predict_proba([docs[i] for i in test_idx])
-        for i, labels in zip(test_idx, clf.decide(P[test_idx])):
-            decided[i] = labels
-    tested = np.unique(np.concatenate([test for _, test in fold_list]))
+    split, fold_list = fold_plan(examples, folds, split, seed)
+    results = run_tasks(fold_tasks(scheme, examples, fold_list, backend), jobs, backend)
+    P, tested, decided = gather_folds(scheme, len(examples), fold_list, results)
     return P, tested, decided, split, fold_list
 
 
-def cross_validate(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
-                   seed: int = 0, backend: str = "linear") -> dict[str, Any]:
-    """Out-of-fold predictions over the training examples, scored per label; `split` as in newsclf.model.splits."""
-    P, tested, decided, split, fold_list = out_of_fold(scheme, examples, folds, split, seed, backend)
+def score_folds(scheme: Scheme, examples: list[Example], P: np.ndarray, tested: np.ndarray,
+                decided: list[list[str]], split: str, fold_list: list[Any]) -> dict[str, Any]:
+    """The cross-validation metrics from out-of-fold predictions."""
     metrics = scheme_metrics([examples[i].labels for i in tested], [decided[i] for i in tested],
                              scheme.label_ids, scheme.kind)
     metrics["calibration"] = reliability([examples[i].labels for i in tested], P[tested], scheme.label_ids,
@@ -98,8 +169,16 @@ def cross_validate(scheme: Scheme, examples: list[Example], folds: int = 5, spli
     return metrics
 
 
+def cross_validate(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
+                   seed: int = 0, backend: str = "linear", jobs: int | None = None) -> dict[str, Any]:
+    """Out-of-fold predictions over the training examples, scored per label; `split` as in newsclf.model.splits."""
+    P, tested, decided, split, fold_list = out_of_fold(scheme, examples, folds, split, seed, backend, jobs)
+    return score_folds(scheme, examples, P, tested, decided, split, fold_list)
+
+
 def learning_curve(scheme: Scheme, examples: list[Example], fractions: tuple[float, ...] = (0.25, 0.5, 1.0),
-                   folds: int = 3, seed: int = 0, C: float | None = None) -> list[dict[str, float]]:
+                   folds: int = 3, seed: int = 0, C: float | None = None,
+                   jobs: int | None = None) -> list[dict[str, float]]:
     """Cross-validated macro-F1 when training on growing shares of the training folds (random folds).
 
     C: a fixed regularisation (e.g. the one chosen on all the data), which spares a selection per point.
@@ -108,35 +187,41 @@ def learning_curve(scheme: Scheme, examples: list[Example], fractions: tuple[flo
 
     articles = [e.article for e in examples]
     y = [e.labels for e in examples]
+    docs = [e.doc for e in examples]
     fold_list = make_folds(articles, [labels[0] for labels in y], "random", folds, seed)
-    points = []
+    plan: list[tuple[float, list[int], Any]] = []  # (fraction, chosen training rows, test rows)
     for fraction in fractions:
-        tested: list[int] = []
-        pred: list[list[str]] = []
-        sizes = []
         for k, (train_idx, test_idx) in enumerate(fold_list):
             chosen = sorted(random.Random(seed + k).sample(list(train_idx), max(2, int(len(train_idx) * fraction))))
-            if len({label for i in chosen for label in y[i]}) < 2:
-                continue
-            clf = make_classifier(scheme, C=C).fit([examples[i].doc for i in chosen], [y[i] for i in chosen])
-            pred += clf.predict([examples[i].doc for i in test_idx])
-            tested += list(test_idx)
-            sizes.append(len(chosen))
-        if tested:
-            m = scheme_metrics([y[i] for i in tested], pred, scheme.label_ids, scheme.kind)
-            points.append({"labels": int(np.mean(sizes)), "macro_f1": m["macro_f1"]})
+            if len({label for i in chosen for label in y[i]}) >= 2:
+                plan.append((fraction, chosen, test_idx))
+    results = run_tasks([(_fit_fold, (scheme, "linear", [docs[i] for i in chosen], [y[i] for i in chosen],
+                                      [docs[i] for i in test_idx], {"C": C})) for _, chosen, test_idx in plan], jobs)
+    points = []
+    for fraction in fractions:
+        runs = [(chosen, test_idx, labels) for (f, chosen, test_idx), (_, labels) in zip(plan, results)
+                if f == fraction]
+        if runs:
+            m = scheme_metrics([y[i] for _, test_idx, _ in runs for i in test_idx],
+                               [labels for *_, decided in runs for labels in decided], scheme.label_ids, scheme.kind)
+            points.append({"labels": int(np.mean([len(chosen) for chosen, _, _ in runs])), "macro_f1": m["macro_f1"]})
     return points
 
 
 def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path, folds: int = 5,
           split: str = "auto", seed: int = 0, log: Callable[[str], None] = lambda _: None,
-          with_learning_curve: bool = False, backend: str = "linear") -> dict[str, Any]:
-    """Fit every scheme that has enough examples, cross-validate it, and write MODEL_DIR; returns the metrics."""
+          with_learning_curve: bool = False, backend: str = "linear", jobs: int | None = None) -> dict[str, Any]:
+    """Fit every scheme that has enough examples, cross-validate it, and write MODEL_DIR; returns the metrics.
+
+    jobs: processes for the folds and fits (None: every core); the model and metrics do not depend on it.
+    """
     out = Path(out_dir)
     check_backend(backend)  # before any cross-validation, not after an hour of it
     classifiers: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
     counts: dict[str, dict[str, int]] = {}
+    tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+    plans: dict[str, tuple[int, str, list[Any]]] = {}  # scheme -> (its first task, split, outer folds)
     for scheme in guide.schemes:
         items = examples.get(scheme.name, [])
         label_counts = Counter(label for e in items for label in e.labels)
@@ -146,29 +231,35 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
                 "(need at least 4 items and 2 labels)")
             continue
         log(f"scheme {scheme.name}: cross-validating on {len(items)} items")
-        metrics[scheme.name] = cross_validate(scheme, items, folds=folds, split=split, seed=seed, backend=backend)
-        log(format_metrics(scheme.name, metrics[scheme.name]))
-        classifiers[scheme.name] = make_classifier(scheme, backend).fit([e.doc for e in items],
-                                                                         [e.labels for e in items])
-        clf = classifiers[scheme.name]
+        split_name, fold_list = fold_plan(items, folds, split, seed)
+        plans[scheme.name] = (len(tasks), split_name, fold_list)
+        # The outer folds and the final fit are independent: one pool runs them all, every scheme's together.
+        tasks += fold_tasks(scheme, items, fold_list, backend)
+        tasks.append((_fit_all, (scheme, backend, [e.doc for e in items], [e.labels for e in items])))
+    results = run_tasks(tasks, jobs, backend)
+    for name, (first, split_name, fold_list) in plans.items():
+        scheme, items = guide.scheme(name), examples[name]
+        P, tested, decided = gather_folds(scheme, len(items), fold_list, results[first:first + len(fold_list)])
+        metrics[name] = score_folds(scheme, items, P, tested, decided, split_name, fold_list)
+        log(format_metrics(name, metrics[name]))
+        classifiers[name] = clf = results[first + len(fold_list)]
         if backend == "linear":
-            metrics[scheme.name]["C"] = clf.C_
+            metrics[name]["C"] = clf.C_
             if clf.class_bias_.any():
-                metrics[scheme.name]["class_offsets"] = {str(label): round(float(b), 3)
-                                                         for label, b in zip(clf.classes_, clf.class_bias_)}
+                metrics[name]["class_offsets"] = {str(label): round(float(b), 3)
+                                                  for label, b in zip(clf.classes_, clf.class_bias_)}
         else:
-            metrics[scheme.name]["encoder"] = {"used": clf.uses_encoder, "linear_weight": clf.linear_weight_}
+            metrics[name]["encoder"] = {"used": clf.uses_encoder, "linear_weight": clf.linear_weight_}
             if backend == "minilm-frozen":
-                metrics[scheme.name]["encoder"]["head_C"] = clf.head_C_
+                metrics[name]["encoder"]["head_C"] = clf.head_C_
                 if not clf.uses_encoder:
-                    log(f"scheme {scheme.name}: the linear model serves alone (the blend chose it, or "
+                    log(f"scheme {name}: the linear model serves alone (the blend chose it, or "
                         f"{len(items)} items are too few to choose a blend)")
             elif not clf.uses_encoder:
-                log(f"scheme {scheme.name}: {len(items)} items are too few to fine-tune and judge the encoder "
+                log(f"scheme {name}: {len(items)} items are too few to fine-tune and judge the encoder "
                     f"(it needs {MIN_ENCODER_ITEMS}); the linear model serves this scheme")
         if with_learning_curve and backend == "linear":
-            metrics[scheme.name]["learning_curve"] = learning_curve(scheme, items, seed=seed,
-                                                                    C=clf.C_)
+            metrics[name]["learning_curve"] = learning_curve(scheme, items, seed=seed, C=clf.C_, jobs=jobs)
     if not classifiers:
         raise ModelError("no scheme had enough labeled items to train; label more articles "
                          "(each scheme needs at least 4 items and 2 different labels)")
