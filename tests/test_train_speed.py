@@ -55,3 +55,44 @@ def test_jobs_1_and_2_train_the_same_model_and_metrics(data):
         c1, c2 = m1.pipeline(scheme), m2.pipeline(scheme)
         assert c1.C_ == c2.C_
         np.testing.assert_array_equal(c1.predict_proba(docs), c2.predict_proba(docs))
+
+
+def test_no_cv_on_a_fresh_directory_says_there_are_no_figures(data):
+    tmp, train_file, _ = data
+    result = _train(tmp, train_file, tmp / "fresh", "--no-cv")
+    assert "no cross-validation" in result.output
+    metrics = json.loads((tmp / "fresh" / "metrics.json").read_text())
+    for scheme in ("topics", "stance"):
+        assert metrics[scheme]["cross_validated"] is False
+        assert "macro_f1" not in metrics[scheme] and "confusion" not in metrics[scheme]
+        assert "previous_model" not in metrics[scheme]
+    card = (tmp / "fresh" / "card.md").read_text()
+    assert card.count("**Not cross-validated**") == 2 and "no quality figures" in card
+    assert "Macro-F1 **" not in card
+    assert json.loads((tmp / "fresh" / "meta.json").read_text())["cross_validated"] is False
+    assert load_model(tmp / "fresh").predict([Article(id="x", title="t", text="the regulator opened an inquiry",
+                                                      lang="en")])
+
+
+def test_no_cv_carries_the_previous_models_metrics_marked_as_not_this_models(data):
+    tmp, train_file, _ = data
+    out = tmp / "iter"
+    _train(tmp, train_file, out)
+    first_meta = json.loads((out / "meta.json").read_text())
+    first = json.loads((out / "metrics.json").read_text())
+    assert first["topics"]["macro_f1"] > 0
+    for _ in range(2):  # a second --no-cv run still carries the last measured model's figures
+        _train(tmp, train_file, out, "--no-cv")
+        meta = json.loads((out / "meta.json").read_text())
+        assert meta["model_id"] != first_meta["model_id"]
+        metrics = json.loads((out / "metrics.json").read_text())
+        for scheme in ("topics", "stance"):
+            entry = metrics[scheme]
+            assert entry["cross_validated"] is False and "macro_f1" not in entry and "confusion" not in entry
+            prev = entry["previous_model"]
+            assert prev["model_id"] == first_meta["model_id"]
+            assert prev["metrics"] == first[scheme]
+            assert "not of this model" in prev["note"]
+        card = (out / "card.md").read_text()
+        assert f"Earlier model {first_meta['model_id']} (not this model)" in card
+        assert f"Macro-F1 **{first['topics']['macro_f1']:.3f}**" in card

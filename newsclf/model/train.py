@@ -8,6 +8,7 @@ import os
 import platform
 import shutil
 import tempfile
+import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -210,13 +211,17 @@ def learning_curve(scheme: Scheme, examples: list[Example], fractions: tuple[flo
 
 def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path, folds: int = 5,
           split: str = "auto", seed: int = 0, log: Callable[[str], None] = lambda _: None,
-          with_learning_curve: bool = False, backend: str = "linear", jobs: int | None = None) -> dict[str, Any]:
+          with_learning_curve: bool = False, backend: str = "linear", jobs: int | None = None,
+          cv: bool = True) -> dict[str, Any]:
     """Fit every scheme that has enough examples, cross-validate it, and write MODEL_DIR; returns the metrics.
 
     jobs: processes for the folds and fits (None: every core); the model and metrics do not depend on it.
+    cv=False: no cross-validation (a quick iteration); each scheme's metrics then carry, under
+    "previous_model", the cross-validated metrics of the model OUT held before, marked as not this model's.
     """
     out = Path(out_dir)
     check_backend(backend)  # before any cross-validation, not after an hour of it
+    previous = None if cv else read_previous(out)
     classifiers: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
     counts: dict[str, dict[str, int]] = {}
@@ -230,8 +235,9 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
             log(f"scheme {scheme.name}: skipped, {len(items)} labeled items with {len(label_counts)} distinct labels "
                 "(need at least 4 items and 2 labels)")
             continue
-        log(f"scheme {scheme.name}: cross-validating on {len(items)} items")
-        split_name, fold_list = fold_plan(items, folds, split, seed)
+        log(f"scheme {scheme.name}: " + ("cross-validating on" if cv else "fitting (no cross-validation) on")
+            + f" {len(items)} items")
+        split_name, fold_list = fold_plan(items, folds, split, seed) if cv else ("", [])
         plans[scheme.name] = (len(tasks), split_name, fold_list)
         # The outer folds and the final fit are independent: one pool runs them all, every scheme's together.
         tasks += fold_tasks(scheme, items, fold_list, backend)
@@ -239,9 +245,13 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
     results = run_tasks(tasks, jobs, backend)
     for name, (first, split_name, fold_list) in plans.items():
         scheme, items = guide.scheme(name), examples[name]
-        P, tested, decided = gather_folds(scheme, len(items), fold_list, results[first:first + len(fold_list)])
-        metrics[name] = score_folds(scheme, items, P, tested, decided, split_name, fold_list)
-        log(format_metrics(name, metrics[name]))
+        if cv:
+            P, tested, decided = gather_folds(scheme, len(items), fold_list, results[first:first + len(fold_list)])
+            metrics[name] = score_folds(scheme, items, P, tested, decided, split_name, fold_list)
+            log(format_metrics(name, metrics[name]))
+        else:
+            metrics[name] = not_cross_validated(name, previous)
+            log(f"scheme {name}: " + previous_note(metrics[name]))
         classifiers[name] = clf = results[first + len(fold_list)]
         if backend == "linear":
             metrics[name]["C"] = clf.C_
@@ -258,18 +268,19 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
             elif not clf.uses_encoder:
                 log(f"scheme {name}: {len(items)} items are too few to fine-tune and judge the encoder "
                     f"(it needs {MIN_ENCODER_ITEMS}); the linear model serves this scheme")
-        if with_learning_curve and backend == "linear":
+        if with_learning_curve and backend == "linear" and cv:
             metrics[name]["learning_curve"] = learning_curve(scheme, items, seed=seed, C=clf.C_, jobs=jobs)
     if not classifiers:
         raise ModelError("no scheme had enough labeled items to train; label more articles "
                          "(each scheme needs at least 4 items and 2 different labels)")
     guide_text = Path(guide.path).read_text(encoding="utf-8") if guide.path and Path(guide.path).is_file() else None
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # The clock in nanoseconds too: two quick --no-cv runs on the same labels within a second are two models.
     model_id = f"{guide.name}-{guide.version}-" + hashlib.sha1(
-        (stamp + json.dumps(counts, sort_keys=True)).encode()).hexdigest()[:10]
+        (stamp + str(time.time_ns()) + json.dumps(counts, sort_keys=True)).encode()).hexdigest()[:10]
     meta = {
         "model_id": model_id, "model_format": MODEL_FORMAT, "created_at": stamp, "newsclf_version": newsclf.__version__,
-        "python": platform.python_version(), "backend": backend,
+        "python": platform.python_version(), "backend": backend, "cross_validated": cv,
         "guide": {"name": guide.name, "version": guide.version},
         "schemes": {name: {"kind": guide.scheme(name).kind, "labels": guide.scheme(name).label_ids,
                            "target": guide.scheme(name).target, "train_items": len(examples[name]),
@@ -297,6 +308,51 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return metrics
+
+
+def read_previous(out: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(meta, metrics) of the model in OUT before this run, or None when there is none (or it cannot be read)."""
+    try:
+        return (json.loads((out / META_FILE).read_text(encoding="utf-8")),
+                json.loads((out / METRICS_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+
+
+def not_cross_validated(name: str, previous: tuple[dict[str, Any], dict[str, Any]] | None) -> dict[str, Any]:
+    """A scheme's metrics entry for a run without cross-validation.
+
+    The earlier model's figures sit under "previous_model", never at the top level, where the report
+    would read them (confusion, macro-F1) as this model's. An earlier run without cross-validation
+    passes on the figures it carried, so they always come from the last run that measured.
+    """
+    entry: dict[str, Any] = {"cross_validated": False}
+    if previous is None:
+        return entry
+    meta, metrics = previous
+    old = metrics.get(name)
+    if not isinstance(old, dict):
+        return entry
+    if old.get("cross_validated") is False:
+        if "previous_model" in old:
+            entry["previous_model"] = old["previous_model"]
+        return entry
+    entry["previous_model"] = {
+        "note": "cross-validated metrics of an earlier model trained into this directory, not of this model",
+        "model_id": meta.get("model_id"), "created_at": meta.get("created_at"),
+        "train_items": (meta.get("schemes") or {}).get(name, {}).get("train_items"), "metrics": old}
+    return entry
+
+
+def previous_note(m: dict[str, Any]) -> str:
+    """One sentence on where a scheme's figures come from when it was not cross-validated."""
+    prev = m.get("previous_model")
+    if not prev:
+        return ("not cross-validated (--no-cv), and no earlier model in this directory had figures for it: "
+                "no quality figures.")
+    return (f"not cross-validated (--no-cv); the figures shown are NOT this model's but those of the earlier model "
+            f"{prev['model_id']} (trained {prev['created_at']} on {prev['train_items']} items): "
+            f"macro-F1 {prev['metrics'].get('macro_f1', float('nan')):.3f}.")
 
 
 MODEL_FILES = (MODEL_FILE, GUIDE_FILE, METRICS_FILE, CARD_FILE)  # each one's digest is in meta.json's "files"
@@ -384,13 +440,30 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
              "- Model per scheme: " + CARDS.get(meta.get("backend", "linear"), LINEAR_CARD), ""]
     for name, info in meta["schemes"].items():
         m = metrics[name]
+        counts = info["label_counts"]
         lines += [f"## Scheme `{name}` ({info['kind']}" + (f", default target {info['target']}" if info["target"] else "")
-                  + ")", "", f"Training items: {info['train_items']}. Evaluation: {m['split']}.", "",
-                  f"Macro-F1 **{m['macro_f1']:.3f}** (95% bootstrap interval {m['macro_f1_ci95'][0]:.3f}-"
+                  + ")", ""]
+        if m.get("cross_validated") is False:
+            prev = m.get("previous_model")
+            lines += [f"Training items: {info['train_items']}. **Not cross-validated** (trained with `--no-cv`): "
+                      + (f"the figures below are those of an earlier model, **not of this one**: {prev['model_id']}, "
+                         f"trained {prev['created_at']} on {prev['train_items']} items." if prev else
+                         "no earlier model in this directory had figures for this scheme, so there are no quality "
+                         "figures."), ""]
+            if "C" in m:
+                lines += [f"Regularisation chosen by inner cross-validation: C = {m['C']:g}.", ""]
+            if not prev:
+                continue
+            m, counts = prev["metrics"], {}  # its per-label training counts were not kept
+            lines += [f"### Earlier model {prev['model_id']} (not this model)", "",
+                      f"Training items: {prev['train_items']}. Evaluation: {m['split']}.", ""]
+        else:
+            lines += [f"Training items: {info['train_items']}. Evaluation: {m['split']}.", ""]
+        lines += [f"Macro-F1 **{m['macro_f1']:.3f}** (95% bootstrap interval {m['macro_f1_ci95'][0]:.3f}-"
                   f"{m['macro_f1_ci95'][1]:.3f}), micro-F1 {m['micro_f1']:.3f}, exact match {m['exact_match']:.3f}.",
                   "", "| label | training items | precision | recall | F1 |", "|---|---|---|---|---|"]
         for label, lm in m["labels"].items():
-            lines.append(f"| {label} | {info['label_counts'][label]} | {lm['precision']:.3f} | {lm['recall']:.3f} | {lm['f1']:.3f} |")
+            lines.append(f"| {label} | {counts.get(label, '')} | {lm['precision']:.3f} | {lm['recall']:.3f} | {lm['f1']:.3f} |")
         lines.append("")
         gate = guide.scheme(name).gate if name in getattr(guide, "scheme_names", ()) else None
         if gate and m.get("confusion"):
@@ -415,7 +488,8 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
             lines += [f"| {b['low']:.1f}-{b['high']:.1f} | {b['n']} | {b['mean_p']:.3f} | {b['observed']:.3f} |"
                       for b in cal["bins"]]
             lines.append("")
-    if any(m.get("split_name") == "random" for m in metrics.values()):
+    shown = [m.get("previous_model", {}).get("metrics", m) for m in metrics.values()]
+    if any(m.get("split_name") == "random" for m in shown):
         lines += ["## Limits", "", "Some figures come from random folds: articles from one outlet fall on both "
                   "sides, so expect lower scores on outlets the model never saw. Prefer `--split outlet` or "
                   "`--split time` when the data has several outlets or dates.", ""]
