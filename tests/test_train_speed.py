@@ -96,3 +96,12 @@ def test_no_cv_carries_the_previous_models_metrics_marked_as_not_this_models(dat
         card = (out / "card.md").read_text()
         assert f"Earlier model {first_meta['model_id']} (not this model)" in card
         assert f"Macro-F1 **{first['topics']['macro_f1']:.3f}**" in card
+
+
+def test_bench_train_skips_a_data_set_whose_folder_is_missing(tmp_path, monkeypatch):
+    import bench.datasets
+    from bench.train import bench_dataset
+
+    monkeypatch.setattr(bench.datasets, "DATA", tmp_path)  # an empty data folder: nothing to load
+    row = bench_dataset(bench.datasets.BY_NAME["bbc"], limit=10, jobs=1)
+    assert row[:2] == ["bbc", "skipped: not found"]
