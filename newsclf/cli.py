@@ -397,12 +397,19 @@ def collect(ctx: click.Context, urls: tuple[str, ...], feeds: str | None, sitema
                    "on news stance, ~50x slower. minilm-frozen: the linear model blended with the encoder's frozen "
                    "sentence embeddings, better on short texts such as tweets, no fine-tuning. Both encoders need "
                    "pip install 'newsclf[transformer]'.")
+@click.option("--jobs", type=click.IntRange(1), default=None,
+              help="Processes for the cross-validation folds and the final fit (default: all cores; small data "
+                   "stays in one process). The model and its metrics are the same for any value.")
+@click.option("--no-cv", "no_cv", is_flag=True,
+              help="Skip the cross-validation that measures the model (C and calibration are still chosen): "
+                   "for quick iterations. metrics.json and card.md then carry the previous model's figures from "
+                   "OUT, marked as not from this model, or say there are none.")
 @day_window("labeled articles to train on")
 @read_options
 @max_record_option
 @click.pass_context
 def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds: int, split: str,
-          backend: str, since: str | None, until: str | None, **read: Any) -> None:
+          backend: str, jobs: int | None, no_cv: bool, since: str | None, until: str | None, **read: Any) -> None:
     """Train one classifier per scheme of the guide; write MODEL_DIR with metrics.json and card.md.
 
     --until keeps later articles out of training, so `evaluate --since` can score the model on them.
@@ -412,6 +419,7 @@ def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds
       newsclf train --guide label_guides/ai-discourse.yaml --out model/
       newsclf train --guide label_guides/ai-discourse.yaml --data labeled.jsonl --out model/
       newsclf train --guide label_guides/ai-discourse.yaml --out model/ --until 2023-06-30
+      newsclf train --guide label_guides/ai-discourse.yaml --out model/ --no-cv --jobs 2
     """
     from newsclf.guide import load_guide
     from newsclf.model.data import examples_from_records, examples_from_store, published_between
@@ -432,7 +440,8 @@ def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds
         with _store(ctx) as store:
             examples = examples_from_store(store, g)
     examples = published_between(examples, since, until)
-    train_model(g, examples, out, folds=folds, split=split, log=click.echo, backend=backend)
+    train_model(g, examples, out, folds=folds, split=split, log=click.echo, backend=backend, jobs=jobs,
+                cv=not no_cv)
     click.echo(f"wrote {out} (metrics.json, card.md)")
     sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
 

@@ -276,9 +276,22 @@ class PackedNgrams(BaseEstimator, TransformerMixin):
     def fit(self, texts: Sequence[str], y: Any = None) -> "PackedNgrams":
         """Learn the n-gram vocabulary and document frequencies."""
         self._learn(texts)
+        return self._fit_keys((self._keys(texts[start:start + _CHUNK]) for start in range(0, len(texts), _CHUNK)),
+                              len(texts))
+
+    def fit_transform(self, texts: Sequence[str], y: Any = None) -> sp.csr_matrix:
+        """fit, then transform; texts that fit in one pass have their n-grams read once, not twice."""
+        if len(texts) > _CHUNK:  # keys of every text at once would undo the passes' bound on memory
+            return self.fit(texts).transform(texts)
+        self._learn(texts)
+        rows, keys = self._keys(texts)
+        self._fit_keys([(rows, keys)], len(texts))
+        return self._tfidf([(rows, keys)], [len(texts)])
+
+    def _fit_keys(self, passes: Iterable[tuple[np.ndarray, np.ndarray]], n_texts: int) -> "PackedNgrams":
+        """The vocabulary and idf from (text index, key) pairs, one pair of arrays per pass over the texts."""
         parts_keys, parts_df = [], []
-        for start in range(0, len(texts), _CHUNK):
-            rows, keys = self._keys(texts[start:start + _CHUNK])
+        for rows, keys in passes:
             order = np.lexsort((rows, keys))
             rows, keys = rows[order], keys[order]
             first = np.ones(len(keys), dtype=bool)
@@ -296,18 +309,23 @@ class PackedNgrams(BaseEstimator, TransformerMixin):
             top.sort()
             uk, df = uk[top], df[top]
         self.vocabulary_ = uk
-        self.idf_ = (np.log((1 + len(texts)) / (1 + df)) + 1).astype(np.float32)
+        self.idf_ = (np.log((1 + n_texts) / (1 + df)) + 1).astype(np.float32)
         return self
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """TF-IDF rows for the texts."""
+        starts = range(0, max(len(texts), 1), _CHUNK)
+        chunks = [texts[start:start + _CHUNK] for start in starts]
+        return self._tfidf((self._keys(c) if len(c) else (np.zeros(0, np.int64),) * 2 for c in chunks),
+                           [len(c) for c in chunks])
+
+    def _tfidf(self, passes: Iterable[tuple[np.ndarray, np.ndarray]], sizes: list[int]) -> sp.csr_matrix:
+        """TF-IDF rows from (text index, key) pairs per pass; `sizes`: the texts in each pass."""
         blocks = []
-        for start in range(0, max(len(texts), 1), _CHUNK):
-            chunk = texts[start:start + _CHUNK]
-            rows, keys = self._keys(chunk) if len(chunk) else (np.zeros(0, np.int64),) * 2
+        for (rows, keys), size in zip(passes, sizes):
             cols = self._table().lookup(keys)
             hit = cols >= 0
-            X = count_matrix(rows[hit], cols[hit], len(chunk), len(self.vocabulary_))
+            X = count_matrix(rows[hit], cols[hit], size, len(self.vocabulary_))
             np.log(X.data, out=X.data)
             X.data += 1.0
             X.data *= self.idf_[X.indices]

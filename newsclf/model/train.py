@@ -8,6 +8,7 @@ import os
 import platform
 import shutil
 import tempfile
+import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -62,33 +63,104 @@ def make_classifier(scheme: Scheme, backend: str = "linear", **params: Any) -> A
     return EmbeddingClassifier(**kwargs) if backend == "minilm-frozen" else SchemeClassifier(**kwargs)
 
 
+# Training docs summed over a pool's tasks below which `jobs=None` stays in one process: a fresh worker
+# imports newsclf, scikit-learn and spaCy first (loky pool start, 2 workers: 3 s on a loaded 2-core
+# machine), about what the demo's 214 items x 6 fits take in all.
+PARALLEL_MIN_DOCS = 2000
+
+
+def resolve_jobs(jobs: int | None) -> int:
+    """Worker processes for `jobs`: None or 0 -> every core this process may use."""
+    if jobs:
+        return max(1, int(jobs))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _fit_fold(scheme: Scheme, backend: str, train_docs: list[dict[str, str]], train_y: list[list[str]],
+              test_docs: list[dict[str, str]], params: dict[str, Any] | None = None
+              ) -> tuple[np.ndarray, list[list[str]]]:
+    """One outer fold: fit on its training part; (probabilities, decided labels) on its test part."""
+    clf = make_classifier(scheme, backend, **(params or {})).fit(train_docs, train_y)
+    P = clf.predict_proba(test_docs)
+    return P, clf.decide(P)
+
+
+def _fit_all(scheme: Scheme, backend: str, docs: list[dict[str, str]], y: list[list[str]]) -> Any:
+    """The model to save: fitted on every training doc."""
+    return make_classifier(scheme, backend).fit(docs, y)
+
+
+def _task_size(args: tuple[Any, ...]) -> int:
+    """A task's training docs (the third argument of _fit_fold and _fit_all), 0 for other tasks."""
+    return len(args[2]) if len(args) > 2 and isinstance(args[2], list) else 0
+
+
+def run_tasks(tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]], jobs: int | None, backend: str = "linear",
+              ) -> list[Any]:
+    """Results of `fn(*args)` per task, in task order; up to `jobs` processes.
+
+    Each task is deterministic in its inputs, so the results do not depend on `jobs`. With `jobs`
+    None, work under PARALLEL_MIN_DOCS runs in this process. The encoder backends always do: torch
+    spreads one model over all cores itself, and copies of it per worker would multiply its memory.
+    """
+    small = jobs is None and sum(_task_size(args) for _, args in tasks) < PARALLEL_MIN_DOCS
+    jobs = resolve_jobs(jobs)
+    if jobs == 1 or small or len(tasks) < 2 or backend in ENCODER_BACKENDS:
+        return [fn(*args) for fn, args in tasks]
+    # Largest first, so that a big fit does not start last while the other worker idles.
+    order = sorted(range(len(tasks)), key=lambda i: -_task_size(tasks[i][1]))
+    done = joblib.Parallel(n_jobs=min(jobs, len(tasks)))(joblib.delayed(tasks[i][0])(*tasks[i][1]) for i in order)
+    results: list[Any] = [None] * len(tasks)
+    for i, result in zip(order, done):
+        results[i] = result
+    return results
+
+
+def fold_plan(examples: list[Example], folds: int, split: str, seed: int) -> tuple[str, list[Any]]:
+    """(resolved split, [(train indices, test indices), ...]) for the outer cross-validation."""
+    articles = [e.article for e in examples]
+    split = resolve_split(split, articles, folds)
+    return split, make_folds(articles, [e.labels[0] for e in examples], split, folds, seed)
+
+
+def fold_tasks(scheme: Scheme, examples: list[Example], fold_list: list[Any],
+               backend: str) -> list[tuple[Callable[..., Any], tuple[Any, ...]]]:
+    """One `_fit_fold` task per outer fold."""
+    docs = [e.doc for e in examples]
+    return [(_fit_fold, (scheme, backend, [docs[i] for i in train_idx], [examples[i].labels for i in train_idx],
+                         [docs[i] for i in test_idx])) for train_idx, test_idx in fold_list]
+
+
+def gather_folds(scheme: Scheme, n: int, fold_list: list[Any],
+                 results: list[tuple[np.ndarray, list[list[str]]]]) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
+    """(P, tested indices, decided labels) from the folds' results."""
+    P = np.zeros((n, len(scheme.labels)))
+    decided: list[list[str]] = [[] for _ in range(n)]
+    for (_, test_idx), (P_fold, labels) in zip(fold_list, results):
+        P[test_idx] = P_fold
+        for i, chosen in zip(test_idx, labels):
+            decided[i] = chosen
+    tested = np.unique(np.concatenate([test for _, test in fold_list]))
+    return P, tested, decided
+
+
 def out_of_fold(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
-                seed: int = 0,
-                backend: str = "linear") -> tuple[np.ndarray, np.ndarray, list[list[str]], str, list[Any]]:
+                seed: int = 0, backend: str = "linear",
+                jobs: int | None = None) -> tuple[np.ndarray, np.ndarray, list[list[str]], str, list[Any]]:
     """Each example's probabilities from a model that never saw it: (P, tested indices, decided labels, split, folds).
 
     With a time split the earliest block is never tested, so only `tested` rows of P are filled.
+    Folds run in up to `jobs` processes (None: all cores).
     """
-    articles = [e.article for e in examples]
-    split = resolve_split(split, articles, folds)
-    docs = [e.doc for e in examples]
-    y = [e.labels for e in examples]
-    fold_list = make_folds(articles, [labels[0] for labels in y], split, folds, seed)
-    P = np.zeros((len(examples), len(scheme.labels)))
-    decided: list[list[str]] = [[] for _ in examples]
-    for train_idx, test_idx in fold_list:
-        clf = make_classifier(scheme, backend).fit([docs[i] for i in train_idx], [y[i] for i in train_idx])
-        P[test_idx] = clf.predict_proba([docs[i] for i in test_idx])
-        for i, labels in zip(test_idx, clf.decide(P[test_idx])):
-            decided[i] = labels
-    tested = np.unique(np.concatenate([test for _, test in fold_list]))
+    split, fold_list = fold_plan(examples, folds, split, seed)
+    results = run_tasks(fold_tasks(scheme, examples, fold_list, backend), jobs, backend)
+    P, tested, decided = gather_folds(scheme, len(examples), fold_list, results)
     return P, tested, decided, split, fold_list
 
 
-def cross_validate(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
-                   seed: int = 0, backend: str = "linear") -> dict[str, Any]:
-    """Out-of-fold predictions over the training examples, scored per label; `split` as in newsclf.model.splits."""
-    P, tested, decided, split, fold_list = out_of_fold(scheme, examples, folds, split, seed, backend)
+def score_folds(scheme: Scheme, examples: list[Example], P: np.ndarray, tested: np.ndarray,
+                decided: list[list[str]], split: str, fold_list: list[Any]) -> dict[str, Any]:
+    """The cross-validation metrics from out-of-fold predictions."""
     metrics = scheme_metrics([examples[i].labels for i in tested], [decided[i] for i in tested],
                              scheme.label_ids, scheme.kind)
     metrics["calibration"] = reliability([examples[i].labels for i in tested], P[tested], scheme.label_ids,
@@ -98,8 +170,16 @@ def cross_validate(scheme: Scheme, examples: list[Example], folds: int = 5, spli
     return metrics
 
 
+def cross_validate(scheme: Scheme, examples: list[Example], folds: int = 5, split: str = "auto",
+                   seed: int = 0, backend: str = "linear", jobs: int | None = None) -> dict[str, Any]:
+    """Out-of-fold predictions over the training examples, scored per label; `split` as in newsclf.model.splits."""
+    P, tested, decided, split, fold_list = out_of_fold(scheme, examples, folds, split, seed, backend, jobs)
+    return score_folds(scheme, examples, P, tested, decided, split, fold_list)
+
+
 def learning_curve(scheme: Scheme, examples: list[Example], fractions: tuple[float, ...] = (0.25, 0.5, 1.0),
-                   folds: int = 3, seed: int = 0, C: float | None = None) -> list[dict[str, float]]:
+                   folds: int = 3, seed: int = 0, C: float | None = None,
+                   jobs: int | None = None) -> list[dict[str, float]]:
     """Cross-validated macro-F1 when training on growing shares of the training folds (random folds).
 
     C: a fixed regularisation (e.g. the one chosen on all the data), which spares a selection per point.
@@ -108,35 +188,45 @@ def learning_curve(scheme: Scheme, examples: list[Example], fractions: tuple[flo
 
     articles = [e.article for e in examples]
     y = [e.labels for e in examples]
+    docs = [e.doc for e in examples]
     fold_list = make_folds(articles, [labels[0] for labels in y], "random", folds, seed)
-    points = []
+    plan: list[tuple[float, list[int], Any]] = []  # (fraction, chosen training rows, test rows)
     for fraction in fractions:
-        tested: list[int] = []
-        pred: list[list[str]] = []
-        sizes = []
         for k, (train_idx, test_idx) in enumerate(fold_list):
             chosen = sorted(random.Random(seed + k).sample(list(train_idx), max(2, int(len(train_idx) * fraction))))
-            if len({label for i in chosen for label in y[i]}) < 2:
-                continue
-            clf = make_classifier(scheme, C=C).fit([examples[i].doc for i in chosen], [y[i] for i in chosen])
-            pred += clf.predict([examples[i].doc for i in test_idx])
-            tested += list(test_idx)
-            sizes.append(len(chosen))
-        if tested:
-            m = scheme_metrics([y[i] for i in tested], pred, scheme.label_ids, scheme.kind)
-            points.append({"labels": int(np.mean(sizes)), "macro_f1": m["macro_f1"]})
+            if len({label for i in chosen for label in y[i]}) >= 2:
+                plan.append((fraction, chosen, test_idx))
+    results = run_tasks([(_fit_fold, (scheme, "linear", [docs[i] for i in chosen], [y[i] for i in chosen],
+                                      [docs[i] for i in test_idx], {"C": C})) for _, chosen, test_idx in plan], jobs)
+    points = []
+    for fraction in fractions:
+        runs = [(chosen, test_idx, labels) for (f, chosen, test_idx), (_, labels) in zip(plan, results)
+                if f == fraction]
+        if runs:
+            m = scheme_metrics([y[i] for _, test_idx, _ in runs for i in test_idx],
+                               [labels for *_, decided in runs for labels in decided], scheme.label_ids, scheme.kind)
+            points.append({"labels": int(np.mean([len(chosen) for chosen, _, _ in runs])), "macro_f1": m["macro_f1"]})
     return points
 
 
 def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path, folds: int = 5,
           split: str = "auto", seed: int = 0, log: Callable[[str], None] = lambda _: None,
-          with_learning_curve: bool = False, backend: str = "linear") -> dict[str, Any]:
-    """Fit every scheme that has enough examples, cross-validate it, and write MODEL_DIR; returns the metrics."""
+          with_learning_curve: bool = False, backend: str = "linear", jobs: int | None = None,
+          cv: bool = True) -> dict[str, Any]:
+    """Fit every scheme that has enough examples, cross-validate it, and write MODEL_DIR; returns the metrics.
+
+    jobs: processes for the folds and fits (None: every core); the model and metrics do not depend on it.
+    cv=False: no cross-validation (a quick iteration); each scheme's metrics then carry, under
+    "previous_model", the cross-validated metrics of the model OUT held before, marked as not this model's.
+    """
     out = Path(out_dir)
     check_backend(backend)  # before any cross-validation, not after an hour of it
+    previous = None if cv else read_previous(out)
     classifiers: dict[str, Any] = {}
     metrics: dict[str, Any] = {}
     counts: dict[str, dict[str, int]] = {}
+    tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+    plans: dict[str, tuple[int, str, list[Any]]] = {}  # scheme -> (its first task, split, outer folds)
     for scheme in guide.schemes:
         items = examples.get(scheme.name, [])
         label_counts = Counter(label for e in items for label in e.labels)
@@ -145,40 +235,52 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
             log(f"scheme {scheme.name}: skipped, {len(items)} labeled items with {len(label_counts)} distinct labels "
                 "(need at least 4 items and 2 labels)")
             continue
-        log(f"scheme {scheme.name}: cross-validating on {len(items)} items")
-        metrics[scheme.name] = cross_validate(scheme, items, folds=folds, split=split, seed=seed, backend=backend)
-        log(format_metrics(scheme.name, metrics[scheme.name]))
-        classifiers[scheme.name] = make_classifier(scheme, backend).fit([e.doc for e in items],
-                                                                         [e.labels for e in items])
-        clf = classifiers[scheme.name]
-        if backend == "linear":
-            metrics[scheme.name]["C"] = clf.C_
-            if clf.class_bias_.any():
-                metrics[scheme.name]["class_offsets"] = {str(label): round(float(b), 3)
-                                                         for label, b in zip(clf.classes_, clf.class_bias_)}
+        log(f"scheme {scheme.name}: " + ("cross-validating on" if cv else "fitting (no cross-validation) on")
+            + f" {len(items)} items")
+        split_name, fold_list = fold_plan(items, folds, split, seed) if cv else ("", [])
+        plans[scheme.name] = (len(tasks), split_name, fold_list)
+        # The outer folds and the final fit are independent: one pool runs them all, every scheme's together.
+        tasks += fold_tasks(scheme, items, fold_list, backend)
+        tasks.append((_fit_all, (scheme, backend, [e.doc for e in items], [e.labels for e in items])))
+    results = run_tasks(tasks, jobs, backend)
+    for name, (first, split_name, fold_list) in plans.items():
+        scheme, items = guide.scheme(name), examples[name]
+        if cv:
+            P, tested, decided = gather_folds(scheme, len(items), fold_list, results[first:first + len(fold_list)])
+            metrics[name] = score_folds(scheme, items, P, tested, decided, split_name, fold_list)
+            log(format_metrics(name, metrics[name]))
         else:
-            metrics[scheme.name]["encoder"] = {"used": clf.uses_encoder, "linear_weight": clf.linear_weight_}
+            metrics[name] = not_cross_validated(name, previous)
+            log(f"scheme {name}: " + previous_note(metrics[name]))
+        classifiers[name] = clf = results[first + len(fold_list)]
+        if backend == "linear":
+            metrics[name]["C"] = clf.C_
+            if clf.class_bias_.any():
+                metrics[name]["class_offsets"] = {str(label): round(float(b), 3)
+                                                  for label, b in zip(clf.classes_, clf.class_bias_)}
+        else:
+            metrics[name]["encoder"] = {"used": clf.uses_encoder, "linear_weight": clf.linear_weight_}
             if backend == "minilm-frozen":
-                metrics[scheme.name]["encoder"]["head_C"] = clf.head_C_
+                metrics[name]["encoder"]["head_C"] = clf.head_C_
                 if not clf.uses_encoder:
-                    log(f"scheme {scheme.name}: the linear model serves alone (the blend chose it, or "
+                    log(f"scheme {name}: the linear model serves alone (the blend chose it, or "
                         f"{len(items)} items are too few to choose a blend)")
             elif not clf.uses_encoder:
-                log(f"scheme {scheme.name}: {len(items)} items are too few to fine-tune and judge the encoder "
+                log(f"scheme {name}: {len(items)} items are too few to fine-tune and judge the encoder "
                     f"(it needs {MIN_ENCODER_ITEMS}); the linear model serves this scheme")
-        if with_learning_curve and backend == "linear":
-            metrics[scheme.name]["learning_curve"] = learning_curve(scheme, items, seed=seed,
-                                                                    C=clf.C_)
+        if with_learning_curve and backend == "linear" and cv:
+            metrics[name]["learning_curve"] = learning_curve(scheme, items, seed=seed, C=clf.C_, jobs=jobs)
     if not classifiers:
         raise ModelError("no scheme had enough labeled items to train; label more articles "
                          "(each scheme needs at least 4 items and 2 different labels)")
     guide_text = Path(guide.path).read_text(encoding="utf-8") if guide.path and Path(guide.path).is_file() else None
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    # The clock in nanoseconds too: two quick --no-cv runs on the same labels within a second are two models.
     model_id = f"{guide.name}-{guide.version}-" + hashlib.sha1(
-        (stamp + json.dumps(counts, sort_keys=True)).encode()).hexdigest()[:10]
+        (stamp + str(time.time_ns()) + json.dumps(counts, sort_keys=True)).encode()).hexdigest()[:10]
     meta = {
         "model_id": model_id, "model_format": MODEL_FORMAT, "created_at": stamp, "newsclf_version": newsclf.__version__,
-        "python": platform.python_version(), "backend": backend,
+        "python": platform.python_version(), "backend": backend, "cross_validated": cv,
         "guide": {"name": guide.name, "version": guide.version},
         "schemes": {name: {"kind": guide.scheme(name).kind, "labels": guide.scheme(name).label_ids,
                            "target": guide.scheme(name).target, "train_items": len(examples[name]),
@@ -206,6 +308,51 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return metrics
+
+
+def read_previous(out: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """(meta, metrics) of the model in OUT before this run, or None when there is none (or it cannot be read)."""
+    try:
+        return (json.loads((out / META_FILE).read_text(encoding="utf-8")),
+                json.loads((out / METRICS_FILE).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None
+
+
+def not_cross_validated(name: str, previous: tuple[dict[str, Any], dict[str, Any]] | None) -> dict[str, Any]:
+    """A scheme's metrics entry for a run without cross-validation.
+
+    The earlier model's figures sit under "previous_model", never at the top level, where the report
+    would read them (confusion, macro-F1) as this model's. An earlier run without cross-validation
+    passes on the figures it carried, so they always come from the last run that measured.
+    """
+    entry: dict[str, Any] = {"cross_validated": False}
+    if previous is None:
+        return entry
+    meta, metrics = previous
+    old = metrics.get(name)
+    if not isinstance(old, dict):
+        return entry
+    if old.get("cross_validated") is False:
+        if "previous_model" in old:
+            entry["previous_model"] = old["previous_model"]
+        return entry
+    entry["previous_model"] = {
+        "note": "cross-validated metrics of an earlier model trained into this directory, not of this model",
+        "model_id": meta.get("model_id"), "created_at": meta.get("created_at"),
+        "train_items": (meta.get("schemes") or {}).get(name, {}).get("train_items"), "metrics": old}
+    return entry
+
+
+def previous_note(m: dict[str, Any]) -> str:
+    """One sentence on where a scheme's figures come from when it was not cross-validated."""
+    prev = m.get("previous_model")
+    if not prev:
+        return ("not cross-validated (--no-cv), and no earlier model in this directory had figures for it: "
+                "no quality figures.")
+    return (f"not cross-validated (--no-cv); the figures shown are NOT this model's but those of the earlier model "
+            f"{prev['model_id']} (trained {prev['created_at']} on {prev['train_items']} items): "
+            f"macro-F1 {prev['metrics'].get('macro_f1', float('nan')):.3f}.")
 
 
 MODEL_FILES = (MODEL_FILE, GUIDE_FILE, METRICS_FILE, CARD_FILE)  # each one's digest is in meta.json's "files"
@@ -293,13 +440,30 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
              "- Model per scheme: " + CARDS.get(meta.get("backend", "linear"), LINEAR_CARD), ""]
     for name, info in meta["schemes"].items():
         m = metrics[name]
+        counts = info["label_counts"]
         lines += [f"## Scheme `{name}` ({info['kind']}" + (f", default target {info['target']}" if info["target"] else "")
-                  + ")", "", f"Training items: {info['train_items']}. Evaluation: {m['split']}.", "",
-                  f"Macro-F1 **{m['macro_f1']:.3f}** (95% bootstrap interval {m['macro_f1_ci95'][0]:.3f}-"
+                  + ")", ""]
+        if m.get("cross_validated") is False:
+            prev = m.get("previous_model")
+            lines += [f"Training items: {info['train_items']}. **Not cross-validated** (trained with `--no-cv`): "
+                      + (f"the figures below are those of an earlier model, **not of this one**: {prev['model_id']}, "
+                         f"trained {prev['created_at']} on {prev['train_items']} items." if prev else
+                         "no earlier model in this directory had figures for this scheme, so there are no quality "
+                         "figures."), ""]
+            if "C" in m:
+                lines += [f"Regularisation chosen by inner cross-validation: C = {m['C']:g}.", ""]
+            if not prev:
+                continue
+            m, counts = prev["metrics"], {}  # its per-label training counts were not kept
+            lines += [f"### Earlier model {prev['model_id']} (not this model)", "",
+                      f"Training items: {prev['train_items']}. Evaluation: {m['split']}.", ""]
+        else:
+            lines += [f"Training items: {info['train_items']}. Evaluation: {m['split']}.", ""]
+        lines += [f"Macro-F1 **{m['macro_f1']:.3f}** (95% bootstrap interval {m['macro_f1_ci95'][0]:.3f}-"
                   f"{m['macro_f1_ci95'][1]:.3f}), micro-F1 {m['micro_f1']:.3f}, exact match {m['exact_match']:.3f}.",
                   "", "| label | training items | precision | recall | F1 |", "|---|---|---|---|---|"]
         for label, lm in m["labels"].items():
-            lines.append(f"| {label} | {info['label_counts'][label]} | {lm['precision']:.3f} | {lm['recall']:.3f} | {lm['f1']:.3f} |")
+            lines.append(f"| {label} | {counts.get(label, '')} | {lm['precision']:.3f} | {lm['recall']:.3f} | {lm['f1']:.3f} |")
         lines.append("")
         gate = guide.scheme(name).gate if name in getattr(guide, "scheme_names", ()) else None
         if gate and m.get("confusion"):
@@ -328,7 +492,8 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
             lines += [f"| {b['low']:.1f}-{b['high']:.1f} | {b['n']} | {b['mean_p']:.3f} | {b['observed']:.3f} |"
                       for b in cal["bins"]]
             lines.append("")
-    if any(m.get("split_name") == "random" for m in metrics.values()):
+    shown = [m.get("previous_model", {}).get("metrics", m) for m in metrics.values()]
+    if any(m.get("split_name") == "random" for m in shown):
         lines += ["## Limits", "", "Some figures come from random folds: articles from one outlet fall on both "
                   "sides, so expect lower scores on outlets the model never saw. Prefer `--split outlet` or "
                   "`--split time` when the data has several outlets or dates.", ""]

@@ -1,0 +1,107 @@
+"""Training in parallel (--jobs) gives the same model as in one process; --no-cv keeps the previous metrics, marked."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from conftest import GUIDE, write_jsonl
+from newsclf.article import Article
+from newsclf.cli import main
+from newsclf.model.features import as_doc
+from newsclf.model.predict import load_model
+from newsclf.model.train import run_tasks
+from test_model_cli import make_rows
+
+
+def _pid(*_: object) -> int:
+    return os.getpid()
+
+
+def _train(tmp, train_file, out, *extra):
+    result = CliRunner().invoke(main, ["--db", str(tmp / "db.sqlite"), "train", "--guide", str(GUIDE),
+                                       "--data", str(train_file), "--out", str(out), "--folds", "3", *extra],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("speed")
+    return tmp, write_jsonl(tmp / "train.jsonl", make_rows(60, 1)), make_rows(20, 2)
+
+
+def test_run_tasks_uses_other_processes_only_when_asked():
+    tasks = [(_pid, (None, None, [0] * 10))] * 4
+    assert set(run_tasks(tasks, jobs=1)) == {os.getpid()}
+    assert os.getpid() not in run_tasks(tasks, jobs=2)
+
+
+def test_jobs_1_and_2_train_the_same_model_and_metrics(data):
+    tmp, train_file, test_rows = data
+    _train(tmp, train_file, tmp / "one", "--jobs", "1")
+    _train(tmp, train_file, tmp / "two", "--jobs", "2")
+    one, two = (json.loads((tmp / d / "metrics.json").read_text()) for d in ("one", "two"))
+    assert set(one) == {"topics", "stance"}
+    assert one == two
+    m1, m2 = load_model(tmp / "one"), load_model(tmp / "two")
+    docs = [as_doc(Article(id=r["id"], title=r["title"], text=r["text"], lang="en"), "OpenAI") for r in test_rows]
+    for scheme in ("topics", "stance"):
+        c1, c2 = m1.pipeline(scheme), m2.pipeline(scheme)
+        assert c1.C_ == c2.C_
+        np.testing.assert_array_equal(c1.predict_proba(docs), c2.predict_proba(docs))
+
+
+def test_no_cv_on_a_fresh_directory_says_there_are_no_figures(data):
+    tmp, train_file, _ = data
+    result = _train(tmp, train_file, tmp / "fresh", "--no-cv")
+    assert "no cross-validation" in result.output
+    metrics = json.loads((tmp / "fresh" / "metrics.json").read_text())
+    for scheme in ("topics", "stance"):
+        assert metrics[scheme]["cross_validated"] is False
+        assert "macro_f1" not in metrics[scheme] and "confusion" not in metrics[scheme]
+        assert "previous_model" not in metrics[scheme]
+    card = (tmp / "fresh" / "card.md").read_text()
+    assert card.count("**Not cross-validated**") == 2 and "no quality figures" in card
+    assert "Macro-F1 **" not in card
+    assert json.loads((tmp / "fresh" / "meta.json").read_text())["cross_validated"] is False
+    assert load_model(tmp / "fresh").predict([Article(id="x", title="t", text="the regulator opened an inquiry",
+                                                      lang="en")])
+
+
+def test_no_cv_carries_the_previous_models_metrics_marked_as_not_this_models(data):
+    tmp, train_file, _ = data
+    out = tmp / "iter"
+    _train(tmp, train_file, out)
+    first_meta = json.loads((out / "meta.json").read_text())
+    first = json.loads((out / "metrics.json").read_text())
+    assert first["topics"]["macro_f1"] > 0
+    for _ in range(2):  # a second --no-cv run still carries the last measured model's figures
+        _train(tmp, train_file, out, "--no-cv")
+        meta = json.loads((out / "meta.json").read_text())
+        assert meta["model_id"] != first_meta["model_id"]
+        metrics = json.loads((out / "metrics.json").read_text())
+        for scheme in ("topics", "stance"):
+            entry = metrics[scheme]
+            assert entry["cross_validated"] is False and "macro_f1" not in entry and "confusion" not in entry
+            prev = entry["previous_model"]
+            assert prev["model_id"] == first_meta["model_id"]
+            assert prev["metrics"] == first[scheme]
+            assert "not of this model" in prev["note"]
+        card = (out / "card.md").read_text()
+        assert f"Earlier model {first_meta['model_id']} (not this model)" in card
+        assert f"Macro-F1 **{first['topics']['macro_f1']:.3f}**" in card
+
+
+def test_bench_train_skips_a_data_set_whose_folder_is_missing(tmp_path, monkeypatch):
+    import bench.datasets
+    from bench.train import bench_dataset
+
+    monkeypatch.setattr(bench.datasets, "DATA", tmp_path)  # an empty data folder: nothing to load
+    row = bench_dataset(bench.datasets.BY_NAME["bbc"], limit=10, jobs=1)
+    assert row[:2] == ["bbc", "skipped: not found"]
