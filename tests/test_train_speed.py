@@ -8,14 +8,14 @@ import os
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from conftest import GUIDE, write_jsonl
+from support import make_rows
+
 from newsclf.article import Article
 from newsclf.cli import main
 from newsclf.model.features import as_doc
 from newsclf.model.predict import load_model
 from newsclf.model.train import run_tasks
-from test_model_cli import make_rows
 
 
 def _pid(*_: object) -> int:
