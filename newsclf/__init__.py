@@ -1,6 +1,6 @@
 """newsclf: collect news articles, label them by a written guide, train classifiers, label new coverage, report."""
 
-__version__ = "0.1.0"
+from newsclf.version import __version__
 
 from newsclf.article import Article  # noqa: E402
 from newsclf.guide import Guide, load_guide  # noqa: E402

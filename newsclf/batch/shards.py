@@ -99,7 +99,7 @@ def forks_safely(model_path: str | Path) -> bool:
 
 def _model_meta(model_path: str | Path) -> dict[str, Any]:
     """The model folder's meta.json (OSError or ValueError when missing or unreadable)."""
-    from newsclf.model.train import META_FILE
+    from newsclf.model.files import META_FILE
 
     return json.loads((Path(model_path) / META_FILE).read_text(encoding="utf-8"))
 

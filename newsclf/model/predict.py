@@ -13,7 +13,7 @@ from newsclf.errors import ModelError
 from newsclf.guide import Guide, keyword_verdict, parse_guide
 from newsclf.model.classifier import SchemeClassifier
 from newsclf.model.features import as_doc
-from newsclf.model.train import GUIDE_FILE, META_FILE, MODEL_FILE, MODEL_FORMAT, file_digest
+from newsclf.model.files import GUIDE_FILE, META_FILE, MODEL_FILE, MODEL_FORMAT, file_digest
 
 
 class Model:

@@ -17,7 +17,9 @@ from typing import Any, Callable
 import joblib
 import numpy as np
 
-import newsclf
+from newsclf.model.files import (CARD_FILE, GUIDE_FILE, META_FILE, METRICS_FILE, MODEL_FILE, MODEL_FILES,
+                                 MODEL_FORMAT, file_digest)
+from newsclf.version import __version__
 from newsclf.errors import ModelError
 from newsclf.guide import Guide, Scheme
 from newsclf.model.classifier import SchemeClassifier
@@ -27,15 +29,6 @@ from newsclf.model.evaluate import format_metrics, reliability, scheme_metrics
 from newsclf.model.splits import describe, make_folds, resolve_split
 from newsclf.model.transformer import MIN_ENCODER_ITEMS, MIN_HELD_OUT, TransformerClassifier, check_installed
 
-MODEL_FILE = "model.joblib"
-META_FILE = "meta.json"
-METRICS_FILE = "metrics.json"
-CARD_FILE = "card.md"
-GUIDE_FILE = "guide.yaml"
-# The layout of the pickled classifiers; bumped when it changes, so an older model is refused on
-# load with a clear message instead of failing mid-classify. 2: inner-CV selection and calibration.
-# 3: the word block learns hashtag splits at fit time.
-MODEL_FORMAT = 3
 
 
 # "linear": the default, TF-IDF features and logistic regression (fast, no extra install).
@@ -279,7 +272,7 @@ def train(guide: Guide, examples: dict[str, list[Example]], out_dir: str | Path,
     model_id = f"{guide.name}-{guide.version}-" + hashlib.sha1(
         (stamp + str(time.time_ns()) + json.dumps(counts, sort_keys=True)).encode()).hexdigest()[:10]
     meta = {
-        "model_id": model_id, "model_format": MODEL_FORMAT, "created_at": stamp, "newsclf_version": newsclf.__version__,
+        "model_id": model_id, "model_format": MODEL_FORMAT, "created_at": stamp, "newsclf_version": __version__,
         "python": platform.python_version(), "backend": backend, "cross_validated": cv,
         "guide": {"name": guide.name, "version": guide.version},
         "schemes": {name: {"kind": guide.scheme(name).kind, "labels": guide.scheme(name).label_ids,
@@ -355,16 +348,6 @@ def previous_note(m: dict[str, Any]) -> str:
             f"macro-F1 {prev['metrics'].get('macro_f1', float('nan')):.3f}.")
 
 
-MODEL_FILES = (MODEL_FILE, GUIDE_FILE, METRICS_FILE, CARD_FILE)  # each one's digest is in meta.json's "files"
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file, read in chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _remove_stale(out: Path) -> None:
