@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from bench.estimates import METHODS, goals, simulate
@@ -30,3 +32,14 @@ def test_goals_counts_the_conditions():
     assert "below: bbc 25 (F1 0.40) prev 0.1 n 50: 0.920" in lines[0]
     assert lines[1].startswith("PPI RMSE <= gold-only's in 1 of 2 conditions")
     assert lines[-1].startswith("macro-F1 >= 0.8: PPI narrower than gold-only in 1 of 1 conditions (0.50 to 0.50")
+
+
+def test_a_model_that_knows_nothing_leaves_exactly_the_gold_only_estimate():
+    # f is the same for every article: var(f) = 0, so lam = 0 and PPI's share is the estimation sample's own
+    # share, (k + k/n * N) / (n + N) = k/n, in every replicate: the same RMSE as gold-only (up to float rounding).
+    y = np.arange(400) % 10 < 3
+    f = np.full(400, 0.3)
+    hard = f > 0.5
+    rates = (0, 0, int(y.sum()), int((~y).sum()))
+    s = simulate(y, {"f": f, "hard": hard, "rates": rates}, 0.3, 50, 40, 1000, seed=2)
+    assert math.isclose(s["ppi"]["rmse"], s["gold"]["rmse"], rel_tol=1e-12)

@@ -126,24 +126,44 @@ def test_unmixing_and_wilson_helpers():
 Y, F, FU = [1, 1, 0, 0] * 2, [1, 0, 0, 0] * 2, [1, 1] + [0] * 8
 
 
+# The same case four times over (n = 32), worked by hand once for test_ppi_cell_by_hand and the report test.
+# lam_hat = cov / var(f) = (1/8) / (3/16) = 2/3 as for n = 8. Least-squares residuals y - 1/2 - 2/3 (f - 1/4):
+# 0, 2/3, -1/3, -1/3 in each block of four, sum of squares 8 * 2/3 = 16/3; s^2 = 16/3 / (n - 2) = 8/45;
+# se(lam_hat)^2 = s^2 / (n var f) = 8/45 / 6 = 4/135. t(0.975, 30 df) = 2.042272: lam = 2/3 - 2.042272 * sqrt(4/135)
+# = 0.315125, the lower end of lam's 95% interval (power_tuning).
+LAM32 = 2 / 3 - 2.042272 * math.sqrt(4 / 135)
+# Estimate = lam * mean(fu) 0.2 + mean(y - lam f) (1/2 - lam/4) = 1/2 - lam/20.
+SHARE32 = 0.5 - LAM32 / 20
+# Interval: the rectifier 1 - lam (8 times), 1 (8), 0 (16), and half a pseudo-article at each corner (gold,
+# prediction) = (1,1), (1,0), (0,1), (0,0): 1 - lam, 1, -lam, 0. Weight 34, sum 17 - 9 lam; sum of squares
+# 8.5 (1 - lam)^2 + 8.5 + 0.5 lam^2; variance (ddof 1) over 33. Centre lam * 0.2 + mean; t(0.975, 31 df) = 2.039513.
+_M32 = (17 - 9 * LAM32) / 34
+_VAR32 = (8.5 * (1 - LAM32) ** 2 + 8.5 + 0.5 * LAM32 ** 2 - 34 * _M32 ** 2) / 33
+HALF32 = 2.039513 * math.sqrt(_VAR32 * (1 / 32 + 1 / 10))
+CENTRE32 = LAM32 * 0.2 + _M32
+
+
 def test_ppi_cell_by_hand():
-    # mean y 1/2, mean f 1/4; cov(y, f) = (.5*.75 + .5*-.25 + -.5*-.25 + -.5*-.25) / 4 = 1/8; var(f) = 3/16:
-    # lam = (1/8) / (3/16) = 2/3. Rectifier y - 2/3 f = 1/3, 1, 0, 0 (twice): mean 1/3.
-    # Estimate = 2/3 * mean(fu) 0.2 + 1/3 = 7/15.
-    # The interval takes half a pseudo-article at each corner (gold, prediction) = (1,1), (1,0), (0,1), (0,0):
-    # rectifier 1/3, 1, -2/3, 0. Total weight 10; mean (8/3 + 1/2 * 2/3) / 10 = 3/10. Squared deviations: the
-    # eight real values 2/900 + 2 * 49/100 + 4 * 9/100 = 604/450, the corners 1/2 * 1364/900 = 341/450; together
-    # 21/10, over 9 (weight - 1): 7/30. Centre 2/3 * 0.2 + 3/10 = 13/30; se = sqrt(7/30 * (1/8 + 1/10));
-    # t(0.975, 7 df) = 2.364624: 13/30 -/+ 0.541805 = -0.1085 (clipped to 0) and 0.9751.
+    # n = 8: mean y 1/2, mean f 1/4; cov(y, f) = (.5*.75 + .5*-.25 + -.5*-.25 + -.5*-.25) / 4 = 1/8; var(f) = 3/16:
+    # lam_hat = (1/8) / (3/16) = 2/3. Its least-squares residuals sum to squares 4/3; s^2 = 4/3 / 6 = 2/9;
+    # se^2 = 2/9 / (8 * 3/16) = 4/27, se = 0.3849; t(0.975, 6 df) = 2.446912: the lower bound 2/3 - 0.9418 < 0, so
+    # lam = 0: eight items cannot show that this model's correction is worth fitting. The estimate is the sample's
+    # share, 1/2; the interval's corners add one pseudo-success and one pseudo-failure (centre 5/10, variance
+    # 10 * 1/4 / 9 = 5/18), se = sqrt(5/18 * (1/8 + 1/10)) = 1/4, t(0.975, 7 df) = 2.364624: 1/2 -/+ 0.5912, clipped.
     est = ppi_cell(Y, F, FU)
-    assert math.isclose(est.lam, 2 / 3) and math.isclose(est.share, 7 / 15)
-    half = 2.364624 * math.sqrt(7 / 30 * (1 / 8 + 1 / 10))
-    assert est.low == 0.0 and 13 / 30 - half < 0
-    assert math.isclose(est.high, 13 / 30 + half, abs_tol=1e-6)
-    assert round(est.high, 4) == 0.9751
-    # The whole cell: 3 of 5 known gold plus 10 estimated: (3 + 10 * 7/15) / 15.
+    assert (est.lam, est.share, est.low, est.high) == (0.0, 0.5, 0.0, 1.0)
+    assert 0.5 - 2.364624 / 4 < 0 and 0.5 + 2.364624 / 4 > 1
+    # The whole cell: 3 of 5 known gold plus 10 estimated: (3 + 10 * 1/2) / 15, exactly the sample's share.
+    assert math.isclose(combine(3, 5, est, 10).share, 8 / 15)
+    # n = 32 (worked above): lam 0.315125, share 0.484244, interval 0.4796 -/+ 0.3313.
+    est = ppi_cell(Y * 4, F * 4, FU)
+    assert math.isclose(est.lam, LAM32, abs_tol=1e-6) and math.isclose(est.share, SHARE32, abs_tol=1e-7)
+    assert round(LAM32, 6) == 0.315125 and round(SHARE32, 6) == 0.484244
+    assert math.isclose(est.low, CENTRE32 - HALF32, abs_tol=1e-6)
+    assert math.isclose(est.high, CENTRE32 + HALF32, abs_tol=1e-6)
+    assert (round(est.low, 4), round(est.high, 4)) == (0.1483, 0.8110)
     whole = combine(3, 5, est, 10)
-    assert math.isclose(whole.share, (3 + 10 * 7 / 15) / 15) and math.isclose(whole.low, (3 + 10 * est.low) / 15)
+    assert math.isclose(whole.share, (3 + 10 * est.share) / 15) and math.isclose(whole.low, (3 + 10 * est.low) / 15)
 
 
 def test_ppi_mean_by_hand_as_ppi_py_computes_it():
@@ -192,17 +212,13 @@ def test_default_ppi_report_uses_the_estimation_sample(run, tmp_path):
     assert run("report", "--guide", str(guide_path), "--model", str(tmp_path / "model"),
                "--out", str(tmp_path / "r")).exit_code == 0
     z = pick(rows_of(tmp_path / "r"), table="main", scheme="topics", outlet="Z", month="2023-03", label="a")
-    # 16 of 32 known gold carry a; the 10 predicted get PPI's 7/15 from the cell's own 32 estimation items.
+    # 16 of 32 known gold carry a; the 10 predicted get PPI's share from the cell's own 32 estimation items,
+    # worked by hand above (LAM32, SHARE32, CENTRE32 -/+ HALF32).
     assert (z["items"], z["gold_items"], z["estimation_items"], z["rectifier"], z["rectifier_items"]) == \
         ("42", "32", "32", "own", "32")
-    assert z["estimator"] == "ppi" and math.isclose(float(z["share"]), (16 + 10 * 7 / 15) / 42, abs_tol=1e-4)
-    # By hand as in test_ppi_cell_by_hand, with n = 32: lam 2/3; the rectifier (1/3 and 1 eight times each, 0
-    # sixteen times) and the four half pseudo-articles (1/3, 1, -2/3, 0) weigh 34, mean (32/3 + 1/3) / 34 = 11/34;
-    # squared deviations in 10404ths: 8 * 1 + 8 * 529 * 9 + 16 * 121 * 9 = 55520 and (1 + 4761 + 10201 + 1089) / 2
-    # = 8026, over 33: 623/3366. Centre 2/3 * 0.2 + 11/34 = 233/510; t(0.975, 31 df) = 2.039513.
-    half = 2.039513 * math.sqrt(623 / 3366 * (1 / 32 + 1 / 10))
-    assert math.isclose(float(z["ci_low"]), (16 + 10 * (233 / 510 - half)) / 42, abs_tol=1e-4)
-    assert math.isclose(float(z["ci_high"]), (16 + 10 * (233 / 510 + half)) / 42, abs_tol=1e-4)
+    assert z["estimator"] == "ppi" and math.isclose(float(z["share"]), (16 + 10 * SHARE32) / 42, abs_tol=1e-4)
+    assert math.isclose(float(z["ci_low"]), (16 + 10 * (CENTRE32 - HALF32)) / 42, abs_tol=1e-4)
+    assert math.isclose(float(z["ci_high"]), (16 + 10 * (CENTRE32 + HALF32)) / 42, abs_tol=1e-4)
     # Outlet Y has no estimation item of its own: the pooled 32 correct it through PACC:
     # E[f | a] = 1/2, E[f | not a] = 0, Y's mean f for a is 0.58 -> (0.58 - 0) / (1/2 - 0) = 1.16, clipped to 1.
     y = pick(rows_of(tmp_path / "r"), table="main", scheme="topics", outlet="Y", month="2023-02", label="a")
