@@ -398,3 +398,23 @@ def test_a_multi_label_model_may_answer_none_of_these_only_when_coders_did():
     classes, t = np.array(["labor", "safety"]), np.array([0.5, 0.5])
     assert decide_labels(P, classes, "multi", t) == [["labor"], ["labor"]]
     assert decide_labels(P, classes, "multi", t, allow_empty=True) == [[], ["labor"]]
+
+
+def test_training_from_a_store_with_none_of_these_answers_folds_and_learns_them(run, tmp_path):
+    """A labeler's `0` (none of these) is an empty label set: cross-validation must stratify it, not crash."""
+    from conftest import GUIDE, write_jsonl
+    from support import make_rows
+
+    from newsclf.model.predict import load_model
+    from newsclf.store import Annotation, Store
+
+    rows = make_rows(40, 7)
+    assert run("import", write_jsonl(tmp_path / "a.jsonl", rows), "--guide", GUIDE).exit_code == 0
+    extra = [{"id": f"none{i}", "title": "Harvest", "text": f"Farmers in valley {i} expect a good rice harvest.",
+              "lang": "en", "published": "2023-03-0{}T08:00:00+00:00".format(1 + i % 9)} for i in range(8)]
+    assert run("import", write_jsonl(tmp_path / "b.jsonl", extra)).exit_code == 0
+    with Store(tmp_path / "newsclf.db") as store:  # as the page stores key 0: the scheme answered, no label
+        store.add_annotations(Annotation(r["id"], "topics", (), "ana", "") for r in extra)
+    result = run("train", "--guide", GUIDE, "--out", tmp_path / "m", "--folds", "3", "--split", "random")
+    assert result.exit_code == 0, result.output
+    assert load_model(tmp_path / "m").classifiers["topics"].allow_empty_

@@ -113,7 +113,8 @@ def fold_plan(examples: list[Example], folds: int, split: str, seed: int) -> tup
     """(resolved split, [(train indices, test indices), ...]) for the outer cross-validation."""
     articles = [e.article for e in examples]
     split = resolve_split(split, articles, folds)
-    return split, make_folds(articles, [e.labels[0] for e in examples], split, folds, seed)
+    # Stratified by first label; an article coded "none of these" (no label) is a stratum of its own.
+    return split, make_folds(articles, [e.labels[0] if e.labels else "" for e in examples], split, folds, seed)
 
 
 def fold_tasks(scheme: Scheme, examples: list[Example], fold_list: list[Any],
@@ -182,7 +183,7 @@ def learning_curve(scheme: Scheme, examples: list[Example], fractions: tuple[flo
     articles = [e.article for e in examples]
     y = [e.labels for e in examples]
     docs = [e.doc for e in examples]
-    fold_list = make_folds(articles, [labels[0] for labels in y], "random", folds, seed)
+    fold_list = make_folds(articles, [labels[0] if labels else "" for labels in y], "random", folds, seed)
     plan: list[tuple[float, list[int], Any]] = []  # (fraction, chosen training rows, test rows)
     for fraction in fractions:
         for k, (train_idx, test_idx) in enumerate(fold_list):
