@@ -158,20 +158,27 @@ def prediction_rows(model_id: str, article_id: str, result: dict[str, Any]) -> l
     return rows
 
 
-def _apply_keywords(result: dict[str, Any], article: Article, gate: Any) -> None:
-    """Overrule the gate's model where its keywords settle the answer; `gate_rule` says which way and why."""
+def keyword_labels(gate: Any, article: Article, cats: dict[str, float]) -> tuple[list[str], str] | None:
+    """(the gate's labels, why) where its keywords settle the answer, else None: the model's answer stands.
+
+    A closed gate takes the most probable of its closing labels.
+    """
     verdict = keyword_verdict(gate, article.title, article.text)
     if verdict is None:
-        return
-    cats = result["cats"][gate.name]
+        return None
     if verdict == "open":
-        labels, why = [gate.gate], "names a gate keyword in its title or twice"
-    else:
-        closed = [x for x in gate.label_ids if x != gate.gate]
-        labels, why = [max(closed, key=lambda x: cats.get(x, 0.0))], "names none of the gate's keywords"
-    if labels != result["labels"][gate.name]:
-        result["labels"][gate.name] = labels
-        result["gate_rule"] = f"{'/'.join(labels)}: {why} (the model said {max(cats, key=cats.get)})"
+        return [gate.gate], "names a gate keyword in its title or twice"
+    closed = [x for x in gate.label_ids if x != gate.gate]
+    return [max(closed, key=lambda x: cats.get(x, 0.0))], "names none of the gate's keywords"
+
+
+def _apply_keywords(result: dict[str, Any], article: Article, gate: Any) -> None:
+    """Overrule the gate's model where its keywords settle the answer; `gate_rule` says which way and why."""
+    cats = result["cats"][gate.name]
+    ruled = keyword_labels(gate, article, cats)
+    if ruled is not None and ruled[0] != result["labels"][gate.name]:
+        result["labels"][gate.name] = ruled[0]
+        result["gate_rule"] = f"{'/'.join(ruled[0])}: {ruled[1]} (the model said {max(cats, key=cats.get)})"
 
 
 def keep_exclusive(labels: list[str], cats: dict[str, float], exclusive: set[str]) -> list[str]:
@@ -240,12 +247,9 @@ def evaluate_model(model: Model, examples: dict[str, list[Any]]) -> dict[str, An
         decided = clf.decide(P)
         if scheme.gate and scheme.keywords:  # scored as predict() answers: the gate's keywords included
             for k, e in enumerate(items):
-                verdict = keyword_verdict(scheme, e.article.title, e.article.text)
-                if verdict == "open":
-                    decided[k] = [scheme.gate]
-                elif verdict == "closed":
-                    decided[k] = [max((x for x in scheme.label_ids if x != scheme.gate),
-                                      key=lambda x: float(P[k][list(map(str, clf.classes_)).index(x)]))]
+                ruled = keyword_labels(scheme, e.article, {str(c): float(p) for c, p in zip(clf.classes_, P[k])})
+                if ruled is not None:
+                    decided[k] = ruled[0]
         out[name] = scheme_metrics(gold, decided, scheme.label_ids, scheme.kind)
         out[name]["calibration"] = reliability(gold, P, [str(c) for c in clf.classes_], scheme.kind)
         out[name]["split"] = "held-out file"
