@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -17,7 +17,7 @@ from typing import Callable
 from newsclf.guide import Guide, load_guide
 from newsclf.model.data import Example, examples_from_store
 from newsclf.model.evaluate import format_metrics
-from newsclf.model.predict import classify_records, evaluate_model, load_model, prediction_rows, skip_kind
+from newsclf.model.predict import classify_records, evaluate_model, load_model, prediction_rows
 from newsclf.model.train import let_through, train
 from newsclf.records import ImportReport, import_file
 from newsclf.report.build import build_report
@@ -140,12 +140,10 @@ def run_demo(workdir: Path, corpus: Path | None = None, echo: Callable[[str], No
                                for stances in row["stances"].values() for s in stances if s["labels"])
             echo(f"- [{row['outlet']}, {(row['published'] or '')[:10]}, {row['lang']}] {row['title']}\n"
                  f"    topics: {', '.join(row['labels'].get('topics', []))}; stance {stance}")
-        closed = sum(1 for r in rows if r.get("skipped"))
-        if closed:
-            echo(f"({closed} of the {len(rows)} held-out articles were not labeled: "
-                 + ", ".join(f"{n} {why}" for why, n in sorted(Counter(skip_kind(r["skipped"]) for r in rows
-                                                                        if r.get("skipped")).items())) + ")")
         result = build_report(store, guide, workdir / "report", model_dir, ("outlet", "month"), hourly_rate=15.0)
+    if result.not_labeled:  # the store's record of this model's skips: the held-out articles it did not label
+        echo(f"({sum(result.not_labeled.values())} of the {len(rows)} held-out articles were not labeled: "
+             + ", ".join(f"{n} {why}" for why, n in sorted(result.not_labeled.items())) + ")")
     echo("\nthe report opens with these cautions:")
     for warning in result.warnings:
         echo(f"  warning: {warning}")
