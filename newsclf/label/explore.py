@@ -7,10 +7,8 @@ The attention chart is an SVG drawn here, server-side: no script, no CDN, the pa
 
 from __future__ import annotations
 
-import csv
 import html
 import io
-import json
 import random
 from typing import Any, Callable
 
@@ -18,6 +16,7 @@ from fastapi import FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from newsclf.errors import InputError
+from newsclf.exporter import write_flat
 from newsclf.report.coverage import wilson
 from newsclf.search import HIT_END, HIT_START, Filters, to_match
 
@@ -145,25 +144,18 @@ def add_explore(app: FastAPI, state: Any, page: Callable[..., Response], role: C
         store = state.store
         model_id = latest_model()
         ids = store.search_ids(match, filters)
-        body = io.StringIO()
         if format == "flat":
             from newsclf.report.tables import article_table
 
             columns, rows = article_table(store, state.guide, model_id, ids=set(ids), with_text=True)
-            writer = csv.DictWriter(body, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
-            return Response(body.getvalue(), media_type="text/csv",
-                            headers={"content-disposition": 'attachment; filename="search-flat.csv"'})
-        rows = [_export_row(store, a, model_id) for a in store.iter_articles(ids)]
-        if format == "jsonl":
-            body.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
         else:
-            writer = csv.DictWriter(body, fieldnames=list(rows[0]) if rows else ["id"])
-            writer.writeheader()
-            writer.writerows(rows)
-        return Response(body.getvalue(), media_type="text/csv" if format == "csv" else "application/x-ndjson",
-                        headers={"content-disposition": f'attachment; filename="search.{format}"'})
+            rows = [_export_row(store, a, model_id) for a in store.iter_articles(ids)]
+            columns = list(rows[0]) if rows else ["id"]
+        body = io.StringIO()
+        write_flat(rows, columns, "jsonl" if format == "jsonl" else "csv", None, body)
+        name = "search-flat.csv" if format == "flat" else f"search.{format}"
+        return Response(body.getvalue(), media_type="application/x-ndjson" if format == "jsonl" else "text/csv",
+                        headers={"content-disposition": f'attachment; filename="{name}"'})
 
 
 def _query_string(q: str, outlet: str, since: str, until: str, lang: str) -> str:
