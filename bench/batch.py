@@ -67,8 +67,13 @@ def demo_warc(work: Path, records: int) -> Path:
     from newsclf.batch.inputs import write_warc
 
     site = CORPUS / "site"
-    pages = [(f"https://{p.relative_to(site).parts[0]}.example/{'/'.join(p.relative_to(site).parts[1:])}",
-              p.read_bytes()) for p in sorted(site.rglob("*.html"))]
+    pages = [
+        (
+            f"https://{p.relative_to(site).parts[0]}.example/{'/'.join(p.relative_to(site).parts[1:])}",
+            p.read_bytes(),
+        )
+        for p in sorted(site.rglob("*.html"))
+    ]
     path = work / "demo-site.warc.gz"
     write_warc(path, replicate(pages, records))
     return path
@@ -110,7 +115,9 @@ def start_engine(kind: str, workers: int, model: Path):
 
     shards._MODELS.clear()  # every start-up pays for loading the model
     started = time.perf_counter()
-    engine = make_engine(kind, workers, model_path=model)  # local: loads a linear model once, workers inherit it
+    engine = make_engine(
+        kind, workers, model_path=model
+    )  # local: loads a linear model once, workers inherit it
     if kind == "dask":
         engine.client.run(warm_worker, str(model))  # load in every worker
     else:
@@ -118,7 +125,9 @@ def start_engine(kind: str, workers: int, model: Path):
     return engine, time.perf_counter() - started
 
 
-def measure(kind: str, workers: int, model: Path, inputs: list[Path], shard_size: int, work: Path) -> dict:
+def measure(
+    kind: str, workers: int, model: Path, inputs: list[Path], shard_size: int, work: Path
+) -> dict:
     from newsclf.batch.shards import run_batch
 
     base_rss = tree_rss_mb()
@@ -128,7 +137,9 @@ def measure(kind: str, workers: int, model: Path, inputs: list[Path], shard_size
     try:
         for path in inputs:
             folder = Path(tempfile.mkdtemp(dir=work, prefix=f"out-{kind}{workers}-"))
-            summary = run_batch(model, [path], folder, engine=kind, shard_size=shard_size, engine_obj=engine)
+            summary = run_batch(
+                model, [path], folder, engine=kind, shard_size=shard_size, engine_obj=engine
+            )
             assert not summary.failed, summary.failed
             out[path.name] = (summary.records, summary.rows, summary.not_articles, summary.seconds)
             shutil.rmtree(folder)
@@ -140,8 +151,12 @@ def measure(kind: str, workers: int, model: Path, inputs: list[Path], shard_size
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=2000, help="Records in the demo-site WARC.")
-    parser.add_argument("--shard-size", type=int, default=250,
-                        help="Records per task: 250 gives 8 tasks per 2,000 records; at 100 per-task costs show")
+    parser.add_argument(
+        "--shard-size",
+        type=int,
+        default=250,
+        help="Records per task: 250 gives 8 tasks per 2,000 records; at 100 per-task costs show",
+    )
     parser.add_argument("--no-real", action="store_true", help="Skip the real WARCs.")
     args = parser.parse_args()
     load_before = os.getloadavg()
@@ -162,13 +177,19 @@ def main() -> None:
         results = {}
         for kind in ("local", "dask"):
             for workers in (1, 2):
-                results[(kind, workers)] = measure(kind, workers, model, inputs, args.shard_size, work)
+                results[(kind, workers)] = measure(
+                    kind, workers, model, inputs, args.shard_size, work
+                )
         load_after = os.getloadavg()
         print()
-        print(f"machine: {os.cpu_count()} CPUs; load average before {load_before[0]:.2f}/{load_before[1]:.2f}/"
-              f"{load_before[2]:.2f}, after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} (1/5/15 min)")
-        header = (f"{'input':<34} {'engine':<6} {'workers':>7} {'records':>8} {'articles':>8} {'seconds':>8} "
-                  f"{'art/s/core':>10} {'E(2)':>6} {'start s':>8} {'PSS MB':>7}")
+        print(
+            f"machine: {os.cpu_count()} CPUs; load average before {load_before[0]:.2f}/{load_before[1]:.2f}/"
+            f"{load_before[2]:.2f}, after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} (1/5/15 min)"
+        )
+        header = (
+            f"{'input':<34} {'engine':<6} {'workers':>7} {'records':>8} {'articles':>8} {'seconds':>8} "
+            f"{'art/s/core':>10} {'E(2)':>6} {'start s':>8} {'PSS MB':>7}"
+        )
         print(header)
         print("-" * len(header))
         for path in inputs:
@@ -178,16 +199,20 @@ def main() -> None:
                     r = results[(kind, workers)]
                     records, rows, not_articles, seconds = r["runs"][path.name]
                     eff = f"{t1 / (2 * seconds):.2f}" if workers == 2 else ""
-                    print(f"{path.name:<34} {kind:<6} {workers:>7} {records:>8} {rows:>8} {seconds:>8.1f} "
-                          f"{records / seconds / workers:>10.1f} {eff:>6} {r['startup']:>8.2f} {r['rss']:>7.0f}")
+                    print(
+                        f"{path.name:<34} {kind:<6} {workers:>7} {records:>8} {rows:>8} {seconds:>8.1f} "
+                        f"{records / seconds / workers:>10.1f} {eff:>6} {r['startup']:>8.2f} {r['rss']:>7.0f}"
+                    )
         for name in skipped:
             print(f"{name:<34} skipped: not found in {REAL_WARCS}")
         print()
         for workers in (1, 2):
             local, dask = results[("local", workers)], results[("dask", workers)]
-            print(f"Dask overhead at {workers} worker(s): start-up {dask['startup'] - local['startup']:+.2f} s "
-                  f"({dask['startup']:.2f} vs {local['startup']:.2f}), memory {dask['rss'] - local['rss']:+.0f} MB "
-                  f"({dask['rss']:.0f} vs {local['rss']:.0f} MB PSS of the process tree)")
+            print(
+                f"Dask overhead at {workers} worker(s): start-up {dask['startup'] - local['startup']:+.2f} s "
+                f"({dask['startup']:.2f} vs {local['startup']:.2f}), memory {dask['rss'] - local['rss']:+.0f} MB "
+                f"({dask['rss']:.0f} vs {local['rss']:.0f} MB PSS of the process tree)"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

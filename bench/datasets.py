@@ -22,7 +22,7 @@ Split = tuple[list[Record], list[Record]]
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("NEWSCLF_BENCH_DATA", ROOT.parent / "shared" / "data"))
-FNC_SEED = 13        # the FNC-1 80/20 dev split (grouped by body) is fixed by this seed
+FNC_SEED = 13  # the FNC-1 80/20 dev split (grouped by body) is fixed by this seed
 FNC_DEV_SHARE = 0.2
 
 
@@ -33,16 +33,24 @@ def read_jsonl(path: Path) -> Iterator[Record]:
                 yield json.loads(line)
 
 
-def _record(raw: Record, group: Any = None, keep: tuple[str, ...] = (), outlet: bool = False) -> Record:
-    rec: Record = {"id": str(raw["id"]), "text": raw.get("text") or "", "labels": list(raw["labels"]),
-                   "lang": raw.get("lang") or "en"}
+def _record(
+    raw: Record, group: Any = None, keep: tuple[str, ...] = (), outlet: bool = False
+) -> Record:
+    rec: Record = {
+        "id": str(raw["id"]),
+        "text": raw.get("text") or "",
+        "labels": list(raw["labels"]),
+        "lang": raw.get("lang") or "en",
+    }
     if raw.get("title"):
         rec["title"] = raw["title"]
     if raw.get("target"):
         rec["target"] = raw["target"]
     if group is not None:
         rec["group"] = str(group)
-        if outlet:   # the group is the record's outlet (not a story, event or body it shares with others)
+        if (
+            outlet
+        ):  # the group is the record's outlet (not a story, event or body it shares with others)
             rec["outlet"] = str(group)
     for key in keep:
         if key in raw:
@@ -50,21 +58,29 @@ def _record(raw: Record, group: Any = None, keep: tuple[str, ...] = (), outlet: 
     return rec
 
 
-def _plain(folder: str, group_field: str | None = None, keep: tuple[str, ...] = (),
-           outlet: bool = False) -> Callable[[], Split | None]:
+def _plain(
+    folder: str, group_field: str | None = None, keep: tuple[str, ...] = (), outlet: bool = False
+) -> Callable[[], Split | None]:
     def load() -> Split | None:
         base = DATA / folder
         if not (base / "train.jsonl").is_file() or not (base / "test.jsonl").is_file():
             return None
         out = []
         for name in ("train.jsonl", "test.jsonl"):
-            out.append([_record(r, r.get(group_field) if group_field else None, keep, outlet)
-                        for r in read_jsonl(base / name)])
+            out.append(
+                [
+                    _record(r, r.get(group_field) if group_field else None, keep, outlet)
+                    for r in read_jsonl(base / name)
+                ]
+            )
         return out[0], out[1]
+
     return load
 
 
-def grouped_split(records: list[Record], share: float, seed: int, key: Callable[[Record], Any]) -> Split:
+def grouped_split(
+    records: list[Record], share: float, seed: int, key: Callable[[Record], Any]
+) -> Split:
     """Split so that no group lands on both sides; about `share` of the records go to the second part."""
     groups = sorted({key(r) for r in records}, key=str)
     random.Random(seed).shuffle(groups)
@@ -95,8 +111,17 @@ def load_fnc1() -> Split | None:
     for p in read_jsonl(pairs_path):
         body_id = int(p["body_id"])
         headline = p.get("title") or p.get("target") or ""
-        records.append({"id": str(p["id"]), "title": headline, "target": headline, "text": bodies[body_id],
-                        "labels": list(p["labels"]), "lang": p.get("lang") or "en", "group": str(body_id)})
+        records.append(
+            {
+                "id": str(p["id"]),
+                "title": headline,
+                "target": headline,
+                "text": bodies[body_id],
+                "labels": list(p["labels"]),
+                "lang": p.get("lang") or "en",
+                "group": str(body_id),
+            }
+        )
     return grouped_split(records, FNC_DEV_SHARE, FNC_SEED, key=lambda r: r["group"])
 
 
@@ -113,15 +138,17 @@ def load_newsmtsc() -> Split | None:
         return None
     keep = ("target_span", "sentence_id")
     train = [_record(r, _newsmtsc_group(r), keep) for r in read_jsonl(base / "train.jsonl")]
-    test = [_record(r, _newsmtsc_group(r), keep) for r in read_jsonl(base / "test.jsonl")]  # test = devtest_rw
+    test = [
+        _record(r, _newsmtsc_group(r), keep) for r in read_jsonl(base / "test.jsonl")
+    ]  # test = devtest_rw
     return train, test
 
 
 @dataclass(frozen=True)
 class Dataset:
     name: str
-    task: str            # "stance" or "topic"
-    kind: str            # "single" or "multi"
+    task: str  # "stance" or "topic"
+    kind: str  # "single" or "multi"
     load: Callable[[], Split | None]
     folder: str
     target_aware: bool = False
@@ -129,18 +156,44 @@ class Dataset:
 
 
 DATASETS: list[Dataset] = [
-    Dataset("semeval2016_t6", "stance", "single", _plain("stance/semeval2016_t6", keep=("tweeteval_split",)),
-            "stance/semeval2016_t6", target_aware=True),
+    Dataset(
+        "semeval2016_t6",
+        "stance",
+        "single",
+        _plain("stance/semeval2016_t6", keep=("tweeteval_split",)),
+        "stance/semeval2016_t6",
+        target_aware=True,
+    ),
     Dataset("newsmtsc", "stance", "single", load_newsmtsc, "stance/newsmtsc", target_aware=True),
     Dataset("fnc1", "stance", "single", load_fnc1, "stance/fnc1", target_aware=True),
-    Dataset("id_stance", "stance", "single", _plain("stance/id_stance", group_field="event"), "stance/id_stance",
-            target_aware=True, lang="id"),
+    Dataset(
+        "id_stance",
+        "stance",
+        "single",
+        _plain("stance/id_stance", group_field="event"),
+        "stance/id_stance",
+        target_aware=True,
+        lang="id",
+    ),
     Dataset("bbc", "topic", "single", _plain("topic/bbc"), "topic/bbc"),
-    Dataset("ag_news_subset", "topic", "single", _plain("topic/ag_news_subset"), "topic/ag_news_subset"),
-    Dataset("reuters21578_modapte", "topic", "multi", _plain("topic/reuters21578_modapte"),
-            "topic/reuters21578_modapte"),
-    Dataset("id_indosum", "topic", "single", _plain("topic/id_indosum", group_field="source", outlet=True),
-            "topic/id_indosum", lang="id"),
+    Dataset(
+        "ag_news_subset", "topic", "single", _plain("topic/ag_news_subset"), "topic/ag_news_subset"
+    ),
+    Dataset(
+        "reuters21578_modapte",
+        "topic",
+        "multi",
+        _plain("topic/reuters21578_modapte"),
+        "topic/reuters21578_modapte",
+    ),
+    Dataset(
+        "id_indosum",
+        "topic",
+        "single",
+        _plain("topic/id_indosum", group_field="source", outlet=True),
+        "topic/id_indosum",
+        lang="id",
+    ),
 ]
 BY_NAME = {d.name: d for d in DATASETS}
 

@@ -66,8 +66,14 @@ def _text(r: Record, ds: Dataset) -> str:
     return anchor_text(r, ds)
 
 
-def fit_levels(ds: Dataset, train: list[Record], test: list[Record], focal: str,
-               seed: int = 0, sizes: Sequence[int | None] = TRAIN_SIZES) -> list[dict[str, Any]]:
+def fit_levels(
+    ds: Dataset,
+    train: list[Record],
+    test: list[Record],
+    focal: str,
+    seed: int = 0,
+    sizes: Sequence[int | None] = TRAIN_SIZES,
+) -> list[dict[str, Any]]:
     """One model per training size: its test macro-F1, P(focal) and hard focal prediction on test, CV rates."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -79,14 +85,20 @@ def fit_levels(ds: Dataset, train: list[Record], test: list[Record], focal: str,
     test_y = [r["labels"][0] for r in test]
     levels = []
     for size in sizes:
-        part = train if size is None or size >= len(train) else random.Random(seed).sample(train, size)
+        part = (
+            train if size is None or size >= len(train) else random.Random(seed).sample(train, size)
+        )
         x, y = [_text(r, ds) for r in part], [r["labels"][0] for r in part]
         if len(set(y)) < 2:
             continue
 
         def make() -> Any:
-            return make_pipeline(TfidfVectorizer(sublinear_tf=True, min_df=1, ngram_range=(1, 2), max_features=200_000),
-                                 LogisticRegression(C=10.0, max_iter=2000))
+            return make_pipeline(
+                TfidfVectorizer(
+                    sublinear_tf=True, min_df=1, ngram_range=(1, 2), max_features=200_000
+                ),
+                LogisticRegression(C=10.0, max_iter=2000),
+            )
 
         model = make().fit(x, y)
         classes = list(model.classes_)
@@ -95,16 +107,35 @@ def fit_levels(ds: Dataset, train: list[Record], test: list[Record], focal: str,
         hard = np.array([classes[i] == focal for i in proba.argmax(axis=1)])
         cv = cross_val_predict(make(), x, y, cv=KFold(5, shuffle=True, random_state=seed))
         truth, said = np.array([t == focal for t in y]), np.array([c == focal for c in cv])
-        rates = (int((truth & said).sum()), int((~truth & said).sum()), int((truth & ~said).sum()),
-                 int((~truth & ~said).sum()))
-        levels.append({"size": len(part), "asked": size, "macro_f1": float(f1_score(test_y, [classes[i] for i in proba.argmax(1)],
-                                                                     average="macro")),
-                       "f": f, "hard": hard, "rates": rates})
+        rates = (
+            int((truth & said).sum()),
+            int((~truth & said).sum()),
+            int((truth & ~said).sum()),
+            int((~truth & ~said).sum()),
+        )
+        levels.append(
+            {
+                "size": len(part),
+                "asked": size,
+                "macro_f1": float(
+                    f1_score(test_y, [classes[i] for i in proba.argmax(1)], average="macro")
+                ),
+                "f": f,
+                "hard": hard,
+                "rates": rates,
+            }
+        )
     return levels
 
 
-def cached_levels(cache: Path | None, ds: Dataset, train: list[Record], test: list[Record], focal: str,
-                  sizes: Sequence[int | None]) -> list[dict[str, Any]]:
+def cached_levels(
+    cache: Path | None,
+    ds: Dataset,
+    train: list[Record],
+    test: list[Record],
+    focal: str,
+    sizes: Sequence[int | None],
+) -> list[dict[str, Any]]:
     """`fit_levels`, each model kept in `cache` (when given) under a digest of the fitting code and the data."""
     if cache is None:
         return fit_levels(ds, train, test, focal, sizes=sizes)
@@ -131,19 +162,30 @@ def cached_levels(cache: Path | None, ds: Dataset, train: list[Record], test: li
     return levels
 
 
-def summarise(out: dict[str, list[tuple[float, float, float, float]]]) -> dict[str, dict[str, float]]:
+def summarise(
+    out: dict[str, list[tuple[float, float, float, float]]],
+) -> dict[str, dict[str, float]]:
     """Per method, from (estimate, low, high, truth) per replicate: coverage, mean width, RMSE."""
     summary = {}
     for m, rows in out.items():
         a = np.array(rows)
-        summary[m] = {"coverage": float(np.mean((a[:, 1] <= a[:, 3]) & (a[:, 3] <= a[:, 2]))),
-                      "width": float(np.mean(a[:, 2] - a[:, 1])),
-                      "rmse": float(np.sqrt(np.mean((a[:, 0] - a[:, 3]) ** 2)))}
+        summary[m] = {
+            "coverage": float(np.mean((a[:, 1] <= a[:, 3]) & (a[:, 3] <= a[:, 2]))),
+            "width": float(np.mean(a[:, 2] - a[:, 1])),
+            "rmse": float(np.sqrt(np.mean((a[:, 0] - a[:, 3]) ** 2))),
+        }
     return summary
 
 
-def simulate(y_test: np.ndarray, level: dict[str, Any], prevalence: float, n: int, reps: int, pop: int,
-             seed: int) -> dict[str, dict[str, float]]:
+def simulate(
+    y_test: np.ndarray,
+    level: dict[str, Any],
+    prevalence: float,
+    n: int,
+    reps: int,
+    pop: int,
+    seed: int,
+) -> dict[str, dict[str, float]]:
     """Coverage, mean width and RMSE of each method over `reps` populations and estimation samples."""
     from newsclf.report.coverage import ErrorRates, _bootstrap_cell, adjusted_share
     from newsclf.report.estimate import combine, gold_only, ppi_cell, wilson
@@ -165,8 +207,9 @@ def simulate(y_test: np.ndarray, level: dict[str, Any], prevalence: float, n: in
         low, high = wilson(count, pop)
         out["raw"].append((count / pop, low, high, truth))
         acc_u = adjusted_share("focal", float(hu.mean()), n_pred, rates)
-        alow, ahigh = _bootstrap_cell(n, {"focal": k_gold}, n_pred, {"focal": int(hu.sum())}, rates, ["focal"],
-                                      rng)["focal"]
+        alow, ahigh = _bootstrap_cell(
+            n, {"focal": k_gold}, n_pred, {"focal": int(hu.sum())}, rates, ["focal"], rng
+        )["focal"]
         acc = (k_gold + acc_u * n_pred) / pop
         out["acc"].append((acc, min(alow, acc), max(ahigh, acc), truth))
         est = combine(k_gold, n, ppi_cell(ys, fs, fu), n_pred)
@@ -179,8 +222,9 @@ def simulate(y_test: np.ndarray, level: dict[str, Any], prevalence: float, n: in
 POOLED_CELLS = (0.1, 0.5)  # two cells' prevalences when one estimation sample serves both
 
 
-def simulate_pooled(y_test: np.ndarray, level: dict[str, Any], n: int, reps: int, pop: int,
-                    seed: int) -> dict[str, dict[str, float]]:
+def simulate_pooled(
+    y_test: np.ndarray, level: dict[str, Any], n: int, reps: int, pop: int, seed: int
+) -> dict[str, dict[str, float]]:
     """Two cells (prevalence 0.1 and 0.5) share one random estimation sample: the report's pooled fallback.
 
     Each cell's share is estimated from the whole sample, as the report does when a cell has fewer
@@ -193,7 +237,8 @@ def simulate_pooled(y_test: np.ndarray, level: dict[str, Any], n: int, reps: int
     pos, neg = np.flatnonzero(y_test), np.flatnonzero(~y_test)
     half = pop // 2
     out: dict[str, list[tuple[float, float, float, float]]] = {
-        f"{m} {p}": [] for m in ("pacc", "ppi-pooled") for p in POOLED_CELLS}
+        f"{m} {p}": [] for m in ("pacc", "ppi-pooled") for p in POOLED_CELLS
+    }
     for r in range(reps):
         cells = []
         for prevalence in POOLED_CELLS:
@@ -205,11 +250,13 @@ def simulate_pooled(y_test: np.ndarray, level: dict[str, Any], n: int, reps: int
         chosen[rng.choice(len(idx), n, replace=False)] = True
         for c, prevalence in enumerate(POOLED_CELLS):
             inside = np.zeros(len(idx), dtype=bool)
-            inside[c * half:(c + 1) * half] = True
+            inside[c * half : (c + 1) * half] = True
             known, unknown = inside & chosen, inside & ~chosen
             truth = float(y[inside].mean())
-            for m, est in (("pacc", pacc(y[chosen], f[chosen], f[unknown], rounds=200, seed=seed + r)),
-                           ("ppi-pooled", ppi_cell(y[chosen], f[chosen], f[unknown]))):
+            for m, est in (
+                ("pacc", pacc(y[chosen], f[chosen], f[unknown], rounds=200, seed=seed + r)),
+                ("ppi-pooled", ppi_cell(y[chosen], f[chosen], f[unknown])),
+            ):
                 whole = combine(int(y[known].sum()), int(known.sum()), est, int(unknown.sum()))
                 out[f"{m} {prevalence}"].append((whole.share, whole.low, whole.high, truth))
     return summarise(out)
@@ -218,30 +265,42 @@ def simulate_pooled(y_test: np.ndarray, level: dict[str, Any], n: int, reps: int
 def goals(full: list[list[str]]) -> list[str]:
     """Issue #37's goals over the per-condition rows (as printed: data set, train, F1, prev, n, cov/width/rmse x METHODS)."""
     k = len(METHODS)
-    col = {(key, m): 5 + i * k + j for i, key in enumerate(("coverage", "width", "rmse")) for j, m in enumerate(METHODS)}
+    col = {
+        (key, m): 5 + i * k + j
+        for i, key in enumerate(("coverage", "width", "rmse"))
+        for j, m in enumerate(METHODS)
+    }
 
     def get(row: list[str], key: str, m: str) -> float:
         return float(row[col[(key, m)]])
 
     cov = [get(r, "coverage", "ppi") for r in full]
-    below = [f"{r[0]} {r[1]} (F1 {r[2]}) prev {r[3]} n {r[4]}: {c:.3f}" for r, c in zip(full, cov) if c < 0.93]
+    below = [
+        f"{r[0]} {r[1]} (F1 {r[2]}) prev {r[3]} n {r[4]}: {c:.3f}"
+        for r, c in zip(full, cov)
+        if c < 0.93
+    ]
     worse = [r for r in full if get(r, "rmse", "ppi") > get(r, "rmse", "gold")]
     ratio = [get(r, "rmse", "ppi") / get(r, "rmse", "gold") for r in full]
     strong = [r for r in full if float(r[2]) >= 0.8]
     widths = [get(r, "width", "ppi") / get(r, "width", "gold") for r in strong]
-    lines = [f"PPI coverage: min {min(cov):.3f}, mean {np.mean(cov):.3f}; {len(full) - len(below)} of {len(full)} "
-             f"conditions at 0.93 or more" + "".join(f"\n  below: {b}" for b in below),
-             f"PPI RMSE <= gold-only's in {len(full) - len(worse)} of {len(full)} conditions (PPI/gold worst "
-             f"{max(ratio):.3f}, mean {np.mean(ratio):.3f})",
-             f"mean RMSE: PPI {np.mean([get(r, 'rmse', 'ppi') for r in full]):.4f}, ACC "
-             f"{np.mean([get(r, 'rmse', 'acc') for r in full]):.4f}, gold-only "
-             f"{np.mean([get(r, 'rmse', 'gold') for r in full]):.4f}, raw {np.mean([get(r, 'rmse', 'raw') for r in full]):.4f}",
-             f"mean coverage: raw (Wilson) {np.mean([get(r, 'coverage', 'raw') for r in full]):.3f}, ACC "
-             f"{np.mean([get(r, 'coverage', 'acc') for r in full]):.3f}, gold-only (Wilson) "
-             f"{np.mean([get(r, 'coverage', 'gold') for r in full]):.3f} (min {min(get(r, 'coverage', 'gold') for r in full):.3f})"]
+    lines = [
+        f"PPI coverage: min {min(cov):.3f}, mean {np.mean(cov):.3f}; {len(full) - len(below)} of {len(full)} "
+        f"conditions at 0.93 or more" + "".join(f"\n  below: {b}" for b in below),
+        f"PPI RMSE <= gold-only's in {len(full) - len(worse)} of {len(full)} conditions (PPI/gold worst "
+        f"{max(ratio):.3f}, mean {np.mean(ratio):.3f})",
+        f"mean RMSE: PPI {np.mean([get(r, 'rmse', 'ppi') for r in full]):.4f}, ACC "
+        f"{np.mean([get(r, 'rmse', 'acc') for r in full]):.4f}, gold-only "
+        f"{np.mean([get(r, 'rmse', 'gold') for r in full]):.4f}, raw {np.mean([get(r, 'rmse', 'raw') for r in full]):.4f}",
+        f"mean coverage: raw (Wilson) {np.mean([get(r, 'coverage', 'raw') for r in full]):.3f}, ACC "
+        f"{np.mean([get(r, 'coverage', 'acc') for r in full]):.3f}, gold-only (Wilson) "
+        f"{np.mean([get(r, 'coverage', 'gold') for r in full]):.3f} (min {min(get(r, 'coverage', 'gold') for r in full):.3f})",
+    ]
     if strong:
-        lines.append(f"macro-F1 >= 0.8: PPI narrower than gold-only in {sum(w < 1 for w in widths)} of {len(strong)} "
-                     f"conditions ({min(widths):.2f} to {max(widths):.2f} of its width)")
+        lines.append(
+            f"macro-F1 >= 0.8: PPI narrower than gold-only in {sum(w < 1 for w in widths)} of {len(strong)} "
+            f"conditions ({min(widths):.2f} to {max(widths):.2f} of its width)"
+        )
     return lines
 
 
@@ -251,13 +310,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=REPS)
     ap.add_argument("--pop", type=int, default=POP)
     ap.add_argument("--only", default=",".join(SETS))
-    ap.add_argument("--sections", default="cells,pooled",
-                    help="cells: one estimation sample per cell; pooled: two cells sharing one (the report's fallback)")
-    ap.add_argument("--train", default=None, help="training sizes to run, of " + ",".join(
-        "all" if t is None else str(t) for t in TRAIN_SIZES) + " (default: all of them)")
-    ap.add_argument("--prev", default=None, help="prevalences to run, of " + ",".join(map(str, PREVALENCES)))
-    ap.add_argument("--n", default=None, help="estimation sample sizes to run, of " + ",".join(map(str, EST_SIZES)))
-    ap.add_argument("--seed", type=int, default=0, help="shifts every condition's seed: independent replicates")
+    ap.add_argument(
+        "--sections",
+        default="cells,pooled",
+        help="cells: one estimation sample per cell; pooled: two cells sharing one (the report's fallback)",
+    )
+    ap.add_argument(
+        "--train",
+        default=None,
+        help="training sizes to run, of "
+        + ",".join("all" if t is None else str(t) for t in TRAIN_SIZES)
+        + " (default: all of them)",
+    )
+    ap.add_argument(
+        "--prev", default=None, help="prevalences to run, of " + ",".join(map(str, PREVALENCES))
+    )
+    ap.add_argument(
+        "--n",
+        default=None,
+        help="estimation sample sizes to run, of " + ",".join(map(str, EST_SIZES)),
+    )
+    ap.add_argument(
+        "--seed", type=int, default=0, help="shifts every condition's seed: independent replicates"
+    )
     ap.add_argument("--cache", type=Path, default=None, help="keep fitted models in this folder")
     args = ap.parse_args(argv)
     sections = set(args.sections.split(","))
@@ -294,60 +369,130 @@ def main(argv: Sequence[str] | None = None) -> int:
         t0 = time.perf_counter()
         sizes = [TRAIN_SIZES[i] for i in train_idx]
         levels = cached_levels(args.cache, ds, train, test, focal, sizes)
-        print(f"{name}: focal label {focal!r} ({y_test.mean():.2f} of {len(test)} test items); "
-              f"{len(levels)} models fitted in {time.perf_counter() - t0:.0f} s", flush=True)
+        print(
+            f"{name}: focal label {focal!r} ({y_test.mean():.2f} of {len(test)} test items); "
+            f"{len(levels)} models fitted in {time.perf_counter() - t0:.0f} s",
+            flush=True,
+        )
         for level in levels:
-            li = TRAIN_SIZES.index(level["asked"])  # the seed follows the grid (fit_levels skips one-label subsets)
+            li = TRAIN_SIZES.index(
+                level["asked"]
+            )  # the seed follows the grid (fit_levels skips one-label subsets)
             if "pooled" in sections:
                 for ni in n_idx:
                     n = EST_SIZES[ni]
-                    s = simulate_pooled(y_test, level, n, args.reps, args.pop,
-                                        seed=7000 + 1000 * li + ni + 100_000 * args.seed)
-                    pooled.append([name, str(level["size"]), f"{level['macro_f1']:.2f}", str(n)]
-                                  + [f"{s[c][k]:.3f}" for c in s for k in ("coverage", "width")]
-                                  + [f"{s[c]['rmse']:.4f}" for c in s])
+                    s = simulate_pooled(
+                        y_test,
+                        level,
+                        n,
+                        args.reps,
+                        args.pop,
+                        seed=7000 + 1000 * li + ni + 100_000 * args.seed,
+                    )
+                    pooled.append(
+                        [name, str(level["size"]), f"{level['macro_f1']:.2f}", str(n)]
+                        + [f"{s[c][k]:.3f}" for c in s for k in ("coverage", "width")]
+                        + [f"{s[c]['rmse']:.4f}" for c in s]
+                    )
             if "cells" not in sections:
                 continue
             agg: dict[str, list[dict[str, float]]] = {m: [] for m in METHODS}
             for pi in prev_idx:
                 for ni in n_idx:
                     prevalence, n = PREVALENCES[pi], EST_SIZES[ni]
-                    s = simulate(y_test, level, prevalence, n, args.reps, args.pop,
-                                 seed=1000 * li + 10 * pi + ni + 100_000 * args.seed)
+                    s = simulate(
+                        y_test,
+                        level,
+                        prevalence,
+                        n,
+                        args.reps,
+                        args.pop,
+                        seed=1000 * li + 10 * pi + ni + 100_000 * args.seed,
+                    )
                     for m in METHODS:
                         agg[m].append(s[m])
-                    full.append([name, str(level["size"]), f"{level['macro_f1']:.2f}", f"{prevalence:.1f}", str(n)]
-                                + [f"{s[m]['coverage']:.3f}" for m in METHODS]
-                                + [f"{s[m]['width']:.3f}" for m in METHODS]
-                                + [f"{s[m]['rmse']:.4f}" for m in METHODS])
+                    full.append(
+                        [
+                            name,
+                            str(level["size"]),
+                            f"{level['macro_f1']:.2f}",
+                            f"{prevalence:.1f}",
+                            str(n),
+                        ]
+                        + [f"{s[m]['coverage']:.3f}" for m in METHODS]
+                        + [f"{s[m]['width']:.3f}" for m in METHODS]
+                        + [f"{s[m]['rmse']:.4f}" for m in METHODS]
+                    )
 
             def mean(m: str, key: str) -> float:
                 return float(np.mean([c[key] for c in agg[m]]))
 
             ratio_gold = [p["rmse"] / g["rmse"] for p, g in zip(agg["ppi"], agg["gold"])]
             ratio_width = [p["width"] / g["width"] for p, g in zip(agg["ppi"], agg["gold"])]
-            summary.append([name, str(level["size"]), f"{level['macro_f1']:.2f}",
-                            f"{min(c['coverage'] for c in agg['ppi']):.3f}", f"{mean('ppi', 'coverage'):.3f}",
-                            f"{mean('raw', 'coverage'):.3f}", f"{mean('acc', 'coverage'):.3f}",
-                            f"{mean('ppi', 'rmse'):.4f}", f"{mean('gold', 'rmse'):.4f}", f"{max(ratio_gold):.2f}",
-                            f"{mean('acc', 'rmse'):.4f}", f"{mean('raw', 'rmse'):.4f}",
-                            f"{float(np.mean(ratio_width)):.2f}"])
+            summary.append(
+                [
+                    name,
+                    str(level["size"]),
+                    f"{level['macro_f1']:.2f}",
+                    f"{min(c['coverage'] for c in agg['ppi']):.3f}",
+                    f"{mean('ppi', 'coverage'):.3f}",
+                    f"{mean('raw', 'coverage'):.3f}",
+                    f"{mean('acc', 'coverage'):.3f}",
+                    f"{mean('ppi', 'rmse'):.4f}",
+                    f"{mean('gold', 'rmse'):.4f}",
+                    f"{max(ratio_gold):.2f}",
+                    f"{mean('acc', 'rmse'):.4f}",
+                    f"{mean('raw', 'rmse'):.4f}",
+                    f"{float(np.mean(ratio_width)):.2f}",
+                ]
+            )
     if pooled:
-        print(f"\nPooled rectifier ({args.reps} replicates; two cells of {args.pop // 2}, prevalence "
-              f"{POOLED_CELLS[0]} and {POOLED_CELLS[1]}, one estimation sample of n over both):")
+        print(
+            f"\nPooled rectifier ({args.reps} replicates; two cells of {args.pop // 2}, prevalence "
+            f"{POOLED_CELLS[0]} and {POOLED_CELLS[1]}, one estimation sample of n over both):"
+        )
         cols = [f"{m} {p}" for m in ("pacc", "ppi-pooled") for p in POOLED_CELLS]
-        print_table(pooled, ["data set", "train", "F1", "n"] + [f"{k} {c}" for c in cols for k in ("cov", "width")]
-                    + [f"rmse {c}" for c in cols])
+        print_table(
+            pooled,
+            ["data set", "train", "F1", "n"]
+            + [f"{k} {c}" for c in cols for k in ("cov", "width")]
+            + [f"rmse {c}" for c in cols],
+        )
     if not full:
         print(f"\n{time.perf_counter() - started:.0f} s")
         return 0
-    print(f"\nPer condition ({args.reps} replicates each; population {args.pop}; coverage of the nominal 95% interval):")
-    print_table(full, ["data set", "train", "F1", "prev", "n"] + [f"cov {m}" for m in METHODS]
-                + [f"width {m}" for m in METHODS] + [f"rmse {m}" for m in METHODS])
-    print(f"\nSummary per data set and model (over prevalences {'/'.join(str(PREVALENCES[i]) for i in prev_idx)} "
-          f"and estimation samples {'/'.join(str(EST_SIZES[i]) for i in n_idx)}):")
-    print_table(summary, ["data set", "train", "macro-F1", "ppi cov min", "ppi cov", "raw cov", "acc cov",
-                          "ppi rmse", "gold rmse", "ppi/gold rmse max", "acc rmse", "raw rmse", "ppi/gold width"])
+    print(
+        f"\nPer condition ({args.reps} replicates each; population {args.pop}; coverage of the nominal 95% interval):"
+    )
+    print_table(
+        full,
+        ["data set", "train", "F1", "prev", "n"]
+        + [f"cov {m}" for m in METHODS]
+        + [f"width {m}" for m in METHODS]
+        + [f"rmse {m}" for m in METHODS],
+    )
+    print(
+        f"\nSummary per data set and model (over prevalences {'/'.join(str(PREVALENCES[i]) for i in prev_idx)} "
+        f"and estimation samples {'/'.join(str(EST_SIZES[i]) for i in n_idx)}):"
+    )
+    print_table(
+        summary,
+        [
+            "data set",
+            "train",
+            "macro-F1",
+            "ppi cov min",
+            "ppi cov",
+            "raw cov",
+            "acc cov",
+            "ppi rmse",
+            "gold rmse",
+            "ppi/gold rmse max",
+            "acc rmse",
+            "raw rmse",
+            "ppi/gold width",
+        ],
+    )
     print("\nAgainst issue #37's goals:")
     print("\n".join(goals(full)))
     print(f"\n{time.perf_counter() - started:.0f} s")

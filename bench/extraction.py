@@ -34,7 +34,9 @@ from pathlib import Path
 from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
-SCRAPINGHUB = Path(os.environ.get("NEWSCLF_SCRAPINGHUB", "/work/shared/data/extraction/scrapinghub"))
+SCRAPINGHUB = Path(
+    os.environ.get("NEWSCLF_SCRAPINGHUB", "/work/shared/data/extraction/scrapinghub")
+)
 DEMO = ROOT / "corpora" / "ai-discourse-demo"
 
 _TOKEN = re.compile(r"\w+")
@@ -42,9 +44,12 @@ _TOKEN = re.compile(r"\w+")
 
 # --- the benchmark's metric ------------------------------------------------------------------------
 
+
 def shingles(text: str, n: int = 4) -> Counter:
     tokens = _TOKEN.findall(text or "")
-    return Counter(tuple(tokens[i:i + n]) for i in range(max(1, len(tokens) - n + 1)) if tokens[i:i + n])
+    return Counter(
+        tuple(tokens[i : i + n]) for i in range(max(1, len(tokens) - n + 1)) if tokens[i : i + n]
+    )
 
 
 def tp_fp_fn(true: str, pred: str) -> tuple[float, float, float]:
@@ -92,22 +97,28 @@ def half(key: str) -> str:
 
 # --- extractors --------------------------------------------------------------------------------------
 
+
 def run_newsclf(html: str) -> str:
     from newsclf.collect.extract import ExtractionError, extract
+
     try:
-        return extract(html, keep_non_articles=True).text  # text extraction alone; detection is table 3
+        return extract(
+            html, keep_non_articles=True
+        ).text  # text extraction alone; detection is table 3
     except ExtractionError:
         return ""
 
 
 def run_trafilatura(html: str) -> str:
     import trafilatura
+
     return trafilatura.extract(html, include_comments=False) or ""
 
 
 def run_readability(html: str) -> str:
     from lxml import html as lxml_html
     from readability import Document
+
     try:
         summary = Document(html).summary(html_partial=True)
         return lxml_html.fromstring(summary).text_content() if summary.strip() else ""
@@ -117,6 +128,7 @@ def run_readability(html: str) -> str:
 
 def run_bs4_p(html: str) -> str:
     from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(html, "lxml")
     return "\n".join(p.get_text(" ", strip=True) for p in soup.find_all("p"))
 
@@ -131,8 +143,10 @@ EXTRACTORS: list[tuple[str, Callable[[str], str]]] = [
 
 def _table(title: str, header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda cells: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w)
-                                   for i, (c, w) in enumerate(zip(cells, widths)))
+    line = lambda cells: "  ".join(
+        str(c).ljust(w) if i == 0 else str(c).rjust(w)
+        for i, (c, w) in enumerate(zip(cells, widths))
+    )
     out = [title, line(header), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in rows]
     return "\n".join(out)
@@ -151,7 +165,11 @@ def scrapinghub_table() -> str | None:
                 pages[key] = fh.read()
     # warm up imports and models so no extractor pays another's start-up cost
     sample = next(iter(pages.values()))
-    no_lang = "<html><body><article><p>" + "A short page in English, here only to load the models. " * 5 + "</p></article></body></html>"
+    no_lang = (
+        "<html><body><article><p>"
+        + "A short page in English, here only to load the models. " * 5
+        + "</p></article></body></html>"
+    )
     for _, fn in EXTRACTORS:
         fn(sample)
         fn(no_lang)
@@ -165,16 +183,30 @@ def scrapinghub_table() -> str | None:
             seconds[name] += time.perf_counter() - start
     rows = []
     for name, _ in EXTRACTORS:
-        scores = {key: tp_fp_fn(truth[key].get("articleBody", ""), preds[name][key]) for key in pages}
+        scores = {
+            key: tp_fp_fn(truth[key].get("articleBody", ""), preds[name][key]) for key in pages
+        }
         p, r, f = prf(list(scores.values()))
         dev = prf([s for k, s in scores.items() if half(k) == "dev"])[2]
         test = prf([s for k, s in scores.items() if half(k) == "test"])[2]
-        rows.append([name, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}", f"{dev:.3f}", f"{test:.3f}",
-                     f"{len(pages) / seconds[name]:.1f}"])
+        rows.append(
+            [
+                name,
+                f"{p:.3f}",
+                f"{r:.3f}",
+                f"{f:.3f}",
+                f"{dev:.3f}",
+                f"{test:.3f}",
+                f"{len(pages) / seconds[name]:.1f}",
+            ]
+        )
     n_dev = sum(half(k) == "dev" for k in pages)
-    return _table(f"ScrapingHub article-extraction-benchmark: {len(pages)} pages "
-                  f"(dev half {n_dev}, test half {len(pages) - n_dev})",
-                  ["extractor", "precision", "recall", "F1", "F1 dev", "F1 test", "pages/s"], rows)
+    return _table(
+        f"ScrapingHub article-extraction-benchmark: {len(pages)} pages "
+        f"(dev half {n_dev}, test half {len(pages) - n_dev})",
+        ["extractor", "precision", "recall", "F1", "F1 dev", "F1 test", "pages/s"],
+        rows,
+    )
 
 
 def demo_table() -> str | None:
@@ -192,7 +224,7 @@ def demo_table() -> str | None:
     def get(url: str) -> str | None:
         if not url.startswith(base):
             return None
-        path = (site / url[len(base):]).resolve()
+        path = (site / url[len(base) :]).resolve()
         if site.resolve() not in path.parents or not path.is_file():
             return None
         return path.read_text(encoding="utf-8")
@@ -218,18 +250,25 @@ def demo_table() -> str | None:
         except ExtractionError:
             stitched.append(tp_fp_fn(article.text, ""))
             single.append(tp_fp_fn(article.text, ""))
-        per_page.append(tp_fp_fn(article.text, "\n".join(run_trafilatura(html) for _, html in pages)))
+        per_page.append(
+            tp_fp_fn(article.text, "\n".join(run_trafilatura(html) for _, html in pages))
+        )
     elapsed = time.perf_counter() - start
     rows = []
-    for name, scores in (("newsclf collect_pages + extract + stitch", stitched),
-                         ("newsclf extract, page 1 only", single),
-                         ("trafilatura per page, concatenated", per_page)):
+    for name, scores in (
+        ("newsclf collect_pages + extract + stitch", stitched),
+        ("newsclf extract, page 1 only", single),
+        ("trafilatura per page, concatenated", per_page),
+    ):
         p, r, f = prf(scores)
         rows.append([name, f"{p:.3f}", f"{r:.3f}", f"{f:.3f}"])
-    return _table(f"Demo corpus multi-page articles: {len(stitched)} articles, "
-                  f"{sum(page_counts)}/{len(page_counts)} with every page found, "
-                  f"{elapsed:.1f} s for all three",
-                  ["method", "precision", "recall", "F1"], rows)
+    return _table(
+        f"Demo corpus multi-page articles: {len(stitched)} articles, "
+        f"{sum(page_counts)}/{len(page_counts)} with every page found, "
+        f"{elapsed:.1f} s for all three",
+        ["method", "precision", "recall", "F1"],
+        rows,
+    )
 
 
 WARC_DIR = Path(os.environ.get("NEWSCLF_WARC_DIR", "/work/shared/data/warc"))
@@ -255,8 +294,20 @@ def detection_table() -> str | None:
         with (DEMO / "articles.jsonl").open(encoding="utf-8") as fh:
             for a in read_jsonl(fh):
                 if a.metadata.get("path"):
-                    positives.append(("demo site articles", a.url or "", (DEMO / "site" / a.metadata["path"]).read_bytes()))
-        negatives.append(("demo site index", "https://demo.example/", (DEMO / "site" / "index.html").read_bytes()))
+                    positives.append(
+                        (
+                            "demo site articles",
+                            a.url or "",
+                            (DEMO / "site" / a.metadata["path"]).read_bytes(),
+                        )
+                    )
+        negatives.append(
+            (
+                "demo site index",
+                "https://demo.example/",
+                (DEMO / "site" / "index.html").read_bytes(),
+            )
+        )
     for path in sorted(WARC_DIR.glob("*.warc.gz")):
         for page in iter_warc(path, strict=False):
             if page.status == 200 and page.body:
@@ -279,18 +330,28 @@ def detection_table() -> str | None:
                 reason = exc.reason
             counts[(name, label, said)] += 1
             if said != label:
-                wrong.append(f"  {'missed' if label else 'let through'}: {url[:70]} ({'' if said else reason})")
+                wrong.append(
+                    f"  {'missed' if label else 'let through'}: {url[:70]} ({'' if said else reason})"
+                )
     tp = sum(n for (_, label, said), n in counts.items() if label and said)
     fp = sum(n for (_, label, said), n in counts.items() if not label and said)
     fn = sum(n for (_, label, said), n in counts.items() if label and not said)
-    rows = [[name, str(sum(n for (nm, _, _), n in counts.items() if nm == name)),
-             str(sum(n for (nm, _, said), n in counts.items() if nm == name and said))]
-            for name in dict.fromkeys(n for n, _, _ in positives + negatives)]
+    rows = [
+        [
+            name,
+            str(sum(n for (nm, _, _), n in counts.items() if nm == name)),
+            str(sum(n for (nm, _, said), n in counts.items() if nm == name and said)),
+        ]
+        for name in dict.fromkeys(n for n, _, _ in positives + negatives)
+    ]
     p, r = tp / max(1, tp + fp), tp / max(1, tp + fn)
-    table = _table(f"Article detection as in a crawl: precision {p:.3f}, recall {r:.3f} "
-                   f"({tp} articles kept, {fn} missed, {fp} other pages let through). The rules were written "
-                   f"with these pages in view: a figure on the data they were tuned on, not a held-out one",
-                   ["page set", "pages", "called articles"], rows)
+    table = _table(
+        f"Article detection as in a crawl: precision {p:.3f}, recall {r:.3f} "
+        f"({tp} articles kept, {fn} missed, {fp} other pages let through). The rules were written "
+        f"with these pages in view: a figure on the data they were tuned on, not a held-out one",
+        ["page set", "pages", "called articles"],
+        rows,
+    )
     return table + ("\n" + "\n".join(wrong[:30]) if wrong else "")
 
 

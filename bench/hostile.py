@@ -24,8 +24,14 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpora" / "ai-discourse-demo"
-GOOD = [{"id": f"g{i}", "title": "Raters paid little", "text": "Workers who rate chatbot answers earn little."}
-        for i in range(2)]
+GOOD = [
+    {
+        "id": f"g{i}",
+        "title": "Raters paid little",
+        "text": "Workers who rate chatbot answers earn little.",
+    }
+    for i in range(2)
+]
 MIB = 1 << 20
 
 
@@ -34,8 +40,11 @@ def gz_member(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
-def repeated(prefix: bytes, fill: bytes, mib: int, suffix: bytes, gz: bool) -> Callable[[Path], None]:
+def repeated(
+    prefix: bytes, fill: bytes, mib: int, suffix: bytes, gz: bool
+) -> Callable[[Path], None]:
     """A writer of prefix + `mib` MiB of `fill` + suffix, plain or as gzip members."""
+
     def write(path: Path) -> None:
         block = fill * (MIB // len(fill))
         with open(path, "wb") as fh:
@@ -50,22 +59,34 @@ def repeated(prefix: bytes, fill: bytes, mib: int, suffix: bytes, gz: bool) -> C
                 for _ in range(mib):
                     fh.write(block)
                 fh.write(suffix)
+
     return write
 
 
 def jsonl_line(mib: int, gz: bool) -> Callable[[Path], None]:
     good = "".join(json.dumps(r) + "\n" for r in GOOD).encode()
-    return repeated(good[: good.index(b"\n") + 1] + b'{"id": "big", "text": "', b"x", mib,
-                    b'"}\n' + good[good.index(b"\n") + 1:], gz)
+    return repeated(
+        good[: good.index(b"\n") + 1] + b'{"id": "big", "text": "',
+        b"x",
+        mib,
+        b'"}\n' + good[good.index(b"\n") + 1 :],
+        gz,
+    )
 
 
 def json_array(mib: int) -> Callable[[Path], None]:
-    return repeated(b"[" + json.dumps(GOOD[0]).encode() + b',\n{"id": "big", "text": "', b"x", mib,
-                    b'"},\n' + json.dumps(GOOD[1]).encode() + b"]\n", True)
+    return repeated(
+        b"[" + json.dumps(GOOD[0]).encode() + b',\n{"id": "big", "text": "',
+        b"x",
+        mib,
+        b'"},\n' + json.dumps(GOOD[1]).encode() + b"]\n",
+        True,
+    )
 
 
 def warc_body(mib: int) -> Callable[[Path], None]:
     """A .warc.gz: a demo page, a response whose body is `mib` MiB (gzip members of one record), a demo page."""
+
     def write(path: Path) -> None:
         from newsclf.batch.inputs import write_warc
 
@@ -76,12 +97,20 @@ def warc_body(mib: int) -> Callable[[Path], None]:
         record = small.read_bytes()
         opening = b"<html><body><p>"
         body_len = len(opening) + mib * MIB
-        http = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: "
-                + str(body_len).encode() + b"\r\n\r\n")
-        head = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>"
-                b"\r\nWARC-Target-URI: https://big.example/a\r\nWARC-Date: 2023-06-01T00:00:00Z\r\n"
-                b"Content-Type: application/http; msgtype=response\r\nContent-Length: "
-                + str(len(http) + body_len).encode() + b"\r\n\r\n" + http + opening)
+        http = (
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: "
+            + str(body_len).encode()
+            + b"\r\n\r\n"
+        )
+        head = (
+            b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>"
+            b"\r\nWARC-Target-URI: https://big.example/a\r\nWARC-Date: 2023-06-01T00:00:00Z\r\n"
+            b"Content-Type: application/http; msgtype=response\r\nContent-Length: "
+            + str(len(http) + body_len).encode()
+            + b"\r\n\r\n"
+            + http
+            + opening
+        )
         # One record spread over many members is not what writers do, so compress it as one member
         # from a stream: zlib keeps only its window, and the file stays small.
         comp = zlib.compressobj(9, zlib.DEFLATED, 31)
@@ -95,6 +124,7 @@ def warc_body(mib: int) -> Callable[[Path], None]:
             fh.write(comp.flush())
             fh.write(record)
         small.unlink()
+
     return write
 
 
@@ -112,23 +142,55 @@ def peak_rss(cmd: list[str], cwd: Path) -> tuple[float, float, int, str]:
 
 
 NEWSCLF = [str(Path(sys.executable).with_name("newsclf"))]  # the installed command, as users run it
-WARC_READER = [sys.executable, "-c", "import sys; from pathlib import Path; from newsclf.batch.inputs import iter_items; "
-               "items = list(iter_items(Path(sys.argv[1]), 'warc', 0, 10)); "
-               "print(f'{sum(i.article is not None for i in items)} articles of {len(items)} pages', file=sys.stderr)"]
+WARC_READER = [
+    sys.executable,
+    "-c",
+    "import sys; from pathlib import Path; from newsclf.batch.inputs import iter_items; "
+    "items = list(iter_items(Path(sys.argv[1]), 'warc', 0, 10)); "
+    "print(f'{sum(i.article is not None for i in items)} articles of {len(items)} pages', file=sys.stderr)",
+]
 
 
-def file_rows(work: Path, gib: float, only: set[str]) -> list[tuple[str, str, float, float, int, str]]:
+def file_rows(
+    work: Path, gib: float, only: set[str]
+) -> list[tuple[str, str, float, float, int, str]]:
     mib = int(gib * 1024)
     cases = [  # (key, name, file name, writer, command)
-        ("line", f"JSONL, one {gib:g} GiB line (plain)", "line.jsonl", jsonl_line(mib, False), "import"),
-        ("gz", f"JSONL.gz bomb, one {gib:g} GiB line", "bomb.jsonl.gz", jsonl_line(mib, True), "import"),
-        ("array", f"JSON array .gz bomb, one {gib:g} GiB item", "bomb.json.gz", json_array(mib), "import"),
-        ("warc", f"WARC.gz, one {gib / 2:g} GiB body (batch reader)", "big.warc.gz", warc_body(mib // 2), "warc"),
+        (
+            "line",
+            f"JSONL, one {gib:g} GiB line (plain)",
+            "line.jsonl",
+            jsonl_line(mib, False),
+            "import",
+        ),
+        (
+            "gz",
+            f"JSONL.gz bomb, one {gib:g} GiB line",
+            "bomb.jsonl.gz",
+            jsonl_line(mib, True),
+            "import",
+        ),
+        (
+            "array",
+            f"JSON array .gz bomb, one {gib:g} GiB item",
+            "bomb.json.gz",
+            json_array(mib),
+            "import",
+        ),
+        (
+            "warc",
+            f"WARC.gz, one {gib / 2:g} GiB body (batch reader)",
+            "big.warc.gz",
+            warc_body(mib // 2),
+            "warc",
+        ),
     ]
     anchor = work / "anchor.jsonl"
     anchor.write_text("".join(json.dumps(r) + "\n" for r in GOOD), encoding="utf-8")
     rows = []
-    rss, secs, code, _ = peak_rss(NEWSCLF + ["--db", str(work / "anchor.db"), "import", str(anchor)], work)
+    rss, secs, code, _ = peak_rss(
+        NEWSCLF + ["--db", str(work / "anchor.db"), "import", str(anchor)], work
+    )
     rows.append(("anchor: import of 2 ordinary lines", "-", rss, secs, code, ""))
     warc_anchor = work / "anchor.warc.gz"
     warc_body(1)(warc_anchor)
@@ -159,12 +221,24 @@ def page_rows() -> list[tuple[str, float, str]]:
     para = "<p>" + "Workers who rate chatbot answers earn little, a report said. " * 5 + "</p>"
     pages = [
         ("anchor: a demo article page", normal),
-        ("200,000 attributes on one <div> (3 MB)",
-         "<html><body><div " + " ".join(f"a{i}=\"v\"" for i in range(200_000)) + ">" + para + "</div></body></html>"),
-        ("19,000 attributes on each of 3 <div>s",
-         "<html><body>" + ("<div " + " ".join(f"a{i}" for i in range(19_000)) + ">" + para + "</div>") * 3
-         + "</body></html>"),
-        ("500,000 elements (4 MB)", "<html><body><article>" + para + "<b>x</b>" * 500_000 + "</article></body></html>"),
+        (
+            "200,000 attributes on one <div> (3 MB)",
+            "<html><body><div "
+            + " ".join(f'a{i}="v"' for i in range(200_000))
+            + ">"
+            + para
+            + "</div></body></html>",
+        ),
+        (
+            "19,000 attributes on each of 3 <div>s",
+            "<html><body>"
+            + ("<div " + " ".join(f"a{i}" for i in range(19_000)) + ">" + para + "</div>") * 3
+            + "</body></html>",
+        ),
+        (
+            "500,000 elements (4 MB)",
+            "<html><body><article>" + para + "<b>x</b>" * 500_000 + "</article></body></html>",
+        ),
     ]
     rows = []
     for name, html in pages:
@@ -180,17 +254,25 @@ def page_rows() -> list[tuple[str, float, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--gib", type=float, default=2.0, help="Size of the huge record (the WARC body is half).")
-    parser.add_argument("--only", default="line,gz,array,warc,page", help="Cases to run, comma-separated.")
+    parser.add_argument(
+        "--gib", type=float, default=2.0, help="Size of the huge record (the WARC body is half)."
+    )
+    parser.add_argument(
+        "--only", default="line,gz,array,warc,page", help="Cases to run, comma-separated."
+    )
     args = parser.parse_args()
     only = set(args.only.split(","))
     with tempfile.TemporaryDirectory(prefix="newsclf-hostile-") as tmp:
         rows = file_rows(Path(tmp), args.gib, only)
     anchor = rows[0][2]
-    print(f"{'input':<46} {'file':>11} {'peak RSS MB':>11} {'x anchor':>8} {'seconds':>8} {'exit':>4}  first message")
+    print(
+        f"{'input':<46} {'file':>11} {'peak RSS MB':>11} {'x anchor':>8} {'seconds':>8} {'exit':>4}  first message"
+    )
     for name, size, rss, secs, code, msg in rows:
         verdict = "" if name.startswith("anchor") else ("  ok" if rss < 500 else "  OVER 500 MB")
-        print(f"{name:<46} {size:>11} {rss:>11.0f} {rss / anchor:>8.2f} {secs:>8.1f} {code:>4}  {msg}{verdict}")
+        print(
+            f"{name:<46} {size:>11} {rss:>11.0f} {rss / anchor:>8.2f} {secs:>8.1f} {code:>4}  {msg}{verdict}"
+        )
     if "page" in only:
         print()
         page = page_rows()

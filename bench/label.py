@@ -41,8 +41,10 @@ from newsclf.store import Annotation, Store
 
 ROOT = Path(__file__).resolve().parents[1]
 GUIDE = ROOT / "label_guides" / "ai-discourse.yaml"
-WORDS = ("model data labelers chatbot OpenAI regulation safety startup funding union wages contract "
-         "court ministry policy investment chips cloud benchmark research").split()
+WORDS = (
+    "model data labelers chatbot OpenAI regulation safety startup funding union wages contract "
+    "court ministry policy investment chips cloud benchmark research"
+).split()
 OUTLETS = [f"Outlet {i}" for i in range(9)]
 
 
@@ -61,9 +63,16 @@ def synthetic(n: int, seed: int = 0):
     rng = random.Random(seed)
     for i in range(n):
         text = " ".join(rng.choice(WORDS) for _ in range(130))
-        yield Article.from_dict({"id": f"a{i:06d}", "outlet": OUTLETS[i % 9], "title": f"Story {i}",
-                                 "published": f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}T08:00:00+00:00",
-                                 "lang": "en", "text": text})
+        yield Article.from_dict(
+            {
+                "id": f"a{i:06d}",
+                "outlet": OUTLETS[i % 9],
+                "title": f"Story {i}",
+                "published": f"2023-{1 + i % 12:02d}-{1 + i % 28:02d}T08:00:00+00:00",
+                "lang": "en",
+                "text": text,
+            }
+        )
 
 
 @contextmanager
@@ -74,9 +83,25 @@ def served(db: Path) -> Iterator[str]:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "newsclf.cli", "--db", str(db), "label", "serve", "--guide", str(GUIDE),
-                             "--port", str(port), "--seed-size", "0"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "newsclf.cli",
+            "--db",
+            str(db),
+            "label",
+            "serve",
+            "--guide",
+            str(GUIDE),
+            "--port",
+            str(port),
+            "--seed-size",
+            "0",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -95,8 +120,15 @@ def served(db: Path) -> Iterator[str]:
 
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def chromium_labeler(url: str, token: str, n: int) -> list[float]:
@@ -138,7 +170,9 @@ def pct(values: list[float], q: float) -> float:
 
 
 def row(name: str, ms: list[float]) -> str:
-    return f"| {name} | {len(ms)} | {statistics.median(ms):.1f} | {pct(ms, 95):.1f} | {max(ms):.1f} |"
+    return (
+        f"| {name} | {len(ms)} | {statistics.median(ms):.1f} | {pct(ms, 95):.1f} | {max(ms):.1f} |"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,8 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--articles", type=int, default=100_000)
     ap.add_argument("--items", type=int, default=400, help="articles coded in each of the two runs")
     ap.add_argument("--labelers", type=int, default=4)
-    ap.add_argument("--chromium", type=int, default=200,
-                    help="articles a scripted labeler codes by keyboard in headless Chromium (0: skip)")
+    ap.add_argument(
+        "--chromium",
+        type=int,
+        default=200,
+        help="articles a scripted labeler codes by keyboard in headless Chromium (0: skip)",
+    )
     args = ap.parse_args(argv)
     guide = load_guide(GUIDE)
     with tempfile.TemporaryDirectory() as tmp:
@@ -166,8 +204,10 @@ def main(argv: list[str] | None = None) -> int:
         t1 = time.perf_counter()
         added = queue.prepare(store, 2000, 10_000, 5000)
         t2 = time.perf_counter()
-        print(f"store: {store.count_articles():,} articles in {t1 - t0:.1f} s; samples {added} drawn in {t2 - t1:.1f} s",
-              file=sys.stderr)
+        print(
+            f"store: {store.count_articles():,} articles in {t1 - t0:.1f} s; samples {added} drawn in {t2 - t1:.1f} s",
+            file=sys.stderr,
+        )
         tokens = {}
         for i in range(args.labelers * 2 + 1):
             tokens[f"coder{i}"] = auth.new_token()
@@ -180,20 +220,36 @@ def main(argv: list[str] | None = None) -> int:
             t = time.perf_counter()
             item, kind = store.lease_next(who, queue.kind_order(store.finished_count(who)), 2, 1800)
             lease_ms.append(1000 * (time.perf_counter() - t))
-            anns = [Annotation(item, s.name, (s.labels[0].id,), who, s.effective_target(None), 1.0, None, guide.version)
-                    for s in guide.schemes]
+            anns = [
+                Annotation(
+                    item,
+                    s.name,
+                    (s.labels[0].id,),
+                    who,
+                    s.effective_target(None),
+                    1.0,
+                    None,
+                    guide.version,
+                )
+                for s in guide.schemes
+            ]
             t = time.perf_counter()
             store.finish_item(who, item, anns, 2.0, "done", 2)
             save_ms.append(1000 * (time.perf_counter() - t))
 
         results: dict[str, tuple[list[float], list[float]]] = {}
         with served(db) as url:
+
             def code(name: str, n: int, nexts: list[float], saves: list[float]) -> None:
                 s = requests.Session()
                 page = s.get(url + "/login", timeout=30)
                 csrf_login = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-                r = s.post(url + "/login", data={"token": tokens[name], "csrf_token": csrf_login},
-                           allow_redirects=False, timeout=30)
+                r = s.post(
+                    url + "/login",
+                    data={"token": tokens[name], "csrf_token": csrf_login},
+                    allow_redirects=False,
+                    timeout=30,
+                )
                 assert r.status_code == 303, r.text[:300]
                 for _ in range(n):
                     t = time.perf_counter()
@@ -202,9 +258,13 @@ def main(argv: list[str] | None = None) -> int:
                     item = r.text.split('data-article-id="')[1].split('"')[0]
                     csrf = r.text.split('name="csrf-token" content="')[1].split('"')[0]
                     t = time.perf_counter()
-                    r = s.post(url + "/code/submit", data=answers(r.text) + [("article_id", item), ("seconds", "3"),
-                                                                             ("csrf_token", csrf)],
-                               allow_redirects=False, timeout=30)
+                    r = s.post(
+                        url + "/code/submit",
+                        data=answers(r.text)
+                        + [("article_id", item), ("seconds", "3"), ("csrf_token", csrf)],
+                        allow_redirects=False,
+                        timeout=30,
+                    )
                     saves.append(1000 * (time.perf_counter() - t))
                     assert r.status_code == 303, r.text[:300]
 
@@ -216,23 +276,30 @@ def main(argv: list[str] | None = None) -> int:
             results["one labeler at a time"] = (nexts, saves)
             cn: list[float] = []
             cs: list[float] = []
-            threads = [threading.Thread(target=code, args=(f"coder{args.labelers + i}", per, cn, cs))
-                       for i in range(args.labelers)]
+            threads = [
+                threading.Thread(target=code, args=(f"coder{args.labelers + i}", per, cn, cs))
+                for i in range(args.labelers)
+            ]
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
             results[f"{args.labelers} labelers at once"] = (cn, cs)
-            chromium_ms = chromium_labeler(url, tokens[f"coder{args.labelers * 2}"], args.chromium) \
-                if args.chromium else []
+            chromium_ms = (
+                chromium_labeler(url, tokens[f"coder{args.labelers * 2}"], args.chromium)
+                if args.chromium
+                else []
+            )
 
         coders: dict[str, set[str]] = {}
         for ann in store.annotations(scheme="topics"):
             coders.setdefault(ann.article_id, set()).add(ann.labeler)
         reliability = {q["article_id"] for q in store.queued("reliability")}
         over = sum(1 for a, c in coders.items() if len(c) > (2 if a in reliability else 1))
-        print(f"\nLabeling page with {store.count_articles():,} articles in the store "
-              f"(annotations saved: {len(store.annotations()):,}; articles over their coder limit: {over})\n")
+        print(
+            f"\nLabeling page with {store.count_articles():,} articles in the store "
+            f"(annotations saved: {len(store.annotations()):,}; articles over their coder limit: {over})\n"
+        )
         print("| operation | n | p50 ms | p95 ms | max ms |")
         print("|---|---|---|---|---|")
         print(row("store.lease_next (anchor)", lease_ms))
@@ -241,7 +308,12 @@ def main(argv: list[str] | None = None) -> int:
             print(row(f"HTTP next item, GET /code ({name})", n_ms))
             print(row(f"HTTP save label, POST /code/submit ({name})", s_ms))
         if chromium_ms:
-            print(row("Chromium: Enter on a coded article -> next article shown (scripted labeler)", chromium_ms))
+            print(
+                row(
+                    "Chromium: Enter on a coded article -> next article shown (scripted labeler)",
+                    chromium_ms,
+                )
+            )
         elif args.chromium:
             print(f"(Chromium row skipped: {CHROMIUM} or playwright is missing)")
         store.close()

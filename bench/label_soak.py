@@ -36,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         store = Store(db)
         store.add_articles(synthetic(args.labelers * args.labels + 2000))
         total = args.labelers * args.labels + 2000
-        queue.prepare(store, 1000, 4000, total - 5000)  # the rest as a seed set: enough work for everyone
+        queue.prepare(
+            store, 1000, 4000, total - 5000
+        )  # the rest as a seed set: enough work for everyone
         tokens = {f"coder{i:02d}": auth.new_token() for i in range(args.labelers)}
         for name, token in tokens.items():
             store.add_labeler(name, "labeler", auth.token_hash(token))
@@ -50,8 +52,12 @@ def main(argv: list[str] | None = None) -> int:
             s = requests.Session()
             page = s.get(url + "/login", timeout=60)
             csrf_login = page.text.split('name="csrf_token" value="')[1].split('"')[0]
-            s.post(url + "/login", data={"token": tokens[name], "csrf_token": csrf_login}, allow_redirects=False,
-                   timeout=60)
+            s.post(
+                url + "/login",
+                data={"token": tokens[name], "csrf_token": csrf_login},
+                allow_redirects=False,
+                timeout=60,
+            )
             for _ in range(args.labels):
                 t = time.perf_counter()
                 r = s.get(url + "/code", timeout=60)
@@ -63,9 +69,13 @@ def main(argv: list[str] | None = None) -> int:
                 item = r.text.split('data-article-id="')[1].split('"')[0]
                 csrf = r.text.split('name="csrf-token" content="')[1].split('"')[0]
                 t = time.perf_counter()
-                r = s.post(url + "/code/submit", data=answers(r.text) + [("article_id", item), ("seconds", "3"),
-                                                                         ("csrf_token", csrf)], allow_redirects=False,
-                           timeout=60)
+                r = s.post(
+                    url + "/code/submit",
+                    data=answers(r.text)
+                    + [("article_id", item), ("seconds", "3"), ("csrf_token", csrf)],
+                    allow_redirects=False,
+                    timeout=60,
+                )
                 took_save = 1000 * (time.perf_counter() - t)
                 with lock:
                     nexts.append(took_next)
@@ -91,12 +101,16 @@ def main(argv: list[str] | None = None) -> int:
         twice = sum(len(c) - len(set(c)) for c in per_item.values())
         over = sum(1 for a, c in per_item.items() if len(c) > (OVERLAP if a in reliability else 1))
         lost = sum(max(0, submitted[n] - stored[n]) for n in tokens)
-        print("| labelers | labels submitted | labels stored | lost | coded twice | beyond overlap | "
-              "next p50/p95 ms | save p50/p95 ms | seconds |")
+        print(
+            "| labelers | labels submitted | labels stored | lost | coded twice | beyond overlap | "
+            "next p50/p95 ms | save p50/p95 ms | seconds |"
+        )
         print("|---|---|---|---|---|---|---|---|---|")
-        print(f"| {len(tokens)} | {sum(submitted.values()):,} | {sum(stored.values()):,} | {lost} | {twice} | {over} | "
-              f"{pct(nexts, 50):.1f} / {pct(nexts, 95):.1f} | {pct(saves, 50):.1f} / {pct(saves, 95):.1f} | "
-              f"{elapsed:.0f} |")
+        print(
+            f"| {len(tokens)} | {sum(submitted.values()):,} | {sum(stored.values()):,} | {lost} | {twice} | {over} | "
+            f"{pct(nexts, 50):.1f} / {pct(nexts, 95):.1f} | {pct(saves, 50):.1f} / {pct(saves, 95):.1f} | "
+            f"{elapsed:.0f} |"
+        )
         for e in errors[:5]:
             print("error:", e, file=sys.stderr)
         store.close()

@@ -33,7 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path("/work/shared/data")
 AI_TOPICS = {"labor", "safety", "regulation", "industry", "products"}
-OFF_TOPIC = {"bbc": ["sport", "entertainment", "politics"], "id_indosum": ["tajuk utama", "olahraga", "hiburan", "showbiz"]}
+OFF_TOPIC = {
+    "bbc": ["sport", "entertainment", "politics"],
+    "id_indosum": ["tajuk utama", "olahraga", "hiburan", "showbiz"],
+}
 
 
 def off_topic_sets() -> dict[str, list]:
@@ -51,7 +54,8 @@ def off_topic_sets() -> dict[str, list]:
             if label in labels:
                 lang = row.get("lang") or ("id" if folder == "id_indosum" else "en")
                 out.setdefault(f"{folder} {label}", []).append(
-                    Article(id=row["id"], title=row.get("title"), text=row["text"], lang=lang))
+                    Article(id=row["id"], title=row.get("title"), text=row["text"], lang=lang)
+                )
     return out
 
 
@@ -77,8 +81,11 @@ def main(argv: list[str] | None = None) -> int:
             model_dir = Path(args.model)
         else:
             print("training the demo's model (newsclf demo) ...", file=sys.stderr)
-            subprocess.run([sys.executable, "-m", "newsclf.cli", "demo", "--workdir", str(work / "demo")], check=True,
-                           stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [sys.executable, "-m", "newsclf.cli", "demo", "--workdir", str(work / "demo")],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
             model_dir = work / "demo" / "model"
         model = load_model(model_dir)
         guide = load_guide(DEFAULT_GUIDE)
@@ -92,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
                 elif gate is None and name == "topics":
                     held_ai[e.article.id] = e.article
         rows = []
-        for name, articles in sorted(sets.items()) + [("demo held-out, coded not about AI", list(held_off.values()))]:
+        for name, articles in sorted(sets.items()) + [
+            ("demo held-out, coded not about AI", list(held_off.values()))
+        ]:
             if not articles:
                 continue
             results = model.predict(articles)
@@ -105,30 +114,61 @@ def main(argv: list[str] | None = None) -> int:
         kept = sum(map(ai_topic, ai_results))
         print(f"\nScope of the demo's model ({model.id}); off-topic sets never used in training")
         if model.guide.gate is not None and model.guide.gate.keywords:
-            print("(the gate's keywords were written with the demo's held-out misses in view and checked against "
-                  "these sets: figures on data the rule was designed with)")
+            print(
+                "(the gate's keywords were written with the demo's held-out misses in view and checked against "
+                "these sets: figures on data the rule was designed with)"
+            )
         print()
         print("| set | articles | given an AI topic | share | why not labeled |")
         print("|---|---|---|---|---|")
         for name, n, k, reasons in rows:
-            print(f"| {name} | {n} | {k} | {k / n:.1%} | {', '.join(f'{r} {c}' for r, c in sorted(reasons.items()))} |")
-        print(f"| **all public off-topic** | {off_n} | {off_ai} | **{off_ai / max(1, off_n):.1%}** (goal <= 10%) | |")
-        print(f"| demo held-out, coded about AI (recall) | {len(ai_articles)} | {kept} | "
-              f"**{kept / max(1, len(ai_articles)):.1%}** (goal >= 95%) | |")
+            print(
+                f"| {name} | {n} | {k} | {k / n:.1%} | {', '.join(f'{r} {c}' for r, c in sorted(reasons.items()))} |"
+            )
+        print(
+            f"| **all public off-topic** | {off_n} | {off_ai} | **{off_ai / max(1, off_n):.1%}** (goal <= 10%) | |"
+        )
+        print(
+            f"| demo held-out, coded about AI (recall) | {len(ai_articles)} | {kept} | "
+            f"**{kept / max(1, len(ai_articles)):.1%}** (goal >= 95%) | |"
+        )
         warcs = sorted((DATA / "warc").glob("*.warc.gz"))
         if warcs:
             out = work / "batch"
-            r = subprocess.run([sys.executable, "-m", "newsclf.cli", "batch", "--model", str(model_dir), *map(str, warcs),
-                                "--out", str(out), "--workers", "1"], capture_output=True, text=True)
-            labeled = [json.loads(line) for p in sorted(out.glob("*.jsonl")) for line in p.read_text().splitlines()]
-            print(f"\n`newsclf batch` on {len(warcs)} WARC files: exit {r.returncode}; "
-                  f"{sum(map(ai_topic, labeled))} pages given an AI topic")
+            r = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "newsclf.cli",
+                    "batch",
+                    "--model",
+                    str(model_dir),
+                    *map(str, warcs),
+                    "--out",
+                    str(out),
+                    "--workers",
+                    "1",
+                ],
+                capture_output=True,
+                text=True,
+            )
+            labeled = [
+                json.loads(line)
+                for p in sorted(out.glob("*.jsonl"))
+                for line in p.read_text().splitlines()
+            ]
+            print(
+                f"\n`newsclf batch` on {len(warcs)} WARC files: exit {r.returncode}; "
+                f"{sum(map(ai_topic, labeled))} pages given an AI topic"
+            )
             print(r.stdout.strip())
             for line in r.stderr.splitlines():
                 if line.startswith(("skipped:", "warning:", "failed:")):
                     print("  " + line[:160])
             for row in labeled:
-                print(f"  classified, not labeled: {row.get('url', '')[:70]}: {row.get('skipped', 'LABELED')}")
+                print(
+                    f"  classified, not labeled: {row.get('url', '')[:70]}: {row.get('skipped', 'LABELED')}"
+                )
     return 0
 
 

@@ -24,11 +24,28 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpora" / "ai-discourse-demo" / "articles.jsonl"
-QUERIES = ["OpenAI", "chatbot AND upah", "pekerja*", '"kecerdasan buatan"', "labelers OR annotators",
-           "title:OpenAI", "Musk AND NOT OpenAI", "regulation OR regulasi", "NEAR(data labelers, 5)",
-           "anotator* AND (upah OR gaji)", "safety AND letter", "Kominfo", "wages AND contract*",
-           '"open letter"', "Microsoft AND investment", "startup* AND pendanaan", "title:chatbot OR title:AI",
-           "model AND (bias OR risk)", "moderator* OR moderat*", "Indonesia AND AI"]
+QUERIES = [
+    "OpenAI",
+    "chatbot AND upah",
+    "pekerja*",
+    '"kecerdasan buatan"',
+    "labelers OR annotators",
+    "title:OpenAI",
+    "Musk AND NOT OpenAI",
+    "regulation OR regulasi",
+    "NEAR(data labelers, 5)",
+    "anotator* AND (upah OR gaji)",
+    "safety AND letter",
+    "Kominfo",
+    "wages AND contract*",
+    '"open letter"',
+    "Microsoft AND investment",
+    "startup* AND pendanaan",
+    "title:chatbot OR title:AI",
+    "model AND (bias OR risk)",
+    "moderator* OR moderat*",
+    "Indonesia AND AI",
+]
 
 
 def sentences_by_lang() -> dict[str, list[str]]:
@@ -37,7 +54,9 @@ def sentences_by_lang() -> dict[str, list[str]]:
     pools: dict[str, list[str]] = {}
     with CORPUS.open(encoding="utf-8") as fh:
         for a in read_jsonl(fh):
-            pools.setdefault(a.lang or "en", []).extend(s for s in re.split(r"(?<=[.!?])\s+", a.text) if len(s) > 30)
+            pools.setdefault(a.lang or "en", []).extend(
+                s for s in re.split(r"(?<=[.!?])\s+", a.text) if len(s) > 30
+            )
     return pools
 
 
@@ -54,8 +73,14 @@ def synthetic(n: int, seed: int = 0):
         text = " ".join(rng.choice(pool) for _ in range(rng.randint(12, 30)))
         day = rng.randint(0, 364)
         month, mday = 1 + day // 31 % 12, 1 + day % 28
-        yield Article(id=f"s{i:07d}", title=rng.choice(pool)[:120], text=text, lang=lang, outlet=rng.choice(outlets),
-                      published=f"2023-{month:02d}-{mday:02d}T08:00:00+00:00")
+        yield Article(
+            id=f"s{i:07d}",
+            title=rng.choice(pool)[:120],
+            text=text,
+            lang=lang,
+            outlet=rng.choice(outlets),
+            published=f"2023-{month:02d}-{mday:02d}T08:00:00+00:00",
+        )
 
 
 def load(db: Path, n: int, with_index: bool) -> float:
@@ -98,8 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     from newsclf.search import to_match
     from newsclf.store import Store
 
-    print("| articles | store without index MB | with index MB | load without index s | with index s | "
-          "index cost articles/s | search p50 ms | search p95 ms | count-by-month p50 ms | p95 ms |")
+    print(
+        "| articles | store without index MB | with index MB | load without index s | with index s | "
+        "index cost articles/s | search p50 ms | search p95 ms | count-by-month p50 ms | p95 ms |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for n in args.articles or [100_000]:
         with tempfile.TemporaryDirectory() as tmp:
@@ -120,9 +147,11 @@ def main(argv: list[str] | None = None) -> int:
                     store.search_counts(match, "month")
                     count_ms.append(1000 * (time.perf_counter() - t))
             store.close()
-            print(f"| {n:,} | {size_mb(plain):,.0f} | {size_mb(indexed):,.0f} | {t_plain:,.1f} | {t_index:,.1f} | "
-                  f"{n / extra if extra > 0 else float('inf'):,.0f} | {statistics.median(search_ms):.1f} | "
-                  f"{pct(search_ms, 95):.1f} | {statistics.median(count_ms):.1f} | {pct(count_ms, 95):.1f} |")
+            print(
+                f"| {n:,} | {size_mb(plain):,.0f} | {size_mb(indexed):,.0f} | {t_plain:,.1f} | {t_index:,.1f} | "
+                f"{n / extra if extra > 0 else float('inf'):,.0f} | {statistics.median(search_ms):.1f} | "
+                f"{pct(search_ms, 95):.1f} | {statistics.median(count_ms):.1f} | {pct(count_ms, 95):.1f} |"
+            )
     return 0
 
 

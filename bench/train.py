@@ -44,14 +44,20 @@ SCHEME = "label"
 
 def bench_guide(ds: Dataset, labels: Sequence[str], target: str | None) -> Guide:
     """A one-scheme guide for a data set (a stance scheme gets a default target, so features are target-aware)."""
-    scheme = Scheme(name=SCHEME, kind=ds.kind, target=target,
-                    labels=tuple(Label(id=label, name=label, definition=label, key="") for label in labels))
+    scheme = Scheme(
+        name=SCHEME,
+        kind=ds.kind,
+        target=target,
+        labels=tuple(Label(id=label, name=label, definition=label, key="") for label in labels),
+    )
     return Guide(name=ds.name, version="bench", schemes=(scheme,))
 
 
 def example(r: Record, target: str | None) -> Example:
     """A record as newsclf's training example (its own target for stance sets)."""
-    article = Article(id=r["id"], title=r.get("title"), text=r["text"], lang=r.get("lang"), outlet=r.get("outlet"))
+    article = Article(
+        id=r["id"], title=r.get("title"), text=r["text"], lang=r.get("lang"), outlet=r.get("outlet")
+    )
     return Example(article, (r.get("target") or target or "") if target else "", list(r["labels"]))
 
 
@@ -60,13 +66,16 @@ def jobs_arg(jobs: int | None) -> dict[str, Any]:
     return {"jobs": jobs} if "jobs" in inspect.signature(train).parameters else {}
 
 
-def time_newsclf(guide: Guide, train_ex: list[Example], test_ex: list[Example],
-                 jobs: int | None, **kwargs: Any) -> dict[str, Any]:
+def time_newsclf(
+    guide: Guide, train_ex: list[Example], test_ex: list[Example], jobs: int | None, **kwargs: Any
+) -> dict[str, Any]:
     """Train as `newsclf train` does into a temporary directory; wall time, CV and held-out macro-F1."""
     scheme = guide.schemes[0]
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        metrics = train(guide, {scheme.name: train_ex}, Path(tmp) / "model", **jobs_arg(jobs), **kwargs)
+        metrics = train(
+            guide, {scheme.name: train_ex}, Path(tmp) / "model", **jobs_arg(jobs), **kwargs
+        )
         took = time.perf_counter() - t
         clf = joblib.load(Path(tmp) / "model" / MODEL_FILE)[scheme.name]
     out = {"train_s": took, "cv_f1": 100 * metrics[scheme.name]["macro_f1"]}
@@ -76,8 +85,9 @@ def time_newsclf(guide: Guide, train_ex: list[Example], test_ex: list[Example],
     return out
 
 
-def time_anchor(ds: Dataset, labels: Sequence[str], train_recs: list[Record], test_recs: list[Record]
-                ) -> tuple[float, float]:
+def time_anchor(
+    ds: Dataset, labels: Sequence[str], train_recs: list[Record], test_recs: list[Record]
+) -> tuple[float, float]:
     """(fit + predict seconds, held-out macro-F1) of the TF-IDF + LinearSVC anchor."""
     t = time.perf_counter()
     pred = TfidfLinSVC(ds, labels).fit(train_recs).predict(test_recs)
@@ -95,26 +105,46 @@ def bench_dataset(ds: Dataset, limit: int | None, jobs: int | None) -> list[str]
     target = (train_recs[0].get("target") or "target") if ds.target_aware else None
     guide = bench_guide(ds, labels, target)
     anchor_s, anchor_f1 = time_anchor(ds, labels, train_recs, test_recs)
-    print(f"[{ds.name}] anchor: {anchor_s:.1f}s, macro-F1 {anchor_f1:.1f}; newsclf train on {len(train_recs)} ...",
-          file=sys.stderr, flush=True)
-    ours = time_newsclf(guide, [example(r, target) for r in train_recs], [example(r, target) for r in test_recs], jobs)
-    return [ds.name, str(len(train_recs)), fmt(ours["train_s"]), fmt(ours["cv_f1"]), fmt(ours["test_f1"]),
-            fmt(anchor_s, 2), fmt(anchor_f1), fmt(ours["train_s"] / anchor_s), ""]
+    print(
+        f"[{ds.name}] anchor: {anchor_s:.1f}s, macro-F1 {anchor_f1:.1f}; newsclf train on {len(train_recs)} ...",
+        file=sys.stderr,
+        flush=True,
+    )
+    ours = time_newsclf(
+        guide,
+        [example(r, target) for r in train_recs],
+        [example(r, target) for r in test_recs],
+        jobs,
+    )
+    return [
+        ds.name,
+        str(len(train_recs)),
+        fmt(ours["train_s"]),
+        fmt(ours["cv_f1"]),
+        fmt(ours["test_f1"]),
+        fmt(anchor_s, 2),
+        fmt(anchor_f1),
+        fmt(ours["train_s"] / anchor_s),
+        "",
+    ]
 
 
 def bench_demo(jobs: int | None) -> list[str]:
     """The train step of `newsclf demo` (learning curve included, as the demo has it) on the bundled corpus."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
     from newsclf.demo import DEFAULT_CORPUS, DEFAULT_GUIDE, import_demo
     from newsclf.guide import load_guide
     from newsclf.model.data import examples_from_store
     from newsclf.model.predict import evaluate_model, load_model
     from newsclf.store import Store
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.svm import LinearSVC
 
     guide = load_guide(DEFAULT_GUIDE)
     with tempfile.TemporaryDirectory() as tmp:
-        _, _, test_part = import_demo(Path(tmp) / "demo.db", DEFAULT_CORPUS, guide, echo=lambda _: None)
+        _, _, test_part = import_demo(
+            Path(tmp) / "demo.db", DEFAULT_CORPUS, guide, echo=lambda _: None
+        )
         with Store(Path(tmp) / "demo.db") as store:
             examples = examples_from_store(store, guide)
         t = time.perf_counter()
@@ -126,42 +156,77 @@ def bench_demo(jobs: int | None) -> list[str]:
                 LinearSVC().fit(vec.fit_transform(texts), y).predict(vec.transform(texts))
         anchor_s = time.perf_counter() - t
         t = time.perf_counter()
-        metrics = train(guide, examples, Path(tmp) / "model", with_learning_curve=True, **jobs_arg(jobs))
+        metrics = train(
+            guide, examples, Path(tmp) / "model", with_learning_curve=True, **jobs_arg(jobs)
+        )
         took = time.perf_counter() - t
         held = evaluate_model(load_model(Path(tmp) / "model"), test_part)
     n = sum(len(v) for v in examples.values())
     mean = lambda values: 100 * sum(values) / len(values)  # noqa: E731
-    return ["demo (3 schemes)", str(n), fmt(took), fmt(mean([m["macro_f1"] for m in metrics.values()])),
-            fmt(mean([m["macro_f1"] for m in held.values()])), fmt(anchor_s, 2), "", fmt(took / anchor_s),
-            "learning curve incl."]
+    return [
+        "demo (3 schemes)",
+        str(n),
+        fmt(took),
+        fmt(mean([m["macro_f1"] for m in metrics.values()])),
+        fmt(mean([m["macro_f1"] for m in held.values()])),
+        fmt(anchor_s, 2),
+        "",
+        fmt(took / anchor_s),
+        "learning curve incl.",
+    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.train", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--only", default="", help="comma-separated data set names (default: " + ",".join(TRAIN_SETS)
-                    + "; also demo)")
-    ap.add_argument("--limit", type=int, default=None, help="sample at most N training items per data set")
-    ap.add_argument("--jobs", type=int, default=None, help="newsclf's training processes (default: all cores)")
+    ap.add_argument(
+        "--only",
+        default="",
+        help="comma-separated data set names (default: " + ",".join(TRAIN_SETS) + "; also demo)",
+    )
+    ap.add_argument(
+        "--limit", type=int, default=None, help="sample at most N training items per data set"
+    )
+    ap.add_argument(
+        "--jobs", type=int, default=None, help="newsclf's training processes (default: all cores)"
+    )
     ap.add_argument("--no-demo", action="store_true", help="skip the demo's train step")
     args = ap.parse_args(argv)
     only = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in only if n not in BY_NAME and n != "demo"]
     if unknown:
-        ap.error(f"unknown data set(s) {', '.join(unknown)}; choose from demo, {', '.join(BY_NAME)}")
+        ap.error(
+            f"unknown data set(s) {', '.join(unknown)}; choose from demo, {', '.join(BY_NAME)}"
+        )
     names = [n for n in only if n != "demo"] if only else list(TRAIN_SETS)
-    print(f"newsclf training benchmark (data: {DATA}; train "
-          f"{'capped at %d' % args.limit if args.limit else 'whole'}; jobs: {args.jobs or 'default'})")
+    print(
+        f"newsclf training benchmark (data: {DATA}; train "
+        f"{'capped at %d' % args.limit if args.limit else 'whole'}; jobs: {args.jobs or 'default'})"
+    )
     print()
     rows = []
     if (not only and not args.no_demo) or "demo" in only:
         rows.append(bench_demo(args.jobs))
     for name in names:
         rows.append(bench_dataset(BY_NAME[name], args.limit, args.jobs))
-    print_table(rows, ["dataset", "train n", "newsclf train s", "CV macro-F1", "test macro-F1",
-                       "anchor fit+predict s", "anchor test macro-F1", "ratio", "note"])
+    print_table(
+        rows,
+        [
+            "dataset",
+            "train n",
+            "newsclf train s",
+            "CV macro-F1",
+            "test macro-F1",
+            "anchor fit+predict s",
+            "anchor test macro-F1",
+            "ratio",
+            "note",
+        ],
+    )
     print()
-    print("newsclf train s: `newsclf train` with default settings (5-fold CV + final fit), wall clock; "
-          "ratio = newsclf train s / anchor fit+predict s (the issue's acceptance: <= 10).")
+    print(
+        "newsclf train s: `newsclf train` with default settings (5-fold CV + final fit), wall clock; "
+        "ratio = newsclf train s / anchor fit+predict s (the issue's acceptance: <= 10)."
+    )
     return 0
 
 

@@ -1,10 +1,9 @@
 """newsclf: collect news articles, label them by a written guide, train classifiers, label new coverage, report."""
 
-from newsclf.version import __version__
-
 from newsclf.article import Article  # noqa: E402
 from newsclf.guide import Guide, load_guide  # noqa: E402
 from newsclf.store import Store  # noqa: E402
+from newsclf.version import __version__
 
 
 def load_model(path: str):  # type: ignore[no-untyped-def]

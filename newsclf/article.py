@@ -23,8 +23,19 @@ TRACKING_PARAMS = re.compile(
 )
 
 ARTICLE_FIELDS = (
-    "id", "url", "canonical_url", "outlet", "title", "authors", "published", "lang",
-    "text", "pages", "fetched_at", "content_hash", "metadata",
+    "id",
+    "url",
+    "canonical_url",
+    "outlet",
+    "title",
+    "authors",
+    "published",
+    "lang",
+    "text",
+    "pages",
+    "fetched_at",
+    "content_hash",
+    "metadata",
 )
 # CSV cells are strings; these two carry JSON so lists and dicts survive the trip.
 JSON_CSV_FIELDS = ("authors", "metadata")
@@ -41,8 +52,11 @@ def canonicalize_url(url: str) -> str:
     host = (parts.hostname or "").lower()
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not TRACKING_PARAMS.match(k)]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not TRACKING_PARAMS.match(k)
+    ]
     path = parts.path or "/"
     return urlunsplit((scheme, host, path, urlencode(sorted(query)), ""))
 
@@ -78,7 +92,9 @@ def clean_value(value: Any, max_depth: int = MAX_DEPTH) -> Any:
     if not isinstance(value, (dict, list)):
         return value
     root: list[Any] = [value]
-    stack: list[tuple[Any, Any, int]] = [(root, 0, 0)]  # (container, key in it, depth of the value there)
+    stack: list[tuple[Any, Any, int]] = [
+        (root, 0, 0)
+    ]  # (container, key in it, depth of the value there)
     while stack:
         parent, key, depth = stack.pop()
         item = parent[key]
@@ -86,10 +102,14 @@ def clean_value(value: Any, max_depth: int = MAX_DEPTH) -> Any:
             parent[key] = clean_string(item)
         elif isinstance(item, (dict, list)):
             if depth >= max_depth:
-                raise InputError(f"a value nests deeper than {max_depth} levels; flatten it (e.g. metadata)")
+                raise InputError(
+                    f"a value nests deeper than {max_depth} levels; flatten it (e.g. metadata)"
+                )
             if isinstance(item, dict):
                 if any(isinstance(k, str) and _SURROGATE.search(k) for k in item):
-                    item = parent[key] = {clean_string(k) if isinstance(k, str) else k: v for k, v in item.items()}
+                    item = parent[key] = {
+                        clean_string(k) if isinstance(k, str) else k: v for k, v in item.items()
+                    }
                 stack.extend((item, k, depth + 1) for k in item)
             else:
                 stack.extend((item, i, depth + 1) for i in range(len(item)))
@@ -112,7 +132,9 @@ def _check_iso(value: Any, name: str) -> str | None:
     try:
         datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(f"{name} {value!r} is not an ISO 8601 date; write e.g. 2023-05-12T07:45:00+07:00")
+        raise InputError(
+            f"{name} {value!r} is not an ISO 8601 date; write e.g. 2023-05-12T07:45:00+07:00"
+        )
     return value
 
 
@@ -265,8 +287,20 @@ class Article:
 
 
 # Keys of a labeled or exported record that belong to annotations or predictions, not to the article.
-RECORD_ONLY_KEYS = frozenset({"labels", "target", "labeler", "seconds", "gold", "annotations", "predictions",
-                              "cats", "model", "targets"})
+RECORD_ONLY_KEYS = frozenset(
+    {
+        "labels",
+        "target",
+        "labeler",
+        "seconds",
+        "gold",
+        "annotations",
+        "predictions",
+        "cats",
+        "model",
+        "targets",
+    }
+)
 
 
 def write_jsonl(articles: Iterable[Article], fh: io.TextIOBase) -> int:

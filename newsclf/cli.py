@@ -18,7 +18,6 @@ from newsclf.errors import EXIT_LOCKED, EXIT_OK, EXIT_REJECTED, GuideError, Inpu
 from newsclf.store import SAMPLES
 
 
-
 class NewsclfGroup(click.Group):
     """A click group that turns newsclf's own errors into a clear message and exit code 1."""
 
@@ -48,10 +47,16 @@ def _remember_cap(ctx: click.Context, _param: Any, value: int) -> int:
 
 # Declared once, used by every command that reads records; readers find it in the click context.
 max_record_option = click.option(
-    "--max-record-bytes", type=click.IntRange(1), default=10_000_000, show_default=True, expose_value=False,
-    callback=_remember_cap, is_eager=True,
+    "--max-record-bytes",
+    type=click.IntRange(1),
+    default=10_000_000,
+    show_default=True,
+    expose_value=False,
+    callback=_remember_cap,
+    is_eager=True,
     help="Skip (and report) any record longer than this while reading: a huge line or a compressed bomb costs "
-         "at most this much memory.")
+    "at most this much memory.",
+)
 
 
 def _max_record_bytes() -> int:
@@ -69,15 +74,37 @@ def _store(ctx: click.Context) -> Any:
 def read_options(command: Any) -> Any:
     """The options that say how to read a researcher's JSONL/CSV: encoding, delimiter, column map, dates."""
     decorators = [
-        click.option("--encoding", help="The files' encoding (default: UTF-8, else detected and named, e.g. cp1252)."),
-        click.option("--delimiter", help="CSV delimiter: , ; | or tab (default: sniffed from the header line)."),
-        click.option("--map", "column_map", multiple=True, metavar="FIELD=COLUMN,...",
-                     help="Read fields from other columns (CSV) or keys (JSONL), e.g. text=body,title=headline,"
-                          "published=date,outlet=source. Other columns are kept in metadata."),
-        click.option("--dayfirst", "date_order", flag_value="dayfirst",
-                     help="Read 12/05/2023 as 12 May (needed when a numeric date could be either)."),
-        click.option("--monthfirst", "date_order", flag_value="monthfirst", help="Read 12/05/2023 as December 5."),
-        click.option("--timezone", "tz_name", help="Zone of dates without one: Asia/Jakarta, +07:00, WIB."),
+        click.option(
+            "--encoding",
+            help="The files' encoding (default: UTF-8, else detected and named, e.g. cp1252).",
+        ),
+        click.option(
+            "--delimiter",
+            help="CSV delimiter: , ; | or tab (default: sniffed from the header line).",
+        ),
+        click.option(
+            "--map",
+            "column_map",
+            multiple=True,
+            metavar="FIELD=COLUMN,...",
+            help="Read fields from other columns (CSV) or keys (JSONL), e.g. text=body,title=headline,"
+            "published=date,outlet=source. Other columns are kept in metadata.",
+        ),
+        click.option(
+            "--dayfirst",
+            "date_order",
+            flag_value="dayfirst",
+            help="Read 12/05/2023 as 12 May (needed when a numeric date could be either).",
+        ),
+        click.option(
+            "--monthfirst",
+            "date_order",
+            flag_value="monthfirst",
+            help="Read 12/05/2023 as December 5.",
+        ),
+        click.option(
+            "--timezone", "tz_name", help="Zone of dates without one: Asia/Jakarta, +07:00, WIB."
+        ),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -86,9 +113,17 @@ def read_options(command: Any) -> Any:
 
 def day_window(what: str) -> Any:
     """--since/--until DAY options, declared once; `what` says what the days select."""
+
     def decorate(command: Any) -> Any:
-        command = click.option("--until", callback=_check_day, help=f"Last publication day of the {what} (YYYY-MM-DD).")(command)
-        return click.option("--since", callback=_check_day, help=f"First publication day of the {what} (YYYY-MM-DD).")(command)
+        command = click.option(
+            "--until", callback=_check_day, help=f"Last publication day of the {what} (YYYY-MM-DD)."
+        )(command)
+        return click.option(
+            "--since",
+            callback=_check_day,
+            help=f"First publication day of the {what} (YYYY-MM-DD).",
+        )(command)
+
     return decorate
 
 
@@ -98,8 +133,13 @@ def _check_day(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return value
 
 
-def _read_options(encoding: str | None, delimiter: str | None, column_map: tuple[str, ...], date_order: str | None,
-                  tz_name: str | None) -> Any:
+def _read_options(
+    encoding: str | None,
+    delimiter: str | None,
+    column_map: tuple[str, ...],
+    date_order: str | None,
+    tz_name: str | None,
+) -> Any:
     """ReadOptions from the read_options flags; a bad value is a usage error (exit 2)."""
     from newsclf.errors import InputError
     from newsclf.fields import ReadOptions, parse_column_map, parse_timezone
@@ -108,17 +148,27 @@ def _read_options(encoding: str | None, delimiter: str | None, column_map: tuple
     try:
         if encoding:
             check_encoding(encoding)
-        return ReadOptions(encoding=encoding, delimiter=parse_delimiter(delimiter) if delimiter else None,
-                           column_map=parse_column_map(column_map), date_order=date_order,
-                           timezone=parse_timezone(tz_name) if tz_name else None,
-                           on_notice=lambda message: click.echo(message, err=True))
+        return ReadOptions(
+            encoding=encoding,
+            delimiter=parse_delimiter(delimiter) if delimiter else None,
+            column_map=parse_column_map(column_map),
+            date_order=date_order,
+            timezone=parse_timezone(tz_name) if tz_name else None,
+            on_notice=lambda message: click.echo(message, err=True),
+        )
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
 
 
 @click.group(cls=NewsclfGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", envvar="NEWSCLF_DB", default="newsclf.db", show_default=True, type=click.Path(dir_okay=False),
-              help="SQLite store (or set NEWSCLF_DB).")
+@click.option(
+    "--db",
+    envvar="NEWSCLF_DB",
+    default="newsclf.db",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="SQLite store (or set NEWSCLF_DB).",
+)
 @click.version_option(package_name="newsclf")
 @click.pass_context
 def main(ctx: click.Context, db: str) -> None:
@@ -136,6 +186,7 @@ def main(ctx: click.Context, db: str) -> None:
 
 
 # --- guide ---------------------------------------------------------------------------------------
+
 
 @main.group()
 def guide() -> None:
@@ -175,7 +226,9 @@ def guide_check(files: tuple[str, ...]) -> None:
 
 @guide.command("render")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--out", type=click.Path(dir_okay=False), help="Write here instead of standard output.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Write here instead of standard output."
+)
 def guide_render(file: str, out: str | None) -> None:
     """Render guide FILE as a Markdown codebook for a paper's appendix.
 
@@ -195,25 +248,58 @@ def guide_render(file: str, out: str | None) -> None:
 
 # --- import / export -----------------------------------------------------------------------------
 
+
 @main.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("--guide", "guide_path", type=click.Path(exists=True, dir_okay=False),
-              help="Label guide to check labels against (needed when the files carry labels).")
-@click.option("--labeler", default="import", show_default=True, help="Coder name for labels without a 'labeler' field.")
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True)
+)
+@click.option(
+    "--guide",
+    "guide_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Label guide to check labels against (needed when the files carry labels).",
+)
+@click.option(
+    "--labeler",
+    default="import",
+    show_default=True,
+    help="Coder name for labels without a 'labeler' field.",
+)
 @click.option("--gold", is_flag=True, help="These labels are final (reviewed) labels.")
-@click.option("--on-conflict", type=click.Choice(["keep", "replace", "error"]), default="keep", show_default=True,
-              help="An id already stored (or earlier in the file) with another title or text: keep the stored "
-                   "one, replace it, or reject the line. Each conflict is reported either way.")
-@click.option("--outlets", "outlets_path", type=click.Path(exists=True, dir_okay=False),
-              help="CSV of alias,canonical rows: store every spelling of an outlet under one name.")
-@click.option("--sample", type=click.Choice(SAMPLES),
-              help="The sample these articles were drawn in, for labels whose line names none; 'estimation' "
-                   "(a simple random sample) is what `report` corrects the model's shares with.")
+@click.option(
+    "--on-conflict",
+    type=click.Choice(["keep", "replace", "error"]),
+    default="keep",
+    show_default=True,
+    help="An id already stored (or earlier in the file) with another title or text: keep the stored "
+    "one, replace it, or reject the line. Each conflict is reported either way.",
+)
+@click.option(
+    "--outlets",
+    "outlets_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="CSV of alias,canonical rows: store every spelling of an outlet under one name.",
+)
+@click.option(
+    "--sample",
+    type=click.Choice(SAMPLES),
+    help="The sample these articles were drawn in, for labels whose line names none; 'estimation' "
+    "(a simple random sample) is what `report` corrects the model's shares with.",
+)
 @read_options
 @max_record_option
 @click.pass_context
-def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | None, labeler: str, gold: bool,
-               on_conflict: str, outlets_path: str | None, sample: str | None, **read: Any) -> None:
+def import_cmd(
+    ctx: click.Context,
+    files: tuple[str, ...],
+    guide_path: str | None,
+    labeler: str,
+    gold: bool,
+    on_conflict: str,
+    outlets_path: str | None,
+    sample: str | None,
+    **read: Any,
+) -> None:
     """Import articles (and labels) from JSONL, CSV or TSV FILES (.gz too; `-`: JSONL on stdin) into the store.
 
     A JSON file may also hold one array of records (`[{...}, ...]`). A CSV's delimiter (, ; tab |)
@@ -240,8 +326,20 @@ def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | Non
     report = ImportReport()
     with _store(ctx) as store, _progress(desc="import", unit="lines") as bar:
         for path in files:
-            import_file(store, path, g, labeler=labeler, gold=gold, report=report, progress=bar, options=options,
-                        on_conflict=on_conflict, outlets=outlets, max_record_bytes=_max_record_bytes(), sample=sample)
+            import_file(
+                store,
+                path,
+                g,
+                labeler=labeler,
+                gold=gold,
+                report=report,
+                progress=bar,
+                options=options,
+                on_conflict=on_conflict,
+                outlets=outlets,
+                max_record_bytes=_max_record_bytes(),
+                sample=sample,
+            )
     for path, lineno, reason in report.rejected:
         click.echo(f"{path}:{lineno}: {reason}", err=True)
     for path, lineno, what in report.conflicts:
@@ -251,26 +349,71 @@ def import_cmd(ctx: click.Context, files: tuple[str, ...], guide_path: str | Non
 
 
 @main.command("export")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True,
-              help="parquet needs --out; in CSV and Parquet, lists and objects are JSON cells.")
-@click.option("--labels", "with_labels", is_flag=True, help="Add each coder's labels (JSONL: 'annotations').")
-@click.option("--predictions", "with_predictions", is_flag=True, help="Add stored model predictions.")
-@click.option("--outlet", "outlets", multiple=True, help="Only this outlet (any spelling; repeat for several).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "parquet"]),
+    default="jsonl",
+    show_default=True,
+    help="parquet needs --out; in CSV and Parquet, lists and objects are JSON cells.",
+)
+@click.option(
+    "--labels", "with_labels", is_flag=True, help="Add each coder's labels (JSONL: 'annotations')."
+)
+@click.option(
+    "--predictions", "with_predictions", is_flag=True, help="Add stored model predictions."
+)
+@click.option(
+    "--outlet",
+    "outlets",
+    multiple=True,
+    help="Only this outlet (any spelling; repeat for several).",
+)
 @day_window("articles to export")
-@click.option("--lang", "langs", multiple=True, help="Only articles in this language, e.g. id (repeat for several).")
-@click.option("--label", "label_filters", multiple=True, metavar="SCHEME=LABEL",
-              help="Only articles whose final label (gold, else coders' majority, else predicted) includes it; "
-                   "needs --guide. Repeat: all must hold.")
-@click.option("--guide", "guide_path", type=click.Path(exists=True, dir_okay=False),
-              help="Label guide, for --label.")
-@click.option("--flat", is_flag=True,
-              help="One row of plain cells per article: per scheme its final labels, their source (gold, majority, "
-                   "coder, predicted) and probability; needs --guide.")
-@click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: standard output).")
+@click.option(
+    "--lang",
+    "langs",
+    multiple=True,
+    help="Only articles in this language, e.g. id (repeat for several).",
+)
+@click.option(
+    "--label",
+    "label_filters",
+    multiple=True,
+    metavar="SCHEME=LABEL",
+    help="Only articles whose final label (gold, else coders' majority, else predicted) includes it; "
+    "needs --guide. Repeat: all must hold.",
+)
+@click.option(
+    "--guide",
+    "guide_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Label guide, for --label.",
+)
+@click.option(
+    "--flat",
+    is_flag=True,
+    help="One row of plain cells per article: per scheme its final labels, their source (gold, majority, "
+    "coder, predicted) and probability; needs --guide.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Output file (default: standard output)."
+)
 @click.pass_context
-def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions: bool, outlets: tuple[str, ...],
-               since: str | None, until: str | None, langs: tuple[str, ...], label_filters: tuple[str, ...],
-               guide_path: str | None, flat: bool, out: str | None) -> None:
+def export_cmd(
+    ctx: click.Context,
+    fmt: str,
+    with_labels: bool,
+    with_predictions: bool,
+    outlets: tuple[str, ...],
+    since: str | None,
+    until: str | None,
+    langs: tuple[str, ...],
+    label_filters: tuple[str, ...],
+    guide_path: str | None,
+    flat: bool,
+    out: str | None,
+) -> None:
     """Export the store's articles as JSONL, CSV or Parquet, with labels and/or predictions, filtered.
 
     \b
@@ -282,7 +425,14 @@ def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions
       newsclf export --guide label_guides/ai-discourse.yaml --flat --format csv --out articles.csv
     """
     from newsclf.errors import InputError
-    from newsclf.exporter import ExportFilter, export_articles, export_parquet, flat_table, parse_label_filters, write_flat
+    from newsclf.exporter import (
+        ExportFilter,
+        export_articles,
+        export_parquet,
+        flat_table,
+        parse_label_filters,
+        write_flat,
+    )
     from newsclf.guide import load_guide
 
     if fmt == "parquet" and not out:
@@ -290,11 +440,19 @@ def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions
     if flat and not guide_path:
         raise click.UsageError("--flat needs --guide (its schemes are the table's columns)")
     if flat and (with_labels or with_predictions):
-        raise click.UsageError("--flat has each scheme's final label and probability; drop --labels/--predictions")
+        raise click.UsageError(
+            "--flat has each scheme's final label and probability; drop --labels/--predictions"
+        )
     g = load_guide(guide_path) if guide_path else None
     try:
-        keep = ExportFilter(outlets=outlets, since=since, until=until, langs=langs,
-                            labels=parse_label_filters(label_filters, g), guide=g)
+        keep = ExportFilter(
+            outlets=outlets,
+            since=since,
+            until=until,
+            langs=langs,
+            labels=parse_label_filters(label_filters, g),
+            guide=g,
+        )
     except InputError as exc:
         raise click.UsageError(str(exc)) from None
     with _store(ctx) as store:
@@ -306,8 +464,11 @@ def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions
         else:
             fh = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
             try:
-                n = (write_flat(rows, columns, fmt, None, fh) if flat
-                     else export_articles(store, fh, fmt, with_labels, with_predictions, keep))
+                n = (
+                    write_flat(rows, columns, fmt, None, fh)
+                    if flat
+                    else export_articles(store, fh, fmt, with_labels, with_predictions, keep)
+                )
             finally:
                 if out:
                     fh.close()
@@ -316,22 +477,63 @@ def export_cmd(ctx: click.Context, fmt: str, with_labels: bool, with_predictions
 
 # --- collect -------------------------------------------------------------------------------------
 
+
 @main.command()
 @click.argument("urls", nargs=-1)
 @click.option("--feeds", help="A file (or URL) listing feed URLs, one a line, or OPML.")
-@click.option("--sitemap", "sitemaps", multiple=True, help="A sitemap, sitemap index or Google News sitemap URL.")
-@click.option("--html", "html_dir", type=click.Path(exists=True, file_okay=False), help="A folder of saved pages.")
-@click.option("--warc", "warc_dir", type=click.Path(file_okay=False), help="Also write every response to WARC files here.")
-@click.option("--min-interval", default=5.0, show_default=True, type=click.FloatRange(0),
-              help="Seconds between two requests to one host (robots.txt Crawl-delay may raise it).")
-@click.option("--contact", envvar="NEWSCLF_CONTACT", help="Contact (URL or e-mail) sent in the User-Agent.")
-@click.option("--timeout", default=20.0, show_default=True, type=click.FloatRange(0.1), help="Seconds per request.")
-@click.option("--keep-non-articles", is_flag=True,
-              help="Store pages that are not news articles too (home, listing, shop pages; counted and skipped by default).")
+@click.option(
+    "--sitemap",
+    "sitemaps",
+    multiple=True,
+    help="A sitemap, sitemap index or Google News sitemap URL.",
+)
+@click.option(
+    "--html",
+    "html_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="A folder of saved pages.",
+)
+@click.option(
+    "--warc",
+    "warc_dir",
+    type=click.Path(file_okay=False),
+    help="Also write every response to WARC files here.",
+)
+@click.option(
+    "--min-interval",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds between two requests to one host (robots.txt Crawl-delay may raise it).",
+)
+@click.option(
+    "--contact", envvar="NEWSCLF_CONTACT", help="Contact (URL or e-mail) sent in the User-Agent."
+)
+@click.option(
+    "--timeout",
+    default=20.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Seconds per request.",
+)
+@click.option(
+    "--keep-non-articles",
+    is_flag=True,
+    help="Store pages that are not news articles too (home, listing, shop pages; counted and skipped by default).",
+)
 @click.pass_context
-def collect(ctx: click.Context, urls: tuple[str, ...], feeds: str | None, sitemaps: tuple[str, ...],
-            html_dir: str | None, warc_dir: str | None, min_interval: float, contact: str | None, timeout: float,
-            keep_non_articles: bool = False) -> None:
+def collect(
+    ctx: click.Context,
+    urls: tuple[str, ...],
+    feeds: str | None,
+    sitemaps: tuple[str, ...],
+    html_dir: str | None,
+    warc_dir: str | None,
+    min_interval: float,
+    contact: str | None,
+    timeout: float,
+    keep_non_articles: bool = False,
+) -> None:
     """Fetch articles politely (robots.txt, one request per host at a time), extract and store them.
 
     Multi-page articles are stitched into one. Feeds are polled with conditional GETs and only
@@ -356,8 +558,13 @@ def collect(ctx: click.Context, urls: tuple[str, ...], feeds: str | None, sitema
 
         warc = WarcWriter(warc_dir)
     with _store(ctx) as store, _progress(desc="collect", unit="articles") as bar:
-        collector = Collector(store, fetcher, warc=warc, on_progress=lambda _: bar.update(1),
-                              keep_non_articles=keep_non_articles)
+        collector = Collector(
+            store,
+            fetcher,
+            warc=warc,
+            on_progress=lambda _: bar.update(1),
+            keep_non_articles=keep_non_articles,
+        )
         try:
             if html_dir:
                 collector.collect_html_dir(html_dir)
@@ -383,33 +590,73 @@ def collect(ctx: click.Context, urls: tuple[str, ...], feeds: str | None, sitema
 
 # --- train / classify / evaluate -----------------------------------------------------------------
 
+
 @main.command()
 @click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--data", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-              help="Labeled JSONL/CSV to train on (`-`: JSONL on stdin; default: the labels in the store).")
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Model directory to write.")
-@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20), help="Cross-validation folds.")
-@click.option("--split", default="auto", show_default=True,
-              help="How cross-validation splits: random, outlet, time, group:FIELD, or auto (outlet, else time, else random).")
-@click.option("--backend", default="linear", show_default=True,
-              type=click.Choice(["linear", "minilm", "minilm-frozen"]),
-              help="linear: TF-IDF + logistic regression (fast). minilm: a fine-tuned small encoder, more accurate "
-                   "on news stance, ~50x slower. minilm-frozen: the linear model blended with the encoder's frozen "
-                   "sentence embeddings, better on short texts such as tweets, no fine-tuning. Both encoders need "
-                   "pip install 'newsclf[transformer]'.")
-@click.option("--jobs", type=click.IntRange(1), default=None,
-              help="Processes for the cross-validation folds and the final fit (default: all cores; small data "
-                   "stays in one process). The model and its metrics are the same for any value.")
-@click.option("--no-cv", "no_cv", is_flag=True,
-              help="Skip the cross-validation that measures the model (C and calibration are still chosen): "
-                   "for quick iterations. metrics.json and card.md then carry the previous model's figures from "
-                   "OUT, marked as not from this model, or say there are none.")
+@click.option(
+    "--data",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+    help="Labeled JSONL/CSV to train on (`-`: JSONL on stdin; default: the labels in the store).",
+)
+@click.option(
+    "--out", required=True, type=click.Path(file_okay=False), help="Model directory to write."
+)
+@click.option(
+    "--folds",
+    default=5,
+    show_default=True,
+    type=click.IntRange(2, 20),
+    help="Cross-validation folds.",
+)
+@click.option(
+    "--split",
+    default="auto",
+    show_default=True,
+    help="How cross-validation splits: random, outlet, time, group:FIELD, or auto (outlet, else time, else random).",
+)
+@click.option(
+    "--backend",
+    default="linear",
+    show_default=True,
+    type=click.Choice(["linear", "minilm", "minilm-frozen"]),
+    help="linear: TF-IDF + logistic regression (fast). minilm: a fine-tuned small encoder, more accurate "
+    "on news stance, ~50x slower. minilm-frozen: the linear model blended with the encoder's frozen "
+    "sentence embeddings, better on short texts such as tweets, no fine-tuning. Both encoders need "
+    "pip install 'newsclf[transformer]'.",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(1),
+    default=None,
+    help="Processes for the cross-validation folds and the final fit (default: all cores; small data "
+    "stays in one process). The model and its metrics are the same for any value.",
+)
+@click.option(
+    "--no-cv",
+    "no_cv",
+    is_flag=True,
+    help="Skip the cross-validation that measures the model (C and calibration are still chosen): "
+    "for quick iterations. metrics.json and card.md then carry the previous model's figures from "
+    "OUT, marked as not from this model, or say there are none.",
+)
 @day_window("labeled articles to train on")
 @read_options
 @max_record_option
 @click.pass_context
-def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds: int, split: str,
-          backend: str, jobs: int | None, no_cv: bool, since: str | None, until: str | None, **read: Any) -> None:
+def train(
+    ctx: click.Context,
+    guide_path: str,
+    data: str | None,
+    out: str,
+    folds: int,
+    split: str,
+    backend: str,
+    jobs: int | None,
+    no_cv: bool,
+    since: str | None,
+    until: str | None,
+    **read: Any,
+) -> None:
     """Train one classifier per scheme of the guide; write MODEL_DIR with metrics.json and card.md.
 
     --until keeps later articles out of training, so `evaluate --since` can score the model on them.
@@ -440,8 +687,17 @@ def train(ctx: click.Context, guide_path: str, data: str | None, out: str, folds
         with _store(ctx) as store:
             examples = examples_from_store(store, g)
     examples = published_between(examples, since, until)
-    train_model(g, examples, out, folds=folds, split=split, log=click.echo, backend=backend, jobs=jobs,
-                cv=not no_cv)
+    train_model(
+        g,
+        examples,
+        out,
+        folds=folds,
+        split=split,
+        log=click.echo,
+        backend=backend,
+        jobs=jobs,
+        cv=not no_cv,
+    )
     click.echo(f"wrote {out} (metrics.json, card.md)")
     sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
 
@@ -458,21 +714,44 @@ def _read_checked(path: str, guide: Any, options: Any = None) -> Iterable[Any]:
 @main.command()
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
 @click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option("--from-store", is_flag=True, help="Classify the store's articles instead of INPUT files.")
-@click.option("--out", type=click.Path(dir_okay=False), help="Output JSONL (default: standard output).")
+@click.option(
+    "--from-store", is_flag=True, help="Classify the store's articles instead of INPUT files."
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Output JSONL (default: standard output)."
+)
 @click.option("--save", is_flag=True, help="Also store the predictions in the store.")
-@click.option("--min-confidence", type=click.FloatRange(0.5, 1.0),
-              help="Mark labels the model is less sure of than this as 'uncertain'.")
-@click.option("--queue", "queue_uncertain", is_flag=True,
-              help="With --min-confidence: queue articles with uncertain labels for labelers (implies --save).")
-@click.option("--any-language", is_flag=True,
-              help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).")
+@click.option(
+    "--min-confidence",
+    type=click.FloatRange(0.5, 1.0),
+    help="Mark labels the model is less sure of than this as 'uncertain'.",
+)
+@click.option(
+    "--queue",
+    "queue_uncertain",
+    is_flag=True,
+    help="With --min-confidence: queue articles with uncertain labels for labelers (implies --save).",
+)
+@click.option(
+    "--any-language",
+    is_flag=True,
+    help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).",
+)
 @read_options
 @max_record_option
 @click.pass_context
-def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_store: bool, out: str | None,
-             save: bool, min_confidence: float | None, queue_uncertain: bool, any_language: bool = False,
-             **read: Any) -> None:
+def classify(
+    ctx: click.Context,
+    model_dir: str,
+    inputs: tuple[str, ...],
+    from_store: bool,
+    out: str | None,
+    save: bool,
+    min_confidence: float | None,
+    queue_uncertain: bool,
+    any_language: bool = False,
+    **read: Any,
+) -> None:
     """Label the articles in INPUT files (JSONL/CSV; `-`: JSONL on stdin) with a trained model.
 
     Each output line holds the article's id, `cats: {scheme: {label: probability}}` and
@@ -485,7 +764,13 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
       newsclf classify --model model/ new.jsonl --min-confidence 0.8 --queue --out labeled.jsonl
       echo '{"id": "a1", "title": "...", "text": "..."}' | newsclf classify --model model/ -
     """
-    from newsclf.model.predict import classify_records, load_model, mark_uncertain, prediction_rows, skip_kind
+    from newsclf.model.predict import (
+        classify_records,
+        load_model,
+        mark_uncertain,
+        prediction_rows,
+        skip_kind,
+    )
 
     if not inputs and not from_store:
         raise click.UsageError("give INPUT files or --from-store")
@@ -504,7 +789,9 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
     # --save, has stored) every chunk before the one it was in; a rerun replaces, never duplicates.
     with _progress(total=len(stored_ids) or None, desc="classify", unit="articles") as bar:
         for chunk, from_files in _classify_chunks(inputs, stored_ids, store, rejected, options):
-            rows = classify_records(model, [a for a, _ in chunk], [t for _, t in chunk], any_language)
+            rows = classify_records(
+                model, [a for a, _ in chunk], [t for _, t in chunk], any_language
+            )
             if min_confidence is not None:
                 mark_uncertain(model, rows, min_confidence)
             for row in rows:
@@ -513,12 +800,28 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
             if save:
                 if from_files:  # the store's own articles are there already
                     store.add_articles(a for a, _ in chunk)
-                store.add_predictions(p for row in rows for p in prediction_rows(model.id, row["id"], row))
-                store.add_skipped((row["id"], model.id, row["skipped"]) for row in rows if row.get("skipped"))
+                store.add_predictions(
+                    p for row in rows for p in prediction_rows(model.id, row["id"], row)
+                )
+                store.add_skipped(
+                    (row["id"], model.id, row["skipped"]) for row in rows if row.get("skipped")
+                )
                 if queue_uncertain:
-                    queued += store.enqueue((row["id"], "uncertain", row["uncertainty"], "model unsure: " + ", ".join(
-                        f"{s}/{'|'.join(labels)}" for s, labels in row["uncertain"].items() if labels))
-                        for row in rows if any(row["uncertain"].values()))
+                    queued += store.enqueue(
+                        (
+                            row["id"],
+                            "uncertain",
+                            row["uncertainty"],
+                            "model unsure: "
+                            + ", ".join(
+                                f"{s}/{'|'.join(labels)}"
+                                for s, labels in row["uncertain"].items()
+                                if labels
+                            ),
+                        )
+                        for row in rows
+                        if any(row["uncertain"].values())
+                    )
             classified += len(rows)
             for row in rows:
                 kind = skip_kind(row.get("skipped"))
@@ -532,16 +835,25 @@ def classify(ctx: click.Context, model_dir: str, inputs: tuple[str, ...], from_s
     if queue_uncertain:
         click.echo(f"queued {queued} articles with uncertain labels for labelers", err=True)
     scope = "".join(f"; {n} not labeled ({kind})" for kind, n in sorted(out_of_scope.items()))
-    click.echo(f"classified {classified} articles{scope}" + (f" -> {out}" if out else "")
-               + (f"; {rejected[0]} lines rejected" if rejected[0] else ""), err=True)
+    click.echo(
+        f"classified {classified} articles{scope}"
+        + (f" -> {out}" if out else "")
+        + (f"; {rejected[0]} lines rejected" if rejected[0] else ""),
+        err=True,
+    )
     sys.exit(EXIT_REJECTED if rejected[0] else EXIT_OK)
 
 
 CLASSIFY_CHUNK = 1000  # articles classified (and with --save, stored) together
 
 
-def _classify_chunks(inputs: tuple[str, ...], stored_ids: list[str], store: Any, rejected: list[int],
-                     options: Any = None) -> Iterable[tuple[list[tuple[Any, str | None]], bool]]:
+def _classify_chunks(
+    inputs: tuple[str, ...],
+    stored_ids: list[str],
+    store: Any,
+    rejected: list[int],
+    options: Any = None,
+) -> Iterable[tuple[list[tuple[Any, str | None]], bool]]:
     """(chunk of (article, its own target or None), whether it came from INPUT files): the files' valid
     records first, then the store's articles by id; rejected[0] counts the files' invalid lines."""
     chunk: list[tuple[Any, str | None]] = []
@@ -557,23 +869,38 @@ def _classify_chunks(inputs: tuple[str, ...], stored_ids: list[str], store: Any,
     if chunk:
         yield chunk, True
     for start in range(0, len(stored_ids), CLASSIFY_CHUNK):
-        chunk = [(a, None) for a in store.iter_articles(stored_ids[start:start + CLASSIFY_CHUNK])]
+        chunk = [(a, None) for a in store.iter_articles(stored_ids[start : start + CLASSIFY_CHUNK])]
         if chunk:  # empty only when another process deleted those articles meanwhile
             yield chunk, False
 
 
 @main.command()
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
-@click.option("--data", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-              help="Labeled test JSONL/CSV (`-`: JSONL on stdin; default: the labels in the store). "
-                   "Label-only lines take their article's text from the store.")
-@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Also write the metrics as JSON here.")
+@click.option(
+    "--data",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+    help="Labeled test JSONL/CSV (`-`: JSONL on stdin; default: the labels in the store). "
+    "Label-only lines take their article's text from the store.",
+)
+@click.option(
+    "--json",
+    "json_out",
+    type=click.Path(dir_okay=False),
+    help="Also write the metrics as JSON here.",
+)
 @day_window("labeled articles to score")
 @read_options
 @max_record_option
 @click.pass_context
-def evaluate(ctx: click.Context, model_dir: str, data: str | None, json_out: str | None, since: str | None,
-             until: str | None, **read: Any) -> None:
+def evaluate(
+    ctx: click.Context,
+    model_dir: str,
+    data: str | None,
+    json_out: str | None,
+    since: str | None,
+    until: str | None,
+    **read: Any,
+) -> None:
     """Score a model on labeled data it was not trained on: per-label P/R/F1 and macro-F1 per scheme.
 
     \b
@@ -589,12 +916,18 @@ def evaluate(ctx: click.Context, model_dir: str, data: str | None, json_out: str
     options = _read_options(**read)
     model = load_model(model_dir)
     if data:
-        records = [r.record for r in _read_checked(data, model.guide, options) if r.record is not None]
+        records = [
+            r.record for r in _read_checked(data, model.guide, options) if r.record is not None
+        ]
         # Label-only lines need the store's text; a missing store is not created just to be empty.
         if any(r.article is None for r in records) and Path(ctx.obj["db"]).exists():
             with _store(ctx) as store:
                 examples = examples_from_records(records, model.guide, store)
-                textless = sum(1 for r in records if r.article is None and store.get_article(r.article_id) is None)
+                textless = sum(
+                    1
+                    for r in records
+                    if r.article is None and store.get_article(r.article_id) is None
+                )
         else:
             examples = examples_from_records(records, model.guide)
             textless = sum(1 for r in records if r.article is None)
@@ -604,11 +937,17 @@ def evaluate(ctx: click.Context, model_dir: str, data: str | None, json_out: str
     metrics = evaluate_model(model, published_between(examples, since, until))
     if not metrics:
         where = source_name(data) if data else f"the store {ctx.obj['db']}"
-        why = (f"; {textless} of its lines name an article by id without its text, and the store "
-               f"({ctx.obj['db']}) does not hold it: import the articles first" if textless else "")
+        why = (
+            f"; {textless} of its lines name an article by id without its text, and the store "
+            f"({ctx.obj['db']}) does not hold it: import the articles first"
+            if textless
+            else ""
+        )
         window = f" published {since or '…'} to {until or '…'}" if since or until else ""
-        raise NewsclfError(f"{where}: no labeled articles{window} for any scheme the model knows "
-                           f"({', '.join(model.schemes)}){why}")
+        raise NewsclfError(
+            f"{where}: no labeled articles{window} for any scheme the model knows "
+            f"({', '.join(model.schemes)}){why}"
+        )
     for name, m in metrics.items():
         click.echo(format_metrics(name, m))
     if json_out:
@@ -617,16 +956,40 @@ def evaluate(ctx: click.Context, model_dir: str, data: str | None, json_out: str
 
 
 @main.command()
-@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False),
-              help="A trained model. Without one, the picks are a first batch that represents the pool's content.")
-@click.option("--n", "count", default=20, show_default=True, type=click.IntRange(1), help="How many to suggest.")
-@click.option("--queue", "to_queue", is_flag=True,
-              help="Add the picks to the labeling queue (kind 'active'; 'seed' without a model).")
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="A trained model. Without one, the picks are a first batch that represents the pool's content.",
+)
+@click.option(
+    "--n",
+    "count",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1),
+    help="How many to suggest.",
+)
+@click.option(
+    "--queue",
+    "to_queue",
+    is_flag=True,
+    help="Add the picks to the labeling queue (kind 'active'; 'seed' without a model).",
+)
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the picks as JSONL here.")
-@click.option("--query", help="Pick only among the articles a search query matches (see newsclf search --help).")
+@click.option(
+    "--query",
+    help="Pick only among the articles a search query matches (see newsclf search --help).",
+)
 @click.pass_context
-def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: bool, out: str | None,
-            query: str | None) -> None:
+def suggest(
+    ctx: click.Context,
+    model_dir: str | None,
+    count: int,
+    to_queue: bool,
+    out: str | None,
+    query: str | None,
+) -> None:
     """Pick the unlabeled articles whose labels would teach the model most (uncertain, diverse, spread over outlets).
 
     Articles already labeled or in the labeling queue are not picked again. A pool of more than
@@ -651,31 +1014,57 @@ def suggest(ctx: click.Context, model_dir: str | None, count: int, to_queue: boo
         # Articles already labeled or queued for labeling are not suggested again: no duplicate work.
         pool, total = pool_articles(store, within=_query_population(store, query))
         groups = store.dup_groups()
-        picks = pick(model, pool, count, groups) if model is not None else representative(pool, count, groups)
+        picks = (
+            pick(model, pool, count, groups)
+            if model is not None
+            else representative(pool, count, groups)
+        )
         if to_queue:
-            store.enqueue((p.article.id, "seed" if model is None else "active", p.score, p.reason) for p in picks)
-    lines = [{"id": p.article.id, "outlet": p.article.outlet, "title": p.article.title, "score": p.score,
-              "reason": p.reason} for p in picks]
+            store.enqueue(
+                (p.article.id, "seed" if model is None else "active", p.score, p.reason)
+                for p in picks
+            )
+    lines = [
+        {
+            "id": p.article.id,
+            "outlet": p.article.outlet,
+            "title": p.article.title,
+            "score": p.score,
+            "reason": p.reason,
+        }
+        for p in picks
+    ]
     if out:
-        Path(out).write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+        Path(out).write_text(
+            "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8"
+        )
     for line in lines:
         click.echo(f"{line['score']:.3f}  {line['id']}  [{line['outlet']}] {line['title']}")
     sampled = f" (picked from a random {SAMPLE_POOL_CAP:,})" if total > len(pool) else ""
-    click.echo(f"{len(picks)} of {total} unlabeled, unqueued articles suggested{sampled}"
-               + (" and queued" if to_queue else ""), err=True)
+    click.echo(
+        f"{len(picks)} of {total} unlabeled, unqueued articles suggested{sampled}"
+        + (" and queued" if to_queue else ""),
+        err=True,
+    )
 
 
 @main.command("label-errors")
 @click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--data", type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-              help="Labeled JSONL/CSV (`-`: JSONL on stdin; default: the store).")
+@click.option(
+    "--data",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+    help="Labeled JSONL/CSV (`-`: JSONL on stdin; default: the store).",
+)
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the flagged items as JSONL here.")
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Write the flagged items as JSONL here."
+)
 @read_options
 @max_record_option
 @click.pass_context
-def label_errors_cmd(ctx: click.Context, guide_path: str, data: str | None, folds: int, out: str | None,
-                     **read: Any) -> None:
+def label_errors_cmd(
+    ctx: click.Context, guide_path: str, data: str | None, folds: int, out: str | None, **read: Any
+) -> None:
     """List gold items whose label a cross-validated model contradicts with confidence, for review.
 
     \b
@@ -688,26 +1077,36 @@ def label_errors_cmd(ctx: click.Context, guide_path: str, data: str | None, fold
 
     g = load_guide(guide_path)
     if data:
-        examples = examples_from_records([r.record for r in _read_checked(data, g, _read_options(**read))
-                                          if r.record], g)
+        examples = examples_from_records(
+            [r.record for r in _read_checked(data, g, _read_options(**read)) if r.record], g
+        )
     else:
         with _store(ctx) as store:
             examples = examples_from_store(store, g)
     rows = all_label_errors(g, examples, folds=folds)
     if out:
-        Path(out).write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        Path(out).write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+        )
     for r in rows:
         target = f" (target {r['target']})" if r["target"] else ""
-        click.echo(f"{r['margin']:.2f}  {r['id']}  {r['scheme']}{target}: given {', '.join(r['given'])}; "
-                   f"model says {', '.join(r['model_says'])}  — {r['title']}")
+        click.echo(
+            f"{r['margin']:.2f}  {r['id']}  {r['scheme']}{target}: given {', '.join(r['given'])}; "
+            f"model says {', '.join(r['model_says'])}  — {r['title']}"
+        )
     total = sum(len(v) for v in examples.values())
     click.echo(f"{len(rows)} possible label errors among {total} labeled items", err=True)
 
 
 @main.command("export-model")
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
-@click.option("--spacy", "spacy_dir", required=True, type=click.Path(file_okay=False),
-              help="Write a spaCy pipeline here; spacy.load(DIR)(text).cats holds 'scheme:label' scores.")
+@click.option(
+    "--spacy",
+    "spacy_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Write a spaCy pipeline here; spacy.load(DIR)(text).cats holds 'scheme:label' scores.",
+)
 def export_model(model_dir: str, spacy_dir: str) -> None:
     """Export a trained model as a spaCy pipeline (doc.cats) for use outside newsclf.
 
@@ -725,10 +1124,19 @@ def export_model(model_dir: str, spacy_dir: str) -> None:
 
 @main.command()
 @click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--json", "json_out", type=click.Path(dir_okay=False), help="Write every figure as JSON here.")
-@click.option("--markdown", "md_out", type=click.Path(dir_okay=False), help="Write the methods table (Markdown) here.")
+@click.option(
+    "--json", "json_out", type=click.Path(dir_okay=False), help="Write every figure as JSON here."
+)
+@click.option(
+    "--markdown",
+    "md_out",
+    type=click.Path(dir_okay=False),
+    help="Write the methods table (Markdown) here.",
+)
 @click.pass_context
-def agreement(ctx: click.Context, guide_path: str, json_out: str | None, md_out: str | None) -> None:
+def agreement(
+    ctx: click.Context, guide_path: str, json_out: str | None, md_out: str | None
+) -> None:
     """Inter-coder agreement per scheme and label: % agreement, Krippendorff's alpha, Gwet's AC2, Cohen's kappa.
 
     Also the label pairs coders confuse most and each coder's agreement with the others by month.
@@ -747,11 +1155,17 @@ def agreement(ctx: click.Context, guide_path: str, json_out: str | None, md_out:
     click.echo(table)
     for name, s in report.items():
         if s["most_confused"]:
-            click.echo(f"{name}: most confused " + "; ".join(f"{' / '.join(c['labels'])} ({c['times']})"
-                                                            for c in s["most_confused"][:5]))
+            click.echo(
+                f"{name}: most confused "
+                + "; ".join(
+                    f"{' / '.join(c['labels'])} ({c['times']})" for c in s["most_confused"][:5]
+                )
+            )
         for k in s["pairwise_kappa"]:
             kappa = "–" if k["kappa"] is None else f"{k['kappa']:.2f}"
-            click.echo(f"{name}: Cohen's kappa {' & '.join(k['coders'])}: {kappa} over {k['items']} items")
+            click.echo(
+                f"{name}: Cohen's kappa {' & '.join(k['coders'])}: {kappa} over {k['items']} items"
+            )
     if json_out:
         Path(json_out).write_text(json.dumps(report, indent=2), encoding="utf-8")
     if md_out:
@@ -760,27 +1174,76 @@ def agreement(ctx: click.Context, guide_path: str, json_out: str | None, md_out:
 
 @main.command()
 @click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False),
-              help="Model whose predictions and cross-validated errors to use (default: latest predictions).")
-@click.option("--by", default="outlet,month", show_default=True,
-              help="Grouping: any of outlet, lang and one of day, week, month, year, comma-separated.")
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="Model whose predictions and cross-validated errors to use (default: latest predictions).",
+)
+@click.option(
+    "--by",
+    default="outlet,month",
+    show_default=True,
+    help="Grouping: any of outlet, lang and one of day, week, month, year, comma-separated.",
+)
 @day_window("articles to report on")
-@click.option("--hourly-rate", default=0.0, show_default=True, type=click.FloatRange(0), help="Labelers' cost per hour.")
-@click.option("--target-f1", default=0.8, show_default=True, type=click.FloatRange(0, 1),
-              help="Macro-F1 to project the labels and hours needed for.")
-@click.option("--estimator", type=click.Choice(["raw", "acc", "pacc", "ppi"]), default="ppi", show_default=True,
-              help="How predicted shares are corrected: ppi (prediction-powered, from the random estimation "
-                   "sample), pacc (probabilistic ACC, same sample), acc (cross-validated error rates), raw (none).")
-@click.option("--min-n", default=10, show_default=True, type=click.IntRange(1),
-              help="Flag cells with fewer articles than this (drawn hollow, listed at the top).")
-@click.option("--max-width", default=0.5, show_default=True, type=click.FloatRange(0, 1),
-              help="Flag cells whose 95% interval is wider than this.")
-@click.option("--query", help="Report on the articles this search query matches only (see `newsclf search --help`).")
+@click.option(
+    "--hourly-rate",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Labelers' cost per hour.",
+)
+@click.option(
+    "--target-f1",
+    default=0.8,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Macro-F1 to project the labels and hours needed for.",
+)
+@click.option(
+    "--estimator",
+    type=click.Choice(["raw", "acc", "pacc", "ppi"]),
+    default="ppi",
+    show_default=True,
+    help="How predicted shares are corrected: ppi (prediction-powered, from the random estimation "
+    "sample), pacc (probabilistic ACC, same sample), acc (cross-validated error rates), raw (none).",
+)
+@click.option(
+    "--min-n",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Flag cells with fewer articles than this (drawn hollow, listed at the top).",
+)
+@click.option(
+    "--max-width",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="Flag cells whose 95% interval is wider than this.",
+)
+@click.option(
+    "--query",
+    help="Report on the articles this search query matches only (see `newsclf search --help`).",
+)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Report folder.")
 @click.pass_context
-def report(ctx: click.Context, guide_path: str, model_dir: str | None, by: str, since: str | None, until: str | None,
-           hourly_rate: float, target_f1: float, estimator: str, min_n: int, max_width: float, out: str,
-           query: str | None = None) -> None:
+def report(
+    ctx: click.Context,
+    guide_path: str,
+    model_dir: str | None,
+    by: str,
+    since: str | None,
+    until: str | None,
+    hourly_rate: float,
+    target_f1: float,
+    estimator: str,
+    min_n: int,
+    max_width: float,
+    out: str,
+    query: str | None = None,
+) -> None:
     """Coverage per label, outlet and period with corrected shares and 95% intervals; figures, tables, HTML.
 
     \b
@@ -795,25 +1258,50 @@ def report(ctx: click.Context, guide_path: str, model_dir: str | None, by: str, 
     fields = [f.strip() for f in by.split(",") if f.strip()]
     bad = [f for f in fields if f not in PERIODS + GROUP_FIELDS]
     if bad or sum(f in PERIODS for f in fields) > 1:
-        raise click.UsageError(f"--by takes outlet, lang and one of {', '.join(PERIODS)}; got {by!r}")
+        raise click.UsageError(
+            f"--by takes outlet, lang and one of {', '.join(PERIODS)}; got {by!r}"
+        )
     with _store(ctx) as store:
         within = _query_population(store, query)
-        result = build_report(store, load_guide(guide_path), out, model_dir, fields, since, until, hourly_rate, target_f1,
-                              estimator, min_n, max_width, within=within, query=query)
+        result = build_report(
+            store,
+            load_guide(guide_path),
+            out,
+            model_dir,
+            fields,
+            since,
+            until,
+            hourly_rate,
+            target_f1,
+            estimator,
+            min_n,
+            max_width,
+            within=within,
+            query=query,
+        )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     if result.not_labeled:
-        click.echo("not labeled by the model: " + ", ".join(f"{n} {why}" for why, n in result.not_labeled.items()),
-                   err=True)
+        click.echo(
+            "not labeled by the model: "
+            + ", ".join(f"{n} {why}" for why, n in result.not_labeled.items()),
+            err=True,
+        )
     if result.flagged:
-        click.echo(f"estimates to read with care (fewer than {min_n} articles or a 95% interval wider than "
-                   f"{max_width}):", err=True)
+        click.echo(
+            f"estimates to read with care (fewer than {min_n} articles or a 95% interval wider than "
+            f"{max_width}):",
+            err=True,
+        )
         for line in result.flagged:
             click.echo(f"  {line}", err=True)
-    click.echo(f"wrote {result.html} ({len(result.figures)} figure files, tables in {Path(out) / 'tables'})")
+    click.echo(
+        f"wrote {result.html} ({len(result.figures)} figure files, tables in {Path(out) / 'tables'})"
+    )
 
 
 # --- labeling page -------------------------------------------------------------------------------
+
 
 @main.group()
 def label() -> None:
@@ -828,35 +1316,99 @@ def label() -> None:
 
 @label.command("serve")
 @click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (put HTTPS in front for others).")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (put HTTPS in front for others).",
+)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option("--overlap", default=2, show_default=True, type=click.IntRange(2, 20),
-              help="Coders per reliability-sample article (coded blind, never with suggestions).")
-@click.option("--reliability-size", default=0, show_default=True, type=click.IntRange(0),
-              help="Top the reliability sample (random, stratified by outlet) up to this many articles "
-                   "[default with --overlap: 10% of the unlabeled pool, at most 200].")
-@click.option("--estimation-size", default=0, show_default=True, type=click.IntRange(0),
-              help="Top the random estimation sample up to this many articles.")
-@click.option("--seed-size", default=100, show_default=True, type=click.IntRange(0),
-              help="Without --model: top the first batch (one per content cluster, for a first model) up to this many.")
-@click.option("--model", "model_dir", type=click.Path(exists=True, file_okay=False),
-              help="A trained model: suggestions (where the guide allows) and active-learning picks.")
-@click.option("--active-size", default=100, show_default=True, type=click.IntRange(0),
-              help="With --model: queue this many of the model's most informative articles.")
-@click.option("--lease-minutes", default=30.0, show_default=True, type=click.FloatRange(1),
-              help="How long an article shown to a labeler is held for them.")
-@click.option("--session-hours", default=12.0, show_default=True, type=click.FloatRange(0.1),
-              help="How long a login lasts.")
+@click.option(
+    "--overlap",
+    default=2,
+    show_default=True,
+    type=click.IntRange(2, 20),
+    help="Coders per reliability-sample article (coded blind, never with suggestions).",
+)
+@click.option(
+    "--reliability-size",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Top the reliability sample (random, stratified by outlet) up to this many articles "
+    "[default with --overlap: 10% of the unlabeled pool, at most 200].",
+)
+@click.option(
+    "--estimation-size",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Top the random estimation sample up to this many articles.",
+)
+@click.option(
+    "--seed-size",
+    default=100,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Without --model: top the first batch (one per content cluster, for a first model) up to this many.",
+)
+@click.option(
+    "--model",
+    "model_dir",
+    type=click.Path(exists=True, file_okay=False),
+    help="A trained model: suggestions (where the guide allows) and active-learning picks.",
+)
+@click.option(
+    "--active-size",
+    default=100,
+    show_default=True,
+    type=click.IntRange(0),
+    help="With --model: queue this many of the model's most informative articles.",
+)
+@click.option(
+    "--lease-minutes",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(1),
+    help="How long an article shown to a labeler is held for them.",
+)
+@click.option(
+    "--session-hours",
+    default=12.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="How long a login lasts.",
+)
 @click.option("--secure-cookie", is_flag=True, help="Mark cookies Secure (when served over HTTPS).")
-@click.option("--pool", "pool_query", help="Draw every sample only from the articles this search query matches.")
-@click.option("--trusted-proxy", metavar="ADDR",
-              help="The address of a reverse proxy whose X-Forwarded-For is believed (e.g. 127.0.0.1); without it "
-                   "failed logins are counted per connecting address.")
+@click.option(
+    "--pool",
+    "pool_query",
+    help="Draw every sample only from the articles this search query matches.",
+)
+@click.option(
+    "--trusted-proxy",
+    metavar="ADDR",
+    help="The address of a reverse proxy whose X-Forwarded-For is believed (e.g. 127.0.0.1); without it "
+    "failed logins are counted per connecting address.",
+)
 @click.pass_context
-def label_serve(ctx: click.Context, guide_path: str, host: str, port: int, overlap: int, reliability_size: int,
-                estimation_size: int, seed_size: int, model_dir: str | None, active_size: int, lease_minutes: float,
-                session_hours: float, secure_cookie: bool, pool_query: str | None = None,
-                trusted_proxy: str | None = None) -> None:
+def label_serve(
+    ctx: click.Context,
+    guide_path: str,
+    host: str,
+    port: int,
+    overlap: int,
+    reliability_size: int,
+    estimation_size: int,
+    seed_size: int,
+    model_dir: str | None,
+    active_size: int,
+    lease_minutes: float,
+    session_hours: float,
+    secure_cookie: bool,
+    pool_query: str | None = None,
+    trusted_proxy: str | None = None,
+) -> None:
     """Serve the labeling page over the store: login, coding, review, agreement.
 
     Before serving, the reliability and estimation samples are topped up to their sizes, and either
@@ -880,20 +1432,40 @@ def label_serve(ctx: click.Context, guide_path: str, host: str, port: int, overl
 
         model = load_model(model_dir)
     with _store(ctx) as store:
-        if reliability_size == 0 and ctx.get_parameter_source("overlap") == click.core.ParameterSource.COMMANDLINE:
+        if (
+            reliability_size == 0
+            and ctx.get_parameter_source("overlap") == click.core.ParameterSource.COMMANDLINE
+        ):
             # --overlap asks for double coding; without a size it would have nothing to double-code.
-            pool = len(store.sample_pool()) if not pool_query else len(store.unlabeled_unqueued_ids(
-                store.search_ids(_search_match(pool_query))))
+            pool = (
+                len(store.sample_pool())
+                if not pool_query
+                else len(store.unlabeled_unqueued_ids(store.search_ids(_search_match(pool_query))))
+            )
             reliability_size = store.count_queued("reliability") + min(200, -(-pool // 10))
-            click.echo(f"--overlap {overlap} without --reliability-size: a reliability sample of {reliability_size} "
-                       f"articles (10% of the {pool} unlabeled, unqueued articles, at most 200 more)", err=True)
+            click.echo(
+                f"--overlap {overlap} without --reliability-size: a reliability sample of {reliability_size} "
+                f"articles (10% of the {pool} unlabeled, unqueued articles, at most 200 more)",
+                err=True,
+            )
         within = _query_population(store, pool_query)
-        added = prepare(store, reliability_size, estimation_size, seed_size, model, active_size, within=within)
+        added = prepare(
+            store, reliability_size, estimation_size, seed_size, model, active_size, within=within
+        )
         if not store.labelers():
-            click.echo("warning: no labelers yet; add one with `newsclf labelers add NAME`", err=True)
+            click.echo(
+                "warning: no labelers yet; add one with `newsclf labelers add NAME`", err=True
+            )
     click.echo("queued: " + ", ".join(f"{k} +{v}" for k, v in added.items()), err=True)
-    app = create_app(ctx.obj["db"], g, model=model, overlap=overlap, lease_seconds=lease_minutes * 60,
-                     session_hours=session_hours, secure_cookie=secure_cookie)
+    app = create_app(
+        ctx.obj["db"],
+        g,
+        model=model,
+        overlap=overlap,
+        lease_seconds=lease_minutes * 60,
+        session_hours=session_hours,
+        secure_cookie=secure_cookie,
+    )
     serve(app, host, port, trusted_proxy=trusted_proxy)
 
 
@@ -908,7 +1480,9 @@ def label_flags(ctx: click.Context) -> None:
     """
     with _store(ctx) as store:
         for f in store.flags():
-            click.echo(f"{f['created_at']}  {f['labeler']}  {f['article_id']}  (guide {f['guide_version']}): {f['note']}")
+            click.echo(
+                f"{f['created_at']}  {f['labeler']}  {f['article_id']}  (guide {f['guide_version']}): {f['note']}"
+            )
 
 
 @main.group()
@@ -926,8 +1500,13 @@ def labelers() -> None:
 
 @labelers.command("add")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["labeler", "reviewer", "admin", "researcher"]), default="labeler",
-              show_default=True, help="researcher: searches, explores and exports on the page, never codes.")
+@click.option(
+    "--role",
+    type=click.Choice(["labeler", "reviewer", "admin", "researcher"]),
+    default="labeler",
+    show_default=True,
+    help="researcher: searches, explores and exports on the page, never codes.",
+)
 @click.pass_context
 def labelers_add(ctx: click.Context, name: str, role: str) -> None:
     """Add labeler NAME (or give them a new token) and print their login token once.
@@ -948,7 +1527,10 @@ def labelers_add(ctx: click.Context, name: str, role: str) -> None:
     with _store(ctx) as store:
         store.add_labeler(name.strip(), role, token_hash(token))
     click.echo(token)
-    click.echo(f"labeler {name.strip()!r} ({role}): the line above is their login token; it is not shown again", err=True)
+    click.echo(
+        f"labeler {name.strip()!r} ({role}): the line above is their login token; it is not shown again",
+        err=True,
+    )
 
 
 @labelers.command("revoke")
@@ -974,7 +1556,9 @@ def labelers_remove(ctx: click.Context, name: str) -> None:
     Example:
       newsclf labelers remove ana
     """
-    _change_labeler(ctx, name, "remove_labeler", f"labeler {name!r} removed; their annotations stay")
+    _change_labeler(
+        ctx, name, "remove_labeler", f"labeler {name!r} removed; their annotations stay"
+    )
 
 
 def _change_labeler(ctx: click.Context, name: str, method: str, done: str) -> None:
@@ -1010,18 +1594,40 @@ def annotations() -> None:
 
 
 @annotations.command("export")
-@click.option("--format", "fmt", type=click.Choice(["newsclf", "prodigy", "label-studio"]), default="newsclf",
-              show_default=True)
-@click.option("--guide", "guide_path", type=click.Path(exists=True, dir_okay=False),
-              help="Label guide (needed for prodigy and label-studio; limits newsclf to its schemes).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["newsclf", "prodigy", "label-studio"]),
+    default="newsclf",
+    show_default=True,
+)
+@click.option(
+    "--guide",
+    "guide_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Label guide (needed for prodigy and label-studio; limits newsclf to its schemes).",
+)
 @click.option("--gold", "only_gold", is_flag=True, help="Only the reviewers' final (gold) labels.")
 @click.option("--with-text", is_flag=True, help="newsclf format: add each article's fields.")
-@click.option("--config", "config_out", type=click.Path(dir_okay=False),
-              help="label-studio: also write the matching labeling config (XML) here.")
-@click.option("--out", type=click.Path(dir_okay=False), help="Output file (default: standard output).")
+@click.option(
+    "--config",
+    "config_out",
+    type=click.Path(dir_okay=False),
+    help="label-studio: also write the matching labeling config (XML) here.",
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False), help="Output file (default: standard output)."
+)
 @click.pass_context
-def annotations_export(ctx: click.Context, fmt: str, guide_path: str | None, only_gold: bool, with_text: bool,
-                       config_out: str | None, out: str | None) -> None:
+def annotations_export(
+    ctx: click.Context,
+    fmt: str,
+    guide_path: str | None,
+    only_gold: bool,
+    with_text: bool,
+    config_out: str | None,
+    out: str | None,
+) -> None:
     """Write every coder's annotations (one line per coder and article), or only the gold ones.
 
     \b
@@ -1040,20 +1646,30 @@ def annotations_export(ctx: click.Context, fmt: str, guide_path: str | None, onl
     gold = True if only_gold else None
     with _store(ctx) as store:
         if fmt == "label-studio":
-            text = json.dumps(formats.to_label_studio(store, g, gold), ensure_ascii=False, indent=1) + "\n"
+            text = (
+                json.dumps(formats.to_label_studio(store, g, gold), ensure_ascii=False, indent=1)
+                + "\n"
+            )
             n = text.count('"completed_by"')
             if config_out:
                 Path(config_out).write_text(formats.label_studio_config(g), encoding="utf-8")
         else:
-            rows = list(formats.to_prodigy(store, g, gold) if fmt == "prodigy" else
-                        formats.annotation_lines(store, g, gold, with_text))
+            rows = list(
+                formats.to_prodigy(store, g, gold)
+                if fmt == "prodigy"
+                else formats.annotation_lines(store, g, gold, with_text)
+            )
             text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
             n = len(rows)
     if out:
         Path(out).write_text(text, encoding="utf-8")
     else:
         click.echo(text, nl=False)
-    click.echo(f"exported {n} {'annotations' if fmt == 'label-studio' else 'lines'}" + (f" to {out}" if out else ""), err=True)
+    click.echo(
+        f"exported {n} {'annotations' if fmt == 'label-studio' else 'lines'}"
+        + (f" to {out}" if out else ""),
+        err=True,
+    )
 
 
 @annotations.command("import")
@@ -1061,11 +1677,21 @@ def annotations_export(ctx: click.Context, fmt: str, guide_path: str | None, onl
 @click.option("--format", "fmt", type=click.Choice(["prodigy", "label-studio"]), required=True)
 @click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--scheme", help="prodigy: the scheme of tasks whose meta has no 'scheme'.")
-@click.option("--labeler", default=None, help="Coder name when the file names none (default: the format's name).")
+@click.option(
+    "--labeler",
+    default=None,
+    help="Coder name when the file names none (default: the format's name).",
+)
 @max_record_option
 @click.pass_context
-def annotations_import(ctx: click.Context, file: str, fmt: str, guide_path: str, scheme: str | None,
-                       labeler: str | None) -> None:
+def annotations_import(
+    ctx: click.Context,
+    file: str,
+    fmt: str,
+    guide_path: str,
+    scheme: str | None,
+    labeler: str | None,
+) -> None:
     """Import annotations (and their articles' text) from Prodigy JSONL or a Label Studio JSON export.
 
     Rejected tasks are reported as FILE:LINE (Prodigy) or FILE:task N (Label Studio); the rest are imported.
@@ -1099,31 +1725,69 @@ def annotations_import(ctx: click.Context, file: str, fmt: str, guide_path: str,
         counts = imported.save(store)
     for n, reason in imported.rejected:
         click.echo(where.format(file=file, n=n) + f": {reason}", err=True)
-    click.echo(f"articles: {counts['articles_new']} new; annotations: {counts['annotations_new']} new, "
-               f"{counts['annotations_updated']} updated, {counts['annotations_unchanged']} unchanged; "
-               f"rejected: {len(imported.rejected)}")
+    click.echo(
+        f"articles: {counts['articles_new']} new; annotations: {counts['annotations_new']} new, "
+        f"{counts['annotations_updated']} updated, {counts['annotations_unchanged']} unchanged; "
+        f"rejected: {len(imported.rejected)}"
+    )
     sys.exit(EXIT_REJECTED if imported.rejected else EXIT_OK)
 
 
 # --- batch jobs ----------------------------------------------------------------------------------
 
 
-
 @main.command("run")
-@click.option("--feeds", required=True, help="A file (or URL) listing feed URLs, one a line, or OPML.")
+@click.option(
+    "--feeds", required=True, help="A file (or URL) listing feed URLs, one a line, or OPML."
+)
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
-@click.option("--out", "out_dir", type=click.Path(file_okay=False),
-              help="Append the new predictions here, partitioned by day: DIR/day=YYYY-MM-DD/part-*.FORMAT.")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
-@click.option("--min-interval", default=5.0, show_default=True, type=click.FloatRange(0),
-              help="Seconds between two requests to one host (robots.txt Crawl-delay may raise it).")
-@click.option("--contact", envvar="NEWSCLF_CONTACT", help="Contact (URL or e-mail) sent in the User-Agent.")
-@click.option("--timeout", default=20.0, show_default=True, type=click.FloatRange(0.1), help="Seconds per request.")
-@click.option("--any-language", is_flag=True,
-              help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    help="Append the new predictions here, partitioned by day: DIR/day=YYYY-MM-DD/part-*.FORMAT.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "parquet"]),
+    default="jsonl",
+    show_default=True,
+)
+@click.option(
+    "--min-interval",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0),
+    help="Seconds between two requests to one host (robots.txt Crawl-delay may raise it).",
+)
+@click.option(
+    "--contact", envvar="NEWSCLF_CONTACT", help="Contact (URL or e-mail) sent in the User-Agent."
+)
+@click.option(
+    "--timeout",
+    default=20.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    help="Seconds per request.",
+)
+@click.option(
+    "--any-language",
+    is_flag=True,
+    help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).",
+)
 @click.pass_context
-def run_cmd(ctx: click.Context, feeds: str, model_dir: str, out_dir: str | None, fmt: str, min_interval: float,
-            contact: str | None, timeout: float, any_language: bool = False) -> None:
+def run_cmd(
+    ctx: click.Context,
+    feeds: str,
+    model_dir: str,
+    out_dir: str | None,
+    fmt: str,
+    min_interval: float,
+    contact: str | None,
+    timeout: float,
+    any_language: bool = False,
+) -> None:
     """One incremental pass for cron: poll feeds, collect new articles, classify them, store and export.
 
     Only new feed entries are fetched; every article without a prediction from MODEL is classified;
@@ -1143,9 +1807,18 @@ def run_cmd(ctx: click.Context, feeds: str, model_dir: str, out_dir: str | None,
 
     with _progress(desc="run", unit="steps") as bar:
         try:
-            summary = run_feeds(ctx.obj["db"], feeds, model_dir, out_dir, fmt=fmt, min_interval=min_interval,
-                                contact=contact, timeout=timeout, on_progress=lambda _: bar.update(1),
-                                any_language=any_language)
+            summary = run_feeds(
+                ctx.obj["db"],
+                feeds,
+                model_dir,
+                out_dir,
+                fmt=fmt,
+                min_interval=min_interval,
+                contact=contact,
+                timeout=timeout,
+                on_progress=lambda _: bar.update(1),
+                any_language=any_language,
+            )
         except LockHeld as exc:
             click.echo(f"locked: {exc}", err=True)
             sys.exit(EXIT_LOCKED)
@@ -1160,27 +1833,85 @@ def run_cmd(ctx: click.Context, feeds: str, model_dir: str, out_dir: str | None,
 @main.command("batch")
 @click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the shard outputs.")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl", show_default=True)
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
-              help="local: a process pool on this machine; dask: a Dask LocalCluster, or --scheduler.")
-@click.option("--workers", default=0, type=click.IntRange(0), help="Worker processes (default: one per CPU).")
-@click.option("--scheduler", help="Join a running Dask scheduler (tcp://HOST:8786) instead of starting one.")
-@click.option("--batch-size", default=256, show_default=True, type=click.IntRange(1), help="Texts per classify call.")
-@click.option("--shard-size", default=2000, show_default=True, type=click.IntRange(1),
-              help="Records per shard (JSONL, Parquet and WARC files are split; CSV files are one shard).")
-@click.option("--shard-index", type=click.IntRange(0), help="With --shard-count: do only this job's share (job arrays).")
-@click.option("--shard-count", type=click.IntRange(1), help="How many jobs share the work (every COUNT-th shard each).")
-@click.option("--any-language", is_flag=True,
-              help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).")
-@click.option("--keep-non-articles", is_flag=True,
-              help="Classify WARC pages that are not news articles too (home, listing, shop pages; counted and skipped by default).")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder for the shard outputs.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "parquet"]),
+    default="jsonl",
+    show_default=True,
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: a process pool on this machine; dask: a Dask LocalCluster, or --scheduler.",
+)
+@click.option(
+    "--workers", default=0, type=click.IntRange(0), help="Worker processes (default: one per CPU)."
+)
+@click.option(
+    "--scheduler", help="Join a running Dask scheduler (tcp://HOST:8786) instead of starting one."
+)
+@click.option(
+    "--batch-size",
+    default=256,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Texts per classify call.",
+)
+@click.option(
+    "--shard-size",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Records per shard (JSONL, Parquet and WARC files are split; CSV files are one shard).",
+)
+@click.option(
+    "--shard-index",
+    type=click.IntRange(0),
+    help="With --shard-count: do only this job's share (job arrays).",
+)
+@click.option(
+    "--shard-count",
+    type=click.IntRange(1),
+    help="How many jobs share the work (every COUNT-th shard each).",
+)
+@click.option(
+    "--any-language",
+    is_flag=True,
+    help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).",
+)
+@click.option(
+    "--keep-non-articles",
+    is_flag=True,
+    help="Classify WARC pages that are not news articles too (home, listing, shop pages; counted and skipped by default).",
+)
 @read_options
 @max_record_option
-def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, engine: str, workers: int,
-              scheduler: str | None, batch_size: int, shard_size: int, shard_index: int | None,
-              shard_count: int | None, any_language: bool = False, keep_non_articles: bool = False,
-              **read: Any) -> None:
+def batch_cmd(
+    model_dir: str,
+    inputs: tuple[str, ...],
+    out_dir: str,
+    fmt: str,
+    engine: str,
+    workers: int,
+    scheduler: str | None,
+    batch_size: int,
+    shard_size: int,
+    shard_index: int | None,
+    shard_count: int | None,
+    any_language: bool = False,
+    keep_non_articles: bool = False,
+    **read: Any,
+) -> None:
     """Classify large inputs (JSONL/CSV/Parquet/WARC, .gz too; a .json array) in parallel shards, written atomically.
 
     WARC pages are extracted on the fly; pages with no article text are counted, not fatal. Each
@@ -1207,18 +1938,33 @@ def batch_cmd(model_dir: str, inputs: tuple[str, ...], out_dir: str, fmt: str, e
         raise click.UsageError("--scheduler needs --engine dask")
     options = _read_options(**read)
     _name_encodings(inputs, options)
-    summary = run_batch(model_dir, inputs, out_dir, engine=engine, workers=workers, scheduler=scheduler,
-                        batch_size=batch_size, shard_size=shard_size, shard_index=shard_index,
-                        shard_count=shard_count, out_fmt=fmt, any_language=any_language,
-                        keep_non_articles=keep_non_articles, read=options, max_record_bytes=_max_record_bytes(),
-                        progress=lambda total: _progress(total=total, desc="batch", unit="records"))
+    summary = run_batch(
+        model_dir,
+        inputs,
+        out_dir,
+        engine=engine,
+        workers=workers,
+        scheduler=scheduler,
+        batch_size=batch_size,
+        shard_size=shard_size,
+        shard_index=shard_index,
+        shard_count=shard_count,
+        out_fmt=fmt,
+        any_language=any_language,
+        keep_non_articles=keep_non_articles,
+        read=options,
+        max_record_bytes=_max_record_bytes(),
+        progress=lambda total: _progress(total=total, desc="batch", unit="records"),
+    )
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
     for example in summary.examples:
         click.echo(f"skipped: {example}", err=True)
     if summary.reasons:
-        click.echo(f"not classified or not labeled, by why (each record's reason: {out_dir}/reasons/*.jsonl):",
-                   err=True)
+        click.echo(
+            f"not classified or not labeled, by why (each record's reason: {out_dir}/reasons/*.jsonl):",
+            err=True,
+        )
         for why, n in sorted(summary.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
             click.echo(f"  {n:6d}  {why}", err=True)
     for failure in summary.failed:
@@ -1240,6 +1986,7 @@ def _name_encodings(inputs: tuple[str, ...], options: Any) -> None:
 
 
 # --- search --------------------------------------------------------------------------------------
+
 
 def _search_match(query: str) -> str:
     from newsclf.search import to_match
@@ -1268,20 +2015,64 @@ def _query_population(store: Any, query: str | None) -> set[str] | None:
 @click.option("--until", help="Published on or before this date (YYYY-MM-DD).")
 @click.option("--outlet", "outlets", multiple=True, help="Only this outlet (repeat for several).")
 @click.option("--lang", help="Only articles in this language (e.g. id).")
-@click.option("--label", help="Coded SCHEME:LABEL (a reviewer's gold label, else any coder's), e.g. topics:labor.")
-@click.option("--predicted", help="Predicted SCHEME:LABEL[>=P] by the latest model, e.g. topics:labor>=0.8.")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1), help="Articles to list.")
-@click.option("--sort", "order", type=click.Choice(["added", "date", "relevance"]), default="added", show_default=True,
-              help="added: newest stored first (fastest); date: newest published first; relevance: best match first.")
-@click.option("--format", "fmt", type=click.Choice(["table", "jsonl", "csv"]), default="table", show_default=True)
-@click.option("--count-by", type=click.Choice(["day", "week", "month"]),
-              help="Print attention instead: matching articles per period and their share of all articles then.")
-@click.option("--by", "by", type=click.Choice(["outlet"]), help="With --count-by: one row per period and outlet.")
-@click.option("--reindex", is_flag=True, help="Rebuild the search index from the stored articles (after a VACUUM).")
+@click.option(
+    "--label",
+    help="Coded SCHEME:LABEL (a reviewer's gold label, else any coder's), e.g. topics:labor.",
+)
+@click.option(
+    "--predicted", help="Predicted SCHEME:LABEL[>=P] by the latest model, e.g. topics:labor>=0.8."
+)
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(1), help="Articles to list."
+)
+@click.option(
+    "--sort",
+    "order",
+    type=click.Choice(["added", "date", "relevance"]),
+    default="added",
+    show_default=True,
+    help="added: newest stored first (fastest); date: newest published first; relevance: best match first.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "jsonl", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--count-by",
+    type=click.Choice(["day", "week", "month"]),
+    help="Print attention instead: matching articles per period and their share of all articles then.",
+)
+@click.option(
+    "--by",
+    "by",
+    type=click.Choice(["outlet"]),
+    help="With --count-by: one row per period and outlet.",
+)
+@click.option(
+    "--reindex",
+    is_flag=True,
+    help="Rebuild the search index from the stored articles (after a VACUUM).",
+)
 @click.pass_context
-def search_cmd(ctx: click.Context, query: str | None, since: str | None, until: str | None, outlets: tuple[str, ...],
-               lang: str | None, label: str | None, predicted: str | None, limit: int, order: str, fmt: str,
-               count_by: str | None, by: str | None, reindex: bool) -> None:
+def search_cmd(
+    ctx: click.Context,
+    query: str | None,
+    since: str | None,
+    until: str | None,
+    outlets: tuple[str, ...],
+    lang: str | None,
+    label: str | None,
+    predicted: str | None,
+    limit: int,
+    order: str,
+    fmt: str,
+    count_by: str | None,
+    by: str | None,
+    reindex: bool,
+) -> None:
     """Find stored articles by a query over titles and texts, or count them over time (attention).
 
     \b
@@ -1301,7 +2092,14 @@ def search_cmd(ctx: click.Context, query: str | None, since: str | None, until: 
       newsclf search '"data labelers" OR annotators' --predicted topics:labor>=0.8 --format csv > hits.csv
       newsclf search 'OpenAI' --count-by month --by outlet
     """
-    from newsclf.search import Filters, parse_label, parse_predicted, to_match, write_counts, write_hits
+    from newsclf.search import (
+        Filters,
+        parse_label,
+        parse_predicted,
+        to_match,
+        write_counts,
+        write_hits,
+    )
 
     with _store(ctx) as store:
         if reindex:
@@ -1313,32 +2111,55 @@ def search_cmd(ctx: click.Context, query: str | None, since: str | None, until: 
         if by and not count_by:
             raise click.UsageError("--by goes with --count-by")
         try:  # a query or filter that cannot be read is a usage error (exit 2), named in words
-            filters = Filters(since=since, until=until, outlets=outlets, lang=lang,
-                              label=parse_label(label) if label else None,
-                              predicted=parse_predicted(predicted) if predicted else None)
+            filters = Filters(
+                since=since,
+                until=until,
+                outlets=outlets,
+                lang=lang,
+                label=parse_label(label) if label else None,
+                predicted=parse_predicted(predicted) if predicted else None,
+            )
             match = to_match(query)
             store.search_count(match)
         except InputError as exc:
             raise click.UsageError(str(exc)) from None
         model_id = store.latest_prediction_model() if predicted else None
         if count_by:
-            rows = store.search_counts(match, count_by, by_outlet=by == "outlet", filters=filters, model_id=model_id)
+            rows = store.search_counts(
+                match, count_by, by_outlet=by == "outlet", filters=filters, model_id=model_id
+            )
             write_counts(rows, sys.stdout, fmt)
-            click.echo(f"{sum(r['matching'] for r in rows)} matching articles of {sum(r['total'] for r in rows)}",
-                       err=True)
+            click.echo(
+                f"{sum(r['matching'] for r in rows)} matching articles of {sum(r['total'] for r in rows)}",
+                err=True,
+            )
             return
         hits = store.search_articles(match, filters, limit=limit, model_id=model_id, order=order)
         total = store.search_count(match, filters, model_id=model_id)
         write_hits(hits, sys.stdout, fmt, emphasis=fmt == "table" and sys.stdout.isatty())
-    click.echo(f"{total} matching articles" + (f"; the first {len(hits)} shown" if total > len(hits) else ""), err=True)
+    click.echo(
+        f"{total} matching articles"
+        + (f"; the first {len(hits)} shown" if total > len(hits) else ""),
+        err=True,
+    )
 
 
 # --- demo ----------------------------------------------------------------------------------------
 
+
 @main.command()
-@click.option("--workdir", default="demo-output", show_default=True, type=click.Path(file_okay=False),
-              help="Where the demo writes its store, model and outputs.")
-@click.option("--corpus", type=click.Path(exists=True, file_okay=False), help="Corpus folder (default: the bundled one).")
+@click.option(
+    "--workdir",
+    default="demo-output",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the demo writes its store, model and outputs.",
+)
+@click.option(
+    "--corpus",
+    type=click.Path(exists=True, file_okay=False),
+    help="Corpus folder (default: the bundled one).",
+)
 def demo(workdir: str, corpus: str | None) -> None:
     """Run the whole job offline on the bundled corpus: import, train on earlier months, label later ones.
 

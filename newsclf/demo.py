@@ -30,16 +30,25 @@ TRAIN_SHARE = 0.65
 ESTIMATION_SHARE = 0.5
 
 
-def score_estimates(rows: list[dict], truth: dict[tuple[str, str, str, str], float]) -> dict[str, float]:
+def score_estimates(
+    rows: list[dict], truth: dict[tuple[str, str, str, str], float]
+) -> dict[str, float]:
     """How the report's per-period shares of cells with predictions compare with the gold labels of every article."""
-    scored = [(r, truth[key]) for r in rows if r["table"] == "time" and r["predicted_items"]
-              and (key := (r["scheme"], r["target"] or "", r["month"], r["label"])) in truth]
+    scored = [
+        (r, truth[key])
+        for r in rows
+        if r["table"] == "time"
+        and r["predicted_items"]
+        and (key := (r["scheme"], r["target"] or "", r["month"], r["label"])) in truth
+    ]
     if not scored:
         return {"cells": 0}
-    return {"cells": len(scored),
-            "covered": sum(r["ci_low"] - 1e-9 <= t <= r["ci_high"] + 1e-9 for r, t in scored),
-            "error": sum(abs(r["share"] - t) for r, t in scored) / len(scored),
-            "raw_error": sum(abs(r["raw_share"] - t) for r, t in scored) / len(scored)}
+    return {
+        "cells": len(scored),
+        "covered": sum(r["ci_low"] - 1e-9 <= t <= r["ci_high"] + 1e-9 for r, t in scored),
+        "error": sum(abs(r["share"] - t) for r, t in scored) / len(scored),
+        "raw_error": sum(abs(r["raw_share"] - t) for r, t in scored) / len(scored),
+    }
 
 
 def true_shares(examples: dict[str, list[Example]]) -> dict[tuple[str, str, str, str], float]:
@@ -53,11 +62,15 @@ def true_shares(examples: dict[str, list[Example]]) -> dict[tuple[str, str, str,
     out = {}
     for (scheme, target, month), labelings in cells.items():
         for label in {lab for labels in labelings for lab in labels} | {"__none__"}:
-            out[(scheme, target, month, label)] = sum(label in labels for labels in labelings) / len(labelings)
+            out[(scheme, target, month, label)] = sum(
+                label in labels for labels in labelings
+            ) / len(labelings)
     return out
 
 
-def split_by_time(examples: dict[str, list[Example]], share: float = TRAIN_SHARE) -> tuple[str, dict, dict]:
+def split_by_time(
+    examples: dict[str, list[Example]], share: float = TRAIN_SHARE
+) -> tuple[str, dict, dict]:
     """Cut at the date before which `share` of the articles were published: train before it, test from it on."""
     when = lambda e: e.article.published_utc or datetime.min.replace(tzinfo=timezone.utc)  # noqa: E731
     dates = sorted({when(e) for items in examples.values() for e in items})
@@ -67,14 +80,18 @@ def split_by_time(examples: dict[str, list[Example]], share: float = TRAIN_SHARE
     return cut.isoformat(), train_part, test_part
 
 
-def import_demo(db: Path, corpus: Path, guide: Guide, echo: Callable[[str], None] = print) -> tuple[str, dict, dict]:
+def import_demo(
+    db: Path, corpus: Path, guide: Guide, echo: Callable[[str], None] = print
+) -> tuple[str, dict, dict]:
     """Import the corpus into the store at `db`, with coders' labels for the earlier months only.
 
     Returns (cut date, train examples, held-out examples). The truth for scoring comes from all
     labels; the store gets labels only for the earlier months, as if coders had labeled those so far
     and the model (or the labeling page) must label the rest.
     """
-    label_files = [corpus / "labels" / f"{name}.jsonl" for name in ("coder_a", "coder_b", "adjudicated")]
+    label_files = [
+        corpus / "labels" / f"{name}.jsonl" for name in ("coder_a", "coder_b", "adjudicated")
+    ]
     with Store(":memory:") as everything:
         for path in [corpus / "articles.jsonl", *label_files]:
             import_file(everything, path, guide)
@@ -89,19 +106,25 @@ def import_demo(db: Path, corpus: Path, guide: Guide, echo: Callable[[str], None
         echo(f"imported {store.count_articles()} articles from {corpus.name}: {report.summary()}")
         for path, lineno, reason in report.rejected:
             echo(f"  {path}:{lineno}: {reason}")
-    echo(f"split by time at {cut[:10]}: {len(train_ids)} labeled articles to train on, {len(test_ids)} later "
-         "ones for the model to label (their gold labels are kept aside for scoring)")
+    echo(
+        f"split by time at {cut[:10]}: {len(train_ids)} labeled articles to train on, {len(test_ids)} later "
+        "ones for the model to label (their gold labels are kept aside for scoring)"
+    )
     return cut, train_part, test_part
 
 
-def run_demo(workdir: Path, corpus: Path | None = None, echo: Callable[[str], None] = print) -> dict:
+def run_demo(
+    workdir: Path, corpus: Path | None = None, echo: Callable[[str], None] = print
+) -> dict:
     """Run the demo in `workdir`; returns the held-out metrics per scheme."""
     started = time.perf_counter()
     corpus = corpus or DEFAULT_CORPUS
     guide_path = corpus / "guide.yaml" if (corpus / "guide.yaml").is_file() else DEFAULT_GUIDE
     guide = load_guide(guide_path)
     workdir.mkdir(parents=True, exist_ok=True)
-    label_files = [corpus / "labels" / f"{name}.jsonl" for name in ("coder_a", "coder_b", "adjudicated")]
+    label_files = [
+        corpus / "labels" / f"{name}.jsonl" for name in ("coder_a", "coder_b", "adjudicated")
+    ]
     cut, train_part, test_part = import_demo(workdir / "newsclf.db", corpus, guide, echo)
     all_examples = {name: train_part[name] + test_part[name] for name in train_part}
     test_ids = sorted({e.article.id for v in test_part.values() for e in v})
@@ -111,22 +134,32 @@ def run_demo(workdir: Path, corpus: Path | None = None, echo: Callable[[str], No
         model = load_model(model_dir)
         # The estimation sample: a random part of the later articles, coded as the page's estimation queue
         # would have them coded, and imported only now that the model is trained.
-        estimation_ids = set(random.Random(0).sample(test_ids, int(len(test_ids) * ESTIMATION_SHARE)))
+        estimation_ids = set(
+            random.Random(0).sample(test_ids, int(len(test_ids) * ESTIMATION_SHARE))
+        )
         report = ImportReport()
         for path in label_files:
-            import_file(store, path, guide, report=report, only_ids=estimation_ids, sample="estimation")
+            import_file(
+                store, path, guide, report=report, only_ids=estimation_ids, sample="estimation"
+            )
         for path, lineno, reason in report.rejected:
             echo(f"  {path}:{lineno}: {reason}")
-        echo(f"estimation sample: {len(estimation_ids)} of the {len(test_ids)} later articles keep their coders' "
-             "labels (a random sample: the report corrects the model's shares with it)")
+        echo(
+            f"estimation sample: {len(estimation_ids)} of the {len(test_ids)} later articles keep their coders' "
+            "labels (a random sample: the report corrects the model's shares with it)"
+        )
         metrics = evaluate_model(model, test_part)
         echo("\nheld-out results (articles published after the cut, never seen in training):")
         for name, m in metrics.items():
             echo(format_metrics(name, m))
         if guide.gate is not None and metrics.get(guide.gate.name, {}).get("confusion"):
             # What scope costs a study: off-topic articles the gate lets through get AI topics.
-            echo(let_through(metrics[guide.gate.name]["confusion"], guide.gate.gate, "held out").split(". Each")[0]
-                 + " (only those let through get topics and stances)")
+            echo(
+                let_through(
+                    metrics[guide.gate.name]["confusion"], guide.gate.gate, "held out"
+                ).split(". Each")[0]
+                + " (only those let through get topics and stances)"
+            )
         # Label every held-out article as `classify --save` does: the gate first, then a stance toward
         # each target the article mentions; articles the gate closes are stored as skipped, with why.
         articles = list(store.iter_articles(test_ids))
@@ -134,16 +167,33 @@ def run_demo(workdir: Path, corpus: Path | None = None, echo: Callable[[str], No
         store.add_predictions(p for r in rows for p in prediction_rows(model.id, r["id"], r))
         store.add_skipped((r["id"], model.id, r["skipped"]) for r in rows if r.get("skipped"))
         echo("\na few held-out articles as the model labels them:")
-        shown = [r for r in rows if any(s["labels"] for stances in r.get("stances", {}).values() for s in stances)]
+        shown = [
+            r
+            for r in rows
+            if any(s["labels"] for stances in r.get("stances", {}).values() for s in stances)
+        ]
         for row in shown[:: max(1, len(shown) // 5)][:5]:
-            stance = ", ".join(f"{s['target']}: {s['labels'][0]} ({max(s['cats'].values()):.2f})"
-                               for stances in row["stances"].values() for s in stances if s["labels"])
-            echo(f"- [{row['outlet']}, {(row['published'] or '')[:10]}, {row['lang']}] {row['title']}\n"
-                 f"    topics: {', '.join(row['labels'].get('topics', []))}; stance {stance}")
-        result = build_report(store, guide, workdir / "report", model_dir, ("outlet", "month"), hourly_rate=15.0)
-    if result.not_labeled:  # the store's record of this model's skips: the held-out articles it did not label
-        echo(f"({sum(result.not_labeled.values())} of the {len(rows)} held-out articles were not labeled: "
-             + ", ".join(f"{n} {why}" for why, n in sorted(result.not_labeled.items())) + ")")
+            stance = ", ".join(
+                f"{s['target']}: {s['labels'][0]} ({max(s['cats'].values()):.2f})"
+                for stances in row["stances"].values()
+                for s in stances
+                if s["labels"]
+            )
+            echo(
+                f"- [{row['outlet']}, {(row['published'] or '')[:10]}, {row['lang']}] {row['title']}\n"
+                f"    topics: {', '.join(row['labels'].get('topics', []))}; stance {stance}"
+            )
+        result = build_report(
+            store, guide, workdir / "report", model_dir, ("outlet", "month"), hourly_rate=15.0
+        )
+    if (
+        result.not_labeled
+    ):  # the store's record of this model's skips: the held-out articles it did not label
+        echo(
+            f"({sum(result.not_labeled.values())} of the {len(rows)} held-out articles were not labeled: "
+            + ", ".join(f"{n} {why}" for why, n in sorted(result.not_labeled.items()))
+            + ")"
+        )
     echo("\nthe report opens with these cautions:")
     for warning in result.warnings:
         echo(f"  warning: {warning}")
@@ -153,13 +203,21 @@ def run_demo(workdir: Path, corpus: Path | None = None, echo: Callable[[str], No
         echo(f"  ... {len(result.flagged) - 8} more flagged estimates in the report")
     score = score_estimates(result.rows, true_shares(all_examples))
     if score["cells"]:
-        echo(f"\nestimates scored against every article's gold labels ({score['cells']} label shares per month with "
-             f"model-labeled articles): 95% intervals cover {score['covered']} of {score['cells']}; mean absolute "
-             f"error {score['error']:.3f} (raw, uncorrected: {score['raw_error']:.3f})")
-    echo(f"\nreport: {result.html} ({len([f for f in result.figures if f.suffix == '.png'])} figures; "
-         f"tables in {result.html.parent / 'tables'})")
-    echo("macro-F1 per scheme (held out): "
-         + ", ".join(f"{name} {m['macro_f1']:.3f}" for name, m in metrics.items()))
-    echo(f"store: {workdir / 'newsclf.db'}; model: {model_dir} (card.md, metrics.json); "
-         f"{time.perf_counter() - started:.1f} s")
+        echo(
+            f"\nestimates scored against every article's gold labels ({score['cells']} label shares per month with "
+            f"model-labeled articles): 95% intervals cover {score['covered']} of {score['cells']}; mean absolute "
+            f"error {score['error']:.3f} (raw, uncorrected: {score['raw_error']:.3f})"
+        )
+    echo(
+        f"\nreport: {result.html} ({len([f for f in result.figures if f.suffix == '.png'])} figures; "
+        f"tables in {result.html.parent / 'tables'})"
+    )
+    echo(
+        "macro-F1 per scheme (held out): "
+        + ", ".join(f"{name} {m['macro_f1']:.3f}" for name, m in metrics.items())
+    )
+    echo(
+        f"store: {workdir / 'newsclf.db'}; model: {model_dir} (card.md, metrics.json); "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     return metrics

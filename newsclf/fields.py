@@ -17,8 +17,25 @@ from typing import Any, Callable, Iterable
 from newsclf.errors import InputError
 
 # Fields a column may be mapped to: the Article's own and a labeled record's.
-MAP_TARGETS = ("id", "url", "canonical_url", "outlet", "title", "authors", "published", "lang", "text", "pages",
-               "fetched_at", "metadata", "target", "labels", "labeler", "gold", "seconds")
+MAP_TARGETS = (
+    "id",
+    "url",
+    "canonical_url",
+    "outlet",
+    "title",
+    "authors",
+    "published",
+    "lang",
+    "text",
+    "pages",
+    "fetched_at",
+    "metadata",
+    "target",
+    "labels",
+    "labeler",
+    "gold",
+    "seconds",
+)
 
 
 def parse_column_map(spec: str | Iterable[str] | None) -> dict[str, str]:
@@ -33,10 +50,14 @@ def parse_column_map(spec: str | Iterable[str] | None) -> dict[str, str]:
         name, sep, column = pair.partition("=")
         name, column = name.strip(), column.strip()
         if not sep or not name or not column:
-            raise InputError(f"--map takes FIELD=COLUMN pairs such as text=body,title=headline; got {pair!r}")
+            raise InputError(
+                f"--map takes FIELD=COLUMN pairs such as text=body,title=headline; got {pair!r}"
+            )
         if name not in MAP_TARGETS and not name.startswith("labels."):
-            raise InputError(f"--map: {name!r} is not a record field; map to one of {', '.join(MAP_TARGETS)} "
-                             "or labels.SCHEME")
+            raise InputError(
+                f"--map: {name!r} is not a record field; map to one of {', '.join(MAP_TARGETS)} "
+                "or labels.SCHEME"
+            )
         if name in out:
             raise InputError(f"--map names {name!r} twice")
         out[name] = column
@@ -52,15 +73,19 @@ def apply_column_map(data: dict[str, Any], column_map: dict[str, str]) -> dict[s
         if column not in data:
             continue
         value = out.pop(column)
-        if name.startswith("labels."):   # one scheme's labels from a column: ';'-separated ids, as in CSV
+        if name.startswith(
+            "labels."
+        ):  # one scheme's labels from a column: ';'-separated ids, as in CSV
             if isinstance(value, str):
                 value = [x.strip() for x in value.replace("|", ";").split(";") if x.strip()]
-            if value:   # an empty cell: not coded for this scheme
+            if value:  # an empty cell: not coded for this scheme
                 labels = out.get("labels") if isinstance(out.get("labels"), dict) else {}
-                out["labels"] = {**labels, name[len("labels."):]: value}
+                out["labels"] = {**labels, name[len("labels.") :]: value}
             continue
         if name in out and out[name] not in (None, "") and name != column:
-            out[f"original_{name}"] = out.pop(name)   # unmapped columns go to metadata: kept, not dropped
+            out[f"original_{name}"] = out.pop(
+                name
+            )  # unmapped columns go to metadata: kept, not dropped
         out[name] = value
     return out
 
@@ -69,7 +94,9 @@ def apply_column_map(data: dict[str, Any], column_map: dict[str, str]) -> dict[s
 
 # A numeric day/month/year (or month/day/year) date not preceded by a 4-digit year.
 _NUMERIC_DATE = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?![\d/.-])")
-_HAS_TIME = re.compile(r"(?<![\d/.-])\d{1,2}[:.]\d{2}(?![\d/.-]*\d)|\b\d{1,2}\s*[ap]\.?\s?m\b", re.I)
+_HAS_TIME = re.compile(
+    r"(?<![\d/.-])\d{1,2}[:.]\d{2}(?![\d/.-]*\d)|\b\d{1,2}\s*[ap]\.?\s?m\b", re.I
+)
 _HAS_YEAR = re.compile(r"\b\d{4}\b")
 DAYFIRST, MONTHFIRST = "dayfirst", "monthfirst"
 
@@ -92,8 +119,10 @@ def parse_timezone(value: str) -> tzinfo:
 
         return ZoneInfo(text)
     except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
-        raise InputError(f"unknown time zone {value!r}; give a name such as Asia/Jakarta or Europe/London, "
-                         "an offset such as +07:00, or WIB") from None
+        raise InputError(
+            f"unknown time zone {value!r}; give a name such as Asia/Jakarta or Europe/London, "
+            "an offset such as +07:00, or WIB"
+        ) from None
 
 
 def _is_iso(value: str) -> datetime | None:
@@ -113,19 +142,39 @@ def _numeric_order(value: str, order: str | None) -> str:
         year += 2000 if year < 70 else 1900
     if order is None:
         if a <= 12 and b <= 12 and a != b:
-            raise InputError(f"published {value!r} is ambiguous: {a} {_month(b)} or {b} {_month(a)}? "
-                             "pass --dayfirst (12/05 is 12 May) or --monthfirst (12/05 is December 5)")
+            raise InputError(
+                f"published {value!r} is ambiguous: {a} {_month(b)} or {b} {_month(a)}? "
+                "pass --dayfirst (12/05 is 12 May) or --monthfirst (12/05 is December 5)"
+            )
         order = MONTHFIRST if b > 12 else DAYFIRST
     day, month = (a, b) if order == DAYFIRST else (b, a)
     if not 1 <= month <= 12:
-        raise InputError(f"published {value!r} has no month {month} when read "
-                         f"{'day' if order == DAYFIRST else 'month'} first; check --dayfirst/--monthfirst")
-    return value[: m.start()] + f"{year:04d}-{month:02d}-{day:02d}" + value[m.end():]
+        raise InputError(
+            f"published {value!r} has no month {month} when read "
+            f"{'day' if order == DAYFIRST else 'month'} first; check --dayfirst/--monthfirst"
+        )
+    return value[: m.start()] + f"{year:04d}-{month:02d}-{day:02d}" + value[m.end() :]
 
 
 def _month(n: int) -> str:
-    return ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-            "November", "December")[n - 1] if 1 <= n <= 12 else f"month {n}"
+    return (
+        (
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        )[n - 1]
+        if 1 <= n <= 12
+        else f"month {n}"
+    )
 
 
 def normalize_date(value: str, order: str | None = None, tz: tzinfo | None = None) -> str:
@@ -145,17 +194,22 @@ def normalize_date(value: str, order: str | None = None, tz: tzinfo | None = Non
         return text
     if not _HAS_YEAR.search(text) and not _NUMERIC_DATE.search(text):
         # "3 hours ago", "kemarin": relative to when it was written, which a file does not say.
-        raise InputError(f"published {value!r} is not a date with a year; write e.g. 2023-05-12T07:45:00+07:00")
+        raise InputError(
+            f"published {value!r} is not a date with a year; write e.g. 2023-05-12T07:45:00+07:00"
+        )
     dt = parse_date(_numeric_order(text, order), default_tz=tz)
     if dt is None:
-        raise InputError(f"published {value!r} is not a date newsclf reads; write ISO 8601 such as "
-                         "2023-05-12T07:45:00+07:00, or forms like 12/05/2023, May 12, 2023, 12 Mei 2023 07:45 WIB")
+        raise InputError(
+            f"published {value!r} is not a date newsclf reads; write ISO 8601 such as "
+            "2023-05-12T07:45:00+07:00, or forms like 12/05/2023, May 12, 2023, 12 Mei 2023 07:45 WIB"
+        )
     if not _HAS_TIME.search(text):
         return dt.date().isoformat()
     return dt.isoformat()
 
 
 # --- outlets --------------------------------------------------------------------------------------
+
 
 def outlet_key(name: str) -> str:
     """What two spellings of one outlet share: NFC, case folded, whitespace folded, no `www.` or scheme."""
@@ -175,8 +229,8 @@ def tidy_outlet(name: str) -> str:
 class OutletNames:
     """Maps every spelling of an outlet to one canonical name: the aliases file's, else the first spelling seen."""
 
-    aliases: dict[str, str] = field(default_factory=dict)     # outlet_key(alias) -> canonical name
-    seen: dict[str, str] = field(default_factory=dict)        # outlet_key(name) -> first spelling seen
+    aliases: dict[str, str] = field(default_factory=dict)  # outlet_key(alias) -> canonical name
+    seen: dict[str, str] = field(default_factory=dict)  # outlet_key(name) -> first spelling seen
 
     def learn(self, names: Iterable[str]) -> None:
         """Take these spellings (e.g. the store's outlets) as canonical for their keys, unless aliased."""
@@ -202,8 +256,10 @@ def load_outlet_aliases(path: str | Path) -> dict[str, str]:
             if lineno == 1 and [c.strip().lower() for c in row[:2]] == ["alias", "canonical"]:
                 continue
             if len(row) != 2 or not row[0].strip() or not row[1].strip():
-                raise InputError(f"{path}:{lineno}: write one alias,canonical pair a line "
-                                 f"(e.g. daily planet,The Daily Planet); got {','.join(row)!r}")
+                raise InputError(
+                    f"{path}:{lineno}: write one alias,canonical pair a line "
+                    f"(e.g. daily planet,The Daily Planet); got {','.join(row)!r}"
+                )
             canonical = tidy_outlet(row[1])
             aliases[outlet_key(row[0])] = canonical
             aliases.setdefault(outlet_key(canonical), canonical)
@@ -212,6 +268,7 @@ def load_outlet_aliases(path: str | Path) -> dict[str, str]:
 
 # --- all of it, per record ------------------------------------------------------------------------
 
+
 @dataclass
 class ReadOptions:
     """How to read researchers' files: encoding, CSV delimiter, column map, date order and zone, where notices go."""
@@ -219,8 +276,8 @@ class ReadOptions:
     encoding: str | None = None
     delimiter: str | None = None
     column_map: dict[str, str] = field(default_factory=dict)
-    date_order: str | None = None        # DAYFIRST, MONTHFIRST or None (only unambiguous numeric dates)
-    timezone: tzinfo | None = None       # for naive dates
+    date_order: str | None = None  # DAYFIRST, MONTHFIRST or None (only unambiguous numeric dates)
+    timezone: tzinfo | None = None  # for naive dates
     on_notice: Callable[[str], None] | None = None  # one-line notices such as "read as cp1252"
 
     def prepare(self, data: Any) -> Any:

@@ -19,7 +19,14 @@ from newsclf.errors import GuideError
 
 KINDS = ("multi", "single")
 # Keys the labeling page keeps for itself; a label may not take them.
-RESERVED_KEYS = {"u": "undo", "s": "skip", "f": "flag", "?": "help", " ": "space", "0": "none of these"}
+RESERVED_KEYS = {
+    "u": "undo",
+    "s": "skip",
+    "f": "flag",
+    "?": "help",
+    " ": "space",
+    "0": "none of these",
+}
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 LANG_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -61,8 +68,12 @@ class Scheme:
     target: str | None = None
     question: str | None = None
     suggestions: bool = True
-    targets: tuple[Target, ...] = ()  # several declared targets; `target` is then the first one's name
-    gate: str | None = None  # a relevance gate: the label id that lets an article through to the other schemes
+    targets: tuple[
+        Target, ...
+    ] = ()  # several declared targets; `target` is then the first one's name
+    gate: str | None = (
+        None  # a relevance gate: the label id that lets an article through to the other schemes
+    )
     keywords: tuple[str, ...] = ()  # the gate's evidence terms (see keyword_verdict)
 
     @property
@@ -115,7 +126,9 @@ class Guide:
         for scheme in self.schemes:
             if scheme.name == name:
                 return scheme
-        raise KeyError(f"the guide {self.name!r} has no scheme {name!r}; it has {', '.join(self.scheme_names)}")
+        raise KeyError(
+            f"the guide {self.name!r} has no scheme {name!r}; it has {', '.join(self.scheme_names)}"
+        )
 
     @property
     def gate(self) -> Scheme | None:
@@ -135,6 +148,7 @@ class Guide:
 
 # --- validation --------------------------------------------------------------------------------
 
+
 @dataclass
 class _Field:
     kind: str  # "str", "strlist", "bool", "list", "key"
@@ -153,13 +167,25 @@ SCHEME_FIELDS = {
     "name": _Field("str", True, "a short id, e.g. name: topics"),
     "kind": _Field("str", True, "kind: multi (any number of labels) or kind: single (exactly one)"),
     "target": _Field("str", False, "the stance target, e.g. target: OpenAI"),
-    "targets": _Field("list", False, "a list of stance targets, each with name and aliases, "
-                                     "e.g. targets: [{name: OpenAI, aliases: [Open AI]}]"),
+    "targets": _Field(
+        "list",
+        False,
+        "a list of stance targets, each with name and aliases, "
+        "e.g. targets: [{name: OpenAI, aliases: [Open AI]}]",
+    ),
     "question": _Field("str", False, "the question the labeler answers"),
     "suggestions": _Field("bool", False, "suggestions: true or false (model suggestions allowed)"),
-    "gate": _Field("str", False, 'the label id that lets an article through to the other schemes, e.g. gate: "yes"'),
-    "keywords": _Field("strlist", False, "the gate's evidence terms, e.g. keywords: [artificial intelligence, AI]: an "
-                                         "article naming none is kept out, one naming them twice or in its title let through"),
+    "gate": _Field(
+        "str",
+        False,
+        'the label id that lets an article through to the other schemes, e.g. gate: "yes"',
+    ),
+    "keywords": _Field(
+        "strlist",
+        False,
+        "the gate's evidence terms, e.g. keywords: [artificial intelligence, AI]: an "
+        "article naming none is kept out, one naming them twice or in its title let through",
+    ),
     "labels": _Field("list", True, "a list of labels, each with id, name, definition and key"),
 }
 LABEL_FIELDS = {
@@ -170,11 +196,15 @@ LABEL_FIELDS = {
     "include": _Field("strlist", False, "a list of cases that belong under this label"),
     "exclude": _Field("strlist", False, "a list of cases that do not"),
     "examples": _Field("strlist", False, "a list of short example passages"),
-    "exclusive": _Field("bool", False, "exclusive: true (never combined with another label of the scheme)"),
+    "exclusive": _Field(
+        "bool", False, "exclusive: true (never combined with another label of the scheme)"
+    ),
 }
 TARGET_FIELDS = {
     "name": _Field("str", True, "the target's name as articles write it, e.g. name: OpenAI"),
-    "aliases": _Field("strlist", False, "other names that count as a mention, e.g. aliases: [Open AI]"),
+    "aliases": _Field(
+        "strlist", False, "other names that count as a mention, e.g. aliases: [Open AI]"
+    ),
 }
 
 
@@ -189,11 +219,16 @@ class _Checker:
         line = node.start_mark.line + 1 if node is not None else 1
         self.problems.append(f"{self.path}:{line}: {message}")
 
-    def mapping(self, node: yaml.Node, spec: dict[str, _Field], where: str) -> dict[str, tuple[yaml.Node, Any]]:
+    def mapping(
+        self, node: yaml.Node, spec: dict[str, _Field], where: str
+    ) -> dict[str, tuple[yaml.Node, Any]]:
         """Check a mapping node against a field spec; return {key: (value node, value)}."""
         if not isinstance(node, yaml.MappingNode):
-            self.problem(node, f"{where} must be a mapping of keys to values; write e.g. "
-                               + ", ".join(f"{k}: ..." for k, f in spec.items() if f.required))
+            self.problem(
+                node,
+                f"{where} must be a mapping of keys to values; write e.g. "
+                + ", ".join(f"{k}: ..." for k, f in spec.items() if f.required),
+            )
             return {}
         out: dict[str, tuple[yaml.Node, Any]] = {}
         for key_node, value_node in node.value:
@@ -202,25 +237,39 @@ class _Checker:
                 self.problem(key_node, f"{where} has a key that is not a plain word")
                 continue
             if key in out:
-                self.problem(key_node, f"duplicate key {key!r} in {where} (first on line "
-                                       f"{out[key][0].start_mark.line + 1}); keep one")
+                self.problem(
+                    key_node,
+                    f"duplicate key {key!r} in {where} (first on line "
+                    f"{out[key][0].start_mark.line + 1}); keep one",
+                )
                 continue
             if key not in spec:
                 close = difflib.get_close_matches(key, list(spec), n=1, cutoff=0.6)
-                hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(spec)}"
+                hint = (
+                    f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(spec)}"
+                )
                 self.problem(key_node, f"unknown key {key!r} in {where}; {hint}")
                 continue
             value = self.value(value_node, spec[key], f"{where}.{key}")
             out[key] = (value_node, value)
         for key, fspec in spec.items():
-            if fspec.required and key not in out and not any(
-                    isinstance(k, yaml.ScalarNode) and k.value == key for k, _ in node.value):
+            if (
+                fspec.required
+                and key not in out
+                and not any(
+                    isinstance(k, yaml.ScalarNode) and k.value == key for k, _ in node.value
+                )
+            ):
                 self.problem(node, f"{where} is missing {key!r}; add {fspec.help}")
         return out
 
     def value(self, node: yaml.Node, fspec: _Field, where: str) -> Any:
         if fspec.kind in ("str", "key"):
-            if not isinstance(node, yaml.ScalarNode) or node.tag.endswith(":null") or node.value == "":
+            if (
+                not isinstance(node, yaml.ScalarNode)
+                or node.tag.endswith(":null")
+                or node.value == ""
+            ):
                 self.problem(node, f"{where} must be a text value; write {fspec.help}")
                 return None
             return node.value
@@ -256,83 +305,135 @@ def _check_label(chk: _Checker, node: yaml.Node, where: str) -> tuple[Label | No
     get: Callable[[str], Any] = lambda k: values[k][1] if k in values else None
     label_id = get("id")
     if label_id is not None and not ID_PATTERN.match(label_id):
-        chk.problem(values["id"][0], f"label id {label_id!r} must be lowercase letters, digits, '-' or '_'; "
-                                     f"write e.g. id: {re.sub(r'[^a-z0-9_-]+', '_', label_id.lower()).strip('_') or 'label'}")
+        chk.problem(
+            values["id"][0],
+            f"label id {label_id!r} must be lowercase letters, digits, '-' or '_'; "
+            f"write e.g. id: {re.sub(r'[^a-z0-9_-]+', '_', label_id.lower()).strip('_') or 'label'}",
+        )
         label_id = None
     key = get("key")
     if key is not None:
         if len(key) != 1:
-            chk.problem(values["key"][0], f"key {key!r} must be a single character; write e.g. key: \"{key[:1]}\"")
+            chk.problem(
+                values["key"][0],
+                f'key {key!r} must be a single character; write e.g. key: "{key[:1]}"',
+            )
             key = None
         elif key.lower() in RESERVED_KEYS:
-            chk.problem(values["key"][0], f"key {key!r} is kept for {RESERVED_KEYS[key.lower()]} on the labeling "
-                                          "page; choose a digit or another letter")
+            chk.problem(
+                values["key"][0],
+                f"key {key!r} is kept for {RESERVED_KEYS[key.lower()]} on the labeling "
+                "page; choose a digit or another letter",
+            )
             key = None
     if None in (label_id, get("name"), get("definition"), key):
         return None, label_id
     return Label(
-        id=label_id, name=get("name"), definition=get("definition").strip(), key=key,
-        include=tuple(get("include") or ()), exclude=tuple(get("exclude") or ()),
-        examples=tuple(get("examples") or ()), exclusive=bool(get("exclusive")),
+        id=label_id,
+        name=get("name"),
+        definition=get("definition").strip(),
+        key=key,
+        include=tuple(get("include") or ()),
+        exclude=tuple(get("exclude") or ()),
+        examples=tuple(get("examples") or ()),
+        exclusive=bool(get("exclusive")),
     ), label_id
 
 
-def _check_scheme(chk: _Checker, node: yaml.Node, where: str, keys_seen: dict[str, str]) -> Scheme | None:
+def _check_scheme(
+    chk: _Checker, node: yaml.Node, where: str, keys_seen: dict[str, str]
+) -> Scheme | None:
     values = chk.mapping(node, SCHEME_FIELDS, where)
     get: Callable[[str], Any] = lambda k: values[k][1] if k in values else None
     name = get("name")
     if name is not None and not ID_PATTERN.match(name):
-        chk.problem(values["name"][0], f"scheme name {name!r} must be lowercase letters, digits, '-' or '_'")
+        chk.problem(
+            values["name"][0], f"scheme name {name!r} must be lowercase letters, digits, '-' or '_'"
+        )
         name = None
     kind = get("kind")
     if kind is not None and kind not in KINDS:
         close = difflib.get_close_matches(kind, KINDS, n=1)
-        chk.problem(values["kind"][0], f"kind {kind!r} is not one of {', '.join(KINDS)}"
-                                       + (f"; did you mean {close[0]!r}?" if close else ""))
+        chk.problem(
+            values["kind"][0],
+            f"kind {kind!r} is not one of {', '.join(KINDS)}"
+            + (f"; did you mean {close[0]!r}?" if close else ""),
+        )
         kind = None
     labels: list[Label] = []
     ids_seen: dict[str, int] = {}
     for i, label_node in enumerate(get("labels") or []):
         label, label_id = _check_label(chk, label_node, f"{where}.labels[{i}]")
         if label_id is not None and label_id in ids_seen:
-            chk.problem(label_node, f"duplicate label id {label_id!r} in scheme {name!r} (first on line "
-                                    f"{ids_seen[label_id]}); give each label its own id")
+            chk.problem(
+                label_node,
+                f"duplicate label id {label_id!r} in scheme {name!r} (first on line "
+                f"{ids_seen[label_id]}); give each label its own id",
+            )
             continue
         if label_id is not None:
             ids_seen[label_id] = label_node.start_mark.line + 1
         if label is None:
             continue
         if label.key in keys_seen:
-            chk.problem(label_node, f"key {label.key!r} of label {label.id!r} is already used by {keys_seen[label.key]}; "
-                               "every key must be unique across the guide, since all schemes share one screen")
+            chk.problem(
+                label_node,
+                f"key {label.key!r} of label {label.id!r} is already used by {keys_seen[label.key]}; "
+                "every key must be unique across the guide, since all schemes share one screen",
+            )
             continue
         keys_seen[label.key] = f"{name}/{label.id}"
         labels.append(label)
     if kind == "single" and get("labels") is not None and len(get("labels")) < 2:
-        chk.problem(node, f"scheme {name!r} is single-choice but has fewer than two labels; add more")
+        chk.problem(
+            node, f"scheme {name!r} is single-choice but has fewer than two labels; add more"
+        )
     if kind == "multi" and len(labels) > 1 and all(lab.exclusive for lab in labels):
-        chk.problem(node, f"every label of scheme {name!r} is exclusive; a multi-label scheme needs labels that combine "
-                          "(or make it kind: single)")
+        chk.problem(
+            node,
+            f"every label of scheme {name!r} is exclusive; a multi-label scheme needs labels that combine "
+            "(or make it kind: single)",
+        )
     gate = get("gate")
     if gate is not None and kind is not None and labels:
         if kind != "single":
-            chk.problem(values["gate"][0], f"scheme {name!r} is a gate, so it must be kind: single (one answer)")
+            chk.problem(
+                values["gate"][0],
+                f"scheme {name!r} is a gate, so it must be kind: single (one answer)",
+            )
         elif gate not in {lab.id for lab in labels}:
-            chk.problem(values["gate"][0], f"gate {gate!r} is not a label of scheme {name!r}; name the label that "
-                                           f"lets an article through, one of {', '.join(lab.id for lab in labels)}")
+            chk.problem(
+                values["gate"][0],
+                f"gate {gate!r} is not a label of scheme {name!r}; name the label that "
+                f"lets an article through, one of {', '.join(lab.id for lab in labels)}",
+            )
     keywords = tuple(k.strip() for k in get("keywords") or () if k and k.strip())
     if keywords and gate is None:
-        chk.problem(values["keywords"][0], f"scheme {name!r} has keywords but is not the gate; keywords are the "
-                                           "relevance gate's evidence (add gate: LABEL or remove them)")
+        chk.problem(
+            values["keywords"][0],
+            f"scheme {name!r} has keywords but is not the gate; keywords are the "
+            "relevance gate's evidence (add gate: LABEL or remove them)",
+        )
     targets = _check_targets(chk, values.get("targets"), f"{where}.targets")
     if targets and "target" in values:
-        chk.problem(values["target"][0], f"{where} has both target and targets; keep targets and list every target there")
+        chk.problem(
+            values["target"][0],
+            f"{where} has both target and targets; keep targets and list every target there",
+        )
     if None in (name, kind, get("labels")):
         return None
     suggestions = get("suggestions")
-    return Scheme(name=name, kind=kind, labels=tuple(labels), target=targets[0].name if targets else get("target"),
-                  question=get("question"), suggestions=True if suggestions is None else suggestions,
-                  targets=tuple(targets), gate=gate, keywords=keywords)
+    return Scheme(
+        name=name,
+        kind=kind,
+        labels=tuple(labels),
+        target=targets[0].name if targets else get("target"),
+        question=get("question"),
+        suggestions=True if suggestions is None else suggestions,
+        targets=tuple(targets),
+        gate=gate,
+        keywords=keywords,
+    )
 
 
 def _check_targets(chk: _Checker, entry: tuple[yaml.Node, Any] | None, where: str) -> list[Target]:
@@ -349,18 +450,26 @@ def _check_targets(chk: _Checker, entry: tuple[yaml.Node, Any] | None, where: st
         name = values["name"][1] if "name" in values else None
         if not name:
             continue
-        target = Target(name=name.strip(), aliases=tuple(a.strip() for a in values.get("aliases", (None, None))[1] or ()))
+        target = Target(
+            name=name.strip(),
+            aliases=tuple(a.strip() for a in values.get("aliases", (None, None))[1] or ()),
+        )
         clash = [n for n in target.names if n.casefold() in owner]
         if clash:
-            chk.problem(node, f"{clash[0]!r} already names target {owner[clash[0].casefold()]!r}; "
-                              "a name or alias may belong to one target only")
+            chk.problem(
+                node,
+                f"{clash[0]!r} already names target {owner[clash[0].casefold()]!r}; "
+                "a name or alias may belong to one target only",
+            )
             continue
         owner.update({n.casefold(): target.name for n in target.names})
         targets.append(target)
     return targets
 
 
-KEYWORD_MENTIONS_TO_LET_THROUGH = 2  # a gate keyword named this often (or in the title) lets an article through
+KEYWORD_MENTIONS_TO_LET_THROUGH = (
+    2  # a gate keyword named this often (or in the title) lets an article through
+)
 
 
 def keyword_verdict(scheme: Scheme, title: str | None, text: str) -> str | None:
@@ -375,7 +484,9 @@ def keyword_verdict(scheme: Scheme, title: str | None, text: str) -> str | None:
     pattern = mention_pattern(scheme.keywords)
     if pattern.search(title or ""):
         return "open"
-    named = sum(1 for _ in zip(range(KEYWORD_MENTIONS_TO_LET_THROUGH), pattern.finditer(text or "")))
+    named = sum(
+        1 for _ in zip(range(KEYWORD_MENTIONS_TO_LET_THROUGH), pattern.finditer(text or ""))
+    )
     return "closed" if named == 0 else "open" if named >= KEYWORD_MENTIONS_TO_LET_THROUGH else None
 
 
@@ -395,11 +506,15 @@ def _pattern(names: tuple[str, ...]) -> re.Pattern[str] | None:
     clean = sorted({n for n in names if n and n.strip()}, key=len, reverse=True)
     if not clean:
         return None
-    return re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in clean) + r")(?!\w)", re.IGNORECASE)
+    return re.compile(
+        r"(?<!\w)(" + "|".join(re.escape(n) for n in clean) + r")(?!\w)", re.IGNORECASE
+    )
 
 
 MAX_DEPTH = 50  # nesting a guide may use (it needs about 6); PyYAML's composer recurses per level
-EXPANSION = 10  # aliases may repeat text up to this many times the file's size (plus EXPANSION_SLACK)
+EXPANSION = (
+    10  # aliases may repeat text up to this many times the file's size (plus EXPANSION_SLACK)
+)
 EXPANSION_SLACK = 64_000
 
 
@@ -410,8 +525,12 @@ def _check_depth(text: str, path: str) -> None:
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
-                raise GuideError([f"{path}:{event.start_mark.line + 1}: the guide nests deeper than {MAX_DEPTH} "
-                                  "levels; a guide needs about 6 (schemes, labels, examples)"])
+                raise GuideError(
+                    [
+                        f"{path}:{event.start_mark.line + 1}: the guide nests deeper than {MAX_DEPTH} "
+                        "levels; a guide needs about 6 (schemes, labels, examples)"
+                    ]
+                )
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
 
@@ -421,7 +540,9 @@ def _check_expansion(root: yaml.Node, text: str, path: str) -> None:
     sizes: dict[int, int] = {}
     uses: dict[int, int] = {}
     nodes: dict[int, yaml.Node] = {}
-    order: list[yaml.Node] = []  # parents before children, each node once (aliases share node objects)
+    order: list[
+        yaml.Node
+    ] = []  # parents before children, each node once (aliases share node objects)
     stack = [root]
     while stack:
         node = stack.pop()
@@ -434,7 +555,9 @@ def _check_expansion(root: yaml.Node, text: str, path: str) -> None:
             stack.extend(node.value)
         elif isinstance(node, yaml.MappingNode):
             stack.extend(n for pair in node.value for n in pair)
-    for node in reversed(order):  # children first: each size is computed once, however often it is used
+    for node in reversed(
+        order
+    ):  # children first: each size is computed once, however often it is used
         if isinstance(node, yaml.ScalarNode):
             sizes[id(node)] = len(node.value) + 1
         elif isinstance(node, yaml.SequenceNode):
@@ -444,9 +567,13 @@ def _check_expansion(root: yaml.Node, text: str, path: str) -> None:
     limit = EXPANSION * len(text) + EXPANSION_SLACK
     if sizes[id(root)] > limit:
         worst = max((n for n in order if uses[id(n)] > 1), key=lambda n: sizes[id(n)] * uses[id(n)])
-        raise GuideError([f"{path}:{worst.start_mark.line + 1}: aliases expand the guide to "
-                          f"{sizes[id(root)]:,} characters, more than {EXPANSION} times the file; this anchor is "
-                          f"used {uses[id(worst)]:,} times: write the text out where it is needed"])
+        raise GuideError(
+            [
+                f"{path}:{worst.start_mark.line + 1}: aliases expand the guide to "
+                f"{sizes[id(root)]:,} characters, more than {EXPANSION} times the file; this anchor is "
+                f"used {uses[id(worst)]:,} times: write the text out where it is needed"
+            ]
+        )
 
 
 def parse_guide(text: str, path: str = "<guide>") -> Guide:
@@ -458,10 +585,14 @@ def parse_guide(text: str, path: str = "<guide>") -> Guide:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
-        raise GuideError([f"{path}:{line}: not valid YAML: {exc.problem or exc}; check indentation and quoting"])
+        raise GuideError(
+            [f"{path}:{line}: not valid YAML: {exc.problem or exc}; check indentation and quoting"]
+        )
     except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
         line = text.count("\n", 0, exc.position) + 1
-        raise GuideError([f"{path}:{line}: character {exc.character!r} is not allowed in YAML; remove it"])
+        raise GuideError(
+            [f"{path}:{line}: character {exc.character!r} is not allowed in YAML; remove it"]
+        )
     except yaml.YAMLError as exc:
         raise GuideError([f"{path}:1: not valid YAML: {exc}"])
     if root is None:
@@ -472,7 +603,10 @@ def parse_guide(text: str, path: str = "<guide>") -> Guide:
     languages = get("languages") or []
     for lang in languages:
         if not LANG_PATTERN.match(lang):
-            chk.problem(values["languages"][0], f"language {lang!r} is not a BCP 47 code; write e.g. en, id, pt-BR")
+            chk.problem(
+                values["languages"][0],
+                f"language {lang!r} is not a BCP 47 code; write e.g. en, id, pt-BR",
+            )
     schemes: list[Scheme] = []
     names_seen: set[str] = set()
     keys_seen: dict[str, str] = {}
@@ -481,19 +615,30 @@ def parse_guide(text: str, path: str = "<guide>") -> Guide:
         if scheme is None:
             continue
         if scheme.name in names_seen:
-            chk.problem(snode, f"duplicate scheme name {scheme.name!r}; give each scheme its own name")
+            chk.problem(
+                snode, f"duplicate scheme name {scheme.name!r}; give each scheme its own name"
+            )
             continue
         names_seen.add(scheme.name)
         schemes.append(scheme)
     gates = [s for s in schemes if s.gate]
     if len(gates) > 1:
-        chk.problem(get("schemes")[0], f"schemes {', '.join(repr(s.name) for s in gates)} are all gates; keep one")
+        chk.problem(
+            get("schemes")[0],
+            f"schemes {', '.join(repr(s.name) for s in gates)} are all gates; keep one",
+        )
     if chk.problems:
         raise GuideError(chk.problems)
     # The gate is asked (and predicted) first: its answer decides whether the others apply.
     schemes.sort(key=lambda s: not s.gate)
-    return Guide(name=get("name"), version=str(get("version")), schemes=tuple(schemes),
-                 languages=tuple(languages), description=get("description"), path=path)
+    return Guide(
+        name=get("name"),
+        version=str(get("version")),
+        schemes=tuple(schemes),
+        languages=tuple(languages),
+        description=get("description"),
+        path=path,
+    )
 
 
 def load_guide(path: str | Path) -> Guide:
@@ -504,7 +649,9 @@ def load_guide(path: str | Path) -> Guide:
     except FileNotFoundError:
         raise GuideError([f"{path}:1: no such file"])
     except UnicodeDecodeError as exc:
-        raise GuideError([f"{path}:1: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"])
+        raise GuideError(
+            [f"{path}:1: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"]
+        )
     return parse_guide(text, str(path))
 
 
@@ -516,32 +663,57 @@ def render_markdown(guide: Guide) -> str:
     if guide.languages:
         out += [f"Languages coded: {', '.join(guide.languages)}.", ""]
     for scheme in guide.schemes:
-        how = "any number of labels may apply" if scheme.kind == "multi" else "exactly one label applies"
+        how = (
+            "any number of labels may apply"
+            if scheme.kind == "multi"
+            else "exactly one label applies"
+        )
         out += [f"## Scheme `{scheme.name}` ({how})", ""]
         if scheme.gate:
             others = ", ".join(f"`{s.name}`" for s in guide.schemes if s is not scheme)
-            out += [f"**Relevance gate:** asked first. Only an article coded `{scheme.gate}` here is coded for "
-                    f"{others}; any other answer ends the article.", ""]
+            out += [
+                f"**Relevance gate:** asked first. Only an article coded `{scheme.gate}` here is coded for "
+                f"{others}; any other answer ends the article.",
+                "",
+            ]
             if scheme.keywords:
-                out += [f"**Keywords** (the model's evidence for this gate): {', '.join(scheme.keywords)}. The model keeps out "
-                        "an article that names none of them and lets through one that names them in its title or "
-                        "at least twice; between those it decides by the text. Coders decide by the definitions.", ""]
+                out += [
+                    f"**Keywords** (the model's evidence for this gate): {', '.join(scheme.keywords)}. The model keeps out "
+                    "an article that names none of them and lets through one that names them in its title or "
+                    "at least twice; between those it decides by the text. Coders decide by the definitions.",
+                    "",
+                ]
         if scheme.question:
             out += [f"**Question:** {scheme.question.strip()}", ""]
         if scheme.targets:
-            out += ["**Stance targets** (the stance is coded toward each one the article mentions; the other names "
-                    "count as mentions):", ""]
-            out += [f"- {t.name}" + (f" (also: {', '.join(t.aliases)})" if t.aliases else "") for t in scheme.targets]
+            out += [
+                "**Stance targets** (the stance is coded toward each one the article mentions; the other names "
+                "count as mentions):",
+                "",
+            ]
+            out += [
+                f"- {t.name}" + (f" (also: {', '.join(t.aliases)})" if t.aliases else "")
+                for t in scheme.targets
+            ]
             out.append("")
         elif scheme.target:
-            out += [f"**Default stance target:** {scheme.target} (a record's own target overrides it).", ""]
+            out += [
+                f"**Default stance target:** {scheme.target} (a record's own target overrides it).",
+                "",
+            ]
         out += ["| key | id | label |", "|---|---|---|"]
-        out += [f"| `{lab.key}` | `{lab.id}` | {lab.name}{' (never combined with another label)' if lab.exclusive else ''} |"
-                for lab in scheme.labels]
+        out += [
+            f"| `{lab.key}` | `{lab.id}` | {lab.name}{' (never combined with another label)' if lab.exclusive else ''} |"
+            for lab in scheme.labels
+        ]
         out.append("")
         for lab in scheme.labels:
             out += [f"### {lab.name} (`{lab.id}`, key `{lab.key}`)", "", lab.definition, ""]
-            for title, items in (("Include", lab.include), ("Exclude", lab.exclude), ("Examples", lab.examples)):
+            for title, items in (
+                ("Include", lab.include),
+                ("Exclude", lab.exclude),
+                ("Examples", lab.examples),
+            ):
                 if items:
                     out += [f"**{title}:**", ""] + [f"- {item.strip()}" for item in items] + [""]
     return "\n".join(out).rstrip() + "\n"

@@ -16,6 +16,7 @@ def detect_language(text: str) -> str | None:
     try:
         if _LANGID is None:
             import py3langid
+
             _LANGID = py3langid
         ranked = _LANGID.rank(sample)
     except Exception:  # a language guess is optional; a broken model must not break its caller
@@ -23,7 +24,9 @@ def detect_language(text: str) -> str | None:
     if not ranked:
         return None
     top, score = ranked[0]
-    if top == "ms":  # Indonesian and Malay are close; the model leans to Malay on short Indonesian text
+    if (
+        top == "ms"
+    ):  # Indonesian and Malay are close; the model leans to Malay on short Indonesian text
         scores = dict(ranked)
         if "id" in scores and scores["ms"] - scores["id"] < 0.03 * abs(scores["ms"]):
             return "id"

@@ -25,7 +25,9 @@ from newsclf.guide import Guide
 from newsclf.store import SAMPLES, Annotation, Store
 from newsclf.textfiles import has_undecodable, open_decoded, sniff_delimiter, undecodable_message
 
-MAX_RECORD_BYTES = 10_000_000  # --max-record-bytes: one record (line, array item, CSV row) at most this long
+MAX_RECORD_BYTES = (
+    10_000_000  # --max-record-bytes: one record (line, array item, CSV row) at most this long
+)
 _CHUNK = 1 << 16  # characters read at a time by the JSON array scanner
 _SKIP = 1 << 20  # characters read at a time through an over-long line
 
@@ -82,7 +84,7 @@ def _labels_from(value: Any) -> dict[str, list[str]]:
         if isinstance(labels, str):
             labels = [labels]
         if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-            raise InputError(f'labels of scheme {scheme!r} must be a list of label ids')
+            raise InputError(f"labels of scheme {scheme!r} must be a list of label ids")
         out[str(scheme)] = labels
     return out
 
@@ -91,10 +93,16 @@ def record_from_dict(data: dict[str, Any]) -> LabeledRecord:
     """Build a LabeledRecord from a parsed JSON object."""
     if not isinstance(data, dict):
         raise InputError(f"expected a JSON object, got {type(data).__name__}")
-    data = clean_value(data)  # lone surrogates replaced, hostile nesting refused, before anything recurses
-    label_only = "text" not in data and isinstance(data.get("id"), (str, int)) and data.get("labels")
+    data = clean_value(
+        data
+    )  # lone surrogates replaced, hostile nesting refused, before anything recurses
+    label_only = (
+        "text" not in data and isinstance(data.get("id"), (str, int)) and data.get("labels")
+    )
     if not label_only and not isinstance(data.get("text"), str):
-        raise InputError('missing "text" (a string); a line with only labels needs "id" and "labels"')
+        raise InputError(
+            'missing "text" (a string); a line with only labels needs "id" and "labels"'
+        )
     target = data.get("target")
     if target is not None and not isinstance(target, str):
         raise InputError('"target" must be a string')
@@ -104,10 +112,16 @@ def record_from_dict(data: dict[str, Any]) -> LabeledRecord:
     sample = data.get("sample") or None
     if sample is not None and sample not in SAMPLES:
         raise InputError(f'"sample" must be one of {", ".join(SAMPLES)}; got {sample!r}')
-    return LabeledRecord(article=None if label_only else Article.from_dict(data), article_id=str(data.get("id", "")),
-                         labels=_labels_from(data.get("labels")),
-                         target=target or None, labeler=data.get("labeler") or None,
-                         gold=bool(data.get("gold", False)), seconds=seconds, sample=sample)
+    return LabeledRecord(
+        article=None if label_only else Article.from_dict(data),
+        article_id=str(data.get("id", "")),
+        labels=_labels_from(data.get("labels")),
+        target=target or None,
+        labeler=data.get("labeler") or None,
+        gold=bool(data.get("gold", False)),
+        seconds=seconds,
+        sample=sample,
+    )
 
 
 def check_labels(guide: Guide, scheme_name: str, labels: list[str]) -> None:
@@ -118,14 +132,18 @@ def check_labels(guide: Guide, scheme_name: str, labels: list[str]) -> None:
         raise InputError(str(exc.args[0])) from None
     unknown = [x for x in labels if x not in scheme.label_ids]
     if unknown:
-        raise InputError(f"scheme {scheme_name!r} has no label {unknown[0]!r}; "
-                         f"its labels are {', '.join(scheme.label_ids)}")
+        raise InputError(
+            f"scheme {scheme_name!r} has no label {unknown[0]!r}; "
+            f"its labels are {', '.join(scheme.label_ids)}"
+        )
     if scheme.kind == "single" and len(labels) != 1:
         raise InputError(f"scheme {scheme_name!r} takes exactly one label, got {len(labels)}")
     alone = [x for x in labels if x in scheme.exclusive_ids]
     if alone and len(set(labels)) > 1:
-        raise InputError(f"label {alone[0]!r} of scheme {scheme_name!r} is never combined with another label "
-                         f"(the guide marks it exclusive); got {', '.join(labels)}")
+        raise InputError(
+            f"label {alone[0]!r} of scheme {scheme_name!r} is never combined with another label "
+            f"(the guide marks it exclusive); got {', '.join(labels)}"
+        )
 
 
 def validate_labels(record: LabeledRecord, guide: Guide) -> None:
@@ -138,7 +156,9 @@ def open_text(path: str | Path) -> TextIO:
     """Open a (possibly gzipped) UTF-8 text file; undecodable bytes become U+FFFD rather than a crash."""
     path = Path(path)
     if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace", newline="")
+        return io.TextIOWrapper(
+            gzip.open(path, "rb"), encoding="utf-8", errors="replace", newline=""
+        )
     return open(path, encoding="utf-8-sig", errors="replace", newline="")
 
 
@@ -152,7 +172,7 @@ def file_format(path: str | Path) -> str:
     raise InputError(f"{path}: unknown format; name the file .jsonl or .csv (optionally .gz)")
 
 
-STDIN = "-"   # the path that names standard input (read as JSONL), so that commands sit in a pipe
+STDIN = "-"  # the path that names standard input (read as JSONL), so that commands sit in a pipe
 
 
 def source_name(path: str | Path) -> str:
@@ -160,8 +180,12 @@ def source_name(path: str | Path) -> str:
     return "<stdin>" if str(path) == STDIN else str(path)
 
 
-def read_records(path: str | Path, guide: Guide | None = None, options: ReadOptions | None = None,
-                 max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[LineResult]:
+def read_records(
+    path: str | Path,
+    guide: Guide | None = None,
+    options: ReadOptions | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
+) -> Iterator[LineResult]:
     """Yield a LineResult per record of a JSONL or CSV file (`-`: JSONL on stdin), labels checked against `guide`.
 
     `options` say how to read a researcher's file: encoding, CSV delimiter, column map, date order and zone.
@@ -186,7 +210,9 @@ def read_records(path: str | Path, guide: Guide | None = None, options: ReadOpti
             yield LineResult(lineno, None, error) if error else LineResult(lineno, record)
 
 
-def checked_record(data: Any, guide: Guide | None = None, options: ReadOptions | None = None) -> LabeledRecord:
+def checked_record(
+    data: Any, guide: Guide | None = None, options: ReadOptions | None = None
+) -> LabeledRecord:
     """One parsed line as a record: bytes its encoding could not read, columns, date and labels checked."""
     options = options or ReadOptions()
     if has_undecodable(data):
@@ -197,7 +223,9 @@ def checked_record(data: Any, guide: Guide | None = None, options: ReadOptions |
     except InputError as exc:
         if isinstance(data, dict) and "text" not in data and str(exc).startswith('missing "text"'):
             columns = ", ".join(list(map(str, data))[:12])
-            raise InputError(f'{exc}; this line has {columns}: name the text column with --map text=COLUMN') from None
+            raise InputError(
+                f"{exc}; this line has {columns}: name the text column with --map text=COLUMN"
+            ) from None
         raise
     if guide is not None:
         validate_labels(record, guide)
@@ -253,9 +281,15 @@ def _json_records(fh: TextIO, cap: int = MAX_RECORD_BYTES) -> Iterator[tuple[int
 # Possessive (*+) throughout: a string with no closing quote in this chunk stops the match at its
 # quote at once instead of backtracking.
 _STRING = r'"[^"\\]*+(?:\\.[^"\\]*+)*+"'
-_SKIP_TOP = re.compile(r'(?:[^"\[\]{},]++|' + _STRING + r')*+', re.S)  # up to a bracket, comma or open string
-_SKIP_NESTED = re.compile(r'(?:[^"\[\]{}]++|' + _STRING + r')*+', re.S)  # inside an item: commas too
-_STRING_REST = re.compile(r'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.S)  # the end of a string begun in an earlier chunk
+_SKIP_TOP = re.compile(
+    r'(?:[^"\[\]{},]++|' + _STRING + r")*+", re.S
+)  # up to a bracket, comma or open string
+_SKIP_NESTED = re.compile(
+    r'(?:[^"\[\]{}]++|' + _STRING + r")*+", re.S
+)  # inside an item: commas too
+_STRING_REST = re.compile(
+    r'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.S
+)  # the end of a string begun in an earlier chunk
 
 
 def _odd_backslashes(chunk: str, start: int) -> bool:
@@ -286,17 +320,32 @@ class _ArrayItem:
         """((line, item or None, error), whether the error ends the file)."""
         line = self.first_line or self.line
         if self.size > self.cap:
-            return (line, None, too_long(self.cap)), False  # its structure was followed: the next item is sound
+            return (
+                line,
+                None,
+                too_long(self.cap),
+            ), False  # its structure was followed: the next item is sound
         text = "".join(self.parts)
         if not text.strip():
-            return (line, None, "not valid JSON (an empty item between commas); the rest of the file was not read"), True
+            return (
+                line,
+                None,
+                "not valid JSON (an empty item between commas); the rest of the file was not read",
+            ), True
         try:
             return (line, json.loads(text), None), False
         except json.JSONDecodeError as exc:
-            return (self.start + exc.lineno - 1, None,
-                    f"not valid JSON ({exc.msg} at column {exc.colno}); the rest of the file was not read"), True
+            return (
+                self.start + exc.lineno - 1,
+                None,
+                f"not valid JSON ({exc.msg} at column {exc.colno}); the rest of the file was not read",
+            ), True
         except RecursionError:
-            return (line, None, "not valid JSON (nested too deeply); the rest of the file was not read"), True
+            return (
+                line,
+                None,
+                "not valid JSON (nested too deeply); the rest of the file was not read",
+            ), True
 
 
 def _json_array_items(fh: TextIO, cap: int, line: int) -> Iterator[tuple[int, Any, str | None]]:
@@ -311,7 +360,9 @@ def _json_array_items(fh: TextIO, cap: int, line: int) -> Iterator[tuple[int, An
     while chunk := fh.read(_CHUNK):
         pos = start = 0  # start: where the part of this chunk not yet given to `item` begins
         if in_string:
-            m = _STRING_REST.match(chunk, int(escape)) if '"' in chunk else None  # `in`: a fast scan
+            m = (
+                _STRING_REST.match(chunk, int(escape)) if '"' in chunk else None
+            )  # `in`: a fast scan
             if m is None:  # the string goes on past this chunk
                 escape = _odd_backslashes(chunk, int(escape))
                 item.take(chunk)
@@ -336,14 +387,18 @@ def _json_array_items(fh: TextIO, cap: int, line: int) -> Iterator[tuple[int, An
                     if fatal:
                         return
                 if c == "]":
-                    yield from _after_array(item.line, chunk[pos + 1:], fh)
+                    yield from _after_array(item.line, chunk[pos + 1 :], fh)
                     return
                 item, pos = _ArrayItem(cap, item.line), pos + 1
                 start = pos
                 continue
             depth = depth + 1 if c in "[{" else max(0, depth - 1)
             pos += 1
-    yield item.first_line or item.line, None, "the JSON array is not closed (no ']'); the rest of the file was not read"
+    yield (
+        item.first_line or item.line,
+        None,
+        "the JSON array is not closed (no ']'); the rest of the file was not read",
+    )
 
 
 def _after_array(line: int, rest: str, fh: TextIO) -> Iterator[tuple[int, Any, str | None]]:
@@ -356,8 +411,9 @@ def _after_array(line: int, rest: str, fh: TextIO) -> Iterator[tuple[int, Any, s
             return
 
 
-def _jsonl_lines(lines: Iterable[str | None], start: int = 1,
-                 cap: int = MAX_RECORD_BYTES) -> Iterator[tuple[int, Any, str | None]]:
+def _jsonl_lines(
+    lines: Iterable[str | None], start: int = 1, cap: int = MAX_RECORD_BYTES
+) -> Iterator[tuple[int, Any, str | None]]:
     """(line, object, error) per non-blank line; None stands for a line over the cap (see capped_lines)."""
     for lineno, line in enumerate(lines, start):
         if line is None:
@@ -373,8 +429,9 @@ def _jsonl_lines(lines: Iterable[str | None], start: int = 1,
             yield lineno, None, "not valid JSON (nested too deeply)"
 
 
-def _csv_rows(fh: TextIO, tabs: bool, delimiter: str | None = None,
-              cap: int = MAX_RECORD_BYTES) -> Iterator[tuple[int, Any, str | None]]:
+def _csv_rows(
+    fh: TextIO, tabs: bool, delimiter: str | None = None, cap: int = MAX_RECORD_BYTES
+) -> Iterator[tuple[int, Any, str | None]]:
     """(line where the row starts, row as a dict, error) per CSV row; the delimiter sniffed from the header unless given.
 
     The cap holds per physical line (an over-long one is read through and stands as a blank line,
@@ -397,7 +454,9 @@ def _csv_rows(fh: TextIO, tabs: bool, delimiter: str | None = None,
             delimiter = "\t"
     # strict: a quote opened and never closed is an error, not the rest of the file read into one cell.
     reader = csv.DictReader(itertools.chain([header], physical), delimiter=delimiter, strict=True)
-    next_start = 2  # the header is line 1; a quoted cell may span lines, so report where a row starts
+    next_start = (
+        2  # the header is line 1; a quoted cell may span lines, so report where a row starts
+    )
     while True:
         try:
             row = next(reader)
@@ -406,12 +465,24 @@ def _csv_rows(fh: TextIO, tabs: bool, delimiter: str | None = None,
         except csv.Error as exc:  # the reader goes on at the next line
             lineno, next_start = next_start, reader.line_num + 1
             if "unexpected end of data" in str(exc):
-                yield lineno, None, ("not valid CSV: a quoted cell that starts in this row is never closed, so "
-                                     "the rest of the file was not read; close the quote (or double it: \"\")")
+                yield (
+                    lineno,
+                    None,
+                    (
+                        "not valid CSV: a quoted cell that starts in this row is never closed, so "
+                        'the rest of the file was not read; close the quote (or double it: "")'
+                    ),
+                )
             elif "field larger than field limit" in str(exc):
                 # Inside a quoted cell over the cap the reader cannot find where the row ends: stop here.
-                yield lineno, None, (f"not valid CSV ({exc}); a cell is longer than --max-record-bytes, so the "
-                                     "rest of the file was not read")
+                yield (
+                    lineno,
+                    None,
+                    (
+                        f"not valid CSV ({exc}); a cell is longer than --max-record-bytes, so the "
+                        "rest of the file was not read"
+                    ),
+                )
                 break
             else:
                 yield lineno, None, f"not valid CSV ({exc}); the rest of the row was not read"
@@ -420,8 +491,14 @@ def _csv_rows(fh: TextIO, tabs: bool, delimiter: str | None = None,
             yield long_lines.pop(0), None, too_long(cap)
         lineno, next_start = next_start, reader.line_num + 1
         if None in row:
-            yield lineno, None, (f"the row has more cells than the header has columns "
-                                 f"(read with delimiter {delimiter!r}; --delimiter to force another)")
+            yield (
+                lineno,
+                None,
+                (
+                    f"the row has more cells than the header has columns "
+                    f"(read with delimiter {delimiter!r}; --delimiter to force another)"
+                ),
+            )
             continue
         try:
             yield lineno, _csv_row_to_dict(row), None
@@ -439,7 +516,9 @@ def _csv_row_to_dict(row: dict[str, str]) -> dict[str, Any]:
         key = key.strip()
         if key.startswith("labels."):
             if value and value.strip():
-                labels[key[len("labels."):]] = [x.strip() for x in value.replace("|", ";").split(";") if x.strip()]
+                labels[key[len("labels.") :]] = [
+                    x.strip() for x in value.replace("|", ";").split(";") if x.strip()
+                ]
         elif key in ("labels", "authors", "metadata") and value and value.strip():
             try:
                 data[key] = json.loads(value)
@@ -469,11 +548,20 @@ def annotations_from_record(record: LabeledRecord, guide: Guide, labeler: str) -
     A line's `seconds` covers all its schemes (one screen); it is split evenly so hours add up.
     """
     share = None if record.seconds is None else record.seconds / max(1, len(record.labels))
-    return [Annotation(article_id=record.article_id, scheme=scheme_name, labels=tuple(labels),
-                       labeler=record.labeler or labeler,
-                       target=guide.scheme(scheme_name).effective_target(record.target),
-                       seconds=share, guide_version=guide.version, gold=record.gold, sample=record.sample)
-            for scheme_name, labels in record.labels.items()]
+    return [
+        Annotation(
+            article_id=record.article_id,
+            scheme=scheme_name,
+            labels=tuple(labels),
+            labeler=record.labeler or labeler,
+            target=guide.scheme(scheme_name).effective_target(record.target),
+            seconds=share,
+            guide_version=guide.version,
+            gold=record.gold,
+            sample=record.sample,
+        )
+        for scheme_name, labels in record.labels.items()
+    ]
 
 
 CONFLICT_POLICIES = ("keep", "replace", "error")
@@ -483,18 +571,26 @@ CONFLICT_POLICIES = ("keep", "replace", "error")
 class ImportReport:
     """What an import did: article and annotation counts, conflicts, and each rejected line with its reason."""
 
-    articles: dict[str, int] = field(default_factory=lambda: {"new": 0, "updated": 0, "unchanged": 0})
-    annotations: dict[str, int] = field(default_factory=lambda: {"new": 0, "updated": 0, "unchanged": 0})
+    articles: dict[str, int] = field(
+        default_factory=lambda: {"new": 0, "updated": 0, "unchanged": 0}
+    )
+    annotations: dict[str, int] = field(
+        default_factory=lambda: {"new": 0, "updated": 0, "unchanged": 0}
+    )
     rejected: list[tuple[str, int, str]] = field(default_factory=list)
-    conflicts: list[tuple[str, int, str]] = field(default_factory=list)  # (file, line, what was done)
+    conflicts: list[tuple[str, int, str]] = field(
+        default_factory=list
+    )  # (file, line, what was done)
 
     def summary(self) -> str:
         """One line for the terminal."""
         a, n = self.articles, self.annotations
-        return (f"articles: {a['new']} new, {a['updated']} updated, {a['unchanged']} unchanged, "
-                f"{len(self.conflicts)} conflicts; "
-                f"annotations: {n['new']} new, {n['updated']} updated, {n['unchanged']} unchanged; "
-                f"rejected lines: {len(self.rejected)}")
+        return (
+            f"articles: {a['new']} new, {a['updated']} updated, {a['unchanged']} unchanged, "
+            f"{len(self.conflicts)} conflicts; "
+            f"annotations: {n['new']} new, {n['updated']} updated, {n['unchanged']} unchanged; "
+            f"rejected lines: {len(self.rejected)}"
+        )
 
 
 def _fill_language(article: Article) -> None:
@@ -516,11 +612,22 @@ def _canonical_outlet(article: Article, outlets: OutletNames) -> None:
             article.outlet = name
 
 
-def import_file(store: Store, path: str | Path, guide: Guide | None = None, labeler: str = "import",
-                gold: bool = False, report: ImportReport | None = None, batch_size: int = 500,
-                progress: Any = None, only_ids: set[str] | None = None, options: ReadOptions | None = None,
-                on_conflict: str = "keep", outlets: OutletNames | None = None,
-                max_record_bytes: int = MAX_RECORD_BYTES, sample: str | None = None) -> ImportReport:
+def import_file(
+    store: Store,
+    path: str | Path,
+    guide: Guide | None = None,
+    labeler: str = "import",
+    gold: bool = False,
+    report: ImportReport | None = None,
+    batch_size: int = 500,
+    progress: Any = None,
+    only_ids: set[str] | None = None,
+    options: ReadOptions | None = None,
+    on_conflict: str = "keep",
+    outlets: OutletNames | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
+    sample: str | None = None,
+) -> ImportReport:
     """Import a JSONL/CSV file of articles (and labels) into the store; bad lines are reported, good ones kept.
 
     Lines are committed in batches: a killed import keeps every batch it finished, and a rerun
@@ -531,13 +638,15 @@ def import_file(store: Store, path: str | Path, guide: Guide | None = None, labe
     `sample` names the sample of every label that does not name its own.
     """
     if on_conflict not in CONFLICT_POLICIES:
-        raise InputError(f"on_conflict must be one of {', '.join(CONFLICT_POLICIES)}, not {on_conflict!r}")
+        raise InputError(
+            f"on_conflict must be one of {', '.join(CONFLICT_POLICIES)}, not {on_conflict!r}"
+        )
     report = report or ImportReport()
     if outlets is None:
         outlets = OutletNames()
     outlets.learn(store.outlet_names())
     source = source_name(path)
-    first_line: dict[str, int] = {}   # article id -> the line of this file that brought it
+    first_line: dict[str, int] = {}  # article id -> the line of this file that brought it
     batch: list[tuple[int, LabeledRecord]] = []
 
     def conflict(lineno: int, record: LabeledRecord) -> bool:
@@ -546,15 +655,25 @@ def import_file(store: Store, path: str | Path, guide: Guide | None = None, labe
         old = store.get_article(article.id)
         if old is None or old.content_hash == article.content_hash:
             return False
-        earlier = (f"line {first_line[article.id]} of this file" if article.id in first_line
-                   else "the stored article")
+        earlier = (
+            f"line {first_line[article.id]} of this file"
+            if article.id in first_line
+            else "the stored article"
+        )
         what = f"id {article.id!r} has another title or text than {earlier}"
         if on_conflict == "error":
-            report.rejected.append((source, lineno, f"{what} (--on-conflict keep or replace to go on)"))
+            report.rejected.append(
+                (source, lineno, f"{what} (--on-conflict keep or replace to go on)")
+            )
             return True
         if on_conflict == "keep":
-            report.conflicts.append((source, lineno, f"{what}; kept the stored one (--on-conflict replace "
-                                                     "to take this line's)"))
+            report.conflicts.append(
+                (
+                    source,
+                    lineno,
+                    f"{what}; kept the stored one (--on-conflict replace to take this line's)",
+                )
+            )
             return True
         report.conflicts.append((source, lineno, f"{what}; replaced it with this line's"))
         return False
@@ -580,15 +699,29 @@ def import_file(store: Store, path: str | Path, guide: Guide | None = None, labe
         if record is not None and only_ids is not None and record.article_id not in only_ids:
             continue
         if record is not None and record.labels and guide is None:
-            result = LineResult(result.lineno, None, "the line has labels; pass --guide to check them against a label guide")
+            result = LineResult(
+                result.lineno,
+                None,
+                "the line has labels; pass --guide to check them against a label guide",
+            )
         elif record is not None and gold:
             record.gold = True
         if record is not None and sample and not record.sample:
             record.sample = sample
-        if record is not None and record.article is None and store.get_article(record.article_id) is None \
-                and not any(r.article_id == record.article_id and r.article is not None for _, r in batch):
-            result = LineResult(result.lineno, None, f"labels for unknown article id {record.article_id!r}; "
-                                                     "import the article (with its text) first")
+        if (
+            record is not None
+            and record.article is None
+            and store.get_article(record.article_id) is None
+            and not any(
+                r.article_id == record.article_id and r.article is not None for _, r in batch
+            )
+        ):
+            result = LineResult(
+                result.lineno,
+                None,
+                f"labels for unknown article id {record.article_id!r}; "
+                "import the article (with its text) first",
+            )
         if result.error is not None:
             report.rejected.append((source, result.lineno, result.error))
             continue

@@ -31,8 +31,10 @@ from newsclf.errors import InputError
 COLUMNS = ("title", "text")
 OPERATORS = ("AND", "OR", "NOT")
 PERIODS = ("day", "week", "month")
-_TOKEN = re.compile(r'\s*(?:(?P<quote>"(?:[^"]|"")*")|(?P<near>NEAR\()|(?P<paren>[()])|(?P<comma>,)'
-                    r'|(?P<col>(?:title|text)\s*:)|(?P<word>[^\s()",]+))')
+_TOKEN = re.compile(
+    r'\s*(?:(?P<quote>"(?:[^"]|"")*")|(?P<near>NEAR\()|(?P<paren>[()])|(?P<comma>,)'
+    r'|(?P<col>(?:title|text)\s*:)|(?P<word>[^\s()",]+))'
+)
 _BARE = re.compile(r"^[\w\u0080-\U0010ffff]+\*?$")
 
 
@@ -44,14 +46,18 @@ class Filters:
     until: str | None = None
     outlets: tuple[str, ...] = ()
     lang: str | None = None
-    label: tuple[str, str] | None = None  # (scheme, label): coded by a coder or decided by a reviewer
+    label: tuple[str, str] | None = (
+        None  # (scheme, label): coded by a coder or decided by a reviewer
+    )
     predicted: tuple[str, str, float | None] | None = None  # (scheme, label, minimum probability)
 
 
 def to_match(query: str) -> str:
     """The FTS5 MATCH expression for a query in the search language; InputError says what is wrong and where."""
     if not query or not query.strip():
-        raise InputError("the search query is empty; give words, a \"phrase\" or a prefix* (see newsclf search --help)")
+        raise InputError(
+            'the search query is empty; give words, a "phrase" or a prefix* (see newsclf search --help)'
+        )
     out: list[str] = []
     depth = 0
     pos = 0
@@ -59,7 +65,9 @@ def to_match(query: str) -> str:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None or m.end() == pos:
-            raise InputError(f"the query cannot be read at character {pos + 1}: {text[pos:pos + 20]!r}")
+            raise InputError(
+                f"the query cannot be read at character {pos + 1}: {text[pos : pos + 20]!r}"
+            )
         pos = m.end()
         if m.group("quote"):
             out.append(m.group("quote"))
@@ -78,7 +86,9 @@ def to_match(query: str) -> str:
         else:
             word = m.group("word")
             if word == "NOT" and out and out[-1] == "AND":
-                out[-1] = "NOT"  # "a AND NOT b" is what people write; FTS5's NOT is binary: "a NOT b"
+                out[-1] = (
+                    "NOT"  # "a AND NOT b" is what people write; FTS5's NOT is binary: "a NOT b"
+                )
             elif word in OPERATORS or word.isdigit() and out and out[-1] == ",":
                 out.append(word)
             elif _BARE.match(word):
@@ -90,15 +100,24 @@ def to_match(query: str) -> str:
         raise InputError("the query opens a bracket it never closes")
     match = ""
     for token in out:  # "title:" and "NEAR(" bind to what follows without a space
-        match += token if (match.endswith((":", "(")) or token in (")", ",")) else (" " + token if match else token)
+        match += (
+            token
+            if (match.endswith((":", "(")) or token in (")", ","))
+            else (" " + token if match else token)
+        )
     return match
 
 
 def parse_predicted(value: str) -> tuple[str, str, float | None]:
     """`scheme:label` or `scheme:label>=0.8` -> (scheme, label, minimum probability or None)."""
-    m = re.fullmatch(r"\s*([a-z0-9][a-z0-9_\-]*)\s*:\s*([a-z0-9][a-z0-9_\-]*)\s*(?:>=\s*([01](?:\.\d+)?))?\s*", value)
+    m = re.fullmatch(
+        r"\s*([a-z0-9][a-z0-9_\-]*)\s*:\s*([a-z0-9][a-z0-9_\-]*)\s*(?:>=\s*([01](?:\.\d+)?))?\s*",
+        value,
+    )
     if m is None:
-        raise InputError(f"{value!r} is not SCHEME:LABEL or SCHEME:LABEL>=P (e.g. topics:labor>=0.8)")
+        raise InputError(
+            f"{value!r} is not SCHEME:LABEL or SCHEME:LABEL>=P (e.g. topics:labor>=0.8)"
+        )
     return m.group(1), m.group(2), float(m.group(3)) if m.group(3) else None
 
 
@@ -106,7 +125,9 @@ def parse_label(value: str) -> tuple[str, str]:
     """`scheme:label` -> (scheme, label)."""
     scheme, label, threshold = parse_predicted(value)
     if threshold is not None:
-        raise InputError(f"{value!r}: a coded label has no probability; use --predicted for a threshold")
+        raise InputError(
+            f"{value!r}: a coded label has no probability; use --predicted for a threshold"
+        )
     return scheme, label
 
 
@@ -123,7 +144,13 @@ def write_hits(hits: list[dict[str, Any]], fh: TextIO, fmt: str, emphasis: Any =
     fields = ["id", "published", "outlet", "lang", "title", "url", "snippet"]
     if fmt == "jsonl":
         for h in hits:
-            fh.write(json.dumps({k: marked(h[k]) if k == "snippet" else h[k] for k in fields}, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {k: marked(h[k]) if k == "snippet" else h[k] for k in fields},
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
         return
     if fmt == "csv":
         writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
@@ -132,7 +159,9 @@ def write_hits(hits: list[dict[str, Any]], fh: TextIO, fmt: str, emphasis: Any =
         return
     for h in hits:
         when = (h["published"] or "no date")[:10]
-        fh.write(f"{when}  {h['outlet'] or '?'}  {h['id']}\n  {marked(h['title_marked'] or h['title'] or '', *_marks(emphasis))}\n")
+        fh.write(
+            f"{when}  {h['outlet'] or '?'}  {h['id']}\n  {marked(h['title_marked'] or h['title'] or '', *_marks(emphasis))}\n"
+        )
         fh.write(f"  {marked(' '.join((h['snippet'] or '').split()), *_marks(emphasis))}\n\n")
 
 
@@ -144,7 +173,9 @@ def write_counts(rows: list[dict[str, Any]], fh: TextIO, fmt: str) -> None:
     """Attention rows (period, outlet?, matching, total, share) as a table, JSONL or CSV."""
     for r in rows:
         r["share"] = round(r["matching"] / r["total"], 4) if r["total"] else None
-    fields = [k for k in ("period", "outlet", "matching", "total", "share") if not rows or k in rows[0]]
+    fields = [
+        k for k in ("period", "outlet", "matching", "total", "share") if not rows or k in rows[0]
+    ]
     if fmt == "jsonl":
         for r in rows:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
@@ -155,6 +186,10 @@ def write_counts(rows: list[dict[str, Any]], fh: TextIO, fmt: str) -> None:
     else:
         fh.write("  ".join(f"{f:>10}" if f != "outlet" else f"{f:<20}" for f in fields) + "\n")
         for r in rows:
-            cells = [f"{r[f]:<20}" if f == "outlet" else f"{'' if r[f] is None else (f'{r[f]:.1%}' if f == 'share' else r[f]):>10}"
-                     for f in fields]
+            cells = [
+                f"{r[f]:<20}"
+                if f == "outlet"
+                else f"{'' if r[f] is None else (f'{r[f]:.1%}' if f == 'share' else r[f]):>10}"
+                for f in fields
+            ]
             fh.write("  ".join(cells) + "\n")

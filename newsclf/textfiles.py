@@ -18,9 +18,11 @@ from typing import Any, Callable, Iterator, TextIO
 
 from newsclf.errors import InputError
 
-SNIFF_BYTES = 1 << 20        # how much of a file decides its encoding
+SNIFF_BYTES = 1 << 20  # how much of a file decides its encoding
 DELIMITERS = (",", ";", "\t", "|")
-_UNDECODABLE = re.compile("[\udc80-\udcff]")  # what surrogateescape makes of a byte the codec cannot read
+_UNDECODABLE = re.compile(
+    "[\udc80-\udcff]"
+)  # what surrogateescape makes of a byte the codec cannot read
 
 
 def check_encoding(name: str) -> str:
@@ -28,7 +30,9 @@ def check_encoding(name: str) -> str:
     try:
         return codecs.lookup(name).name
     except LookupError:
-        raise InputError(f"unknown encoding {name!r}; give a codec name such as utf-8, cp1252 or latin-1") from None
+        raise InputError(
+            f"unknown encoding {name!r}; give a codec name such as utf-8, cp1252 or latin-1"
+        ) from None
 
 
 def sniff_encoding(sample: bytes, complete: bool) -> tuple[str, bool]:
@@ -36,7 +40,11 @@ def sniff_encoding(sample: bytes, complete: bool) -> tuple[str, bool]:
 
     `complete` says the sample is the whole file (else a multi-byte character cut at its end is fine).
     """
-    for bom, name in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+    for bom, name in (
+        (codecs.BOM_UTF8, "utf-8-sig"),
+        (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"),
+    ):
         if sample.startswith(bom):
             return name, False
     try:
@@ -63,10 +71,16 @@ def _reads_as_latin(sample: bytes, guess: str) -> bool:
         text = sample.decode("cp1252")
     except UnicodeDecodeError:
         return False
-    if len(bytes(range(128, 256)).decode(guess, errors="replace")) == 128:  # a single-byte code page
+    if (
+        len(bytes(range(128, 256)).decode(guess, errors="replace")) == 128
+    ):  # a single-byte code page
         # ... of a Latin script; a Cyrillic, Greek, Hebrew, Arabic or Thai reading is kept.
-        letters = [c for c in sample.decode(guess, errors="replace") if ord(c) > 127 and c.isalpha()]
-        return not letters or sum(unicodedata.name(c, "").startswith("LATIN") for c in letters) * 2 >= len(letters)
+        letters = [
+            c for c in sample.decode(guess, errors="replace") if ord(c) > 127 and c.isalpha()
+        ]
+        return not letters or sum(
+            unicodedata.name(c, "").startswith("LATIN") for c in letters
+        ) * 2 >= len(letters)
     runs = [len(m.group()) for m in re.finditer(r"[^\x00-\x7f]+", text)]
     return sum(runs) > 0 and sum(n for n in runs if n >= 3) / sum(runs) < 0.5
 
@@ -76,22 +90,25 @@ def _raw(path: Path) -> io.BufferedIOBase:
 
 
 @contextlib.contextmanager
-def open_decoded(path: str | Path, encoding: str | None = None,
-                 on_notice: Callable[[str], None] | None = None) -> Iterator[TextIO]:
+def open_decoded(
+    path: str | Path, encoding: str | None = None, on_notice: Callable[[str], None] | None = None
+) -> Iterator[TextIO]:
     """A text handle on a (possibly gzipped) file or `-` (stdin) in its encoding; a detected one is named via on_notice."""
     stdin = str(path) == "-"
     if encoding:
         codec = check_encoding(encoding)
         codec = "utf-8-sig" if codec == "utf-8" else codec
     elif stdin:
-        codec = "utf-8-sig"   # a pipe cannot be read twice; undecodable bytes are still reported per line
+        codec = "utf-8-sig"  # a pipe cannot be read twice; undecodable bytes are still reported per line
     else:
         with _raw(Path(path)) as fh:
             sample = fh.read(SNIFF_BYTES + 1)
         codec, detected = sniff_encoding(sample[:SNIFF_BYTES], complete=len(sample) <= SNIFF_BYTES)
         if detected and on_notice is not None:
-            on_notice(f"{path}: read as {codec} (not UTF-8; detected from its bytes); "
-                      f"if that is wrong, pass --encoding")
+            on_notice(
+                f"{path}: read as {codec} (not UTF-8; detected from its bytes); "
+                f"if that is wrong, pass --encoding"
+            )
     raw: Any = sys.stdin.buffer if stdin else _raw(Path(path))
     fh = io.TextIOWrapper(raw, encoding=codec, errors="surrogateescape", newline="")
     try:
@@ -123,8 +140,10 @@ def has_undecodable(value: Any) -> bool:
 def undecodable_message(encoding: str | None) -> str:
     """What to tell the user about a line with bytes its file's encoding could not read."""
     read_as = encoding or "UTF-8"
-    return (f"the line has bytes that are not valid {read_as} (the file was read as {read_as}); "
-            f"pass --encoding with the file's real encoding, e.g. --encoding cp1252")
+    return (
+        f"the line has bytes that are not valid {read_as} (the file was read as {read_as}); "
+        f"pass --encoding with the file's real encoding, e.g. --encoding cp1252"
+    )
 
 
 def sniff_delimiter(header: str) -> str:

@@ -26,7 +26,9 @@ def run(tmp_path, monkeypatch):
     runner = CliRunner()
 
     def _run(*args: str, db: str | None = None):
-        full = (["--db", db] if db else ["--db", str(tmp_path / "newsclf.db")]) + [str(a) for a in args]
+        full = (["--db", db] if db else ["--db", str(tmp_path / "newsclf.db")]) + [
+            str(a) for a in args
+        ]
         return runner.invoke(main, full, catch_exceptions=False)
 
     return _run
@@ -49,8 +51,12 @@ def batch_model(pytestconfig) -> Path:
     from newsclf.records import import_file
     from newsclf.store import Store
 
-    sources = [CORPUS / "articles.jsonl", CORPUS / "labels" / "adjudicated.jsonl", GUIDE,
-               *sorted((ROOT / "newsclf" / "model").glob("*.py"))]
+    sources = [
+        CORPUS / "articles.jsonl",
+        CORPUS / "labels" / "adjudicated.jsonl",
+        GUIDE,
+        *sorted((ROOT / "newsclf" / "model").glob("*.py")),
+    ]
     key = hashlib.sha1(b"".join(p.read_bytes() for p in sources)).hexdigest()[:12]
     cache = Path(pytestconfig.cache.mkdir("newsclf-batch-model"))
     model_dir = cache / key
@@ -63,7 +69,13 @@ def batch_model(pytestconfig) -> Path:
         import_file(store, CORPUS / "articles.jsonl", guide)
         import_file(store, CORPUS / "labels" / "adjudicated.jsonl", guide)
         examples = examples_from_store(store, guide)
-    train(guide, {name: items[:30] for name, items in examples.items()}, work / "model", folds=2, split="random")
+    train(
+        guide,
+        {name: items[:30] for name, items in examples.items()},
+        work / "model",
+        folds=2,
+        split="random",
+    )
     (work / "model").rename(model_dir)
     shutil.rmtree(work, ignore_errors=True)
     return model_dir

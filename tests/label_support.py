@@ -37,9 +37,13 @@ def add_labeler(store: Store, name: str, role: str = "labeler") -> str:
 
 
 @contextmanager
-def serving(db: Path, model=None, overlap: int = 2, lease_seconds: float = 1800, guide=None) -> Iterator[str]:
+def serving(
+    db: Path, model=None, overlap: int = 2, lease_seconds: float = 1800, guide=None
+) -> Iterator[str]:
     """The labeling app over `db` (coding by `guide`, the demo's by default) in a background uvicorn server; yields its URL."""
-    app = create_app(str(db), guide or GUIDE, model=model, overlap=overlap, lease_seconds=lease_seconds)
+    app = create_app(
+        str(db), guide or GUIDE, model=model, overlap=overlap, lease_seconds=lease_seconds
+    )
     with BackgroundServer(app) as url:
         yield url
 
@@ -57,7 +61,11 @@ def login(url: str, token: str) -> tuple[requests.Session, str]:
     """Log in over plain HTTP; returns the session and its CSRF token."""
     s = requests.Session()
     page = s.get(url + "/login", timeout=10)
-    r = s.post(url + "/login", data={"token": token, "csrf_token": FORM_CSRF.search(page.text).group(1)}, timeout=10)
+    r = s.post(
+        url + "/login",
+        data={"token": token, "csrf_token": FORM_CSRF.search(page.text).group(1)},
+        timeout=10,
+    )
     assert r.status_code == 200, r.text
     return s, CSRF_META.search(r.text).group(1)
 
@@ -70,8 +78,10 @@ def answers(html: str) -> list[tuple[str, str]]:
     fields: dict[str, list[str]] = {}
     for name, value in FIELD.findall(html):
         fields.setdefault(name, []).append(value)
-    return [(name, next((v for v in values if v.endswith((":labor", ":neutral"))), values[0]))
-            for name, values in fields.items()]
+    return [
+        (name, next((v for v in values if v.endswith((":labor", ":neutral"))), values[0]))
+        for name, values in fields.items()
+    ]
 
 
 def current_answers(s: requests.Session, url: str) -> tuple[str | None, list[tuple[str, str]]]:
@@ -91,8 +101,14 @@ def current_item(s: requests.Session, url: str) -> str | None:
 
 
 def xss_article() -> Article:
-    return Article.from_dict({
-        "id": "hostile-1", "outlet": "Evil <b>Outlet</b>", "title": 'OpenAI <img src=x onerror="alert(1)">',
-        "text": "Before <script>alert('script ran')</script> middle <img src=x onerror=alert('img ran')> "
-                "OpenAI said </div><div id=\"injected\">injected</div> after.",
-        "published": "2023-05-01T10:00:00+00:00", "lang": "en"})
+    return Article.from_dict(
+        {
+            "id": "hostile-1",
+            "outlet": "Evil <b>Outlet</b>",
+            "title": 'OpenAI <img src=x onerror="alert(1)">',
+            "text": "Before <script>alert('script ran')</script> middle <img src=x onerror=alert('img ran')> "
+            'OpenAI said </div><div id="injected">injected</div> after.',
+            "published": "2023-05-01T10:00:00+00:00",
+            "lang": "en",
+        }
+    )

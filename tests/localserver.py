@@ -99,8 +99,12 @@ class LocalServer:
         httpd = _Server((self.host, 0), _Handler)
         httpd.daemon_threads = True
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"localserver:{self.port}", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"localserver:{self.port}",
+            daemon=True,
+        )
         self._thread.start()
         return self
 
@@ -153,23 +157,33 @@ class LocalServer:
             prefix += "/"
 
         def handler(req: RequestInfo) -> Response:
-            rel = req.route_path[len(prefix):]
+            rel = req.route_path[len(prefix) :]
             if "\\" in rel or any(part == ".." for part in rel.split("/")):
-                return Response(403, {"Content-Type": "text/plain"}, b"forbidden: path leaves the directory")
+                return Response(
+                    403, {"Content-Type": "text/plain"}, b"forbidden: path leaves the directory"
+                )
             target = (root / rel).resolve()
             if target != root and root not in target.parents:
-                return Response(403, {"Content-Type": "text/plain"}, b"forbidden: path leaves the directory")
+                return Response(
+                    403, {"Content-Type": "text/plain"}, b"forbidden: path leaves the directory"
+                )
             if target.is_dir():
                 target = target / "index.html"
             if not target.is_file():
                 return Response(404, {"Content-Type": "text/plain"}, b"not found")
             stat = target.stat()
-            etag = '"' + hashlib.sha1(f"{stat.st_mtime_ns}-{stat.st_size}".encode()).hexdigest()[:16] + '"'
+            etag = (
+                '"'
+                + hashlib.sha1(f"{stat.st_mtime_ns}-{stat.st_size}".encode()).hexdigest()[:16]
+                + '"'
+            )
             last_modified = email.utils.formatdate(stat.st_mtime, usegmt=True)
             headers = {"ETag": etag, "Last-Modified": last_modified}
             inm = req.headers.get("If-None-Match")
             ims = req.headers.get("If-Modified-Since")
-            if (inm and etag in [t.strip() for t in inm.split(",")]) or (not inm and ims == last_modified):
+            if (inm and etag in [t.strip() for t in inm.split(",")]) or (
+                not inm and ims == last_modified
+            ):
                 return Response(304, headers, b"")
             ctype = CONTENT_TYPES.get(target.suffix.lower()) or mimetypes.guess_type(target.name)[0]
             headers["Content-Type"] = ctype or "application/octet-stream"
@@ -183,7 +197,9 @@ class LocalServer:
         with self._log_lock:
             self.log.append(entry)
 
-    def requests(self, path: str | None = None, host: str | None = None) -> list[tuple[float, str, str, dict]]:
+    def requests(
+        self, path: str | None = None, host: str | None = None
+    ) -> list[tuple[float, str, str, dict]]:
         """A snapshot of the log, optionally only one path (without query) and/or one Host name."""
         with self._log_lock:
             entries = list(self.log)
@@ -234,8 +250,15 @@ class _RequestHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         parts = urlsplit(self.path)
-        info = RequestInfo(method=self.command, path=self.path, route_path=unquote(parts.path),
-                           query=parse_qs(parts.query), headers=headers, body=body, time=arrived)
+        info = RequestInfo(
+            method=self.command,
+            path=self.path,
+            route_path=unquote(parts.path),
+            query=parse_qs(parts.query),
+            headers=headers,
+            body=body,
+            time=arrived,
+        )
         handler = self.owner._find(info.route_path)
         try:
             if handler is None:
@@ -243,7 +266,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
             else:
                 result = handler(info)
         except Exception as exc:  # a broken test handler shows as a 500 with the reason
-            result = Response(500, {"Content-Type": "text/plain"}, f"handler failed: {exc!r}".encode())
+            result = Response(
+                500, {"Content-Type": "text/plain"}, f"handler failed: {exc!r}".encode()
+            )
         status, out_headers, out_body = _unpack(result)
         try:
             self._send(status, out_headers, out_body)
@@ -306,7 +331,11 @@ def html(body: str, status: int = 200, charset: str | None = "utf-8", **headers:
     """A small helper: an HTML response encoded in `charset` (None: no charset in the header, utf-8 bytes)."""
     ctype = f"text/html; charset={charset}" if charset else "text/html"
     data = body.encode(charset or "utf-8")
-    return Response(status, {"Content-Type": ctype, **{k.replace("_", "-"): v for k, v in headers.items()}}, data)
+    return Response(
+        status,
+        {"Content-Type": ctype, **{k.replace("_", "-"): v for k, v in headers.items()}},
+        data,
+    )
 
 
 @pytest.fixture

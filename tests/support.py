@@ -15,17 +15,36 @@ from newsclf.article import Article
 
 # Small made-up sentences per topic; each article draws from one or two topics.
 PHRASES = {
-    "labor": ["annotators earn a low hourly wage", "data labelers demand contracts", "content moderators face long shifts",
-              "pekerja pelabel data dibayar murah", "moderator konten menuntut upah layak"],
-    "safety": ["experts warn the model could deceive people", "an open letter asks labs to pause training",
-               "pakar memperingatkan risiko kecerdasan buatan", "the chatbot spread false claims about elections"],
-    "regulation": ["lawmakers voted on the AI act", "the regulator opened an inquiry", "Kominfo menyiapkan aturan etika",
-                   "the senate hearing discussed licensing rules"],
-    "industry": ["the startup raised new funding", "Microsoft expanded its investment", "perusahaan rintisan mendapat pendanaan",
-                 "rivals compete for chips and cloud deals"],
+    "labor": [
+        "annotators earn a low hourly wage",
+        "data labelers demand contracts",
+        "content moderators face long shifts",
+        "pekerja pelabel data dibayar murah",
+        "moderator konten menuntut upah layak",
+    ],
+    "safety": [
+        "experts warn the model could deceive people",
+        "an open letter asks labs to pause training",
+        "pakar memperingatkan risiko kecerdasan buatan",
+        "the chatbot spread false claims about elections",
+    ],
+    "regulation": [
+        "lawmakers voted on the AI act",
+        "the regulator opened an inquiry",
+        "Kominfo menyiapkan aturan etika",
+        "the senate hearing discussed licensing rules",
+    ],
+    "industry": [
+        "the startup raised new funding",
+        "Microsoft expanded its investment",
+        "perusahaan rintisan mendapat pendanaan",
+        "rivals compete for chips and cloud deals",
+    ],
 }
-STANCE = {"favor": ["praised OpenAI for its careful launch", "analysts applauded OpenAI"],
-          "against": ["criticised OpenAI over how it pays workers", "accused OpenAI of secrecy"]}
+STANCE = {
+    "favor": ["praised OpenAI for its careful launch", "analysts applauded OpenAI"],
+    "against": ["criticised OpenAI over how it pays workers", "accused OpenAI of secrecy"],
+}
 
 
 def make_rows(n: int, seed: int) -> list[dict]:
@@ -34,15 +53,28 @@ def make_rows(n: int, seed: int) -> list[dict]:
     for i in range(n):
         topics = rng.sample(sorted(PHRASES), rng.choice([1, 1, 2]))
         stance = rng.choice(sorted(STANCE))
-        sentences = [rng.choice(PHRASES[t]) for t in topics for _ in range(3)] + [rng.choice(STANCE[stance])]
+        sentences = [rng.choice(PHRASES[t]) for t in topics for _ in range(3)] + [
+            rng.choice(STANCE[stance])
+        ]
         rng.shuffle(sentences)
-        rows.append({"id": f"s{seed}-{i}", "title": sentences[0].capitalize(), "text": ". ".join(sentences) + ".",
-                     "lang": "en", "published": f"2023-0{1 + i % 8}-1{i % 9}T08:00:00+00:00", "target": "OpenAI",
-                     "labels": {"topics": sorted(topics), "stance": [stance]}})
+        rows.append(
+            {
+                "id": f"s{seed}-{i}",
+                "title": sentences[0].capitalize(),
+                "text": ". ".join(sentences) + ".",
+                "lang": "en",
+                "published": f"2023-0{1 + i % 8}-1{i % 9}T08:00:00+00:00",
+                "target": "OpenAI",
+                "labels": {"topics": sorted(topics), "stance": [stance]},
+            }
+        )
     return rows
 
 
-ARTICLES = [Article.from_json(line) for line in (CORPUS / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
+ARTICLES = [
+    Article.from_json(line)
+    for line in (CORPUS / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+]
 
 
 def site_pages(n: int | None = None) -> list[tuple[str, bytes]]:
@@ -52,8 +84,12 @@ def site_pages(n: int | None = None) -> list[tuple[str, bytes]]:
         path = CORPUS / "site" / article.metadata["path"]
         pages.append((article.url, path.read_bytes()))
     pages = pages[:n] if n is not None else pages
-    pages.append(("https://front.example/menu", b"<html><body><nav><a href='/'>Home</a> <a href='/x'>World</a>"
-                                                b"</nav></body></html>"))
+    pages.append(
+        (
+            "https://front.example/menu",
+            b"<html><body><nav><a href='/'>Home</a> <a href='/x'>World</a></nav></body></html>",
+        )
+    )
     return pages
 
 
@@ -77,11 +113,23 @@ print(json.dumps(out))
 """
 
 
-def assert_spacy_export_labels_as_classify(run, tmp_path: Path, data: Path, classified: dict[str, dict]) -> None:
+def assert_spacy_export_labels_as_classify(
+    run, tmp_path: Path, data: Path, classified: dict[str, dict]
+) -> None:
     """Export tmp_path/m as a spaCy pipeline and check that spacy.load, in a fresh process, gives `classify`'s labels."""
-    assert run("export-model", "--model", str(tmp_path / "m"), "--spacy", str(tmp_path / "sp")).exit_code == 0
-    done = subprocess.run([sys.executable, "-c", SPACY_SCRIPT, str(tmp_path / "sp"), str(data)], capture_output=True,
-                          text=True, timeout=300, cwd=tmp_path)
+    assert (
+        run(
+            "export-model", "--model", str(tmp_path / "m"), "--spacy", str(tmp_path / "sp")
+        ).exit_code
+        == 0
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", SPACY_SCRIPT, str(tmp_path / "sp"), str(data)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     for r in json.loads(done.stdout):
         mine = classified[r["id"]]

@@ -35,24 +35,50 @@ def test_random_sample_is_stratified_by_outlet():
 
 def test_confident_learning_flags_a_flipped_label():
     scheme = load_guide(GUIDE).scheme("stance")
-    examples = [Example(Article(id=f"e{i}", text="t"), "OpenAI", [lab]) for i, lab in
-                enumerate(["favor"] * 5 + ["against"] * 5)]
+    examples = [
+        Example(Article(id=f"e{i}", text="t"), "OpenAI", [lab])
+        for i, lab in enumerate(["favor"] * 5 + ["against"] * 5)
+    ]
     P = np.zeros((10, 4))
     P[:5, 0], P[:5, 1] = 0.8, 0.2
     P[5:, 1], P[5:, 0] = 0.8, 0.2
     P[4] = [0.05, 0.9, 0.05, 0.0]  # gold says favor, the model is sure it is against
     rows = label_errors(scheme, examples, P, np.arange(10))
-    assert [(r["id"], r["given"], r["model_says"]) for r in rows] == [("e4", ["favor"], ["against"])]
+    assert [(r["id"], r["given"], r["model_says"]) for r in rows] == [
+        ("e4", ["favor"], ["against"])
+    ]
 
 
 def test_classify_min_confidence_queues_uncertain_articles(run, tmp_path):
     train = write_jsonl(tmp_path / "train.jsonl", make_rows(60, 1))
-    assert run("train", "--guide", str(GUIDE), "--data", str(train), "--out", str(tmp_path / "m"), "--folds", "3").exit_code == 0
+    assert (
+        run(
+            "train",
+            "--guide",
+            str(GUIDE),
+            "--data",
+            str(train),
+            "--out",
+            str(tmp_path / "m"),
+            "--folds",
+            "3",
+        ).exit_code
+        == 0
+    )
     rows = make_rows(20, 5)
     rows[0]["text"] = "Nothing here matches any topic at all, a quiet afternoon in the park."
     new = write_jsonl(tmp_path / "new.jsonl", rows)
-    result = run("classify", "--model", str(tmp_path / "m"), str(new), "--min-confidence", "0.9", "--queue",
-                 "--out", str(tmp_path / "p.jsonl"))
+    result = run(
+        "classify",
+        "--model",
+        str(tmp_path / "m"),
+        str(new),
+        "--min-confidence",
+        "0.9",
+        "--queue",
+        "--out",
+        str(tmp_path / "p.jsonl"),
+    )
     assert result.exit_code == 0, result.output
     out = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
     assert all("uncertain" in r and 0 <= r["uncertainty"] <= 1 for r in out)
@@ -64,21 +90,47 @@ def test_classify_min_confidence_queues_uncertain_articles(run, tmp_path):
 
 def test_suggest_picks_unlabeled_articles_across_outlets(run, tmp_path):
     labeled = make_rows(40, 1)
-    unlabeled = [{**{k: v for k, v in r.items() if k not in ("labels", "target")}, "outlet": f"outlet{i % 3}"}
-                 for i, r in enumerate(make_rows(30, 9))]
+    unlabeled = [
+        {
+            **{k: v for k, v in r.items() if k not in ("labels", "target")},
+            "outlet": f"outlet{i % 3}",
+        }
+        for i, r in enumerate(make_rows(30, 9))
+    ]
     write_jsonl(tmp_path / "l.jsonl", labeled)
     write_jsonl(tmp_path / "u.jsonl", unlabeled)
-    assert run("import", str(tmp_path / "l.jsonl"), str(tmp_path / "u.jsonl"), "--guide", str(GUIDE)).exit_code == 0
-    assert run("train", "--guide", str(GUIDE), "--out", str(tmp_path / "m"), "--folds", "3").exit_code == 0
-    result = run("suggest", "--model", str(tmp_path / "m"), "--n", "6", "--queue", "--out", str(tmp_path / "s.jsonl"))
+    assert (
+        run(
+            "import", str(tmp_path / "l.jsonl"), str(tmp_path / "u.jsonl"), "--guide", str(GUIDE)
+        ).exit_code
+        == 0
+    )
+    assert (
+        run("train", "--guide", str(GUIDE), "--out", str(tmp_path / "m"), "--folds", "3").exit_code
+        == 0
+    )
+    result = run(
+        "suggest",
+        "--model",
+        str(tmp_path / "m"),
+        "--n",
+        "6",
+        "--queue",
+        "--out",
+        str(tmp_path / "s.jsonl"),
+    )
     assert result.exit_code == 0, result.output
     picks = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
     assert len(picks) == 6 and {p["id"] for p in picks} <= {r["id"] for r in unlabeled}
     assert {p["outlet"] for p in picks} == {"outlet0", "outlet1", "outlet2"}
-    assert all(p["reason"].endswith("; diverse batch") for p in picks)  # 30 candidates clustered into 6
+    assert all(
+        p["reason"].endswith("; diverse batch") for p in picks
+    )  # 30 candidates clustered into 6
     with Store(tmp_path / "newsclf.db") as store:
         assert len(store.queued("active")) == 6
-    everything = run("suggest", "--model", str(tmp_path / "m"), "--n", "50", "--out", str(tmp_path / "all.jsonl"))
+    everything = run(
+        "suggest", "--model", str(tmp_path / "m"), "--n", "50", "--out", str(tmp_path / "all.jsonl")
+    )
     assert everything.exit_code == 0, everything.output
     rows = [json.loads(line) for line in (tmp_path / "all.jsonl").read_text().splitlines()]
     # The 6 queued are not suggested again; the other 24 are all there is, so nothing is left to choose among.
@@ -96,24 +148,50 @@ def test_suggest_measures_each_article_for_its_own_target(run, tmp_path):
     from newsclf.model.predict import load_model
 
     train = write_jsonl(tmp_path / "train.jsonl", make_rows(60, 1))
-    assert run("train", "--guide", str(GUIDE), "--data", str(train), "--out", str(tmp_path / "m"), "--folds", "3").exit_code == 0
+    assert (
+        run(
+            "train",
+            "--guide",
+            str(GUIDE),
+            "--data",
+            str(train),
+            "--out",
+            str(tmp_path / "m"),
+            "--folds",
+            "3",
+        ).exit_code
+        == 0
+    )
     model = load_model(tmp_path / "m")
-    articles = [Article(id=r["id"], text=r["text"], title=r["title"], lang="en") for r in make_rows(12, 7)]
+    articles = [
+        Article(id=r["id"], text=r["text"], title=r["title"], lang="en") for r in make_rows(12, 7)
+    ]
     targets = [None if i % 2 else "Google" for i in range(len(articles))]
     expected = np.zeros(len(articles))
     for name, clf in model.classifiers.items():
         scheme = model.guide.scheme(name)
-        P = clf.predict_proba([as_doc(a, scheme.effective_target(t)) for a, t in zip(articles, targets)])
-        expected += uncertainty(P, scheme.kind, getattr(clf, "thresholds_", None)) / len(model.classifiers)
-    own = {p.article.id: p.score for p in suggest(model, articles, len(articles), diverse=False, targets=targets)}
-    guide_only = {p.article.id: p.score for p in suggest(model, articles, len(articles), diverse=False)}
+        P = clf.predict_proba(
+            [as_doc(a, scheme.effective_target(t)) for a, t in zip(articles, targets)]
+        )
+        expected += uncertainty(P, scheme.kind, getattr(clf, "thresholds_", None)) / len(
+            model.classifiers
+        )
+    own = {
+        p.article.id: p.score
+        for p in suggest(model, articles, len(articles), diverse=False, targets=targets)
+    }
+    guide_only = {
+        p.article.id: p.score for p in suggest(model, articles, len(articles), diverse=False)
+    }
     assert own == pytest.approx({a.id: e for a, e in zip(articles, expected)}, abs=1e-4)
     # Untargeted articles score as before; those with a target the texts never mention do not.
     assert all(own[a.id] == guide_only[a.id] for a, t in zip(articles, targets) if t is None)
     assert any(own[a.id] != guide_only[a.id] for a, t in zip(articles, targets) if t)
     with pytest.raises(ValueError, match="3 targets for 12 articles"):
         suggest(model, articles, 2, targets=["Google"] * 3)
-    with pytest.raises(ValueError, match="13 targets for 12 articles"):   # too many, not only too few
+    with pytest.raises(
+        ValueError, match="13 targets for 12 articles"
+    ):  # too many, not only too few
         model.predict(articles, targets=["Google"] * 13)
 
 
@@ -122,9 +200,22 @@ def test_label_errors_cli_finds_planted_flips(run, tmp_path):
     for r in rows[:3]:
         r["labels"]["stance"] = ["favor" if r["labels"]["stance"] == ["against"] else "against"]
     data = write_jsonl(tmp_path / "d.jsonl", rows)
-    result = run("label-errors", "--guide", str(GUIDE), "--data", str(data), "--folds", "5", "--out", str(tmp_path / "e.jsonl"))
+    result = run(
+        "label-errors",
+        "--guide",
+        str(GUIDE),
+        "--data",
+        str(data),
+        "--folds",
+        "5",
+        "--out",
+        str(tmp_path / "e.jsonl"),
+    )
     assert result.exit_code == 0, result.output
-    flagged = {(json.loads(line)["id"], json.loads(line)["scheme"]) for line in (tmp_path / "e.jsonl").read_text().splitlines()}
+    flagged = {
+        (json.loads(line)["id"], json.loads(line)["scheme"])
+        for line in (tmp_path / "e.jsonl").read_text().splitlines()
+    }
     assert all((r["id"], "stance") in flagged for r in rows[:3])
     assert len(flagged) <= 6  # few false alarms among 120 labeled items
 
@@ -137,7 +228,7 @@ def test_diverse_subset_takes_one_per_cluster_not_the_top_copies():
     rng = np.random.default_rng(0)
     centres = np.eye(3, 30) * 5
     X = np.vstack([centres[c] + rng.normal(0, 0.05, 30) for c in (0,) * 12 + (1,) * 4 + (2,) * 4])
-    weights = np.r_[np.full(12, 0.9), np.full(8, 0.5)]   # the big cluster is the most uncertain
+    weights = np.r_[np.full(12, 0.9), np.full(8, 0.5)]  # the big cluster is the most uncertain
     picks = diverse_subset(sp.csr_matrix(X), weights, 3)
     assert sorted(0 if i < 12 else 1 if i < 16 else 2 for i in picks) == [0, 1, 2]
     assert len(set(picks)) == 3
@@ -150,8 +241,10 @@ def test_diverse_subset_keeps_every_outlet_when_content_alone_would_not():
     from newsclf.model.active import diverse_subset
 
     rng = np.random.default_rng(1)
-    X = np.vstack([np.eye(3, 20)[c] * 5 + rng.normal(0, 0.05, 20) for c in (0,) * 8 + (1,) * 8 + (2,) * 8])
-    X[3] += rng.normal(0, 0.4, 20)          # inside cluster 0, but never the row nearest its centre
+    X = np.vstack(
+        [np.eye(3, 20)[c] * 5 + rng.normal(0, 0.05, 20) for c in (0,) * 8 + (1,) * 8 + (2,) * 8]
+    )
+    X[3] += rng.normal(0, 0.4, 20)  # inside cluster 0, but never the row nearest its centre
     outlets = ["a"] * 16 + ["b"] * 8
     outlets[3] = "c"
     X, weights = sp.csr_matrix(X), np.full(24, 0.5)
@@ -159,22 +252,33 @@ def test_diverse_subset_keeps_every_outlet_when_content_alone_would_not():
     assert sorted(outlets[i] for i in plain) == ["a", "a", "b"]
     picks = diverse_subset(X, weights, 3, strata=outlets)
     assert sorted(outlets[i] for i in picks) == ["a", "b", "c"] and 3 in picks
-    assert diverse_subset(X, weights, 3, strata=["x"] * 24) == plain   # nothing to swap: the same picks
+    assert (
+        diverse_subset(X, weights, 3, strata=["x"] * 24) == plain
+    )  # nothing to swap: the same picks
 
 
 def test_candidates_are_the_most_uncertain_plus_each_missing_outlets_best():
     from newsclf.model.active import _with_every_outlet
 
     articles = [Article(id=str(i), text="t", outlet=o) for i, o in enumerate("aaabacb")]
-    order = [0, 1, 2, 4, 3, 5, 6]   # by falling uncertainty
-    assert _with_every_outlet(order[:3], order, articles) == [0, 1, 2, 3, 5]   # b's and c's best added
+    order = [0, 1, 2, 4, 3, 5, 6]  # by falling uncertainty
+    assert _with_every_outlet(order[:3], order, articles) == [
+        0,
+        1,
+        2,
+        3,
+        5,
+    ]  # b's and c's best added
     assert _with_every_outlet(order[:5], order, articles) == [0, 1, 2, 4, 3, 5]
 
 
 def _topic_pool() -> list[Article]:
     """30 articles on three topics (20, 5, 5) with their own words, from outlets a and b, plus outlet c's one."""
-    words = {"chip": "chip wafer foundry semiconductor fab", "law": "law regulation parliament senate bill",
-             "work": "labeler wage contractor annotator pay"}
+    words = {
+        "chip": "chip wafer foundry semiconductor fab",
+        "law": "law regulation parliament senate bill",
+        "work": "labeler wage contractor annotator pay",
+    }
     rng = np.random.default_rng(0)
     pool = []
     for topic, count in (("chip", 20), ("law", 5), ("work", 5)):
@@ -182,7 +286,9 @@ def _topic_pool() -> list[Article]:
         for i in range(count):
             text = " ".join(rng.choice(vocab, 12)) + f" story{topic}{i}"
             pool.append(Article(id=f"{topic}{i}", text=text, title=topic, outlet="ab"[i % 2]))
-    pool[3] = Article(id="chip3", text=pool[3].text, title="chip", outlet="c")   # a small outlet, on the big topic
+    pool[3] = Article(
+        id="chip3", text=pool[3].text, title="chip", outlet="c"
+    )  # a small outlet, on the big topic
     return pool
 
 
@@ -193,11 +299,16 @@ def test_representative_first_batch_covers_every_topic_and_outlet():
     picks = representative(pool, 3)
     assert sorted(p.article.id.rstrip("0123456789") for p in picks) == ["chip", "law", "work"]
     assert all("representative" in p.reason for p in picks)
-    assert [p.score for p in picks] == sorted((p.score for p in picks), reverse=True)   # served in pick order
+    assert [p.score for p in picks] == sorted(
+        (p.score for p in picks), reverse=True
+    )  # served in pick order
     # Three outlets in four picks: the lone outlet-c article gets in, even though its topic has a pick.
     assert "c" in {p.article.outlet for p in representative(pool, 4)}
     # A random first batch of 3 from this pool misses a topic more often than not.
-    topics_in_random = [len({p.article.id.rstrip("0123456789") for p in random_sample(pool, 3, seed=s)}) for s in range(20)]
+    topics_in_random = [
+        len({p.article.id.rstrip("0123456789") for p in random_sample(pool, 3, seed=s)})
+        for s in range(20)
+    ]
     assert sum(t < 3 for t in topics_in_random) >= 10
 
 
@@ -205,20 +316,31 @@ def test_representative_one_per_duplicate_group_and_a_clear_fallback():
     from newsclf.model.active import FIRST_BATCH_CLUSTERS, representative
 
     pool = _topic_pool()
-    groups = {f"chip{i}": "chip-wire" for i in range(20)}   # the 20 chip stories are one syndicated story
+    groups = {
+        f"chip{i}": "chip-wire" for i in range(20)
+    }  # the 20 chip stories are one syndicated story
     picks = representative(pool, 6, groups)
-    assert sum(p.article.id.startswith("chip") for p in picks) <= 1 and len({p.article.id for p in picks}) == 6
-    wire = {a.id: "wire" + a.id[0] for a in pool}            # three stories, each in many copies
+    assert (
+        sum(p.article.id.startswith("chip") for p in picks) <= 1
+        and len({p.article.id for p in picks}) == 6
+    )
+    wire = {a.id: "wire" + a.id[0] for a in pool}  # three stories, each in many copies
     assert sorted(p.article.id for p in representative(pool, 5, wire)) == ["chip0", "law0", "work0"]
-    assert len(representative(pool, 100)) == 30             # asked for more than there is: all of it
-    unrelated = [Article(id=str(i), text=w, outlet="x") for i, w in enumerate(["alpha", "beta", "gamma", "delta"])]
-    fallback = representative(unrelated, 2)                 # no word in two texts: nothing to cluster on
+    assert len(representative(pool, 100)) == 30  # asked for more than there is: all of it
+    unrelated = [
+        Article(id=str(i), text=w, outlet="x")
+        for i, w in enumerate(["alpha", "beta", "gamma", "delta"])
+    ]
+    fallback = representative(unrelated, 2)  # no word in two texts: nothing to cluster on
     assert len(fallback) == 2 and all(p.reason == "random, stratified by outlet" for p in fallback)
     assert FIRST_BATCH_CLUSTERS >= 50
 
 
 def test_suggest_without_a_model_queues_a_first_batch(run, tmp_path):
-    rows = [{"id": a.id, "title": a.title, "text": a.text, "outlet": a.outlet, "lang": "en"} for a in _topic_pool()]
+    rows = [
+        {"id": a.id, "title": a.title, "text": a.text, "outlet": a.outlet, "lang": "en"}
+        for a in _topic_pool()
+    ]
     write_jsonl(tmp_path / "u.jsonl", rows)
     assert run("import", str(tmp_path / "u.jsonl"), "--guide", str(GUIDE)).exit_code == 0
     result = run("suggest", "--n", "3", "--queue", "--out", str(tmp_path / "s.jsonl"))
@@ -235,7 +357,13 @@ def test_representative_tops_a_batch_bigger_than_its_cluster_cap_up_at_random(mo
 
     monkeypatch.setattr(active, "FIRST_BATCH_CLUSTERS", 2)
     picks = active.representative(_topic_pool(), 5)
-    assert [p.reason.startswith("representative") for p in picks] == [True, True, False, False, False]
+    assert [p.reason.startswith("representative") for p in picks] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+    ]
     assert all(p.reason == "random, stratified by outlet" for p in picks[2:])
     assert len({p.article.id for p in picks}) == 5 and [p.score for p in picks] == [5, 4, 3, 2, 1]
 
@@ -244,12 +372,17 @@ def test_suggest_samples_a_pool_above_the_cap_and_says_so(run, tmp_path, monkeyp
     import newsclf.label.queue as queue
 
     monkeypatch.setattr(queue, "SAMPLE_POOL_CAP", 12)
-    rows = [{"id": a.id, "title": a.title, "text": a.text, "outlet": a.outlet, "lang": "en"} for a in _topic_pool()]
+    rows = [
+        {"id": a.id, "title": a.title, "text": a.text, "outlet": a.outlet, "lang": "en"}
+        for a in _topic_pool()
+    ]
     write_jsonl(tmp_path / "u.jsonl", rows)
     assert run("import", str(tmp_path / "u.jsonl"), "--guide", str(GUIDE)).exit_code == 0
     result = run("suggest", "--n", "3", "--out", str(tmp_path / "s.jsonl"))
     assert result.exit_code == 0, result.output
-    assert "3 of 30 unlabeled, unqueued articles suggested (picked from a random 12)" in result.output
+    assert (
+        "3 of 30 unlabeled, unqueued articles suggested (picked from a random 12)" in result.output
+    )
     assert len((tmp_path / "s.jsonl").read_text().splitlines()) == 3
 
 

@@ -20,20 +20,38 @@ from newsclf.article import (
 from newsclf.errors import InputError
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=200)
-opt_text = st.one_of(st.none(), st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40))
-iso = st.one_of(st.none(), st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2100, 1, 1),
-                                        timezones=st.one_of(st.none(), st.timezones())).map(lambda d: d.isoformat()))
-json_values = st.recursive(st.one_of(st.none(), st.booleans(), st.integers(-10**9, 10**9), text),
-                           lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                   st.dictionaries(st.text(max_size=8), inner, max_size=3)),
-                           max_leaves=8)
+opt_text = st.one_of(
+    st.none(), st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+)
+iso = st.one_of(
+    st.none(),
+    st.datetimes(
+        min_value=datetime(1990, 1, 1),
+        max_value=datetime(2100, 1, 1),
+        timezones=st.one_of(st.none(), st.timezones()),
+    ).map(lambda d: d.isoformat()),
+)
+json_values = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(10**9), 10**9), text),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
 articles = st.builds(
     Article,
     id=st.text(string.ascii_letters + string.digits + "-_", min_size=1, max_size=20),
-    url=st.one_of(st.none(), st.from_regex(r"https://[a-z]{1,10}\.example/[a-z0-9/]{0,20}", fullmatch=True)),
-    outlet=opt_text, title=opt_text, authors=st.lists(text.filter(bool), max_size=3),
-    published=iso, lang=st.sampled_from([None, "en", "id", "pt-BR"]), text=text,
-    pages=st.integers(1, 9), fetched_at=iso,
+    url=st.one_of(
+        st.none(), st.from_regex(r"https://[a-z]{1,10}\.example/[a-z0-9/]{0,20}", fullmatch=True)
+    ),
+    outlet=opt_text,
+    title=opt_text,
+    authors=st.lists(text.filter(bool), max_size=3),
+    published=iso,
+    lang=st.sampled_from([None, "en", "id", "pt-BR"]),
+    text=text,
+    pages=st.integers(1, 9),
+    fetched_at=iso,
     metadata=st.dictionaries(st.text(max_size=10), json_values, max_size=4),
 )
 
@@ -69,23 +87,32 @@ def test_content_hash_ignores_layout_but_not_words():
 
 
 def test_published_keeps_time_zone():
-    a = Article(id="x", text="t", published=datetime(2023, 5, 12, 7, 45, tzinfo=timezone(timedelta(hours=7))))
+    a = Article(
+        id="x",
+        text="t",
+        published=datetime(2023, 5, 12, 7, 45, tzinfo=timezone(timedelta(hours=7))),
+    )
     assert a.published == "2023-05-12T07:45:00+07:00"
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"published": "12 Mei 2023"}, "not an ISO 8601 date"),
-    ({"pages": 0}, "pages must be"),
-    ({"authors": [1]}, "authors must be a list of strings"),
-    ({"text": None}, "text must be a string"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"published": "12 Mei 2023"}, "not an ISO 8601 date"),
+        ({"pages": 0}, "pages must be"),
+        ({"authors": [1]}, "authors must be a list of strings"),
+        ({"text": None}, "text must be a string"),
+    ],
+)
 def test_bad_fields_raise_clear_input_errors(kwargs, message):
     with pytest.raises(InputError, match=message):
         Article(id="x", **({"text": "t"} | kwargs))
 
 
 def test_canonical_url_drops_tracking_and_fragment():
-    assert canonicalize_url("HTTP://News.Example:80/a?fbclid=1&id=7#c") == "http://news.example/a?id=7"
+    assert (
+        canonicalize_url("HTTP://News.Example:80/a?fbclid=1&id=7#c") == "http://news.example/a?id=7"
+    )
 
 
 def test_invalid_url_is_an_input_error():

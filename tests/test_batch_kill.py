@@ -37,8 +37,14 @@ STANCE = load_guide(GUIDE).scheme("stance")
 
 
 def spawn(*args: object, cwd: Path) -> subprocess.Popen:
-    return subprocess.Popen([str(NEWSCLF), *map(str, args)], cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen(
+        [str(NEWSCLF), *map(str, args)],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
 
 
 def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str, str]:
@@ -46,7 +52,9 @@ def finish(proc: subprocess.Popen, timeout: float = 120) -> tuple[int, str, str]
     return proc.returncode, out, err
 
 
-def kill_when(proc: subprocess.Popen, ready: Callable[[], bool], delay: float = 0.0, timeout: float = 90) -> bool:
+def kill_when(
+    proc: subprocess.Popen, ready: Callable[[], bool], delay: float = 0.0, timeout: float = 90
+) -> bool:
     """SIGKILL the process `delay` seconds after ready() first holds; False if it finished first."""
     deadline = time.monotonic() + timeout
     while proc.poll() is None and time.monotonic() < deadline:
@@ -86,14 +94,26 @@ def check_run_outputs(db: Path, out: Path) -> None:
     # Every article answers the gate once; the ones it lets through get one topics row and one stance row
     # per target they mention (the guide declares three); the rest are recorded as skipped, with why.
     with sqlite3.connect(db) as conn:
-        gate = dict(conn.execute("SELECT article_id, labels FROM predictions WHERE scheme = 'about_ai'").fetchall())
-        topics = [r[0] for r in conn.execute("SELECT article_id FROM predictions WHERE scheme = 'topics'")]
+        gate = dict(
+            conn.execute(
+                "SELECT article_id, labels FROM predictions WHERE scheme = 'about_ai'"
+            ).fetchall()
+        )
+        topics = [
+            r[0] for r in conn.execute("SELECT article_id FROM predictions WHERE scheme = 'topics'")
+        ]
         skipped = dict(conn.execute("SELECT article_id, reason FROM skipped").fetchall())
     assert set(gate) == GOLD_IDS
     through = {a for a, labels in gate.items() if json.loads(labels) == ["yes"]}
     assert sorted(topics) == sorted(through) and len(GOLD_IDS) // 4 < len(through) < len(GOLD_IDS)
-    assert set(skipped) == GOLD_IDS - through and all(r.startswith("about_ai: no") for r in skipped.values())
-    mentions = sum(len(STANCE.mentioned_targets(f"{a.title or ''}\n{a.text}")) for a in ARTICLES if a.id in through)
+    assert set(skipped) == GOLD_IDS - through and all(
+        r.startswith("about_ai: no") for r in skipped.values()
+    )
+    mentions = sum(
+        len(STANCE.mentioned_targets(f"{a.title or ''}\n{a.text}"))
+        for a in ARTICLES
+        if a.id in through
+    )
     assert count(db, "SELECT COUNT(*) FROM predictions WHERE scheme = 'stance'") == mentions > 0
     assert list(out.glob("day=*/.*.tmp")) == []
 
@@ -104,14 +124,30 @@ def feed_job(local_server, batch_model, tmp_path):
     feeds = tmp_path / "feeds.txt"
     feeds.write_text(local_server.url("/feed.xml") + "\n", encoding="utf-8")
     db, out = tmp_path / "feeds.db", tmp_path / "out"
-    args = ("--db", db, "run", "--feeds", feeds, "--model", batch_model, "--out", out, "--min-interval", "0")
+    args = (
+        "--db",
+        db,
+        "run",
+        "--feeds",
+        feeds,
+        "--model",
+        batch_model,
+        "--out",
+        out,
+        "--min-interval",
+        "0",
+    )
     return db, out, args
 
 
-def test_run_killed_mid_collect_and_mid_export_then_rerun_exports_every_article_once(feed_job, tmp_path):
+def test_run_killed_mid_collect_and_mid_export_then_rerun_exports_every_article_once(
+    feed_job, tmp_path
+):
     db, out, args = feed_job
     # 1. killed while collecting (some articles stored, feed not finished)
-    assert kill_when(spawn(*args, cwd=tmp_path), lambda: count(db, "SELECT COUNT(*) FROM articles") >= 20)
+    assert kill_when(
+        spawn(*args, cwd=tmp_path), lambda: count(db, "SELECT COUNT(*) FROM articles") >= 20
+    )
     assert 20 <= count(db, "SELECT COUNT(*) FROM articles") < len(GOLD_IDS)
     # 2. killed as soon as the first part file appears (mid-export)
     assert kill_when(spawn(*args, cwd=tmp_path), lambda: bool(parts(out)))
@@ -125,7 +161,9 @@ def test_run_killed_mid_collect_and_mid_export_then_rerun_exports_every_article_
     assert code == 0 and "new 0," in stdout and "classified 0; exported 0 in 0 parts" in stdout
 
 
-def test_reconcile_adopts_a_part_written_but_not_recorded_and_reexports_a_deleted_one(tmp_path, batch_model):
+def test_reconcile_adopts_a_part_written_but_not_recorded_and_reexports_a_deleted_one(
+    tmp_path, batch_model
+):
     from newsclf.batch.run import classify_pending
     from newsclf.batch.shards import get_model
 
@@ -171,13 +209,27 @@ def check_batch_outputs(out: Path, n_pages: int) -> None:
     keys = Counter((row["source"], row["record"]) for row in rows)
     assert max(keys.values()) == 1
     assert Counter(row["id"] for row in rows if row["source"] == "all.jsonl") == Counter(GOLD_IDS)
-    assert sum(1 for row in rows if row["source"] == "site.warc.gz") == n_pages - 1  # all but the menu page
+    assert (
+        sum(1 for row in rows if row["source"] == "site.warc.gz") == n_pages - 1
+    )  # all but the menu page
     assert [p for p in out.iterdir() if p.name.endswith(".tmp")] == []
 
 
 def batch_trial(batch_model, inputs, out, cwd, ready, delay=0.0) -> None:
-    args = ("batch", "--model", batch_model, *inputs, "--out", out, "--workers", "2", "--shard-size", "8",
-            "--batch-size", "4")
+    args = (
+        "batch",
+        "--model",
+        batch_model,
+        *inputs,
+        "--out",
+        out,
+        "--workers",
+        "2",
+        "--shard-size",
+        "8",
+        "--batch-size",
+        "4",
+    )
     kill_when(spawn(*args, cwd=cwd), ready, delay)
     code, stdout, stderr = finish(spawn(*args, cwd=cwd))
     assert code == 0, stderr
@@ -185,7 +237,9 @@ def batch_trial(batch_model, inputs, out, cwd, ready, delay=0.0) -> None:
     check_batch_outputs(out, len(site_pages()))
 
 
-def test_batch_killed_after_its_first_shard_then_rerun_writes_every_record_once(batch_model, batch_inputs, tmp_path):
+def test_batch_killed_after_its_first_shard_then_rerun_writes_every_record_once(
+    batch_model, batch_inputs, tmp_path
+):
     out = tmp_path / "out"
     batch_trial(batch_model, batch_inputs, out, tmp_path, lambda: any(out.glob("*.done")))
 
@@ -208,5 +262,9 @@ def test_kill_and_rerun_trials_at_random_moments(feed_job, batch_model, batch_in
         assert code == 0, (trial, stderr)
         check_run_outputs(db, out)
         bout = tmp_path / f"batch-{trial}"
-        batch_trial(batch_model, batch_inputs, bout, tmp_path, lambda: True, delay=rng.uniform(0.5, 6.0))
-    print(f"kill-and-rerun trials: {KILL_TRIALS} run + {KILL_TRIALS} batch, all outputs exactly once")
+        batch_trial(
+            batch_model, batch_inputs, bout, tmp_path, lambda: True, delay=rng.uniform(0.5, 6.0)
+        )
+    print(
+        f"kill-and-rerun trials: {KILL_TRIALS} run + {KILL_TRIALS} batch, all outputs exactly once"
+    )

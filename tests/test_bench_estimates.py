@@ -14,7 +14,12 @@ def test_simulate_on_a_synthetic_model():
     y = rng.random(400) < 0.3
     f = np.clip(np.where(y, 0.75, 0.2) + rng.normal(0, 0.15, 400), 0, 1)
     hard = f > 0.5
-    rates = (int((y & hard).sum()), int((~y & hard).sum()), int((y & ~hard).sum()), int((~y & ~hard).sum()))
+    rates = (
+        int((y & hard).sum()),
+        int((~y & hard).sum()),
+        int((y & ~hard).sum()),
+        int((~y & ~hard).sum()),
+    )
     s = simulate(y, {"f": f, "hard": hard, "rates": rates}, 0.3, 100, 60, 1000, seed=1)
     assert set(s) == set(METHODS)
     assert s["ppi"]["coverage"] >= 0.9 and s["ppi"]["rmse"] < s["gold"]["rmse"]
@@ -31,7 +36,9 @@ def test_goals_counts_the_conditions():
     assert lines[0].startswith("PPI coverage: min 0.920, mean 0.935; 1 of 2 conditions")
     assert "below: bbc 25 (F1 0.40) prev 0.1 n 50: 0.920" in lines[0]
     assert lines[1].startswith("PPI RMSE <= gold-only's in 1 of 2 conditions")
-    assert lines[-1].startswith("macro-F1 >= 0.8: PPI narrower than gold-only in 1 of 1 conditions (0.50 to 0.50")
+    assert lines[-1].startswith(
+        "macro-F1 >= 0.8: PPI narrower than gold-only in 1 of 1 conditions (0.50 to 0.50"
+    )
 
 
 def test_a_model_that_knows_nothing_leaves_exactly_the_gold_only_estimate():

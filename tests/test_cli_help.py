@@ -29,11 +29,15 @@ def test_every_subcommand_has_help_with_an_example():
     for path, _ in commands:
         result = CliRunner().invoke(main, [*path, "--help"])
         assert result.exit_code == 0, path
-        assert "Example:" in result.output and "newsclf " in result.output.split("Example:")[1], path
+        assert "Example:" in result.output and "newsclf " in result.output.split("Example:")[1], (
+            path
+        )
 
 
 def test_usage_errors_exit_2_and_the_console_script_runs():
     assert CliRunner().invoke(main, ["train"]).exit_code == 2
     assert CliRunner().invoke(main, ["no-such-command"]).exit_code == 2
-    done = subprocess.run([sys.executable, "-m", "newsclf.cli", "--version"], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "newsclf.cli", "--version"], capture_output=True, text=True
+    )
     assert done.returncode == 0 and "0.1.0" in done.stdout

@@ -9,7 +9,10 @@ from conftest import CORPUS
 from newsclf.collect.warc import iter_warc
 from newsclf.store import Store
 
-GOLD = {json.loads(line)["id"]: json.loads(line) for line in (CORPUS / "articles.jsonl").read_text().splitlines()}
+GOLD = {
+    json.loads(line)["id"]: json.loads(line)
+    for line in (CORPUS / "articles.jsonl").read_text().splitlines()
+}
 
 
 def token_f1(a: str, b: str) -> float:
@@ -20,11 +23,17 @@ def token_f1(a: str, b: str) -> float:
     return 2 * common / (sum(ta.values()) + sum(tb.values())) if common else 0.0
 
 
-def test_collect_feeds_brings_every_demo_article_once_stitched_and_rerun_fetches_nothing_new(local_server, run, tmp_path):
+def test_collect_feeds_brings_every_demo_article_once_stitched_and_rerun_fetches_nothing_new(
+    local_server, run, tmp_path
+):
     local_server.serve_dir("/", CORPUS / "site")
     feeds = tmp_path / "feeds.txt"
-    feeds.write_text(f"# the demo site's own feed\n{local_server.url('/feed.xml')}\n", encoding="utf-8")
-    result = run("collect", "--feeds", str(feeds), "--min-interval", "0", "--warc", str(tmp_path / "warc"))
+    feeds.write_text(
+        f"# the demo site's own feed\n{local_server.url('/feed.xml')}\n", encoding="utf-8"
+    )
+    result = run(
+        "collect", "--feeds", str(feeds), "--min-interval", "0", "--warc", str(tmp_path / "warc")
+    )
     assert result.exit_code == 0, result.output
     assert "new 149," in result.output and "failed 0" in result.output
     with Store(tmp_path / "newsclf.db") as store:
@@ -37,7 +46,10 @@ def test_collect_feeds_brings_every_demo_article_once_stitched_and_rerun_fetches
         assert article.pages == gold["pages"], gold["metadata"]["path"]
         assert article.title == gold["title"] and article.authors == gold["authors"]
         assert article.published[:16] == gold["published"][:16]
-        assert token_f1(article.text, gold["text"]) >= 0.95, (gold["metadata"]["path"], token_f1(article.text, gold["text"]))
+        assert token_f1(article.text, gold["text"]) >= 0.95, (
+            gold["metadata"]["path"],
+            token_f1(article.text, gold["text"]),
+        )
     pages = sum(g["pages"] for g in GOLD.values())
     served = [path for _, method, path, _ in local_server.log if path.endswith(".html")]
     assert len(served) == pages  # every page fetched exactly once
@@ -69,13 +81,17 @@ def test_collect_a_broken_feed_over_http_still_brings_in_its_entries(local_serve
     local_server.serve_dir("/", CORPUS / "site")
     feed = (CORPUS / "site" / "kabarnusa" / "feed.xml").read_text(encoding="utf-8")
     entries = feed.count("<item>")
-    broken = feed.replace("<title>", "<title>AI & ", 2).replace("</channel>", "").replace("</rss>", "")
-    local_server.route("/kabarnusa/broken.xml",
-                       lambda req: (200, {"Content-Type": "application/rss+xml; charset=utf-8"}, broken.encode()))
+    broken = (
+        feed.replace("<title>", "<title>AI & ", 2).replace("</channel>", "").replace("</rss>", "")
+    )
+    local_server.route(
+        "/kabarnusa/broken.xml",
+        lambda req: (200, {"Content-Type": "application/rss+xml; charset=utf-8"}, broken.encode()),
+    )
     feeds = tmp_path / "feeds.txt"
     feeds.write_text(local_server.url("/kabarnusa/broken.xml") + "\n", encoding="utf-8")
     result = run("collect", "--feeds", str(feeds), "--min-interval", "0")
-    assert result.exit_code == 0, result.output   # a warning, not a failure: every entry was read
+    assert result.exit_code == 0, result.output  # a warning, not a failure: every entry was read
     assert "broken.xml: the feed is malformed" in result.output
     assert f"new {entries}," in result.output and "failed 0" in result.output
     with Store(tmp_path / "newsclf.db") as store:
@@ -88,7 +104,9 @@ def test_collect_html_dir_and_single_urls(local_server, run, tmp_path):
     assert result.exit_code == 0 and "new 149," in result.output
     local_server.serve_dir("/", CORPUS / "site")
     slug = next(g for g in GOLD.values() if g["pages"] == 3)["metadata"]["path"]
-    one = run("collect", local_server.url("/" + slug), "--min-interval", "0", db=str(tmp_path / "one.db"))
+    one = run(
+        "collect", local_server.url("/" + slug), "--min-interval", "0", db=str(tmp_path / "one.db")
+    )
     assert one.exit_code == 0 and "new 1," in one.output
     with Store(tmp_path / "one.db") as store:
         [article] = list(store.iter_articles())
@@ -97,9 +115,16 @@ def test_collect_html_dir_and_single_urls(local_server, run, tmp_path):
 
 def test_collect_reports_failures_and_robots(local_server, run, tmp_path):
     local_server.serve_dir("/", CORPUS / "site")
-    local_server.route("/private/secret.html", lambda req: (200, {"Content-Type": "text/html"}, "<p>no</p>"))
-    result = run("collect", local_server.url("/missing.html"), local_server.url("/private/secret.html"),
-                 "--min-interval", "0")
+    local_server.route(
+        "/private/secret.html", lambda req: (200, {"Content-Type": "text/html"}, "<p>no</p>")
+    )
+    result = run(
+        "collect",
+        local_server.url("/missing.html"),
+        local_server.url("/private/secret.html"),
+        "--min-interval",
+        "0",
+    )
     assert result.exit_code == 1
     assert "refused by robots 1" in result.output and "failed 1" in result.output
     assert "missing.html: HTTP 404" in result.output
@@ -109,8 +134,14 @@ def test_collect_reports_failures_and_robots(local_server, run, tmp_path):
     assert bad.exit_code == 1 and "is an HTML page, not a feed" in bad.output
     saved = tmp_path / "saved"
     saved.mkdir()
-    (saved / "menu.html").write_text("<html><body><nav><a href='/'>Home</a></nav></body></html>", encoding="utf-8")
+    (saved / "menu.html").write_text(
+        "<html><body><nav><a href='/'>Home</a></nav></body></html>", encoding="utf-8"
+    )
     empty = run("collect", "--html", str(saved), db=str(tmp_path / "saved.db"))
     # The failure line names the page once, then why: no article text.
     [line] = [x for x in empty.output.splitlines() if x.startswith("failed: ")]
-    assert empty.exit_code == 1 and line.count("menu.html") == 1 and line.endswith("characters of body text)"), line
+    assert (
+        empty.exit_code == 1
+        and line.count("menu.html") == 1
+        and line.endswith("characters of body text)")
+    ), line

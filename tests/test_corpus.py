@@ -14,7 +14,11 @@ from newsclf.guide import load_guide
 
 
 def load(name):
-    return [json.loads(line) for line in (CORPUS / name).read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [
+        json.loads(line)
+        for line in (CORPUS / name).read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
 
 
 def by_article(name):
@@ -38,8 +42,12 @@ def test_corpus_meets_the_foundation_brief():
     assert sum(a.pages > 1 for a in articles) == 26
     guide = load_guide(GUIDE)
     for coder in ("coder_a", "coder_b"):
-        counts = Counter((s, label) for line in load(f"labels/{coder}.jsonl") for s, labels in line["labels"].items()
-                         for label in labels)
+        counts = Counter(
+            (s, label)
+            for line in load(f"labels/{coder}.jsonl")
+            for s, labels in line["labels"].items()
+            for label in labels
+        )
         for scheme in guide.schemes:
             for label in scheme.label_ids:
                 assert counts[(scheme.name, label)] >= 3, (coder, scheme.name, label)
@@ -51,11 +59,19 @@ def test_every_article_answers_the_gate_and_a_no_ends_the_item():
     articles = {d["id"]: d for d in load("articles.jsonl")}
     for name in ("labels/coder_a.jsonl", "labels/coder_b.jsonl", "labels/adjudicated.jsonl"):
         for article_id, lines in by_article(name).items():
-            assert [i for i, line in enumerate(lines) if "about_ai" in line["labels"]] == [0], (name, article_id)
+            assert [i for i, line in enumerate(lines) if "about_ai" in line["labels"]] == [0], (
+                name,
+                article_id,
+            )
             if gate(lines) == "no":
-                assert lines == [{**lines[0], "labels": {"about_ai": ["no"]}}] and "target" not in lines[0]
+                assert (
+                    lines == [{**lines[0], "labels": {"about_ai": ["no"]}}]
+                    and "target" not in lines[0]
+                )
             else:
-                assert "topics" in lines[0]["labels"] and all("stance" in line["labels"] for line in lines)
+                assert "topics" in lines[0]["labels"] and all(
+                    "stance" in line["labels"] for line in lines
+                )
     a, b = by_article("labels/coder_a.jsonl"), by_article("labels/coder_b.jsonl")
     assert a.keys() == b.keys() == articles.keys()
 
@@ -67,14 +83,23 @@ def test_off_topic_news_is_over_40_percent_in_both_languages_and_on_both_sides_o
     coded = {i: gate(lines) for i, lines in by_article("labels/coder_a.jsonl").items()}
     coded.update({i: gate(lines) for i, lines in by_article("labels/adjudicated.jsonl").items()})
     assert Counter((articles[i].lang, answer) for i, answer in coded.items()) == {
-        ("en", "yes"): 40, ("en", "no"): 33, ("id", "yes"): 41, ("id", "no"): 35}
+        ("en", "yes"): 40,
+        ("en", "no"): 33,
+        ("id", "yes"): 41,
+        ("id", "no"): 35,
+    }
     # The demo trains on the earlier 65% of publication dates and scores the later ones.
     dates = sorted({a.published_utc for a in articles.values()})
     cut = dates[int(len(dates) * TRAIN_SHARE)]
     for lang in ("en", "id"):
         for side in (True, False):
-            off_topic = [i for i, answer in coded.items() if answer == "no" and articles[i].lang == lang
-                         and (articles[i].published_utc < cut) == side]
+            off_topic = [
+                i
+                for i, answer in coded.items()
+                if answer == "no"
+                and articles[i].lang == lang
+                and (articles[i].published_utc < cut) == side
+            ]
             assert len(off_topic) >= 8, (lang, "train" if side else "test")
 
 
@@ -83,7 +108,9 @@ def test_two_coders_disagree_on_some_items_and_every_disagreement_is_adjudicated
     strip = lambda lines: [(line.get("target"), line["labels"]) for line in lines]  # noqa: E731
     disagreements = {i for i in a if strip(a[i]) != strip(b[i])}
     assert len(disagreements) == 22
-    assert sum(gate(a[i]) != gate(b[i]) for i in a) == 6  # borderline gate items: a robot arm, a phone review...
+    assert (
+        sum(gate(a[i]) != gate(b[i]) for i in a) == 6
+    )  # borderline gate items: a robot arm, a phone review...
     adjudicated = {x["id"] for x in load("labels/adjudicated.jsonl")}
     assert disagreements == adjudicated
 
@@ -101,11 +128,20 @@ def test_built_files_are_current(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.main(tmp_path)
-    for name in ("articles.jsonl", "labels/coder_a.jsonl", "labels/coder_b.jsonl", "labels/adjudicated.jsonl"):
-        assert (tmp_path / name).read_text(encoding="utf-8") == (CORPUS / name).read_text(encoding="utf-8"), name
+    for name in (
+        "articles.jsonl",
+        "labels/coder_a.jsonl",
+        "labels/coder_b.jsonl",
+        "labels/adjudicated.jsonl",
+    ):
+        assert (tmp_path / name).read_text(encoding="utf-8") == (CORPUS / name).read_text(
+            encoding="utf-8"
+        ), name
     cmp = filecmp.dircmp(tmp_path / "site", CORPUS / "site")
 
     def same(c):
-        return not (c.left_only or c.right_only or c.diff_files) and all(same(s) for s in c.subdirs.values())
+        return not (c.left_only or c.right_only or c.diff_files) and all(
+            same(s) for s in c.subdirs.values()
+        )
 
     assert same(cmp), "the site is stale: run `make corpus` and commit"

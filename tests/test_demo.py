@@ -17,25 +17,44 @@ def newsclf_command() -> list[str]:
 
 def test_demo_imports_trains_and_labels_held_out_articles(tmp_path):
     work = tmp_path / "demo"
-    done = subprocess.run(newsclf_command() + ["demo", "--workdir", str(work)], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        newsclf_command() + ["demo", "--workdir", str(work)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     out = done.stdout
-    found = dict(re.findall(r"(\w+) ([01]\.\d{3})", out.split("macro-F1 per scheme (held out):")[1].splitlines()[0]))
+    found = dict(
+        re.findall(
+            r"(\w+) ([01]\.\d{3})", out.split("macro-F1 per scheme (held out):")[1].splitlines()[0]
+        )
+    )
     assert set(found) == {"about_ai", "topics", "stance"}
     assert all(0.0 < float(v) <= 1.0 for v in found.values())
     assert "rejected lines: 0" in out and "held out" in out
     # The report's estimates rest on a random estimation sample and are scored against all gold labels.
     covered = re.search(r"95% intervals cover (\d+) of (\d+);", out)
-    assert "estimation sample:" in out and "the report opens with these cautions:" in out and covered
+    assert (
+        "estimation sample:" in out and "the report opens with these cautions:" in out and covered
+    )
     assert int(covered.group(2)) >= 10 and int(covered.group(1)) >= 0.8 * int(covered.group(2))
     metrics = json.loads((work / "model" / "metrics.json").read_text())
     assert set(metrics) == {"about_ai", "topics", "stance"}
     with sqlite3.connect(work / "newsclf.db") as conn:
         articles = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         predicted = conn.execute("SELECT COUNT(DISTINCT article_id) FROM predictions").fetchone()[0]
-    assert articles == 149 and 0 < predicted < articles  # only the held-out part is labeled by the model
+    assert (
+        articles == 149 and 0 < predicted < articles
+    )  # only the held-out part is labeled by the model
     # Running it again changes nothing in the store's articles.
-    again = subprocess.run(newsclf_command() + ["demo", "--workdir", str(work)], capture_output=True, text=True,
-                           timeout=300)
-    assert again.returncode == 0 and f"articles: 0 new, 0 updated, {articles} unchanged" in again.stdout
+    again = subprocess.run(
+        newsclf_command() + ["demo", "--workdir", str(work)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert (
+        again.returncode == 0
+        and f"articles: 0 new, 0 updated, {articles} unchanged" in again.stdout
+    )

@@ -14,9 +14,18 @@ def test_metrics_match_a_hand_computed_example():
     pred = [["a"], ["b"], ["b"], ["b"], ["a"]]
     m = scheme_metrics(gold, pred, ["a", "b", "c", "d"], kind="single")
     # a: P 1/2, R 1/2, F1 .5; b: P 2/3, R 1, F1 .8; c: 0; d never occurs and is never predicted: left out.
-    assert m["labels"]["a"]["f1"] == 0.5 and m["labels"]["b"]["f1"] == 0.8 and m["labels"]["c"]["f1"] == 0.0
+    assert (
+        m["labels"]["a"]["f1"] == 0.5
+        and m["labels"]["b"]["f1"] == 0.8
+        and m["labels"]["c"]["f1"] == 0.0
+    )
     assert m["macro_f1"] == round((0.5 + 0.8 + 0.0) / 3, 4)
-    assert m["confusion"]["matrix"][0] == [1, 1, 0, 0] and m["confusion"]["matrix"][2] == [1, 0, 0, 0]
+    assert m["confusion"]["matrix"][0] == [1, 1, 0, 0] and m["confusion"]["matrix"][2] == [
+        1,
+        0,
+        0,
+        0,
+    ]
     low, high = m["macro_f1_ci95"]
     assert 0.0 <= low <= m["macro_f1"] <= high <= 1.0
 
@@ -33,8 +42,15 @@ def test_bootstrap_interval_is_degenerate_for_a_perfect_model():
 
 
 def arts(n):
-    return [Article(id=f"a{i}", text="t", outlet=f"o{i % 4}", published=f"2023-0{1 + i % 9}-01T00:00:00+00:00")
-            for i in range(n)]
+    return [
+        Article(
+            id=f"a{i}",
+            text="t",
+            outlet=f"o{i % 4}",
+            published=f"2023-0{1 + i % 9}-01T00:00:00+00:00",
+        )
+        for i in range(n)
+    ]
 
 
 def test_outlet_split_never_puts_an_outlet_on_both_sides():
@@ -53,7 +69,12 @@ def test_time_split_tests_only_on_later_articles():
 
 def test_auto_split_prefers_outlet_then_time_and_bad_names_are_clear():
     assert resolve_split("auto", arts(40), 4) == "outlet"
-    assert resolve_split("auto", [Article(id=str(i), text="t", published="2023-01-01") for i in range(20)], 5) == "time"
+    assert (
+        resolve_split(
+            "auto", [Article(id=str(i), text="t", published="2023-01-01") for i in range(20)], 5
+        )
+        == "time"
+    )
     assert resolve_split("auto", [Article(id=str(i), text="t") for i in range(20)], 5) == "random"
     with pytest.raises(InputError, match="unknown split 'by-moon'"):
         resolve_split("by-moon", arts(4), 2)
@@ -68,7 +89,10 @@ def test_reliability_bins_and_ece_match_hand_computation():
     P = np.array([[0.95, 0.05], [0.95, 0.05], [0.35, 0.65], [0.35, 0.65]])
     gold = [["a"], ["b"], ["b"], ["b"]]
     cal = reliability(gold, P, ["a", "b"], "single")
-    assert [(b["low"], b["n"], b["observed"]) for b in cal["bins"]] == [(0.6, 2, 1.0), (0.9, 2, 0.5)]
+    assert [(b["low"], b["n"], b["observed"]) for b in cal["bins"]] == [
+        (0.6, 2, 1.0),
+        (0.9, 2, 0.5),
+    ]
     # ECE = 2/4 * |1 - .65| + 2/4 * |.5 - .95| = .175 + .225
     assert cal["ece"] == pytest.approx(0.4)
     multi = reliability([["x"], []], np.array([[0.8], [0.2]]), ["x"], "multi")

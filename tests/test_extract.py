@@ -13,9 +13,24 @@ from newsclf.errors import InputError
 
 HTML = Path(__file__).parent / "fixtures" / "html"
 CORPUS = Path(__file__).resolve().parents[1] / "corpora" / "ai-discourse-demo"
-BOILERPLATE_WORDS = ("Read also", "Baca juga", "Share", "Bagikan", "Comments (", "Beri Komentar", "Related stories",
-                     "Berita Terkait", "Page 1 of", "dari 3 halaman", "Next page", "Halaman berikutnya", "By Owen",
-                     "Oleh Sari", "Jumat, 12 Mei", "All rights reserved")
+BOILERPLATE_WORDS = (
+    "Read also",
+    "Baca juga",
+    "Share",
+    "Bagikan",
+    "Comments (",
+    "Beri Komentar",
+    "Related stories",
+    "Berita Terkait",
+    "Page 1 of",
+    "dari 3 halaman",
+    "Next page",
+    "Halaman berikutnya",
+    "By Owen",
+    "Oleh Sari",
+    "Jumat, 12 Mei",
+    "All rights reserved",
+)
 
 
 def read(name: str) -> bytes:
@@ -23,8 +38,11 @@ def read(name: str) -> bytes:
 
 
 def test_meta_and_json_ld_page():
-    a = extract(read("meta_jsonld.html"), "https://portside.example/city/2023/05/council-software-rule?utm_source=x",
-                fetched_at="2023-05-10T00:00:00+00:00")
+    a = extract(
+        read("meta_jsonld.html"),
+        "https://portside.example/city/2023/05/council-software-rule?utm_source=x",
+        fetched_at="2023-05-10T00:00:00+00:00",
+    )
     assert a.title == "Council makes offices explain their software"
     assert a.authors == ["Owen Hartley", "Priya Raman"]  # JSON-LD before the meta tag
     assert a.published == "2023-05-09T18:30:00-04:00"
@@ -33,7 +51,11 @@ def test_meta_and_json_ld_page():
     assert a.outlet == "The Portside Courier"
     assert a.pages == 1 and a.fetched_at == "2023-05-10T00:00:00+00:00"
     paras = a.text.split("\n\n")
-    assert len(paras) == 4 and paras[0].startswith("PORTSIDE") and paras[3].startswith("Councillor Marta Ilves")
+    assert (
+        len(paras) == 4
+        and paras[0].startswith("PORTSIDE")
+        and paras[3].startswith("Councillor Marta Ilves")
+    )
     for word in BOILERPLATE_WORDS:
         assert word not in a.text
 
@@ -56,17 +78,28 @@ def test_windows_1252_without_declared_charset():
     with pytest.raises(UnicodeDecodeError):
         data.decode("utf-8")
     a = extract(data)
-    assert "Zoë Marchand" in a.text and "€1,200" in a.text and "“Customers" in a.text and "—" in a.text
+    assert (
+        "Zoë Marchand" in a.text and "€1,200" in a.text and "“Customers" in a.text and "—" in a.text
+    )
     assert a.metadata["encoding"] == "cp1252"
 
 
-@pytest.mark.parametrize("data, encoding, expected", [
-    ("<meta charset='iso-8859-1'><p>caf\xe9 \x93x\x94</p>".encode("latin-1"), None, "café “x”"),
-    ('<meta http-equiv="Content-Type" content="text/html; charset=windows-1251"><p>Привет</p>'.encode("cp1251"), None, "Привет"),
-    (b"\xef\xbb\xbf<p>caf\xc3\xa9</p>", None, "café"),
-    ("<p>café</p>".encode("utf-16"), None, "café"),
-    ("<p>café</p>".encode("cp1252"), "windows-1252", "café"),
-])
+@pytest.mark.parametrize(
+    "data, encoding, expected",
+    [
+        ("<meta charset='iso-8859-1'><p>caf\xe9 \x93x\x94</p>".encode("latin-1"), None, "café “x”"),
+        (
+            '<meta http-equiv="Content-Type" content="text/html; charset=windows-1251"><p>Привет</p>'.encode(
+                "cp1251"
+            ),
+            None,
+            "Привет",
+        ),
+        (b"\xef\xbb\xbf<p>caf\xc3\xa9</p>", None, "café"),
+        ("<p>café</p>".encode("utf-16"), None, "café"),
+        ("<p>café</p>".encode("cp1252"), "windows-1252", "café"),
+    ],
+)
 def test_decoding_order(data, encoding, expected):
     text, _ = decode_html(data, encoding)
     assert expected in text
@@ -74,35 +107,53 @@ def test_decoding_order(data, encoding, expected):
 
 def test_outlet_given_when_page_names_none():
     html = read("no_meta_id.html")
-    assert extract(html, "https://www.wartapesisir.example/b", outlet="Warta Pesisir").outlet == "Warta Pesisir"
+    assert (
+        extract(html, "https://www.wartapesisir.example/b", outlet="Warta Pesisir").outlet
+        == "Warta Pesisir"
+    )
 
 
 def test_relative_canonical_and_og_url():
-    body = "<p>" + "Enough words to count as an article body for this small test page. " * 4 + "</p>"
-    a = extract(f'<html><head><meta property="og:url" content="/news/a-1"></head><body>{body}</body></html>',
-                "https://n.example/news/a-1?ref=home")
+    body = (
+        "<p>" + "Enough words to count as an article body for this small test page. " * 4 + "</p>"
+    )
+    a = extract(
+        f'<html><head><meta property="og:url" content="/news/a-1"></head><body>{body}</body></html>',
+        "https://n.example/news/a-1?ref=home",
+    )
     assert a.canonical_url == "https://n.example/news/a-1"
     a = extract(f"<html><body>{body}</body></html>", "https://n.example/news/a-2")
     assert a.canonical_url == "https://n.example/news/a-2"
 
 
-@pytest.mark.parametrize("raw, names", [
-    (["Reporter : Rina Mahendra"], ["Rina Mahendra"]),
-    (["Oleh Galih Saputra"], ["Galih Saputra"]),
-    (["By Owen Hartley and Priya Raman"], ["Owen Hartley", "Priya Raman"]),
-    (["Penulis: Sari Wulandari | Editor: Budi Santoso"], ["Sari Wulandari", "Budi Santoso"]),
-    (["Andi dan Budi"], ["Andi", "Budi"]),
-    (["https://example.com/author/x"], []),
-])
+@pytest.mark.parametrize(
+    "raw, names",
+    [
+        (["Reporter : Rina Mahendra"], ["Rina Mahendra"]),
+        (["Oleh Galih Saputra"], ["Galih Saputra"]),
+        (["By Owen Hartley and Priya Raman"], ["Owen Hartley", "Priya Raman"]),
+        (["Penulis: Sari Wulandari | Editor: Budi Santoso"], ["Sari Wulandari", "Budi Santoso"]),
+        (["Andi dan Budi"], ["Andi", "Budi"]),
+        (["https://example.com/author/x"], []),
+    ],
+)
 def test_clean_authors(raw, names):
     assert clean_authors(raw) == names
 
 
-@pytest.mark.parametrize("page", [
-    b"", b"   ", "just some plain text, no markup".encode(), b"\x00\x01\x02\xff" * 100,
-    b"<html><body></body></html>", b"<html><body><nav><a href='/'>Home</a></nav></body></html>",
-    b"%PDF-1.4 binary", json.dumps({"a": 1}).encode(),
-])
+@pytest.mark.parametrize(
+    "page",
+    [
+        b"",
+        b"   ",
+        "just some plain text, no markup".encode(),
+        b"\x00\x01\x02\xff" * 100,
+        b"<html><body></body></html>",
+        b"<html><body><nav><a href='/'>Home</a></nav></body></html>",
+        b"%PDF-1.4 binary",
+        json.dumps({"a": 1}).encode(),
+    ],
+)
 def test_no_article_text_raises_extraction_error(page):
     with pytest.raises(ExtractionError) as info:
         extract(page, "https://x.example/p")
@@ -110,14 +161,19 @@ def test_no_article_text_raises_extraction_error(page):
     assert "x.example/p" in str(info.value)
 
 
-@pytest.mark.parametrize("html", [
-    read("meta_jsonld.html")[:700],  # truncated mid-head
-    read("meta_jsonld.html")[:2500],  # truncated mid-body
-    b"<html><body><p>" + b"<div " * 5000,
-    b"<html><body><p title='" + b"x" * 2_000_000 + b"'>hi</p></body></html>",
-    b"<<<>>><p>>>" + bytes(range(256)) * 10,
-    "<html><body><p>".encode() + "Normaler Text, aber kaputt ".encode() * 20 + b"</i></b></div></div>",
-])
+@pytest.mark.parametrize(
+    "html",
+    [
+        read("meta_jsonld.html")[:700],  # truncated mid-head
+        read("meta_jsonld.html")[:2500],  # truncated mid-body
+        b"<html><body><p>" + b"<div " * 5000,
+        b"<html><body><p title='" + b"x" * 2_000_000 + b"'>hi</p></body></html>",
+        b"<<<>>><p>>>" + bytes(range(256)) * 10,
+        "<html><body><p>".encode()
+        + "Normaler Text, aber kaputt ".encode() * 20
+        + b"</i></b></div></div>",
+    ],
+)
 def test_malformed_html_never_raises_anything_but_extraction_error(html):
     try:
         article = extract(html, "https://x.example/broken")
@@ -137,7 +193,9 @@ def test_huge_input_is_truncated_with_a_note(monkeypatch):
 def test_pagination_goes_to_metadata():
     a = extract(read("query_p1.html"), "https://courier.example/city/council-rule")
     assert a.metadata["pagination"]["total"] == 3
-    assert a.metadata["pagination"]["next_url"] == "https://courier.example/city/council-rule?page=2"
+    assert (
+        a.metadata["pagination"]["next_url"] == "https://courier.example/city/council-rule?page=2"
+    )
     assert "Page 1 of 3" not in a.text and "Next page" not in a.text
 
 
@@ -155,8 +213,11 @@ def test_never_touches_the_network(monkeypatch):
 @pytest.mark.skipif(not (CORPUS / "site").is_dir(), reason="demo site not built")
 def test_demo_site_pages():
     # one English and one Indonesian page of the bundled demo corpus (written for this project)
-    records = [json.loads(line) for line in (CORPUS / "articles.jsonl").read_text(encoding="utf-8").splitlines()
-               if line.strip()]
+    records = [
+        json.loads(line)
+        for line in (CORPUS / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
     for lang in ("en", "id"):
         rec = next(r for r in records if r["lang"] == lang and r["pages"] == 1)
         path = CORPUS / "site" / rec["metadata"]["path"]
@@ -167,8 +228,14 @@ def test_demo_site_pages():
 
 
 def test_gigantic_attributes_are_handled():
-    body = ('<html><head><title>T</title></head><body><div data-x="' + "a" * 3_000_000 + '">'
-            + "<p>" + "Isi berita yang cukup panjang untuk dianggap artikel. " * 20 + "</p></div></body></html>")
+    body = (
+        '<html><head><title>T</title></head><body><div data-x="'
+        + "a" * 3_000_000
+        + '">'
+        + "<p>"
+        + "Isi berita yang cukup panjang untuk dianggap artikel. " * 20
+        + "</p></div></body></html>"
+    )
     try:
         article = extract(body.encode(), "https://portal.example/x")
         assert "Isi berita" in article.text and "aaaa" not in article.text
@@ -176,38 +243,46 @@ def test_gigantic_attributes_are_handled():
         pass  # refusing it is fine too; any other exception is not
 
 
-@pytest.mark.parametrize("line", [
-    "(Reporting by Ada Quill and Tomas Brenn; editing by Lise Marr.)",
-    "Reporting by Ada Quill in Lyon; Editing by Lise Marr",
-    "Staff writers Ada Quill, Tomas Brenn, Lise Marr, Otto Vale, Juno Park, Remy Stone and Kit Hale contributed to this report.",
-    "Reading time: 4 minutes",
-    "Tempo de leitura: 3 minutos",
-    "6 min read",
-    "Click here to get the Harbour Gazette app",
-    "Twelve issues a year at your door. Click here for more information.",
-    "If you enjoyed this article, become a member and read everything we publish.",
-    "Tell us what you think...",
-    "Want more of this? Sign up for the Morning Tide, our free daily newsletter, in your inbox by seven.",
-    "Subscribe to Harbour Gazette on YouTube for our latest videos:",
-    "Follow our full coverage of the harbour strike at https://gazette.example/strike",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "(Reporting by Ada Quill and Tomas Brenn; editing by Lise Marr.)",
+        "Reporting by Ada Quill in Lyon; Editing by Lise Marr",
+        "Staff writers Ada Quill, Tomas Brenn, Lise Marr, Otto Vale, Juno Park, Remy Stone and Kit Hale contributed to this report.",
+        "Reading time: 4 minutes",
+        "Tempo de leitura: 3 minutos",
+        "6 min read",
+        "Click here to get the Harbour Gazette app",
+        "Twelve issues a year at your door. Click here for more information.",
+        "If you enjoyed this article, become a member and read everything we publish.",
+        "Tell us what you think...",
+        "Want more of this? Sign up for the Morning Tide, our free daily newsletter, in your inbox by seven.",
+        "Subscribe to Harbour Gazette on YouTube for our latest videos:",
+        "Follow our full coverage of the harbour strike at https://gazette.example/strike",
+    ],
+)
 def test_credit_reading_time_and_pitch_lines_are_not_body(line):
     assert extract_module.clean_lines([line], set()) == []
 
 
-@pytest.mark.parametrize("line", [
-    "Reading time matters less than attention, the study's authors wrote.",
-    "The volunteers contributed money to repair the pier before the storm season began in earnest.",
-    "Readers can sign up for the ferry pass at the harbour office until Friday.",
-    "The harbour office, which mails a newsletter to members, says few sign up. Most learn of changes by word of mouth.",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Reading time matters less than attention, the study's authors wrote.",
+        "The volunteers contributed money to repair the pier before the storm season began in earnest.",
+        "Readers can sign up for the ferry pass at the harbour office until Friday.",
+        "The harbour office, which mails a newsletter to members, says few sign up. Most learn of changes by word of mouth.",
+    ],
+)
 def test_prose_that_mentions_those_words_stays(line):
     assert extract_module.clean_lines([line], set()) == [line]
 
 
 def test_quote_widget_label_is_cut_from_the_sentence():
     lines = ["The harbour never sleeps, and neither do its cranes.Click To Tweet"]
-    assert extract_module.clean_lines(lines, set()) == ["The harbour never sleeps, and neither do its cranes."]
+    assert extract_module.clean_lines(lines, set()) == [
+        "The harbour never sleeps, and neither do its cranes."
+    ]
 
 
 TWEET_PAGE = """<html><head><title>Harbour cranes return</title></head><body><article>
@@ -230,17 +305,24 @@ def test_embedded_post_in_a_widget_box_is_body_text():
     # in story order: after the second paragraph, then its attribution line, then the third paragraph
     tweet = next(i for i, p in enumerate(paras) if p.startswith("Both cranes are home"))
     assert paras[tweet - 1].startswith("Dock workers")
-    assert paras[tweet + 1].startswith("— Port Authority") and paras[tweet + 2].startswith("The cranes had been")
+    assert paras[tweet + 1].startswith("— Port Authority") and paras[tweet + 2].startswith(
+        "The cranes had been"
+    )
 
 
 def test_unwrap_keeps_wrappers_that_hold_more_than_the_post():
     from lxml import html as lxml_html
-    tree = lxml_html.fromstring("<div><div id='box'><p>Own words.</p><blockquote class='twitter-tweet'>Post text"
-                                "</blockquote></div></div>")
+
+    tree = lxml_html.fromstring(
+        "<div><div id='box'><p>Own words.</p><blockquote class='twitter-tweet'>Post text"
+        "</blockquote></div></div>"
+    )
     extract_module.unwrap_social_embeds(tree)
     assert tree.xpath("//div[@id='box']/blockquote")  # the box has other text: left alone
-    tree = lxml_html.fromstring("<div><div id='box'><div><blockquote class='twitter-tweet'>Post text</blockquote>"
-                                "</div></div>after</div>")
+    tree = lxml_html.fromstring(
+        "<div><div id='box'><div><blockquote class='twitter-tweet'>Post text</blockquote>"
+        "</div></div>after</div>"
+    )
     extract_module.unwrap_social_embeds(tree)
     assert not tree.xpath("//div[@id='box']")  # the boxes around the post alone are gone
     assert [child.tag for child in tree] == ["blockquote"] and tree[0].tail == "after"
@@ -266,14 +348,20 @@ def test_bare_lead_text_next_to_paragraphs_is_body_text():
 
 def test_wrap_loose_text_makes_paragraphs_only_of_long_runs():
     from lxml import html as lxml_html
-    tree = lxml_html.fromstring("<div>Short label<p>A paragraph.</p>" + "Long loose text " * 5
-                                + "<b>bold</b> end.<br>tail<div>block</div></div>")
+
+    tree = lxml_html.fromstring(
+        "<div>Short label<p>A paragraph.</p>"
+        + "Long loose text " * 5
+        + "<b>bold</b> end.<br>tail<div>block</div></div>"
+    )
     extract_module.wrap_loose_text(tree)
     assert tree.text == "Short label"  # too short to be a paragraph: left where it was
     assert [c.tag for c in tree] == ["p", "p", "br", "div"]
     assert tree[1].text_content() == "Long loose text " * 5 + "bold end." and tree[1][0].tag == "b"
     assert tree[2].tail == "tail"
-    inline_only = lxml_html.fromstring("<div>" + "Only inline text here " * 5 + "<br><i>and more</i></div>")
+    inline_only = lxml_html.fromstring(
+        "<div>" + "Only inline text here " * 5 + "<br><i>and more</i></div>"
+    )
     extract_module.wrap_loose_text(inline_only)
     assert [c.tag for c in inline_only] == ["br", "i"]  # no block children: not touched
 
@@ -295,7 +383,10 @@ def test_hover_card_after_a_link_is_not_glued_into_the_sentence():
 
 def test_hover_card_needs_a_link_right_before_it():
     from lxml import html as lxml_html
-    tree = lxml_html.fromstring("<div><p>Intro <span class='tooltip-note'>kept, no link before it</span>.</p>"
-                                "<p><a href='/a'>Name</a><span class='tooltip'>card</span> rest.</p></div>")
+
+    tree = lxml_html.fromstring(
+        "<div><p>Intro <span class='tooltip-note'>kept, no link before it</span>.</p>"
+        "<p><a href='/a'>Name</a><span class='tooltip'>card</span> rest.</p></div>"
+    )
     extract_module.drop_hover_cards(tree)
     assert tree.text_content() == "Intro kept, no link before it.Name rest."

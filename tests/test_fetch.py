@@ -39,9 +39,16 @@ def gaps(times: list[float]) -> list[float]:
 
 # -- robots.txt --------------------------------------------------------------------------------
 
+
 def test_robots_disallow_with_wildcards(local_server):
-    local_server.route("/robots.txt", (200, {"Content-Type": "text/plain"},
-                                       b"User-agent: *\nDisallow: /*.pdf$\nDisallow: /private/\n"))
+    local_server.route(
+        "/robots.txt",
+        (
+            200,
+            {"Content-Type": "text/plain"},
+            b"User-agent: *\nDisallow: /*.pdf$\nDisallow: /private/\n",
+        ),
+    )
     local_server.route("/*", html(PAGE))
     f = make()
     cases = {
@@ -62,12 +69,21 @@ def test_robots_disallow_with_wildcards(local_server):
             assert result.from_robots_block and result.status == 0
     asked = [urlpath for _, _, urlpath, _ in local_server.log]
     assert asked.count("/robots.txt") == 1  # fetched once, then cached
-    assert not any(p.startswith("/private/") or p.split("?")[0].endswith(".pdf") and "?" not in p for p in asked)
+    assert not any(
+        p.startswith("/private/") or p.split("?")[0].endswith(".pdf") and "?" not in p
+        for p in asked
+    )
 
 
 def test_robots_group_for_newsclf_wins_over_star(local_server):
-    local_server.route("/robots.txt", (200, {"Content-Type": "text/plain"},
-                                       b"User-agent: newsclf\nDisallow: /\n\nUser-agent: *\nAllow: /\n"))
+    local_server.route(
+        "/robots.txt",
+        (
+            200,
+            {"Content-Type": "text/plain"},
+            b"User-agent: newsclf\nDisallow: /\n\nUser-agent: *\nAllow: /\n",
+        ),
+    )
     local_server.route("/a", html(PAGE))
     result = make().fetch(local_server.url("/a"))
     assert result.from_robots_block and result.error == "refused by robots.txt"
@@ -112,10 +128,13 @@ def test_robots_unreachable_blocks_and_expires(local_server):
 
 # -- pacing ------------------------------------------------------------------------------------
 
+
 def test_per_host_interval_and_hosts_in_parallel(local_server):
     local_server.route("/p/*", html(PAGE))
     f = make(min_interval=0.3)
-    urls = [local_server.url(f"/p/{i}", host=h) for i in range(3) for h in ("127.0.0.1", "localhost")]
+    urls = [
+        local_server.url(f"/p/{i}", host=h) for i in range(3) for h in ("127.0.0.1", "localhost")
+    ]
     results = list(f.fetch_many(urls))
     assert len(results) == 6 and all(r.error is None for r in results), [r.error for r in results]
     spans = {}
@@ -150,8 +169,14 @@ def test_one_request_in_flight_per_host(local_server):
 
 
 def test_crawl_delay_is_honoured(local_server):
-    local_server.route("/robots.txt", (200, {"Content-Type": "text/plain"},
-                                       b"User-agent: *\nCrawl-delay: 0.4\nDisallow: /nothing/\n"))
+    local_server.route(
+        "/robots.txt",
+        (
+            200,
+            {"Content-Type": "text/plain"},
+            b"User-agent: *\nCrawl-delay: 0.4\nDisallow: /nothing/\n",
+        ),
+    )
     local_server.route("/p/*", html(PAGE))
     f = make(min_interval=0.05)
     for i in range(3):
@@ -162,6 +187,7 @@ def test_crawl_delay_is_honoured(local_server):
 
 
 # -- retries -----------------------------------------------------------------------------------
+
 
 def flaky(first: Response):
     count = {"n": 0}
@@ -174,7 +200,9 @@ def flaky(first: Response):
 
 
 def test_429_retry_after_is_obeyed(local_server):
-    local_server.route("/r", flaky(Response(429, {"Retry-After": "1", "Content-Type": "text/plain"}, b"slow down")))
+    local_server.route(
+        "/r", flaky(Response(429, {"Retry-After": "1", "Content-Type": "text/plain"}, b"slow down"))
+    )
     result = make().fetch(local_server.url("/r"))
     assert result.ok and result.status == 200 and result.retry_count == 1
     t = starts(local_server, "/r")
@@ -196,7 +224,9 @@ def test_retries_give_up_with_the_status(local_server):
 
 
 def test_retry_after_too_long_gives_up_at_once(local_server):
-    local_server.route("/r", Response(503, {"Retry-After": "3600", "Content-Type": "text/plain"}, b"maintenance"))
+    local_server.route(
+        "/r", Response(503, {"Retry-After": "3600", "Content-Type": "text/plain"}, b"maintenance")
+    )
     t0 = time.monotonic()
     result = make(max_retry_after=2).fetch(local_server.url("/r"))
     assert time.monotonic() - t0 < 1.0
@@ -230,6 +260,7 @@ def test_refused_host_blocks_by_robots():
 
 # -- conditional GET ---------------------------------------------------------------------------
 
+
 def test_second_conditional_fetch_is_not_modified(local_server):
     def page(req):
         if req.headers.get("If-None-Match") == '"v1"':
@@ -240,11 +271,19 @@ def test_second_conditional_fetch_is_not_modified(local_server):
     f = make()
     first = f.fetch(local_server.url("/c"))
     assert first.ok and not first.not_modified
-    second = f.fetch(local_server.url("/c"), etag=first.headers["ETag"],
-                     last_modified=first.headers["Last-Modified"])
-    assert second.not_modified and second.status == 304 and second.error is None and second.body == b""
+    second = f.fetch(
+        local_server.url("/c"),
+        etag=first.headers["ETag"],
+        last_modified=first.headers["Last-Modified"],
+    )
+    assert (
+        second.not_modified and second.status == 304 and second.error is None and second.body == b""
+    )
     sent = local_server.requests("/c")[-1][3]
-    assert sent["If-None-Match"] == '"v1"' and sent["If-Modified-Since"] == "Mon, 01 May 2023 10:00:00 GMT"
+    assert (
+        sent["If-None-Match"] == '"v1"'
+        and sent["If-Modified-Since"] == "Mon, 01 May 2023 10:00:00 GMT"
+    )
 
 
 def test_conditional_fetch_of_a_static_file(local_server, tmp_path):
@@ -253,12 +292,16 @@ def test_conditional_fetch_of_a_static_file(local_server, tmp_path):
     f = make()
     first = f.fetch(local_server.url("/site/feed.xml"), accept="feed")
     assert first.ok and first.content_type == "application/rss+xml"
-    second = f.fetch(local_server.url("/site/feed.xml"), accept="feed",
-                     last_modified=first.headers["Last-Modified"])
+    second = f.fetch(
+        local_server.url("/site/feed.xml"),
+        accept="feed",
+        last_modified=first.headers["Last-Modified"],
+    )
     assert second.not_modified
 
 
 # -- redirects ---------------------------------------------------------------------------------
+
 
 def redirect(to: str, status: int = 301) -> Response:
     return Response(status, {"Location": to, "Content-Length": "0"}, b"")
@@ -278,7 +321,10 @@ def test_redirect_chain_is_recorded(local_server):
 
 
 def test_redirect_hops_are_robots_checked(local_server):
-    local_server.route("/robots.txt", (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /private/\n"))
+    local_server.route(
+        "/robots.txt",
+        (200, {"Content-Type": "text/plain"}, b"User-agent: *\nDisallow: /private/\n"),
+    )
     local_server.route("/go", redirect("/private/x"))
     result = make().fetch(local_server.url("/go"))
     assert result.from_robots_block and result.error == "refused by robots.txt"
@@ -293,7 +339,9 @@ def test_redirect_loop_is_stopped(local_server):
 
 
 def test_too_many_redirects(local_server):
-    local_server.route("/hop/*", lambda req: redirect(f"/hop/{int(req.route_path.rsplit('/', 1)[1]) + 1}"))
+    local_server.route(
+        "/hop/*", lambda req: redirect(f"/hop/{int(req.route_path.rsplit('/', 1)[1]) + 1}")
+    )
     result = make(max_redirects=5).fetch(local_server.url("/hop/0"))
     assert result.error.startswith("too many redirects (6)")
     assert len(result.redirects) == 6 and len(local_server.requests()) == 1 + 6  # robots + 6 hops
@@ -306,6 +354,7 @@ def test_redirect_to_ftp_is_refused(local_server):
 
 
 # -- size caps ---------------------------------------------------------------------------------
+
 
 def test_oversized_page_with_content_length(local_server):
     local_server.route("/big", html("<p>" + "x" * 5000 + "</p>"))
@@ -328,7 +377,9 @@ def test_oversized_chunked_page_without_length(local_server):
 def test_gzip_bomb_is_stopped(local_server):
     bomb = gzip.compress(b"<html>" + b" " * 30_000_000, compresslevel=9)
     assert len(bomb) < 100_000
-    local_server.route("/bomb", Response(200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, bomb))
+    local_server.route(
+        "/bomb", Response(200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, bomb)
+    )
     t0 = time.monotonic()
     result = make(max_bytes=1_000_000).fetch(local_server.url("/bomb"))
     assert result.error == "too large: over 1,000,000 bytes"
@@ -337,8 +388,14 @@ def test_gzip_bomb_is_stopped(local_server):
 
 
 def test_gzip_page_is_decoded(local_server):
-    local_server.route("/gz", Response(200, {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"},
-                                       gzip.compress(PAGE.encode())))
+    local_server.route(
+        "/gz",
+        Response(
+            200,
+            {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"},
+            gzip.compress(PAGE.encode()),
+        ),
+    )
     result = make().fetch(local_server.url("/gz"))
     assert result.ok and result.text == PAGE
 
@@ -348,17 +405,35 @@ def test_gzip_page_is_decoded(local_server):
 CP1252_TEXT = "Le café coûte 5 € — “des guillemets” et ‘simples’, naïve résumé."
 
 
-@pytest.mark.parametrize("content_type, body, encoding", [
-    ("text/html", f"<html><body><p>{CP1252_TEXT}</p></body></html>".encode("cp1252"), "cp1252"),
-    ("text/html; charset=windows-1252", f"<p>{CP1252_TEXT}</p>".encode("cp1252"), "cp1252"),
-    ("text/html; charset=ISO-8859-1", f"<p>{CP1252_TEXT}</p>".encode("cp1252"), "cp1252"),  # as browsers read it
-    ("text/html", f'<html><head><meta charset="windows-1252"></head><p>{CP1252_TEXT}</p>'.encode("cp1252"), "cp1252"),
-    ("text/html", f'<meta http-equiv="Content-Type" content="text/html; charset=windows-1252"><p>{CP1252_TEXT}'
-                  .encode("cp1252"), "cp1252"),
-    ("text/html", f"<html><body><p>{CP1252_TEXT}</p></body></html>".encode("utf-8"), "utf-8"),
-    ("text/html", b"\xef\xbb\xbf" + f"<p>{CP1252_TEXT}</p>".encode("utf-8"), "utf-8"),
-    ("text/html; charset=utf-8", f"<p>{CP1252_TEXT}</p>".encode("utf-8"), "utf-8"),
-])
+@pytest.mark.parametrize(
+    "content_type, body, encoding",
+    [
+        ("text/html", f"<html><body><p>{CP1252_TEXT}</p></body></html>".encode("cp1252"), "cp1252"),
+        ("text/html; charset=windows-1252", f"<p>{CP1252_TEXT}</p>".encode("cp1252"), "cp1252"),
+        (
+            "text/html; charset=ISO-8859-1",
+            f"<p>{CP1252_TEXT}</p>".encode("cp1252"),
+            "cp1252",
+        ),  # as browsers read it
+        (
+            "text/html",
+            f'<html><head><meta charset="windows-1252"></head><p>{CP1252_TEXT}</p>'.encode(
+                "cp1252"
+            ),
+            "cp1252",
+        ),
+        (
+            "text/html",
+            f'<meta http-equiv="Content-Type" content="text/html; charset=windows-1252"><p>{CP1252_TEXT}'.encode(
+                "cp1252"
+            ),
+            "cp1252",
+        ),
+        ("text/html", f"<html><body><p>{CP1252_TEXT}</p></body></html>".encode("utf-8"), "utf-8"),
+        ("text/html", b"\xef\xbb\xbf" + f"<p>{CP1252_TEXT}</p>".encode("utf-8"), "utf-8"),
+        ("text/html; charset=utf-8", f"<p>{CP1252_TEXT}</p>".encode("utf-8"), "utf-8"),
+    ],
+)
 def test_decoding(local_server, content_type, body, encoding):
     local_server.route("/d", Response(200, {"Content-Type": content_type}, body))
     result = make().fetch(local_server.url("/d"))
@@ -402,6 +477,7 @@ def test_http_error_status(local_server):
 
 # -- time-outs ---------------------------------------------------------------------------------
 
+
 def test_page_that_never_finishes_times_out(local_server):
     def stuck():
         yield b"<html><body><p>start"
@@ -444,6 +520,7 @@ def test_headers_that_never_come_time_out(local_server):
 
 # -- identity ----------------------------------------------------------------------------------
 
+
 def test_user_agent_names_newsclf_and_the_contact(local_server):
     local_server.route("/a", html(PAGE))
     make().fetch(local_server.url("/a"))
@@ -460,7 +537,11 @@ def test_custom_user_agent_keeps_the_contact():
 
 def test_fetch_many_yields_every_result(local_server):
     local_server.route("/ok", html(PAGE))
-    urls = [local_server.url("/ok"), local_server.url("/missing"), local_server.url("/ok", host="localhost")]
+    urls = [
+        local_server.url("/ok"),
+        local_server.url("/missing"),
+        local_server.url("/ok", host="localhost"),
+    ]
     results = list(make().fetch_many(urls))
     assert sorted(r.url for r in results) == sorted(urls)
     assert all(isinstance(r, FetchResult) for r in results)
@@ -483,8 +564,15 @@ def test_demo_site_served_and_fetched(local_server):
     assert f.fetch(local_server.url("/private/anything")).error == "refused by robots.txt"
 
 
-@pytest.mark.parametrize("path", ["/site/../secret.txt", "/site/%2e%2e/secret.txt", "/site/sub/../../secret.txt",
-                                  "/site/..%2fsecret.txt"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/site/../secret.txt",
+        "/site/%2e%2e/secret.txt",
+        "/site/sub/../../secret.txt",
+        "/site/..%2fsecret.txt",
+    ],
+)
 def test_serve_dir_refuses_traversal(local_server, tmp_path, path):
     (tmp_path / "secret.txt").write_text("do not serve")
     public = tmp_path / "public"

@@ -15,23 +15,36 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, GUIDE
 
-NEWSCLF = [str(Path(sys.executable).with_name("newsclf"))] if Path(sys.executable).with_name("newsclf").exists() \
+NEWSCLF = (
+    [str(Path(sys.executable).with_name("newsclf"))]
+    if Path(sys.executable).with_name("newsclf").exists()
     else [sys.executable, "-m", "newsclf.cli"]
+)
 
 
 def snapshot(db: Path) -> dict:
     with sqlite3.connect(db) as conn:
-        articles = sorted(conn.execute("SELECT id, url, canonical_url, title, text, pages, content_hash FROM articles"))
-        annotations = sorted(conn.execute("SELECT article_id, scheme, target, labels, labeler FROM annotations"))
+        articles = sorted(
+            conn.execute(
+                "SELECT id, url, canonical_url, title, text, pages, content_hash FROM articles"
+            )
+        )
+        annotations = sorted(
+            conn.execute("SELECT article_id, scheme, target, labels, labeler FROM annotations")
+        )
         entries = sorted(conn.execute("SELECT feed_url, entry_key, article_id FROM feed_entries"))
     return {"articles": articles, "annotations": annotations, "entries": entries}
 
 
 def kill_after(args: list[str], delay: float, env: dict) -> None:
     """Start the command and SIGKILL it after `delay` seconds; it must still have been running."""
-    proc = subprocess.Popen(NEWSCLF + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        NEWSCLF + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
     time.sleep(delay)
-    assert proc.poll() is None, "the command finished before the kill: make the input larger or the delay shorter"
+    assert proc.poll() is None, (
+        "the command finished before the kill: make the input larger or the delay shorter"
+    )
     os.kill(proc.pid, signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
 
@@ -41,14 +54,26 @@ def big_labeled_file(path: Path, n: int) -> Path:
     topics = ["labor", "safety", "regulation", "industry", "products"]
     with open(path, "w", encoding="utf-8") as fh:
         for i in range(n):
-            fh.write(json.dumps({"id": f"k{i}", "title": f"Story {i}", "text": f"Body of story {i}. " * 20,
-                                 "lang": "en", "labels": {"topics": [rng.choice(topics)]}}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": f"k{i}",
+                        "title": f"Story {i}",
+                        "text": f"Body of story {i}. " * 20,
+                        "lang": "en",
+                        "labels": {"topics": [rng.choice(topics)]},
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
 def trials(n_normal: int, n_slow: int) -> list:
-    return [pytest.param(i, id=f"trial{i}") for i in range(n_normal)] + \
-        [pytest.param(i, id=f"trial{i}", marks=pytest.mark.slow) for i in range(n_normal, n_normal + n_slow)]
+    return [pytest.param(i, id=f"trial{i}") for i in range(n_normal)] + [
+        pytest.param(i, id=f"trial{i}", marks=pytest.mark.slow)
+        for i in range(n_normal, n_normal + n_slow)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +82,11 @@ def clean_import(tmp_path_factory):
     data = big_labeled_file(tmp / "big.jsonl", 30000)
     db = tmp / "clean.db"
     started = time.monotonic()
-    subprocess.run(NEWSCLF + ["--db", str(db), "import", str(data), "--guide", str(GUIDE)], check=True,
-                   capture_output=True)
+    subprocess.run(
+        NEWSCLF + ["--db", str(db), "import", str(data), "--guide", str(GUIDE)],
+        check=True,
+        capture_output=True,
+    )
     return data, snapshot(db), time.monotonic() - started
 
 
@@ -81,8 +109,11 @@ def test_collect_killed_and_rerun_equals_clean(trial, local_server, tmp_path):
     feeds.write_text(local_server.url("/feed.xml") + "\n")
     clean_db = tmp_path / "clean.db"
     started = time.monotonic()
-    subprocess.run(NEWSCLF + ["--db", str(clean_db), "collect", "--feeds", str(feeds), "--min-interval", "0"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        NEWSCLF + ["--db", str(clean_db), "collect", "--feeds", str(feeds), "--min-interval", "0"],
+        check=True,
+        capture_output=True,
+    )
     clean_seconds = time.monotonic() - started
     db = tmp_path / "k.db"
     args = ["--db", str(db), "collect", "--feeds", str(feeds), "--min-interval", "0"]
@@ -93,7 +124,9 @@ def test_collect_killed_and_rerun_equals_clean(trial, local_server, tmp_path):
     assert len(snapshot(db)["articles"]) == 149
 
 
-@pytest.mark.parametrize("trial", trials(0, 5))  # slow only: make test has the mixed-directory test (test_model_cli)
+@pytest.mark.parametrize(
+    "trial", trials(0, 5)
+)  # slow only: make test has the mixed-directory test (test_model_cli)
 def test_train_killed_over_a_model_leaves_a_whole_model_and_the_next_run_cleans_up(tmp_path, trial):
     """Issue #35: a kill while `train` overwrote a model left new weights beside the old meta.json."""
     from newsclf.model.predict import load_model
@@ -101,18 +134,38 @@ def test_train_killed_over_a_model_leaves_a_whole_model_and_the_next_run_cleans_
     data = big_labeled_file(tmp_path / "labeled.jsonl", 150)
     env = {**os.environ, "NEWSCLF_DB": str(tmp_path / "db.sqlite")}
     model = tmp_path / "model"
-    args = ["train", "--guide", str(GUIDE), "--data", str(data), "--out", str(model), "--folds", "2"]
+    args = [
+        "train",
+        "--guide",
+        str(GUIDE),
+        "--data",
+        str(data),
+        "--out",
+        str(model),
+        "--folds",
+        "2",
+    ]
     started = time.monotonic()
     subprocess.run(NEWSCLF + args, check=True, env=env, capture_output=True, timeout=300)
     seconds = time.monotonic() - started
     old = load_model(model).id
     # Late in the run, where the writing happens (from 60% of a run's time to its end).
-    proc = subprocess.Popen(NEWSCLF + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    proc = subprocess.Popen(
+        NEWSCLF + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
     time.sleep(seconds * random.Random(trial).uniform(0.6, 1.0))
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    loaded = load_model(model)  # refuses a directory mixing two trainings: the old model or the new, whole
-    assert set(loaded.meta["files"]) >= {"model.joblib", "guide.yaml"}  # every file checked against meta.json
+    loaded = load_model(
+        model
+    )  # refuses a directory mixing two trainings: the old model or the new, whole
+    assert set(loaded.meta["files"]) >= {
+        "model.joblib",
+        "guide.yaml",
+    }  # every file checked against meta.json
     subprocess.run(NEWSCLF + args, check=True, env=env, capture_output=True, timeout=300)
     assert load_model(model).id != old
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["labeled.jsonl", "model"]  # no temporary dir left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "labeled.jsonl",
+        "model",
+    ]  # no temporary dir left

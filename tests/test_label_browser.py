@@ -29,16 +29,27 @@ from label_support import (
 
 CHROMIUM = "/usr/bin/chromium"
 NEWSCLF = str(Path(sys.executable).with_name("newsclf"))
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                                reason=f"{CHROMIUM} is missing (apt-get install chromium); CI installs it")
+pytestmark = pytest.mark.skipif(
+    not os.path.exists(CHROMIUM),
+    reason=f"{CHROMIUM} is missing (apt-get install chromium); CI installs it",
+)
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="the playwright package is not installed"
+    )
     with sync_api.sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         yield b
@@ -71,8 +82,10 @@ def shown(page) -> str:
 
 def units_shown(page) -> list[tuple[str, str]]:
     """(scheme, target) of every unit the page asks about, in page order."""
-    return [(f.get_attribute("data-scheme"), f.get_attribute("data-target") or "")
-            for f in page.locator("fieldset.scheme").all()]
+    return [
+        (f.get_attribute("data-scheme"), f.get_attribute("data-target") or "")
+        for f in page.locator("fieldset.scheme").all()
+    ]
 
 
 def ticked(page) -> dict[tuple[str, str], tuple[str, ...]]:
@@ -81,7 +94,13 @@ def ticked(page) -> dict[tuple[str, str], tuple[str, ...]]:
     for f in page.locator("fieldset.scheme").all():
         key = (f.get_attribute("data-scheme"), f.get_attribute("data-target") or "")
         boxes = f.locator("input[data-key]:checked").all()
-        out[key] = tuple(sorted(b.get_attribute("value").partition(":")[2] for b in boxes if b.get_attribute("value") != "1"))
+        out[key] = tuple(
+            sorted(
+                b.get_attribute("value").partition(":")[2]
+                for b in boxes
+                if b.get_attribute("value") != "1"
+            )
+        )
     return out
 
 
@@ -93,7 +112,9 @@ TARGETS = [t.name for t in GUIDE.scheme("stance").targets]
 def code_by_keyboard(page, i: int) -> dict[tuple[str, str], tuple[str, ...]]:
     """Code the shown article by keys alone; returns the labels pressed per unit."""
     units = units_shown(page)
-    choice: dict[tuple[str, str], tuple[str, ...]] = {("about_ai", ""): ("yes",)}  # coding a topic answers the gate
+    choice: dict[tuple[str, str], tuple[str, ...]] = {
+        ("about_ai", ""): ("yes",)
+    }  # coding a topic answers the gate
     if i % 7 == 3:
         page.keyboard.press("0")  # none of these
         choice[("topics", "")] = ()
@@ -138,11 +159,15 @@ def expected_rows(choice, article_text: str) -> dict[tuple[str, str], tuple[str,
     return rows
 
 
-def test_code_by_keyboard_and_mouse_undo_review_and_export_with_three_targets(tmp_path, page, browser):
+def test_code_by_keyboard_and_mouse_undo_review_and_export_with_three_targets(
+    tmp_path, page, browser
+):
     db = tmp_path / "label.db"
     store = demo_store(db)
-    tokens = {name: add_labeler(store, name, role) for name, role in
-              [("ana", "labeler"), ("budi", "labeler"), ("rita", "reviewer")]}
+    tokens = {
+        name: add_labeler(store, name, role)
+        for name, role in [("ana", "labeler"), ("budi", "labeler"), ("rita", "reviewer")]
+    }
     prepare(store, reliability=30, estimation=0, seed=0)  # every item is double-coded
     saved: dict[str, dict[tuple[str, str], tuple[str, ...]]] = {"ana": {}, "budi": {}}
     expected: dict[tuple[str, str, str, str], tuple[str, ...]] = {}
@@ -174,7 +199,11 @@ def test_code_by_keyboard_and_mouse_undo_review_and_export_with_three_targets(tm
         # The codebook is one key away, with the guide's description and the labels' examples.
         page.keyboard.press("?")
         help_text = page.inner_text("#help")
-        assert "Code the article as a whole" in help_text and "Examples:" in help_text and "Include:" in help_text
+        assert (
+            "Code the article as a whole" in help_text
+            and "Examples:" in help_text
+            and "Include:" in help_text
+        )
         assert "Elon Musk (also Musk)" in help_text
         page.keyboard.press("?")
         assert page.is_hidden("#help")
@@ -190,8 +219,9 @@ def test_code_by_keyboard_and_mouse_undo_review_and_export_with_three_targets(tm
         for i in range(5):
             article_id = shown(mouse)
             assert article_id in saved["ana"]
-            assert mouse.locator("fieldset[data-scheme=stance] input[type=radio]").count() == 4 * len(
-                [u for u in units_shown(mouse) if u[0] == "stance"])
+            assert mouse.locator(
+                "fieldset[data-scheme=stance] input[type=radio]"
+            ).count() == 4 * len([u for u in units_shown(mouse) if u[0] == "stance"])
             assert mouse.locator("fieldset[data-scheme=about_ai] input[type=radio]").count() == 2
             choice = code_by_mouse(mouse, i)
             with mouse.expect_navigation():
@@ -202,8 +232,12 @@ def test_code_by_keyboard_and_mouse_undo_review_and_export_with_three_targets(tm
         ctx.close()
 
     # Which units disagree, as the reviewer will see them.
-    disagree = sorted((a, s, t) for a in saved["budi"] for (s, t) in saved["budi"][a]
-                      if saved["ana"][a].get((s, t), ()) != saved["budi"][a][(s, t)])
+    disagree = sorted(
+        (a, s, t)
+        for a in saved["budi"]
+        for (s, t) in saved["budi"][a]
+        if saved["ana"][a].get((s, t), ()) != saved["budi"][a][(s, t)]
+    )
     assert len(disagree) >= 5
     review_page = browser.new_context().new_page()
     review_page.set_default_timeout(10000)
@@ -245,15 +279,21 @@ def test_code_by_keyboard_and_mouse_undo_review_and_export_with_three_targets(tm
             assert confirm.startswith("Saved:") and scheme in confirm
             assert (", ".join(decision) or "none of these") in confirm
             if method:
-                assert method in confirm or (method == "accepted majority" and "chosen by reviewer" in confirm)
+                assert method in confirm or (
+                    method == "accepted majority" and "chosen by reviewer" in confirm
+                )
             gold[(article_id, scheme, target)] = decision
         assert review_page.url.endswith("/review") or "saved=" in review_page.url
     assert len(gold) == 5
 
     # What the export says is exactly what was pressed, clicked and decided.
     out = tmp_path / "export.jsonl"
-    r = subprocess.run([NEWSCLF, "--db", str(db), "export", "--labels", "--out", str(out)],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [NEWSCLF, "--db", str(db), "export", "--labels", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     got_coded, got_gold = {}, {}
     for line in out.read_text(encoding="utf-8").splitlines():
@@ -262,7 +302,9 @@ def test_code_by_keyboard_and_mouse_undo_review_and_export_with_three_targets(tm
             if a["gold"]:
                 got_gold[(row["id"], a["scheme"], a["target"] or "")] = tuple(a["labels"])
             else:
-                got_coded[(row["id"], a["scheme"], a["target"] or "", a["labeler"])] = tuple(a["labels"])
+                got_coded[(row["id"], a["scheme"], a["target"] or "", a["labeler"])] = tuple(
+                    a["labels"]
+                )
     assert got_coded == expected
     assert got_gold == gold
     assert page.dialogs == []
@@ -318,7 +360,10 @@ def test_hostile_article_html_renders_as_inert_text(tmp_path, page):
         log_in(page, url, token)
         assert shown(page) == "hostile-1"
         text = page.inner_text("#article-text")
-        assert "<script>alert('script ran')</script>" in text and "<img src=x onerror=alert('img ran')>" in text
+        assert (
+            "<script>alert('script ran')</script>" in text
+            and "<img src=x onerror=alert('img ran')>" in text
+        )
         assert '<img src=x onerror="alert(1)">' in page.inner_text("#article-title")
         assert page.locator("#article img, #article script, #injected").count() == 0
         assert page.locator("#article-text mark").all_inner_texts() == ["OpenAI"]
@@ -329,13 +374,19 @@ def test_hostile_article_html_renders_as_inert_text(tmp_path, page):
 def readme_block(heading: str) -> list[str]:
     """The shell commands of the first code block under a README heading, as written."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text[text.index(heading):]
-    block = section[section.index("```sh\n") + 6:]
-    block = block[:block.index("```")]
-    return [line.split("  #")[0].strip() for line in block.splitlines() if line.strip() and not line.startswith("#")]
+    section = text[text.index(heading) :]
+    block = section[section.index("```sh\n") + 6 :]
+    block = block[: block.index("```")]
+    return [
+        line.split("  #")[0].strip()
+        for line in block.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
 
 
-def test_the_readmes_labeling_commands_as_written_serve_articles_on_the_demo(tmp_path, page, batch_model):
+def test_the_readmes_labeling_commands_as_written_serve_articles_on_the_demo(
+    tmp_path, page, batch_model
+):
     """The README's labeling section, run as written in a folder holding what `make demo` leaves.
 
     The demo's store comes from the demo's own import (coders' labels for the earlier months only);
@@ -352,17 +403,23 @@ def test_the_readmes_labeling_commands_as_written_serve_articles_on_the_demo(tmp
     commands = readme_block("## The labeling page")
     assert commands[0] == "export NEWSCLF_DB=demo-output/newsclf.db"
     env["NEWSCLF_DB"] = commands[0].partition("=")[2]
-    assert [c.split()[:3] for c in commands[1:]] == [["newsclf", "labelers", "add"]] * 2 + [["newsclf", "label", "serve"]]
+    assert [c.split()[:3] for c in commands[1:]] == [["newsclf", "labelers", "add"]] * 2 + [
+        ["newsclf", "label", "serve"]
+    ]
     tokens = {}
     for line in commands[1:3]:
-        r = subprocess.run(shlex.split(line), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            shlex.split(line), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
+        )
         assert r.returncode == 0, r.stderr
         tokens[shlex.split(line)[3]] = r.stdout.splitlines()[0].strip()
     with socket.socket() as sock:  # the one change: a free port instead of 8000
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     serve = shlex.split(commands[3].replace("--port 8000", f"--port {port}"))
-    proc = subprocess.Popen(serve, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        serve, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
@@ -374,7 +431,9 @@ def test_the_readmes_labeling_commands_as_written_serve_articles_on_the_demo(tmp
                 assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1]
                 time.sleep(0.2)
         log_in(page, url, tokens["ana"])
-        assert page.locator("#article").count() == 1, page.inner_text("main")  # an article, not "nothing left"
+        assert page.locator("#article").count() == 1, page.inner_text(
+            "main"
+        )  # an article, not "nothing left"
         assert shown(page)
         assert page.locator("fieldset.scheme").count() >= 1
     finally:
@@ -432,10 +491,14 @@ def test_skip_flag_agreement_and_logout_by_keys_buttons_and_touch(tmp_path, brow
         assert phone.url.endswith("/login")
     context.close()
     assert [(f["article_id"], f["note"]) for f in store.flags()] == [
-        (third, "Is a chip deal 'industry' or 'products'?"), (third, "second note, by touch")]
+        (third, "Is a chip deal 'industry' or 'products'?"),
+        (third, "second note, by touch"),
+    ]
     status = {a["article_id"]: a["status"] for a in store.assignments("ana")}
     assert status[first] == status[second] == "skipped" and status[third] == "done"
-    assert {(a.scheme, a.labels) for a in store.annotations(article_id=third) if a.labels} >= {("topics", ("labor",))}
+    assert {(a.scheme, a.labels) for a in store.annotations(article_id=third) if a.labels} >= {
+        ("topics", ("labor",))
+    }
     assert store.conn.execute("SELECT COUNT(*) FROM label_sessions").fetchone()[0] == 0
 
 
@@ -449,7 +512,9 @@ def test_the_agreement_page_shows_alpha_to_a_reviewer(tmp_path, page):
     token = add_labeler(store, "rita", "reviewer")
     with serving(db) as url:
         log_in(page, url, token)
-        with page.expect_navigation(timeout=60000):  # alpha with bootstrap intervals: seconds, on a loaded machine more
+        with page.expect_navigation(
+            timeout=60000
+        ):  # alpha with bootstrap intervals: seconds, on a loaded machine more
             page.click("nav a[href='/agreement']")
         text = page.inner_text("main")
         assert "Krippendorff" in text and "topics" in text and "stance" in text
@@ -505,8 +570,11 @@ def test_the_relevance_gate_is_one_key_and_a_no_ends_the_item(tmp_path, page):
 def test_explore_search_filter_open_queue_and_export(tmp_path, browser):
     db = tmp_path / "label.db"
     store = demo_store(db)
-    tokens = {"rita": add_labeler(store, "rita", "reviewer"), "ana": add_labeler(store, "ana"),
-              "rea": add_labeler(store, "rea", "researcher")}
+    tokens = {
+        "rita": add_labeler(store, "rita", "reviewer"),
+        "ana": add_labeler(store, "ana"),
+        "rea": add_labeler(store, "rea", "researcher"),
+    }
     from newsclf.search import Filters, to_match
 
     expected = store.search_ids(to_match("pekerja* OR upah"), Filters(outlets=("Kabar Nusa",)))
@@ -539,8 +607,12 @@ def test_explore_search_filter_open_queue_and_export(tmp_path, browser):
         # Export the result set.
         with page.expect_download() as download:
             page.click("#export-csv")
-        rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8"))))
-        assert sorted(r["id"] for r in rows) == expected and {r["outlet"] for r in rows} == {"Kabar Nusa"}
+        rows = list(
+            csv.DictReader(io.StringIO(Path(download.value.path()).read_text(encoding="utf-8")))
+        )
+        assert sorted(r["id"] for r in rows) == expected and {r["outlet"] for r in rows} == {
+            "Kabar Nusa"
+        }
         # Queue it for labeling as a random estimation sample; a labeler is then served from it.
         page.fill("#queue-size", "2")
         page.select_option("#queue-kind", "estimation")
@@ -558,9 +630,15 @@ def test_explore_search_filter_open_queue_and_export(tmp_path, browser):
         researcher.keyboard.type(tokens["rea"])
         with researcher.expect_navigation():
             researcher.keyboard.press("Enter")
-        assert researcher.url.endswith("/explore") and researcher.locator("nav a[href='/code']").count() == 0
+        assert (
+            researcher.url.endswith("/explore")
+            and researcher.locator("nav a[href='/code']").count() == 0
+        )
         researcher.fill("#q", "upah")
         with researcher.expect_navigation():
             researcher.keyboard.press("Enter")
-        assert researcher.locator("#queue-form").count() == 0 and researcher.locator("#export-csv").count() == 1
+        assert (
+            researcher.locator("#queue-form").count() == 0
+            and researcher.locator("#export-csv").count() == 1
+        )
     context.close()

@@ -24,16 +24,31 @@ def test_no_generated_request_causes_a_server_error(tmp_path):
         assert len(operations) >= 8
         tried = {"n": 0, "statuses": set()}
         for operation in operations:
-            @settings(max_examples=25, deadline=None, database=None, derandomize=True,
-                      suppress_health_check=list(HealthCheck))
+
+            @settings(
+                max_examples=25,
+                deadline=None,
+                database=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+            )
             @given(operation.as_strategy())
             def probe(case):
                 for headers in ({"X-CSRF-Token": csrf}, {}):  # with and without the CSRF token
-                    response = case.call(base_url=url, session=session, headers=headers, allow_redirects=False)
+                    response = case.call(
+                        base_url=url, session=session, headers=headers, allow_redirects=False
+                    )
                     tried["n"] += 1
                     tried["statuses"].add(response.status_code)
-                    assert response.status_code < 500, (case.method, case.path, response.status_code, response.text[:300])
+                    assert response.status_code < 500, (
+                        case.method,
+                        case.path,
+                        response.status_code,
+                        response.text[:300],
+                    )
 
             probe()
         assert tried["n"] >= 100
-        assert 200 in tried["statuses"] or 303 in tried["statuses"]  # some requests got through the guard
+        assert (
+            200 in tried["statuses"] or 303 in tried["statuses"]
+        )  # some requests got through the guard

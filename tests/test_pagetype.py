@@ -8,24 +8,46 @@ from conftest import CORPUS
 from newsclf.article import Article
 from newsclf.collect.extract import NotAnArticle, extract
 
-PROSE = "<p>" + " ".join(["The council met on Tuesday and voted on the harbour plan after a long debate."] * 12) + "</p>"
-LINKS = "".join(f'<li><a href="/news/story-{i}">Story number {i} about the harbour and the council vote</a></li>'
-                for i in range(40))
+PROSE = (
+    "<p>"
+    + " ".join(
+        ["The council met on Tuesday and voted on the harbour plan after a long debate."] * 12
+    )
+    + "</p>"
+)
+LINKS = "".join(
+    f'<li><a href="/news/story-{i}">Story number {i} about the harbour and the council vote</a></li>'
+    for i in range(40)
+)
 
 
 def page(body: str, head: str = "") -> str:
     return f"<html><head><title>T</title>{head}</head><body>{body}</body></html>"
 
 
-@pytest.mark.parametrize("url, html, reason", [
-    ("https://news.example/", page(f"<main>{PROSE}</main>"), "a site's home page"),
-    ("https://news.example/index.html", page(f"<main>{PROSE}</main>"), "a site's home page"),
-    ("https://news.example/tag/harbour/", page(f"<main>{PROSE}</main>"), "a listing, media or shop page by its URL"),
-    ("https://news.example/search?q=harbour", page(f"<main>{PROSE}</main>"), "by its URL"),
-    ("https://news.example/harbour-tv", page(f"<main>{PROSE}</main>", '<meta property="og:type" content="video.other">'),
-     "og:type 'video.other'"),
-    ("https://news.example/latest", page(f"<main><ul>{LINKS}</ul>{PROSE[:400]}</p></main>"), "of its text is links"),
-])
+@pytest.mark.parametrize(
+    "url, html, reason",
+    [
+        ("https://news.example/", page(f"<main>{PROSE}</main>"), "a site's home page"),
+        ("https://news.example/index.html", page(f"<main>{PROSE}</main>"), "a site's home page"),
+        (
+            "https://news.example/tag/harbour/",
+            page(f"<main>{PROSE}</main>"),
+            "a listing, media or shop page by its URL",
+        ),
+        ("https://news.example/search?q=harbour", page(f"<main>{PROSE}</main>"), "by its URL"),
+        (
+            "https://news.example/harbour-tv",
+            page(f"<main>{PROSE}</main>", '<meta property="og:type" content="video.other">'),
+            "og:type 'video.other'",
+        ),
+        (
+            "https://news.example/latest",
+            page(f"<main><ul>{LINKS}</ul>{PROSE[:400]}</p></main>"),
+            "of its text is links",
+        ),
+    ],
+)
 def test_pages_that_show_they_are_not_articles_are_refused_with_why(url, html, reason):
     with pytest.raises(NotAnArticle) as info:
         extract(html, url)
@@ -36,19 +58,31 @@ def test_pages_that_show_they_are_not_articles_are_refused_with_why(url, html, r
 
 def test_a_crawled_page_needs_an_articles_marks_a_fed_page_does_not():
     bare = page(f"<main>{PROSE}</main>")
-    assert extract(bare, "https://news.example/harbour-plan").text  # from a feed: an article by where it came from
+    assert extract(
+        bare, "https://news.example/harbour-plan"
+    ).text  # from a feed: an article by where it came from
     with pytest.raises(NotAnArticle, match="no publication date, no byline"):
         extract(bare, "https://news.example/harbour-plan", require_article_marks=True)
-    dated = page(f'<main><p class="byline">By Ana Putri</p><time datetime="2023-05-02">2 May 2023</time>{PROSE}</main>',
-                 '<meta property="article:published_time" content="2023-05-02T08:00:00+00:00">'
-                 '<meta name="author" content="Ana Putri">')
+    dated = page(
+        f'<main><p class="byline">By Ana Putri</p><time datetime="2023-05-02">2 May 2023</time>{PROSE}</main>',
+        '<meta property="article:published_time" content="2023-05-02T08:00:00+00:00">'
+        '<meta name="author" content="Ana Putri">',
+    )
     assert extract(dated, "https://news.example/harbour-plan", require_article_marks=True).published
-    declared = page(f"<main>{PROSE}</main>", '<script type="application/ld+json">{"@type": "NewsArticle"}</script>')
-    assert extract(declared, "https://news.example/", require_article_marks=True).text  # it says it is one
+    declared = page(
+        f"<main>{PROSE}</main>",
+        '<script type="application/ld+json">{"@type": "NewsArticle"}</script>',
+    )
+    assert extract(
+        declared, "https://news.example/", require_article_marks=True
+    ).text  # it says it is one
 
 
 def test_every_demo_site_article_page_is_an_article_even_as_a_crawl():
-    articles = [Article.from_json(line) for line in (CORPUS / "articles.jsonl").read_text(encoding="utf-8").splitlines()]
+    articles = [
+        Article.from_json(line)
+        for line in (CORPUS / "articles.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     refused = []
     for a in articles:
         path = CORPUS / "site" / a.metadata["path"]
@@ -58,5 +92,8 @@ def test_every_demo_site_article_page_is_an_article_even_as_a_crawl():
             refused.append((a.url, exc.reason))
     assert refused == []
     with pytest.raises(NotAnArticle):
-        extract((CORPUS / "site" / "index.html").read_bytes(), "https://demo.example/index.html",
-                require_article_marks=True)
+        extract(
+            (CORPUS / "site" / "index.html").read_bytes(),
+            "https://demo.example/index.html",
+            require_article_marks=True,
+        )

@@ -28,7 +28,9 @@ def tour_block() -> str:
 
 def tour_commands(block: str) -> list[str]:
     """The block's commands: every line that is neither blank nor a comment."""
-    return [line for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [
+        line for line in block.splitlines() if line.strip() and not line.lstrip().startswith("#")
+    ]
 
 
 def server_command(block: str) -> str:
@@ -72,17 +74,26 @@ def test_every_command_of_the_readme_tour_exits_0(tmp_path):
     for name in ("corpora", "label_guides"):
         (tmp_path / name).symlink_to(ROOT / name)
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
-    env = {k: v for k, v in os.environ.items() if k not in ("NEWSCLF_DB", "VIRTUAL_ENV", "PYTHONPATH")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("NEWSCLF_DB", "VIRTUAL_ENV", "PYTHONPATH")
+    }
     env["PATH"] = f"{Path(sys.prefix) / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    server = subprocess.Popen(["bash", "-c", "exec " + server_command(block).replace(README_PORT, port)],
-                              cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["bash", "-c", "exec " + server_command(block).replace(README_PORT, port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for(int(port))
         script = []
         for i, command in enumerate(commands):
             command = command.replace(f"127.0.0.1:{README_PORT}", f"127.0.0.1:{port}")
             # Braces, not a subshell: `.` and `export` carry on to the next command, as in a terminal.
-            script.append(f"date +%s.%N >> tour-clock.txt; {{ {command}\n}} > tour-{i}.log 2>&1; echo $? >> tour-rc.txt")
+            script.append(
+                f"date +%s.%N >> tour-clock.txt; {{ {command}\n}} > tour-{i}.log 2>&1; echo $? >> tour-rc.txt"
+            )
         script.append("date +%s.%N >> tour-clock.txt")
         (tmp_path / "tour.sh").write_text("\n".join(script) + "\n", encoding="utf-8")
         subprocess.run(["bash", "tour.sh"], cwd=tmp_path, env=env, timeout=900, check=False)
@@ -92,21 +103,43 @@ def test_every_command_of_the_readme_tour_exits_0(tmp_path):
     codes = [int(x) for x in (tmp_path / "tour-rc.txt").read_text().split()]
     assert len(codes) == len(commands)
     clock = [float(x) for x in (tmp_path / "tour-clock.txt").read_text().split()]
-    for i, command in enumerate(commands):  # shown with -s, and kept in the temp folder: where the time goes
+    for i, command in enumerate(
+        commands
+    ):  # shown with -s, and kept in the temp folder: where the time goes
         print(f"{clock[i + 1] - clock[i]:6.1f} s  {command}")
-    failed = [f"{commands[i]}\n  -> exit {code}:\n{(tmp_path / f'tour-{i}.log').read_text()[-2000:]}"
-              for i, code in enumerate(codes) if code != 0]
+    failed = [
+        f"{commands[i]}\n  -> exit {code}:\n{(tmp_path / f'tour-{i}.log').read_text()[-2000:]}"
+        for i, code in enumerate(codes)
+        if code != 0
+    ]
     assert not failed, "\n\n".join(failed)
 
     def log(prefix: str) -> str:
-        return next((tmp_path / f"tour-{i}.log").read_text() for i, c in enumerate(commands) if c.startswith(prefix))
+        return next(
+            (tmp_path / f"tour-{i}.log").read_text()
+            for i, c in enumerate(commands)
+            if c.startswith(prefix)
+        )
 
     collected = re.search(r"fetched (\d+), new (\d+).*failed (\d+)", log("newsclf collect --feeds"))
-    assert collected and int(collected.group(2)) > 50 and collected.group(3) == "0", log("newsclf collect --feeds")
-    assert "rejected lines: 0" in log("newsclf import corpora/ai-discourse-demo/labels/adjudicated.jsonl")
+    assert collected and int(collected.group(2)) > 50 and collected.group(3) == "0", log(
+        "newsclf collect --feeds"
+    )
+    assert "rejected lines: 0" in log(
+        "newsclf import corpora/ai-discourse-demo/labels/adjudicated.jsonl"
+    )
     metrics = json.loads((tmp_path / "test-metrics.json").read_text())
     assert set(metrics) == {"about_ai", "topics", "stance"}
-    for name in ("codebook.md", "agreement.md", "model/metrics.json", "model/card.md", "labeled.jsonl",
-                 "report/report.html", "everything.jsonl", "spacy-model/meta.json", "work.db"):
+    for name in (
+        "codebook.md",
+        "agreement.md",
+        "model/metrics.json",
+        "model/card.md",
+        "labeled.jsonl",
+        "report/report.html",
+        "everything.jsonl",
+        "spacy-model/meta.json",
+        "work.db",
+    ):
         assert (tmp_path / name).is_file(), name
     assert list((tmp_path / "warc").iterdir())

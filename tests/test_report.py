@@ -33,9 +33,17 @@ schemes:
       - {id: against, name: Against, key: c, definition: Against.}
 """
 METRICS = {
-    "topics": {"macro_f1": 0.8, "confusion": {"a": {"tp": 8, "fp": 2, "fn": 2, "tn": 8},
-                                              "b": {"tp": 5, "fp": 0, "fn": 0, "tn": 15}}},
-    "stance": {"macro_f1": 0.8, "confusion": {"labels": ["favor", "against"], "matrix": [[8, 2], [2, 8]]}},
+    "topics": {
+        "macro_f1": 0.8,
+        "confusion": {
+            "a": {"tp": 8, "fp": 2, "fn": 2, "tn": 8},
+            "b": {"tp": 5, "fp": 0, "fn": 0, "tn": 15},
+        },
+    },
+    "stance": {
+        "macro_f1": 0.8,
+        "confusion": {"labels": ["favor", "against"], "matrix": [[8, 2], [2, 8]]},
+    },
 }
 
 
@@ -51,19 +59,62 @@ def build_fixture(tmp_path: Path) -> tuple[Path, Path]:
     with Store(db) as store:
         # Outlet X, January: 4 articles coded by a coder (gold): topic a on 3, b on 1.
         for i, labels in enumerate([("a",), ("a",), ("a", "b"), ("b",)]):
-            store.add_article(Article(id=f"x{i}", text=f"story x{i}", outlet="X", published=f"2023-01-0{i + 1}T10:00:00+07:00"))
+            store.add_article(
+                Article(
+                    id=f"x{i}",
+                    text=f"story x{i}",
+                    outlet="X",
+                    published=f"2023-01-0{i + 1}T10:00:00+07:00",
+                )
+            )
             store.add_annotations([Annotation(f"x{i}", "topics", labels, "ana", seconds=60.0)])
         # A syndicated copy of x0 in another outlet: same group, must count once.
-        store.add_article(Article(id="x0copy", text="story x0 reprinted", outlet="X", published="2023-01-05T10:00:00+07:00"))
+        store.add_article(
+            Article(
+                id="x0copy",
+                text="story x0 reprinted",
+                outlet="X",
+                published="2023-01-05T10:00:00+07:00",
+            )
+        )
         store.add_annotations([Annotation("x0copy", "topics", ("a",), "ana", seconds=30.0)])
         store.set_dup_groups({"x0copy": "x0", "x0": "x0"})
         # Outlet Y, February: 10 articles labeled by the model only: a predicted on 6; stance favor on 6.
         for i in range(10):
-            store.add_article(Article(id=f"y{i}", text=f"story y{i}", outlet="Y", published=f"2023-02-1{i}T10:00:00+00:00"))
-        store.add_predictions([(f"y{i}", "m1", "topics", "", {"a": 0.9 if i < 6 else 0.1, "b": 0.1},
-                                ["a"] if i < 6 else ["b"]) for i in range(10)])
-        store.add_predictions([(f"y{i}", "m1", "stance", "T", {"favor": 0.8 if i < 6 else 0.2, "against": 0.2},
-                                ["favor"] if i < 6 else ["against"]) for i in range(10)])
+            store.add_article(
+                Article(
+                    id=f"y{i}",
+                    text=f"story y{i}",
+                    outlet="Y",
+                    published=f"2023-02-1{i}T10:00:00+00:00",
+                )
+            )
+        store.add_predictions(
+            [
+                (
+                    f"y{i}",
+                    "m1",
+                    "topics",
+                    "",
+                    {"a": 0.9 if i < 6 else 0.1, "b": 0.1},
+                    ["a"] if i < 6 else ["b"],
+                )
+                for i in range(10)
+            ]
+        )
+        store.add_predictions(
+            [
+                (
+                    f"y{i}",
+                    "m1",
+                    "stance",
+                    "T",
+                    {"favor": 0.8 if i < 6 else 0.2, "against": 0.2},
+                    ["favor"] if i < 6 else ["against"],
+                )
+                for i in range(10)
+            ]
+        )
     return guide_path, model
 
 
@@ -79,31 +130,70 @@ def pick(rows, **kw):
 
 def test_hand_computed_counts_shares_intervals_and_corrections(run, tmp_path):
     guide_path, model = build_fixture(tmp_path)
-    result = run("report", "--guide", str(guide_path), "--model", str(model), "--by", "outlet,month",
-                 "--out", str(tmp_path / "r"), "--hourly-rate", "20", "--estimator", "acc")
+    result = run(
+        "report",
+        "--guide",
+        str(guide_path),
+        "--model",
+        str(model),
+        "--by",
+        "outlet,month",
+        "--out",
+        str(tmp_path / "r"),
+        "--hourly-rate",
+        "20",
+        "--estimator",
+        "acc",
+    )
     assert result.exit_code == 0, result.output
     rows = rows_of(tmp_path / "r")
     # Gold cell: 3 of 4 stories carry a (the reprint of x0 is not counted again).
     gx = pick(rows, table="main", scheme="topics", outlet="X", month="2023-01", label="a")
-    assert (gx["items"], gx["gold_items"], gx["predicted_items"], gx["count"]) == ("4", "4", "0", "3")
-    assert float(gx["raw_share"]) == 0.75 and float(gx["share"]) == 0.75 and gx["corrected"] == "False"
+    assert (gx["items"], gx["gold_items"], gx["predicted_items"], gx["count"]) == (
+        "4",
+        "4",
+        "0",
+        "3",
+    )
+    assert (
+        float(gx["raw_share"]) == 0.75 and float(gx["share"]) == 0.75 and gx["corrected"] == "False"
+    )
     # Wilson 95% for 3/4, worked by hand: centre (0.75 + 1.96^2/8) / (1 + 1.96^2/4) = 0.6275, half-width 0.3269.
-    assert math.isclose(float(gx["ci_low"]), 0.3006, abs_tol=1e-4) and math.isclose(float(gx["ci_high"]), 0.9544, abs_tol=1e-4)
+    assert math.isclose(float(gx["ci_low"]), 0.3006, abs_tol=1e-4) and math.isclose(
+        float(gx["ci_high"]), 0.9544, abs_tol=1e-4
+    )
     # Predicted cell: raw 6/10; corrected (0.6 - fpr 0.2) / (tpr 0.8 - fpr 0.2) = 2/3.
     py = pick(rows, table="main", scheme="topics", outlet="Y", month="2023-02", label="a")
     assert float(py["raw_share"]) == 0.6 and math.isclose(float(py["share"]), 0.6667, abs_tol=1e-4)
     assert py["corrected"] == "True" and float(py["ci_low"]) <= 0.6667 <= float(py["ci_high"])
     # A label the model never confuses (b: tpr 1, fpr 0) keeps its raw share.
-    assert float(pick(rows, table="main", scheme="topics", outlet="Y", month="2023-02", label="b")["share"]) == 0.4
+    assert (
+        float(
+            pick(rows, table="main", scheme="topics", outlet="Y", month="2023-02", label="b")[
+                "share"
+            ]
+        )
+        == 0.4
+    )
     # Single-label stance toward T: p favor with p*0.8 + (1-p)*0.2 = 0.6 gives 2/3.
-    sy = pick(rows, table="main", scheme="stance", target="T", outlet="Y", month="2023-02", label="favor")
+    sy = pick(
+        rows, table="main", scheme="stance", target="T", outlet="Y", month="2023-02", label="favor"
+    )
     assert math.isclose(float(sy["share"]), 0.6667, abs_tol=1e-4) and float(sy["raw_share"]) == 0.6
     # The by-period table pools outlets: January 3/4 gold, February corrected.
-    assert float(pick(rows, table="time", scheme="topics", month="2023-01", label="a")["share"]) == 0.75
+    assert (
+        float(pick(rows, table="time", scheme="topics", month="2023-01", label="a")["share"])
+        == 0.75
+    )
     # Ledger: 5 annotations by ana, 4 x 60 s + 30 s = 270 s = 0.075 h, cost at 20/h = 1.50.
     with open(tmp_path / "r" / "tables" / "ledger.csv", newline="") as fh:
         [ledger] = list(csv.DictReader(fh))
-    assert (ledger["labeler"], ledger["items"], ledger["hours"], ledger["cost"]) == ("ana", "5", "0.075", "1.5")
+    assert (ledger["labeler"], ledger["items"], ledger["hours"], ledger["cost"]) == (
+        "ana",
+        "5",
+        "0.075",
+        "1.5",
+    )
     html = (tmp_path / "r" / "report.html").read_text()
     assert "data:image/png;base64," in html and "Codebook" in html and "Model card" in html
     # The model card and agreement are HTML (tables as tables), not Markdown in <pre>; no curve, no curve figure.
@@ -138,7 +228,7 @@ SHARE32 = 0.5 - LAM32 / 20
 # prediction) = (1,1), (1,0), (0,1), (0,0): 1 - lam, 1, -lam, 0. Weight 34, sum 17 - 9 lam; sum of squares
 # 8.5 (1 - lam)^2 + 8.5 + 0.5 lam^2; variance (ddof 1) over 33. Centre lam * 0.2 + mean; t(0.975, 31 df) = 2.039513.
 _M32 = (17 - 9 * LAM32) / 34
-_VAR32 = (8.5 * (1 - LAM32) ** 2 + 8.5 + 0.5 * LAM32 ** 2 - 34 * _M32 ** 2) / 33
+_VAR32 = (8.5 * (1 - LAM32) ** 2 + 8.5 + 0.5 * LAM32**2 - 34 * _M32**2) / 33
 HALF32 = 2.039513 * math.sqrt(_VAR32 * (1 / 32 + 1 / 10))
 CENTRE32 = LAM32 * 0.2 + _M32
 
@@ -157,13 +247,17 @@ def test_ppi_cell_by_hand():
     assert math.isclose(combine(3, 5, est, 10).share, 8 / 15)
     # n = 32 (worked above): lam 0.315125, share 0.484244, interval 0.4796 -/+ 0.3313.
     est = ppi_cell(Y * 4, F * 4, FU)
-    assert math.isclose(est.lam, LAM32, abs_tol=1e-6) and math.isclose(est.share, SHARE32, abs_tol=1e-7)
+    assert math.isclose(est.lam, LAM32, abs_tol=1e-6) and math.isclose(
+        est.share, SHARE32, abs_tol=1e-7
+    )
     assert round(LAM32, 6) == 0.315125 and round(SHARE32, 6) == 0.484244
     assert math.isclose(est.low, CENTRE32 - HALF32, abs_tol=1e-6)
     assert math.isclose(est.high, CENTRE32 + HALF32, abs_tol=1e-6)
     assert (round(est.low, 4), round(est.high, 4)) == (0.1483, 0.8110)
     whole = combine(3, 5, est, 10)
-    assert math.isclose(whole.share, (3 + 10 * est.share) / 15) and math.isclose(whole.low, (3 + 10 * est.low) / 15)
+    assert math.isclose(whole.share, (3 + 10 * est.share) / 15) and math.isclose(
+        whole.low, (3 + 10 * est.low) / 15
+    )
 
 
 def test_ppi_mean_by_hand_as_ppi_py_computes_it():
@@ -186,112 +280,275 @@ def test_ppi_mean_by_hand_as_ppi_py_computes_it():
     flat = ppi_cell([1, 0, 0, 0] * 8, [0.3] * 32, FU)
     half = 2.039513 * math.sqrt(75 / 374 * (1 / 32 + 1 / 10))
     assert flat.lam == 0.0 and flat.share == 0.25
-    assert flat.low == 0.0 and math.isclose(flat.high, 9 / 34 + half, abs_tol=1e-6) and round(flat.high, 4) == 0.5956
+    assert (
+        flat.low == 0.0
+        and math.isclose(flat.high, 9 / 34 + half, abs_tol=1e-6)
+        and round(flat.high, 4) == 0.5956
+    )
 
 
 def _estimation_fixture(tmp_path: Path, run) -> Path:
     """Outlet Z, March: 32 articles imported as the estimation sample (the small case four times), 10 the model alone labeled."""
     guide_path, _ = build_fixture(tmp_path)
-    rows = [{"id": f"z{i}", "text": f"story z{i}", "outlet": "Z", "published": f"2023-03-{i % 28 + 1:02d}",
-             "labels": {"topics": ["a"] if y else ["b"]}} for i, y in enumerate(Y * 4)]
+    rows = [
+        {
+            "id": f"z{i}",
+            "text": f"story z{i}",
+            "outlet": "Z",
+            "published": f"2023-03-{i % 28 + 1:02d}",
+            "labels": {"topics": ["a"] if y else ["b"]},
+        }
+        for i, y in enumerate(Y * 4)
+    ]
     path = tmp_path / "estimation.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    assert run("import", str(path), "--guide", str(guide_path), "--sample", "estimation").exit_code == 0
+    assert (
+        run("import", str(path), "--guide", str(guide_path), "--sample", "estimation").exit_code
+        == 0
+    )
     with Store(tmp_path / "newsclf.db") as store:
-        assert {a.sample for a in store.annotations(scheme="topics") if a.article_id.startswith("z")} == {"estimation"}
+        assert {
+            a.sample for a in store.annotations(scheme="topics") if a.article_id.startswith("z")
+        } == {"estimation"}
         for i in range(10):
-            store.add_article(Article(id=f"u{i}", text=f"story u{i}", outlet="Z", published=f"2023-03-1{i}"))
-        preds = [(f"z{i}", f) for i, f in enumerate(F * 4)] + [(f"u{i}", f) for i, f in enumerate(FU)]
-        store.add_predictions([(aid, "m1", "topics", "", {"a": float(f), "b": 1.0 - f}, ["a"] if f else ["b"])
-                               for aid, f in preds])
+            store.add_article(
+                Article(id=f"u{i}", text=f"story u{i}", outlet="Z", published=f"2023-03-1{i}")
+            )
+        preds = [(f"z{i}", f) for i, f in enumerate(F * 4)] + [
+            (f"u{i}", f) for i, f in enumerate(FU)
+        ]
+        store.add_predictions(
+            [
+                (aid, "m1", "topics", "", {"a": float(f), "b": 1.0 - f}, ["a"] if f else ["b"])
+                for aid, f in preds
+            ]
+        )
     return guide_path
 
 
 def test_default_ppi_report_uses_the_estimation_sample(run, tmp_path):
     guide_path = _estimation_fixture(tmp_path, run)
-    assert run("report", "--guide", str(guide_path), "--model", str(tmp_path / "model"),
-               "--out", str(tmp_path / "r")).exit_code == 0
-    z = pick(rows_of(tmp_path / "r"), table="main", scheme="topics", outlet="Z", month="2023-03", label="a")
+    assert (
+        run(
+            "report",
+            "--guide",
+            str(guide_path),
+            "--model",
+            str(tmp_path / "model"),
+            "--out",
+            str(tmp_path / "r"),
+        ).exit_code
+        == 0
+    )
+    z = pick(
+        rows_of(tmp_path / "r"),
+        table="main",
+        scheme="topics",
+        outlet="Z",
+        month="2023-03",
+        label="a",
+    )
     # 16 of 32 known gold carry a; the 10 predicted get PPI's share from the cell's own 32 estimation items,
     # worked by hand above (LAM32, SHARE32, CENTRE32 -/+ HALF32).
-    assert (z["items"], z["gold_items"], z["estimation_items"], z["rectifier"], z["rectifier_items"]) == \
-        ("42", "32", "32", "own", "32")
-    assert z["estimator"] == "ppi" and math.isclose(float(z["share"]), (16 + 10 * SHARE32) / 42, abs_tol=1e-4)
+    assert (
+        z["items"],
+        z["gold_items"],
+        z["estimation_items"],
+        z["rectifier"],
+        z["rectifier_items"],
+    ) == ("42", "32", "32", "own", "32")
+    assert z["estimator"] == "ppi" and math.isclose(
+        float(z["share"]), (16 + 10 * SHARE32) / 42, abs_tol=1e-4
+    )
     assert math.isclose(float(z["ci_low"]), (16 + 10 * (CENTRE32 - HALF32)) / 42, abs_tol=1e-4)
     assert math.isclose(float(z["ci_high"]), (16 + 10 * (CENTRE32 + HALF32)) / 42, abs_tol=1e-4)
     # Outlet Y has no estimation item of its own: the pooled 32 correct it through PACC:
     # E[f | a] = 1/2, E[f | not a] = 0, Y's mean f for a is 0.58 -> (0.58 - 0) / (1/2 - 0) = 1.16, clipped to 1.
-    y = pick(rows_of(tmp_path / "r"), table="main", scheme="topics", outlet="Y", month="2023-02", label="a")
+    y = pick(
+        rows_of(tmp_path / "r"),
+        table="main",
+        scheme="topics",
+        outlet="Y",
+        month="2023-02",
+        label="a",
+    )
     assert (y["rectifier"], y["rectifier_items"], y["estimation_items"]) == ("pooled", "32", "0")
     assert float(y["share"]) == 1.0 and float(y["ci_low"]) < 1.0
     # Active-learning and seed labels never enter the rectifier: marked 'active', the z items stop counting.
     with Store(tmp_path / "newsclf.db") as store:
-        store.add_annotations([Annotation(f"z{i}", "topics", ("a",) if y else ("b",), "import", sample="active")
-                               for i, y in enumerate(Y * 4)])
-    assert run("report", "--guide", str(guide_path), "--model", str(tmp_path / "model"),
-               "--out", str(tmp_path / "r2")).exit_code == 0
-    z2 = pick(rows_of(tmp_path / "r2"), table="main", scheme="topics", outlet="Z", month="2023-03", label="a")
+        store.add_annotations(
+            [
+                Annotation(f"z{i}", "topics", ("a",) if y else ("b",), "import", sample="active")
+                for i, y in enumerate(Y * 4)
+            ]
+        )
+    assert (
+        run(
+            "report",
+            "--guide",
+            str(guide_path),
+            "--model",
+            str(tmp_path / "model"),
+            "--out",
+            str(tmp_path / "r2"),
+        ).exit_code
+        == 0
+    )
+    z2 = pick(
+        rows_of(tmp_path / "r2"),
+        table="main",
+        scheme="topics",
+        outlet="Z",
+        month="2023-03",
+        label="a",
+    )
     assert (z2["rectifier"], z2["estimator"], z2["share"]) == ("none", "raw", z2["raw_share"])
 
 
 def test_a_model_trained_after_the_estimation_sample_was_stored_is_warned_about(run, tmp_path):
     guide_path = _estimation_fixture(tmp_path, run)
     meta = json.loads((tmp_path / "model" / "meta.json").read_text())
-    meta["created_at"] = "2999-01-01T00:00:00+00:00"  # trained after every label was stored: it may have seen them
+    meta["created_at"] = (
+        "2999-01-01T00:00:00+00:00"  # trained after every label was stored: it may have seen them
+    )
     (tmp_path / "model" / "meta.json").write_text(json.dumps(meta))
-    result = run("report", "--guide", str(guide_path), "--model", str(tmp_path / "model"), "--out", str(tmp_path / "r"))
-    assert result.exit_code == 0 and "32 labels of the estimation sample were stored before the model was trained" \
+    result = run(
+        "report",
+        "--guide",
+        str(guide_path),
+        "--model",
+        str(tmp_path / "model"),
+        "--out",
+        str(tmp_path / "r"),
+    )
+    assert (
+        result.exit_code == 0
+        and "32 labels of the estimation sample were stored before the model was trained"
         in result.output
+    )
     meta["created_at"] = "2000-01-01T00:00:00+00:00"
     (tmp_path / "model" / "meta.json").write_text(json.dumps(meta))
-    result = run("report", "--guide", str(guide_path), "--model", str(tmp_path / "model"), "--out", str(tmp_path / "r"))
+    result = run(
+        "report",
+        "--guide",
+        str(guide_path),
+        "--model",
+        str(tmp_path / "model"),
+        "--out",
+        str(tmp_path / "r"),
+    )
     assert "estimation sample were stored before" not in result.output
 
 
 def test_bad_sample_is_rejected_with_its_line(run, tmp_path):
     guide_path, _ = build_fixture(tmp_path)
     path = tmp_path / "bad.jsonl"
-    path.write_text(json.dumps({"id": "q1", "text": "t", "labels": {"topics": ["a"]}, "sample": "lucky"}) + "\n")
+    path.write_text(
+        json.dumps({"id": "q1", "text": "t", "labels": {"topics": ["a"]}, "sample": "lucky"}) + "\n"
+    )
     result = run("import", str(path), "--guide", str(guide_path))
-    assert result.exit_code == 1 and "bad.jsonl:1" in result.output and '"sample" must be one of' in result.output
+    assert (
+        result.exit_code == 1
+        and "bad.jsonl:1" in result.output
+        and '"sample" must be one of' in result.output
+    )
 
 
 def test_bad_by_and_dates_are_usage_errors(run, tmp_path):
     guide_path, _ = build_fixture(tmp_path)
-    assert run("report", "--guide", str(guide_path), "--by", "outlet,moon", "--out", str(tmp_path / "r")).exit_code == 2
-    assert run("report", "--guide", str(guide_path), "--since", "May 2023", "--out", str(tmp_path / "r")).exit_code == 2
+    assert (
+        run(
+            "report",
+            "--guide",
+            str(guide_path),
+            "--by",
+            "outlet,moon",
+            "--out",
+            str(tmp_path / "r"),
+        ).exit_code
+        == 2
+    )
+    assert (
+        run(
+            "report",
+            "--guide",
+            str(guide_path),
+            "--since",
+            "May 2023",
+            "--out",
+            str(tmp_path / "r"),
+        ).exit_code
+        == 2
+    )
 
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (.ci/run installs it)"
+)
 def test_every_figure_loads_in_headless_chromium(run, tmp_path):
     playwright = pytest.importorskip("playwright.sync_api")
     guide_path, model = build_fixture(tmp_path)
-    assert run("report", "--guide", str(guide_path), "--model", str(model), "--out", str(tmp_path / "r")).exit_code == 0
+    assert (
+        run(
+            "report",
+            "--guide",
+            str(guide_path),
+            "--model",
+            str(model),
+            "--out",
+            str(tmp_path / "r"),
+        ).exit_code
+        == 0
+    )
     with playwright.sync_playwright() as p:
         browser = _chromium(p)
         page = browser.new_page()
         page.goto((tmp_path / "r" / "report.html").as_uri())
-        sizes = page.eval_on_selector_all("img", "imgs => imgs.map(i => [i.complete, i.naturalWidth])")
+        sizes = page.eval_on_selector_all(
+            "img", "imgs => imgs.map(i => [i.complete, i.naturalWidth])"
+        )
         page.screenshot(path=str(tmp_path / "r" / "screenshot.png"), full_page=True)
         browser.close()
     assert len(sizes) >= 4 and all(done and width > 100 for done, width in sizes)
 
 
 def _chromium(p):
-    return p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"])
+    return p.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=[
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    )
 
 
-@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (.ci/run installs it)"
+)
 def test_a_flagged_cell_drills_down_to_exactly_its_articles_in_chromium(run, tmp_path):
     playwright = pytest.importorskip("playwright.sync_api")
     guide_path = _estimation_fixture(tmp_path, run)
-    assert run("report", "--guide", str(guide_path), "--model", str(tmp_path / "model"),
-               "--out", str(tmp_path / "r")).exit_code == 0
+    assert (
+        run(
+            "report",
+            "--guide",
+            str(guide_path),
+            "--model",
+            str(tmp_path / "model"),
+            "--out",
+            str(tmp_path / "r"),
+        ).exit_code
+        == 0
+    )
     with playwright.sync_playwright() as p:
         browser = _chromium(p)
         page = browser.new_page()
@@ -299,10 +556,17 @@ def test_a_flagged_cell_drills_down_to_exactly_its_articles_in_chromium(run, tmp
         # The reader's way in: the warning list at the top names the thin cell, in words.
         assert "topics, a, X, 2023-01: 4 articles (fewer than 10)" in page.inner_text("div.flags")
         # Its row in the estimates table is marked as flagged (greyed, said in words) ...
-        row = page.locator("table.estimates tr", has_text="2023-01").filter(has_text="X").filter(
-            has=page.locator("td", has_text="4 articles (fewer than 10)")).first
+        row = (
+            page.locator("table.estimates tr", has_text="2023-01")
+            .filter(has_text="X")
+            .filter(has=page.locator("td", has_text="4 articles (fewer than 10)"))
+            .first
+        )
         assert row.get_attribute("data-flagged") == "1" and "(flagged)" in row.inner_text()
-        assert page.evaluate("r => getComputedStyle(r).color", row.element_handle()) == "rgb(119, 119, 119)"
+        assert (
+            page.evaluate("r => getComputedStyle(r).color", row.element_handle())
+            == "rgb(119, 119, 119)"
+        )
         # ... and its share is a link: follow it, as a reader clicks.
         row.locator("a.share").click()
         target = page.locator("section.drill:target")
@@ -323,10 +587,21 @@ def test_a_flagged_cell_drills_down_to_exactly_its_articles_in_chromium(run, tmp
 def test_guardrails_flag_thin_and_wide_cells_and_weak_models(run, tmp_path):
     guide_path, model = build_fixture(tmp_path)
     metrics = json.loads((model / "metrics.json").read_text())
-    metrics["stance"].update({"macro_f1": 0.3, "labels": {"against": {"recall": 0.06}, "favor": {"recall": 0.9}}})
+    metrics["stance"].update(
+        {"macro_f1": 0.3, "labels": {"against": {"recall": 0.06}, "favor": {"recall": 0.9}}}
+    )
     (model / "metrics.json").write_text(json.dumps(metrics))
-    result = run("report", "--guide", str(guide_path), "--model", str(model), "--out", str(tmp_path / "r"),
-                 "--estimator", "acc")
+    result = run(
+        "report",
+        "--guide",
+        str(guide_path),
+        "--model",
+        str(model),
+        "--out",
+        str(tmp_path / "r"),
+        "--estimator",
+        "acc",
+    )
     assert result.exit_code == 0, result.output
     rows = rows_of(tmp_path / "r")
     # Outlet X, January: 4 stories, below the default --min-n of 10.
@@ -334,41 +609,105 @@ def test_guardrails_flag_thin_and_wide_cells_and_weak_models(run, tmp_path):
     assert gx["flagged"] == "True" and gx["flag_reason"].startswith("4 articles (fewer than 10)")
     # Stance toward T in February: 10 predicted articles; the model's against recall is 0.06, said in words.
     sy = pick(rows, table="time", scheme="stance", month="2023-02", label="against")
-    assert sy["flagged"] == "True" and "the model cannot tell against from favor: cross-validated recall 0.06" \
+    assert (
+        sy["flagged"] == "True"
+        and "the model cannot tell against from favor: cross-validated recall 0.06"
         in sy["flag_reason"]
+    )
     html = (tmp_path / "r" / "report.html").read_text()
-    assert 'class="warning"' in html and "stance: the model&#x27;s cross-validated macro-F1 is 0.30" in html
+    assert (
+        'class="warning"' in html
+        and "stance: the model&#x27;s cross-validated macro-F1 is 0.30" in html
+    )
     assert "topics, a, 2023-01: 4 articles (fewer than 10)" in html
     # The CLI prints the same warnings.
     assert "warning: stance: the model's cross-validated macro-F1 is 0.30" in result.output
     assert "topics, a, 2023-01: 4 articles (fewer than 10)" in result.output
     # With --min-n 3 and a wide --max-width nothing about X's size is flagged.
-    assert run("report", "--guide", str(guide_path), "--model", str(model), "--out", str(tmp_path / "r2"),
-               "--min-n", "3", "--max-width", "1", "--estimator", "acc").exit_code == 0
-    assert pick(rows_of(tmp_path / "r2"), table="main", scheme="topics", outlet="X", month="2023-01",
-                label="a")["flagged"] == "False"
+    assert (
+        run(
+            "report",
+            "--guide",
+            str(guide_path),
+            "--model",
+            str(model),
+            "--out",
+            str(tmp_path / "r2"),
+            "--min-n",
+            "3",
+            "--max-width",
+            "1",
+            "--estimator",
+            "acc",
+        ).exit_code
+        == 0
+    )
+    assert (
+        pick(
+            rows_of(tmp_path / "r2"),
+            table="main",
+            scheme="topics",
+            outlet="X",
+            month="2023-01",
+            label="a",
+        )["flagged"]
+        == "False"
+    )
 
 
 def test_flat_article_table_final_labels_by_hand(run, tmp_path):
     guide_path, model = build_fixture(tmp_path)
     with Store(tmp_path / "newsclf.db") as store:
         # y0: two coders say b, one says a -> majority b, beating the model's a (0.9).
-        store.add_annotations([Annotation("y0", "topics", ("b",), "ana"), Annotation("y0", "topics", ("b",), "budi"),
-                               Annotation("y0", "topics", ("a",), "citra")])
+        store.add_annotations(
+            [
+                Annotation("y0", "topics", ("b",), "ana"),
+                Annotation("y0", "topics", ("b",), "budi"),
+                Annotation("y0", "topics", ("a",), "citra"),
+            ]
+        )
         # y1: a coder says b, a gold (final) label says a -> gold a.
-        store.add_annotations([Annotation("y1", "topics", ("b",), "ana"),
-                               Annotation("y1", "topics", ("a",), "lead", gold=True)])
+        store.add_annotations(
+            [
+                Annotation("y1", "topics", ("b",), "ana"),
+                Annotation("y1", "topics", ("a",), "lead", gold=True),
+            ]
+        )
         # y2: coders tie (a vs b) -> nothing settled, the model's a (0.9) stands.
-        store.add_annotations([Annotation("y2", "topics", ("a",), "ana"), Annotation("y2", "topics", ("b",), "budi")])
+        store.add_annotations(
+            [Annotation("y2", "topics", ("a",), "ana"), Annotation("y2", "topics", ("b",), "budi")]
+        )
         # y3: a reviewer decided 'a, b' on the page.
-        store.add_review(Annotation("y3", "topics", ("a", "b"), "rita", gold=True), "chose", {"ana": ["a"]})
-    assert run("report", "--guide", str(guide_path), "--model", str(model), "--out", str(tmp_path / "r")).exit_code == 0
+        store.add_review(
+            Annotation("y3", "topics", ("a", "b"), "rita", gold=True), "chose", {"ana": ["a"]}
+        )
+    assert (
+        run(
+            "report",
+            "--guide",
+            str(guide_path),
+            "--model",
+            str(model),
+            "--out",
+            str(tmp_path / "r"),
+        ).exit_code
+        == 0
+    )
     with open(tmp_path / "r" / "tables" / "articles.csv", newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(fh)
         columns, table = reader.fieldnames, {r["id"]: r for r in reader}
-    got = {i: (table[i]["topics"], table[i]["topics_source"]) for i in ["x0", "y0", "y1", "y2", "y3", "y9"]}
-    assert got == {"x0": ("a", "coder"), "y0": ("b", "majority"), "y1": ("a", "gold"), "y2": ("a", "predicted"),
-                   "y3": ("a;b", "reviewer"), "y9": ("b", "predicted")}
+    got = {
+        i: (table[i]["topics"], table[i]["topics_source"])
+        for i in ["x0", "y0", "y1", "y2", "y3", "y9"]
+    }
+    assert got == {
+        "x0": ("a", "coder"),
+        "y0": ("b", "majority"),
+        "y1": ("a", "gold"),
+        "y2": ("a", "predicted"),
+        "y3": ("a;b", "reviewer"),
+        "y9": ("b", "predicted"),
+    }
     # Probabilities only where the model decided: y2's a at 0.9; y9's b at 0.1 (topics is multi-label).
     assert table["y2"]["topics_probability"] == "0.9000" and table["y0"]["topics_probability"] == ""
     # Stance toward T: one plain column per target, a number for a single-label scheme.
@@ -379,14 +718,38 @@ def test_flat_article_table_final_labels_by_hand(run, tmp_path):
 
     parquet = pq.read_table(tmp_path / "r" / "tables" / "articles.parquet").to_pydict()
     assert len(parquet["id"]) == len(table) == 15
-    assert set(parquet["topics_source"]) - {None} == {"coder", "majority", "gold", "predicted", "reviewer"}
+    assert set(parquet["topics_source"]) - {None} == {
+        "coder",
+        "majority",
+        "gold",
+        "predicted",
+        "reviewer",
+    }
 
 
 def test_attention_counts_stories_and_their_share_of_all_stored(run, tmp_path):
     guide_path, model = build_fixture(tmp_path)
     with Store(tmp_path / "newsclf.db") as store:  # one February article no scheme reports on
-        store.add_article(Article(id="w1", text="a story on farming", outlet="Y", published="2023-02-27T08:00:00+00:00"))
-    assert run("report", "--guide", str(guide_path), "--model", str(model), "--out", str(tmp_path / "r")).exit_code == 0
+        store.add_article(
+            Article(
+                id="w1",
+                text="a story on farming",
+                outlet="Y",
+                published="2023-02-27T08:00:00+00:00",
+            )
+        )
+    assert (
+        run(
+            "report",
+            "--guide",
+            str(guide_path),
+            "--model",
+            str(model),
+            "--out",
+            str(tmp_path / "r"),
+        ).exit_code
+        == 0
+    )
     with open(tmp_path / "r" / "tables" / "attention.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
     overall = {r["month"]: r for r in rows if not r["outlet"]}
@@ -397,6 +760,8 @@ def test_attention_counts_stories_and_their_share_of_all_stored(run, tmp_path):
     low, high = wilson(10, 11)
     assert math.isclose(float(overall["2023-02"]["ci_low"]), low, abs_tol=1e-4)
     assert math.isclose(float(overall["2023-02"]["ci_high"]), high, abs_tol=1e-4)
-    assert {(r["outlet"], r["month"], r["articles"]) for r in rows if r["outlet"]} == {("X", "2023-01", "4"),
-                                                                                     ("Y", "2023-02", "10")}
+    assert {(r["outlet"], r["month"], r["articles"]) for r in rows if r["outlet"]} == {
+        ("X", "2023-01", "4"),
+        ("Y", "2023-02", "10"),
+    }
     assert (tmp_path / "r" / "figures" / "attention.png").exists()

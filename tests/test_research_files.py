@@ -33,10 +33,12 @@ MAP = "text=body,title=headline,published=date,outlet=source"
 
 def excel_csv(path, encoding: str, bom: bool):
     """What Excel writes as 'CSV' where the list separator is ';': CRLF, ';', quotes only where needed."""
-    rows = [["id", "headline", "body", "date", "source", "coder note"],
-            ["x1", "Café owners and a chatbot", CAFE, "12/05/2023", "Daily Planet", "check; later"],
-            ["x2", "Nurses and AI triage", NURSES, "25/05/2023 14:30", "daily planet ", ""],
-            ["x3", "Labelers' pay", LABELERS, "03.06.2023", "www.Harbor Ledger", "a \"quoted\" note"]]
+    rows = [
+        ["id", "headline", "body", "date", "source", "coder note"],
+        ["x1", "Café owners and a chatbot", CAFE, "12/05/2023", "Daily Planet", "check; later"],
+        ["x2", "Nurses and AI triage", NURSES, "25/05/2023 14:30", "daily planet ", ""],
+        ["x3", "Labelers' pay", LABELERS, "03.06.2023", "www.Harbor Ledger", 'a "quoted" note'],
+    ]
 
     def cell(c: str) -> str:
         return '"' + c.replace('"', '""') + '"' if any(ch in c for ch in ';"\n') else c
@@ -56,16 +58,20 @@ def test_an_excel_csv_in_cp1252_with_semicolons_and_day_first_dates_imports_exac
     result = run("import", path, "--map", MAP, "--dayfirst", "--timezone", "Europe/London")
     assert result.exit_code == 0, result.output
     assert "articles: 3 new, 0 updated, 0 unchanged, 0 conflicts" in result.stdout
-    assert f"{path}: read as cp1252" in result.stderr          # one line names the encoding
+    assert f"{path}: read as cp1252" in result.stderr  # one line names the encoding
     assert result.stderr.count("read as cp1252") == 1
     rows = exported(run)
-    assert [rows[i]["text"] for i in ("x1", "x2", "x3")] == [CAFE, NURSES, LABELERS]   # no mojibake
+    assert [rows[i]["text"] for i in ("x1", "x2", "x3")] == [CAFE, NURSES, LABELERS]  # no mojibake
     assert rows["x1"]["title"] == "Café owners and a chatbot"
     assert rows["x1"]["published"] == "2023-05-12"
-    assert rows["x2"]["published"] == "2023-05-25T14:30:00+01:00"   # naive time in --timezone (BST in May)
+    assert (
+        rows["x2"]["published"] == "2023-05-25T14:30:00+01:00"
+    )  # naive time in --timezone (BST in May)
     assert rows["x3"]["published"] == "2023-06-03"
     assert rows["x1"]["metadata"]["published_original"] == "12/05/2023"
-    assert rows["x1"]["metadata"]["coder note"] == "check; later"   # unmapped columns kept in metadata
+    assert (
+        rows["x1"]["metadata"]["coder note"] == "check; later"
+    )  # unmapped columns kept in metadata
     assert rows["x3"]["metadata"]["coder note"] == 'a "quoted" note'
     assert {r["outlet"] for r in rows.values()} == {"Daily Planet", "Harbor Ledger"}
     assert rows["x2"]["metadata"]["outlet_original"] == "daily planet "
@@ -91,12 +97,18 @@ def test_an_excel_utf8_csv_with_a_bom_reads_its_first_column_and_names_no_encodi
     result = run("import", path, "--map", MAP, "--dayfirst")
     assert result.exit_code == 0, result.output
     assert "read as" not in result.stderr
-    assert set(exported(run)) == {"x1", "x2", "x3"}   # 'id', not '\ufeffid'
+    assert set(exported(run)) == {"x1", "x2", "x3"}  # 'id', not '\ufeffid'
 
 
 def test_the_cp1252_copy_of_an_imported_utf8_file_is_the_same_articles_not_new_ones(run, tmp_path):
     run("import", excel_csv(tmp_path / "utf8.csv", "utf-8", bom=True), "--map", MAP, "--dayfirst")
-    result = run("import", excel_csv(tmp_path / "cp1252.csv", "cp1252", bom=False), "--map", MAP, "--dayfirst")
+    result = run(
+        "import",
+        excel_csv(tmp_path / "cp1252.csv", "cp1252", bom=False),
+        "--map",
+        MAP,
+        "--dayfirst",
+    )
     assert "articles: 0 new, 0 updated, 3 unchanged, 0 conflicts" in result.stdout, result.output
 
 
@@ -112,9 +124,12 @@ def test_without_the_column_map_the_error_names_the_columns_and_the_fix(run, tmp
 def test_a_google_sheets_export_with_commas_quoted_newlines_and_month_names(run, tmp_path):
     path = tmp_path / "Coverage sheet - Sheet1.csv"
     body = "Line one of the story.\nLine two, with a comma, and “curly quotes”."
-    path.write_text('id,title,text,published,outlet\r\n'
-                    f'g1,"Chatbots, again","{body}","May 12, 2023",Kabar Nusa\r\n'
-                    f'g2,Rules for AI,{NURSES},"June 3, 2023 7:45 PM",kabar  nusa\r\n', encoding="utf-8")
+    path.write_text(
+        "id,title,text,published,outlet\r\n"
+        f'g1,"Chatbots, again","{body}","May 12, 2023",Kabar Nusa\r\n'
+        f'g2,Rules for AI,{NURSES},"June 3, 2023 7:45 PM",kabar  nusa\r\n',
+        encoding="utf-8",
+    )
     result = run("import", path, "--timezone", "Asia/Jakarta")
     assert result.exit_code == 0, result.output
     assert "articles: 2 new, 0 updated, 0 unchanged, 0 conflicts" in result.stdout
@@ -128,9 +143,12 @@ def test_a_google_sheets_export_with_commas_quoted_newlines_and_month_names(run,
 @pytest.mark.parametrize("name", ["articles.tsv", "articles-tabs.csv"])
 def test_a_tsv_by_name_or_by_its_header(run, tmp_path, name):
     path = tmp_path / name
-    path.write_text("id\ttitle\ttext\tpublished\n"
-                    f"t1\tTabs, commas; and pipes|\t{CAFE}\t2023-05-12T07:45:00+07:00\n"
-                    f"t2\tSecond\t{NURSES}\t12 Mei 2023 07:45 WIB\n", encoding="utf-8")
+    path.write_text(
+        "id\ttitle\ttext\tpublished\n"
+        f"t1\tTabs, commas; and pipes|\t{CAFE}\t2023-05-12T07:45:00+07:00\n"
+        f"t2\tSecond\t{NURSES}\t12 Mei 2023 07:45 WIB\n",
+        encoding="utf-8",
+    )
     result = run("import", path)
     assert result.exit_code == 0, result.output
     rows = exported(run)
@@ -140,8 +158,10 @@ def test_a_tsv_by_name_or_by_its_header(run, tmp_path, name):
 
 def test_delimiter_forced_and_a_bad_row_reported_by_line_while_the_rest_is_read(run, tmp_path):
     path = tmp_path / "pipes.csv"
-    path.write_text("id|text\np1|first, with commas\np2|second|extra cell\np3|third; with semicolons\n",
-                    encoding="utf-8")
+    path.write_text(
+        "id|text\np1|first, with commas\np2|second|extra cell\np3|third; with semicolons\n",
+        encoding="utf-8",
+    )
     result = run("import", path, "--delimiter", "|")
     assert result.exit_code == 1
     assert f"{path}:3: the row has more cells than the header has columns" in result.stderr
@@ -178,14 +198,22 @@ def test_a_stray_cp1252_byte_past_the_sniffed_start_rejects_that_line_and_says_w
 
 
 def test_jsonl_with_a_repeated_id_is_a_conflict_reported_with_both_lines(run, tmp_path):
-    path = write_jsonl(tmp_path / "dups.jsonl", [
-        {"id": "a1", "text": CAFE}, {"id": "a2", "text": NURSES},
-        {"id": "a1", "text": LABELERS}, {"id": "a2", "text": NURSES}])
+    path = write_jsonl(
+        tmp_path / "dups.jsonl",
+        [
+            {"id": "a1", "text": CAFE},
+            {"id": "a2", "text": NURSES},
+            {"id": "a1", "text": LABELERS},
+            {"id": "a2", "text": NURSES},
+        ],
+    )
     result = run("import", path)
     assert result.exit_code == 0, result.output
     assert "articles: 2 new, 0 updated, 1 unchanged, 1 conflicts" in result.stdout
-    assert f"{path}:3: conflict: id 'a1' has another title or text than line 1 of this file; kept the stored one" \
+    assert (
+        f"{path}:3: conflict: id 'a1' has another title or text than line 1 of this file; kept the stored one"
         in result.stderr
+    )
     assert exported(run)["a1"]["text"] == CAFE
 
 
@@ -207,12 +235,23 @@ def test_on_conflict_replace_takes_the_new_text_and_error_rejects_the_line(run, 
 
 def test_an_outlets_file_maps_every_spelling_to_one_name_in_the_store_and_the_report(run, tmp_path):
     outlets = tmp_path / "outlets.csv"
-    outlets.write_text("alias,canonical\nthe daily planet,Daily Planet\ndailyplanet.example,Daily Planet\n",
-                       encoding="utf-8")
-    path = write_jsonl(tmp_path / "a.jsonl", [
-        {"id": "o1", "text": CAFE, "outlet": "The Daily Planet", "published": "2023-05-12"},
-        {"id": "o2", "text": NURSES, "outlet": "www.dailyplanet.example", "published": "2023-05-13"},
-        {"id": "o3", "text": LABELERS, "outlet": "daily  PLANET", "published": "2023-05-14"}])
+    outlets.write_text(
+        "alias,canonical\nthe daily planet,Daily Planet\ndailyplanet.example,Daily Planet\n",
+        encoding="utf-8",
+    )
+    path = write_jsonl(
+        tmp_path / "a.jsonl",
+        [
+            {"id": "o1", "text": CAFE, "outlet": "The Daily Planet", "published": "2023-05-12"},
+            {
+                "id": "o2",
+                "text": NURSES,
+                "outlet": "www.dailyplanet.example",
+                "published": "2023-05-13",
+            },
+            {"id": "o3", "text": LABELERS, "outlet": "daily  PLANET", "published": "2023-05-14"},
+        ],
+    )
     result = run("import", path, "--outlets", outlets)
     assert result.exit_code == 0, result.output
     rows = exported(run)
@@ -223,7 +262,9 @@ def test_an_outlets_file_maps_every_spelling_to_one_name_in_the_store_and_the_re
     bad = tmp_path / "bad-outlets.csv"
     bad.write_text("only one cell\n", encoding="utf-8")
     result = run("import", path, "--outlets", bad)
-    assert result.exit_code == 1 and f"{bad}:1: write one alias,canonical pair a line" in result.stderr
+    assert (
+        result.exit_code == 1 and f"{bad}:1: write one alias,canonical pair a line" in result.stderr
+    )
 
 
 def test_outlet_names_keep_the_first_spelling_seen():
@@ -233,14 +274,17 @@ def test_outlet_names_keep_the_first_spelling_seen():
     assert names.canonical("https://www.kabarnusa.id/") == "kabarnusa.id"
 
 
-@pytest.mark.parametrize("encoding, text", [
-    ("cp1252", "Les élèves étaient très contents à l’école – où était-il ?"),
-    ("cp1252", "Café owners said “the reactor” of their menu is now a chatbot."),
-    ("cp1251", "Журналисты писали о регулировании искусственного интеллекта."),
-    ("cp1253", "Οι δημοσιογράφοι έγραψαν για την τεχνητή νοημοσύνη."),
-    ("cp949", "한국 언론은 인공지능 규제에 대해 보도했다. 기자들은 노동 문제를 다뤘다."),
-    ("gb18030", "中国媒体报道了人工智能监管问题。"),
-])
+@pytest.mark.parametrize(
+    "encoding, text",
+    [
+        ("cp1252", "Les élèves étaient très contents à l’école – où était-il ?"),
+        ("cp1252", "Café owners said “the reactor” of their menu is now a chatbot."),
+        ("cp1251", "Журналисты писали о регулировании искусственного интеллекта."),
+        ("cp1253", "Οι δημοσιογράφοι έγραψαν για την τεχνητή νοημοσύνη."),
+        ("cp949", "한국 언론은 인공지능 규제에 대해 보도했다. 기자들은 노동 문제를 다뤘다."),
+        ("gb18030", "中国媒体报道了人工智能监管问题。"),
+    ],
+)
 def test_an_undeclared_encoding_is_detected(encoding, text):
     from newsclf.textfiles import sniff_encoding
 
@@ -249,32 +293,38 @@ def test_an_undeclared_encoding_is_detected(encoding, text):
     assert detected and data.decode(codec) == data.decode(encoding)
 
 
-@pytest.mark.parametrize("value, order, expected", [
-    ("2023-05-12T07:45:00+07:00", None, "2023-05-12T07:45:00+07:00"),
-    ("2023-05-12", None, "2023-05-12"),
-    ("12/05/2023", DAYFIRST, "2023-05-12"),
-    ("12/05/2023", MONTHFIRST, "2023-12-05"),
-    ("25/05/2023", None, "2023-05-25"),
-    ("05/25/2023", None, "2023-05-25"),
-    ("12.05.2023", DAYFIRST, "2023-05-12"),
-    ("12-05-23", DAYFIRST, "2023-05-12"),
-    ("05/05/2023", None, "2023-05-05"),
-    ("May 12, 2023", None, "2023-05-12"),
-    ("12 Mei 2023 07:45 WIB", None, "2023-05-12T07:45:00+07:00"),
-    ("Jumat, 12 Mei 2023 07:45 WIB", None, "2023-05-12T07:45:00+07:00"),
-    ("12/05/2023 07:45 WIB", DAYFIRST, "2023-05-12T07:45:00+07:00"),
-    ("May 12, 2023 7:45 p.m.", None, "2023-05-12T19:45:00"),
-])
+@pytest.mark.parametrize(
+    "value, order, expected",
+    [
+        ("2023-05-12T07:45:00+07:00", None, "2023-05-12T07:45:00+07:00"),
+        ("2023-05-12", None, "2023-05-12"),
+        ("12/05/2023", DAYFIRST, "2023-05-12"),
+        ("12/05/2023", MONTHFIRST, "2023-12-05"),
+        ("25/05/2023", None, "2023-05-25"),
+        ("05/25/2023", None, "2023-05-25"),
+        ("12.05.2023", DAYFIRST, "2023-05-12"),
+        ("12-05-23", DAYFIRST, "2023-05-12"),
+        ("05/05/2023", None, "2023-05-05"),
+        ("May 12, 2023", None, "2023-05-12"),
+        ("12 Mei 2023 07:45 WIB", None, "2023-05-12T07:45:00+07:00"),
+        ("Jumat, 12 Mei 2023 07:45 WIB", None, "2023-05-12T07:45:00+07:00"),
+        ("12/05/2023 07:45 WIB", DAYFIRST, "2023-05-12T07:45:00+07:00"),
+        ("May 12, 2023 7:45 p.m.", None, "2023-05-12T19:45:00"),
+    ],
+)
 def test_normalize_date(value, order, expected):
     assert normalize_date(value, order) == expected
 
 
-@pytest.mark.parametrize("value, order, message", [
-    ("12/05/2023", None, "ambiguous"),
-    ("25/05/2023", MONTHFIRST, "no month 25"),
-    ("3 hours ago", None, "not a date with a year"),
-    ("sometime in 2023", None, "not a date newsclf reads"),
-])
+@pytest.mark.parametrize(
+    "value, order, message",
+    [
+        ("12/05/2023", None, "ambiguous"),
+        ("25/05/2023", MONTHFIRST, "no month 25"),
+        ("3 hours ago", None, "not a date with a year"),
+        ("sometime in 2023", None, "not a date newsclf reads"),
+    ],
+)
 def test_normalize_date_errors(value, order, message):
     with pytest.raises(InputError, match=message):
         normalize_date(value, order)
@@ -287,8 +337,10 @@ def test_timezone_applies_to_naive_times_only():
     assert normalize_date("2023-05-12", tz=wib) == "2023-05-12"
 
 
-@pytest.mark.parametrize("spec, error", [
-    ("text", "FIELD=COLUMN"), ("colour=body", "not a record field"), ("text=a,text=b", "twice")])
+@pytest.mark.parametrize(
+    "spec, error",
+    [("text", "FIELD=COLUMN"), ("colour=body", "not a record field"), ("text=a,text=b", "twice")],
+)
 def test_bad_column_maps_are_usage_errors(run, tmp_path, spec, error):
     with pytest.raises(InputError, match=error):
         parse_column_map(spec)
@@ -298,38 +350,66 @@ def test_bad_column_maps_are_usage_errors(run, tmp_path, spec, error):
 
 
 def test_a_jsonl_column_map_keeps_a_displaced_field(run, tmp_path):
-    path = write_jsonl(tmp_path / "a.jsonl", [{"id": "m1", "body": CAFE, "text": "teaser only", "source": "Kabar"}])
+    path = write_jsonl(
+        tmp_path / "a.jsonl", [{"id": "m1", "body": CAFE, "text": "teaser only", "source": "Kabar"}]
+    )
     result = run("import", path, "--map", "text=body,outlet=source")
     assert result.exit_code == 0, result.output
     row = exported(run)["m1"]
-    assert row["text"] == CAFE and row["outlet"] == "Kabar" and row["metadata"]["original_text"] == "teaser only"
+    assert (
+        row["text"] == CAFE
+        and row["outlet"] == "Kabar"
+        and row["metadata"]["original_text"] == "teaser only"
+    )
 
 
 def test_train_classify_and_evaluate_read_mapped_columns(run, tmp_path):
-    words = {"labor": "annotators demand a fair hourly wage and contracts",
-             "safety": "experts warn the model could deceive people and spread false claims",
-             "regulation": "lawmakers voted on licensing rules for the AI act",
-             "industry": "the startup raised new funding for chips and cloud deals"}
+    words = {
+        "labor": "annotators demand a fair hourly wage and contracts",
+        "safety": "experts warn the model could deceive people and spread false claims",
+        "regulation": "lawmakers voted on licensing rules for the AI act",
+        "industry": "the startup raised new funding for chips and cloud deals",
+    }
     lines = ["story_id;headline;story;topic;day"]
     for i in range(48):
         topic = sorted(words)[i % 4]
-        lines.append(f"s{i};{topic} – news {i} from a café;{words[topic]}, report {i} says.;{topic};{1 + i % 28:02d}/05/2023")
+        lines.append(
+            f"s{i};{topic} – news {i} from a café;{words[topic]}, report {i} says.;{topic};{1 + i % 28:02d}/05/2023"
+        )
     data = tmp_path / "coded.csv"
     data.write_text("\n".join(lines) + "\n", encoding="cp1252")
     cols = "id=story_id,title=headline,text=story,labels.topics=topic,published=day"
-    result = run("train", "--guide", GUIDE, "--data", data, "--map", cols, "--dayfirst", "--out", "model",
-                 "--folds", "2")
+    result = run(
+        "train",
+        "--guide",
+        GUIDE,
+        "--data",
+        data,
+        "--map",
+        cols,
+        "--dayfirst",
+        "--out",
+        "model",
+        "--folds",
+        "2",
+    )
     assert result.exit_code == 0, result.output
-    result = run("classify", "--model", "model", data, "--map", cols, "--dayfirst", "--out", "labeled.jsonl")
+    result = run(
+        "classify", "--model", "model", data, "--map", cols, "--dayfirst", "--out", "labeled.jsonl"
+    )
     assert result.exit_code == 0, result.output
     assert "classified 48 articles" in result.stderr
     result = run("evaluate", "--model", "model", "--data", data, "--map", cols, "--dayfirst")
     assert result.exit_code == 0, result.output
     assert "topics" in result.stdout
     # Label-only lines (an id and labels, no text) are scored on the store's text, or say why they cannot be.
-    label_only = write_jsonl(tmp_path / "gold.jsonl", [{"id": f"s{i}", "labels": {"topics": [sorted(words)[i % 4]]}}
-                                                       for i in range(12)])
-    result = run("evaluate", "--model", "model", "--data", label_only, db=str(tmp_path / "empty.db"))
+    label_only = write_jsonl(
+        tmp_path / "gold.jsonl",
+        [{"id": f"s{i}", "labels": {"topics": [sorted(words)[i % 4]]}} for i in range(12)],
+    )
+    result = run(
+        "evaluate", "--model", "model", "--data", label_only, db=str(tmp_path / "empty.db")
+    )
     assert result.exit_code == 1
     assert "12 of its lines name an article by id without its text" in result.stderr
     assert run("import", data, "--map", cols, "--dayfirst", "--guide", GUIDE).exit_code == 0
@@ -337,25 +417,52 @@ def test_train_classify_and_evaluate_read_mapped_columns(run, tmp_path):
     assert result.exit_code == 0, result.output
     assert "topics" in result.stdout
     # batch reads the same file with the same options (in its worker processes) and names the encoding.
-    result = run("batch", "--model", "model", data, "--map", cols, "--dayfirst", "--out", "out", "--workers", "1")
+    result = run(
+        "batch",
+        "--model",
+        "model",
+        data,
+        "--map",
+        cols,
+        "--dayfirst",
+        "--out",
+        "out",
+        "--workers",
+        "1",
+    )
     assert result.exit_code == 0, result.output
     assert f"{data}: read as cp1252" in result.stderr
-    out_rows = [json.loads(line) for f in sorted((tmp_path / "out").glob("*.jsonl")) for line in f.open()]
+    out_rows = [
+        json.loads(line) for f in sorted((tmp_path / "out").glob("*.jsonl")) for line in f.open()
+    ]
     assert sorted(r["id"] for r in out_rows) == sorted(f"s{i}" for i in range(48))
 
 
 # What Western European and Indonesian text in Excel's cp1252 is made of. (Arbitrary cp1252 bytes cannot be
 # told from Korean or Chinese ones: a run like "\xa0\xa0\xa0\xa0" is valid in both; the notice names the guess.)
-LATIN_TEXT = st.text(alphabet=st.sampled_from(list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-                                              + list("     .,;:!?'\"()-/|\t\n\r") + list("éèàçñüöäßÉÖÑ“”‘’–—…€")),
-                     min_size=1, max_size=60)
+LATIN_TEXT = st.text(
+    alphabet=st.sampled_from(
+        list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        + list("     .,;:!?'\"()-/|\t\n\r")
+        + list("éèàçñüöäßÉÖÑ“”‘’–—…€")
+    ),
+    min_size=1,
+    max_size=60,
+)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(texts=st.lists(st.text(min_size=1, max_size=60).filter(str.strip), min_size=1, max_size=5),
-       latin=st.lists(LATIN_TEXT.filter(str.strip), min_size=1, max_size=5),
-       delimiter=st.sampled_from([",", ";", "\t", "|"]), encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]))
-def test_any_text_written_by_a_csv_writer_reads_back_unchanged(tmp_path, texts, latin, delimiter, encoding):
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    texts=st.lists(st.text(min_size=1, max_size=60).filter(str.strip), min_size=1, max_size=5),
+    latin=st.lists(LATIN_TEXT.filter(str.strip), min_size=1, max_size=5),
+    delimiter=st.sampled_from([",", ";", "\t", "|"]),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+)
+def test_any_text_written_by_a_csv_writer_reads_back_unchanged(
+    tmp_path, texts, latin, delimiter, encoding
+):
     """Property: whatever the delimiter, quoting and encoding, the cells come back as they were written."""
     from newsclf.records import read_records
 
@@ -370,15 +477,22 @@ def test_any_text_written_by_a_csv_writer_reads_back_unchanged(tmp_path, texts, 
     results = list(read_records(path))
     assert [r.error for r in results] == [None] * len(texts)
     assert [r.record.article.text for r in results] == texts
-    assert [r.record.article.title for r in results] == [f"t{delimiter}{i}" for i in range(len(texts))]
+    assert [r.record.article.title for r in results] == [
+        f"t{delimiter}{i}" for i in range(len(texts))
+    ]
 
 
 def test_a_quote_never_closed_is_reported_not_read_into_one_cell(run, tmp_path):
     path = tmp_path / "open-quote.csv"
-    path.write_text(f'id,text\nq1,{CAFE}\nq2,"opened and never closed\nq3,{NURSES}\n', encoding="utf-8")
+    path.write_text(
+        f'id,text\nq1,{CAFE}\nq2,"opened and never closed\nq3,{NURSES}\n', encoding="utf-8"
+    )
     result = run("import", path)
     assert result.exit_code == 1
-    assert f"{path}:3: not valid CSV: a quoted cell that starts in this row is never closed" in result.stderr
+    assert (
+        f"{path}:3: not valid CSV: a quoted cell that starts in this row is never closed"
+        in result.stderr
+    )
     assert "articles: 1 new" in result.stdout and "rejected lines: 1" in result.stdout
 
 

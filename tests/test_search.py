@@ -21,18 +21,28 @@ from newsclf.store import Store
 
 def words(text: str | None) -> list[str]:
     """unicode61 with remove_diacritics, by hand: case and accents folded, split on all but letters and digits."""
-    folded = "".join(c for c in unicodedata.normalize("NFKD", (text or "").casefold()) if not unicodedata.combining(c))
+    folded = "".join(
+        c
+        for c in unicodedata.normalize("NFKD", (text or "").casefold())
+        if not unicodedata.combining(c)
+    )
     return re.findall(r"[^\W_]+", folded)
 
 
 def phrase(tokens: list[str], *parts: str) -> bool:
     n = len(parts)
-    return any(tuple(tokens[i:i + n]) == parts for i in range(len(tokens) - n + 1))
+    return any(tuple(tokens[i : i + n]) == parts for i in range(len(tokens) - n + 1))
 
 
-CAFE = Article(id="cafe", title="Café owners try a chatbot", text="The café on Jalan Merdeka now takes orders by chatbot. "
-               "Pekerjanya bilang sistem itu sering salah.", outlet="Kabar Nusa", lang="id",
-               published="2023-05-02T08:00:00+07:00")
+CAFE = Article(
+    id="cafe",
+    title="Café owners try a chatbot",
+    text="The café on Jalan Merdeka now takes orders by chatbot. "
+    "Pekerjanya bilang sistem itu sering salah.",
+    outlet="Kabar Nusa",
+    lang="id",
+    published="2023-05-02T08:00:00+07:00",
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,21 +55,32 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def corpus(store):
-    return {a.id: (words(a.title), words(a.title) + words(a.text), a) for a in store.iter_articles()}
+    return {
+        a.id: (words(a.title), words(a.title) + words(a.text), a) for a in store.iter_articles()
+    }
 
 
 CASES = [  # (query, brute-force predicate over (title words, all words))
     ("upah AND pekerja*", lambda t, w: "upah" in w and any(x.startswith("pekerja") for x in w)),
-    ("chatbot OR anotator*", lambda t, w: "chatbot" in w or any(x.startswith("anotator") for x in w)),
+    (
+        "chatbot OR anotator*",
+        lambda t, w: "chatbot" in w or any(x.startswith("anotator") for x in w),
+    ),
     ("OpenAI NOT Microsoft", lambda t, w: "openai" in w and "microsoft" not in w),
     ("labelers chatbot", lambda t, w: "labelers" in w and "chatbot" in w),
     ('"kecerdasan buatan"', lambda t, w: phrase(w, "kecerdasan", "buatan")),
-    ('"open letter" OR "surat terbuka"', lambda t, w: phrase(w, "open", "letter") or phrase(w, "surat", "terbuka")),
+    (
+        '"open letter" OR "surat terbuka"',
+        lambda t, w: phrase(w, "open", "letter") or phrase(w, "surat", "terbuka"),
+    ),
     ("title:chatbot", lambda t, w: "chatbot" in t),
     ("title:Musk AND OpenAI", lambda t, w: "musk" in t and "openai" in w),
     ("cafe", lambda t, w: "cafe" in w),  # Café, café: diacritics folded
     ("AI-generated", lambda t, w: phrase(w, "ai", "generated")),
-    ("(wages OR upah) AND NOT title:OpenAI", lambda t, w: ("wages" in w or "upah" in w) and "openai" not in t),
+    (
+        "(wages OR upah) AND NOT title:OpenAI",
+        lambda t, w: ("wages" in w or "upah" in w) and "openai" not in t,
+    ),
 ]
 
 
@@ -71,7 +92,9 @@ def test_results_equal_a_brute_force_scan(store, corpus, query, predicate):
 
 
 def test_counts_by_month_and_outlet_equal_a_brute_force_scan(store, corpus):
-    got = store.search_counts(to_match("OpenAI"), "month", by_outlet=True, filters=Filters(lang="id"))
+    got = store.search_counts(
+        to_match("OpenAI"), "month", by_outlet=True, filters=Filters(lang="id")
+    )
     hits, totals = Counter(), Counter()
     for t, w, a in corpus.values():
         if a.lang != "id":
@@ -79,14 +102,20 @@ def test_counts_by_month_and_outlet_equal_a_brute_force_scan(store, corpus):
         key = ((a.published or "")[:7] or "undated", a.outlet or "")
         totals[key] += 1
         hits[key] += "openai" in w
-    assert {(r["period"], r["outlet"]): (r["matching"], r["total"]) for r in got} == \
-        {k: (hits[k], totals[k]) for k in totals}
+    assert {(r["period"], r["outlet"]): (r["matching"], r["total"]) for r in got} == {
+        k: (hits[k], totals[k]) for k in totals
+    }
 
 
 def test_filters_narrow_to_exactly_their_articles(store, corpus):
     f = Filters(since="2023-03-01", until="2023-05-31", outlets=("kabar nusa", "Meridian Wire"))
-    expected = sorted(i for i, (t, w, a) in corpus.items() if "chatbot" in w and "2023-03-01" <= (a.published or "")[:10]
-                      <= "2023-05-31" and (a.outlet or "").lower() in ("kabar nusa", "meridian wire"))
+    expected = sorted(
+        i
+        for i, (t, w, a) in corpus.items()
+        if "chatbot" in w
+        and "2023-03-01" <= (a.published or "")[:10] <= "2023-05-31"
+        and (a.outlet or "").lower() in ("kabar nusa", "meridian wire")
+    )
     assert store.search_ids(to_match("chatbot"), f) == expected and "cafe" in expected
 
 
@@ -95,7 +124,9 @@ def test_the_index_follows_updates_and_deletes(tmp_path):
     s.add_article(CAFE)
     assert s.search_ids(to_match("Merdeka")) == ["cafe"]
     s.add_article(Article(**{**CAFE.__dict__, "text": "The café moved to Jalan Sudirman."}))
-    assert s.search_ids(to_match("Merdeka")) == [] and s.search_ids(to_match("Sudirman")) == ["cafe"]
+    assert s.search_ids(to_match("Merdeka")) == [] and s.search_ids(to_match("Sudirman")) == [
+        "cafe"
+    ]
     s.conn.execute("DELETE FROM articles WHERE id = 'cafe'")
     assert s.search_ids(to_match("Sudirman")) == []
 
@@ -111,17 +142,22 @@ def test_a_store_from_before_the_index_gets_it_built_when_opened(tmp_path):
         for statement in _split_sql(MIGRATIONS[number]):
             conn.execute(statement)
     conn.execute(f"PRAGMA user_version = {SEARCH_MIGRATION - 1}")
-    conn.execute("INSERT INTO articles (id, title, text, content_hash, added_at) VALUES ('old', 'Old news', 'Anotator lama', 'h', 'x')")
+    conn.execute(
+        "INSERT INTO articles (id, title, text, content_hash, added_at) VALUES ('old', 'Old news', 'Anotator lama', 'h', 'x')"
+    )
     conn.commit()
     conn.close()
     assert Store(path).search_ids(to_match("anotator")) == ["old"]
 
 
-@pytest.mark.parametrize("query, message", [
-    ("", "the search query is empty"),
-    ("OpenAI AND (wages", "opens a bracket it never closes"),
-    ("wages)", "closes a bracket it never opened"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("", "the search query is empty"),
+        ("OpenAI AND (wages", "opens a bracket it never closes"),
+        ("wages)", "closes a bracket it never opened"),
+    ],
+)
 def test_malformed_queries_say_what_is_wrong(query, message):
     with pytest.raises(InputError, match=re.escape(message)):
         to_match(query)
@@ -135,8 +171,9 @@ def test_the_cli_lists_counts_and_refuses_a_bad_query(run, tmp_path):
     assert rows and all("[" in row["snippet"] for row in rows)
     r = run("search", "OpenAI", "--count-by", "month", "--format", "csv")
     table = list(csv.DictReader(io.StringIO(r.stdout)))
-    assert sum(int(x["matching"]) for x in table) == len(run("search", "OpenAI", "--format", "jsonl", "--limit", "999")
-                                                         .stdout.splitlines())
+    assert sum(int(x["matching"]) for x in table) == len(
+        run("search", "OpenAI", "--format", "jsonl", "--limit", "999").stdout.splitlines()
+    )
     assert all(0 <= float(x["share"]) <= 1 for x in table)
     bad = run("search", "OpenAI AND")
     assert bad.exit_code == 2 and "not valid" in bad.output
@@ -163,7 +200,12 @@ def test_report_query_gives_shares_over_the_querys_articles_only_and_says_so(run
     guide = CORPUS.parents[1] / "label_guides" / "ai-discourse.yaml"
     assert run("import", str(CORPUS / "articles.jsonl")).exit_code == 0
     for coder in ("coder_a", "coder_b", "adjudicated"):
-        assert run("import", str(CORPUS / "labels" / f"{coder}.jsonl"), "--guide", str(guide)).exit_code == 0
+        assert (
+            run(
+                "import", str(CORPUS / "labels" / f"{coder}.jsonl"), "--guide", str(guide)
+            ).exit_code
+            == 0
+        )
     query = "pekerja* OR upah OR wages"
     population = set(Store(tmp_path / "newsclf.db").search_ids(to_match(query)))
     assert 5 < len(population) < 60
@@ -178,7 +220,13 @@ def test_report_query_gives_shares_over_the_querys_articles_only_and_says_so(run
     behind = {row["id"] for row in table("rep", "drilldown.csv")}
     assert behind and behind <= population  # every number rests on the query's articles only
     assert {row["id"] for row in table("rep", "articles.csv")} == population
-    gate = [row for row in table("rep", "coverage.csv") if row["scheme"] == "about_ai" and row["table"] == "time"]
+    gate = [
+        row
+        for row in table("rep", "coverage.csv")
+        if row["scheme"] == "about_ai" and row["table"] == "time"
+    ]
     assert 0 < sum(int(row["items"]) for row in gate if row["label"] == "yes") <= len(population)
     html = (tmp_path / "rep" / "report.html").read_text(encoding="utf-8")
-    assert f"the {len(population)} articles matching the search query" in html and "pekerja*" in html
+    assert (
+        f"the {len(population)} articles matching the search query" in html and "pekerja*" in html
+    )

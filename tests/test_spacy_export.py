@@ -12,15 +12,50 @@ from support import SPACY_SCRIPT, make_rows
 
 def test_spacy_load_in_a_fresh_process_matches_classify(run, tmp_path):
     train = write_jsonl(tmp_path / "train.jsonl", make_rows(60, 1))
-    assert run("train", "--guide", str(GUIDE), "--data", str(train), "--out", str(tmp_path / "m"), "--folds", "3").exit_code == 0
+    assert (
+        run(
+            "train",
+            "--guide",
+            str(GUIDE),
+            "--data",
+            str(train),
+            "--out",
+            str(tmp_path / "m"),
+            "--folds",
+            "3",
+        ).exit_code
+        == 0
+    )
     rows = make_rows(15, 4)
     rows[3]["target"] = "Elon Musk"  # a record's own target must reach the spaCy component too
     data = write_jsonl(tmp_path / "new.jsonl", rows)
-    assert run("export-model", "--model", str(tmp_path / "m"), "--spacy", str(tmp_path / "sp")).exit_code == 0
-    assert run("classify", "--model", str(tmp_path / "m"), str(data), "--out", str(tmp_path / "c.jsonl")).exit_code == 0
-    classified = {r["id"]: r for r in map(json.loads, (tmp_path / "c.jsonl").read_text().splitlines())}
-    done = subprocess.run([sys.executable, "-c", SPACY_SCRIPT, str(tmp_path / "sp"), str(data)], capture_output=True,
-                          text=True, timeout=120, cwd=tmp_path)
+    assert (
+        run(
+            "export-model", "--model", str(tmp_path / "m"), "--spacy", str(tmp_path / "sp")
+        ).exit_code
+        == 0
+    )
+    assert (
+        run(
+            "classify",
+            "--model",
+            str(tmp_path / "m"),
+            str(data),
+            "--out",
+            str(tmp_path / "c.jsonl"),
+        ).exit_code
+        == 0
+    )
+    classified = {
+        r["id"]: r for r in map(json.loads, (tmp_path / "c.jsonl").read_text().splitlines())
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", SPACY_SCRIPT, str(tmp_path / "sp"), str(data)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     from_spacy = json.loads(done.stdout)
     assert len(from_spacy) == 15

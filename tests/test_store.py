@@ -37,11 +37,24 @@ def test_not_a_database_is_refused(tmp_path):
 
 def test_same_article_twice_changes_nothing_and_edits_update(tmp_path):
     with Store(tmp_path / "s.db") as store:
-        a = Article(url="https://x.example/a", title="T", text="body", fetched_at="2023-01-01T00:00:00+00:00")
+        a = Article(
+            url="https://x.example/a",
+            title="T",
+            text="body",
+            fetched_at="2023-01-01T00:00:00+00:00",
+        )
         assert store.add_article(a) == "new"
-        again = Article(url="https://x.example/a", title="T", text="body", fetched_at="2023-02-01T00:00:00+00:00")
+        again = Article(
+            url="https://x.example/a",
+            title="T",
+            text="body",
+            fetched_at="2023-02-01T00:00:00+00:00",
+        )
         assert store.add_article(again) == "unchanged"
-        assert store.add_article(Article(url="https://x.example/a", title="T", text="body v2")) == "updated"
+        assert (
+            store.add_article(Article(url="https://x.example/a", title="T", text="body v2"))
+            == "updated"
+        )
         assert store.count_articles() == 1
         assert store.get_article(a.id).text == "body v2"
 
@@ -73,9 +86,15 @@ def test_an_outlet_is_stored_under_one_spelling_whichever_command_brings_it(tmp_
     with Store(tmp_path / "s.db") as store:
         store.add_article(Article(id="a", title="A", text="First text.", outlet="Daily Planet"))
         store.add_article(Article(id="b", title="B", text="Second text.", outlet=" daily  PLANET "))
-    with Store(tmp_path / "s.db") as store:  # another process (a collect after an import) sees the stored spelling
-        store.add_articles([Article(id="c", title="C", text="Third text.", outlet="www.daily planet"),
-                            Article(id="d", title="D", text="Fourth text.", outlet="Harbor  Ledger")])
+    with Store(
+        tmp_path / "s.db"
+    ) as store:  # another process (a collect after an import) sees the stored spelling
+        store.add_articles(
+            [
+                Article(id="c", title="C", text="Third text.", outlet="www.daily planet"),
+                Article(id="d", title="D", text="Fourth text.", outlet="Harbor  Ledger"),
+            ]
+        )
         assert store.outlet_names() == ["Daily Planet", "Harbor Ledger"]
         assert store.get_article("b").metadata["outlet_original"] == " daily  PLANET "
         assert "outlet_original" not in store.get_article("a").metadata

@@ -23,9 +23,24 @@ def _pid(*_: object) -> int:
 
 
 def _train(tmp, train_file, out, *extra):
-    result = CliRunner().invoke(main, ["--db", str(tmp / "db.sqlite"), "train", "--guide", str(GUIDE),
-                                       "--data", str(train_file), "--out", str(out), "--folds", "3", *extra],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        main,
+        [
+            "--db",
+            str(tmp / "db.sqlite"),
+            "train",
+            "--guide",
+            str(GUIDE),
+            "--data",
+            str(train_file),
+            "--out",
+            str(out),
+            "--folds",
+            "3",
+            *extra,
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.output
     return result
 
@@ -50,7 +65,10 @@ def test_jobs_1_and_2_train_the_same_model_and_metrics(data):
     assert set(one) == {"topics", "stance"}
     assert one == two
     m1, m2 = load_model(tmp / "one"), load_model(tmp / "two")
-    docs = [as_doc(Article(id=r["id"], title=r["title"], text=r["text"], lang="en"), "OpenAI") for r in test_rows]
+    docs = [
+        as_doc(Article(id=r["id"], title=r["title"], text=r["text"], lang="en"), "OpenAI")
+        for r in test_rows
+    ]
     for scheme in ("topics", "stance"):
         c1, c2 = m1.pipeline(scheme), m2.pipeline(scheme)
         assert c1.C_ == c2.C_
@@ -70,8 +88,9 @@ def test_no_cv_on_a_fresh_directory_says_there_are_no_figures(data):
     assert card.count("**Not cross-validated**") == 2 and "no quality figures" in card
     assert "Macro-F1 **" not in card
     assert json.loads((tmp / "fresh" / "meta.json").read_text())["cross_validated"] is False
-    assert load_model(tmp / "fresh").predict([Article(id="x", title="t", text="the regulator opened an inquiry",
-                                                      lang="en")])
+    assert load_model(tmp / "fresh").predict(
+        [Article(id="x", title="t", text="the regulator opened an inquiry", lang="en")]
+    )
 
 
 def test_no_cv_carries_the_previous_models_metrics_marked_as_not_this_models(data):
@@ -88,7 +107,11 @@ def test_no_cv_carries_the_previous_models_metrics_marked_as_not_this_models(dat
         metrics = json.loads((out / "metrics.json").read_text())
         for scheme in ("topics", "stance"):
             entry = metrics[scheme]
-            assert entry["cross_validated"] is False and "macro_f1" not in entry and "confusion" not in entry
+            assert (
+                entry["cross_validated"] is False
+                and "macro_f1" not in entry
+                and "confusion" not in entry
+            )
             prev = entry["previous_model"]
             assert prev["model_id"] == first_meta["model_id"]
             assert prev["metrics"] == first[scheme]

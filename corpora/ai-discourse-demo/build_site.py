@@ -18,7 +18,7 @@ import json
 import random
 import shutil
 import sys
-from datetime import datetime, timezone
+from datetime import datetime
 from email.utils import format_datetime
 from pathlib import Path
 
@@ -41,11 +41,35 @@ OUTLETS = {
 # as many Indonesian portals do, so the extractor must read those.
 WITH_META = {"harborledger", "circuitweekly", "meridianwire", "kabarnusa", "suaratekno"}
 HARI = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
-BULAN = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-         "November", "Desember"]
+BULAN = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
 ZONA = {7: "WIB", 8: "WITA", 9: "WIT"}
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December"]
+MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def load_source() -> list[dict]:
@@ -87,7 +111,11 @@ def date_line(row: dict) -> str:
 
 def byline(row: dict) -> str:
     if row["lang"] == "id":
-        return f"Reporter : {row['author']}" if row["outlet"] != "wartadigital" else f"Oleh {row['author']}"
+        return (
+            f"Reporter : {row['author']}"
+            if row["outlet"] != "wartadigital"
+            else f"Oleh {row['author']}"
+        )
     return f"By {row['author']}"
 
 
@@ -97,7 +125,9 @@ def rel(from_path: str, to_path: str) -> str:
     return "../" * depth + to_path
 
 
-def render_page(row: dict, page: int, rows_by_outlet: dict[str, list[dict]], rng: random.Random) -> str:
+def render_page(
+    row: dict, page: int, rows_by_outlet: dict[str, list[dict]], rng: random.Random
+) -> str:
     name, lang, base = OUTLETS[row["outlet"]]
     pages = row["pages"]
     total = len(pages)
@@ -106,22 +136,39 @@ def render_page(row: dict, page: int, rows_by_outlet: dict[str, list[dict]], rng
     related = [r for r in rows_by_outlet[row["outlet"]] if r["slug"] != row["slug"]]
     rng.shuffle(related)
     related = related[:3]
-    head = [f'<meta charset="utf-8">', f"<title>{esc(row['title'])} | {esc(name)}</title>",
-            f'<link rel="canonical" href="{esc(canonical(row))}' + ("" if page == 1 else f"?page={page}") + '">']
+    head = [
+        '<meta charset="utf-8">',
+        f"<title>{esc(row['title'])} | {esc(name)}</title>",
+        f'<link rel="canonical" href="{esc(canonical(row))}'
+        + ("" if page == 1 else f"?page={page}")
+        + '">',
+    ]
     if page < total:
         head.append(f'<link rel="next" href="{rel(here, page_path(row, page + 1))}">')
     if page > 1:
         head.append(f'<link rel="prev" href="{rel(here, page_path(row, page - 1))}">')
     if row["outlet"] in WITH_META:
-        head += [f'<meta property="og:title" content="{esc(row["title"])}">',
-                 f'<meta property="og:site_name" content="{esc(name)}">',
-                 f'<meta property="article:published_time" content="{row["published"]}">',
-                 f'<meta name="author" content="{esc(row["author"])}">']
+        head += [
+            f'<meta property="og:title" content="{esc(row["title"])}">',
+            f'<meta property="og:site_name" content="{esc(name)}">',
+            f'<meta property="article:published_time" content="{row["published"]}">',
+            f'<meta name="author" content="{esc(row["author"])}">',
+        ]
         if row["outlet"] in ("harborledger", "suaratekno"):
-            ld = {"@context": "https://schema.org", "@type": "NewsArticle", "headline": row["title"],
-                  "datePublished": row["published"], "author": {"@type": "Person", "name": row["author"]},
-                  "publisher": {"@type": "Organization", "name": name}, "inLanguage": lang}
-            head.append('<script type="application/ld+json">' + json.dumps(ld, ensure_ascii=False) + "</script>")
+            ld = {
+                "@context": "https://schema.org",
+                "@type": "NewsArticle",
+                "headline": row["title"],
+                "datePublished": row["published"],
+                "author": {"@type": "Person", "name": row["author"]},
+                "publisher": {"@type": "Organization", "name": name},
+                "inLanguage": lang,
+            }
+            head.append(
+                '<script type="application/ld+json">'
+                + json.dumps(ld, ensure_ascii=False)
+                + "</script>"
+            )
     body_paras = []
     for i, para in enumerate(pages[page - 1]):
         if page > 1 and i == 0 and len(para) < 90 and not para.rstrip().endswith("."):
@@ -131,8 +178,10 @@ def render_page(row: dict, page: int, rows_by_outlet: dict[str, list[dict]], rng
         if i == 1 and related:
             also = related[0]
             word = "Baca juga:" if lang == "id" else "Read also:"
-            body_paras.append(f'<p class="inline-related"><strong>{word}</strong> '
-                              f'<a href="{rel(here, page_path(also, 1))}">{esc(also["title"])}</a></p>')
+            body_paras.append(
+                f'<p class="inline-related"><strong>{word}</strong> '
+                f'<a href="{rel(here, page_path(also, 1))}">{esc(also["title"])}</a></p>'
+            )
     pager = ""
     if total > 1:
         if lang == "id":
@@ -145,37 +194,52 @@ def render_page(row: dict, page: int, rows_by_outlet: dict[str, list[dict]], rng
         if page > 1:
             links.append(f'<a class="prev" href="{rel(here, page_path(row, page - 1))}">{prv}</a>')
         for p in range(1, total + 1):
-            links.append(f"<span>{p}</span>" if p == page else f'<a href="{rel(here, page_path(row, p))}">{p}</a>')
+            links.append(
+                f"<span>{p}</span>"
+                if p == page
+                else f'<a href="{rel(here, page_path(row, p))}">{p}</a>'
+            )
         if page < total:
-            links.append(f'<a class="next" rel="next" href="{rel(here, page_path(row, page + 1))}">{nxt}</a>')
-        pager = f'<div class="pagination"><p class="page-marker">{marker}</p>{" ".join(links)}</div>'
+            links.append(
+                f'<a class="next" rel="next" href="{rel(here, page_path(row, page + 1))}">{nxt}</a>'
+            )
+        pager = (
+            f'<div class="pagination"><p class="page-marker">{marker}</p>{" ".join(links)}</div>'
+        )
     comments = "Beri Komentar" if lang == "id" else f"Comments ({rng.randint(0, 40)})"
     related_title = "Berita Terkait" if lang == "id" else "Related stories"
-    related_box = "".join(f'<li><a href="{rel(here, page_path(r, 1))}">{esc(r["title"])}</a></li>' for r in related)
-    nav = " ".join(f'<a href="{rel(here, "index.html")}#{s}">{s.title()}</a>'
-                   for s in (["Berita", "Teknologi", "Bisnis", "Hiburan"] if lang == "id"
-                             else ["News", "Technology", "Business", "Opinion"]))
+    related_box = "".join(
+        f'<li><a href="{rel(here, page_path(r, 1))}">{esc(r["title"])}</a></li>' for r in related
+    )
+    nav = " ".join(
+        f'<a href="{rel(here, "index.html")}#{s}">{s.title()}</a>'
+        for s in (
+            ["Berita", "Teknologi", "Bisnis", "Hiburan"]
+            if lang == "id"
+            else ["News", "Technology", "Business", "Opinion"]
+        )
+    )
     return f"""<!DOCTYPE html>
 <html lang="{lang}">
 <head>
 {chr(10).join(head)}
 </head>
 <body>
-<header class="site-header"><a class="logo" href="{rel(here, 'index.html')}">{esc(name)}</a><nav>{nav}</nav></header>
+<header class="site-header"><a class="logo" href="{rel(here, "index.html")}">{esc(name)}</a><nav>{nav}</nav></header>
 <main>
 <article class="story">
-<h1 class="headline">{esc(row['title'])}</h1>
+<h1 class="headline">{esc(row["title"])}</h1>
 <div class="meta"><span class="byline">{esc(byline(row))}</span> <time class="date">{esc(date_line(row))}</time></div>
 <div class="story-body">
 {chr(10).join(body_paras)}
 </div>
 {pager}
-<div class="share">{'Bagikan' if lang == 'id' else 'Share'}: <a href="#">Facebook</a> <a href="#">X</a> <a href="#">WhatsApp</a></div>
+<div class="share">{"Bagikan" if lang == "id" else "Share"}: <a href="#">Facebook</a> <a href="#">X</a> <a href="#">WhatsApp</a></div>
 <p class="comments"><a href="#comments">{comments}</a></p>
 </article>
 <aside class="related"><h3>{related_title}</h3><ul>{related_box}</ul></aside>
 </main>
-<footer>&copy; 2023 {esc(name)}. {'Hak cipta dilindungi.' if lang == 'id' else 'All rights reserved.'} <a href="#">{'Redaksi' if lang == 'id' else 'About us'}</a></footer>
+<footer>&copy; 2023 {esc(name)}. {"Hak cipta dilindungi." if lang == "id" else "All rights reserved."} <a href="#">{"Redaksi" if lang == "id" else "About us"}</a></footer>
 </body>
 </html>
 """
@@ -187,7 +251,7 @@ def rss(rows: list[dict], title: str, link_prefix: str) -> str:
         dt = datetime.fromisoformat(row["published"])
         first = row["pages"][0][0]
         items.append(f"""  <item>
-    <title>{html.escape(row['title'])}</title>
+    <title>{html.escape(row["title"])}</title>
     <link>{link_prefix}{page_path(row, 1)}</link>
     <guid isPermaLink="false">{html.escape(canonical(row))}</guid>
     <pubDate>{format_datetime(dt)}</pubDate>
@@ -208,9 +272,17 @@ def rss(rows: list[dict], title: str, link_prefix: str) -> str:
 def article_record(row: dict) -> Article:
     name, lang, _ = OUTLETS[row["outlet"]]
     paragraphs = [p for page in row["pages"] for p in page]
-    return Article(url=canonical(row), outlet=name, title=row["title"], authors=[row["author"]],
-                   published=row["published"], lang=lang, text="\n\n".join(paragraphs), pages=len(row["pages"]),
-                   metadata={"slug": row["slug"], "path": page_path(row, 1)})
+    return Article(
+        url=canonical(row),
+        outlet=name,
+        title=row["title"],
+        authors=[row["author"]],
+        published=row["published"],
+        lang=lang,
+        text="\n\n".join(paragraphs),
+        pages=len(row["pages"]),
+        metadata={"slug": row["slug"], "path": page_path(row, 1)},
+    )
 
 
 def coding_seconds(row: dict, coder: str, first: bool) -> float:
@@ -258,9 +330,13 @@ def main(out: Path = HERE) -> None:
     for row in rows:
         assert row["slug"] not in seen, f"duplicate slug {row['slug']} ({row['_src']})"
         seen.add(row["slug"])
-        assert OUTLETS[row["outlet"]][1] == row["lang"], f"{row['_src']}: language does not match the outlet"
+        assert OUTLETS[row["outlet"]][1] == row["lang"], (
+            f"{row['_src']}: language does not match the outlet"
+        )
         if any(gate_answer(row, coder) == "yes" for coder in (None, "coder_a", "coder_b")):
-            assert "topics" in row and "stance" in row, f"{row['_src']}: coded about AI, so it needs topics and stance"
+            assert "topics" in row and "stance" in row, (
+                f"{row['_src']}: coded about AI, so it needs topics and stance"
+            )
     rng = random.Random(7)
     by_outlet: dict[str, list[dict]] = {}
     for row in rows:
@@ -274,19 +350,32 @@ def main(out: Path = HERE) -> None:
             path.write_text(render_page(row, page, by_outlet, rng), encoding="utf-8")
     listing = "\n".join(
         f'<li><a href="{page_path(r, 1)}">{html.escape(r["title"])}</a> ({OUTLETS[r["outlet"]][0]})</li>'
-        for r in sorted(rows, key=lambda r: r["published"], reverse=True))
+        for r in sorted(rows, key=lambda r: r["published"], reverse=True)
+    )
     (site / "index.html").write_text(
         f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>AI discourse demo site</title></head>'
-        f'<body><h1>AI discourse demo site</h1><ul>\n{listing}\n</ul></body></html>\n', encoding="utf-8")
-    (site / "robots.txt").write_text("User-agent: *\nDisallow: /private/\nAllow: /\n", encoding="utf-8")
-    (site / "feed.xml").write_text(rss(rows, "AI discourse demo: all outlets", ""), encoding="utf-8")
+        f"<body><h1>AI discourse demo site</h1><ul>\n{listing}\n</ul></body></html>\n",
+        encoding="utf-8",
+    )
+    (site / "robots.txt").write_text(
+        "User-agent: *\nDisallow: /private/\nAllow: /\n", encoding="utf-8"
+    )
+    (site / "feed.xml").write_text(
+        rss(rows, "AI discourse demo: all outlets", ""), encoding="utf-8"
+    )
     outlines = []
     for key, outlet_rows in sorted(by_outlet.items()):
-        (site / key / "feed.xml").write_text(rss(outlet_rows, OUTLETS[key][0], "../"), encoding="utf-8")
-        outlines.append(f'    <outline type="rss" text="{OUTLETS[key][0]}" xmlUrl="{key}/feed.xml"/>')
+        (site / key / "feed.xml").write_text(
+            rss(outlet_rows, OUTLETS[key][0], "../"), encoding="utf-8"
+        )
+        outlines.append(
+            f'    <outline type="rss" text="{OUTLETS[key][0]}" xmlUrl="{key}/feed.xml"/>'
+        )
     (site / "feeds.opml").write_text(
         '<?xml version="1.0" encoding="utf-8"?>\n<opml version="2.0">\n  <head><title>Demo outlets</title></head>\n'
-        "  <body>\n" + "\n".join(outlines) + "\n  </body>\n</opml>\n", encoding="utf-8")
+        "  <body>\n" + "\n".join(outlines) + "\n  </body>\n</opml>\n",
+        encoding="utf-8",
+    )
     articles = [article_record(row) for row in rows]
     with open(out / "articles.jsonl", "w", encoding="utf-8") as fh:
         for article in articles:
@@ -305,11 +394,18 @@ def main(out: Path = HERE) -> None:
             a, b = label_lines(row, article.id, "coder_a"), label_lines(row, article.id, "coder_b")
             if a != b:
                 for line in label_lines(row, article.id, None):
-                    fh.write(json.dumps({**line, "labeler": "reviewer", "gold": True}, ensure_ascii=False) + "\n")
+                    fh.write(
+                        json.dumps(
+                            {**line, "labeler": "reviewer", "gold": True}, ensure_ascii=False
+                        )
+                        + "\n"
+                    )
     pages = sum(len(r["pages"]) for r in rows)
     off_topic = sum(gate_answer(r, None) == "no" for r in rows)
-    print(f"built {len(rows)} articles ({pages} pages, {off_topic} not about AI) from {len(by_outlet)} outlets "
-          f"into {site}")
+    print(
+        f"built {len(rows)} articles ({pages} pages, {off_topic} not about AI) from {len(by_outlet)} outlets "
+        f"into {site}"
+    )
 
 
 if __name__ == "__main__":

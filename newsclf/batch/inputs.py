@@ -34,8 +34,10 @@ def input_format(path: str | Path) -> str:
     try:
         return file_format(path)  # the import formats, named as `newsclf import` names them
     except InputError:
-        raise InputError(f"{path}: unknown input format; name the file .jsonl, .csv, .parquet or .warc "
-                         "(optionally .gz)") from None
+        raise InputError(
+            f"{path}: unknown input format; name the file .jsonl, .csv, .parquet or .warc "
+            "(optionally .gz)"
+        ) from None
 
 
 @dataclass
@@ -72,13 +74,26 @@ def count_records(path: Path, fmt: str) -> tuple[int, str | None, int]:
         n = sum(1 for _ in iter_warc(path, strict=False, damage=damage))
         if not damage:
             return n, None, 0
-        return n, (f"{path}: {len(damage)} damaged part(s) of the WARC file skipped, the records around them "
-                   "read: " + "; ".join(d.describe() for d in damage[:5])), len(damage)
+        return (
+            n,
+            (
+                f"{path}: {len(damage)} damaged part(s) of the WARC file skipped, the records around them "
+                "read: " + "; ".join(d.describe() for d in damage[:5])
+            ),
+            len(damage),
+        )
     raise InputError(f"{path}: unknown input format {fmt!r}")
 
 
-def iter_items(path: Path, fmt: str, start: int, stop: int, options: Any = None,
-               keep_non_articles: bool = False, cap: int = MAX_RECORD_BYTES) -> Iterator[Item]:
+def iter_items(
+    path: Path,
+    fmt: str,
+    start: int,
+    stop: int,
+    options: Any = None,
+    keep_non_articles: bool = False,
+    cap: int = MAX_RECORD_BYTES,
+) -> Iterator[Item]:
     """The records numbered start <= i < stop of one file; `options` (ReadOptions) say how to read JSONL/CSV.
 
     A JSONL/CSV/JSON record over `cap` bytes is rejected; WARC pages that are not articles are Items saying so.
@@ -107,7 +122,9 @@ def _from_dict(index: int, data: Any, options: Any = None) -> Item:
     return Item(index, record.article, record.target)
 
 
-def _jsonl(path: Path, start: int, stop: int, options: Any = None, cap: int = MAX_RECORD_BYTES) -> Iterator[Item]:
+def _jsonl(
+    path: Path, start: int, stop: int, options: Any = None, cap: int = MAX_RECORD_BYTES
+) -> Iterator[Item]:
     from newsclf.records import capped_lines, too_long
     from newsclf.textfiles import open_decoded
 
@@ -125,7 +142,10 @@ def _jsonl(path: Path, start: int, stop: int, options: Any = None, cap: int = MA
             try:
                 data = json.loads(line)
             except json.JSONDecodeError as exc:
-                yield Item(index, error=f"line {index + 1}: not valid JSON ({exc.msg} at column {exc.colno})")
+                yield Item(
+                    index,
+                    error=f"line {index + 1}: not valid JSON ({exc.msg} at column {exc.colno})",
+                )
                 continue
             except RecursionError:
                 yield Item(index, error=f"line {index + 1}: not valid JSON (nested too deeply)")
@@ -136,7 +156,9 @@ def _jsonl(path: Path, start: int, stop: int, options: Any = None, cap: int = MA
             yield item
 
 
-def _whole_file(path: Path, by_item: bool, options: Any = None, cap: int = MAX_RECORD_BYTES) -> Iterator[Item]:
+def _whole_file(
+    path: Path, by_item: bool, options: Any = None, cap: int = MAX_RECORD_BYTES
+) -> Iterator[Item]:
     """A CSV's rows (numbered by line) or a JSON array's items (numbered in order: several may share a line)."""
     from newsclf.records import read_records
 
@@ -170,7 +192,11 @@ def _parquet(path: Path, start: int, stop: int) -> Iterator[Item]:
                         row[name] = json.loads(row[name]) if row[name] else None
                     except json.JSONDecodeError:
                         pass
-            row = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items() if v is not None}
+            row = {
+                k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                for k, v in row.items()
+                if v is not None
+            }
             item = _from_dict(i, row)
             if item.error:
                 item.error = f"row {i}: {item.error}"
@@ -204,8 +230,14 @@ def _warc(path: Path, start: int, stop: int, keep_non_articles: bool = False) ->
         ctype = next((v for k, v in page.headers.items() if k.lower() == "content-type"), "")
         try:
             # A crawl holds every kind of page: one must show an article's marks to be classified.
-            article = extract(page.body, page.url or None, fetched_at=page.date or None, encoding=_charset(ctype),
-                              require_article_marks=True, keep_non_articles=keep_non_articles)
+            article = extract(
+                page.body,
+                page.url or None,
+                fetched_at=page.date or None,
+                encoding=_charset(ctype),
+                require_article_marks=True,
+                keep_non_articles=keep_non_articles,
+            )
             if page.truncated:
                 article.metadata["truncated_at"] = len(page.body)
         except ExtractionError as exc:
@@ -217,7 +249,9 @@ def _warc(path: Path, start: int, stop: int, keep_non_articles: bool = False) ->
         yield Item(index, article)
 
 
-def write_warc(path: str | Path, pages: list[tuple[str, bytes]], date: str = "2023-06-01T00:00:00Z") -> int:
+def write_warc(
+    path: str | Path, pages: list[tuple[str, bytes]], date: str = "2023-06-01T00:00:00Z"
+) -> int:
     """Write (url, html bytes) pairs as WARC response records (gzip per record); for tests and benchmarks."""
     import io
 
@@ -227,9 +261,18 @@ def write_warc(path: str | Path, pages: list[tuple[str, bytes]], date: str = "20
     with open(path, "wb") as fh:
         writer = WARCWriter(fh, gzip=str(path).endswith(".gz"))
         for url, body in pages:
-            headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html; charset=utf-8"),
-                                                  ("Content-Length", str(len(body)))], protocol="HTTP/1.1")
-            record = writer.create_warc_record(url, "response", payload=io.BytesIO(body), length=len(body),
-                                               http_headers=headers, warc_headers_dict={"WARC-Date": date})
+            headers = StatusAndHeaders(
+                "200 OK",
+                [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))],
+                protocol="HTTP/1.1",
+            )
+            record = writer.create_warc_record(
+                url,
+                "response",
+                payload=io.BytesIO(body),
+                length=len(body),
+                http_headers=headers,
+                warc_headers_dict={"WARC-Date": date},
+            )
             writer.write_record(record)
     return len(pages)

@@ -17,8 +17,21 @@ from typing import Any, Iterable
 
 FORMATS = ("jsonl", "csv", "parquet")
 # Column order of CSV and Parquet files (JSONL lines carry the same keys, those present).
-ROW_FIELDS = ("id", "url", "title", "outlet", "published", "lang", "model", "cats", "labels", "targets",
-              "stances", "source", "record")
+ROW_FIELDS = (
+    "id",
+    "url",
+    "title",
+    "outlet",
+    "published",
+    "lang",
+    "model",
+    "cats",
+    "labels",
+    "targets",
+    "stances",
+    "source",
+    "record",
+)
 JSON_FIELDS = ("cats", "labels", "targets", "stances")
 
 
@@ -55,11 +68,15 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def encode_rows(rows: list[dict[str, Any]], fmt: str) -> bytes:
     """Rows as the bytes of a JSONL, CSV or Parquet file."""
     if fmt == "jsonl":
-        return "".join(json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n" for row in rows).encode("utf-8")
+        return "".join(
+            json.dumps(row, ensure_ascii=False, sort_keys=False) + "\n" for row in rows
+        ).encode("utf-8")
     flat = [_flat(row) for row in rows]
     if fmt == "csv":
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(ROW_FIELDS), extrasaction="ignore", lineterminator="\n")
+        writer = csv.DictWriter(
+            buf, fieldnames=list(ROW_FIELDS), extrasaction="ignore", lineterminator="\n"
+        )
         writer.writeheader()
         writer.writerows(flat)
         return buf.getvalue().encode("utf-8")
@@ -67,7 +84,9 @@ def encode_rows(rows: list[dict[str, Any]], fmt: str) -> bytes:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
-        schema = pa.schema([(name, pa.int64() if name == "record" else pa.string()) for name in ROW_FIELDS])
+        schema = pa.schema(
+            [(name, pa.int64() if name == "record" else pa.string()) for name in ROW_FIELDS]
+        )
         table = pa.Table.from_pylist(flat, schema=schema)
         sink = pa.BufferOutputStream()
         pq.write_table(table, sink)

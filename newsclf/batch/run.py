@@ -58,11 +58,17 @@ class RunLock:
                 holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
             finally:
                 os.close(fd)
-            raise LockHeld(f"another newsclf run holds the lock {self.path}"
-                           + (f" ({holder})" if holder else "") + "; this run did nothing, try again later") from None
+            raise LockHeld(
+                f"another newsclf run holds the lock {self.path}"
+                + (f" ({holder})" if holder else "")
+                + "; this run did nothing, try again later"
+            ) from None
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, since {datetime.now(timezone.utc).isoformat(timespec='seconds')}\n"
-                  .encode(), 0)
+        os.pwrite(
+            fd,
+            f"pid {os.getpid()}, since {datetime.now(timezone.utc).isoformat(timespec='seconds')}\n".encode(),
+            0,
+        )
         self._fd = fd
         return self
 
@@ -104,11 +110,14 @@ class RunSummary:
         if self.adopted_parts or self.forgotten_parts:
             extra = f" (reconciled: {self.adopted_parts} parts adopted, {self.forgotten_parts} missing re-exported)"
         scope = "".join(f" ({n} {kind})" for kind, n in sorted(self.out_of_scope.items()))
-        return (f"run: {self.collect_line}; classified {self.classified}{scope}; exported {self.exported} "
-                f"in {self.parts} parts{extra}; {self.seconds:.1f} s")
+        return (
+            f"run: {self.collect_line}; classified {self.classified}{scope}; exported {self.exported} "
+            f"in {self.parts} parts{extra}; {self.seconds:.1f} s"
+        )
 
 
 # --- export ---------------------------------------------------------------------------------------
+
 
 def _part_files(out: Path) -> Iterator[Path]:
     for fmt in FORMATS:
@@ -130,11 +139,15 @@ def reconcile(store: Store, out: Path, summary: RunSummary | None = None) -> Non
             continue
         try:
             rows = read_rows(path)
-        except Exception as exc:  # not a whole part file: set it aside, its articles are exported again
+        except (
+            Exception
+        ) as exc:  # not a whole part file: set it aside, its articles are exported again
             broken = path.with_name(path.name + ".broken")
             os.replace(path, broken)
             if summary is not None:
-                summary.warnings.append(f"{path}: unreadable part file ({exc}); moved to {broken.name}")
+                summary.warnings.append(
+                    f"{path}: unreadable part file ({exc}); moved to {broken.name}"
+                )
             continue
         by_model: dict[str, list[str]] = {}
         for row in rows:
@@ -164,9 +177,18 @@ def _export_row(article: Any, predictions: list[dict[str, Any]], model_id: str) 
         labels[p["scheme"]] = p["labels"]
         if p["target"]:
             targets[p["scheme"]] = p["target"]
-    return {"id": article.id, "url": article.url, "title": article.title, "outlet": article.outlet,
-            "published": article.published, "lang": article.lang, "model": model_id,
-            "cats": cats, "labels": labels, "targets": targets}
+    return {
+        "id": article.id,
+        "url": article.url,
+        "title": article.title,
+        "outlet": article.outlet,
+        "published": article.published,
+        "lang": article.lang,
+        "model": model_id,
+        "cats": cats,
+        "labels": labels,
+        "targets": targets,
+    }
 
 
 def export_pending(store: Store, out: Path, model_id: str, fmt: str) -> tuple[int, int]:
@@ -175,7 +197,9 @@ def export_pending(store: Store, out: Path, model_id: str, fmt: str) -> tuple[in
     ids = store.unexported_article_ids(key, model_id)
     by_day: dict[str, list[dict[str, Any]]] = {}
     for article in store.iter_articles(ids):
-        row = _export_row(article, store.predictions(article_id=article.id, model_id=model_id), model_id)
+        row = _export_row(
+            article, store.predictions(article_id=article.id, model_id=model_id), model_id
+        )
         by_day.setdefault(_day(article.published), []).append(row)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     parts = 0
@@ -192,9 +216,15 @@ def export_pending(store: Store, out: Path, model_id: str, fmt: str) -> tuple[in
 
 # --- the pass -------------------------------------------------------------------------------------
 
-def classify_pending(store: Store, model: Any, batch_size: int = CLASSIFY_BATCH,
-                     on_progress: Callable[[int], None] | None = None, any_language: bool = False,
-                     out_of_scope: dict[str, int] | None = None) -> int:
+
+def classify_pending(
+    store: Store,
+    model: Any,
+    batch_size: int = CLASSIFY_BATCH,
+    on_progress: Callable[[int], None] | None = None,
+    any_language: bool = False,
+    out_of_scope: dict[str, int] | None = None,
+) -> int:
     """Classify the stored articles without a prediction from `model`; each batch stored in one transaction.
 
     Articles the model may not label (language, gate) are counted by kind into `out_of_scope`.
@@ -203,22 +233,35 @@ def classify_pending(store: Store, model: Any, batch_size: int = CLASSIFY_BATCH,
 
     ids = store.unpredicted_article_ids(model.id)
     for start in range(0, len(ids), batch_size):
-        articles = list(store.iter_articles(ids[start:start + batch_size]))
+        articles = list(store.iter_articles(ids[start : start + batch_size]))
         results = model.predict(articles, any_language=any_language)
         for r in results:
             kind = skip_kind(r.get("skipped"))
             if kind and out_of_scope is not None:
                 out_of_scope[kind] = out_of_scope.get(kind, 0) + 1
-        store.add_predictions(p for a, r in zip(articles, results) for p in prediction_rows(model.id, a.id, r))
-        store.add_skipped((a.id, model.id, r["skipped"]) for a, r in zip(articles, results) if r.get("skipped"))
+        store.add_predictions(
+            p for a, r in zip(articles, results) for p in prediction_rows(model.id, a.id, r)
+        )
+        store.add_skipped(
+            (a.id, model.id, r["skipped"]) for a, r in zip(articles, results) if r.get("skipped")
+        )
         if on_progress is not None:
             on_progress(len(articles))
     return len(ids)
 
 
-def run_feeds(db: str | Path, feeds: str, model_dir: str | Path, out_dir: str | Path | None = None,
-              fmt: str = "jsonl", min_interval: float = 5.0, contact: str | None = None, timeout: float = 20.0,
-              on_progress: Callable[[str], None] | None = None, any_language: bool = False) -> RunSummary:
+def run_feeds(
+    db: str | Path,
+    feeds: str,
+    model_dir: str | Path,
+    out_dir: str | Path | None = None,
+    fmt: str = "jsonl",
+    min_interval: float = 5.0,
+    contact: str | None = None,
+    timeout: float = 20.0,
+    on_progress: Callable[[str], None] | None = None,
+    any_language: bool = False,
+) -> RunSummary:
     """One incremental pass (see the module notes). Raises LockHeld if another pass holds the store's lock."""
     from newsclf.collect.collector import Collector
     from newsclf.collect.fetch import Fetcher
@@ -236,14 +279,22 @@ def run_feeds(db: str | Path, feeds: str, model_dir: str | Path, out_dir: str | 
             if out is not None:
                 out.mkdir(parents=True, exist_ok=True)
                 reconcile(store, out, summary)
-            collector = Collector(store, Fetcher(contact=contact, min_interval=min_interval, timeout=timeout),
-                                  on_progress=lambda article_id: progress("collect"))
+            collector = Collector(
+                store,
+                Fetcher(contact=contact, min_interval=min_interval, timeout=timeout),
+                on_progress=lambda article_id: progress("collect"),
+            )
             collector.collect_feeds(feeds)
             summary.collect_line = collector.summary.line()
             summary.collect_failed = list(collector.summary.failed)
             summary.warnings += collector.summary.warnings
-            summary.classified = classify_pending(store, model, on_progress=lambda n: progress("classify"),
-                                                  any_language=any_language, out_of_scope=summary.out_of_scope)
+            summary.classified = classify_pending(
+                store,
+                model,
+                on_progress=lambda n: progress("classify"),
+                any_language=any_language,
+                out_of_scope=summary.out_of_scope,
+            )
             if out is not None:
                 summary.exported, summary.parts = export_pending(store, out, model.id, fmt)
     summary.seconds = time.perf_counter() - started

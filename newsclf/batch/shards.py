@@ -45,6 +45,7 @@ ENGINES = ("local", "dask")
 
 # --- executors ----------------------------------------------------------------------------------
 
+
 class Engine(Protocol):
     """What run_batch needs of an executor: run fn over tasks, yield results as they finish."""
 
@@ -123,8 +124,12 @@ class LocalEngine:
             else:
                 context = multiprocessing.get_context("spawn")
         threads = max(1, (os.cpu_count() or 1) // self.workers)
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_init_worker,
-                                         initargs=(os.getpid(), threads))
+        self._pool = ProcessPoolExecutor(
+            max_workers=self.workers,
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(os.getpid(), threads),
+        )
         self.startup_seconds = time.perf_counter() - started
 
     def map_unordered(self, fn: Callable[[Any], Any], tasks: Iterable[Any]) -> Iterator[Any]:
@@ -146,8 +151,12 @@ class DaskEngine:
             import logging
 
             from dask.distributed import Client, LocalCluster
-        except ImportError:  # pragma: no cover - dask is a dependency, but a trimmed install may lack it
-            raise NewsclfError("--engine dask needs dask.distributed: pip install 'dask[distributed]'") from None
+        except (
+            ImportError
+        ):  # pragma: no cover - dask is a dependency, but a trimmed install may lack it
+            raise NewsclfError(
+                "--engine dask needs dask.distributed: pip install 'dask[distributed]'"
+            ) from None
         started = time.perf_counter()
         self.cluster = None
         if scheduler:
@@ -155,8 +164,13 @@ class DaskEngine:
             self.workers = len(self.client.scheduler_info().get("workers", {})) or workers or 1
         else:
             self.workers = workers or os.cpu_count() or 1
-            self.cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+            self.cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
             self.client = Client(self.cluster)
             self.client.wait_for_workers(self.workers)
         self.startup_seconds = time.perf_counter() - started
@@ -178,8 +192,9 @@ class DaskEngine:
             self.cluster.close()
 
 
-def make_engine(name: str, workers: int = 0, scheduler: str | None = None,
-                model_path: str | Path | None = None) -> Engine:
+def make_engine(
+    name: str, workers: int = 0, scheduler: str | None = None, model_path: str | Path | None = None
+) -> Engine:
     """The executor called `name` ('local' or 'dask'); `model_path` lets the local one preload a model."""
     if name == "local":
         if scheduler:
@@ -191,6 +206,7 @@ def make_engine(name: str, workers: int = 0, scheduler: str | None = None,
 
 
 # --- shards -------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Shard:
@@ -233,9 +249,13 @@ class ShardResult:
     rows: int = 0  # articles classified and written
     rejected: int = 0  # bad records (malformed JSON, no text, ...)
     not_articles: int = 0  # WARC pages with no article text, or not a 200 answer
-    out_of_scope: dict[str, int] = field(default_factory=dict)  # classified, but not labeled: why (language, gate)
+    out_of_scope: dict[str, int] = field(
+        default_factory=dict
+    )  # classified, but not labeled: why (language, gate)
     examples: list[str] = field(default_factory=list)  # the first few problems, for the report
-    reasons: dict[str, int] = field(default_factory=dict)  # why records were not classified or labeled, by kind
+    reasons: dict[str, int] = field(
+        default_factory=dict
+    )  # why records were not classified or labeled, by kind
     error: str | None = None  # the shard failed as a whole (unreadable file, ...)
     seconds: float = 0.0
     skipped: bool = False  # finished by an earlier run
@@ -247,8 +267,9 @@ def _shard_name(path: Path, start: int, stop: int, splittable: bool) -> str:
     return f"{base}~{key}" + (f".{start:09d}-{stop:09d}" if splittable else "")
 
 
-def plan_shards(inputs: Iterable[str | Path],
-                shard_size: int = DEFAULT_SHARD_SIZE) -> tuple[list[Shard], list[str], int]:
+def plan_shards(
+    inputs: Iterable[str | Path], shard_size: int = DEFAULT_SHARD_SIZE
+) -> tuple[list[Shard], list[str], int]:
     """Shards of every input, in input order; a warning per file that is partly unreadable; damaged parts skipped."""
     shards: list[Shard] = []
     warnings: list[str] = []
@@ -259,7 +280,7 @@ def plan_shards(inputs: Iterable[str | Path],
         if not path.is_file():
             raise InputError(f"{path}: no such file")
         if fmt == "jsonl" and is_json_array(path):
-            fmt = "json"   # one JSON array (a .json export): read whole as one shard, as CSV is
+            fmt = "json"  # one JSON array (a .json export): read whole as one shard, as CSV is
         total, warning, damaged = count_records(path, fmt)
         if warning:
             warnings.append(warning)
@@ -290,9 +311,16 @@ def is_done(shard: Shard, out_dir: Path, out_fmt: str) -> ShardResult | None:
         return None
     if data.get("bytes") != size or data.get("format") != out_fmt:
         return None
-    return ShardResult(name=shard.name, records=data["records"], rows=data["rows"], rejected=data["rejected"],
-                       not_articles=data["not_articles"], out_of_scope=data.get("out_of_scope", {}),
-                       reasons=data.get("reasons", {}), skipped=True)
+    return ShardResult(
+        name=shard.name,
+        records=data["records"],
+        rows=data["rows"],
+        rejected=data["rejected"],
+        not_articles=data["not_articles"],
+        out_of_scope=data.get("out_of_scope", {}),
+        reasons=data.get("reasons", {}),
+        skipped=True,
+    )
 
 
 # --- the worker side ----------------------------------------------------------------------------
@@ -310,8 +338,12 @@ def get_model(path: str) -> Any:
         model = load_model(key)
         # Warm up: the tokenizers, trafilatura and the language-id model load on first use; do it now,
         # once per worker, not inside the first shard (a spawned Dask worker would pay it there).
-        model.predict([Article(id="warm-en", text="warm up", lang="en"),
-                       Article(id="warm-id", text="pemanasan", lang="id")])
+        model.predict(
+            [
+                Article(id="warm-en", text="warm up", lang="en"),
+                Article(id="warm-id", text="pemanasan", lang="id"),
+            ]
+        )
         _warm_extraction()
         _MODELS[key] = model
     return _MODELS[key]
@@ -320,9 +352,11 @@ def get_model(path: str) -> Any:
 def _warm_extraction() -> None:
     from newsclf.collect.extract import ExtractionError, extract
 
-    page = ("<html><head><title>Warm up</title></head><body><article><p>"
-            + "This short page exists to load the extraction and language-id libraries once. " * 4
-            + "</p></article></body></html>")
+    page = (
+        "<html><head><title>Warm up</title></head><body><article><p>"
+        + "This short page exists to load the extraction and language-id libraries once. " * 4
+        + "</p></article></body></html>"
+    )
     try:
         extract(page, "https://warm-up.invalid/page")
     except ExtractionError:
@@ -339,7 +373,9 @@ def reason_kind(reason: str) -> str:
     """A reason's kind, for counting: 'not an article: a site's home page', without the page's own details."""
     reason = re.sub(r"^\S+://\S+: ", "", reason)  # the page's URL
     reason = re.sub(r"^line \d+: ", "", reason)
-    reason = re.sub(r",? [\d,.]+ (?:characters|words|links)\b[^,;(]*", "", reason)  # a page's own measures
+    reason = re.sub(
+        r",? [\d,.]+ (?:characters|words|links)\b[^,;(]*", "", reason
+    )  # a page's own measures
     return re.split(r" \(|; |: (?=\S+://)", reason, maxsplit=1)[0][:120]
 
 
@@ -353,8 +389,18 @@ def reasons_file(out_dir: Path, shard_name: str) -> Path:
 
 def _row(model: Any, item: Any, result: dict[str, Any], source: str) -> dict[str, Any]:
     a = item.article
-    return {"id": a.id, "url": a.url, "title": a.title, "outlet": a.outlet, "published": a.published,
-            "lang": a.lang, "model": model.id, **result, "source": source, "record": item.index}
+    return {
+        "id": a.id,
+        "url": a.url,
+        "title": a.title,
+        "outlet": a.outlet,
+        "published": a.published,
+        "lang": a.lang,
+        "model": model.id,
+        **result,
+        "source": source,
+        "record": item.index,
+    }
 
 
 def process_shard(task: Task) -> ShardResult:
@@ -374,19 +420,37 @@ def process_shard(task: Task) -> ShardResult:
 
         def flush() -> None:
             if batch:
-                predicted = model.predict([i.article for i in batch], [i.target for i in batch],
-                                          batch_size=task.batch_size, any_language=task.any_language)
+                predicted = model.predict(
+                    [i.article for i in batch],
+                    [i.target for i in batch],
+                    batch_size=task.batch_size,
+                    any_language=task.any_language,
+                )
                 for item, p in zip(batch, predicted):
                     kind = skip_kind(p.get("skipped"))
                     if kind:
                         result.out_of_scope[kind] = result.out_of_scope.get(kind, 0) + 1
-                        problems.append({"record": item.index, "id": item.article.id, "url": item.article.url,
-                                         "why": f"not labeled: {kind}", "reason": p["skipped"]})
+                        problems.append(
+                            {
+                                "record": item.index,
+                                "id": item.article.id,
+                                "url": item.article.url,
+                                "why": f"not labeled: {kind}",
+                                "reason": p["skipped"],
+                            }
+                        )
                 rows.extend(_row(model, item, p, source) for item, p in zip(batch, predicted))
                 batch.clear()
 
-        for item in iter_items(Path(shard.path), shard.fmt, shard.start, shard.stop, task.read,
-                               task.keep_non_articles, task.max_record_bytes):
+        for item in iter_items(
+            Path(shard.path),
+            shard.fmt,
+            shard.start,
+            shard.stop,
+            task.read,
+            task.keep_non_articles,
+            task.max_record_bytes,
+        ):
             result.records += 1
             if item.error or item.not_article:
                 if item.error:
@@ -395,8 +459,12 @@ def process_shard(task: Task) -> ShardResult:
                     result.not_articles += 1
                 if len(result.examples) < 5:
                     result.examples.append(f"{shard.path}: {item.error or item.not_article}")
-                why = ("rejected: " if item.error else "") + reason_kind(item.error or item.not_article)
-                problems.append({"record": item.index, "why": why, "reason": item.error or item.not_article})
+                why = ("rejected: " if item.error else "") + reason_kind(
+                    item.error or item.not_article
+                )
+                problems.append(
+                    {"record": item.index, "why": why, "reason": item.error or item.not_article}
+                )
                 continue
             batch.append(item)
             if len(batch) >= task.batch_size:
@@ -410,13 +478,27 @@ def process_shard(task: Task) -> ShardResult:
         for problem in problems:
             result.reasons[problem["why"]] = result.reasons.get(problem["why"], 0) + 1
         reasons_file(out_dir, shard.name).parent.mkdir(exist_ok=True)
-        atomic_write_bytes(reasons_file(out_dir, shard.name),
-                           "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in problems).encode("utf-8"))
-        marker = {"input": shard.path, "start": shard.start, "stop": shard.stop, "format": task.out_fmt,
-                  "records": result.records, "rows": result.rows, "rejected": result.rejected,
-                  "not_articles": result.not_articles, "out_of_scope": result.out_of_scope, "reasons": result.reasons,
-                  "bytes": output.stat().st_size, "model": model.id}
-        atomic_write_bytes(shard.marker(out_dir), (json.dumps(marker, indent=1) + "\n").encode("utf-8"))
+        atomic_write_bytes(
+            reasons_file(out_dir, shard.name),
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in problems).encode("utf-8"),
+        )
+        marker = {
+            "input": shard.path,
+            "start": shard.start,
+            "stop": shard.stop,
+            "format": task.out_fmt,
+            "records": result.records,
+            "rows": result.rows,
+            "rejected": result.rejected,
+            "not_articles": result.not_articles,
+            "out_of_scope": result.out_of_scope,
+            "reasons": result.reasons,
+            "bytes": output.stat().st_size,
+            "model": model.id,
+        }
+        atomic_write_bytes(
+            shard.marker(out_dir), (json.dumps(marker, indent=1) + "\n").encode("utf-8")
+        )
     except (NewsclfError, OSError) as exc:
         result.error = f"{shard.path}: {exc}"
     except Exception as exc:  # a shard's failure is reported, the others go on
@@ -426,6 +508,7 @@ def process_shard(task: Task) -> ShardResult:
 
 
 # --- the driver ---------------------------------------------------------------------------------
+
 
 @dataclass
 class BatchSummary:
@@ -442,7 +525,9 @@ class BatchSummary:
     warnings: list[str] = field(default_factory=list)
     damaged: int = 0  # damaged parts of WARC files skipped (the records around them were read)
     examples: list[str] = field(default_factory=list)
-    reasons: dict[str, int] = field(default_factory=dict)  # why records were not classified or labeled -> how many
+    reasons: dict[str, int] = field(
+        default_factory=dict
+    )  # why records were not classified or labeled -> how many
     seconds: float = 0.0
     startup_seconds: float = 0.0
     workers: int = 0
@@ -465,21 +550,26 @@ class BatchSummary:
 
     def line(self) -> str:
         rate = self.rows / self.seconds if self.seconds else 0.0
-        return (f"batch: {self.shards} shards ({self.skipped} already done), {self.records} records, "
-                f"{self.rows} classified" + "".join(f" ({n} {kind})" for kind, n in sorted(self.out_of_scope.items()))
-                + f", {self.not_articles} not articles, {self.rejected} rejected, "
-                + (f"{self.damaged} damaged WARC parts skipped, " if self.damaged else "") +
-                f"{len(self.failed)} shards failed; {self.seconds:.1f} s"
-                + (f", {rate:.1f} articles/s on {self.workers} workers" if self.workers else "")
-                + f" -> {self.out_dir}")
+        return (
+            f"batch: {self.shards} shards ({self.skipped} already done), {self.records} records, "
+            f"{self.rows} classified"
+            + "".join(f" ({n} {kind})" for kind, n in sorted(self.out_of_scope.items()))
+            + f", {self.not_articles} not articles, {self.rejected} rejected, "
+            + (f"{self.damaged} damaged WARC parts skipped, " if self.damaged else "")
+            + f"{len(self.failed)} shards failed; {self.seconds:.1f} s"
+            + (f", {rate:.1f} articles/s on {self.workers} workers" if self.workers else "")
+            + f" -> {self.out_dir}"
+        )
 
 
 def _model_id(model_path: str) -> str:
     try:
         return _model_meta(model_path)["model_id"]
     except (OSError, ValueError, KeyError):
-        raise NewsclfError(f"{model_path}: not a newsclf model directory (meta.json missing or unreadable); "
-                           "train one with `newsclf train --guide G --out DIR`") from None
+        raise NewsclfError(
+            f"{model_path}: not a newsclf model directory (meta.json missing or unreadable); "
+            "train one with `newsclf train --guide G --out DIR`"
+        ) from None
 
 
 def _check_settings(out_dir: Path, settings: dict[str, Any]) -> None:
@@ -490,20 +580,38 @@ def _check_settings(out_dir: Path, settings: dict[str, Any]) -> None:
         except ValueError:
             old = None
         if old is not None and old != settings:
-            diff = ", ".join(f"{k} {old.get(k)!r} (now {v!r})" for k, v in settings.items() if old.get(k) != v)
-            raise InputError(f"{out_dir} holds shards of another batch setting: {diff}; "
-                             "use a new --out folder, or the same settings to finish that run")
+            diff = ", ".join(
+                f"{k} {old.get(k)!r} (now {v!r})" for k, v in settings.items() if old.get(k) != v
+            )
+            raise InputError(
+                f"{out_dir} holds shards of another batch setting: {diff}; "
+                "use a new --out folder, or the same settings to finish that run"
+            )
         if old == settings:
             return
     atomic_write_bytes(path, (json.dumps(settings, indent=1) + "\n").encode("utf-8"))
 
 
-def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str | Path, *, engine: str = "local",
-              workers: int = 0, scheduler: str | None = None, batch_size: int = DEFAULT_BATCH_SIZE,
-              shard_size: int = DEFAULT_SHARD_SIZE, shard_index: int | None = None, shard_count: int | None = None,
-              out_fmt: str = "jsonl", progress: Any = None, engine_obj: Engine | None = None,
-              any_language: bool = False, keep_non_articles: bool = False, read: Any = None,
-              max_record_bytes: int = MAX_RECORD_BYTES) -> BatchSummary:
+def run_batch(
+    model_path: str | Path,
+    inputs: Iterable[str | Path],
+    out_dir: str | Path,
+    *,
+    engine: str = "local",
+    workers: int = 0,
+    scheduler: str | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    shard_size: int = DEFAULT_SHARD_SIZE,
+    shard_index: int | None = None,
+    shard_count: int | None = None,
+    out_fmt: str = "jsonl",
+    progress: Any = None,
+    engine_obj: Engine | None = None,
+    any_language: bool = False,
+    keep_non_articles: bool = False,
+    read: Any = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
+) -> BatchSummary:
     """Classify every record of `inputs` into shard files in `out_dir`; finished shards of earlier runs are skipped.
 
     `read` (ReadOptions) says how to read JSONL and CSV inputs; its on_notice is not sent to workers.
@@ -533,9 +641,19 @@ def run_batch(model_path: str | Path, inputs: Iterable[str | Path], out_dir: str
             for name in (shard.output(out, out_fmt).name, shard.marker(out).name):
                 for tmp in out.glob(f".{name}.*.tmp"):
                     tmp.unlink(missing_ok=True)
-            todo.append(Task(shard, str(Path(model_path).resolve()), str(out.resolve()), out_fmt, batch_size,
-                             any_language, keep_non_articles,
-                             replace(read, on_notice=None) if read is not None else None, max_record_bytes))
+            todo.append(
+                Task(
+                    shard,
+                    str(Path(model_path).resolve()),
+                    str(out.resolve()),
+                    out_fmt,
+                    batch_size,
+                    any_language,
+                    keep_non_articles,
+                    replace(read, on_notice=None) if read is not None else None,
+                    max_record_bytes,
+                )
+            )
     if todo:
         own = engine_obj is None
         eng = engine_obj or make_engine(engine, workers, scheduler, model_path)

@@ -34,11 +34,17 @@ def html_budget(text: str) -> str | None:
         if len(inside) > 4_000:  # room for a few hundred attributes: count them
             n = len(_ATTRIBUTE.findall(inside))
             quadratic += n * n
-            if quadratic > MAX_ATTRIBUTES ** 2:
+            if quadratic > MAX_ATTRIBUTES**2:
                 line = text.count("\n", 0, m.start()) + 1
-                many = f"more than {MAX_ATTRIBUTES:,}" if n > MAX_ATTRIBUTES else "too many with the tags before it"
-                return (f"line {line}: a <{name[:20]}> tag has {n:,} attributes ({many}); "
-                        "not parsed (a hostile or broken page)")
+                many = (
+                    f"more than {MAX_ATTRIBUTES:,}"
+                    if n > MAX_ATTRIBUTES
+                    else "too many with the tags before it"
+                )
+                return (
+                    f"line {line}: a <{name[:20]}> tag has {n:,} attributes ({many}); "
+                    "not parsed (a hostile or broken page)"
+                )
         pos = m.end()
         if name in RAW_TEXT:
             close = re.compile(f"</{name}", re.I).search(text, pos)

@@ -38,26 +38,38 @@ class CollectSummary:
     not_modified: int = 0
     refused_by_robots: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
-    not_articles: list[tuple[str, str]] = field(default_factory=list)  # (url, why it is not an article)
+    not_articles: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (url, why it is not an article)
     warnings: list[str] = field(default_factory=list)
     article_ids: list[str] = field(default_factory=list)
 
     def line(self) -> str:
         """One line a cron log can keep."""
-        return (f"fetched {self.fetched}, new {self.new}, updated {self.updated}, unchanged {self.unchanged}, "
-                f"duplicates {self.duplicates}, already seen {self.already_seen}, feeds not modified "
-                f"{self.not_modified}, refused by robots {self.refused_by_robots}, not articles "
-                f"{len(self.not_articles)}, failed {len(self.failed)}")
+        return (
+            f"fetched {self.fetched}, new {self.new}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"duplicates {self.duplicates}, already seen {self.already_seen}, feeds not modified "
+            f"{self.not_modified}, refused by robots {self.refused_by_robots}, not articles "
+            f"{len(self.not_articles)}, failed {len(self.failed)}"
+        )
 
 
 class Collector:
     """Fetches politely through one Fetcher, extracts and stitches, and stores into one Store."""
 
-    def __init__(self, store: Store, fetcher: Fetcher | None = None, warc: Any = None,
-                 on_progress: Callable[[str], None] | None = None, follow_pages: bool = True,
-                 keep_non_articles: bool = False):
+    def __init__(
+        self,
+        store: Store,
+        fetcher: Fetcher | None = None,
+        warc: Any = None,
+        on_progress: Callable[[str], None] | None = None,
+        follow_pages: bool = True,
+        keep_non_articles: bool = False,
+    ):
         self.store = store
-        self.keep_non_articles = keep_non_articles  # store home/listing/shop pages too (marked in metadata)
+        self.keep_non_articles = (
+            keep_non_articles  # store home/listing/shop pages too (marked in metadata)
+        )
         self.fetcher = fetcher or Fetcher()
         self.warc = warc
         self.on_progress = on_progress or (lambda _: None)
@@ -97,25 +109,46 @@ class Collector:
 
         return self._store_pages(url, result.final_url, result.text, get, fetched_at)
 
-    def _store_pages(self, url: str, final_url: str, html: str, get: Callable[[str], str | None],
-                     fetched_at: str | None) -> Article | None:
+    def _store_pages(
+        self,
+        url: str,
+        final_url: str,
+        html: str,
+        get: Callable[[str], str | None],
+        fetched_at: str | None,
+    ) -> Article | None:
         try:
             pagination = detect_pagination(html, final_url)
             if self.follow_pages and (pagination.next_url or len(pagination.page_urls) > 0):
                 pages = collect_pages(html, final_url, get)
-                articles = [extract(page_html, page_url, fetched_at=fetched_at, keep_non_articles=self.keep_non_articles)
-                            for page_url, page_html in pages]
+                articles = [
+                    extract(
+                        page_html,
+                        page_url,
+                        fetched_at=fetched_at,
+                        keep_non_articles=self.keep_non_articles,
+                    )
+                    for page_url, page_html in pages
+                ]
                 article = stitch(articles)
                 if pagination.total and article.pages < pagination.total:
-                    self.summary.warnings.append(f"{url}: stitched {article.pages} of {pagination.total} pages")
+                    self.summary.warnings.append(
+                        f"{url}: stitched {article.pages} of {pagination.total} pages"
+                    )
             else:
-                article = extract(html, final_url, fetched_at=fetched_at, keep_non_articles=self.keep_non_articles)
-        except NotAnArticle as exc:  # a home, listing or shop page a feed pointed at: counted, not a failure
+                article = extract(
+                    html, final_url, fetched_at=fetched_at, keep_non_articles=self.keep_non_articles
+                )
+        except (
+            NotAnArticle
+        ) as exc:  # a home, listing or shop page a feed pointed at: counted, not a failure
             self.summary.not_articles.append((url, exc.reason))
             return None
         except ExtractionError as exc:
             # The summary line names the page already; a later page of a stitched article keeps its own URL.
-            self.summary.failed.append((url, exc.reason if exc.url in (url, final_url) else str(exc)))
+            self.summary.failed.append(
+                (url, exc.reason if exc.url in (url, final_url) else str(exc))
+            )
             return None
         self._save(article)
         return article
@@ -143,7 +176,9 @@ class Collector:
                 self.summary.already_seen += 1
                 continue
             candidates = [entry.url, canonicalize_url(entry.url)]
-            if entry.key.startswith(("http://", "https://")):  # a guid that is the article's permalink
+            if entry.key.startswith(
+                ("http://", "https://")
+            ):  # a guid that is the article's permalink
                 candidates.append(canonicalize_url(entry.key))
             known = self.store.article_id_for_url(*candidates)
             if known is not None:  # another feed or an earlier run already brought it in
@@ -157,7 +192,12 @@ class Collector:
     def collect_feed(self, feed_url: str) -> None:
         """Poll one feed with a conditional GET and collect its entries not seen before."""
         state = self.store.feed_state(feed_url)
-        result = self._fetch(feed_url, etag=state.get("etag"), last_modified=state.get("last_modified"), accept="feed")
+        result = self._fetch(
+            feed_url,
+            etag=state.get("etag"),
+            last_modified=state.get("last_modified"),
+            accept="feed",
+        )
         if result.not_modified:
             self.summary.not_modified += 1
             self.store.set_feed_state(feed_url, last_status=304, last_error=None)
@@ -167,12 +207,17 @@ class Collector:
             self.store.set_feed_state(feed_url, last_status=result.status, last_error=result.error)
             return
         body_hash = hashlib.sha256(result.body).hexdigest()
-        validators = {"etag": result.headers.get("ETag") or result.headers.get("etag"),
-                      "last_modified": result.headers.get("Last-Modified") or result.headers.get("last-modified")}
+        validators = {
+            "etag": result.headers.get("ETag") or result.headers.get("etag"),
+            "last_modified": result.headers.get("Last-Modified")
+            or result.headers.get("last-modified"),
+        }
         if body_hash == state.get("body_hash"):
             # Some servers send a fresh ETag for an unchanged body; the hash catches that.
             self.summary.not_modified += 1
-            self.store.set_feed_state(feed_url, last_status=result.status, last_error=None, **validators)
+            self.store.set_feed_state(
+                feed_url, last_status=result.status, last_error=None, **validators
+            )
             return
         try:
             parsed = parse_feed(result.body, result.final_url, result.content_type)
@@ -182,8 +227,9 @@ class Collector:
             return
         self.summary.warnings += parsed.warnings
         self._collect_entries(feed_url, parsed.entries)
-        self.store.set_feed_state(feed_url, body_hash=body_hash, last_status=result.status, last_error=None,
-                                  **validators)
+        self.store.set_feed_state(
+            feed_url, body_hash=body_hash, last_status=result.status, last_error=None, **validators
+        )
 
     def feed_urls(self, feeds: str) -> list[str]:
         """Feed URLs from a local file or a URL (a plain list or OPML)."""
@@ -220,7 +266,9 @@ class Collector:
             if depth < MAX_SITEMAP_DEPTH:
                 self.collect_sitemap(child, depth + 1)
             else:
-                self.summary.warnings.append(f"{child}: sitemap nested deeper than {MAX_SITEMAP_DEPTH}; not read")
+                self.summary.warnings.append(
+                    f"{child}: sitemap nested deeper than {MAX_SITEMAP_DEPTH}; not read"
+                )
         self._collect_entries(url, parsed.entries)
         return self.summary
 
@@ -229,7 +277,9 @@ class Collector:
     def collect_html_dir(self, directory: str | Path) -> CollectSummary:
         """Extract saved HTML pages; pages 2..N of an article are stitched onto page 1, not stored alone."""
         root = Path(directory).resolve()
-        files = sorted(p for p in root.rglob("*") if p.suffix.lower() in (".html", ".htm") and p.is_file())
+        files = sorted(
+            p for p in root.rglob("*") if p.suffix.lower() in (".html", ".htm") and p.is_file()
+        )
 
         def get(page_url: str) -> str | None:
             path = Path(urlsplit(page_url).path)

@@ -41,51 +41,99 @@ ZONES: dict[str, timezone] = {
 US_GENERIC = {"et": (-5, -4), "ct": (-6, -5), "mt": (-7, -6), "pt": (-8, -7)}
 
 MONTHS: dict[str, int] = {}
-for _num, _names in enumerate([
-    ("january", "jan", "januari"),
-    ("february", "feb", "februari", "pebruari", "peb"),
-    ("march", "mar", "maret"),
-    ("april", "apr"),
-    ("may", "mei"),
-    ("june", "jun", "juni"),
-    ("july", "jul", "juli"),
-    ("august", "aug", "agustus", "agu", "agt", "ags", "agst"),
-    ("september", "sep", "sept"),
-    ("october", "oct", "oktober", "okt"),
-    ("november", "nov", "nopember", "nop"),
-    ("december", "dec", "desember", "des"),
-], 1):
+for _num, _names in enumerate(
+    [
+        ("january", "jan", "januari"),
+        ("february", "feb", "februari", "pebruari", "peb"),
+        ("march", "mar", "maret"),
+        ("april", "apr"),
+        ("may", "mei"),
+        ("june", "jun", "juni"),
+        ("july", "jul", "juli"),
+        ("august", "aug", "agustus", "agu", "agt", "ags", "agst"),
+        ("september", "sep", "sept"),
+        ("october", "oct", "oktober", "okt"),
+        ("november", "nov", "nopember", "nop"),
+        ("december", "dec", "desember", "des"),
+    ],
+    1,
+):
     for _name in _names:
         MONTHS[_name] = _num
 
-WEEKDAYS = ("monday|mon|tuesday|tue|tues|wednesday|wed|thursday|thu|thur|thurs|friday|fri|saturday|sat|"
-            "sunday|sun|senin|selasa|rabu|kamis|jumat|jum'at|jum’at|sabtu|minggu|ahad")
+WEEKDAYS = (
+    "monday|mon|tuesday|tue|tues|wednesday|wed|thursday|thu|thur|thurs|friday|fri|saturday|sat|"
+    "sunday|sun|senin|selasa|rabu|kamis|jumat|jum'at|jum’at|sabtu|minggu|ahad"
+)
 FILLER = re.compile(
-    r"\b(?:" + WEEKDAYS + r"|published|updated|posted|last updated|diterbitkan|diperbarui|dipublikasikan|"
-    r"tanggal|pukul|jam|at|on|the|of|de)\b\.?", re.I)
+    r"\b(?:"
+    + WEEKDAYS
+    + r"|published|updated|posted|last updated|diterbitkan|diperbarui|dipublikasikan|"
+    r"tanggal|pukul|jam|at|on|the|of|de)\b\.?",
+    re.I,
+)
 
 _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
-DMY_NAME = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\.?\s*(?:-|\s)?\s*({_MONTH_RE})\.?,?\s*(?:-|\s)?\s*(\d{{4}})\b", re.I)
+DMY_NAME = re.compile(
+    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\.?\s*(?:-|\s)?\s*({_MONTH_RE})\.?,?\s*(?:-|\s)?\s*(\d{{4}})\b",
+    re.I,
+)
 MDY_NAME = re.compile(rf"\b({_MONTH_RE})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
 YMD_NUM = re.compile(r"\b(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})\b")
 DMY_NUM = re.compile(r"\b(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}|\d{2})\b")
-TIME = re.compile(r"(?<![\d/.-])(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?:\s*([ap])\.?\s?m\b\.?)?", re.I)
+TIME = re.compile(
+    r"(?<![\d/.-])(\d{1,2})[:.](\d{2})(?:[:.](\d{2}))?(?:\s*([ap])\.?\s?m\b\.?)?", re.I
+)
 TIME_HOUR_ONLY = re.compile(r"(?<![\d:])(\d{1,2})\s*([ap])\.?\s?m\b\.?", re.I)
 NUM_OFFSET = re.compile(r"(?:\b(?:utc|gmt))?\s*([+-])(\d{1,2})(?::?(\d{2}))?\s*$", re.I)
-NAMED_ZONE = re.compile(r"\(?\b(" + "|".join(sorted(list(ZONES) + list(US_GENERIC), key=len, reverse=True))
-                        + r")\b\)?\s*$", re.I)
+NAMED_ZONE = re.compile(
+    r"\(?\b("
+    + "|".join(sorted(list(ZONES) + list(US_GENERIC), key=len, reverse=True))
+    + r")\b\)?\s*$",
+    re.I,
+)
 
 REL_UNITS = {
-    "detik": "seconds", "second": "seconds", "seconds": "seconds", "sec": "seconds", "secs": "seconds",
-    "menit": "minutes", "minute": "minutes", "minutes": "minutes", "min": "minutes", "mins": "minutes",
-    "jam": "hours", "hour": "hours", "hours": "hours", "hr": "hours", "hrs": "hours",
-    "hari": "days", "day": "days", "days": "days",
-    "minggu": "weeks", "pekan": "weeks", "week": "weeks", "weeks": "weeks",
+    "detik": "seconds",
+    "second": "seconds",
+    "seconds": "seconds",
+    "sec": "seconds",
+    "secs": "seconds",
+    "menit": "minutes",
+    "minute": "minutes",
+    "minutes": "minutes",
+    "min": "minutes",
+    "mins": "minutes",
+    "jam": "hours",
+    "hour": "hours",
+    "hours": "hours",
+    "hr": "hours",
+    "hrs": "hours",
+    "hari": "days",
+    "day": "days",
+    "days": "days",
+    "minggu": "weeks",
+    "pekan": "weeks",
+    "week": "weeks",
+    "weeks": "weeks",
 }
-REL_WORDNUM = {"a": 1, "an": 1, "one": 1, "se": 1, "satu": 1, "dua": 2, "two": 2, "tiga": 3, "three": 3}
+REL_WORDNUM = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "se": 1,
+    "satu": 1,
+    "dua": 2,
+    "two": 2,
+    "tiga": 3,
+    "three": 3,
+}
 RELATIVE = re.compile(
-    r"^(?:about\s+|sekitar\s+)?(\d+|an?|one|two|three|se|satu|dua|tiga)\s*(" + "|".join(REL_UNITS) +
-    r")\s+(?:yang\s+)?(?:lalu|ago)$", re.I)
+    r"^(?:about\s+|sekitar\s+)?(\d+|an?|one|two|three|se|satu|dua|tiga)\s*("
+    + "|".join(REL_UNITS)
+    + r")\s+(?:yang\s+)?(?:lalu|ago)$",
+    re.I,
+)
 YESTERDAY = re.compile(r"^(kemarin|yesterday)\b[\s,]*(.*)$", re.I)
 TODAY = re.compile(r"^(hari ini|today)\b[\s,]*(.*)$", re.I)
 JUST_NOW = re.compile(r"^(baru saja|just now|sekarang|now)$", re.I)
@@ -93,7 +141,9 @@ JUST_NOW = re.compile(r"^(baru saja|just now|sekarang|now)$", re.I)
 MAX_LEN = 200
 
 
-def parse_date(text: str, default_tz: tzinfo | None = None, now: datetime | None = None) -> datetime | None:
+def parse_date(
+    text: str, default_tz: tzinfo | None = None, now: datetime | None = None
+) -> datetime | None:
     """Parse a date line; None when it holds no readable date. Never raises."""
     try:
         return _parse(text, default_tz, now)
@@ -116,7 +166,10 @@ def _parse(text: str, default_tz: tzinfo | None, now: datetime | None) -> dateti
     if iso is not None:
         return _with_default(iso, default_tz)
 
-    if re.match(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[+-]\d{4}|[A-Z]{1,5})?$", s):
+    if re.match(
+        r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?\s*(?:[+-]\d{4}|[A-Z]{1,5})?$",
+        s,
+    ):
         try:
             dt = parsedate_to_datetime(s)
         except (TypeError, ValueError, IndexError):
@@ -136,7 +189,11 @@ def _with_default(dt: datetime, default_tz: tzinfo | None) -> datetime:
 
 
 def _iso(s: str) -> datetime | None:
-    if not re.match(r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2}|[+-]\d{2})?$", s, re.I):
+    if not re.match(
+        r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2}|[+-]\d{2})?$",
+        s,
+        re.I,
+    ):
         return None
     t = s.replace(" ", "T", 1) if re.match(r"^\d{4}-\d{2}-\d{2} \d", s) else s
     t = t.replace(" ", "")
@@ -199,11 +256,18 @@ def _zone(s: str) -> tuple[str, tzinfo | None, str | None]:
     """Split a trailing zone off: (rest, tzinfo or None, generic US zone name or None)."""
     m = NUM_OFFSET.search(s)
     # A bare "-2023" or "-05" ending a date is not an offset; require a time before it or a UTC/GMT prefix.
-    if m and (re.search(r"(utc|gmt)\s*[+-]\d", s[m.start():], re.I) or re.search(r"\d[:.]\d{2}(?:[:.]\d{2})?\s*$", s[: m.start()])):
+    if m and (
+        re.search(r"(utc|gmt)\s*[+-]\d", s[m.start() :], re.I)
+        or re.search(r"\d[:.]\d{2}(?:[:.]\d{2})?\s*$", s[: m.start()])
+    ):
         hours, minutes = int(m.group(2)), int(m.group(3) or 0)
         if hours <= 14 and minutes < 60:
             sign = 1 if m.group(1) == "+" else -1
-            return s[: m.start()].rstrip(" ,"), timezone(sign * timedelta(hours=hours, minutes=minutes)), None
+            return (
+                s[: m.start()].rstrip(" ,"),
+                timezone(sign * timedelta(hours=hours, minutes=minutes)),
+                None,
+            )
     m = NAMED_ZONE.search(s)
     if m:
         name = m.group(1).lower()
@@ -229,7 +293,12 @@ def _free_form(s: str, default_tz: tzinfo | None) -> datetime | None:
     rest, tz, generic = _zone(s)
     work = rest
     date = None
-    for pattern, order in ((DMY_NAME, "dmy"), (MDY_NAME, "mdy"), (YMD_NUM, "ymd"), (DMY_NUM, "dmy_num")):
+    for pattern, order in (
+        (DMY_NAME, "dmy"),
+        (MDY_NAME, "mdy"),
+        (YMD_NUM, "ymd"),
+        (DMY_NUM, "dmy_num"),
+    ):
         m = pattern.search(work)
         if not m:
             continue
@@ -250,7 +319,7 @@ def _free_form(s: str, default_tz: tzinfo | None) -> datetime | None:
             else:
                 day, month = first, second
         date = (year, month, day)
-        work = work[: m.start()] + " " + work[m.end():]
+        work = work[: m.start()] + " " + work[m.end() :]
         break
     if date is None:
         return None
@@ -259,7 +328,7 @@ def _free_form(s: str, default_tz: tzinfo | None) -> datetime | None:
     tm = TIME.search(work)
     if tm:
         hour, minute, second = _clock(tm)
-        leftover = work[: tm.start()] + " " + work[tm.end():]
+        leftover = work[: tm.start()] + " " + work[tm.end() :]
     else:
         th = TIME_HOUR_ONLY.search(work)
         if th:
@@ -267,7 +336,7 @@ def _free_form(s: str, default_tz: tzinfo | None) -> datetime | None:
             if not 1 <= h <= 12:
                 return None
             hour = h % 12 + (12 if th.group(2).lower() == "p" else 0)
-            leftover = work[: th.start()] + " " + work[th.end():]
+            leftover = work[: th.start()] + " " + work[th.end() :]
     # Whatever is left must be filler (weekday names, "Published", punctuation), not other words.
     leftover = FILLER.sub(" ", leftover)
     if re.search(r"[^\W\d_]{2,}", leftover) or re.search(r"\d", leftover):

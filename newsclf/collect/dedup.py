@@ -9,19 +9,19 @@ reprint that trims a sentence or adds a local paragraph.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
 import re
 from collections import defaultdict
+from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
 import numpy as np
 
 from newsclf.article import Article, normalize_text
 
-SHINGLE = 4          # words per shingle
-PERMUTATIONS = 128   # MinHash signature length
-BANDS = 64           # LSH bands of 2 rows: pairs from ~25% Jaccard almost surely become candidates
-CONTAINMENT = 0.7    # share of the shorter text's shingles found in the other: same story
+SHINGLE = 4  # words per shingle
+PERMUTATIONS = 128  # MinHash signature length
+BANDS = 64  # LSH bands of 2 rows: pairs from ~25% Jaccard almost surely become candidates
+CONTAINMENT = 0.7  # share of the shorter text's shingles found in the other: same story
 _PRIME = (1 << 61) - 1
 _rng = np.random.RandomState(20230512)
 _A = _rng.randint(1, 1 << 32, size=PERMUTATIONS, dtype=np.uint64)
@@ -34,8 +34,10 @@ def shingles(text: str, size: int = SHINGLE) -> set[int]:
     if len(words) < size:
         grams = [" ".join(words)] if words else []
     else:
-        grams = [" ".join(words[i:i + size]) for i in range(len(words) - size + 1)]
-    return {int.from_bytes(hashlib.blake2b(g.encode(), digest_size=4).digest(), "little") for g in grams}
+        grams = [" ".join(words[i : i + size]) for i in range(len(words) - size + 1)]
+    return {
+        int.from_bytes(hashlib.blake2b(g.encode(), digest_size=4).digest(), "little") for g in grams
+    }
 
 
 def minhash(items: set[int]) -> np.ndarray:
@@ -90,9 +92,12 @@ def duplicate_groups(articles: Iterable[Article], threshold: float = CONTAINMENT
         sets[article.id] = shingles(article.text or article.title or "")  # reprints often retitle
         signature = minhash(sets[article.id])
         for band in range(BANDS):
-            key = (band, signature[band * rows:(band + 1) * rows].tobytes())
+            key = (band, signature[band * rows : (band + 1) * rows].tobytes())
             for other in buckets[key]:
-                if uf.find(other) != uf.find(article.id) and containment(sets[other], sets[article.id]) >= threshold:
+                if (
+                    uf.find(other) != uf.find(article.id)
+                    and containment(sets[other], sets[article.id]) >= threshold
+                ):
                     uf.union(other, article.id)
             buckets[key].append(article.id)
     order = {a.id: i for i, a in enumerate(items)}

@@ -15,18 +15,48 @@ SNIFF_BYTES = 4096
 
 # Single-byte code pages of Latin-script text: charset_normalizer often mistakes one for another
 # on short pages (cp1250 for cp1252, say); browsers read unlabelled Western pages as windows-1252.
-_LATIN_GUESSES = frozenset({
-    "cp1250", "cp1252", "cp1254", "cp1257", "cp1258", "latin_1", "iso8859_2", "iso8859_3",
-    "iso8859_4", "iso8859_9", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_15",
-    "iso8859_16", "mac_roman", "mac_latin2", "mac_iceland", "cp437", "cp850", "cp858", "ascii",
-})
+_LATIN_GUESSES = frozenset(
+    {
+        "cp1250",
+        "cp1252",
+        "cp1254",
+        "cp1257",
+        "cp1258",
+        "latin_1",
+        "iso8859_2",
+        "iso8859_3",
+        "iso8859_4",
+        "iso8859_9",
+        "iso8859_10",
+        "iso8859_13",
+        "iso8859_14",
+        "iso8859_15",
+        "iso8859_16",
+        "mac_roman",
+        "mac_latin2",
+        "mac_iceland",
+        "cp437",
+        "cp850",
+        "cp858",
+        "ascii",
+    }
+)
 # WHATWG Encoding: these labels mean windows-1252 on the web.
 _AS_WINDOWS_1252 = frozenset({"latin_1", "iso8859_1", "ascii", "us_ascii", "cp819", "l1"})
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.IGNORECASE)
-_XML_DECL = re.compile(rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:\-]+)["']""", re.IGNORECASE)
-BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:\-]+)""", re.IGNORECASE
+)
+_XML_DECL = re.compile(
+    rb"""^\s*<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:\-]+)["']""", re.IGNORECASE
+)
+BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def _codec(label: str | None) -> str | None:
@@ -49,14 +79,18 @@ def charset_of(content_type_header: str) -> str | None:
     return match.group(1) if match else None
 
 
-def decode(body: bytes, declared: str | None = None, strict_declared: bool = False) -> tuple[str, str]:
+def decode(
+    body: bytes, declared: str | None = None, strict_declared: bool = False
+) -> tuple[str, str]:
     """(text, encoding) by declared charset, BOM, <meta>/XML declaration, clean UTF-8, then a guess.
 
     With strict_declared, an unknown declared charset is an InputError instead of being ignored.
     """
     enc = _codec(declared)
     if declared and enc is None and strict_declared:
-        raise InputError(f"unknown encoding {declared!r}; give a codec name such as utf-8 or windows-1252")
+        raise InputError(
+            f"unknown encoding {declared!r}; give a codec name such as utf-8 or windows-1252"
+        )
     if enc:
         if body.startswith(codecs.BOM_UTF8) and enc != "utf-8":  # a UTF-8 BOM wins (WHATWG)
             return body[3:].decode("utf-8", errors="replace"), "utf-8"
@@ -70,7 +104,11 @@ def decode(body: bytes, declared: str | None = None, strict_declared: bool = Fal
     found = _META_CHARSET.search(head) or _XML_DECL.search(head)
     if found:
         enc = _codec(found.group(1).decode("ascii", errors="ignore"))
-        if enc in ("utf_16", "utf_16_le", "utf_16_be"):  # a meta tag readable as ASCII is not UTF-16
+        if enc in (
+            "utf_16",
+            "utf_16_le",
+            "utf_16_be",
+        ):  # a meta tag readable as ASCII is not UTF-16
             enc = "utf-8"
         if enc:
             return body.decode(enc, errors="replace"), enc

@@ -22,9 +22,9 @@ from urllib.parse import urljoin, urlsplit
 from newsclf.article import Article
 from newsclf.collect.budget import html_budget
 from newsclf.collect.dates import parse_date
+from newsclf.collect.encoding import decode
 from newsclf.collect.pages import pagination_of_tree
 from newsclf.collect.pagetype import page_verdict
-from newsclf.collect.encoding import decode
 from newsclf.errors import InputError
 from newsclf.language import detect_language
 
@@ -56,6 +56,7 @@ class NotAnArticle(ExtractionError):
 
 # --- decoding --------------------------------------------------------------------------------------
 
+
 def decode_html(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     """Decode page bytes: (text, encoding used), by the shared decoder the fetcher uses too."""
     try:
@@ -66,8 +67,10 @@ def decode_html(data: bytes, encoding: str | None = None) -> tuple[str, str]:
 
 # --- parsing helpers -----------------------------------------------------------------------------
 
+
 def _load_tree(text: str):
     from trafilatura.utils import load_html
+
     try:
         return load_html(text)
     except Exception:  # lxml/trafilatura may raise on pathological input; treated as "no tree"
@@ -123,6 +126,7 @@ def _ld_article(items: list[dict]) -> dict:
     def types(item: dict) -> list[str]:
         t = item.get("@type")
         return [str(x) for x in t] if isinstance(t, list) else [str(t or "")]
+
     for pattern in (r"Article|BlogPosting|LiveBlogPosting|Report", r"WebPage"):
         for item in items:
             if any(re.search(pattern, t) for t in types(item)):
@@ -144,7 +148,9 @@ def _names(value: Any) -> list[str]:
 
 BYLINE_PREFIX = re.compile(
     r"^\s*(?:(?:reporter|reporters|penulis|editor|editors|redaktur|pewarta|kontributor|author|authors|"
-    r"written by|words by|laporan|teks|wartawan)\s*[:：\-–]\s*|(?:by|oleh|reported by|ditulis oleh)\s*:?\s+)", re.I)
+    r"written by|words by|laporan|teks|wartawan)\s*[:：\-–]\s*|(?:by|oleh|reported by|ditulis oleh)\s*:?\s+)",
+    re.I,
+)
 AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bdan\b|\s\|\s|/)\s*", re.I)
 NOT_A_NAME = re.compile(r"https?://|www\.|@|\d|^(?:admin|staff|redaksi|editor|team|tim)$", re.I)
 
@@ -179,15 +185,24 @@ def _authors(tree, ld: dict) -> list[str]:
     if names:
         candidates = names
     if not candidates:
-        for name in ("author", "article:author", "dc.creator", "parsely-author", "sailthru.author", "byl"):
+        for name in (
+            "author",
+            "article:author",
+            "dc.creator",
+            "parsely-author",
+            "sailthru.author",
+            "byl",
+        ):
             value = _meta(tree, name)
             if value and "://" not in value:
                 candidates = [value]
                 break
     if not candidates:
-        for el in tree.xpath("//*[@rel='author' or contains(concat(' ', normalize-space(@class), ' '), ' author ')"
-                             " or contains(@class, 'byline') or contains(@class, 'reporter') or contains(@class, 'penulis')"
-                             " or @itemprop='author']")[:5]:
+        for el in tree.xpath(
+            "//*[@rel='author' or contains(concat(' ', normalize-space(@class), ' '), ' author ')"
+            " or contains(@class, 'byline') or contains(@class, 'reporter') or contains(@class, 'penulis')"
+            " or @itemprop='author']"
+        )[:5]:
             text = _clean_space(el.text_content())
             if text and len(text) < 150:
                 candidates.append(text)
@@ -204,7 +219,14 @@ def _short_lines(tree, limit: int = 400) -> Iterable[str]:
     """Short visible text blocks in document order (bylines, date lines)."""
     n = 0
     for el in tree.iter():
-        if not isinstance(el.tag, str) or el.tag in ("script", "style", "noscript", "template", "head", "title"):
+        if not isinstance(el.tag, str) or el.tag in (
+            "script",
+            "style",
+            "noscript",
+            "template",
+            "head",
+            "title",
+        ):
             continue
         for chunk in (el.text, el.tail):
             text = _clean_space(chunk)
@@ -217,9 +239,24 @@ def _short_lines(tree, limit: int = 400) -> Iterable[str]:
 
 # --- dates ---------------------------------------------------------------------------------------
 
-DATE_META = ("article:published_time", "og:published_time", "published_time", "datePublished", "pubdate",
-             "publishdate", "publish-date", "publish_date", "date", "dc.date", "dc.date.issued",
-             "dcterms.created", "sailthru.date", "parsely-pub-date", "content_PublishedDate", "article.published")
+DATE_META = (
+    "article:published_time",
+    "og:published_time",
+    "published_time",
+    "datePublished",
+    "pubdate",
+    "publishdate",
+    "publish-date",
+    "publish_date",
+    "date",
+    "dc.date",
+    "dc.date.issued",
+    "dcterms.created",
+    "sailthru.date",
+    "parsely-pub-date",
+    "content_PublishedDate",
+    "article.published",
+)
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -244,8 +281,10 @@ def _published(tree, ld: dict) -> str | None:
         if dt:
             return _iso(dt)
     # visible date lines: elements classed as dates first, then any short line that is only a date
-    for el in tree.xpath("//*[self::time or contains(@class, 'date') or contains(@class, 'time') or "
-                         "contains(@class, 'tanggal') or contains(@class, 'publish')]")[:20]:
+    for el in tree.xpath(
+        "//*[self::time or contains(@class, 'date') or contains(@class, 'time') or "
+        "contains(@class, 'tanggal') or contains(@class, 'publish')]"
+    )[:20]:
         text = _clean_space(el.text_content())
         if 6 <= len(text) <= 120:
             dt = parse_date(text) or parse_date(BYLINE_PREFIX.sub("", text))
@@ -265,8 +304,9 @@ LANG_ATTR = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$", re.I)
 
 
 def _lang(tree, text: str) -> str | None:
-    for value in tree.xpath("/html/@lang | //html/@lang | /html/@xml:lang")[:1] + \
-            [_meta(tree, "og:locale", "content-language", "language") or ""]:
+    for value in tree.xpath("/html/@lang | //html/@lang | /html/@xml:lang")[:1] + [
+        _meta(tree, "og:locale", "content-language", "language") or ""
+    ]:
         m = LANG_ATTR.match(_clean_space(str(value)).replace("_", "-"))
         if m:
             code = m.group(1).lower()
@@ -276,7 +316,8 @@ def _lang(tree, text: str) -> str | None:
 
 # --- body text -----------------------------------------------------------------------------------
 
-BOILERPLATE = re.compile(r"""^\s*(?:
+BOILERPLATE = re.compile(
+    r"""^\s*(?:
     (?:baca\ juga|baca|lihat\ juga|simak\ juga|simak|tonton\ juga|berita\ terkait|artikel\ terkait|
        read\ also|also\ read|read\ more|see\ more|see\ also|related|related\ stories|related\ articles|
        more|also|read\ next|recommended|watch|don'?t\ miss|most\ read|trending|advertisement)\s*[:：»>|-].*
@@ -318,7 +359,9 @@ BOILERPLATE = re.compile(r"""^\s*(?:
   | \d{4}-\d\d-\d\dT[\d:.+Z-]+
   | .{10,200}\ \[[A-Z]{3,12}\]\s*\|?
   | (?:copyright|©|\(c\))\s.{0,120}
-)\s*$""", re.I | re.X)
+)\s*$""",
+    re.I | re.X,
+)
 
 
 # quote-sharing widgets glue their label onto the quoted sentence ("... online.Click To Tweet")
@@ -353,8 +396,12 @@ def _is_byline_or_date(line: str) -> bool:
         if words <= 6 and not ends_sentence:
             return True
         # "Reporter : Rina Mahendra Jumat, 12 Mei 2023 07:45": a name followed by a date line
-        return words <= 14 and re.search(r"\d{4}", rest) is not None and re.search(r"\d{1,2}[:.]\d{2}", rest) is not None \
+        return (
+            words <= 14
+            and re.search(r"\d{4}", rest) is not None
+            and re.search(r"\d{1,2}[:.]\d{2}", rest) is not None
             and not ends_sentence
+        )
     return len(line) <= 80 and parse_date(line) is not None
 
 
@@ -378,16 +425,45 @@ def clean_lines(lines: Iterable[str], title_keys: set[str]) -> list[str]:
 
 def _trafilatura_text(tree, precision: bool) -> str:
     import trafilatura
+
     try:
-        text = trafilatura.extract(tree, include_comments=False, include_images=False, favor_precision=precision,
-                                   deduplicate=False, with_metadata=False)
+        text = trafilatura.extract(
+            tree,
+            include_comments=False,
+            include_images=False,
+            favor_precision=precision,
+            deduplicate=False,
+            with_metadata=False,
+        )
     except Exception:  # trafilatura's own bugs on odd pages: fall back to the next method
         text = None
     return text or ""
 
 
-INLINE_TAGS = frozenset(("a", "abbr", "b", "cite", "code", "del", "em", "font", "i", "ins", "mark", "q", "s", "small",
-                         "span", "strong", "sub", "sup", "time", "u"))
+INLINE_TAGS = frozenset(
+    (
+        "a",
+        "abbr",
+        "b",
+        "cite",
+        "code",
+        "del",
+        "em",
+        "font",
+        "i",
+        "ins",
+        "mark",
+        "q",
+        "s",
+        "small",
+        "span",
+        "strong",
+        "sub",
+        "sup",
+        "time",
+        "u",
+    )
+)
 LOOSE_TEXT_HOSTS = ("div", "td", "section", "article", "main")
 MIN_LOOSE_CHARS = 50  # shorter bare text is labels and separators, not a paragraph
 
@@ -435,7 +511,9 @@ def _rewrap(host) -> None:
 
 
 def _emit_run(host, run: list) -> None:
-    text = "".join(n if isinstance(n, str) else n.text_content() if isinstance(n.tag, str) else "" for n in run)
+    text = "".join(
+        n if isinstance(n, str) else n.text_content() if isinstance(n.tag, str) else "" for n in run
+    )
     target = host
     if _is_long(text):
         target = host.makeelement("p", {})
@@ -449,21 +527,27 @@ def _emit_run(host, run: list) -> None:
             target.text = (target.text or "") + node
 
 
-HOVER_CARDS = ("//*[self::span or self::div or self::aside][preceding-sibling::*[1][self::a]]"
-               "[re:test(@class, 'tooltip|popover|hover-?card|rollover|popup', 'i')]")
+HOVER_CARDS = (
+    "//*[self::span or self::div or self::aside][preceding-sibling::*[1][self::a]]"
+    "[re:test(@class, 'tooltip|popover|hover-?card|rollover|popup', 'i')]"
+)
 
 
 def drop_hover_cards(tree) -> None:
     """Remove the pop-up cards (bio, related links) that sites place right after a link in the text."""
     # The card is hidden until the reader hovers the link, but its text sits inline in the
     # paragraph, so an extractor glues it into the sentence ("... Rep. Jane DoeJane DoeLatest: ...").
-    for card in tree.xpath(HOVER_CARDS, namespaces={"re": "http://exslt.org/regular-expressions"})[:200]:
+    for card in tree.xpath(HOVER_CARDS, namespaces={"re": "http://exslt.org/regular-expressions"})[
+        :200
+    ]:
         if card.getparent() is not None:
             card.drop_tree()  # keeps the tail: the rest of the sentence
 
 
-SOCIAL_EMBEDS = ("//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media') "
-                 "or contains(@class, 'tiktok-embed')]")
+SOCIAL_EMBEDS = (
+    "//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media') "
+    "or contains(@class, 'tiktok-embed')]"
+)
 WRAPPER_TAGS = ("div", "figure", "section", "aside", "span")
 
 
@@ -474,7 +558,11 @@ def unwrap_social_embeds(tree) -> None:
     for quote in tree.xpath(SOCIAL_EMBEDS)[:50]:
         text = _clean_space(quote.text_content())
         top, parent = quote, quote.getparent()
-        while parent is not None and parent.tag in WRAPPER_TAGS and _clean_space(parent.text_content()) == text:
+        while (
+            parent is not None
+            and parent.tag in WRAPPER_TAGS
+            and _clean_space(parent.text_content()) == text
+        ):
             top, parent = parent, parent.getparent()
         if top is not quote and parent is not None:
             quote.tail = top.tail
@@ -512,6 +600,7 @@ def body_text(tree, title: str | None = None) -> str:
 
 
 # --- the whole page --------------------------------------------------------------------------------
+
 
 def _title(tree, ld: dict) -> str | None:
     value = _meta(tree, "og:title", "twitter:title")
@@ -552,9 +641,16 @@ def _canonical(tree, url: str | None) -> str | None:
     return url
 
 
-def extract(html: bytes | str, url: str | None = None, *, fetched_at: str | None = None,
-            encoding: str | None = None, outlet: str | None = None, keep_non_articles: bool = False,
-            require_article_marks: bool = False) -> Article:
+def extract(
+    html: bytes | str,
+    url: str | None = None,
+    *,
+    fetched_at: str | None = None,
+    encoding: str | None = None,
+    outlet: str | None = None,
+    keep_non_articles: bool = False,
+    require_article_marks: bool = False,
+) -> Article:
     """Extract one news page into an Article; raise ExtractionError when it holds no article text.
 
     A page with text that is not a news article (`newsclf.collect.pagetype`) raises NotAnArticle,
@@ -583,7 +679,9 @@ def extract(html: bytes | str, url: str | None = None, *, fetched_at: str | None
         raise ExtractionError("the page is empty", where)
     text = text.replace("\x00", "")
     if "<" not in text[:10000]:
-        raise ExtractionError("the body is not HTML (no tags in the first 10,000 characters)", where)
+        raise ExtractionError(
+            "the body is not HTML (no tags in the first 10,000 characters)", where
+        )
     if (too_costly := html_budget(text)) is not None:
         raise ExtractionError(too_costly, where)
     tree = _load_tree(text)
@@ -597,9 +695,13 @@ def extract(html: bytes | str, url: str | None = None, *, fetched_at: str | None
     except ExtractionError:
         raise
     except Exception as exc:  # pathological trees (lxml limits, recursion); report, do not crash
-        raise ExtractionError(f"could not read the page ({type(exc).__name__}: {exc})", where) from None
+        raise ExtractionError(
+            f"could not read the page ({type(exc).__name__}: {exc})", where
+        ) from None
     if len(body) < MIN_TEXT_CHARS:
-        raise ExtractionError(f"no article text found (the page has {len(body)} characters of body text)", where)
+        raise ExtractionError(
+            f"no article text found (the page has {len(body)} characters of body text)", where
+        )
     try:
         authors = _authors(tree, ld)
     except Exception:
@@ -608,7 +710,9 @@ def extract(html: bytes | str, url: str | None = None, *, fetched_at: str | None
         published = _published(tree, ld)
     except Exception:
         published = None
-    verdict = page_verdict(tree, url, body, items, _meta(tree, "og:type"), published, authors, require_article_marks)
+    verdict = page_verdict(
+        tree, url, body, items, _meta(tree, "og:type"), published, authors, require_article_marks
+    )
     if verdict:
         if not keep_non_articles:
             raise NotAnArticle(verdict, where)
@@ -621,6 +725,16 @@ def extract(html: bytes | str, url: str | None = None, *, fetched_at: str | None
         pagination = None
     if pagination and (pagination.next_url or pagination.page_urls or pagination.total):
         metadata["pagination"] = pagination.to_dict()
-    return Article(url=url, canonical_url=canonical, outlet=_outlet(tree, ld, outlet, url), title=title,
-                   authors=authors, published=published, lang=lang, text=body, pages=1, fetched_at=fetched_at,
-                   metadata=metadata)
+    return Article(
+        url=url,
+        canonical_url=canonical,
+        outlet=_outlet(tree, ld, outlet, url),
+        title=title,
+        authors=authors,
+        published=published,
+        lang=lang,
+        text=body,
+        pages=1,
+        fetched_at=fetched_at,
+        metadata=metadata,
+    )

@@ -21,7 +21,10 @@ from newsclf.article import canonicalize_url
 from newsclf.errors import InputError
 
 MAX_SITEMAP_BYTES = 50 * 1024 * 1024  # the sitemap protocol's own limit for one file, uncompressed
-NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9", "news": "http://www.google.com/schemas/sitemap-news/0.9"}
+NS = {
+    "sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
+    "news": "http://www.google.com/schemas/sitemap-news/0.9",
+}
 
 
 class FeedError(InputError):
@@ -59,14 +62,18 @@ def _iso(parsed: struct_time | None) -> str | None:
 def looks_like_html(body: bytes) -> bool:
     """True when a body is an HTML page rather than XML or JSON."""
     head = body[:2048].lstrip().lower()
-    return head.startswith((b"<!doctype html", b"<html")) or (b"<html" in head and b"<rss" not in head and b"<feed" not in head)
+    return head.startswith((b"<!doctype html", b"<html")) or (
+        b"<html" in head and b"<rss" not in head and b"<feed" not in head
+    )
 
 
 def discover_feed_links(html: str, base_url: str) -> list[str]:
     """Feed URLs an HTML page announces with <link rel="alternate" type="application/rss+xml">."""
     links = []
     for tag in re.findall(r"<link\b[^>]*>", html, flags=re.IGNORECASE):
-        if re.search(r"rel=[\"']?alternate", tag, re.I) and re.search(r"type=[\"']?application/(rss|atom)\+xml", tag, re.I):
+        if re.search(r"rel=[\"']?alternate", tag, re.I) and re.search(
+            r"type=[\"']?application/(rss|atom)\+xml", tag, re.I
+        ):
             href = re.search(r"href=[\"']([^\"']+)", tag, re.I)
             if href:
                 links.append(urljoin(base_url, href.group(1)))
@@ -79,21 +86,28 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
 
     if looks_like_html(body):
         found = discover_feed_links(body.decode("utf-8", "replace"), url)
-        hint = f"; the page names these feeds: {', '.join(found)}" if found else \
-            "; give the feed's own URL (often /feed, /rss or /feed.xml)"
+        hint = (
+            f"; the page names these feeds: {', '.join(found)}"
+            if found
+            else "; give the feed's own URL (often /feed, /rss or /feed.xml)"
+        )
         raise FeedError(f"{url}: is an HTML page, not a feed{hint}")
     # Without a content type feedparser flags every feed as bozo; XML's own declaration then decides the charset.
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
     try:
         parsed = feedparser.parse(body, response_headers=headers)
     except Exception as exc:  # feedparser's own decoding can fail on a lying encoding declaration
-        raise FeedError(f"{url}: the feed could not be read ({type(exc).__name__}: {exc})") from None
+        raise FeedError(
+            f"{url}: the feed could not be read ({type(exc).__name__}: {exc})"
+        ) from None
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception")
         raise FeedError(f"{url}: not an RSS or Atom feed" + (f" ({reason})" if reason else ""))
     warnings = []
     if parsed.get("bozo"):
-        warnings.append(f"{url}: the feed is malformed ({parsed.get('bozo_exception')}); read what could be read")
+        warnings.append(
+            f"{url}: the feed is malformed ({parsed.get('bozo_exception')}); read what could be read"
+        )
     entries, seen = [], set()
     for i, item in enumerate(parsed.entries):
         link = item.get("link") or _first_alternate(item)
@@ -109,12 +123,24 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
         if key in seen:
             continue
         seen.add(key)
-        entries.append(FeedEntry(url=link, key=key, title=item.get("title"),
-                                 # dict.get: feedparser's own get() maps the keys with a deprecation warning
-                                 published=_iso(dict.get(item, "published_parsed") or dict.get(item, "updated_parsed")),
-                                 summary=item.get("summary")))
-    return ParsedFeed(entries=entries, title=parsed.feed.get("title"), version=parsed.get("version") or None,
-                      warnings=warnings)
+        entries.append(
+            FeedEntry(
+                url=link,
+                key=key,
+                title=item.get("title"),
+                # dict.get: feedparser's own get() maps the keys with a deprecation warning
+                published=_iso(
+                    dict.get(item, "published_parsed") or dict.get(item, "updated_parsed")
+                ),
+                summary=item.get("summary"),
+            )
+        )
+    return ParsedFeed(
+        entries=entries,
+        title=parsed.feed.get("title"),
+        version=parsed.get("version") or None,
+        warnings=warnings,
+    )
 
 
 def _first_alternate(item: Any) -> str | None:
@@ -155,19 +181,27 @@ def parse_sitemap(body: bytes, url: str) -> ParsedFeed:
         except (OSError, EOFError) as exc:
             raise FeedError(f"{url}: broken gzip sitemap ({exc})") from None
         if len(body) > MAX_SITEMAP_BYTES:
-            raise FeedError(f"{url}: sitemap over {MAX_SITEMAP_BYTES} bytes uncompressed; the protocol allows no more")
+            raise FeedError(
+                f"{url}: sitemap over {MAX_SITEMAP_BYTES} bytes uncompressed; the protocol allows no more"
+            )
     if looks_like_html(body):
         raise FeedError(f"{url}: is an HTML page, not a sitemap")
     if b"<!ENTITY" in body[:4096]:
-        raise FeedError(f"{url}: sitemap declares XML entities; refused (a sitemap never needs them)")
+        raise FeedError(
+            f"{url}: sitemap declares XML entities; refused (a sitemap never needs them)"
+        )
     try:
         root = ET.fromstring(body)
     except ET.ParseError as exc:
         raise FeedError(f"{url}: not valid XML ({exc})") from None
     tag = root.tag.split("}")[-1]
     if tag == "sitemapindex":
-        children = [urljoin(url, (loc.text or "").strip()) for loc in root.iter(f"{{{NS['sm']}}}loc")]
-        return ParsedFeed(entries=[], title=None, version="sitemapindex", sitemaps=[c for c in children if c])
+        children = [
+            urljoin(url, (loc.text or "").strip()) for loc in root.iter(f"{{{NS['sm']}}}loc")
+        ]
+        return ParsedFeed(
+            entries=[], title=None, version="sitemapindex", sitemaps=[c for c in children if c]
+        )
     if tag != "urlset":
         raise FeedError(f"{url}: root element <{tag}> is neither <urlset> nor <sitemapindex>")
     entries, seen = [], set()
@@ -184,8 +218,15 @@ def parse_sitemap(body: bytes, url: str) -> ParsedFeed:
             continue
         seen.add(key)
         title = node.findtext("news:news/news:title", default=None, namespaces=NS)
-        published = node.findtext("news:news/news:publication_date", default=None, namespaces=NS) \
-            or node.findtext("sm:lastmod", default=None, namespaces=NS)
-        entries.append(FeedEntry(url=link, key=key, title=title.strip() if title else None,
-                                 published=published.strip() if published else None))
+        published = node.findtext(
+            "news:news/news:publication_date", default=None, namespaces=NS
+        ) or node.findtext("sm:lastmod", default=None, namespaces=NS)
+        entries.append(
+            FeedEntry(
+                url=link,
+                key=key,
+                title=title.strip() if title else None,
+                published=published.strip() if published else None,
+            )
+        )
     return ParsedFeed(entries=entries, version="sitemap")

@@ -72,9 +72,10 @@ HTML_TYPES = ("text/html", "application/xhtml+xml")
 ACCEPT_HEADERS = {
     "html": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
     "feed": "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,"
-            "application/json;q=0.8,text/*;q=0.5,*/*;q=0.1",
+    "application/json;q=0.8,text/*;q=0.5,*/*;q=0.1",
     "any": "*/*",
 }
+
 
 @dataclass
 class FetchResult:
@@ -168,12 +169,15 @@ class Fetcher:
         self._hosts: dict[str, _HostState] = {}
         self._hosts_lock = threading.Lock()
         self.session = requests.Session()
-        adapter = requests.adapters.HTTPAdapter(pool_connections=max(10, max_workers),
-                                                pool_maxsize=max(10, max_workers), max_retries=0)
+        adapter = requests.adapters.HTTPAdapter(
+            pool_connections=max(10, max_workers), pool_maxsize=max(10, max_workers), max_retries=0
+        )
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
         self.session.max_redirects = 5  # only robots.txt follows redirects automatically (RFC 9309)
-        self.session.headers.update({"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"})
+        self.session.headers.update(
+            {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate"}
+        )
 
     def close(self) -> None:
         self.session.close()
@@ -186,8 +190,14 @@ class Fetcher:
 
     # -- public -------------------------------------------------------------------------------
 
-    def fetch(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-              accept: str = "html") -> FetchResult:
+    def fetch(
+        self,
+        url: str,
+        *,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        accept: str = "html",
+    ) -> FetchResult:
         """Fetch one URL by the rules above; never raises for network or HTTP problems."""
         started = self.clock()
         result = FetchResult(url=url, final_url=url)
@@ -220,8 +230,10 @@ class Fetcher:
                     return
                 done.put(self.fetch(u, **kw))
 
-        with ThreadPoolExecutor(max_workers=max(1, min(self.max_workers, len(by_host))),
-                                thread_name_prefix="newsclf-fetch") as pool:
+        with ThreadPoolExecutor(
+            max_workers=max(1, min(self.max_workers, len(by_host))),
+            thread_name_prefix="newsclf-fetch",
+        ) as pool:
             futures = [pool.submit(run_host, group) for group in by_host.values()]
             try:
                 for _ in range(total):
@@ -281,13 +293,19 @@ class Fetcher:
         host.robots, host.robots_error, host.crawl_delay = None, None, 0.0
         ttl = self.robots_ttl
         try:
-            resp = self.session.get(robots_url, timeout=self.timeout, stream=True,
-                                    headers={"Accept": "text/plain,*/*;q=0.5"})
+            resp = self.session.get(
+                robots_url,
+                timeout=self.timeout,
+                stream=True,
+                headers={"Accept": "text/plain,*/*;q=0.5"},
+            )
             try:
                 status = resp.status_code
                 if 200 <= status < 300:
                     try:
-                        data = _read_limited(resp, ROBOTS_MAX_BYTES, self.clock() + self.timeout, self.clock)
+                        data = _read_limited(
+                            resp, ROBOTS_MAX_BYTES, self.clock() + self.timeout, self.clock
+                        )
                     except _TooLarge as big:  # RFC 9309: rules past the limit may be ignored
                         data = big.partial
                     text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
@@ -295,17 +313,23 @@ class Fetcher:
                     delay = host.robots.crawl_delay(self.robots_agent)
                     host.crawl_delay = float(delay) if delay else 0.0
                 elif status == 429 or status >= 500:
-                    host.robots_error = (f"refused by robots.txt: {robots_url} answered HTTP {status}, so the "
-                                         f"host is treated as disallowed for {ttl:g} s")
+                    host.robots_error = (
+                        f"refused by robots.txt: {robots_url} answered HTTP {status}, so the "
+                        f"host is treated as disallowed for {ttl:g} s"
+                    )
                 # other 4xx (and odd 1xx/3xx left after redirects): no rules, everything allowed
             finally:
                 resp.close()
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, _Failure) as exc:
-            host.robots_error = (f"refused by robots.txt: {robots_url} could not be read ({_describe(exc, self.timeout)}), "
-                                 f"so the host is treated as disallowed for {ttl:g} s")
+            host.robots_error = (
+                f"refused by robots.txt: {robots_url} could not be read ({_describe(exc, self.timeout)}), "
+                f"so the host is treated as disallowed for {ttl:g} s"
+            )
         host.robots_expires = self.clock() + ttl
 
-    def _fetch(self, result: FetchResult, *, etag: str | None, last_modified: str | None, accept: str) -> None:
+    def _fetch(
+        self, result: FetchResult, *, etag: str | None, last_modified: str | None, accept: str
+    ) -> None:
         if accept not in ACCEPT_HEADERS:
             raise ValueError(f"accept must be one of {sorted(ACCEPT_HEADERS)}, not {accept!r}")
         headers = {"Accept": ACCEPT_HEADERS[accept]}
@@ -318,8 +342,11 @@ class Fetcher:
         while True:
             scheme = urlsplit(url).scheme.lower()
             if scheme not in ("http", "https"):
-                result.error = f"not an HTTP URL: {url}" if not result.redirects else \
-                    f"redirect to non-HTTP scheme {scheme}:"
+                result.error = (
+                    f"not an HTTP URL: {url}"
+                    if not result.redirects
+                    else f"redirect to non-HTTP scheme {scheme}:"
+                )
                 return
             answer = self._request_with_retries(url, headers, result)
             if answer is None:
@@ -350,8 +377,9 @@ class Fetcher:
                 resp.close()
             return
 
-    def _request_with_retries(self, url: str, headers: dict[str, str],
-                              result: FetchResult) -> tuple[requests.Response, float] | None:
+    def _request_with_retries(
+        self, url: str, headers: dict[str, str], result: FetchResult
+    ) -> tuple[requests.Response, float] | None:
         """One hop: robots check, pacing, request, retries. (response, deadline), or None when
         result.error says why."""
         host = self._host(url)
@@ -366,19 +394,30 @@ class Fetcher:
                 self._wait_turn(host)
                 deadline = self.clock() + self.timeout
                 try:
-                    resp = self.session.get(url, headers=headers, allow_redirects=False, stream=True,
-                                            timeout=(self.timeout, self.timeout))
+                    resp = self.session.get(
+                        url,
+                        headers=headers,
+                        allow_redirects=False,
+                        stream=True,
+                        timeout=(self.timeout, self.timeout),
+                    )
                     failure = None
                 except requests.exceptions.ConnectTimeout:
-                    failure = _Failure(f"timed out after {self.timeout:g} s (connecting to {urlsplit(url).netloc})",
-                                       retryable=True)
+                    failure = _Failure(
+                        f"timed out after {self.timeout:g} s (connecting to {urlsplit(url).netloc})",
+                        retryable=True,
+                    )
                 except requests.exceptions.ReadTimeout:
-                    failure = _Failure(f"timed out after {self.timeout:g} s (waiting for the response headers)")
+                    failure = _Failure(
+                        f"timed out after {self.timeout:g} s (waiting for the response headers)"
+                    )
                 except requests.exceptions.InvalidURL as exc:
                     result.error = f"invalid URL {url}: {exc}"
                     return None
                 except requests.exceptions.ConnectionError as exc:
-                    failure = _Failure(f"connection failed: {_describe(exc, self.timeout)}", retryable=True)
+                    failure = _Failure(
+                        f"connection failed: {_describe(exc, self.timeout)}", retryable=True
+                    )
                 except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
                     failure = _Failure(f"request failed: {_describe(exc, self.timeout)}")
                 if failure is None:
@@ -388,7 +427,9 @@ class Fetcher:
                         return resp, deadline
                     wait = _retry_after(resp.headers.get("Retry-After"))
                     resp.close()
-                    failure = _Failure(f"HTTP {resp.status_code}", retryable=True, status=resp.status_code)
+                    failure = _Failure(
+                        f"HTTP {resp.status_code}", retryable=True, status=resp.status_code
+                    )
                 else:
                     wait = None
                 if not failure.retryable or attempt >= self.retries:
@@ -397,20 +438,26 @@ class Fetcher:
                     return None
                 if wait is not None and wait > self.max_retry_after:
                     result.status = failure.status
-                    result.error = (f"{failure}: the server asked to retry after {wait:g} s, over the "
-                                    f"{self.max_retry_after:g} s limit; giving up")
+                    result.error = (
+                        f"{failure}: the server asked to retry after {wait:g} s, over the "
+                        f"{self.max_retry_after:g} s limit; giving up"
+                    )
                     return None
                 if wait is None:
-                    wait = self.backoff * (2 ** attempt)
+                    wait = self.backoff * (2**attempt)
                 # The whole host waits, not just this URL: the server asked us to slow down.
                 host.not_before = max(host.not_before, self.clock() + wait)
             attempt += 1
             result.retry_count = attempt
 
-    def _finish(self, resp: requests.Response, result: FetchResult, accept: str, deadline: float) -> None:
+    def _finish(
+        self, resp: requests.Response, result: FetchResult, accept: str, deadline: float
+    ) -> None:
         result.status = resp.status_code
         result.reason = resp.reason or ""
-        result.http_version = {10: "HTTP/1.0", 11: "HTTP/1.1"}.get(getattr(resp.raw, "version", 11), "HTTP/1.1")
+        result.http_version = {10: "HTTP/1.0", 11: "HTTP/1.1"}.get(
+            getattr(resp.raw, "version", 11), "HTTP/1.1"
+        )
         result.headers = dict(resp.headers)
         result.request_headers = dict(resp.request.headers) if resp.request is not None else {}
         result.fetched_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -439,7 +486,9 @@ class Fetcher:
             return
         length = resp.headers.get("Content-Length")
         if length and length.strip().isdigit() and int(length) > self.max_bytes:
-            result.error = f"too large: Content-Length {int(length):,} is over {self.max_bytes:,} bytes"
+            result.error = (
+                f"too large: Content-Length {int(length):,} is over {self.max_bytes:,} bytes"
+            )
             result.truncated = "length"
             return
         try:
@@ -470,6 +519,7 @@ class Fetcher:
 
 # -- helpers ----------------------------------------------------------------------------------
 
+
 class _TooLarge(Exception):
     def __init__(self, partial: bytes) -> None:
         super().__init__("too large")
@@ -489,16 +539,23 @@ def _host_key(url: str) -> str:
 
 def _loop_key(url: str) -> str:
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, ""))
+    return urlunsplit(
+        (parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", parts.query, "")
+    )
 
 
 def _describe(exc: BaseException, timeout: float) -> str:
     text = str(exc)
-    if isinstance(exc, (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, socket.timeout)):
+    if isinstance(
+        exc, (requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, socket.timeout)
+    ):
         return f"timed out after {timeout:g} s"
     # requests wraps urllib3's long reprs; the innermost reason is the readable part
-    match = re.search(r"\[Errno -?\d+\] [^'\")]+|Connection refused|Name or service not known|"
-                      r"Remote end closed connection[^'\")]*", text)
+    match = re.search(
+        r"\[Errno -?\d+\] [^'\")]+|Connection refused|Name or service not known|"
+        r"Remote end closed connection[^'\")]*",
+        text,
+    )
     return match.group(0) if match else (text[:200] or type(exc).__name__)
 
 
@@ -541,7 +598,9 @@ def _set_deadline(resp: requests.Response, deadline: float, clock: Callable[[], 
             pass
 
 
-def _read_limited(resp: requests.Response, limit: int, deadline: float, clock: Callable[[], float]) -> bytes:
+def _read_limited(
+    resp: requests.Response, limit: int, deadline: float, clock: Callable[[], float]
+) -> bytes:
     """Read the decoded body, at most `limit` bytes, by `deadline`; raises _TooLarge or _Failure."""
     chunks: list[bytes] = []
     total = 0
@@ -582,30 +641,44 @@ def _type_ok(media_type: str, accept: str) -> bool:
     if accept == "html":
         return media_type in HTML_TYPES
     # feeds: RSS, Atom, RDF, JSON Feed, and text types
-    return (media_type.startswith("text/") or "xml" in media_type or "rss" in media_type
-            or "atom" in media_type or "json" in media_type)
+    return (
+        media_type.startswith("text/")
+        or "xml" in media_type
+        or "rss" in media_type
+        or "atom" in media_type
+        or "json" in media_type
+    )
 
 
 def _sniff_ok(body: bytes, accept: str) -> bool:
     head = body[:SNIFF_BYTES]
     for bom, _ in _BOMS:
         if head.startswith(bom):
-            head = head[len(bom):]
+            head = head[len(bom) :]
             break
     head = head.lstrip().lower()
     if accept == "any":
         return True
     if accept == "html":
-        return head.startswith(b"<") and any(tag in head for tag in (b"<html", b"<!doctype html", b"<head",
-                                                                        b"<body", b"<p", b"<div", b"<title"))
+        return head.startswith(b"<") and any(
+            tag in head
+            for tag in (b"<html", b"<!doctype html", b"<head", b"<body", b"<p", b"<div", b"<title")
+        )
     return head.startswith((b"<", b"{"))
 
 
 def _is_text(media_type: str) -> bool:
-    return (media_type.startswith("text/") or "xml" in media_type or "json" in media_type
-            or "javascript" in media_type or media_type in HTML_TYPES)
+    return (
+        media_type.startswith("text/")
+        or "xml" in media_type
+        or "json" in media_type
+        or "javascript" in media_type
+        or media_type in HTML_TYPES
+    )
 
 
-def decode_body(body: bytes, content_type_header: str = "", media_type: str = "") -> tuple[str, str]:
+def decode_body(
+    body: bytes, content_type_header: str = "", media_type: str = ""
+) -> tuple[str, str]:
     """(text, encoding) of a response body, its Content-Type charset first."""
     return decode(body, charset_of(content_type_header))

@@ -25,19 +25,25 @@ MAX_HTML = 5_000_000  # characters of a page looked at for its pager
 PAGE_PARAMS = ("page", "p", "pg", "paged", "halaman", "hal", "page_no", "pagenum", "pagina")
 NEXT_TEXT = re.compile(
     r"^(?:next|next page|next »|continue reading on next page|halaman berikutnya|berikutnya|"
-    r"halaman selanjutnya|selanjutnya|lanjut|lanjutkan|hal\. berikutnya)\W*$", re.I)
+    r"halaman selanjutnya|selanjutnya|lanjut|lanjutkan|hal\. berikutnya)\W*$",
+    re.I,
+)
 MARKERS = (
     re.compile(r"\b(\d{1,3})\s+dari\s+(\d{1,3})\s+halaman\b", re.I),
     re.compile(r"\bhalaman\s+(\d{1,3})\s+dari\s+(\d{1,3})\b", re.I),
     re.compile(r"\bhal(?:aman|\.)?\s+(\d{1,3})\s*/\s*(\d{1,3})\b", re.I),
     re.compile(r"\bpage\s+(\d{1,3})\s+of\s+(\d{1,3})\b", re.I),
 )
-MARKER_NODES = ("//body//text()[string-length() < 300][contains(., 'dari') or contains(., ' of ') or "
-                "contains(., 'alaman') or contains(., 'al.') or contains(., 'Hal ') or contains(., 'hal ')]"
-                "[not(ancestor::script or ancestor::style)]")
+MARKER_NODES = (
+    "//body//text()[string-length() < 300][contains(., 'dari') or contains(., ' of ') or "
+    "contains(., 'alaman') or contains(., 'al.') or contains(., 'Hal ') or contains(., 'hal ')]"
+    "[not(ancestor::script or ancestor::style)]"
+)
 PATH_PAGE = (
     re.compile(r"^(?P<stem>.+?)/page/(?P<n>\d{1,3})/?$"),
-    re.compile(r"^(?P<stem>.+?)[-_](?:p|page|hal|halaman)(?P<n>\d{1,3})(?P<ext>\.[a-z]{2,5})?$", re.I),
+    re.compile(
+        r"^(?P<stem>.+?)[-_](?:p|page|hal|halaman)(?P<n>\d{1,3})(?P<ext>\.[a-z]{2,5})?$", re.I
+    ),
     re.compile(r"^(?P<stem>.+/[^/]*[^\d/][^/]*)/(?P<n>\d{1,3})/?$"),
 )
 
@@ -52,8 +58,12 @@ class Pagination:
     page_urls: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"current": self.current, "total": self.total, "next_url": self.next_url,
-                "page_urls": list(self.page_urls)}
+        return {
+            "current": self.current,
+            "total": self.total,
+            "next_url": self.next_url,
+            "page_urls": list(self.page_urls),
+        }
 
 
 def page_key(url: str) -> tuple[str, int]:
@@ -86,7 +96,9 @@ def _parse(html: str):
         return None  # a page over the parse budget has no pager here; extraction reports it
     try:
         return lxml_html.document_fromstring(html[:MAX_HTML])
-    except Exception:  # lxml raises several types on hopeless input; a page without a tree has no pager
+    except (
+        Exception
+    ):  # lxml raises several types on hopeless input; a page without a tree has no pager
         return None
 
 
@@ -180,7 +192,9 @@ def pagination_of_tree(tree, url: str) -> Pagination:
     return result
 
 
-def collect_pages(first_html: str, first_url: str, get: Callable[[str], str | None]) -> list[tuple[str, str]]:
+def collect_pages(
+    first_html: str, first_url: str, get: Callable[[str], str | None]
+) -> list[tuple[str, str]]:
     """Follow an article's pages from its first page: [(url, html)] in order, at most MAX_PAGES.
 
     Stops when a page has no next page, when `get` returns None, or when a next link leads to a page

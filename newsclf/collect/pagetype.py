@@ -14,18 +14,45 @@ import re
 from typing import Any
 from urllib.parse import urlparse
 
-ARTICLE_TYPES = {"article", "newsarticle", "reportagenewsarticle", "analysisnewsarticle", "opinionnewsarticle",
-                 "reviewnewsarticle", "backgroundnewsarticle", "blogposting", "socialmediaposting", "report",
-                 "scholarlyarticle", "techarticle", "liveblogposting"}
-OTHER_OG = ("website", "video", "product", "profile", "music", "book", "place", "business", "restaurant")
+ARTICLE_TYPES = {
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "reviewnewsarticle",
+    "backgroundnewsarticle",
+    "blogposting",
+    "socialmediaposting",
+    "report",
+    "scholarlyarticle",
+    "techarticle",
+    "liveblogposting",
+}
+OTHER_OG = (
+    "website",
+    "video",
+    "product",
+    "profile",
+    "music",
+    "book",
+    "place",
+    "business",
+    "restaurant",
+)
 # Path pieces of listing, search, media and shop pages (news-please and fundus filter the same kinds).
 # (Not "page": "?page=2" and "/page/2" continue multi-page articles as often as they page listings.)
-LISTING = re.compile(r"(^|/)(tags?|category|categories|section|sections|topics?|search|author|authors|archive|"
-                     r"list|vod|video|videos|shop|store|products?|cart|company|area|login|register)"
-                     r"(/|[_\-.]|$)|list[_\-]\d|[?&](s|q|query)=", re.IGNORECASE)
+LISTING = re.compile(
+    r"(^|/)(tags?|category|categories|section|sections|topics?|search|author|authors|archive|"
+    r"list|vod|video|videos|shop|store|products?|cart|company|area|login|register)"
+    r"(/|[_\-.]|$)|list[_\-]\d|[?&](s|q|query)=",
+    re.IGNORECASE,
+)
 HOME = re.compile(r"^/?(index\.(html?|php|aspx?))?$", re.IGNORECASE)
 MIN_DATED_TEXT = 400  # a dated page with a byline and this much prose is an article (news-please)
-MIN_LONG_TEXT = 3000  # undated, unsigned prose this long with few links is still an article (essays, blogs)
+MIN_LONG_TEXT = (
+    3000  # undated, unsigned prose this long with few links is still an article (essays, blogs)
+)
 
 
 def declared_types(ld_items: list[dict[str, Any]]) -> set[str]:
@@ -44,13 +71,23 @@ def link_density(tree: Any) -> float:
     body = tree.find(".//body") if tree is not None else None
     if body is None:
         return 0.0
-    total = len("".join(body.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")).split())
+    total = len(
+        "".join(body.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")).split()
+    )
     linked = len("".join(body.xpath(".//a[not(ancestor::a)]//text()")).split())
     return min(1.0, linked / total) if total else 0.0
 
 
-def page_verdict(tree: Any, url: str | None, body: str, ld_items: list[dict[str, Any]], og_type: str | None,
-                 published: str | None, authors: list[str], require_marks: bool = False) -> str | None:
+def page_verdict(
+    tree: Any,
+    url: str | None,
+    body: str,
+    ld_items: list[dict[str, Any]],
+    og_type: str | None,
+    published: str | None,
+    authors: list[str],
+    require_marks: bool = False,
+) -> str | None:
     """None when the page is (or may be) a news article; else why not, in words.
 
     Pages that show they are something else (a home page, a listing or shop URL, a non-article
@@ -83,6 +120,13 @@ def page_verdict(tree: Any, url: str | None, body: str, ld_items: list[dict[str,
         return None
     if len(body) >= MIN_LONG_TEXT and density < 0.3:
         return None
-    marks = [m for m, ok in (("no article type declared", True), ("no publication date", not published),
-                             ("no byline", not authors)) if ok]
+    marks = [
+        m
+        for m, ok in (
+            ("no article type declared", True),
+            ("no publication date", not published),
+            ("no byline", not authors),
+        )
+        if ok
+    ]
     return f"not an article: {', '.join(marks)}, {len(body):,} characters of text"

@@ -45,7 +45,9 @@ from newsclf.collect.fetch import FetchResult
 from newsclf.errors import InputError
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
-MAX_BODY = 5_000_000  # bytes of a response body read back (extraction looks at no more: its MAX_BYTES)
+MAX_BODY = (
+    5_000_000  # bytes of a response body read back (extraction looks at no more: its MAX_BYTES)
+)
 _DROP = {"content-encoding", "transfer-encoding", "content-length"}
 
 
@@ -65,7 +67,9 @@ class WarcPage:
 class WarcWriter:
     """Write FetchResults as WARC request/response pairs into numbered .warc.gz files."""
 
-    def __init__(self, directory: str | Path, prefix: str = "newsclf", max_size: int = 1_000_000_000) -> None:
+    def __init__(
+        self, directory: str | Path, prefix: str = "newsclf", max_size: int = 1_000_000_000
+    ) -> None:
         self.directory = Path(directory)
         self.prefix = prefix
         self.max_size = int(max_size)
@@ -105,11 +109,14 @@ class WarcWriter:
         self._fh = open(path, "xb")
         self._writer = WARCWriter(self._fh, gzip=True)
         self.paths.append(path)
-        info = self._writer.create_warcinfo_record(path.name, {
-            "software": f"newsclf/{__version__} (warcio)",
-            "format": "WARC File Format 1.0",
-            "description": "pages fetched by newsclf's polite fetcher; bodies stored decoded",
-        })
+        info = self._writer.create_warcinfo_record(
+            path.name,
+            {
+                "software": f"newsclf/{__version__} (warcio)",
+                "format": "WARC File Format 1.0",
+                "description": "pages fetched by newsclf's polite fetcher; bodies stored decoded",
+            },
+        )
         self._writer.write_record(info)
         self._fh.flush()
         return self._writer
@@ -127,9 +134,13 @@ class WarcWriter:
             req_headers.insert(0, ("Host", parts.netloc))
         date = _warc_date(result.fetched_at)
         request = writer.create_warc_record(
-            url, "request", payload=io.BytesIO(b""), length=0,
-            http_headers=StatusAndHeaders(f"GET {target} {result.http_version}", req_headers,
-                                          is_http_request=True),
+            url,
+            "request",
+            payload=io.BytesIO(b""),
+            length=0,
+            http_headers=StatusAndHeaders(
+                f"GET {target} {result.http_version}", req_headers, is_http_request=True
+            ),
             warc_headers_dict={"WARC-Date": date},
         )
         headers: list[tuple[str, str]] = []
@@ -146,9 +157,13 @@ class WarcWriter:
             warc_headers["WARC-Truncated"] = result.truncated
         reason = result.reason or ""
         response = writer.create_warc_record(
-            url, "response", payload=io.BytesIO(body), length=len(body),
-            http_headers=StatusAndHeaders(f"{result.status} {reason}".strip(), headers,
-                                          protocol=result.http_version),
+            url,
+            "response",
+            payload=io.BytesIO(body),
+            length=len(body),
+            http_headers=StatusAndHeaders(
+                f"{result.status} {reason}".strip(), headers, protocol=result.http_version
+            ),
             warc_headers_dict=warc_headers,
         )
         writer.write_request_response_pair(request, response)
@@ -177,17 +192,28 @@ class WarcDamage:
 
     offset: int
     why: str
-    resumed_at: int | None = None  # the next `WARC/1.` record after it; None: the file ends in the damage
+    resumed_at: int | None = (
+        None  # the next `WARC/1.` record after it; None: the file ends in the damage
+    )
 
     def describe(self) -> str:
         """One phrase for a warning."""
-        where = (f"bytes {self.offset}-{self.resumed_at}" if self.resumed_at is not None
-                 else f"byte {self.offset} to the end")
+        where = (
+            f"bytes {self.offset}-{self.resumed_at}"
+            if self.resumed_at is not None
+            else f"byte {self.offset} to the end"
+        )
         return f"{where} ({self.why})"
 
 
-def iter_warc(path: str | Path, *, strict: bool = True, html_only: bool = True,
-              damage: list[WarcDamage] | None = None, max_body: int = MAX_BODY) -> Iterator[WarcPage]:
+def iter_warc(
+    path: str | Path,
+    *,
+    strict: bool = True,
+    html_only: bool = True,
+    damage: list[WarcDamage] | None = None,
+    max_body: int = MAX_BODY,
+) -> Iterator[WarcPage]:
     """The (HTML) response records of a .warc or .warc.gz file; see the module notes on damage.
 
     Bodies are read up to `max_body` bytes (the rest is skipped unread, `truncated` set). With
@@ -209,15 +235,18 @@ def iter_warc(path: str | Path, *, strict: bool = True, html_only: bool = True,
                 return
             offset, why = problem
             if strict:
-                raise InputError(f"{path}: the WARC file is cut off or damaged at byte {offset} ({why}); "
-                                 "the records before it were read") from None
+                raise InputError(
+                    f"{path}: the WARC file is cut off or damaged at byte {offset} ({why}); "
+                    "the records before it were read"
+                ) from None
             pos = _next_record(fh, offset + 1, size)
             if damage is not None:
                 damage.append(WarcDamage(offset, why, pos))
 
 
-def _read_from(fh: BinaryIO, pos: int, size: int, html_only: bool,
-               max_body: int) -> Generator[WarcPage, None, tuple[int, str] | None]:
+def _read_from(
+    fh: BinaryIO, pos: int, size: int, html_only: bool, max_body: int
+) -> Generator[WarcPage, None, tuple[int, str] | None]:
     """Yield the pages of whole records from `pos`; return (offset, why) at the first damaged one, or None."""
     records = ArchiveIterator(fh, check_digests=False)
     stream = iter(records)
@@ -230,13 +259,17 @@ def _read_from(fh: BinaryIO, pos: int, size: int, html_only: bool,
                 # warcio hands back a record with half its headers as a record with none
                 return offset, "the record's WARC headers are cut off"
             page = _page(record, html_only, max_body)
-            while record.raw_stream.read(_CHUNK):  # the rest of the block, in chunks; a short one shows
+            while record.raw_stream.read(
+                _CHUNK
+            ):  # the rest of the block, in chunks; a short one shows
                 pass
             short = getattr(record.raw_stream, "limit", 0) > 0
             records.get_record_length()  # reads past the record's trailing blank lines
         except StopIteration:
             break
-        except Exception as exc:  # warcio fails in many ways on a cut record (headers half there, ...)
+        except (
+            Exception
+        ) as exc:  # warcio fails in many ways on a cut record (headers half there, ...)
             return offset, f"{type(exc).__name__}: {exc}"
         if short:
             return offset, "the record ends before its Content-Length"
@@ -245,7 +278,10 @@ def _read_from(fh: BinaryIO, pos: int, size: int, html_only: bool,
             yield page
     if good_end < size:
         # warcio stops quietly at a record whose headers are cut, or a gzip member it cannot finish
-        return good_end, f"the {size - good_end} bytes after the last whole record are not a whole record"
+        return (
+            good_end,
+            f"the {size - good_end} bytes after the last whole record are not a whole record",
+        )
     return None
 
 
@@ -259,7 +295,9 @@ def _next_record(fh: BinaryIO, start: int, size: int) -> int | None:
     while pos < size:
         fh.seek(pos)
         block = fh.read(1 << 20)
-        candidates = sorted(i for i in (_find_line_start(block, b"WARC/1."), block.find(_GZIP_MAGIC)) if i >= 0)
+        candidates = sorted(
+            i for i in (_find_line_start(block, b"WARC/1."), block.find(_GZIP_MAGIC)) if i >= 0
+        )
         for i in candidates:
             if block.startswith(b"WARC/1.", i):
                 return pos + i
@@ -279,7 +317,7 @@ def _next_record(fh: BinaryIO, start: int, size: int) -> int | None:
 
 def _find_line_start(block: bytes, needle: bytes) -> int:
     i = block.find(needle)
-    while i > 0 and block[i - 1:i] != b"\n":
+    while i > 0 and block[i - 1 : i] != b"\n":
         i = block.find(needle, i + 1)
     return i
 

@@ -55,14 +55,16 @@ def krippendorff_alpha(units: Sequence[Unit]) -> float:
     n_c = o.sum(axis=1)
     n = n_c.sum()
     disagree_observed = o.sum() - np.trace(o)
-    disagree_expected = (n_c.sum() ** 2 - (n_c ** 2).sum()) / (n - 1)
+    disagree_expected = (n_c.sum() ** 2 - (n_c**2).sum()) / (n - 1)
     return float(1.0 - disagree_observed / disagree_expected) if disagree_expected else 1.0
 
 
 def gwet_ac2(units: Sequence[Unit], categories: Sequence[Hashable] | None = None) -> float:
     """Gwet's AC2 with identity weights (AC1) for several coders and missing values (Gwet 2014, ch. 2)."""
     rated = [u for u in units if len(u) >= 1]
-    categories = list(categories) if categories else sorted({v for u in rated for v in u.values()}, key=str)
+    categories = (
+        list(categories) if categories else sorted({v for u in rated for v in u.values()}, key=str)
+    )
     q = len(categories)
     paired = _paired(rated)
     if not paired:
@@ -96,11 +98,13 @@ def cohen_kappa(pairs: Sequence[tuple[Hashable, Hashable]]) -> float:
         M[idx[x], idx[y]] += 1
     n = M.sum()
     p_o = np.trace(M) / n
-    p_e = (M.sum(axis=0) * M.sum(axis=1)).sum() / n ** 2
+    p_e = (M.sum(axis=0) * M.sum(axis=1)).sum() / n**2
     return float((p_o - p_e) / (1 - p_e)) if p_e < 1 else 1.0
 
 
-def bootstrap(units: Sequence[Unit], statistic: Any, rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0) -> tuple[float, float]:
+def bootstrap(
+    units: Sequence[Unit], statistic: Any, rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0
+) -> tuple[float, float]:
     """95% percentile interval of a statistic over units resampled with replacement."""
     units = _paired(units)
     if len(units) < 2:
@@ -133,33 +137,56 @@ class Figures:
     def as_dict(self) -> dict[str, Any]:
         """Rounded, for JSON and tables."""
         r = lambda x: None if x is None or np.isnan(x) else round(float(x), 4)  # noqa: E731
-        return {"items": self.items, "coders": self.coders, "percent_agreement": r(self.percent),
-                "alpha": r(self.alpha), "alpha_ci95": [r(x) for x in self.alpha_ci],
-                "ac2": r(self.ac2), "ac2_ci95": [r(x) for x in self.ac2_ci]}
+        return {
+            "items": self.items,
+            "coders": self.coders,
+            "percent_agreement": r(self.percent),
+            "alpha": r(self.alpha),
+            "alpha_ci95": [r(x) for x in self.alpha_ci],
+            "ac2": r(self.ac2),
+            "ac2_ci95": [r(x) for x in self.ac2_ci],
+        }
 
 
-def figures(units: Sequence[Unit], categories: Sequence[Hashable] | None = None, seed: int = 0) -> Figures:
+def figures(
+    units: Sequence[Unit], categories: Sequence[Hashable] | None = None, seed: int = 0
+) -> Figures:
     """All the reliability figures for one set of units."""
     paired = _paired(units)
     coders = {c for u in paired for c in u}
-    return Figures(items=len(paired), coders=len(coders), percent=percent_agreement(paired),
-                   alpha=krippendorff_alpha(paired), alpha_ci=bootstrap(paired, krippendorff_alpha, seed=seed),
-                   ac2=gwet_ac2(paired, categories), ac2_ci=bootstrap(paired, lambda s: gwet_ac2(s, categories), seed=seed))
+    return Figures(
+        items=len(paired),
+        coders=len(coders),
+        percent=percent_agreement(paired),
+        alpha=krippendorff_alpha(paired),
+        alpha_ci=bootstrap(paired, krippendorff_alpha, seed=seed),
+        ac2=gwet_ac2(paired, categories),
+        ac2_ci=bootstrap(paired, lambda s: gwet_ac2(s, categories), seed=seed),
+    )
 
 
-def _coded_units(annotations: Iterable[Annotation], scheme: Scheme) -> dict[tuple[str, str], dict[str, tuple[str, ...]]]:
+def _coded_units(
+    annotations: Iterable[Annotation], scheme: Scheme
+) -> dict[tuple[str, str], dict[str, tuple[str, ...]]]:
     units: dict[tuple[str, str], dict[str, tuple[str, ...]]] = defaultdict(dict)
     for ann in annotations:
-        if ann.scheme == scheme.name and not ann.gold:  # a reviewer's final label is not a coder's judgement
+        if (
+            ann.scheme == scheme.name and not ann.gold
+        ):  # a reviewer's final label is not a coder's judgement
             units[(ann.article_id, ann.target)][ann.labeler] = tuple(sorted(ann.labels))
     return units
 
 
-def scheme_agreement(annotations: Sequence[Annotation], scheme: Scheme, seed: int = 0) -> dict[str, Any]:
+def scheme_agreement(
+    annotations: Sequence[Annotation], scheme: Scheme, seed: int = 0
+) -> dict[str, Any]:
     """Figures for one scheme: overall, per label, pairwise kappa, most confused label pairs, drift by month."""
     units = _coded_units(annotations, scheme)
-    created = {(a.article_id, a.target, a.labeler): (a.created_at or "")[:7] for a in annotations
-               if a.scheme == scheme.name}
+    created = {
+        (a.article_id, a.target, a.labeler): (a.created_at or "")[:7]
+        for a in annotations
+        if a.scheme == scheme.name
+    }
     per_label = {}
     if scheme.kind == "single":
         nominal = [{c: v[0] for c, v in u.items() if v} for u in units.values()]
@@ -182,10 +209,18 @@ def scheme_agreement(annotations: Sequence[Annotation], scheme: Scheme, seed: in
         if scheme.kind == "single":
             kappa = cohen_kappa([(x[0], y[0]) for x, y in shared])
         else:  # mean of the per-label binary kappas
-            ks = [cohen_kappa([(lab in x, lab in y) for x, y in shared]) for lab in scheme.label_ids]
+            ks = [
+                cohen_kappa([(lab in x, lab in y) for x, y in shared]) for lab in scheme.label_ids
+            ]
             ks = [k for k in ks if not np.isnan(k)]
             kappa = float(np.mean(ks)) if ks else float("nan")
-        kappas.append({"coders": [a, b], "items": len(shared), "kappa": None if np.isnan(kappa) else round(kappa, 4)})
+        kappas.append(
+            {
+                "coders": [a, b],
+                "items": len(shared),
+                "kappa": None if np.isnan(kappa) else round(kappa, 4),
+            }
+        )
     # Which labels stand in for each other when two coders differ: the input for revising the guide.
     confused: Counter = Counter()
     for u in units.values():
@@ -203,13 +238,20 @@ def scheme_agreement(annotations: Sequence[Annotation], scheme: Scheme, seed: in
                 by_month[month] += [int(u[coder] == v) for c, v in u.items() if c != coder]
         for month, hits in sorted(by_month.items()):
             drift[coder][month or "unknown"] = round(sum(hits) / len(hits), 4)
-    return {"scheme": scheme.name, "kind": scheme.kind, **overall.as_dict(), "labels": per_label,
-            "pairwise_kappa": kappas,
-            "most_confused": [{"labels": list(k), "times": v} for k, v in confused.most_common(10)],
-            "drift": dict(drift)}
+    return {
+        "scheme": scheme.name,
+        "kind": scheme.kind,
+        **overall.as_dict(),
+        "labels": per_label,
+        "pairwise_kappa": kappas,
+        "most_confused": [{"labels": list(k), "times": v} for k, v in confused.most_common(10)],
+        "drift": dict(drift),
+    }
 
 
-def agreement_report(annotations: Sequence[Annotation], guide: Guide, seed: int = 0) -> dict[str, Any]:
+def agreement_report(
+    annotations: Sequence[Annotation], guide: Guide, seed: int = 0
+) -> dict[str, Any]:
     """Agreement for every scheme of the guide."""
     return {scheme.name: scheme_agreement(annotations, scheme, seed) for scheme in guide.schemes}
 
@@ -217,13 +259,17 @@ def agreement_report(annotations: Sequence[Annotation], guide: Guide, seed: int 
 def methods_table(report: dict[str, Any]) -> str:
     """A Markdown table for a paper's methods section."""
     fmt = lambda x: "–" if x is None else f"{x:.2f}"  # noqa: E731
-    lines = ["| scheme / label | items | coders | % agreement | Krippendorff's α [95% CI] | Gwet's AC2 [95% CI] |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "| scheme / label | items | coders | % agreement | Krippendorff's α [95% CI] | Gwet's AC2 [95% CI] |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, s in report.items():
         rows = [(f"**{name}**", s)] + [(f"{name}: {label}", f) for label, f in s["labels"].items()]
         for title, f in rows:
             pct = "–" if f["percent_agreement"] is None else f"{100 * f['percent_agreement']:.1f}"
-            lines.append(f"| {title} | {f['items']} | {f['coders']} | {pct} | {fmt(f['alpha'])} "
-                         f"[{fmt(f['alpha_ci95'][0])}, {fmt(f['alpha_ci95'][1])}] | {fmt(f['ac2'])} "
-                         f"[{fmt(f['ac2_ci95'][0])}, {fmt(f['ac2_ci95'][1])}] |")
+            lines.append(
+                f"| {title} | {f['items']} | {f['coders']} | {pct} | {fmt(f['alpha'])} "
+                f"[{fmt(f['alpha_ci95'][0])}, {fmt(f['alpha_ci95'][1])}] | {fmt(f['ac2'])} "
+                f"[{fmt(f['ac2_ci95'][0])}, {fmt(f['ac2_ci95'][1])}] |"
+            )
     return "\n".join(lines) + "\n"

@@ -30,8 +30,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from newsclf.errors import InputError
 from newsclf.article import Article
+from newsclf.errors import InputError
 from newsclf.guide import Guide, Scheme
 from newsclf.label import auth
 from newsclf.label.explore import add_explore
@@ -42,10 +42,16 @@ HERE = Path(__file__).resolve().parent
 IDLE_CAP_SECONDS = 60
 MAX_ITEM_SECONDS = 3600.0
 MAX_BODY = 1_000_000
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; "
-       "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"), (b"referrer-policy", b"no-referrer")]
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+]
 PUBLIC_PATHS = ("/login",)
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -53,13 +59,27 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 class LabelApp:
     """The page's settings and its per-thread store connections (SQLite connections stay in their thread)."""
 
-    def __init__(self, db: str, guide: Guide, model: Any = None, overlap: int = 2, lease_seconds: float = 1800,
-                 session_hours: float = 12, secure_cookie: bool = False):
+    def __init__(
+        self,
+        db: str,
+        guide: Guide,
+        model: Any = None,
+        overlap: int = 2,
+        lease_seconds: float = 1800,
+        session_hours: float = 12,
+        secure_cookie: bool = False,
+    ):
         self.db, self.guide, self.model, self.overlap = db, guide, model, overlap
-        self.lease_seconds, self.session_seconds, self.secure_cookie = lease_seconds, session_hours * 3600, secure_cookie
+        self.lease_seconds, self.session_seconds, self.secure_cookie = (
+            lease_seconds,
+            session_hours * 3600,
+            secure_cookie,
+        )
         self._local = threading.local()
         self.secret = self.store.label_setting("cookie_secret", lambda: secrets.token_hex(32))
-        self.throttle = auth.Throttle()  # failed logins per socket peer (see serve: no proxy headers by default)
+        self.throttle = (
+            auth.Throttle()
+        )  # failed logins per socket peer (see serve: no proxy headers by default)
         self.flag_limit = auth.Throttle(limit=20, window=600)  # flags per labeler
 
     @property
@@ -100,7 +120,9 @@ class Guard:
             await send(message)
 
         path, method = scope["path"], scope["method"]
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        headers = {
+            k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])
+        }
         cookies = _cookies(headers.get("cookie", ""))
         session = self.state.session(cookies.get(auth.SESSION_COOKIE))
         scope.setdefault("state", {})["user"] = session
@@ -109,8 +131,12 @@ class Guard:
             if method in SAFE_METHODS and "text/html" in headers.get("accept", ""):
                 response: Response = RedirectResponse("/login", status_code=303)
             else:
-                response = _error(headers, 401, "your login has ended (logged out or expired): log in again; "
-                                                "what you had ticked on this article was not saved")
+                response = _error(
+                    headers,
+                    401,
+                    "your login has ended (logged out or expired): log in again; "
+                    "what you had ticked on this article was not saved",
+                )
             return await response(scope, receive, send_with_headers)
         if method in SAFE_METHODS:
             return await self.app(scope, receive, send_with_headers)
@@ -123,14 +149,21 @@ class Guard:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > MAX_BODY:
-                return await _error(headers, 413, "request too large")(scope, receive, send_with_headers)
+                return await _error(headers, 413, "request too large")(
+                    scope, receive, send_with_headers
+                )
         token = headers.get(auth.CSRF_HEADER)
-        if token is None and headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        if token is None and headers.get("content-type", "").startswith(
+            "application/x-www-form-urlencoded"
+        ):
             token = (parse_qs(body.decode("utf-8", "replace")).get(auth.CSRF_FIELD) or [None])[0]
-        expected = cookies.get(auth.LOGIN_COOKIE) if path in PUBLIC_PATHS else (session or {}).get("csrf")
+        expected = (
+            cookies.get(auth.LOGIN_COOKIE) if path in PUBLIC_PATHS else (session or {}).get("csrf")
+        )
         if not auth.same(token, expected):
             return await _error(headers, 403, "missing or wrong CSRF token; reload the page")(
-                scope, receive, send_with_headers)
+                scope, receive, send_with_headers
+            )
         sent = False
 
         async def replay() -> dict:
@@ -152,10 +185,12 @@ def _error(headers: dict[str, str], status: int, message: str) -> Response:
     """The guard's refusal: a small page for a person's browser, JSON for scripts."""
     accept = headers.get("accept", "")
     if "text/html" in accept and "application/json" not in accept:
-        body = (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Not done</title>"
-                f"<link rel=\"stylesheet\" href=\"/static/style.css\"></head><body><main><section class=\"error-page\">"
-                f"<h1>Not done</h1><p class=\"error\" role=\"alert\">{html.escape(message)}</p>"
-                f"<p><a href=\"/code\" id=\"back-link\">Back to the page</a></p></section></main></body></html>")
+        body = (
+            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not done</title>'
+            f'<link rel="stylesheet" href="/static/style.css"></head><body><main><section class="error-page">'
+            f'<h1>Not done</h1><p class="error" role="alert">{html.escape(message)}</p>'
+            f'<p><a href="/code" id="back-link">Back to the page</a></p></section></main></body></html>'
+        )
         return HTMLResponse(body, status_code=status)
     return JSONResponse({"detail": message}, status_code=status)
 
@@ -169,8 +204,15 @@ def _cookies(header: str) -> dict[str, str]:
     return out
 
 
-def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease_seconds: float = 1800,
-               session_hours: float = 12, secure_cookie: bool = False) -> FastAPI:
+def create_app(
+    db: str,
+    guide: Guide,
+    model: Any = None,
+    overlap: int = 2,
+    lease_seconds: float = 1800,
+    session_hours: float = 12,
+    secure_cookie: bool = False,
+) -> FastAPI:
     """The labeling app over the store at `db`, coding by `guide` (suggestions from `model`, if given)."""
     state = LabelApp(db, guide, model, overlap, lease_seconds, session_hours, secure_cookie)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
@@ -181,8 +223,9 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     schemes = [_scheme_view(s) for s in guide.schemes]
     target_index = {t["name"]: t["index"] for t in target_views(guide)}
-    static_version = hashlib.sha256(b"".join((HERE / "static" / n).read_bytes()
-                                             for n in ("app.js", "style.css"))).hexdigest()[:12]
+    static_version = hashlib.sha256(
+        b"".join((HERE / "static" / n).read_bytes() for n in ("app.js", "style.css"))
+    ).hexdigest()[:12]
     env.filters["when"] = when
 
     def user(request: Request) -> dict[str, Any]:
@@ -200,15 +243,26 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
     def role(request: Request, allowed: tuple[str, ...]) -> dict[str, Any]:
         u = user(request)
         if u["role"] not in allowed:
-            raise HTTPException(403, f"this page is for {', '.join(allowed)}; you are logged in as a {u['role']}")
+            raise HTTPException(
+                403, f"this page is for {', '.join(allowed)}; you are logged in as a {u['role']}"
+            )
         return u
 
     def page(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         u = request.scope.get("state", {}).get("user")
-        return templates.TemplateResponse(request, name, {"user": u, "csrf": (u or {}).get("csrf", ""),
-                                                          "guide": guide, "target_index": target_index,
-                                                          "static_version": static_version, **context},
-                                          status_code=status)
+        return templates.TemplateResponse(
+            request,
+            name,
+            {
+                "user": u,
+                "csrf": (u or {}).get("csrf", ""),
+                "guide": guide,
+                "target_index": target_index,
+                "static_version": static_version,
+                **context,
+            },
+            status_code=status,
+        )
 
     def wants_html(request: Request) -> bool:
         accept = request.headers.get("accept", "")
@@ -218,17 +272,23 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
     def http_error(request: Request, exc: HTTPException) -> Response:
         # A person's browser gets a page with the message and a way back, never raw JSON.
         if wants_html(request):
-            return page(request, "error.html", status=exc.status_code, message=str(exc.detail),
-                        back=_back(request))
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+            return page(
+                request,
+                "error.html",
+                status=exc.status_code,
+                message=str(exc.detail),
+                back=_back(request),
+            )
+        return JSONResponse(
+            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+        )
 
     @app.exception_handler(RequestValidationError)
     def form_error(request: Request, exc: RequestValidationError) -> Response:
         fields = ", ".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors()) or "the form"
         message = f"the form was incomplete or malformed ({fields}); reload the page and try again"
         if wants_html(request):
-            return page(request, "error.html", status=422, message=message,
-                        back=_back(request))
+            return page(request, "error.html", status=422, message=message, back=_back(request))
         return JSONResponse({"detail": exc.errors()}, status_code=422)
 
     def done(request: Request, where: str = "/code", **data: Any) -> Response:
@@ -242,27 +302,55 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
     def login_form(request: Request) -> Response:
         token = secrets.token_urlsafe(24)
         response = page(request, "login.html", login_csrf=token)
-        response.set_cookie(auth.LOGIN_COOKIE, token, httponly=True, samesite="strict", path="/login",
-                            secure=state.secure_cookie, max_age=3600)
+        response.set_cookie(
+            auth.LOGIN_COOKIE,
+            token,
+            httponly=True,
+            samesite="strict",
+            path="/login",
+            secure=state.secure_cookie,
+            max_age=3600,
+        )
         return response
 
     @app.post("/login")
     def login(request: Request, token: str = Form(..., max_length=200)) -> Response:
         client = request.client.host if request.client else "?"
         if state.throttle.blocked(client):
-            return page(request, "login.html", status=429, login_csrf=request.cookies.get(auth.LOGIN_COOKIE, ""),
-                        error="Too many failed logins; wait a few minutes.")
+            return page(
+                request,
+                "login.html",
+                status=429,
+                login_csrf=request.cookies.get(auth.LOGIN_COOKIE, ""),
+                error="Too many failed logins; wait a few minutes.",
+            )
         who = state.store.labeler_by_token_hash(auth.token_hash(token))
         if who is None:
             state.throttle.failed(client)
-            return page(request, "login.html", status=401, login_csrf=request.cookies.get(auth.LOGIN_COOKIE, ""),
-                        error="Unknown token. Ask your project's admin for one (newsclf labelers add NAME).")
+            return page(
+                request,
+                "login.html",
+                status=401,
+                login_csrf=request.cookies.get(auth.LOGIN_COOKIE, ""),
+                error="Unknown token. Ask your project's admin for one (newsclf labelers add NAME).",
+            )
         sid = secrets.token_urlsafe(32)
-        state.store.add_session(hashlib.sha256(sid.encode()).hexdigest(), who["name"], secrets.token_urlsafe(32),
-                                time.time() + state.session_seconds)
+        state.store.add_session(
+            hashlib.sha256(sid.encode()).hexdigest(),
+            who["name"],
+            secrets.token_urlsafe(32),
+            time.time() + state.session_seconds,
+        )
         response = RedirectResponse("/code", status_code=303)
-        response.set_cookie(auth.SESSION_COOKIE, auth.sign(state.secret, sid), httponly=True, samesite="strict",
-                            secure=state.secure_cookie, max_age=int(state.session_seconds), path="/")
+        response.set_cookie(
+            auth.SESSION_COOKIE,
+            auth.sign(state.secret, sid),
+            httponly=True,
+            samesite="strict",
+            secure=state.secure_cookie,
+            max_age=int(state.session_seconds),
+            path="/",
+        )
         response.delete_cookie(auth.LOGIN_COOKIE, path="/login")
         return response
 
@@ -288,11 +376,20 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
             return RedirectResponse("/explore", status_code=303)
         store = state.store
         finished = store.finished_count(u["name"])
-        leased = store.lease_next(u["name"], kind_order(finished), state.overlap, state.lease_seconds)
+        leased = store.lease_next(
+            u["name"], kind_order(finished), state.overlap, state.lease_seconds
+        )
         progress = store.progress(u["name"], _start_of_today(), state.overlap)
         if leased is None:
-            return page(request, "empty.html", finished=finished, reasons=empty_reasons(
-                store.empty_reason(u["name"], state.overlap), state.lease_seconds), progress=progress)
+            return page(
+                request,
+                "empty.html",
+                finished=finished,
+                reasons=empty_reasons(
+                    store.empty_reason(u["name"], state.overlap), state.lease_seconds
+                ),
+                progress=progress,
+            )
         article_id, kind = leased
         article = store.get_article(article_id)
         # Blind coding: the reliability sample never shows suggestions, wherever the item came from.
@@ -300,14 +397,28 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
         suggested = {} if blind else suggestions(state.model, guide, article)
         units = coding_units(guide, article, store.draft(u["name"], article_id), suggested)
         shown_targets = [t for s in guide.schemes for t in s.declared_targets()]
-        return page(request, "code.html", article=article, segments=highlight(article.text, shown_targets),
-                    title_segments=highlight(article.title or "", shown_targets), units=units,
-                    suggested=suggested, finished=finished, progress=progress, idle_cap=IDLE_CAP_SECONDS,
-                    schemes=schemes, targets=target_views(guide))
+        return page(
+            request,
+            "code.html",
+            article=article,
+            segments=highlight(article.text, shown_targets),
+            title_segments=highlight(article.title or "", shown_targets),
+            units=units,
+            suggested=suggested,
+            finished=finished,
+            progress=progress,
+            idle_cap=IDLE_CAP_SECONDS,
+            schemes=schemes,
+            targets=target_views(guide),
+        )
 
     @app.post("/code/submit")
-    def submit(request: Request, article_id: str = Form(..., max_length=200), seconds: float = Form(0.0),
-               form: list[tuple[str, str]] = Depends(form_items)) -> Response:
+    def submit(
+        request: Request,
+        article_id: str = Form(..., max_length=200),
+        seconds: float = Form(0.0),
+        form: list[tuple[str, str]] = Depends(form_items),
+    ) -> Response:
         u = user(request)
         chosen = chosen_labels(guide, form)
         # The form is checked first; an unknown article then fails the lease check like any article not yours.
@@ -318,10 +429,15 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
         if gate is not None:
             answer = chosen.get((gate.name, ""))
             check_unit(gate, answer, "")
-            if answer != [gate.gate]:  # the gate closed: the article ends here, the other schemes are not coded
+            if answer != [
+                gate.gate
+            ]:  # the gate closed: the article ends here, the other schemes are not coded
                 if any(k[0] != gate.name for k in chosen):
-                    raise HTTPException(422, f"{gate.name} is {answer[0]!r}, so the other schemes are not coded; "
-                                             "untick their labels or change the answer")
+                    raise HTTPException(
+                        422,
+                        f"{gate.name} is {answer[0]!r}, so the other schemes are not coded; "
+                        "untick their labels or change the answer",
+                    )
                 units = [u for u in units if u["scheme"]["name"] == gate.name]
         for unit in units:
             key = (unit["scheme"]["name"], unit["target"] or "")
@@ -332,16 +448,35 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
                 labels = []  # a declared target the article never names: recorded as not mentioned
             else:
                 check_unit(scheme, labels, unit["target"], none_chosen=given and labels is None)
-            annotations.append(Annotation(article_id=article_id, scheme=scheme.name, labels=tuple(labels or ()),
-                                          labeler=u["name"], target=unit["target"] or "", guide_version=guide.version))
-        for (scheme_name, target), labels in chosen.items():  # labels for a target the page did not ask about
+            annotations.append(
+                Annotation(
+                    article_id=article_id,
+                    scheme=scheme.name,
+                    labels=tuple(labels or ()),
+                    labeler=u["name"],
+                    target=unit["target"] or "",
+                    guide_version=guide.version,
+                )
+            )
+        for (
+            scheme_name,
+            target,
+        ), labels in chosen.items():  # labels for a target the page did not ask about
             scheme = guide.scheme(scheme_name)
             if target not in {t.name for t in scheme.declared_targets()}:
                 raise HTTPException(422, f"{target!r} is not a target of {scheme_name}")
             check_unit(scheme, labels, target, none_chosen=labels is None)
             annotations = [a for a in annotations if (a.scheme, a.target) != (scheme_name, target)]
-            annotations.append(Annotation(article_id=article_id, scheme=scheme_name, labels=tuple(labels or ()),
-                                          labeler=u["name"], target=target, guide_version=guide.version))
+            annotations.append(
+                Annotation(
+                    article_id=article_id,
+                    scheme=scheme_name,
+                    labels=tuple(labels or ()),
+                    labeler=u["name"],
+                    target=target,
+                    guide_version=guide.version,
+                )
+            )
         secs = _seconds(seconds)
         share = round(secs / len(annotations), 2) if secs is not None and annotations else None
         annotations = [Annotation(**{**a.__dict__, "seconds": share}) for a in annotations]
@@ -352,10 +487,14 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
         return done(request)
 
     @app.post("/code/skip")
-    def skip(request: Request, article_id: str = Form(..., max_length=200), seconds: float = Form(0.0)) -> Response:
+    def skip(
+        request: Request, article_id: str = Form(..., max_length=200), seconds: float = Form(0.0)
+    ) -> Response:
         u = user(request)
         try:
-            state.store.finish_item(u["name"], article_id, [], _seconds(seconds), "skipped", state.overlap)
+            state.store.finish_item(
+                u["name"], article_id, [], _seconds(seconds), "skipped", state.overlap
+            )
         except InputError as exc:
             raise HTTPException(409, str(exc)) from None
         return done(request)
@@ -367,8 +506,11 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
         return done(request, article_id=article_id)
 
     @app.post("/code/flag")
-    def flag(request: Request, article_id: str = Form(..., max_length=200),
-             note: str = Form(..., min_length=1, max_length=5000)) -> Response:
+    def flag(
+        request: Request,
+        article_id: str = Form(..., max_length=200),
+        note: str = Form(..., min_length=1, max_length=5000),
+    ) -> Response:
         u = user(request)
         if not state.store.has_article(article_id):
             raise HTTPException(404, "no such article")
@@ -391,34 +533,71 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
         return page(request, "agreement.html", report=report, table=methods_table(report))
 
     @app.get("/review", response_class=HTMLResponse)
-    def review_page(request: Request, skip: int = Query(0, ge=0, le=10**9),
-                    saved: int = Query(0, ge=0, le=2**62)) -> Response:
+    def review_page(
+        request: Request,
+        skip: int = Query(0, ge=0, le=10**9),
+        saved: int = Query(0, ge=0, le=2**62),
+    ) -> Response:
         u = reviewer(request)
         from newsclf.model.data import resolve
 
         store = state.store
         decided = store.review(saved) if saved else None
         if decided is not None:
-            decided["title"] = (store.get_article(decided["article_id"]) or Article(id="", text="")).title
-        units = [(s, a, t) for s in guide.schemes for a, t in store.disagreements(s.name, exclude_coder=u["name"])]
+            decided["title"] = (
+                store.get_article(decided["article_id"]) or Article(id="", text="")
+            ).title
+        units = [
+            (s, a, t)
+            for s in guide.schemes
+            for a, t in store.disagreements(s.name, exclude_coder=u["name"])
+        ]
         if not units:
             return page(request, "review.html", unit=None, remaining=0, decided=decided)
         skip = max(0, min(skip, len(units) - 1))
         scheme, article_id, target = units[skip]
-        anns = [a for a in store.annotations(scheme=scheme.name, article_id=article_id) if a.target == target and not a.gold]
+        anns = [
+            a
+            for a in store.annotations(scheme=scheme.name, article_id=article_id)
+            if a.target == target and not a.gold
+        ]
         majority = resolve(anns, scheme) or []
         article = store.get_article(article_id)
-        shown = [t for t in scheme.declared_targets() if t.name == target] or ([target] if target else [])
-        unit = {"scheme": _scheme_view(scheme), "target": target, "field": field_name(scheme.name, target),
-                "selected": majority, "suggested": [], "mentioned": True, "none": False}
-        return page(request, "review.html", unit=unit, article=article, segments=highlight(article.text, shown),
-                    coders=[(a.labeler, list(a.labels)) for a in anns], majority=majority,
-                    remaining=len(units), skip=skip, decided=decided, schemes=[unit["scheme"]],
-                    targets=target_views(guide))
+        shown = [t for t in scheme.declared_targets() if t.name == target] or (
+            [target] if target else []
+        )
+        unit = {
+            "scheme": _scheme_view(scheme),
+            "target": target,
+            "field": field_name(scheme.name, target),
+            "selected": majority,
+            "suggested": [],
+            "mentioned": True,
+            "none": False,
+        }
+        return page(
+            request,
+            "review.html",
+            unit=unit,
+            article=article,
+            segments=highlight(article.text, shown),
+            coders=[(a.labeler, list(a.labels)) for a in anns],
+            majority=majority,
+            remaining=len(units),
+            skip=skip,
+            decided=decided,
+            schemes=[unit["scheme"]],
+            targets=target_views(guide),
+        )
 
     @app.post("/review/decide")
-    def decide(request: Request, article_id: str = Form(..., max_length=200), scheme: str = Form(..., max_length=100),
-               target: str = Form("", max_length=500), form: list[tuple[str, str]] = Depends(form_items)) -> Response:
+    def decide(
+        request: Request,
+        article_id: str = Form(..., max_length=200),
+        scheme: str = Form(..., max_length=100),
+        target: str = Form("", max_length=500),
+        form: list[tuple[str, str]] = Depends(form_items),
+    ) -> Response:
         u = reviewer(request)
         from newsclf.model.data import resolve
 
@@ -439,18 +618,38 @@ def create_app(db: str, guide: Guide, model: Any = None, overlap: int = 2, lease
                 none = True
         labels = sorted(set(labels))
         if none and labels:
-            raise HTTPException(422, f"'none of these' cannot go with a label; untick one of them for {scheme}")
+            raise HTTPException(
+                422, f"'none of these' cannot go with a label; untick one of them for {scheme}"
+            )
         check_unit(sch, labels if labels or not none else None, target, none_chosen=none)
-        anns = [a for a in state.store.annotations(scheme=scheme, article_id=article_id) if a.target == target and not a.gold]
+        anns = [
+            a
+            for a in state.store.annotations(scheme=scheme, article_id=article_id)
+            if a.target == target and not a.gold
+        ]
         if len({a.labels for a in anns}) < 2 or any(a.labeler == u["name"] for a in anns):
-            raise HTTPException(409, "this item has no disagreement for you to review (someone may have decided it)")
+            raise HTTPException(
+                409, "this item has no disagreement for you to review (someone may have decided it)"
+            )
         majority = sorted(resolve(anns, sch) or [])
-        method = "accepted majority" if majority and majority == labels else (
-            "none of these" if none else "chosen by reviewer")
+        method = (
+            "accepted majority"
+            if majority and majority == labels
+            else ("none of these" if none else "chosen by reviewer")
+        )
         review_id = state.store.add_review(
-            Annotation(article_id=article_id, scheme=scheme, labels=tuple(labels), labeler=u["name"], target=target,
-                       guide_version=guide.version, gold=True),
-            method, {a.labeler: list(a.labels) for a in anns})
+            Annotation(
+                article_id=article_id,
+                scheme=scheme,
+                labels=tuple(labels),
+                labeler=u["name"],
+                target=target,
+                guide_version=guide.version,
+                gold=True,
+            ),
+            method,
+            {a.labeler: list(a.labels) for a in anns},
+        )
         return done(request, where=f"/review?saved={review_id}", review_id=review_id)
 
     add_explore(app, state, page, role)
@@ -468,7 +667,9 @@ def field_name(scheme: str, target: str | None) -> str:
     return f"label/{scheme}/{target}" if target else f"label/{scheme}"
 
 
-def chosen_labels(guide: Guide, form: list[tuple[str, str]]) -> dict[tuple[str, str], list[str] | None]:
+def chosen_labels(
+    guide: Guide, form: list[tuple[str, str]]
+) -> dict[tuple[str, str], list[str] | None]:
     """{(scheme, target): labels} from a coding form; None marks 'none of these' chosen explicitly.
 
     Fields: `label` = "scheme:label" (the scheme's only or default target), `label/SCHEME[/TARGET]` =
@@ -489,7 +690,9 @@ def chosen_labels(guide: Guide, form: list[tuple[str, str]]) -> dict[tuple[str, 
         unit = chosen.setdefault((scheme.name, target), [])
         if kind == "none":
             if unit:
-                raise HTTPException(422, f"'none of these' cannot go with a label for {scheme.name}")
+                raise HTTPException(
+                    422, f"'none of these' cannot go with a label for {scheme.name}"
+                )
             chosen[(scheme.name, target)] = None
             continue
         label_id = value.partition(":")[2]
@@ -502,7 +705,9 @@ def chosen_labels(guide: Guide, form: list[tuple[str, str]]) -> dict[tuple[str, 
     return {k: (v if v is None else sorted(v)) for k, v in chosen.items()}
 
 
-def check_unit(scheme: Scheme, labels: list[str] | None, target: str, none_chosen: bool = False) -> None:
+def check_unit(
+    scheme: Scheme, labels: list[str] | None, target: str, none_chosen: bool = False
+) -> None:
     """Refuse (HTTP 422, in words) labels the guide does not allow for one scheme and target.
 
     `labels` None means 'none of these' was chosen (or nothing at all, when `none_chosen` is False).
@@ -520,12 +725,19 @@ def check_unit(scheme: Scheme, labels: list[str] | None, target: str, none_chose
         raise HTTPException(422, f"choose labels or 'none of these' (key 0) for {where}")
     bad = sorted(scheme.exclusive_ids & set(labels))
     if bad and len(labels) > 1:
-        raise HTTPException(422, f"{scheme.label(bad[0]).name!r} is never combined with another label of {scheme.name}; "
-                                 "untick one")
+        raise HTTPException(
+            422,
+            f"{scheme.label(bad[0]).name!r} is never combined with another label of {scheme.name}; "
+            "untick one",
+        )
 
 
-def coding_units(guide: Guide, article: Article, draft: list[dict[str, Any]] | None = None,
-                 suggested: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
+def coding_units(
+    guide: Guide,
+    article: Article,
+    draft: list[dict[str, Any]] | None = None,
+    suggested: dict[str, list[str]] | None = None,
+) -> list[dict[str, Any]]:
     """What the page asks about one article: one unit per scheme, and per declared target for stance schemes.
 
     A target the article never names is a unit too (`mentioned` False): the page does not ask it, and
@@ -538,15 +750,29 @@ def coding_units(guide: Guide, article: Article, draft: list[dict[str, Any]] | N
         view = _scheme_view(scheme)
         targets = scheme.declared_targets()
         # A scheme with a `targets:` list asks only about the targets the article names; a lone `target:` is always asked.
-        mentioned = {t.name for t in scheme.mentioned_targets(text)} if scheme.targets else {t.name for t in targets}
+        mentioned = (
+            {t.name for t in scheme.mentioned_targets(text)}
+            if scheme.targets
+            else {t.name for t in targets}
+        )
         for target in targets or (None,):
             name = target.name if target else ""
             selected = ticked.get((scheme.name, name))
-            units.append({"scheme": view, "target": name, "field": field_name(scheme.name, name),
-                          "gate": scheme.gate or "", "gated": guide.gated(scheme.name),
-                          "mentioned": name in mentioned if target else True,
-                          "selected": selected or [], "none": selected == [] and scheme.kind == "multi",
-                          "suggested": (suggested or {}).get(scheme.name, []) if name == scheme.target or not name else []})
+            units.append(
+                {
+                    "scheme": view,
+                    "target": name,
+                    "field": field_name(scheme.name, name),
+                    "gate": scheme.gate or "",
+                    "gated": guide.gated(scheme.name),
+                    "mentioned": name in mentioned if target else True,
+                    "selected": selected or [],
+                    "none": selected == [] and scheme.kind == "multi",
+                    "suggested": (suggested or {}).get(scheme.name, [])
+                    if name == scheme.target or not name
+                    else [],
+                }
+            )
     return units
 
 
@@ -564,15 +790,23 @@ def empty_reasons(counts: dict[str, int], lease_seconds: float) -> list[str]:
     """Why the page has nothing for a labeler, in words."""
     reasons = []
     if counts["queued"] == 0:
-        reasons.append("No articles are queued for labeling: ask your project's admin to import articles and "
-                       "start the page with sample sizes (newsclf label serve --reliability-size N --estimation-size N).")
+        reasons.append(
+            "No articles are queued for labeling: ask your project's admin to import articles and "
+            "start the page with sample sizes (newsclf label serve --reliability-size N --estimation-size N)."
+        )
     if counts["held"]:
-        reasons.append(f"{counts['held']} articles are being coded by other labelers right now; an unfinished one "
-                       f"comes back after {int(lease_seconds // 60)} minutes.")
+        reasons.append(
+            f"{counts['held']} articles are being coded by other labelers right now; an unfinished one "
+            f"comes back after {int(lease_seconds // 60)} minutes."
+        )
     if counts["unreviewed"]:
-        reasons.append(f"{counts['unreviewed']} coded items wait for a reviewer to settle coders' disagreements.")
+        reasons.append(
+            f"{counts['unreviewed']} coded items wait for a reviewer to settle coders' disagreements."
+        )
     if counts["queued"] and not counts["held"]:
-        reasons.append("Every queued article has all the coders it needs, and you have coded or skipped the rest.")
+        reasons.append(
+            "Every queued article has all the coders it needs, and you have coded or skipped the rest."
+        )
     return reasons
 
 
@@ -611,13 +845,27 @@ def _seconds(value: float) -> float | None:
 
 
 def _scheme_view(scheme: Any) -> dict[str, Any]:
-    return {"name": scheme.name, "kind": scheme.kind, "question": scheme.question, "target": scheme.target,
-            "gate": scheme.gate or "",
-            "targets": [t.name for t in scheme.declared_targets()],
-            "labels": [{"id": lab.id, "name": lab.name, "key": lab.key, "definition": lab.definition,
-                        "include": list(lab.include), "exclude": list(lab.exclude), "examples": list(lab.examples),
-                        "exclusive": lab.exclusive}
-                       for lab in scheme.labels]}
+    return {
+        "name": scheme.name,
+        "kind": scheme.kind,
+        "question": scheme.question,
+        "target": scheme.target,
+        "gate": scheme.gate or "",
+        "targets": [t.name for t in scheme.declared_targets()],
+        "labels": [
+            {
+                "id": lab.id,
+                "name": lab.name,
+                "key": lab.key,
+                "definition": lab.definition,
+                "include": list(lab.include),
+                "exclude": list(lab.exclude),
+                "examples": list(lab.examples),
+                "exclusive": lab.exclusive,
+            }
+            for lab in scheme.labels
+        ],
+    }
 
 
 def _proxy_settings(trusted_proxy: str | None) -> dict[str, Any]:
@@ -630,7 +878,14 @@ def serve(app: FastAPI, host: str, port: int, trusted_proxy: str | None = None) 
     """Run the app with uvicorn (blocking); X-Forwarded-For is believed only from `trusted_proxy`."""
     import uvicorn
 
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False, **_proxy_settings(trusted_proxy))
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        server_header=False,
+        **_proxy_settings(trusted_proxy),
+    )
 
 
 __all__ = ["create_app", "serve"]
@@ -639,15 +894,24 @@ __all__ = ["create_app", "serve"]
 class BackgroundServer:
     """Run an app with uvicorn in a thread on 127.0.0.1 and a free port (tests and benchmarks).
 
-        with BackgroundServer(app) as url:
-            requests.get(url + "/login")
+    with BackgroundServer(app) as url:
+        requests.get(url + "/login")
     """
 
-    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0, trusted_proxy: str | None = None):
+    def __init__(
+        self, app: FastAPI, host: str = "127.0.0.1", port: int = 0, trusted_proxy: str | None = None
+    ):
         import uvicorn
 
-        self.config = uvicorn.Config(app, host=host, port=port, log_level="warning", server_header=False,
-                                     lifespan="off", **_proxy_settings(trusted_proxy))
+        self.config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            server_header=False,
+            lifespan="off",
+            **_proxy_settings(trusted_proxy),
+        )
         self.server = uvicorn.Server(self.config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = ""

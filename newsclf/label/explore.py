@@ -22,8 +22,16 @@ from newsclf.search import HIT_END, HIT_START, Filters, to_match
 
 EXPLORE_ROLES = ("reviewer", "admin", "researcher")
 PAGE_SIZE = 25
-EXPORT_FORMATS = ("csv", "jsonl", "flat")  # flat: the report's article table (a CSV a spreadsheet opens)
-SORTS = {"added": "newest stored first", "date": "newest published first", "relevance": "best match first"}
+EXPORT_FORMATS = (
+    "csv",
+    "jsonl",
+    "flat",
+)  # flat: the report's article table (a CSV a spreadsheet opens)
+SORTS = {
+    "added": "newest stored first",
+    "date": "newest published first",
+    "relevance": "best match first",
+}
 
 
 def query_filters(q: str, outlet: str, since: str, until: str, lang: str) -> tuple[str, Filters]:
@@ -32,7 +40,12 @@ def query_filters(q: str, outlet: str, since: str, until: str, lang: str) -> tup
         match = to_match(q)
     except InputError as exc:
         raise HTTPException(422, str(exc)) from None
-    return match, Filters(since=since or None, until=until or None, outlets=(outlet,) if outlet else (), lang=lang or None)
+    return match, Filters(
+        since=since or None,
+        until=until or None,
+        outlets=(outlet,) if outlet else (),
+        lang=lang or None,
+    )
 
 
 def segments(marked: str | None) -> list[tuple[str, bool]]:
@@ -54,51 +67,90 @@ def attention_svg(rows: list[dict[str, Any]], width: int = 640, height: int = 18
     peak = max(r["matching"] for r in rows) or 1
     step = width / len(rows)
     bar = max(2.0, step * 0.7)
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 40}" role="img" '
-             f'class="attention" aria-label="matching articles per period">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 40}" role="img" '
+        f'class="attention" aria-label="matching articles per period">'
+    ]
     for i, r in enumerate(rows):
         h = (height - 20) * r["matching"] / peak
         x, y = i * step + (step - bar) / 2, height - h
         share = r["matching"] / r["total"] if r["total"] else 0
         title = f"{r['period']}: {r['matching']} of {r['total']} articles ({share:.0%})"
-        parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}"><title>{html.escape(title)}'
-                     f'</title></rect>')
-        parts.append(f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{r["matching"]}</text>')
-        parts.append(f'<text x="{x + bar / 2:.1f}" y="{height + 14}" text-anchor="middle" class="axis">'
-                     f'{html.escape(str(r["period"]))}</text>')
-        parts.append(f'<text x="{x + bar / 2:.1f}" y="{height + 30}" text-anchor="middle" class="axis">'
-                     f'{share:.0%} of {r["total"]}</text>')
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}"><title>{html.escape(title)}'
+            f"</title></rect>"
+        )
+        parts.append(
+            f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{r["matching"]}</text>'
+        )
+        parts.append(
+            f'<text x="{x + bar / 2:.1f}" y="{height + 14}" text-anchor="middle" class="axis">'
+            f"{html.escape(str(r['period']))}</text>"
+        )
+        parts.append(
+            f'<text x="{x + bar / 2:.1f}" y="{height + 30}" text-anchor="middle" class="axis">'
+            f"{share:.0%} of {r['total']}</text>"
+        )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def add_explore(app: FastAPI, state: Any, page: Callable[..., Response], role: Callable[..., dict[str, Any]]) -> None:
+def add_explore(
+    app: FastAPI, state: Any, page: Callable[..., Response], role: Callable[..., dict[str, Any]]
+) -> None:
     """Register the explore routes on the labeling app (`role(request, roles)` checks who may use them)."""
 
     def latest_model() -> str | None:
         return state.store.latest_prediction_model()
 
     @app.get("/explore")
-    def explore(request: Request, q: str = "", outlet: str = "", since: str = "", until: str = "", lang: str = "",
-                page_no: int = Query(1, ge=1, le=10**6), queued: str = "", sort: str = "added") -> Response:
+    def explore(
+        request: Request,
+        q: str = "",
+        outlet: str = "",
+        since: str = "",
+        until: str = "",
+        lang: str = "",
+        page_no: int = Query(1, ge=1, le=10**6),
+        queued: str = "",
+        sort: str = "added",
+    ) -> Response:
         role(request, EXPLORE_ROLES)
         store = state.store
-        context: dict[str, Any] = {"q": q, "outlet": outlet, "since": since, "until": until, "lang": lang,
-                                   "outlets": store.outlets(), "queued": queued, "hits": [], "total": 0,
-                                   "chart": "", "page_no": max(1, page_no), "page_size": PAGE_SIZE,
-                                   "sort": sort if sort in SORTS else "added"}
+        context: dict[str, Any] = {
+            "q": q,
+            "outlet": outlet,
+            "since": since,
+            "until": until,
+            "lang": lang,
+            "outlets": store.outlets(),
+            "queued": queued,
+            "hits": [],
+            "total": 0,
+            "chart": "",
+            "page_no": max(1, page_no),
+            "page_size": PAGE_SIZE,
+            "sort": sort if sort in SORTS else "added",
+        }
         if q.strip():
             match, filters = query_filters(q, outlet, since, until, lang)
             model_id = latest_model()
             total = store.search_count(match, filters)
-            hits = store.search_articles(match, filters, limit=PAGE_SIZE, offset=(context["page_no"] - 1) * PAGE_SIZE,
-                                         order=context["sort"])
+            hits = store.search_articles(
+                match,
+                filters,
+                limit=PAGE_SIZE,
+                offset=(context["page_no"] - 1) * PAGE_SIZE,
+                order=context["sort"],
+            )
             for h in hits:
                 h["snippet_parts"] = segments(h["snippet"])
                 h["labels"] = _labels(store, h["id"])
                 h["predicted"] = _predicted(store, h["id"], model_id)
             counts = [r for r in store.search_counts(match, "month", filters=filters) if r["total"]]
-            for r in counts:  # the share of all articles that month, with its n and a Wilson 95% interval
+            for r in (
+                counts
+            ):  # the share of all articles that month, with its n and a Wilson 95% interval
                 r["share"] = r["matching"] / r["total"]
                 r["low"], r["high"] = wilson(r["matching"], r["total"])
             context.update(hits=hits, total=total, chart=attention_svg(counts), counts=counts)
@@ -110,13 +162,26 @@ def add_explore(app: FastAPI, state: Any, page: Callable[..., Response], role: C
         article = state.store.get_article(article_id)
         if article is None:
             raise HTTPException(404, "no such article")
-        return page(request, "explore_article.html", article=article, labels=_labels(state.store, article_id),
-                    predicted=_predicted(state.store, article_id, latest_model()), back=request.query_params.get("back", ""))
+        return page(
+            request,
+            "explore_article.html",
+            article=article,
+            labels=_labels(state.store, article_id),
+            predicted=_predicted(state.store, article_id, latest_model()),
+            back=request.query_params.get("back", ""),
+        )
 
     @app.post("/explore/queue")
-    def explore_queue(request: Request, q: str = Form(..., max_length=2000), outlet: str = Form(""),
-                      since: str = Form(""), until: str = Form(""), lang: str = Form(""),
-                      kind: str = Form(...), size: int = Form(50, ge=1, le=10000)) -> Response:
+    def explore_queue(
+        request: Request,
+        q: str = Form(..., max_length=2000),
+        outlet: str = Form(""),
+        since: str = Form(""),
+        until: str = Form(""),
+        lang: str = Form(""),
+        kind: str = Form(...),
+        size: int = Form(50, ge=1, le=10000),
+    ) -> Response:
         u = role(request, ("reviewer", "admin"))
         match, filters = query_filters(q, outlet, since, until, lang)
         store = state.store
@@ -124,19 +189,39 @@ def add_explore(app: FastAPI, state: Any, page: Callable[..., Response], role: C
         fresh = set(store.unlabeled_unqueued_ids(population))
         if kind == "estimation":
             # A random sample of the query's population: the unbiased base for its shares.
-            picks = random.Random(f"{q}|{len(population)}").sample(sorted(fresh), min(size, len(fresh)))
-            n = store.enqueue((a, "estimation", float(len(picks) - i), f"estimation sample of query {q!r} "
-                               f"(by {u['name']})") for i, a in enumerate(picks))
+            picks = random.Random(f"{q}|{len(population)}").sample(
+                sorted(fresh), min(size, len(fresh))
+            )
+            n = store.enqueue(
+                (
+                    a,
+                    "estimation",
+                    float(len(picks) - i),
+                    f"estimation sample of query {q!r} (by {u['name']})",
+                )
+                for i, a in enumerate(picks)
+            )
         elif kind == "active":
             n = _queue_active(state, sorted(fresh), size, q)
         else:
-            raise HTTPException(422, "choose a random estimation sample or the active-learning pool")
-        return RedirectResponse(f"/explore?{_query_string(q, outlet, since, until, lang)}&queued={kind}:{n}",
-                                status_code=303)
+            raise HTTPException(
+                422, "choose a random estimation sample or the active-learning pool"
+            )
+        return RedirectResponse(
+            f"/explore?{_query_string(q, outlet, since, until, lang)}&queued={kind}:{n}",
+            status_code=303,
+        )
 
     @app.get("/explore/export")
-    def explore_export(request: Request, q: str, outlet: str = "", since: str = "", until: str = "", lang: str = "",
-                       format: str = "csv") -> Response:
+    def explore_export(
+        request: Request,
+        q: str,
+        outlet: str = "",
+        since: str = "",
+        until: str = "",
+        lang: str = "",
+        format: str = "csv",
+    ) -> Response:
         role(request, EXPLORE_ROLES)
         if format not in EXPORT_FORMATS:
             raise HTTPException(422, f"format must be one of {', '.join(EXPORT_FORMATS)}")
@@ -147,15 +232,20 @@ def add_explore(app: FastAPI, state: Any, page: Callable[..., Response], role: C
         if format == "flat":
             from newsclf.report.tables import article_table
 
-            columns, rows = article_table(store, state.guide, model_id, ids=set(ids), with_text=True)
+            columns, rows = article_table(
+                store, state.guide, model_id, ids=set(ids), with_text=True
+            )
         else:
             rows = [_export_row(store, a, model_id) for a in store.iter_articles(ids)]
             columns = list(rows[0]) if rows else ["id"]
         body = io.StringIO()
         write_flat(rows, columns, "jsonl" if format == "jsonl" else "csv", None, body)
         name = "search-flat.csv" if format == "flat" else f"search.{format}"
-        return Response(body.getvalue(), media_type="application/x-ndjson" if format == "jsonl" else "text/csv",
-                        headers={"content-disposition": f'attachment; filename="{name}"'})
+        return Response(
+            body.getvalue(),
+            media_type="application/x-ndjson" if format == "jsonl" else "text/csv",
+            headers={"content-disposition": f'attachment; filename="{name}"'},
+        )
 
 
 def _query_string(q: str, outlet: str, since: str, until: str, lang: str) -> str:
@@ -166,8 +256,11 @@ def _query_string(q: str, outlet: str, since: str, until: str, lang: str) -> str
 
 def _labels(store: Any, article_id: str) -> list[str]:
     """The article's coded labels as 'scheme[ target]: labels (who)' lines."""
-    return [f"{a.scheme}{' → ' + a.target if a.target else ''}: {', '.join(a.labels) or 'none'} "
-            f"({'gold, ' + a.labeler if a.gold else a.labeler})" for a in store.annotations(article_id=article_id)]
+    return [
+        f"{a.scheme}{' → ' + a.target if a.target else ''}: {', '.join(a.labels) or 'none'} "
+        f"({'gold, ' + a.labeler if a.gold else a.labeler})"
+        for a in store.annotations(article_id=article_id)
+    ]
 
 
 def _predicted(store: Any, article_id: str, model_id: str | None) -> list[str]:
@@ -183,9 +276,17 @@ def _predicted(store: Any, article_id: str, model_id: str | None) -> list[str]:
 
 
 def _export_row(store: Any, article: Any, model_id: str | None) -> dict[str, Any]:
-    return {"id": article.id, "url": article.url, "outlet": article.outlet, "published": article.published,
-            "lang": article.lang, "title": article.title, "labels": " | ".join(_labels(store, article.id)),
-            "predicted": " | ".join(_predicted(store, article.id, model_id)), "text": article.text}
+    return {
+        "id": article.id,
+        "url": article.url,
+        "outlet": article.outlet,
+        "published": article.published,
+        "lang": article.lang,
+        "title": article.title,
+        "labels": " | ".join(_labels(store, article.id)),
+        "predicted": " | ".join(_predicted(store, article.id, model_id)),
+        "text": article.text,
+    }
 
 
 def _queue_active(state: Any, ids: list[str], size: int, q: str) -> int:
@@ -200,4 +301,6 @@ def _queue_active(state: Any, ids: list[str], size: int, q: str) -> int:
     else:
         picks = representative(articles, size, store.dup_groups(), 0)
         kind = "seed"
-    return store.enqueue((p.article.id, kind, p.score, f"{p.reason}; pool: query {q!r}") for p in picks)
+    return store.enqueue(
+        (p.article.id, kind, p.score, f"{p.reason}; pool: query {q!r}") for p in picks
+    )

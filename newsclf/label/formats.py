@@ -37,8 +37,10 @@ FORMATS = ("newsclf", "prodigy", "label-studio")
 
 # --- newsclf JSONL -------------------------------------------------------------------------------
 
-def annotation_lines(store: Store, guide: Guide | None = None, gold: bool | None = None,
-                     with_text: bool = False) -> Iterator[dict[str, Any]]:
+
+def annotation_lines(
+    store: Store, guide: Guide | None = None, gold: bool | None = None, with_text: bool = False
+) -> Iterator[dict[str, Any]]:
     """One dict per coder and article (and stance target): all annotations, or only gold (True) / coders' (False)."""
     groups: dict[tuple[str, str, bool], list[Annotation]] = defaultdict(list)
     for ann in store.annotations():
@@ -58,7 +60,9 @@ def annotation_lines(store: Store, guide: Guide | None = None, gold: bool | None
             members = items + (plain if i == 0 else [])
             line: dict[str, Any] = article.to_dict() if article is not None else {"id": article_id}
             line["labeler"] = labeler
-            line["labels"] = {a.scheme: list(a.labels) for a in sorted(members, key=lambda a: a.scheme)}
+            line["labels"] = {
+                a.scheme: list(a.labels) for a in sorted(members, key=lambda a: a.scheme)
+            }
             if target:
                 line["target"] = target
             if is_gold:
@@ -75,6 +79,7 @@ def annotation_lines(store: Store, guide: Guide | None = None, gold: bool | None
 
 # --- common import path --------------------------------------------------------------------------
 
+
 @dataclass
 class Imported:
     """Annotations read from a foreign file, with the articles they need, and what was rejected."""
@@ -85,7 +90,12 @@ class Imported:
 
     def save(self, store: Store) -> dict[str, int]:
         """Write to the store in one transaction; returns counts of articles and annotations by outcome."""
-        counts = {"articles_new": 0, "annotations_new": 0, "annotations_updated": 0, "annotations_unchanged": 0}
+        counts = {
+            "articles_new": 0,
+            "annotations_new": 0,
+            "annotations_updated": 0,
+            "annotations_unchanged": 0,
+        }
         with store.transaction():
             for article in self.articles.values():
                 if store.upsert_article(article) == "new":
@@ -104,7 +114,11 @@ def _article(store: Store | None, article_id: str | None, data: dict[str, Any]) 
     text = data.get("text")
     if not isinstance(text, str) or not text:
         raise InputError(f"article {article_id!r} is not in the store and the task has no text")
-    fields = {k: data.get(k) for k in ("title", "outlet", "published", "lang", "url") if isinstance(data.get(k), str)}
+    fields = {
+        k: data.get(k)
+        for k in ("title", "outlet", "published", "lang", "url")
+        if isinstance(data.get(k), str)
+    }
     return Article.from_dict({**({"id": article_id} if article_id else {}), "text": text, **fields})
 
 
@@ -116,6 +130,7 @@ def _hash(*parts: Any) -> int:
 
 # --- Prodigy -------------------------------------------------------------------------------------
 
+
 def to_prodigy(store: Store, guide: Guide, gold: bool | None = None) -> Iterator[dict[str, Any]]:
     """Prodigy choice tasks (textcat.manual style), one per coder, article and scheme."""
     for ann in store.annotations():
@@ -123,8 +138,15 @@ def to_prodigy(store: Store, guide: Guide, gold: bool | None = None) -> Iterator
             continue
         scheme = guide.scheme(ann.scheme)
         article = store.get_article(ann.article_id)
-        meta = {"id": article.id, "scheme": scheme.name, "title": article.title, "outlet": article.outlet,
-                "published": article.published, "lang": article.lang, "url": article.url}
+        meta = {
+            "id": article.id,
+            "scheme": scheme.name,
+            "title": article.title,
+            "outlet": article.outlet,
+            "published": article.published,
+            "lang": article.lang,
+            "url": article.url,
+        }
         if ann.target:
             meta["target"] = ann.target
         if ann.gold:
@@ -134,16 +156,28 @@ def to_prodigy(store: Store, guide: Guide, gold: bool | None = None) -> Iterator
         if ann.seconds is not None:
             meta["seconds"] = ann.seconds
         input_hash = _hash(article.text)
-        yield {"text": article.text, "meta": {k: v for k, v in meta.items() if v is not None},
-               "options": [{"id": lab.id, "text": lab.name} for lab in scheme.labels],
-               "accept": list(ann.labels), "answer": "accept", "_view_id": "choice",
-               "config": {"choice_style": "single" if scheme.kind == "single" else "multiple"},
-               "_input_hash": input_hash, "_task_hash": _hash(input_hash, scheme.name, ann.target),
-               "_annotator_id": ann.labeler, "_session_id": ann.labeler}
+        yield {
+            "text": article.text,
+            "meta": {k: v for k, v in meta.items() if v is not None},
+            "options": [{"id": lab.id, "text": lab.name} for lab in scheme.labels],
+            "accept": list(ann.labels),
+            "answer": "accept",
+            "_view_id": "choice",
+            "config": {"choice_style": "single" if scheme.kind == "single" else "multiple"},
+            "_input_hash": input_hash,
+            "_task_hash": _hash(input_hash, scheme.name, ann.target),
+            "_annotator_id": ann.labeler,
+            "_session_id": ann.labeler,
+        }
 
 
-def from_prodigy(lines: Iterable[tuple[int, Any]], guide: Guide, store: Store | None = None,
-                 scheme: str | None = None, labeler: str = "prodigy") -> Imported:
+def from_prodigy(
+    lines: Iterable[tuple[int, Any]],
+    guide: Guide,
+    store: Store | None = None,
+    scheme: str | None = None,
+    labeler: str = "prodigy",
+) -> Imported:
     """Read Prodigy tasks ((line number, parsed JSON) pairs); the scheme comes from meta.scheme, `scheme`, or the labels."""
     out = Imported()
     binary: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
@@ -161,14 +195,23 @@ def from_prodigy(lines: Iterable[tuple[int, Any]], guide: Guide, store: Store | 
             elif isinstance(task.get("label"), str):
                 labels = [task["label"]]
             else:
-                raise InputError('a Prodigy textcat task needs "accept" (choice) or "label" (binary)')
+                raise InputError(
+                    'a Prodigy textcat task needs "accept" (choice) or "label" (binary)'
+                )
             if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
                 raise InputError('"accept" must be a list of label ids')
             name = meta.get("scheme") or scheme or _infer_scheme(guide, labels)
-            article = _article(store, str(meta["id"]) if meta.get("id") is not None else None,
-                               {**{k: v for k, v in meta.items() if k != "id"}, "text": task.get("text")})
+            article = _article(
+                store,
+                str(meta["id"]) if meta.get("id") is not None else None,
+                {**{k: v for k, v in meta.items() if k != "id"}, "text": task.get("text")},
+            )
             who = str(task.get("_annotator_id") or task.get("_session_id") or labeler)
-            target = guide.scheme(name).effective_target(meta.get("target")) if name in guide.scheme_names else ""
+            target = (
+                guide.scheme(name).effective_target(meta.get("target"))
+                if name in guide.scheme_names
+                else ""
+            )
             key = (article.id, name, target, who)
             if "accept" not in task:  # binary: accepted labels of one item come on several lines
                 if labels[0] not in guide.scheme(name).label_ids:
@@ -176,10 +219,18 @@ def from_prodigy(lines: Iterable[tuple[int, Any]], guide: Guide, store: Store | 
                 binary[key] |= set(labels)
             else:
                 check_labels(guide, name, labels)
-                out.annotations.append(Annotation(article.id, name, tuple(labels), who, target,
-                                                  seconds=_num(meta.get("seconds")),
-                                                  guide_version=meta.get("guide_version") or guide.version,
-                                                  gold=bool(meta.get("gold"))))
+                out.annotations.append(
+                    Annotation(
+                        article.id,
+                        name,
+                        tuple(labels),
+                        who,
+                        target,
+                        seconds=_num(meta.get("seconds")),
+                        guide_version=meta.get("guide_version") or guide.version,
+                        gold=bool(meta.get("gold")),
+                    )
+                )
             meta_of[key] = (bool(meta.get("gold")), _num(meta.get("seconds")))
             out.articles.setdefault(article.id, article)
         except (InputError, KeyError) as exc:
@@ -191,15 +242,27 @@ def from_prodigy(lines: Iterable[tuple[int, Any]], guide: Guide, store: Store | 
             out.rejected.append((0, f"{article_id}: {exc}"))
             continue
         is_gold, seconds = meta_of[(article_id, name, target, who)]
-        out.annotations.append(Annotation(article_id, name, tuple(sorted(labels)), who, target, seconds=seconds,
-                                          guide_version=guide.version, gold=is_gold))
+        out.annotations.append(
+            Annotation(
+                article_id,
+                name,
+                tuple(sorted(labels)),
+                who,
+                target,
+                seconds=seconds,
+                guide_version=guide.version,
+                gold=is_gold,
+            )
+        )
     return out
 
 
 def _infer_scheme(guide: Guide, labels: list[str]) -> str:
     fits = [s.name for s in guide.schemes if labels and all(x in s.label_ids for x in labels)]
     if len(fits) != 1:
-        raise InputError("cannot tell which scheme the task is for; add meta.scheme or pass --scheme")
+        raise InputError(
+            "cannot tell which scheme the task is for; add meta.scheme or pass --scheme"
+        )
     return fits[0]
 
 
@@ -209,16 +272,21 @@ def _num(value: Any) -> float | None:
 
 # --- Label Studio --------------------------------------------------------------------------------
 
+
 def label_studio_config(guide: Guide) -> str:
     """A Label Studio labeling config: the text, and one <Choices> per scheme with the guide's labels."""
     lines = ["<View>", '  <Header value="$title"/>', '  <Text name="text" value="$text"/>']
     for scheme in guide.schemes:
         choice = "single" if scheme.kind == "single" else "multiple"
-        lines.append(f'  <Header value={quoteattr(scheme.question or scheme.name)}/>')
-        lines.append(f'  <Choices name={quoteattr(scheme.name)} toName="text" choice="{choice}" showInline="false">')
+        lines.append(f"  <Header value={quoteattr(scheme.question or scheme.name)}/>")
+        lines.append(
+            f'  <Choices name={quoteattr(scheme.name)} toName="text" choice="{choice}" showInline="false">'
+        )
         for lab in scheme.labels:
-            lines.append(f'    <Choice value={quoteattr(lab.id)} alias={quoteattr(lab.id)} hotkey={quoteattr(lab.key)}>'
-                         f'{escape(lab.name)}</Choice>')
+            lines.append(
+                f"    <Choice value={quoteattr(lab.id)} alias={quoteattr(lab.id)} hotkey={quoteattr(lab.key)}>"
+                f"{escape(lab.name)}</Choice>"
+            )
         lines.append("  </Choices>")
     lines.append("</View>")
     return "\n".join(lines) + "\n"
@@ -226,12 +294,16 @@ def label_studio_config(guide: Guide) -> str:
 
 def to_label_studio(store: Store, guide: Guide, gold: bool | None = None) -> list[dict[str, Any]]:
     """Label Studio tasks: one per article and stance target, with one annotation per coder."""
-    grouped: dict[tuple[str, str], dict[tuple[str, bool], list[Annotation]]] = defaultdict(lambda: defaultdict(list))
+    grouped: dict[tuple[str, str], dict[tuple[str, bool], list[Annotation]]] = defaultdict(
+        lambda: defaultdict(list)
+    )
     for ann in store.annotations():
         if ann.scheme in guide.scheme_names and (gold is None or ann.gold == gold):
             grouped[(ann.article_id, ann.target)][(ann.labeler, ann.gold)].append(ann)
     # Schemes without a target ride along with the article's first target, as in the JSONL export.
-    merged: dict[str, list[tuple[str, dict[tuple[str, bool], list[Annotation]]]]] = defaultdict(list)
+    merged: dict[str, list[tuple[str, dict[tuple[str, bool], list[Annotation]]]]] = defaultdict(
+        list
+    )
     for (article_id, target), coders in sorted(grouped.items()):
         merged[article_id].append((target, coders))
     coder_ids: dict[str, int] = {}
@@ -251,21 +323,49 @@ def to_label_studio(store: Store, guide: Guide, gold: bool | None = None) -> lis
             for (who, is_gold), anns in sorted(combined.items()):
                 coder_ids.setdefault(who, len(coder_ids) + 1)
                 seconds = [a.seconds for a in anns if a.seconds is not None]
-                annotations.append({
-                    "completed_by": {"id": coder_ids[who], "email": who},
-                    "result": [{"id": f"{a.scheme}-{coder_ids[who]}", "from_name": a.scheme, "to_name": "text",
-                                "type": "choices", "origin": "manual", "value": {"choices": list(a.labels)}}
-                               for a in sorted(anns, key=lambda a: a.scheme)],
-                    "was_cancelled": False, "ground_truth": is_gold,
-                    "lead_time": round(sum(seconds), 2) if seconds else None,
-                    "created_at": max(a.created_at or "" for a in anns) or None,
-                    "meta": {"guide_version": next((a.guide_version for a in anns if a.guide_version), None)}})
-            data = {"text": article.text, "title": article.title or "", "newsclf_id": article.id,
-                    "outlet": article.outlet, "published": article.published, "lang": article.lang, "url": article.url}
+                annotations.append(
+                    {
+                        "completed_by": {"id": coder_ids[who], "email": who},
+                        "result": [
+                            {
+                                "id": f"{a.scheme}-{coder_ids[who]}",
+                                "from_name": a.scheme,
+                                "to_name": "text",
+                                "type": "choices",
+                                "origin": "manual",
+                                "value": {"choices": list(a.labels)},
+                            }
+                            for a in sorted(anns, key=lambda a: a.scheme)
+                        ],
+                        "was_cancelled": False,
+                        "ground_truth": is_gold,
+                        "lead_time": round(sum(seconds), 2) if seconds else None,
+                        "created_at": max(a.created_at or "" for a in anns) or None,
+                        "meta": {
+                            "guide_version": next(
+                                (a.guide_version for a in anns if a.guide_version), None
+                            )
+                        },
+                    }
+                )
+            data = {
+                "text": article.text,
+                "title": article.title or "",
+                "newsclf_id": article.id,
+                "outlet": article.outlet,
+                "published": article.published,
+                "lang": article.lang,
+                "url": article.url,
+            }
             if target:
                 data["target"] = target
-            tasks.append({"data": {k: v for k, v in data.items() if v is not None}, "annotations": annotations,
-                          "predictions": []})
+            tasks.append(
+                {
+                    "data": {k: v for k, v in data.items() if v is not None},
+                    "annotations": annotations,
+                    "predictions": [],
+                }
+            )
     return tasks
 
 
@@ -282,7 +382,9 @@ def read_label_studio(path: str, cap: int) -> tuple[Any, list[tuple[int, str]]]:
             try:
                 return json.loads(first + rest), []
             except json.JSONDecodeError as exc:
-                raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno + skipped})") from None
+                raise InputError(
+                    f"{path}: not valid JSON ({exc.msg} at line {exc.lineno + skipped})"
+                ) from None
         tasks: list[Any] = []
         rejected: list[tuple[int, str]] = []
         for number, (line, task, error) in enumerate(_json_array_items(fh, cap, 1 + skipped), 1):
@@ -292,7 +394,9 @@ def read_label_studio(path: str, cap: int) -> tuple[Any, list[tuple[int, str]]]:
         return tasks, rejected
 
 
-def from_label_studio(tasks: Any, guide: Guide, store: Store | None = None, labeler: str = "label-studio") -> Imported:
+def from_label_studio(
+    tasks: Any, guide: Guide, store: Store | None = None, labeler: str = "label-studio"
+) -> Imported:
     """Read a Label Studio JSON export (a list of tasks, or one task); choices results become annotations."""
     out = Imported()
     if isinstance(tasks, dict):
@@ -319,19 +423,39 @@ def from_label_studio(tasks: Any, guide: Guide, store: Store | None = None, labe
                     if not isinstance(result, dict) or result.get("type") != "choices":
                         continue
                     choices = (result.get("value") or {}).get("choices")
-                    if not isinstance(choices, list) or not all(isinstance(c, str) for c in choices):
-                        raise InputError(f"task {number}: result for {result.get('from_name')!r} has no list of choices")
+                    if not isinstance(choices, list) or not all(
+                        isinstance(c, str) for c in choices
+                    ):
+                        raise InputError(
+                            f"task {number}: result for {result.get('from_name')!r} has no list of choices"
+                        )
                     per_scheme[str(result.get("from_name"))] = choices
-                results = [r for r in ann.get("result") or [] if isinstance(r, dict) and r.get("type") == "choices"]
+                results = [
+                    r
+                    for r in ann.get("result") or []
+                    if isinstance(r, dict) and r.get("type") == "choices"
+                ]
                 lead = _num(ann.get("lead_time"))
                 meta = ann.get("meta") if isinstance(ann.get("meta"), dict) else {}
                 for name, labels in per_scheme.items():
                     check_labels(guide, name, labels)
-                    target = guide.scheme(name).effective_target(data.get("target") if isinstance(data.get("target"), str) else None)
-                    anns.append(Annotation(article.id, name, tuple(labels), who, target,
-                                           seconds=round(lead / len(results), 2) if lead is not None and results else None,
-                                           guide_version=meta.get("guide_version") or guide.version,
-                                           gold=bool(ann.get("ground_truth"))))
+                    target = guide.scheme(name).effective_target(
+                        data.get("target") if isinstance(data.get("target"), str) else None
+                    )
+                    anns.append(
+                        Annotation(
+                            article.id,
+                            name,
+                            tuple(labels),
+                            who,
+                            target,
+                            seconds=round(lead / len(results), 2)
+                            if lead is not None and results
+                            else None,
+                            guide_version=meta.get("guide_version") or guide.version,
+                            gold=bool(ann.get("ground_truth")),
+                        )
+                    )
             out.articles.setdefault(article.id, article)
             out.annotations += anns
         except InputError as exc:

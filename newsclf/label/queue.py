@@ -36,7 +36,9 @@ class _Stub:
     outlet: str
 
 
-def top_up(store: Store, kind: str, size: int, seed: int = 0, within: set[str] | None = None) -> int:
+def top_up(
+    store: Store, kind: str, size: int, seed: int = 0, within: set[str] | None = None
+) -> int:
     """Add random articles (stratified by outlet, from those in no queue and unlabeled) until `kind` holds `size`.
 
     For the two random samples, 'reliability' and 'estimation' (the first batch is `add_seed_picks`).
@@ -51,7 +53,9 @@ def top_up(store: Store, kind: str, size: int, seed: int = 0, within: set[str] |
     picks = random_sample(pool, missing, seed=seed + store.count_queued(kind))  # type: ignore[arg-type]
     reason = f"{kind} sample: random, stratified by outlet"
     # Priority falls with the draw order, so the sample is served in its (random) stratified order.
-    return store.enqueue((p.article.id, kind, float(missing - i), reason) for i, p in enumerate(picks))
+    return store.enqueue(
+        (p.article.id, kind, float(missing - i), reason) for i, p in enumerate(picks)
+    )
 
 
 def add_seed_picks(store: Store, size: int, seed: int = 0, within: set[str] | None = None) -> int:
@@ -65,7 +69,9 @@ def add_seed_picks(store: Store, size: int, seed: int = 0, within: set[str] | No
     return store.enqueue((p.article.id, "seed", p.score, p.reason) for p in picks)
 
 
-def pool_articles(store: Store, seed: int = 0, within: set[str] | None = None) -> tuple[list[Any], int]:
+def pool_articles(
+    store: Store, seed: int = 0, within: set[str] | None = None
+) -> tuple[list[Any], int]:
     """(articles, pool size): the unlabeled, unqueued articles picks come from, a random SAMPLE_POOL_CAP when there are more.
 
     Only the sampled ids' texts are loaded: a store of a million articles costs a million ids, not texts.
@@ -78,7 +84,9 @@ def pool_articles(store: Store, seed: int = 0, within: set[str] | None = None) -
     return list(store.iter_articles(pool_ids)), total
 
 
-def add_active_picks(store: Store, model: Any, n: int, seed: int = 0, within: set[str] | None = None) -> int:
+def add_active_picks(
+    store: Store, model: Any, n: int, seed: int = 0, within: set[str] | None = None
+) -> int:
     """Queue the model's n most informative unlabeled articles (kind 'active'), scoring at most SAMPLE_POOL_CAP."""
     from newsclf.model.active import suggest
 
@@ -86,14 +94,24 @@ def add_active_picks(store: Store, model: Any, n: int, seed: int = 0, within: se
     return store.enqueue((p.article.id, "active", p.score, p.reason) for p in picks)
 
 
-def prepare(store: Store, reliability_size: int, estimation_size: int, seed_size: int, model: Any = None,
-            active_size: int = 0, seed: int = 0, within: set[str] | None = None) -> dict[str, int]:
+def prepare(
+    store: Store,
+    reliability_size: int,
+    estimation_size: int,
+    seed_size: int,
+    model: Any = None,
+    active_size: int = 0,
+    seed: int = 0,
+    within: set[str] | None = None,
+) -> dict[str, int]:
     """Top up the samples before serving; returns how many articles each kind gained.
 
     `within` restricts every sample to those article ids (the population a query defines).
     """
-    added = {"reliability": top_up(store, "reliability", reliability_size, seed, within),
-             "estimation": top_up(store, "estimation", estimation_size, seed + 1, within)}
+    added = {
+        "reliability": top_up(store, "reliability", reliability_size, seed, within),
+        "estimation": top_up(store, "estimation", estimation_size, seed + 1, within),
+    }
     if model is not None and active_size:
         added["active"] = add_active_picks(store, model, active_size, seed, within)
     else:
@@ -117,7 +135,7 @@ def highlight(text: str, targets: Sequence[Any]) -> list[tuple[str, str]]:
     """
     owner: dict[str, str] = {}
     for t in targets:
-        for name in (t.names if isinstance(t, Target) else (t,)):
+        for name in t.names if isinstance(t, Target) else (t,):
             if name and name.strip():
                 owner.setdefault(name.casefold(), t.name if isinstance(t, Target) else t)
     pattern = mention_pattern(tuple(owner))
@@ -127,7 +145,7 @@ def highlight(text: str, targets: Sequence[Any]) -> list[tuple[str, str]]:
     last = 0
     for m in pattern.finditer(text):
         if m.start() > last:
-            out.append((text[last:m.start()], ""))
+            out.append((text[last : m.start()], ""))
         out.append((m.group(0), owner.get(m.group(0).casefold(), m.group(0))))
         last = m.end()
     if last < len(text):

@@ -29,14 +29,18 @@ def uncertainty(P: np.ndarray, kind: str, thresholds: np.ndarray | None = None) 
     return (1.0 - np.abs(P - t) / scale).max(axis=1)
 
 
-def uncertain_labels(P: np.ndarray, classes: Sequence[str], kind: str, min_confidence: float) -> list[list[str]]:
+def uncertain_labels(
+    P: np.ndarray, classes: Sequence[str], kind: str, min_confidence: float
+) -> list[list[str]]:
     """Per row, the labels the model is not sure enough about to assert or deny at `min_confidence`."""
     out = []
     for row in P:
         if kind == "single":
             out.append([] if row.max() >= min_confidence else [str(classes[int(row.argmax())])])
         else:
-            out.append([str(c) for c, p in zip(classes, row) if 1 - min_confidence < p < min_confidence])
+            out.append(
+                [str(c) for c, p in zip(classes, row) if 1 - min_confidence < p < min_confidence]
+            )
     return out
 
 
@@ -49,14 +53,27 @@ class Pick:
     reason: str
 
 
-CANDIDATES_PER_PICK = 10   # the batch is spread over the 10n most uncertain (Zhdanov 2019, "Diverse mini-batch AL")
-EMBED_DIMS = 100           # SVD dimensions the candidates are clustered in
-FIRST_BATCH_POOL = 20000   # a first batch is clustered from at most this many articles (a random sample of more)
-FIRST_BATCH_CLUSTERS = 200  # k-means' cost grows with clusters x articles: a bigger first batch is topped up at random
+CANDIDATES_PER_PICK = (
+    10  # the batch is spread over the 10n most uncertain (Zhdanov 2019, "Diverse mini-batch AL")
+)
+EMBED_DIMS = 100  # SVD dimensions the candidates are clustered in
+FIRST_BATCH_POOL = (
+    20000  # a first batch is clustered from at most this many articles (a random sample of more)
+)
+FIRST_BATCH_CLUSTERS = (
+    200  # k-means' cost grows with clusters x articles: a bigger first batch is topped up at random
+)
 
 
-def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, str] | None = None,
-            diverse: bool = True, seed: int = 0, targets: Sequence[str | None] | None = None) -> list[Pick]:
+def suggest(
+    model: Any,
+    articles: Sequence[Article],
+    n: int,
+    groups: dict[str, str] | None = None,
+    diverse: bool = True,
+    seed: int = 0,
+    targets: Sequence[str | None] | None = None,
+) -> list[Pick]:
     """The n articles whose labels would teach the model most: uncertain, unlike each other, spread across outlets.
 
     The most uncertain articles alone are often near-copies of one confusing story: labeling ten of
@@ -96,17 +113,26 @@ def suggest(model: Any, articles: Sequence[Article], n: int, groups: dict[str, s
         X = _features(docs_per_scheme, candidates)
         outlets = [articles[i].outlet or "" for i in candidates]
         clustered = X is not None
-        chosen = ranked[:n] if X is None else [candidates[i] for i in
-                                                diverse_subset(X, scores[candidates], n, seed, strata=outlets)]
+        chosen = (
+            ranked[:n]
+            if X is None
+            else [
+                candidates[i]
+                for i in diverse_subset(X, scores[candidates], n, seed, strata=outlets)
+            ]
+        )
         ranked = _round_robin(sorted(chosen, key=lambda i: -scores[i]), articles, scores)
     # Only a batch that was clustered by content says so (fewer candidates than n, or a model without
     # a feature pipeline, leave the plain uncertainty order).
     reason = "uncertainty {:.2f}" + ("; diverse batch" if clustered else "")
-    return [Pick(articles[i], round(float(scores[i]), 4), reason.format(scores[i])) for i in ranked[:n]]
+    return [
+        Pick(articles[i], round(float(scores[i]), 4), reason.format(scores[i])) for i in ranked[:n]
+    ]
 
 
-def representative(articles: Sequence[Article], n: int, groups: dict[str, str] | None = None,
-                   seed: int = 0) -> list[Pick]:
+def representative(
+    articles: Sequence[Article], n: int, groups: dict[str, str] | None = None, seed: int = 0
+) -> list[Pick]:
     """A first batch for when no model exists yet: n articles that stand for the pool's content and outlets.
 
     The pool (one article per near-duplicate group) is clustered into n groups by its words (TF-IDF,
@@ -129,15 +155,26 @@ def representative(articles: Sequence[Article], n: int, groups: dict[str, str] |
     if len(pool) > FIRST_BATCH_POOL:
         pool = sorted(random.Random(seed).sample(pool, FIRST_BATCH_POOL))
     if len(pool) <= n:
-        return [Pick(articles[i], float(len(pool) - j), "representative: the whole pool") for j, i in enumerate(pool)]
+        return [
+            Pick(articles[i], float(len(pool) - j), "representative: the whole pool")
+            for j, i in enumerate(pool)
+        ]
     X = _word_features([articles[i] for i in pool])
     if X is None:
         return random_sample([articles[i] for i in pool], n, seed)
     k = min(n, FIRST_BATCH_CLUSTERS)
-    rows = diverse_subset(X, np.ones(len(pool)), k, seed, strata=[articles[i].outlet or "" for i in pool])
+    rows = diverse_subset(
+        X, np.ones(len(pool)), k, seed, strata=[articles[i].outlet or "" for i in pool]
+    )
     # Score falls with the pick order, so that a queue serves the batch in it.
-    picks = [Pick(articles[pool[r]], float(n - j), "representative: nearest its content cluster's centre (no model yet)")
-             for j, r in enumerate(rows)]
+    picks = [
+        Pick(
+            articles[pool[r]],
+            float(n - j),
+            "representative: nearest its content cluster's centre (no model yet)",
+        )
+        for j, r in enumerate(rows)
+    ]
     if n > k:
         taken = {pool[r] for r in rows}
         rest = random_sample([articles[i] for i in pool if i not in taken], n - k, seed)
@@ -152,11 +189,13 @@ def _word_features(articles: Sequence[Article]) -> Any:
     texts = [f"{a.title or ''}\n{a.text or ''}" for a in articles]
     try:
         return TfidfVectorizer(sublinear_tf=True, min_df=2, max_df=0.5).fit_transform(texts)
-    except ValueError:   # no word passes both bounds (a tiny or uniform pool)
+    except ValueError:  # no word passes both bounds (a tiny or uniform pool)
         return None
 
 
-def diverse_subset(X: Any, weights: np.ndarray, n: int, seed: int = 0, strata: Sequence[str] | None = None) -> list[int]:
+def diverse_subset(
+    X: Any, weights: np.ndarray, n: int, seed: int = 0, strata: Sequence[str] | None = None
+) -> list[int]:
     """n rows of X spread over its content: weighted k-means into n clusters, the row nearest each centre.
 
     With `strata` (e.g. each row's outlet), every stratum keeps at least one row when n allows: a
@@ -170,9 +209,15 @@ def diverse_subset(X: Any, weights: np.ndarray, n: int, seed: int = 0, strata: S
     if m <= n:
         return list(range(m))
     dims = min(EMBED_DIMS, X.shape[1] - 1, m - 1)
-    Z = normalize(TruncatedSVD(dims, random_state=seed).fit_transform(X)) if dims >= 2 else X.toarray()
+    Z = (
+        normalize(TruncatedSVD(dims, random_state=seed).fit_transform(X))
+        if dims >= 2
+        else X.toarray()
+    )
     # Uncertainty as sample weight pulls centres towards the informative part of each cluster.
-    km = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(Z, sample_weight=np.maximum(weights, 1e-6))
+    km = KMeans(n_clusters=n, n_init=1, random_state=seed).fit(
+        Z, sample_weight=np.maximum(weights, 1e-6)
+    )
     distance = km.transform(Z)
     pick_of: dict[int, int] = {}
     for c in range(n):
@@ -188,8 +233,13 @@ def diverse_subset(X: Any, weights: np.ndarray, n: int, seed: int = 0, strata: S
     return picks + [int(i) for i in rest[: n - len(picks)]]
 
 
-def _cover_strata(pick_of: dict[int, int], labels: np.ndarray, distance: np.ndarray, weights: np.ndarray,
-                  strata: list[str]) -> None:
+def _cover_strata(
+    pick_of: dict[int, int],
+    labels: np.ndarray,
+    distance: np.ndarray,
+    weights: np.ndarray,
+    strata: list[str],
+) -> None:
     """Swap cluster picks in place so that each stratum has one, taking only from strata that have several."""
     best_weight: dict[str, float] = {}
     for i, s in enumerate(strata):
@@ -198,9 +248,13 @@ def _cover_strata(pick_of: dict[int, int], labels: np.ndarray, distance: np.ndar
         count = Counter(strata[i] for i in pick_of.values())
         if count[stratum]:
             continue
-        options = [(distance[r, labels[r]] - distance[pick_of[labels[r]], labels[r]], r)
-                   for r in range(len(strata)) if strata[r] == stratum
-                   and labels[r] in pick_of and count[strata[pick_of[labels[r]]]] > 1]
+        options = [
+            (distance[r, labels[r]] - distance[pick_of[labels[r]], labels[r]], r)
+            for r in range(len(strata))
+            if strata[r] == stratum
+            and labels[r] in pick_of
+            and count[strata[pick_of[labels[r]]]] > 1
+        ]
         if options:
             _, row = min(options)
             pick_of[int(labels[row])] = row
@@ -213,14 +267,18 @@ def _features(docs_per_scheme: list[tuple[Any, list[dict[str, str]]]], rows: Seq
     blocks = []
     for clf, docs in docs_per_scheme:
         # An encoder backend (minilm, minilm-frozen) clusters in the features of the linear model it blends with.
-        features = getattr(clf, "features_", None) or getattr(getattr(clf, "linear_", None), "features_", None)
+        features = getattr(clf, "features_", None) or getattr(
+            getattr(clf, "linear_", None), "features_", None
+        )
         if features is None:
             return None
         blocks.append(sp.csr_matrix(features.transform([docs[i] for i in rows])))
     return sp.hstack(blocks).tocsr() if blocks else None
 
 
-def _with_every_outlet(top: list[int], order: Sequence[int], articles: Sequence[Article]) -> list[int]:
+def _with_every_outlet(
+    top: list[int], order: Sequence[int], articles: Sequence[Article]
+) -> list[int]:
     """`top`, then the first article in `order` of each outlet that `top` lacks."""
     seen = {articles[i].outlet or "" for i in top}
     extra = []
@@ -232,7 +290,9 @@ def _with_every_outlet(top: list[int], order: Sequence[int], articles: Sequence[
     return list(top) + extra
 
 
-def _one_per_group(order: Sequence[int], articles: Sequence[Article], groups: dict[str, str]) -> list[int]:
+def _one_per_group(
+    order: Sequence[int], articles: Sequence[Article], groups: dict[str, str]
+) -> list[int]:
     """`order` keeping the first article of each near-duplicate group: a label on one copy teaches the others'."""
     seen: set[str] = set()
     out = []
@@ -244,7 +304,9 @@ def _one_per_group(order: Sequence[int], articles: Sequence[Article], groups: di
     return out
 
 
-def _round_robin(order: Sequence[int], articles: Sequence[Article], scores: np.ndarray) -> list[int]:
+def _round_robin(
+    order: Sequence[int], articles: Sequence[Article], scores: np.ndarray
+) -> list[int]:
     """`order` interleaved over outlets: one per outlet a round, the outlet with the best next score first."""
     by_outlet: dict[str, list[int]] = defaultdict(list)
     for i in order:
@@ -280,7 +342,9 @@ def random_sample(articles: Sequence[Article], n: int, seed: int = 0) -> list[Pi
     return picks
 
 
-def label_errors(scheme: Scheme, examples: list[Example], P: np.ndarray, tested: np.ndarray) -> list[dict[str, Any]]:
+def label_errors(
+    scheme: Scheme, examples: list[Example], P: np.ndarray, tested: np.ndarray
+) -> list[dict[str, Any]]:
     """Gold items whose label the out-of-fold model contradicts with confidence (confident learning).
 
     A class's confidence threshold is the model's mean probability for it over the items that carry
@@ -294,13 +358,23 @@ def label_errors(scheme: Scheme, examples: list[Example], P: np.ndarray, tested:
     if scheme.kind == "single":
         given = np.array([index[examples[i].labels[0]] for i in tested])
         Pt = P[tested]
-        thresholds = np.array([Pt[given == j, j].mean() if (given == j).any() else 1.0 for j in range(len(labels))])
+        thresholds = np.array(
+            [Pt[given == j, j].mean() if (given == j).any() else 1.0 for j in range(len(labels))]
+        )
         for row, i in enumerate(tested):
             g = given[row]
             above = [j for j in range(len(labels)) if j != g and Pt[row, j] >= thresholds[j]]
             if Pt[row, g] < thresholds[g] and above:
                 j = max(above, key=lambda k: Pt[row, k])
-                rows.append(_error_row(examples[i], scheme, [labels[g]], [labels[j]], float(Pt[row, j] - Pt[row, g])))
+                rows.append(
+                    _error_row(
+                        examples[i],
+                        scheme,
+                        [labels[g]],
+                        [labels[j]],
+                        float(Pt[row, j] - Pt[row, g]),
+                    )
+                )
         return sorted(rows, key=lambda r: -r["margin"])
     Y = np.zeros((len(examples), len(labels)), dtype=int)
     for i, e in enumerate(examples):
@@ -315,19 +389,34 @@ def label_errors(scheme: Scheme, examples: list[Example], P: np.ndarray, tested:
         for row, i in enumerate(tested):
             p = Pt[row, j]
             if pos[row] and p < t_pos and (1 - p) >= t_neg:
-                rows.append(_error_row(examples[i], scheme, [label], [f"not {label}"], float((1 - p) - p)))
+                rows.append(
+                    _error_row(examples[i], scheme, [label], [f"not {label}"], float((1 - p) - p))
+                )
             elif neg[row] and (1 - p) < t_neg and p >= t_pos:
-                rows.append(_error_row(examples[i], scheme, [f"not {label}"], [label], float(p - (1 - p))))
+                rows.append(
+                    _error_row(examples[i], scheme, [f"not {label}"], [label], float(p - (1 - p)))
+                )
     return sorted(rows, key=lambda r: -r["margin"])
 
 
-def _error_row(example: Example, scheme: Scheme, given: list[str], suggested: list[str], margin: float) -> dict[str, Any]:
-    return {"id": example.article.id, "title": example.article.title, "scheme": scheme.name,
-            "target": example.target or None, "gold": example.labels, "given": given, "model_says": suggested,
-            "margin": round(margin, 4)}
+def _error_row(
+    example: Example, scheme: Scheme, given: list[str], suggested: list[str], margin: float
+) -> dict[str, Any]:
+    return {
+        "id": example.article.id,
+        "title": example.article.title,
+        "scheme": scheme.name,
+        "target": example.target or None,
+        "gold": example.labels,
+        "given": given,
+        "model_says": suggested,
+        "margin": round(margin, 4),
+    }
 
 
-def all_label_errors(guide: Guide, examples: dict[str, list[Example]], folds: int = 5, seed: int = 0) -> list[dict[str, Any]]:
+def all_label_errors(
+    guide: Guide, examples: dict[str, list[Example]], folds: int = 5, seed: int = 0
+) -> list[dict[str, Any]]:
     """label_errors over every scheme, from random-fold out-of-fold predictions (every item gets one)."""
     from newsclf.model.train import out_of_fold
 

@@ -27,18 +27,28 @@ from sklearn.model_selection import GroupKFold, GroupShuffleSplit, StratifiedGro
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
-from newsclf.model.features import (CharNgrams, DocText, MentionWindow, RawText, TargetFeatures, TargetName,
-                                    TargetSimilarity, TargetWindow, WordNgrams, split_tokens)
+from newsclf.model.features import (
+    CharNgrams,
+    DocText,
+    MentionWindow,
+    RawText,
+    TargetFeatures,
+    TargetName,
+    TargetSimilarity,
+    TargetWindow,
+    WordNgrams,
+    split_tokens,
+)
 from newsclf.model.lexicon import MentionSentiment, uses_lexicon
 
 C_GRID = (1.0, 3.0, 10.0, 30.0)
-DEFAULT_C = 10.0           # used when the data is too small to cross-validate a choice
+DEFAULT_C = 10.0  # used when the data is too small to cross-validate a choice
 # Docs per feature pass when predicting: the stance blocks share sentence and mention work through
 # caches of 2,048 texts, which a larger pass evicts before the next block reads them (FNC-1 pairs
 # on one idle core: 889 art/s in one pass of 10,005, 1,261 in passes of 1,000).
 PREDICT_CHUNK = 1000
-HOLDOUT_ABOVE = 10_000     # above this many training docs, one grouped 20% hold-out instead of k folds
-MIN_SELECTION = 20         # below this many training docs, C stays DEFAULT_C and no calibration is fitted
+HOLDOUT_ABOVE = 10_000  # above this many training docs, one grouped 20% hold-out instead of k folds
+MIN_SELECTION = 20  # below this many training docs, C stays DEFAULT_C and no calibration is fitted
 # lbfgs's tolerance. C is chosen along the grid with each fit warm-started from the last; at
 # 1e-3 a warm start already met the tolerance, so every C scored like the smallest and the grid's
 # first C always won (AG News: C=1 in each fold; 5-fold CV on train 88.0 macro-F1 at 1e-3, 88.5 at
@@ -58,32 +68,96 @@ STANCE_CHARS = 1000
 ROW_SPACE_MAX = 4000
 
 
-def build_features(target_aware: bool, word_ngrams: tuple[int, int] = (1, 2),
-                   char_ngrams: tuple[int, int] | None = (2, 5), max_features: int | None = 200_000,
-                   tokenizer: str = "regex", similarity: bool = False, mention_width: int = 0,
-                   mask_mentions: bool = False, char_chars: int = 1000, lexicon: bool = False) -> FeatureUnion:
+def build_features(
+    target_aware: bool,
+    word_ngrams: tuple[int, int] = (1, 2),
+    char_ngrams: tuple[int, int] | None = (2, 5),
+    max_features: int | None = 200_000,
+    tokenizer: str = "regex",
+    similarity: bool = False,
+    mention_width: int = 0,
+    mask_mentions: bool = False,
+    char_chars: int = 1000,
+    lexicon: bool = False,
+) -> FeatureUnion:
     """TF-IDF on word n-grams and char n-grams; for stance, target windows, target id and mentions
     (+ similarity, + English lexicon valence around mentions)."""
     parts: list[tuple[str, Any]] = [
-        ("words", Pipeline([("tok", DocText(tokenizer=tokenizer, mask_mentions=mask_mentions)), ("tfidf", WordNgrams(
-            ngram_range=word_ngrams, min_df=1, max_features=max_features))])),
+        (
+            "words",
+            Pipeline(
+                [
+                    ("tok", DocText(tokenizer=tokenizer, mask_mentions=mask_mentions)),
+                    (
+                        "tfidf",
+                        WordNgrams(ngram_range=word_ngrams, min_df=1, max_features=max_features),
+                    ),
+                ]
+            ),
+        ),
     ]
     if char_ngrams:
-        parts.append(("chars", Pipeline([("raw", RawText(max_chars=char_chars)), ("tfidf", CharNgrams(
-            ngram_range=char_ngrams, min_df=2, max_features=max_features))])))
+        parts.append(
+            (
+                "chars",
+                Pipeline(
+                    [
+                        ("raw", RawText(max_chars=char_chars)),
+                        (
+                            "tfidf",
+                            CharNgrams(
+                                ngram_range=char_ngrams, min_df=2, max_features=max_features
+                            ),
+                        ),
+                    ]
+                ),
+            )
+        )
     if target_aware:
         parts += [
-            ("window", Pipeline([("win", TargetWindow(tokenizer=tokenizer)), ("tfidf", WordNgrams(
-                ngram_range=(1, 2), min_df=1, max_features=None))])),
-            ("target", Pipeline([("name", TargetName()), ("tfidf", TfidfVectorizer(
-                tokenizer=split_tokens, token_pattern=None, lowercase=False, use_idf=False, dtype=np.float32))])),
+            (
+                "window",
+                Pipeline(
+                    [
+                        ("win", TargetWindow(tokenizer=tokenizer)),
+                        ("tfidf", WordNgrams(ngram_range=(1, 2), min_df=1, max_features=None)),
+                    ]
+                ),
+            ),
+            (
+                "target",
+                Pipeline(
+                    [
+                        ("name", TargetName()),
+                        (
+                            "tfidf",
+                            TfidfVectorizer(
+                                tokenizer=split_tokens,
+                                token_pattern=None,
+                                lowercase=False,
+                                use_idf=False,
+                                dtype=np.float32,
+                            ),
+                        ),
+                    ]
+                ),
+            ),
             ("mentions", TargetFeatures()),
         ]
         if similarity:
             parts.append(("similarity", TargetSimilarity()))
         if mention_width:
-            parts.append(("mention", Pipeline([("win", MentionWindow(width=mention_width)), ("tfidf", WordNgrams(
-                ngram_range=(1, 1), min_df=1, max_features=None))])))
+            parts.append(
+                (
+                    "mention",
+                    Pipeline(
+                        [
+                            ("win", MentionWindow(width=mention_width)),
+                            ("tfidf", WordNgrams(ngram_range=(1, 1), min_df=1, max_features=None)),
+                        ]
+                    ),
+                )
+            )
         if lexicon:
             parts.append(("lexicon", MentionSentiment()))
     return FeatureUnion(parts)
@@ -115,7 +189,9 @@ def best_f1_threshold(y_true: np.ndarray, scores: np.ndarray, default: float = 0
     return best_t
 
 
-MIN_POSITIVES_FOR_CUT = 10   # fewer out-of-fold positives than this cannot place an F1-optimal cut-off
+MIN_POSITIVES_FOR_CUT = (
+    10  # fewer out-of-fold positives than this cannot place an F1-optimal cut-off
+)
 
 
 def label_threshold(y_true: np.ndarray, probabilities: np.ndarray) -> float:
@@ -147,6 +223,7 @@ def _macro_f1_single(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
 
 def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     """The temperature T that minimises the log-loss of softmax(logits / T) (Guo et al. 2017); keeps the argmax."""
+
     def nll(log_t: float) -> float:
         return -float(log_softmax(logits / np.exp(log_t), axis=1)[np.arange(len(y)), y].mean())
 
@@ -170,8 +247,10 @@ def fit_class_bias(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
         L = log_softmax(logits + b, axis=1)
         grad = np.exp(L)
         grad[rows, y] -= 1.0
-        return (-float(w @ L[rows, y]) + 0.5 * BIAS_PENALTY * float(b @ b),
-                (w[:, None] * grad).sum(axis=0) + BIAS_PENALTY * b)
+        return (
+            -float(w @ L[rows, y]) + 0.5 * BIAS_PENALTY * float(b @ b),
+            (w[:, None] * grad).sum(axis=0) + BIAS_PENALTY * b,
+        )
 
     return minimize(loss, np.zeros(k), jac=True, method="L-BFGS-B").x
 
@@ -182,7 +261,9 @@ def fit_platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 
 
-def label_platt(scores: np.ndarray, y: np.ndarray, prior_y: np.ndarray) -> tuple[tuple[float, float], bool]:
+def label_platt(
+    scores: np.ndarray, y: np.ndarray, prior_y: np.ndarray
+) -> tuple[tuple[float, float], bool]:
     """One label's Platt (a, b) from held-out scores and whether it was fitted; else the prior correction of
     `prior_y` (when y lacks a class, or the scores do not rank positives higher)."""
     if len(y) and y.min() != y.max():
@@ -205,8 +286,9 @@ def prior_correction(y: np.ndarray) -> tuple[float, float]:
     return (1.0, float(np.log(pos / neg))) if pos and neg else (1.0, 0.0)
 
 
-def decide_labels(P: np.ndarray, classes: np.ndarray, kind: str, thresholds: np.ndarray,
-                  allow_empty: bool = False) -> list[list[str]]:
+def decide_labels(
+    P: np.ndarray, classes: np.ndarray, kind: str, thresholds: np.ndarray, allow_empty: bool = False
+) -> list[list[str]]:
     """Labels from probabilities: argmax for single; per-label thresholds for multi.
 
     A multi-label row with no label over its threshold gets its most probable label, unless
@@ -235,7 +317,10 @@ def label_decisions(models: Sequence[Any], X: Any) -> np.ndarray:
     """Decision values (docs x labels) of one binary model per label; a label fixed in training (a float, 1.0
     or 0.0, in place of its model) scores +30 or -30 everywhere."""
     n = X.shape[0]
-    cols = [np.full(n, 30.0 if m else -30.0) if isinstance(m, float) else m.decision_function(X) for m in models]
+    cols = [
+        np.full(n, 30.0 if m else -30.0) if isinstance(m, float) else m.decision_function(X)
+        for m in models
+    ]
     return np.column_stack(cols) if cols else np.zeros((n, 0))
 
 
@@ -253,7 +338,7 @@ def gram(X: sp.csr_matrix, common: int = 16, block: int = 2048) -> np.ndarray:
     K = (rare @ rare.T).toarray()
     dense = np.flatnonzero(df * common >= n)
     for start in range(0, len(dense), block):
-        D = Xc[:, dense[start:start + block]].toarray().astype(np.float64)
+        D = Xc[:, dense[start : start + block]].toarray().astype(np.float64)
         K += D @ D.T
     return K
 
@@ -276,7 +361,7 @@ class RowBasis:
         L = np.tril(L)[:, :rank]
         self.Z = np.empty((X.shape[0], rank))
         self.Z[piv] = L
-        self.rows = piv[:rank]   # a maximal independent set of rows; V.T = inv(L11) @ X[rows]
+        self.rows = piv[:rank]  # a maximal independent set of rows; V.T = inv(L11) @ X[rows]
         self.inv_l11 = solve_triangular(L[:rank], np.eye(rank), lower=True)
         self.X = X
 
@@ -301,8 +386,14 @@ def to_feature_space(models: Any, basis: RowBasis) -> None:
 
 def text_groups(docs: Sequence[dict[str, str]]) -> np.ndarray:
     """A group id per doc: docs with the same text (one article, several targets) share one."""
-    return np.array([int.from_bytes(hashlib.blake2b(d["text"].encode("utf-8"), digest_size=6).digest(), "big")
-                     for d in docs])
+    return np.array(
+        [
+            int.from_bytes(
+                hashlib.blake2b(d["text"].encode("utf-8"), digest_size=6).digest(), "big"
+            )
+            for d in docs
+        ]
+    )
 
 
 def union_transform(union: FeatureUnion, docs: Sequence[dict[str, str]]) -> sp.csr_matrix:
@@ -314,8 +405,12 @@ def union_transform(union: FeatureUnion, docs: Sequence[dict[str, str]]) -> sp.c
     O(nnz), and stacking blocks with sorted rows keeps them sorted. Without a dense block,
     FeatureUnion keeps the blocks' order, and so does this.
     """
-    if union.transformer_weights or any(t in ("drop", "passthrough") for _, t in union.transformer_list):
-        return union.transform(docs).tocsr()  # not what build_features makes: leave it to scikit-learn
+    if union.transformer_weights or any(
+        t in ("drop", "passthrough") for _, t in union.transformer_list
+    ):
+        return union.transform(
+            docs
+        ).tocsr()  # not what build_features makes: leave it to scikit-learn
     blocks = [trans.transform(docs) for _, trans in union.transformer_list]
     if all(sp.issparse(X) for X in blocks):
         return sp.hstack(blocks, format="csr")
@@ -350,11 +445,23 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
     English docs that mostly name a name-like target, see `newsclf.model.lexicon.uses_lexicon`).
     """
 
-    def __init__(self, kind: str = "multi", labels: Sequence[str] = (), target_aware: bool = False,
-                 C: float | None = None, C_grid: Sequence[float] = C_GRID, inner_folds: int = 3,
-                 random_state: int = 0, per_target_min: int = 100, tokenizer: str = "regex",
-                 target_similarity: bool | str = "auto", mention_width: int = 8, mask_mentions: bool = True,
-                 class_weight: str | None = "balanced", sentiment_lexicon: bool | str = "auto"):
+    def __init__(
+        self,
+        kind: str = "multi",
+        labels: Sequence[str] = (),
+        target_aware: bool = False,
+        C: float | None = None,
+        C_grid: Sequence[float] = C_GRID,
+        inner_folds: int = 3,
+        random_state: int = 0,
+        per_target_min: int = 100,
+        tokenizer: str = "regex",
+        target_similarity: bool | str = "auto",
+        mention_width: int = 8,
+        mask_mentions: bool = True,
+        class_weight: str | None = "balanced",
+        sentiment_lexicon: bool | str = "auto",
+    ):
         self.kind = kind
         self.labels = labels
         self.target_aware = target_aware
@@ -383,19 +490,28 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
             return self._fit(list(docs), y)
 
     def _fit(self, docs: list[dict[str, str]], y: Sequence[Sequence[str]]) -> "SchemeClassifier":
-        self.out_of_fold_: tuple[np.ndarray, np.ndarray] | None = None  # (rows, calibrated probabilities)
+        self.out_of_fold_: tuple[np.ndarray, np.ndarray] | None = (
+            None  # (rows, calibrated probabilities)
+        )
         self.classes_ = np.asarray(list(self.labels) or sorted({x for labels in y for x in labels}))
         claims = self.target_aware and long_targets(docs)
         self.similarity_ = self.target_aware and (
-            claims if self.target_similarity == "auto" else bool(self.target_similarity))
+            claims if self.target_similarity == "auto" else bool(self.target_similarity)
+        )
         self.lexicon_ = self.target_aware and (
-            not claims and uses_lexicon(docs) if self.sentiment_lexicon == "auto"
-            else bool(self.sentiment_lexicon))
-        self.features_ = build_features(self.target_aware, tokenizer=self.tokenizer, similarity=self.similarity_,
-                                        mention_width=self.mention_width if self.target_aware else 0,
-                                        mask_mentions=self.mask_mentions and self.target_aware,
-                                        lexicon=self.lexicon_,
-                                        char_chars=STANCE_CHARS if self.target_aware else TOPIC_CHARS)
+            not claims and uses_lexicon(docs)
+            if self.sentiment_lexicon == "auto"
+            else bool(self.sentiment_lexicon)
+        )
+        self.features_ = build_features(
+            self.target_aware,
+            tokenizer=self.tokenizer,
+            similarity=self.similarity_,
+            mention_width=self.mention_width if self.target_aware else 0,
+            mask_mentions=self.mask_mentions and self.target_aware,
+            lexicon=self.lexicon_,
+            char_chars=STANCE_CHARS if self.target_aware else TOPIC_CHARS,
+        )
         X = self.features_.fit_transform(docs).tocsr()
         basis = RowBasis(X) if use_row_basis(X) else None
         F = basis.Z if basis is not None else X  # what the solver sees
@@ -460,7 +576,9 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         """
         bias = fit_class_bias(logits, y)
         k = len(self.classes_)
-        if _macro_f1_single(y, (logits + bias).argmax(axis=1), k) < _macro_f1_single(y, logits.argmax(axis=1), k):
+        if _macro_f1_single(y, (logits + bias).argmax(axis=1), k) < _macro_f1_single(
+            y, logits.argmax(axis=1), k
+        ):
             return np.zeros(k)
         return bias
 
@@ -470,16 +588,21 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         state.pop("out_of_fold_", None)
         return state
 
-    def _fit_core(self, X: Any, Y: np.ndarray, targets: np.ndarray, C: float, previous: Any = None) -> Any:
+    def _fit_core(
+        self, X: Any, Y: np.ndarray, targets: np.ndarray, C: float, previous: Any = None
+    ) -> Any:
         """The fitted linear models for one C: single -> (shared, {target: model}); multi -> per-label list.
 
         `previous`: the core fitted on the same rows at a smaller C; its models are refitted from
         their solution (warm start), which takes a fraction of the iterations of a cold start.
         """
+
         def lr(old: Any = None) -> LogisticRegression:
             if isinstance(old, LogisticRegression):
                 return old.set_params(C=C)
-            return LogisticRegression(C=C, class_weight=self.class_weight, max_iter=3000, tol=SOLVER_TOL, warm_start=True)
+            return LogisticRegression(
+                C=C, class_weight=self.class_weight, max_iter=3000, tol=SOLVER_TOL, warm_start=True
+            )
 
         if self.kind == "single":
             old_shared, old_by_target = previous if previous is not None else (None, {})
@@ -489,19 +612,25 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
                 for target in np.unique(targets):
                     rows = targets == target
                     if rows.sum() >= self.per_target_min and len(np.unique(Y[rows])) >= 2:
-                        by_target[str(target)] = lr(old_by_target.get(str(target))).fit(X[rows], Y[rows])
+                        by_target[str(target)] = lr(old_by_target.get(str(target))).fit(
+                            X[rows], Y[rows]
+                        )
             return shared, by_target
         old_models = previous if previous is not None else [None] * Y.shape[1]
         # A label always (or never) present is predicted as such.
-        return [float(Y[0, j]) if Y[:, j].min() == Y[:, j].max() else lr(old_models[j]).fit(X, Y[:, j])
-                for j in range(Y.shape[1])]
+        return [
+            float(Y[0, j]) if Y[:, j].min() == Y[:, j].max() else lr(old_models[j]).fit(X, Y[:, j])
+            for j in range(Y.shape[1])
+        ]
 
     def _core_scores(self, core: Any, X: Any, targets: np.ndarray) -> np.ndarray:
         """Uncalibrated scores: single -> log-probabilities (n x classes); multi -> decision values (n x labels)."""
         n = X.shape[0]
         if self.kind == "single":
             shared, by_target = core
-            S = np.full((n, len(self.classes_)), -30.0)  # classes a model never saw get ~zero probability
+            S = np.full(
+                (n, len(self.classes_)), -30.0
+            )  # classes a model never saw get ~zero probability
             S[:, shared.classes_] = shared.predict_log_proba(X)
             for target, model in by_target.items():
                 rows = np.flatnonzero(targets == target)
@@ -511,7 +640,9 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
             return S
         return label_decisions(core, X)
 
-    def _inner_splits(self, groups: np.ndarray, strata: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _inner_splits(
+        self, groups: np.ndarray, strata: np.ndarray
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Folds for model selection, grouped by text: k stratified folds, or one hold-out on large data."""
         n = len(groups)
         if n < MIN_SELECTION:
@@ -523,31 +654,41 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         _, counts = np.unique(strata, return_counts=True)
         k = min(self.inner_folds, n_groups, int(counts.min()))
         if k >= 2:
-            splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=self.random_state)
+            splitter = StratifiedGroupKFold(
+                n_splits=k, shuffle=True, random_state=self.random_state
+            )
             return list(splitter.split(np.zeros(n), strata, groups))
         k = min(self.inner_folds, n_groups)
         if k < 2:
             return []
         return list(GroupKFold(n_splits=k).split(np.zeros(n), groups=groups))
 
-    def _select_c(self, X: Any, Y: np.ndarray, targets: np.ndarray, groups: np.ndarray,
-                  strata: np.ndarray) -> tuple[float, tuple[np.ndarray, np.ndarray, np.ndarray | None] | None]:
+    def _select_c(
+        self, X: Any, Y: np.ndarray, targets: np.ndarray, groups: np.ndarray, strata: np.ndarray
+    ) -> tuple[float, tuple[np.ndarray, np.ndarray, np.ndarray | None] | None]:
         """(chosen C, (rows, out-of-fold scores at that C, valid)) or (C, None) when the data is too small.
 
         Single-label: a training part needs two classes. Multi-label: every fold is kept, but a label
         whose training part lacked positives (or negatives) has no model there, so its scores on that
         fold say nothing: `valid` (rows x labels) marks the scores that came from a trained model.
         """
-        splits = [(tr, te) for tr, te in self._inner_splits(groups, strata)
-                  if Y.ndim == 2 or len(np.unique(Y[tr])) >= 2]
+        splits = [
+            (tr, te)
+            for tr, te in self._inner_splits(groups, strata)
+            if Y.ndim == 2 or len(np.unique(Y[tr])) >= 2
+        ]
         grid = [self.C] if self.C is not None else sorted(self.C_grid)
         if not splits:
             return (self.C if self.C is not None else DEFAULT_C), None
         rows = np.concatenate([te for _, te in splits])
         valid = None
         if Y.ndim == 2:
-            valid = np.concatenate([np.broadcast_to(Y[tr].min(axis=0) != Y[tr].max(axis=0), (len(te), Y.shape[1]))
-                                    for tr, te in splits])
+            valid = np.concatenate(
+                [
+                    np.broadcast_to(Y[tr].min(axis=0) != Y[tr].max(axis=0), (len(te), Y.shape[1]))
+                    for tr, te in splits
+                ]
+            )
         per_c: dict[float, list[np.ndarray]] = {C: [] for C in grid}
         for tr, te in splits:
             core = None
@@ -561,8 +702,15 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
                 quality = _macro_f1_single(Y[rows], scores.argmax(axis=1), len(self.classes_))
             else:
                 used = [j for j in range(Y.shape[1]) if Y[rows, j][valid[:, j]].any()]
-                quality = float(np.mean([best_f1(Y[rows, j][valid[:, j]], scores[valid[:, j], j])
-                                         for j in used])) if used else 0.0
+                quality = (
+                    float(
+                        np.mean(
+                            [best_f1(Y[rows, j][valid[:, j]], scores[valid[:, j], j]) for j in used]
+                        )
+                    )
+                    if used
+                    else 0.0
+                )
             if best is None or quality > best[0] + 1e-9:
                 best = (quality, C, scores)
         assert best is not None
@@ -576,8 +724,12 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         if not docs:  # some feature blocks refuse an empty matrix
             return np.zeros((0, len(self.classes_)))
         with threadpool_limits(1):
-            return np.vstack([self._predict_proba(docs[i:i + PREDICT_CHUNK])
-                              for i in range(0, len(docs), PREDICT_CHUNK)])
+            return np.vstack(
+                [
+                    self._predict_proba(docs[i : i + PREDICT_CHUNK])
+                    for i in range(0, len(docs), PREDICT_CHUNK)
+                ]
+            )
 
     def _predict_proba(self, docs: list[dict[str, str]]) -> np.ndarray:
         n = len(docs)
@@ -588,7 +740,10 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         X = union_transform(self.features_, docs)
         targets = np.array([d["target"] for d in docs])
         if self.kind == "single":
-            return softmax(self._core_scores(self.core_, X, targets) / self.temperature_ + self.class_bias_, axis=1)
+            return softmax(
+                self._core_scores(self.core_, X, targets) / self.temperature_ + self.class_bias_,
+                axis=1,
+            )
         S = self._core_scores(self.models_, X, targets)
         if self.platt_ is None:
             return expit(S)
@@ -596,8 +751,13 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
 
     def decide(self, P: np.ndarray) -> list[list[str]]:
         """Labels from probabilities: argmax for single; per-label thresholds for multi (at least one label)."""
-        return decide_labels(P, self.classes_, self.kind, getattr(self, "thresholds_", np.full(P.shape[1], 0.5)),
-                             getattr(self, "allow_empty_", False))
+        return decide_labels(
+            P,
+            self.classes_,
+            self.kind,
+            getattr(self, "thresholds_", np.full(P.shape[1], 0.5)),
+            getattr(self, "allow_empty_", False),
+        )
 
     def predict(self, docs: Sequence[dict[str, str]]) -> list[list[str]]:
         """Label lists per doc."""

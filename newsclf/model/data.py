@@ -69,7 +69,11 @@ def examples_from_store(store: Store, guide: Guide) -> dict[str, list[Example]]:
         for (article_id, target), anns in grouped.items():
             labels = resolve(anns, scheme)
             article = store.get_article(article_id)
-            if labels is not None and article is not None and not (guide.gated(scheme.name) and article_id in gated_out):
+            if (
+                labels is not None
+                and article is not None
+                and not (guide.gated(scheme.name) and article_id in gated_out)
+            ):
                 examples.append(Example(article, target, labels))
         out[scheme.name] = examples
     return out
@@ -86,8 +90,9 @@ def gated_out_ids(store: Store, guide: Guide) -> set[str]:
     return {a for a, anns in grouped.items() if (resolve(anns, gate) or [gate.gate]) != [gate.gate]}
 
 
-def examples_from_records(records: Iterable[LabeledRecord], guide: Guide,
-                          store: Store | None = None) -> dict[str, list[Example]]:
+def examples_from_records(
+    records: Iterable[LabeledRecord], guide: Guide, store: Store | None = None
+) -> dict[str, list[Example]]:
     """Examples per scheme from labeled records (a record without a scheme's labels is skipped for it).
 
     A label-only line (an id, no text) takes its article from `store` when given; without it, or when
@@ -107,12 +112,15 @@ def examples_from_records(records: Iterable[LabeledRecord], guide: Guide,
             if closed and guide.gated(scheme.name):
                 continue  # the record's own gate answer ends it: other schemes' labels do not apply
             if labels:
-                out[scheme.name].append(Example(article, scheme.effective_target(record.target), list(labels)))
+                out[scheme.name].append(
+                    Example(article, scheme.effective_target(record.target), list(labels))
+                )
     return out
 
 
-def published_between(examples: dict[str, list[Example]], since: str | None = None,
-                      until: str | None = None) -> dict[str, list[Example]]:
+def published_between(
+    examples: dict[str, list[Example]], since: str | None = None, until: str | None = None
+) -> dict[str, list[Example]]:
     """The examples whose article was published from day `since` through day `until` (YYYY-MM-DD, as written).
 
     With either day given, undated articles are left out: they belong to neither side of a cut.
@@ -125,4 +133,3 @@ def published_between(examples: dict[str, list[Example]], since: str | None = No
         return bool(day) and (not since or day >= since) and (not until or day <= until)
 
     return {name: [e for e in items if inside(e)] for name, items in examples.items()}
-

@@ -33,8 +33,16 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
-from newsclf.model.classifier import (SchemeClassifier, decide_labels, fit_temperature, label_decisions,
-                                      label_indicator, label_platt, platt_probabilities, text_groups)
+from newsclf.model.classifier import (
+    SchemeClassifier,
+    decide_labels,
+    fit_temperature,
+    label_decisions,
+    label_indicator,
+    label_platt,
+    platt_probabilities,
+    text_groups,
+)
 from newsclf.model.features import HashtagWords
 from newsclf.model.transformer import blend_quality, blend_thresholds, encoder_libraries
 
@@ -57,14 +65,23 @@ _CACHE_LOCK = threading.Lock()
 def _encoder() -> tuple[Any, Any]:
     """(tokenizer, encoder) of the packaged MiniLM, loaded once per process."""
     _, transformers, model_dir = encoder_libraries()
-    return transformers.AutoTokenizer.from_pretrained(model_dir), transformers.AutoModel.from_pretrained(model_dir).eval()
+    return transformers.AutoTokenizer.from_pretrained(
+        model_dir
+    ), transformers.AutoModel.from_pretrained(model_dir).eval()
 
 
 class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
     """The linear model blended with a head over frozen sentence embeddings; SchemeClassifier's interface."""
 
-    def __init__(self, kind: str = "multi", labels: Sequence[str] = (), target_aware: bool = False,
-                 max_length: int = 128, per_target_min: int = 100, random_state: int = 0):
+    def __init__(
+        self,
+        kind: str = "multi",
+        labels: Sequence[str] = (),
+        target_aware: bool = False,
+        max_length: int = 128,
+        per_target_min: int = 100,
+        random_state: int = 0,
+    ):
         self.kind = kind
         self.labels = labels
         self.target_aware = target_aware
@@ -78,8 +95,11 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         tags = self.hashtag_words_
         out = []
         for d in docs:
-            text = d["text"] if tags is None else _HASHTAG.sub(lambda m: " ".join(tags.split(m.group(1).lower())),
-                                                                d["text"])
+            text = (
+                d["text"]
+                if tags is None
+                else _HASHTAG.sub(lambda m: " ".join(tags.split(m.group(1).lower())), d["text"])
+            )
             out.append(f"{d['title']}. {text}" if d.get("title") else text)
         return out
 
@@ -87,7 +107,10 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         """Each doc's mean-pooled, unit-length MiniLM embedding of title and text (hashtags as their words)."""
         texts = self._texts(docs)
         # A digest, not the text: a cache of long articles would otherwise hold their full texts too.
-        keys = [(self.max_length, hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest()) for t in texts]
+        keys = [
+            (self.max_length, hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest())
+            for t in texts
+        ]
         with _CACHE_LOCK:
             cached = {k: _EMBEDDINGS[k] for k in keys if k in _EMBEDDINGS}
         text_of = {k: t for k, t in zip(keys, texts) if k not in cached}
@@ -95,7 +118,7 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         fresh = dict(zip(missing, self._encode([text_of[k] for k in missing]))) if missing else {}
         with _CACHE_LOCK:
             for key in cached:
-                if key in _EMBEDDINGS:   # another thread may have evicted it meanwhile
+                if key in _EMBEDDINGS:  # another thread may have evicted it meanwhile
                     _EMBEDDINGS.move_to_end(key)
             _EMBEDDINGS.update(fresh)
             while len(_EMBEDDINGS) > EMBEDDING_CACHE:
@@ -111,34 +134,49 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
         with torch.no_grad():
             for start in range(0, len(texts), ENCODE_BATCH):
-                batch = tokenizer(texts[start:start + ENCODE_BATCH], truncation=True, max_length=self.max_length,
-                                  padding=True, return_tensors="pt")
+                batch = tokenizer(
+                    texts[start : start + ENCODE_BATCH],
+                    truncation=True,
+                    max_length=self.max_length,
+                    padding=True,
+                    return_tensors="pt",
+                )
                 hidden = encoder(**batch).last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).float()
                 pooled = torch.nn.functional.normalize((hidden * mask).sum(1) / mask.sum(1), dim=1)
-                out[start:start + ENCODE_BATCH] = pooled.numpy()
+                out[start : start + ENCODE_BATCH] = pooled.numpy()
         return out
 
     def _design(self, E: np.ndarray, docs: Sequence[dict[str, Any]]) -> np.ndarray:
         """The embedding, and for stance a copy of it per frequent target (zero elsewhere) plus the target's id."""
         if not self.targets_:
             return E
-        T = np.array([[d.get("target") == t for t in self.targets_] for d in docs], dtype=np.float32)
+        T = np.array(
+            [[d.get("target") == t for t in self.targets_] for d in docs], dtype=np.float32
+        )
         return np.hstack([E] + [E * T[:, [k]] for k in range(len(self.targets_))] + [T])
 
     # ------------------------------------------------------------------------------------ fitting
 
-    def fit(self, docs: Sequence[dict[str, Any]], y: Sequence[Sequence[str]]) -> "EmbeddingClassifier":
+    def fit(
+        self, docs: Sequence[dict[str, Any]], y: Sequence[Sequence[str]]
+    ) -> "EmbeddingClassifier":
         """Fit the linear model, then the embedding head and the blend on out-of-fold probabilities."""
         docs = list(docs)
         self.classes_ = np.asarray(list(self.labels) or sorted({x for labels in y for x in labels}))
         Y = label_indicator(self.classes_, y)
         self.n_train_ = len(docs)
-        self.linear_ = SchemeClassifier(kind=self.kind, labels=list(self.classes_), target_aware=self.target_aware,
-                                        random_state=self.random_state).fit(docs, y)
+        self.linear_ = SchemeClassifier(
+            kind=self.kind,
+            labels=list(self.classes_),
+            target_aware=self.target_aware,
+            random_state=self.random_state,
+        ).fit(docs, y)
         self.linear_weight_, self.head_, self.head_C_ = 1.0, None, None
         self.temperature_, self.platt_ = 1.0, None
-        self.thresholds_ = np.array(getattr(self.linear_, "thresholds_", np.full(len(self.classes_), 0.5)))
+        self.thresholds_ = np.array(
+            getattr(self.linear_, "thresholds_", np.full(len(self.classes_), 0.5))
+        )
         has_tags = any(_HASHTAG.search(d["text"]) for d in docs)
         self.hashtag_words_ = HashtagWords(d["text"] for d in docs) if has_tags else None
         counts = Counter(d["target"] for d in docs if self.target_aware and d.get("target"))
@@ -152,7 +190,11 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         if self.kind == "single":
             # As the linear model's selection: a fold whose training part lacks a class says nothing of it.
             present = len(np.unique(target[rows]))
-            splits = [(tr, te) for tr, te in splits if present > 1 and len(np.unique(target[rows][tr])) == present]
+            splits = [
+                (tr, te)
+                for tr, te in splits
+                if present > 1 and len(np.unique(target[rows][tr])) == present
+            ]
         if not splits:
             return self
         used = np.concatenate([te for _, te in splits])
@@ -191,7 +233,9 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         """False when the linear model serves alone (too few docs, or the blend chose it)."""
         return getattr(self, "head_", None) is not None
 
-    def _splits(self, target: np.ndarray, groups: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    def _splits(
+        self, target: np.ndarray, groups: np.ndarray
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Folds over the rows with linear out-of-fold probabilities, grouped by text (stratified where possible)."""
         n_groups = len(np.unique(groups))
         if n_groups < 2:
@@ -200,18 +244,29 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
             _, counts = np.unique(target, return_counts=True)
             k = min(HEAD_FOLDS, n_groups, int(counts.min()))
             if k >= 2:
-                splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=self.random_state)
+                splitter = StratifiedGroupKFold(
+                    n_splits=k, shuffle=True, random_state=self.random_state
+                )
                 return list(splitter.split(np.zeros(len(target)), target, groups))
-        return list(GroupKFold(n_splits=min(HEAD_FOLDS, n_groups)).split(np.zeros(len(target)), groups=groups))
+        return list(
+            GroupKFold(n_splits=min(HEAD_FOLDS, n_groups)).split(
+                np.zeros(len(target)), groups=groups
+            )
+        )
 
     def _fit_head(self, X: np.ndarray, target: np.ndarray, C: float) -> Any:
         def lr() -> LogisticRegression:
             return LogisticRegression(C=C, max_iter=3000, class_weight="balanced")
+
         if self.kind == "single":
             return lr().fit(X, target)
         # A label always (or never) present here is predicted as such.
-        return [float(target[0, j]) if target[:, j].min() == target[:, j].max() else lr().fit(X, target[:, j])
-                for j in range(target.shape[1])]
+        return [
+            float(target[0, j])
+            if target[:, j].min() == target[:, j].max()
+            else lr().fit(X, target[:, j])
+            for j in range(target.shape[1])
+        ]
 
     def _head_scores(self, head: Any, X: np.ndarray) -> np.ndarray:
         """Single: log-probabilities over all classes (a class the head never saw: about zero); multi: decision values."""
@@ -221,8 +276,13 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
             return S
         return label_decisions(head, X)
 
-    def _out_of_fold(self, X: np.ndarray, target: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]],
-                     C: float) -> tuple[np.ndarray, np.ndarray]:
+    def _out_of_fold(
+        self,
+        X: np.ndarray,
+        target: np.ndarray,
+        splits: list[tuple[np.ndarray, np.ndarray]],
+        C: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """(the head's out-of-fold scores, which of them came from a model: multi-label, a fold's training
         part without positives or without negatives of a label has none)."""
         scores = np.zeros((X.shape[0], len(self.classes_)))
@@ -233,15 +293,18 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
                 valid[te] = target[tr].min(axis=0) != target[tr].max(axis=0)
         return scores, valid
 
-    def _fit_calibration(self, scores: np.ndarray, valid: np.ndarray, target: np.ndarray,
-                         all_target: np.ndarray) -> None:
+    def _fit_calibration(
+        self, scores: np.ndarray, valid: np.ndarray, target: np.ndarray, all_target: np.ndarray
+    ) -> None:
         """Temperature (single) or each label's Platt scaling (multi, on the scores that came from a model; a
         label without both kinds there gets the prior correction of all training docs, as the linear model's)."""
         if self.kind == "single":
             self.temperature_ = fit_temperature(scores, target)
         else:
-            self.platt_ = [label_platt(scores[valid[:, j], j], target[valid[:, j], j], all_target[:, j])[0]
-                           for j in range(target.shape[1])]
+            self.platt_ = [
+                label_platt(scores[valid[:, j], j], target[valid[:, j], j], all_target[:, j])[0]
+                for j in range(target.shape[1])
+            ]
 
     def _probabilities(self, scores: np.ndarray) -> np.ndarray:
         if self.kind == "single":
@@ -258,7 +321,9 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         P = self.linear_.predict_proba(docs)
         if not self.uses_encoder:
             return P
-        head_P = self._probabilities(self._head_scores(self.head_, self._design(self.embed(docs), docs)))
+        head_P = self._probabilities(
+            self._head_scores(self.head_, self._design(self.embed(docs), docs))
+        )
         return self.linear_weight_ * P + (1 - self.linear_weight_) * head_P
 
     def decide(self, P: np.ndarray) -> list[list[str]]:

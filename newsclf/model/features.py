@@ -40,8 +40,12 @@ def as_doc(article: Article | dict[str, Any], target: str | None = None) -> dict
     else:
         text, title, lang = article.get("text", ""), article.get("title"), article.get("lang")
         target = target or article.get("target")
-    doc = {"text": text or "", "title": title or "", "lang": (lang or "xx").split("-")[0].lower(),
-           "target": target or ""}
+    doc = {
+        "text": text or "",
+        "title": title or "",
+        "lang": (lang or "xx").split("-")[0].lower(),
+        "target": target or "",
+    }
     span = None if isinstance(article, Article) else article.get("target_span")
     if span and target == article.get("target"):  # a span locates the record's own target only
         doc["target_span"] = span
@@ -118,10 +122,10 @@ def split_tokens(text: str) -> list[str]:
     return text.split(" ")
 
 
-_HASHTAG = re.compile(r"#([^\W\d_]\w*)")   # a tag starts with a letter: not "#1", not "&#39;"
-_PLAIN_WORD = re.compile(r"(?<![#@\w])[^\W\d_]+")   # a word not inside a hashtag or @handle
+_HASHTAG = re.compile(r"#([^\W\d_]\w*)")  # a tag starts with a letter: not "#1", not "&#39;"
+_PLAIN_WORD = re.compile(r"(?<![#@\w])[^\W\d_]+")  # a word not inside a hashtag or @handle
 _MAX_WORD = 20
-_MAX_TAG = 60    # longer 'tags' (junk, pasted runs) stay whole: the split costs len x _MAX_WORD steps
+_MAX_TAG = 60  # longer 'tags' (junk, pasted runs) stay whole: the split costs len x _MAX_WORD steps
 
 
 class HashtagWords:
@@ -152,13 +156,13 @@ class HashtagWords:
         for i in range(1, n + 1):
             for j in range(max(0, i - _MAX_WORD), i):
                 cost = self.cost.get(tag[j:i])
-                if cost is None:   # an unknown piece: dearer the longer it is
+                if cost is None:  # an unknown piece: dearer the longer it is
                     cost = 10.0 + 2.0 * (i - j)
                 if best[j] + cost < best[i]:
                     best[i], start[i] = best[j] + cost, j
         words, i = [], n
         while i > 0:
-            words.append(tag[start[i]:i])
+            words.append(tag[start[i] : i])
             i = start[i]
         return words[::-1]
 
@@ -176,8 +180,13 @@ class DocText(BaseEstimator, TransformerMixin):
     `hashtags`: split hashtags into words (see HashtagWords) when the training texts have any.
     """
 
-    def __init__(self, title_repeat: int = TITLE_REPEAT, tokenizer: str = "regex", mask_mentions: bool = False,
-                 hashtags: bool = True):
+    def __init__(
+        self,
+        title_repeat: int = TITLE_REPEAT,
+        tokenizer: str = "regex",
+        mask_mentions: bool = False,
+        hashtags: bool = True,
+    ):
         self.title_repeat = title_repeat
         self.tokenizer = tokenizer
         self.mask_mentions = mask_mentions
@@ -196,7 +205,9 @@ class DocText(BaseEstimator, TransformerMixin):
             out = tokenize_docs(texts, [d["lang"] for d in docs])
         else:
             out = regex_tokenize_docs(texts)
-        tags = getattr(self, "hashtag_words_", None)   # unfitted: plain text, as before hashtags were split
+        tags = getattr(
+            self, "hashtag_words_", None
+        )  # unfitted: plain text, as before hashtags were split
         if tags is None:
             return out
         return [t + " " + w if (w := tags.words(d["text"])) else t for t, d in zip(out, docs)]
@@ -225,12 +236,14 @@ class RawText(BaseEstimator, TransformerMixin):
 # vocabulary is a sorted integer array. No hashing, so no collisions: the features are the same
 # as a vocabulary of character n-grams would give.
 _CHAR_BITS = 12
-_MAX_CODE = (1 << _CHAR_BITS) - 1   # code points above U+0FFF (rare in en/id news) share one value
+_MAX_CODE = (1 << _CHAR_BITS) - 1  # code points above U+0FFF (rare in en/id news) share one value
 _SPACES = re.compile(r"\s+")
-_CHUNK = 2_000                       # texts per numpy pass: bounds memory on large training sets
+_CHUNK = 2_000  # texts per numpy pass: bounds memory on large training sets
 
 
-def char_ngram_keys(texts: Sequence[str], ngram_range: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+def char_ngram_keys(
+    texts: Sequence[str], ngram_range: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
     """(text index, n-gram key) for every character n-gram of the texts (whitespace collapsed, padded)."""
     lo, hi = ngram_range
     if not 1 <= lo <= hi <= 5:
@@ -249,10 +262,12 @@ def char_ngram_keys(texts: Sequence[str], ngram_range: tuple[int, int]) -> tuple
         m = len(codes) - n + 1
         if m <= 0:
             break
-        key = (key[:m] << _CHAR_BITS) | codes[n - 1:]  # the (n-1)-gram at i, extended by one character
+        key = (key[:m] << _CHAR_BITS) | codes[
+            n - 1 :
+        ]  # the (n-1)-gram at i, extended by one character
         if n < lo:
             continue
-        valid = seps_before[n:n + m] == seps_before[:m]  # no separator inside the window
+        valid = seps_before[n : n + m] == seps_before[:m]  # no separator inside the window
         rows.append(doc_of[:m][valid])
         keys.append(key[valid] | (np.int64(n) << 60))
     if not rows:
@@ -276,8 +291,10 @@ class PackedNgrams(BaseEstimator, TransformerMixin):
     def fit(self, texts: Sequence[str], y: Any = None) -> "PackedNgrams":
         """Learn the n-gram vocabulary and document frequencies."""
         self._learn(texts)
-        return self._fit_keys((self._keys(texts[start:start + _CHUNK]) for start in range(0, len(texts), _CHUNK)),
-                              len(texts))
+        return self._fit_keys(
+            (self._keys(texts[start : start + _CHUNK]) for start in range(0, len(texts), _CHUNK)),
+            len(texts),
+        )
 
     def fit_transform(self, texts: Sequence[str], y: Any = None) -> sp.csr_matrix:
         """fit, then transform; texts that fit in one pass have their n-grams read once, not twice."""
@@ -288,24 +305,32 @@ class PackedNgrams(BaseEstimator, TransformerMixin):
         self._fit_keys([(rows, keys)], len(texts))
         return self._tfidf([(rows, keys)], [len(texts)])
 
-    def _fit_keys(self, passes: Iterable[tuple[np.ndarray, np.ndarray]], n_texts: int) -> "PackedNgrams":
+    def _fit_keys(
+        self, passes: Iterable[tuple[np.ndarray, np.ndarray]], n_texts: int
+    ) -> "PackedNgrams":
         """The vocabulary and idf from (text index, key) pairs, one pair of arrays per pass over the texts."""
         parts_keys, parts_df = [], []
         for rows, keys in passes:
             order = np.lexsort((rows, keys))
             rows, keys = rows[order], keys[order]
             first = np.ones(len(keys), dtype=bool)
-            first[1:] = (keys[1:] != keys[:-1]) | (rows[1:] != rows[:-1])  # one count per (text, n-gram)
+            first[1:] = (keys[1:] != keys[:-1]) | (
+                rows[1:] != rows[:-1]
+            )  # one count per (text, n-gram)
             uk, df = np.unique(keys[first], return_counts=True)
             parts_keys.append(uk)
             parts_df.append(df)
         allk = np.concatenate(parts_keys) if parts_keys else np.zeros(0, np.int64)
         uk, inverse = np.unique(allk, return_inverse=True)
-        df = np.bincount(inverse, weights=np.concatenate(parts_df) if parts_df else None, minlength=len(uk))
+        df = np.bincount(
+            inverse, weights=np.concatenate(parts_df) if parts_df else None, minlength=len(uk)
+        )
         keep = df >= self.min_df
         uk, df = uk[keep], df[keep]
         if self.max_features is not None and len(uk) > self.max_features:
-            top = np.lexsort((uk, -df))[: self.max_features]  # most frequent; ties by key, deterministic
+            top = np.lexsort((uk, -df))[
+                : self.max_features
+            ]  # most frequent; ties by key, deterministic
             top.sort()
             uk, df = uk[top], df[top]
         self.vocabulary_ = uk
@@ -315,11 +340,15 @@ class PackedNgrams(BaseEstimator, TransformerMixin):
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """TF-IDF rows for the texts."""
         starts = range(0, max(len(texts), 1), _CHUNK)
-        chunks = [texts[start:start + _CHUNK] for start in starts]
-        return self._tfidf((self._keys(c) if len(c) else (np.zeros(0, np.int64),) * 2 for c in chunks),
-                           [len(c) for c in chunks])
+        chunks = [texts[start : start + _CHUNK] for start in starts]
+        return self._tfidf(
+            (self._keys(c) if len(c) else (np.zeros(0, np.int64),) * 2 for c in chunks),
+            [len(c) for c in chunks],
+        )
 
-    def _tfidf(self, passes: Iterable[tuple[np.ndarray, np.ndarray]], sizes: list[int]) -> sp.csr_matrix:
+    def _tfidf(
+        self, passes: Iterable[tuple[np.ndarray, np.ndarray]], sizes: list[int]
+    ) -> sp.csr_matrix:
         """TF-IDF rows from (text index, key) pairs per pass; `sizes`: the texts in each pass."""
         blocks = []
         for (rows, keys), size in zip(passes, sizes):
@@ -341,7 +370,9 @@ class PackedNgrams(BaseEstimator, TransformerMixin):
         return table
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(super().__getstate__())  # a copy: object.__getstate__ hands out the live __dict__
+        state = dict(
+            super().__getstate__()
+        )  # a copy: object.__getstate__ hands out the live __dict__
         state.pop("_key_table", None)
         return state
 
@@ -354,14 +385,16 @@ class KeyTable:
     vectorised probe, ~2.5x faster on the millions of n-grams of a batch.
     """
 
-    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)   # Fibonacci hashing: spreads consecutive keys
+    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing: spreads consecutive keys
 
     def __init__(self, vocabulary: np.ndarray):
         self.vocabulary = vocabulary
         self.bits = max(int(np.ceil(np.log2(max(2 * len(vocabulary), 2)))), 1)
         self.mask = (1 << self.bits) - 1
         self.keys = np.full(1 << self.bits, -1, dtype=np.int64)
-        self.values = np.full(1 << self.bits, -1, dtype=np.int32)  # half the memory traffic of int64
+        self.values = np.full(
+            1 << self.bits, -1, dtype=np.int32
+        )  # half the memory traffic of int64
         slot = self._slot(vocabulary)
         pending = np.arange(len(vocabulary))
         while len(pending):  # each round places one key per free slot; the rest probe the next slot
@@ -376,7 +409,9 @@ class KeyTable:
             slot[pending] = (slot[pending] + 1) & self.mask
 
     def _slot(self, keys: np.ndarray) -> np.ndarray:
-        return ((keys.view(np.uint64) * self._MULTIPLIER) >> np.uint64(64 - self.bits)).astype(np.intp)
+        return ((keys.view(np.uint64) * self._MULTIPLIER) >> np.uint64(64 - self.bits)).astype(
+            np.intp
+        )
 
     def lookup(self, keys: np.ndarray) -> np.ndarray:
         """Each key's vocabulary position, -1 for a key not in the vocabulary."""
@@ -398,8 +433,9 @@ class KeyTable:
         return out
 
 
-def count_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int,
-                 descending: bool = True) -> sp.csr_matrix:
+def count_matrix(
+    rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, descending: bool = True
+) -> sp.csr_matrix:
     """Float32 CSR of (row, col) occurrence counts, columns in descending (else ascending) order within each row.
 
     Descending is the order the former `X @ diags(idf)` product left; keeping it keeps every float
@@ -408,7 +444,9 @@ def count_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int,
     `sum_duplicates` on unsorted indices cost twice as much.
     """
     flipped = n_cols - 1 - cols if descending else cols
-    M = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), (flipped, rows)), shape=(n_cols, n_rows))
+    M = sp.csr_matrix(
+        (np.ones(len(cols), dtype=np.float32), (flipped, rows)), shape=(n_cols, n_rows)
+    )
     X = M.T.tocsr()  # rows ascending, (flipped) columns ascending within a row, duplicates adjacent
     X.has_sorted_indices = True
     X.sum_duplicates()
@@ -421,7 +459,12 @@ def count_matrix(rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int,
 class CharNgrams(PackedNgrams):
     """TF-IDF over character n-grams, like TfidfVectorizer(analyzer="char") on whitespace-collapsed, padded text."""
 
-    def __init__(self, ngram_range: tuple[int, int] = (2, 5), min_df: int = 2, max_features: int | None = 200_000):
+    def __init__(
+        self,
+        ngram_range: tuple[int, int] = (2, 5),
+        min_df: int = 2,
+        max_features: int | None = 200_000,
+    ):
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.max_features = max_features
@@ -438,7 +481,12 @@ class WordNgrams(PackedNgrams):
     scikit-learn builds each bigram as a Python string; this runs ~3x faster on long articles.
     """
 
-    def __init__(self, ngram_range: tuple[int, int] = (1, 2), min_df: int = 1, max_features: int | None = 200_000):
+    def __init__(
+        self,
+        ngram_range: tuple[int, int] = (1, 2),
+        min_df: int = 1,
+        max_features: int | None = 200_000,
+    ):
         self.ngram_range = ngram_range
         self.min_df = min_df
         self.max_features = max_features
@@ -473,13 +521,15 @@ class WordNgrams(PackedNgrams):
             a, b = ids[:-1], ids[1:]
             both = (a >= 0) & (b >= 0)
             rows.append(doc_of[:-1][both])
-            keys.append(((a[both] + 1) << 31) | b[both])  # > any unigram id: the two kinds never collide
+            keys.append(
+                ((a[both] + 1) << 31) | b[both]
+            )  # > any unigram id: the two kinds never collide
         if not rows:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         return np.concatenate(rows), np.concatenate(keys)
 
 
-NO_MENTION = "__nomention__"   # the token of a window when the text never mentions the target
+NO_MENTION = "__nomention__"  # the token of a window when the text never mentions the target
 
 
 def target_stems(target: str) -> list[str]:
@@ -578,7 +628,7 @@ def target_sentences(target: str, title: str, text: str) -> tuple[int, tuple[str
         i = bisect_right(sentence_starts, pos) - 1
         if not hits or hits[-1] != i:  # mentions come in text order: one entry per sentence
             hits.append(i)
-    return len(spans), tuple(full[spans[i][0]:spans[i][1]] for i in hits), bool(title_mentions)
+    return len(spans), tuple(full[spans[i][0] : spans[i][1]] for i in hits), bool(title_mentions)
 
 
 class TargetWindow(BaseEstimator, TransformerMixin):
@@ -632,12 +682,13 @@ def masked_mentions(doc: dict[str, Any]) -> str:
     return "".join(out) + text[last:]
 
 
-def side_words(text: str, start: int, end: int, width: int,
-               tokenize: Callable[[str], list[str]]) -> tuple[list[str], list[str]]:
+def side_words(
+    text: str, start: int, end: int, width: int, tokenize: Callable[[str], list[str]]
+) -> tuple[list[str], list[str]]:
     """The `width` lowercased words before text[start:end] and the `width` after it."""
     # 20 characters a word is room enough, and keeps a long text from being tokenized whole per mention.
-    left = tokenize(text[max(0, start - 20 * width):start].lower())[-width:]
-    right = tokenize(text[end:end + 20 * width].lower())[:width]
+    left = tokenize(text[max(0, start - 20 * width) : start].lower())[-width:]
+    right = tokenize(text[end : end + 20 * width].lower())[:width]
     return left, right
 
 
@@ -675,9 +726,18 @@ class TargetFeatures(BaseEstimator, TransformerMixin):
     def transform(self, docs: Sequence[dict[str, str]]) -> np.ndarray:
         rows = []
         for d in docs:
-            n_sentences, hit_sentences, title_hit = target_sentences(d["target"], d["title"], d["text"])
+            n_sentences, hit_sentences, title_hit = target_sentences(
+                d["target"], d["title"], d["text"]
+            )
             n_hits = len(hit_sentences)
-            rows.append([np.log1p(n_hits), n_hits / max(n_sentences, 1), float(n_hits > 0), float(title_hit)])
+            rows.append(
+                [
+                    np.log1p(n_hits),
+                    n_hits / max(n_sentences, 1),
+                    float(n_hits > 0),
+                    float(title_hit),
+                ]
+            )
         return np.asarray(rows, dtype=float)
 
 
@@ -705,7 +765,9 @@ class TargetSimilarity(BaseEstimator, TransformerMixin):
         self.vectorizer_ = TfidfVectorizer(sublinear_tf=True, dtype=np.float32).fit(corpus)
         return self
 
-    def _cosines(self, T: sp.csr_matrix, parts: list[tuple[str, ...]], memo: dict[str, np.ndarray]) -> np.ndarray:
+    def _cosines(
+        self, T: sp.csr_matrix, parts: list[tuple[str, ...]], memo: dict[str, np.ndarray]
+    ) -> np.ndarray:
         """Row-wise cosine of the targets' TF-IDF rows T and those of each doc's text ("\\n".join(parts))."""
         uniq = list(dict.fromkeys(parts))
         where = {p: i for i, p in enumerate(uniq)}
@@ -727,13 +789,17 @@ class TargetSimilarity(BaseEstimator, TransformerMixin):
             for part in doc_parts:
                 ids = memo.get(part)
                 if ids is None:
-                    ids = memo[part] = np.array(list(map(get, analyze(part), repeat(-1))), dtype=np.int64)
+                    ids = memo[part] = np.array(
+                        list(map(get, analyze(part), repeat(-1))), dtype=np.int64
+                    )
                 pieces.append(ids)
                 lengths[i] += len(ids)
         cols = np.concatenate(pieces) if pieces else np.zeros(0, np.int64)
         rows = np.repeat(np.arange(len(parts)), lengths)
         known = cols >= 0
-        X = count_matrix(rows[known], cols[known], len(parts), len(vec.vocabulary_), descending=False)
+        X = count_matrix(
+            rows[known], cols[known], len(parts), len(vec.vocabulary_), descending=False
+        )
         # The steps of TfidfTransformer.transform, in its order, so the floats match.
         if vec.sublinear_tf:
             np.log(X.data, X.data)
@@ -770,9 +836,13 @@ def words_found(target: str, text: str) -> float:
 def _has_word(text: str, word: str) -> bool:
     """Whether `word` (a maximal run of word characters) is one of the \\w+ runs of the text."""
     start = text.find(word)
-    while start >= 0:  # a substring search in C; a hit counts only with no word character on either side
+    while (
+        start >= 0
+    ):  # a substring search in C; a hit counts only with no word character on either side
         end = start + len(word)
-        if (start == 0 or not _WORD_CHAR.match(text, start - 1)) and not _WORD_CHAR.match(text, end):
+        if (start == 0 or not _WORD_CHAR.match(text, start - 1)) and not _WORD_CHAR.match(
+            text, end
+        ):
             return True
         start = text.find(word, start + 1)
     return False
@@ -788,7 +858,9 @@ class TargetName(BaseEstimator, TransformerMixin):
         return ["target=" + re.sub(r"\s+", "_", d["target"].lower()) for d in docs]
 
 
-def docs_from(items: Iterable[Article | dict[str, Any]], targets: Iterable[str | None] | None = None) -> list[dict[str, str]]:
+def docs_from(
+    items: Iterable[Article | dict[str, Any]], targets: Iterable[str | None] | None = None
+) -> list[dict[str, str]]:
     """as_doc over many items, with an optional parallel list of targets."""
     items = list(items)
     targets = list(targets) if targets is not None else [None] * len(items)

@@ -18,7 +18,12 @@ GUIDE_FILE = "guide.yaml"
 # 3: the word block learns hashtag splits at fit time.
 MODEL_FORMAT = 3
 
-MODEL_FILES = (MODEL_FILE, GUIDE_FILE, METRICS_FILE, CARD_FILE)  # each one's digest is in meta.json's "files"
+MODEL_FILES = (
+    MODEL_FILE,
+    GUIDE_FILE,
+    METRICS_FILE,
+    CARD_FILE,
+)  # each one's digest is in meta.json's "files"
 
 
 def file_digest(path: Path) -> str:

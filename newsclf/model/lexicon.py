@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from newsclf.model.features import mention_spans, side_words
 
-_LEXICON_WORD = re.compile(r"[\w']+")   # VADER's entries keep apostrophes ("can't")
+_LEXICON_WORD = re.compile(r"[\w']+")  # VADER's entries keep apostrophes ("can't")
 N_FEATURES = 9
 
 
@@ -42,7 +42,9 @@ def uses_lexicon(docs: Sequence[dict[str, Any]], min_share: float = 0.5) -> bool
     return bool(english >= min_share and mentioned >= min_share)
 
 
-LANGID_SAMPLE = 200   # docs that do not say their language: the English share is estimated from this many
+LANGID_SAMPLE = (
+    200  # docs that do not say their language: the English share is estimated from this many
+)
 
 
 def english_share(docs: Sequence[dict[str, Any]]) -> float:
@@ -56,7 +58,9 @@ def english_share(docs: Sequence[dict[str, Any]]) -> float:
         from newsclf.language import detect_language
 
         sample = random.Random(0).sample(unknown, min(LANGID_SAMPLE, len(unknown)))
-        english += len(unknown) * float(np.mean([detect_language(docs[i].get("text") or "") == "en" for i in sample]))
+        english += len(unknown) * float(
+            np.mean([detect_language(docs[i].get("text") or "") == "en" for i in sample])
+        )
     return english / len(docs)
 
 
@@ -74,10 +78,16 @@ class MentionSentiment(BaseEstimator, TransformerMixin):
         self.fit_transform(docs)
         return self
 
-    def fit_transform(self, docs: Sequence[dict[str, Any]], y: Any = None, **fit_params: Any) -> np.ndarray:
+    def fit_transform(
+        self, docs: Sequence[dict[str, Any]], y: Any = None, **fit_params: Any
+    ) -> np.ndarray:
         """fit, then transform the same docs, reading each doc once (VADER is most of this block's cost)."""
         rows, mentioned = self._rows(docs)
-        self.mean_ = rows[mentioned].mean(axis=0) if mentioned.any() else np.zeros(N_FEATURES, dtype=np.float32)
+        self.mean_ = (
+            rows[mentioned].mean(axis=0)
+            if mentioned.any()
+            else np.zeros(N_FEATURES, dtype=np.float32)
+        )
         return self._fill(rows, mentioned)
 
     def transform(self, docs: Sequence[dict[str, Any]]) -> np.ndarray:
@@ -101,14 +111,16 @@ class MentionSentiment(BaseEstimator, TransformerMixin):
             mentioned[i] = True
             text = d["text"]
             start, end = spans[0]
-            scores = analyzer.polarity_scores(text[max(0, start - self.radius):end + self.radius])
+            scores = analyzer.polarity_scores(text[max(0, start - self.radius) : end + self.radius])
             # No "has a mention" column: TargetFeatures has one, and here a column that is 1 on every
             # training doc would act as a second intercept that unmentioned docs lose.
             rows[i, :3] = scores["compound"], scores["pos"], scores["neg"]
             rows[i, 3:] = self._side_valence(analyzer.lexicon, text, spans)
         return rows, mentioned
 
-    def _side_valence(self, lexicon: dict[str, float], text: str, spans: list[tuple[int, int]]) -> list[float]:
+    def _side_valence(
+        self, lexicon: dict[str, float], text: str, spans: list[tuple[int, int]]
+    ) -> list[float]:
         """Summed valence left and right of the mentions (squashed), and log counts of positive and negative words."""
         total = {"L": 0.0, "R": 0.0}
         pos = {"L": 0, "R": 0}
@@ -122,5 +134,11 @@ class MentionSentiment(BaseEstimator, TransformerMixin):
                     pos[side] += v > 0
                     neg[side] += v < 0
         # tanh(sum / 4): a few strong words saturate, as VADER's own compound score does.
-        return [np.tanh(total["L"] / 4), np.tanh(total["R"] / 4), np.log1p(pos["L"]), np.log1p(neg["L"]),
-                np.log1p(pos["R"]), np.log1p(neg["R"])]
+        return [
+            np.tanh(total["L"] / 4),
+            np.tanh(total["R"] / 4),
+            np.log1p(pos["L"]),
+            np.log1p(neg["L"]),
+            np.log1p(pos["R"]),
+            np.log1p(neg["R"]),
+        ]

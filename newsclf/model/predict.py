@@ -19,7 +19,13 @@ from newsclf.model.files import GUIDE_FILE, META_FILE, MODEL_FILE, MODEL_FORMAT,
 class Model:
     """A trained newsclf model: one SchemeClassifier per scheme plus the guide it was trained for."""
 
-    def __init__(self, path: Path, meta: dict[str, Any], classifiers: dict[str, SchemeClassifier], guide: Guide):
+    def __init__(
+        self,
+        path: Path,
+        meta: dict[str, Any],
+        classifiers: dict[str, SchemeClassifier],
+        guide: Guide,
+    ):
         self.path = path
         self.meta = meta
         self.classifiers = classifiers
@@ -39,8 +45,13 @@ class Model:
         """The scikit-learn estimator of one scheme (fit/predict_proba over docs)."""
         return self.classifiers[scheme]
 
-    def predict(self, articles: Sequence[Article], targets: Sequence[str | None] | None = None,
-                batch_size: int = 512, any_language: bool = False) -> list[dict[str, Any]]:
+    def predict(
+        self,
+        articles: Sequence[Article],
+        targets: Sequence[str | None] | None = None,
+        batch_size: int = 512,
+        any_language: bool = False,
+    ) -> list[dict[str, Any]]:
         """Per article: {"cats": {scheme: {label: p}}, "labels": {scheme: [...]}, "targets": {scheme: t}, ...}.
 
         Scope, in order: an article in a language the guide does not cover gets no labels and a
@@ -54,8 +65,14 @@ class Model:
         if targets is not None and len(targets) != len(articles):
             raise ValueError(f"predict: {len(targets)} targets for {len(articles)} articles")
         targets = list(targets) if targets is not None else [None] * len(articles)
-        results: list[dict[str, Any]] = [{"cats": {}, "labels": {}, "targets": {}} for _ in articles]
-        gate = self.guide.gate if self.guide.gate and self.guide.gate.name in self.classifiers else None
+        results: list[dict[str, Any]] = [
+            {"cats": {}, "labels": {}, "targets": {}} for _ in articles
+        ]
+        gate = (
+            self.guide.gate
+            if self.guide.gate and self.guide.gate.name in self.classifiers
+            else None
+        )
         # The gate first: its answer decides which articles the other schemes read.
         names = sorted(self.classifiers, key=lambda n: gate is None or n != gate.name)
         for start in range(0, len(articles), batch_size):
@@ -67,22 +84,32 @@ class Model:
                         results[i]["skipped"] = reason
             for name in names:
                 clf, scheme = self.classifiers[name], self.guide.scheme(name)
-                open_ = [i for i in chunk if "skipped" not in results[i]]  # in scope, and let through by the gate
+                open_ = [
+                    i for i in chunk if "skipped" not in results[i]
+                ]  # in scope, and let through by the gate
                 units = self._units(scheme, articles, targets, open_)
                 docs = [as_doc(articles[i], t) for i, t in units]
                 P = clf.predict_proba(docs) if docs else []
                 decided = clf.decide(P) if docs else []
                 for row, (i, target), labels in zip(P, units, decided):
                     cats = {str(c): float(p) for c, p in zip(clf.classes_, row)}
-                    one = {"target": target, "cats": {c: round(p, 4) for c, p in cats.items()},
-                           "labels": keep_exclusive(labels, cats, scheme.exclusive_ids)}
+                    one = {
+                        "target": target,
+                        "cats": {c: round(p, 4) for c, p in cats.items()},
+                        "labels": keep_exclusive(labels, cats, scheme.exclusive_ids),
+                    }
                     if scheme.targets and targets[i] is None:
                         results[i].setdefault("stances", {}).setdefault(name, []).append(one)
                     if name not in results[i]["labels"]:
-                        results[i]["cats"][name], results[i]["labels"][name] = one["cats"], one["labels"]
+                        results[i]["cats"][name], results[i]["labels"][name] = (
+                            one["cats"],
+                            one["labels"],
+                        )
                         if target:
                             results[i]["targets"][name] = target
-                for i in chunk:  # gated out, or a declared-targets scheme on an article that names none of them
+                for i in (
+                    chunk
+                ):  # gated out, or a declared-targets scheme on an article that names none of them
                     if name not in results[i]["labels"]:
                         results[i]["cats"][name], results[i]["labels"][name] = {}, []
                         if scheme.targets and targets[i] is None:
@@ -91,14 +118,19 @@ class Model:
                     for i in open_:
                         _apply_keywords(results[i], articles[i], gate)
                         if results[i]["labels"][name] != [gate.gate]:
-                            why = results[i].get("gate_rule", "").partition(": ")[2] or gate.question
-                            results[i]["skipped"] = (f"{gate.name}: {'/'.join(results[i]['labels'][name])} "
-                                                     f"({why or 'the relevance gate'})")
+                            why = (
+                                results[i].get("gate_rule", "").partition(": ")[2] or gate.question
+                            )
+                            results[i]["skipped"] = (
+                                f"{gate.name}: {'/'.join(results[i]['labels'][name])} "
+                                f"({why or 'the relevance gate'})"
+                            )
         return results
 
     @staticmethod
-    def _units(scheme: Any, articles: Sequence[Article], targets: list[str | None],
-               chunk: Sequence[int]) -> list[tuple[int, str]]:
+    def _units(
+        scheme: Any, articles: Sequence[Article], targets: list[str | None], chunk: Sequence[int]
+    ) -> list[tuple[int, str]]:
         """(article index, target) pairs to predict for one scheme: per mentioned declared target, else one."""
         units: list[tuple[int, str]] = []
         for i in chunk:
@@ -138,7 +170,9 @@ def language_scope(article: Article, guide: Guide) -> str | None:
     return f"language {lang} is not among the guide's ({', '.join(guide.languages)})"
 
 
-def prediction_rows(model_id: str, article_id: str, result: dict[str, Any]) -> list[tuple[Any, ...]]:
+def prediction_rows(
+    model_id: str, article_id: str, result: dict[str, Any]
+) -> list[tuple[Any, ...]]:
     """The store's prediction rows (article, model, scheme, target, cats, labels) of one `Model.predict` result.
 
     One row per scheme, and per mentioned target for a scheme with declared targets; none for a
@@ -151,14 +185,27 @@ def prediction_rows(model_id: str, article_id: str, result: dict[str, Any]) -> l
             continue  # gated out, or a stance scheme on an article that names none of its targets
         per_target = result.get("stances", {}).get(scheme)
         if per_target is not None:
-            rows += [(article_id, model_id, scheme, s["target"], s["cats"], s["labels"]) for s in per_target]
+            rows += [
+                (article_id, model_id, scheme, s["target"], s["cats"], s["labels"])
+                for s in per_target
+            ]
         else:
-            rows.append((article_id, model_id, scheme, result["targets"].get(scheme, ""), result["cats"][scheme],
-                         labels))
+            rows.append(
+                (
+                    article_id,
+                    model_id,
+                    scheme,
+                    result["targets"].get(scheme, ""),
+                    result["cats"][scheme],
+                    labels,
+                )
+            )
     return rows
 
 
-def keyword_labels(gate: Any, article: Article, cats: dict[str, float]) -> tuple[list[str], str] | None:
+def keyword_labels(
+    gate: Any, article: Article, cats: dict[str, float]
+) -> tuple[list[str], str] | None:
     """(the gate's labels, why) where its keywords settle the answer, else None: the model's answer stands.
 
     A closed gate takes the most probable of its closing labels.
@@ -178,7 +225,9 @@ def _apply_keywords(result: dict[str, Any], article: Article, gate: Any) -> None
     ruled = keyword_labels(gate, article, cats)
     if ruled is not None and ruled[0] != result["labels"][gate.name]:
         result["labels"][gate.name] = ruled[0]
-        result["gate_rule"] = f"{'/'.join(ruled[0])}: {ruled[1]} (the model said {max(cats, key=cats.get)})"
+        result["gate_rule"] = (
+            f"{'/'.join(ruled[0])}: {ruled[1]} (the model said {max(cats, key=cats.get)})"
+        )
 
 
 def keep_exclusive(labels: list[str], cats: dict[str, float], exclusive: set[str]) -> list[str]:
@@ -202,31 +251,51 @@ def load_model(path: str | Path) -> Model:
     path = Path(path)
     for name in (META_FILE, MODEL_FILE, GUIDE_FILE):
         if not (path / name).is_file():
-            raise ModelError(f"{path}: not a newsclf model directory ({name} is missing); "
-                             "train one with `newsclf train --guide G --out DIR`")
+            raise ModelError(
+                f"{path}: not a newsclf model directory ({name} is missing); "
+                "train one with `newsclf train --guide G --out DIR`"
+            )
     meta = json.loads((path / META_FILE).read_text(encoding="utf-8"))
     if meta.get("model_format", 1) != MODEL_FORMAT:
-        raise ModelError(f"{path}: model format {meta.get('model_format', 1)} was written by another newsclf "
-                         f"(version {meta.get('newsclf_version', '?')}); this one reads format {MODEL_FORMAT}. "
-                         "Retrain it with `newsclf train`")
-    for name, digest in (meta.get("files") or {}).items():  # models from before #35 carry no digests
+        raise ModelError(
+            f"{path}: model format {meta.get('model_format', 1)} was written by another newsclf "
+            f"(version {meta.get('newsclf_version', '?')}); this one reads format {MODEL_FORMAT}. "
+            "Retrain it with `newsclf train`"
+        )
+    for name, digest in (
+        meta.get("files") or {}
+    ).items():  # models from before #35 carry no digests
         if not (path / name).is_file() or file_digest(path / name) != digest:
-            raise ModelError(f"{path}: {name} is not the file model {meta.get('model_id')} was written with "
-                             "(the directory mixes files of different trainings); retrain with `newsclf train` "
-                             "or restore the whole directory")
+            raise ModelError(
+                f"{path}: {name} is not the file model {meta.get('model_id')} was written with "
+                "(the directory mixes files of different trainings); retrain with `newsclf train` "
+                "or restore the whole directory"
+            )
     guide = parse_guide((path / GUIDE_FILE).read_text(encoding="utf-8"), str(path / GUIDE_FILE))
     classifiers = joblib.load(path / MODEL_FILE)
     return Model(path, meta, classifiers, guide)
 
 
-def classify_records(model: Model, articles: Iterable[Article], targets: Iterable[str | None],
-                     any_language: bool = False) -> list[dict[str, Any]]:
+def classify_records(
+    model: Model,
+    articles: Iterable[Article],
+    targets: Iterable[str | None],
+    any_language: bool = False,
+) -> list[dict[str, Any]]:
     """Output rows of `newsclf classify`: id, title, cats and labels per article (and `skipped`, why none)."""
     articles, targets = list(articles), list(targets)
     rows = []
-    for article, target, result in zip(articles, targets, model.predict(articles, targets, any_language=any_language)):
-        row: dict[str, Any] = {"id": article.id, "title": article.title, "outlet": article.outlet,
-                               "published": article.published, "lang": article.lang, "model": model.id}
+    for article, target, result in zip(
+        articles, targets, model.predict(articles, targets, any_language=any_language)
+    ):
+        row: dict[str, Any] = {
+            "id": article.id,
+            "title": article.title,
+            "outlet": article.outlet,
+            "published": article.published,
+            "lang": article.lang,
+            "model": model.id,
+        }
         row.update(result)
         rows.append(row)
     return rows
@@ -245,9 +314,13 @@ def evaluate_model(model: Model, examples: dict[str, list[Any]]) -> dict[str, An
         scheme = model.guide.scheme(name)
         gold = [e.labels for e in items]
         decided = clf.decide(P)
-        if scheme.gate and scheme.keywords:  # scored as predict() answers: the gate's keywords included
+        if (
+            scheme.gate and scheme.keywords
+        ):  # scored as predict() answers: the gate's keywords included
             for k, e in enumerate(items):
-                ruled = keyword_labels(scheme, e.article, {str(c): float(p) for c, p in zip(clf.classes_, P[k])})
+                ruled = keyword_labels(
+                    scheme, e.article, {str(c): float(p) for c, p in zip(clf.classes_, P[k])}
+                )
                 if ruled is not None:
                     decided[k] = ruled[0]
         out[name] = scheme_metrics(gold, decided, scheme.label_ids, scheme.kind)
@@ -265,8 +338,12 @@ def mark_uncertain(model: Model, rows: list[dict[str, Any]], min_confidence: flo
     for name, clf in model.classifiers.items():
         kind = model.guide.scheme(name).kind
         # A stance scheme on an article that names none of its targets has no probabilities: nothing to doubt.
-        P = np.array([[row["cats"][name].get(str(c), 1.0 / len(clf.classes_)) for c in clf.classes_]
-                      for row in rows]).reshape(len(rows), -1)
+        P = np.array(
+            [
+                [row["cats"][name].get(str(c), 1.0 / len(clf.classes_)) for c in clf.classes_]
+                for row in rows
+            ]
+        ).reshape(len(rows), -1)
         flags = uncertain_labels(P, clf.classes_, kind, min_confidence)
         scores = uncertainty(P, kind, getattr(clf, "thresholds_", None))
         for row, flagged, score in zip(rows, flags, scores):

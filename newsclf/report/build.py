@@ -18,12 +18,32 @@ from typing import Any, Sequence
 
 from newsclf.guide import Guide
 from newsclf.label.agreement import agreement_report, methods_table
-from newsclf.report.coverage import (PERIODS, ErrorRates, Item, attention_table, cell_key, cells_of, collect_items,
-                                     coverage_table)
-from newsclf.report.guardrails import cell_name, estimation_leak_warning, flag_lines, flag_rows, scheme_warnings
+from newsclf.report.coverage import (
+    PERIODS,
+    ErrorRates,
+    Item,
+    attention_table,
+    cell_key,
+    cells_of,
+    collect_items,
+    coverage_table,
+)
+from newsclf.report.guardrails import (
+    cell_name,
+    estimation_leak_warning,
+    flag_lines,
+    flag_rows,
+    scheme_warnings,
+)
 from newsclf.report.ledger import ledger, project_labels
+from newsclf.report.plots import (
+    attention,
+    by_group,
+    learning_curve,
+    share_over_time,
+    small_multiples,
+)
 from newsclf.report.tables import article_table
-from newsclf.report.plots import attention, by_group, learning_curve, share_over_time, small_multiples
 from newsclf.store import Store
 
 
@@ -37,7 +57,9 @@ class ReportResult:
     rows: list[dict[str, Any]]
     warnings: list[str]  # schemes whose model is too weak to lean on
     flagged: list[str]  # flagged cells by name, with the reason in words
-    not_labeled: dict[str, int] = field(default_factory=dict)  # why -> articles the model did not label
+    not_labeled: dict[str, int] = field(
+        default_factory=dict
+    )  # why -> articles the model did not label
 
 
 def _in_range(item: Item, since: str | None, until: str | None) -> bool:
@@ -72,10 +94,22 @@ def _write_parquet(path: Path, rows: Sequence[dict[str, Any]]) -> Path:
     return path
 
 
-def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str | Path | None = None,
-                 by: Sequence[str] = ("outlet", "month"), since: str | None = None, until: str | None = None,
-                 hourly_rate: float = 0.0, target_f1: float = 0.8, estimator: str = "ppi", min_n: int = 10,
-                 max_width: float = 0.5, within: set[str] | None = None, query: str | None = None) -> ReportResult:
+def build_report(
+    store: Store,
+    guide: Guide,
+    out_dir: str | Path,
+    model_dir: str | Path | None = None,
+    by: Sequence[str] = ("outlet", "month"),
+    since: str | None = None,
+    until: str | None = None,
+    hourly_rate: float = 0.0,
+    target_f1: float = 0.8,
+    estimator: str = "ppi",
+    min_n: int = 10,
+    max_width: float = 0.5,
+    within: set[str] | None = None,
+    query: str | None = None,
+) -> ReportResult:
     """Compute every table and figure and write the report into out_dir.
 
     `within` (the ids a search `query` matched) restricts every share to those articles; the report states the query.
@@ -106,8 +140,11 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
     figures: list[Path] = []
     sources: dict[str, Counter] = {}
     for scheme in guide.schemes:
-        items = [i for i in collect_items(store, guide, scheme, model_id) if _in_range(i, since, until)
-                 and (within is None or i.article.id in within)]
+        items = [
+            i
+            for i in collect_items(store, guide, scheme, model_id)
+            if _in_range(i, since, until) and (within is None or i.article.id in within)
+        ]
         if not items:
             continue
         sources[scheme.name] = Counter(i.source for i in items)
@@ -134,35 +171,70 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
             suffix = f"-{target.lower().replace(' ', '_')}" if target else ""
             about = f" toward {target}" if target else ""
             rows = [r for r in results["time"] if (r["target"] or "") == target]
-            figures += share_over_time(rows, period, f"{scheme.name}{about}: share per {period}", out / "figures",
-                                       f"{scheme.name}{suffix}-over-time")
+            figures += share_over_time(
+                rows,
+                period,
+                f"{scheme.name}{about}: share per {period}",
+                out / "figures",
+                f"{scheme.name}{suffix}-over-time",
+            )
             if group:
                 grows = [r for r in results["group"] if (r["target"] or "") == target]
-                figures += by_group(grows, group, f"{scheme.name}{about} by {group}", out / "figures",
-                                    f"{scheme.name}{suffix}-by-{group}")
+                figures += by_group(
+                    grows,
+                    group,
+                    f"{scheme.name}{about} by {group}",
+                    out / "figures",
+                    f"{scheme.name}{suffix}-by-{group}",
+                )
                 if scheme.target is None and "main" in results and period in by:
                     mrows = [r for r in results["main"] if (r["target"] or "") == target]
-                    figures += small_multiples(mrows, group, period, f"{scheme.name} by {group} and {period}",
-                                               out / "figures", f"{scheme.name}{suffix}-by-{group}-{period}")
+                    figures += small_multiples(
+                        mrows,
+                        group,
+                        period,
+                        f"{scheme.name} by {group} and {period}",
+                        out / "figures",
+                        f"{scheme.name}{suffix}-by-{group}-{period}",
+                    )
     # Attention: how much coverage there is, over every article any scheme reports on.
     population = list(population_items.values())
     attention_rows = attention_table(store, population, group, period) if population else []
     if attention_rows:
-        figures = attention(attention_rows, group, period, "How much coverage: stories per " + period,
-                            out / "figures", "attention") + figures
+        figures = (
+            attention(
+                attention_rows,
+                group,
+                period,
+                "How much coverage: stories per " + period,
+                out / "figures",
+                "attention",
+            )
+            + figures
+        )
     annotations = store.annotations()
     agreement = agreement_report(annotations, guide)
     ledger_rows = ledger(annotations, hourly_rate)
-    projections = {name: project_labels(m.get("learning_curve", []), target_f1) for name, m in metrics.items()}
+    projections = {
+        name: project_labels(m.get("learning_curve", []), target_f1) for name, m in metrics.items()
+    }
     curve_figures: list[Path] = []
     for name, proj in projections.items():
         points = metrics[name].get("learning_curve", [])
         if len(points) >= 2:
-            curve_figures += learning_curve(points, proj.get("fit"), target_f1, proj.get("labels"),
-                                            f"{name}: learning curve and projection", out / "figures",
-                                            f"{name}-learning-curve")
+            curve_figures += learning_curve(
+                points,
+                proj.get("fit"),
+                target_f1,
+                proj.get("labels"),
+                f"{name}: learning curve and projection",
+                out / "figures",
+                f"{name}-learning-curve",
+            )
         else:
-            proj["note"] = "section left out: " + proj.get("note", "no learning curve in the model's metrics")
+            proj["note"] = "section left out: " + proj.get(
+                "note", "no learning curve in the model's metrics"
+            )
     seconds = [a.seconds for a in annotations if a.seconds is not None]
     per_label_seconds = sorted(seconds)[len(seconds) // 2] if seconds else None
     for name, proj in projections.items():
@@ -182,9 +254,13 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
     drill_rows = drilldown_rows(drill)
     tables_out.append(_write_csv(out / "tables" / "drilldown.csv", drill_rows))
     articles = article_table(store, guide, model_id, ids=within)[1]
-    tables_out += [_write_csv(out / "tables" / "articles.csv", articles),
-                   _write_parquet(out / "tables" / "articles.parquet", articles)]
-    (out / "tables" / "agreement.json").write_text(json.dumps(agreement, indent=2), encoding="utf-8")
+    tables_out += [
+        _write_csv(out / "tables" / "articles.csv", articles),
+        _write_parquet(out / "tables" / "articles.parquet", articles),
+    ]
+    (out / "tables" / "agreement.json").write_text(
+        json.dumps(agreement, indent=2), encoding="utf-8"
+    )
     tables_out.append(out / "tables" / "agreement.json")
     provenance = _provenance(store, sources, since, until, model_id)
     provenance["query"] = (query, len(within)) if within is not None else None
@@ -195,27 +271,57 @@ def build_report(store: Store, guide: Guide, out_dir: str | Path, model_dir: str
     # The main table repeats the time or group table when --by names one field. Listed first: the overviews
     # (per period, per group), and in each the cells the model labeled, where a reader is most easily misled.
     order = {"time": 0, "group": 1, "main": 2}
-    flagged = flag_lines(sorted((r for r in all_rows if r["table"] != "main" or len(by) > 1),
-                                key=lambda r: (order[r["table"]], not r["predicted_items"])))
+    flagged = flag_lines(
+        sorted(
+            (r for r in all_rows if r["table"] != "main" or len(by) > 1),
+            key=lambda r: (order[r["table"]], not r["predicted_items"]),
+        )
+    )
     caution = _caution(warnings, flagged, min_n, max_width, estimator)
     shown = [r for r in all_rows if r["table"] != "main" or len(by) > 1]
     estimates = _estimates_html(shown, drill_rows, by)
     overall = [r for r in attention_rows if not group or r.get(group) is None]
-    attention_html = _table(overall, [period, "articles", "all_articles", "share_of_all", "ci_low", "ci_high"])
-    page = _html(guide, figures, curve_figures, agreement, card, ledger_rows, projections, provenance, hourly_rate, by, caution,
-                 estimates, estimator, attention_html, target_f1)
+    attention_html = _table(
+        overall, [period, "articles", "all_articles", "share_of_all", "ci_low", "ci_high"]
+    )
+    page = _html(
+        guide,
+        figures,
+        curve_figures,
+        agreement,
+        card,
+        ledger_rows,
+        projections,
+        provenance,
+        hourly_rate,
+        by,
+        caution,
+        estimates,
+        estimator,
+        attention_html,
+        target_f1,
+    )
     path = out / "report.html"
     path.write_text(page, encoding="utf-8")
-    return ReportResult(path, tables_out, figures + curve_figures, all_rows, warnings, flagged,
-                        provenance["not_labeled"])
+    return ReportResult(
+        path,
+        tables_out,
+        figures + curve_figures,
+        all_rows,
+        warnings,
+        flagged,
+        provenance["not_labeled"],
+    )
 
 
 def _query_html(query: tuple[str, int] | None) -> str:
     """The population's statement when a search query defined it."""
     if query is None:
         return ""
-    return (f'<p class="population"><strong>Population:</strong> the {query[1]} articles matching the search query '
-            f"<code>{html.escape(query[0])}</code>; every share, count and interval below is over them only.</p>")
+    return (
+        f'<p class="population"><strong>Population:</strong> the {query[1]} articles matching the search query '
+        f"<code>{html.escape(query[0])}</code>; every share, count and interval below is over them only.</p>"
+    )
 
 
 def _not_labeled_html(guide: Guide, counts: dict[str, int]) -> str:
@@ -224,12 +330,19 @@ def _not_labeled_html(guide: Guide, counts: dict[str, int]) -> str:
         return ""
     gate = f" ({guide.gate.name} not {guide.gate.gate!r})" if guide.gate is not None else ""
     parts = [f"{n} {why}" + (gate if why == "gated out" else "") for why, n in counts.items()]
-    return (f" The model did not label {sum(counts.values())} articles: {html.escape('; '.join(parts))}. Gated-out "
-            "articles count in the gate's shares and in no other scheme's; articles in other languages in none.")
+    return (
+        f" The model did not label {sum(counts.values())} articles: {html.escape('; '.join(parts))}. Gated-out "
+        "articles count in the gate's shares and in no other scheme's; articles in other languages in none."
+    )
 
 
-def _provenance(store: Store, sources: dict[str, Counter], since: str | None, until: str | None,
-                model_id: str | None) -> dict[str, Any]:
+def _provenance(
+    store: Store,
+    sources: dict[str, Counter],
+    since: str | None,
+    until: str | None,
+    model_id: str | None,
+) -> dict[str, Any]:
     articles = list(store.iter_articles())
     groups = store.dup_groups()
     dates = sorted(a.published[:10] for a in articles if a.published)
@@ -240,8 +353,11 @@ def _provenance(store: Store, sources: dict[str, Counter], since: str | None, un
         "duplicates_removed": len(articles) - len({groups.get(a.id, a.id) for a in articles}),
         "outlets": dict(Counter(a.outlet or "unknown" for a in articles).most_common()),
         "languages": dict(Counter(a.lang or "unknown" for a in articles).most_common()),
-        "dates": [dates[0], dates[-1]] if dates else None, "since": since, "until": until,
-        "feeds": store.feeds(), "model": model_id,
+        "dates": [dates[0], dates[-1]] if dates else None,
+        "since": since,
+        "until": until,
+        "feeds": store.feeds(),
+        "model": model_id,
         "label_sources": {k: dict(v) for k, v in sources.items()},
         "not_labeled": not_labeled(store, model_id),
     }
@@ -254,26 +370,28 @@ def not_labeled(store: Store, model_id: str | None) -> dict[str, int]:
 
     if model_id is None:
         return {}
-    return dict(Counter(skip_kind(reason) for reason in store.skipped(model_id).values()).most_common())
+    return dict(
+        Counter(skip_kind(reason) for reason in store.skipped(model_id).values()).most_common()
+    )
 
 
 METHOD_NOTES = {
     "ppi": "Predicted shares are prediction-powered estimates (PPI++, power-tuned): the model's labels corrected by "
-           "how far they fall from coders' labels on the random estimation sample (never on active-learning picks, "
-           "seed batches or review decisions, which are not random), with 95% intervals that hold however good the "
-           "model is. A cell with fewer than 30 estimation items of its own is corrected with all cells' estimation "
-           "items pooled, through probabilistic adjusted classify-and-count (PACC, bootstrap interval), which "
-           "assumes the model scores articles with and without a label alike in every cell, whatever the label's "
-           "share there; each row of tables/coverage.csv says which (rectifier, rectifier_items). Without any "
-           "estimation item a predicted share stays raw and is flagged.",
+    "how far they fall from coders' labels on the random estimation sample (never on active-learning picks, "
+    "seed batches or review decisions, which are not random), with 95% intervals that hold however good the "
+    "model is. A cell with fewer than 30 estimation items of its own is corrected with all cells' estimation "
+    "items pooled, through probabilistic adjusted classify-and-count (PACC, bootstrap interval), which "
+    "assumes the model scores articles with and without a label alike in every cell, whatever the label's "
+    "share there; each row of tables/coverage.csv says which (rectifier, rectifier_items). Without any "
+    "estimation item a predicted share stays raw and is flagged.",
     "pacc": "Predicted shares are probabilistic adjusted classify-and-count estimates, unmixed through the mean "
-            "probabilities the model gives articles with and without each label on the random estimation sample; "
-            "bootstrap 95% intervals.",
+    "probabilities the model gives articles with and without each label on the random estimation sample; "
+    "bootstrap 95% intervals.",
     "acc": "Predicted shares are corrected for the model's cross-validated error (adjusted classify-and-count), with "
-           "95% intervals from a bootstrap that redraws both the counts and the error rates. With a weak model the "
-           "correction divides by a small number: read the flags.",
+    "95% intervals from a bootstrap that redraws both the counts and the error rates. With a weak model the "
+    "correction divides by a small number: read the flags.",
     "raw": "Predicted shares are the model's labels as they are (classify and count), uncorrected: every error the "
-           "model makes is in them.",
+    "model makes is in them.",
 }
 
 CSS = """body{font-family:Georgia,serif;max-width:1000px;margin:2em auto;color:#111;line-height:1.45}
@@ -291,11 +409,24 @@ def drilldown_rows(drill: dict[str, tuple[str, list[Item]]]) -> list[dict[str, A
     for cid, (name, items) in drill.items():
         for item in sorted(items, key=lambda i: (i.article.published or "", i.article.id)):
             probs = item.probabilities or {}
-            rows.append({"cell": cid, "cell_name": name, "id": item.article.id, "title": item.article.title,
-                         "outlet": item.article.outlet, "published": (item.article.published or "")[:10],
-                         "labels": ";".join(item.labels), "source": item.source, "sample": item.sample,
-                         "probability": ";".join(f"{float(probs.get(lab, 0.0)):.2f}" for lab in item.labels)
-                         if item.source == "predicted" and probs else None})
+            rows.append(
+                {
+                    "cell": cid,
+                    "cell_name": name,
+                    "id": item.article.id,
+                    "title": item.article.title,
+                    "outlet": item.article.outlet,
+                    "published": (item.article.published or "")[:10],
+                    "labels": ";".join(item.labels),
+                    "source": item.source,
+                    "sample": item.sample,
+                    "probability": ";".join(
+                        f"{float(probs.get(lab, 0.0)):.2f}" for lab in item.labels
+                    )
+                    if item.source == "predicted" and probs
+                    else None,
+                }
+            )
     return rows
 
 
@@ -312,24 +443,44 @@ def _corrected_with(row: dict[str, Any]) -> str:
     return "nothing: uncorrected"
 
 
-def _estimates_html(rows: Sequence[dict[str, Any]], drill_rows: Sequence[dict[str, Any]], by: Sequence[str]) -> str:
+def _estimates_html(
+    rows: Sequence[dict[str, Any]], drill_rows: Sequence[dict[str, Any]], by: Sequence[str]
+) -> str:
     """The plotted numbers as a table whose every share links to the list of articles behind it."""
     fields = [f for f in by if any(r.get(f) is not None for r in rows)]
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in
-                   ["scheme", "target", *fields, "label", "share [95% CI]", "raw", "n", "n gold", "n estimation",
-                    "corrected with", "flag"])
+    head = "".join(
+        f"<th>{html.escape(h)}</th>"
+        for h in [
+            "scheme",
+            "target",
+            *fields,
+            "label",
+            "share [95% CI]",
+            "raw",
+            "n",
+            "n gold",
+            "n estimation",
+            "corrected with",
+            "flag",
+        ]
+    )
     body = []
     for r in rows:
         flagged = bool(r.get("flagged"))
         cls = ' class="flagged" data-flagged="1"' if flagged else ""
         cells = [r["scheme"], r["target"] or "", *[r.get(f) or "" for f in fields], r["label"]]
-        share = (f'<a class="share" href="#{r["cell"]}">{r["share"]:.2f} [{r["ci_low"]:.2f}-{r["ci_high"]:.2f}]</a>'
-                 + (" (flagged)" if flagged else ""))
-        body.append(f"<tr{cls} data-cell=\"{r['cell']}\">" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
-                    + f"<td>{share}</td><td>{r['raw_share']:.2f}</td>"
-                    + f'<td><a href="#{r["cell"]}">{r["items"]}</a></td><td>{r["gold_items"]}</td>'
-                    + f"<td>{r['estimation_items']}</td><td>{html.escape(_corrected_with(r))}</td>"
-                    + f"<td>{html.escape(r.get('flag_reason') or '')}</td></tr>")
+        share = (
+            f'<a class="share" href="#{r["cell"]}">{r["share"]:.2f} [{r["ci_low"]:.2f}-{r["ci_high"]:.2f}]</a>'
+            + (" (flagged)" if flagged else "")
+        )
+        body.append(
+            f'<tr{cls} data-cell="{r["cell"]}">'
+            + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells)
+            + f"<td>{share}</td><td>{r['raw_share']:.2f}</td>"
+            + f'<td><a href="#{r["cell"]}">{r["items"]}</a></td><td>{r["gold_items"]}</td>'
+            + f"<td>{r['estimation_items']}</td><td>{html.escape(_corrected_with(r))}</td>"
+            + f"<td>{html.escape(r.get('flag_reason') or '')}</td></tr>"
+        )
     lists = []
     by_cell: dict[str, list[dict[str, Any]]] = {}
     for d in drill_rows:
@@ -338,15 +489,25 @@ def _estimates_html(rows: Sequence[dict[str, Any]], drill_rows: Sequence[dict[st
     for cid, items in by_cell.items():
         if cid not in shown:
             continue
-        trs = "".join("<tr class=\"article\">" + "".join(
-            f"<td>{html.escape('' if d[c] is None else str(d[c]))}</td>"
-            for c in ("id", "title", "outlet", "published", "labels", "source", "probability")) + "</tr>" for d in items)
-        lists.append(f'<section class="drill" id="{cid}"><h4>{html.escape(items[0]["cell_name"])}: {len(items)} '
-                     f"articles</h4><table><tr><th>id</th><th>title</th><th>outlet</th><th>date</th><th>labels</th>"
-                     f"<th>gold or predicted</th><th>probability</th></tr>{trs}</table></section>")
-    return (f"<table class=\"estimates\"><tr>{head}</tr>{''.join(body)}</table>"
-            f"<h3>The articles behind each estimate</h3><p class=\"note\">Also in tables/drilldown.csv.</p>"
-            + "".join(lists))
+        trs = "".join(
+            '<tr class="article">'
+            + "".join(
+                f"<td>{html.escape('' if d[c] is None else str(d[c]))}</td>"
+                for c in ("id", "title", "outlet", "published", "labels", "source", "probability")
+            )
+            + "</tr>"
+            for d in items
+        )
+        lists.append(
+            f'<section class="drill" id="{cid}"><h4>{html.escape(items[0]["cell_name"])}: {len(items)} '
+            f"articles</h4><table><tr><th>id</th><th>title</th><th>outlet</th><th>date</th><th>labels</th>"
+            f"<th>gold or predicted</th><th>probability</th></tr>{trs}</table></section>"
+        )
+    return (
+        f'<table class="estimates"><tr>{head}</tr>{"".join(body)}</table>'
+        f'<h3>The articles behind each estimate</h3><p class="note">Also in tables/drilldown.csv.</p>'
+        + "".join(lists)
+    )
 
 
 def _figures(paths: Sequence[Path]) -> list[str]:
@@ -355,8 +516,10 @@ def _figures(paths: Sequence[Path]) -> list[str]:
     for path in paths:
         if path.suffix == ".png":
             data = base64.b64encode(path.read_bytes()).decode("ascii")
-            out.append(f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
-                       f"<figcaption>{html.escape(path.stem)} (also as SVG: figures/{path.stem}.svg)</figcaption></figure>")
+            out.append(
+                f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{html.escape(path.stem)} (also as SVG: figures/{path.stem}.svg)</figcaption></figure>"
+            )
     return out
 
 
@@ -367,24 +530,36 @@ def _markdown(text: str) -> str:
     return MarkdownIt("js-default").render(text)  # js-default: tables on, raw HTML off
 
 
-def _caution(warnings: list[str], flagged: list[str], min_n: int, max_width: float, estimator: str) -> str:
+def _caution(
+    warnings: list[str], flagged: list[str], min_n: int, max_width: float, estimator: str
+) -> str:
     """The report's opening: weak models in a warning box, then every flagged estimate by name."""
     parts = []
     if warnings:
         items = "".join(f"<li>{html.escape(w)}</li>" for w in warnings)
-        parts.append(f'<div class="warning" role="alert"><strong>Weak model</strong><ul>{items}</ul></div>')
+        parts.append(
+            f'<div class="warning" role="alert"><strong>Weak model</strong><ul>{items}</ul></div>'
+        )
     if flagged:
         items = "".join(f"<li>{html.escape(f)}</li>" for f in flagged)
-        parts.append(f'<div class="flags"><strong>Estimates to read with care</strong> (drawn hollow and grey: '
-                     f"fewer than {min_n} articles, or a 95% interval wider than {max_width:.2f})"
-                     f"<ul>{items}</ul></div>")
+        parts.append(
+            f'<div class="flags"><strong>Estimates to read with care</strong> (drawn hollow and grey: '
+            f"fewer than {min_n} articles, or a 95% interval wider than {max_width:.2f})"
+            f"<ul>{items}</ul></div>"
+        )
     return "".join(parts)
 
 
 def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape('' if r.get(c) is None else str(r.get(c)))}</td>"
-                                    for c in columns) + "</tr>" for r in rows)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape('' if r.get(c) is None else str(r.get(c)))}</td>" for c in columns
+        )
+        + "</tr>"
+        for r in rows
+    )
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -395,32 +570,58 @@ def _codebook(guide: Guide) -> str:
         target = f"; default target: {html.escape(scheme.target)}" if scheme.target else ""
         parts.append(f"<h3>{html.escape(scheme.name)} ({kind}{target})</h3><dl>")
         for lab in scheme.labels:
-            extra = "".join(f"<br><em>{t}:</em> " + "; ".join(html.escape(x) for x in items)
-                            for t, items in (("Include", lab.include), ("Exclude", lab.exclude)) if items)
-            parts.append(f"<dt><strong>{html.escape(lab.name)}</strong> (<code>{lab.id}</code>, key "
-                         f"<code>{html.escape(lab.key)}</code>)</dt><dd>{html.escape(lab.definition)}{extra}</dd>")
+            extra = "".join(
+                f"<br><em>{t}:</em> " + "; ".join(html.escape(x) for x in items)
+                for t, items in (("Include", lab.include), ("Exclude", lab.exclude))
+                if items
+            )
+            parts.append(
+                f"<dt><strong>{html.escape(lab.name)}</strong> (<code>{lab.id}</code>, key "
+                f"<code>{html.escape(lab.key)}</code>)</dt><dd>{html.escape(lab.definition)}{extra}</dd>"
+            )
         parts.append("</dl>")
     return "".join(parts)
 
 
-def _html(guide: Guide, figures: list[Path], curve_figures: list[Path], agreement: dict[str, Any], card: str, ledger_rows: list[dict[str, Any]],
-          projections: dict[str, Any], provenance: dict[str, Any], hourly_rate: float, by: Sequence[str],
-          caution: str = "", estimates: str = "", estimator: str = "ppi", attention: str = "",
-          target_f1: float = 0.8) -> str:
+def _html(
+    guide: Guide,
+    figures: list[Path],
+    curve_figures: list[Path],
+    agreement: dict[str, Any],
+    card: str,
+    ledger_rows: list[dict[str, Any]],
+    projections: dict[str, Any],
+    provenance: dict[str, Any],
+    hourly_rate: float,
+    by: Sequence[str],
+    caution: str = "",
+    estimates: str = "",
+    estimator: str = "ppi",
+    attention: str = "",
+    target_f1: float = 0.8,
+) -> str:
     figs, curves = _figures(figures), _figures(curve_figures)
     agreement_html = _markdown(methods_table(agreement))
-    proj_rows = [{"scheme": k, **{kk: vv for kk, vv in v.items() if kk != "fit"}} for k, v in projections.items()]
-    src = "; ".join(f"{k}: {v.get('gold', 0)} gold, {v.get('predicted', 0)} predicted"
-                    for k, v in provenance["label_sources"].items())
-    feeds = _table(provenance["feeds"], ["url", "last_polled", "last_status", "entries", "last_error"]) \
-        if provenance["feeds"] else "<p>No feeds were polled; articles were imported or collected directly.</p>"
+    proj_rows = [
+        {"scheme": k, **{kk: vv for kk, vv in v.items() if kk != "fit"}}
+        for k, v in projections.items()
+    ]
+    src = "; ".join(
+        f"{k}: {v.get('gold', 0)} gold, {v.get('predicted', 0)} predicted"
+        for k, v in provenance["label_sources"].items()
+    )
+    feeds = (
+        _table(provenance["feeds"], ["url", "last_polled", "last_status", "entries", "last_error"])
+        if provenance["feeds"]
+        else "<p>No feeds were polled; articles were imported or collected directly.</p>"
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>newsclf report: {html.escape(guide.name)}</title>
 <style>{CSS}</style></head><body>
 <h1>Coverage report: {html.escape(guide.name)} (guide version {html.escape(guide.version)})</h1>
 {caution}
-{_query_html(provenance['query'])}
-<p class="note">Generated {provenance['generated']}. Grouped by {html.escape(', '.join(by))}. Shares use gold labels where
+{_query_html(provenance["query"])}
+<p class="note">Generated {provenance["generated"]}. Grouped by {html.escape(", ".join(by))}. Shares use gold labels where
 coders labeled an article and model predictions elsewhere ({html.escape(src)}). {html.escape(METHOD_NOTES[estimator])}
 Raw shares and Wilson intervals are in tables/coverage.csv beside the corrected ones. Near-duplicate copies count once.</p>
 <h2>How much coverage</h2>
@@ -428,26 +629,26 @@ Raw shares and Wilson intervals are in tables/coverage.csv beside the corrected 
 for the period: the share is the population's normalised attention, with its Wilson 95% interval (tables/attention.csv
 has it per group too).</p>
 {attention}
-<h2>Figures</h2>{''.join(figs)}
+<h2>Figures</h2>{"".join(figs)}
 <h2>Estimates</h2>
 <p class="note">Every plotted number with its n: articles in the cell, how many carry a coder's (gold) label, and
 how many of those belong to the random estimation sample. Follow a share or its n to the articles behind it.</p>
 {estimates}
 <h2>Data and provenance</h2>
-<p>{provenance['articles']} articles, {provenance['stories']} distinct stories ({provenance['duplicates_removed']} duplicate
-copies removed), published {html.escape(' to '.join(provenance['dates'] or ['?', '?']))}; model:
-{html.escape(str(provenance['model']))}.{_not_labeled_html(guide, provenance['not_labeled'])}</p>
-{_table([{'outlet': k, 'articles': v} for k, v in provenance['outlets'].items()], ['outlet', 'articles'])}
-{_table([{'language': k, 'articles': v} for k, v in provenance['languages'].items()], ['language', 'articles'])}
+<p>{provenance["articles"]} articles, {provenance["stories"]} distinct stories ({provenance["duplicates_removed"]} duplicate
+copies removed), published {html.escape(" to ".join(provenance["dates"] or ["?", "?"]))}; model:
+{html.escape(str(provenance["model"]))}.{_not_labeled_html(guide, provenance["not_labeled"])}</p>
+{_table([{"outlet": k, "articles": v} for k, v in provenance["outlets"].items()], ["outlet", "articles"])}
+{_table([{"language": k, "articles": v} for k, v in provenance["languages"].items()], ["language", "articles"])}
 {feeds}
 <h2>Inter-coder agreement</h2>{agreement_html}
 <h2>Labeling ledger</h2>
 <p class="note">Hours from the seconds recorded per item; cost at {hourly_rate:.2f} per hour.</p>
-{_table(ledger_rows, ['labeler', 'scheme', 'items', 'timed_items', 'hours', 'labels_per_hour', 'median_seconds', 'cost'])}
+{_table(ledger_rows, ["labeler", "scheme", "items", "timed_items", "hours", "labels_per_hour", "median_seconds", "cost"])}
 <h3>Labels to reach a macro-F1 of {target_f1:.2f}</h3>
-{_table(proj_rows, ['scheme', 'target_f1', 'labels', 'more_labels', 'more_hours', 'more_cost', 'note'])}
-{''.join(curves)}
-<h2>Model card</h2>{_markdown(card) if card else '<p>No model given: gold labels only.</p>'}
+{_table(proj_rows, ["scheme", "target_f1", "labels", "more_labels", "more_hours", "more_cost", "note"])}
+{"".join(curves)}
+<h2>Model card</h2>{_markdown(card) if card else "<p>No model given: gold labels only.</p>"}
 <h2>Codebook</h2>{_codebook(guide)}
 </body></html>
 """

@@ -31,7 +31,9 @@ PERIODS = ("day", "week", "month", "year")
 GROUP_FIELDS = ("outlet", "lang")
 ROUNDS = 1000
 ESTIMATORS = ("raw", "acc", "pacc", "ppi")
-MIN_OWN_RECTIFIER = 30  # a cell's own estimation items needed before its rectifier stops borrowing the pooled one
+MIN_OWN_RECTIFIER = (
+    30  # a cell's own estimation items needed before its rectifier stops borrowing the pooled one
+)
 
 
 def period_of(published: str | None, period: str) -> str:
@@ -60,7 +62,9 @@ class Item:
     target: str
     labels: list[str]
     source: str  # "gold" or "predicted"
-    sample: str | None = None  # for gold items, the sample the article was drawn in ('estimation', ...)
+    sample: str | None = (
+        None  # for gold items, the sample the article was drawn in ('estimation', ...)
+    )
     probabilities: dict[str, float] | None = None  # the model's, when it predicted this item
     predicted: list[str] | None = None
 
@@ -93,8 +97,11 @@ class ErrorRates:
             return None
         if scheme.kind == "single":
             return cls("single", conf["labels"], matrix=np.asarray(conf["matrix"], dtype=float))
-        return cls("multi", scheme.label_ids,
-                   binary={k: (v["tp"], v["fp"], v["fn"], v["tn"]) for k, v in conf.items()})
+        return cls(
+            "multi",
+            scheme.label_ids,
+            binary={k: (v["tp"], v["fp"], v["fn"], v["tn"]) for k, v in conf.items()},
+        )
 
 
 def collect_items(store: Store, guide: Guide, scheme: Scheme, model_id: str | None) -> list[Item]:
@@ -120,7 +127,11 @@ def collect_items(store: Store, guide: Guide, scheme: Scheme, model_id: str | No
         if labels is not None and a is not None:
             samples = {ann.sample for ann in anns if ann.sample}
             # Estimation wins: reviewers' or extra coders' labels on a random article keep it random.
-            sample = "estimation" if "estimation" in samples else (sorted(samples)[0] if samples else None)
+            sample = (
+                "estimation"
+                if "estimation" in samples
+                else (sorted(samples)[0] if samples else None)
+            )
             items[(article_id, target)] = Item(a, target, labels, "gold", sample)
     if model_id is not None:
         for pred in store.predictions(model_id=model_id):
@@ -129,13 +140,25 @@ def collect_items(store: Store, guide: Guide, scheme: Scheme, model_id: str | No
             key = (pred["article_id"], scheme.effective_target(pred["target"]))
             a = article(pred["article_id"])
             if key in items:
-                items[key].probabilities, items[key].predicted = pred["probabilities"], list(pred["labels"])
+                items[key].probabilities, items[key].predicted = (
+                    pred["probabilities"],
+                    list(pred["labels"]),
+                )
             elif a is not None:
-                items[key] = Item(a, key[1], list(pred["labels"]), "predicted", None, pred["probabilities"],
-                                  list(pred["labels"]))
+                items[key] = Item(
+                    a,
+                    key[1],
+                    list(pred["labels"]),
+                    "predicted",
+                    None,
+                    pred["probabilities"],
+                    list(pred["labels"]),
+                )
     # One story, one count: keep the earliest copy of each near-duplicate group (gold preferred).
     kept: dict[tuple[str, str], Item] = {}
-    for item in sorted(items.values(), key=lambda i: (i.source != "gold", i.article.published or "", i.article.id)):
+    for item in sorted(
+        items.values(), key=lambda i: (i.source != "gold", i.article.published or "", i.article.id)
+    ):
         key = (groups.get(item.article.id, item.article.id), item.target)
         kept.setdefault(key, item)
     return list(kept.values())
@@ -160,8 +183,13 @@ def unmix_single(observed: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     return p / p.sum() if p.sum() > 0 else observed
 
 
-def adjusted_share(label: str, observed: float, n_pred: int, rates: ErrorRates | None,
-                   observed_all: np.ndarray | None = None) -> float:
+def adjusted_share(
+    label: str,
+    observed: float,
+    n_pred: int,
+    rates: ErrorRates | None,
+    observed_all: np.ndarray | None = None,
+) -> float:
     """Corrected share of a label among predicted items."""
     if rates is None or n_pred == 0:
         return observed
@@ -186,14 +214,25 @@ def _unmix_many(Q: np.ndarray, M: np.ndarray) -> np.ndarray:
     return np.where(total > 0, P / np.where(total > 0, total, 1), Q)
 
 
-def _bootstrap_cell(n_gold: int, k_gold: dict[str, int], n_pred: int, observed: dict[str, int],
-                    rates: ErrorRates | None, labels: Sequence[str], rng: np.random.Generator) -> dict[str, tuple[float, float]]:
+def _bootstrap_cell(
+    n_gold: int,
+    k_gold: dict[str, int],
+    n_pred: int,
+    observed: dict[str, int],
+    rates: ErrorRates | None,
+    labels: Sequence[str],
+    rng: np.random.Generator,
+) -> dict[str, tuple[float, float]]:
     """95% intervals of every label's combined (gold + corrected predicted) share in one cell."""
     n = n_gold + n_pred
     # Proportions are drawn from Jeffreys posteriors, Beta(k + 1/2, n - k + 1/2), not by resampling at the
     # observed proportion: a cell where 0 of 5 carry a label must not get an interval of zero width.
-    gold = {lab: rng.beta(k_gold[lab] + 0.5, n_gold - k_gold[lab] + 0.5, ROUNDS) * n_gold if n_gold
-            else np.zeros(ROUNDS) for lab in labels}
+    gold = {
+        lab: rng.beta(k_gold[lab] + 0.5, n_gold - k_gold[lab] + 0.5, ROUNDS) * n_gold
+        if n_gold
+        else np.zeros(ROUNDS)
+        for lab in labels
+    }
     shares: dict[str, np.ndarray] = {}
     if rates is not None and rates.kind == "single":
         counts = np.array([observed.get(lab, 0) for lab in rates.labels], dtype=float)
@@ -212,10 +251,14 @@ def _bootstrap_cell(n_gold: int, k_gold: dict[str, int], n_pred: int, observed: 
                 ok = (tpr - fpr) > 0.05
                 q = np.where(ok, np.clip((q - fpr) / np.where(ok, tpr - fpr, 1), 0, 1), q)
             shares[lab] = (gold[lab] + q * n_pred) / n
-    return {lab: tuple(float(x) for x in np.percentile(v, [2.5, 97.5])) for lab, v in shares.items()}
+    return {
+        lab: tuple(float(x) for x in np.percentile(v, [2.5, 97.5])) for lab, v in shares.items()
+    }
 
 
-def cells_of(items: Iterable[Item], by: Sequence[str]) -> dict[tuple[str, tuple[str, ...]], list[Item]]:
+def cells_of(
+    items: Iterable[Item], by: Sequence[str]
+) -> dict[tuple[str, tuple[str, ...]], list[Item]]:
     """The items behind each cell: (target, group values in `by` order) -> items."""
     cells: dict[tuple[str, tuple[str, ...]], list[Item]] = defaultdict(list)
     for item in items:
@@ -228,8 +271,9 @@ def cell_key(row: dict[str, Any], by: Sequence[str]) -> tuple[str, tuple[str, ..
     return (row["target"] or "", tuple(str(row[f]) for f in by))
 
 
-def _rectified(method: str, label: str, own: list[Item], pooled: list[Item], pred: list[Item],
-               seed: int) -> tuple[Estimate, str, int]:
+def _rectified(
+    method: str, label: str, own: list[Item], pooled: list[Item], pred: list[Item], seed: int
+) -> tuple[Estimate, str, int]:
     """PPI or PACC for the predicted items of a cell: (estimate, rectifier 'own'/'pooled'/'none', items used).
 
     A cell with MIN_OWN_RECTIFIER estimation items of its own gets PPI++ from them, which assumes
@@ -249,8 +293,14 @@ def _rectified(method: str, label: str, own: list[Item], pooled: list[Item], pre
     return est, where, len(rect)
 
 
-def coverage_table(items: Iterable[Item], scheme: Scheme, by: Sequence[str], rates: ErrorRates | None,
-                   seed: int = 0, estimator: str = "ppi") -> list[dict[str, Any]]:
+def coverage_table(
+    items: Iterable[Item],
+    scheme: Scheme,
+    by: Sequence[str],
+    rates: ErrorRates | None,
+    seed: int = 0,
+    estimator: str = "ppi",
+) -> list[dict[str, Any]]:
     """One row per (target, group..., label): counts, raw and corrected shares with 95% intervals.
 
     With `ppi` and `pacc` the correction comes from the cell's own estimation items when it has
@@ -276,10 +326,15 @@ def coverage_table(items: Iterable[Item], scheme: Scheme, by: Sequence[str], rat
         observed = {label: sum(label in m.labels for m in pred) for label in scheme.label_ids}
         observed_vec = None
         if rates is not None and rates.kind == "single" and n_pred:
-            observed_vec = np.array([observed.get(lab, 0) for lab in rates.labels], dtype=float) / n_pred
+            observed_vec = (
+                np.array([observed.get(lab, 0) for lab in rates.labels], dtype=float) / n_pred
+            )
         k_golds = {label: sum(label in m.labels for m in gold) for label in scheme.label_ids}
-        intervals = _bootstrap_cell(n_gold, k_golds, n_pred, observed, rates, scheme.label_ids, rng) \
-            if n_pred and rates is not None and estimator == "acc" else {}
+        intervals = (
+            _bootstrap_cell(n_gold, k_golds, n_pred, observed, rates, scheme.label_ids, rng)
+            if n_pred and rates is not None and estimator == "acc"
+            else {}
+        )
         for label in scheme.label_ids:
             k_gold = k_golds[label]
             k_pred = observed[label]
@@ -292,25 +347,42 @@ def coverage_table(items: Iterable[Item], scheme: Scheme, by: Sequence[str], rat
                 alow, ahigh = intervals[label]
                 rectifier = "cross-validation"
             elif n_pred and estimator in ("ppi", "pacc"):
-                est, rectifier, n_rect = _rectified(estimator, label, own, pooled[target], pred, seed)
+                est, rectifier, n_rect = _rectified(
+                    estimator, label, own, pooled[target], pred, seed
+                )
                 if rectifier != "none":
                     whole = combine(k_gold, n_gold, est, n_pred)
                     share, alow, ahigh, lam = whole.share, whole.low, whole.high, whole.lam
             row = {"scheme": scheme.name, "target": target or None}
             row.update(dict(zip(by, key)))
-            row.update({"label": label, "items": n, "gold_items": n_gold, "predicted_items": n_pred,
-                        "estimation_items": len(own), "count": k_gold + k_pred, "raw_share": round(raw, 4),
-                        "raw_ci_low": round(low, 4), "raw_ci_high": round(high, 4), "share": round(share, 4),
-                        "ci_low": round(min(alow, share), 4), "ci_high": round(max(ahigh, share), 4),
-                        "estimator": estimator if rectifier != "none" or not n_pred else "raw",
-                        "rectifier": rectifier if n_pred else "", "rectifier_items": n_rect,
-                        "lambda": None if lam is None else round(lam, 3),
-                        "corrected": bool(n_pred and rectifier != "none")})
+            row.update(
+                {
+                    "label": label,
+                    "items": n,
+                    "gold_items": n_gold,
+                    "predicted_items": n_pred,
+                    "estimation_items": len(own),
+                    "count": k_gold + k_pred,
+                    "raw_share": round(raw, 4),
+                    "raw_ci_low": round(low, 4),
+                    "raw_ci_high": round(high, 4),
+                    "share": round(share, 4),
+                    "ci_low": round(min(alow, share), 4),
+                    "ci_high": round(max(ahigh, share), 4),
+                    "estimator": estimator if rectifier != "none" or not n_pred else "raw",
+                    "rectifier": rectifier if n_pred else "",
+                    "rectifier_items": n_rect,
+                    "lambda": None if lam is None else round(lam, 3),
+                    "corrected": bool(n_pred and rectifier != "none"),
+                }
+            )
             rows.append(row)
     return rows
 
 
-def attention_table(store: Store, items: Iterable[Item], group: str | None, period: str) -> list[dict[str, Any]]:
+def attention_table(
+    store: Store, items: Iterable[Item], group: str | None, period: str
+) -> list[dict[str, Any]]:
     """Stories per period (overall, and per group): in the report's population and among all stored articles.
 
     share_of_all is the population's share of every stored story in the cell (Media Cloud's
@@ -322,6 +394,7 @@ def attention_table(store: Store, items: Iterable[Item], group: str | None, peri
     fields = [(period,)] + ([(group, period)] if group else [])
     rows = []
     for by in fields:
+
         def key(article: Article, by: tuple[str, ...] = by) -> tuple[str, ...]:
             return _group_key(Item(article, "", [], ""), by)
 
@@ -334,7 +407,14 @@ def attention_table(store: Store, items: Iterable[Item], group: str | None, peri
             row: dict[str, Any] = dict(zip(by, k))
             if len(by) == 1 and group:
                 row[group] = None
-            row.update({"articles": n, "all_articles": total, "share_of_all": round(n / total, 4) if total else None,
-                        "ci_low": round(low, 4), "ci_high": round(high, 4)})
+            row.update(
+                {
+                    "articles": n,
+                    "all_articles": total,
+                    "share_of_all": round(n / total, 4) if total else None,
+                    "ci_low": round(low, 4),
+                    "ci_high": round(high, 4),
+                }
+            )
             rows.append(row)
     return rows

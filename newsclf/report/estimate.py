@@ -65,8 +65,9 @@ def _arrays(*xs: object) -> list[np.ndarray]:
     return [np.asarray(x, dtype=float).ravel() for x in xs]
 
 
-def ppi_mean(y: object, f_labeled: object, f_unlabeled: object, lam: float | None = None,
-             z: float = Z95) -> Estimate:
+def ppi_mean(
+    y: object, f_labeled: object, f_unlabeled: object, lam: float | None = None, z: float = Z95
+) -> Estimate:
     """PPI++ mean (as ppi_py computes it): power-tuned point estimate and CLT 95% interval."""
     y, f, fu = _arrays(y, f_labeled, f_unlabeled)
     n, big_n = len(y), len(fu)
@@ -182,7 +183,9 @@ def wilson(k: float, n: int, z: float = Z95) -> tuple[float, float]:
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-MIN_SEPARATION = 0.05  # E[f | label] - E[f | no label] below this: the model cannot separate, nothing to unmix
+MIN_SEPARATION = (
+    0.05  # E[f | label] - E[f | no label] below this: the model cannot separate, nothing to unmix
+)
 
 
 def pacc_point(y: np.ndarray, f: np.ndarray, fu: np.ndarray) -> float | None:
@@ -199,7 +202,9 @@ def pacc_point(y: np.ndarray, f: np.ndarray, fu: np.ndarray) -> float | None:
     return min(1.0, max(0.0, (float(fu.mean()) - fpr) / (tpr - fpr)))
 
 
-def pacc(y: object, f_labeled: object, f_unlabeled: object, rounds: int = 500, seed: int = 0) -> Estimate:
+def pacc(
+    y: object, f_labeled: object, f_unlabeled: object, rounds: int = 500, seed: int = 0
+) -> Estimate:
     """PACC with a bootstrap 95% interval that resamples the estimation sample and the unlabeled articles.
 
     Its assumption is prior shift: the model's probabilities for articles with (and without) the
@@ -251,4 +256,6 @@ def combine(k_gold: int, n_gold: int, unlabeled: Estimate, n_unlabeled: int) -> 
     def whole(x: float) -> float:
         return (k_gold + x * n_unlabeled) / n
 
-    return Estimate(whole(unlabeled.share), whole(unlabeled.low), whole(unlabeled.high), unlabeled.lam)
+    return Estimate(
+        whole(unlabeled.share), whole(unlabeled.low), whole(unlabeled.high), unlabeled.lam
+    )

@@ -14,7 +14,9 @@ from newsclf.report.coverage import GROUP_FIELDS, PERIODS
 
 MIN_MACRO_F1 = 0.5
 WEAK_RECALL = 0.5
-LISTED = 60  # flagged cells named in the HTML and on the terminal; the rest are in tables/coverage.csv
+LISTED = (
+    60  # flagged cells named in the HTML and on the terminal; the rest are in tables/coverage.csv
+)
 
 
 def scheme_warnings(metrics: dict[str, Any], min_f1: float = MIN_MACRO_F1) -> list[str]:
@@ -23,9 +25,11 @@ def scheme_warnings(metrics: dict[str, Any], min_f1: float = MIN_MACRO_F1) -> li
     for name, m in sorted(metrics.items()):
         f1 = m.get("macro_f1")
         if f1 is not None and f1 < min_f1:
-            out.append(f"{name}: the model's cross-validated macro-F1 is {f1:.2f} (below {min_f1:.2f}); its "
-                       "labels alone would mislead, so its shares rest on the gold labels and the estimation "
-                       "sample, and their intervals are wide.")
+            out.append(
+                f"{name}: the model's cross-validated macro-F1 is {f1:.2f} (below {min_f1:.2f}); its "
+                "labels alone would mislead, so its shares rest on the gold labels and the estimation "
+                "sample, and their intervals are wide."
+            )
     return out
 
 
@@ -33,13 +37,18 @@ def estimation_leak_warning(annotations: Sequence[Any], model_created: str | Non
     """A warning when estimation-sample labels existed before the model was trained (it may have learned them)."""
     if not model_created:
         return None
-    early = {(a.article_id, a.scheme) for a in annotations
-             if a.sample == "estimation" and a.created_at and a.created_at < model_created}
+    early = {
+        (a.article_id, a.scheme)
+        for a in annotations
+        if a.sample == "estimation" and a.created_at and a.created_at < model_created
+    }
     if not early:
         return None
-    return (f"{len(early)} labels of the estimation sample were stored before the model was trained "
-            f"({model_created[:19]}): if it was trained on them, it looks better on them than it is and the "
-            "corrected shares' intervals are too narrow. Train without the estimation sample, or code a fresh one.")
+    return (
+        f"{len(early)} labels of the estimation sample were stored before the model was trained "
+        f"({model_created[:19]}): if it was trained on them, it looks better on them than it is and the "
+        "corrected shares' intervals are too narrow. Train without the estimation sample, or code a fresh one."
+    )
 
 
 def label_weakness(metrics: dict[str, Any] | None, label: str) -> str | None:
@@ -51,25 +60,39 @@ def label_weakness(metrics: dict[str, Any] | None, label: str) -> str | None:
     conf = (metrics or {}).get("confusion") or {}
     if "matrix" in conf and label in conf.get("labels", []):
         i = conf["labels"].index(label)
-        row = [(count, other) for j, (count, other) in enumerate(zip(conf["matrix"][i], conf["labels"])) if j != i]
+        row = [
+            (count, other)
+            for j, (count, other) in enumerate(zip(conf["matrix"][i], conf["labels"]))
+            if j != i
+        ]
         count, other = max(row) if row else (0, None)
         if other is not None and count > 0:
-            return f"the model cannot tell {label} from {other}: cross-validated recall {recall:.2f}"
+            return (
+                f"the model cannot tell {label} from {other}: cross-validated recall {recall:.2f}"
+            )
     return f"the model misses most {label} articles: cross-validated recall {recall:.2f}"
 
 
-def flag_rows(rows: Sequence[dict[str, Any]], metrics: dict[str, Any], min_n: int, max_width: float) -> None:
+def flag_rows(
+    rows: Sequence[dict[str, Any]], metrics: dict[str, Any], min_n: int, max_width: float
+) -> None:
     """Set each row's `flagged` and `flag_reason` (reasons in words, joined by '; ')."""
     for row in rows:
         reasons = []
         if row["items"] < min_n:
-            reasons.append(f"{row['items']} article{'s' if row['items'] != 1 else ''} (fewer than {min_n})")
+            reasons.append(
+                f"{row['items']} article{'s' if row['items'] != 1 else ''} (fewer than {min_n})"
+            )
         width = row["ci_high"] - row["ci_low"]
         if width > max_width:
-            reasons.append(f"95% interval {row['ci_low']:.2f}-{row['ci_high']:.2f} is {width:.2f} wide "
-                           f"(more than {max_width:.2f})")
+            reasons.append(
+                f"95% interval {row['ci_low']:.2f}-{row['ci_high']:.2f} is {width:.2f} wide "
+                f"(more than {max_width:.2f})"
+            )
         if row["predicted_items"] and not row["corrected"] and row["estimator"] == "raw":
-            reasons.append("no estimation sample to correct the model's labels with: the share is uncorrected")
+            reasons.append(
+                "no estimation sample to correct the model's labels with: the share is uncorrected"
+            )
         if reasons and row["predicted_items"]:
             weak = label_weakness(metrics.get(row["scheme"]), row["label"])
             if weak:
@@ -91,5 +114,7 @@ def flag_lines(rows: Sequence[dict[str, Any]], limit: int = LISTED) -> list[str]
     flagged = [r for r in rows if r.get("flagged")]
     lines = [f"{cell_name(r)}: {r['flag_reason']}" for r in flagged[:limit]]
     if len(flagged) > limit:
-        lines.append(f"... and {len(flagged) - limit} more flagged cells (tables/coverage.csv, column flag_reason)")
+        lines.append(
+            f"... and {len(flagged) - limit} more flagged cells (tables/coverage.csv, column flag_reason)"
+        )
     return lines

@@ -21,12 +21,19 @@ def ledger(annotations: Sequence[Annotation], hourly_rate: float = 0.0) -> list[
         timed = [a.seconds for a in anns if a.seconds is not None]
         hours = sum(timed) / 3600 if timed else None
         rate = len(timed) / hours if hours else None
-        rows.append({"labeler": labeler, "scheme": scheme, "items": len(anns), "timed_items": len(timed),
-                     "hours": None if hours is None else round(hours, 3),
-                     "labels_per_hour": None if rate is None else round(rate, 1),
-                     "median_seconds": None if not timed else round(float(np.median(timed)), 1),
-                     "cost": None if hours is None else round(hours * hourly_rate, 2),
-                     "gold": any(a.gold for a in anns)})
+        rows.append(
+            {
+                "labeler": labeler,
+                "scheme": scheme,
+                "items": len(anns),
+                "timed_items": len(timed),
+                "hours": None if hours is None else round(hours, 3),
+                "labels_per_hour": None if rate is None else round(rate, 1),
+                "median_seconds": None if not timed else round(float(np.median(timed)), 1),
+                "cost": None if hours is None else round(hours * hourly_rate, 2),
+                "gold": any(a.gold for a in anns),
+            }
+        )
     return rows
 
 
@@ -38,20 +45,36 @@ def project_labels(curve: Sequence[dict[str, float]], target_f1: float) -> dict[
     """
     points = [(p["labels"], p["macro_f1"]) for p in curve if p["labels"] > 0]
     if len(points) < 2:
-        return {"target_f1": target_f1, "labels": None, "note": "need at least two learning-curve points"}
+        return {
+            "target_f1": target_f1,
+            "labels": None,
+            "note": "need at least two learning-curve points",
+        }
     x = np.log([p[0] for p in points])
     y = np.array([p[1] for p in points])
     b, a = np.polyfit(x, y, 1)
     current = max(p[0] for p in points)
     if max(y) >= target_f1:
-        return {"target_f1": target_f1, "labels": int(min(p[0] for p in points if p[1] >= target_f1)),
-                "fit": {"a": round(float(a), 4), "b": round(float(b), 4)}, "note": "already reached"}
+        return {
+            "target_f1": target_f1,
+            "labels": int(min(p[0] for p in points if p[1] >= target_f1)),
+            "fit": {"a": round(float(a), 4), "b": round(float(b), 4)},
+            "note": "already reached",
+        }
     if b <= 1e-6:
-        return {"target_f1": target_f1, "labels": None, "fit": {"a": round(float(a), 4), "b": round(float(b), 4)},
-                "note": "the learning curve is flat; more labels of the same kind will not get there"}
+        return {
+            "target_f1": target_f1,
+            "labels": None,
+            "fit": {"a": round(float(a), 4), "b": round(float(b), 4)},
+            "note": "the learning curve is flat; more labels of the same kind will not get there",
+        }
     needed = math.exp((target_f1 - a) / b)
     note = "extrapolated from a log-linear fit"
     if needed > 100 * current:
         note += f"; more than 100x the {current} labels behind the curve, treat as out of reach"
-    return {"target_f1": target_f1, "labels": int(math.ceil(needed)), "fit": {"a": round(float(a), 4),
-            "b": round(float(b), 4)}, "note": note}
+    return {
+        "target_f1": target_f1,
+        "labels": int(math.ceil(needed)),
+        "fit": {"a": round(float(a), 4), "b": round(float(b), 4)},
+        "note": note,
+    }

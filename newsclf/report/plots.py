@@ -11,14 +11,28 @@ import matplotlib
 matplotlib.use("Agg")  # no display on servers and in CI
 import matplotlib.pyplot as plt  # noqa: E402
 
-STYLES = [("-", "o"), ("--", "s"), (":", "^"), ("-.", "D"), ((0, (5, 1)), "v"), ((0, (1, 1)), "P"),
-          ((0, (3, 1, 1, 1)), "X"), ((0, (5, 3)), "*")]
+STYLES = [
+    ("-", "o"),
+    ("--", "s"),
+    (":", "^"),
+    ("-.", "D"),
+    ((0, (5, 1)), "v"),
+    ((0, (1, 1)), "P"),
+    ((0, (3, 1, 1, 1)), "X"),
+    ((0, (5, 3)), "*"),
+]
 GREYS = ["0.0", "0.35", "0.55", "0.2", "0.45", "0.65", "0.1", "0.3"]
 
 
 def _style(i: int) -> dict[str, Any]:
     line, marker = STYLES[i % len(STYLES)]
-    return {"linestyle": line, "marker": marker, "color": GREYS[i % len(GREYS)], "markersize": 5, "linewidth": 1.5}
+    return {
+        "linestyle": line,
+        "marker": marker,
+        "color": GREYS[i % len(GREYS)],
+        "markersize": 5,
+        "linewidth": 1.5,
+    }
 
 
 def _save(fig: Any, out_dir: Path, name: str) -> list[Path]:
@@ -30,20 +44,38 @@ def _save(fig: Any, out_dir: Path, name: str) -> list[Path]:
     return paths
 
 
-def _points(ax: Any, xs: Sequence[float], ys: Sequence[float], flagged: Sequence[bool], marker: str = "o",
-            color: str = "0.0") -> None:
+def _points(
+    ax: Any,
+    xs: Sequence[float],
+    ys: Sequence[float],
+    flagged: Sequence[bool],
+    marker: str = "o",
+    color: str = "0.0",
+) -> None:
     """Markers: filled where the estimate can be read, hollow and grey where it is flagged (too few, too wide)."""
     solid = [(x, y) for x, y, f in zip(xs, ys, flagged) if not f]
     hollow = [(x, y) for x, y, f in zip(xs, ys, flagged) if f]
     if solid:
         ax.plot(*zip(*solid), linestyle="none", marker=marker, color=color, markersize=5)
     if hollow:
-        ax.plot(*zip(*hollow), linestyle="none", marker=marker, markerfacecolor="white", markeredgecolor="0.6",
-                markersize=6)
+        ax.plot(
+            *zip(*hollow),
+            linestyle="none",
+            marker=marker,
+            markerfacecolor="white",
+            markeredgecolor="0.6",
+            markersize=6,
+        )
 
 
-def share_over_time(rows: Sequence[dict[str, Any]], period: str, title: str, out_dir: Path, name: str,
-                    columns: int = 3) -> list[Path]:
+def share_over_time(
+    rows: Sequence[dict[str, Any]],
+    period: str,
+    title: str,
+    out_dir: Path,
+    name: str,
+    columns: int = 3,
+) -> list[Path]:
     """One panel per label: its corrected share per period as a line, its 95% interval as a band.
 
     Panels rather than one crowded chart: overlapping bands of six labels read as grey fog in print.
@@ -57,69 +89,121 @@ def share_over_time(rows: Sequence[dict[str, Any]], period: str, title: str, out
     x_of = {p: i for i, p in enumerate(periods)}
     columns = min(columns, max(1, len(labels)))
     n_rows = max(1, (len(labels) + columns - 1) // columns)
-    fig, axes = plt.subplots(n_rows, columns, figsize=(3.4 * columns, 2.5 * n_rows), sharex=True, sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        n_rows,
+        columns,
+        figsize=(3.4 * columns, 2.5 * n_rows),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
     for ax, label in zip(axes.flat, labels):
         rs = sorted(series[label], key=lambda r: r[period])
         xs = [x_of[r[period]] for r in rs]
-        ax.fill_between(xs, [r["ci_low"] for r in rs], [r["ci_high"] for r in rs], color="0.8", linewidth=0)
+        ax.fill_between(
+            xs, [r["ci_low"] for r in rs], [r["ci_high"] for r in rs], color="0.8", linewidth=0
+        )
         ax.plot(xs, [r["share"] for r in rs], **{**_style(0), "marker": None})
         _points(ax, xs, [r["share"] for r in rs], [bool(r.get("flagged")) for r in rs])
         ax.plot(xs, [r["raw_share"] for r in rs], linestyle=":", color="0.45", linewidth=1)
         ax.set_title(label, fontsize=9)
         ax.set_ylim(0, 1)
         ax.grid(axis="y", color="0.9")
-    for ax in axes.flat[len(labels):]:
+    for ax in axes.flat[len(labels) :]:
         ax.set_visible(False)
     n_of = {r[period]: r["items"] for rs in series.values() for r in rs}
     for ax in axes[-1]:
-        ax.set_xticks(range(len(periods)), [f"{p}\nn={n_of[p]}" for p in periods], rotation=60, ha="right", fontsize=7)
-    fig.suptitle(title + "\n(solid: corrected share, band: 95% interval, dotted: raw share; "
-                 "hollow grey: flagged, too few articles or too wide an interval)", fontsize=10)
+        ax.set_xticks(
+            range(len(periods)),
+            [f"{p}\nn={n_of[p]}" for p in periods],
+            rotation=60,
+            ha="right",
+            fontsize=7,
+        )
+    fig.suptitle(
+        title + "\n(solid: corrected share, band: 95% interval, dotted: raw share; "
+        "hollow grey: flagged, too few articles or too wide an interval)",
+        fontsize=10,
+    )
     fig.tight_layout()
     return _save(fig, out_dir, name)
 
 
-def small_multiples(rows: Sequence[dict[str, Any]], panel: str, period: str, title: str, out_dir: Path,
-                    name: str, columns: int = 3) -> list[Path]:
+def small_multiples(
+    rows: Sequence[dict[str, Any]],
+    panel: str,
+    period: str,
+    title: str,
+    out_dir: Path,
+    name: str,
+    columns: int = 3,
+) -> list[Path]:
     """One small panel per outlet (or other group): share over time per label, shared axes."""
     panels: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         panels[row[panel]].append(row)
     names = sorted(panels)
     n_rows = max(1, (len(names) + columns - 1) // columns)
-    fig, axes = plt.subplots(n_rows, columns, figsize=(3.4 * columns, 2.4 * n_rows), sharex=True, sharey=True,
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        n_rows,
+        columns,
+        figsize=(3.4 * columns, 2.4 * n_rows),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
     periods = sorted({r[period] for r in rows if r[period] != "unknown"})
     x_of = {p: i for i, p in enumerate(periods)}
     labels = sorted({r["label"] for r in rows})
     for ax, group in zip(axes.flat, names):
         for i, label in enumerate(labels):
-            rs = sorted((r for r in panels[group] if r["label"] == label and r[period] in x_of), key=lambda r: r[period])
+            rs = sorted(
+                (r for r in panels[group] if r["label"] == label and r[period] in x_of),
+                key=lambda r: r[period],
+            )
             if rs:
                 style = _style(i)
                 xs, ys = [x_of[r[period]] for r in rs], [r["share"] for r in rs]
                 ax.plot(xs, ys, label=label, **style)
-                _points(ax, xs, ys, [bool(r.get("flagged")) for r in rs], style["marker"], style["color"])
+                _points(
+                    ax,
+                    xs,
+                    ys,
+                    [bool(r.get("flagged")) for r in rs],
+                    style["marker"],
+                    style["color"],
+                )
         n_total = sum({r[period]: r["items"] for r in panels[group]}.values())
         ax.set_title(f"{group} (n={n_total})", fontsize=9)
         ax.set_ylim(0, 1)
         ax.grid(axis="y", color="0.88")
-    for ax in axes.flat[len(names):]:
+    for ax in axes.flat[len(names) :]:
         ax.set_visible(False)
     for ax in axes[-1]:
         ax.set_xticks(range(len(periods)), periods, rotation=60, ha="right", fontsize=7)
     handles, texts = axes.flat[0].get_legend_handles_labels()
-    fig.legend(handles, texts, loc="upper center", ncol=min(6, len(labels)), frameon=False, fontsize=8,
-               bbox_to_anchor=(0.5, 1.02))
+    fig.legend(
+        handles,
+        texts,
+        loc="upper center",
+        ncol=min(6, len(labels)),
+        frameon=False,
+        fontsize=8,
+        bbox_to_anchor=(0.5, 1.02),
+    )
     fig.suptitle(title, y=1.07)
     return _save(fig, out_dir, name)
 
 
-def by_group(rows: Sequence[dict[str, Any]], group: str, title: str, out_dir: Path, name: str) -> list[Path]:
+def by_group(
+    rows: Sequence[dict[str, Any]], group: str, title: str, out_dir: Path, name: str
+) -> list[Path]:
     """Dot-and-whisker plot: each label's corrected share per group (e.g. stance by outlet), with 95% CIs."""
     groups = sorted({r[group] for r in rows})
-    labels = sorted({r["label"] for r in rows}, key=lambda lab: next(i for i, r in enumerate(rows) if r["label"] == lab))
+    labels = sorted(
+        {r["label"] for r in rows},
+        key=lambda lab: next(i for i, r in enumerate(rows) if r["label"] == lab),
+    )
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(groups) * max(1, len(labels) / 2) + 1.2))
     height = 0.8 / max(1, len(labels))
     for i, label in enumerate(labels):
@@ -129,11 +213,24 @@ def by_group(rows: Sequence[dict[str, Any]], group: str, title: str, out_dir: Pa
                 continue
             y = j + (i - (len(labels) - 1) / 2) * height
             style = _style(i)
-            flagged = bool(r.get("flagged"))  # hollow and grey: too few articles or too wide an interval
-            ax.errorbar(r["share"], y, xerr=[[r["share"] - r["ci_low"]], [r["ci_high"] - r["share"]]],
-                        fmt=style["marker"], color="0.6" if flagged else style["color"], capsize=2, markersize=5,
-                        markerfacecolor="white" if flagged else style["color"], label=label if j == 0 else None)
-    ax.set_yticks(range(len(groups)), [f"{g} (n={next(r['items'] for r in rows if r[group] == g)})" for g in groups])
+            flagged = bool(
+                r.get("flagged")
+            )  # hollow and grey: too few articles or too wide an interval
+            ax.errorbar(
+                r["share"],
+                y,
+                xerr=[[r["share"] - r["ci_low"]], [r["ci_high"] - r["share"]]],
+                fmt=style["marker"],
+                color="0.6" if flagged else style["color"],
+                capsize=2,
+                markersize=5,
+                markerfacecolor="white" if flagged else style["color"],
+                label=label if j == 0 else None,
+            )
+    ax.set_yticks(
+        range(len(groups)),
+        [f"{g} (n={next(r['items'] for r in rows if r[group] == g)})" for g in groups],
+    )
     ax.set_xlim(0, 1)
     ax.set_xlabel("share (corrected), 95% CI; hollow grey: flagged")
     ax.set_title(title)
@@ -142,8 +239,14 @@ def by_group(rows: Sequence[dict[str, Any]], group: str, title: str, out_dir: Pa
     return _save(fig, out_dir, name)
 
 
-def attention(rows: Sequence[dict[str, Any]], group: str | None, period: str, title: str, out_dir: Path,
-              name: str) -> list[Path]:
+def attention(
+    rows: Sequence[dict[str, Any]],
+    group: str | None,
+    period: str,
+    title: str,
+    out_dir: Path,
+    name: str,
+) -> list[Path]:
     """How much coverage: articles per period, one line per group, with each period's n on the axis.
 
     Where the store holds more articles than the report's population, a second panel shows the
@@ -155,14 +258,27 @@ def attention(rows: Sequence[dict[str, Any]], group: str | None, period: str, ti
     x_of = {p: i for i, p in enumerate(periods)}
     overall = [r for r in rows if r.get(group) is None] if group else list(rows)
     normalised = any(r["all_articles"] > r["articles"] for r in overall)
-    fig, axes = plt.subplots(1, 2 if normalised else 1, figsize=(11 if normalised else 6.5, 3.4), squeeze=False)
+    fig, axes = plt.subplots(
+        1, 2 if normalised else 1, figsize=(11 if normalised else 6.5, 3.4), squeeze=False
+    )
     ax = axes[0][0]
     groups = sorted({r[group] for r in rows if r.get(group) is not None}) if group else []
     for i, g in enumerate(groups or [None]):
-        rs = sorted((r for r in rows if r.get(group) == g and r[period] in x_of), key=lambda r: r[period]) if group \
+        rs = (
+            sorted(
+                (r for r in rows if r.get(group) == g and r[period] in x_of),
+                key=lambda r: r[period],
+            )
+            if group
             else sorted((r for r in rows if r[period] in x_of), key=lambda r: r[period])
+        )
         if rs:
-            ax.plot([x_of[r[period]] for r in rs], [r["articles"] for r in rs], label=g or "all", **_style(i))
+            ax.plot(
+                [x_of[r[period]] for r in rs],
+                [r["articles"] for r in rs],
+                label=g or "all",
+                **_style(i),
+            )
     totals = {r[period]: r["articles"] for r in overall if r[period] in x_of}
     ticks = [f"{p}\nn={totals.get(p, 0)}" for p in periods]
     ax.set_xticks(range(len(periods)), ticks, rotation=60, ha="right", fontsize=7)
@@ -175,11 +291,22 @@ def attention(rows: Sequence[dict[str, Any]], group: str | None, period: str, ti
         bx = axes[0][1]
         rs = sorted((r for r in overall if r[period] in x_of), key=lambda r: r[period])
         xs = [x_of[r[period]] for r in rs]
-        bx.fill_between(xs, [r["ci_low"] for r in rs], [r["ci_high"] for r in rs], color="0.85", linewidth=0)
+        bx.fill_between(
+            xs, [r["ci_low"] for r in rs], [r["ci_high"] for r in rs], color="0.85", linewidth=0
+        )
         bx.plot(xs, [r["share_of_all"] for r in rs], **_style(0))
-        bx.set_xticks(range(len(periods)), [f"{p}\nof {r_all}" for p, r_all in
-                                             ((p, next((r["all_articles"] for r in rs if r[period] == p), 0))
-                                              for p in periods)], rotation=60, ha="right", fontsize=7)
+        bx.set_xticks(
+            range(len(periods)),
+            [
+                f"{p}\nof {r_all}"
+                for p, r_all in (
+                    (p, next((r["all_articles"] for r in rs if r[period] == p), 0)) for p in periods
+                )
+            ],
+            rotation=60,
+            ha="right",
+            fontsize=7,
+        )
         bx.set_ylim(0, 1)
         bx.set_title("share of all stored articles (normalised attention), 95% CI", fontsize=9)
         bx.grid(axis="y", color="0.9")
@@ -188,8 +315,15 @@ def attention(rows: Sequence[dict[str, Any]], group: str | None, period: str, ti
     return _save(fig, out_dir, name)
 
 
-def learning_curve(points: Sequence[dict[str, float]], fit: dict[str, float] | None, target_f1: float,
-                   needed: int | None, title: str, out_dir: Path, name: str) -> list[Path]:
+def learning_curve(
+    points: Sequence[dict[str, float]],
+    fit: dict[str, float] | None,
+    target_f1: float,
+    needed: int | None,
+    title: str,
+    out_dir: Path,
+    name: str,
+) -> list[Path]:
     """Macro-F1 against labels (log axis) with the fitted projection F1 = a + b ln(labels) and the target."""
     import math
 
@@ -201,12 +335,23 @@ def learning_curve(points: Sequence[dict[str, float]], fit: dict[str, float] | N
     if fit:
         end = max(max(xs), needed or 0) * 1.2
         grid = [min(xs) * (end / min(xs)) ** (i / 50) for i in range(51)]
-        ax.plot(grid, [fit["a"] + fit["b"] * math.log(g) for g in grid], linestyle="--", color="0.4",
-                label="log-linear fit (projection)")
+        ax.plot(
+            grid,
+            [fit["a"] + fit["b"] * math.log(g) for g in grid],
+            linestyle="--",
+            color="0.4",
+            label="log-linear fit (projection)",
+        )
     ax.axhline(target_f1, linestyle=":", color="0.5", label=f"target {target_f1:.2f}")
     if needed:
         ax.axvline(needed, linestyle=":", color="0.7")
-        ax.annotate(f"{needed} labels", (needed, target_f1), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        ax.annotate(
+            f"{needed} labels",
+            (needed, target_f1),
+            textcoords="offset points",
+            xytext=(4, 4),
+            fontsize=7,
+        )
     ax.set_xscale("log")
     ax.set_ylim(0, 1)
     ax.set_xlabel("labeled items (log scale)")

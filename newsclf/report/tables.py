@@ -29,8 +29,9 @@ def column_prefix(scheme: Scheme, target: str) -> str:
     return f"{scheme.name}_{re.sub(r'[^0-9a-z]+', '_', target.lower()).strip('_')}"
 
 
-def final_labels(anns: list[Annotation], scheme: Scheme, reviewed: set[tuple[str, str, str, str]]) -> \
-        tuple[list[str], str] | None:
+def final_labels(
+    anns: list[Annotation], scheme: Scheme, reviewed: set[tuple[str, str, str, str]]
+) -> tuple[list[str], str] | None:
     """(labels, source) from one unit's coders, or None when they settle nothing (a tie, or no coder)."""
     if not anns:
         return None
@@ -50,13 +51,20 @@ def article_rows(store: Store, guide: Guide, model_id: str | None = None) -> lis
     return article_table(store, guide, model_id)[1]
 
 
-def article_table(store: Store, guide: Guide, model_id: str | None = None, ids: set[str] | None = None,
-                  with_text: bool = False) -> tuple[list[str], list[dict[str, Any]]]:
+def article_table(
+    store: Store,
+    guide: Guide,
+    model_id: str | None = None,
+    ids: set[str] | None = None,
+    with_text: bool = False,
+) -> tuple[list[str], list[dict[str, Any]]]:
     """(columns, rows) of the flat table, for the articles in `ids` (all when None); `export --flat` writes it too."""
     model_id = model_id or store.latest_prediction_model()
     reviewed = {(r["article_id"], r["scheme"], r["target"], r["reviewer"]) for r in store.reviews()}
     groups = store.dup_groups()
-    units: dict[str, dict[tuple[str, str], dict[str, Any]]] = defaultdict(dict)  # article -> (scheme, target) -> cell
+    units: dict[str, dict[tuple[str, str], dict[str, Any]]] = defaultdict(
+        dict
+    )  # article -> (scheme, target) -> cell
     columns: list[tuple[Scheme, str]] = []
     for scheme in guide.schemes:
         by_unit: dict[tuple[str, str], list[Annotation]] = defaultdict(list)
@@ -66,7 +74,10 @@ def article_table(store: Store, guide: Guide, model_id: str | None = None, ids: 
         for (article_id, target), anns in by_unit.items():
             settled = final_labels(anns, scheme, reviewed)
             if settled is not None:
-                units[article_id][(scheme.name, target)] = {"labels": settled[0], "source": settled[1]}
+                units[article_id][(scheme.name, target)] = {
+                    "labels": settled[0],
+                    "source": settled[1],
+                }
         if model_id is not None:
             for pred in store.predictions(model_id=model_id):
                 if pred["scheme"] != scheme.name:
@@ -77,8 +88,12 @@ def article_table(store: Store, guide: Guide, model_id: str | None = None, ids: 
                 if cell is None:
                     probs = pred["probabilities"]
                     units[pred["article_id"]][(scheme.name, target)] = {
-                        "labels": list(pred["labels"]), "source": "predicted",
-                        "probability": [round(float(probs.get(lab, 0.0)), 4) for lab in pred["labels"]]}
+                        "labels": list(pred["labels"]),
+                        "source": "predicted",
+                        "probability": [
+                            round(float(probs.get(lab, 0.0)), 4) for lab in pred["labels"]
+                        ],
+                    }
         if not targets:
             targets = {scheme.effective_target(None)}
         columns += [(scheme, t) for t in sorted(targets)]
@@ -88,9 +103,15 @@ def article_table(store: Store, guide: Guide, model_id: str | None = None, ids: 
         names += [stem, f"{stem}_source", f"{stem}_probability"]
     rows = []
     for article in store.iter_articles(sorted(ids) if ids is not None else None):
-        row: dict[str, Any] = {"id": article.id, "url": article.url, "outlet": article.outlet,
-                               "published": article.published, "lang": article.lang, "title": article.title,
-                               "story": groups.get(article.id, article.id)}
+        row: dict[str, Any] = {
+            "id": article.id,
+            "url": article.url,
+            "outlet": article.outlet,
+            "published": article.published,
+            "lang": article.lang,
+            "title": article.title,
+            "story": groups.get(article.id, article.id),
+        }
         if with_text:
             row["text"] = article.text
         for scheme, target in columns:
@@ -100,7 +121,12 @@ def article_table(store: Store, guide: Guide, model_id: str | None = None, ids: 
             row[stem] = ";".join(cell["labels"]) if cell else None
             row[f"{stem}_source"] = cell["source"] if cell else None
             # One number for a single-label scheme; ';'-joined, in label order, for several labels.
-            row[f"{stem}_probability"] = (None if not probs else probs[0] if scheme.kind == "single"
-                                          else ";".join(f"{p:.4f}" for p in probs))
+            row[f"{stem}_probability"] = (
+                None
+                if not probs
+                else probs[0]
+                if scheme.kind == "single"
+                else ";".join(f"{p:.4f}" for p in probs)
+            )
         rows.append(row)
     return names, rows
