@@ -240,11 +240,54 @@ MIGRATIONS: list[str] = [
     UPDATE annotations SET sample = (SELECT a.kind FROM assignments a WHERE a.article_id = annotations.article_id
                                      AND a.labeler = annotations.labeler)
     """,
+    # 10: what counts by period read instead of the articles table. search_facets holds each
+    # article's day, outlet and language by its rowid: a few dozen bytes a row that stay in the
+    # cache, where a look-up in `articles` reads a page of text for every match. search_totals
+    # holds how many articles each (day, outlet, language) has, the denominators of the shares,
+    # so they are no longer a scan of every article. Triggers keep both current; filled after
+    # creation, and rebuilt with the full-text index by `newsclf search --reindex`.
+    """
+    CREATE TABLE search_facets (rid INTEGER PRIMARY KEY, day TEXT, outlet TEXT, lang TEXT);
+    CREATE TABLE search_totals (day TEXT, outlet TEXT, lang TEXT, n INTEGER NOT NULL);
+    CREATE INDEX search_totals_key ON search_totals(day, outlet, lang);
+    CREATE TRIGGER search_facets_insert AFTER INSERT ON articles BEGIN
+        INSERT INTO search_facets (rid, day, outlet, lang)
+            VALUES (new.rowid, substr(new.published, 1, 10), new.outlet, new.lang);
+        UPDATE search_totals SET n = n + 1 WHERE day IS substr(new.published, 1, 10)
+            AND outlet IS new.outlet AND lang IS new.lang;
+        INSERT INTO search_totals (day, outlet, lang, n)
+            SELECT substr(new.published, 1, 10), new.outlet, new.lang, 1
+            WHERE NOT EXISTS (SELECT 1 FROM search_totals WHERE day IS substr(new.published, 1, 10)
+                              AND outlet IS new.outlet AND lang IS new.lang);
+    END;
+    CREATE TRIGGER search_facets_delete AFTER DELETE ON articles BEGIN
+        DELETE FROM search_facets WHERE rid = old.rowid;
+        UPDATE search_totals SET n = n - 1 WHERE day IS substr(old.published, 1, 10)
+            AND outlet IS old.outlet AND lang IS old.lang;
+        DELETE FROM search_totals WHERE n <= 0 AND day IS substr(old.published, 1, 10)
+            AND outlet IS old.outlet AND lang IS old.lang;
+    END;
+    CREATE TRIGGER search_facets_update AFTER UPDATE OF published, outlet, lang ON articles BEGIN
+        UPDATE search_facets SET day = substr(new.published, 1, 10), outlet = new.outlet,
+            lang = new.lang WHERE rid = new.rowid;
+        UPDATE search_totals SET n = n - 1 WHERE day IS substr(old.published, 1, 10)
+            AND outlet IS old.outlet AND lang IS old.lang;
+        DELETE FROM search_totals WHERE n <= 0 AND day IS substr(old.published, 1, 10)
+            AND outlet IS old.outlet AND lang IS old.lang;
+        UPDATE search_totals SET n = n + 1 WHERE day IS substr(new.published, 1, 10)
+            AND outlet IS new.outlet AND lang IS new.lang;
+        INSERT INTO search_totals (day, outlet, lang, n)
+            SELECT substr(new.published, 1, 10), new.outlet, new.lang, 1
+            WHERE NOT EXISTS (SELECT 1 FROM search_totals WHERE day IS substr(new.published, 1, 10)
+                              AND outlet IS new.outlet AND lang IS new.lang);
+    END
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 SEARCH_MIGRATION = (
     8  # the migration that creates the full-text index; existing articles are indexed after it
 )
+FACETS_MIGRATION = 10  # the migration that creates search_facets and search_totals; filled after it
 
 
 def now_iso() -> str:
@@ -334,25 +377,47 @@ class Store:
                     conn.execute(statement)
                 if number + 1 == SEARCH_MIGRATION:
                     self._fill_search(conn)
+                if number + 1 == FACETS_MIGRATION:
+                    self._fill_facets(conn)
                 conn.execute(f"PRAGMA user_version = {number + 1}")
 
     def _fill_search(self, conn: sqlite3.Connection, chunk: int = 5000) -> None:
         """Index the articles already stored (a store from before the index), with a progress bar when many."""
+        self._fill_by_rowid(
+            conn,
+            "INSERT INTO articles_fts(rowid, title, text) SELECT rowid, title, text FROM articles "
+            "WHERE rowid > ? AND rowid <= ?",
+            "building the search index",
+            chunk,
+        )
+
+    def _fill_facets(self, conn: sqlite3.Connection, chunk: int = 20000) -> None:
+        """Fill search_facets and search_totals from the articles already stored."""
+        conn.execute("DELETE FROM search_facets")
+        conn.execute("DELETE FROM search_totals")
+        self._fill_by_rowid(
+            conn,
+            "INSERT INTO search_facets (rid, day, outlet, lang) SELECT rowid, "
+            "substr(published, 1, 10), outlet, lang FROM articles WHERE rowid > ? AND rowid <= ?",
+            "indexing dates for counts by period",
+            chunk,
+        )
+        conn.execute(
+            "INSERT INTO search_totals (day, outlet, lang, n) SELECT day, outlet, lang, COUNT(*) "
+            "FROM search_facets GROUP BY day, outlet, lang"
+        )
+
+    def _fill_by_rowid(self, conn: sqlite3.Connection, sql: str, desc: str, chunk: int) -> None:
+        # In rowid ranges, so a progress bar can show a long fill (a million articles: minutes).
         top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM articles").fetchone()[0]
         total = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         bar = None
-        if total > 20 * chunk:
+        if total > 100_000:
             from tqdm import tqdm
 
-            bar = tqdm(
-                total=total, desc="building the search index", unit="articles", file=sys.stderr
-            )
+            bar = tqdm(total=total, desc=desc, unit="articles", file=sys.stderr)
         for start in range(0, top, chunk):
-            n = conn.execute(
-                "INSERT INTO articles_fts(rowid, title, text) SELECT rowid, title, text FROM articles "
-                "WHERE rowid > ? AND rowid <= ?",
-                (start, start + chunk),
-            ).rowcount
+            n = conn.execute(sql, (start, start + chunk)).rowcount
             if bar is not None:
                 bar.update(n)
         if bar is not None:
@@ -362,6 +427,7 @@ class Store:
         """Rebuild the full-text index from the articles (after a VACUUM, or to repair it); returns articles indexed."""
         with self.transaction() as conn:
             conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+            self._fill_facets(conn)  # keyed by rowid too
         return self.count_articles()
 
     # --- articles -----------------------------------------------------------------------------
@@ -1147,28 +1213,43 @@ class Store:
     # --- search -------------------------------------------------------------------------------
     # `match` is an FTS5 expression made by newsclf.search.to_match; `filters` a newsclf.search.Filters.
 
+    # Periods of a day 'YYYY-MM-DD' (the first 10 characters of `published`, as search_facets and
+    # search_totals keep it); a month is its first 7.
     _PERIOD = {
-        "day": "substr(a.published, 1, 10)",
-        "month": "substr(a.published, 1, 7)",
-        "week": "strftime('%Y-W%W', substr(a.published, 1, 10))",
+        "day": "{day}",
+        "month": "substr({day}, 1, 7)",
+        "week": "strftime('%Y-W%W', {day})",
     }
 
-    def _search_where(self, filters: Any, model_id: str | None) -> tuple[list[str], dict[str, Any]]:
+    @staticmethod
+    def _on_facets(filters: Any) -> bool:
+        # Dates, outlets and language are in search_facets; labels and predictions need `articles`.
+        return filters is None or not (filters.label or filters.predicted)
+
+    def _search_where(
+        self, filters: Any, model_id: str | None, facets: bool = False
+    ) -> tuple[list[str], dict[str, Any]]:
+        # facets: dates, outlets and language read from search_facets (or search_totals) as `f`.
         where, args = [], {}
         if filters is None:
             return where, args
+        day, outlet, lang = (
+            ("f.day", "f.outlet", "f.lang")
+            if facets
+            else ("substr(a.published, 1, 10)", "a.outlet", "a.lang")
+        )
         if filters.since:
-            where.append("substr(a.published, 1, 10) >= :since")
+            where.append(f"{day} >= :since")
             args["since"] = filters.since[:10]
         if filters.until:
-            where.append("substr(a.published, 1, 10) <= :until")
+            where.append(f"{day} <= :until")
             args["until"] = filters.until[:10]
         if filters.outlets:
             names = {f"outlet{i}": o.strip().lower() for i, o in enumerate(filters.outlets)}
-            where.append(f"lower(a.outlet) IN ({', '.join(':' + k for k in names)})")
+            where.append(f"lower({outlet}) IN ({', '.join(':' + k for k in names)})")
             args.update(names)
         if filters.lang:
-            where.append("a.lang = :lang")
+            where.append(f"{lang} = :lang")
             args["lang"] = filters.lang
         if filters.label:
             # A reviewer's gold label where there is one, else any coder's.
@@ -1292,27 +1373,43 @@ class Store:
         model_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """Attention: per period (and outlet), articles matching and all articles (the same filters), oldest first."""
-        key = self._PERIOD[period]
-        group = f"COALESCE({key}, 'undated')" + (", COALESCE(a.outlet, '')" if by_outlet else "")
-        cols = "period" + (", outlet" if by_outlet else "")
-        where, args = self._search_where(filters, model_id)
-        hits = self._fts(
-            f"SELECT {group}, COUNT(*) FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-            f"WHERE articles_fts MATCH :match"
-            + "".join(" AND " + w for w in where)
-            + f" GROUP BY {group}",
-            {**args, "match": match},
-        )
-        totals = self.conn.execute(
-            f"SELECT {group}, COUNT(*) FROM articles a"
-            + (" WHERE " + " AND ".join(where) if where else "")
-            + f" GROUP BY {group}",
-            args,
-        )
-        found = {tuple(r[:-1]): r[-1] for r in hits}
+        facets = self._on_facets(filters)
+        where, args = self._search_where(filters, model_id, facets=facets)
+        cond = "".join(" AND " + w for w in where)
+        if facets:  # the small tables: no page of an article's text read per match
+            key = self._PERIOD[period].format(day="f.day")
+            group = f"COALESCE({key}, 'undated')" + (
+                ", COALESCE(f.outlet, '')" if by_outlet else ""
+            )
+            hits_sql = (
+                f"SELECT {group}, COUNT(*) FROM articles_fts CROSS JOIN search_facets f "
+                f"ON f.rid = articles_fts.rowid WHERE articles_fts MATCH :match{cond} "
+                f"GROUP BY {group}"
+            )
+            totals_sql = (
+                f"SELECT {group}, SUM(f.n) FROM search_totals f WHERE 1{cond} "
+                f"GROUP BY {group} HAVING SUM(f.n) > 0"
+            )
+        else:
+            key = self._PERIOD[period].format(day="substr(a.published, 1, 10)")
+            group = f"COALESCE({key}, 'undated')" + (
+                ", COALESCE(a.outlet, '')" if by_outlet else ""
+            )
+            hits_sql = (
+                f"SELECT {group}, COUNT(*) FROM articles_fts JOIN articles a "
+                f"ON a.rowid = articles_fts.rowid WHERE articles_fts MATCH :match{cond} "
+                f"GROUP BY {group}"
+            )
+            totals_sql = (
+                f"SELECT {group}, COUNT(*) FROM articles a"
+                + (" WHERE " + " AND ".join(where) if where else "")
+                + f" GROUP BY {group}"
+            )
+        cols = ["period", "outlet"] if by_outlet else ["period"]
+        found = {tuple(r[:-1]): r[-1] for r in self._fts(hits_sql, {**args, "match": match})}
         out = [
-            dict(zip(cols.split(", "), r[:-1]), matching=found.get(tuple(r[:-1]), 0), total=r[-1])
-            for r in totals
+            dict(zip(cols, r[:-1]), matching=found.get(tuple(r[:-1]), 0), total=r[-1])
+            for r in self.conn.execute(totals_sql, args)
         ]
         return sorted(
             out, key=lambda d: (d["period"] == "undated", d["period"], d.get("outlet", ""))
