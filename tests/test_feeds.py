@@ -45,7 +45,10 @@ def test_atom_feed():
     "body, message",
     [
         (
-            b'<!DOCTYPE html><html><head><link rel="alternate" type="application/rss+xml" href="/rss"></head></html>',
+            (
+                b'<!DOCTYPE html><html><head><link rel="alternate" type="application/rss+xml"'
+                b' href="/rss"></head></html>'
+            ),
             "is an HTML page, not a feed; the page names these feeds: https://news.example/rss",
         ),
         (

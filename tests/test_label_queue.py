@@ -1,4 +1,5 @@
-"""Who gets which article: the samples, leases, overlap, undo; concurrent labelers over real HTTP; review."""
+"""Who gets which article: the samples, leases, overlap, undo; concurrent labelers over real HTTP;
+review."""
 
 from __future__ import annotations
 
@@ -77,7 +78,8 @@ def test_leases_overlap_lapses_and_undo(tmp_path):
         assert "ran out" in str(exc)
     assert store.lease_next("b", order, 2, 60) is None  # estimation item is c's
     assert sorted({a.labeler for a in store.annotations(article_id=rel)}) == ["a", "d"]
-    # Labels coded on the page carry the sample their queue kind names (reports rectify with 'estimation' only).
+    # Labels coded on the page carry the sample their queue kind names (reports rectify with
+    # 'estimation' only).
     assert {a.sample for a in store.annotations(article_id=rel)} == {"reliability"}
     store.finish_item("c", est, [Annotation(est, "topics", ("labor",), "c")], 2.0, "done", 2)
     assert [a.sample for a in store.annotations(article_id=est)] == ["estimation"]
