@@ -1,7 +1,8 @@
 """Classification benchmark: newsclf's default classifier against two anchors on public data sets.
 
-    python -m bench.classify [--quick] [--only NAME,...] [--no-curve | --curves-only] [--variants] [--minilm] [--frozen]
-                             [--seeds 0,1,2] [--orders random,suggest] [--curve-cache DIR] [--train-cv K]
+    python -m bench.classify [--quick] [--only NAME,...] [--no-curve | --curves-only] [--variants]
+                             [--minilm] [--frozen] [--seeds 0,1,2] [--orders random,suggest]
+                             [--curve-cache DIR] [--train-cv K]
 
 Data is read in place from ../shared/data (see bench/datasets.py); a data set whose folder is
 missing gets a "skipped: not found" row. Every system is trained on train only and scored once on
@@ -13,10 +14,13 @@ variants on a dev split carved from TRAIN (and reports test once per variant, fo
 Systems:
   tfidf+linsvc       TfidfVectorizer(word 1-2 grams, sublinear) + LinearSVC; stance sets get the
                      target as a prefix (a single token; FNC-1: the headline text)
-  spacy textcat bow  spaCy TextCatBOW.v3 from spacy.blank(lang), 10 epochs, batches of 64, <= 20k examples
+  spacy textcat bow  spaCy TextCatBOW.v3 from spacy.blank(lang), 10 epochs, batches of 64,
+                     <= 20k examples
   newsclf            newsclf.model.classifier.SchemeClassifier with the project's defaults
-  minilm (--minilm)  newsclf.model.transformer.TransformerClassifier: `newsclf train --backend minilm`
-  minilm-frozen (--frozen)  newsclf.model.embedding.EmbeddingClassifier: `newsclf train --backend minilm-frozen`
+  minilm (--minilm)  newsclf.model.transformer.TransformerClassifier:
+                     `newsclf train --backend minilm`
+  minilm-frozen (--frozen)  newsclf.model.embedding.EmbeddingClassifier:
+                     `newsclf train --backend minilm-frozen`
 
 Runs single-threaded (BLAS/OpenMP pinned to one thread) so articles/s is per core.
 """
@@ -448,7 +452,8 @@ def suggest_order(
         system = make_model().fit([train[i] for i in labeled])
         scheme = SimpleNamespace(kind=system.ds.kind, effective_target=lambda target: target)
         model = SimpleNamespace(
-            classifiers={"scheme": system.model}, guide=SimpleNamespace(scheme=lambda _: scheme)
+            classifiers={"scheme": system.model},
+            guide=SimpleNamespace(scheme=lambda _, scheme=scheme: scheme),
         )
         candidates = sorted(pool)
         picks = suggest(
@@ -532,7 +537,8 @@ class CurveCache:
 
     A curve run takes hours (FNC-1, per seed: about 100 CPU-minutes in suggest order, 30 in random
     order), more than one sitting or one core: with a cache it can be split over processes (--seeds,
-    --orders) and resumed after a stop, and a last run with every seed prints the table from the files.
+    --orders) and resumed after a stop, and a last run with every seed prints the table from the
+    files.
     A file is used only by the code that wrote it: its name carries a digest of newsclf's and this
     benchmark's source.
     """
@@ -795,7 +801,7 @@ def curve_section(
             curve = learning_curve(
                 train,
                 test,
-                lambda: NewsclfSystem(ds, labels),
+                lambda ds=ds, labels=labels: NewsclfSystem(ds, labels),
                 order_fn,
                 CURVE_SIZES,
                 seeds,

@@ -2,8 +2,10 @@
 truth?
 
     python -m bench.estimates [--reps 200] [--only bbc,ag_news_subset,...] [--pop 2000]
-    python -m bench.estimates --only id_indosum --train all --prev 0.1 --n 50,100 --reps 4000 --seed 1
-    python -m bench.estimates --cache /tmp/est-models ...   # fit each data set's models once, reuse them
+    python -m bench.estimates --only id_indosum --train all --prev 0.1 --n 50,100 --reps 4000 \\
+        --seed 1
+    # fit each data set's models once, reuse them:
+    python -m bench.estimates --cache /tmp/est-models ...
 
 `--train`, `--prev` and `--n` select conditions (training sizes as in TRAIN_SIZES, `all` for all of
 train); `--seed` shifts every condition's random stream (0 reproduces the published table; another
@@ -16,7 +18,8 @@ For each data set in ../shared/data (skipped cleanly when absent) one label is t
 
 - models of several qualities: TF-IDF + logistic regression trained on random subsets of TRAIN of
   growing size (so macro-F1 on test spans weak to strong); each model is fitted once per data set,
-  and its cross-validated error rates (5 folds on its own training subset) are what ACC corrects with.
+  and its cross-validated error rates (5 folds on its own training subset) are what ACC corrects
+  with.
 - populations: POP articles resampled from TEST (never trained on) to a grid of focal-label
   prevalences (PREVALENCES), redrawn every replicate;
 - a random estimation sample of n in EST_SIZES drawn from the population (its gold labels known,
@@ -442,7 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         + [f"{s[m]['rmse']:.4f}" for m in METHODS]
                     )
 
-            def mean(m: str, key: str) -> float:
+            def mean(m: str, key: str, agg: dict = agg) -> float:
                 return float(np.mean([c[key] for c in agg[m]]))
 
             ratio_gold = [p["rmse"] / g["rmse"] for p, g in zip(agg["ppi"], agg["gold"])]

@@ -40,7 +40,8 @@ CSV_SEED = (
 )
 RSS_SEED = (
     b'<?xml version="1.0" encoding="utf-8"?><rss'
-    b' version="2.0"><channel><title>T</title><item><title>One</title><link>/a/1.html</link><guid>g1</guid><pubDate>Fri,'
+    b' version="2.0"><channel><title>T</title><item><title>One</title><link>/a/1.html</link>'
+    b"<guid>g1</guid><pubDate>Fri,"
     b" 12 May 2023 07:45:00 +0700</pubDate></item><item><title>Two &amp;"
     b" more</title><link>https://x.example/2?utm_source=a</link></item></channel></rss>"
 )

@@ -12,7 +12,8 @@ seed 5,000). The app runs as deployed, `newsclf label serve` (uvicorn) in its ow
 - save      = POST /code/submit (check the lease and overlap, write one annotation per scheme),
               timed to its 303 answer (the browser's follow-up GET is the next "next item"),
 - and in headless Chromium (Debian's, driven by Playwright), a scripted labeler's wait from pressing
-  Enter on a coded article to the next article's page loaded: what a person feels. Goal: p95 < 150 ms.
+  Enter on a coded article to the next article's page loaded: what a person feels. Goal: p95 < 150
+  ms.
 
 Labelers take turns (so reliability articles get their second coder), sequentially and then with
 one thread per labeler at once. The store-level calls (lease_next, finish_item) are timed too, as

@@ -139,7 +139,7 @@ def _check_iso(value: Any, name: str) -> str | None:
     except ValueError:
         raise InputError(
             f"{name} {value!r} is not an ISO 8601 date; write e.g. 2023-05-12T07:45:00+07:00"
-        )
+        ) from None
     return value
 
 
@@ -193,7 +193,7 @@ class Article:
             try:
                 self.pages = int(self.pages)
             except (TypeError, ValueError):
-                raise InputError(f"pages must be a whole number >= 1, not {self.pages!r}")
+                raise InputError(f"pages must be a whole number >= 1, not {self.pages!r}") from None
             if self.pages < 1:
                 raise InputError(f"pages must be a whole number >= 1, not {self.pages!r}")
         if self.url and not self.canonical_url:
@@ -286,7 +286,7 @@ class Article:
                     if name == "authors":  # a plain "A; B" cell written by hand
                         data[name] = [a.strip() for a in value.split(";") if a.strip()]
                     else:
-                        raise InputError(f"column {name} is not valid JSON")
+                        raise InputError(f"column {name} is not valid JSON") from None
             else:
                 data[name] = value
         return cls.from_dict(data)

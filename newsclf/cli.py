@@ -324,7 +324,8 @@ def import_cmd(
     Example:
       newsclf import articles.jsonl
       newsclf import coder_a.jsonl --guide label_guides/ai-discourse.yaml --labeler ana
-      newsclf import export.csv --map text=body,title=headline,published=date --dayfirst --timezone Asia/Jakarta
+      newsclf import export.csv --map text=body,title=headline,published=date --dayfirst \\
+          --timezone Asia/Jakarta
       newsclf import random_100.jsonl --guide label_guides/ai-discourse.yaml --sample estimation
     """
     from newsclf.fields import OutletNames, load_outlet_aliases
@@ -437,7 +438,8 @@ def export_cmd(
       newsclf export --labels --out articles.jsonl
       newsclf export --format csv --predictions --out predictions.csv
       newsclf export --outlet "Kabar Nusa" --since 2023-07-01 --lang id --out kabar-nusa.jsonl
-      newsclf export --guide label_guides/ai-discourse.yaml --label topics=labor --format parquet --out labor.parquet
+      newsclf export --guide label_guides/ai-discourse.yaml --label topics=labor \\
+          --format parquet --out labor.parquet
       newsclf export --guide label_guides/ai-discourse.yaml --flat --format csv --out articles.csv
     """
     from newsclf.errors import InputError
@@ -944,7 +946,8 @@ def evaluate(
     \b
     Example:
       newsclf evaluate --model model/ --data test.jsonl --json metrics.json
-      newsclf evaluate --model model/ --since 2023-07-01    # the store's labels after a train --until
+      # the store's labels after a `train --until`:
+      newsclf evaluate --model model/ --since 2023-07-01
     """
     from newsclf.model.data import examples_from_records, examples_from_store, published_between
     from newsclf.model.evaluate import format_metrics
@@ -1296,8 +1299,10 @@ def report(
 
     \b
     Example:
-      newsclf report --guide label_guides/ai-discourse.yaml --model model/ --by outlet,month --out report/
-      newsclf report --guide label_guides/ai-discourse.yaml --query 'pekerja* OR labelers' --out report-labor/
+      newsclf report --guide label_guides/ai-discourse.yaml --model model/ --by outlet,month \\
+          --out report/
+      newsclf report --guide label_guides/ai-discourse.yaml --query 'pekerja* OR labelers' \\
+          --out report-labor/
     """
     from newsclf.guide import load_guide
     from newsclf.report.build import build_report
@@ -1359,7 +1364,8 @@ def label() -> None:
     \b
     Example:
       newsclf labelers add ana
-      newsclf label serve --guide label_guides/ai-discourse.yaml --reliability-size 200 --estimation-size 500
+      newsclf label serve --guide label_guides/ai-discourse.yaml --reliability-size 200 \\
+          --estimation-size 500
     """
 
 
@@ -1476,7 +1482,8 @@ def label_serve(
     Example:
       newsclf label serve --guide label_guides/ai-discourse.yaml --overlap 2 --reliability-size 200
       newsclf label serve --guide label_guides/ai-discourse.yaml --model model/ --port 8080
-      newsclf label serve --guide label_guides/ai-discourse.yaml --estimation-size 100 --pool 'pekerja* OR annotator*'
+      newsclf label serve --guide label_guides/ai-discourse.yaml --estimation-size 100 \\
+          --pool 'pekerja* OR annotator*'
     """
     from newsclf.guide import load_guide
     from newsclf.label.app import create_app, serve
@@ -1651,7 +1658,8 @@ def annotations() -> None:
     \b
     Example:
       newsclf annotations export --out annotations.jsonl
-      newsclf annotations import prodigy.jsonl --format prodigy --guide label_guides/ai-discourse.yaml
+      newsclf annotations import prodigy.jsonl --format prodigy \\
+          --guide label_guides/ai-discourse.yaml
     """
 
 
@@ -1696,8 +1704,10 @@ def annotations_export(
     Example:
       newsclf annotations export --out annotations.jsonl
       newsclf annotations export --gold --out gold.jsonl
-      newsclf annotations export --format prodigy --guide label_guides/ai-discourse.yaml --out prodigy.jsonl
-      newsclf annotations export --format label-studio --guide label_guides/ai-discourse.yaml --out tasks.json --config config.xml
+      newsclf annotations export --format prodigy --guide label_guides/ai-discourse.yaml \\
+          --out prodigy.jsonl
+      newsclf annotations export --format label-studio --guide label_guides/ai-discourse.yaml \\
+          --out tasks.json --config config.xml
     """
     from newsclf.guide import load_guide
     from newsclf.label import formats
@@ -1763,8 +1773,10 @@ def annotations_import(
 
     \b
     Example:
-      newsclf annotations import prodigy.jsonl --format prodigy --guide label_guides/ai-discourse.yaml --scheme topics
-      newsclf annotations import export.json --format label-studio --guide label_guides/ai-discourse.yaml
+      newsclf annotations import prodigy.jsonl --format prodigy \\
+          --guide label_guides/ai-discourse.yaml --scheme topics
+      newsclf annotations import export.json --format label-studio \\
+          --guide label_guides/ai-discourse.yaml
     """
     from newsclf.guide import load_guide
     from newsclf.label import formats
@@ -1867,9 +1879,10 @@ def run_cmd(
 
     \b
     Example:
-      newsclf --db feeds.db run --feeds feeds.opml --model model/ --out predictions/ --contact me@uni.example
+      newsclf --db feeds.db run --feeds feeds.opml --model model/ --out predictions/ \\
+          --contact me@uni.example
       # crontab: every hour, a log line per pass
-      0 * * * * cd /data/news && newsclf --db feeds.db run --feeds feeds.opml --model model/ --out out/ >> run.log 2>&1
+      0 * * * * cd /data && newsclf run --feeds feeds.opml --model model/ --out out/ >>run.log 2>&1
     """
     from newsclf.batch.run import LockHeld, run_feeds
 
@@ -1999,9 +2012,11 @@ def batch_cmd(
     \b
     Example:
       newsclf batch --model model/ crawl/*.warc.gz articles.jsonl --out out/ --workers 8
-      newsclf batch --model model/ crawl/*.warc.gz --out out/ --engine dask --scheduler tcp://10.0.0.5:8786
+      newsclf batch --model model/ crawl/*.warc.gz --out out/ --engine dask \\
+          --scheduler tcp://10.0.0.5:8786
       # Slurm job array: task i of 16 does every 16th shard
-      newsclf batch --model model/ crawl/*.warc.gz --out out/ --shard-index $SLURM_ARRAY_TASK_ID --shard-count 16
+      newsclf batch --model model/ crawl/*.warc.gz --out out/ \\
+          --shard-index $SLURM_ARRAY_TASK_ID --shard-count 16
     """
     from newsclf.batch.shards import run_batch
 
@@ -2173,7 +2188,8 @@ def search_cmd(
     \b
     Example:
       newsclf search 'pekerja* AND (upah OR gaji)' --lang id --since 2023-01-01
-      newsclf search '"data labelers" OR annotators' --predicted topics:labor>=0.8 --format csv > hits.csv
+      newsclf search '"data labelers" OR annotators' --predicted topics:labor>=0.8 \\
+          --format csv > hits.csv
       newsclf search 'OpenAI' --count-by month --by outlet
     """
     from newsclf.search import (

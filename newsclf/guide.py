@@ -11,7 +11,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -306,7 +306,10 @@ class _Checker:
 def _check_label(chk: _Checker, node: yaml.Node, where: str) -> tuple[Label | None, str | None]:
     """A Label, or None if invalid; and its id when that much is valid (for duplicate checks)."""
     values = chk.mapping(node, LABEL_FIELDS, where)
-    get: Callable[[str], Any] = lambda k: values[k][1] if k in values else None
+
+    def get(key: str) -> Any:
+        return values[key][1] if key in values else None
+
     label_id = get("id")
     if label_id is not None and not ID_PATTERN.match(label_id):
         chk.problem(
@@ -352,7 +355,10 @@ def _check_scheme(
     chk: _Checker, node: yaml.Node, where: str, keys_seen: dict[str, str]
 ) -> Scheme | None:
     values = chk.mapping(node, SCHEME_FIELDS, where)
-    get: Callable[[str], Any] = lambda k: values[k][1] if k in values else None
+
+    def get(key: str) -> Any:
+        return values[key][1] if key in values else None
+
     name = get("name")
     if name is not None and not ID_PATTERN.match(name):
         chk.problem(
@@ -600,19 +606,22 @@ def parse_guide(text: str, path: str = "<guide>") -> Guide:
         line = mark.line + 1 if mark else 1
         raise GuideError(
             [f"{path}:{line}: not valid YAML: {exc.problem or exc}; check indentation and quoting"]
-        )
+        ) from None
     except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
         line = text.count("\n", 0, exc.position) + 1
         raise GuideError(
             [f"{path}:{line}: character {exc.character!r} is not allowed in YAML; remove it"]
-        )
+        ) from None
     except yaml.YAMLError as exc:
-        raise GuideError([f"{path}:1: not valid YAML: {exc}"])
+        raise GuideError([f"{path}:1: not valid YAML: {exc}"]) from None
     if root is None:
         raise GuideError([f"{path}:1: the guide is empty; start with name:, version: and schemes:"])
     _check_expansion(root, text, path)
     values = chk.mapping(root, GUIDE_FIELDS, "the guide")
-    get: Callable[[str], Any] = lambda k: values[k][1] if k in values else None
+
+    def get(key: str) -> Any:
+        return values[key][1] if key in values else None
+
     languages = get("languages") or []
     for lang in languages:
         if not LANG_PATTERN.match(lang):
@@ -660,11 +669,11 @@ def load_guide(path: str | Path) -> Guide:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise GuideError([f"{path}:1: no such file"])
+        raise GuideError([f"{path}:1: no such file"]) from None
     except UnicodeDecodeError as exc:
         raise GuideError(
             [f"{path}:1: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"]
-        )
+        ) from None
     return parse_guide(text, str(path))
 
 

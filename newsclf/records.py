@@ -546,7 +546,7 @@ def _csv_row_to_dict(row: dict[str, str]) -> dict[str, Any]:
                 if key == "authors":
                     data[key] = [a.strip() for a in value.split(";") if a.strip()]
                 else:
-                    raise InputError(f"column {key!r} is not valid JSON")
+                    raise InputError(f"column {key!r} is not valid JSON") from None
         elif key == "gold":
             data[key] = value.strip().lower() in ("1", "true", "yes")
         elif key == "seconds":

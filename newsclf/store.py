@@ -221,16 +221,19 @@ MIGRATIONS: list[str] = [
     # VACUUM may renumber rowids of a table without an INTEGER PRIMARY KEY: `newsclf search
     # --reindex`.
     """
-    CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', content_rowid='rowid',
+    CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', \
+content_rowid='rowid',
         tokenize='unicode61 remove_diacritics 2', prefix='3');
     CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
         INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
     END;
     CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
-        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);
+        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, \
+old.title, old.text);
     END;
     CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, text ON articles BEGIN
-        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);
+        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, \
+old.title, old.text);
         INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
     END
     """,
@@ -240,7 +243,8 @@ MIGRATIONS: list[str] = [
     # the page take their assignment's queue kind.
     """
     ALTER TABLE annotations ADD COLUMN sample TEXT;
-    UPDATE annotations SET sample = (SELECT a.kind FROM assignments a WHERE a.article_id = annotations.article_id
+    UPDATE annotations SET sample = (SELECT a.kind FROM assignments a WHERE a.article_id = \
+annotations.article_id
                                      AND a.labeler = annotations.labeler)
     """,
 ]

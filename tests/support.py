@@ -108,7 +108,9 @@ out = []
 for line in open(sys.argv[2], encoding="utf-8"):
     r = json.loads(line)
     doc = nlp.make_doc(r["text"])
-    doc._.newsclf_title, doc._.newsclf_lang, doc._.newsclf_target = r.get("title"), r.get("lang"), r.get("target")
+    doc._.newsclf_title = r.get("title")
+    doc._.newsclf_lang = r.get("lang")
+    doc._.newsclf_target = r.get("target")
     doc = nlp(doc)
     out.append({"id": r["id"], "labels": doc._.newsclf_labels, "cats": doc.cats})
 print(json.dumps(out))

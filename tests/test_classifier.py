@@ -179,7 +179,10 @@ def test_a_topic_model_on_few_labels_does_not_lean_towards_the_class_it_saw_most
     leaned, fixed = plain.predict(test_docs), clf.predict(test_docs)
     assert sum(p == ["alpha"] for p in leaned) > 45 and sum(p == ["alpha"] for p in fixed) < 40
     assert clf.class_bias_[0] < 0
-    hits = lambda pred: np.mean([p == t for p, t in zip(pred, test_y)])
+
+    def hits(pred: list) -> float:
+        return np.mean([p == t for p, t in zip(pred, test_y)])
+
     assert hits(fixed) > hits(plain.predict(test_docs)) + 0.08, (hits(fixed), hits(leaned))
     P = clf.predict_proba(test_docs)
     assert np.allclose(P.sum(axis=1), 1.0)

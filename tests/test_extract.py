@@ -299,14 +299,20 @@ def test_quote_widget_label_is_cut_from_the_sentence():
 
 TWEET_PAGE = """<html><head><title>Harbour cranes return</title></head><body><article>
 <h1>Harbour cranes return</h1>
-<p>The two cranes that left the harbour in spring came back on Tuesday, towed by a pair of tugs from the north.</p>
-<p>Dock workers lined the quay to watch them arrive, and the port authority said both would work again next week.</p>
+<p>The two cranes that left the harbour in spring came back on Tuesday, towed by a pair of tugs \
+from the north.</p>
+<p>Dock workers lined the quay to watch them arrive, and the port authority said both would work \
+again next week.</p>
 <div class="story-widget story-embed-tweet"><div class="story-embed-tweet__inner">
-<blockquote class="twitter-tweet"><p lang="en">Both cranes are home, and the night shift starts on Monday.</p>
-&mdash; Port Authority (@portauthority) <a href="https://twitter.example/status/1">May 2, 2023</a></blockquote>
+<blockquote class="twitter-tweet"><p lang="en">Both cranes are home, and the night shift starts on \
+Monday.</p>
+&mdash; Port Authority (@portauthority) <a href="https://twitter.example/status/1">May 2, \
+2023</a></blockquote>
 </div></div>
-<p>The cranes had been refitted with new motors, which the authority says use less power than the old ones did.</p>
-<p>Shipping lines had complained about delays while only one crane was left to unload the larger vessels.</p>
+<p>The cranes had been refitted with new motors, which the authority says use less power than the \
+old ones did.</p>
+<p>Shipping lines had complained about delays while only one crane was left to unload the larger \
+vessels.</p>
 </article></body></html>"""
 
 
@@ -342,9 +348,11 @@ def test_unwrap_keeps_wrappers_that_hold_more_than_the_post():
 
 
 LOOSE_LEAD_PAGE = """<html><head><title>Ferry timetable changes</title></head><body>
-<div id="side"><h3>Elsewhere</h3><ul><li><a href="/a">Tide tables</a></li><li><a href="/b">Weather</a></li></ul></div>
+<div id="side"><h3>Elsewhere</h3><ul><li><a href="/a">Tide tables</a></li><li><a \
+href="/b">Weather</a></li></ul></div>
 <div class="story"><h1>Ferry timetable changes</h1>
-<div class="story-body">The island ferry will run every forty minutes from June, the operator said on Monday, after a
+<div class="story-body">The island ferry will run every forty minutes from June, the operator said \
+on Monday, after a
 winter of complaints about the long gaps between <em>afternoon</em> crossings.<br><br>
 <p>The new timetable adds four crossings a day and moves the last boat back by half an hour.</p>
 <p>Residents had asked for the change at two public meetings, the council said.</p>
@@ -379,12 +387,17 @@ def test_wrap_loose_text_makes_paragraphs_only_of_long_runs():
     assert [c.tag for c in inline_only] == ["br", "i"]  # no block children: not touched
 
 
-HOVER_PAGE = """<html><head><title>Pier repairs approved</title></head><body><article><h1>Pier repairs approved</h1>
-<p>The council approved the pier repairs on Monday after Councillor <a href="/people/mara-holt">Mara Holt</a><span
-class="people-hovercard"><a href="/people/mara-holt">Mara Holt</a><a href="/x">Latest: Holt wants a night market</a>
+HOVER_PAGE = """<html><head><title>Pier repairs approved</title></head><body><article><h1>Pier \
+repairs approved</h1>
+<p>The council approved the pier repairs on Monday after Councillor <a \
+href="/people/mara-holt">Mara Holt</a><span
+class="people-hovercard"><a href="/people/mara-holt">Mara Holt</a><a href="/x">Latest: Holt wants \
+a night market</a>
 </span> said the wooden deck could not last another winter.</p>
-<p>Work starts in March and should take about eleven weeks, the harbour master said in a statement.</p>
-<p>Anglers will be able to use the eastern half of the pier while the western half is being rebuilt.</p>
+<p>Work starts in March and should take about eleven weeks, the harbour master said in a \
+statement.</p>
+<p>Anglers will be able to use the eastern half of the pier while the western half is being \
+rebuilt.</p>
 </article></body></html>"""
 
 

@@ -65,10 +65,13 @@ def test_leases_overlap_lapses_and_undo(tmp_path):
     # b's lease lapses and d takes the slot; b cannot save any more, and is not given it again.
     store.conn.execute("UPDATE assignments SET leased_until = 0 WHERE labeler = 'b'")
     assert store.lease_next("d", order, 2, 60) == (rel, "reliability")
-    anns = lambda who: [
-        Annotation(rel, "topics", ("labor",), who),
-        Annotation(rel, "stance", ("neutral",), who, "OpenAI"),
-    ]  # noqa: E731
+
+    def anns(who: str) -> list[Annotation]:
+        return [
+            Annotation(rel, "topics", ("labor",), who),
+            Annotation(rel, "stance", ("neutral",), who, "OpenAI"),
+        ]
+
     store.finish_item("a", rel, anns("a"), 3.0, "done", 2)
     store.finish_item("d", rel, anns("d"), 3.0, "done", 2)
     try:

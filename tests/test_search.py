@@ -100,7 +100,7 @@ def test_counts_by_month_and_outlet_equal_a_brute_force_scan(store, corpus):
         to_match("OpenAI"), "month", by_outlet=True, filters=Filters(lang="id")
     )
     hits, totals = Counter(), Counter()
-    for t, w, a in corpus.values():
+    for _title, w, a in corpus.values():
         if a.lang != "id":
             continue
         key = ((a.published or "")[:7] or "undated", a.outlet or "")

@@ -229,21 +229,26 @@ def render_page(
 {chr(10).join(head)}
 </head>
 <body>
-<header class="site-header"><a class="logo" href="{rel(here, "index.html")}">{esc(name)}</a><nav>{nav}</nav></header>
+<header class="site-header"><a class="logo" \
+href="{rel(here, "index.html")}">{esc(name)}</a><nav>{nav}</nav></header>
 <main>
 <article class="story">
 <h1 class="headline">{esc(row["title"])}</h1>
-<div class="meta"><span class="byline">{esc(byline(row))}</span> <time class="date">{esc(date_line(row))}</time></div>
+<div class="meta"><span class="byline">{esc(byline(row))}</span> <time \
+class="date">{esc(date_line(row))}</time></div>
 <div class="story-body">
 {chr(10).join(body_paras)}
 </div>
 {pager}
-<div class="share">{"Bagikan" if lang == "id" else "Share"}: <a href="#">Facebook</a> <a href="#">X</a> <a href="#">WhatsApp</a></div>
+<div class="share">{"Bagikan" if lang == "id" else "Share"}: <a href="#">Facebook</a> <a \
+href="#">X</a> <a href="#">WhatsApp</a></div>
 <p class="comments"><a href="#comments">{comments}</a></p>
 </article>
 <aside class="related"><h3>{related_title}</h3><ul>{related_box}</ul></aside>
 </main>
-<footer>&copy; 2023 {esc(name)}. {"Hak cipta dilindungi." if lang == "id" else "All rights reserved."} <a href="#">{"Redaksi" if lang == "id" else "About us"}</a></footer>
+<footer>&copy; 2023 {esc(name)}. \
+{"Hak cipta dilindungi." if lang == "id" else "All rights reserved."} <a \
+href="#">{"Redaksi" if lang == "id" else "About us"}</a></footer>
 </body>
 </html>
 """

@@ -64,11 +64,8 @@ class RunLock:
                 + "; this run did nothing, try again later"
             ) from None
         os.ftruncate(fd, 0)
-        os.pwrite(
-            fd,
-            f"pid {os.getpid()}, since {datetime.now(timezone.utc).isoformat(timespec='seconds')}\n".encode(),
-            0,
-        )
+        since = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        os.pwrite(fd, f"pid {os.getpid()}, since {since}\n".encode(), 0)
         self._fd = fd
         return self
 

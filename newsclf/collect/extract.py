@@ -324,14 +324,20 @@ def _lang(tree, text: str) -> str | None:
 BOILERPLATE = re.compile(
     r"""^\s*(?:
     (?:baca\ juga|baca|lihat\ juga|simak\ juga|simak|tonton\ juga|berita\ terkait|artikel\ terkait|
-       read\ also|also\ read|read\ more|see\ more|see\ also|related|related\ stories|related\ articles|
-       more|also|read\ next|recommended|watch|don'?t\ miss|most\ read|trending|advertisement)\s*[:：»>|-].*
+       read\ also|also\ read|read\ more|see\ more|see\ also|related|related\ stories|
+       related\ articles|
+       more|also|read\ next|recommended|watch|don'?t\ miss|most\ read|trending|
+       advertisement)\s*[:：»>|-].*
   | also\ on\ [\w.]+\s.*
-  | (?:baca\ juga|read\ also|berita\ terkait|related\ stories|artikel\ terkait|don'?t\ miss|advertisement|
-       iklan|sponsored|comments?|\d+\ comments?|comments?\ \(\d+\)|beri\ komentar|komentar|tulis\ komentar|
-       \d+\ komentar|share\ this(?:\ article|\ story)?|share|bagikan|tweet|print|email|scroll\ to\ continue)
+  | (?:baca\ juga|read\ also|berita\ terkait|related\ stories|artikel\ terkait|don'?t\ miss|
+       advertisement|
+       iklan|sponsored|comments?|\d+\ comments?|comments?\ \(\d+\)|beri\ komentar|komentar|
+       tulis\ komentar|
+       \d+\ komentar|share\ this(?:\ article|\ story)?|share|bagikan|tweet|print|email|
+       scroll\ to\ continue)
     \s*\W*
-  | (?:share|bagikan|bagikan\ artikel|share\ this)\s*:?\s*(?:(?:facebook|twitter|x|whatsapp|telegram|line|
+  | (?:share|bagikan|bagikan\ artikel|share\ this)\s*:?\s*(?:(?:facebook|twitter|x|whatsapp|
+       telegram|line|
        linkedin|email|copy\ link|pinterest|reddit)[\s,|]*)+
   | \d{1,3}\s+dari\s+\d{1,3}\s+halaman\W*
   | halaman\s+\d{1,3}\s+(?:dari|/)\s+\d{1,3}\W*
@@ -339,7 +345,8 @@ BOILERPLATE = re.compile(
   | (?:halaman|hal\.?)\s+(?:berikutnya|sebelumnya|selanjutnya)\W*
   | (?:next|previous|prev)\s+page\W*
   | selanjutnya|sebelumnya
-  | (?:(?:\d{1,3}|next|prev|previous|next\ page|previous\ page|halaman\ berikutnya|halaman\ sebelumnya|
+  | (?:(?:\d{1,3}|next|prev|previous|next\ page|previous\ page|halaman\ berikutnya|
+       halaman\ sebelumnya|
        berikutnya|sebelumnya|selanjutnya|[«»‹›<>]|\.\.\.)\s*){2,}
   | like\ this\ story\?.*
   | (?:sign\ up|subscribe)\ .{0,80}newsletter.*
@@ -347,11 +354,14 @@ BOILERPLATE = re.compile(
   | follow\ .{1,60}\ on\ (?:facebook|twitter|instagram).*
   | (?:updated|diperbarui)\ (?:at|on|pada)\ .{0,40}
   | (?:filed\ under|tags?|topik|tag)\s*:.*
-  | [\w\s.,'’&-]{0,250}\ contributed\ (?:to\ this\ report|to\ this\ story|reporting)(?:\ from\ [\w\s.,-]+)?\.?
+  | [\w\s.,'’&-]{0,250}\ contributed\ (?:to\ this\ report|to\ this\ story|
+       reporting)(?:\ from\ [\w\s.,-]+)?\.?
   | \((?:additional\ )?(?:reporting|writing|editing|compiled)\ by\ [^()]{2,300}\)\.?
   | (?:additional\ )?reporting\ by\ [^.;]{2,150}[;,]\ (?:writing|editing)\ by\ .{2,150}
-  | (?:(?:estimated\ )?(?:reading|read)\ time|tempo\ de\ leitura|tiempo\ de\ lectura|temps\ de\ lecture|lesezeit|
-       leestijd|waktu\ baca)\s*:?\s*(?:about\ |approx\.?\ |less\ than\ |<\s*)?\d{1,3}\s*[^\W\d]{0,10}\.?
+  | (?:(?:estimated\ )?(?:reading|read)\ time|tempo\ de\ leitura|tiempo\ de\ lectura|
+       temps\ de\ lecture|lesezeit|
+       leestijd|waktu\ baca)\s*:?\s*(?:about\ |approx\.?\ |less\ than\ |
+       <\s*)?\d{1,3}\s*[^\W\d]{0,10}\.?
   | (?:\d{1,3}|one|two|three|four|five)\s*-?\s*min(?:ute)?s?\.?\ read
   | (?:click|tap)\ here\ (?:to|for)\ .{0,120}
   | .{0,160}[.!?]\ (?:click|tap)\ here\ (?:to|for)\ .{0,60}

@@ -9,7 +9,8 @@ Three kinds of items are kept apart in the store's `queue` table because they se
   coverage shares researchers report.
 - `active` (model picks by uncertainty, `newsclf.model.active.suggest`), `uncertain` (predictions
   the model abstained on, from `classify --queue`) and, before any model exists, `seed` (a first
-  batch to train the first model on: one article per content cluster, `newsclf.model.active.representative`).
+  batch to train the first model on: one article per content cluster,
+  `newsclf.model.active.representative`).
 
 A labeler's n-th item comes from the kinds in a rotating order (reliability, estimation, learning;
 then estimation, learning, reliability; ...), so every coder's work mixes the samples and the

@@ -157,14 +157,13 @@ def format_metrics(name: str, metrics: dict[str, Any]) -> str:
         f"  {'label':<14}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}",
     ]
     for label, m in metrics["labels"].items():
-        lines.append(
-            f"  {label:<14}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m['support']:>9d}"
-        )
+        scores = f"{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m['support']:>9d}"
+        lines.append(f"  {label:<14}{scores}")
     conf = metrics.get("confusion")
     if conf and "matrix" in conf:
         lines.append(
             "  confusion (rows gold, columns predicted): "
-            + " ".join(f"{l[:8]:>8}" for l in conf["labels"])
+            + " ".join(f"{name[:8]:>8}" for name in conf["labels"])
         )
         for label, row in zip(conf["labels"], conf["matrix"]):
             lines.append(f"  {label:<14}" + " " * 28 + " ".join(f"{v:>8d}" for v in row))

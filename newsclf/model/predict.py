@@ -295,8 +295,8 @@ def classify_records(
     none)."""
     articles, targets = list(articles), list(targets)
     rows = []
-    for article, target, result in zip(
-        articles, targets, model.predict(articles, targets, any_language=any_language)
+    for article, result in zip(
+        articles, model.predict(articles, targets, any_language=any_language)
     ):
         row: dict[str, Any] = {
             "id": article.id,

@@ -412,9 +412,12 @@ METHOD_NOTES = {
     ),
 }
 
-CSS = """body{font-family:Georgia,serif;max-width:1000px;margin:2em auto;color:#111;line-height:1.45}
-h1,h2,h3{font-family:Helvetica,Arial,sans-serif}table{border-collapse:collapse;margin:1em 0;font-size:.9em}
-td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left}figure{margin:1.5em 0}img{max-width:100%}
+CSS = """body{font-family:Georgia,serif;max-width:1000px;margin:2em \
+auto;color:#111;line-height:1.45}
+h1,h2,h3{font-family:Helvetica,Arial,sans-serif}table{border-collapse:collapse;margin:1em \
+0;font-size:.9em}
+td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left}figure{margin:1.5em \
+0}img{max-width:100%}
 pre{background:#f4f4f4;padding:1em;overflow:auto;font-size:.85em}.note{color:#444;font-size:.9em}
 .warning{border:2px solid #a00;background:#fff4f4;padding:.5em 1em;margin:1em 0}
 .flags{border:1px solid #999;background:#f7f7f7;padding:.5em 1em;margin:1em 0;font-size:.9em}
@@ -519,8 +522,9 @@ def _estimates_html(
         lists.append(
             f'<section class="drill" id="{cid}"><h4>{html.escape(items[0]["cell_name"])}:'
             f" {len(items)}"
-            " articles</h4><table><tr><th>id</th><th>title</th><th>outlet</th><th>date</th><th>labels</th><th>gold"
-            f" or predicted</th><th>probability</th></tr>{trs}</table></section>"
+            " articles</h4><table><tr><th>id</th><th>title</th><th>outlet</th><th>date</th>"
+            "<th>labels</th><th>gold or predicted</th><th>probability</th></tr>"
+            f"{trs}</table></section>"
         )
     return (
         f'<table class="estimates"><tr>{head}</tr>{"".join(body)}</table><h3>The articles behind'
@@ -635,38 +639,59 @@ def _html(
         if provenance["feeds"]
         else "<p>No feeds were polled; articles were imported or collected directly.</p>"
     )
+    outlets = [{"outlet": k, "articles": v} for k, v in provenance["outlets"].items()]
+    languages = [{"language": k, "articles": v} for k, v in provenance["languages"].items()]
+    ledger_columns = ["labeler", "scheme", "items", "timed_items", "hours", "labels_per_hour"]
+    ledger_table = _table(ledger_rows, [*ledger_columns, "median_seconds", "cost"])
+    proj_columns = [
+        "scheme",
+        "target_f1",
+        "labels",
+        "more_labels",
+        "more_hours",
+        "more_cost",
+        "note",
+    ]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>newsclf report: {html.escape(guide.name)}</title>
 <style>{CSS}</style></head><body>
 <h1>Coverage report: {html.escape(guide.name)} (guide version {html.escape(guide.version)})</h1>
 {caution}
 {_query_html(provenance["query"])}
-<p class="note">Generated {provenance["generated"]}. Grouped by {html.escape(", ".join(by))}. Shares use gold labels where
-coders labeled an article and model predictions elsewhere ({html.escape(src)}). {html.escape(METHOD_NOTES[estimator])}
-Raw shares and Wilson intervals are in tables/coverage.csv beside the corrected ones. Near-duplicate copies count once.</p>
+<p class="note">Generated {provenance["generated"]}. Grouped by {html.escape(", ".join(by))}. \
+Shares use gold labels where
+coders labeled an article and model predictions elsewhere ({html.escape(src)}). \
+{html.escape(METHOD_NOTES[estimator])}
+Raw shares and Wilson intervals are in tables/coverage.csv beside the corrected ones. \
+Near-duplicate copies count once.</p>
 <h2>How much coverage</h2>
-<p class="note">Stories (near-duplicates once) per period in the report's population, beside every story the store holds
-for the period: the share is the population's normalised attention, with its Wilson 95% interval (tables/attention.csv
+<p class="note">Stories (near-duplicates once) per period in the report's population, beside every \
+story the store holds
+for the period: the share is the population's normalised attention, with its Wilson 95% interval \
+(tables/attention.csv
 has it per group too).</p>
 {attention}
 <h2>Figures</h2>{"".join(figs)}
 <h2>Estimates</h2>
-<p class="note">Every plotted number with its n: articles in the cell, how many carry a coder's (gold) label, and
-how many of those belong to the random estimation sample. Follow a share or its n to the articles behind it.</p>
+<p class="note">Every plotted number with its n: articles in the cell, how many carry a coder's \
+(gold) label, and
+how many of those belong to the random estimation sample. Follow a share or its n to the articles \
+behind it.</p>
 {estimates}
 <h2>Data and provenance</h2>
-<p>{provenance["articles"]} articles, {provenance["stories"]} distinct stories ({provenance["duplicates_removed"]} duplicate
+<p>{provenance["articles"]} articles, {provenance["stories"]} distinct stories \
+({provenance["duplicates_removed"]} duplicate
 copies removed), published {html.escape(" to ".join(provenance["dates"] or ["?", "?"]))}; model:
 {html.escape(str(provenance["model"]))}.{_not_labeled_html(guide, provenance["not_labeled"])}</p>
-{_table([{"outlet": k, "articles": v} for k, v in provenance["outlets"].items()], ["outlet", "articles"])}
-{_table([{"language": k, "articles": v} for k, v in provenance["languages"].items()], ["language", "articles"])}
+{_table(outlets, ["outlet", "articles"])}
+{_table(languages, ["language", "articles"])}
 {feeds}
 <h2>Inter-coder agreement</h2>{agreement_html}
 <h2>Labeling ledger</h2>
 <p class="note">Hours from the seconds recorded per item; cost at {hourly_rate:.2f} per hour.</p>
-{_table(ledger_rows, ["labeler", "scheme", "items", "timed_items", "hours", "labels_per_hour", "median_seconds", "cost"])}
+{ledger_table}
 <h3>Labels to reach a macro-F1 of {target_f1:.2f}</h3>
-{_table(proj_rows, ["scheme", "target_f1", "labels", "more_labels", "more_hours", "more_cost", "note"])}
+{_table(proj_rows, proj_columns)}
 {"".join(curves)}
 <h2>Model card</h2>{_markdown(card) if card else "<p>No model given: gold labels only.</p>"}
 <h2>Codebook</h2>{_codebook(guide)}
