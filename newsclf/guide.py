@@ -11,7 +11,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -303,13 +303,15 @@ class _Checker:
         raise AssertionError(fspec.kind)
 
 
+def _field_getter(values: dict[str, Any]) -> Callable[[str], Any]:
+    """A lookup of a checked mapping's values: the field's value, or None when it is absent."""
+    return lambda key: values[key][1] if key in values else None
+
+
 def _check_label(chk: _Checker, node: yaml.Node, where: str) -> tuple[Label | None, str | None]:
     """A Label, or None if invalid; and its id when that much is valid (for duplicate checks)."""
     values = chk.mapping(node, LABEL_FIELDS, where)
-
-    def get(key: str) -> Any:
-        return values[key][1] if key in values else None
-
+    get = _field_getter(values)
     label_id = get("id")
     if label_id is not None and not ID_PATTERN.match(label_id):
         chk.problem(
@@ -355,10 +357,7 @@ def _check_scheme(
     chk: _Checker, node: yaml.Node, where: str, keys_seen: dict[str, str]
 ) -> Scheme | None:
     values = chk.mapping(node, SCHEME_FIELDS, where)
-
-    def get(key: str) -> Any:
-        return values[key][1] if key in values else None
-
+    get = _field_getter(values)
     name = get("name")
     if name is not None and not ID_PATTERN.match(name):
         chk.problem(
@@ -618,10 +617,7 @@ def parse_guide(text: str, path: str = "<guide>") -> Guide:
         raise GuideError([f"{path}:1: the guide is empty; start with name:, version: and schemes:"])
     _check_expansion(root, text, path)
     values = chk.mapping(root, GUIDE_FIELDS, "the guide")
-
-    def get(key: str) -> Any:
-        return values[key][1] if key in values else None
-
+    get = _field_getter(values)
     languages = get("languages") or []
     for lang in languages:
         if not LANG_PATTERN.match(lang):
