@@ -1352,9 +1352,9 @@ class Store:
         return sorted(out)
 
     # Result orders. "added" walks the index newest-stored first and stops after a page: the cost
-    # does
-    # not grow with the number of matches. "date" and "relevance" (bm25, title words count 4x) must
-    # look at every match first (bench/search measures what that costs for a frequent word).
+    # does not grow with the number of matches. "date" and "relevance" (bm25, title words count
+    # 4x) must look at every match first (bench/search measures what that costs for a frequent
+    # word).
     _ORDER = {
         "added": "articles_fts.rowid DESC",
         "date": "a.published DESC, articles_fts.rowid DESC",
@@ -1376,18 +1376,35 @@ class Store:
         `order`: "added" (newest stored first), "date" (newest published first) or "relevance".
         """
         where, args = self._search_where(filters, model_id)
-        # Order first and keep a page of rowids; snippets only for those.
-        sql = (
-            "WITH page AS (SELECT articles_fts.rowid AS rid, ROW_NUMBER() OVER (ORDER BY"
-            f" {self._ORDER[order]}) AS score FROM articles_fts JOIN articles a ON a.rowid ="
-            " articles_fts.rowid WHERE articles_fts MATCH :match"
-            + "".join(" AND " + w for w in where)
-            + f" ORDER BY {self._ORDER[order]} LIMIT :limit OFFSET :offset) SELECT a.id, a.url,"
-            " a.title, a.outlet, a.published, a.lang, snippet(articles_fts, 1, char(2), char(3),"
-            " '…', 24) AS snippet, highlight(articles_fts, 0, char(2), char(3)) AS title_marked"
-            " FROM page JOIN articles_fts ON articles_fts.rowid = page.rid JOIN articles a ON"
-            " a.rowid = page.rid WHERE articles_fts MATCH :match ORDER BY page.score"
+        cond = "".join(" AND " + w for w in where)
+        columns = (
+            "SELECT a.id, a.url, a.title, a.outlet, a.published, a.lang, "
+            "snippet(articles_fts, 1, char(2), char(3), '…', 24) AS snippet, "
+            "highlight(articles_fts, 0, char(2), char(3)) AS title_marked "
         )
+        if order == "added":
+            # FTS5 gives the matches newest rowid first and the scan stops after the page, so
+            # snippets are made for the page only, in the one evaluation of the query.
+            sql = (
+                f"{columns}FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+                f"WHERE articles_fts MATCH :match{cond} ORDER BY articles_fts.rowid DESC "
+                "LIMIT :limit OFFSET :offset"
+            )
+        else:
+            # Order every match first and keep a page of rowids; snippets for those only, read
+            # in one pass over the page's rowid range: a look-up per rowid would evaluate the
+            # query again for each row (for a prefix*, a merge of every word it stands for).
+            order_by = self._ORDER[order]
+            sql = (
+                f"WITH page AS (SELECT articles_fts.rowid AS rid, ROW_NUMBER() OVER (ORDER BY "
+                f"{order_by}) AS score FROM articles_fts JOIN articles a ON a.rowid = "
+                f"articles_fts.rowid WHERE articles_fts MATCH :match{cond} ORDER BY {order_by} "
+                f"LIMIT :limit OFFSET :offset) {columns}FROM articles_fts JOIN articles a "
+                "ON a.rowid = articles_fts.rowid WHERE articles_fts MATCH :match "
+                "AND articles_fts.rowid BETWEEN (SELECT MIN(rid) FROM page) AND "
+                "(SELECT MAX(rid) FROM page) AND +articles_fts.rowid IN (SELECT rid FROM page) "
+                "ORDER BY (SELECT score FROM page WHERE page.rid = articles_fts.rowid)"
+            )
         return [
             dict(r)
             for r in self._fts(sql, {**args, "match": match, "limit": limit, "offset": offset})

@@ -95,6 +95,30 @@ def test_results_equal_a_brute_force_scan(store, corpus, query, predicate):
     assert expected, f"{query!r} matches nothing in the corpus: a weak case"
 
 
+@pytest.mark.parametrize("order", ["added", "date", "relevance"])
+def test_pages_in_each_order_hold_every_match_once_with_snippets(store, order):
+    query = "pekerja* OR upah OR title:chatbot"
+    matching = set(store.search_ids(to_match(query)))
+    by_rowid = [  # newest stored first, and for "date" newest published first (undated last)
+        r[0]
+        for r in store.conn.execute(
+            "SELECT id FROM articles ORDER BY "
+            + ("published IS NULL, published DESC, " if order == "date" else "")
+            + "rowid DESC"
+        )
+        if r[0] in matching
+    ]
+    pages = [
+        store.search_articles(to_match(query), limit=7, offset=start, order=order)
+        for start in range(0, len(matching) + 7, 7)
+    ]
+    got = [h["id"] for page in pages for h in page]
+    assert len(matching) > 14 and sorted(got) == sorted(matching)
+    if order != "relevance":
+        assert got == by_rowid
+    assert all("\x02" in h["snippet"] + (h["title_marked"] or "") for page in pages for h in page)
+
+
 def brute_counts(store, query, period, by_outlet=False, keep=lambda a: True):
     """Counts by period (and outlet) from every stored article: {(period, outlet?): (hits, n)}."""
     from datetime import date
