@@ -1375,8 +1375,7 @@ class Store:
 
         `order`: "added" (newest stored first), "date" (newest published first) or "relevance".
         """
-        where, args = self._search_where(filters, model_id)
-        cond = "".join(" AND " + w for w in where)
+        source, cond, args = self._matching(filters, model_id, articles=True)
         columns = (
             "SELECT a.id, a.url, a.title, a.outlet, a.published, a.lang, "
             "snippet(articles_fts, 1, char(2), char(3), '…', 24) AS snippet, "
@@ -1386,8 +1385,8 @@ class Store:
             # FTS5 gives the matches newest rowid first and the scan stops after the page, so
             # snippets are made for the page only, in the one evaluation of the query.
             sql = (
-                f"{columns}FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-                f"WHERE articles_fts MATCH :match{cond} ORDER BY articles_fts.rowid DESC "
+                f"{columns}FROM {source} WHERE articles_fts MATCH :match{cond} "
+                "ORDER BY articles_fts.rowid DESC "
                 "LIMIT :limit OFFSET :offset"
             )
         else:
@@ -1397,8 +1396,8 @@ class Store:
             order_by = self._ORDER[order]
             sql = (
                 f"WITH page AS (SELECT articles_fts.rowid AS rid, ROW_NUMBER() OVER (ORDER BY "
-                f"{order_by}) AS score FROM articles_fts JOIN articles a ON a.rowid = "
-                f"articles_fts.rowid WHERE articles_fts MATCH :match{cond} ORDER BY {order_by} "
+                f"{order_by}) AS score FROM {source} WHERE articles_fts MATCH :match{cond} "
+                f"ORDER BY {order_by} "
                 f"LIMIT :limit OFFSET :offset) {columns}FROM articles_fts JOIN articles a "
                 "ON a.rowid = articles_fts.rowid WHERE articles_fts MATCH :match "
                 "AND articles_fts.rowid BETWEEN (SELECT MIN(rid) FROM page) AND "
@@ -1412,15 +1411,24 @@ class Store:
 
     def search_count(self, match: str, filters: Any = None, model_id: str | None = None) -> int:
         """How many articles match."""
-        where, args = self._search_where(filters, model_id)
-        if not where:
-            sql = "SELECT COUNT(*) FROM articles_fts WHERE articles_fts MATCH :match"
-        else:
-            sql = (
-                "SELECT COUNT(*) FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-                "WHERE articles_fts MATCH :match" + "".join(" AND " + w for w in where)
-            )
+        source, cond, args = self._matching(filters, model_id)
+        sql = f"SELECT COUNT(*) FROM {source} WHERE articles_fts MATCH :match{cond}"
         return self._fts(sql, {**args, "match": match})[0][0]
+
+    def _matching(
+        self, filters: Any, model_id: str | None, articles: bool = False
+    ) -> tuple[str, str, dict[str, Any]]:
+        # What to join to articles_fts for these filters (and `articles` as `a` when the caller
+        # reads it), the conditions (" AND ..."), their arguments. Dates, outlets and language
+        # are read from search_facets: a look-up in `articles` reads a page of text per match.
+        facets = self._on_facets(filters)
+        where, args = self._search_where(filters, model_id, facets=facets)
+        source = "articles_fts"
+        if facets and where:
+            source += " CROSS JOIN search_facets f ON f.rid = articles_fts.rowid"
+        if articles or (where and not facets):
+            source += " JOIN articles a ON a.rowid = articles_fts.rowid"
+        return source, "".join(" AND " + w for w in where), args
 
     def search_ids(self, match: str, filters: Any = None, model_id: str | None = None) -> list[str]:
         """Ids of every article matching (the population a query defines), in id order."""

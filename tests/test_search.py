@@ -216,6 +216,12 @@ def test_filters_narrow_to_exactly_their_articles(store, corpus):
         and (a.outlet or "").lower() in ("kabar nusa", "meridian wire")
     )
     assert store.search_ids(to_match("chatbot"), f) == expected and "cafe" in expected
+    assert store.search_count(to_match("chatbot"), f) == len(expected)
+    pages = [
+        store.search_articles(to_match("chatbot"), f, limit=3, offset=i)
+        for i in range(0, len(expected) + 3, 3)
+    ]
+    assert sorted(h["id"] for page in pages for h in page) == expected
 
 
 def test_the_index_follows_updates_and_deletes(tmp_path):
