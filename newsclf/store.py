@@ -352,10 +352,6 @@ class Store:
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA foreign_keys=ON")
             self.conn.execute("PRAGMA synchronous=NORMAL")
-            # 64 MiB of page cache (SQLite's default is 2): a search over a million articles
-            # reads the period tables (about 40 MB there) for every match; with 2 MiB each
-            # look-up went back to the file, a third slower (bench/search).
-            self.conn.execute("PRAGMA cache_size=-65536")
             self._migrate()
         except sqlite3.DatabaseError as exc:
             raise NewsclfError(f"{self.path}: not a usable newsclf database ({exc})") from None
