@@ -305,7 +305,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 SEARCH_MIGRATION = (
     8  # the migration that creates the full-text index; existing articles are indexed after it
 )
-FACETS_MIGRATION = 10  # the migration that creates search_facets and search_totals; filled after it
+FACETS_MIGRATION = 10  # creates search_facets, search_totals and search_days; filled after it
 
 
 def now_iso() -> str:
@@ -411,7 +411,7 @@ class Store:
         )
 
     def _fill_facets(self, conn: sqlite3.Connection, chunk: int = 20000) -> None:
-        """Fill search_facets and search_totals from the articles already stored."""
+        """Fill search_facets, search_totals and search_days from the articles already stored."""
         for table in ("search_facets", "search_totals", "search_days"):
             conn.execute(f"DELETE FROM {table}")
         self._fill_by_rowid(
