@@ -23,7 +23,12 @@ from scipy.special import expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, GroupShuffleSplit, StratifiedGroupKFold
+from sklearn.model_selection import (
+    GroupKFold,
+    GroupShuffleSplit,
+    StratifiedGroupKFold,
+    StratifiedKFold,
+)
 from sklearn.pipeline import FeatureUnion, Pipeline
 from threadpoolctl import threadpool_limits
 
@@ -31,6 +36,8 @@ from newsclf.model.features import (
     CharNgrams,
     DocText,
     MentionWindow,
+    NgramIndex,
+    PackedNgrams,
     RawText,
     TargetFeatures,
     TargetName,
@@ -494,24 +501,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
             None  # (rows, calibrated probabilities)
         )
         self.classes_ = np.asarray(list(self.labels) or sorted({x for labels in y for x in labels}))
-        claims = self.target_aware and long_targets(docs)
-        self.similarity_ = self.target_aware and (
-            claims if self.target_similarity == "auto" else bool(self.target_similarity)
-        )
-        self.lexicon_ = self.target_aware and (
-            not claims and uses_lexicon(docs)
-            if self.sentiment_lexicon == "auto"
-            else bool(self.sentiment_lexicon)
-        )
-        self.features_ = build_features(
-            self.target_aware,
-            tokenizer=self.tokenizer,
-            similarity=self.similarity_,
-            mention_width=self.mention_width if self.target_aware else 0,
-            mask_mentions=self.mask_mentions and self.target_aware,
-            lexicon=self.lexicon_,
-            char_chars=STANCE_CHARS if self.target_aware else TOPIC_CHARS,
-        )
+        self.features_ = self._build_features(docs)
         X = self.features_.fit_transform(docs).tocsr()
         basis = RowBasis(X) if use_row_basis(X) else None
         F = basis.Z if basis is not None else X  # what the solver sees
@@ -558,6 +548,47 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
                 self.platt_.append((a, b))
             self.out_of_fold_ = (rows, platt_probabilities(scores, self.platt_))
         return self
+
+    def _build_features(self, docs: list[dict[str, str]]) -> FeatureUnion:
+        """The unfitted feature union for these training docs (stance blocks depend on them)."""
+        claims = self.target_aware and long_targets(docs)
+        self.similarity_ = self.target_aware and (
+            claims if self.target_similarity == "auto" else bool(self.target_similarity)
+        )
+        self.lexicon_ = self.target_aware and (
+            not claims and uses_lexicon(docs)
+            if self.sentiment_lexicon == "auto"
+            else bool(self.sentiment_lexicon)
+        )
+        return build_features(
+            self.target_aware,
+            tokenizer=self.tokenizer,
+            similarity=self.similarity_,
+            mention_width=self.mention_width if self.target_aware else 0,
+            mask_mentions=self.mask_mentions and self.target_aware,
+            lexicon=self.lexicon_,
+            char_chars=STANCE_CHARS if self.target_aware else TOPIC_CHARS,
+        )
+
+    def ngram_indexes(
+        self, docs: Sequence[dict[str, str]]
+    ) -> dict[tuple[str, tuple[int, ...]], NgramIndex]:
+        """The n-gram blocks' texts of these docs read once, for fits on subsets of them to share.
+
+        `with shared_ngrams(indexes): clf.fit(subset)` gives the model `fit(subset)` gives alone
+        (see NgramIndex for the one caveat), without reading the n-grams of the subset again.
+        A block's text that the index lacks (hashtags written out by words learned from other
+        docs) makes that block read its texts as usual.
+        """
+        docs = list(docs)
+        indexes = {}
+        for _, part in self._build_features(docs).transformer_list:
+            if not isinstance(part, Pipeline) or not isinstance(part.steps[-1][1], PackedNgrams):
+                continue
+            texts = Pipeline(part.steps[:-1]).fit_transform(docs)
+            block = part.steps[-1][1]
+            indexes[block._index_key()] = NgramIndex(block, texts)
+        return indexes
 
     def _class_bias(self, logits: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Offsets to the topic model's held-out logits that undo its lean towards the classes it saw most.
@@ -653,6 +684,11 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         n_groups = len(np.unique(groups))
         _, counts = np.unique(strata, return_counts=True)
         k = min(self.inner_folds, n_groups, int(counts.min()))
+        if k >= 2 and n_groups == n:
+            # Every text its own group: plain stratified folds. StratifiedGroupKFold places groups
+            # one by one in Python (AG News, 800 docs: 0.5 s per fit, 15% of `newsclf train`).
+            splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=self.random_state)
+            return list(splitter.split(np.zeros(n), strata))
         if k >= 2:
             splitter = StratifiedGroupKFold(
                 n_splits=k, shuffle=True, random_state=self.random_state
