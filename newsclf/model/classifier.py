@@ -570,9 +570,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
             char_chars=STANCE_CHARS if self.target_aware else TOPIC_CHARS,
         )
 
-    def ngram_indexes(
-        self, docs: Sequence[dict[str, str]]
-    ) -> dict[tuple[str, tuple[int, ...]], NgramIndex]:
+    def ngram_indexes(self, docs: Sequence[dict[str, str]]) -> dict[tuple[Any, ...], NgramIndex]:
         """The n-gram blocks' texts of these docs read once, for fits on subsets of them to share.
 
         `with shared_ngrams(indexes): clf.fit(subset)` gives the model `fit(subset)` gives alone

@@ -303,12 +303,15 @@ class PackedNgrams(BaseEstimator, TransformerMixin):
         index = _SHARED_INDEXES.get(self._index_key())
         rows = index.rows(texts) if index is not None else None
         if index is None or rows is None:
-            index, rows = NgramIndex(self, texts), None
-        return self._fit_rows(index, rows)
+            return self._fit_rows(NgramIndex(self, texts), None)
+        X = self._fit_rows(index, rows)
+        self.__dict__["_fitted_from"] = index  # so transform may read it too (never pickled)
+        return X
 
-    def _index_key(self) -> tuple[str, tuple[int, ...]]:
-        """What an NgramIndex must have been built by to serve this block: its class and n-grams."""
-        return type(self).__name__, tuple(self.ngram_range)
+    def _index_key(self) -> tuple[Any, ...]:
+        """The NgramIndex that serves this block: built by its class and n-grams. Its vocabulary
+        limits take no part in the index but tell apart the blocks of one union (words, window)."""
+        return type(self).__name__, tuple(self.ngram_range), self.min_df, self.max_features
 
     def _fit_rows(self, index: "NgramIndex", rows: np.ndarray | None) -> sp.csr_matrix:
         """Fit on the index's texts at `rows` (None: all of them); their TF-IDF rows."""
@@ -317,7 +320,12 @@ class PackedNgrams(BaseEstimator, TransformerMixin):
         df = np.bincount(counts.indices, minlength=len(index.keys))
         chosen = self._choose(index.keys, df, n_texts)
         self.__dict__.update(index.learned)
-        column = np.full(len(index.keys), -1, dtype=np.int64)
+        return self._select(counts, chosen)
+
+    def _select(self, counts: sp.csr_matrix, chosen: np.ndarray) -> sp.csr_matrix:
+        """TF-IDF rows from counts over an index's keys; `chosen`: the vocabulary's positions there."""
+        n_texts = counts.shape[0]
+        column = np.full(counts.shape[1], -1, dtype=np.int64)
         column[chosen] = np.arange(len(chosen))
         cols = column[counts.indices]  # increasing in the key, so each row's order is kept
         hit = cols >= 0
@@ -367,6 +375,12 @@ class PackedNgrams(BaseEstimator, TransformerMixin):
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """TF-IDF rows for the texts."""
+        index = self.__dict__.get("_fitted_from")
+        if index is not None and _SHARED_INDEXES.get(self._index_key()) is index:
+            rows = index.rows(texts)
+            if rows is not None:  # a fold's test docs: the same rows, read from the index
+                counts = index.counts[rows]
+                return self._select(counts, np.searchsorted(index.keys, self.vocabulary_))
         starts = range(0, max(len(texts), 1), _CHUNK)
         chunks = [texts[start : start + _CHUNK] for start in starts]
         return self._tfidf(
@@ -411,6 +425,7 @@ class PackedNgrams(BaseEstimator, TransformerMixin):
             super().__getstate__()
         )  # a copy: object.__getstate__ hands out the live __dict__
         state.pop("_key_table", None)
+        state.pop("_fitted_from", None)
         return state
 
 
@@ -568,11 +583,11 @@ class NgramIndex:
 
 
 # The indexes that PackedNgrams.fit_transform consults (see shared_ngrams), by `_index_key`.
-_SHARED_INDEXES: dict[tuple[str, tuple[int, ...]], NgramIndex] = {}
+_SHARED_INDEXES: dict[tuple[Any, ...], NgramIndex] = {}
 
 
 @contextmanager
-def shared_ngrams(indexes: dict[tuple[str, tuple[int, ...]], NgramIndex] | None) -> Iterator[None]:
+def shared_ngrams(indexes: dict[tuple[Any, ...], NgramIndex] | None) -> Iterator[None]:
     """Within the block, fits of n-gram blocks read texts that an index holds from the index."""
     saved = dict(_SHARED_INDEXES)
     _SHARED_INDEXES.update(indexes or {})

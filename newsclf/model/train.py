@@ -102,7 +102,7 @@ def _fit_fold(
     """
     with shared_ngrams(shared):
         clf = make_classifier(scheme, backend, **(params or {})).fit(train_docs, train_y)
-    P = clf.predict_proba(test_docs)
+        P = clf.predict_proba(test_docs)
     return P, clf.decide(P)
 
 
