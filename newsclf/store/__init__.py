@@ -10,7 +10,8 @@ connection and its transactions):
 - `_search.py`       the full-text index (FTS5): its rebuild and the search queries
 - `_predictions.py`  models, predictions, articles a model skipped
 - `_annotations.py`  coders' labels (`Annotation`), reviews, flags
-- `_queue.py`        the labeling queue, leases and assignments
+- `_queue.py`        the labeling queue, leases and assignments (the SQL only: which article is
+                     served next is `newsclf.label.queue`'s decision)
 - `_labelers.py`     labelers, login sessions, the page's settings
 - `_feeds.py`        feed poll state and entries seen
 - `_ledger.py`       the feed job's export ledger

@@ -4,9 +4,9 @@ Assignment statuses: 'leased' (shown to the labeler, held for them until leased_
 (coded) and 'skipped'. An article counts as taken by a coder while it is done by them, or leased to
 them and the lease is live; a coder's own (non-gold) annotations count too.
 
-`lease_next` serves a labeler's next article from the SQL below, inside one `BEGIN IMMEDIATE`
-transaction (the lease methods expect the caller's transaction), so two labelers asking at once
-never exceed the overlap.
+Which article a labeler is served next is policy, and lives in `newsclf.label.queue.lease_next`;
+here is only the SQL it runs, inside one `BEGIN IMMEDIATE` transaction (the lease methods below
+expect the caller's transaction), so two labelers asking at once never exceed the overlap.
 """
 
 from __future__ import annotations
@@ -166,35 +166,6 @@ class LabelQueue(Annotations):
         self.conn.execute(
             "DELETE FROM assignments WHERE article_id = ? AND labeler = ?", (article_id, labeler)
         )
-
-    def lease_next(
-        self, labeler: str, kinds: list[str], overlap: int, lease_seconds: float
-    ) -> tuple[str, str] | None:
-        """Lease the labeler's next article as (article_id, kind), or None when nothing is left.
-
-        The labeler's own live (or lapsed but still needed) lease comes first, so a reload shows the
-        same article. Otherwise the first kind in `kinds` with an article this labeler has never
-        been given and that still needs coders: `overlap` for the reliability sample, one for
-        every other kind (and an article in the reliability sample is served only as such).
-        Runs under BEGIN IMMEDIATE, so two labelers asking at once never exceed the overlap.
-        """
-        now = time.time()
-        with self.transaction():
-            for article_id, kind in self.leases_held(labeler):
-                need = overlap if kind == "reliability" else 1
-                if self.coders_besides(article_id, labeler, now) < need:
-                    self.renew_lease(article_id, labeler, now + lease_seconds)
-                    return article_id, kind
-                # Others filled it while the lease had lapsed: let it go (never coded by them).
-                self.release(article_id, labeler)
-            for kind in kinds:
-                need = overlap if kind == "reliability" else 1
-                not_in = None if kind == "reliability" else "reliability"
-                article_id = self.next_open(kind, labeler, need, now, not_in)
-                if article_id is not None:
-                    self.add_lease(article_id, labeler, kind, now, now + lease_seconds)
-                    return article_id, kind
-        return None
 
     # --- items: saving, undoing, progress ------------------------------------------------------
 
