@@ -93,14 +93,7 @@ class Annotations(StoreBase):
         self, scheme: str | None = None, article_id: str | None = None
     ) -> list[Annotation]:
         """Stored annotations, optionally for one scheme and/or article."""
-        sql, args = "SELECT * FROM annotations WHERE 1=1", []
-        if scheme is not None:
-            sql += " AND scheme = ?"
-            args.append(scheme)
-        if article_id is not None:
-            sql += " AND article_id = ?"
-            args.append(article_id)
-        sql += " ORDER BY article_id, scheme, target, labeler"
+        order = "article_id, scheme, target, labeler"
         return [
             Annotation(
                 article_id=r["article_id"],
@@ -114,7 +107,7 @@ class Annotations(StoreBase):
                 gold=bool(r["gold"]),
                 sample=r["sample"],
             )
-            for r in self.conn.execute(sql, args)
+            for r in self._select("annotations", order, scheme=scheme, article_id=article_id)
         ]
 
     def disagreements(self, scheme: str, exclude_coder: str | None = None) -> list[tuple[str, str]]:

@@ -11,7 +11,8 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Self
+from sqlite3 import Cursor
+from typing import Any, Iterator, Self
 
 from newsclf.errors import NewsclfError
 from newsclf.store._schema import AFTER, MIGRATIONS, SCHEMA_VERSION, split_sql
@@ -71,6 +72,16 @@ class StoreBase:
     def schema_version(self) -> int:
         """How many migrations this database has applied."""
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def _select(self, table: str, order: str = "", columns: str = "*", **equal: Any) -> Cursor:
+        """Rows of `table` whose columns equal the values given (None: any value), in `order`."""
+        given = {name: value for name, value in equal.items() if value is not None}
+        sql = f"SELECT {columns} FROM {table}"
+        if given:
+            sql += " WHERE " + " AND ".join(f"{name} = ?" for name in given)
+        if order:
+            sql += f" ORDER BY {order}"
+        return self.conn.execute(sql, list(given.values()))
 
     def _migrate(self) -> None:
         version = self.schema_version

@@ -56,20 +56,14 @@ class Predictions(StoreBase):
         self, article_id: str | None = None, model_id: str | None = None
     ) -> list[dict[str, Any]]:
         """Stored predictions as dicts."""
-        sql, args = "SELECT * FROM predictions WHERE 1=1", []
-        if article_id is not None:
-            sql += " AND article_id = ?"
-            args.append(article_id)
-        if model_id is not None:
-            sql += " AND model_id = ?"
-            args.append(model_id)
+        order = "article_id, scheme, target"
         return [
             {
                 **dict(r),
                 "probabilities": json.loads(r["probabilities"]),
                 "labels": json.loads(r["labels"]),
             }
-            for r in self.conn.execute(sql + " ORDER BY article_id, scheme, target", args)
+            for r in self._select("predictions", order, article_id=article_id, model_id=model_id)
         ]
 
     def unpredicted_article_ids(self, model_id: str) -> list[str]:
@@ -100,8 +94,5 @@ class Predictions(StoreBase):
 
     def skipped(self, model_id: str | None = None) -> dict[str, str]:
         """{article_id: reason} of articles the model (the latest, if None given) did not label."""
-        sql, args = "SELECT article_id, reason FROM skipped", []
-        if model_id is not None:
-            sql += " WHERE model_id = ?"
-            args.append(model_id)
-        return {r[0]: r[1] for r in self.conn.execute(sql, args)}
+        rows = self._select("skipped", columns="article_id, reason", model_id=model_id)
+        return {r[0]: r[1] for r in rows}

@@ -45,14 +45,8 @@ class LabelQueue(Annotations):
 
     def queued(self, kind: str | None = None) -> list[dict[str, Any]]:
         """Queue items, highest priority first."""
-        sql, args = "SELECT * FROM queue", []
-        if kind is not None:
-            sql += " WHERE kind = ?"
-            args.append(kind)
-        return [
-            dict(r)
-            for r in self.conn.execute(sql + " ORDER BY priority DESC, added_at, article_id", args)
-        ]
+        order = "priority DESC, added_at, article_id"
+        return [dict(r) for r in self._select("queue", order, kind=kind)]
 
     def count_queued(self, kind: str) -> int:
         """How many articles are queued under this kind."""
@@ -282,14 +276,8 @@ class LabelQueue(Annotations):
 
     def assignments(self, labeler: str | None = None) -> list[dict[str, Any]]:
         """Assignment rows (who was given what, and what came of it)."""
-        sql, args = "SELECT * FROM assignments", []
-        if labeler is not None:
-            sql += " WHERE labeler = ?"
-            args.append(labeler)
-        return [
-            dict(r)
-            for r in self.conn.execute(sql + " ORDER BY labeler, finished_seq, article_id", args)
-        ]
+        order = "labeler, finished_seq, article_id"
+        return [dict(r) for r in self._select("assignments", order, labeler=labeler)]
 
     def finished_count(self, labeler: str) -> int:
         """How many articles the labeler has saved or skipped."""

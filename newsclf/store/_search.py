@@ -129,11 +129,7 @@ class Search(StoreBase):
         )
         found = {tuple(r[:-1]): r[-1] for r in hits}
         out = [
-            dict(
-                zip(cols.split(", "), r[:-1], strict=True),
-                matching=found.get(tuple(r[:-1]), 0),
-                total=r[-1],
-            )
+            dict(zip(cols.split(", "), r[:-1]), matching=found.get(tuple(r[:-1]), 0), total=r[-1])
             for r in totals
         ]
         return sorted(
