@@ -2,8 +2,9 @@
 
 A store's schema version is the number of scripts it has applied (`PRAGMA user_version`);
 `StoreBase` applies the missing ones, each in its own transaction, when a store is opened. Never
-edit a released script (SQLite keeps its text); append a new one, and if existing rows must be
-filled after it, add the step to `AFTER` under the script's number.
+edit a released script (SQLite keeps its text; a line too long for the width is continued with a
+backslash, which keeps the text); append a new one, and if existing rows must be filled after it,
+add the step to `AFTER` under the script's number.
 """
 
 from __future__ import annotations
@@ -205,31 +206,35 @@ MIGRATIONS: list[str] = [
     # diacritics (Café = cafe) and splits on every non-letter, which serves English and Indonesian;
     # a 3-character prefix index makes `pekerja*` (pekerjaan, pekerjanya) fast (2, 3 and 4 cost 60%
     # more load time and 30% more space for no faster query, bench/search). Filled after creation.
-    # VACUUM may renumber rowids of a table without an INTEGER PRIMARY KEY:
-    # `newsclf search --reindex`.
+    # VACUUM may renumber rowids of a table without an INTEGER PRIMARY KEY: `newsclf search
+    # --reindex`.
     """
-    CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', content_rowid='rowid',
+    CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', \
+content_rowid='rowid',
         tokenize='unicode61 remove_diacritics 2', prefix='3');
     CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
         INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
     END;
     CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
-        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);
+        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, \
+old.title, old.text);
     END;
     CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, text ON articles BEGIN
-        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);
+        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, \
+old.title, old.text);
         INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
     END
-    """,  # noqa: E501 (a released script: SQLite keeps its text as written)
+    """,
     # 9: which sample a coder's label belongs to ('estimation', 'reliability', 'active', 'seed',
     # 'uncertain', 'other'; NULL when unknown), so reports can tell the random estimation sample
     # (the only labels fit to correct a model's shares with) from picks. Labels already coded on
     # the page take their assignment's queue kind.
     """
     ALTER TABLE annotations ADD COLUMN sample TEXT;
-    UPDATE annotations SET sample = (SELECT a.kind FROM assignments a WHERE a.article_id = annotations.article_id
+    UPDATE annotations SET sample = (SELECT a.kind FROM assignments a WHERE a.article_id = \
+annotations.article_id
                                      AND a.labeler = annotations.labeler)
-    """,  # noqa: E501 (a released script)
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 SEARCH_MIGRATION = 8  # the migration that creates the full-text index
