@@ -68,12 +68,67 @@ def decode_html(data: bytes, encoding: str | None = None) -> tuple[str, str]:
 # --- parsing helpers -----------------------------------------------------------------------------
 
 
+_PARSER: Any = None
+
+
+def _html_parser():
+    """trafilatura's parser settings, with lxml.html's element classes looked up in C."""
+    # lxml.html's own lookup calls Python for every element proxy made (tag -> FormElement,
+    # InputElement, ...); trafilatura and we walk the tree often enough that this was a tenth of
+    # extraction. Every element is an HtmlElement here (text_content, drop_tree), as before.
+    global _PARSER
+    if _PARSER is None:
+        from lxml import etree
+        from lxml import html as lxml_html
+
+        parser = etree.HTMLParser(
+            collect_ids=False,
+            default_doctype=False,
+            encoding="utf-8",
+            remove_comments=True,
+            remove_pis=True,
+        )
+        parser.set_element_class_lookup(
+            etree.ElementDefaultClassLookup(
+                element=lxml_html.HtmlElement,
+                comment=lxml_html.HtmlComment,
+                pi=lxml_html.HtmlProcessingInstruction,
+                entity=lxml_html.HtmlEntity,
+            )
+        )
+        _PARSER = parser
+    return _PARSER
+
+
 def _load_tree(text: str):
-    from trafilatura.utils import load_html
+    """The page's tree as trafilatura.utils.load_html builds it from a string, or None."""
+    from lxml import html as lxml_html
+    from trafilatura.utils import repair_faulty_html
+
+    parser = _html_parser()
+
+    def from_bytes():
+        try:
+            return lxml_html.fromstring(text.encode("utf8", "surrogatepass"), parser=parser)
+        except Exception:
+            return None
 
     try:
-        return load_html(text)
-    except Exception:  # lxml/trafilatura may raise on pathological input; treated as "no tree"
+        beginning = text[:50].lower()
+        text = repair_faulty_html(text, beginning)
+        fallback = False
+        try:
+            tree = lxml_html.fromstring(text, parser=parser)
+        except ValueError:  # "Unicode strings with encoding declaration are not supported."
+            tree, fallback = from_bytes(), True
+        except Exception:  # lxml raises several types on hopeless input; bytes get a second try
+            tree = None
+        if (tree is None or len(tree) < 1) and not fallback:
+            tree = from_bytes()
+        if tree is not None and "html" not in beginning and len(tree) < 2:
+            return None  # no <html> at the start and one block: not a page (trafilatura's test)
+        return tree
+    except Exception:  # lxml may raise on pathological input; treated as "no tree"
         return None
 
 
@@ -85,13 +140,32 @@ def _clean_space(s: str | None) -> str:
     return " ".join((s or "").split())
 
 
-def _meta(tree, *names: str) -> str | None:
-    for name in names:
-        for attr in ("property", "name", "itemprop"):
-            for value in tree.xpath(f"//meta[@{attr}=$n]/@content", n=name):
-                value = _clean_space(value)
+META_ATTRS = ("property", "name", "itemprop")
+
+
+def meta_index(tree) -> dict[tuple[str, str], str]:
+    """The page's <meta> tags in one pass: (attribute, its value) -> the first non-empty content."""
+    # One walk over the <meta>s instead of an XPath query per name asked for (dozens a page).
+    index: dict[tuple[str, str], str] = {}
+    for el in tree.getroottree().iter("meta"):
+        content = el.get("content")
+        if content is None:
+            continue
+        for attr in META_ATTRS:
+            key = el.get(attr)
+            if key is not None and (attr, key) not in index:
+                value = _clean_space(content)
                 if value:
-                    return value
+                    index[(attr, key)] = value
+    return index
+
+
+def _meta(meta: dict[tuple[str, str], str], *names: str) -> str | None:
+    for name in names:
+        for attr in META_ATTRS:
+            value = meta.get((attr, name))
+            if value:
+                return value
     return None
 
 
@@ -179,7 +253,7 @@ def clean_authors(values: Iterable[str]) -> list[str]:
     return out
 
 
-def _authors(tree, ld: dict) -> list[str]:
+def _authors(tree, ld: dict, meta: dict) -> list[str]:
     candidates: list[str] = []
     names = _names(ld.get("author")) if ld else []
     if names:
@@ -193,7 +267,7 @@ def _authors(tree, ld: dict) -> list[str]:
             "sailthru.author",
             "byl",
         ):
-            value = _meta(tree, name)
+            value = _meta(meta, name)
             if value and "://" not in value:
                 candidates = [value]
                 break
@@ -265,13 +339,13 @@ def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat()
 
 
-def _published(tree, ld: dict) -> str | None:
+def _published(tree, ld: dict, meta: dict) -> str | None:
     for value in [ld.get("datePublished"), ld.get("dateCreated")] if ld else []:
         if isinstance(value, str):
             dt = parse_date(value)
             if dt:
                 return _iso(dt)
-    value = _meta(tree, *DATE_META)
+    value = _meta(meta, *DATE_META)
     if value:
         dt = parse_date(value)
         if dt:
@@ -303,9 +377,9 @@ def _published(tree, ld: dict) -> str | None:
 LANG_ATTR = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$", re.I)
 
 
-def _lang(tree, text: str) -> str | None:
+def _lang(tree, text: str, meta: dict) -> str | None:
     for value in tree.xpath("/html/@lang | //html/@lang | /html/@xml:lang")[:1] + [
-        _meta(tree, "og:locale", "content-language", "language") or ""
+        _meta(meta, "og:locale", "content-language", "language") or ""
     ]:
         m = LANG_ATTR.match(_clean_space(str(value)).replace("_", "-"))
         if m:
@@ -368,10 +442,10 @@ BOILERPLATE = re.compile(
 WIDGET_SUFFIX = re.compile(r"\s*click\s+to\s+tweet\s*$", re.I)
 
 
-def _title_keys(tree, title: str | None) -> set[str]:
+def _title_keys(tree, title: str | None, meta: dict) -> set[str]:
     keys = set()
     values = list(tree.xpath("//title/text()")[:1]) + list(tree.xpath("//h1")[:2])
-    values += [_meta(tree, "og:title") or "", _meta(tree, "twitter:title") or "", title or ""]
+    values += [_meta(meta, "og:title") or "", _meta(meta, "twitter:title") or "", title or ""]
     for value in values:
         text = value if isinstance(value, str) else value.text_content()
         key = _norm(text)
@@ -582,9 +656,9 @@ def _paragraph_text(tree) -> str:
     return "\n".join(parts)
 
 
-def body_text(tree, title: str | None = None) -> str:
+def body_text(tree, title: str | None = None, meta: dict | None = None) -> str:
     """The article body of a parsed page, paragraphs split by blank lines ('' when none); edits the tree."""
-    keys = _title_keys(tree, title)
+    keys = _title_keys(tree, title, meta_index(tree) if meta is None else meta)
     drop_hover_cards(tree)
     wrap_loose_text(tree)
     unwrap_social_embeds(tree)
@@ -602,8 +676,8 @@ def body_text(tree, title: str | None = None) -> str:
 # --- the whole page --------------------------------------------------------------------------------
 
 
-def _title(tree, ld: dict) -> str | None:
-    value = _meta(tree, "og:title", "twitter:title")
+def _title(tree, ld: dict, meta: dict) -> str | None:
+    value = _meta(meta, "og:title", "twitter:title")
     if not value and ld and isinstance(ld.get("headline"), str):
         value = _clean_space(ld["headline"])
     if not value:
@@ -615,8 +689,8 @@ def _title(tree, ld: dict) -> str | None:
     return value or None
 
 
-def _outlet(tree, ld: dict, given: str | None, url: str | None) -> str | None:
-    value = _meta(tree, "og:site_name", "application-name")
+def _outlet(tree, ld: dict, meta: dict, given: str | None, url: str | None) -> str | None:
+    value = _meta(meta, "og:site_name", "application-name")
     if not value and ld:
         names = _names(ld.get("publisher"))
         value = names[0] if names else None
@@ -628,8 +702,8 @@ def _outlet(tree, ld: dict, given: str | None, url: str | None) -> str | None:
     return _clean_space(value) or None
 
 
-def _canonical(tree, url: str | None) -> str | None:
-    for href in tree.xpath("//link[@rel='canonical']/@href")[:1] + [_meta(tree, "og:url") or ""]:
+def _canonical(tree, meta: dict, url: str | None) -> str | None:
+    for href in tree.xpath("//link[@rel='canonical']/@href")[:1] + [_meta(meta, "og:url") or ""]:
         href = _clean_space(href)
         if href and not href.startswith(("javascript:", "#")):
             try:
@@ -690,8 +764,10 @@ def extract(
     try:
         items = _json_ld(tree)
         ld = _ld_article(items)
-        title = _title(tree, ld)
-        body = body_text(tree, title)
+        meta = meta_index(tree)
+        title = _title(tree, ld, meta)
+        body = body_text(tree, title, meta)
+        meta = meta_index(tree)  # anew: a <meta> inside a dropped hover card is gone
     except ExtractionError:
         raise
     except Exception as exc:  # pathological trees (lxml limits, recursion); report, do not crash
@@ -703,22 +779,22 @@ def extract(
             f"no article text found (the page has {len(body)} characters of body text)", where
         )
     try:
-        authors = _authors(tree, ld)
+        authors = _authors(tree, ld, meta)
     except Exception:
         authors = []
     try:
-        published = _published(tree, ld)
+        published = _published(tree, ld, meta)
     except Exception:
         published = None
     verdict = page_verdict(
-        tree, url, body, items, _meta(tree, "og:type"), published, authors, require_article_marks
+        tree, url, body, items, _meta(meta, "og:type"), published, authors, require_article_marks
     )
     if verdict:
         if not keep_non_articles:
             raise NotAnArticle(verdict, where)
         metadata["not_article"] = verdict
-    lang = _lang(tree, body)
-    canonical = _canonical(tree, url)
+    lang = _lang(tree, body, meta)
+    canonical = _canonical(tree, meta, url)
     try:
         pagination = pagination_of_tree(tree, url or "")
     except Exception:
@@ -728,7 +804,7 @@ def extract(
     return Article(
         url=url,
         canonical_url=canonical,
-        outlet=_outlet(tree, ld, outlet, url),
+        outlet=_outlet(tree, ld, meta, outlet, url),
         title=title,
         authors=authors,
         published=published,

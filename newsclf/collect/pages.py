@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from newsclf.article import Article, normalize_text
@@ -39,6 +40,22 @@ MARKER_NODES = (
     "contains(., 'alaman') or contains(., 'al.') or contains(., 'Hal ') or contains(., 'hal ')]"
     "[not(ancestor::script or ancestor::style)]"
 )
+MARKER_WORDS = ("dari", " of ", "alaman", "al.", "Hal ", "hal ")  # MARKER_NODES' contains()
+_BODY_TEXT = etree.XPath("//body//text()", smart_strings=False)
+
+
+def _may_have_marker(tree) -> bool:
+    """False when no text node of the body can hold a pager marker (MARKER_NODES finds none)."""
+    # MARKER_NODES' predicates cost libxml2 a string copy per text node per test (most of this
+    # module's time); the same tests on plain strings in Python rule out nearly every page.
+    for text in _BODY_TEXT(tree):
+        if len(text) < 300 and any(w in text for w in MARKER_WORDS):
+            text = " ".join(text.split())
+            if any(pattern.search(text) for pattern in MARKERS):
+                return True
+    return False
+
+
 PATH_PAGE = (
     re.compile(r"^(?P<stem>.+?)/page/(?P<n>\d{1,3})/?$"),
     re.compile(
@@ -102,6 +119,27 @@ def _parse(html: str):
         return None
 
 
+def _origin(folder: str) -> str | None:
+    """'https://host/' of an absolute folder URL; None when it names no host."""
+    scheme, sep, rest = folder.partition("://")
+    host = rest.split("/", 1)[0]
+    return f"{scheme}://{host}/" if sep and host and "/" in rest else None
+
+
+def _other_site(href: str, origin: str | None) -> bool:
+    """True when `href` is an http(s) URL that resolves, whatever the base, outside `origin`."""
+    # Exact, not a guess: such an href keeps its scheme and host through urljoin and urldefrag
+    # unless it has no host ("https:///x" takes the base's) or holds tabs or newlines
+    # (urlsplit removes them, which could join a host); those go the long way.
+    href = href.strip()
+    if origin is None or not href.startswith(("http://", "https://")):
+        return False
+    rest = href.split("//", 1)[1]
+    if not rest or rest[0] in "/?#" or any(c in href for c in "\t\r\n"):
+        return False
+    return not href.startswith(origin)
+
+
 def _text_of(el) -> str:
     try:
         return " ".join(el.text_content().split())
@@ -137,7 +175,7 @@ def pagination_of_tree(tree, url: str) -> Pagination:
             return None
 
     # 1. markers in the visible text: "2 dari 3 halaman", "Halaman 2 dari 4", "Page 2 of 3"
-    for node in tree.xpath(MARKER_NODES):
+    for node in tree.xpath(MARKER_NODES) if _may_have_marker(tree) else ():
         text = " ".join(str(node).split())
         for pattern in MARKERS:
             m = pattern.search(text)
@@ -152,6 +190,7 @@ def pagination_of_tree(tree, url: str) -> Pagination:
     # 2. rel=next, next-page anchors and numbered pager links to the same article
     # (only links under the article's own folder can be its pages; checking that first keeps this fast)
     folder = here_stem.split("?", 1)[0].rsplit("/", 1)[0] + "/" if url else None
+    origin = _origin(folder) if folder else None
     numbered: dict[int, str] = {}
     rel_next: list[str] = []
     text_next: list[str] = []
@@ -164,6 +203,8 @@ def pagination_of_tree(tree, url: str) -> Pagination:
             continue
         if folder is None or a.tag != "a":
             continue
+        if _other_site(a.get("href") or "", origin):
+            continue  # urljoin costs more than all else here, and most links lead elsewhere
         target = absolute(a.get("href"))
         if not target or not target.startswith(folder):
             continue
