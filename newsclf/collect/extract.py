@@ -16,7 +16,8 @@ import json
 import logging
 import re
 from datetime import datetime
-from typing import Any, Iterable
+from itertools import islice
+from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 from newsclf.article import Article
@@ -24,7 +25,7 @@ from newsclf.collect.budget import html_budget
 from newsclf.collect.dates import parse_date
 from newsclf.collect.encoding import decode
 from newsclf.collect.pages import pagination_of_tree
-from newsclf.collect.pagetype import page_verdict
+from newsclf.collect.pagetype import page_verdict, verdict_before_body
 from newsclf.errors import InputError
 from newsclf.language import detect_language
 
@@ -100,10 +101,31 @@ def _html_parser():
     return _PARSER
 
 
+# The characters trafilatura.utils.INVALID_XML_CHARS removes
+_INVALID_XML = tuple(chr(c) for c in (*range(9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF))
+
+
+def _repair(text: str, beginning: str) -> str:
+    """trafilatura.utils.repair_faulty_html, without its regex pass when it would remove nothing."""
+    from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, repair_faulty_html
+
+    # That pass scans the whole page in a regex (a fortieth of trafilatura's own time); a str
+    # search per character costs half. The steps below are repair_faulty_html's others.
+    if any(c in text for c in _INVALID_XML):
+        return repair_faulty_html(text, beginning)
+    if "doctype" in beginning:
+        firstline, _, rest = text.partition("\n")
+        text = DOCTYPE_TAG.sub("", firstline, count=1) + "\n" + rest
+    for line in text[:4096].splitlines()[:4]:
+        if "<html" in line and line.endswith("/>"):
+            text = FAULTY_HTML.sub(r"\1>", text, count=1)
+            break
+    return text
+
+
 def _load_tree(text: str):
     """The page's tree as trafilatura.utils.load_html builds it from a string, or None."""
     from lxml import html as lxml_html
-    from trafilatura.utils import repair_faulty_html
 
     parser = _html_parser()
 
@@ -115,7 +137,7 @@ def _load_tree(text: str):
 
     try:
         beginning = text[:50].lower()
-        text = repair_faulty_html(text, beginning)
+        text = _repair(text, beginning)
         fallback = False
         try:
             tree = lxml_html.fromstring(text, parser=parser)
@@ -169,10 +191,30 @@ def _meta(meta: dict[tuple[str, str], str], *names: str) -> str | None:
     return None
 
 
-def _json_ld(tree) -> list[dict]:
+class _Heads:
+    """A page's JSON-LD scripts, <title> texts and <h1>s, in document order, found in one walk."""
+
+    # One walk for what three XPath queries each walked the whole tree for. Read before the
+    # repairs edit the tree (none of which touches these elements).
+    def __init__(self, tree) -> None:
+        self.ld_scripts: list = []
+        self.title_texts: list[str] = []  # XPath's //title/text()
+        self.h1s: list = []
+        for el in tree.getroottree().iter("script", "title", "h1"):
+            if el.tag == "script":
+                if el.get("type") == "application/ld+json":
+                    self.ld_scripts.append(el)
+            elif el.tag == "title":
+                texts = [el.text] + [child.tail for child in el]
+                self.title_texts += [t for t in texts if t is not None]
+            else:
+                self.h1s.append(el)
+
+
+def _json_ld(heads: _Heads) -> list[dict]:
     """Every JSON-LD object on the page, @graph items flattened; bad JSON is skipped."""
     found: list[dict] = []
-    for script in tree.xpath("//script[@type='application/ld+json']")[:20]:
+    for script in heads.ld_scripts[:20]:
         raw = (script.text or "").strip()
         if not raw or len(raw) > 500_000:
             continue
@@ -272,11 +314,7 @@ def _authors(tree, ld: dict, meta: dict) -> list[str]:
                 candidates = [value]
                 break
     if not candidates:
-        for el in tree.xpath(
-            "//*[@rel='author' or contains(concat(' ', normalize-space(@class), ' '), ' author ')"
-            " or contains(@class, 'byline') or contains(@class, 'reporter') or contains(@class, 'penulis')"
-            " or @itemprop='author']"
-        )[:5]:
+        for el in islice(_elements(tree, _is_byline_element), 5):
             text = _clean_space(el.text_content())
             if text and len(text) < 150:
                 candidates.append(text)
@@ -287,6 +325,43 @@ def _authors(tree, ld: dict, meta: dict) -> list[str]:
                 candidates.append(text)
                 break
     return clean_authors(candidates)
+
+
+_XML_SPACE = re.compile(r"[ \t\r\n]+")  # XPath's normalize-space() splits on these alone
+
+
+def _elements(tree, test: Callable[[Any], bool]) -> Iterator[Any]:
+    """The document's elements that pass `test`, in document order (XPath's `//*[test]`)."""
+    # A walk in Python with plain attribute tests: XPath's string functions per element cost
+    # libxml2 a string copy each, several times this on a page of a thousand elements.
+    from lxml import etree
+
+    return filter(test, tree.getroottree().iter(etree.Element))
+
+
+def _is_byline_element(el) -> bool:
+    """@rel='author' or @itemprop='author', or a class 'author' or holding byline/reporter/penulis."""
+    if el.get("rel") == "author" or el.get("itemprop") == "author":
+        return True
+    cls = el.get("class")
+    if not cls:
+        return False
+    return (
+        ("author" in cls and "author" in _XML_SPACE.split(cls))
+        or "byline" in cls
+        or "reporter" in cls
+        or "penulis" in cls
+    )
+
+
+def _is_date_element(el) -> bool:
+    """A <time>, or a class holding date, time, tanggal or publish."""
+    if el.tag == "time":
+        return True
+    cls = el.get("class")
+    return bool(cls) and (
+        "date" in cls or "time" in cls or "tanggal" in cls or "publish" in cls
+    )
 
 
 def _short_lines(tree, limit: int = 400) -> Iterable[str]:
@@ -355,10 +430,7 @@ def _published(tree, ld: dict, meta: dict) -> str | None:
         if dt:
             return _iso(dt)
     # visible date lines: elements classed as dates first, then any short line that is only a date
-    for el in tree.xpath(
-        "//*[self::time or contains(@class, 'date') or contains(@class, 'time') or "
-        "contains(@class, 'tanggal') or contains(@class, 'publish')]"
-    )[:20]:
+    for el in islice(_elements(tree, _is_date_element), 20):
         text = _clean_space(el.text_content())
         if 6 <= len(text) <= 120:
             dt = parse_date(text) or parse_date(BYLINE_PREFIX.sub("", text))
@@ -442,9 +514,9 @@ BOILERPLATE = re.compile(
 WIDGET_SUFFIX = re.compile(r"\s*click\s+to\s+tweet\s*$", re.I)
 
 
-def _title_keys(tree, title: str | None, meta: dict) -> set[str]:
+def _title_keys(heads: _Heads, title: str | None, meta: dict) -> set[str]:
     keys = set()
-    values = list(tree.xpath("//title/text()")[:1]) + list(tree.xpath("//h1")[:2])
+    values = heads.title_texts[:1] + heads.h1s[:2]
     values += [_meta(meta, "og:title") or "", _meta(meta, "twitter:title") or "", title or ""]
     for value in values:
         text = value if isinstance(value, str) else value.text_content()
@@ -601,21 +673,38 @@ def _emit_run(host, run: list) -> None:
             target.text = (target.text or "") + node
 
 
-HOVER_CARDS = (
-    "//*[self::span or self::div or self::aside][preceding-sibling::*[1][self::a]]"
-    "[re:test(@class, 'tooltip|popover|hover-?card|rollover|popup', 'i')]"
-)
+HOVER_CARD_CLASS = re.compile(r"tooltip|popover|hover-?card|rollover|popup", re.I)
+MAX_HOVER_CARDS = 200
 
 
-def drop_hover_cards(tree) -> None:
-    """Remove the pop-up cards (bio, related links) that sites place right after a link in the text."""
+def drop_hover_cards(tree) -> int:
+    """Remove the pop-up cards (bio, related links) that sites place right after a link in the text.
+
+    A card is a span, div or aside classed as a tooltip, popover, hover card, rollover or popup
+    whose nearest element sibling before it is an <a>. Returns how many were removed.
+    """
     # The card is hidden until the reader hovers the link, but its text sits inline in the
     # paragraph, so an extractor glues it into the sentence ("... Rep. Jane DoeJane DoeLatest: ...").
-    for card in tree.xpath(HOVER_CARDS, namespaces={"re": "http://exslt.org/regular-expressions"})[
-        :200
-    ]:
+    # A walk in Python: the XPath this was (a regex test per element through EXSLT) cost twice as much.
+    cards = []
+    for el in tree.getroottree().iter("span", "div", "aside"):
+        if HOVER_CARD_CLASS.search(el.get("class") or "") and _previous_is_link(el):
+            cards.append(el)
+            if len(cards) >= MAX_HOVER_CARDS:
+                break
+    dropped = 0
+    for card in cards:
         if card.getparent() is not None:
             card.drop_tree()  # keeps the tail: the rest of the sentence
+            dropped += 1
+    return dropped
+
+
+def _previous_is_link(el) -> bool:
+    prev = el.getprevious()
+    while prev is not None and not isinstance(prev.tag, str):  # comments are not elements here
+        prev = prev.getprevious()
+    return prev is not None and prev.tag == "a"
 
 
 SOCIAL_EMBEDS = (
@@ -658,8 +747,14 @@ def _paragraph_text(tree) -> str:
 
 def body_text(tree, title: str | None = None, meta: dict | None = None) -> str:
     """The article body of a parsed page, paragraphs split by blank lines ('' when none); edits the tree."""
-    keys = _title_keys(tree, title, meta_index(tree) if meta is None else meta)
-    drop_hover_cards(tree)
+    meta = meta_index(tree) if meta is None else meta
+    return _body_text(tree, _Heads(tree), title, meta)[0]
+
+
+def _body_text(tree, heads: _Heads, title: str | None, meta: dict) -> tuple[str, bool]:
+    """(body_text, whether the repairs removed elements from the tree)."""
+    keys = _title_keys(heads, title, meta)
+    dropped = drop_hover_cards(tree)
     wrap_loose_text(tree)
     unwrap_social_embeds(tree)
     lines = clean_lines(_trafilatura_text(tree, precision=True).split("\n"), keys)
@@ -670,21 +765,21 @@ def body_text(tree, title: str | None = None, meta: dict | None = None) -> str:
             lines = fuller
     if not lines:
         lines = clean_lines(_paragraph_text(tree).split("\n"), keys)
-    return "\n\n".join(lines)
+    return "\n\n".join(lines), dropped > 0
 
 
 # --- the whole page --------------------------------------------------------------------------------
 
 
-def _title(tree, ld: dict, meta: dict) -> str | None:
+def _title(heads: _Heads, ld: dict, meta: dict) -> str | None:
     value = _meta(meta, "og:title", "twitter:title")
     if not value and ld and isinstance(ld.get("headline"), str):
         value = _clean_space(ld["headline"])
     if not value:
-        for h1 in tree.xpath("//h1")[:1]:
+        for h1 in heads.h1s[:1]:
             value = _clean_space(h1.text_content())
     if not value:
-        for t in tree.xpath("//title/text()")[:1]:
+        for t in heads.title_texts[:1]:
             value = re.split(r"\s+[|–—]\s+|\s+-\s+(?=[^-]*$)", _clean_space(t))[0]
     return value or None
 
@@ -713,6 +808,13 @@ def _canonical(tree, meta: dict, url: str | None) -> str | None:
             if urlsplit(absolute).scheme in ("http", "https"):
                 return absolute
     return url
+
+
+def _early_verdict(url: str | None, items: list[dict], meta: dict) -> str | None:
+    try:
+        return verdict_before_body(url, items, _meta(meta, "og:type"))
+    except Exception:  # a URL urlparse refuses: the whole way decides, as it always did
+        return None
 
 
 def extract(
@@ -762,12 +864,16 @@ def extract(
     if tree is None:
         raise ExtractionError("not parseable as HTML", where)
     try:
-        items = _json_ld(tree)
+        heads = _Heads(tree)
+        items = _json_ld(heads)
         ld = _ld_article(items)
         meta = meta_index(tree)
-        title = _title(tree, ld, meta)
-        body = body_text(tree, title, meta)
-        meta = meta_index(tree)  # anew: a <meta> inside a dropped hover card is gone
+        if not keep_non_articles and (early := _early_verdict(url, items, meta)):
+            raise NotAnArticle(early, where)
+        title = _title(heads, ld, meta)
+        body, dropped = _body_text(tree, heads, title, meta)
+        if dropped:
+            meta = meta_index(tree)  # anew: a <meta> inside a dropped hover card is gone
     except ExtractionError:
         raise
     except Exception as exc:  # pathological trees (lxml limits, recursion); report, do not crash

@@ -115,6 +115,33 @@ def _body_texts(body: Any) -> tuple[list[str], list[str]]:
     return texts, linked
 
 
+def _url_verdict(url: str | None, og: str, published: str | None) -> str | None:
+    """Why the URL shows the page is no article (a site's root, a listing or shop path), or None."""
+    if not url:
+        return None
+    parts = urlparse(url)
+    path = parts.path
+    if HOME.match(path):
+        return "not an article: a site's home page (its URL is the site's root)"
+    if LISTING.search(path + ("?" + parts.query if parts.query else "")):
+        if not (og == "article" and published):
+            return f"not an article: a listing, media or shop page by its URL ({path})"
+    return None
+
+
+def verdict_before_body(
+    url: str | None, ld_items: list[dict[str, Any]], og_type: str | None
+) -> str | None:
+    """page_verdict's refusal when the URL decides it whatever the body holds, else None."""
+    # A crawl is mostly home, listing and shop pages; refusing them here spares extracting a
+    # body nobody reads. A page that declares an article type, or og:type article (whose
+    # listing URL is forgiven when it gives a date), goes the whole way.
+    og = (og_type or "").strip().lower()
+    if og == "article" or declared_types(ld_items) & ARTICLE_TYPES:
+        return None
+    return _url_verdict(url, og, None)
+
+
 def page_verdict(
     tree: Any,
     url: str | None,
@@ -136,13 +163,10 @@ def page_verdict(
     og = (og_type or "").strip().lower()
     if types & ARTICLE_TYPES:
         return None
-    path = urlparse(url or "").path
+    by_url = _url_verdict(url, og, published)
+    if by_url:
+        return by_url
     density = link_density(tree)
-    if url and HOME.match(path):
-        return "not an article: a site's home page (its URL is the site's root)"
-    if url and LISTING.search(path + ("?" + urlparse(url).query if urlparse(url).query else "")):
-        if not (og == "article" and published):
-            return f"not an article: a listing, media or shop page by its URL ({path})"
     if og.startswith(OTHER_OG) and not published:
         return f"not an article: the page declares og:type {og!r} and gives no publication date"
     if og == "article" and (published or len(body) >= 1000):
