@@ -192,16 +192,20 @@ def _meta(meta: dict[tuple[str, str], str], *names: str) -> str | None:
 
 
 class _Heads:
-    """A page's JSON-LD scripts, <title> texts and <h1>s, in document order, found in one walk."""
+    """A page's JSON-LD scripts, <title> texts, <h1>s and canonical links, found in one walk."""
 
-    # One walk for what three XPath queries each walked the whole tree for. Read before the
-    # repairs edit the tree (none of which touches these elements).
+    # One walk for what four XPath queries each walked the whole tree for. Read before the
+    # repairs edit the tree; the canonical links are checked to be still in it when used.
     def __init__(self, tree) -> None:
         self.ld_scripts: list = []
         self.title_texts: list[str] = []  # XPath's //title/text()
         self.h1s: list = []
-        for el in tree.getroottree().iter("script", "title", "h1"):
-            if el.tag == "script":
+        self.canonical_links: list = []  # <link rel="canonical" href=...>
+        for el in tree.getroottree().iter("script", "title", "h1", "link"):
+            if el.tag == "link":
+                if el.get("rel") == "canonical" and el.get("href") is not None:
+                    self.canonical_links.append(el)
+            elif el.tag == "script":
                 if el.get("type") == "application/ld+json":
                     self.ld_scripts.append(el)
             elif el.tag == "title":
@@ -209,6 +213,13 @@ class _Heads:
                 self.title_texts += [t for t in texts if t is not None]
             else:
                 self.h1s.append(el)
+
+
+def _attached(el, root) -> bool:
+    """Whether `el` is still in the tree under `root` (the repairs drop and replace elements)."""
+    while (parent := el.getparent()) is not None:
+        el = parent
+    return el is root
 
 
 def _json_ld(heads: _Heads) -> list[dict]:
@@ -449,8 +460,23 @@ def _published(tree, ld: dict, meta: dict) -> str | None:
 LANG_ATTR = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$", re.I)
 
 
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def _html_lang(tree) -> list[str]:
+    """The first of XPath's `/html/@lang | //html/@lang | /html/@xml:lang`, in a list ([] if none)."""
+    # The root <html>'s own @lang comes first in document order; only without it does the
+    # query (a walk of the whole tree for nested <html>s) have to run.
+    root = tree.getroottree().getroot()
+    if root.tag == "html" and XML_LANG not in root.attrib:
+        lang = root.get("lang")
+        if lang is not None:
+            return [lang]
+    return tree.xpath("/html/@lang | //html/@lang | /html/@xml:lang")[:1]
+
+
 def _lang(tree, text: str, meta: dict) -> str | None:
-    for value in tree.xpath("/html/@lang | //html/@lang | /html/@xml:lang")[:1] + [
+    for value in _html_lang(tree) + [
         _meta(meta, "og:locale", "content-language", "language") or ""
     ]:
         m = LANG_ATTR.match(_clean_space(str(value)).replace("_", "-"))
@@ -555,7 +581,9 @@ def clean_lines(lines: Iterable[str], title_keys: set[str]) -> list[str]:
     """Body paragraphs without headline repeats, boilerplate lines, bylines or date lines."""
     out: list[str] = []
     for line in lines:
-        line = WIDGET_SUFFIX.sub("", _clean_space(line))
+        line = _clean_space(line)
+        if line[-5:].lower() == "tweet":  # the only lines WIDGET_SUFFIX can change
+            line = WIDGET_SUFFIX.sub("", line)
         key = _norm(line)
         if not key:
             continue
@@ -797,8 +825,11 @@ def _outlet(tree, ld: dict, meta: dict, given: str | None, url: str | None) -> s
     return _clean_space(value) or None
 
 
-def _canonical(tree, meta: dict, url: str | None) -> str | None:
-    for href in tree.xpath("//link[@rel='canonical']/@href")[:1] + [_meta(meta, "og:url") or ""]:
+def _canonical(tree, heads: _Heads, meta: dict, url: str | None) -> str | None:
+    root = tree.getroottree().getroot()
+    # XPath's //link[@rel='canonical']/@href[:1], among the links the repairs left in the tree
+    links = [el.get("href") for el in heads.canonical_links if _attached(el, root)]
+    for href in links[:1] + [_meta(meta, "og:url") or ""]:
         href = _clean_space(href)
         if href and not href.startswith(("javascript:", "#")):
             try:
@@ -900,7 +931,7 @@ def extract(
             raise NotAnArticle(verdict, where)
         metadata["not_article"] = verdict
     lang = _lang(tree, body, meta)
-    canonical = _canonical(tree, meta, url)
+    canonical = _canonical(tree, heads, meta, url)
     try:
         pagination = pagination_of_tree(tree, url or "")
     except Exception:

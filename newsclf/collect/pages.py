@@ -41,6 +41,7 @@ MARKER_NODES = (
     "[not(ancestor::script or ancestor::style)]"
 )
 _BODY_TEXT = etree.XPath("//body//text()", smart_strings=False)
+_DIGIT = re.compile(r"\d")
 _LINKS = etree.XPath("//base[@href] | //link[@href][contains(@rel, 'next')] | //a[@href]")
 _REL_LINKS = etree.XPath(
     "//base[@href] | //link[@href][contains(@rel, 'next')] | //a[@href][@rel]"
@@ -59,7 +60,7 @@ def _may_have_marker(tree) -> bool:
             or "al." in text
             or "Hal " in text
             or "hal " in text
-        ):
+        ) and _DIGIT.search(text):  # every marker holds a number
             text = " ".join(text.split())
             if any(pattern.search(text) for pattern in MARKERS):
                 return True
