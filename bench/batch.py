@@ -12,8 +12,11 @@ inside the benchmark on the demo corpus labels (both coders plus the adjudicated
 For each engine and worker count: start-up (engine start plus model loaded in every worker) is
 timed apart; then the same inputs are run through `run_batch` on the warm engine into a fresh
 folder. articles/s/core = records / seconds / workers (records include the pages that turn out
-not to be articles; each was extracted). E(2) = T1 / (2 * T2). Memory is the RSS of the whole
-process tree (driver + workers, + the in-process scheduler for Dask) after warm-up.
+not to be articles; each was extracted). E(2) = T1 / (2 * T2). "per CPU s" divides the records
+by the CPU seconds the whole process tree spent on them: on a machine other jobs share, wall time
+counts their time too, CPU time far less. Memory is the RSS of the whole process tree (driver +
+workers, + the in-process scheduler for Dask) after warm-up. Then newsclf.extract alone and
+trafilatura's defaults, page by page in turn in this process, on the same records.
 
 Runs BLAS/OpenMP single-threaded so a worker is one core. The machine's load average is printed
 before and after: on a shared machine the figures are lower bounds.
