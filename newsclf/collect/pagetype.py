@@ -166,11 +166,11 @@ def page_verdict(
     by_url = _url_verdict(url, og, published)
     if by_url:
         return by_url
-    density = link_density(tree)
     if og.startswith(OTHER_OG) and not published:
         return f"not an article: the page declares og:type {og!r} and gives no publication date"
     if og == "article" and (published or len(body) >= 1000):
         return None
+    density = link_density(tree)  # only now: it walks the whole page
     if density >= 0.5:
         return f"not an article: {density:.0%} of its text is links (a listing or navigation page)"
     if not require_marks:
