@@ -1,4 +1,5 @@
-"""A parse budget for HTML: a page that would take lxml and extraction far more than about 2 s is refused.
+"""A parse budget for HTML: a page that would take lxml and extraction far more than about 2 s is
+refused.
 
 lxml's parse time grows with the square of one tag's attributes (40,000: 3 s; 200,000: minutes) and
 extraction costs about 2 s per 50,000 elements; `html_budget` finds such a page in one linear scan.
@@ -22,7 +23,8 @@ _CLOSE = {name: re.compile(f"</{name}", re.I) for name in RAW_TEXT}
 
 
 def html_budget(text: str) -> str | None:
-    """Why parsing this page would cost too much (too many elements, or attributes on one), or None."""
+    """Why parsing this page would cost too much (too many elements, or attributes on one), or
+    None."""
     tags, pos, quadratic = 0, 0, 0  # lxml's cost grows with the sum of squared attribute counts
     # finditer walks comments and tags in C; Python sees each tag once and restarts the scan
     # only after raw text (<script>, <style>, ...), whose content is not markup

@@ -1,6 +1,8 @@
-"""Multi-page articles: find a page's pager, follow the pages in order, stitch them into one Article.
+"""Multi-page articles: find a page's pager, follow the pages in order, stitch them into one
+Article.
 
-`detect_pagination` reads rel=next links, "Next page" / "Halaman berikutnya" / "Selanjutnya" anchors,
+`detect_pagination` reads rel=next links, "Next page" / "Halaman berikutnya" / "Selanjutnya"
+anchors,
 "1 dari 3 halaman" / "Halaman 2 dari 4" / "Page 1 of 3" markers, and the numbered links of a pager
 (`?page=N`, `/N`, `-pN.html`, `/page/N`). `collect_pages` follows them through a caller's `get`,
 stopping on loops and at MAX_PAGES. `stitch` joins the extracted pages into one Article.
@@ -43,9 +45,7 @@ MARKER_NODES = (
 _BODY_TEXT = etree.XPath("//body//text()", smart_strings=False)
 _DIGIT = re.compile(r"\d")
 _LINKS = etree.XPath("//base[@href] | //link[@href][contains(@rel, 'next')] | //a[@href]")
-_REL_LINKS = etree.XPath(
-    "//base[@href] | //link[@href][contains(@rel, 'next')] | //a[@href][@rel]"
-)
+_REL_LINKS = etree.XPath("//base[@href] | //link[@href][contains(@rel, 'next')] | //a[@href][@rel]")
 
 
 def _may_have_marker(tree) -> bool:
@@ -53,14 +53,18 @@ def _may_have_marker(tree) -> bool:
     # MARKER_NODES' predicates cost libxml2 a string copy per text node per test (most of this
     # module's time); the same tests on plain strings in Python rule out nearly every page.
     for text in _BODY_TEXT(tree):
-        if len(text) < 300 and (  # MARKER_NODES' contains() tests, spelled out for speed
-            "dari" in text
-            or " of " in text
-            or "alaman" in text
-            or "al." in text
-            or "Hal " in text
-            or "hal " in text
-        ) and _DIGIT.search(text):  # every marker holds a number
+        if (
+            len(text) < 300
+            and (  # MARKER_NODES' contains() tests, spelled out for speed
+                "dari" in text
+                or " of " in text
+                or "alaman" in text
+                or "al." in text
+                or "Hal " in text
+                or "hal " in text
+            )
+            and _DIGIT.search(text)  # every marker holds a number
+        ):
             text = " ".join(text.split())
             if any(pattern.search(text) for pattern in MARKERS):
                 return True
@@ -124,9 +128,8 @@ def _parse(html: str):
         return None  # a page over the parse budget has no pager here; extraction reports it
     try:
         return lxml_html.document_fromstring(html[:MAX_HTML])
-    except (
-        Exception
-    ):  # lxml raises several types on hopeless input; a page without a tree has no pager
+    # lxml raises several types on hopeless input; a page without a tree has no pager
+    except Exception:
         return None
 
 
@@ -204,7 +207,8 @@ def pagination_of_tree(tree, url: str) -> Pagination:
             break
 
     # 2. rel=next, next-page anchors and numbered pager links to the same article
-    # (only links under the article's own folder can be its pages; checking that first keeps this fast)
+    # (only links under the article's own folder can be its pages; checking that first keeps this
+    # fast)
     folder = here_stem.split("?", 1)[0].rsplit("/", 1)[0] + "/" if url else None
     origin = _origin(folder) if folder else None
     numbered: dict[int, str] = {}
@@ -284,7 +288,8 @@ def _seen_key(url: str) -> tuple[str, int]:
 
 
 def stitch(pages: list[Article]) -> Article:
-    """One Article from its pages in order: page 1's metadata, the texts joined without repeated boilerplate."""
+    """One Article from its pages in order: page 1's metadata, the texts joined without repeated
+    boilerplate."""
     if not pages:
         raise InputError("stitch needs at least one page")
     first = pages[0]
