@@ -311,7 +311,7 @@ def clean_authors(values: Iterable[str]) -> list[str]:
     return out
 
 
-def _authors(tree, ld: dict, meta: dict) -> list[str]:
+def _authors(tree, ld: dict, meta: dict, lines: Iterable[str] | None = None) -> list[str]:
     candidates: list[str] = []
     names = _names(ld.get("author")) if ld else []
     if names:
@@ -336,7 +336,7 @@ def _authors(tree, ld: dict, meta: dict) -> list[str]:
                 candidates.append(text)
                 break
     if not candidates:
-        for text in _short_lines(tree):
+        for text in _short_lines(tree) if lines is None else lines:
             if BYLINE_PREFIX.match(text) and len(text) < 120:
                 candidates.append(text)
                 break
@@ -376,6 +376,27 @@ def _is_date_element(el) -> bool:
         return True
     cls = el.get("class")
     return bool(cls) and ("date" in cls or "time" in cls or "tanggal" in cls or "publish" in cls)
+
+
+class _Replay:
+    """An iterable over a generator's items that computes each item once, however often read."""
+
+    # Bylines and date lines both fall back to the page's short lines; on a crawl's pages, which
+    # mostly have neither, each read all 400 of them (a walk of the page and a split per text).
+    def __init__(self, items: Iterable[str]) -> None:
+        self._items = iter(items)
+        self._seen: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        i = 0
+        while True:
+            if i == len(self._seen):
+                try:
+                    self._seen.append(next(self._items))
+                except StopIteration:
+                    return
+            yield self._seen[i]
+            i += 1
 
 
 def _short_lines(tree, limit: int = 400) -> Iterable[str]:
@@ -428,7 +449,7 @@ def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat()
 
 
-def _published(tree, ld: dict, meta: dict) -> str | None:
+def _published(tree, ld: dict, meta: dict, lines: Iterable[str] | None = None) -> str | None:
     for value in [ld.get("datePublished"), ld.get("dateCreated")] if ld else []:
         if isinstance(value, str):
             dt = parse_date(value)
@@ -450,7 +471,7 @@ def _published(tree, ld: dict, meta: dict) -> str | None:
             dt = parse_date(text) or parse_date(BYLINE_PREFIX.sub("", text))
             if dt:
                 return _iso(dt)
-    for text in _short_lines(tree):
+    for text in _short_lines(tree) if lines is None else lines:
         if re.search(r"\d{4}", text):
             dt = parse_date(text)
             if dt:
@@ -670,14 +691,19 @@ def _is_block(node) -> bool:
 
 
 def _is_long(text: str | None) -> bool:
-    return text is not None and len(text.strip()) >= MIN_LOOSE_CHARS
+    # the length before the strip: most text is short, and strip copies
+    return (
+        text is not None and len(text) >= MIN_LOOSE_CHARS and len(text.strip()) >= MIN_LOOSE_CHARS
+    )
 
 
 def _has_loose_text(host) -> bool:
     children = list(host)
-    if not any(_is_block(c) and c.tag != "br" for c in children):
-        return False  # text with only inline tags and <br>s: trafilatura reads that frame itself
-    return _is_long(host.text) or any(_is_long(c.tail) for c in children)
+    # the text first: most hosts have no long bare text, and that test is the cheaper
+    if not (_is_long(host.text) or any(_is_long(c.tail) for c in children)):
+        return False
+    # text with only inline tags and <br>s: trafilatura reads that frame itself
+    return any(_is_block(c) and c.tag != "br" for c in children)
 
 
 def _rewrap(host) -> None:
@@ -933,12 +959,13 @@ def extract(
         raise ExtractionError(
             f"no article text found (the page has {len(body)} characters of body text)", where
         )
+    lines = _Replay(_short_lines(tree))  # read by both, made once
     try:
-        authors = _authors(tree, ld, meta)
+        authors = _authors(tree, ld, meta, lines)
     except Exception:
         authors = []
     try:
-        published = _published(tree, ld, meta)
+        published = _published(tree, ld, meta, lines)
     except Exception:
         published = None
     verdict = page_verdict(
