@@ -240,6 +240,16 @@ MIGRATIONS: list[str] = [
     UPDATE annotations SET sample = (SELECT a.kind FROM assignments a WHERE a.article_id = annotations.article_id
                                      AND a.labeler = annotations.labeler)
     """,
+    # 10: results a command can reuse while its inputs are unchanged (label-errors' out-of-fold
+    # predictions, one row per scheme): `key` is a hash of the inputs, `value` the result's bytes.
+    """
+    CREATE TABLE cache (
+        name TEXT PRIMARY KEY,
+        key TEXT NOT NULL,
+        value BLOB NOT NULL,
+        created_at TEXT NOT NULL
+    )
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 SEARCH_MIGRATION = (
@@ -607,6 +617,21 @@ class Store:
             }
             for r in self.conn.execute(sql + " ORDER BY article_id, scheme, target", args)
         ]
+
+    def cached(self, name: str, key: str) -> bytes | None:
+        """The value kept under `name` if it was computed from inputs hashing to `key`, else None."""
+        row = self.conn.execute(
+            "SELECT value FROM cache WHERE name = ? AND key = ?", (name, key)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def set_cached(self, name: str, key: str, value: bytes) -> None:
+        """Keep `value` under `name`, replacing the value of older inputs (one row per name)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO cache (name, key, value, created_at) VALUES (?, ?, ?, ?)",
+                (name, key, value, now_iso()),
+            )
 
     # --- labeling queue -----------------------------------------------------------------------
 
