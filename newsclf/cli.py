@@ -54,8 +54,10 @@ max_record_option = click.option(
     expose_value=False,
     callback=_remember_cap,
     is_eager=True,
-    help="Skip (and report) any record longer than this while reading: a huge line or a compressed bomb costs "
-    "at most this much memory.",
+    help=(
+        "Skip (and report) any record longer than this while reading: a huge line or a compressed"
+        " bomb costs at most this much memory."
+    ),
 )
 
 
@@ -72,7 +74,8 @@ def _store(ctx: click.Context) -> Any:
 
 
 def read_options(command: Any) -> Any:
-    """The options that say how to read a researcher's JSONL/CSV: encoding, delimiter, column map, dates."""
+    """The options that say how to read a researcher's JSONL/CSV: encoding, delimiter, column map,
+    dates."""
     decorators = [
         click.option(
             "--encoding",
@@ -87,8 +90,11 @@ def read_options(command: Any) -> Any:
             "column_map",
             multiple=True,
             metavar="FIELD=COLUMN,...",
-            help="Read fields from other columns (CSV) or keys (JSONL), e.g. text=body,title=headline,"
-            "published=date,outlet=source. Other columns are kept in metadata.",
+            help=(
+                "Read fields from other columns (CSV) or keys (JSONL), e.g."
+                " text=body,title=headline,published=date,outlet=source. Other columns are kept in"
+                " metadata."
+            ),
         ),
         click.option(
             "--dayfirst",
@@ -271,8 +277,10 @@ def guide_render(file: str, out: str | None) -> None:
     type=click.Choice(["keep", "replace", "error"]),
     default="keep",
     show_default=True,
-    help="An id already stored (or earlier in the file) with another title or text: keep the stored "
-    "one, replace it, or reject the line. Each conflict is reported either way.",
+    help=(
+        "An id already stored (or earlier in the file) with another title or text: keep the stored "
+        "one, replace it, or reject the line. Each conflict is reported either way."
+    ),
 )
 @click.option(
     "--outlets",
@@ -283,8 +291,10 @@ def guide_render(file: str, out: str | None) -> None:
 @click.option(
     "--sample",
     type=click.Choice(SAMPLES),
-    help="The sample these articles were drawn in, for labels whose line names none; 'estimation' "
-    "(a simple random sample) is what `report` corrects the model's shares with.",
+    help=(
+        "The sample these articles were drawn in, for labels whose line names none; 'estimation' "
+        "(a simple random sample) is what `report` corrects the model's shares with."
+    ),
 )
 @read_options
 @max_record_option
@@ -300,7 +310,8 @@ def import_cmd(
     sample: str | None,
     **read: Any,
 ) -> None:
-    """Import articles (and labels) from JSONL, CSV or TSV FILES (.gz too; `-`: JSONL on stdin) into the store.
+    """Import articles (and labels) from JSONL, CSV or TSV FILES (.gz too; `-`: JSONL on stdin) into
+    the store.
 
     A JSON file may also hold one array of records (`[{...}, ...]`). A CSV's delimiter (, ; tab |)
     is sniffed and a file that is not UTF-8 is detected (the message names the encoding); dates
@@ -313,7 +324,8 @@ def import_cmd(
     Example:
       newsclf import articles.jsonl
       newsclf import coder_a.jsonl --guide label_guides/ai-discourse.yaml --labeler ana
-      newsclf import export.csv --map text=body,title=headline,published=date --dayfirst --timezone Asia/Jakarta
+      newsclf import export.csv --map text=body,title=headline,published=date --dayfirst \\
+          --timezone Asia/Jakarta
       newsclf import random_100.jsonl --guide label_guides/ai-discourse.yaml --sample estimation
     """
     from newsclf.fields import OutletNames, load_outlet_aliases
@@ -381,8 +393,10 @@ def import_cmd(
     "label_filters",
     multiple=True,
     metavar="SCHEME=LABEL",
-    help="Only articles whose final label (gold, else coders' majority, else predicted) includes it; "
-    "needs --guide. Repeat: all must hold.",
+    help=(
+        "Only articles whose final label (gold, else coders' majority, else predicted) includes it;"
+        " needs --guide. Repeat: all must hold."
+    ),
 )
 @click.option(
     "--guide",
@@ -393,8 +407,10 @@ def import_cmd(
 @click.option(
     "--flat",
     is_flag=True,
-    help="One row of plain cells per article: per scheme its final labels, their source (gold, majority, "
-    "coder, predicted) and probability; needs --guide.",
+    help=(
+        "One row of plain cells per article: per scheme its final labels, their source (gold,"
+        " majority, coder, predicted) and probability; needs --guide."
+    ),
 )
 @click.option(
     "--out", type=click.Path(dir_okay=False), help="Output file (default: standard output)."
@@ -414,14 +430,16 @@ def export_cmd(
     flat: bool,
     out: str | None,
 ) -> None:
-    """Export the store's articles as JSONL, CSV or Parquet, with labels and/or predictions, filtered.
+    """Export the store's articles as JSONL, CSV or Parquet, with labels and/or predictions,
+    filtered.
 
     \b
     Example:
       newsclf export --labels --out articles.jsonl
       newsclf export --format csv --predictions --out predictions.csv
       newsclf export --outlet "Kabar Nusa" --since 2023-07-01 --lang id --out kabar-nusa.jsonl
-      newsclf export --guide label_guides/ai-discourse.yaml --label topics=labor --format parquet --out labor.parquet
+      newsclf export --guide label_guides/ai-discourse.yaml --label topics=labor \\
+          --format parquet --out labor.parquet
       newsclf export --guide label_guides/ai-discourse.yaml --flat --format csv --out articles.csv
     """
     from newsclf.errors import InputError
@@ -519,7 +537,10 @@ def export_cmd(
 @click.option(
     "--keep-non-articles",
     is_flag=True,
-    help="Store pages that are not news articles too (home, listing, shop pages; counted and skipped by default).",
+    help=(
+        "Store pages that are not news articles too (home, listing, shop pages; counted and skipped"
+        " by default)."
+    ),
 )
 @click.pass_context
 def collect(
@@ -612,32 +633,41 @@ def collect(
     "--split",
     default="auto",
     show_default=True,
-    help="How cross-validation splits: random, outlet, time, group:FIELD, or auto (outlet, else time, else random).",
+    help=(
+        "How cross-validation splits: random, outlet, time, group:FIELD, or auto (outlet, else"
+        " time, else random)."
+    ),
 )
 @click.option(
     "--backend",
     default="linear",
     show_default=True,
     type=click.Choice(["linear", "minilm", "minilm-frozen"]),
-    help="linear: TF-IDF + logistic regression (fast). minilm: a fine-tuned small encoder, more accurate "
-    "on news stance, ~50x slower. minilm-frozen: the linear model blended with the encoder's frozen "
-    "sentence embeddings, better on short texts such as tweets, no fine-tuning. Both encoders need "
-    "pip install 'newsclf[transformer]'.",
+    help=(
+        "linear: TF-IDF + logistic regression (fast). minilm: a fine-tuned small encoder, more"
+        " accurate on news stance, ~50x slower. minilm-frozen: the linear model blended with the"
+        " encoder's frozen sentence embeddings, better on short texts such as tweets, no"
+        " fine-tuning. Both encoders need pip install 'newsclf[transformer]'."
+    ),
 )
 @click.option(
     "--jobs",
     type=click.IntRange(1),
     default=None,
-    help="Processes for the cross-validation folds and the final fit (default: all cores; small data "
-    "stays in one process). The model and its metrics are the same for any value.",
+    help=(
+        "Processes for the cross-validation folds and the final fit (default: all cores; small data"
+        " stays in one process). The model and its metrics are the same for any value."
+    ),
 )
 @click.option(
     "--no-cv",
     "no_cv",
     is_flag=True,
-    help="Skip the cross-validation that measures the model (C and calibration are still chosen): "
-    "for quick iterations. metrics.json and card.md then carry the previous model's figures from "
-    "OUT, marked as not from this model, or say there are none.",
+    help=(
+        "Skip the cross-validation that measures the model (C and calibration are still chosen):"
+        " for quick iterations. metrics.json and card.md then carry the previous model's figures"
+        " from OUT, marked as not from this model, or say there are none."
+    ),
 )
 @day_window("labeled articles to train on")
 @read_options
@@ -730,12 +760,17 @@ def _read_checked(path: str, guide: Any, options: Any = None) -> Iterable[Any]:
     "--queue",
     "queue_uncertain",
     is_flag=True,
-    help="With --min-confidence: queue articles with uncertain labels for labelers (implies --save).",
+    help=(
+        "With --min-confidence: queue articles with uncertain labels for labelers (implies --save)."
+    ),
 )
 @click.option(
     "--any-language",
     is_flag=True,
-    help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).",
+    help=(
+        "Label articles in every language, not only the guide's `languages` (others are skipped,"
+        " counted)."
+    ),
 )
 @read_options
 @max_record_option
@@ -785,7 +820,8 @@ def classify(
     fh = open(out, "w", encoding="utf-8") if out else sys.stdout
     classified = queued = 0
     out_of_scope: dict[str, int] = {}  # articles the model may not label (language, gate), by why
-    # Chunk by chunk, so memory stays flat on a file of millions and an interrupted run keeps (and with
+    # Chunk by chunk, so memory stays flat on a file of millions and an interrupted run keeps (and
+    # with
     # --save, has stored) every chunk before the one it was in; a rerun replaces, never duplicates.
     with _progress(total=len(stored_ids) or None, desc="classify", unit="articles") as bar:
         for chunk, from_files in _classify_chunks(inputs, stored_ids, store, rejected, options):
@@ -854,7 +890,8 @@ def _classify_chunks(
     rejected: list[int],
     options: Any = None,
 ) -> Iterable[tuple[list[tuple[Any, str | None]], bool]]:
-    """(chunk of (article, its own target or None), whether it came from INPUT files): the files' valid
+    """(chunk of (article, its own target or None), whether it came from INPUT files): the files'
+    valid
     records first, then the store's articles by id; rejected[0] counts the files' invalid lines."""
     chunk: list[tuple[Any, str | None]] = []
     for path in inputs:
@@ -879,8 +916,10 @@ def _classify_chunks(
 @click.option(
     "--data",
     type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-    help="Labeled test JSONL/CSV (`-`: JSONL on stdin; default: the labels in the store). "
-    "Label-only lines take their article's text from the store.",
+    help=(
+        "Labeled test JSONL/CSV (`-`: JSONL on stdin; default: the labels in the store). "
+        "Label-only lines take their article's text from the store."
+    ),
 )
 @click.option(
     "--json",
@@ -901,12 +940,14 @@ def evaluate(
     until: str | None,
     **read: Any,
 ) -> None:
-    """Score a model on labeled data it was not trained on: per-label P/R/F1 and macro-F1 per scheme.
+    """Score a model on labeled data it was not trained on: per-label P/R/F1 and macro-F1 per
+    scheme.
 
     \b
     Example:
       newsclf evaluate --model model/ --data test.jsonl --json metrics.json
-      newsclf evaluate --model model/ --since 2023-07-01    # the store's labels after a train --until
+      # the store's labels after a `train --until`:
+      newsclf evaluate --model model/ --since 2023-07-01
     """
     from newsclf.model.data import examples_from_records, examples_from_store, published_between
     from newsclf.model.evaluate import format_metrics
@@ -960,7 +1001,10 @@ def evaluate(
     "--model",
     "model_dir",
     type=click.Path(exists=True, file_okay=False),
-    help="A trained model. Without one, the picks are a first batch that represents the pool's content.",
+    help=(
+        "A trained model. Without one, the picks are a first batch that represents the pool's"
+        " content."
+    ),
 )
 @click.option(
     "--n",
@@ -990,7 +1034,8 @@ def suggest(
     out: str | None,
     query: str | None,
 ) -> None:
-    """Pick the unlabeled articles whose labels would teach the model most (uncertain, diverse, spread over outlets).
+    """Pick the unlabeled articles whose labels would teach the model most (uncertain, diverse,
+    spread over outlets).
 
     Articles already labeled or in the labeling queue are not picked again. A pool of more than
     20,000 is sampled at random first (only the sample's texts are loaded).
@@ -1011,7 +1056,8 @@ def suggest(
 
     model = load_model(model_dir) if model_dir else None
     with _store(ctx) as store:
-        # Articles already labeled or queued for labeling are not suggested again: no duplicate work.
+        # Articles already labeled or queued for labeling are not suggested again: no duplicate
+        # work.
         pool, total = pool_articles(store, within=_query_population(store, query))
         groups = store.dup_groups()
         picks = (
@@ -1085,7 +1131,7 @@ def label_errors_cmd(
         )
         rows = all_label_errors(g, examples, folds=folds)
     else:
-        # From the store: the out-of-fold predictions are kept there and reused while nothing changed.
+        # From the store: out-of-fold predictions are kept there, reused while nothing changed.
         with _store(ctx) as store:
             examples = examples_from_store(store, g)
             rows = all_label_errors(g, examples, folds=folds, store=store)
@@ -1142,7 +1188,8 @@ def export_model(model_dir: str, spacy_dir: str) -> None:
 def agreement(
     ctx: click.Context, guide_path: str, json_out: str | None, md_out: str | None
 ) -> None:
-    """Inter-coder agreement per scheme and label: % agreement, Krippendorff's alpha, Gwet's AC2, Cohen's kappa.
+    """Inter-coder agreement per scheme and label: % agreement, Krippendorff's alpha, Gwet's AC2,
+    Cohen's kappa.
 
     Also the label pairs coders confuse most and each coder's agreement with the others by month.
 
@@ -1211,8 +1258,11 @@ def agreement(
     type=click.Choice(["raw", "acc", "pacc", "ppi"]),
     default="ppi",
     show_default=True,
-    help="How predicted shares are corrected: ppi (prediction-powered, from the random estimation "
-    "sample), pacc (probabilistic ACC, same sample), acc (cross-validated error rates), raw (none).",
+    help=(
+        "How predicted shares are corrected: ppi (prediction-powered, from the random estimation"
+        " sample), pacc (probabilistic ACC, same sample), acc (cross-validated error rates), raw"
+        " (none)."
+    ),
 )
 @click.option(
     "--min-n",
@@ -1249,12 +1299,15 @@ def report(
     out: str,
     query: str | None = None,
 ) -> None:
-    """Coverage per label, outlet and period with corrected shares and 95% intervals; figures, tables, HTML.
+    """Coverage per label, outlet and period with corrected shares and 95% intervals; figures,
+    tables, HTML.
 
     \b
     Example:
-      newsclf report --guide label_guides/ai-discourse.yaml --model model/ --by outlet,month --out report/
-      newsclf report --guide label_guides/ai-discourse.yaml --query 'pekerja* OR labelers' --out report-labor/
+      newsclf report --guide label_guides/ai-discourse.yaml --model model/ --by outlet,month \\
+          --out report/
+      newsclf report --guide label_guides/ai-discourse.yaml --query 'pekerja* OR labelers' \\
+          --out report-labor/
     """
     from newsclf.guide import load_guide
     from newsclf.report.build import build_report
@@ -1294,14 +1347,15 @@ def report(
         )
     if result.flagged:
         click.echo(
-            f"estimates to read with care (fewer than {min_n} articles or a 95% interval wider than "
-            f"{max_width}):",
+            f"estimates to read with care (fewer than {min_n} articles or a 95% interval wider than"
+            f" {max_width}):",
             err=True,
         )
         for line in result.flagged:
             click.echo(f"  {line}", err=True)
     click.echo(
-        f"wrote {result.html} ({len(result.figures)} figure files, tables in {Path(out) / 'tables'})"
+        f"wrote {result.html} ({len(result.figures)} figure files, tables in"
+        f" {Path(out) / 'tables'})"
     )
 
 
@@ -1315,7 +1369,8 @@ def label() -> None:
     \b
     Example:
       newsclf labelers add ana
-      newsclf label serve --guide label_guides/ai-discourse.yaml --reliability-size 200 --estimation-size 500
+      newsclf label serve --guide label_guides/ai-discourse.yaml --reliability-size 200 \\
+          --estimation-size 500
     """
 
 
@@ -1340,8 +1395,10 @@ def label() -> None:
     default=0,
     show_default=True,
     type=click.IntRange(0),
-    help="Top the reliability sample (random, stratified by outlet) up to this many articles "
-    "[default with --overlap: 10% of the unlabeled pool, at most 200].",
+    help=(
+        "Top the reliability sample (random, stratified by outlet) up to this many articles "
+        "[default with --overlap: 10% of the unlabeled pool, at most 200]."
+    ),
 )
 @click.option(
     "--estimation-size",
@@ -1355,7 +1412,10 @@ def label() -> None:
     default=100,
     show_default=True,
     type=click.IntRange(0),
-    help="Without --model: top the first batch (one per content cluster, for a first model) up to this many.",
+    help=(
+        "Without --model: top the first batch (one per content cluster, for a first model) up to"
+        " this many."
+    ),
 )
 @click.option(
     "--model",
@@ -1393,8 +1453,10 @@ def label() -> None:
 @click.option(
     "--trusted-proxy",
     metavar="ADDR",
-    help="The address of a reverse proxy whose X-Forwarded-For is believed (e.g. 127.0.0.1); without it "
-    "failed logins are counted per connecting address.",
+    help=(
+        "The address of a reverse proxy whose X-Forwarded-For is believed (e.g. 127.0.0.1); without"
+        " it failed logins are counted per connecting address."
+    ),
 )
 @click.pass_context
 def label_serve(
@@ -1417,14 +1479,16 @@ def label_serve(
     """Serve the labeling page over the store: login, coding, review, agreement.
 
     Before serving, the reliability and estimation samples are topped up to their sizes, and either
-    the model's active-learning picks or (without a model) a first batch that represents the pool are
+    the model's active-learning picks or (without a model) a first batch that represents the pool
+    are
     queued. Articles already queued (`suggest --queue`, `classify --queue`) are served too.
 
     \b
     Example:
       newsclf label serve --guide label_guides/ai-discourse.yaml --overlap 2 --reliability-size 200
       newsclf label serve --guide label_guides/ai-discourse.yaml --model model/ --port 8080
-      newsclf label serve --guide label_guides/ai-discourse.yaml --estimation-size 100 --pool 'pekerja* OR annotator*'
+      newsclf label serve --guide label_guides/ai-discourse.yaml --estimation-size 100 \\
+          --pool 'pekerja* OR annotator*'
     """
     from newsclf.guide import load_guide
     from newsclf.label.app import create_app, serve
@@ -1449,8 +1513,9 @@ def label_serve(
             )
             reliability_size = store.count_queued("reliability") + min(200, -(-pool // 10))
             click.echo(
-                f"--overlap {overlap} without --reliability-size: a reliability sample of {reliability_size} "
-                f"articles (10% of the {pool} unlabeled, unqueued articles, at most 200 more)",
+                f"--overlap {overlap} without --reliability-size: a reliability sample of"
+                f" {reliability_size} articles (10% of the {pool} unlabeled, unqueued articles, at"
+                " most 200 more)",
                 err=True,
             )
         within = _query_population(store, pool_query)
@@ -1486,7 +1551,8 @@ def label_flags(ctx: click.Context) -> None:
     with _store(ctx) as store:
         for f in store.flags():
             click.echo(
-                f"{f['created_at']}  {f['labeler']}  {f['article_id']}  (guide {f['guide_version']}): {f['note']}"
+                f"{f['created_at']}  {f['labeler']}  {f['article_id']}  (guide"
+                f" {f['guide_version']}): {f['note']}"
             )
 
 
@@ -1516,7 +1582,8 @@ def labelers() -> None:
 def labelers_add(ctx: click.Context, name: str, role: str) -> None:
     """Add labeler NAME (or give them a new token) and print their login token once.
 
-    Only a hash of the token is stored: keep the printed token, or run the command again for a new one
+    Only a hash of the token is stored: keep the printed token, or run the command again for a new
+    one
     (a new token ends the labeler's open sessions).
 
     \b
@@ -1533,7 +1600,8 @@ def labelers_add(ctx: click.Context, name: str, role: str) -> None:
         store.add_labeler(name.strip(), role, token_hash(token))
     click.echo(token)
     click.echo(
-        f"labeler {name.strip()!r} ({role}): the line above is their login token; it is not shown again",
+        f"labeler {name.strip()!r} ({role}): the line above is their login token; it is not shown"
+        " again",
         err=True,
     )
 
@@ -1555,7 +1623,8 @@ def labelers_revoke(ctx: click.Context, name: str) -> None:
 @click.argument("name")
 @click.pass_context
 def labelers_remove(ctx: click.Context, name: str) -> None:
-    """Remove NAME: their sessions end, articles leased to them go back to the queue, what they coded stays.
+    """Remove NAME: their sessions end, articles leased to them go back to the queue, what they
+    coded stays.
 
     \b
     Example:
@@ -1594,7 +1663,8 @@ def annotations() -> None:
     \b
     Example:
       newsclf annotations export --out annotations.jsonl
-      newsclf annotations import prodigy.jsonl --format prodigy --guide label_guides/ai-discourse.yaml
+      newsclf annotations import prodigy.jsonl --format prodigy \\
+          --guide label_guides/ai-discourse.yaml
     """
 
 
@@ -1639,8 +1709,10 @@ def annotations_export(
     Example:
       newsclf annotations export --out annotations.jsonl
       newsclf annotations export --gold --out gold.jsonl
-      newsclf annotations export --format prodigy --guide label_guides/ai-discourse.yaml --out prodigy.jsonl
-      newsclf annotations export --format label-studio --guide label_guides/ai-discourse.yaml --out tasks.json --config config.xml
+      newsclf annotations export --format prodigy --guide label_guides/ai-discourse.yaml \\
+          --out prodigy.jsonl
+      newsclf annotations export --format label-studio --guide label_guides/ai-discourse.yaml \\
+          --out tasks.json --config config.xml
     """
     from newsclf.guide import load_guide
     from newsclf.label import formats
@@ -1697,15 +1769,19 @@ def annotations_import(
     scheme: str | None,
     labeler: str | None,
 ) -> None:
-    """Import annotations (and their articles' text) from Prodigy JSONL or a Label Studio JSON export.
+    """Import annotations (and their articles' text) from Prodigy JSONL or a Label Studio JSON
+    export.
 
-    Rejected tasks are reported as FILE:LINE (Prodigy) or FILE:task N (Label Studio); the rest are imported.
+    Rejected tasks are reported as FILE:LINE (Prodigy) or FILE:task N (Label Studio); the rest are
+    imported.
     Newsclf's own JSONL is imported with `newsclf import FILE --guide G`.
 
     \b
     Example:
-      newsclf annotations import prodigy.jsonl --format prodigy --guide label_guides/ai-discourse.yaml --scheme topics
-      newsclf annotations import export.json --format label-studio --guide label_guides/ai-discourse.yaml
+      newsclf annotations import prodigy.jsonl --format prodigy \\
+          --guide label_guides/ai-discourse.yaml --scheme topics
+      newsclf annotations import export.json --format label-studio \\
+          --guide label_guides/ai-discourse.yaml
     """
     from newsclf.guide import load_guide
     from newsclf.label import formats
@@ -1779,7 +1855,10 @@ def annotations_import(
 @click.option(
     "--any-language",
     is_flag=True,
-    help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).",
+    help=(
+        "Label articles in every language, not only the guide's `languages` (others are skipped,"
+        " counted)."
+    ),
 )
 @click.pass_context
 def run_cmd(
@@ -1793,7 +1872,8 @@ def run_cmd(
     timeout: float,
     any_language: bool = False,
 ) -> None:
-    """One incremental pass for cron: poll feeds, collect new articles, classify them, store and export.
+    """One incremental pass for cron: poll feeds, collect new articles, classify them, store and
+    export.
 
     Only new feed entries are fetched; every article without a prediction from MODEL is classified;
     the predictions are stored and appended to --out. Killed at any point and run again, nothing is
@@ -1804,9 +1884,10 @@ def run_cmd(
 
     \b
     Example:
-      newsclf --db feeds.db run --feeds feeds.opml --model model/ --out predictions/ --contact me@uni.example
+      newsclf --db feeds.db run --feeds feeds.opml --model model/ --out predictions/ \\
+          --contact me@uni.example
       # crontab: every hour, a log line per pass
-      0 * * * * cd /data/news && newsclf --db feeds.db run --feeds feeds.opml --model model/ --out out/ >> run.log 2>&1
+      0 * * * * cd /data && newsclf run --feeds feeds.opml --model model/ --out out/ >>run.log 2>&1
     """
     from newsclf.batch.run import LockHeld, run_feeds
 
@@ -1892,12 +1973,18 @@ def run_cmd(
 @click.option(
     "--any-language",
     is_flag=True,
-    help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).",
+    help=(
+        "Label articles in every language, not only the guide's `languages` (others are skipped,"
+        " counted)."
+    ),
 )
 @click.option(
     "--keep-non-articles",
     is_flag=True,
-    help="Classify WARC pages that are not news articles too (home, listing, shop pages; counted and skipped by default).",
+    help=(
+        "Classify WARC pages that are not news articles too (home, listing, shop pages; counted and"
+        " skipped by default)."
+    ),
 )
 @read_options
 @max_record_option
@@ -1917,7 +2004,8 @@ def batch_cmd(
     keep_non_articles: bool = False,
     **read: Any,
 ) -> None:
-    """Classify large inputs (JSONL/CSV/Parquet/WARC, .gz too; a .json array) in parallel shards, written atomically.
+    """Classify large inputs (JSONL/CSV/Parquet/WARC, .gz too; a .json array) in parallel shards,
+    written atomically.
 
     WARC pages are extracted on the fly; pages with no article text are counted, not fatal. Each
     shard's output is DIR/NAME.FORMAT with a NAME.done marker; a rerun skips finished shards, so a
@@ -1929,9 +2017,11 @@ def batch_cmd(
     \b
     Example:
       newsclf batch --model model/ crawl/*.warc.gz articles.jsonl --out out/ --workers 8
-      newsclf batch --model model/ crawl/*.warc.gz --out out/ --engine dask --scheduler tcp://10.0.0.5:8786
+      newsclf batch --model model/ crawl/*.warc.gz --out out/ --engine dask \\
+          --scheduler tcp://10.0.0.5:8786
       # Slurm job array: task i of 16 does every 16th shard
-      newsclf batch --model model/ crawl/*.warc.gz --out out/ --shard-index $SLURM_ARRAY_TASK_ID --shard-count 16
+      newsclf batch --model model/ crawl/*.warc.gz --out out/ \\
+          --shard-index $SLURM_ARRAY_TASK_ID --shard-count 16
     """
     from newsclf.batch.shards import run_batch
 
@@ -1967,7 +2057,8 @@ def batch_cmd(
         click.echo(f"skipped: {example}", err=True)
     if summary.reasons:
         click.echo(
-            f"not classified or not labeled, by why (each record's reason: {out_dir}/reasons/*.jsonl):",
+            "not classified or not labeled, by why (each record's reason:"
+            f" {out_dir}/reasons/*.jsonl):",
             err=True,
         )
         for why, n in sorted(summary.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -1979,7 +2070,8 @@ def batch_cmd(
 
 
 def _name_encodings(inputs: tuple[str, ...], options: Any) -> None:
-    """Say which JSONL/CSV inputs are read in a detected encoding (the workers that read them cannot say)."""
+    """Say which JSONL/CSV inputs are read in a detected encoding (the workers that read them cannot
+    say)."""
     from newsclf.batch.inputs import input_format
     from newsclf.textfiles import open_decoded
 
@@ -2003,7 +2095,8 @@ def _search_match(query: str) -> str:
 
 
 def _query_population(store: Any, query: str | None) -> set[str] | None:
-    """The ids a query matches (None without a query); a query that cannot be read is a usage error."""
+    """The ids a query matches (None without a query); a query that cannot be read is a usage
+    error."""
     if not query:
         return None
     try:
@@ -2036,7 +2129,10 @@ def _query_population(store: Any, query: str | None) -> set[str] | None:
     type=click.Choice(["added", "date", "relevance"]),
     default="added",
     show_default=True,
-    help="added: newest stored first (fastest); date: newest published first; relevance: best match first.",
+    help=(
+        "added: newest stored first (fastest); date: newest published first; relevance: best match"
+        " first."
+    ),
 )
 @click.option(
     "--format",
@@ -2048,7 +2144,10 @@ def _query_population(store: Any, query: str | None) -> set[str] | None:
 @click.option(
     "--count-by",
     type=click.Choice(["day", "week", "month"]),
-    help="Print attention instead: matching articles per period and their share of all articles then.",
+    help=(
+        "Print attention instead: matching articles per period and their share of all articles"
+        " then."
+    ),
 )
 @click.option(
     "--by",
@@ -2094,7 +2193,8 @@ def search_cmd(
     \b
     Example:
       newsclf search 'pekerja* AND (upah OR gaji)' --lang id --since 2023-01-01
-      newsclf search '"data labelers" OR annotators' --predicted topics:labor>=0.8 --format csv > hits.csv
+      newsclf search '"data labelers" OR annotators' --predicted topics:labor>=0.8 \\
+          --format csv > hits.csv
       newsclf search 'OpenAI' --count-by month --by outlet
     """
     from newsclf.search import (
@@ -2135,7 +2235,8 @@ def search_cmd(
             )
             write_counts(rows, sys.stdout, fmt)
             click.echo(
-                f"{sum(r['matching'] for r in rows)} matching articles of {sum(r['total'] for r in rows)}",
+                f"{sum(r['matching'] for r in rows)} matching articles of"
+                f" {sum(r['total'] for r in rows)}",
                 err=True,
             )
             return
@@ -2166,7 +2267,8 @@ def search_cmd(
     help="Corpus folder (default: the bundled one).",
 )
 def demo(workdir: str, corpus: str | None) -> None:
-    """Run the whole job offline on the bundled corpus: import, train on earlier months, label later ones.
+    """Run the whole job offline on the bundled corpus: import, train on earlier months, label later
+    ones.
 
     \b
     Example:

@@ -1,4 +1,5 @@
-"""The labeling page in real headless Chromium (Debian's chromium, driven by Playwright): keyboard only."""
+"""The labeling page in real headless Chromium (Debian's chromium, driven by Playwright): keyboard
+only."""
 
 from __future__ import annotations
 
@@ -152,7 +153,8 @@ def code_by_mouse(page, i: int) -> dict[tuple[str, str], tuple[str, ...]]:
 
 
 def expected_rows(choice, article_text: str) -> dict[tuple[str, str], tuple[str, ...]]:
-    """The annotations a save stores: the choices, and every unmentioned target as not mentioned (no labels)."""
+    """The annotations a save stores: the choices, and every unmentioned target as not mentioned (no
+    labels)."""
     rows = dict(choice)
     for t in TARGETS:
         rows.setdefault(("stance", t), ())
@@ -512,9 +514,8 @@ def test_the_agreement_page_shows_alpha_to_a_reviewer(tmp_path, page):
     token = add_labeler(store, "rita", "reviewer")
     with serving(db) as url:
         log_in(page, url, token)
-        with page.expect_navigation(
-            timeout=60000
-        ):  # alpha with bootstrap intervals: seconds, on a loaded machine more
+        # alpha with bootstrap intervals: seconds, on a loaded machine more
+        with page.expect_navigation(timeout=60000):
             page.click("nav a[href='/agreement']")
         text = page.inner_text("main")
         assert "Krippendorff" in text and "topics" in text and "stance" in text
@@ -641,4 +642,10 @@ def test_explore_search_filter_open_queue_and_export(tmp_path, browser):
             researcher.locator("#queue-form").count() == 0
             and researcher.locator("#export-csv").count() == 1
         )
+        # A query the index cannot read gets its reason in words and a way back, not a 500.
+        researcher.fill("#q", "upah ,")
+        with researcher.expect_navigation() as answer:
+            researcher.keyboard.press("Enter")
+        assert answer.value.status == 422
+        assert "the search query is not valid" in researcher.inner_text("body")
     context.close()
