@@ -421,7 +421,7 @@ def not_labeled(store: Store, model_id: str | None) -> dict[str, int]:
     """{why: articles} the model ran on but did not label: 'gated out' (the relevance gate said no)
     or 'language
     not covered' (not among the guide's languages)."""
-    from newsclf.model.predict import skip_kind
+    from newsclf.model.skips import skip_kind
 
     if model_id is None:
         return {}
