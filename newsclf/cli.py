@@ -1113,6 +1113,9 @@ def label_errors_cmd(
 ) -> None:
     """List gold items whose label a cross-validated model contradicts with confidence, for review.
 
+    Read from the store, the cross-validated predictions are kept in it and reused until a label,
+    an article's text, the guide's scheme, --folds or newsclf itself changes.
+
     \b
     Example:
       newsclf label-errors --guide label_guides/ai-discourse.yaml --out to-review.jsonl
@@ -1126,10 +1129,12 @@ def label_errors_cmd(
         examples = examples_from_records(
             [r.record for r in _read_checked(data, g, _read_options(**read)) if r.record], g
         )
+        rows = all_label_errors(g, examples, folds=folds)
     else:
+        # From the store: out-of-fold predictions are kept there, reused while nothing changed.
         with _store(ctx) as store:
             examples = examples_from_store(store, g)
-    rows = all_label_errors(g, examples, folds=folds)
+            rows = all_label_errors(g, examples, folds=folds, store=store)
     if out:
         Path(out).write_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"

@@ -14,6 +14,7 @@ from newsclf.guide import Guide, keyword_verdict, parse_guide
 from newsclf.model.classifier import SchemeClassifier
 from newsclf.model.features import as_doc
 from newsclf.model.files import GUIDE_FILE, META_FILE, MODEL_FILE, MODEL_FORMAT, file_digest
+from newsclf.model.skips import skip_kind as skip_kind  # re-exported: callers import it here
 
 
 class Model:
@@ -144,14 +145,6 @@ class Model:
             else:
                 units.append((i, scheme.effective_target(targets[i])))
         return units
-
-
-def skip_kind(reason: str | None) -> str | None:
-    """The summary's name for a `skipped` reason: 'language not covered' or 'gated out' (None:
-    labeled)."""
-    if not reason:
-        return None
-    return "language not covered" if reason.startswith("language ") else "gated out"
 
 
 def language_scope(article: Article, guide: Guide) -> str | None:

@@ -288,6 +288,16 @@ annotations.article_id
                               AND outlet IS new.outlet AND lang IS new.lang);
     END
     """,
+    # 11: results a command can reuse while its inputs are unchanged (label-errors' out-of-fold
+    # predictions, one row per scheme): `key` is a hash of the inputs, `value` the result's bytes.
+    """
+    CREATE TABLE cache (
+        name TEXT PRIMARY KEY,
+        key TEXT NOT NULL,
+        value BLOB NOT NULL,
+        created_at TEXT NOT NULL
+    )
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 SEARCH_MIGRATION = 8  # the migration that creates the full-text index
