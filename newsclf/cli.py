@@ -10,7 +10,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, NoReturn
 
 import click
 
@@ -31,6 +31,12 @@ class NewsclfGroup(click.Group):
         except NewsclfError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_REJECTED)
+
+
+def _exit(rejected: object = False, *, locked: bool = False) -> NoReturn:
+    """Leave with the exit code: 75 when another run held the lock, 1 when something was rejected
+    or failed (each reported on stderr), else 0."""
+    sys.exit(EXIT_LOCKED if locked else EXIT_REJECTED if rejected else EXIT_OK)
 
 
 def _progress(total: int | None = None, desc: str = "", unit: str = "it") -> Any:
@@ -221,7 +227,7 @@ def guide_check(files: tuple[str, ...]) -> None:
             continue
         labels = sum(len(s.labels) for s in g.schemes)
         click.echo(f"{path}: ok ({g.name} {g.version}: {len(g.schemes)} schemes, {labels} labels)")
-    sys.exit(EXIT_REJECTED if bad else EXIT_OK)
+    _exit(bad)
 
 
 @guide.command("render")
@@ -345,7 +351,7 @@ def import_cmd(
     for path, lineno, what in report.conflicts:
         click.echo(f"{path}:{lineno}: conflict: {what}", err=True)
     click.echo(report.summary())
-    sys.exit(EXIT_REJECTED if report.rejected else EXIT_OK)
+    _exit(report.rejected)
 
 
 @main.command("export")
@@ -585,7 +591,7 @@ def collect(
     for url, reason in summary.failed:
         click.echo(f"failed: {url}: {reason}", err=True)
     click.echo(summary.line() + f"; near-duplicate copies in store {copies}")
-    sys.exit(EXIT_REJECTED if summary.failed else EXIT_OK)
+    _exit(summary.failed)
 
 
 # --- train / classify / evaluate -----------------------------------------------------------------
@@ -699,16 +705,17 @@ def train(
         cv=not no_cv,
     )
     click.echo(f"wrote {out} (metrics.json, card.md)")
-    sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
+    _exit(rejected)
 
 
 def _read_checked(path: str, guide: Any, options: Any = None) -> Iterable[Any]:
-    from newsclf.records import read_records, source_name
+    from newsclf.classify import read_checked
 
-    for result in read_records(path, guide, options, max_record_bytes=_max_record_bytes()):
-        if result.error:
-            click.echo(f"{source_name(path)}:{result.lineno}: {result.error}", err=True)
-        yield result
+    return read_checked(path, guide, options, _max_record_bytes(), _echo_err)
+
+
+def _echo_err(message: str) -> None:
+    click.echo(message, err=True)
 
 
 @main.command()
@@ -764,114 +771,52 @@ def classify(
       newsclf classify --model model/ new.jsonl --min-confidence 0.8 --queue --out labeled.jsonl
       echo '{"id": "a1", "title": "...", "text": "..."}' | newsclf classify --model model/ -
     """
-    from newsclf.model.predict import (
-        classify_records,
-        load_model,
-        mark_uncertain,
-        prediction_rows,
-        skip_kind,
-    )
+    from newsclf.classify import classify_inputs
+    from newsclf.model.predict import load_model
 
     if not inputs and not from_store:
         raise click.UsageError("give INPUT files or --from-store")
     if queue_uncertain and min_confidence is None:
         raise click.UsageError("--queue needs --min-confidence")
-    save = save or queue_uncertain
     options = _read_options(**read)
     model = load_model(model_dir)
-    store = _store(ctx) if from_store or save else None
-    rejected = [0]
+    store = _store(ctx) if from_store or save or queue_uncertain else None
     stored_ids = store.article_ids() if from_store else []
     fh = open(out, "w", encoding="utf-8") if out else sys.stdout
-    classified = queued = 0
-    out_of_scope: dict[str, int] = {}  # articles the model may not label (language, gate), by why
-    # Chunk by chunk, so memory stays flat on a file of millions and an interrupted run keeps (and with
-    # --save, has stored) every chunk before the one it was in; a rerun replaces, never duplicates.
-    with _progress(total=len(stored_ids) or None, desc="classify", unit="articles") as bar:
-        for chunk, from_files in _classify_chunks(inputs, stored_ids, store, rejected, options):
-            rows = classify_records(
-                model, [a for a, _ in chunk], [t for _, t in chunk], any_language
+    try:
+        with _progress(total=len(stored_ids) or None, desc="classify", unit="articles") as bar:
+            summary = classify_inputs(
+                model,
+                inputs,
+                fh,
+                store=store,
+                stored_ids=stored_ids,
+                save=save,
+                min_confidence=min_confidence,
+                queue_uncertain=queue_uncertain,
+                any_language=any_language,
+                options=options,
+                max_record_bytes=_max_record_bytes(),
+                on_error=_echo_err,
+                on_progress=bar.update,
             )
-            if min_confidence is not None:
-                mark_uncertain(model, rows, min_confidence)
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            fh.flush()
-            if save:
-                if from_files:  # the store's own articles are there already
-                    store.add_articles(a for a, _ in chunk)
-                store.add_predictions(
-                    p for row in rows for p in prediction_rows(model.id, row["id"], row)
-                )
-                store.add_skipped(
-                    (row["id"], model.id, row["skipped"]) for row in rows if row.get("skipped")
-                )
-                if queue_uncertain:
-                    queued += store.enqueue(
-                        (
-                            row["id"],
-                            "uncertain",
-                            row["uncertainty"],
-                            "model unsure: "
-                            + ", ".join(
-                                f"{s}/{'|'.join(labels)}"
-                                for s, labels in row["uncertain"].items()
-                                if labels
-                            ),
-                        )
-                        for row in rows
-                        if any(row["uncertain"].values())
-                    )
-            classified += len(rows)
-            for row in rows:
-                kind = skip_kind(row.get("skipped"))
-                if kind:
-                    out_of_scope[kind] = out_of_scope.get(kind, 0) + 1
-            bar.update(len(rows))
-    if out:
-        fh.close()
-    if store is not None:
-        store.close()
+    finally:
+        if out:
+            fh.close()
+        if store is not None:
+            store.close()
     if queue_uncertain:
-        click.echo(f"queued {queued} articles with uncertain labels for labelers", err=True)
-    scope = "".join(f"; {n} not labeled ({kind})" for kind, n in sorted(out_of_scope.items()))
+        click.echo(f"queued {summary.queued} articles with uncertain labels for labelers", err=True)
+    scope = "".join(
+        f"; {n} not labeled ({kind})" for kind, n in sorted(summary.out_of_scope.items())
+    )
     click.echo(
-        f"classified {classified} articles{scope}"
+        f"classified {summary.classified} articles{scope}"
         + (f" -> {out}" if out else "")
-        + (f"; {rejected[0]} lines rejected" if rejected[0] else ""),
+        + (f"; {summary.rejected} lines rejected" if summary.rejected else ""),
         err=True,
     )
-    sys.exit(EXIT_REJECTED if rejected[0] else EXIT_OK)
-
-
-CLASSIFY_CHUNK = 1000  # articles classified (and with --save, stored) together
-
-
-def _classify_chunks(
-    inputs: tuple[str, ...],
-    stored_ids: list[str],
-    store: Any,
-    rejected: list[int],
-    options: Any = None,
-) -> Iterable[tuple[list[tuple[Any, str | None]], bool]]:
-    """(chunk of (article, its own target or None), whether it came from INPUT files): the files' valid
-    records first, then the store's articles by id; rejected[0] counts the files' invalid lines."""
-    chunk: list[tuple[Any, str | None]] = []
-    for path in inputs:
-        for result in _read_checked(path, None, options):
-            if result.record is None or result.record.article is None:
-                rejected[0] += 1
-                continue
-            chunk.append((result.record.article, result.record.target))
-            if len(chunk) == CLASSIFY_CHUNK:
-                yield chunk, True
-                chunk = []
-    if chunk:
-        yield chunk, True
-    for start in range(0, len(stored_ids), CLASSIFY_CHUNK):
-        chunk = [(a, None) for a in store.iter_articles(stored_ids[start : start + CLASSIFY_CHUNK])]
-        if chunk:  # empty only when another process deleted those articles meanwhile
-            yield chunk, False
+    _exit(summary.rejected)
 
 
 @main.command()
@@ -1730,7 +1675,7 @@ def annotations_import(
         f"{counts['annotations_updated']} updated, {counts['annotations_unchanged']} unchanged; "
         f"rejected: {len(imported.rejected)}"
     )
-    sys.exit(EXIT_REJECTED if imported.rejected else EXIT_OK)
+    _exit(imported.rejected)
 
 
 # --- batch jobs ----------------------------------------------------------------------------------
@@ -1821,13 +1766,13 @@ def run_cmd(
             )
         except LockHeld as exc:
             click.echo(f"locked: {exc}", err=True)
-            sys.exit(EXIT_LOCKED)
+            _exit(locked=True)
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
     for url, reason in summary.collect_failed:
         click.echo(f"failed: {url}: {reason}", err=True)
     click.echo(summary.line())
-    sys.exit(EXIT_REJECTED if summary.collect_failed else EXIT_OK)
+    _exit(summary.collect_failed)
 
 
 @main.command("batch")
@@ -1970,7 +1915,7 @@ def batch_cmd(
     for failure in summary.failed:
         click.echo(f"failed: {failure}", err=True)
     click.echo(summary.line())
-    sys.exit(EXIT_REJECTED if summary.failed or summary.rejected or summary.warnings else EXIT_OK)
+    _exit(summary.failed or summary.rejected or summary.warnings)
 
 
 def _name_encodings(inputs: tuple[str, ...], options: Any) -> None:

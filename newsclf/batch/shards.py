@@ -387,22 +387,6 @@ def reasons_file(out_dir: Path, shard_name: str) -> Path:
     return out_dir / "reasons" / f"{shard_name}.jsonl"
 
 
-def _row(model: Any, item: Any, result: dict[str, Any], source: str) -> dict[str, Any]:
-    a = item.article
-    return {
-        "id": a.id,
-        "url": a.url,
-        "title": a.title,
-        "outlet": a.outlet,
-        "published": a.published,
-        "lang": a.lang,
-        "model": model.id,
-        **result,
-        "source": source,
-        "record": item.index,
-    }
-
-
 def process_shard(task: Task) -> ShardResult:
     """Read, extract, classify and write one shard; never raises (a failure is in the result)."""
     started = time.perf_counter()
@@ -411,48 +395,27 @@ def process_shard(task: Task) -> ShardResult:
     out_dir = Path(task.out_dir)
     source = Path(shard.path).name
     try:
+        from newsclf.classify import classify_records
         from newsclf.model.predict import skip_kind
 
         model = get_model(task.model_path)
         rows: list[dict[str, Any]] = []
-        batch: list[Any] = []
         problems: list[dict[str, Any]] = []  # every record not classified or not labeled, and why
 
-        def flush() -> None:
-            if batch:
-                predicted = model.predict(
-                    [i.article for i in batch],
-                    [i.target for i in batch],
-                    batch_size=task.batch_size,
-                    any_language=task.any_language,
-                )
-                for item, p in zip(batch, predicted):
-                    kind = skip_kind(p.get("skipped"))
-                    if kind:
-                        result.out_of_scope[kind] = result.out_of_scope.get(kind, 0) + 1
-                        problems.append(
-                            {
-                                "record": item.index,
-                                "id": item.article.id,
-                                "url": item.article.url,
-                                "why": f"not labeled: {kind}",
-                                "reason": p["skipped"],
-                            }
-                        )
-                rows.extend(_row(model, item, p, source) for item, p in zip(batch, predicted))
-                batch.clear()
-
-        for item in iter_items(
-            Path(shard.path),
-            shard.fmt,
-            shard.start,
-            shard.stop,
-            task.read,
-            task.keep_non_articles,
-            task.max_record_bytes,
-        ):
-            result.records += 1
-            if item.error or item.not_article:
+        def articles() -> Iterator[Any]:
+            for item in iter_items(
+                Path(shard.path),
+                shard.fmt,
+                shard.start,
+                shard.stop,
+                task.read,
+                task.keep_non_articles,
+                task.max_record_bytes,
+            ):
+                result.records += 1
+                if not (item.error or item.not_article):
+                    yield item
+                    continue
                 if item.error:
                     result.rejected += 1
                 else:
@@ -465,11 +428,29 @@ def process_shard(task: Task) -> ShardResult:
                 problems.append(
                     {"record": item.index, "why": why, "reason": item.error or item.not_article}
                 )
-                continue
-            batch.append(item)
-            if len(batch) >= task.batch_size:
-                flush()
-        flush()
+
+        for items, predicted in classify_records(
+            model,
+            articles(),
+            any_language=task.any_language,
+            chunk_size=task.batch_size,
+            batch_size=task.batch_size,
+            with_url=True,
+            out_of_scope=result.out_of_scope,
+        ):
+            for item, row in zip(items, predicted):
+                kind = skip_kind(row.get("skipped"))
+                if kind:
+                    problems.append(
+                        {
+                            "record": item.index,
+                            "id": item.article.id,
+                            "url": item.article.url,
+                            "why": f"not labeled: {kind}",
+                            "reason": row["skipped"],
+                        }
+                    )
+                rows.append({**row, "source": source, "record": item.index})
         rows.sort(key=lambda r: (r["id"], r["record"]))
         result.rows = len(rows)
         output = shard.output(out_dir, task.out_fmt)
