@@ -24,12 +24,10 @@ class NewsclfGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except GuideError as exc:
-            for problem in exc.problems:
-                click.echo(problem, err=True)
-            ctx.exit(EXIT_REJECTED)
         except NewsclfError as exc:
-            click.echo(f"error: {exc}", err=True)
+            problems = exc.problems if isinstance(exc, GuideError) else [f"error: {exc}"]
+            for problem in problems:
+                click.echo(problem, err=True)
             ctx.exit(EXIT_REJECTED)
 
 
@@ -77,44 +75,127 @@ def _store(ctx: click.Context) -> Any:
     return Store(ctx.obj["db"])
 
 
-def read_options(command: Any) -> Any:
-    """The options that say how to read a researcher's JSONL/CSV: encoding, delimiter, column map, dates."""
-    decorators = [
-        click.option(
-            "--encoding",
-            help="The files' encoding (default: UTF-8, else detected and named, e.g. cp1252).",
-        ),
-        click.option(
-            "--delimiter",
-            help="CSV delimiter: , ; | or tab (default: sniffed from the header line).",
-        ),
-        click.option(
-            "--map",
-            "column_map",
-            multiple=True,
-            metavar="FIELD=COLUMN,...",
-            help="Read fields from other columns (CSV) or keys (JSONL), e.g. text=body,title=headline,"
-            "published=date,outlet=source. Other columns are kept in metadata.",
-        ),
-        click.option(
-            "--dayfirst",
-            "date_order",
-            flag_value="dayfirst",
-            help="Read 12/05/2023 as 12 May (needed when a numeric date could be either).",
-        ),
-        click.option(
-            "--monthfirst",
-            "date_order",
-            flag_value="monthfirst",
-            help="Read 12/05/2023 as December 5.",
-        ),
-        click.option(
-            "--timezone", "tz_name", help="Zone of dates without one: Asia/Jakarta, +07:00, WIB."
-        ),
-    ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+def _options(*decorators: Any) -> Any:
+    """One decorator that applies several click options, listed in --help in the order given."""
+
+    def apply(command: Any) -> Any:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return apply
+
+
+# The options that say how to read a researcher's JSONL/CSV: encoding, delimiter, column map, dates.
+read_options = _options(
+    click.option(
+        "--encoding",
+        help="The files' encoding (default: UTF-8, else detected and named, e.g. cp1252).",
+    ),
+    click.option(
+        "--delimiter",
+        help="CSV delimiter: , ; | or tab (default: sniffed from the header line).",
+    ),
+    click.option(
+        "--map",
+        "column_map",
+        multiple=True,
+        metavar="FIELD=COLUMN,...",
+        help="Read fields from other columns (CSV) or keys (JSONL), e.g. text=body,title=headline,"
+        "published=date,outlet=source. Other columns are kept in metadata.",
+    ),
+    click.option(
+        "--dayfirst",
+        "date_order",
+        flag_value="dayfirst",
+        help="Read 12/05/2023 as 12 May (needed when a numeric date could be either).",
+    ),
+    click.option(
+        "--monthfirst",
+        "date_order",
+        flag_value="monthfirst",
+        help="Read 12/05/2023 as December 5.",
+    ),
+    click.option(
+        "--timezone", "tz_name", help="Zone of dates without one: Asia/Jakarta, +07:00, WIB."
+    ),
+)
+
+
+def guide_option(required: bool = True, help: str | None = None) -> Any:
+    """--guide FILE (as `guide_path`), declared once; `help` where a command says more."""
+    return click.option(
+        "--guide",
+        "guide_path",
+        required=required,
+        type=click.Path(exists=True, dir_okay=False),
+        help=help,
+    )
+
+
+def model_option(required: bool = True, help: str | None = None) -> Any:
+    """--model DIR (as `model_dir`), a trained model's folder, declared once."""
+    return click.option(
+        "--model",
+        "model_dir",
+        required=required,
+        type=click.Path(exists=True, file_okay=False),
+        help=help,
+    )
+
+
+def out_option(help: str, folder: bool = False, required: bool = False, name: str = "out") -> Any:
+    """--out FILE (or a folder), declared once; each command says what goes there."""
+    kind = click.Path(file_okay=False) if folder else click.Path(dir_okay=False)
+    return click.option("--out", name, required=required, type=kind, help=help)
+
+
+def data_option(help: str) -> Any:
+    """--data FILE of labeled records (`-`: standard input), declared once."""
+    return click.option(
+        "--data", type=click.Path(exists=True, dir_okay=False, allow_dash=True), help=help
+    )
+
+
+# The output format of `run` and `batch` (their writers take the same three).
+output_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "parquet"]),
+    default="jsonl",
+    show_default=True,
+)
+
+any_language_option = click.option(
+    "--any-language",
+    is_flag=True,
+    help="Label articles in every language, not only the guide's `languages` (others are skipped, "
+    "counted).",
+)
+
+
+# How `collect` and `run` fetch: --min-interval, --contact, --timeout.
+fetch_options = _options(
+    click.option(
+        "--min-interval",
+        default=5.0,
+        show_default=True,
+        type=click.FloatRange(0),
+        help="Seconds between two requests to one host (robots.txt Crawl-delay may raise it).",
+    ),
+    click.option(
+        "--contact",
+        envvar="NEWSCLF_CONTACT",
+        help="Contact (URL or e-mail) sent in the User-Agent.",
+    ),
+    click.option(
+        "--timeout",
+        default=20.0,
+        show_default=True,
+        type=click.FloatRange(0.1),
+        help="Seconds per request.",
+    ),
+)
 
 
 def day_window(what: str) -> Any:
@@ -232,9 +313,7 @@ def guide_check(files: tuple[str, ...]) -> None:
 
 @guide.command("render")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "--out", type=click.Path(dir_okay=False), help="Write here instead of standard output."
-)
+@out_option("Write here instead of standard output.")
 def guide_render(file: str, out: str | None) -> None:
     """Render guide FILE as a Markdown codebook for a paper's appendix.
 
@@ -259,11 +338,8 @@ def guide_render(file: str, out: str | None) -> None:
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True)
 )
-@click.option(
-    "--guide",
-    "guide_path",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Label guide to check labels against (needed when the files carry labels).",
+@guide_option(
+    required=False, help="Label guide to check labels against (needed when the files carry labels)."
 )
 @click.option(
     "--labeler",
@@ -295,7 +371,7 @@ def guide_render(file: str, out: str | None) -> None:
 @read_options
 @max_record_option
 @click.pass_context
-def import_cmd(
+def import_command(
     ctx: click.Context,
     files: tuple[str, ...],
     guide_path: str | None,
@@ -390,23 +466,16 @@ def import_cmd(
     help="Only articles whose final label (gold, else coders' majority, else predicted) includes it; "
     "needs --guide. Repeat: all must hold.",
 )
-@click.option(
-    "--guide",
-    "guide_path",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Label guide, for --label.",
-)
+@guide_option(required=False, help="Label guide, for --label.")
 @click.option(
     "--flat",
     is_flag=True,
     help="One row of plain cells per article: per scheme its final labels, their source (gold, majority, "
     "coder, predicted) and probability; needs --guide.",
 )
-@click.option(
-    "--out", type=click.Path(dir_okay=False), help="Output file (default: standard output)."
-)
+@out_option("Output file (default: standard output).")
 @click.pass_context
-def export_cmd(
+def export_command(
     ctx: click.Context,
     fmt: str,
     with_labels: bool,
@@ -484,7 +553,7 @@ def export_cmd(
 # --- collect -------------------------------------------------------------------------------------
 
 
-@main.command()
+@main.command("collect")
 @click.argument("urls", nargs=-1)
 @click.option("--feeds", help="A file (or URL) listing feed URLs, one a line, or OPML.")
 @click.option(
@@ -505,30 +574,14 @@ def export_cmd(
     type=click.Path(file_okay=False),
     help="Also write every response to WARC files here.",
 )
-@click.option(
-    "--min-interval",
-    default=5.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds between two requests to one host (robots.txt Crawl-delay may raise it).",
-)
-@click.option(
-    "--contact", envvar="NEWSCLF_CONTACT", help="Contact (URL or e-mail) sent in the User-Agent."
-)
-@click.option(
-    "--timeout",
-    default=20.0,
-    show_default=True,
-    type=click.FloatRange(0.1),
-    help="Seconds per request.",
-)
+@fetch_options
 @click.option(
     "--keep-non-articles",
     is_flag=True,
     help="Store pages that are not news articles too (home, listing, shop pages; counted and skipped by default).",
 )
 @click.pass_context
-def collect(
+def collect_command(
     ctx: click.Context,
     urls: tuple[str, ...],
     feeds: str | None,
@@ -597,16 +650,12 @@ def collect(
 # --- train / classify / evaluate -----------------------------------------------------------------
 
 
-@main.command()
-@click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--data",
-    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-    help="Labeled JSONL/CSV to train on (`-`: JSONL on stdin; default: the labels in the store).",
+@main.command("train")
+@guide_option()
+@data_option(
+    "Labeled JSONL/CSV to train on (`-`: JSONL on stdin; default: the labels in the store)."
 )
-@click.option(
-    "--out", required=True, type=click.Path(file_okay=False), help="Model directory to write."
-)
+@out_option("Model directory to write.", folder=True, required=True)
 @click.option(
     "--folds",
     default=5,
@@ -649,7 +698,7 @@ def collect(
 @read_options
 @max_record_option
 @click.pass_context
-def train(
+def train_command(
     ctx: click.Context,
     guide_path: str,
     data: str | None,
@@ -718,15 +767,13 @@ def _echo_err(message: str) -> None:
     click.echo(message, err=True)
 
 
-@main.command()
-@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
+@main.command("classify")
+@model_option()
 @click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option(
     "--from-store", is_flag=True, help="Classify the store's articles instead of INPUT files."
 )
-@click.option(
-    "--out", type=click.Path(dir_okay=False), help="Output JSONL (default: standard output)."
-)
+@out_option("Output JSONL (default: standard output).")
 @click.option("--save", is_flag=True, help="Also store the predictions in the store.")
 @click.option(
     "--min-confidence",
@@ -739,15 +786,11 @@ def _echo_err(message: str) -> None:
     is_flag=True,
     help="With --min-confidence: queue articles with uncertain labels for labelers (implies --save).",
 )
-@click.option(
-    "--any-language",
-    is_flag=True,
-    help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).",
-)
+@any_language_option
 @read_options
 @max_record_option
 @click.pass_context
-def classify(
+def classify_command(
     ctx: click.Context,
     model_dir: str,
     inputs: tuple[str, ...],
@@ -819,13 +862,11 @@ def classify(
     _exit(summary.rejected)
 
 
-@main.command()
-@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "--data",
-    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-    help="Labeled test JSONL/CSV (`-`: JSONL on stdin; default: the labels in the store). "
-    "Label-only lines take their article's text from the store.",
+@main.command("evaluate")
+@model_option()
+@data_option(
+    "Labeled test JSONL/CSV (`-`: JSONL on stdin; default: the labels in the store). "
+    "Label-only lines take their article's text from the store."
 )
 @click.option(
     "--json",
@@ -837,7 +878,7 @@ def classify(
 @read_options
 @max_record_option
 @click.pass_context
-def evaluate(
+def evaluate_command(
     ctx: click.Context,
     model_dir: str,
     data: str | None,
@@ -900,11 +941,9 @@ def evaluate(
         click.echo(f"wrote {json_out}")
 
 
-@main.command()
-@click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(exists=True, file_okay=False),
+@main.command("suggest")
+@model_option(
+    required=False,
     help="A trained model. Without one, the picks are a first batch that represents the pool's content.",
 )
 @click.option(
@@ -921,13 +960,13 @@ def evaluate(
     is_flag=True,
     help="Add the picks to the labeling queue (kind 'active'; 'seed' without a model).",
 )
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the picks as JSONL here.")
+@out_option("Write the picks as JSONL here.")
 @click.option(
     "--query",
     help="Pick only among the articles a search query matches (see newsclf search --help).",
 )
 @click.pass_context
-def suggest(
+def suggest_command(
     ctx: click.Context,
     model_dir: str | None,
     count: int,
@@ -994,20 +1033,14 @@ def suggest(
 
 
 @main.command("label-errors")
-@click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--data",
-    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-    help="Labeled JSONL/CSV (`-`: JSONL on stdin; default: the store).",
-)
+@guide_option()
+@data_option("Labeled JSONL/CSV (`-`: JSONL on stdin; default: the store).")
 @click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
-@click.option(
-    "--out", type=click.Path(dir_okay=False), help="Write the flagged items as JSONL here."
-)
+@out_option("Write the flagged items as JSONL here.")
 @read_options
 @max_record_option
 @click.pass_context
-def label_errors_cmd(
+def label_errors_command(
     ctx: click.Context, guide_path: str, data: str | None, folds: int, out: str | None, **read: Any
 ) -> None:
     """List gold items whose label a cross-validated model contradicts with confidence, for review.
@@ -1044,7 +1077,7 @@ def label_errors_cmd(
 
 
 @main.command("export-model")
-@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
+@model_option()
 @click.option(
     "--spacy",
     "spacy_dir",
@@ -1052,7 +1085,7 @@ def label_errors_cmd(
     type=click.Path(file_okay=False),
     help="Write a spaCy pipeline here; spacy.load(DIR)(text).cats holds 'scheme:label' scores.",
 )
-def export_model(model_dir: str, spacy_dir: str) -> None:
+def export_model_command(model_dir: str, spacy_dir: str) -> None:
     """Export a trained model as a spaCy pipeline (doc.cats) for use outside newsclf.
 
     \b
@@ -1067,8 +1100,8 @@ def export_model(model_dir: str, spacy_dir: str) -> None:
     click.echo(f"wrote spaCy pipeline {out}")
 
 
-@main.command()
-@click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@main.command("agreement")
+@guide_option()
 @click.option(
     "--json", "json_out", type=click.Path(dir_okay=False), help="Write every figure as JSON here."
 )
@@ -1079,7 +1112,7 @@ def export_model(model_dir: str, spacy_dir: str) -> None:
     help="Write the methods table (Markdown) here.",
 )
 @click.pass_context
-def agreement(
+def agreement_command(
     ctx: click.Context, guide_path: str, json_out: str | None, md_out: str | None
 ) -> None:
     """Inter-coder agreement per scheme and label: % agreement, Krippendorff's alpha, Gwet's AC2, Cohen's kappa.
@@ -1117,12 +1150,10 @@ def agreement(
         Path(md_out).write_text(table, encoding="utf-8")
 
 
-@main.command()
-@click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(exists=True, file_okay=False),
+@main.command("report")
+@guide_option()
+@model_option(
+    required=False,
     help="Model whose predictions and cross-validated errors to use (default: latest predictions).",
 )
 @click.option(
@@ -1172,9 +1203,9 @@ def agreement(
     "--query",
     help="Report on the articles this search query matches only (see `newsclf search --help`).",
 )
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Report folder.")
+@out_option("Report folder.", folder=True, required=True)
 @click.pass_context
-def report(
+def report_command(
     ctx: click.Context,
     guide_path: str,
     model_dir: str | None,
@@ -1260,7 +1291,7 @@ def label() -> None:
 
 
 @label.command("serve")
-@click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@guide_option()
 @click.option(
     "--host",
     default="127.0.0.1",
@@ -1297,10 +1328,8 @@ def label() -> None:
     type=click.IntRange(0),
     help="Without --model: top the first batch (one per content cluster, for a first model) up to this many.",
 )
-@click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(exists=True, file_okay=False),
+@model_option(
+    required=False,
     help="A trained model: suggestions (where the guide allows) and active-learning picks.",
 )
 @click.option(
@@ -1546,10 +1575,8 @@ def annotations() -> None:
     default="newsclf",
     show_default=True,
 )
-@click.option(
-    "--guide",
-    "guide_path",
-    type=click.Path(exists=True, dir_okay=False),
+@guide_option(
+    required=False,
     help="Label guide (needed for prodigy and label-studio; limits newsclf to its schemes).",
 )
 @click.option("--gold", "only_gold", is_flag=True, help="Only the reviewers' final (gold) labels.")
@@ -1560,9 +1587,7 @@ def annotations() -> None:
     type=click.Path(dir_okay=False),
     help="label-studio: also write the matching labeling config (XML) here.",
 )
-@click.option(
-    "--out", type=click.Path(dir_okay=False), help="Output file (default: standard output)."
-)
+@out_option("Output file (default: standard output).")
 @click.pass_context
 def annotations_export(
     ctx: click.Context,
@@ -1620,7 +1645,7 @@ def annotations_export(
 @annotations.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["prodigy", "label-studio"]), required=True)
-@click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@guide_option()
 @click.option("--scheme", help="prodigy: the scheme of tasks whose meta has no 'scheme'.")
 @click.option(
     "--labeler",
@@ -1685,44 +1710,17 @@ def annotations_import(
 @click.option(
     "--feeds", required=True, help="A file (or URL) listing feed URLs, one a line, or OPML."
 )
-@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    help="Append the new predictions here, partitioned by day: DIR/day=YYYY-MM-DD/part-*.FORMAT.",
+@model_option()
+@out_option(
+    "Append the new predictions here, partitioned by day: DIR/day=YYYY-MM-DD/part-*.FORMAT.",
+    folder=True,
+    name="out_dir",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["jsonl", "csv", "parquet"]),
-    default="jsonl",
-    show_default=True,
-)
-@click.option(
-    "--min-interval",
-    default=5.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds between two requests to one host (robots.txt Crawl-delay may raise it).",
-)
-@click.option(
-    "--contact", envvar="NEWSCLF_CONTACT", help="Contact (URL or e-mail) sent in the User-Agent."
-)
-@click.option(
-    "--timeout",
-    default=20.0,
-    show_default=True,
-    type=click.FloatRange(0.1),
-    help="Seconds per request.",
-)
-@click.option(
-    "--any-language",
-    is_flag=True,
-    help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).",
-)
+@output_format_option
+@fetch_options
+@any_language_option
 @click.pass_context
-def run_cmd(
+def run_command(
     ctx: click.Context,
     feeds: str,
     model_dir: str,
@@ -1776,22 +1774,10 @@ def run_cmd(
 
 
 @main.command("batch")
-@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
+@model_option()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Folder for the shard outputs.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["jsonl", "csv", "parquet"]),
-    default="jsonl",
-    show_default=True,
-)
+@out_option("Folder for the shard outputs.", folder=True, required=True, name="out_dir")
+@output_format_option
 @click.option(
     "--engine",
     type=click.Choice(["local", "dask"]),
@@ -1829,11 +1815,7 @@ def run_cmd(
     type=click.IntRange(1),
     help="How many jobs share the work (every COUNT-th shard each).",
 )
-@click.option(
-    "--any-language",
-    is_flag=True,
-    help="Label articles in every language, not only the guide's `languages` (others are skipped, counted).",
-)
+@any_language_option
 @click.option(
     "--keep-non-articles",
     is_flag=True,
@@ -1841,7 +1823,7 @@ def run_cmd(
 )
 @read_options
 @max_record_option
-def batch_cmd(
+def batch_command(
     model_dir: str,
     inputs: tuple[str, ...],
     out_dir: str,
@@ -2002,7 +1984,7 @@ def _query_population(store: Any, query: str | None) -> set[str] | None:
     help="Rebuild the search index from the stored articles (after a VACUUM).",
 )
 @click.pass_context
-def search_cmd(
+def search_command(
     ctx: click.Context,
     query: str | None,
     since: str | None,
@@ -2092,7 +2074,7 @@ def search_cmd(
 # --- demo ----------------------------------------------------------------------------------------
 
 
-@main.command()
+@main.command("demo")
 @click.option(
     "--workdir",
     default="demo-output",
@@ -2105,7 +2087,7 @@ def search_cmd(
     type=click.Path(exists=True, file_okay=False),
     help="Corpus folder (default: the bundled one).",
 )
-def demo(workdir: str, corpus: str | None) -> None:
+def demo_command(workdir: str, corpus: str | None) -> None:
     """Run the whole job offline on the bundled corpus: import, train on earlier months, label later ones.
 
     \b
