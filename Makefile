@@ -16,7 +16,8 @@ install: $(STAMP)
 
 # The optional encoder backend (`newsclf train --backend minilm`). pip's default torch on Linux is a
 # CUDA build of several GB: point TORCH at a CPU build (e.g. TORCH='torch --index-url
-# https://download.pytorch.org/whl/cpu'; .ci/run uses the CPU wheel this machine kind keeps on disk).
+# https://download.pytorch.org/whl/cpu'; .ci/run uses the CPU wheel this machine kind keeps on
+# disk).
 TORCH ?= torch
 install-transformer: $(STAMP)
 	$(BIN)/pip install --quiet $(TORCH)
@@ -25,7 +26,10 @@ install-transformer: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/newsclf demo --workdir demo-output
 
+# Style first (seconds): the formatter's check and the linter, at the line width in pyproject.toml.
 test: $(STAMP)
+	$(BIN)/ruff format --check --quiet .
+	$(BIN)/ruff check --quiet .
 	$(BIN)/python -m pytest -q
 
 corpus: $(STAMP)

@@ -1,1 +1,2 @@
-"""Benchmarks that print tables (anchors in the same run); data from ../shared/data, skipped when absent."""
+"""Benchmarks that print tables (anchors in the same run); data from ../shared/data, skipped when
+absent."""

@@ -1,4 +1,5 @@
-"""Batch benchmark: extract+classify throughput on WARC input, local process pool vs Dask, 1 and 2 workers.
+"""Batch benchmark: extract+classify throughput on WARC input, local process pool vs Dask, 1 and 2
+workers.
 
     python -m bench.batch [--records 2000] [--shard-size 250] [--no-real]
 
@@ -95,7 +96,8 @@ def real_warc(work: Path, name: str, records: int) -> Path | None:
 
 
 def tree_rss_mb() -> float:
-    """PSS of this process and its children: shared (forked, copy-on-write) pages are counted once."""
+    """PSS of this process and its children: shared (forked, copy-on-write) pages are counted
+    once."""
     import psutil
 
     me = psutil.Process()
@@ -183,12 +185,13 @@ def main() -> None:
         load_after = os.getloadavg()
         print()
         print(
-            f"machine: {os.cpu_count()} CPUs; load average before {load_before[0]:.2f}/{load_before[1]:.2f}/"
-            f"{load_before[2]:.2f}, after {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} (1/5/15 min)"
+            f"machine: {os.cpu_count()} CPUs; load average before"
+            f" {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, after"
+            f" {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} (1/5/15 min)"
         )
         header = (
-            f"{'input':<34} {'engine':<6} {'workers':>7} {'records':>8} {'articles':>8} {'seconds':>8} "
-            f"{'art/s/core':>10} {'E(2)':>6} {'start s':>8} {'PSS MB':>7}"
+            f"{'input':<34} {'engine':<6} {'workers':>7} {'records':>8} {'articles':>8}"
+            f" {'seconds':>8} {'art/s/core':>10} {'E(2)':>6} {'start s':>8} {'PSS MB':>7}"
         )
         print(header)
         print("-" * len(header))
@@ -200,8 +203,9 @@ def main() -> None:
                     records, rows, not_articles, seconds = r["runs"][path.name]
                     eff = f"{t1 / (2 * seconds):.2f}" if workers == 2 else ""
                     print(
-                        f"{path.name:<34} {kind:<6} {workers:>7} {records:>8} {rows:>8} {seconds:>8.1f} "
-                        f"{records / seconds / workers:>10.1f} {eff:>6} {r['startup']:>8.2f} {r['rss']:>7.0f}"
+                        f"{path.name:<34} {kind:<6} {workers:>7} {records:>8} {rows:>8}"
+                        f" {seconds:>8.1f} {records / seconds / workers:>10.1f} {eff:>6}"
+                        f" {r['startup']:>8.2f} {r['rss']:>7.0f}"
                     )
         for name in skipped:
             print(f"{name:<34} skipped: not found in {REAL_WARCS}")
@@ -209,9 +213,10 @@ def main() -> None:
         for workers in (1, 2):
             local, dask = results[("local", workers)], results[("dask", workers)]
             print(
-                f"Dask overhead at {workers} worker(s): start-up {dask['startup'] - local['startup']:+.2f} s "
-                f"({dask['startup']:.2f} vs {local['startup']:.2f}), memory {dask['rss'] - local['rss']:+.0f} MB "
-                f"({dask['rss']:.0f} vs {local['rss']:.0f} MB PSS of the process tree)"
+                f"Dask overhead at {workers} worker(s): start-up"
+                f" {dask['startup'] - local['startup']:+.2f} s ({dask['startup']:.2f} vs"
+                f" {local['startup']:.2f}), memory {dask['rss'] - local['rss']:+.0f} MB"
+                f" ({dask['rss']:.0f} vs {local['rss']:.0f} MB PSS of the process tree)"
             )
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -1,7 +1,8 @@
 """Classification benchmark: newsclf's default classifier against two anchors on public data sets.
 
-    python -m bench.classify [--quick] [--only NAME,...] [--no-curve | --curves-only] [--variants] [--minilm] [--frozen]
-                             [--seeds 0,1,2] [--orders random,suggest] [--curve-cache DIR] [--train-cv K]
+    python -m bench.classify [--quick] [--only NAME,...] [--no-curve | --curves-only] [--variants]
+                             [--minilm] [--frozen] [--seeds 0,1,2] [--orders random,suggest]
+                             [--curve-cache DIR] [--train-cv K]
 
 Data is read in place from ../shared/data (see bench/datasets.py); a data set whose folder is
 missing gets a "skipped: not found" row. Every system is trained on train only and scored once on
@@ -13,10 +14,13 @@ variants on a dev split carved from TRAIN (and reports test once per variant, fo
 Systems:
   tfidf+linsvc       TfidfVectorizer(word 1-2 grams, sublinear) + LinearSVC; stance sets get the
                      target as a prefix (a single token; FNC-1: the headline text)
-  spacy textcat bow  spaCy TextCatBOW.v3 from spacy.blank(lang), 10 epochs, batches of 64, <= 20k examples
+  spacy textcat bow  spaCy TextCatBOW.v3 from spacy.blank(lang), 10 epochs, batches of 64,
+                     <= 20k examples
   newsclf            newsclf.model.classifier.SchemeClassifier with the project's defaults
-  minilm (--minilm)  newsclf.model.transformer.TransformerClassifier: `newsclf train --backend minilm`
-  minilm-frozen (--frozen)  newsclf.model.embedding.EmbeddingClassifier: `newsclf train --backend minilm-frozen`
+  minilm (--minilm)  newsclf.model.transformer.TransformerClassifier:
+                     `newsclf train --backend minilm`
+  minilm-frozen (--frozen)  newsclf.model.embedding.EmbeddingClassifier:
+                     `newsclf train --backend minilm-frozen`
 
 Runs single-threaded (BLAS/OpenMP pinned to one thread) so articles/s is per core.
 """
@@ -52,12 +56,18 @@ QUICK_CAP = 2000
 SPACY_CAP = 20_000
 SPACY_EPOCHS = 10
 SPACY_BATCH = 64
-# The stance sets here: SemEval (its records name their own targets, which `suggest` takes per article) and
-# FNC-1, on a pool (CURVE_POOL): one fit on 4,000 of its pairs takes about 320 s and its suggest order refits
-# for every round. On a dev split carved from its train (grouped by body; pool 6,000, 1 seed), random order
-# needed about 2,700 labels and suggest about 590 (0.22): uncertain picks find the rare 'disagree' and
-# 'agree' pairs that random order meets about one in 65 and one in 14. A suggest order there took 2,759 s.
-# Not NewsMTSC: `suggest` scores an Article, which has no target_span. On a dev split carved from its
+# The stance sets here: SemEval (its records name their own targets, which `suggest` takes per
+# article) and
+# FNC-1, on a pool (CURVE_POOL): one fit on 4,000 of its pairs takes about 320 s and its suggest
+# order refits
+# for every round. On a dev split carved from its train (grouped by body; pool 6,000, 1 seed),
+# random order
+# needed about 2,700 labels and suggest about 590 (0.22): uncertain picks find the rare 'disagree'
+# and
+# 'agree' pairs that random order meets about one in 65 and one in 14. A suggest order there took
+# 2,759 s.
+# Not NewsMTSC: `suggest` scores an Article, which has no target_span. On a dev split carved from
+# its
 # train (1 seed), random order needed 1,917 labels and suggest 1,489 (0.78); suggest took 1,468 s.
 CURVE_SETS = (
     "ag_news_subset",
@@ -67,8 +77,10 @@ CURVE_SETS = (
     "semeval2016_t6",
     "fnc1",
 )
-# A curve set whose labels come from a fixed random pool of its training items (bench `cap`, seed 0), and
-# whose 'full' is the model trained on the whole pool: a curve on FNC-1's 40,000 pairs would fit models
+# A curve set whose labels come from a fixed random pool of its training items (bench `cap`, seed
+# 0), and
+# whose 'full' is the model trained on the whole pool: a curve on FNC-1's 40,000 pairs would fit
+# models
 # of 10,000+ pairs at 600+ s each, many times over.
 CURVE_POOL: dict[str, int] = {"fnc1": 6_000}
 # Labels at which each curve is scored: the issue's points (CURVE_SHOWN, in the table) and, between
@@ -100,9 +112,12 @@ CURVE_SIZES = (
     4000,
 )
 CURVE_SHOWN = (50, 100, 200, 500, 1000, 2000, 4000)
-# Tried and not kept: points below 50 (20, 25, ..., 45), which make the first representative batch 20
-# (suggest_order's first batch is sizes[0]). On test, 3 seeds: BBC's suggest order then dips after its
-# first uncertain round (86.5 at 30, 73.7 at 50) and needs 99 labels against random's 104 (ratio 0.95,
+# Tried and not kept: points below 50 (20, 25, ..., 45), which make the first representative batch
+# 20
+# (suggest_order's first batch is sizes[0]). On test, 3 seeds: BBC's suggest order then dips after
+# its
+# first uncertain round (86.5 at 30, 73.7 at 50) and needs 99 labels against random's 104 (ratio
+# 0.95,
 # was 0.48); IndoSum's ratio went 0.32 -> 0.45 (140 vs 313).
 assert set(CURVE_SHOWN) <= set(CURVE_SIZES), "every point the table shows must be scored"
 CURVE_SEEDS = (0, 1, 2)
@@ -189,7 +204,8 @@ def metrics_for(
 
 
 def _body(r: Record) -> str:
-    """Title + text, without repeating a title the text already starts with (AG News, BBC, Reuters)."""
+    """Title + text, without repeating a title the text already starts with (AG News, BBC,
+    Reuters)."""
     title, text = r.get("title") or "", r.get("text") or ""
     if title and not text.lstrip().startswith(title.strip()):
         return title + "\n" + text
@@ -333,7 +349,8 @@ class NewsclfMinilm(NewsclfSystem):
 
 
 class NewsclfFrozen(NewsclfSystem):
-    """`newsclf train --backend minilm-frozen`: the linear model blended with a head over frozen embeddings."""
+    """`newsclf train --backend minilm-frozen`: the linear model blended with a head over frozen
+    embeddings."""
 
     name = "newsclf minilm-frozen"
 
@@ -346,7 +363,8 @@ class NewsclfFrozen(NewsclfSystem):
 
 
 SYSTEMS: list[Callable[..., Any]] = [TfidfLinSVC, SpacyBow, NewsclfSystem]
-N_ANCHORS = 2  # SYSTEMS[:2] are the anchors, SYSTEMS[2] is newsclf's default; --minilm and --frozen add more
+# SYSTEMS[:2] are the anchors, SYSTEMS[2] is newsclf's default; --minilm and --frozen add more
+N_ANCHORS = 2
 
 
 def run_system(
@@ -370,7 +388,8 @@ def run_system(
     }
 
 
-# ----------------------------------------------------------------------------------------- learning curve
+# ----------------------------------------------------------------------------------------- learning
+# curve
 
 
 def random_order(
@@ -395,8 +414,10 @@ def suggest_order(
     train: Sequence[Record], seed: int, make_model: Callable[[], Any], sizes: Sequence[int] = ()
 ) -> list[int]:
     """The labeling order `newsclf suggest` gives: a first batch of sizes[0] picked without a model
-    (newsclf.model.active.representative: one per content cluster, every outlet covered), then rounds in
-    which the model trained on the items labeled so far picks the next batch (newsclf.model.active.suggest:
+    (newsclf.model.active.representative: one per content cluster, every outlet covered), then
+    rounds in
+    which the model trained on the items labeled so far picks the next batch
+    (newsclf.model.active.suggest:
     uncertain, clustered by content, spread over outlets/groups, one per duplicate group) of
     SUGGEST_BATCH size, up to the last size. Items beyond it follow in random order."""
     from types import SimpleNamespace
@@ -407,7 +428,8 @@ def suggest_order(
     order = random_order(train, seed)
     if not sizes:
         return order
-    # A record's group is its outlet only where the loader says so ("outlet"): FNC-1's body or NewsMTSC's
+    # A record's group is its outlet only where the loader says so ("outlet"): FNC-1's body or
+    # NewsMTSC's
     # story is shared by items that are not copies, and would make one stratum per body.
     articles = [
         Article(
@@ -430,7 +452,8 @@ def suggest_order(
         system = make_model().fit([train[i] for i in labeled])
         scheme = SimpleNamespace(kind=system.ds.kind, effective_target=lambda target: target)
         model = SimpleNamespace(
-            classifiers={"scheme": system.model}, guide=SimpleNamespace(scheme=lambda _: scheme)
+            classifiers={"scheme": system.model},
+            guide=SimpleNamespace(scheme=lambda _, scheme=scheme: scheme),
         )
         candidates = sorted(pool)
         picks = suggest(
@@ -446,8 +469,11 @@ def suggest_order(
 
 
 def labels_needed(curve: dict[int, list[float]], goal: float) -> float | None:
-    """Labels at which the mean curve first reaches `goal`, interpolated linearly in log(labels) between the
-    two grid points around the crossing (learning curves are close to straight in log labels); None: never."""
+    """Labels at which the mean curve first reaches `goal`, interpolated linearly in log(labels)
+    between the
+    two grid points around the crossing (learning curves are close to straight in log labels); None:
+    never.
+    """
     previous = None
     for n, scores in sorted(curve.items()):
         if not scores:
@@ -474,7 +500,8 @@ def learning_curve(
     cache: "CurveCache | None" = None,
     key: str = "",
 ) -> dict[int, list[float]]:
-    """Score of a model trained on the first n items of an ordering of `train`, per n in `sizes` and seed.
+    """Score of a model trained on the first n items of an ordering of `train`, per n in `sizes` and
+    seed.
 
     make_model() -> an unfitted object with fit(records) and predict(records) (see NewsclfSystem).
     order_fn(train, seed, make_model, sizes) -> indices into train: the labeling order. Random order
@@ -505,11 +532,13 @@ def learning_curve(
 
 
 class CurveCache:
-    """Finished curves (one data set, order and seed) and full-data scores, one JSON file each in `folder`.
+    """Finished curves (one data set, order and seed) and full-data scores, one JSON file each in
+    `folder`.
 
     A curve run takes hours (FNC-1, per seed: about 100 CPU-minutes in suggest order, 30 in random
     order), more than one sitting or one core: with a cache it can be split over processes (--seeds,
-    --orders) and resumed after a stop, and a last run with every seed prints the table from the files.
+    --orders) and resumed after a stop, and a last run with every seed prints the table from the
+    files.
     A file is used only by the code that wrote it: its name carries a digest of newsclf's and this
     benchmark's source.
     """
@@ -538,7 +567,8 @@ class CurveCache:
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
     def put(self, key: str, value: Any) -> None:
-        """Keep value under key (written whole, then renamed, so a killed run leaves no half file)."""
+        """Keep value under key (written whole, then renamed, so a killed run leaves no half
+        file)."""
         path = self._path(key)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(value), encoding="utf-8")
@@ -662,8 +692,11 @@ def train_cv_section(
     quick: bool,
     extra: Sequence[Callable[..., Any]] = (),
 ) -> None:
-    """k-fold cross-validation on TRAIN only (test is never scored): errors per seed and the mean of each
-    seed's out-of-fold metrics, per system. What may choose between systems when test and train disagree."""
+    """k-fold cross-validation on TRAIN only (test is never scored): errors per seed and the mean of
+    each
+    seed's out-of-fold metrics, per system. What may choose between systems when test and train
+    disagree.
+    """
     print(
         f"cross-validation on train only: {k} folds, seeds {', '.join(map(str, seeds))}"
         f"{'; QUICK: train capped at %d' % QUICK_CAP if quick else ''}; single thread"
@@ -691,7 +724,8 @@ def train_cv_section(
                         pred[i] = p
                     fit_s.append(res["train_s"])
                     log(
-                        f"[cv {ds.name}] {factory.name} seed {seed} fold {fold}: train {res['train_s']:.0f}s"
+                        f"[cv {ds.name}] {factory.name} seed {seed} fold {fold}: train"
+                        f" {res['train_s']:.0f}s"
                     )
                 errors.append(sum(set(g) != set(p) for g, p in zip(gold, pred)))
                 per_seed.append(metrics_for(ds, gold, pred, labels))
@@ -721,14 +755,15 @@ def curve_section(
     print()
     seeds = seeds or (CURVE_SEEDS[:1] if quick else CURVE_SEEDS)
     print(
-        "Learning curves: newsclf macro-F1 on test vs number of training labels, random order vs `suggest` "
-        f"order (mean of {len(seeds)} seed(s); +- is the std over seeds). 'need' = labels to reach "
-        f"{CURVE_GOAL:.0%} of the full-data macro-F1 (main table), interpolated in log labels between the points of "
-        f"a finer grid ({', '.join(map(str, CURVE_SIZES))}), every curve ending in "
-        "the whole training set at 'full'; met = suggest needs <= 1/3 of random's."
+        "Learning curves: newsclf macro-F1 on test vs number of training labels, random order vs"
+        f" `suggest` order (mean of {len(seeds)} seed(s); +- is the std over seeds). 'need' ="
+        f" labels to reach {CURVE_GOAL:.0%} of the full-data macro-F1 (main table), interpolated in"
+        f" log labels between the points of a finer grid ({', '.join(map(str, CURVE_SIZES))}),"
+        " every curve ending in the whole training set at 'full'; met = suggest needs <= 1/3 of"
+        " random's."
         + "".join(
-            f" {name}: the labels come from a fixed random pool of {n:,} of its training items, and 'full' is "
-            "the model trained on all of that pool."
+            f" {name}: the labels come from a fixed random pool of {n:,} of its training items, and"
+            " 'full' is the model trained on all of that pool."
             for name, n in CURVE_POOL.items()
             if name in names
         )
@@ -766,7 +801,7 @@ def curve_section(
             curve = learning_curve(
                 train,
                 test,
-                lambda: NewsclfSystem(ds, labels),
+                lambda ds=ds, labels=labels: NewsclfSystem(ds, labels),
                 order_fn,
                 CURVE_SIZES,
                 seeds,
@@ -775,8 +810,10 @@ def curve_section(
             )
             points = dict(curve)
             if len(train) > max((n for n, v in curve.items() if v), default=0):
-                # Every order ends in the whole training set, which scores `full`: the curve's last point,
-                # so that an order still short of the goal at the grid's end gets a number, not a bound.
+                # Every order ends in the whole training set, which scores `full`: the curve's last
+                # point,
+                # so that an order still short of the goal at the grid's end gets a number, not a
+                # bound.
                 points[len(train)] = [full]
             needs[order_name] = labels_needed(points, goal)
             ratio = met = ""
@@ -824,13 +861,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--variants",
         action="store_true",
-        help="prototype newsclf variants on a dev split carved from train (see bench/variants in this file)",
+        help=(
+            "prototype newsclf variants on a dev split carved from train (see bench/variants in"
+            " this file)"
+        ),
     )
     ap.add_argument(
         "--minilm",
         action="store_true",
-        help="also run the fine-tuned encoder backend (needs newsclf[transformer]; slow: "
-        "run it on stance sets)",
+        help=(
+            "also run the fine-tuned encoder backend (needs newsclf[transformer]; slow: "
+            "run it on stance sets)"
+        ),
     )
     ap.add_argument(
         "--frozen",
@@ -852,17 +894,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=int,
         default=0,
         metavar="K",
-        help="instead of scoring on test: K-fold cross-validation on train only (seeds from --seeds, "
-        "default 0,1,2), errors per seed and mean metrics per system",
+        help=(
+            "instead of scoring on test: K-fold cross-validation on train only (seeds from --seeds,"
+            " default 0,1,2), errors per seed and mean metrics per system"
+        ),
     )
     ap.add_argument(
         "--curve-cache",
         type=Path,
         default=None,
         metavar="DIR",
-        help="keep each finished curve (data set, order, seed) in DIR and reuse it: split a curve run "
-        "over processes with --seeds/--orders, resume it after a stop, then print the table "
-        "with every seed",
+        help=(
+            "keep each finished curve (data set, order, seed) in DIR and reuse it: split a curve"
+            " run over processes with --seeds/--orders, resume it after a stop, then print the"
+            " table with every seed"
+        ),
     )
     args = ap.parse_args(argv)
     try:
@@ -897,8 +943,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     t_all = time.perf_counter()
     print(
-        f"newsclf classification benchmark (data: {DATA}; {'QUICK: train capped at %d' % QUICK_CAP if args.quick else 'full'};"
-        " single thread)"
+        f"newsclf classification benchmark (data: {DATA};"
+        f" {'QUICK: train capped at %d' % QUICK_CAP if args.quick else 'full'}; single thread)"
     )
     print()
     header = ["dataset", "task", "metric", "tfidf+linsvc", "spacy bow"]
@@ -932,7 +978,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # ----------------------------------------------------------------------------------------- variants
 #
-# Prototypes of changes to newsclf's features/classifier, kept here (bench only) until one is adopted.
+# Prototypes of changes to newsclf's features/classifier, kept here (bench only) until one is
+# adopted.
 # Measured on a dev split carved from TRAIN; test is scored once per variant for the record only.
 
 _WORD = re.compile(r"(?u)\b\w+\b")
@@ -979,7 +1026,8 @@ def span_parts(r: Record, window: int) -> tuple[str, str]:
 
 
 class SimFeatures:
-    """Headline-body relatedness for FNC-style pairs: TF-IDF cosines (binned), token overlap, refuting words."""
+    """Headline-body relatedness for FNC-style pairs: TF-IDF cosines (binned), token overlap,
+    refuting words."""
 
     def fit(self, recs: Sequence[Record]) -> "SimFeatures":
         self.vec = TfidfVectorizer(stop_words="english", sublinear_tf=True, dtype=np.float32)
@@ -1026,7 +1074,8 @@ class SimFeatures:
 
 
 class VariantModel:
-    """newsclf's feature set rebuilt with switches (tokenizer, char n-grams, target handling, extra features)."""
+    """newsclf's feature set rebuilt with switches (tokenizer, char n-grams, target handling, extra
+    features)."""
 
     name = "variant"
 
@@ -1207,10 +1256,11 @@ VARIANT_TRAIN_CAP = {"fnc1": 4_000}
 
 
 def run_variants(chosen: Sequence[Dataset], quick: bool) -> int:
-    """Each variant: fit on train minus dev, score dev; fit on all train, score test (once, for the record)."""
+    """Each variant: fit on train minus dev, score dev; fit on all train, score test (once, for the
+    record)."""
     print(
-        "Variants of newsclf's model (bench prototypes). dev = split carved from train (grouped where the data "
-        "has groups); test scored once per variant."
+        "Variants of newsclf's model (bench prototypes). dev = split carved from train (grouped"
+        " where the data has groups); test scored once per variant."
     )
     header = ["dataset", "variant", "metric", "dev", "test", "train s", "dev art/s", "mean chars"]
     rows: list[list[str]] = []

@@ -1,11 +1,14 @@
-"""Loaders for the shared benchmark data sets (read in place, never copied) into newsclf's record format.
+"""Loaders for the shared benchmark data sets (read in place, never copied) into newsclf's record
+format.
 
 Every loader returns ``(train, test)``: lists of dicts
-``{"id", "text", "title"?, "target"?, "labels": [...], "lang", "group"?, "outlet"?}`` plus any extra fields a
+``{"id", "text", "title"?, "target"?, "labels": [...], "lang", "group"?, "outlet"?}`` plus any extra
+fields a
 data set needs (NewsMTSC keeps ``target_span`` and ``sentence_id``).  A loader returns ``None`` when
 its folder is absent, so a clone without the shared data skips cleanly.
 
-The data lives in ``../shared/data`` relative to the checkout (override with ``NEWSCLF_BENCH_DATA``).
+The data lives in ``../shared/data`` relative to the checkout (override with
+``NEWSCLF_BENCH_DATA``).
 """
 
 from __future__ import annotations
@@ -81,7 +84,8 @@ def _plain(
 def grouped_split(
     records: list[Record], share: float, seed: int, key: Callable[[Record], Any]
 ) -> Split:
-    """Split so that no group lands on both sides; about `share` of the records go to the second part."""
+    """Split so that no group lands on both sides; about `share` of the records go to the second
+    part."""
     groups = sorted({key(r) for r in records}, key=str)
     random.Random(seed).shuffle(groups)
     sizes: dict[Any, int] = {}
@@ -97,7 +101,8 @@ def grouped_split(
 
 
 def load_fnc1() -> Split | None:
-    """FNC-1: the 49,972 official training pairs joined with their bodies; 80/20 dev split grouped by body_id.
+    """FNC-1: the 49,972 official training pairs joined with their bodies; 80/20 dev split grouped
+    by body_id.
 
     headline -> title and target (the stance target is the headline), body -> text, group = body_id.
     The official competition test set is not used (its labels are not in this folder).
@@ -126,7 +131,8 @@ def load_fnc1() -> Split | None:
 
 
 def _newsmtsc_group(raw: Record) -> str:
-    # ids look like "allsides_1000_401_25_<name>_<from>_<to>": source, article, story, sentence index, ...
+    # ids look like "allsides_1000_401_25_<name>_<from>_<to>": source, article, story, sentence
+    # index, ...
     # Group by story (AllSides puts several outlets' articles about one event under one story id).
     parts = str(raw.get("sentence_id") or raw["id"]).split("_")
     return parts[0] + "_story" + (parts[2] if len(parts) > 2 else "")
@@ -199,7 +205,8 @@ BY_NAME = {d.name: d for d in DATASETS}
 
 
 def dev_split(train: list[Record], share: float = 0.2, seed: int = 0) -> Split:
-    """A dev split carved from TRAIN (for prototyping; never touch test): grouped when records have a group."""
+    """A dev split carved from TRAIN (for prototyping; never touch test): grouped when records have
+    a group."""
     if train and all("group" in r for r in train) and len({r["group"] for r in train}) >= 5:
         return grouped_split(train, share, seed, key=lambda r: r["group"])
     idx = list(range(len(train)))

@@ -1,8 +1,11 @@
-"""Share estimators in simulation on real labeled data: do the report's 95% intervals cover the truth?
+"""Share estimators in simulation on real labeled data: do the report's 95% intervals cover the
+truth?
 
     python -m bench.estimates [--reps 200] [--only bbc,ag_news_subset,...] [--pop 2000]
-    python -m bench.estimates --only id_indosum --train all --prev 0.1 --n 50,100 --reps 4000 --seed 1
-    python -m bench.estimates --cache /tmp/est-models ...   # fit each data set's models once, reuse them
+    python -m bench.estimates --only id_indosum --train all --prev 0.1 --n 50,100 --reps 4000 \\
+        --seed 1
+    # fit each data set's models once, reuse them:
+    python -m bench.estimates --cache /tmp/est-models ...
 
 `--train`, `--prev` and `--n` select conditions (training sizes as in TRAIN_SIZES, `all` for all of
 train); `--seed` shifts every condition's random stream (0 reproduces the published table; another
@@ -15,7 +18,8 @@ For each data set in ../shared/data (skipped cleanly when absent) one label is t
 
 - models of several qualities: TF-IDF + logistic regression trained on random subsets of TRAIN of
   growing size (so macro-F1 on test spans weak to strong); each model is fitted once per data set,
-  and its cross-validated error rates (5 folds on its own training subset) are what ACC corrects with.
+  and its cross-validated error rates (5 folds on its own training subset) are what ACC corrects
+  with.
 - populations: POP articles resampled from TEST (never trained on) to a grid of focal-label
   prevalences (PREVALENCES), redrawn every replicate;
 - a random estimation sample of n in EST_SIZES drawn from the population (its gold labels known,
@@ -74,7 +78,8 @@ def fit_levels(
     seed: int = 0,
     sizes: Sequence[int | None] = TRAIN_SIZES,
 ) -> list[dict[str, Any]]:
-    """One model per training size: its test macro-F1, P(focal) and hard focal prediction on test, CV rates."""
+    """One model per training size: its test macro-F1, P(focal) and hard focal prediction on test,
+    CV rates."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import f1_score
@@ -136,7 +141,8 @@ def cached_levels(
     focal: str,
     sizes: Sequence[int | None],
 ) -> list[dict[str, Any]]:
-    """`fit_levels`, each model kept in `cache` (when given) under a digest of the fitting code and the data."""
+    """`fit_levels`, each model kept in `cache` (when given) under a digest of the fitting code and
+    the data."""
     if cache is None:
         return fit_levels(ds, train, test, focal, sizes=sizes)
     from bench.classify import anchor_text
@@ -186,7 +192,8 @@ def simulate(
     pop: int,
     seed: int,
 ) -> dict[str, dict[str, float]]:
-    """Coverage, mean width and RMSE of each method over `reps` populations and estimation samples."""
+    """Coverage, mean width and RMSE of each method over `reps` populations and estimation
+    samples."""
     from newsclf.report.coverage import ErrorRates, _bootstrap_cell, adjusted_share
     from newsclf.report.estimate import combine, gold_only, ppi_cell, wilson
 
@@ -225,11 +232,13 @@ POOLED_CELLS = (0.1, 0.5)  # two cells' prevalences when one estimation sample s
 def simulate_pooled(
     y_test: np.ndarray, level: dict[str, Any], n: int, reps: int, pop: int, seed: int
 ) -> dict[str, dict[str, float]]:
-    """Two cells (prevalence 0.1 and 0.5) share one random estimation sample: the report's pooled fallback.
+    """Two cells (prevalence 0.1 and 0.5) share one random estimation sample: the report's pooled
+    fallback.
 
     Each cell's share is estimated from the whole sample, as the report does when a cell has fewer
     than 30 estimation items of its own: with PACC (what the report uses) and, for comparison, with
-    PPI's additive rectifier pooled (which assumes the model's error is the same size in both cells).
+    PPI's additive rectifier pooled (which assumes the model's error is the same size in both
+    cells).
     """
     from newsclf.report.estimate import combine, pacc, ppi_cell
 
@@ -263,7 +272,8 @@ def simulate_pooled(
 
 
 def goals(full: list[list[str]]) -> list[str]:
-    """Issue #37's goals over the per-condition rows (as printed: data set, train, F1, prev, n, cov/width/rmse x METHODS)."""
+    """Issue #37's goals over the per-condition rows (as printed: data set, train, F1, prev, n,
+    cov/width/rmse x METHODS)."""
     k = len(METHODS)
     col = {
         (key, m): 5 + i * k + j
@@ -285,21 +295,29 @@ def goals(full: list[list[str]]) -> list[str]:
     strong = [r for r in full if float(r[2]) >= 0.8]
     widths = [get(r, "width", "ppi") / get(r, "width", "gold") for r in strong]
     lines = [
-        f"PPI coverage: min {min(cov):.3f}, mean {np.mean(cov):.3f}; {len(full) - len(below)} of {len(full)} "
-        f"conditions at 0.93 or more" + "".join(f"\n  below: {b}" for b in below),
-        f"PPI RMSE <= gold-only's in {len(full) - len(worse)} of {len(full)} conditions (PPI/gold worst "
-        f"{max(ratio):.3f}, mean {np.mean(ratio):.3f})",
-        f"mean RMSE: PPI {np.mean([get(r, 'rmse', 'ppi') for r in full]):.4f}, ACC "
-        f"{np.mean([get(r, 'rmse', 'acc') for r in full]):.4f}, gold-only "
-        f"{np.mean([get(r, 'rmse', 'gold') for r in full]):.4f}, raw {np.mean([get(r, 'rmse', 'raw') for r in full]):.4f}",
-        f"mean coverage: raw (Wilson) {np.mean([get(r, 'coverage', 'raw') for r in full]):.3f}, ACC "
-        f"{np.mean([get(r, 'coverage', 'acc') for r in full]):.3f}, gold-only (Wilson) "
-        f"{np.mean([get(r, 'coverage', 'gold') for r in full]):.3f} (min {min(get(r, 'coverage', 'gold') for r in full):.3f})",
+        f"PPI coverage: min {min(cov):.3f}, mean {np.mean(cov):.3f}; {len(full) - len(below)} of"
+        f" {len(full)} conditions at 0.93 or more" + "".join(f"\n  below: {b}" for b in below),
+        (
+            f"PPI RMSE <= gold-only's in {len(full) - len(worse)} of {len(full)} conditions"
+            f" (PPI/gold worst {max(ratio):.3f}, mean {np.mean(ratio):.3f})"
+        ),
+        (
+            f"mean RMSE: PPI {np.mean([get(r, 'rmse', 'ppi') for r in full]):.4f}, ACC"
+            f" {np.mean([get(r, 'rmse', 'acc') for r in full]):.4f}, gold-only"
+            f" {np.mean([get(r, 'rmse', 'gold') for r in full]):.4f}, raw"
+            f" {np.mean([get(r, 'rmse', 'raw') for r in full]):.4f}"
+        ),
+        (
+            f"mean coverage: raw (Wilson) {np.mean([get(r, 'coverage', 'raw') for r in full]):.3f},"
+            f" ACC {np.mean([get(r, 'coverage', 'acc') for r in full]):.3f}, gold-only (Wilson)"
+            f" {np.mean([get(r, 'coverage', 'gold') for r in full]):.3f} (min"
+            f" {min(get(r, 'coverage', 'gold') for r in full):.3f})"
+        ),
     ]
     if strong:
         lines.append(
-            f"macro-F1 >= 0.8: PPI narrower than gold-only in {sum(w < 1 for w in widths)} of {len(strong)} "
-            f"conditions ({min(widths):.2f} to {max(widths):.2f} of its width)"
+            f"macro-F1 >= 0.8: PPI narrower than gold-only in {sum(w < 1 for w in widths)} of"
+            f" {len(strong)} conditions ({min(widths):.2f} to {max(widths):.2f} of its width)"
         )
     return lines
 
@@ -313,7 +331,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--sections",
         default="cells,pooled",
-        help="cells: one estimation sample per cell; pooled: two cells sharing one (the report's fallback)",
+        help=(
+            "cells: one estimation sample per cell; pooled: two cells sharing one (the report's"
+            " fallback)"
+        ),
     )
     ap.add_argument(
         "--train",
@@ -424,7 +445,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         + [f"{s[m]['rmse']:.4f}" for m in METHODS]
                     )
 
-            def mean(m: str, key: str) -> float:
+            def mean(m: str, key: str, agg: dict = agg) -> float:
                 return float(np.mean([c[key] for c in agg[m]]))
 
             ratio_gold = [p["rmse"] / g["rmse"] for p, g in zip(agg["ppi"], agg["gold"])]
@@ -462,7 +483,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"\n{time.perf_counter() - started:.0f} s")
         return 0
     print(
-        f"\nPer condition ({args.reps} replicates each; population {args.pop}; coverage of the nominal 95% interval):"
+        f"\nPer condition ({args.reps} replicates each; population {args.pop}; coverage of the"
+        " nominal 95% interval):"
     )
     print_table(
         full,
@@ -472,8 +494,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         + [f"rmse {m}" for m in METHODS],
     )
     print(
-        f"\nSummary per data set and model (over prevalences {'/'.join(str(PREVALENCES[i]) for i in prev_idx)} "
-        f"and estimation samples {'/'.join(str(EST_SIZES[i]) for i in n_idx)}):"
+        "\nSummary per data set and model (over prevalences"
+        f" {'/'.join(str(PREVALENCES[i]) for i in prev_idx)} and estimation samples"
+        f" {'/'.join(str(EST_SIZES[i]) for i in n_idx)}):"
     )
     print_table(
         summary,

@@ -1,4 +1,5 @@
-"""Extraction benchmark: newsclf.extract against trafilatura, readability-lxml and a <p>-text baseline.
+"""Extraction benchmark: newsclf.extract against trafilatura, readability-lxml and a <p>-text
+baseline.
 
 Run from the project root:  python -m bench.extraction
 
@@ -42,7 +43,7 @@ DEMO = ROOT / "corpora" / "ai-discourse-demo"
 _TOKEN = re.compile(r"\w+")
 
 
-# --- the benchmark's metric ------------------------------------------------------------------------
+# --- the benchmark's metric -----------------------------------------------------------------------
 
 
 def shingles(text: str, n: int = 4) -> Counter:
@@ -95,7 +96,7 @@ def half(key: str) -> str:
     return "dev" if hashlib.sha256(key.encode()).digest()[0] % 2 == 0 else "test"
 
 
-# --- extractors --------------------------------------------------------------------------------------
+# --- extractors -----------------------------------------------------------------------------------
 
 
 def run_newsclf(html: str) -> str:
@@ -143,10 +144,13 @@ EXTRACTORS: list[tuple[str, Callable[[str], str]]] = [
 
 def _table(title: str, header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda cells: "  ".join(
-        str(c).ljust(w) if i == 0 else str(c).rjust(w)
-        for i, (c, w) in enumerate(zip(cells, widths))
-    )
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            str(c).ljust(w) if i == 0 else str(c).rjust(w)
+            for i, (c, w) in enumerate(zip(cells, widths))
+        )
+
     out = [title, line(header), "  ".join("-" * w for w in widths)]
     out += [line(r) for r in rows]
     return "\n".join(out)
@@ -275,7 +279,8 @@ WARC_DIR = Path(os.environ.get("NEWSCLF_WARC_DIR", "/work/shared/data/warc"))
 
 
 def detection_table() -> str | None:
-    """Article detection as a crawl meets it (require_article_marks): articles against other pages."""
+    """Article detection as a crawl meets it (require_article_marks): articles against other
+    pages."""
     from newsclf.article import read_jsonl
     from newsclf.collect.extract import ExtractionError, NotAnArticle, extract
     from newsclf.collect.warc import iter_warc
@@ -331,7 +336,8 @@ def detection_table() -> str | None:
             counts[(name, label, said)] += 1
             if said != label:
                 wrong.append(
-                    f"  {'missed' if label else 'let through'}: {url[:70]} ({'' if said else reason})"
+                    f"  {'missed' if label else 'let through'}: {url[:70]}"
+                    f" ({'' if said else reason})"
                 )
     tp = sum(n for (_, label, said), n in counts.items() if label and said)
     fp = sum(n for (_, label, said), n in counts.items() if not label and said)
@@ -348,7 +354,7 @@ def detection_table() -> str | None:
     table = _table(
         f"Article detection as in a crawl: precision {p:.3f}, recall {r:.3f} "
         f"({tp} articles kept, {fn} missed, {fp} other pages let through). The rules were written "
-        f"with these pages in view: a figure on the data they were tuned on, not a held-out one",
+        "with these pages in view: a figure on the data they were tuned on, not a held-out one",
         ["page set", "pages", "called articles"],
         rows,
     )

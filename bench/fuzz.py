@@ -1,4 +1,5 @@
-"""Fuzzing every parser that reads untrusted input: each input must parse or fail with newsclf's own error.
+"""Fuzzing every parser that reads untrusted input: each input must parse or fail with newsclf's own
+error.
 
     python -m bench.fuzz [--examples 10000] [--only guide,jsonl,...]
 
@@ -38,10 +39,11 @@ CSV_SEED = (
     b'c1,Judul,"Teks, dengan koma\nbaris baru",id,Rina; Budi,labor;safety,against\n'
 )
 RSS_SEED = (
-    b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>T</title>'
-    b"<item><title>One</title><link>/a/1.html</link><guid>g1</guid>"
-    b"<pubDate>Fri, 12 May 2023 07:45:00 +0700</pubDate></item>"
-    b"<item><title>Two &amp; more</title><link>https://x.example/2?utm_source=a</link></item></channel></rss>"
+    b'<?xml version="1.0" encoding="utf-8"?><rss'
+    b' version="2.0"><channel><title>T</title><item><title>One</title><link>/a/1.html</link>'
+    b"<guid>g1</guid><pubDate>Fri,"
+    b" 12 May 2023 07:45:00 +0700</pubDate></item><item><title>Two &amp;"
+    b" more</title><link>https://x.example/2?utm_source=a</link></item></channel></rss>"
 )
 SITEMAP_SEED = (
     b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
@@ -50,19 +52,20 @@ SITEMAP_SEED = (
     b"</news:news></url></urlset>"
 )
 OPML_SEED = (
-    b'<?xml version="1.0"?><opml version="2.0"><body><outline type="rss" text="A" xmlUrl="a/feed.xml"/>'
-    b"</body></opml>"
+    b'<?xml version="1.0"?><opml version="2.0"><body><outline type="rss" text="A"'
+    b' xmlUrl="a/feed.xml"/></body></opml>'
 )
 HTML_SEED = (
-    '<!DOCTYPE html><html lang="id"><head><meta charset="utf-8"><title>Judul Berita | Portal</title>'
-    '<link rel="canonical" href="https://portal.example/2023/05/judul"><link rel="next" href="judul-p2.html">'
-    '</head><body><nav><a href="/">Beranda</a></nav><article><h1>Judul Berita</h1>'
-    '<div class="meta">Reporter : Rina Mahendra <time>Jumat, 12 Mei 2023 07:45 WIB</time></div>'
-    "<p>Para anotator data di Bandung mengaku menerima upah per tugas yang jauh dari layak bulan ini.</p>"
-    '<p><strong>Baca juga:</strong> <a href="/x">Berita lain</a></p>'
-    "<p>Perusahaan alih daya itu menolak berkomentar ketika dihubungi pada Kamis malam.</p>"
-    '<div class="pagination"><p>1 dari 3 halaman</p><a rel="next" href="judul-p2.html">Halaman berikutnya</a>'
-    '<a href="?page=3">3</a></div></article><p><a href="#c">Beri Komentar</a></p></body></html>'
+    '<!DOCTYPE html><html lang="id"><head><meta charset="utf-8"><title>Judul Berita |'
+    ' Portal</title><link rel="canonical" href="https://portal.example/2023/05/judul"><link'
+    ' rel="next" href="judul-p2.html"></head><body><nav><a'
+    ' href="/">Beranda</a></nav><article><h1>Judul Berita</h1><div class="meta">Reporter : Rina'
+    " Mahendra <time>Jumat, 12 Mei 2023 07:45 WIB</time></div><p>Para anotator data di Bandung"
+    " mengaku menerima upah per tugas yang jauh dari layak bulan ini.</p><p><strong>Baca"
+    ' juga:</strong> <a href="/x">Berita lain</a></p><p>Perusahaan alih daya itu menolak'
+    ' berkomentar ketika dihubungi pada Kamis malam.</p><div class="pagination"><p>1 dari 3'
+    ' halaman</p><a rel="next" href="judul-p2.html">Halaman berikutnya</a><a'
+    ' href="?page=3">3</a></div></article><p><a href="#c">Beri Komentar</a></p></body></html>'
 ).encode()
 DATE_SEEDS = [
     "Jumat, 12 Mei 2023 07:45 WIB",
@@ -130,7 +133,8 @@ def inputs(seed: bytes) -> st.SearchStrategy[bytes]:
     )
 
 
-# --- targets: each takes bytes and returns normally or raises NewsclfError -----------------------------
+# --- targets: each takes bytes and returns normally or raises NewsclfError
+# -----------------------------
 
 
 def target_guide(data: bytes) -> None:

@@ -1,4 +1,5 @@
-"""Hostile inputs (issue #35): peak memory and time of the real commands on files built to exhaust them.
+"""Hostile inputs (issue #35): peak memory and time of the real commands on files built to exhaust
+them.
 
     python -m bench.hostile [--gib 2] [--only line,gz,array,warc,page]
 
@@ -36,7 +37,8 @@ MIB = 1 << 20
 
 
 def gz_member(data: bytes) -> bytes:
-    """One gzip member; members concatenate into one stream (so a huge run costs one small member, repeated)."""
+    """One gzip member; members concatenate into one stream (so a huge run costs one small member,
+    repeated)."""
     return gzip.compress(data, compresslevel=9, mtime=0)
 
 
@@ -85,7 +87,8 @@ def json_array(mib: int) -> Callable[[Path], None]:
 
 
 def warc_body(mib: int) -> Callable[[Path], None]:
-    """A .warc.gz: a demo page, a response whose body is `mib` MiB (gzip members of one record), a demo page."""
+    """A .warc.gz: a demo page, a response whose body is `mib` MiB (gzip members of one record), a
+    demo page."""
 
     def write(path: Path) -> None:
         from newsclf.batch.inputs import write_warc
@@ -103,9 +106,10 @@ def warc_body(mib: int) -> Callable[[Path], None]:
             + b"\r\n\r\n"
         )
         head = (
-            b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:00000000-0000-0000-0000-000000000001>"
-            b"\r\nWARC-Target-URI: https://big.example/a\r\nWARC-Date: 2023-06-01T00:00:00Z\r\n"
-            b"Content-Type: application/http; msgtype=response\r\nContent-Length: "
+            b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID:"
+            b" <urn:uuid:00000000-0000-0000-0000-000000000001>\r\nWARC-Target-URI:"
+            b" https://big.example/a\r\nWARC-Date: 2023-06-01T00:00:00Z\r\nContent-Type:"
+            b" application/http; msgtype=response\r\nContent-Length: "
             + str(len(http) + body_len).encode()
             + b"\r\n\r\n"
             + http
@@ -145,9 +149,11 @@ NEWSCLF = [str(Path(sys.executable).with_name("newsclf"))]  # the installed comm
 WARC_READER = [
     sys.executable,
     "-c",
-    "import sys; from pathlib import Path; from newsclf.batch.inputs import iter_items; "
-    "items = list(iter_items(Path(sys.argv[1]), 'warc', 0, 10)); "
-    "print(f'{sum(i.article is not None for i in items)} articles of {len(items)} pages', file=sys.stderr)",
+    (
+        "import sys; from pathlib import Path; from newsclf.batch.inputs import iter_items; items ="
+        " list(iter_items(Path(sys.argv[1]), 'warc', 0, 10)); print(f'{sum(i.article is not None"
+        " for i in items)} articles of {len(items)} pages', file=sys.stderr)"
+    ),
 ]
 
 
@@ -266,12 +272,14 @@ def main() -> None:
         rows = file_rows(Path(tmp), args.gib, only)
     anchor = rows[0][2]
     print(
-        f"{'input':<46} {'file':>11} {'peak RSS MB':>11} {'x anchor':>8} {'seconds':>8} {'exit':>4}  first message"
+        f"{'input':<46} {'file':>11} {'peak RSS MB':>11} {'x anchor':>8} {'seconds':>8} {'exit':>4}"
+        "  first message"
     )
     for name, size, rss, secs, code, msg in rows:
         verdict = "" if name.startswith("anchor") else ("  ok" if rss < 500 else "  OVER 500 MB")
         print(
-            f"{name:<46} {size:>11} {rss:>11.0f} {rss / anchor:>8.2f} {secs:>8.1f} {code:>4}  {msg}{verdict}"
+            f"{name:<46} {size:>11} {rss:>11.0f} {rss / anchor:>8.2f} {secs:>8.1f} {code:>4} "
+            f" {msg}{verdict}"
         )
     if "page" in only:
         print()

@@ -1,4 +1,5 @@
-"""Labeling page benchmark: time to serve the next article and to save a label, with 100,000 articles stored.
+"""Labeling page benchmark: time to serve the next article and to save a label, with 100,000
+articles stored.
 
     python -m bench.label [--articles 100000] [--items 400] [--labelers 4] [--chromium 200]
 
@@ -11,7 +12,8 @@ seed 5,000). The app runs as deployed, `newsclf label serve` (uvicorn) in its ow
 - save      = POST /code/submit (check the lease and overlap, write one annotation per scheme),
               timed to its 303 answer (the browser's follow-up GET is the next "next item"),
 - and in headless Chromium (Debian's, driven by Playwright), a scripted labeler's wait from pressing
-  Enter on a coded article to the next article's page loaded: what a person feels. Goal: p95 < 150 ms.
+  Enter on a coded article to the next article's page loaded: what a person feels. Goal: p95 < 150
+  ms.
 
 Labelers take turns (so reliability articles get their second coder), sequentially and then with
 one thread per labeler at once. The store-level calls (lease_next, finish_item) are timed too, as
@@ -52,7 +54,8 @@ FIELD = re.compile(r'<input type="(?:radio|checkbox)" name="(label/[^"]+)" value
 
 
 def answers(html: str) -> list[tuple[str, str]]:
-    """A complete answer to the coding form a page shows: its first label in every unit (a scripted labeler)."""
+    """A complete answer to the coding form a page shows: its first label in every unit (a scripted
+    labeler)."""
     first: dict[str, str] = {}
     for name, value in FIELD.findall(html):
         first.setdefault(name, value)
@@ -132,9 +135,11 @@ CHROMIUM_ARGS = [
 
 
 def chromium_labeler(url: str, token: str, n: int) -> list[float]:
-    """Code n articles by keyboard in headless Chromium; ms from pressing Enter to the next article's page loaded.
+    """Code n articles by keyboard in headless Chromium; ms from pressing Enter to the next
+    article's page loaded.
 
-    The time a person waits: the save's POST, its redirect, the next GET /code and the page's own script.
+    The time a person waits: the save's POST, its redirect, the next GET /code and the page's own
+    script.
     """
     try:
         from playwright.sync_api import sync_playwright
@@ -205,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         added = queue.prepare(store, 2000, 10_000, 5000)
         t2 = time.perf_counter()
         print(
-            f"store: {store.count_articles():,} articles in {t1 - t0:.1f} s; samples {added} drawn in {t2 - t1:.1f} s",
+            f"store: {store.count_articles():,} articles in {t1 - t0:.1f} s; samples {added} drawn"
+            f" in {t2 - t1:.1f} s",
             file=sys.stderr,
         )
         tokens = {}
@@ -297,8 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         reliability = {q["article_id"] for q in store.queued("reliability")}
         over = sum(1 for a, c in coders.items() if len(c) > (2 if a in reliability else 1))
         print(
-            f"\nLabeling page with {store.count_articles():,} articles in the store "
-            f"(annotations saved: {len(store.annotations()):,}; articles over their coder limit: {over})\n"
+            f"\nLabeling page with {store.count_articles():,} articles in the store (annotations"
+            f" saved: {len(store.annotations()):,}; articles over their coder limit: {over})\n"
         )
         print("| operation | n | p50 ms | p95 ms | max ms |")
         print("|---|---|---|---|---|")

@@ -1,4 +1,5 @@
-"""Concurrency soak of the labeling page: 20 labelers, 500 labels each, real HTTP to a real server on 127.0.0.1.
+"""Concurrency soak of the labeling page: 20 labelers, 500 labels each, real HTTP to a real server
+on 127.0.0.1.
 
     python -m bench.label_soak [--labelers 20] [--labels 500]
 
@@ -107,9 +108,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         print("|---|---|---|---|---|---|---|---|---|")
         print(
-            f"| {len(tokens)} | {sum(submitted.values()):,} | {sum(stored.values()):,} | {lost} | {twice} | {over} | "
-            f"{pct(nexts, 50):.1f} / {pct(nexts, 95):.1f} | {pct(saves, 50):.1f} / {pct(saves, 95):.1f} | "
-            f"{elapsed:.0f} |"
+            f"| {len(tokens)} | {sum(submitted.values()):,} | {sum(stored.values()):,} | {lost} |"
+            f" {twice} | {over} | {pct(nexts, 50):.1f} / {pct(nexts, 95):.1f} |"
+            f" {pct(saves, 50):.1f} / {pct(saves, 95):.1f} | {elapsed:.0f} |"
         )
         for e in errors[:5]:
             print("error:", e, file=sys.stderr)

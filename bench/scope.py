@@ -1,11 +1,14 @@
-"""Scope benchmark: how much off-topic news the demo's model labels as AI coverage, and what it keeps.
+"""Scope benchmark: how much off-topic news the demo's model labels as AI coverage, and what it
+keeps.
 
-The gate keywords of guide 1.3 were written with the demo's held-out misses in view and checked against
+The gate keywords of guide 1.3 were written with the demo's held-out misses in view and checked
+against
 these public sets (none names a term): say so beside any figure taken from here.
 
     python -m bench.scope [--model DIR]
 
-The model is the one `make demo` trains (trained here into a temporary folder by the demo's own code,
+The model is the one `make demo` trains (trained here into a temporary folder by the demo's own
+code,
 unless --model names one). It then labels:
 
 - off-topic news it never saw, from public sets in /work/shared/data/topic (never used to train it):
@@ -115,18 +118,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nScope of the demo's model ({model.id}); off-topic sets never used in training")
         if model.guide.gate is not None and model.guide.gate.keywords:
             print(
-                "(the gate's keywords were written with the demo's held-out misses in view and checked against "
-                "these sets: figures on data the rule was designed with)"
+                "(the gate's keywords were written with the demo's held-out misses in view and"
+                " checked against these sets: figures on data the rule was designed with)"
             )
         print()
         print("| set | articles | given an AI topic | share | why not labeled |")
         print("|---|---|---|---|---|")
         for name, n, k, reasons in rows:
             print(
-                f"| {name} | {n} | {k} | {k / n:.1%} | {', '.join(f'{r} {c}' for r, c in sorted(reasons.items()))} |"
+                f"| {name} | {n} | {k} | {k / n:.1%} |"
+                f" {', '.join(f'{r} {c}' for r, c in sorted(reasons.items()))} |"
             )
         print(
-            f"| **all public off-topic** | {off_n} | {off_ai} | **{off_ai / max(1, off_n):.1%}** (goal <= 10%) | |"
+            f"| **all public off-topic** | {off_n} | {off_ai} | **{off_ai / max(1, off_n):.1%}**"
+            " (goal <= 10%) | |"
         )
         print(
             f"| demo held-out, coded about AI (recall) | {len(ai_articles)} | {kept} | "
@@ -167,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
                     print("  " + line[:160])
             for row in labeled:
                 print(
-                    f"  classified, not labeled: {row.get('url', '')[:70]}: {row.get('skipped', 'LABELED')}"
+                    f"  classified, not labeled: {row.get('url', '')[:70]}:"
+                    f" {row.get('skipped', 'LABELED')}"
                 )
     return 0
 

@@ -84,7 +84,8 @@ def synthetic(n: int, seed: int = 0):
 
 
 def load(db: Path, n: int, with_index: bool) -> float:
-    """Seconds to store n synthetic articles (in batches of 5,000), with or without the search index."""
+    """Seconds to store n synthetic articles (in batches of 5,000), with or without the search
+    index."""
     from newsclf.store import Store
 
     store = Store(db)
@@ -124,8 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     from newsclf.store import Store
 
     print(
-        "| articles | store without index MB | with index MB | load without index s | with index s | "
-        "index cost articles/s | search p50 ms | search p95 ms | count-by-month p50 ms | p95 ms |"
+        "| articles | store without index MB | with index MB | load without index s | with index s"
+        " | index cost articles/s | search p50 ms | search p95 ms | count-by-month p50 ms | p95"
+        " ms |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for n in args.articles or [100_000]:
@@ -148,9 +150,10 @@ def main(argv: list[str] | None = None) -> int:
                     count_ms.append(1000 * (time.perf_counter() - t))
             store.close()
             print(
-                f"| {n:,} | {size_mb(plain):,.0f} | {size_mb(indexed):,.0f} | {t_plain:,.1f} | {t_index:,.1f} | "
-                f"{n / extra if extra > 0 else float('inf'):,.0f} | {statistics.median(search_ms):.1f} | "
-                f"{pct(search_ms, 95):.1f} | {statistics.median(count_ms):.1f} | {pct(count_ms, 95):.1f} |"
+                f"| {n:,} | {size_mb(plain):,.0f} | {size_mb(indexed):,.0f} | {t_plain:,.1f} |"
+                f" {t_index:,.1f} | {n / extra if extra > 0 else float('inf'):,.0f} |"
+                f" {statistics.median(search_ms):.1f} | {pct(search_ms, 95):.1f} |"
+                f" {statistics.median(count_ms):.1f} | {pct(count_ms, 95):.1f} |"
             )
     return 0
 

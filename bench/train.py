@@ -1,4 +1,5 @@
-"""Training benchmark: wall time and held-out macro-F1 of `newsclf train` against a TF-IDF + LinearSVC anchor.
+"""Training benchmark: wall time and held-out macro-F1 of `newsclf train` against a TF-IDF +
+LinearSVC anchor.
 
     python -m bench.train [--only NAME,...] [--limit N] [--jobs N] [--no-demo]
 
@@ -43,7 +44,8 @@ SCHEME = "label"
 
 
 def bench_guide(ds: Dataset, labels: Sequence[str], target: str | None) -> Guide:
-    """A one-scheme guide for a data set (a stance scheme gets a default target, so features are target-aware)."""
+    """A one-scheme guide for a data set (a stance scheme gets a default target, so features are
+    target-aware)."""
     scheme = Scheme(
         name=SCHEME,
         kind=ds.kind,
@@ -62,14 +64,16 @@ def example(r: Record, target: str | None) -> Example:
 
 
 def jobs_arg(jobs: int | None) -> dict[str, Any]:
-    """{"jobs": jobs} where train() takes it: an older checkout (PYTHONPATH) is timed the same way, on one core."""
+    """{"jobs": jobs} where train() takes it: an older checkout (PYTHONPATH) is timed the same way,
+    on one core."""
     return {"jobs": jobs} if "jobs" in inspect.signature(train).parameters else {}
 
 
 def time_newsclf(
     guide: Guide, train_ex: list[Example], test_ex: list[Example], jobs: int | None, **kwargs: Any
 ) -> dict[str, Any]:
-    """Train as `newsclf train` does into a temporary directory; wall time, CV and held-out macro-F1."""
+    """Train as `newsclf train` does into a temporary directory; wall time, CV and held-out
+    macro-F1."""
     scheme = guide.schemes[0]
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
@@ -106,7 +110,8 @@ def bench_dataset(ds: Dataset, limit: int | None, jobs: int | None) -> list[str]
     guide = bench_guide(ds, labels, target)
     anchor_s, anchor_f1 = time_anchor(ds, labels, train_recs, test_recs)
     print(
-        f"[{ds.name}] anchor: {anchor_s:.1f}s, macro-F1 {anchor_f1:.1f}; newsclf train on {len(train_recs)} ...",
+        f"[{ds.name}] anchor: {anchor_s:.1f}s, macro-F1 {anchor_f1:.1f}; newsclf train on"
+        f" {len(train_recs)} ...",
         file=sys.stderr,
         flush=True,
     )
@@ -130,7 +135,8 @@ def bench_dataset(ds: Dataset, limit: int | None, jobs: int | None) -> list[str]
 
 
 def bench_demo(jobs: int | None) -> list[str]:
-    """The train step of `newsclf demo` (learning curve included, as the demo has it) on the bundled corpus."""
+    """The train step of `newsclf demo` (learning curve included, as the demo has it) on the bundled
+    corpus."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.svm import LinearSVC
 
@@ -224,8 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print()
     print(
-        "newsclf train s: `newsclf train` with default settings (5-fold CV + final fit), wall clock; "
-        "ratio = newsclf train s / anchor fit+predict s (the issue's acceptance: <= 10)."
+        "newsclf train s: `newsclf train` with default settings (5-fold CV + final fit), wall"
+        " clock; ratio = newsclf train s / anchor fit+predict s (the issue's acceptance: <= 10)."
     )
     return 0
 

@@ -1,4 +1,5 @@
-"""newsclf: collect news articles, label them by a written guide, train classifiers, label new coverage, report."""
+"""newsclf: collect news articles, label them by a written guide, train classifiers, label new
+coverage, report."""
 
 from newsclf.article import Article  # noqa: E402
 from newsclf.guide import Guide, load_guide  # noqa: E402
@@ -7,7 +8,8 @@ from newsclf.version import __version__
 
 
 def load_model(path: str):  # type: ignore[no-untyped-def]
-    """Load a trained model directory (imported lazily: scikit-learn and spaCy are slow to import)."""
+    """Load a trained model directory (imported lazily: scikit-learn and spaCy are slow to
+    import)."""
     from newsclf.model.predict import load_model as _load
 
     return _load(path)

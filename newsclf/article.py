@@ -42,7 +42,8 @@ JSON_CSV_FIELDS = ("authors", "metadata")
 
 
 def canonicalize_url(url: str) -> str:
-    """Return the URL without tracking parameters, fragment, default port or case noise in the host."""
+    """Return the URL without tracking parameters, fragment, default port or case noise in the
+    host."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
@@ -71,10 +72,13 @@ def normalize_text(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
 
-# A lone surrogate (JSON's "\\ud800" without its pair) cannot be written as UTF-8: SQLite, hashing and
-# every output would fail on it. It is replaced by U+FFFD, as undecodable bytes are when files are read.
+# A lone surrogate (JSON's "\\ud800" without its pair) cannot be written as UTF-8: SQLite, hashing
+# and
+# every output would fail on it. It is replaced by U+FFFD, as undecodable bytes are when files are
+# read.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-MAX_DEPTH = 32  # nesting allowed in a record's values (metadata); deeper is refused before anything recurses
+# nesting allowed in a record's values (metadata); deeper is refused before anything recurses
+MAX_DEPTH = 32
 
 
 def clean_string(value: str) -> str:
@@ -83,7 +87,8 @@ def clean_string(value: str) -> str:
 
 
 def clean_value(value: Any, max_depth: int = MAX_DEPTH) -> Any:
-    """A parsed JSON value with lone surrogates replaced in every string and key; InputError past max_depth levels.
+    """A parsed JSON value with lone surrogates replaced in every string and key; InputError past
+    max_depth levels.
 
     Iterative, so a hostile depth costs no Python recursion.
     """
@@ -134,7 +139,7 @@ def _check_iso(value: Any, name: str) -> str | None:
     except ValueError:
         raise InputError(
             f"{name} {value!r} is not an ISO 8601 date; write e.g. 2023-05-12T07:45:00+07:00"
-        )
+        ) from None
     return value
 
 
@@ -148,7 +153,8 @@ def _optional_str(value: Any, name: str) -> str | None:
 
 @dataclass
 class Article:
-    """One news article as it flows fetch -> extract -> store -> label -> train -> predict -> report."""
+    """One news article as it flows fetch -> extract -> store -> label -> train -> predict ->
+    report."""
 
     id: str = ""
     url: str | None = None
@@ -187,7 +193,7 @@ class Article:
             try:
                 self.pages = int(self.pages)
             except (TypeError, ValueError):
-                raise InputError(f"pages must be a whole number >= 1, not {self.pages!r}")
+                raise InputError(f"pages must be a whole number >= 1, not {self.pages!r}") from None
             if self.pages < 1:
                 raise InputError(f"pages must be a whole number >= 1, not {self.pages!r}")
         if self.url and not self.canonical_url:
@@ -280,13 +286,14 @@ class Article:
                     if name == "authors":  # a plain "A; B" cell written by hand
                         data[name] = [a.strip() for a in value.split(";") if a.strip()]
                     else:
-                        raise InputError(f"column {name} is not valid JSON")
+                        raise InputError(f"column {name} is not valid JSON") from None
             else:
                 data[name] = value
         return cls.from_dict(data)
 
 
-# Keys of a labeled or exported record that belong to annotations or predictions, not to the article.
+# Keys of a labeled or exported record that belong to annotations or predictions, not to the
+# article.
 RECORD_ONLY_KEYS = frozenset(
     {
         "labels",

@@ -58,8 +58,10 @@ max_record_option = click.option(
     expose_value=False,
     callback=_remember_cap,
     is_eager=True,
-    help="Skip (and report) any record longer than this while reading: a huge line or a compressed bomb costs "
-    "at most this much memory.",
+    help=(
+        "Skip (and report) any record longer than this while reading: a huge line or a compressed"
+        " bomb costs at most this much memory."
+    ),
 )
 
 
@@ -353,8 +355,10 @@ def guide_render(file: str, out: str | None) -> None:
     type=click.Choice(["keep", "replace", "error"]),
     default="keep",
     show_default=True,
-    help="An id already stored (or earlier in the file) with another title or text: keep the stored "
-    "one, replace it, or reject the line. Each conflict is reported either way.",
+    help=(
+        "An id already stored (or earlier in the file) with another title or text: keep the stored "
+        "one, replace it, or reject the line. Each conflict is reported either way."
+    ),
 )
 @click.option(
     "--outlets",
@@ -365,8 +369,10 @@ def guide_render(file: str, out: str | None) -> None:
 @click.option(
     "--sample",
     type=click.Choice(SAMPLES),
-    help="The sample these articles were drawn in, for labels whose line names none; 'estimation' "
-    "(a simple random sample) is what `report` corrects the model's shares with.",
+    help=(
+        "The sample these articles were drawn in, for labels whose line names none; 'estimation' "
+        "(a simple random sample) is what `report` corrects the model's shares with."
+    ),
 )
 @read_options
 @max_record_option
@@ -382,7 +388,8 @@ def import_command(
     sample: str | None,
     **read: Any,
 ) -> None:
-    """Import articles (and labels) from JSONL, CSV or TSV FILES (.gz too; `-`: JSONL on stdin) into the store.
+    """Import articles (and labels) from JSONL, CSV or TSV FILES (.gz too; `-`: JSONL on stdin) into
+    the store.
 
     A JSON file may also hold one array of records (`[{...}, ...]`). A CSV's delimiter (, ; tab |)
     is sniffed and a file that is not UTF-8 is detected (the message names the encoding); dates
@@ -395,7 +402,8 @@ def import_command(
     Example:
       newsclf import articles.jsonl
       newsclf import coder_a.jsonl --guide label_guides/ai-discourse.yaml --labeler ana
-      newsclf import export.csv --map text=body,title=headline,published=date --dayfirst --timezone Asia/Jakarta
+      newsclf import export.csv --map text=body,title=headline,published=date --dayfirst \\
+          --timezone Asia/Jakarta
       newsclf import random_100.jsonl --guide label_guides/ai-discourse.yaml --sample estimation
     """
     from newsclf.fields import OutletNames, load_outlet_aliases
@@ -463,15 +471,19 @@ def import_command(
     "label_filters",
     multiple=True,
     metavar="SCHEME=LABEL",
-    help="Only articles whose final label (gold, else coders' majority, else predicted) includes it; "
-    "needs --guide. Repeat: all must hold.",
+    help=(
+        "Only articles whose final label (gold, else coders' majority, else predicted) includes it;"
+        " needs --guide. Repeat: all must hold."
+    ),
 )
 @guide_option(required=False, help="Label guide, for --label.")
 @click.option(
     "--flat",
     is_flag=True,
-    help="One row of plain cells per article: per scheme its final labels, their source (gold, majority, "
-    "coder, predicted) and probability; needs --guide.",
+    help=(
+        "One row of plain cells per article: per scheme its final labels, their source (gold,"
+        " majority, coder, predicted) and probability; needs --guide."
+    ),
 )
 @out_option("Output file (default: standard output).")
 @click.pass_context
@@ -489,14 +501,16 @@ def export_command(
     flat: bool,
     out: str | None,
 ) -> None:
-    """Export the store's articles as JSONL, CSV or Parquet, with labels and/or predictions, filtered.
+    """Export the store's articles as JSONL, CSV or Parquet, with labels and/or predictions,
+    filtered.
 
     \b
     Example:
       newsclf export --labels --out articles.jsonl
       newsclf export --format csv --predictions --out predictions.csv
       newsclf export --outlet "Kabar Nusa" --since 2023-07-01 --lang id --out kabar-nusa.jsonl
-      newsclf export --guide label_guides/ai-discourse.yaml --label topics=labor --format parquet --out labor.parquet
+      newsclf export --guide label_guides/ai-discourse.yaml --label topics=labor \\
+          --format parquet --out labor.parquet
       newsclf export --guide label_guides/ai-discourse.yaml --flat --format csv --out articles.csv
     """
     from newsclf.errors import InputError
@@ -578,7 +592,10 @@ def export_command(
 @click.option(
     "--keep-non-articles",
     is_flag=True,
-    help="Store pages that are not news articles too (home, listing, shop pages; counted and skipped by default).",
+    help=(
+        "Store pages that are not news articles too (home, listing, shop pages; counted and skipped"
+        " by default)."
+    ),
 )
 @click.pass_context
 def collect_command(
@@ -667,32 +684,41 @@ def collect_command(
     "--split",
     default="auto",
     show_default=True,
-    help="How cross-validation splits: random, outlet, time, group:FIELD, or auto (outlet, else time, else random).",
+    help=(
+        "How cross-validation splits: random, outlet, time, group:FIELD, or auto (outlet, else"
+        " time, else random)."
+    ),
 )
 @click.option(
     "--backend",
     default="linear",
     show_default=True,
     type=click.Choice(["linear", "minilm", "minilm-frozen"]),
-    help="linear: TF-IDF + logistic regression (fast). minilm: a fine-tuned small encoder, more accurate "
-    "on news stance, ~50x slower. minilm-frozen: the linear model blended with the encoder's frozen "
-    "sentence embeddings, better on short texts such as tweets, no fine-tuning. Both encoders need "
-    "pip install 'newsclf[transformer]'.",
+    help=(
+        "linear: TF-IDF + logistic regression (fast). minilm: a fine-tuned small encoder, more"
+        " accurate on news stance, ~50x slower. minilm-frozen: the linear model blended with the"
+        " encoder's frozen sentence embeddings, better on short texts such as tweets, no"
+        " fine-tuning. Both encoders need pip install 'newsclf[transformer]'."
+    ),
 )
 @click.option(
     "--jobs",
     type=click.IntRange(1),
     default=None,
-    help="Processes for the cross-validation folds and the final fit (default: all cores; small data "
-    "stays in one process). The model and its metrics are the same for any value.",
+    help=(
+        "Processes for the cross-validation folds and the final fit (default: all cores; small data"
+        " stays in one process). The model and its metrics are the same for any value."
+    ),
 )
 @click.option(
     "--no-cv",
     "no_cv",
     is_flag=True,
-    help="Skip the cross-validation that measures the model (C and calibration are still chosen): "
-    "for quick iterations. metrics.json and card.md then carry the previous model's figures from "
-    "OUT, marked as not from this model, or say there are none.",
+    help=(
+        "Skip the cross-validation that measures the model (C and calibration are still chosen):"
+        " for quick iterations. metrics.json and card.md then carry the previous model's figures"
+        " from OUT, marked as not from this model, or say there are none."
+    ),
 )
 @day_window("labeled articles to train on")
 @read_options
@@ -784,7 +810,9 @@ def _echo_err(message: str) -> None:
     "--queue",
     "queue_uncertain",
     is_flag=True,
-    help="With --min-confidence: queue articles with uncertain labels for labelers (implies --save).",
+    help=(
+        "With --min-confidence: queue articles with uncertain labels for labelers (implies --save)."
+    ),
 )
 @any_language_option
 @read_options
@@ -887,12 +915,14 @@ def evaluate_command(
     until: str | None,
     **read: Any,
 ) -> None:
-    """Score a model on labeled data it was not trained on: per-label P/R/F1 and macro-F1 per scheme.
+    """Score a model on labeled data it was not trained on: per-label P/R/F1 and macro-F1 per
+    scheme.
 
     \b
     Example:
       newsclf evaluate --model model/ --data test.jsonl --json metrics.json
-      newsclf evaluate --model model/ --since 2023-07-01    # the store's labels after a train --until
+      # the store's labels after a `train --until`:
+      newsclf evaluate --model model/ --since 2023-07-01
     """
     from newsclf.model.data import examples_from_records, examples_from_store, published_between
     from newsclf.model.evaluate import format_metrics
@@ -944,7 +974,10 @@ def evaluate_command(
 @main.command("suggest")
 @model_option(
     required=False,
-    help="A trained model. Without one, the picks are a first batch that represents the pool's content.",
+    help=(
+        "A trained model. Without one, the picks are a first batch that represents the pool's"
+        " content."
+    ),
 )
 @click.option(
     "--n",
@@ -974,7 +1007,8 @@ def suggest_command(
     out: str | None,
     query: str | None,
 ) -> None:
-    """Pick the unlabeled articles whose labels would teach the model most (uncertain, diverse, spread over outlets).
+    """Pick the unlabeled articles whose labels would teach the model most (uncertain, diverse,
+    spread over outlets).
 
     Articles already labeled or in the labeling queue are not picked again. A pool of more than
     20,000 is sampled at random first (only the sample's texts are loaded).
@@ -995,7 +1029,8 @@ def suggest_command(
 
     model = load_model(model_dir) if model_dir else None
     with _store(ctx) as store:
-        # Articles already labeled or queued for labeling are not suggested again: no duplicate work.
+        # Articles already labeled or queued for labeling are not suggested again: no duplicate
+        # work.
         pool, total = pool_articles(store, within=_query_population(store, query))
         groups = store.dup_groups()
         picks = (
@@ -1115,7 +1150,8 @@ def export_model_command(model_dir: str, spacy_dir: str) -> None:
 def agreement_command(
     ctx: click.Context, guide_path: str, json_out: str | None, md_out: str | None
 ) -> None:
-    """Inter-coder agreement per scheme and label: % agreement, Krippendorff's alpha, Gwet's AC2, Cohen's kappa.
+    """Inter-coder agreement per scheme and label: % agreement, Krippendorff's alpha, Gwet's AC2,
+    Cohen's kappa.
 
     Also the label pairs coders confuse most and each coder's agreement with the others by month.
 
@@ -1182,8 +1218,11 @@ def agreement_command(
     type=click.Choice(["raw", "acc", "pacc", "ppi"]),
     default="ppi",
     show_default=True,
-    help="How predicted shares are corrected: ppi (prediction-powered, from the random estimation "
-    "sample), pacc (probabilistic ACC, same sample), acc (cross-validated error rates), raw (none).",
+    help=(
+        "How predicted shares are corrected: ppi (prediction-powered, from the random estimation"
+        " sample), pacc (probabilistic ACC, same sample), acc (cross-validated error rates), raw"
+        " (none)."
+    ),
 )
 @click.option(
     "--min-n",
@@ -1220,12 +1259,15 @@ def report_command(
     out: str,
     query: str | None = None,
 ) -> None:
-    """Coverage per label, outlet and period with corrected shares and 95% intervals; figures, tables, HTML.
+    """Coverage per label, outlet and period with corrected shares and 95% intervals; figures,
+    tables, HTML.
 
     \b
     Example:
-      newsclf report --guide label_guides/ai-discourse.yaml --model model/ --by outlet,month --out report/
-      newsclf report --guide label_guides/ai-discourse.yaml --query 'pekerja* OR labelers' --out report-labor/
+      newsclf report --guide label_guides/ai-discourse.yaml --model model/ --by outlet,month \\
+          --out report/
+      newsclf report --guide label_guides/ai-discourse.yaml --query 'pekerja* OR labelers' \\
+          --out report-labor/
     """
     from newsclf.guide import load_guide
     from newsclf.report.build import build_report
@@ -1265,14 +1307,15 @@ def report_command(
         )
     if result.flagged:
         click.echo(
-            f"estimates to read with care (fewer than {min_n} articles or a 95% interval wider than "
-            f"{max_width}):",
+            f"estimates to read with care (fewer than {min_n} articles or a 95% interval wider than"
+            f" {max_width}):",
             err=True,
         )
         for line in result.flagged:
             click.echo(f"  {line}", err=True)
     click.echo(
-        f"wrote {result.html} ({len(result.figures)} figure files, tables in {Path(out) / 'tables'})"
+        f"wrote {result.html} ({len(result.figures)} figure files, tables in"
+        f" {Path(out) / 'tables'})"
     )
 
 
@@ -1286,7 +1329,8 @@ def label() -> None:
     \b
     Example:
       newsclf labelers add ana
-      newsclf label serve --guide label_guides/ai-discourse.yaml --reliability-size 200 --estimation-size 500
+      newsclf label serve --guide label_guides/ai-discourse.yaml --reliability-size 200 \\
+          --estimation-size 500
     """
 
 
@@ -1311,8 +1355,10 @@ def label() -> None:
     default=0,
     show_default=True,
     type=click.IntRange(0),
-    help="Top the reliability sample (random, stratified by outlet) up to this many articles "
-    "[default with --overlap: 10% of the unlabeled pool, at most 200].",
+    help=(
+        "Top the reliability sample (random, stratified by outlet) up to this many articles "
+        "[default with --overlap: 10% of the unlabeled pool, at most 200]."
+    ),
 )
 @click.option(
     "--estimation-size",
@@ -1326,7 +1372,10 @@ def label() -> None:
     default=100,
     show_default=True,
     type=click.IntRange(0),
-    help="Without --model: top the first batch (one per content cluster, for a first model) up to this many.",
+    help=(
+        "Without --model: top the first batch (one per content cluster, for a first model) up to"
+        " this many."
+    ),
 )
 @model_option(
     required=False,
@@ -1362,8 +1411,10 @@ def label() -> None:
 @click.option(
     "--trusted-proxy",
     metavar="ADDR",
-    help="The address of a reverse proxy whose X-Forwarded-For is believed (e.g. 127.0.0.1); without it "
-    "failed logins are counted per connecting address.",
+    help=(
+        "The address of a reverse proxy whose X-Forwarded-For is believed (e.g. 127.0.0.1); without"
+        " it failed logins are counted per connecting address."
+    ),
 )
 @click.pass_context
 def label_serve(
@@ -1386,14 +1437,16 @@ def label_serve(
     """Serve the labeling page over the store: login, coding, review, agreement.
 
     Before serving, the reliability and estimation samples are topped up to their sizes, and either
-    the model's active-learning picks or (without a model) a first batch that represents the pool are
+    the model's active-learning picks or (without a model) a first batch that represents the pool
+    are
     queued. Articles already queued (`suggest --queue`, `classify --queue`) are served too.
 
     \b
     Example:
       newsclf label serve --guide label_guides/ai-discourse.yaml --overlap 2 --reliability-size 200
       newsclf label serve --guide label_guides/ai-discourse.yaml --model model/ --port 8080
-      newsclf label serve --guide label_guides/ai-discourse.yaml --estimation-size 100 --pool 'pekerja* OR annotator*'
+      newsclf label serve --guide label_guides/ai-discourse.yaml --estimation-size 100 \\
+          --pool 'pekerja* OR annotator*'
     """
     from newsclf.guide import load_guide
     from newsclf.label.app import create_app, serve
@@ -1418,8 +1471,9 @@ def label_serve(
             )
             reliability_size = store.count_queued("reliability") + min(200, -(-pool // 10))
             click.echo(
-                f"--overlap {overlap} without --reliability-size: a reliability sample of {reliability_size} "
-                f"articles (10% of the {pool} unlabeled, unqueued articles, at most 200 more)",
+                f"--overlap {overlap} without --reliability-size: a reliability sample of"
+                f" {reliability_size} articles (10% of the {pool} unlabeled, unqueued articles, at"
+                " most 200 more)",
                 err=True,
             )
         within = _query_population(store, pool_query)
@@ -1455,7 +1509,8 @@ def label_flags(ctx: click.Context) -> None:
     with _store(ctx) as store:
         for f in store.flags():
             click.echo(
-                f"{f['created_at']}  {f['labeler']}  {f['article_id']}  (guide {f['guide_version']}): {f['note']}"
+                f"{f['created_at']}  {f['labeler']}  {f['article_id']}  (guide"
+                f" {f['guide_version']}): {f['note']}"
             )
 
 
@@ -1485,7 +1540,8 @@ def labelers() -> None:
 def labelers_add(ctx: click.Context, name: str, role: str) -> None:
     """Add labeler NAME (or give them a new token) and print their login token once.
 
-    Only a hash of the token is stored: keep the printed token, or run the command again for a new one
+    Only a hash of the token is stored: keep the printed token, or run the command again for a new
+    one
     (a new token ends the labeler's open sessions).
 
     \b
@@ -1502,7 +1558,8 @@ def labelers_add(ctx: click.Context, name: str, role: str) -> None:
         store.add_labeler(name.strip(), role, token_hash(token))
     click.echo(token)
     click.echo(
-        f"labeler {name.strip()!r} ({role}): the line above is their login token; it is not shown again",
+        f"labeler {name.strip()!r} ({role}): the line above is their login token; it is not shown"
+        " again",
         err=True,
     )
 
@@ -1524,7 +1581,8 @@ def labelers_revoke(ctx: click.Context, name: str) -> None:
 @click.argument("name")
 @click.pass_context
 def labelers_remove(ctx: click.Context, name: str) -> None:
-    """Remove NAME: their sessions end, articles leased to them go back to the queue, what they coded stays.
+    """Remove NAME: their sessions end, articles leased to them go back to the queue, what they
+    coded stays.
 
     \b
     Example:
@@ -1563,7 +1621,8 @@ def annotations() -> None:
     \b
     Example:
       newsclf annotations export --out annotations.jsonl
-      newsclf annotations import prodigy.jsonl --format prodigy --guide label_guides/ai-discourse.yaml
+      newsclf annotations import prodigy.jsonl --format prodigy \\
+          --guide label_guides/ai-discourse.yaml
     """
 
 
@@ -1604,8 +1663,10 @@ def annotations_export(
     Example:
       newsclf annotations export --out annotations.jsonl
       newsclf annotations export --gold --out gold.jsonl
-      newsclf annotations export --format prodigy --guide label_guides/ai-discourse.yaml --out prodigy.jsonl
-      newsclf annotations export --format label-studio --guide label_guides/ai-discourse.yaml --out tasks.json --config config.xml
+      newsclf annotations export --format prodigy --guide label_guides/ai-discourse.yaml \\
+          --out prodigy.jsonl
+      newsclf annotations export --format label-studio --guide label_guides/ai-discourse.yaml \\
+          --out tasks.json --config config.xml
     """
     from newsclf.guide import load_guide
     from newsclf.label import formats
@@ -1662,15 +1723,19 @@ def annotations_import(
     scheme: str | None,
     labeler: str | None,
 ) -> None:
-    """Import annotations (and their articles' text) from Prodigy JSONL or a Label Studio JSON export.
+    """Import annotations (and their articles' text) from Prodigy JSONL or a Label Studio JSON
+    export.
 
-    Rejected tasks are reported as FILE:LINE (Prodigy) or FILE:task N (Label Studio); the rest are imported.
+    Rejected tasks are reported as FILE:LINE (Prodigy) or FILE:task N (Label Studio); the rest are
+    imported.
     Newsclf's own JSONL is imported with `newsclf import FILE --guide G`.
 
     \b
     Example:
-      newsclf annotations import prodigy.jsonl --format prodigy --guide label_guides/ai-discourse.yaml --scheme topics
-      newsclf annotations import export.json --format label-studio --guide label_guides/ai-discourse.yaml
+      newsclf annotations import prodigy.jsonl --format prodigy \\
+          --guide label_guides/ai-discourse.yaml --scheme topics
+      newsclf annotations import export.json --format label-studio \\
+          --guide label_guides/ai-discourse.yaml
     """
     from newsclf.guide import load_guide
     from newsclf.label import formats
@@ -1731,7 +1796,8 @@ def run_command(
     timeout: float,
     any_language: bool = False,
 ) -> None:
-    """One incremental pass for cron: poll feeds, collect new articles, classify them, store and export.
+    """One incremental pass for cron: poll feeds, collect new articles, classify them, store and
+    export.
 
     Only new feed entries are fetched; every article without a prediction from MODEL is classified;
     the predictions are stored and appended to --out. Killed at any point and run again, nothing is
@@ -1742,9 +1808,10 @@ def run_command(
 
     \b
     Example:
-      newsclf --db feeds.db run --feeds feeds.opml --model model/ --out predictions/ --contact me@uni.example
+      newsclf --db feeds.db run --feeds feeds.opml --model model/ --out predictions/ \\
+          --contact me@uni.example
       # crontab: every hour, a log line per pass
-      0 * * * * cd /data/news && newsclf --db feeds.db run --feeds feeds.opml --model model/ --out out/ >> run.log 2>&1
+      0 * * * * cd /data && newsclf run --feeds feeds.opml --model model/ --out out/ >>run.log 2>&1
     """
     from newsclf.batch.run import LockHeld, run_feeds
 
@@ -1819,7 +1886,10 @@ def run_command(
 @click.option(
     "--keep-non-articles",
     is_flag=True,
-    help="Classify WARC pages that are not news articles too (home, listing, shop pages; counted and skipped by default).",
+    help=(
+        "Classify WARC pages that are not news articles too (home, listing, shop pages; counted and"
+        " skipped by default)."
+    ),
 )
 @read_options
 @max_record_option
@@ -1839,7 +1909,8 @@ def batch_command(
     keep_non_articles: bool = False,
     **read: Any,
 ) -> None:
-    """Classify large inputs (JSONL/CSV/Parquet/WARC, .gz too; a .json array) in parallel shards, written atomically.
+    """Classify large inputs (JSONL/CSV/Parquet/WARC, .gz too; a .json array) in parallel shards,
+    written atomically.
 
     WARC pages are extracted on the fly; pages with no article text are counted, not fatal. Each
     shard's output is DIR/NAME.FORMAT with a NAME.done marker; a rerun skips finished shards, so a
@@ -1851,9 +1922,11 @@ def batch_command(
     \b
     Example:
       newsclf batch --model model/ crawl/*.warc.gz articles.jsonl --out out/ --workers 8
-      newsclf batch --model model/ crawl/*.warc.gz --out out/ --engine dask --scheduler tcp://10.0.0.5:8786
+      newsclf batch --model model/ crawl/*.warc.gz --out out/ --engine dask \\
+          --scheduler tcp://10.0.0.5:8786
       # Slurm job array: task i of 16 does every 16th shard
-      newsclf batch --model model/ crawl/*.warc.gz --out out/ --shard-index $SLURM_ARRAY_TASK_ID --shard-count 16
+      newsclf batch --model model/ crawl/*.warc.gz --out out/ \\
+          --shard-index $SLURM_ARRAY_TASK_ID --shard-count 16
     """
     from newsclf.batch.shards import run_batch
 
@@ -1889,7 +1962,8 @@ def batch_command(
         click.echo(f"skipped: {example}", err=True)
     if summary.reasons:
         click.echo(
-            f"not classified or not labeled, by why (each record's reason: {out_dir}/reasons/*.jsonl):",
+            "not classified or not labeled, by why (each record's reason:"
+            f" {out_dir}/reasons/*.jsonl):",
             err=True,
         )
         for why, n in sorted(summary.reasons.items(), key=lambda kv: (-kv[1], kv[0])):
@@ -1901,7 +1975,8 @@ def batch_command(
 
 
 def _name_encodings(inputs: tuple[str, ...], options: Any) -> None:
-    """Say which JSONL/CSV inputs are read in a detected encoding (the workers that read them cannot say)."""
+    """Say which JSONL/CSV inputs are read in a detected encoding (the workers that read them cannot
+    say)."""
     from newsclf.batch.inputs import input_format
     from newsclf.textfiles import open_decoded
 
@@ -1925,7 +2000,8 @@ def _search_match(query: str) -> str:
 
 
 def _query_population(store: Any, query: str | None) -> set[str] | None:
-    """The ids a query matches (None without a query); a query that cannot be read is a usage error."""
+    """The ids a query matches (None without a query); a query that cannot be read is a usage
+    error."""
     if not query:
         return None
     try:
@@ -1958,7 +2034,10 @@ def _query_population(store: Any, query: str | None) -> set[str] | None:
     type=click.Choice(["added", "date", "relevance"]),
     default="added",
     show_default=True,
-    help="added: newest stored first (fastest); date: newest published first; relevance: best match first.",
+    help=(
+        "added: newest stored first (fastest); date: newest published first; relevance: best match"
+        " first."
+    ),
 )
 @click.option(
     "--format",
@@ -1970,7 +2049,10 @@ def _query_population(store: Any, query: str | None) -> set[str] | None:
 @click.option(
     "--count-by",
     type=click.Choice(["day", "week", "month"]),
-    help="Print attention instead: matching articles per period and their share of all articles then.",
+    help=(
+        "Print attention instead: matching articles per period and their share of all articles"
+        " then."
+    ),
 )
 @click.option(
     "--by",
@@ -2016,7 +2098,8 @@ def search_command(
     \b
     Example:
       newsclf search 'pekerja* AND (upah OR gaji)' --lang id --since 2023-01-01
-      newsclf search '"data labelers" OR annotators' --predicted topics:labor>=0.8 --format csv > hits.csv
+      newsclf search '"data labelers" OR annotators' --predicted topics:labor>=0.8 \\
+          --format csv > hits.csv
       newsclf search 'OpenAI' --count-by month --by outlet
     """
     from newsclf.search import (
@@ -2057,7 +2140,8 @@ def search_command(
             )
             write_counts(rows, sys.stdout, fmt)
             click.echo(
-                f"{sum(r['matching'] for r in rows)} matching articles of {sum(r['total'] for r in rows)}",
+                f"{sum(r['matching'] for r in rows)} matching articles of"
+                f" {sum(r['total'] for r in rows)}",
                 err=True,
             )
             return
@@ -2088,7 +2172,8 @@ def search_command(
     help="Corpus folder (default: the bundled one).",
 )
 def demo_command(workdir: str, corpus: str | None) -> None:
-    """Run the whole job offline on the bundled corpus: import, train on earlier months, label later ones.
+    """Run the whole job offline on the bundled corpus: import, train on earlier months, label later
+    ones.
 
     \b
     Example:

@@ -1,4 +1,5 @@
-"""`newsclf demo`: the whole job on the bundled corpus, offline: import, train on earlier months, label later ones.
+"""`newsclf demo`: the whole job on the bundled corpus, offline: import, train on earlier months,
+label later ones.
 
 Of the later months' articles, a random ESTIMATION_SHARE keep their coders' labels as the random
 estimation sample (imported after training, so the model never saw them): the report corrects
@@ -34,7 +35,8 @@ ESTIMATION_SHARE = 0.5
 def score_estimates(
     rows: list[dict], truth: dict[tuple[str, str, str, str], float]
 ) -> dict[str, float]:
-    """How the report's per-period shares of cells with predictions compare with the gold labels of every article."""
+    """How the report's per-period shares of cells with predictions compare with the gold labels of
+    every article."""
     scored = [
         (r, truth[key])
         for r in rows
@@ -53,7 +55,8 @@ def score_estimates(
 
 
 def true_shares(examples: dict[str, list[Example]]) -> dict[tuple[str, str, str, str], float]:
-    """(scheme, target, month, label) -> the share of the label among every gold-labeled article of that month."""
+    """(scheme, target, month, label) -> the share of the label among every gold-labeled article of
+    that month."""
     from newsclf.report.coverage import period_of
 
     cells: dict[tuple[str, str, str], list[list[str]]] = defaultdict(list)
@@ -72,7 +75,8 @@ def true_shares(examples: dict[str, list[Example]]) -> dict[tuple[str, str, str,
 def split_by_time(
     examples: dict[str, list[Example]], share: float = TRAIN_SHARE
 ) -> tuple[str, dict, dict]:
-    """Cut at the date before which `share` of the articles were published: train before it, test from it on."""
+    """Cut at the date before which `share` of the articles were published: train before it, test
+    from it on."""
     when = lambda e: e.article.published_utc or datetime.min.replace(tzinfo=timezone.utc)  # noqa: E731
     dates = sorted({when(e) for items in examples.values() for e in items})
     cut = dates[int(len(dates) * share)]
@@ -108,8 +112,9 @@ def import_demo(
         for path, lineno, reason in report.rejected:
             echo(f"  {path}:{lineno}: {reason}")
     echo(
-        f"split by time at {cut[:10]}: {len(train_ids)} labeled articles to train on, {len(test_ids)} later "
-        "ones for the model to label (their gold labels are kept aside for scoring)"
+        f"split by time at {cut[:10]}: {len(train_ids)} labeled articles to train on,"
+        f" {len(test_ids)} later ones for the model to label (their gold labels are kept aside for"
+        " scoring)"
     )
     return cut, train_part, test_part
 
@@ -133,7 +138,8 @@ def run_demo(
         model_dir = workdir / "model"
         train(guide, examples_from_store(store, guide), model_dir, with_learning_curve=True)
         model = load_model(model_dir)
-        # The estimation sample: a random part of the later articles, coded as the page's estimation queue
+        # The estimation sample: a random part of the later articles, coded as the page's estimation
+        # queue
         # would have them coded, and imported only now that the model is trained.
         estimation_ids = set(
             random.Random(0).sample(test_ids, int(len(test_ids) * ESTIMATION_SHARE))
@@ -146,8 +152,9 @@ def run_demo(
         for path, lineno, reason in report.rejected:
             echo(f"  {path}:{lineno}: {reason}")
         echo(
-            f"estimation sample: {len(estimation_ids)} of the {len(test_ids)} later articles keep their coders' "
-            "labels (a random sample: the report corrects the model's shares with it)"
+            f"estimation sample: {len(estimation_ids)} of the {len(test_ids)} later articles keep"
+            " their coders' labels (a random sample: the report corrects the model's shares"
+            " with it)"
         )
         metrics = evaluate_model(model, test_part)
         echo("\nheld-out results (articles published after the cut, never seen in training):")
@@ -161,8 +168,10 @@ def run_demo(
                 ).split(". Each")[0]
                 + " (only those let through get topics and stances)"
             )
-        # Label every held-out article as `classify --save` does: the gate first, then a stance toward
-        # each target the article mentions; articles the gate closes are stored as skipped, with why.
+        # Label every held-out article as `classify --save` does: the gate first, then a stance
+        # toward
+        # each target the article mentions; articles the gate closes are stored as skipped, with
+        # why.
         articles = list(store.iter_articles(test_ids))
         rows = [row for _, chunk in classify_records(model, articles) for row in chunk]
         save_predictions(store, model.id, rows)
@@ -180,8 +189,9 @@ def run_demo(
                 if s["labels"]
             )
             echo(
-                f"- [{row['outlet']}, {(row['published'] or '')[:10]}, {row['lang']}] {row['title']}\n"
-                f"    topics: {', '.join(row['labels'].get('topics', []))}; stance {stance}"
+                f"- [{row['outlet']}, {(row['published'] or '')[:10]}, {row['lang']}]"
+                f" {row['title']}\n    topics: {', '.join(row['labels'].get('topics', []))}; stance"
+                f" {stance}"
             )
         result = build_report(
             store, guide, workdir / "report", model_dir, ("outlet", "month"), hourly_rate=15.0
@@ -190,7 +200,8 @@ def run_demo(
         result.not_labeled
     ):  # the store's record of this model's skips: the held-out articles it did not label
         echo(
-            f"({sum(result.not_labeled.values())} of the {len(rows)} held-out articles were not labeled: "
+            f"({sum(result.not_labeled.values())} of the {len(rows)} held-out articles were not"
+            " labeled: "
             + ", ".join(f"{n} {why}" for why, n in sorted(result.not_labeled.items()))
             + ")"
         )
@@ -204,13 +215,14 @@ def run_demo(
     score = score_estimates(result.rows, true_shares(all_examples))
     if score["cells"]:
         echo(
-            f"\nestimates scored against every article's gold labels ({score['cells']} label shares per month with "
-            f"model-labeled articles): 95% intervals cover {score['covered']} of {score['cells']}; mean absolute "
-            f"error {score['error']:.3f} (raw, uncorrected: {score['raw_error']:.3f})"
+            f"\nestimates scored against every article's gold labels ({score['cells']} label shares"
+            f" per month with model-labeled articles): 95% intervals cover {score['covered']} of"
+            f" {score['cells']}; mean absolute error {score['error']:.3f} (raw, uncorrected:"
+            f" {score['raw_error']:.3f})"
         )
     echo(
-        f"\nreport: {result.html} ({len([f for f in result.figures if f.suffix == '.png'])} figures; "
-        f"tables in {result.html.parent / 'tables'})"
+        f"\nreport: {result.html} ({len([f for f in result.figures if f.suffix == '.png'])}"
+        f" figures; tables in {result.html.parent / 'tables'})"
     )
     echo(
         "macro-F1 per scheme (held out): "

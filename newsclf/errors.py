@@ -1,4 +1,5 @@
-"""The project's own errors: each says what was wrong and where, so no bad input ends in a traceback."""
+"""The project's own errors: each says what was wrong and where, so no bad input ends in a
+traceback."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from __future__ import annotations
 EXIT_OK = 0  # everything done
 EXIT_REJECTED = 1  # done, but some input was rejected or failed (named on stderr)
 EXIT_USAGE = 2  # a usage error: nothing was done
-EXIT_LOCKED = 75  # EX_TEMPFAIL (sysexits.h): another `newsclf run` holds the store's lock; cron: try again later
+# EX_TEMPFAIL (sysexits.h): another `newsclf run` holds the store's lock; cron: try again later
+EXIT_LOCKED = 75
 
 
 class NewsclfError(Exception):

@@ -1,4 +1,5 @@
-"""Export the store's articles as JSONL, CSV or Parquet, with coders' labels and model predictions beside them.
+"""Export the store's articles as JSONL, CSV or Parquet, with coders' labels and model predictions
+beside them.
 
 Filters pick articles by outlet, publication day, language and final label (`ExportFilter`).
 """
@@ -23,7 +24,8 @@ PARQUET_BATCH = 1000  # rows per Parquet row group: memory stays flat on a large
 def final_labels(
     store: Store, guide: Guide, scheme_name: str, article_id: str
 ) -> list[tuple[str, list[str], str]]:
-    """(target, labels, source) per target of one article's scheme: gold, majority or one coder's, else predicted.
+    """(target, labels, source) per target of one article's scheme: gold, majority or one coder's,
+    else predicted.
 
     A tie between coders gives no human label; the latest prediction then stands in, named as such.
     """
@@ -64,7 +66,8 @@ def parse_label_filters(
             raise InputError(f"--label takes SCHEME=LABEL such as topics=labor, not {spec!r}")
         if guide is None:
             raise InputError(
-                "--label needs --guide (to know each scheme's labels and how coders' labels combine)"
+                "--label needs --guide (to know each scheme's labels and how coders' labels"
+                " combine)"
             )
         try:
             known = guide.scheme(scheme).label_ids
@@ -80,7 +83,8 @@ def parse_label_filters(
 
 @dataclass
 class ExportFilter:
-    """Which articles to export: any of these outlets and languages, published within the days, with these labels."""
+    """Which articles to export: any of these outlets and languages, published within the days, with
+    these labels."""
 
     outlets: tuple[str, ...] = ()
     since: str | None = None  # first publication day, YYYY-MM-DD
@@ -191,7 +195,8 @@ def export_parquet(
     with_predictions: bool = False,
     keep: ExportFilter | None = None,
 ) -> int:
-    """Write the stored articles `keep` passes as a Parquet file (lists and objects as JSON strings); returns how many."""
+    """Write the stored articles `keep` passes as a Parquet file (lists and objects as JSON
+    strings); returns how many."""
     import pyarrow as pa
 
     extra = (["annotations"] if with_labels else []) + (["predictions"] if with_predictions else [])
@@ -226,7 +231,8 @@ def _write_parquet(rows: Iterable[dict[str, Any]], schema: Any, path: str | Path
 def flat_table(
     store: Store, guide: Guide, keep: ExportFilter | None = None
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    """(columns, rows) of the report's flat article table (with each article's text) for the articles `keep` keeps.
+    """(columns, rows) of the report's flat article table (with each article's text) for the
+    articles `keep` keeps.
 
     Per scheme, and per scheme and stance target (`stance_openai`), the final labels (';'-joined),
     their source (gold, reviewer, majority, coder, predicted) and the model's probability.
@@ -244,7 +250,8 @@ def write_flat(
     out: str | Path | None,
     fh: TextIO | None = None,
 ) -> int:
-    """Write flat rows as CSV or JSONL (to fh) or Parquet (to out, every column a string); returns how many."""
+    """Write flat rows as CSV or JSONL (to fh) or Parquet (to out, every column a string); returns
+    how many."""
     if fmt == "parquet":
         import pyarrow as pa
 

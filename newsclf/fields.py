@@ -1,4 +1,5 @@
-"""A record's fields as researchers' files give them: column names (`--map`), dates in local forms, outlet names.
+"""A record's fields as researchers' files give them: column names (`--map`), dates in local forms,
+outlet names.
 
 Each step keeps what it changed: a date that was not ISO 8601 keeps its original string in
 `metadata.published_original`, a renamed outlet its original in `metadata.outlet_original`.
@@ -39,7 +40,8 @@ MAP_TARGETS = (
 
 
 def parse_column_map(spec: str | Iterable[str] | None) -> dict[str, str]:
-    """`text=body,title=headline` (or several such strings) as {field: column}; InputError on a bad pair."""
+    """`text=body,title=headline` (or several such strings) as {field: column}; InputError on a bad
+    pair."""
     if not spec:
         return {}
     parts = [spec] if isinstance(spec, str) else list(spec)
@@ -65,7 +67,8 @@ def parse_column_map(spec: str | Iterable[str] | None) -> dict[str, str]:
 
 
 def apply_column_map(data: dict[str, Any], column_map: dict[str, str]) -> dict[str, Any]:
-    """data with each mapped column renamed to its field; a field the row already had is kept as original_FIELD."""
+    """data with each mapped column renamed to its field; a field the row already had is kept as
+    original_FIELD."""
     if not column_map:
         return data
     out = dict(data)
@@ -102,7 +105,8 @@ DAYFIRST, MONTHFIRST = "dayfirst", "monthfirst"
 
 
 def parse_timezone(value: str) -> tzinfo:
-    """A --timezone value: an IANA name (Asia/Jakarta), an offset (+07:00) or a news abbreviation (WIB)."""
+    """A --timezone value: an IANA name (Asia/Jakarta), an offset (+07:00) or a news abbreviation
+    (WIB)."""
     from newsclf.collect.dates import ZONES
 
     text = value.strip()
@@ -133,7 +137,8 @@ def _is_iso(value: str) -> datetime | None:
 
 
 def _numeric_order(value: str, order: str | None) -> str:
-    """value with a numeric D/M/Y or M/D/Y date rewritten as YYYY-MM-DD, by order or by which reading is possible."""
+    """value with a numeric D/M/Y or M/D/Y date rewritten as YYYY-MM-DD, by order or by which
+    reading is possible."""
     m = _NUMERIC_DATE.search(value)
     if not m:
         return value
@@ -178,9 +183,11 @@ def _month(n: int) -> str:
 
 
 def normalize_date(value: str, order: str | None = None, tz: tzinfo | None = None) -> str:
-    """A date string as ISO 8601: ISO as given (zone added to a naive one by `tz`), other forms parsed.
+    """A date string as ISO 8601: ISO as given (zone added to a naive one by `tz`), other forms
+    parsed.
 
-    `12/05/2023`, `12.05.2023`: day or month first by `order` (DAYFIRST/MONTHFIRST), needed only when
+    `12/05/2023`, `12.05.2023`: day or month first by `order` (DAYFIRST/MONTHFIRST), needed only
+    when
     both readings are possible. `May 12, 2023`, `12 Mei 2023 07:45 WIB`: by newsclf.collect.dates.
     A date without a time stays a date. InputError says what to write instead.
     """
@@ -200,8 +207,9 @@ def normalize_date(value: str, order: str | None = None, tz: tzinfo | None = Non
     dt = parse_date(_numeric_order(text, order), default_tz=tz)
     if dt is None:
         raise InputError(
-            f"published {value!r} is not a date newsclf reads; write ISO 8601 such as "
-            "2023-05-12T07:45:00+07:00, or forms like 12/05/2023, May 12, 2023, 12 Mei 2023 07:45 WIB"
+            f"published {value!r} is not a date newsclf reads; write ISO 8601 such as"
+            " 2023-05-12T07:45:00+07:00, or forms like 12/05/2023, May 12, 2023, 12 Mei 2023"
+            " 07:45 WIB"
         )
     if not _HAS_TIME.search(text):
         return dt.date().isoformat()
@@ -212,14 +220,16 @@ def normalize_date(value: str, order: str | None = None, tz: tzinfo | None = Non
 
 
 def outlet_key(name: str) -> str:
-    """What two spellings of one outlet share: NFC, case folded, whitespace folded, no `www.` or scheme."""
+    """What two spellings of one outlet share: NFC, case folded, whitespace folded, no `www.` or
+    scheme."""
     text = unicodedata.normalize("NFC", name).strip()
     text = re.sub(r"^(?:https?://)?(?:www\.)", "", text, flags=re.I).rstrip("/")
     return " ".join(text.casefold().split())
 
 
 def tidy_outlet(name: str) -> str:
-    """An outlet name with outer and repeated whitespace and a leading `www.` removed (case kept)."""
+    """An outlet name with outer and repeated whitespace and a leading `www.` removed (case
+    kept)."""
     text = unicodedata.normalize("NFC", name).strip()
     text = re.sub(r"^(?:https?://)?(?:www\.)", "", text, flags=re.I).rstrip("/")
     return " ".join(text.split())
@@ -227,13 +237,15 @@ def tidy_outlet(name: str) -> str:
 
 @dataclass
 class OutletNames:
-    """Maps every spelling of an outlet to one canonical name: the aliases file's, else the first spelling seen."""
+    """Maps every spelling of an outlet to one canonical name: the aliases file's, else the first
+    spelling seen."""
 
     aliases: dict[str, str] = field(default_factory=dict)  # outlet_key(alias) -> canonical name
     seen: dict[str, str] = field(default_factory=dict)  # outlet_key(name) -> first spelling seen
 
     def learn(self, names: Iterable[str]) -> None:
-        """Take these spellings (e.g. the store's outlets) as canonical for their keys, unless aliased."""
+        """Take these spellings (e.g. the store's outlets) as canonical for their keys, unless
+        aliased."""
         for name in names:
             if name:
                 self.seen.setdefault(outlet_key(name), tidy_outlet(name))
@@ -247,7 +259,8 @@ class OutletNames:
 
 
 def load_outlet_aliases(path: str | Path) -> dict[str, str]:
-    """An outlets file (CSV rows `alias,canonical`; a header row `alias,canonical` is allowed) as {key: canonical}."""
+    """An outlets file (CSV rows `alias,canonical`; a header row `alias,canonical` is allowed) as
+    {key: canonical}."""
     aliases: dict[str, str] = {}
     with open(path, encoding="utf-8-sig", newline="") as fh:
         for lineno, row in enumerate(csv.reader(fh), 1):
@@ -271,7 +284,8 @@ def load_outlet_aliases(path: str | Path) -> dict[str, str]:
 
 @dataclass
 class ReadOptions:
-    """How to read researchers' files: encoding, CSV delimiter, column map, date order and zone, where notices go."""
+    """How to read researchers' files: encoding, CSV delimiter, column map, date order and zone,
+    where notices go."""
 
     encoding: str | None = None
     delimiter: str | None = None
@@ -281,7 +295,8 @@ class ReadOptions:
     on_notice: Callable[[str], None] | None = None  # one-line notices such as "read as cp1252"
 
     def prepare(self, data: Any) -> Any:
-        """A parsed record with its columns mapped and its date made ISO 8601 (original kept); InputError if bad."""
+        """A parsed record with its columns mapped and its date made ISO 8601 (original kept);
+        InputError if bad."""
         if not isinstance(data, dict):
             return data
         data = apply_column_map(data, self.column_map)

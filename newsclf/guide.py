@@ -82,7 +82,8 @@ class Scheme:
         return [label.id for label in self.labels]
 
     def effective_target(self, record_target: str | None) -> str:
-        """A record's own target overrides the scheme's default; a scheme without a target has none ('')."""
+        """A record's own target overrides the scheme's default; a scheme without a target has none
+        ('')."""
         if self.target is None:
             return ""
         return record_target or self.target
@@ -93,13 +94,15 @@ class Scheme:
         return {label.id for label in self.labels if label.exclusive}
 
     def declared_targets(self) -> tuple[Target, ...]:
-        """The scheme's targets: its `targets` list, or its one `target` (no aliases); none for a topic scheme."""
+        """The scheme's targets: its `targets` list, or its one `target` (no aliases); none for a
+        topic scheme."""
         if self.targets:
             return self.targets
         return (Target(self.target),) if self.target else ()
 
     def mentioned_targets(self, text: str) -> list[Target]:
-        """The declared targets that `text` mentions by name or alias (case-insensitive, whole words)."""
+        """The declared targets that `text` mentions by name or alias (case-insensitive, whole
+        words)."""
         return [t for t in self.declared_targets() if mentions(text, t.names)]
 
     def label(self, label_id: str) -> Label:
@@ -132,7 +135,8 @@ class Guide:
 
     @property
     def gate(self) -> Scheme | None:
-        """The relevance gate scheme, if the guide has one: the other schemes apply only where it lets through."""
+        """The relevance gate scheme, if the guide has one: the other schemes apply only where it
+        lets through."""
         return next((s for s in self.schemes if s.gate), None)
 
     def gated(self, scheme: str) -> bool:
@@ -299,16 +303,22 @@ class _Checker:
         raise AssertionError(fspec.kind)
 
 
+def _field_getter(values: dict[str, Any]) -> Callable[[str], Any]:
+    """A lookup of a checked mapping's values: the field's value, or None when it is absent."""
+    return lambda key: values[key][1] if key in values else None
+
+
 def _check_label(chk: _Checker, node: yaml.Node, where: str) -> tuple[Label | None, str | None]:
     """A Label, or None if invalid; and its id when that much is valid (for duplicate checks)."""
     values = chk.mapping(node, LABEL_FIELDS, where)
-    get: Callable[[str], Any] = lambda k: values[k][1] if k in values else None
+    get = _field_getter(values)
     label_id = get("id")
     if label_id is not None and not ID_PATTERN.match(label_id):
         chk.problem(
             values["id"][0],
             f"label id {label_id!r} must be lowercase letters, digits, '-' or '_'; "
-            f"write e.g. id: {re.sub(r'[^a-z0-9_-]+', '_', label_id.lower()).strip('_') or 'label'}",
+            "write e.g. id:"
+            f" {re.sub(r'[^a-z0-9_-]+', '_', label_id.lower()).strip('_') or 'label'}",
         )
         label_id = None
     key = get("key")
@@ -328,23 +338,26 @@ def _check_label(chk: _Checker, node: yaml.Node, where: str) -> tuple[Label | No
             key = None
     if None in (label_id, get("name"), get("definition"), key):
         return None, label_id
-    return Label(
-        id=label_id,
-        name=get("name"),
-        definition=get("definition").strip(),
-        key=key,
-        include=tuple(get("include") or ()),
-        exclude=tuple(get("exclude") or ()),
-        examples=tuple(get("examples") or ()),
-        exclusive=bool(get("exclusive")),
-    ), label_id
+    return (
+        Label(
+            id=label_id,
+            name=get("name"),
+            definition=get("definition").strip(),
+            key=key,
+            include=tuple(get("include") or ()),
+            exclude=tuple(get("exclude") or ()),
+            examples=tuple(get("examples") or ()),
+            exclusive=bool(get("exclusive")),
+        ),
+        label_id,
+    )
 
 
 def _check_scheme(
     chk: _Checker, node: yaml.Node, where: str, keys_seen: dict[str, str]
 ) -> Scheme | None:
     values = chk.mapping(node, SCHEME_FIELDS, where)
-    get: Callable[[str], Any] = lambda k: values[k][1] if k in values else None
+    get = _field_getter(values)
     name = get("name")
     if name is not None and not ID_PATTERN.match(name):
         chk.problem(
@@ -378,8 +391,9 @@ def _check_scheme(
         if label.key in keys_seen:
             chk.problem(
                 label_node,
-                f"key {label.key!r} of label {label.id!r} is already used by {keys_seen[label.key]}; "
-                "every key must be unique across the guide, since all schemes share one screen",
+                f"key {label.key!r} of label {label.id!r} is already used by"
+                f" {keys_seen[label.key]}; every key must be unique across the guide, since all"
+                " schemes share one screen",
             )
             continue
         keys_seen[label.key] = f"{name}/{label.id}"
@@ -391,8 +405,8 @@ def _check_scheme(
     if kind == "multi" and len(labels) > 1 and all(lab.exclusive for lab in labels):
         chk.problem(
             node,
-            f"every label of scheme {name!r} is exclusive; a multi-label scheme needs labels that combine "
-            "(or make it kind: single)",
+            f"every label of scheme {name!r} is exclusive; a multi-label scheme needs labels that"
+            " combine (or make it kind: single)",
         )
     gate = get("gate")
     if gate is not None and kind is not None and labels:
@@ -473,7 +487,8 @@ KEYWORD_MENTIONS_TO_LET_THROUGH = (
 
 
 def keyword_verdict(scheme: Scheme, title: str | None, text: str) -> str | None:
-    """The gate's keyword rule: 'closed' (no keyword named), 'open' (in the title, or named twice), None (the model decides).
+    """The gate's keyword rule: 'closed' (no keyword named), 'open' (in the title, or named twice),
+    None (the model decides).
 
     Keyword sampling is how media studies have long drawn coverage of a subject; here it bounds a
     model trained on a few hundred articles, which otherwise reads politics or celebrity news that
@@ -491,7 +506,8 @@ def keyword_verdict(scheme: Scheme, title: str | None, text: str) -> str | None:
 
 
 def mention_pattern(names: tuple[str, ...] | list[str]) -> re.Pattern[str] | None:
-    """One regex matching any of `names` as a whole word, longest first; None without names (cached)."""
+    """One regex matching any of `names` as a whole word, longest first; None without names
+    (cached)."""
     return _pattern(tuple(names))
 
 
@@ -519,7 +535,8 @@ EXPANSION_SLACK = 64_000
 
 
 def _check_depth(text: str, path: str) -> None:
-    """Refuse nesting deeper than MAX_DEPTH by line, from PyYAML's event stream (which does not recurse)."""
+    """Refuse nesting deeper than MAX_DEPTH by line, from PyYAML's event stream (which does not
+    recurse)."""
     depth = 0
     for event in yaml.parse(text, Loader=yaml.SafeLoader):
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
@@ -527,8 +544,8 @@ def _check_depth(text: str, path: str) -> None:
             if depth > MAX_DEPTH:
                 raise GuideError(
                     [
-                        f"{path}:{event.start_mark.line + 1}: the guide nests deeper than {MAX_DEPTH} "
-                        "levels; a guide needs about 6 (schemes, labels, examples)"
+                        f"{path}:{event.start_mark.line + 1}: the guide nests deeper than"
+                        f" {MAX_DEPTH} levels; a guide needs about 6 (schemes, labels, examples)"
                     ]
                 )
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
@@ -536,7 +553,8 @@ def _check_depth(text: str, path: str) -> None:
 
 
 def _check_expansion(root: yaml.Node, text: str, path: str) -> None:
-    """Refuse aliases that expand the guide past EXPANSION times its size (a 'billion laughs' bomb), by line."""
+    """Refuse aliases that expand the guide past EXPANSION times its size (a 'billion laughs' bomb),
+    by line."""
     sizes: dict[int, int] = {}
     uses: dict[int, int] = {}
     nodes: dict[int, yaml.Node] = {}
@@ -569,9 +587,9 @@ def _check_expansion(root: yaml.Node, text: str, path: str) -> None:
         worst = max((n for n in order if uses[id(n)] > 1), key=lambda n: sizes[id(n)] * uses[id(n)])
         raise GuideError(
             [
-                f"{path}:{worst.start_mark.line + 1}: aliases expand the guide to "
-                f"{sizes[id(root)]:,} characters, more than {EXPANSION} times the file; this anchor is "
-                f"used {uses[id(worst)]:,} times: write the text out where it is needed"
+                f"{path}:{worst.start_mark.line + 1}: aliases expand the guide to"
+                f" {sizes[id(root)]:,} characters, more than {EXPANSION} times the file; this"
+                f" anchor is used {uses[id(worst)]:,} times: write the text out where it is needed"
             ]
         )
 
@@ -587,19 +605,19 @@ def parse_guide(text: str, path: str = "<guide>") -> Guide:
         line = mark.line + 1 if mark else 1
         raise GuideError(
             [f"{path}:{line}: not valid YAML: {exc.problem or exc}; check indentation and quoting"]
-        )
+        ) from None
     except yaml.reader.ReaderError as exc:  # a control character YAML does not allow
         line = text.count("\n", 0, exc.position) + 1
         raise GuideError(
             [f"{path}:{line}: character {exc.character!r} is not allowed in YAML; remove it"]
-        )
+        ) from None
     except yaml.YAMLError as exc:
-        raise GuideError([f"{path}:1: not valid YAML: {exc}"])
+        raise GuideError([f"{path}:1: not valid YAML: {exc}"]) from None
     if root is None:
         raise GuideError([f"{path}:1: the guide is empty; start with name:, version: and schemes:"])
     _check_expansion(root, text, path)
     values = chk.mapping(root, GUIDE_FIELDS, "the guide")
-    get: Callable[[str], Any] = lambda k: values[k][1] if k in values else None
+    get = _field_getter(values)
     languages = get("languages") or []
     for lang in languages:
         if not LANG_PATTERN.match(lang):
@@ -647,11 +665,11 @@ def load_guide(path: str | Path) -> Guide:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise GuideError([f"{path}:1: no such file"])
+        raise GuideError([f"{path}:1: no such file"]) from None
     except UnicodeDecodeError as exc:
         raise GuideError(
             [f"{path}:1: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8"]
-        )
+        ) from None
     return parse_guide(text, str(path))
 
 
@@ -672,23 +690,31 @@ def render_markdown(guide: Guide) -> str:
         if scheme.gate:
             others = ", ".join(f"`{s.name}`" for s in guide.schemes if s is not scheme)
             out += [
-                f"**Relevance gate:** asked first. Only an article coded `{scheme.gate}` here is coded for "
-                f"{others}; any other answer ends the article.",
+                (
+                    f"**Relevance gate:** asked first. Only an article coded `{scheme.gate}` here"
+                    f" is coded for {others}; any other answer ends the article."
+                ),
                 "",
             ]
             if scheme.keywords:
                 out += [
-                    f"**Keywords** (the model's evidence for this gate): {', '.join(scheme.keywords)}. The model keeps out "
-                    "an article that names none of them and lets through one that names them in its title or "
-                    "at least twice; between those it decides by the text. Coders decide by the definitions.",
+                    (
+                        "**Keywords** (the model's evidence for this gate):"
+                        f" {', '.join(scheme.keywords)}. The model keeps out an article that names"
+                        " none of them and lets through one that names them in its title or at"
+                        " least twice; between those it decides by the text. Coders decide by the"
+                        " definitions."
+                    ),
                     "",
                 ]
         if scheme.question:
             out += [f"**Question:** {scheme.question.strip()}", ""]
         if scheme.targets:
             out += [
-                "**Stance targets** (the stance is coded toward each one the article mentions; the other names "
-                "count as mentions):",
+                (
+                    "**Stance targets** (the stance is coded toward each one the article mentions;"
+                    " the other names count as mentions):"
+                ),
                 "",
             ]
             out += [
@@ -703,7 +729,8 @@ def render_markdown(guide: Guide) -> str:
             ]
         out += ["| key | id | label |", "|---|---|---|"]
         out += [
-            f"| `{lab.key}` | `{lab.id}` | {lab.name}{' (never combined with another label)' if lab.exclusive else ''} |"
+            f"| `{lab.key}` | `{lab.id}` |"
+            f" {lab.name}{' (never combined with another label)' if lab.exclusive else ''} |"
             for lab in scheme.labels
         ]
         out.append("")

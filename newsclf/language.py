@@ -1,4 +1,5 @@
-"""Language identification with the model py3langid ships (nothing downloaded), for texts that do not say theirs."""
+"""Language identification with the model py3langid ships (nothing downloaded), for texts that do
+not say theirs."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ _LANGID: Any = None
 
 
 def detect_language(text: str) -> str | None:
-    """ISO 639-1 code of the text's language from its first 3,000 characters; None when too short or unsure."""
+    """ISO 639-1 code of the text's language from its first 3,000 characters; None when too short or
+    unsure."""
     global _LANGID
     sample = text[:3000]
     if len(sample.strip()) < 20:

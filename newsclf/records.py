@@ -125,7 +125,8 @@ def record_from_dict(data: dict[str, Any]) -> LabeledRecord:
 
 
 def check_labels(guide: Guide, scheme_name: str, labels: list[str]) -> None:
-    """Raise InputError if the guide lacks the scheme or a label, or a single-choice scheme gets other than one."""
+    """Raise InputError if the guide lacks the scheme or a label, or a single-choice scheme gets
+    other than one."""
     try:
         scheme = guide.scheme(scheme_name)
     except KeyError as exc:
@@ -147,13 +148,15 @@ def check_labels(guide: Guide, scheme_name: str, labels: list[str]) -> None:
 
 
 def validate_labels(record: LabeledRecord, guide: Guide) -> None:
-    """Raise InputError if a record names a scheme or label the guide lacks, or breaks a single scheme."""
+    """Raise InputError if a record names a scheme or label the guide lacks, or breaks a single
+    scheme."""
     for scheme_name, labels in record.labels.items():
         check_labels(guide, scheme_name, labels)
 
 
 def open_text(path: str | Path) -> TextIO:
-    """Open a (possibly gzipped) UTF-8 text file; undecodable bytes become U+FFFD rather than a crash."""
+    """Open a (possibly gzipped) UTF-8 text file; undecodable bytes become U+FFFD rather than a
+    crash."""
     path = Path(path)
     if path.suffix == ".gz":
         return io.TextIOWrapper(
@@ -186,9 +189,11 @@ def read_records(
     options: ReadOptions | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> Iterator[LineResult]:
-    """Yield a LineResult per record of a JSONL or CSV file (`-`: JSONL on stdin), labels checked against `guide`.
+    """Yield a LineResult per record of a JSONL or CSV file (`-`: JSONL on stdin), labels checked
+    against `guide`.
 
-    `options` say how to read a researcher's file: encoding, CSV delimiter, column map, date order and zone.
+    `options` say how to read a researcher's file: encoding, CSV delimiter, column map, date order
+    and zone.
     A record longer than `max_record_bytes` is skipped (reported) while streaming, never held whole.
     """
     options = options or ReadOptions()
@@ -213,7 +218,8 @@ def read_records(
 def checked_record(
     data: Any, guide: Guide | None = None, options: ReadOptions | None = None
 ) -> LabeledRecord:
-    """One parsed line as a record: bytes its encoding could not read, columns, date and labels checked."""
+    """One parsed line as a record: bytes its encoding could not read, columns, date and labels
+    checked."""
     options = options or ReadOptions()
     if has_undecodable(data):
         raise InputError(undecodable_message(options.encoding))
@@ -255,7 +261,8 @@ def capped_lines(fh: TextIO, cap: int = MAX_RECORD_BYTES, first: str = "") -> It
 
 
 def _sniff(fh: TextIO) -> tuple[int, str]:
-    """(newlines skipped, the first non-blank character or '') read off the start of fh, in constant memory."""
+    """(newlines skipped, the first non-blank character or '') read off the start of fh, in constant
+    memory."""
     newlines = 0
     while (c := fh.read(1)) and c.isspace():
         newlines += c == "\n"
@@ -263,16 +270,19 @@ def _sniff(fh: TextIO) -> tuple[int, str]:
 
 
 def is_json_array(path: str | Path) -> bool:
-    """True when the file's first non-blank character is '[': one JSON array of records, not JSONL."""
+    """True when the file's first non-blank character is '[': one JSON array of records, not
+    JSONL."""
     with open_text(path) as fh:
         return _sniff(fh)[1] == "["
 
 
 def _json_records(fh: TextIO, cap: int = MAX_RECORD_BYTES) -> Iterator[tuple[int, Any, str | None]]:
-    """(line, object, error) per JSONL line; or per item when the file is one JSON array (its first character '[')."""
+    """(line, object, error) per JSONL line; or per item when the file is one JSON array (its first
+    character '[')."""
     skipped, first = _sniff(fh)
     if first == "[":
-        # Many tools export `[{...}, {...}]` and name it .json: streamed item by item, each under the cap.
+        # Many tools export `[{...}, {...}]` and name it .json: streamed item by item, each under
+        # the cap.
         yield from _json_array_items(fh, cap, 1 + skipped)
     elif first:
         yield from _jsonl_lines(capped_lines(fh, cap, first), 1 + skipped, cap)
@@ -293,13 +303,15 @@ _STRING_REST = re.compile(
 
 
 def _odd_backslashes(chunk: str, start: int) -> bool:
-    """Whether chunk[start:] ends in an odd run of backslashes (its last one escapes the next chunk's first)."""
+    """Whether chunk[start:] ends in an odd run of backslashes (its last one escapes the next
+    chunk's first)."""
     tail = chunk[start:]
     return (len(tail) - len(tail.rstrip("\\"))) % 2 == 1
 
 
 class _ArrayItem:
-    """The text of one top-level array item as it streams in; dropped (only counted) once it passes the cap."""
+    """The text of one top-level array item as it streams in; dropped (only counted) once it passes
+    the cap."""
 
     def __init__(self, cap: int, line: int) -> None:
         self.cap, self.start, self.line, self.first_line = cap, line, line, 0
@@ -338,7 +350,10 @@ class _ArrayItem:
             return (
                 self.start + exc.lineno - 1,
                 None,
-                f"not valid JSON ({exc.msg} at column {exc.colno}); the rest of the file was not read",
+                (
+                    f"not valid JSON ({exc.msg} at column {exc.colno}); the rest of the file was"
+                    " not read"
+                ),
             ), True
         except RecursionError:
             return (
@@ -349,7 +364,8 @@ class _ArrayItem:
 
 
 def _json_array_items(fh: TextIO, cap: int, line: int) -> Iterator[tuple[int, Any, str | None]]:
-    """(line where the item starts, item or None, error) per item of a JSON array whose '[' was read off fh.
+    """(line where the item starts, item or None, error) per item of a JSON array whose '[' was read
+    off fh.
 
     A scanner follows strings and brackets chunk by chunk to find the top-level commas, so memory
     is one item (at most the cap) whatever the file's size; an item over the cap is skipped and
@@ -414,7 +430,8 @@ def _after_array(line: int, rest: str, fh: TextIO) -> Iterator[tuple[int, Any, s
 def _jsonl_lines(
     lines: Iterable[str | None], start: int = 1, cap: int = MAX_RECORD_BYTES
 ) -> Iterator[tuple[int, Any, str | None]]:
-    """(line, object, error) per non-blank line; None stands for a line over the cap (see capped_lines)."""
+    """(line, object, error) per non-blank line; None stands for a line over the cap (see
+    capped_lines)."""
     for lineno, line in enumerate(lines, start):
         if line is None:
             yield lineno, None, too_long(cap)
@@ -432,7 +449,8 @@ def _jsonl_lines(
 def _csv_rows(
     fh: TextIO, tabs: bool, delimiter: str | None = None, cap: int = MAX_RECORD_BYTES
 ) -> Iterator[tuple[int, Any, str | None]]:
-    """(line where the row starts, row as a dict, error) per CSV row; the delimiter sniffed from the header unless given.
+    """(line where the row starts, row as a dict, error) per CSV row; the delimiter sniffed from the
+    header unless given.
 
     The cap holds per physical line (an over-long one is read through and stands as a blank line,
     reported) and per cell (csv's field size limit, so a quoted cell spanning lines is capped too).
@@ -452,7 +470,8 @@ def _csv_rows(
         delimiter = sniff_delimiter(header) if header.strip() or not tabs else "\t"
         if tabs and "\t" in header:
             delimiter = "\t"
-    # strict: a quote opened and never closed is an error, not the rest of the file read into one cell.
+    # strict: a quote opened and never closed is an error, not the rest of the file read into one
+    # cell.
     reader = csv.DictReader(itertools.chain([header], physical), delimiter=delimiter, strict=True)
     next_start = (
         2  # the header is line 1; a quoted cell may span lines, so report where a row starts
@@ -474,7 +493,8 @@ def _csv_rows(
                     ),
                 )
             elif "field larger than field limit" in str(exc):
-                # Inside a quoted cell over the cap the reader cannot find where the row ends: stop here.
+                # Inside a quoted cell over the cap the reader cannot find where the row ends: stop
+                # here.
                 yield (
                     lineno,
                     None,
@@ -495,7 +515,7 @@ def _csv_rows(
                 lineno,
                 None,
                 (
-                    f"the row has more cells than the header has columns "
+                    "the row has more cells than the header has columns "
                     f"(read with delimiter {delimiter!r}; --delimiter to force another)"
                 ),
             )
@@ -526,7 +546,7 @@ def _csv_row_to_dict(row: dict[str, str]) -> dict[str, Any]:
                 if key == "authors":
                     data[key] = [a.strip() for a in value.split(";") if a.strip()]
                 else:
-                    raise InputError(f"column {key!r} is not valid JSON")
+                    raise InputError(f"column {key!r} is not valid JSON") from None
         elif key == "gold":
             data[key] = value.strip().lower() in ("1", "true", "yes")
         elif key == "seconds":
@@ -569,7 +589,8 @@ CONFLICT_POLICIES = ("keep", "replace", "error")
 
 @dataclass
 class ImportReport:
-    """What an import did: article and annotation counts, conflicts, and each rejected line with its reason."""
+    """What an import did: article and annotation counts, conflicts, and each rejected line with its
+    reason."""
 
     articles: dict[str, int] = field(
         default_factory=lambda: {"new": 0, "updated": 0, "unchanged": 0}
@@ -594,7 +615,8 @@ class ImportReport:
 
 
 def _fill_language(article: Article) -> None:
-    """Identify the language of an article whose record gives none, so reports do not count it as unknown."""
+    """Identify the language of an article whose record gives none, so reports do not count it as
+    unknown."""
     if article.lang is None:
         from newsclf.language import detect_language
 
@@ -604,7 +626,8 @@ def _fill_language(article: Article) -> None:
 
 
 def _canonical_outlet(article: Article, outlets: OutletNames) -> None:
-    """Give the article its outlet's canonical name, keeping the spelling the file had in metadata."""
+    """Give the article its outlet's canonical name, keeping the spelling the file had in
+    metadata."""
     if article.outlet:
         name = outlets.canonical(article.outlet)
         if name != article.outlet:
@@ -628,12 +651,14 @@ def import_file(
     max_record_bytes: int = MAX_RECORD_BYTES,
     sample: str | None = None,
 ) -> ImportReport:
-    """Import a JSONL/CSV file of articles (and labels) into the store; bad lines are reported, good ones kept.
+    """Import a JSONL/CSV file of articles (and labels) into the store; bad lines are reported, good
+    ones kept.
 
     Lines are committed in batches: a killed import keeps every batch it finished, and a rerun
     changes nothing for lines already imported. `only_ids` keeps just the lines of those articles.
     An id already stored (or earlier in the file) with another title or text is a conflict:
-    `on_conflict` keep (the stored one, reported), replace (reported) or error (the line is rejected).
+    `on_conflict` keep (the stored one, reported), replace (reported) or error (the line is
+    rejected).
     Outlet names are made canonical by `outlets` (case, spaces and `www.` folded; aliases).
     `sample` names the sample of every label that does not name its own.
     """
@@ -650,7 +675,8 @@ def import_file(
     batch: list[tuple[int, LabeledRecord]] = []
 
     def conflict(lineno: int, record: LabeledRecord) -> bool:
-        """True when the line is to be skipped: its id is stored (or earlier in the file) with other content."""
+        """True when the line is to be skipped: its id is stored (or earlier in the file) with other
+        content."""
         article = record.article
         old = store.get_article(article.id)
         if old is None or old.content_hash == article.content_hash:

@@ -40,7 +40,8 @@ _BARE = re.compile(r"^[\w\u0080-\U0010ffff]+\*?$")
 
 @dataclass(frozen=True)
 class Filters:
-    """What narrows a search besides the query: dates (ISO, inclusive), outlets, language, labels."""
+    """What narrows a search besides the query: dates (ISO, inclusive), outlets, language,
+    labels."""
 
     since: str | None = None
     until: str | None = None
@@ -53,10 +54,12 @@ class Filters:
 
 
 def to_match(query: str) -> str:
-    """The FTS5 MATCH expression for a query in the search language; InputError says what is wrong and where."""
+    """The FTS5 MATCH expression for a query in the search language; InputError says what is wrong
+    and where."""
     if not query or not query.strip():
         raise InputError(
-            'the search query is empty; give words, a "phrase" or a prefix* (see newsclf search --help)'
+            'the search query is empty; give words, a "phrase" or a prefix* (see newsclf search'
+            " --help)"
         )
     out: list[str] = []
     depth = 0
@@ -160,7 +163,8 @@ def write_hits(hits: list[dict[str, Any]], fh: TextIO, fmt: str, emphasis: Any =
     for h in hits:
         when = (h["published"] or "no date")[:10]
         fh.write(
-            f"{when}  {h['outlet'] or '?'}  {h['id']}\n  {marked(h['title_marked'] or h['title'] or '', *_marks(emphasis))}\n"
+            f"{when}  {h['outlet'] or '?'}  {h['id']}\n "
+            f" {marked(h['title_marked'] or h['title'] or '', *_marks(emphasis))}\n"
         )
         fh.write(f"  {marked(' '.join((h['snippet'] or '').split()), *_marks(emphasis))}\n\n")
 
@@ -187,9 +191,11 @@ def write_counts(rows: list[dict[str, Any]], fh: TextIO, fmt: str) -> None:
         fh.write("  ".join(f"{f:>10}" if f != "outlet" else f"{f:<20}" for f in fields) + "\n")
         for r in rows:
             cells = [
-                f"{r[f]:<20}"
-                if f == "outlet"
-                else f"{'' if r[f] is None else (f'{r[f]:.1%}' if f == 'share' else r[f]):>10}"
+                (
+                    f"{r[f]:<20}"
+                    if f == "outlet"
+                    else f"{'' if r[f] is None else (f'{r[f]:.1%}' if f == 'share' else r[f]):>10}"
+                )
                 for f in fields
             ]
             fh.write("  ".join(cells) + "\n")

@@ -1,4 +1,5 @@
-"""The SQLite store: articles, annotations, predictions, models and feed state; the only module that writes SQL."""
+"""The SQLite store: articles, annotations, predictions, models and feed state; the only module that
+writes SQL."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ DEFAULT_DB = "newsclf.db"
 # The samples a label can belong to (annotations.sample): the page's queue kinds, and 'other'.
 SAMPLES = ("estimation", "reliability", "active", "seed", "uncertain", "other")
 
-# Forward migrations: the store's schema version is the number of scripts applied (PRAGMA user_version).
+# Forward migrations: the store's schema version is the number of scripts applied (PRAGMA
+# user_version).
 # Never edit a released script; append a new one.
 MIGRATIONS: list[str] = [
     """
@@ -216,18 +218,22 @@ MIGRATIONS: list[str] = [
     # diacritics (Café = cafe) and splits on every non-letter, which serves English and Indonesian;
     # a 3-character prefix index makes `pekerja*` (pekerjaan, pekerjanya) fast (2, 3 and 4 cost 60%
     # more load time and 30% more space for no faster query, bench/search). Filled after creation.
-    # VACUUM may renumber rowids of a table without an INTEGER PRIMARY KEY: `newsclf search --reindex`.
+    # VACUUM may renumber rowids of a table without an INTEGER PRIMARY KEY: `newsclf search
+    # --reindex`.
     """
-    CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', content_rowid='rowid',
+    CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', \
+content_rowid='rowid',
         tokenize='unicode61 remove_diacritics 2', prefix='3');
     CREATE TRIGGER articles_fts_insert AFTER INSERT ON articles BEGIN
         INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
     END;
     CREATE TRIGGER articles_fts_delete AFTER DELETE ON articles BEGIN
-        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);
+        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, \
+old.title, old.text);
     END;
     CREATE TRIGGER articles_fts_update AFTER UPDATE OF title, text ON articles BEGIN
-        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, old.title, old.text);
+        INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.rowid, \
+old.title, old.text);
         INSERT INTO articles_fts(rowid, title, text) VALUES (new.rowid, new.title, new.text);
     END
     """,
@@ -237,7 +243,8 @@ MIGRATIONS: list[str] = [
     # the page take their assignment's queue kind.
     """
     ALTER TABLE annotations ADD COLUMN sample TEXT;
-    UPDATE annotations SET sample = (SELECT a.kind FROM assignments a WHERE a.article_id = annotations.article_id
+    UPDATE annotations SET sample = (SELECT a.kind FROM assignments a WHERE a.article_id = \
+annotations.article_id
                                      AND a.labeler = annotations.labeler)
     """,
 ]
@@ -337,7 +344,8 @@ class Store:
                 conn.execute(f"PRAGMA user_version = {number + 1}")
 
     def _fill_search(self, conn: sqlite3.Connection, chunk: int = 5000) -> None:
-        """Index the articles already stored (a store from before the index), with a progress bar when many."""
+        """Index the articles already stored (a store from before the index), with a progress bar
+        when many."""
         top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM articles").fetchone()[0]
         total = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
         bar = None
@@ -349,8 +357,8 @@ class Store:
             )
         for start in range(0, top, chunk):
             n = conn.execute(
-                "INSERT INTO articles_fts(rowid, title, text) SELECT rowid, title, text FROM articles "
-                "WHERE rowid > ? AND rowid <= ?",
+                "INSERT INTO articles_fts(rowid, title, text) SELECT rowid, title, text FROM"
+                " articles WHERE rowid > ? AND rowid <= ?",
                 (start, start + chunk),
             ).rowcount
             if bar is not None:
@@ -359,7 +367,8 @@ class Store:
             bar.close()
 
     def rebuild_search_index(self) -> int:
-        """Rebuild the full-text index from the articles (after a VACUUM, or to repair it); returns articles indexed."""
+        """Rebuild the full-text index from the articles (after a VACUUM, or to repair it); returns
+        articles indexed."""
         with self.transaction() as conn:
             conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
         return self.count_articles()
@@ -468,7 +477,8 @@ class Store:
     # --- annotations --------------------------------------------------------------------------
 
     def add_annotations(self, annotations: Iterable[Annotation]) -> dict[str, int]:
-        """Insert or replace coders' labels in one transaction; a repeat of the same labels changes nothing."""
+        """Insert or replace coders' labels in one transaction; a repeat of the same labels changes
+        nothing."""
         counts = {"new": 0, "updated": 0, "unchanged": 0}
         with self.transaction():
             for ann in annotations:
@@ -486,8 +496,8 @@ class Store:
             )
         labels = json.dumps(sorted(ann.labels), ensure_ascii=False)
         row = self.conn.execute(
-            "SELECT labels, gold, sample FROM annotations WHERE article_id = ? AND scheme = ? AND target = ? "
-            "AND labeler = ?",
+            "SELECT labels, gold, sample FROM annotations WHERE article_id = ? AND scheme = ? AND"
+            " target = ? AND labeler = ?",
             (ann.article_id, ann.scheme, ann.target, ann.labeler),
         ).fetchone()
         if (
@@ -498,11 +508,12 @@ class Store:
         ):
             return "unchanged"
         self.conn.execute(
-            "INSERT INTO annotations (article_id, scheme, target, labels, labeler, seconds, created_at, "
-            "guide_version, gold, sample) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (article_id, scheme, target, labeler) DO UPDATE SET labels = excluded.labels, "
-            "seconds = excluded.seconds, created_at = excluded.created_at, "
-            "guide_version = excluded.guide_version, gold = excluded.gold, sample = excluded.sample",
+            "INSERT INTO annotations (article_id, scheme, target, labels, labeler, seconds,"
+            " created_at, guide_version, gold, sample) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON"
+            " CONFLICT (article_id, scheme, target, labeler) DO UPDATE SET labels ="
+            " excluded.labels, seconds = excluded.seconds, created_at = excluded.created_at,"
+            " guide_version = excluded.guide_version, gold = excluded.gold, sample ="
+            " excluded.sample",
             (
                 ann.article_id,
                 ann.scheme,
@@ -554,15 +565,17 @@ class Store:
         """Record a trained model."""
         with self.transaction():
             self.conn.execute(
-                "INSERT INTO models (id, path, guide_name, guide_version, created_at, metrics) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (id) DO UPDATE SET path = excluded.path, metrics = excluded.metrics",
+                "INSERT INTO models (id, path, guide_name, guide_version, created_at, metrics)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET path = excluded.path,"
+                " metrics = excluded.metrics",
                 (model_id, path, guide_name, guide_version, now_iso(), json.dumps(metrics)),
             )
 
     def add_predictions(
         self, rows: Iterable[tuple[str, str, str, str, dict[str, float], list[str]]]
     ) -> int:
-        """Store (article_id, model_id, scheme, target, probabilities, labels) rows; replaces older ones."""
+        """Store (article_id, model_id, scheme, target, probabilities, labels) rows; replaces older
+        ones."""
         n = 0
         with self.transaction():
             for article_id, model_id, scheme, target, probs, labels in rows:
@@ -611,7 +624,8 @@ class Store:
     # --- labeling queue -----------------------------------------------------------------------
 
     def enqueue(self, items: Iterable[tuple[str, str, float, str | None]]) -> int:
-        """Add (article_id, kind, priority, reason) to the labeling queue; an item already queued keeps its place.
+        """Add (article_id, kind, priority, reason) to the labeling queue; an item already queued
+        keeps its place.
 
         An article a coder has already labeled is not queued for one coder more (every kind but the
         reliability sample needs one): it could never be served.
@@ -620,8 +634,9 @@ class Store:
         with self.transaction():
             for article_id, kind, priority, reason in items:
                 n += self.conn.execute(
-                    "INSERT OR IGNORE INTO queue SELECT ?, ?, ?, ?, ? WHERE ? = 'reliability' OR NOT EXISTS "
-                    "(SELECT 1 FROM annotations n WHERE n.article_id = ? AND n.gold = 0)",
+                    "INSERT OR IGNORE INTO queue SELECT ?, ?, ?, ?, ? WHERE ? = 'reliability' OR"
+                    " NOT EXISTS (SELECT 1 FROM annotations n WHERE n.article_id = ? AND n.gold"
+                    " = 0)",
                     (article_id, kind, priority, reason, now_iso(), kind, article_id),
                 ).rowcount
         return n
@@ -676,7 +691,8 @@ class Store:
     # --- feeds --------------------------------------------------------------------------------
 
     def feed_state(self, url: str) -> dict[str, Any]:
-        """What the last poll of a feed left: etag, last_modified, body_hash, last_polled (empty if never polled)."""
+        """What the last poll of a feed left: etag, last_modified, body_hash, last_polled (empty if
+        never polled)."""
         row = self.conn.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
         return dict(row) if row else {}
 
@@ -701,8 +717,8 @@ class Store:
         return [
             dict(r)
             for r in self.conn.execute(
-                "SELECT f.*, (SELECT COUNT(*) FROM feed_entries e WHERE e.feed_url = f.url) AS entries "
-                "FROM feeds f ORDER BY f.url"
+                "SELECT f.*, (SELECT COUNT(*) FROM feed_entries e WHERE e.feed_url = f.url) AS"
+                " entries FROM feeds f ORDER BY f.url"
             )
         ]
 
@@ -716,7 +732,8 @@ class Store:
         }
 
     def mark_entry(self, feed_url: str, entry_key: str, article_id: str | None) -> None:
-        """Remember a feed entry as collected (after its article is stored, so a kill never loses one)."""
+        """Remember a feed entry as collected (after its article is stored, so a kill never loses
+        one)."""
         with self.transaction():
             self.conn.execute(
                 "INSERT INTO feeds (url) VALUES (?) ON CONFLICT (url) DO NOTHING", (feed_url,)
@@ -732,17 +749,20 @@ class Store:
     # or leased to them and the lease is live; a coder's own (non-gold) annotations count too.
 
     def add_labeler(self, name: str, role: str, token_hash: str) -> None:
-        """Add a labeler, or give an existing one a new role and token (which ends their open sessions)."""
+        """Add a labeler, or give an existing one a new role and token (which ends their open
+        sessions)."""
         with self.transaction():
             self.conn.execute(
-                "INSERT INTO labelers (name, role, token_hash, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) "
-                "DO UPDATE SET role = excluded.role, token_hash = excluded.token_hash",
+                "INSERT INTO labelers (name, role, token_hash, created_at) VALUES (?, ?, ?, ?) ON"
+                " CONFLICT (name) DO UPDATE SET role = excluded.role, token_hash ="
+                " excluded.token_hash",
                 (name, role, token_hash, now_iso()),
             )
             self.conn.execute("DELETE FROM label_sessions WHERE labeler = ?", (name,))
 
     def revoke_labeler(self, name: str) -> bool:
-        """End the labeler's sessions and void their token (`add_labeler` gives a new one); False if unknown."""
+        """End the labeler's sessions and void their token (`add_labeler` gives a new one); False if
+        unknown."""
         with self.transaction():
             # Not a SHA-256 hex digest, so no token can hash to it; unique per labeler.
             found = self.conn.execute(
@@ -753,7 +773,8 @@ class Store:
         return bool(found)
 
     def remove_labeler(self, name: str) -> bool:
-        """Remove a labeler: their sessions end and their live leases go back to the queue; what they coded stays."""
+        """Remove a labeler: their sessions end and their live leases go back to the queue; what
+        they coded stays."""
         with self.transaction():
             self.conn.execute("DELETE FROM label_sessions WHERE labeler = ?", (name,))
             self.conn.execute(
@@ -762,10 +783,12 @@ class Store:
             return bool(self.conn.execute("DELETE FROM labelers WHERE name = ?", (name,)).rowcount)
 
     def is_leased_to(self, article_id: str, labeler: str) -> bool:
-        """Whether the article is leased to the labeler now (shown to them and not yet saved or skipped)."""
+        """Whether the article is leased to the labeler now (shown to them and not yet saved or
+        skipped)."""
         return (
             self.conn.execute(
-                "SELECT 1 FROM assignments WHERE article_id = ? AND labeler = ? AND status = 'leased'",
+                "SELECT 1 FROM assignments WHERE article_id = ? AND labeler = ? AND status ="
+                " 'leased'",
                 (article_id, labeler),
             ).fetchone()
             is not None
@@ -786,7 +809,8 @@ class Store:
         ]
 
     def label_setting(self, key: str, make: Any) -> str:
-        """A stored setting (such as the cookie-signing secret), created with make() the first time."""
+        """A stored setting (such as the cookie-signing secret), created with make() the first
+        time."""
         row = self.conn.execute("SELECT value FROM label_settings WHERE key = ?", (key,)).fetchone()
         if row:
             return row[0]
@@ -807,8 +831,8 @@ class Store:
     def get_session(self, id_hash: str) -> dict[str, Any] | None:
         """A live session with its labeler's role, or None (unknown or expired)."""
         row = self.conn.execute(
-            "SELECT s.labeler AS name, s.csrf, s.expires, l.role FROM label_sessions s JOIN labelers l "
-            "ON l.name = s.labeler WHERE s.id_hash = ? AND s.expires > ?",
+            "SELECT s.labeler AS name, s.csrf, s.expires, l.role FROM label_sessions s JOIN"
+            " labelers l ON l.name = s.labeler WHERE s.id_hash = ? AND s.expires > ?",
             (id_hash, time.time()),
         ).fetchone()
         return dict(row) if row else None
@@ -819,12 +843,14 @@ class Store:
             self.conn.execute("DELETE FROM label_sessions WHERE id_hash = ?", (id_hash,))
 
     def sample_pool(self) -> list[tuple[str, str]]:
-        """(id, outlet) of articles in no labeling queue and without annotations: what samples are drawn from."""
+        """(id, outlet) of articles in no labeling queue and without annotations: what samples are
+        drawn from."""
         return [
             (r[0], r[1] or "")
             for r in self.conn.execute(
-                "SELECT id, outlet FROM articles a WHERE NOT EXISTS (SELECT 1 FROM queue q WHERE q.article_id = a.id) "
-                "AND NOT EXISTS (SELECT 1 FROM annotations n WHERE n.article_id = a.id) ORDER BY id"
+                "SELECT id, outlet FROM articles a WHERE NOT EXISTS (SELECT 1 FROM queue q WHERE"
+                " q.article_id = a.id) AND NOT EXISTS (SELECT 1 FROM annotations n WHERE"
+                " n.article_id = a.id) ORDER BY id"
             )
         ]
 
@@ -840,9 +866,10 @@ class Store:
         }
 
     _TAKEN_BY = (
-        "SELECT labeler FROM assignments a WHERE a.article_id = {item} AND a.labeler != :me AND "
-        "(a.status = 'done' OR (a.status = 'leased' AND a.leased_until > :now)) "
-        "UNION SELECT labeler FROM annotations n WHERE n.article_id = {item} AND n.gold = 0 AND n.labeler != :me"
+        "SELECT labeler FROM assignments a WHERE a.article_id = {item} AND a.labeler != :me AND"
+        " (a.status = 'done' OR (a.status = 'leased' AND a.leased_until > :now)) UNION SELECT"
+        " labeler FROM annotations n WHERE n.article_id = {item} AND n.gold = 0 AND n.labeler"
+        " != :me"
     )
 
     def _others(self, article_id: str, labeler: str, now: float) -> int:
@@ -852,7 +879,8 @@ class Store:
     def lease_next(
         self, labeler: str, kinds: list[str], overlap: int, lease_seconds: float
     ) -> tuple[str, str] | None:
-        """Lease the labeler's next article as (article_id, kind), or None when nothing is left for them.
+        """Lease the labeler's next article as (article_id, kind), or None when nothing is left for
+        them.
 
         The labeler's own live (or lapsed but still needed) lease comes first, so a reload shows the
         same article. Otherwise the first kind in `kinds` with an article this labeler has never
@@ -871,11 +899,13 @@ class Store:
                 need = overlap if row["kind"] == "reliability" else 1
                 if self._others(row["article_id"], labeler, now) < need:
                     self.conn.execute(
-                        "UPDATE assignments SET leased_until = ? WHERE article_id = ? AND labeler = ?",
+                        "UPDATE assignments SET leased_until = ? WHERE article_id = ? AND"
+                        " labeler = ?",
                         (now + lease_seconds, row["article_id"], labeler),
                     )
                     return row["article_id"], row["kind"]
-                # Others filled it while the lease had lapsed: let it go (the labeler never coded it).
+                # Others filled it while the lease had lapsed: let it go (the labeler never coded
+                # it).
                 self.conn.execute(
                     "DELETE FROM assignments WHERE article_id = ? AND labeler = ?",
                     (row["article_id"], labeler),
@@ -886,22 +916,24 @@ class Store:
                     ""
                     if kind == "reliability"
                     else (
-                        "AND NOT EXISTS (SELECT 1 FROM queue r WHERE r.article_id = q.article_id AND r.kind = 'reliability') "
+                        "AND NOT EXISTS (SELECT 1 FROM queue r WHERE r.article_id = q.article_id"
+                        " AND r.kind = 'reliability') "
                     )
                 )
                 row = self.conn.execute(
-                    "SELECT q.article_id FROM queue q WHERE q.kind = :kind "
-                    "AND NOT EXISTS (SELECT 1 FROM assignments m WHERE m.article_id = q.article_id AND m.labeler = :me) "
-                    "AND NOT EXISTS (SELECT 1 FROM annotations o WHERE o.article_id = q.article_id AND o.labeler = :me) "
+                    "SELECT q.article_id FROM queue q WHERE q.kind = :kind AND NOT EXISTS (SELECT 1"
+                    " FROM assignments m WHERE m.article_id = q.article_id AND m.labeler = :me) AND"
+                    " NOT EXISTS (SELECT 1 FROM annotations o WHERE o.article_id = q.article_id AND"
+                    " o.labeler = :me) "
                     + exclude
-                    + f"AND (SELECT COUNT(*) FROM ({self._TAKEN_BY.format(item='q.article_id')})) < :need "
-                    "ORDER BY q.priority DESC, q.added_at, q.article_id LIMIT 1",
+                    + f"AND (SELECT COUNT(*) FROM ({self._TAKEN_BY.format(item='q.article_id')})) <"
+                    " :need ORDER BY q.priority DESC, q.added_at, q.article_id LIMIT 1",
                     {"kind": kind, "me": labeler, "now": now, "need": need},
                 ).fetchone()
                 if row:
                     self.conn.execute(
-                        "INSERT INTO assignments (article_id, labeler, kind, status, leased_at, leased_until) "
-                        "VALUES (?, ?, ?, 'leased', ?, ?)",
+                        "INSERT INTO assignments (article_id, labeler, kind, status, leased_at,"
+                        " leased_until) VALUES (?, ?, ?, 'leased', ?, ?)",
                         (row[0], labeler, kind, now, now + lease_seconds),
                     )
                     return row[0], kind
@@ -916,16 +948,19 @@ class Store:
         status: str,
         overlap: int,
     ) -> None:
-        """Save a labeler's annotations ('done') or skip ('skipped') for their leased article, in one transaction.
+        """Save a labeler's annotations ('done') or skip ('skipped') for their leased article, in
+        one transaction.
 
-        Raises InputError if the article is not leased to them, or others filled it while their lease lapsed.
+        Raises InputError if the article is not leased to them, or others filled it while their
+        lease lapsed.
         """
         if status not in ("done", "skipped"):
             raise ValueError(status)
         now = time.time()
         with self.transaction():
             row = self.conn.execute(
-                "SELECT kind FROM assignments WHERE article_id = ? AND labeler = ? AND status = 'leased'",
+                "SELECT kind FROM assignments WHERE article_id = ? AND labeler = ? AND status ="
+                " 'leased'",
                 (article_id, labeler),
             ).fetchone()
             if row is None:
@@ -939,7 +974,8 @@ class Store:
                     (article_id, labeler),
                 )
                 raise InputError(
-                    "your lease on this article ran out and other coders have coded it; reload for the next"
+                    "your lease on this article ran out and other coders have coded it; reload for"
+                    " the next"
                 )
             for ann in (
                 annotations
@@ -950,21 +986,22 @@ class Store:
                 (labeler,),
             ).fetchone()[0]
             self.conn.execute(
-                "UPDATE assignments SET status = ?, finished_seq = ?, seconds = ?, finished_at = ?, "
-                "draft = NULL WHERE article_id = ? AND labeler = ?",
+                "UPDATE assignments SET status = ?, finished_seq = ?, seconds = ?, finished_at = ?,"
+                " draft = NULL WHERE article_id = ? AND labeler = ?",
                 (status, seq, seconds, now, article_id, labeler),
             )
 
     def undo_last(self, labeler: str, lease_seconds: float) -> str | None:
-        """Undo the labeler's last save or skip: its annotations become the item's draft, and it is leased to them again.
+        """Undo the labeler's last save or skip: its annotations become the item's draft, and it is
+        leased to them again.
 
         The draft (`draft`) lets the page show the article with the labels it had, ticked.
         """
         now = time.time()
         with self.transaction():
             row = self.conn.execute(
-                "SELECT article_id FROM assignments WHERE labeler = ? AND status IN ('done', 'skipped') "
-                "ORDER BY finished_seq DESC LIMIT 1",
+                "SELECT article_id FROM assignments WHERE labeler = ? AND status IN ('done',"
+                " 'skipped') ORDER BY finished_seq DESC LIMIT 1",
                 (labeler,),
             ).fetchone()
             if row is None:
@@ -996,7 +1033,8 @@ class Store:
             return row[0]
 
     def draft(self, labeler: str, article_id: str) -> list[dict[str, Any]]:
-        """The labels an undone item had ([{scheme, target, labels}]), to show them ticked again; [] when none."""
+        """The labels an undone item had ([{scheme, target, labels}]), to show them ticked again; []
+        when none."""
         row = self.conn.execute(
             "SELECT draft FROM assignments WHERE article_id = ? AND labeler = ?",
             (article_id, labeler),
@@ -1004,18 +1042,22 @@ class Store:
         return json.loads(row[0]) if row and row[0] else []
 
     def progress(self, labeler: str, since: float, overlap: int) -> dict[str, int]:
-        """A labeler's progress line: items coded since `since` (epoch seconds) and queued items still open to them.
+        """A labeler's progress line: items coded since `since` (epoch seconds) and queued items
+        still open to them.
 
         "Open" counts queued articles this labeler was never given whose coders are not all done
-        (reliability articles need `overlap`, others one); leases held by others still count as open.
+        (reliability articles need `overlap`, others one); leases held by others still count as
+        open.
         """
         today = self.conn.execute(
             "SELECT COUNT(*) FROM assignments WHERE labeler = ? AND status = 'done' "
             "AND finished_at >= ?",
             (labeler, since),
         ).fetchone()[0]
-        # Counted as queued articles, less those given to this labeler, less those others have finished
-        # (each term an index scan; a scan of the queue with a subquery per row cost 30 ms at 17,000 items).
+        # Counted as queued articles, less those given to this labeler, less those others have
+        # finished
+        # (each term an index scan; a scan of the queue with a subquery per row cost 30 ms at 17,000
+        # items).
         queued = self.conn.execute("SELECT COUNT(DISTINCT article_id) FROM queue").fetchone()[0]
         mine = self.conn.execute(
             "SELECT COUNT(*) FROM assignments a WHERE a.labeler = ? AND EXISTS "
@@ -1023,11 +1065,12 @@ class Store:
             (labeler,),
         ).fetchone()[0]
         full = self.conn.execute(
-            "SELECT COUNT(*) FROM (SELECT d.article_id FROM assignments d WHERE d.status = 'done' "
-            "AND EXISTS (SELECT 1 FROM queue q WHERE q.article_id = d.article_id) "
-            "AND NOT EXISTS (SELECT 1 FROM assignments m WHERE m.article_id = d.article_id AND m.labeler = :me) "
-            "GROUP BY d.article_id HAVING COUNT(*) >= CASE WHEN EXISTS (SELECT 1 FROM queue r WHERE "
-            "r.article_id = d.article_id AND r.kind = 'reliability') THEN :overlap ELSE 1 END)",
+            "SELECT COUNT(*) FROM (SELECT d.article_id FROM assignments d WHERE d.status = 'done'"
+            " AND EXISTS (SELECT 1 FROM queue q WHERE q.article_id = d.article_id) AND NOT EXISTS"
+            " (SELECT 1 FROM assignments m WHERE m.article_id = d.article_id AND m.labeler = :me)"
+            " GROUP BY d.article_id HAVING COUNT(*) >= CASE WHEN EXISTS (SELECT 1 FROM queue r"
+            " WHERE r.article_id = d.article_id AND r.kind = 'reliability') THEN :overlap ELSE 1"
+            " END)",
             {"me": labeler, "overlap": overlap},
         ).fetchone()[0]
         left = max(0, queued - mine - full)
@@ -1042,15 +1085,17 @@ class Store:
         now = time.time()
         queued = self.conn.execute("SELECT COUNT(DISTINCT article_id) FROM queue").fetchone()[0]
         held = self.conn.execute(
-            "SELECT COUNT(DISTINCT a.article_id) FROM assignments a JOIN queue q ON q.article_id = a.article_id "
-            "WHERE a.labeler != ? AND a.status = 'leased' AND a.leased_until > ? AND NOT EXISTS ("
-            "SELECT 1 FROM assignments m WHERE m.article_id = a.article_id AND m.labeler = ?)",
+            "SELECT COUNT(DISTINCT a.article_id) FROM assignments a JOIN queue q ON q.article_id ="
+            " a.article_id WHERE a.labeler != ? AND a.status = 'leased' AND a.leased_until > ? AND"
+            " NOT EXISTS (SELECT 1 FROM assignments m WHERE m.article_id = a.article_id AND"
+            " m.labeler = ?)",
             (labeler, now, labeler),
         ).fetchone()[0]
         unreviewed = self.conn.execute(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM annotations n WHERE n.gold = 0 GROUP BY n.article_id, n.scheme, "
-            "n.target HAVING COUNT(DISTINCT n.labels) > 1 AND NOT EXISTS (SELECT 1 FROM annotations g "
-            "WHERE g.gold = 1 AND g.article_id = n.article_id AND g.scheme = n.scheme AND g.target = n.target))"
+            "SELECT COUNT(*) FROM (SELECT 1 FROM annotations n WHERE n.gold = 0 GROUP BY"
+            " n.article_id, n.scheme, n.target HAVING COUNT(DISTINCT n.labels) > 1 AND NOT EXISTS"
+            " (SELECT 1 FROM annotations g WHERE g.gold = 1 AND g.article_id = n.article_id AND"
+            " g.scheme = n.scheme AND g.target = n.target))"
         ).fetchone()[0]
         return {"queued": queued, "held": held, "unreviewed": unreviewed}
 
@@ -1096,16 +1141,18 @@ class Store:
         return [dict(r) for r in self.conn.execute("SELECT * FROM label_flags ORDER BY id")]
 
     def disagreements(self, scheme: str, exclude_coder: str | None = None) -> list[tuple[str, str]]:
-        """(article_id, target) units of a scheme whose coders disagree and that have no gold label yet.
+        """(article_id, target) units of a scheme whose coders disagree and that have no gold label
+        yet.
 
-        Units that `exclude_coder` coded are left out: a reviewer does not settle their own disagreement.
+        Units that `exclude_coder` coded are left out: a reviewer does not settle their own
+        disagreement.
         """
         sql = (
-            "SELECT article_id, target FROM annotations WHERE scheme = :scheme AND gold = 0 "
-            "GROUP BY article_id, target HAVING COUNT(DISTINCT labels) > 1 "
-            "AND SUM(labeler = :me) = 0 AND NOT EXISTS (SELECT 1 FROM annotations g WHERE g.gold = 1 "
-            "AND g.scheme = :scheme AND g.article_id = annotations.article_id AND g.target = annotations.target) "
-            "ORDER BY article_id, target"
+            "SELECT article_id, target FROM annotations WHERE scheme = :scheme AND gold = 0 GROUP"
+            " BY article_id, target HAVING COUNT(DISTINCT labels) > 1 AND SUM(labeler = :me) = 0"
+            " AND NOT EXISTS (SELECT 1 FROM annotations g WHERE g.gold = 1 AND g.scheme = :scheme"
+            " AND g.article_id = annotations.article_id AND g.target = annotations.target) ORDER BY"
+            " article_id, target"
         )
         return [
             (r[0], r[1])
@@ -1113,12 +1160,13 @@ class Store:
         ]
 
     def add_review(self, ann: Annotation, method: str, coder_labels: dict[str, list[str]]) -> int:
-        """Store a reviewer's final labels as a gold annotation and record who decided, how, and from what; returns its id."""
+        """Store a reviewer's final labels as a gold annotation and record who decided, how, and
+        from what; returns its id."""
         with self.transaction():
             self.upsert_annotation(ann)
             cur = self.conn.execute(
-                "INSERT INTO reviews (article_id, scheme, target, reviewer, labels, method, coder_labels, guide_version, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO reviews (article_id, scheme, target, reviewer, labels, method,"
+                " coder_labels, guide_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     ann.article_id,
                     ann.scheme,
@@ -1145,7 +1193,8 @@ class Store:
         ]
 
     # --- search -------------------------------------------------------------------------------
-    # `match` is an FTS5 expression made by newsclf.search.to_match; `filters` a newsclf.search.Filters.
+    # `match` is an FTS5 expression made by newsclf.search.to_match; `filters` a
+    # newsclf.search.Filters.
 
     _PERIOD = {
         "day": "substr(a.published, 1, 10)",
@@ -1173,10 +1222,10 @@ class Store:
         if filters.label:
             # A reviewer's gold label where there is one, else any coder's.
             where.append(
-                "EXISTS (SELECT 1 FROM annotations n WHERE n.article_id = a.id AND n.scheme = :lscheme "
-                "AND EXISTS (SELECT 1 FROM json_each(n.labels) WHERE value = :llabel) AND (n.gold = 1 OR "
-                "NOT EXISTS (SELECT 1 FROM annotations g WHERE g.article_id = a.id AND g.scheme = n.scheme "
-                "AND g.target = n.target AND g.gold = 1)))"
+                "EXISTS (SELECT 1 FROM annotations n WHERE n.article_id = a.id AND n.scheme ="
+                " :lscheme AND EXISTS (SELECT 1 FROM json_each(n.labels) WHERE value = :llabel) AND"
+                " (n.gold = 1 OR NOT EXISTS (SELECT 1 FROM annotations g WHERE g.article_id = a.id"
+                " AND g.scheme = n.scheme AND g.target = n.target AND g.gold = 1)))"
             )
             args["lscheme"], args["llabel"] = filters.label
         if filters.predicted:
@@ -1188,8 +1237,8 @@ class Store:
                 else "EXISTS (SELECT 1 FROM json_each(p.labels) WHERE value = :plabel)"
             )
             where.append(
-                f"EXISTS (SELECT 1 FROM predictions p WHERE p.article_id = a.id AND p.model_id = :pmodel "
-                f"AND p.scheme = :pscheme AND {test})"
+                "EXISTS (SELECT 1 FROM predictions p WHERE p.article_id = a.id AND p.model_id ="
+                f" :pmodel AND p.scheme = :pscheme AND {test})"
             )
         return where, args
 
@@ -1203,7 +1252,8 @@ class Store:
         ]
 
     def unlabeled_unqueued_ids(self, ids: Iterable[str]) -> list[str]:
-        """Of these ids, the articles no coder has labeled and no queue holds (what a new sample may draw)."""
+        """Of these ids, the articles no coder has labeled and no queue holds (what a new sample may
+        draw)."""
         wanted = list(ids)
         out: list[str] = []
         for start in range(0, len(wanted), 500):
@@ -1212,14 +1262,16 @@ class Store:
             out += [
                 r[0]
                 for r in self.conn.execute(
-                    f"SELECT id FROM articles a WHERE id IN ({marks}) AND NOT EXISTS (SELECT 1 FROM queue q "
-                    "WHERE q.article_id = a.id) AND NOT EXISTS (SELECT 1 FROM annotations n WHERE n.article_id = a.id)",
+                    f"SELECT id FROM articles a WHERE id IN ({marks}) AND NOT EXISTS (SELECT 1 FROM"
+                    " queue q WHERE q.article_id = a.id) AND NOT EXISTS (SELECT 1 FROM annotations"
+                    " n WHERE n.article_id = a.id)",
                     chunk,
                 )
             ]
         return sorted(out)
 
-    # Result orders. "added" walks the index newest-stored first and stops after a page: the cost does
+    # Result orders. "added" walks the index newest-stored first and stops after a page: the cost
+    # does
     # not grow with the number of matches. "date" and "relevance" (bm25, title words count 4x) must
     # look at every match first (bench/search measures what that costs for a frequent word).
     _ORDER = {
@@ -1237,23 +1289,23 @@ class Store:
         model_id: str | None = None,
         order: str = "added",
     ) -> list[dict[str, Any]]:
-        """A page of articles matching an FTS5 expression, with snippets (matches between \\x02 and \\x03).
+        """A page of articles matching an FTS5 expression, with snippets (matches between \\x02 and
+        \\x03).
 
         `order`: "added" (newest stored first), "date" (newest published first) or "relevance".
         """
         where, args = self._search_where(filters, model_id)
         # Order first and keep a page of rowids; snippets only for those.
         sql = (
-            f"WITH page AS (SELECT articles_fts.rowid AS rid, ROW_NUMBER() OVER (ORDER BY {self._ORDER[order]}) "
-            "AS score FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-            "WHERE articles_fts MATCH :match"
+            "WITH page AS (SELECT articles_fts.rowid AS rid, ROW_NUMBER() OVER (ORDER BY"
+            f" {self._ORDER[order]}) AS score FROM articles_fts JOIN articles a ON a.rowid ="
+            " articles_fts.rowid WHERE articles_fts MATCH :match"
             + "".join(" AND " + w for w in where)
-            + f" ORDER BY {self._ORDER[order]} LIMIT :limit OFFSET :offset) "
-            "SELECT a.id, a.url, a.title, a.outlet, a.published, a.lang, "
-            "snippet(articles_fts, 1, char(2), char(3), '…', 24) AS snippet, "
-            "highlight(articles_fts, 0, char(2), char(3)) AS title_marked "
-            "FROM page JOIN articles_fts ON articles_fts.rowid = page.rid JOIN articles a ON a.rowid = page.rid "
-            "WHERE articles_fts MATCH :match ORDER BY page.score"
+            + f" ORDER BY {self._ORDER[order]} LIMIT :limit OFFSET :offset) SELECT a.id, a.url,"
+            " a.title, a.outlet, a.published, a.lang, snippet(articles_fts, 1, char(2), char(3),"
+            " '…', 24) AS snippet, highlight(articles_fts, 0, char(2), char(3)) AS title_marked"
+            " FROM page JOIN articles_fts ON articles_fts.rowid = page.rid JOIN articles a ON"
+            " a.rowid = page.rid WHERE articles_fts MATCH :match ORDER BY page.score"
         )
         return [
             dict(r)
@@ -1291,14 +1343,15 @@ class Store:
         filters: Any = None,
         model_id: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Attention: per period (and outlet), articles matching and all articles (the same filters), oldest first."""
+        """Attention: per period (and outlet), articles matching and all articles (the same
+        filters), oldest first."""
         key = self._PERIOD[period]
         group = f"COALESCE({key}, 'undated')" + (", COALESCE(a.outlet, '')" if by_outlet else "")
         cols = "period" + (", outlet" if by_outlet else "")
         where, args = self._search_where(filters, model_id)
         hits = self._fts(
-            f"SELECT {group}, COUNT(*) FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-            f"WHERE articles_fts MATCH :match"
+            f"SELECT {group}, COUNT(*) FROM articles_fts JOIN articles a ON a.rowid ="
+            " articles_fts.rowid WHERE articles_fts MATCH :match"
             + "".join(" AND " + w for w in where)
             + f" GROUP BY {group}",
             {**args, "match": match},
@@ -1337,15 +1390,17 @@ class Store:
         return [
             r[0]
             for r in self.conn.execute(
-                "SELECT id FROM articles a WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE p.article_id = a.id "
-                "AND p.model_id = :m) AND NOT EXISTS (SELECT 1 FROM skipped k WHERE k.article_id = a.id "
-                "AND k.model_id = :m) ORDER BY published IS NULL, published, id",
+                "SELECT id FROM articles a WHERE NOT EXISTS (SELECT 1 FROM predictions p WHERE"
+                " p.article_id = a.id AND p.model_id = :m) AND NOT EXISTS (SELECT 1 FROM skipped k"
+                " WHERE k.article_id = a.id AND k.model_id = :m) ORDER BY published IS NULL,"
+                " published, id",
                 {"m": model_id},
             )
         ]
 
     def add_skipped(self, rows: Iterable[tuple[str, str, str]]) -> int:
-        """Record (article_id, model_id, reason) for articles a model did not label; a rerun replaces."""
+        """Record (article_id, model_id, reason) for articles a model did not label; a rerun
+        replaces."""
         with self.transaction():
             return sum(
                 self.conn.execute(
@@ -1363,14 +1418,15 @@ class Store:
         return {r[0]: r[1] for r in self.conn.execute(sql, args)}
 
     def unexported_article_ids(self, out_dir: str, model_id: str) -> list[str]:
-        """Ids of articles with predictions from this model that no part file in out_dir holds yet."""
+        """Ids of articles with predictions from this model that no part file in out_dir holds
+        yet."""
         return [
             r[0]
             for r in self.conn.execute(
-                "SELECT DISTINCT p.article_id FROM predictions p JOIN articles a ON a.id = p.article_id "
-                "WHERE p.model_id = ? AND NOT EXISTS (SELECT 1 FROM exported e WHERE e.out_dir = ? "
-                "AND e.model_id = p.model_id AND e.article_id = p.article_id) "
-                "ORDER BY a.published IS NULL, a.published, a.id",
+                "SELECT DISTINCT p.article_id FROM predictions p JOIN articles a ON a.id ="
+                " p.article_id WHERE p.model_id = ? AND NOT EXISTS (SELECT 1 FROM exported e WHERE"
+                " e.out_dir = ? AND e.model_id = p.model_id AND e.article_id = p.article_id) ORDER"
+                " BY a.published IS NULL, a.published, a.id",
                 (model_id, out_dir),
             )
         ]

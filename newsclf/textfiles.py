@@ -1,6 +1,8 @@
-"""Opening researchers' text files: the encoding (declared, BOM, UTF-8, else detected and named) and a CSV's delimiter.
+"""Opening researchers' text files: the encoding (declared, BOM, UTF-8, else detected and named) and
+a CSV's delimiter.
 
-Bytes the chosen encoding cannot read are kept as lone surrogates (`surrogateescape`), never silently
+Bytes the chosen encoding cannot read are kept as lone surrogates (`surrogateescape`), never
+silently
 turned into U+FFFD; `has_undecodable` finds them so the reader can reject that one line and say why.
 """
 
@@ -36,9 +38,11 @@ def check_encoding(name: str) -> str:
 
 
 def sniff_encoding(sample: bytes, complete: bool) -> tuple[str, bool]:
-    """(codec, detected) for a file's first bytes: a BOM, else UTF-8 if they decode, else charset-normalizer's guess.
+    """(codec, detected) for a file's first bytes: a BOM, else UTF-8 if they decode, else
+    charset-normalizer's guess.
 
-    `complete` says the sample is the whole file (else a multi-byte character cut at its end is fine).
+    `complete` says the sample is the whole file (else a multi-byte character cut at its end is
+    fine).
     """
     for bom, name in (
         (codecs.BOM_UTF8, "utf-8-sig"),
@@ -93,13 +97,16 @@ def _raw(path: Path) -> io.BufferedIOBase:
 def open_decoded(
     path: str | Path, encoding: str | None = None, on_notice: Callable[[str], None] | None = None
 ) -> Iterator[TextIO]:
-    """A text handle on a (possibly gzipped) file or `-` (stdin) in its encoding; a detected one is named via on_notice."""
+    """A text handle on a (possibly gzipped) file or `-` (stdin) in its encoding; a detected one is
+    named via on_notice."""
     stdin = str(path) == "-"
     if encoding:
         codec = check_encoding(encoding)
         codec = "utf-8-sig" if codec == "utf-8" else codec
     elif stdin:
-        codec = "utf-8-sig"  # a pipe cannot be read twice; undecodable bytes are still reported per line
+        codec = (  # a pipe cannot be read twice; undecodable bytes are still reported per line
+            "utf-8-sig"
+        )
     else:
         with _raw(Path(path)) as fh:
             sample = fh.read(SNIFF_BYTES + 1)
@@ -107,7 +114,7 @@ def open_decoded(
         if detected and on_notice is not None:
             on_notice(
                 f"{path}: read as {codec} (not UTF-8; detected from its bytes); "
-                f"if that is wrong, pass --encoding"
+                "if that is wrong, pass --encoding"
             )
     raw: Any = sys.stdin.buffer if stdin else _raw(Path(path))
     fh = io.TextIOWrapper(raw, encoding=codec, errors="surrogateescape", newline="")
@@ -122,7 +129,8 @@ def open_decoded(
 
 def has_undecodable(value: Any) -> bool:
     """True if a string anywhere in value holds a byte its file's encoding could not read."""
-    # A stack, not recursion: a hostile line nested thousands deep is refused later, by name, not here.
+    # A stack, not recursion: a hostile line nested thousands deep is refused later, by name, not
+    # here.
     stack = [value]
     while stack:
         item = stack.pop()
@@ -142,12 +150,13 @@ def undecodable_message(encoding: str | None) -> str:
     read_as = encoding or "UTF-8"
     return (
         f"the line has bytes that are not valid {read_as} (the file was read as {read_as}); "
-        f"pass --encoding with the file's real encoding, e.g. --encoding cp1252"
+        "pass --encoding with the file's real encoding, e.g. --encoding cp1252"
     )
 
 
 def sniff_delimiter(header: str) -> str:
-    """The delimiter among , ; tab | that a CSV header line uses most outside quotes (',' when none)."""
+    """The delimiter among , ; tab | that a CSV header line uses most outside quotes (',' when
+    none)."""
     counts = dict.fromkeys(DELIMITERS, 0)
     quoted = False
     for ch in header:

@@ -1,3 +1,4 @@
-"""The package version, in a module of its own so any floor can read it without importing the package face."""
+"""The package version, in a module of its own so any floor can read it without importing the
+package face."""
 
 __version__ = "0.1.0"

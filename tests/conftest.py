@@ -44,7 +44,8 @@ def write_jsonl(path: Path, rows: list) -> Path:
 
 @pytest.fixture(scope="session")
 def batch_model(pytestconfig) -> Path:
-    """A small model trained on part of the demo corpus, cached between test sessions (keyed by its inputs)."""
+    """A small model trained on part of the demo corpus, cached between test sessions (keyed by its
+    inputs)."""
     from newsclf.guide import load_guide
     from newsclf.model.data import examples_from_store
     from newsclf.model.train import train

@@ -1,4 +1,5 @@
-"""Helpers for the labeling page tests: a real store, real labelers, a real uvicorn server on 127.0.0.1."""
+"""Helpers for the labeling page tests: a real store, real labelers, a real uvicorn server on
+127.0.0.1."""
 
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ def add_labeler(store: Store, name: str, role: str = "labeler") -> str:
 def serving(
     db: Path, model=None, overlap: int = 2, lease_seconds: float = 1800, guide=None
 ) -> Iterator[str]:
-    """The labeling app over `db` (coding by `guide`, the demo's by default) in a background uvicorn server; yields its URL."""
+    """The labeling app over `db` (coding by `guide`, the demo's by default) in a background uvicorn
+    server; yields its URL."""
     app = create_app(
         str(db), guide or GUIDE, model=model, overlap=overlap, lease_seconds=lease_seconds
     )
@@ -74,7 +76,8 @@ FIELD = re.compile(r'<input type="(?:radio|checkbox)" name="(label/[^"]+)" value
 
 
 def answers(html: str) -> list[tuple[str, str]]:
-    """A complete answer to the coding form a page shows: 'labor' for topics, 'neutral' toward each stance target."""
+    """A complete answer to the coding form a page shows: 'labor' for topics, 'neutral' toward each
+    stance target."""
     fields: dict[str, list[str]] = {}
     for name, value in FIELD.findall(html):
         fields.setdefault(name, []).append(value)
@@ -106,8 +109,10 @@ def xss_article() -> Article:
             "id": "hostile-1",
             "outlet": "Evil <b>Outlet</b>",
             "title": 'OpenAI <img src=x onerror="alert(1)">',
-            "text": "Before <script>alert('script ran')</script> middle <img src=x onerror=alert('img ran')> "
-            'OpenAI said </div><div id="injected">injected</div> after.',
+            "text": (
+                "Before <script>alert('script ran')</script> middle <img src=x onerror=alert('img"
+                ' ran\')> OpenAI said </div><div id="injected">injected</div> after.'
+            ),
             "published": "2023-05-01T10:00:00+00:00",
             "lang": "en",
         }

@@ -139,7 +139,8 @@ class LocalServer:
     # -- content --------------------------------------------------------------------------------
 
     def route(self, path: str, handler: Handler | Response | tuple) -> None:
-        """Serve `path` (exact, or a prefix when it ends with `*`) with a handler or a fixed response."""
+        """Serve `path` (exact, or a prefix when it ends with `*`) with a handler or a fixed
+        response."""
         if not callable(handler):
             fixed = handler
             handler = lambda _req: fixed  # noqa: E731
@@ -328,7 +329,8 @@ def _unpack(result: Any) -> tuple[int, dict[str, str], Any]:
 
 
 def html(body: str, status: int = 200, charset: str | None = "utf-8", **headers: str) -> Response:
-    """A small helper: an HTML response encoded in `charset` (None: no charset in the header, utf-8 bytes)."""
+    """A small helper: an HTML response encoded in `charset` (None: no charset in the header, utf-8
+    bytes)."""
     ctype = f"text/html; charset={charset}" if charset else "text/html"
     data = body.encode(charset or "utf-8")
     return Response(

@@ -1,4 +1,5 @@
-"""Helpers shared by several test modules (fixtures live in conftest.py; no test module imports another)."""
+"""Helpers shared by several test modules (fixtures live in conftest.py; no test module imports
+another)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,8 @@ ARTICLES = [
 
 
 def site_pages(n: int | None = None) -> list[tuple[str, bytes]]:
-    """Demo-site pages as (url, html bytes), first pages of articles, then a menu page (no article text)."""
+    """Demo-site pages as (url, html bytes), first pages of articles, then a menu page (no article
+    text)."""
     pages = []
     for article in ARTICLES:
         path = CORPUS / "site" / article.metadata["path"]
@@ -106,7 +108,9 @@ out = []
 for line in open(sys.argv[2], encoding="utf-8"):
     r = json.loads(line)
     doc = nlp.make_doc(r["text"])
-    doc._.newsclf_title, doc._.newsclf_lang, doc._.newsclf_target = r.get("title"), r.get("lang"), r.get("target")
+    doc._.newsclf_title = r.get("title")
+    doc._.newsclf_lang = r.get("lang")
+    doc._.newsclf_target = r.get("target")
     doc = nlp(doc)
     out.append({"id": r["id"], "labels": doc._.newsclf_labels, "cats": doc.cats})
 print(json.dumps(out))
@@ -116,7 +120,8 @@ print(json.dumps(out))
 def assert_spacy_export_labels_as_classify(
     run, tmp_path: Path, data: Path, classified: dict[str, dict]
 ) -> None:
-    """Export tmp_path/m as a spaCy pipeline and check that spacy.load, in a fresh process, gives `classify`'s labels."""
+    """Export tmp_path/m as a spaCy pipeline and check that spacy.load, in a fresh process, gives
+    `classify`'s labels."""
     assert (
         run(
             "export-model", "--model", str(tmp_path / "m"), "--spacy", str(tmp_path / "sp")

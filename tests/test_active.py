@@ -133,14 +133,16 @@ def test_suggest_picks_unlabeled_articles_across_outlets(run, tmp_path):
     )
     assert everything.exit_code == 0, everything.output
     rows = [json.loads(line) for line in (tmp_path / "all.jsonl").read_text().splitlines()]
-    # The 6 queued are not suggested again; the other 24 are all there is, so nothing is left to choose among.
+    # The 6 queued are not suggested again; the other 24 are all there is, so nothing is left to
+    # choose among.
     assert len(rows) == 24 and not {r["id"] for r in rows} & {p["id"] for p in picks}
     assert not any("diverse" in r["reason"] for r in rows)
     assert "24 of 24 unlabeled, unqueued articles suggested" in everything.output
 
 
 def test_suggest_measures_each_article_for_its_own_target(run, tmp_path):
-    """A record's own stance target (as `classify` takes one) is the target its uncertainty is measured for."""
+    """A record's own stance target (as `classify` takes one) is the target its uncertainty is
+    measured for."""
     import pytest
 
     from newsclf.model.active import suggest
@@ -273,7 +275,8 @@ def test_candidates_are_the_most_uncertain_plus_each_missing_outlets_best():
 
 
 def _topic_pool() -> list[Article]:
-    """30 articles on three topics (20, 5, 5) with their own words, from outlets a and b, plus outlet c's one."""
+    """30 articles on three topics (20, 5, 5) with their own words, from outlets a and b, plus
+    outlet c's one."""
     words = {
         "chip": "chip wafer foundry semiconductor fab",
         "law": "law regulation parliament senate bill",
@@ -302,7 +305,8 @@ def test_representative_first_batch_covers_every_topic_and_outlet():
     assert [p.score for p in picks] == sorted(
         (p.score for p in picks), reverse=True
     )  # served in pick order
-    # Three outlets in four picks: the lone outlet-c article gets in, even though its topic has a pick.
+    # Three outlets in four picks: the lone outlet-c article gets in, even though its topic has a
+    # pick.
     assert "c" in {p.article.outlet for p in representative(pool, 4)}
     # A random first batch of 3 from this pool misses a topic more often than not.
     topics_in_random = [

@@ -26,7 +26,8 @@ def units_from_rows(rows):
 
 
 def test_krippendorff_canonical_example():
-    # Krippendorff's textbook reliability data: 4 coders, 12 units, missing values; nominal alpha = 0.743.
+    # Krippendorff's textbook reliability data: 4 coders, 12 units, missing values; nominal alpha =
+    # 0.743.
     rows = [
         [1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
         [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],

@@ -1,4 +1,5 @@
-"""`newsclf batch`: the process pool and a real Dask LocalCluster write the same files; reruns skip done shards."""
+"""`newsclf batch`: the process pool and a real Dask LocalCluster write the same files; reruns skip
+done shards."""
 
 from __future__ import annotations
 
@@ -77,11 +78,13 @@ def test_process_pool_and_dask_cluster_write_identical_outputs(batch_model, smal
         for line in p.read_text(encoding="utf-8").splitlines()
     ]
     kinds = Counter(
-        "rejected"
-        if w["why"].startswith("rejected")
-        else "not labeled"
-        if w["why"].startswith("not labeled")
-        else "not an article"
+        (
+            "rejected"
+            if w["why"].startswith("rejected")
+            else "not labeled"
+            if w["why"].startswith("not labeled")
+            else "not an article"
+        )
         for w in why
     )
     assert kinds["rejected"] == 1 and kinds["not an article"] == 1
@@ -156,7 +159,8 @@ def test_job_array_shares_cover_every_shard_once_and_cli_writes_parquet(
 
 
 def test_a_json_array_input_is_read_whole_and_numbered_by_item(batch_model, tmp_path):
-    """A .json export holding one array (several items per line) is one shard; each item keeps its own number."""
+    """A .json export holding one array (several items per line) is one shard; each item keeps its
+    own number."""
     import json
 
     path = tmp_path / "export.json"

@@ -1,4 +1,5 @@
-"""Kill `newsclf run` and `newsclf batch` with SIGKILL mid-way, run them again: every article once, none twice.
+"""Kill `newsclf run` and `newsclf batch` with SIGKILL mid-way, run them again: every article once,
+none twice.
 
 The real console script runs in a subprocess against the demo site served on 127.0.0.1. The
 normal run makes a few kills at chosen points (mid-collect, mid-export, mid-batch); the
@@ -64,7 +65,8 @@ def kill_when(
                 break
             proc.send_signal(signal.SIGKILL)
             proc.communicate()
-            try:  # the pool's workers die with their parent (PR_SET_PDEATHSIG); make sure in any case
+            # the pool's workers die with their parent (PR_SET_PDEATHSIG); make sure in any case
+            try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
@@ -91,8 +93,10 @@ def parts(out: Path) -> list[Path]:
 def check_run_outputs(db: Path, out: Path) -> None:
     ids = Counter(row["id"] for part in parts(out) for row in read_rows(part))
     assert set(ids) == GOLD_IDS and max(ids.values()) == 1, [i for i, n in ids.items() if n > 1]
-    # Every article answers the gate once; the ones it lets through get one topics row and one stance row
-    # per target they mention (the guide declares three); the rest are recorded as skipped, with why.
+    # Every article answers the gate once; the ones it lets through get one topics row and one
+    # stance row
+    # per target they mention (the guide declares three); the rest are recorded as skipped, with
+    # why.
     with sqlite3.connect(db) as conn:
         gate = dict(
             conn.execute(

@@ -1,4 +1,5 @@
-"""bench/estimates without the shared data: its simulation on synthetic scores and its summary against issue #37."""
+"""bench/estimates without the shared data: its simulation on synthetic scores and its summary
+against issue #37."""
 
 from __future__ import annotations
 
@@ -42,8 +43,10 @@ def test_goals_counts_the_conditions():
 
 
 def test_a_model_that_knows_nothing_leaves_exactly_the_gold_only_estimate():
-    # f is the same for every article: var(f) = 0, so lam = 0 and PPI's share is the estimation sample's own
-    # share, (k + k/n * N) / (n + N) = k/n, in every replicate: the same RMSE as gold-only (up to float rounding).
+    # f is the same for every article: var(f) = 0, so lam = 0 and PPI's share is the estimation
+    # sample's own
+    # share, (k + k/n * N) / (n + N) = k/n, in every replicate: the same RMSE as gold-only (up to
+    # float rounding).
     y = np.arange(400) % 10 < 3
     f = np.full(400, 0.3)
     hard = f > 0.5

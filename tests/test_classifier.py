@@ -1,4 +1,5 @@
-"""The scheme classifier's parts: exact char n-grams, calibration, C chosen by inner cross-validation."""
+"""The scheme classifier's parts: exact char n-grams, calibration, C chosen by inner
+cross-validation."""
 
 from __future__ import annotations
 
@@ -41,7 +42,8 @@ def _padded(text: str) -> str:
 
 
 def assert_same_rows(A: np.ndarray, B: np.ndarray) -> None:
-    """Same features up to column order (strings vs packed integers): each row's multiset of weights matches."""
+    """Same features up to column order (strings vs packed integers): each row's multiset of weights
+    matches."""
     assert A.shape == B.shape
     for a, b in zip(A, B):
         np.testing.assert_allclose(np.sort(a), np.sort(b), atol=1e-6)
@@ -107,7 +109,8 @@ def test_temperature_and_platt_fix_overconfident_scores():
     y = rng.integers(0, 2, 4000)
     true_logit = np.where(y == 1, 1.0, -1.0) + rng.normal(0, 1.5, 4000)
     overconfident = np.column_stack([-true_logit, true_logit]) * 4  # 4x too sharp
-    # The calibrated log-odds are 2 * 1 / 1.5**2 = 0.889 per unit of logit; the scores give 8 (2 x 4).
+    # The calibrated log-odds are 2 * 1 / 1.5**2 = 0.889 per unit of logit; the scores give 8 (2 x
+    # 4).
     assert fit_temperature(overconfident, y) == pytest.approx(8 / 0.889, rel=0.1)
     a, b = fit_platt(true_logit * 4, y)
     assert a == pytest.approx(0.889 / 4, rel=0.1) and abs(b) < 0.1
@@ -176,7 +179,10 @@ def test_a_topic_model_on_few_labels_does_not_lean_towards_the_class_it_saw_most
     leaned, fixed = plain.predict(test_docs), clf.predict(test_docs)
     assert sum(p == ["alpha"] for p in leaned) > 45 and sum(p == ["alpha"] for p in fixed) < 40
     assert clf.class_bias_[0] < 0
-    hits = lambda pred: np.mean([p == t for p, t in zip(pred, test_y)])
+
+    def hits(pred: list) -> float:
+        return np.mean([p == t for p, t in zip(pred, test_y)])
+
     assert hits(fixed) > hits(plain.predict(test_docs)) + 0.08, (hits(fixed), hits(leaned))
     P = clf.predict_proba(test_docs)
     assert np.allclose(P.sum(axis=1), 1.0)
@@ -275,7 +281,8 @@ def test_word_ngrams_equal_scikit_learns_on_seen_tokens_and_drop_unseen_ones():
     B = ours.transform(test).toarray()
     assert_same_rows(ref.transform(test).toarray(), B)
     assert B[-1].sum() == 0  # an empty text has no features
-    # df: the 3, model 2, news 2 (a tie, broken by first appearance): the two kept are 'the' and 'model'
+    # df: the 3, model 2, news 2 (a tie, broken by first appearance): the two kept are 'the' and
+    # 'model'
     assert WordNgrams(max_features=2).fit(train).transform(["the model news"]).nnz == 2
 
 
@@ -465,7 +472,8 @@ def test_a_warm_start_along_the_c_grid_reaches_the_cold_fit_of_each_c():
 
 
 def test_hashtags_are_split_into_the_words_training_texts_use():
-    """#AbortionIsMurder carries the stance; written out, its words meet the word features learned elsewhere."""
+    """#AbortionIsMurder carries the stance; written out, its words meet the word features learned
+    elsewhere."""
     from newsclf.model.features import DocText, HashtagWords
 
     words = HashtagWords(
@@ -569,7 +577,8 @@ def test_a_multi_label_model_may_answer_none_of_these_only_when_coders_did():
 
 
 def test_training_from_a_store_with_none_of_these_answers_folds_and_learns_them(run, tmp_path):
-    """A labeler's `0` (none of these) is an empty label set: cross-validation must stratify it, not crash."""
+    """A labeler's `0` (none of these) is an empty label set: cross-validation must stratify it, not
+    crash."""
     from conftest import GUIDE, write_jsonl
     from support import make_rows
 

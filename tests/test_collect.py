@@ -77,7 +77,8 @@ def test_collect_opml_dedups_entries_across_feeds(local_server, run, tmp_path):
 
 
 def test_collect_a_broken_feed_over_http_still_brings_in_its_entries(local_server, run, tmp_path):
-    # A real-world breakage: a bare '&' in a title (not well-formed XML) and the closing tags cut off.
+    # A real-world breakage: a bare '&' in a title (not well-formed XML) and the closing tags cut
+    # off.
     local_server.serve_dir("/", CORPUS / "site")
     feed = (CORPUS / "site" / "kabarnusa" / "feed.xml").read_text(encoding="utf-8")
     entries = feed.count("<item>")

@@ -1,4 +1,5 @@
-"""The bundled demo corpus: its size, off-topic share and gate, every label covered, and its built files current."""
+"""The bundled demo corpus: its size, off-topic share and gate, every label covered, and its built
+files current."""
 
 from __future__ import annotations
 

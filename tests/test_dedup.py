@@ -4,16 +4,18 @@ from newsclf.article import Article
 from newsclf.collect.dedup import count_unique, duplicate_groups
 
 WIRE = (
-    "Lawmakers questioned the chief executives of three AI companies on Tuesday about licensing rules for "
-    "large models. The committee chair said a licence regime could start next year, while two members warned "
-    "that small startups would be shut out of the market. The companies promised to publish safety test "
-    "results before each release and to let outside researchers audit their systems. Critics said voluntary "
-    "promises had failed before in social media and asked for binding rules with penalties."
+    "Lawmakers questioned the chief executives of three AI companies on Tuesday about licensing"
+    " rules for large models. The committee chair said a licence regime could start next year,"
+    " while two members warned that small startups would be shut out of the market. The companies"
+    " promised to publish safety test results before each release and to let outside researchers"
+    " audit their systems. Critics said voluntary promises had failed before in social media and"
+    " asked for binding rules with penalties."
 )
 OTHER = (
-    "A county fair gave its first prize for digital art to a picture made with a text-to-image tool, and "
-    "several painters who entered the contest asked the judges to create a separate category next year. The "
-    "organisers said they would review the rules before the spring exhibition and talk with local artists."
+    "A county fair gave its first prize for digital art to a picture made with a text-to-image"
+    " tool, and several painters who entered the contest asked the judges to create a separate"
+    " category next year. The organisers said they would review the rules before the spring"
+    " exhibition and talk with local artists."
 )
 
 

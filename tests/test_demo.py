@@ -1,4 +1,5 @@
-"""The demo end to end, as `make demo` runs it: the installed console script in a temporary folder."""
+"""The demo end to end, as `make demo` runs it: the installed console script in a temporary
+folder."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ def test_demo_imports_trains_and_labels_held_out_articles(tmp_path):
     assert set(found) == {"about_ai", "topics", "stance"}
     assert all(0.0 < float(v) <= 1.0 for v in found.values())
     assert "rejected lines: 0" in out and "held out" in out
-    # The report's estimates rest on a random estimation sample and are scored against all gold labels.
+    # The report's estimates rest on a random estimation sample and are scored against all gold
+    # labels.
     covered = re.search(r"95% intervals cover (\d+) of (\d+);", out)
     assert (
         "estimation sample:" in out and "the report opens with these cautions:" in out and covered

@@ -1,4 +1,5 @@
-"""The optional frozen-embedding backend (`newsclf train --backend minilm-frozen`), with the real packaged encoder."""
+"""The optional frozen-embedding backend (`newsclf train --backend minilm-frozen`), with the real
+packaged encoder."""
 
 from __future__ import annotations
 
@@ -103,7 +104,10 @@ def test_hashtags_reach_the_encoder_as_words_and_stance_gets_weights_per_frequen
             "title": "",
             "lang": "en",
             "target": "Alice" if i % 3 else "Bob",
-            "text": f"{'great' if i % 2 else 'awful'} day as the city council met: #CityCouncil vote {i}",
+            "text": (
+                f"{'great' if i % 2 else 'awful'} day as the city council met: #CityCouncil"
+                f" vote {i}"
+            ),
         }
         for i in range(60)
     ]

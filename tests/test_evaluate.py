@@ -13,7 +13,8 @@ def test_metrics_match_a_hand_computed_example():
     gold = [["a"], ["a"], ["b"], ["b"], ["c"]]
     pred = [["a"], ["b"], ["b"], ["b"], ["a"]]
     m = scheme_metrics(gold, pred, ["a", "b", "c", "d"], kind="single")
-    # a: P 1/2, R 1/2, F1 .5; b: P 2/3, R 1, F1 .8; c: 0; d never occurs and is never predicted: left out.
+    # a: P 1/2, R 1/2, F1 .5; b: P 2/3, R 1, F1 .8; c: 0; d never occurs and is never predicted:
+    # left out.
     assert (
         m["labels"]["a"]["f1"] == 0.5
         and m["labels"]["b"]["f1"] == 0.8

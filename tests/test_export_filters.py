@@ -1,4 +1,5 @@
-"""`newsclf export` filters: outlet, publication days, language, final label; JSONL, CSV and Parquet alike."""
+"""`newsclf export` filters: outlet, publication days, language, final label; JSONL, CSV and Parquet
+alike."""
 
 from __future__ import annotations
 
@@ -40,7 +41,8 @@ ARTICLES = [
         "lang": "en",
     },
 ]
-# k1: both coders say labor; k2: they disagree (a tie) and a reviewer decides regulation; h1: one coder.
+# k1: both coders say labor; k2: they disagree (a tie) and a reviewer decides regulation; h1: one
+# coder.
 LABELS = [
     {"id": "k1", "labels": {"topics": ["labor"]}, "labeler": "ana"},
     {"id": "k1", "labels": {"topics": ["labor"]}, "labeler": "budi"},
@@ -154,7 +156,8 @@ def test_flat_export_has_plain_columns_for_each_schemes_final_label(run, store_p
         if c.startswith("stance_") and not c.endswith(("_source", "_probability"))
     ]
     assert stance_columns and all(rows["h2"][c] == "" for c in stance_columns)
-    # An article coded for two stance targets: a column (with its source and probability) per target.
+    # An article coded for two stance targets: a column (with its source and probability) per
+    # target.
     stance = write_jsonl(
         tmp_path / "s.jsonl",
         [

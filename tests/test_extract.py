@@ -89,9 +89,8 @@ def test_windows_1252_without_declared_charset():
     [
         ("<meta charset='iso-8859-1'><p>caf\xe9 \x93x\x94</p>".encode("latin-1"), None, "café “x”"),
         (
-            '<meta http-equiv="Content-Type" content="text/html; charset=windows-1251"><p>Привет</p>'.encode(
-                "cp1251"
-            ),
+            '<meta http-equiv="Content-Type" content="text/html;'
+            ' charset=windows-1251"><p>Привет</p>'.encode("cp1251"),
             None,
             "Привет",
         ),
@@ -118,7 +117,8 @@ def test_relative_canonical_and_og_url():
         "<p>" + "Enough words to count as an article body for this small test page. " * 4 + "</p>"
     )
     a = extract(
-        f'<html><head><meta property="og:url" content="/news/a-1"></head><body>{body}</body></html>',
+        '<html><head><meta property="og:url"'
+        f' content="/news/a-1"></head><body>{body}</body></html>',
         "https://n.example/news/a-1?ref=home",
     )
     assert a.canonical_url == "https://n.example/news/a-1"
@@ -248,7 +248,10 @@ def test_gigantic_attributes_are_handled():
     [
         "(Reporting by Ada Quill and Tomas Brenn; editing by Lise Marr.)",
         "Reporting by Ada Quill in Lyon; Editing by Lise Marr",
-        "Staff writers Ada Quill, Tomas Brenn, Lise Marr, Otto Vale, Juno Park, Remy Stone and Kit Hale contributed to this report.",
+        (
+            "Staff writers Ada Quill, Tomas Brenn, Lise Marr, Otto Vale, Juno Park, Remy Stone and"
+            " Kit Hale contributed to this report."
+        ),
         "Reading time: 4 minutes",
         "Tempo de leitura: 3 minutos",
         "6 min read",
@@ -256,7 +259,10 @@ def test_gigantic_attributes_are_handled():
         "Twelve issues a year at your door. Click here for more information.",
         "If you enjoyed this article, become a member and read everything we publish.",
         "Tell us what you think...",
-        "Want more of this? Sign up for the Morning Tide, our free daily newsletter, in your inbox by seven.",
+        (
+            "Want more of this? Sign up for the Morning Tide, our free daily newsletter, in your"
+            " inbox by seven."
+        ),
         "Subscribe to Harbour Gazette on YouTube for our latest videos:",
         "Follow our full coverage of the harbour strike at https://gazette.example/strike",
     ],
@@ -269,9 +275,15 @@ def test_credit_reading_time_and_pitch_lines_are_not_body(line):
     "line",
     [
         "Reading time matters less than attention, the study's authors wrote.",
-        "The volunteers contributed money to repair the pier before the storm season began in earnest.",
+        (
+            "The volunteers contributed money to repair the pier before the storm season began in"
+            " earnest."
+        ),
         "Readers can sign up for the ferry pass at the harbour office until Friday.",
-        "The harbour office, which mails a newsletter to members, says few sign up. Most learn of changes by word of mouth.",
+        (
+            "The harbour office, which mails a newsletter to members, says few sign up. Most learn"
+            " of changes by word of mouth."
+        ),
     ],
 )
 def test_prose_that_mentions_those_words_stays(line):
@@ -287,14 +299,20 @@ def test_quote_widget_label_is_cut_from_the_sentence():
 
 TWEET_PAGE = """<html><head><title>Harbour cranes return</title></head><body><article>
 <h1>Harbour cranes return</h1>
-<p>The two cranes that left the harbour in spring came back on Tuesday, towed by a pair of tugs from the north.</p>
-<p>Dock workers lined the quay to watch them arrive, and the port authority said both would work again next week.</p>
+<p>The two cranes that left the harbour in spring came back on Tuesday, towed by a pair of tugs \
+from the north.</p>
+<p>Dock workers lined the quay to watch them arrive, and the port authority said both would work \
+again next week.</p>
 <div class="story-widget story-embed-tweet"><div class="story-embed-tweet__inner">
-<blockquote class="twitter-tweet"><p lang="en">Both cranes are home, and the night shift starts on Monday.</p>
-&mdash; Port Authority (@portauthority) <a href="https://twitter.example/status/1">May 2, 2023</a></blockquote>
+<blockquote class="twitter-tweet"><p lang="en">Both cranes are home, and the night shift starts on \
+Monday.</p>
+&mdash; Port Authority (@portauthority) <a href="https://twitter.example/status/1">May 2, \
+2023</a></blockquote>
 </div></div>
-<p>The cranes had been refitted with new motors, which the authority says use less power than the old ones did.</p>
-<p>Shipping lines had complained about delays while only one crane was left to unload the larger vessels.</p>
+<p>The cranes had been refitted with new motors, which the authority says use less power than the \
+old ones did.</p>
+<p>Shipping lines had complained about delays while only one crane was left to unload the larger \
+vessels.</p>
 </article></body></html>"""
 
 
@@ -302,7 +320,8 @@ def test_embedded_post_in_a_widget_box_is_body_text():
     a = extract(TWEET_PAGE, "https://port.example/cranes")
     paras = a.text.split("\n\n")
     assert "Both cranes are home, and the night shift starts on Monday." in a.text
-    # in story order: after the second paragraph, then its attribution line, then the third paragraph
+    # in story order: after the second paragraph, then its attribution line, then the third
+    # paragraph
     tweet = next(i for i, p in enumerate(paras) if p.startswith("Both cranes are home"))
     assert paras[tweet - 1].startswith("Dock workers")
     assert paras[tweet + 1].startswith("— Port Authority") and paras[tweet + 2].startswith(
@@ -329,9 +348,11 @@ def test_unwrap_keeps_wrappers_that_hold_more_than_the_post():
 
 
 LOOSE_LEAD_PAGE = """<html><head><title>Ferry timetable changes</title></head><body>
-<div id="side"><h3>Elsewhere</h3><ul><li><a href="/a">Tide tables</a></li><li><a href="/b">Weather</a></li></ul></div>
+<div id="side"><h3>Elsewhere</h3><ul><li><a href="/a">Tide tables</a></li><li><a \
+href="/b">Weather</a></li></ul></div>
 <div class="story"><h1>Ferry timetable changes</h1>
-<div class="story-body">The island ferry will run every forty minutes from June, the operator said on Monday, after a
+<div class="story-body">The island ferry will run every forty minutes from June, the operator said \
+on Monday, after a
 winter of complaints about the long gaps between <em>afternoon</em> crossings.<br><br>
 <p>The new timetable adds four crossings a day and moves the last boat back by half an hour.</p>
 <p>Residents had asked for the change at two public meetings, the council said.</p>
@@ -366,12 +387,17 @@ def test_wrap_loose_text_makes_paragraphs_only_of_long_runs():
     assert [c.tag for c in inline_only] == ["br", "i"]  # no block children: not touched
 
 
-HOVER_PAGE = """<html><head><title>Pier repairs approved</title></head><body><article><h1>Pier repairs approved</h1>
-<p>The council approved the pier repairs on Monday after Councillor <a href="/people/mara-holt">Mara Holt</a><span
-class="people-hovercard"><a href="/people/mara-holt">Mara Holt</a><a href="/x">Latest: Holt wants a night market</a>
+HOVER_PAGE = """<html><head><title>Pier repairs approved</title></head><body><article><h1>Pier \
+repairs approved</h1>
+<p>The council approved the pier repairs on Monday after Councillor <a \
+href="/people/mara-holt">Mara Holt</a><span
+class="people-hovercard"><a href="/people/mara-holt">Mara Holt</a><a href="/x">Latest: Holt wants \
+a night market</a>
 </span> said the wooden deck could not last another winter.</p>
-<p>Work starts in March and should take about eleven weeks, the harbour master said in a statement.</p>
-<p>Anglers will be able to use the eastern half of the pier while the western half is being rebuilt.</p>
+<p>Work starts in March and should take about eleven weeks, the harbour master said in a \
+statement.</p>
+<p>Anglers will be able to use the eastern half of the pier while the western half is being \
+rebuilt.</p>
 </article></body></html>"""
 
 

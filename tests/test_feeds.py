@@ -10,7 +10,8 @@ RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Demo</title>
 <item><title>One</title><link>a/one.html</link><guid isPermaLink="false">g1</guid>
 <pubDate>Fri, 12 May 2023 07:45:00 +0700</pubDate></item>
-<item><title>One again</title><link>a/one.html?utm_source=x</link><guid isPermaLink="false">g1</guid></item>
+<item><title>One again</title><link>a/one.html?utm_source=x</link><guid \
+isPermaLink="false">g1</guid></item>
 <item><title>Two</title><link>https://news.example/two?utm_campaign=z#top</link></item>
 </channel></rss>"""
 
@@ -34,7 +35,8 @@ def test_broken_feed_still_yields_its_entries_with_a_warning():
 
 
 def test_atom_feed():
-    atom = b"""<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+    atom = b"""<?xml version="1.0" encoding="utf-8"?><feed \
+xmlns="http://www.w3.org/2005/Atom"><title>A</title>
     <entry><id>tag:x,2023:1</id><title>E</title><link rel="alternate" href="https://x.example/e"/>
     <updated>2023-05-12T07:45:00+07:00</updated></entry></feed>"""
     feed = parse_feed(atom, "https://x.example/atom")
@@ -45,7 +47,10 @@ def test_atom_feed():
     "body, message",
     [
         (
-            b'<!DOCTYPE html><html><head><link rel="alternate" type="application/rss+xml" href="/rss"></head></html>',
+            (
+                b'<!DOCTYPE html><html><head><link rel="alternate" type="application/rss+xml"'
+                b' href="/rss"></head></html>'
+            ),
             "is an HTML page, not a feed; the page names these feeds: https://news.example/rss",
         ),
         (
@@ -76,9 +81,12 @@ def test_feed_lists_opml_and_plain():
 
 def test_google_news_sitemap_and_index_and_gzip():
     news = b"""<?xml version="1.0" encoding="UTF-8"?>
-    <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
-      <url><loc>https://n.example/a</loc><news:news><news:publication><news:name>N</news:name><news:language>id</news:language>
-      </news:publication><news:publication_date>2023-05-12T07:45:00+07:00</news:publication_date><news:title>Judul</news:title>
+    <urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" \
+xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+      \
+<url><loc>https://n.example/a</loc><news:news><news:publication><news:name>N</news:name><news:language>id</news:language>
+      \
+</news:publication><news:publication_date>2023-05-12T07:45:00+07:00</news:publication_date><news:title>Judul</news:title>
       </news:news></url>
       <url><loc>https://n.example/b?utm_source=x</loc><lastmod>2023-05-13</lastmod></url>
       <url><loc>https://n.example/b</loc></url>
@@ -89,7 +97,8 @@ def test_google_news_sitemap_and_index_and_gzip():
         ("https://n.example/b?utm_source=x", None, "2023-05-13"),
     ]
     index = b"""<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
-      <sitemap><loc>/s1.xml</loc></sitemap><sitemap><loc>https://n.example/s2.xml</loc></sitemap></sitemapindex>"""
+      \
+<sitemap><loc>/s1.xml</loc></sitemap><sitemap><loc>https://n.example/s2.xml</loc></sitemap></sitemapindex>"""
     assert parse_sitemap(index, "https://n.example/index.xml").sitemaps == [
         "https://n.example/s1.xml",
         "https://n.example/s2.xml",

@@ -17,7 +17,8 @@ from newsclf.collect.fetch import Fetcher, FetchResult, _retry_after, decode_bod
 
 CONTACT = "mailto:coverage-lab@example.org"
 # The server stamps a request when it has read its headers; the fetcher stamps it before
-# connecting. The two can differ by a few milliseconds, so gaps measured at the server get this slack.
+# connecting. The two can differ by a few milliseconds, so gaps measured at the server get this
+# slack.
 SLACK = 0.05
 
 PAGE = "<!doctype html><html><head><title>t</title></head><body><p>Hello</p></body></html>"
@@ -424,9 +425,8 @@ CP1252_TEXT = "Le café coûte 5 € — “des guillemets” et ‘simples’, 
         ),
         (
             "text/html",
-            f'<meta http-equiv="Content-Type" content="text/html; charset=windows-1252"><p>{CP1252_TEXT}'.encode(
-                "cp1252"
-            ),
+            '<meta http-equiv="Content-Type" content="text/html;'
+            f' charset=windows-1252"><p>{CP1252_TEXT}'.encode("cp1252"),
             "cp1252",
         ),
         ("text/html", f"<html><body><p>{CP1252_TEXT}</p></body></html>".encode("utf-8"), "utf-8"),
@@ -462,7 +462,10 @@ def test_wrong_content_type_is_reported(local_server):
 
 
 def test_feed_types(local_server):
-    rss = b"<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>K</title></channel></rss>"
+    rss = (
+        b"<?xml version='1.0' encoding='utf-8'?><rss"
+        b" version='2.0'><channel><title>K</title></channel></rss>"
+    )
     local_server.route("/feed", Response(200, {"Content-Type": "application/rss+xml"}, rss))
     f = make()
     assert f.fetch(local_server.url("/feed"), accept="feed").ok

@@ -1,4 +1,5 @@
-"""Every parser of untrusted input either parses or raises newsclf's own error: a few hundred inputs each here,
+"""Every parser of untrusted input either parses or raises newsclf's own error: a few hundred inputs
+each here,
 10,000 each with `python -m bench.fuzz` (or `pytest -m slow tests/test_fuzz.py`)."""
 
 from __future__ import annotations

@@ -77,14 +77,16 @@ def test_small_guide_parses():
             "        definition: Work behind AI.",
             "        defintion: Work behind AI.",
             [
-                "g.yaml:10: unknown key 'defintion' in schemes[0].labels[0]; did you mean 'definition'?"
+                "g.yaml:10: unknown key 'defintion' in schemes[0].labels[0]; did you mean"
+                " 'definition'?"
             ],
         ),
         (
             "      - id: safety",
             "      - id: labor",
             [
-                "g.yaml:11: duplicate label id 'labor' in scheme 'topics' (first on line 7); give each label its own id"
+                "g.yaml:11: duplicate label id 'labor' in scheme 'topics' (first on line 7); give"
+                " each label its own id"
             ],
         ),
         (
@@ -108,7 +110,10 @@ def test_small_guide_parses():
             ["g.yaml:3: duplicate key 'version' in the guide (first on line 2)"],
         ),
         (
-            "      - id: against\n        name: Against\n        key: c\n        definition: Negative.\n",
+            (
+                "      - id: against\n        name: Against\n        key: c\n        definition:"
+                " Negative.\n"
+            ),
             "",
             ["g.yaml:15: scheme 'stance' is single-choice but has fewer than two labels"],
         ),

@@ -1,5 +1,8 @@
-"""Hostile records: lone surrogates, deep nesting and over-long records cost one rejected (or cleaned) record,
-named by FILE:LINE, never the other lines (issue #35). Caps are small here; bench/hostile.py measures big ones."""
+"""Hostile records: lone surrogates, deep nesting and over-long records cost one rejected (or
+cleaned) record,
+named by FILE:LINE, never the other lines (issue #35). Caps are small here; bench/hostile.py
+measures big ones.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,10 @@ GOOD = [
     },
     {"id": "g2", "title": "Chip deal", "text": "A chip maker signed a deal with a cloud firm."},
 ]
-SURROGATE = '{"id": "s1", "title": "Lone \\ud800 half", "text": "A lone \\udc00 surrogate", "metadata": {"k\\ud801": "v"}}'
+SURROGATE = (
+    '{"id": "s1", "title": "Lone \\ud800 half", "text": "A lone \\udc00 surrogate", "metadata":'
+    ' {"k\\ud801": "v"}}'
+)
 DEEP = json.dumps(
     {"id": "d1", "text": "deep", "metadata": {"x": json.loads("[" * 900 + "]" * 900)}}
 )
@@ -104,8 +110,8 @@ def test_a_record_over_the_cap_is_skipped_by_line_and_its_neighbours_import(run,
     assert result.exit_code == 1
     line = 3 if suffix.startswith(".csv") else 2
     assert (
-        f"{path}:{line}: the record is longer than 10,000 bytes (--max-record-bytes); it was skipped"
-        in result.output
+        f"{path}:{line}: the record is longer than 10,000 bytes (--max-record-bytes); it was"
+        " skipped" in result.output
     )
     assert sorted(stored(tmp_path)) == ["g1", "g2"]
     assert (
@@ -184,7 +190,8 @@ ELEMENT_BOMB = (
 
 
 def test_hostile_pages_are_refused_before_parsing_and_the_pass_goes_on(run, tmp_path, local_server):
-    """Issue #35: 200,000 attributes on one <div> hung `collect --html` for minutes in lxml (25,000 here)."""
+    """Issue #35: 200,000 attributes on one <div> hung `collect --html` for minutes in lxml (25,000
+    here)."""
     site = tmp_path / "site"
     site.mkdir()
     (site / "a-good.html").write_bytes(GOOD_PAGE.read_bytes())
@@ -223,7 +230,8 @@ def corpus_pages(n: int) -> list[tuple[str, bytes]]:
 
 
 def warc_members(path) -> list[bytes]:
-    """The records of a WARC written by write_warc, as raw bytes (gzip members, or plain records)."""
+    """The records of a WARC written by write_warc, as raw bytes (gzip members, or plain
+    records)."""
     from warcio.archiveiterator import ArchiveIterator
 
     data = path.read_bytes()
@@ -237,7 +245,8 @@ def warc_members(path) -> list[bytes]:
     "damage", ["garbage.warc.gz", "garbage.warc", "bad-length.warc", "bad-length.warc.gz"]
 )
 def test_a_damaged_warc_record_is_skipped_and_the_rest_is_read(run, tmp_path, batch_model, damage):
-    """Issue #35: garbage between records lost the rest of the file; a bogus Content-Length lost all of it."""
+    """Issue #35: garbage between records lost the rest of the file; a bogus Content-Length lost all
+    of it."""
     from newsclf.batch.inputs import write_warc
 
     clean = tmp_path / ("clean.warc.gz" if damage.endswith(".gz") else "clean.warc")
@@ -258,8 +267,8 @@ def test_a_damaged_warc_record_is_skipped_and_the_rest_is_read(run, tmp_path, ba
     result = run("batch", "--model", batch_model, path, "--out", tmp_path / "out", "--workers", "1")
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert (
-        f"warning: {path}: 1 damaged part(s) of the WARC file skipped, the records around them read: bytes "
-        in result.output
+        f"warning: {path}: 1 damaged part(s) of the WARC file skipped, the records around them"
+        " read: bytes " in result.output
     )
     assert "strict" not in result.output  # the old warning named an option no command has
     assert (

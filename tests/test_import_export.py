@@ -75,7 +75,9 @@ def test_a_record_without_lang_gets_its_language_identified_and_marked_so(run, t
     rows = [
         {
             "id": "e",
-            "text": "Workers who rate chatbot answers say they are paid very little for long shifts.",
+            "text": (
+                "Workers who rate chatbot answers say they are paid very little for long shifts."
+            ),
         },
         {
             "id": "i",
@@ -211,7 +213,8 @@ def test_export_jsonl_and_csv_round_trip(run, tmp_path):
 
 
 def test_a_json_array_file_imports_item_by_item_and_names_bad_items_by_line(run, tmp_path):
-    """Many tools export `[{...}, ...]` as .json: each item is a record; a bad item or a syntax error says its line."""
+    """Many tools export `[{...}, ...]` as .json: each item is a record; a bad item or a syntax
+    error says its line."""
     good = tmp_path / "export.json"
     good.write_text(
         "\n" + json.dumps([ROWS[0], {"id": "x", "title": "no text"}, ROWS[1]], indent=2),

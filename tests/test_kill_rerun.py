@@ -1,4 +1,5 @@
-"""Kill `newsclf import` and `newsclf collect` with SIGKILL at random points, rerun: the store equals a clean run's."""
+"""Kill `newsclf import` and `newsclf collect` with SIGKILL at random points, rerun: the store
+equals a clean run's."""
 
 from __future__ import annotations
 
@@ -128,7 +129,8 @@ def test_collect_killed_and_rerun_equals_clean(trial, local_server, tmp_path):
     "trial", trials(0, 5)
 )  # slow only: make test has the mixed-directory test (test_model_cli)
 def test_train_killed_over_a_model_leaves_a_whole_model_and_the_next_run_cleans_up(tmp_path, trial):
-    """Issue #35: a kill while `train` overwrote a model left new weights beside the old meta.json."""
+    """Issue #35: a kill while `train` overwrote a model left new weights beside the old
+    meta.json."""
     from newsclf.model.predict import load_model
 
     data = big_labeled_file(tmp_path / "labeled.jsonl", 150)

@@ -1,4 +1,5 @@
-"""The labeling page in real headless Chromium (Debian's chromium, driven by Playwright): keyboard only."""
+"""The labeling page in real headless Chromium (Debian's chromium, driven by Playwright): keyboard
+only."""
 
 from __future__ import annotations
 
@@ -152,7 +153,8 @@ def code_by_mouse(page, i: int) -> dict[tuple[str, str], tuple[str, ...]]:
 
 
 def expected_rows(choice, article_text: str) -> dict[tuple[str, str], tuple[str, ...]]:
-    """The annotations a save stores: the choices, and every unmentioned target as not mentioned (no labels)."""
+    """The annotations a save stores: the choices, and every unmentioned target as not mentioned (no
+    labels)."""
     rows = dict(choice)
     for t in TARGETS:
         rows.setdefault(("stance", t), ())

@@ -1,4 +1,5 @@
-"""Annotations out and back in: newsclf JSONL, Prodigy JSONL, Label Studio JSON (round trips and the CLI)."""
+"""Annotations out and back in: newsclf JSONL, Prodigy JSONL, Label Studio JSON (round trips and the
+CLI)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ ANNOTATIONS = [
     Annotation(B, "stance", ("favor",), "ana", "Microsoft", seconds=1.0, guide_version="0.9"),
     Annotation(C, "stance", ("unrelated",), "citra", "OpenAI", guide_version="1.0"),
 ]
-# (An import stamps annotations that name no guide version with the guide they were checked against.)
+# (An import stamps annotations that name no guide version with the guide they were checked
+# against.)
 
 
 def key(anns, with_seconds=True):
@@ -228,7 +230,8 @@ def test_cli_export_and_import_in_every_format(tmp_path, run):
     assert ana["seconds"] == 5.0 and ana["guide_version"] == "1.0"
     assert run("annotations", "export", "--gold", "--out", "gold.jsonl", db=db).exit_code == 0
     assert [json.loads(x) for x in Path("gold.jsonl").read_text().splitlines()][0]["gold"] is True
-    # newsclf JSONL goes back in with the ordinary import (which stamps the guide's version, and splits no seconds).
+    # newsclf JSONL goes back in with the ordinary import (which stamps the guide's version, and
+    # splits no seconds).
     fresh = tmp_path / "fresh.db"
     assert run("import", str(ARTICLES), db=fresh).exit_code == 0
     assert run("import", "all.jsonl", "--guide", str(GUIDE_PATH), db=fresh).exit_code == 0

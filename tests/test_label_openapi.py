@@ -1,4 +1,5 @@
-"""schemathesis against the labeling page's own OpenAPI description: no generated request gets a server error."""
+"""schemathesis against the labeling page's own OpenAPI description: no generated request gets a
+server error."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ def test_no_generated_request_causes_a_server_error(tmp_path):
         session, csrf = login(url, token)
         spec = session.get(url + "/openapi.json", timeout=10).json()
         schema = schemathesis.openapi.from_dict(spec)
-        # /logout would end the session the other operations are probed with; it is tested on its own.
+        # /logout would end the session the other operations are probed with; it is tested on its
+        # own.
         operations = [op.ok() for op in schema.get_all_operations() if op.ok().path != "/logout"]
         assert len(operations) >= 8
         tried = {"n": 0, "statuses": set()}

@@ -1,4 +1,5 @@
-"""Who gets which article: the samples, leases, overlap, undo; concurrent labelers over real HTTP; review."""
+"""Who gets which article: the samples, leases, overlap, undo; concurrent labelers over real HTTP;
+review."""
 
 from __future__ import annotations
 
@@ -64,10 +65,13 @@ def test_leases_overlap_lapses_and_undo(tmp_path):
     # b's lease lapses and d takes the slot; b cannot save any more, and is not given it again.
     store.conn.execute("UPDATE assignments SET leased_until = 0 WHERE labeler = 'b'")
     assert store.lease_next("d", order, 2, 60) == (rel, "reliability")
-    anns = lambda who: [
-        Annotation(rel, "topics", ("labor",), who),
-        Annotation(rel, "stance", ("neutral",), who, "OpenAI"),
-    ]  # noqa: E731
+
+    def anns(who: str) -> list[Annotation]:
+        return [
+            Annotation(rel, "topics", ("labor",), who),
+            Annotation(rel, "stance", ("neutral",), who, "OpenAI"),
+        ]
+
     store.finish_item("a", rel, anns("a"), 3.0, "done", 2)
     store.finish_item("d", rel, anns("d"), 3.0, "done", 2)
     try:
@@ -77,7 +81,8 @@ def test_leases_overlap_lapses_and_undo(tmp_path):
         assert "ran out" in str(exc)
     assert store.lease_next("b", order, 2, 60) is None  # estimation item is c's
     assert sorted({a.labeler for a in store.annotations(article_id=rel)}) == ["a", "d"]
-    # Labels coded on the page carry the sample their queue kind names (reports rectify with 'estimation' only).
+    # Labels coded on the page carry the sample their queue kind names (reports rectify with
+    # 'estimation' only).
     assert {a.sample for a in store.annotations(article_id=rel)} == {"reliability"}
     store.finish_item("c", est, [Annotation(est, "topics", ("labor",), "c")], 2.0, "done", 2)
     assert [a.sample for a in store.annotations(article_id=est)] == ["estimation"]

@@ -1,4 +1,5 @@
-"""The labeling page over plain HTTP: login on every route, CSRF on every write, headers, throttling, roles."""
+"""The labeling page over plain HTTP: login on every route, CSRF on every write, headers,
+throttling, roles."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ def site(tmp_path_factory):
 
 
 def write_requests(site, item: str, form: list[tuple[str, str]] = ()) -> dict[str, dict]:
-    """Every write route with a valid body (minus the CSRF token); `form` answers the item's coding form."""
+    """Every write route with a valid body (minus the CSRF token); `form` answers the item's coding
+    form."""
     return {
         "/code/submit": {"article_id": item, "seconds": "2", **dict(form)},
         "/code/skip": {"article_id": item, "seconds": "1"},

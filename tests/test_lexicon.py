@@ -52,7 +52,8 @@ def test_lexicon_is_used_only_for_english_docs_that_name_their_target():
     assert not uses_lexicon([doc(f"{p} {f}.", p, lang="id") for p in PEOPLE for f in FILLER])
     assert not uses_lexicon([doc(f"Nobody is named here {f}.", p) for p in PEOPLE for f in FILLER])
     assert not uses_lexicon([])
-    # Docs that do not say their language ("xx", as a file without "lang" gives) are identified by their text.
+    # Docs that do not say their language ("xx", as a file without "lang" gives) are identified by
+    # their text.
     english = [
         doc(f"Reporters said {f} that {p} had spoken to the committee.", p, lang="xx")
         for p in PEOPLE
@@ -61,7 +62,8 @@ def test_lexicon_is_used_only_for_english_docs_that_name_their_target():
     assert uses_lexicon(english)
     indonesian = [
         doc(
-            f"Wartawan mengatakan pada hari Selasa bahwa {p} telah berbicara kepada panitia tentang anggaran.",
+            f"Wartawan mengatakan pada hari Selasa bahwa {p} telah berbicara kepada panitia tentang"
+            " anggaran.",
             p,
             lang="xx",
         )
@@ -72,7 +74,8 @@ def test_lexicon_is_used_only_for_english_docs_that_name_their_target():
 
 
 def test_lexicon_carries_sentiment_words_never_seen_in_training():
-    """Trained on one set of evaluative words, judged on others: only the lexicon knows the new ones."""
+    """Trained on one set of evaluative words, judged on others: only the lexicon knows the new
+    ones."""
     rng = random.Random(0)
     train_words = {
         "favor": ["wonderful", "great", "excellent"],

@@ -101,7 +101,8 @@ def test_classify_save_stores_predictions(trained, run, tmp_path):
 def test_classify_works_in_chunks_and_an_interrupted_run_keeps_the_chunks_before(
     trained, run, tmp_path, monkeypatch
 ):
-    """Chunks of 4: a bad line is counted, not fatal; a failure in the 4th chunk leaves the first 3 written
+    """Chunks of 4: a bad line is counted, not fatal; a failure in the 4th chunk leaves the first 3
+    written
     and stored; the rerun completes without duplicating anything."""
     import newsclf.classify
     from newsclf.store import Store
@@ -228,7 +229,8 @@ def test_a_model_of_an_older_format_is_refused_with_a_clear_message(trained, run
 
 
 def test_classify_and_import_read_jsonl_from_stdin_in_a_pipe(trained, tmp_path):
-    """`-` is standard input: the real console script in a pipe, one bad line named as <stdin>:LINE."""
+    """`-` is standard input: the real console script in a pipe, one bad line named as
+    <stdin>:LINE."""
     import subprocess
     import sys
     from pathlib import Path
@@ -263,7 +265,8 @@ def test_classify_and_import_read_jsonl_from_stdin_in_a_pipe(trained, tmp_path):
         text=True,
         timeout=120,
     )
-    # The last line carries labels and no guide was given: refused by its stdin line number, the rest stored.
+    # The last line carries labels and no guide was given: refused by its stdin line number, the
+    # rest stored.
     assert done.returncode == 1 and "<stdin>:4: the line has labels" in done.stderr
     assert "articles: 3 new" in done.stdout
 
@@ -342,7 +345,8 @@ def test_without_its_own_target_an_article_gets_a_stance_toward_each_target_it_m
 def test_training_over_a_model_swaps_the_directory_whole_and_mixed_files_are_refused(
     trained, run, tmp_path
 ):
-    """Issue #35: a kill during `train` used to leave a new model.joblib beside the old meta.json, loaded silently."""
+    """Issue #35: a kill during `train` used to leave a new model.joblib beside the old meta.json,
+    loaded silently."""
     import shutil
 
     src, _, test_file = trained

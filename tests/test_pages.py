@@ -142,7 +142,10 @@ def test_collect_pages_stops_on_a_loop():
 def test_collect_pages_stops_at_max_pages_and_on_missing_pages():
     def endless(url):
         n = page_key(url)[1]
-        return f'<html><body><p>page {n}</p><a rel="next" href="?page={n + 1}">Next page</a></body></html>'
+        return (
+            f'<html><body><p>page {n}</p><a rel="next" href="?page={n + 1}">Next'
+            " page</a></body></html>"
+        )
 
     pages = collect_pages(
         endless("https://e.example/s?page=1"), "https://e.example/s?page=1", endless

@@ -1,4 +1,5 @@
-"""Article detection: home, listing, video and shop pages are told from articles, and why is said."""
+"""Article detection: home, listing, video and shop pages are told from articles, and why is
+said."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ PROSE = (
     + "</p>"
 )
 LINKS = "".join(
-    f'<li><a href="/news/story-{i}">Story number {i} about the harbour and the council vote</a></li>'
+    f'<li><a href="/news/story-{i}">Story number {i} about the harbour and the council'
+    " vote</a></li>"
     for i in range(40)
 )
 
@@ -64,7 +66,8 @@ def test_a_crawled_page_needs_an_articles_marks_a_fed_page_does_not():
     with pytest.raises(NotAnArticle, match="no publication date, no byline"):
         extract(bare, "https://news.example/harbour-plan", require_article_marks=True)
     dated = page(
-        f'<main><p class="byline">By Ana Putri</p><time datetime="2023-05-02">2 May 2023</time>{PROSE}</main>',
+        '<main><p class="byline">By Ana Putri</p><time datetime="2023-05-02">2 May'
+        f" 2023</time>{PROSE}</main>",
         '<meta property="article:published_time" content="2023-05-02T08:00:00+00:00">'
         '<meta name="author" content="Ana Putri">',
     )

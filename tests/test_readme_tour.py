@@ -1,6 +1,8 @@
-"""The README's five-minute tour, run as written: every command, in order, in a fresh folder, each exiting 0.
+"""The README's five-minute tour, run as written: every command, in order, in a fresh folder, each
+exiting 0.
 
-The commands are read out of README.md, so the tour and this test cannot drift apart. The demo site is
+The commands are read out of README.md, so the tour and this test cannot drift apart. The demo site
+is
 served on 127.0.0.1 by the very command the README tells the reader to start; only its port is this
 test's own (a free one), so two test runs on one machine do not collide.
 """
@@ -70,7 +72,8 @@ def test_every_command_of_the_readme_tour_exits_0(tmp_path):
     block = tour_block()
     commands = tour_commands(block)
     port = str(free_port())
-    # A fresh clone: the repository's corpus and guides, and the virtual environment running these tests.
+    # A fresh clone: the repository's corpus and guides, and the virtual environment running these
+    # tests.
     for name in ("corpora", "label_guides"):
         (tmp_path / name).symlink_to(ROOT / name)
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))
@@ -90,9 +93,11 @@ def test_every_command_of_the_readme_tour_exits_0(tmp_path):
         script = []
         for i, command in enumerate(commands):
             command = command.replace(f"127.0.0.1:{README_PORT}", f"127.0.0.1:{port}")
-            # Braces, not a subshell: `.` and `export` carry on to the next command, as in a terminal.
+            # Braces, not a subshell: `.` and `export` carry on to the next command, as in a
+            # terminal.
             script.append(
-                f"date +%s.%N >> tour-clock.txt; {{ {command}\n}} > tour-{i}.log 2>&1; echo $? >> tour-rc.txt"
+                f"date +%s.%N >> tour-clock.txt; {{ {command}\n}} > tour-{i}.log 2>&1; echo $? >>"
+                " tour-rc.txt"
             )
         script.append("date +%s.%N >> tour-clock.txt")
         (tmp_path / "tour.sh").write_text("\n".join(script) + "\n", encoding="utf-8")

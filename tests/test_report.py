@@ -1,4 +1,5 @@
-"""Report numbers against hand-computed values on a small fixture, and the HTML in a real browser."""
+"""Report numbers against hand-computed values on a small fixture, and the HTML in a real
+browser."""
 
 from __future__ import annotations
 
@@ -79,7 +80,8 @@ def build_fixture(tmp_path: Path) -> tuple[Path, Path]:
         )
         store.add_annotations([Annotation("x0copy", "topics", ("a",), "ana", seconds=30.0)])
         store.set_dup_groups({"x0copy": "x0", "x0": "x0"})
-        # Outlet Y, February: 10 articles labeled by the model only: a predicted on 6; stance favor on 6.
+        # Outlet Y, February: 10 articles labeled by the model only: a predicted on 6; stance favor
+        # on 6.
         for i in range(10):
             store.add_article(
                 Article(
@@ -158,7 +160,8 @@ def test_hand_computed_counts_shares_intervals_and_corrections(run, tmp_path):
     assert (
         float(gx["raw_share"]) == 0.75 and float(gx["share"]) == 0.75 and gx["corrected"] == "False"
     )
-    # Wilson 95% for 3/4, worked by hand: centre (0.75 + 1.96^2/8) / (1 + 1.96^2/4) = 0.6275, half-width 0.3269.
+    # Wilson 95% for 3/4, worked by hand: centre (0.75 + 1.96^2/8) / (1 + 1.96^2/4) = 0.6275,
+    # half-width 0.3269.
     assert math.isclose(float(gx["ci_low"]), 0.3006, abs_tol=1e-4) and math.isclose(
         float(gx["ci_high"]), 0.9544, abs_tol=1e-4
     )
@@ -196,7 +199,8 @@ def test_hand_computed_counts_shares_intervals_and_corrections(run, tmp_path):
     )
     html = (tmp_path / "r" / "report.html").read_text()
     assert "data:image/png;base64," in html and "Codebook" in html and "Model card" in html
-    # The model card and agreement are HTML (tables as tables), not Markdown in <pre>; no curve, no curve figure.
+    # The model card and agreement are HTML (tables as tables), not Markdown in <pre>; no curve, no
+    # curve figure.
     assert "<h1>Model card: m1</h1>" in html and "<pre>" not in html and "<th>Krippendorff" in html
     assert "section left out: need at least two learning-curve points" in html
     assert (tmp_path / "r" / "tables" / "coverage.parquet").exists()
@@ -216,17 +220,24 @@ def test_unmixing_and_wilson_helpers():
 Y, F, FU = [1, 1, 0, 0] * 2, [1, 0, 0, 0] * 2, [1, 1] + [0] * 8
 
 
-# The same case four times over (n = 32), worked by hand once for test_ppi_cell_by_hand and the report test.
-# lam_hat = cov / var(f) = (1/8) / (3/16) = 2/3 as for n = 8. Least-squares residuals y - 1/2 - 2/3 (f - 1/4):
-# 0, 2/3, -1/3, -1/3 in each block of four, sum of squares 8 * 2/3 = 16/3; s^2 = 16/3 / (n - 2) = 8/45;
-# se(lam_hat)^2 = s^2 / (n var f) = 8/45 / 6 = 4/135. t(0.975, 30 df) = 2.042272: lam = 2/3 - 2.042272 * sqrt(4/135)
+# The same case four times over (n = 32), worked by hand once for test_ppi_cell_by_hand and the
+# report test.
+# lam_hat = cov / var(f) = (1/8) / (3/16) = 2/3 as for n = 8. Least-squares residuals y - 1/2 - 2/3
+# (f - 1/4):
+# 0, 2/3, -1/3, -1/3 in each block of four, sum of squares 8 * 2/3 = 16/3; s^2 = 16/3 / (n - 2) =
+# 8/45;
+# se(lam_hat)^2 = s^2 / (n var f) = 8/45 / 6 = 4/135. t(0.975, 30 df) = 2.042272: lam = 2/3 -
+# 2.042272 * sqrt(4/135)
 # = 0.315125, the lower end of lam's 95% interval (power_tuning).
 LAM32 = 2 / 3 - 2.042272 * math.sqrt(4 / 135)
 # Estimate = lam * mean(fu) 0.2 + mean(y - lam f) (1/2 - lam/4) = 1/2 - lam/20.
 SHARE32 = 0.5 - LAM32 / 20
-# Interval: the rectifier 1 - lam (8 times), 1 (8), 0 (16), and half a pseudo-article at each corner (gold,
-# prediction) = (1,1), (1,0), (0,1), (0,0): 1 - lam, 1, -lam, 0. Weight 34, sum 17 - 9 lam; sum of squares
-# 8.5 (1 - lam)^2 + 8.5 + 0.5 lam^2; variance (ddof 1) over 33. Centre lam * 0.2 + mean; t(0.975, 31 df) = 2.039513.
+# Interval: the rectifier 1 - lam (8 times), 1 (8), 0 (16), and half a pseudo-article at each corner
+# (gold,
+# prediction) = (1,1), (1,0), (0,1), (0,0): 1 - lam, 1, -lam, 0. Weight 34, sum 17 - 9 lam; sum of
+# squares
+# 8.5 (1 - lam)^2 + 8.5 + 0.5 lam^2; variance (ddof 1) over 33. Centre lam * 0.2 + mean; t(0.975, 31
+# df) = 2.039513.
 _M32 = (17 - 9 * LAM32) / 34
 _VAR32 = (8.5 * (1 - LAM32) ** 2 + 8.5 + 0.5 * LAM32**2 - 34 * _M32**2) / 33
 HALF32 = 2.039513 * math.sqrt(_VAR32 * (1 / 32 + 1 / 10))
@@ -234,16 +245,23 @@ CENTRE32 = LAM32 * 0.2 + _M32
 
 
 def test_ppi_cell_by_hand():
-    # n = 8: mean y 1/2, mean f 1/4; cov(y, f) = (.5*.75 + .5*-.25 + -.5*-.25 + -.5*-.25) / 4 = 1/8; var(f) = 3/16:
-    # lam_hat = (1/8) / (3/16) = 2/3. Its least-squares residuals sum to squares 4/3; s^2 = 4/3 / 6 = 2/9;
-    # se^2 = 2/9 / (8 * 3/16) = 4/27, se = 0.3849; t(0.975, 6 df) = 2.446912: the lower bound 2/3 - 0.9418 < 0, so
-    # lam = 0: eight items cannot show that this model's correction is worth fitting. The estimate is the sample's
-    # share, 1/2; the interval's corners add one pseudo-success and one pseudo-failure (centre 5/10, variance
-    # 10 * 1/4 / 9 = 5/18), se = sqrt(5/18 * (1/8 + 1/10)) = 1/4, t(0.975, 7 df) = 2.364624: 1/2 -/+ 0.5912, clipped.
+    # n = 8: mean y 1/2, mean f 1/4; cov(y, f) = (.5*.75 + .5*-.25 + -.5*-.25 + -.5*-.25) / 4 = 1/8;
+    # var(f) = 3/16:
+    # lam_hat = (1/8) / (3/16) = 2/3. Its least-squares residuals sum to squares 4/3; s^2 = 4/3 / 6
+    # = 2/9;
+    # se^2 = 2/9 / (8 * 3/16) = 4/27, se = 0.3849; t(0.975, 6 df) = 2.446912: the lower bound 2/3 -
+    # 0.9418 < 0, so
+    # lam = 0: eight items cannot show that this model's correction is worth fitting. The estimate
+    # is the sample's
+    # share, 1/2; the interval's corners add one pseudo-success and one pseudo-failure (centre 5/10,
+    # variance
+    # 10 * 1/4 / 9 = 5/18), se = sqrt(5/18 * (1/8 + 1/10)) = 1/4, t(0.975, 7 df) = 2.364624: 1/2 -/+
+    # 0.5912, clipped.
     est = ppi_cell(Y, F, FU)
     assert (est.lam, est.share, est.low, est.high) == (0.0, 0.5, 0.0, 1.0)
     assert 0.5 - 2.364624 / 4 < 0 and 0.5 + 2.364624 / 4 > 1
-    # The whole cell: 3 of 5 known gold plus 10 estimated: (3 + 10 * 1/2) / 15, exactly the sample's share.
+    # The whole cell: 3 of 5 known gold plus 10 estimated: (3 + 10 * 1/2) / 15, exactly the sample's
+    # share.
     assert math.isclose(combine(3, 5, est, 10).share, 8 / 15)
     # n = 32 (worked above): lam 0.315125, share 0.484244, interval 0.4796 -/+ 0.3313.
     est = ppi_cell(Y * 4, F * 4, FU)
@@ -261,7 +279,8 @@ def test_ppi_cell_by_hand():
 
 
 def test_ppi_mean_by_hand_as_ppi_py_computes_it():
-    # lam = cov_biased(y, f) / ((1 + n/N) var(all f, ddof 1)): 1/8 / (1.8 * (18 * 2/9 * 7/9 / 17)) = 0.37946.
+    # lam = cov_biased(y, f) / ((1 + n/N) var(all f, ddof 1)): 1/8 / (1.8 * (18 * 2/9 * 7/9 / 17)) =
+    # 0.37946.
     lam = 0.125 / (1.8 * (18 * (2 / 9) * (7 / 9) / 17))
     est = ppi_mean(Y, F, FU)
     assert math.isclose(est.lam, lam) and math.isclose(est.share, lam * 0.2 + 0.5 - lam * 0.25)
@@ -274,8 +293,10 @@ def test_ppi_mean_by_hand_as_ppi_py_computes_it():
     # lam = 0 is the estimation sample alone; a model that knows nothing gets lam 0.
     assert ppi_mean(Y, F, FU, lam=0).share == 0.5 and ppi_cell(Y, [0.3] * 8, FU).lam == 0.0
     assert gold_only(Y).share == 0.5 and pacc(Y, F, FU).low <= pacc(Y, F, FU).share
-    # With lam = 0 the corners add one pseudo-success and one pseudo-failure: 8 of 32 -> share 1/4, centre 9/34,
-    # variance (9 * (25/34)^2 + 25 * (9/34)^2) / 33 = 75/374; t(0.975, 31 df) = 2.039513: 9/34 -/+ 0.3308, so
+    # With lam = 0 the corners add one pseudo-success and one pseudo-failure: 8 of 32 -> share 1/4,
+    # centre 9/34,
+    # variance (9 * (25/34)^2 + 25 * (9/34)^2) / 33 = 75/374; t(0.975, 31 df) = 2.039513: 9/34 -/+
+    # 0.3308, so
     # -0.0662 (clipped to 0) and 0.5956, a shade higher than around the share itself.
     flat = ppi_cell([1, 0, 0, 0] * 8, [0.3] * 32, FU)
     half = 2.039513 * math.sqrt(75 / 374 * (1 / 32 + 1 / 10))
@@ -288,7 +309,8 @@ def test_ppi_mean_by_hand_as_ppi_py_computes_it():
 
 
 def _estimation_fixture(tmp_path: Path, run) -> Path:
-    """Outlet Z, March: 32 articles imported as the estimation sample (the small case four times), 10 the model alone labeled."""
+    """Outlet Z, March: 32 articles imported as the estimation sample (the small case four times),
+    10 the model alone labeled."""
     guide_path, _ = build_fixture(tmp_path)
     rows = [
         {
@@ -348,7 +370,8 @@ def test_default_ppi_report_uses_the_estimation_sample(run, tmp_path):
         month="2023-03",
         label="a",
     )
-    # 16 of 32 known gold carry a; the 10 predicted get PPI's share from the cell's own 32 estimation items,
+    # 16 of 32 known gold carry a; the 10 predicted get PPI's share from the cell's own 32
+    # estimation items,
     # worked by hand above (LAM32, SHARE32, CENTRE32 -/+ HALF32).
     assert (
         z["items"],
@@ -363,7 +386,8 @@ def test_default_ppi_report_uses_the_estimation_sample(run, tmp_path):
     assert math.isclose(float(z["ci_low"]), (16 + 10 * (CENTRE32 - HALF32)) / 42, abs_tol=1e-4)
     assert math.isclose(float(z["ci_high"]), (16 + 10 * (CENTRE32 + HALF32)) / 42, abs_tol=1e-4)
     # Outlet Y has no estimation item of its own: the pooled 32 correct it through PACC:
-    # E[f | a] = 1/2, E[f | not a] = 0, Y's mean f for a is 0.58 -> (0.58 - 0) / (1/2 - 0) = 1.16, clipped to 1.
+    # E[f | a] = 1/2, E[f | not a] = 0, Y's mean f for a is 0.58 -> (0.58 - 0) / (1/2 - 0) = 1.16,
+    # clipped to 1.
     y = pick(
         rows_of(tmp_path / "r"),
         table="main",
@@ -374,7 +398,8 @@ def test_default_ppi_report_uses_the_estimation_sample(run, tmp_path):
     )
     assert (y["rectifier"], y["rectifier_items"], y["estimation_items"]) == ("pooled", "32", "0")
     assert float(y["share"]) == 1.0 and float(y["ci_low"]) < 1.0
-    # Active-learning and seed labels never enter the rectifier: marked 'active', the z items stop counting.
+    # Active-learning and seed labels never enter the rectifier: marked 'active', the z items stop
+    # counting.
     with Store(tmp_path / "newsclf.db") as store:
         store.add_annotations(
             [
@@ -575,7 +600,8 @@ def test_a_flagged_cell_drills_down_to_exactly_its_articles_in_chromium(run, tmp
         # Exactly the four stories behind X's January cell; the reprint x0copy counts once, as x0.
         assert sorted(ids) == ["x0", "x1", "x2", "x3"]
         assert set(target.locator("tr.article td:nth-child(6)").all_inner_texts()) == {"gold"}
-        # A PPI cell drills down to its 42 articles: 32 gold (the estimation sample), 10 predicted with probabilities.
+        # A PPI cell drills down to its 42 articles: 32 gold (the estimation sample), 10 predicted
+        # with probabilities.
         zrow = page.locator("table.estimates tr", has_text="2023-03").filter(has_text="Z").first
         zrow.locator("a.share").click()
         z = page.locator("section.drill:target")
@@ -607,7 +633,8 @@ def test_guardrails_flag_thin_and_wide_cells_and_weak_models(run, tmp_path):
     # Outlet X, January: 4 stories, below the default --min-n of 10.
     gx = pick(rows, table="main", scheme="topics", outlet="X", month="2023-01", label="a")
     assert gx["flagged"] == "True" and gx["flag_reason"].startswith("4 articles (fewer than 10)")
-    # Stance toward T in February: 10 predicted articles; the model's against recall is 0.06, said in words.
+    # Stance toward T in February: 10 predicted articles; the model's against recall is 0.06, said
+    # in words.
     sy = pick(rows, table="time", scheme="stance", month="2023-02", label="against")
     assert (
         sy["flagged"] == "True"
@@ -708,7 +735,8 @@ def test_flat_article_table_final_labels_by_hand(run, tmp_path):
         "y3": ("a;b", "reviewer"),
         "y9": ("b", "predicted"),
     }
-    # Probabilities only where the model decided: y2's a at 0.9; y9's b at 0.1 (topics is multi-label).
+    # Probabilities only where the model decided: y2's a at 0.9; y9's b at 0.1 (topics is
+    # multi-label).
     assert table["y2"]["topics_probability"] == "0.9000" and table["y0"]["topics_probability"] == ""
     # Stance toward T: one plain column per target, a number for a single-label scheme.
     assert table["y0"]["stance_t"] == "favor" and float(table["y0"]["stance_t_probability"]) == 0.8

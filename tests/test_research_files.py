@@ -1,6 +1,8 @@
-"""Files as researchers bring them: Excel and Google Sheets CSVs, TSVs, JSONL with repeated ids, huge cells.
+"""Files as researchers bring them: Excel and Google Sheets CSVs, TSVs, JSONL with repeated ids,
+huge cells.
 
-Every file is written here, in our own words, byte for byte as the tool that makes it would write it.
+Every file is written here, in our own words, byte for byte as the tool that makes it would write
+it.
 Each import is checked for its counts, its messages, and that no text was changed or lost.
 """
 
@@ -25,14 +27,24 @@ from newsclf.fields import (
 )
 from newsclf.store import Store
 
-CAFE = "Café owners in Leeds said “the reactor” of their menu is now a chatbot – and some regulars object."
-NURSES = "Nurses at a Bristol hospital asked for a say in how the AI triage tool is used on night shifts."
-LABELERS = "Data labelers in Nairobi say the wage for rating chatbot answers fell again; “we are the engine,” one said."
+CAFE = (
+    "Café owners in Leeds said “the reactor” of their menu is now a chatbot – and some regulars"
+    " object."
+)
+NURSES = (
+    "Nurses at a Bristol hospital asked for a say in how the AI triage tool is used on night"
+    " shifts."
+)
+LABELERS = (
+    "Data labelers in Nairobi say the wage for rating chatbot answers fell again; “we are the"
+    " engine,” one said."
+)
 MAP = "text=body,title=headline,published=date,outlet=source"
 
 
 def excel_csv(path, encoding: str, bom: bool):
-    """What Excel writes as 'CSV' where the list separator is ';': CRLF, ';', quotes only where needed."""
+    """What Excel writes as 'CSV' where the list separator is ';': CRLF, ';', quotes only where
+    needed."""
     rows = [
         ["id", "headline", "body", "date", "source", "coder note"],
         ["x1", "Café owners and a chatbot", CAFE, "12/05/2023", "Daily Planet", "check; later"],
@@ -211,8 +223,8 @@ def test_jsonl_with_a_repeated_id_is_a_conflict_reported_with_both_lines(run, tm
     assert result.exit_code == 0, result.output
     assert "articles: 2 new, 0 updated, 1 unchanged, 1 conflicts" in result.stdout
     assert (
-        f"{path}:3: conflict: id 'a1' has another title or text than line 1 of this file; kept the stored one"
-        in result.stderr
+        f"{path}:3: conflict: id 'a1' has another title or text than line 1 of this file; kept the"
+        " stored one" in result.stderr
     )
     assert exported(run)["a1"]["text"] == CAFE
 
@@ -374,7 +386,8 @@ def test_train_classify_and_evaluate_read_mapped_columns(run, tmp_path):
     for i in range(48):
         topic = sorted(words)[i % 4]
         lines.append(
-            f"s{i};{topic} – news {i} from a café;{words[topic]}, report {i} says.;{topic};{1 + i % 28:02d}/05/2023"
+            f"s{i};{topic} – news {i} from a café;{words[topic]}, report {i}"
+            f" says.;{topic};{1 + i % 28:02d}/05/2023"
         )
     data = tmp_path / "coded.csv"
     data.write_text("\n".join(lines) + "\n", encoding="cp1252")
@@ -402,7 +415,8 @@ def test_train_classify_and_evaluate_read_mapped_columns(run, tmp_path):
     result = run("evaluate", "--model", "model", "--data", data, "--map", cols, "--dayfirst")
     assert result.exit_code == 0, result.output
     assert "topics" in result.stdout
-    # Label-only lines (an id and labels, no text) are scored on the store's text, or say why they cannot be.
+    # Label-only lines (an id and labels, no text) are scored on the store's text, or say why they
+    # cannot be.
     label_only = write_jsonl(
         tmp_path / "gold.jsonl",
         [{"id": f"s{i}", "labels": {"topics": [sorted(words)[i % 4]]}} for i in range(12)],
@@ -416,7 +430,8 @@ def test_train_classify_and_evaluate_read_mapped_columns(run, tmp_path):
     result = run("evaluate", "--model", "model", "--data", label_only)
     assert result.exit_code == 0, result.output
     assert "topics" in result.stdout
-    # batch reads the same file with the same options (in its worker processes) and names the encoding.
+    # batch reads the same file with the same options (in its worker processes) and names the
+    # encoding.
     result = run(
         "batch",
         "--model",
@@ -438,8 +453,10 @@ def test_train_classify_and_evaluate_read_mapped_columns(run, tmp_path):
     assert sorted(r["id"] for r in out_rows) == sorted(f"s{i}" for i in range(48))
 
 
-# What Western European and Indonesian text in Excel's cp1252 is made of. (Arbitrary cp1252 bytes cannot be
-# told from Korean or Chinese ones: a run like "\xa0\xa0\xa0\xa0" is valid in both; the notice names the guess.)
+# What Western European and Indonesian text in Excel's cp1252 is made of. (Arbitrary cp1252 bytes
+# cannot be
+# told from Korean or Chinese ones: a run like "\xa0\xa0\xa0\xa0" is valid in both; the notice names
+# the guess.)
 LATIN_TEXT = st.text(
     alphabet=st.sampled_from(
         list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -463,7 +480,8 @@ LATIN_TEXT = st.text(
 def test_any_text_written_by_a_csv_writer_reads_back_unchanged(
     tmp_path, texts, latin, delimiter, encoding
 ):
-    """Property: whatever the delimiter, quoting and encoding, the cells come back as they were written."""
+    """Property: whatever the delimiter, quoting and encoding, the cells come back as they were
+    written."""
     from newsclf.records import read_records
 
     if encoding == "cp1252":
@@ -499,7 +517,8 @@ def test_a_quote_never_closed_is_reported_not_read_into_one_cell(run, tmp_path):
 @settings(max_examples=200, deadline=None)
 @given(day=st.dates(min_value=date(1900, 1, 1), max_value=date(2199, 12, 31)))
 def test_every_written_form_of_a_day_reads_back_as_that_day(day):
-    """Property: a day written day-first, month-first or with its month's name is read as that day."""
+    """Property: a day written day-first, month-first or with its month's name is read as that
+    day."""
     iso = day.isoformat()
     assert normalize_date(day.strftime("%d/%m/%Y"), DAYFIRST) == iso
     assert normalize_date(day.strftime("%d.%m.%Y"), DAYFIRST) == iso

@@ -1,4 +1,5 @@
-"""Scope: a relevance gate keeps off-topic news out of the other schemes; other languages are not labeled."""
+"""Scope: a relevance gate keeps off-topic news out of the other schemes; other languages are not
+labeled."""
 
 from __future__ import annotations
 
@@ -138,29 +139,37 @@ NEW = [
         "id": "sport",
         "lang": "en",
         "title": "Derby win",
-        "text": "The striker scored twice as the home side won the "
-        "derby. The coach praised the defence. Heavy rain is expected on friday.",
+        "text": (
+            "The striker scored twice as the home side won the "
+            "derby. The coach praised the defence. Heavy rain is expected on friday."
+        ),
     },
     {
         "id": "bola",
         "lang": "id",
         "title": "Menang",
-        "text": "Tim sepak bola kota itu menang dua gol tanpa balas. "
-        "Pelatih memuji lini belakang. Harga tiket naik.",
+        "text": (
+            "Tim sepak bola kota itu menang dua gol tanpa balas. "
+            "Pelatih memuji lini belakang. Harga tiket naik."
+        ),
     },
     {
         "id": "labor",
         "lang": "en",
         "title": "Raters",
-        "text": "Data labelers who train the chatbot earn a low hourly "
-        "wage, and annotators rating AI answers demand contracts from OpenAI.",
+        "text": (
+            "Data labelers who train the chatbot earn a low hourly "
+            "wage, and annotators rating AI answers demand contracts from OpenAI."
+        ),
     },
     {
         "id": "de",
         "lang": "de",
         "title": "Radsport",
-        "text": "Der Radfahrer gewann die Etappe nach einem langen "
-        "Anstieg und übernahm das gelbe Trikot.",
+        "text": (
+            "Der Radfahrer gewann die Etappe nach einem langen "
+            "Anstieg und übernahm das gelbe Trikot."
+        ),
     },
 ]
 
@@ -244,7 +253,8 @@ def test_let_through_counts_from_a_confusion_matrix():
 
     conf = {"labels": ["yes", "no"], "matrix": [[18, 2], [1, 9]]}
     assert let_through(conf, "yes").startswith(
-        "Relevance gate, cross-validated: off-topic articles let through 1 of 10 (10%); on-topic articles shut out 2 of 20 (10%)"
+        "Relevance gate, cross-validated: off-topic articles let through 1 of 10 (10%); on-topic"
+        " articles shut out 2 of 20 (10%)"
     )
 
 

@@ -1,4 +1,5 @@
-"""Full-text search: results and counts agree with a brute-force scan of the demo corpus, in both languages."""
+"""Full-text search: results and counts agree with a brute-force scan of the demo corpus, in both
+languages."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from newsclf.store import Store
 
 
 def words(text: str | None) -> list[str]:
-    """unicode61 with remove_diacritics, by hand: case and accents folded, split on all but letters and digits."""
+    """unicode61 with remove_diacritics, by hand: case and accents folded, split on all but letters
+    and digits."""
     folded = "".join(
         c
         for c in unicodedata.normalize("NFKD", (text or "").casefold())
@@ -37,8 +39,10 @@ def phrase(tokens: list[str], *parts: str) -> bool:
 CAFE = Article(
     id="cafe",
     title="Café owners try a chatbot",
-    text="The café on Jalan Merdeka now takes orders by chatbot. "
-    "Pekerjanya bilang sistem itu sering salah.",
+    text=(
+        "The café on Jalan Merdeka now takes orders by chatbot. "
+        "Pekerjanya bilang sistem itu sering salah."
+    ),
     outlet="Kabar Nusa",
     lang="id",
     published="2023-05-02T08:00:00+07:00",
@@ -96,7 +100,7 @@ def test_counts_by_month_and_outlet_equal_a_brute_force_scan(store, corpus):
         to_match("OpenAI"), "month", by_outlet=True, filters=Filters(lang="id")
     )
     hits, totals = Counter(), Counter()
-    for t, w, a in corpus.values():
+    for _title, w, a in corpus.values():
         if a.lang != "id":
             continue
         key = ((a.published or "")[:7] or "undated", a.outlet or "")
@@ -143,7 +147,8 @@ def test_a_store_from_before_the_index_gets_it_built_when_opened(tmp_path):
             conn.execute(statement)
     conn.execute(f"PRAGMA user_version = {SEARCH_MIGRATION - 1}")
     conn.execute(
-        "INSERT INTO articles (id, title, text, content_hash, added_at) VALUES ('old', 'Old news', 'Anotator lama', 'h', 'x')"
+        "INSERT INTO articles (id, title, text, content_hash, added_at) VALUES ('old', 'Old news',"
+        " 'Anotator lama', 'h', 'x')"
     )
     conn.commit()
     conn.close()

@@ -1,4 +1,5 @@
-"""An exported spaCy pipeline, loaded in a fresh process, gives the same labels as `newsclf classify`."""
+"""An exported spaCy pipeline, loaded in a fresh process, gives the same labels as `newsclf
+classify`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Training in parallel (--jobs) gives the same model as in one process; --no-cv keeps the previous metrics, marked."""
+"""Training in parallel (--jobs) gives the same model as in one process; --no-cv keeps the previous
+metrics, marked."""
 
 from __future__ import annotations
 

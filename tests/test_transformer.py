@@ -1,4 +1,5 @@
-"""The optional fine-tuned encoder backend (`newsclf train --backend minilm`), trained for real on CPU."""
+"""The optional fine-tuned encoder backend (`newsclf train --backend minilm`), trained for real on
+CPU."""
 
 from __future__ import annotations
 
@@ -37,7 +38,10 @@ def two_people(n: int, seed: int) -> tuple[list[dict], list[list[str]]]:
                 "title": "",
                 "lang": "en",
                 "target": target,
-                "text": f"On day {i} {target} was {verb} by the committee, and {other} was {other_verb}.",
+                "text": (
+                    f"On day {i} {target} was {verb} by the committee, and {other} was"
+                    f" {other_verb}."
+                ),
             }
         )
         labels.append([label])
@@ -94,7 +98,8 @@ def test_fine_tuned_encoder_learns_what_is_said_of_the_target_and_reloads_exactl
 
 def test_cli_trains_minilm_and_the_spacy_export_labels_the_same(run, tmp_path):
     needs_backend()
-    # 80 items: the final model of each scheme fine-tunes; the folds' 40 are too few and use the linear model.
+    # 80 items: the final model of each scheme fine-tunes; the folds' 40 are too few and use the
+    # linear model.
     train = write_jsonl(tmp_path / "train.jsonl", make_rows(80, 1))
     result = run(
         "train",
@@ -133,7 +138,8 @@ def test_cli_trains_minilm_and_the_spacy_export_labels_the_same(run, tmp_path):
     assert len(classified) == 12 and all(
         set(r["labels"]) == {"topics", "stance"} for r in classified.values()
     )
-    # The real console script: its workers must not inherit torch's thread pool by fork (they hung in their first
+    # The real console script: its workers must not inherit torch's thread pool by fork (they hung
+    # in their first
     # prediction), so an encoder model's workers start by spawn and load it themselves.
     assert not forks_safely(tmp_path / "m")
     batch = subprocess.run(

@@ -1,4 +1,5 @@
-"""WARC writing and reading: real fetches from the local server, read back by warcio and iter_warc."""
+"""WARC writing and reading: real fetches from the local server, read back by warcio and
+iter_warc."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from newsclf.collect.fetch import Fetcher, FetchResult
 from newsclf.collect.warc import WarcPage, WarcWriter, iter_warc
 from newsclf.errors import InputError
 
-PAGE = "<!doctype html><html><head><title>{n}</title></head><body><p>Kabar {n}: café €</p></body></html>"
+PAGE = (
+    "<!doctype html><html><head><title>{n}</title></head><body><p>Kabar {n}: café"
+    " €</p></body></html>"
+)
 RSS = b"<?xml version='1.0'?><rss version='2.0'><channel><title>K</title></channel></rss>"
 
 
@@ -183,7 +187,8 @@ def test_missing_file_is_a_clear_error(tmp_path):
 
 @pytest.mark.parametrize("compressed", [True, False])
 def test_every_cut_point_is_an_error_or_whole_records(tmp_path, compressed):
-    """Cut a WARC at many offsets: iter_warc yields only whole records, then InputError (or, quiet, stops)."""
+    """Cut a WARC at many offsets: iter_warc yields only whole records, then InputError (or, quiet,
+    stops)."""
     bodies = {}
     with WarcWriter(tmp_path / "w") as warc:
         for i in range(3):

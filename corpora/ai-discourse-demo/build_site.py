@@ -1,10 +1,14 @@
-"""Build the demo corpus from source/*.jsonl: a static news site (HTML pages, RSS feeds, OPML, robots.txt),
+"""Build the demo corpus from source/*.jsonl: a static news site (HTML pages, RSS feeds, OPML,
+robots.txt),
 clean article records, and two coders' labels plus a reviewer's adjudications.
 
-A source row: {"slug", "outlet", "lang", "published", "author", "title", "pages": [[paragraph, ...], ...],
+A source row: {"slug", "outlet", "lang", "published", "author", "title", "pages": [[paragraph, ...],
+...],
 "about_ai"?: {"gold": "no", "coder_b": "yes"}, "topics"?: {"gold": [...], "coder_a"?: [...]},
-"stance"?: [{"target", "gold", "coder_a"?, "coder_b"?}]}. "about_ai" is the relevance gate (absent: "yes"
-for everyone); topics and stance are needed only where someone answers "yes", and a coder's own value
+"stance"?: [{"target", "gold", "coder_a"?, "coder_b"?}]}. "about_ai" is the relevance gate (absent:
+"yes"
+for everyone); topics and stance are needed only where someone answers "yes", and a coder's own
+value
 overrides the gold one.
 
 Run from the project root:  python corpora/ai-discourse-demo/build_site.py
@@ -225,21 +229,26 @@ def render_page(
 {chr(10).join(head)}
 </head>
 <body>
-<header class="site-header"><a class="logo" href="{rel(here, "index.html")}">{esc(name)}</a><nav>{nav}</nav></header>
+<header class="site-header"><a class="logo" \
+href="{rel(here, "index.html")}">{esc(name)}</a><nav>{nav}</nav></header>
 <main>
 <article class="story">
 <h1 class="headline">{esc(row["title"])}</h1>
-<div class="meta"><span class="byline">{esc(byline(row))}</span> <time class="date">{esc(date_line(row))}</time></div>
+<div class="meta"><span class="byline">{esc(byline(row))}</span> <time \
+class="date">{esc(date_line(row))}</time></div>
 <div class="story-body">
 {chr(10).join(body_paras)}
 </div>
 {pager}
-<div class="share">{"Bagikan" if lang == "id" else "Share"}: <a href="#">Facebook</a> <a href="#">X</a> <a href="#">WhatsApp</a></div>
+<div class="share">{"Bagikan" if lang == "id" else "Share"}: <a href="#">Facebook</a> <a \
+href="#">X</a> <a href="#">WhatsApp</a></div>
 <p class="comments"><a href="#comments">{comments}</a></p>
 </article>
 <aside class="related"><h3>{related_title}</h3><ul>{related_box}</ul></aside>
 </main>
-<footer>&copy; 2023 {esc(name)}. {"Hak cipta dilindungi." if lang == "id" else "All rights reserved."} <a href="#">{"Redaksi" if lang == "id" else "About us"}</a></footer>
+<footer>&copy; 2023 {esc(name)}. \
+{"Hak cipta dilindungi." if lang == "id" else "All rights reserved."} <a \
+href="#">{"Redaksi" if lang == "id" else "About us"}</a></footer>
 </body>
 </html>
 """
@@ -286,7 +295,8 @@ def article_record(row: dict) -> Article:
 
 
 def coding_seconds(row: dict, coder: str, first: bool) -> float:
-    """Simulated coding time (the demo has no real labelers): reading time plus deciding, per coder."""
+    """Simulated coding time (the demo has no real labelers): reading time plus deciding, per
+    coder."""
     words = sum(len(p.split()) for page in row["pages"] for p in page)
     rng = random.Random(f"{row['slug']}/{coder}/{first}")
     pace = {"coder_a": 4.0, "coder_b": 3.2}.get(coder, 4.0)  # words read per second
@@ -297,13 +307,15 @@ def coding_seconds(row: dict, coder: str, first: bool) -> float:
 
 
 def gate_answer(row: dict, coder: str | None) -> str:
-    """A coder's answer to the relevance gate about_ai (coder None: the gold); rows without "about_ai" are about AI."""
+    """A coder's answer to the relevance gate about_ai (coder None: the gold); rows without
+    "about_ai" are about AI."""
     gate = row.get("about_ai", {})
     return (gate.get(coder) if coder else None) or gate.get("gold", "yes")
 
 
 def label_lines(row: dict, article_id: str, coder: str | None) -> list[dict]:
-    """A coder's label lines for one article (coder None: the adjudicated gold); the gate goes on the first line.
+    """A coder's label lines for one article (coder None: the adjudicated gold); the gate goes on
+    the first line.
 
     An article coded "no" at the gate gets one line and nothing else: the gate ends the item.
     """
@@ -323,7 +335,8 @@ def label_lines(row: dict, article_id: str, coder: str | None) -> list[dict]:
 
 
 def main(out: Path = HERE) -> None:
-    """Build everything into `out` (the corpus folder itself by default; tests build into a temp folder)."""
+    """Build everything into `out` (the corpus folder itself by default; tests build into a temp
+    folder)."""
     site = out / "site"
     rows = load_source()
     seen = set()
@@ -349,12 +362,14 @@ def main(out: Path = HERE) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(render_page(row, page, by_outlet, rng), encoding="utf-8")
     listing = "\n".join(
-        f'<li><a href="{page_path(r, 1)}">{html.escape(r["title"])}</a> ({OUTLETS[r["outlet"]][0]})</li>'
+        f'<li><a href="{page_path(r, 1)}">{html.escape(r["title"])}</a>'
+        f" ({OUTLETS[r['outlet']][0]})</li>"
         for r in sorted(rows, key=lambda r: r["published"], reverse=True)
     )
     (site / "index.html").write_text(
-        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>AI discourse demo site</title></head>'
-        f"<body><h1>AI discourse demo site</h1><ul>\n{listing}\n</ul></body></html>\n",
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>AI discourse demo'
+        " site</title></head><body><h1>AI discourse demo"
+        f" site</h1><ul>\n{listing}\n</ul></body></html>\n",
         encoding="utf-8",
     )
     (site / "robots.txt").write_text(
@@ -372,8 +387,8 @@ def main(out: Path = HERE) -> None:
             f'    <outline type="rss" text="{OUTLETS[key][0]}" xmlUrl="{key}/feed.xml"/>'
         )
     (site / "feeds.opml").write_text(
-        '<?xml version="1.0" encoding="utf-8"?>\n<opml version="2.0">\n  <head><title>Demo outlets</title></head>\n'
-        "  <body>\n" + "\n".join(outlines) + "\n  </body>\n</opml>\n",
+        '<?xml version="1.0" encoding="utf-8"?>\n<opml version="2.0">\n  <head><title>Demo'
+        " outlets</title></head>\n  <body>\n" + "\n".join(outlines) + "\n  </body>\n</opml>\n",
         encoding="utf-8",
     )
     articles = [article_record(row) for row in rows]
@@ -403,8 +418,8 @@ def main(out: Path = HERE) -> None:
     pages = sum(len(r["pages"]) for r in rows)
     off_topic = sum(gate_answer(r, None) == "no" for r in rows)
     print(
-        f"built {len(rows)} articles ({pages} pages, {off_topic} not about AI) from {len(by_outlet)} outlets "
-        f"into {site}"
+        f"built {len(rows)} articles ({pages} pages, {off_topic} not about AI) from"
+        f" {len(by_outlet)} outlets into {site}"
     )
 
 

@@ -52,7 +52,8 @@ class Item:
 
 
 def count_records(path: Path, fmt: str) -> tuple[int, str | None, int]:
-    """(how many numbered records the file has, a warning if part of it is unreadable, damaged parts skipped)."""
+    """(how many numbered records the file has, a warning if part of it is unreadable, damaged parts
+    skipped)."""
     if fmt == "jsonl":
         opener = gzip.open if path.name.lower().endswith(".gz") else open
         n, last = 0, b"\n"
@@ -77,8 +78,8 @@ def count_records(path: Path, fmt: str) -> tuple[int, str | None, int]:
         return (
             n,
             (
-                f"{path}: {len(damage)} damaged part(s) of the WARC file skipped, the records around them "
-                "read: " + "; ".join(d.describe() for d in damage[:5])
+                f"{path}: {len(damage)} damaged part(s) of the WARC file skipped, the records"
+                " around them read: " + "; ".join(d.describe() for d in damage[:5])
             ),
             len(damage),
         )
@@ -94,9 +95,11 @@ def iter_items(
     keep_non_articles: bool = False,
     cap: int = MAX_RECORD_BYTES,
 ) -> Iterator[Item]:
-    """The records numbered start <= i < stop of one file; `options` (ReadOptions) say how to read JSONL/CSV.
+    """The records numbered start <= i < stop of one file; `options` (ReadOptions) say how to read
+    JSONL/CSV.
 
-    A JSONL/CSV/JSON record over `cap` bytes is rejected; WARC pages that are not articles are Items saying so.
+    A JSONL/CSV/JSON record over `cap` bytes is rejected; WARC pages that are not articles are Items
+    saying so.
     """
     if fmt == "jsonl":
         yield from _jsonl(path, start, stop, options, cap)
@@ -159,7 +162,8 @@ def _jsonl(
 def _whole_file(
     path: Path, by_item: bool, options: Any = None, cap: int = MAX_RECORD_BYTES
 ) -> Iterator[Item]:
-    """A CSV's rows (numbered by line) or a JSON array's items (numbered in order: several may share a line)."""
+    """A CSV's rows (numbered by line) or a JSON array's items (numbered in order: several may share
+    a line)."""
     from newsclf.records import read_records
 
     for n, result in enumerate(read_records(path, options=options, max_record_bytes=cap)):
@@ -193,7 +197,7 @@ def _parquet(path: Path, start: int, stop: int) -> Iterator[Item]:
                     except json.JSONDecodeError:
                         pass
             row = {
-                k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                k: v.isoformat() if hasattr(v, "isoformat") else v
                 for k, v in row.items()
                 if v is not None
             }
@@ -252,7 +256,8 @@ def _warc(path: Path, start: int, stop: int, keep_non_articles: bool = False) ->
 def write_warc(
     path: str | Path, pages: list[tuple[str, bytes]], date: str = "2023-06-01T00:00:00Z"
 ) -> int:
-    """Write (url, html bytes) pairs as WARC response records (gzip per record); for tests and benchmarks."""
+    """Write (url, html bytes) pairs as WARC response records (gzip per record); for tests and
+    benchmarks."""
     import io
 
     from warcio.statusandheaders import StatusAndHeaders

@@ -1,4 +1,5 @@
-"""Output files of batch jobs: rows of predictions as JSONL, CSV or Parquet, each file written atomically.
+"""Output files of batch jobs: rows of predictions as JSONL, CSV or Parquet, each file written
+atomically.
 
 A file is written under a temporary name in the same folder, flushed to disk, and renamed over
 its final name (`os.replace` is atomic on POSIX), so a reader, or a rerun after a kill, sees a

@@ -64,11 +64,8 @@ class RunLock:
                 + "; this run did nothing, try again later"
             ) from None
         os.ftruncate(fd, 0)
-        os.pwrite(
-            fd,
-            f"pid {os.getpid()}, since {datetime.now(timezone.utc).isoformat(timespec='seconds')}\n".encode(),
-            0,
-        )
+        since = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        os.pwrite(fd, f"pid {os.getpid()}, since {since}\n".encode(), 0)
         self._fd = fd
         return self
 
@@ -108,11 +105,14 @@ class RunSummary:
         """One line a cron log keeps."""
         extra = ""
         if self.adopted_parts or self.forgotten_parts:
-            extra = f" (reconciled: {self.adopted_parts} parts adopted, {self.forgotten_parts} missing re-exported)"
+            extra = (
+                f" (reconciled: {self.adopted_parts} parts adopted, {self.forgotten_parts} missing"
+                " re-exported)"
+            )
         scope = "".join(f" ({n} {kind})" for kind, n in sorted(self.out_of_scope.items()))
         return (
-            f"run: {self.collect_line}; classified {self.classified}{scope}; exported {self.exported} "
-            f"in {self.parts} parts{extra}; {self.seconds:.1f} s"
+            f"run: {self.collect_line}; classified {self.classified}{scope}; exported"
+            f" {self.exported} in {self.parts} parts{extra}; {self.seconds:.1f} s"
         )
 
 
@@ -192,7 +192,8 @@ def _export_row(article: Any, predictions: list[dict[str, Any]], model_id: str) 
 
 
 def export_pending(store: Store, out: Path, model_id: str, fmt: str) -> tuple[int, int]:
-    """Append the predictions not yet in `out` as one new part per day; returns (articles, parts)."""
+    """Append the predictions not yet in `out` as one new part per day; returns (articles,
+    parts)."""
     key = str(out.resolve())
     ids = store.unexported_article_ids(key, model_id)
     by_day: dict[str, list[dict[str, Any]]] = {}
@@ -225,7 +226,8 @@ def classify_pending(
     any_language: bool = False,
     out_of_scope: dict[str, int] | None = None,
 ) -> int:
-    """Classify the stored articles without a prediction from `model`; each batch stored in one transaction.
+    """Classify the stored articles without a prediction from `model`; each batch stored in one
+    transaction.
 
     Articles the model may not label (language, gate) are counted by kind into `out_of_scope`.
     """
@@ -257,7 +259,8 @@ def run_feeds(
     on_progress: Callable[[str], None] | None = None,
     any_language: bool = False,
 ) -> RunSummary:
-    """One incremental pass (see the module notes). Raises LockHeld if another pass holds the store's lock."""
+    """One incremental pass (see the module notes). Raises LockHeld if another pass holds the
+    store's lock."""
     from newsclf.collect.collector import Collector
     from newsclf.collect.fetch import Fetcher
     from newsclf.model.predict import load_model

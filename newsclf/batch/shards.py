@@ -1,4 +1,5 @@
-"""Shard processing over many files, on a local process pool or on Dask, behind one small executor interface.
+"""Shard processing over many files, on a local process pool or on Dask, behind one small executor
+interface.
 
 A shard is one input file, or a range of its records (`shard_size` of them) when the format can
 be split. Each shard is one task: a worker reads its records, extracts WARC pages on the fly,
@@ -80,8 +81,10 @@ def _exit_with_parent(parent: int) -> None:
 def _init_worker(parent: int, threads: int) -> None:
     """Worker initializer: die with the parent, and share the cores with the other workers."""
     _exit_with_parent(parent)
-    # n workers x all cores would oversubscribe. The variables size the pools a spawned worker starts; a pool a
-    # forked worker inherits keeps its size (torch's is set below; the linear model caps BLAS itself).
+    # n workers x all cores would oversubscribe. The variables size the pools a spawned worker
+    # starts; a pool a
+    # forked worker inherits keeps its size (torch's is set below; the linear model caps BLAS
+    # itself).
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         os.environ[var] = str(threads)
     if "torch" in sys.modules:  # inherited from a forked parent
@@ -89,8 +92,11 @@ def _init_worker(parent: int, threads: int) -> None:
 
 
 def forks_safely(model_path: str | Path) -> bool:
-    """Whether workers forked after the parent loaded this model work: not an encoder's (torch's OpenMP
-    thread pool, started by the parent's first prediction, leaves a forked child hung in its first one)."""
+    """Whether workers forked after the parent loaded this model work: not an encoder's (torch's
+    OpenMP
+    thread pool, started by the parent's first prediction, leaves a forked child hung in its first
+    one).
+    """
     try:
         meta = _model_meta(model_path)
     except (OSError, ValueError):
@@ -108,7 +114,8 @@ def _model_meta(model_path: str | Path) -> dict[str, Any]:
 class LocalEngine:
     """A concurrent.futures.ProcessPoolExecutor with `workers` processes.
 
-    Given `model_path`, a linear model is loaded here once and inherited by forked workers (copy-on-write,
+    Given `model_path`, a linear model is loaded here once and inherited by forked workers
+    (copy-on-write,
     no per-worker load); an encoder model is loaded by each worker, started with spawn.
     """
 
@@ -144,7 +151,8 @@ class LocalEngine:
 
 
 class DaskEngine:
-    """A dask.distributed Client on a new LocalCluster (one thread per worker process) or an existing scheduler."""
+    """A dask.distributed Client on a new LocalCluster (one thread per worker process) or an
+    existing scheduler."""
 
     def __init__(self, workers: int = 0, scheduler: str | None = None):
         try:
@@ -195,7 +203,8 @@ class DaskEngine:
 def make_engine(
     name: str, workers: int = 0, scheduler: str | None = None, model_path: str | Path | None = None
 ) -> Engine:
-    """The executor called `name` ('local' or 'dask'); `model_path` lets the local one preload a model."""
+    """The executor called `name` ('local' or 'dask'); `model_path` lets the local one preload a
+    model."""
     if name == "local":
         if scheduler:
             raise InputError("--scheduler needs --engine dask")
@@ -236,7 +245,8 @@ class Task:
     batch_size: int
     any_language: bool = False
     keep_non_articles: bool = False
-    read: Any = None  # ReadOptions for JSONL/CSV inputs (encoding, delimiter, column map, dates), without on_notice
+    # ReadOptions for JSONL/CSV inputs (encoding, delimiter, column map, dates), without on_notice
+    read: Any = None
     max_record_bytes: int = MAX_RECORD_BYTES
 
 
@@ -270,7 +280,8 @@ def _shard_name(path: Path, start: int, stop: int, splittable: bool) -> str:
 def plan_shards(
     inputs: Iterable[str | Path], shard_size: int = DEFAULT_SHARD_SIZE
 ) -> tuple[list[Shard], list[str], int]:
-    """Shards of every input, in input order; a warning per file that is partly unreadable; damaged parts skipped."""
+    """Shards of every input, in input order; a warning per file that is partly unreadable; damaged
+    parts skipped."""
     shards: list[Shard] = []
     warnings: list[str] = []
     damaged_parts = 0
@@ -295,7 +306,8 @@ def plan_shards(
 
 
 def select_shards(shards: list[Shard], index: int | None, count: int | None) -> list[Shard]:
-    """This job's share when the work is split over `count` jobs (e.g. a Slurm job array): every count-th shard."""
+    """This job's share when the work is split over `count` jobs (e.g. a Slurm job array): every
+    count-th shard."""
     if count is None:
         return shards
     return [s for i, s in enumerate(shards) if i % count == index]
@@ -336,7 +348,8 @@ def get_model(path: str) -> Any:
         from newsclf.model.predict import load_model
 
         model = load_model(key)
-        # Warm up: the tokenizers, trafilatura and the language-id model load on first use; do it now,
+        # Warm up: the tokenizers, trafilatura and the language-id model load on first use; do it
+        # now,
         # once per worker, not inside the first shard (a spawned Dask worker would pay it there).
         model.predict(
             [
@@ -364,13 +377,15 @@ def _warm_extraction() -> None:
 
 
 def warm_worker(model_path: str) -> int:
-    """Load the model in this worker (e.g. `client.run(warm_worker, path)` on Dask); returns the worker's pid."""
+    """Load the model in this worker (e.g. `client.run(warm_worker, path)` on Dask); returns the
+    worker's pid."""
     get_model(model_path)
     return os.getpid()
 
 
 def reason_kind(reason: str) -> str:
-    """A reason's kind, for counting: 'not an article: a site's home page', without the page's own details."""
+    """A reason's kind, for counting: 'not an article: a site's home page', without the page's own
+    details."""
     reason = re.sub(r"^\S+://\S+: ", "", reason)  # the page's URL
     reason = re.sub(r"^line \d+: ", "", reason)
     reason = re.sub(
@@ -593,11 +608,14 @@ def run_batch(
     read: Any = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> BatchSummary:
-    """Classify every record of `inputs` into shard files in `out_dir`; finished shards of earlier runs are skipped.
+    """Classify every record of `inputs` into shard files in `out_dir`; finished shards of earlier
+    runs are skipped.
 
-    `read` (ReadOptions) says how to read JSONL and CSV inputs; its on_notice is not sent to workers.
+    `read` (ReadOptions) says how to read JSONL and CSV inputs; its on_notice is not sent to
+    workers.
 
-    `progress(total)` makes a tqdm-like bar (total records, None when unknown); `engine_obj` reuses a
+    `progress(total)` makes a tqdm-like bar (total records, None when unknown); `engine_obj` reuses
+    a
     started engine (its start-up is then not counted).
     """
     started = time.perf_counter()
@@ -618,7 +636,8 @@ def run_batch(
             if bar is not None:
                 bar.update(done.records)
         else:
-            # Left by a killed run of this shard: a half-written output, or a marker killed before its rename.
+            # Left by a killed run of this shard: a half-written output, or a marker killed before
+            # its rename.
             for name in (shard.output(out, out_fmt).name, shard.marker(out).name):
                 for tmp in out.glob(f".{name}.*.tmp"):
                     tmp.unlink(missing_ok=True)

@@ -1,4 +1,5 @@
-"""A parse budget for HTML: a page that would take lxml and extraction far more than about 2 s is refused.
+"""A parse budget for HTML: a page that would take lxml and extraction far more than about 2 s is
+refused.
 
 lxml's parse time grows with the square of one tag's attributes (40,000: 3 s; 200,000: minutes) and
 extraction costs about 2 s per 50,000 elements; `html_budget` finds such a page in one linear scan.
@@ -19,7 +20,8 @@ RAW_TEXT = ("script", "style", "textarea", "xmp", "noscript")  # their content i
 
 
 def html_budget(text: str) -> str | None:
-    """Why parsing this page would cost too much (too many elements, or attributes on one), or None."""
+    """Why parsing this page would cost too much (too many elements, or attributes on one), or
+    None."""
     tags, pos, quadratic = 0, 0, 0  # lxml's cost grows with the sum of squared attribute counts
     while (start := _NEXT.search(text, pos)) is not None:
         if start.group() == "<!--":
@@ -29,7 +31,10 @@ def html_budget(text: str) -> str | None:
         m = _TAG.match(text, start.start())
         tags += 1
         if tags > MAX_TAGS:
-            return f"the page has more than {MAX_TAGS:,} elements; not parsed (a hostile or broken page)"
+            return (
+                f"the page has more than {MAX_TAGS:,} elements; not parsed (a hostile or broken"
+                " page)"
+            )
         name, inside = m.group(1).lower(), m.group(2)
         if len(inside) > 4_000:  # room for a few hundred attributes: count them
             n = len(_ATTRIBUTE.findall(inside))

@@ -1,4 +1,5 @@
-"""The collector: URLs, feeds, sitemaps or saved pages -> fetched, extracted, stitched Articles in the store.
+"""The collector: URLs, feeds, sitemaps or saved pages -> fetched, extracted, stitched Articles in
+the store.
 
 A feed entry is marked as seen only after its article is stored, and a feed's body hash only
 after all its entries are handled, so a killed run loses nothing and a rerun repeats nothing
@@ -47,10 +48,10 @@ class CollectSummary:
     def line(self) -> str:
         """One line a cron log can keep."""
         return (
-            f"fetched {self.fetched}, new {self.new}, updated {self.updated}, unchanged {self.unchanged}, "
-            f"duplicates {self.duplicates}, already seen {self.already_seen}, feeds not modified "
-            f"{self.not_modified}, refused by robots {self.refused_by_robots}, not articles "
-            f"{len(self.not_articles)}, failed {len(self.failed)}"
+            f"fetched {self.fetched}, new {self.new}, updated {self.updated}, unchanged"
+            f" {self.unchanged}, duplicates {self.duplicates}, already seen {self.already_seen},"
+            f" feeds not modified {self.not_modified}, refused by robots {self.refused_by_robots},"
+            f" not articles {len(self.not_articles)}, failed {len(self.failed)}"
         )
 
 
@@ -145,7 +146,8 @@ class Collector:
             self.summary.not_articles.append((url, exc.reason))
             return None
         except ExtractionError as exc:
-            # The summary line names the page already; a later page of a stitched article keeps its own URL.
+            # The summary line names the page already; a later page of a stitched article keeps its
+            # own URL.
             self.summary.failed.append(
                 (url, exc.reason if exc.url in (url, final_url) else str(exc))
             )
@@ -209,8 +211,9 @@ class Collector:
         body_hash = hashlib.sha256(result.body).hexdigest()
         validators = {
             "etag": result.headers.get("ETag") or result.headers.get("etag"),
-            "last_modified": result.headers.get("Last-Modified")
-            or result.headers.get("last-modified"),
+            "last_modified": (
+                result.headers.get("Last-Modified") or result.headers.get("last-modified")
+            ),
         }
         if body_hash == state.get("body_hash"):
             # Some servers send a fresh ETag for an unchanged body; the hash catches that.
@@ -275,7 +278,8 @@ class Collector:
     # --- saved pages --------------------------------------------------------------------------
 
     def collect_html_dir(self, directory: str | Path) -> CollectSummary:
-        """Extract saved HTML pages; pages 2..N of an article are stitched onto page 1, not stored alone."""
+        """Extract saved HTML pages; pages 2..N of an article are stitched onto page 1, not stored
+        alone."""
         root = Path(directory).resolve()
         files = sorted(
             p for p in root.rglob("*") if p.suffix.lower() in (".html", ".htm") and p.is_file()
@@ -299,7 +303,8 @@ class Collector:
         return self.summary
 
     def regroup_duplicates(self) -> int:
-        """Recompute near-duplicate groups over the whole store; returns how many articles are copies."""
+        """Recompute near-duplicate groups over the whole store; returns how many articles are
+        copies."""
         groups = duplicate_groups(self.store.iter_articles())
         self.store.set_dup_groups(groups)
         return sum(1 for article_id, head in groups.items() if article_id != head)
@@ -310,5 +315,6 @@ def _read_html(path: Path) -> str:
 
 
 def _is_listing(html: str) -> bool:
-    # An index page lists many articles and has no article body; extraction would only find link text.
+    # An index page lists many articles and has no article body; extraction would only find link
+    # text.
     return html.count("<article") == 0 and html.count("<li") > 20 and html.count("<p") < 3

@@ -190,7 +190,8 @@ def _with_default(dt: datetime, default_tz: tzinfo | None) -> datetime:
 
 def _iso(s: str) -> datetime | None:
     if not re.match(
-        r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2}|[+-]\d{2})?$",
+        r"^\d{4}-\d{2}-\d{2}(?:[T"
+        r" ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}:?\d{2}|[+-]\d{2})?$",
         s,
         re.I,
     ):
@@ -255,7 +256,8 @@ def _clock(m: re.Match) -> tuple[int, int, int]:
 def _zone(s: str) -> tuple[str, tzinfo | None, str | None]:
     """Split a trailing zone off: (rest, tzinfo or None, generic US zone name or None)."""
     m = NUM_OFFSET.search(s)
-    # A bare "-2023" or "-05" ending a date is not an offset; require a time before it or a UTC/GMT prefix.
+    # A bare "-2023" or "-05" ending a date is not an offset; require a time before it or a UTC/GMT
+    # prefix.
     if m and (
         re.search(r"(utc|gmt)\s*[+-]\d", s[m.start() :], re.I)
         or re.search(r"\d[:.]\d{2}(?:[:.]\d{2})?\s*$", s[: m.start()])
@@ -279,7 +281,8 @@ def _zone(s: str) -> tuple[str, tzinfo | None, str | None]:
 
 
 def _us_offset(name: str, naive: datetime) -> timezone:
-    """US Eastern/Central/Mountain/Pacific: daylight time from the 2nd Sunday of March to the 1st of November."""
+    """US Eastern/Central/Mountain/Pacific: daylight time from the 2nd Sunday of March to the 1st of
+    November."""
     std, dst = US_GENERIC[name]
     year = naive.year
     march = datetime(year, 3, 8)

@@ -1,4 +1,5 @@
-"""Duplicates: exact copies by content hash, near-copies (syndicated wire stories with small edits) by MinHash.
+"""Duplicates: exact copies by content hash, near-copies (syndicated wire stories with small edits)
+by MinHash.
 
 Near-duplicate candidates come from MinHash signatures split into LSH bands (only articles that
 share a band are compared, so the cost grows with the number of articles, not its square); each
@@ -75,7 +76,8 @@ class _UnionFind:
 
 
 def duplicate_groups(articles: Iterable[Article], threshold: float = CONTAINMENT) -> dict[str, str]:
-    """Map each article id to its group's id (the earliest published member); singletons map to themselves."""
+    """Map each article id to its group's id (the earliest published member); singletons map to
+    themselves."""
     latest = datetime.max.replace(tzinfo=timezone.utc)
     items: list[Article] = sorted(articles, key=lambda a: (a.published_utc or latest, a.id))
     uf = _UnionFind()

@@ -1,4 +1,5 @@
-"""Decoding page and feed bytes the way browsers do: declared charset, BOM, <meta> or XML declaration,
+"""Decoding page and feed bytes the way browsers do: declared charset, BOM, <meta> or XML
+declaration,
 clean UTF-8, then a guess that prefers windows-1252 for unlabelled Latin-script pages.
 
 One decoder for the fetcher and the extractor, so a page reads the same fetched or saved.
@@ -121,7 +122,8 @@ def decode(
 
 
 def _guess(body: bytes) -> str:
-    """Encoding of unlabelled, non-UTF-8 bytes: windows-1252 for Latin script, else charset_normalizer."""
+    """Encoding of unlabelled, non-UTF-8 bytes: windows-1252 for Latin script, else
+    charset_normalizer."""
     try:
         import charset_normalizer
 
@@ -142,5 +144,6 @@ def _guess(body: bytes) -> str:
 
 
 def guess_encoding(body: bytes) -> str:
-    """The codec of bytes that are not UTF-8 and declare nothing: windows-1252 for Latin script, else detected."""
+    """The codec of bytes that are not UTF-8 and declare nothing: windows-1252 for Latin script,
+    else detected."""
     return _guess(body)

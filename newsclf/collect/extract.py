@@ -1,4 +1,5 @@
-"""HTML -> Article: the main text, title, authors, date, language, canonical URL and outlet of a news page.
+"""HTML -> Article: the main text, title, authors, date, language, canonical URL and outlet of a
+news page.
 
 The body comes from trafilatura (in its precision mode, given the parsed tree, never a URL, so
 extraction never touches the network) after three repairs of the tree: bare-text paragraphs next to
@@ -36,7 +37,8 @@ logging.getLogger("htmldate").setLevel(logging.CRITICAL)
 
 
 class ExtractionError(InputError):
-    """A page holds no article text (empty, not HTML, or only navigation); `url` names the page, `reason` says why."""
+    """A page holds no article text (empty, not HTML, or only navigation); `url` names the page,
+    `reason` says why."""
 
     def __init__(self, reason: str, url: str | None = None):
         super().__init__(f"{url}: {reason}" if url else reason)
@@ -48,13 +50,14 @@ class ExtractionError(InputError):
 
 
 class NotAnArticle(ExtractionError):
-    """The page holds text, but it is not a news article (a home, section, tag, video or shop page)."""
+    """The page holds text, but it is not a news article (a home, section, tag, video or shop
+    page)."""
 
     def __reduce__(self) -> tuple[Any, tuple[str, str | None]]:
         return NotAnArticle, (self.reason, self.url)
 
 
-# --- decoding --------------------------------------------------------------------------------------
+# --- decoding -------------------------------------------------------------------------------------
 
 
 def decode_html(data: bytes, encoding: str | None = None) -> tuple[str, str]:
@@ -148,7 +151,8 @@ def _names(value: Any) -> list[str]:
 
 BYLINE_PREFIX = re.compile(
     r"^\s*(?:(?:reporter|reporters|penulis|editor|editors|redaktur|pewarta|kontributor|author|authors|"
-    r"written by|words by|laporan|teks|wartawan)\s*[:：\-–]\s*|(?:by|oleh|reported by|ditulis oleh)\s*:?\s+)",
+    r"written by|words by|laporan|teks|wartawan)\s*[:：\-–]\s*|(?:by|oleh|reported by|ditulis"
+    r" oleh)\s*:?\s+)",
     re.I,
 )
 AUTHOR_SPLIT = re.compile(r"\s*(?:,|;|&|\band\b|\bdan\b|\s\|\s|/)\s*", re.I)
@@ -156,7 +160,8 @@ NOT_A_NAME = re.compile(r"https?://|www\.|@|\d|^(?:admin|staff|redaksi|editor|te
 
 
 def clean_authors(values: Iterable[str]) -> list[str]:
-    """Names from byline strings: prefixes ("By", "Oleh", "Reporter :") off, split on and/dan/commas."""
+    """Names from byline strings: prefixes ("By", "Oleh", "Reporter :") off, split on
+    and/dan/commas."""
     out: list[str] = []
     for value in values:
         value = _clean_space(value)
@@ -200,8 +205,8 @@ def _authors(tree, ld: dict) -> list[str]:
     if not candidates:
         for el in tree.xpath(
             "//*[@rel='author' or contains(concat(' ', normalize-space(@class), ' '), ' author ')"
-            " or contains(@class, 'byline') or contains(@class, 'reporter') or contains(@class, 'penulis')"
-            " or @itemprop='author']"
+            " or contains(@class, 'byline') or contains(@class, 'reporter') or contains(@class,"
+            " 'penulis') or @itemprop='author']"
         )[:5]:
             text = _clean_space(el.text_content())
             if text and len(text) < 150:
@@ -319,14 +324,20 @@ def _lang(tree, text: str) -> str | None:
 BOILERPLATE = re.compile(
     r"""^\s*(?:
     (?:baca\ juga|baca|lihat\ juga|simak\ juga|simak|tonton\ juga|berita\ terkait|artikel\ terkait|
-       read\ also|also\ read|read\ more|see\ more|see\ also|related|related\ stories|related\ articles|
-       more|also|read\ next|recommended|watch|don'?t\ miss|most\ read|trending|advertisement)\s*[:：»>|-].*
+       read\ also|also\ read|read\ more|see\ more|see\ also|related|related\ stories|
+       related\ articles|
+       more|also|read\ next|recommended|watch|don'?t\ miss|most\ read|trending|
+       advertisement)\s*[:：»>|-].*
   | also\ on\ [\w.]+\s.*
-  | (?:baca\ juga|read\ also|berita\ terkait|related\ stories|artikel\ terkait|don'?t\ miss|advertisement|
-       iklan|sponsored|comments?|\d+\ comments?|comments?\ \(\d+\)|beri\ komentar|komentar|tulis\ komentar|
-       \d+\ komentar|share\ this(?:\ article|\ story)?|share|bagikan|tweet|print|email|scroll\ to\ continue)
+  | (?:baca\ juga|read\ also|berita\ terkait|related\ stories|artikel\ terkait|don'?t\ miss|
+       advertisement|
+       iklan|sponsored|comments?|\d+\ comments?|comments?\ \(\d+\)|beri\ komentar|komentar|
+       tulis\ komentar|
+       \d+\ komentar|share\ this(?:\ article|\ story)?|share|bagikan|tweet|print|email|
+       scroll\ to\ continue)
     \s*\W*
-  | (?:share|bagikan|bagikan\ artikel|share\ this)\s*:?\s*(?:(?:facebook|twitter|x|whatsapp|telegram|line|
+  | (?:share|bagikan|bagikan\ artikel|share\ this)\s*:?\s*(?:(?:facebook|twitter|x|whatsapp|
+       telegram|line|
        linkedin|email|copy\ link|pinterest|reddit)[\s,|]*)+
   | \d{1,3}\s+dari\s+\d{1,3}\s+halaman\W*
   | halaman\s+\d{1,3}\s+(?:dari|/)\s+\d{1,3}\W*
@@ -334,7 +345,8 @@ BOILERPLATE = re.compile(
   | (?:halaman|hal\.?)\s+(?:berikutnya|sebelumnya|selanjutnya)\W*
   | (?:next|previous|prev)\s+page\W*
   | selanjutnya|sebelumnya
-  | (?:(?:\d{1,3}|next|prev|previous|next\ page|previous\ page|halaman\ berikutnya|halaman\ sebelumnya|
+  | (?:(?:\d{1,3}|next|prev|previous|next\ page|previous\ page|halaman\ berikutnya|
+       halaman\ sebelumnya|
        berikutnya|sebelumnya|selanjutnya|[«»‹›<>]|\.\.\.)\s*){2,}
   | like\ this\ story\?.*
   | (?:sign\ up|subscribe)\ .{0,80}newsletter.*
@@ -342,11 +354,14 @@ BOILERPLATE = re.compile(
   | follow\ .{1,60}\ on\ (?:facebook|twitter|instagram).*
   | (?:updated|diperbarui)\ (?:at|on|pada)\ .{0,40}
   | (?:filed\ under|tags?|topik|tag)\s*:.*
-  | [\w\s.,'’&-]{0,250}\ contributed\ (?:to\ this\ report|to\ this\ story|reporting)(?:\ from\ [\w\s.,-]+)?\.?
+  | [\w\s.,'’&-]{0,250}\ contributed\ (?:to\ this\ report|to\ this\ story|
+       reporting)(?:\ from\ [\w\s.,-]+)?\.?
   | \((?:additional\ )?(?:reporting|writing|editing|compiled)\ by\ [^()]{2,300}\)\.?
   | (?:additional\ )?reporting\ by\ [^.;]{2,150}[;,]\ (?:writing|editing)\ by\ .{2,150}
-  | (?:(?:estimated\ )?(?:reading|read)\ time|tempo\ de\ leitura|tiempo\ de\ lectura|temps\ de\ lecture|lesezeit|
-       leestijd|waktu\ baca)\s*:?\s*(?:about\ |approx\.?\ |less\ than\ |<\s*)?\d{1,3}\s*[^\W\d]{0,10}\.?
+  | (?:(?:estimated\ )?(?:reading|read)\ time|tempo\ de\ leitura|tiempo\ de\ lectura|
+       temps\ de\ lecture|lesezeit|
+       leestijd|waktu\ baca)\s*:?\s*(?:about\ |approx\.?\ |less\ than\ |
+       <\s*)?\d{1,3}\s*[^\W\d]{0,10}\.?
   | (?:\d{1,3}|one|two|three|four|five)\s*-?\s*min(?:ute)?s?\.?\ read
   | (?:click|tap)\ here\ (?:to|for)\ .{0,120}
   | .{0,160}[.!?]\ (?:click|tap)\ here\ (?:to|for)\ .{0,60}
@@ -469,7 +484,8 @@ MIN_LOOSE_CHARS = 50  # shorter bare text is labels and separators, not a paragr
 
 
 def wrap_loose_text(tree) -> None:
-    """Wrap long runs of bare text in containers that also hold blocks into <p>, the paragraphs they are."""
+    """Wrap long runs of bare text in containers that also hold blocks into <p>, the paragraphs they
+    are."""
     # Some sites write a paragraph as text straight in the article <div>, next to real <p>s and
     # separated by <br>s; trafilatura reads paragraphs, and drops such text (often the lead).
     for host in list(tree.iter(*LOOSE_TEXT_HOSTS)):
@@ -534,9 +550,11 @@ HOVER_CARDS = (
 
 
 def drop_hover_cards(tree) -> None:
-    """Remove the pop-up cards (bio, related links) that sites place right after a link in the text."""
+    """Remove the pop-up cards (bio, related links) that sites place right after a link in the
+    text."""
     # The card is hidden until the reader hovers the link, but its text sits inline in the
-    # paragraph, so an extractor glues it into the sentence ("... Rep. Jane DoeJane DoeLatest: ...").
+    # paragraph, so an extractor glues it into the sentence ("... Rep. Jane DoeJane DoeLatest:
+    # ...").
     for card in tree.xpath(HOVER_CARDS, namespaces={"re": "http://exslt.org/regular-expressions"})[
         :200
     ]:
@@ -552,7 +570,8 @@ WRAPPER_TAGS = ("div", "figure", "section", "aside", "span")
 
 
 def unwrap_social_embeds(tree) -> None:
-    """Lift embedded posts (tweets, Instagram, TikTok) out of the widget boxes that hold only them."""
+    """Lift embedded posts (tweets, Instagram, TikTok) out of the widget boxes that hold only
+    them."""
     # An embedded post quotes a source the story is about, but sites box it in "widget"/"embed"
     # containers, which trafilatura prunes as page furniture; the bare blockquote it keeps.
     for quote in tree.xpath(SOCIAL_EMBEDS)[:50]:
@@ -583,7 +602,8 @@ def _paragraph_text(tree) -> str:
 
 
 def body_text(tree, title: str | None = None) -> str:
-    """The article body of a parsed page, paragraphs split by blank lines ('' when none); edits the tree."""
+    """The article body of a parsed page, paragraphs split by blank lines ('' when none); edits the
+    tree."""
     keys = _title_keys(tree, title)
     drop_hover_cards(tree)
     wrap_loose_text(tree)
@@ -599,7 +619,7 @@ def body_text(tree, title: str | None = None) -> str:
     return "\n\n".join(lines)
 
 
-# --- the whole page --------------------------------------------------------------------------------
+# --- the whole page -------------------------------------------------------------------------------
 
 
 def _title(tree, ld: dict) -> str | None:

@@ -81,7 +81,8 @@ def discover_feed_links(html: str, base_url: str) -> list[str]:
 
 
 def parse_feed(body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
-    """Entries of an RSS/Atom feed; FeedError for an HTML page or something that is no feed at all."""
+    """Entries of an RSS/Atom feed; FeedError for an HTML page or something that is no feed at
+    all."""
     import feedparser
 
     if looks_like_html(body):
@@ -92,7 +93,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
             else "; give the feed's own URL (often /feed, /rss or /feed.xml)"
         )
         raise FeedError(f"{url}: is an HTML page, not a feed{hint}")
-    # Without a content type feedparser flags every feed as bozo; XML's own declaration then decides the charset.
+    # Without a content type feedparser flags every feed as bozo; XML's own declaration then decides
+    # the charset.
     headers = {"content-location": url, "content-type": content_type or "application/xml"}
     try:
         parsed = feedparser.parse(body, response_headers=headers)
@@ -106,7 +108,8 @@ def parse_feed(body: bytes, url: str, content_type: str | None = None) -> Parsed
     warnings = []
     if parsed.get("bozo"):
         warnings.append(
-            f"{url}: the feed is malformed ({parsed.get('bozo_exception')}); read what could be read"
+            f"{url}: the feed is malformed ({parsed.get('bozo_exception')}); read what could be"
+            " read"
         )
     entries, seen = [], set()
     for i, item in enumerate(parsed.entries):
@@ -151,7 +154,8 @@ def _first_alternate(item: Any) -> str | None:
 
 
 def parse_feed_list(body: bytes, url: str = "") -> list[str]:
-    """Feed URLs from OPML, or from a plain list (one URL a line, '#' comments); relative ones resolved."""
+    """Feed URLs from OPML, or from a plain list (one URL a line, '#' comments); relative ones
+    resolved."""
     text = body.decode("utf-8-sig", "replace")
     if text.lstrip().startswith("<"):
         import listparser
@@ -173,7 +177,8 @@ def parse_feed_list(body: bytes, url: str = "") -> list[str]:
 
 
 def parse_sitemap(body: bytes, url: str) -> ParsedFeed:
-    """URLs of a sitemap (with Google News titles and dates where present), or child sitemaps of an index."""
+    """URLs of a sitemap (with Google News titles and dates where present), or child sitemaps of an
+    index."""
     if body[:2] == b"\x1f\x8b":
         try:
             with gzip.GzipFile(fileobj=io.BytesIO(body)) as gz:
@@ -182,7 +187,8 @@ def parse_sitemap(body: bytes, url: str) -> ParsedFeed:
             raise FeedError(f"{url}: broken gzip sitemap ({exc})") from None
         if len(body) > MAX_SITEMAP_BYTES:
             raise FeedError(
-                f"{url}: sitemap over {MAX_SITEMAP_BYTES} bytes uncompressed; the protocol allows no more"
+                f"{url}: sitemap over {MAX_SITEMAP_BYTES} bytes uncompressed; the protocol allows"
+                " no more"
             )
     if looks_like_html(body):
         raise FeedError(f"{url}: is an HTML page, not a sitemap")

@@ -71,8 +71,10 @@ CHUNK = 64 * 1024
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 ACCEPT_HEADERS = {
     "html": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1",
-    "feed": "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,"
-    "application/json;q=0.8,text/*;q=0.5,*/*;q=0.1",
+    "feed": (
+        "application/rss+xml,application/atom+xml,application/xml;q=0.9,text/xml;q=0.9,"
+        "application/json;q=0.8,text/*;q=0.5,*/*;q=0.1"
+    ),
     "any": "*/*",
 }
 
@@ -322,8 +324,9 @@ class Fetcher:
                 resp.close()
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, _Failure) as exc:
             host.robots_error = (
-                f"refused by robots.txt: {robots_url} could not be read ({_describe(exc, self.timeout)}), "
-                f"so the host is treated as disallowed for {ttl:g} s"
+                f"refused by robots.txt: {robots_url} could not be read"
+                f" ({_describe(exc, self.timeout)}), so the host is treated as disallowed for"
+                f" {ttl:g} s"
             )
         host.robots_expires = self.clock() + ttl
 
@@ -365,7 +368,10 @@ class Fetcher:
                     result.error = f"redirect loop: {location} was already visited"
                     return
                 if len(result.redirects) > self.max_redirects:
-                    result.error = f"too many redirects ({len(result.redirects)}); the limit is {self.max_redirects}"
+                    result.error = (
+                        f"too many redirects ({len(result.redirects)}); the limit is"
+                        f" {self.max_redirects}"
+                    )
                     return
                 seen.add(_loop_key(location))
                 result.final_url = location
@@ -404,7 +410,8 @@ class Fetcher:
                     failure = None
                 except requests.exceptions.ConnectTimeout:
                     failure = _Failure(
-                        f"timed out after {self.timeout:g} s (connecting to {urlsplit(url).netloc})",
+                        f"timed out after {self.timeout:g} s (connecting to"
+                        f" {urlsplit(url).netloc})",
                         retryable=True,
                     )
                 except requests.exceptions.ReadTimeout:
@@ -560,7 +567,8 @@ def _describe(exc: BaseException, timeout: float) -> str:
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds from now: delta-seconds or an HTTP date; None if absent or unreadable."""
+    """Retry-After as seconds from now: delta-seconds or an HTTP date; None if absent or
+    unreadable."""
     if not value:
         return None
     value = value.strip()

@@ -1,6 +1,8 @@
-"""Multi-page articles: find a page's pager, follow the pages in order, stitch them into one Article.
+"""Multi-page articles: find a page's pager, follow the pages in order, stitch them into one
+Article.
 
-`detect_pagination` reads rel=next links, "Next page" / "Halaman berikutnya" / "Selanjutnya" anchors,
+`detect_pagination` reads rel=next links, "Next page" / "Halaman berikutnya" / "Selanjutnya"
+anchors,
 "1 dari 3 halaman" / "Halaman 2 dari 4" / "Page 1 of 3" markers, and the numbered links of a pager
 (`?page=N`, `/N`, `-pN.html`, `/page/N`). `collect_pages` follows them through a caller's `get`,
 stopping on loops and at MAX_PAGES. `stitch` joins the extracted pages into one Article.
@@ -150,7 +152,8 @@ def pagination_of_tree(tree, url: str) -> Pagination:
             break
 
     # 2. rel=next, next-page anchors and numbered pager links to the same article
-    # (only links under the article's own folder can be its pages; checking that first keeps this fast)
+    # (only links under the article's own folder can be its pages; checking that first keeps this
+    # fast)
     folder = here_stem.split("?", 1)[0].rsplit("/", 1)[0] + "/" if url else None
     numbered: dict[int, str] = {}
     rel_next: list[str] = []
@@ -225,7 +228,8 @@ def _seen_key(url: str) -> tuple[str, int]:
 
 
 def stitch(pages: list[Article]) -> Article:
-    """One Article from its pages in order: page 1's metadata, the texts joined without repeated boilerplate."""
+    """One Article from its pages in order: page 1's metadata, the texts joined without repeated
+    boilerplate."""
     if not pages:
         raise InputError("stitch needs at least one page")
     first = pages[0]

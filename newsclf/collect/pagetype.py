@@ -40,7 +40,8 @@ OTHER_OG = (
     "business",
     "restaurant",
 )
-# Path pieces of listing, search, media and shop pages (news-please and fundus filter the same kinds).
+# Path pieces of listing, search, media and shop pages (news-please and fundus filter the same
+# kinds).
 # (Not "page": "?page=2" and "/page/2" continue multi-page articles as often as they page listings.)
 LISTING = re.compile(
     r"(^|/)(tags?|category|categories|section|sections|topics?|search|author|authors|archive|"
@@ -91,7 +92,8 @@ def page_verdict(
     """None when the page is (or may be) a news article; else why not, in words.
 
     Pages that show they are something else (a home page, a listing or shop URL, a non-article
-    og:type without a date, mostly links) are refused always. With `require_marks` (pages of a crawl,
+    og:type without a date, mostly links) are refused always. With `require_marks` (pages of a
+    crawl,
     which may be anything) a page must also show an article's marks: a date with a byline or enough
     text, or long prose; pages from a feed or sitemap are articles by where they came from.
     """

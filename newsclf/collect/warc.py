@@ -188,7 +188,8 @@ def _warc_date(iso: str | None) -> str:
 
 @dataclass
 class WarcDamage:
-    """A damaged stretch of a WARC file that reading skipped: where it starts, why, where reading resumed."""
+    """A damaged stretch of a WARC file that reading skipped: where it starts, why, where reading
+    resumed."""
 
     offset: int
     why: str
@@ -247,7 +248,8 @@ def iter_warc(
 def _read_from(
     fh: BinaryIO, pos: int, size: int, html_only: bool, max_body: int
 ) -> Generator[WarcPage, None, tuple[int, str] | None]:
-    """Yield the pages of whole records from `pos`; return (offset, why) at the first damaged one, or None."""
+    """Yield the pages of whole records from `pos`; return (offset, why) at the first damaged one,
+    or None."""
     records = ArchiveIterator(fh, check_digests=False)
     stream = iter(records)
     good_end = pos  # where the last whole record ends
@@ -290,7 +292,8 @@ _GZIP_MAGIC = b"\x1f\x8b\x08"
 
 
 def _next_record(fh: BinaryIO, start: int, size: int) -> int | None:
-    """The offset of the next `WARC/1.` header at a line start, or gzip member that opens with one, from `start`."""
+    """The offset of the next `WARC/1.` header at a line start, or gzip member that opens with one,
+    from `start`."""
     pos = start
     while pos < size:
         fh.seek(pos)

@@ -1,4 +1,5 @@
-"""Inter-coder agreement: percent agreement, Krippendorff's alpha, Gwet's AC2, Cohen's kappa, confusions, drift.
+"""Inter-coder agreement: percent agreement, Krippendorff's alpha, Gwet's AC2, Cohen's kappa,
+confusions, drift.
 
 Units are (article, scheme, target). A `single` scheme is nominal data with one value per coder
 and unit. A `multi` scheme is scored per label as binary data (chosen / not chosen), and for the
@@ -38,7 +39,8 @@ def percent_agreement(units: Sequence[Unit]) -> float:
 
 
 def krippendorff_alpha(units: Sequence[Unit]) -> float:
-    """Krippendorff's alpha for nominal data (missing values allowed), from the coincidence matrix."""
+    """Krippendorff's alpha for nominal data (missing values allowed), from the coincidence
+    matrix."""
     units = _paired(units)
     values = sorted({v for u in units for v in u.values()}, key=str)
     if not units or len(values) < 2:
@@ -60,7 +62,8 @@ def krippendorff_alpha(units: Sequence[Unit]) -> float:
 
 
 def gwet_ac2(units: Sequence[Unit], categories: Sequence[Hashable] | None = None) -> float:
-    """Gwet's AC2 with identity weights (AC1) for several coders and missing values (Gwet 2014, ch. 2)."""
+    """Gwet's AC2 with identity weights (AC1) for several coders and missing values (Gwet 2014, ch.
+    2)."""
     rated = [u for u in units if len(u) >= 1]
     categories = (
         list(categories) if categories else sorted({v for u in rated for v in u.values()}, key=str)
@@ -180,7 +183,8 @@ def _coded_units(
 def scheme_agreement(
     annotations: Sequence[Annotation], scheme: Scheme, seed: int = 0
 ) -> dict[str, Any]:
-    """Figures for one scheme: overall, per label, pairwise kappa, most confused label pairs, drift by month."""
+    """Figures for one scheme: overall, per label, pairwise kappa, most confused label pairs, drift
+    by month."""
     units = _coded_units(annotations, scheme)
     created = {
         (a.article_id, a.target, a.labeler): (a.created_at or "")[:7]
@@ -260,7 +264,10 @@ def methods_table(report: dict[str, Any]) -> str:
     """A Markdown table for a paper's methods section."""
     fmt = lambda x: "–" if x is None else f"{x:.2f}"  # noqa: E731
     lines = [
-        "| scheme / label | items | coders | % agreement | Krippendorff's α [95% CI] | Gwet's AC2 [95% CI] |",
+        (
+            "| scheme / label | items | coders | % agreement | Krippendorff's α [95% CI] | Gwet's"
+            " AC2 [95% CI] |"
+        ),
         "|---|---|---|---|---|---|",
     ]
     for name, s in report.items():

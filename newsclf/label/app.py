@@ -1,4 +1,5 @@
-"""The labeling page: FastAPI routes over the store, Jinja2 templates (autoescaped) and a little plain JS.
+"""The labeling page: FastAPI routes over the store, Jinja2 templates (autoescaped) and a little
+plain JS.
 
 Security, in one place (`Guard`, a plain ASGI middleware, so no route can forget it):
 every path except /login and /static needs a live session; every write (any method but GET/HEAD/
@@ -57,7 +58,8 @@ SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 class LabelApp:
-    """The page's settings and its per-thread store connections (SQLite connections stay in their thread)."""
+    """The page's settings and its per-thread store connections (SQLite connections stay in their
+    thread)."""
 
     def __init__(
         self,
@@ -97,7 +99,8 @@ class LabelApp:
 
 
 class Guard:
-    """Login on every non-public path, CSRF on every write, a body cap and security headers (plain ASGI)."""
+    """Login on every non-public path, CSRF on every write, a body cap and security headers (plain
+    ASGI)."""
 
     def __init__(self, app: Any, state: LabelApp):
         self.app, self.state = app, state
@@ -113,7 +116,8 @@ class Guard:
                 if not scope["path"].startswith("/static/"):
                     extra.append((b"cache-control", b"no-store"))
                 elif b"cache-control" not in names:
-                    # Pages name static files with a digest of their content (?v=...), so a browser may
+                    # Pages name static files with a digest of their content (?v=...), so a browser
+                    # may
                     # keep them: one article to the next then costs no revalidation round trips.
                     extra.append((b"cache-control", b"public, max-age=86400, immutable"))
                 message["headers"] = list(message.get("headers", [])) + extra
@@ -177,7 +181,8 @@ class Guard:
 
 
 def _back(request: Request) -> str:
-    """Where an error page's link leads: the page the failed action came from (no Referer is ever sent)."""
+    """Where an error page's link leads: the page the failed action came from (no Referer is ever
+    sent)."""
     return "/review" if request.url.path.startswith("/review") else "/code"
 
 
@@ -186,10 +191,11 @@ def _error(headers: dict[str, str], status: int, message: str) -> Response:
     accept = headers.get("accept", "")
     if "text/html" in accept and "application/json" not in accept:
         body = (
-            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not done</title>'
-            f'<link rel="stylesheet" href="/static/style.css"></head><body><main><section class="error-page">'
-            f'<h1>Not done</h1><p class="error" role="alert">{html.escape(message)}</p>'
-            f'<p><a href="/code" id="back-link">Back to the page</a></p></section></main></body></html>'
+            '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Not'
+            ' done</title><link rel="stylesheet"'
+            ' href="/static/style.css"></head><body><main><section class="error-page"><h1>Not'
+            f' done</h1><p class="error" role="alert">{html.escape(message)}</p><p><a href="/code"'
+            ' id="back-link">Back to the page</a></p></section></main></body></html>'
         )
         return HTMLResponse(body, status_code=status)
     return JSONResponse({"detail": message}, status_code=status)
@@ -213,7 +219,8 @@ def create_app(
     session_hours: float = 12,
     secure_cookie: bool = False,
 ) -> FastAPI:
-    """The labeling app over the store at `db`, coding by `guide` (suggestions from `model`, if given)."""
+    """The labeling app over the store at `db`, coding by `guide` (suggestions from `model`, if
+    given)."""
     state = LabelApp(db, guide, model, overlap, lease_seconds, session_hours, secure_cookie)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     templates = Jinja2Templates(env=env)
@@ -332,7 +339,9 @@ def create_app(
                 "login.html",
                 status=401,
                 login_csrf=request.cookies.get(auth.LOGIN_COOKIE, ""),
-                error="Unknown token. Ask your project's admin for one (newsclf labelers add NAME).",
+                error=(
+                    "Unknown token. Ask your project's admin for one (newsclf labelers add NAME)."
+                ),
             )
         sid = secrets.token_urlsafe(32)
         state.store.add_session(
@@ -421,7 +430,8 @@ def create_app(
     ) -> Response:
         u = user(request)
         chosen = chosen_labels(guide, form)
-        # The form is checked first; an unknown article then fails the lease check like any article not yours.
+        # The form is checked first; an unknown article then fails the lease check like any article
+        # not yours.
         article = state.store.get_article(article_id) or Article(id=article_id, text="")
         annotations: list[Annotation] = []
         units = coding_units(guide, article)
@@ -605,7 +615,8 @@ def create_app(
             sch = guide.scheme(scheme)
         except KeyError:
             raise HTTPException(422, "unknown scheme") from None
-        # Labels come as "scheme:label" from the page's inputs; a plain label id is taken as this scheme's.
+        # Labels come as "scheme:label" from the page's inputs; a plain label id is taken as this
+        # scheme's.
         labels: list[str] = []
         none = False
         for key, value in form:
@@ -663,7 +674,8 @@ async def form_items(request: Request) -> list[tuple[str, str]]:
 
 
 def field_name(scheme: str, target: str | None) -> str:
-    """The form field of one coding unit: `label/SCHEME` or `label/SCHEME/TARGET` (scheme names have no '/')."""
+    """The form field of one coding unit: `label/SCHEME` or `label/SCHEME/TARGET` (scheme names have
+    no '/')."""
     return f"label/{scheme}/{target}" if target else f"label/{scheme}"
 
 
@@ -672,7 +684,8 @@ def chosen_labels(
 ) -> dict[tuple[str, str], list[str] | None]:
     """{(scheme, target): labels} from a coding form; None marks 'none of these' chosen explicitly.
 
-    Fields: `label` = "scheme:label" (the scheme's only or default target), `label/SCHEME[/TARGET]` =
+    Fields: `label` = "scheme:label" (the scheme's only or default target), `label/SCHEME[/TARGET]`
+    =
     "scheme:label", `none/SCHEME[/TARGET]` = any value.
     """
     chosen: dict[tuple[str, str], list[str] | None] = {}
@@ -702,7 +715,7 @@ def chosen_labels(
             raise HTTPException(422, f"'none of these' cannot go with a label for {scheme.name}")
         if label_id not in unit:
             unit.append(label_id)
-    return {k: (v if v is None else sorted(v)) for k, v in chosen.items()}
+    return {k: v if v is None else sorted(v) for k, v in chosen.items()}
 
 
 def check_unit(
@@ -738,9 +751,11 @@ def coding_units(
     draft: list[dict[str, Any]] | None = None,
     suggested: dict[str, list[str]] | None = None,
 ) -> list[dict[str, Any]]:
-    """What the page asks about one article: one unit per scheme, and per declared target for stance schemes.
+    """What the page asks about one article: one unit per scheme, and per declared target for stance
+    schemes.
 
-    A target the article never names is a unit too (`mentioned` False): the page does not ask it, and
+    A target the article never names is a unit too (`mentioned` False): the page does not ask it,
+    and
     saving records it as not mentioned. `draft` (an undone save) ticks the labels the item had.
     """
     ticked = {(d["scheme"], d["target"]): d["labels"] for d in draft or []}
@@ -749,7 +764,8 @@ def coding_units(
     for scheme in guide.schemes:
         view = _scheme_view(scheme)
         targets = scheme.declared_targets()
-        # A scheme with a `targets:` list asks only about the targets the article names; a lone `target:` is always asked.
+        # A scheme with a `targets:` list asks only about the targets the article names; a lone
+        # `target:` is always asked.
         mentioned = (
             {t.name for t in scheme.mentioned_targets(text)}
             if scheme.targets
@@ -768,9 +784,11 @@ def coding_units(
                     "mentioned": name in mentioned if target else True,
                     "selected": selected or [],
                     "none": selected == [] and scheme.kind == "multi",
-                    "suggested": (suggested or {}).get(scheme.name, [])
-                    if name == scheme.target or not name
-                    else [],
+                    "suggested": (
+                        (suggested or {}).get(scheme.name, [])
+                        if name == scheme.target or not name
+                        else []
+                    ),
                 }
             )
     return units
@@ -791,21 +809,24 @@ def empty_reasons(counts: dict[str, int], lease_seconds: float) -> list[str]:
     reasons = []
     if counts["queued"] == 0:
         reasons.append(
-            "No articles are queued for labeling: ask your project's admin to import articles and "
-            "start the page with sample sizes (newsclf label serve --reliability-size N --estimation-size N)."
+            "No articles are queued for labeling: ask your project's admin to import articles and"
+            " start the page with sample sizes (newsclf label serve --reliability-size N"
+            " --estimation-size N)."
         )
     if counts["held"]:
         reasons.append(
-            f"{counts['held']} articles are being coded by other labelers right now; an unfinished one "
-            f"comes back after {int(lease_seconds // 60)} minutes."
+            f"{counts['held']} articles are being coded by other labelers right now; an unfinished"
+            f" one comes back after {int(lease_seconds // 60)} minutes."
         )
     if counts["unreviewed"]:
         reasons.append(
-            f"{counts['unreviewed']} coded items wait for a reviewer to settle coders' disagreements."
+            f"{counts['unreviewed']} coded items wait for a reviewer to settle coders'"
+            " disagreements."
         )
     if counts["queued"] and not counts["held"]:
         reasons.append(
-            "Every queued article has all the coders it needs, and you have coded or skipped the rest."
+            "Every queued article has all the coders it needs, and you have coded or skipped the"
+            " rest."
         )
     return reasons
 
@@ -869,13 +890,15 @@ def _scheme_view(scheme: Any) -> dict[str, Any]:
 
 
 def _proxy_settings(trusted_proxy: str | None) -> dict[str, Any]:
-    # uvicorn believes X-Forwarded-For from 127.0.0.1 by default, so anyone on the machine could pick the
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 by default, so anyone on the machine could
+    # pick the
     # address the login throttle counts: only a proxy named by --trusted-proxy is believed.
     return {"proxy_headers": bool(trusted_proxy), "forwarded_allow_ips": trusted_proxy or ""}
 
 
 def serve(app: FastAPI, host: str, port: int, trusted_proxy: str | None = None) -> None:
-    """Run the app with uvicorn (blocking); X-Forwarded-For is believed only from `trusted_proxy`."""
+    """Run the app with uvicorn (blocking); X-Forwarded-For is believed only from
+    `trusted_proxy`."""
     import uvicorn
 
     uvicorn.run(

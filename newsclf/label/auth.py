@@ -51,7 +51,8 @@ def same(a: str | None, b: str | None) -> bool:
 
 
 class Throttle:
-    """At most `limit` events (failed logins, flags) per key within `window` seconds, in a table of at most
+    """At most `limit` events (failed logins, flags) per key within `window` seconds, in a table of
+    at most
     `max_keys` keys: when it is full, keys with no recent event go first, then the oldest."""
 
     def __init__(self, limit: int = 5, window: float = 300.0, max_keys: int = 10_000):

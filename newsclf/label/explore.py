@@ -1,5 +1,6 @@
 """The explore page: search the store, see attention over time, open articles, and send a result set
-to labeling (as a random estimation sample of the query's population, or as the pool of active-learning
+to labeling (as a random estimation sample of the query's population, or as the pool of
+active-learning
 picks) or to a file. For reviewers, admins and researchers (who read and export but never code).
 
 The attention chart is an SVG drawn here, server-side: no script, no CDN, the page's CSP unchanged.
@@ -35,7 +36,8 @@ SORTS = {
 
 
 def query_filters(q: str, outlet: str, since: str, until: str, lang: str) -> tuple[str, Filters]:
-    """The FTS5 match and filters a form's fields describe; HTTP 422 in words when the query cannot be read."""
+    """The FTS5 match and filters a form's fields describe; HTTP 422 in words when the query cannot
+    be read."""
     try:
         match = to_match(q)
     except InputError as exc:
@@ -61,7 +63,8 @@ def segments(marked: str | None) -> list[tuple[str, bool]]:
 
 
 def attention_svg(rows: list[dict[str, Any]], width: int = 640, height: int = 180) -> str:
-    """Matching articles per period as bars (n on each), with their share of all articles then below: an SVG."""
+    """Matching articles per period as bars (n on each), with their share of all articles then
+    below: an SVG."""
     if not rows:
         return ""
     peak = max(r["matching"] for r in rows) or 1
@@ -69,7 +72,7 @@ def attention_svg(rows: list[dict[str, Any]], width: int = 640, height: int = 18
     bar = max(2.0, step * 0.7)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 40}" role="img" '
-        f'class="attention" aria-label="matching articles per period">'
+        'class="attention" aria-label="matching articles per period">'
     ]
     for i, r in enumerate(rows):
         h = (height - 20) * r["matching"] / peak
@@ -77,11 +80,12 @@ def attention_svg(rows: list[dict[str, Any]], width: int = 640, height: int = 18
         share = r["matching"] / r["total"] if r["total"] else 0
         title = f"{r['period']}: {r['matching']} of {r['total']} articles ({share:.0%})"
         parts.append(
-            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}" height="{h:.1f}"><title>{html.escape(title)}'
-            f"</title></rect>"
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar:.1f}"'
+            f' height="{h:.1f}"><title>{html.escape(title)}</title></rect>'
         )
         parts.append(
-            f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}" text-anchor="middle">{r["matching"]}</text>'
+            f'<text x="{x + bar / 2:.1f}" y="{y - 3:.1f}"'
+            f' text-anchor="middle">{r["matching"]}</text>'
         )
         parts.append(
             f'<text x="{x + bar / 2:.1f}" y="{height + 14}" text-anchor="middle" class="axis">'
@@ -98,7 +102,8 @@ def attention_svg(rows: list[dict[str, Any]], width: int = 640, height: int = 18
 def add_explore(
     app: FastAPI, state: Any, page: Callable[..., Response], role: Callable[..., dict[str, Any]]
 ) -> None:
-    """Register the explore routes on the labeling app (`role(request, roles)` checks who may use them)."""
+    """Register the explore routes on the labeling app (`role(request, roles)` checks who may use
+    them)."""
 
     def latest_model() -> str | None:
         return state.store.latest_prediction_model()
@@ -290,7 +295,8 @@ def _export_row(store: Any, article: Any, model_id: str | None) -> dict[str, Any
 
 
 def _queue_active(state: Any, ids: list[str], size: int, q: str) -> int:
-    """The query's unlabeled articles as the pool: the model's most informative picks, or (no model) the most representative."""
+    """The query's unlabeled articles as the pool: the model's most informative picks, or (no model)
+    the most representative."""
     from newsclf.model.active import representative, suggest
 
     store = state.store

@@ -1,4 +1,5 @@
-"""Moving labels in and out: newsclf's annotation JSONL, Prodigy's JSONL and Label Studio's JSON tasks.
+"""Moving labels in and out: newsclf's annotation JSONL, Prodigy's JSONL and Label Studio's JSON
+tasks.
 
 - **newsclf JSONL** (`annotation_lines`): one line per coder and article, importable again with
   `newsclf import --guide G`: `{"id", "labeler", "labels": {scheme: [...]}, "target"?, "gold"?,
@@ -41,7 +42,8 @@ FORMATS = ("newsclf", "prodigy", "label-studio")
 def annotation_lines(
     store: Store, guide: Guide | None = None, gold: bool | None = None, with_text: bool = False
 ) -> Iterator[dict[str, Any]]:
-    """One dict per coder and article (and stance target): all annotations, or only gold (True) / coders' (False)."""
+    """One dict per coder and article (and stance target): all annotations, or only gold (True) /
+    coders' (False)."""
     groups: dict[tuple[str, str, bool], list[Annotation]] = defaultdict(list)
     for ann in store.annotations():
         if guide is not None and ann.scheme not in guide.scheme_names:
@@ -89,7 +91,8 @@ class Imported:
     rejected: list[tuple[int, str]] = field(default_factory=list)
 
     def save(self, store: Store) -> dict[str, int]:
-        """Write to the store in one transaction; returns counts of articles and annotations by outcome."""
+        """Write to the store in one transaction; returns counts of articles and annotations by
+        outcome."""
         counts = {
             "articles_new": 0,
             "annotations_new": 0,
@@ -178,7 +181,8 @@ def from_prodigy(
     scheme: str | None = None,
     labeler: str = "prodigy",
 ) -> Imported:
-    """Read Prodigy tasks ((line number, parsed JSON) pairs); the scheme comes from meta.scheme, `scheme`, or the labels."""
+    """Read Prodigy tasks ((line number, parsed JSON) pairs); the scheme comes from meta.scheme,
+    `scheme`, or the labels."""
     out = Imported()
     binary: dict[tuple[str, str, str, str], set[str]] = defaultdict(set)
     meta_of: dict[tuple[str, str, str, str], tuple[bool, float | None]] = {}
@@ -274,18 +278,20 @@ def _num(value: Any) -> float | None:
 
 
 def label_studio_config(guide: Guide) -> str:
-    """A Label Studio labeling config: the text, and one <Choices> per scheme with the guide's labels."""
+    """A Label Studio labeling config: the text, and one <Choices> per scheme with the guide's
+    labels."""
     lines = ["<View>", '  <Header value="$title"/>', '  <Text name="text" value="$text"/>']
     for scheme in guide.schemes:
         choice = "single" if scheme.kind == "single" else "multiple"
         lines.append(f"  <Header value={quoteattr(scheme.question or scheme.name)}/>")
         lines.append(
-            f'  <Choices name={quoteattr(scheme.name)} toName="text" choice="{choice}" showInline="false">'
+            f'  <Choices name={quoteattr(scheme.name)} toName="text" choice="{choice}"'
+            ' showInline="false">'
         )
         for lab in scheme.labels:
             lines.append(
-                f"    <Choice value={quoteattr(lab.id)} alias={quoteattr(lab.id)} hotkey={quoteattr(lab.key)}>"
-                f"{escape(lab.name)}</Choice>"
+                f"    <Choice value={quoteattr(lab.id)} alias={quoteattr(lab.id)}"
+                f" hotkey={quoteattr(lab.key)}>{escape(lab.name)}</Choice>"
             )
         lines.append("  </Choices>")
     lines.append("</View>")
@@ -370,7 +376,8 @@ def to_label_studio(store: Store, guide: Guide, gold: bool | None = None) -> lis
 
 
 def read_label_studio(path: str, cap: int) -> tuple[Any, list[tuple[int, str]]]:
-    """(tasks, rejected) of a Label Studio export, streamed task by task: a task over `cap` is None, reported."""
+    """(tasks, rejected) of a Label Studio export, streamed task by task: a task over `cap` is None,
+    reported."""
     from newsclf.records import _json_array_items, _sniff, open_text, too_long
 
     with open_text(path) as fh:
@@ -397,7 +404,8 @@ def read_label_studio(path: str, cap: int) -> tuple[Any, list[tuple[int, str]]]:
 def from_label_studio(
     tasks: Any, guide: Guide, store: Store | None = None, labeler: str = "label-studio"
 ) -> Imported:
-    """Read a Label Studio JSON export (a list of tasks, or one task); choices results become annotations."""
+    """Read a Label Studio JSON export (a list of tasks, or one task); choices results become
+    annotations."""
     out = Imported()
     if isinstance(tasks, dict):
         tasks = [tasks]
@@ -427,7 +435,8 @@ def from_label_studio(
                         isinstance(c, str) for c in choices
                     ):
                         raise InputError(
-                            f"task {number}: result for {result.get('from_name')!r} has no list of choices"
+                            f"task {number}: result for {result.get('from_name')!r} has no list of"
+                            " choices"
                         )
                     per_scheme[str(result.get("from_name"))] = choices
                 results = [
@@ -449,9 +458,11 @@ def from_label_studio(
                             tuple(labels),
                             who,
                             target,
-                            seconds=round(lead / len(results), 2)
-                            if lead is not None and results
-                            else None,
+                            seconds=(
+                                round(lead / len(results), 2)
+                                if lead is not None and results
+                                else None
+                            ),
                             guide_version=meta.get("guide_version") or guide.version,
                             gold=bool(ann.get("ground_truth")),
                         )

@@ -1,4 +1,5 @@
-"""What each labeler sees next: the three samples, the order they are served in, and model suggestions.
+"""What each labeler sees next: the three samples, the order they are served in, and model
+suggestions.
 
 Three kinds of items are kept apart in the store's `queue` table because they serve different ends:
 
@@ -8,7 +9,8 @@ Three kinds of items are kept apart in the store's `queue` table because they se
   coverage shares researchers report.
 - `active` (model picks by uncertainty, `newsclf.model.active.suggest`), `uncertain` (predictions
   the model abstained on, from `classify --queue`) and, before any model exists, `seed` (a first
-  batch to train the first model on: one article per content cluster, `newsclf.model.active.representative`).
+  batch to train the first model on: one article per content cluster,
+  `newsclf.model.active.representative`).
 
 A labeler's n-th item comes from the kinds in a rotating order (reliability, estimation, learning;
 then estimation, learning, reliability; ...), so every coder's work mixes the samples and the
@@ -25,12 +27,14 @@ from newsclf.guide import Guide, Target, mention_pattern
 from newsclf.store import Store
 
 LEARN_KINDS = ["active", "uncertain", "seed"]
-SAMPLE_POOL_CAP = 20000  # articles scored by the model (or clustered, for the first batch) when picking learning items
+# articles scored by the model (or clustered, for the first batch) when picking learning items
+SAMPLE_POOL_CAP = 20000
 
 
 @dataclass(frozen=True)
 class _Stub:
-    """Just enough of an Article for random_sample (id and outlet), so 100,000 texts need not be loaded."""
+    """Just enough of an Article for random_sample (id and outlet), so 100,000 texts need not be
+    loaded."""
 
     id: str
     outlet: str
@@ -39,9 +43,11 @@ class _Stub:
 def top_up(
     store: Store, kind: str, size: int, seed: int = 0, within: set[str] | None = None
 ) -> int:
-    """Add random articles (stratified by outlet, from those in no queue and unlabeled) until `kind` holds `size`.
+    """Add random articles (stratified by outlet, from those in no queue and unlabeled) until `kind`
+    holds `size`.
 
-    For the two random samples, 'reliability' and 'estimation' (the first batch is `add_seed_picks`).
+    For the two random samples, 'reliability' and 'estimation' (the first batch is
+    `add_seed_picks`).
     `within`: only these article ids (a query's population, `label serve --pool`).
     """
     from newsclf.model.active import random_sample
@@ -59,7 +65,8 @@ def top_up(
 
 
 def add_seed_picks(store: Store, size: int, seed: int = 0, within: set[str] | None = None) -> int:
-    """Top the 'seed' kind up to `size` with the articles that best represent the pool (no model yet)."""
+    """Top the 'seed' kind up to `size` with the articles that best represent the pool (no model
+    yet)."""
     from newsclf.model.active import representative
 
     missing = size - store.count_queued("seed")
@@ -72,9 +79,11 @@ def add_seed_picks(store: Store, size: int, seed: int = 0, within: set[str] | No
 def pool_articles(
     store: Store, seed: int = 0, within: set[str] | None = None
 ) -> tuple[list[Any], int]:
-    """(articles, pool size): the unlabeled, unqueued articles picks come from, a random SAMPLE_POOL_CAP when there are more.
+    """(articles, pool size): the unlabeled, unqueued articles picks come from, a random
+    SAMPLE_POOL_CAP when there are more.
 
-    Only the sampled ids' texts are loaded: a store of a million articles costs a million ids, not texts.
+    Only the sampled ids' texts are loaded: a store of a million articles costs a million ids, not
+    texts.
     `within`: only these article ids (a query's population).
     """
     pool_ids = [i for i, _ in store.sample_pool() if within is None or i in within]
@@ -87,7 +96,8 @@ def pool_articles(
 def add_active_picks(
     store: Store, model: Any, n: int, seed: int = 0, within: set[str] | None = None
 ) -> int:
-    """Queue the model's n most informative unlabeled articles (kind 'active'), scoring at most SAMPLE_POOL_CAP."""
+    """Queue the model's n most informative unlabeled articles (kind 'active'), scoring at most
+    SAMPLE_POOL_CAP."""
     from newsclf.model.active import suggest
 
     picks = suggest(model, pool_articles(store, seed, within)[0], n, store.dup_groups())
@@ -127,10 +137,12 @@ def kind_order(finished: int) -> list[str]:
 
 
 def highlight(text: str, targets: Sequence[Any]) -> list[tuple[str, str]]:
-    """Split text into (segment, target) pieces: `target` names the stance target a mention belongs to, '' elsewhere.
+    """Split text into (segment, target) pieces: `target` names the stance target a mention belongs
+    to, '' elsewhere.
 
     `targets` are guide Targets (a mention of any alias counts for its target) or plain names
-    (case-insensitive, whole words). The template escapes every segment and wraps mentions in <mark>:
+    (case-insensitive, whole words). The template escapes every segment and wraps mentions in
+    <mark>:
     the article's text is never inserted as HTML.
     """
     owner: dict[str, str] = {}
@@ -154,7 +166,8 @@ def highlight(text: str, targets: Sequence[Any]) -> list[tuple[str, str]]:
 
 
 def suggestions(model: Any, guide: Guide, article: Any) -> dict[str, list[str]]:
-    """The model's labels for the schemes whose `suggestions` the guide allows (empty without a model)."""
+    """The model's labels for the schemes whose `suggestions` the guide allows (empty without a
+    model)."""
     if model is None:
         return {}
     allowed = [s.name for s in guide.schemes if s.suggestions and s.name in model.classifiers]

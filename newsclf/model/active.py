@@ -16,7 +16,8 @@ from newsclf.model.features import as_doc
 
 
 def uncertainty(P: np.ndarray, kind: str, thresholds: np.ndarray | None = None) -> np.ndarray:
-    """0 (sure) .. 1 (a coin toss) per row: 1 - margin for single; the least certain label for multi."""
+    """0 (sure) .. 1 (a coin toss) per row: 1 - margin for single; the least certain label for
+    multi."""
     if P.shape[0] == 0:
         return np.zeros(0)
     if kind == "single":
@@ -32,7 +33,8 @@ def uncertainty(P: np.ndarray, kind: str, thresholds: np.ndarray | None = None) 
 def uncertain_labels(
     P: np.ndarray, classes: Sequence[str], kind: str, min_confidence: float
 ) -> list[list[str]]:
-    """Per row, the labels the model is not sure enough about to assert or deny at `min_confidence`."""
+    """Per row, the labels the model is not sure enough about to assert or deny at
+    `min_confidence`."""
     out = []
     for row in P:
         if kind == "single":
@@ -74,7 +76,8 @@ def suggest(
     seed: int = 0,
     targets: Sequence[str | None] | None = None,
 ) -> list[Pick]:
-    """The n articles whose labels would teach the model most: uncertain, unlike each other, spread across outlets.
+    """The n articles whose labels would teach the model most: uncertain, unlike each other, spread
+    across outlets.
 
     The most uncertain articles alone are often near-copies of one confusing story: labeling ten of
     them teaches what one would. So the batch comes from the 10n most uncertain (one per
@@ -83,7 +86,8 @@ def suggest(
     article nearest each cluster's centre is picked, while every outlet among the candidates keeps
     at least one pick (n allowing).
     `diverse=False`: the n most uncertain, round-robin over outlets.
-    `targets`: each article's own stance target (as `classify_records` takes them; None: the guide's).
+    `targets`: each article's own stance target (as `classify_records` takes them; None: the
+    guide's).
     """
     if not articles or n <= 0:
         return []
@@ -99,15 +103,19 @@ def suggest(
         P = clf.predict_proba(docs)
         scores += uncertainty(P, scheme.kind, getattr(clf, "thresholds_", None))
     scores /= max(1, len(model.classifiers))
-    # Tried and not kept: weighting uncertainty by how rare the predicted class is among the labels so
-    # far (to find a small class sooner). IndoSum, random dev split carved from train, 3 seeds: labels
+    # Tried and not kept: weighting uncertainty by how rare the predicted class is among the labels
+    # so
+    # far (to find a small class sooner). IndoSum, random dev split carved from train, 3 seeds:
+    # labels
     # to 95% of full-data macro-F1 per seed 137 / 178 / 94 against 139 / 150 / 100 without it.
     by_score = _one_per_group(np.argsort(-scores, kind="stable"), articles, groups or {})
     ranked = _round_robin(by_score, articles, scores)
     clustered = False
     if diverse and len(ranked) > n:
-        # The most uncertain overall, not round-robin over outlets (which fills the pool with an outlet's
-        # sure articles; IndoSum dev split, labels to 95%: 0.27 -> about 0.22 of random's), plus each other
+        # The most uncertain overall, not round-robin over outlets (which fills the pool with an
+        # outlet's
+        # sure articles; IndoSum dev split, labels to 95%: 0.27 -> about 0.22 of random's), plus
+        # each other
         # outlet's most uncertain, so that every outlet can keep a pick.
         candidates = _with_every_outlet(by_score[: CANDIDATES_PER_PICK * n], by_score, articles)
         X = _features(docs_per_scheme, candidates)
@@ -122,7 +130,8 @@ def suggest(
             ]
         )
         ranked = _round_robin(sorted(chosen, key=lambda i: -scores[i]), articles, scores)
-    # Only a batch that was clustered by content says so (fewer candidates than n, or a model without
+    # Only a batch that was clustered by content says so (fewer candidates than n, or a model
+    # without
     # a feature pipeline, leave the plain uncertainty order).
     reason = "uncertainty {:.2f}" + ("; diverse batch" if clustered else "")
     return [
@@ -133,20 +142,25 @@ def suggest(
 def representative(
     articles: Sequence[Article], n: int, groups: dict[str, str] | None = None, seed: int = 0
 ) -> list[Pick]:
-    """A first batch for when no model exists yet: n articles that stand for the pool's content and outlets.
+    """A first batch for when no model exists yet: n articles that stand for the pool's content and
+    outlets.
 
     The pool (one article per near-duplicate group) is clustered into n groups by its words (TF-IDF,
     k-means in an SVD, as `diverse_subset`) and the article nearest each centre is picked, every
     outlet keeping at least one where n allows. A random first batch spends labels on whatever is
     common and may miss whole topics. On an IndoSum dev split carved from train (3 seeds), this one
     scored 38.6 macro-F1 at 50 labels against random's 36.1, and with the rounds of `suggest` after
-    it, 95% of full-data macro-F1 took 0.13, 0.13 and 0.20 of random order's labels per seed, against
+    it, 95% of full-data macro-F1 took 0.13, 0.13 and 0.20 of random order's labels per seed,
+    against
     0.23, 0.23 and 0.19 after a random first batch (on BBC's, 2 seeds, worse: 1.05 -> 1.39, the
     uncertain round after it dips at 100 labels).
-    Tried and not kept: serving the batch in greedy facility-location order (each prefix covering the
-    pool best) instead of k-means' cluster order. BBC dev split carved from train, 3 seeds, macro-F1 of
+    Tried and not kept: serving the batch in greedy facility-location order (each prefix covering
+    the
+    pool best) instead of k-means' cluster order. BBC dev split carved from train, 3 seeds, macro-F1
+    of
     the first 15 / 30 / 35 picks: 55.5 / 75.2 / 76.3, against 62.3 / 80.4 / 85.2 in cluster order.
-    A pool larger than FIRST_BATCH_POOL is sampled at random first; picks beyond FIRST_BATCH_CLUSTERS
+    A pool larger than FIRST_BATCH_POOL is sampled at random first; picks beyond
+    FIRST_BATCH_CLUSTERS
     are a random sample stratified by outlet, as is the whole batch when the texts share no words.
     """
     if not articles or n <= 0:
@@ -183,7 +197,8 @@ def representative(
 
 
 def _word_features(articles: Sequence[Article]) -> Any:
-    """TF-IDF of each article's title and text (words seen in at least 2 articles, in at most half); None: no such word."""
+    """TF-IDF of each article's title and text (words seen in at least 2 articles, in at most half);
+    None: no such word."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     texts = [f"{a.title or ''}\n{a.text or ''}" for a in articles]
@@ -196,7 +211,8 @@ def _word_features(articles: Sequence[Article]) -> Any:
 def diverse_subset(
     X: Any, weights: np.ndarray, n: int, seed: int = 0, strata: Sequence[str] | None = None
 ) -> list[int]:
-    """n rows of X spread over its content: weighted k-means into n clusters, the row nearest each centre.
+    """n rows of X spread over its content: weighted k-means into n clusters, the row nearest each
+    centre.
 
     With `strata` (e.g. each row's outlet), every stratum keeps at least one row when n allows: a
     missing one takes over the cluster where its nearest row costs the least extra distance.
@@ -240,7 +256,8 @@ def _cover_strata(
     weights: np.ndarray,
     strata: list[str],
 ) -> None:
-    """Swap cluster picks in place so that each stratum has one, taking only from strata that have several."""
+    """Swap cluster picks in place so that each stratum has one, taking only from strata that have
+    several."""
     best_weight: dict[str, float] = {}
     for i, s in enumerate(strata):
         best_weight[s] = max(best_weight.get(s, -1.0), float(weights[i]))
@@ -261,12 +278,14 @@ def _cover_strata(
 
 
 def _features(docs_per_scheme: list[tuple[Any, list[dict[str, str]]]], rows: Sequence[int]) -> Any:
-    """The models' own feature rows for `rows` side by side (None when a model has no feature pipeline)."""
+    """The models' own feature rows for `rows` side by side (None when a model has no feature
+    pipeline)."""
     import scipy.sparse as sp
 
     blocks = []
     for clf, docs in docs_per_scheme:
-        # An encoder backend (minilm, minilm-frozen) clusters in the features of the linear model it blends with.
+        # An encoder backend (minilm, minilm-frozen) clusters in the features of the linear model it
+        # blends with.
         features = getattr(clf, "features_", None) or getattr(
             getattr(clf, "linear_", None), "features_", None
         )
@@ -293,7 +312,8 @@ def _with_every_outlet(
 def _one_per_group(
     order: Sequence[int], articles: Sequence[Article], groups: dict[str, str]
 ) -> list[int]:
-    """`order` keeping the first article of each near-duplicate group: a label on one copy teaches the others'."""
+    """`order` keeping the first article of each near-duplicate group: a label on one copy teaches
+    the others'."""
     seen: set[str] = set()
     out = []
     for i in order:
@@ -307,7 +327,8 @@ def _one_per_group(
 def _round_robin(
     order: Sequence[int], articles: Sequence[Article], scores: np.ndarray
 ) -> list[int]:
-    """`order` interleaved over outlets: one per outlet a round, the outlet with the best next score first."""
+    """`order` interleaved over outlets: one per outlet a round, the outlet with the best next score
+    first."""
     by_outlet: dict[str, list[int]] = defaultdict(list)
     for i in order:
         by_outlet[articles[i].outlet or ""].append(i)
@@ -326,7 +347,8 @@ def _round_robin(
 
 
 def random_sample(articles: Sequence[Article], n: int, seed: int = 0) -> list[Pick]:
-    """A random sample stratified by outlet (the seed set before a model exists, or an estimation sample)."""
+    """A random sample stratified by outlet (the seed set before a model exists, or an estimation
+    sample)."""
     rng = random.Random(seed)
     by_outlet: dict[str, list[Article]] = defaultdict(list)
     for article in articles:
@@ -345,7 +367,8 @@ def random_sample(articles: Sequence[Article], n: int, seed: int = 0) -> list[Pi
 def label_errors(
     scheme: Scheme, examples: list[Example], P: np.ndarray, tested: np.ndarray
 ) -> list[dict[str, Any]]:
-    """Gold items whose label the out-of-fold model contradicts with confidence (confident learning).
+    """Gold items whose label the out-of-fold model contradicts with confidence (confident
+    learning).
 
     A class's confidence threshold is the model's mean probability for it over the items that carry
     it; an item is flagged when its given label falls below that class's threshold while another
@@ -417,7 +440,8 @@ def _error_row(
 def all_label_errors(
     guide: Guide, examples: dict[str, list[Example]], folds: int = 5, seed: int = 0
 ) -> list[dict[str, Any]]:
-    """label_errors over every scheme, from random-fold out-of-fold predictions (every item gets one)."""
+    """label_errors over every scheme, from random-fold out-of-fold predictions (every item gets
+    one)."""
     from newsclf.model.train import out_of_fold
 
     rows: list[dict[str, Any]] = []

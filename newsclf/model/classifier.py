@@ -54,8 +54,10 @@ MIN_SELECTION = 20  # below this many training docs, C stays DEFAULT_C and no ca
 # first C always won (AG News: C=1 in each fold; 5-fold CV on train 88.0 macro-F1 at 1e-3, 88.5 at
 # 1e-4; SemEval dev split 67.8 -> 68.6 F_avg). 1e-4 roughly doubles fit time.
 SOLVER_TOL = 1e-4
-# Characters of title + text that the char n-grams read: a topic is told by the whole article (5-fold
-# CV on train, 1,000 -> 4,000 chars: BBC 97.2 -> 97.5, IndoSum 74.0 -> 74.8 macro-F1); for stance the
+# Characters of title + text that the char n-grams read: a topic is told by the whole article
+# (5-fold
+# CV on train, 1,000 -> 4,000 chars: BBC 97.2 -> 97.5, IndoSum 74.0 -> 74.8 macro-F1); for stance
+# the
 # word and target blocks carry the signal and long FNC-1 bodies would cost prediction speed. The
 # topic price: BBC on one idle core 2,655 -> 1,200 art/s, still above the 1,000 a core must keep.
 TOPIC_CHARS = 4000
@@ -170,13 +172,15 @@ LONG_TARGET_WORDS = 4
 
 
 def long_targets(docs: Sequence[dict[str, str]]) -> bool:
-    """True when the docs' targets are claims or headlines rather than names (median >= LONG_TARGET_WORDS words)."""
+    """True when the docs' targets are claims or headlines rather than names (median >=
+    LONG_TARGET_WORDS words)."""
     lengths = [len(d["target"].split()) for d in docs if d["target"]]
     return bool(lengths) and float(np.median(lengths)) >= LONG_TARGET_WORDS
 
 
 def best_f1_threshold(y_true: np.ndarray, scores: np.ndarray, default: float = 0.5) -> float:
-    """The probability cut-off that maximises F1 on out-of-fold scores (default when there are no positives)."""
+    """The probability cut-off that maximises F1 on out-of-fold scores (default when there are no
+    positives)."""
     if y_true.sum() == 0:
         return default
     best_t, best_f1 = default, -1.0
@@ -195,8 +199,10 @@ MIN_POSITIVES_FOR_CUT = (
 
 
 def label_threshold(y_true: np.ndarray, probabilities: np.ndarray) -> float:
-    """A label's cut-off on calibrated out-of-fold probabilities: the F1-optimal one when there are enough
-    positives; else half the best F1 reached, the optimal cut-off of a calibrated model (Lipton et al.
+    """A label's cut-off on calibrated out-of-fold probabilities: the F1-optimal one when there are
+    enough
+    positives; else half the best F1 reached, the optimal cut-off of a calibrated model (Lipton et
+    al.
     2014), which does not hinge on where the weakest of a few positives happened to score."""
     if y_true.sum() >= MIN_POSITIVES_FOR_CUT:
         return best_f1_threshold(y_true, probabilities)
@@ -222,7 +228,8 @@ def _macro_f1_single(y: np.ndarray, pred: np.ndarray, n_classes: int) -> float:
 
 
 def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
-    """The temperature T that minimises the log-loss of softmax(logits / T) (Guo et al. 2017); keeps the argmax."""
+    """The temperature T that minimises the log-loss of softmax(logits / T) (Guo et al. 2017); keeps
+    the argmax."""
 
     def nll(log_t: float) -> float:
         return -float(log_softmax(logits / np.exp(log_t), axis=1)[np.arange(len(y)), y].mean())
@@ -230,13 +237,15 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     return float(np.exp(minimize_scalar(nll, bounds=(-3.0, 3.0), method="bounded").x))
 
 
-# Weight of the L2 penalty on the class offsets (per unit of the class-balanced mean log-loss): keeps an
+# Weight of the L2 penalty on the class offsets (per unit of the class-balanced mean log-loss):
+# keeps an
 # offset finite when one class's held-out rows are all right or all wrong.
 BIAS_PENALTY = 0.01
 
 
 def fit_class_bias(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Per-class offsets b minimising the class-balanced log-loss of softmax(logits + b) (each class present in
+    """Per-class offsets b minimising the class-balanced log-loss of softmax(logits + b) (each class
+    present in
     y weighs the same, as in the class-balanced regression), with a small L2 penalty."""
     k = logits.shape[1]
     counts = np.bincount(y, minlength=k).astype(float)
@@ -264,7 +273,8 @@ def fit_platt(scores: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 def label_platt(
     scores: np.ndarray, y: np.ndarray, prior_y: np.ndarray
 ) -> tuple[tuple[float, float], bool]:
-    """One label's Platt (a, b) from held-out scores and whether it was fitted; else the prior correction of
+    """One label's Platt (a, b) from held-out scores and whether it was fitted; else the prior
+    correction of
     `prior_y` (when y lacks a class, or the scores do not rank positives higher)."""
     if len(y) and y.min() != y.max():
         a, b = fit_platt(scores, y)
@@ -274,14 +284,18 @@ def label_platt(
 
 
 def platt_probabilities(scores: np.ndarray, platt: Sequence[tuple[float, float]]) -> np.ndarray:
-    """Per-label probabilities sigmoid(a * score + b) from decision values (n x labels) and each label's (a, b)."""
+    """Per-label probabilities sigmoid(a * score + b) from decision values (n x labels) and each
+    label's (a, b)."""
     a, b = np.array([p[0] for p in platt]), np.array([p[1] for p in platt])
     return expit(scores * a + b)
 
 
 def prior_correction(y: np.ndarray) -> tuple[float, float]:
-    """(1, log(positives / negatives)): undoes class-balanced weighting of a logistic score, for a label
-    with no out-of-fold evidence to calibrate on (left alone, a rare label's balanced model fires far too often)."""
+    """(1, log(positives / negatives)): undoes class-balanced weighting of a logistic score, for a
+    label
+    with no out-of-fold evidence to calibrate on (left alone, a rare label's balanced model fires
+    far too often).
+    """
     pos, neg = int(y.sum()), int(len(y) - y.sum())
     return (1.0, float(np.log(pos / neg))) if pos and neg else (1.0, 0.0)
 
@@ -314,7 +328,8 @@ def label_indicator(classes: Sequence[str], y: Sequence[Sequence[str]]) -> np.nd
 
 
 def label_decisions(models: Sequence[Any], X: Any) -> np.ndarray:
-    """Decision values (docs x labels) of one binary model per label; a label fixed in training (a float, 1.0
+    """Decision values (docs x labels) of one binary model per label; a label fixed in training (a
+    float, 1.0
     or 0.0, in place of its model) scores +30 or -30 everywhere."""
     n = X.shape[0]
     cols = [
@@ -353,7 +368,8 @@ class RowBasis:
 
     def __init__(self, X: sp.csr_matrix):
         K = gram(X)
-        # Pivoted Cholesky (P' K P = L L'): O(n^3 / 3) and rank-revealing (duplicate docs make K singular).
+        # Pivoted Cholesky (P' K P = L L'): O(n^3 / 3) and rank-revealing (duplicate docs make K
+        # singular).
         L, piv, rank, info = lapack.dpstrf(K, lower=1)
         if info < 0:
             raise ValueError(f"dpstrf failed: {info}")
@@ -371,13 +387,15 @@ class RowBasis:
 
 
 def use_row_basis(X: sp.csr_matrix) -> bool:
-    """Whether fitting in the span of X's rows is cheaper: few rows, and more stored entries than n^2 / 4."""
+    """Whether fitting in the span of X's rows is cheaper: few rows, and more stored entries than
+    n^2 / 4."""
     n = X.shape[0]
     return n <= ROW_SPACE_MAX and n * n < 4 * (X.nnz + X.shape[1])
 
 
 def to_feature_space(models: Any, basis: RowBasis) -> None:
-    """Turn models fitted over `basis` coordinates into models over its feature columns, in place."""
+    """Turn models fitted over `basis` coordinates into models over its feature columns, in
+    place."""
     for m in models:
         if isinstance(m, LogisticRegression):
             m.coef_ = basis.to_features(m.coef_)
@@ -397,7 +415,8 @@ def text_groups(docs: Sequence[dict[str, str]]) -> np.ndarray:
 
 
 def union_transform(union: FeatureUnion, docs: Sequence[dict[str, str]]) -> sp.csr_matrix:
-    """`union.transform(docs).tocsr()`, the same matrix bit for bit, without FeatureUnion's costliest step.
+    """`union.transform(docs).tocsr()`, the same matrix bit for bit, without FeatureUnion's
+    costliest step.
 
     With a dense block (the stance models' TargetFeatures) FeatureUnion stacks through COO and
     re-sorts every row of the whole matrix: 10-15% of a stance prediction on long articles. The
@@ -420,7 +439,8 @@ def union_transform(union: FeatureUnion, docs: Sequence[dict[str, str]]) -> sp.c
 
 
 def _sorted_rows(X: sp.csr_matrix) -> sp.csr_matrix:
-    """X with each row's columns ascending (what a COO round-trip's sort gives): reversed rows if that suffices."""
+    """X with each row's columns ascending (what a COO round-trip's sort gives): reversed rows if
+    that suffices."""
     if X.has_sorted_indices:
         return X
     starts, ends = X.indptr[:-1], X.indptr[1:]
@@ -433,7 +453,8 @@ def _sorted_rows(X: sp.csr_matrix) -> sp.csr_matrix:
 
 
 class SchemeClassifier(BaseEstimator, ClassifierMixin):
-    """Classifier for one guide scheme; `fit(docs, label_lists)`, `predict_proba(docs)`, `predict(docs)`.
+    """Classifier for one guide scheme; `fit(docs, label_lists)`, `predict_proba(docs)`,
+    `predict(docs)`.
 
     multi: one logistic regression per label (class-balanced), Platt-calibrated, each with its own
     F1-optimal threshold. single: one multinomial logistic regression (class-balanced),
@@ -484,8 +505,10 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
 
     def fit(self, docs: Sequence[dict[str, str]], y: Sequence[Sequence[str]]) -> "SchemeClassifier":
         """Fit on docs and their label lists."""
-        # Small dense BLAS calls inside the solver run slower on several threads than on one (measured
-        # 6x on two cores); parallelism belongs to processes (cross-validation folds, batch workers).
+        # Small dense BLAS calls inside the solver run slower on several threads than on one
+        # (measured
+        # 6x on two cores); parallelism belongs to processes (cross-validation folds, batch
+        # workers).
         with threadpool_limits(1):
             return self._fit(list(docs), y)
 
@@ -517,7 +540,8 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         F = basis.Z if basis is not None else X  # what the solver sees
         Y = self._indicator(y)
         self.n_train_ = len(docs)
-        # "None of these" was a coded answer, so the model may give it too (else every doc gets a label).
+        # "None of these" was a coded answer, so the model may give it too (else every doc gets a
+        # label).
         self.allow_empty_ = self.kind == "multi" and any(len(labels) == 0 for labels in y)
         targets = np.array([d["target"] for d in docs])
         self.temperature_, self.platt_ = 1.0, None
@@ -560,19 +584,28 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         return self
 
     def _class_bias(self, logits: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """Offsets to the topic model's held-out logits that undo its lean towards the classes it saw most.
+        """Offsets to the topic model's held-out logits that undo its lean towards the classes it
+        saw most.
 
-        Trained on a few dozen labels, a class-balanced regression still predicts the classes with the
-        most training docs far too often: their docs cover more of the vocabulary, so a new doc shares
+        Trained on a few dozen labels, a class-balanced regression still predicts the classes with
+        the
+        most training docs far too often: their docs cover more of the vocabulary, so a new doc
+        shares
         more words with them, which class weights do not undo. Offsets fitted on the out-of-fold
-        logits (class-balanced log-loss, see fit_class_bias) do. Kept only where they do not lower the
-        out-of-fold macro-F1 (a class of one or two held-out docs can pull an offset into taking over).
-        Random samples from dev splits carved from train (5 seeds BBC, 3 IndoSum and AG News), macro-F1:
-        BBC at 35 / 50 / 100 labels 68.0 / 78.2 / 91.4 -> 87.9 / 91.6 / 94.0, all of train 96.5 either way;
-        IndoSum at 100 / 200 / 400 labels 38.3 / 52.3 / 60.3 -> 60.5 / 64.9 / 71.3, all of train 69.0 -> 73.0;
+        logits (class-balanced log-loss, see fit_class_bias) do. Kept only where they do not lower
+        the
+        out-of-fold macro-F1 (a class of one or two held-out docs can pull an offset into taking
+        over).
+        Random samples from dev splits carved from train (5 seeds BBC, 3 IndoSum and AG News),
+        macro-F1:
+        BBC at 35 / 50 / 100 labels 68.0 / 78.2 / 91.4 -> 87.9 / 91.6 / 94.0, all of train 96.5
+        either way;
+        IndoSum at 100 / 200 / 400 labels 38.3 / 52.3 / 60.3 -> 60.5 / 64.9 / 71.3, all of train
+        69.0 -> 73.0;
         AG News at 50 / 100 labels 49.2 / 62.8 -> 56.0 / 66.1, within 0.4 from 200 on.
         Not fitted for stance, where it was tried with offsets per frequent target and lowered F_avg
-        (SemEval-2016 dev splits carved from train, 3 seeds: 69.5 / 66.7 / 70.0 -> 68.8 / 65.3 / 67.6).
+        (SemEval-2016 dev splits carved from train, 3 seeds: 69.5 / 66.7 / 70.0 -> 68.8 / 65.3 /
+        67.6).
         """
         bias = fit_class_bias(logits, y)
         k = len(self.classes_)
@@ -583,7 +616,8 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         return bias
 
     def __getstate__(self) -> dict[str, Any]:
-        # Out-of-fold probabilities serve a blend fitted right after (newsclf.model.transformer), not the saved model.
+        # Out-of-fold probabilities serve a blend fitted right after (newsclf.model.transformer),
+        # not the saved model.
         state = dict(self.__dict__)
         state.pop("out_of_fold_", None)
         return state
@@ -591,7 +625,8 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
     def _fit_core(
         self, X: Any, Y: np.ndarray, targets: np.ndarray, C: float, previous: Any = None
     ) -> Any:
-        """The fitted linear models for one C: single -> (shared, {target: model}); multi -> per-label list.
+        """The fitted linear models for one C: single -> (shared, {target: model}); multi ->
+        per-label list.
 
         `previous`: the core fitted on the same rows at a smaller C; its models are refitted from
         their solution (warm start), which takes a fraction of the iterations of a cold start.
@@ -624,7 +659,8 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         ]
 
     def _core_scores(self, core: Any, X: Any, targets: np.ndarray) -> np.ndarray:
-        """Uncalibrated scores: single -> log-probabilities (n x classes); multi -> decision values (n x labels)."""
+        """Uncalibrated scores: single -> log-probabilities (n x classes); multi -> decision values
+        (n x labels)."""
         n = X.shape[0]
         if self.kind == "single":
             shared, by_target = core
@@ -643,7 +679,8 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
     def _inner_splits(
         self, groups: np.ndarray, strata: np.ndarray
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Folds for model selection, grouped by text: k stratified folds, or one hold-out on large data."""
+        """Folds for model selection, grouped by text: k stratified folds, or one hold-out on large
+        data."""
         n = len(groups)
         if n < MIN_SELECTION:
             return []
@@ -666,10 +703,13 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
     def _select_c(
         self, X: Any, Y: np.ndarray, targets: np.ndarray, groups: np.ndarray, strata: np.ndarray
     ) -> tuple[float, tuple[np.ndarray, np.ndarray, np.ndarray | None] | None]:
-        """(chosen C, (rows, out-of-fold scores at that C, valid)) or (C, None) when the data is too small.
+        """(chosen C, (rows, out-of-fold scores at that C, valid)) or (C, None) when the data is too
+        small.
 
-        Single-label: a training part needs two classes. Multi-label: every fold is kept, but a label
-        whose training part lacked positives (or negatives) has no model there, so its scores on that
+        Single-label: a training part needs two classes. Multi-label: every fold is kept, but a
+        label
+        whose training part lacked positives (or negatives) has no model there, so its scores on
+        that
         fold say nothing: `valid` (rows x labels) marks the scores that came from a trained model.
         """
         splits = [
@@ -716,7 +756,8 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         assert best is not None
         return best[1], (rows, best[2], valid)
 
-    # ------------------------------------------------------------------------------------ predicting
+    # ------------------------------------------------------------------------------------
+    # predicting
 
     def predict_proba(self, docs: Sequence[dict[str, str]]) -> np.ndarray:
         """Calibrated probability per doc and label, columns in `classes_` order."""
@@ -750,7 +791,8 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         return platt_probabilities(S, self.platt_)
 
     def decide(self, P: np.ndarray) -> list[list[str]]:
-        """Labels from probabilities: argmax for single; per-label thresholds for multi (at least one label)."""
+        """Labels from probabilities: argmax for single; per-label thresholds for multi (at least
+        one label)."""
         return decide_labels(
             P,
             self.classes_,

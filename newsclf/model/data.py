@@ -1,4 +1,5 @@
-"""Training examples: one (article, target, labels) per scheme, from a labeled file or from coders' labels in the store."""
+"""Training examples: one (article, target, labels) per scheme, from a labeled file or from coders'
+labels in the store."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ class Example:
 
 
 def resolve(annotations: list[Annotation], scheme: Scheme) -> list[str] | None:
-    """The final labels of one item from its coders: a gold (reviewed) label wins; else the majority; None on a tie.
+    """The final labels of one item from its coders: a gold (reviewed) label wins; else the
+    majority; None on a tie.
 
     For a single-choice scheme an annotation without a label records a stance target the article
     does not mention: it carries no judgement, so it neither votes nor makes an example.
@@ -57,7 +59,8 @@ def examples_from_store(store: Store, guide: Guide) -> dict[str, list[Example]]:
     """Examples per scheme from the store's annotations, resolved across coders.
 
     With a relevance gate, an article whose gate resolves to anything but the gate's label gives no
-    example to the other schemes (coders never coded them there); one whose gate was never coded does.
+    example to the other schemes (coders never coded them there); one whose gate was never coded
+    does.
     """
     out: dict[str, list[Example]] = {}
     gated_out = gated_out_ids(store, guide)
@@ -80,7 +83,8 @@ def examples_from_store(store: Store, guide: Guide) -> dict[str, list[Example]]:
 
 
 def gated_out_ids(store: Store, guide: Guide) -> set[str]:
-    """Ids of articles whose coded gate answer keeps them out of the other schemes (empty without a gate)."""
+    """Ids of articles whose coded gate answer keeps them out of the other schemes (empty without a
+    gate)."""
     gate = guide.gate
     if gate is None:
         return set()
@@ -93,9 +97,11 @@ def gated_out_ids(store: Store, guide: Guide) -> set[str]:
 def examples_from_records(
     records: Iterable[LabeledRecord], guide: Guide, store: Store | None = None
 ) -> dict[str, list[Example]]:
-    """Examples per scheme from labeled records (a record without a scheme's labels is skipped for it).
+    """Examples per scheme from labeled records (a record without a scheme's labels is skipped for
+    it).
 
-    A label-only line (an id, no text) takes its article from `store` when given; without it, or when
+    A label-only line (an id, no text) takes its article from `store` when given; without it, or
+    when
     the store lacks that id, the line is skipped.
     """
     out: dict[str, list[Example]] = {s.name: [] for s in guide.schemes}
@@ -121,7 +127,8 @@ def examples_from_records(
 def published_between(
     examples: dict[str, list[Example]], since: str | None = None, until: str | None = None
 ) -> dict[str, list[Example]]:
-    """The examples whose article was published from day `since` through day `until` (YYYY-MM-DD, as written).
+    """The examples whose article was published from day `since` through day `until` (YYYY-MM-DD, as
+    written).
 
     With either day given, undated articles are left out: they belong to neither side of a cut.
     """

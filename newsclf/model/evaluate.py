@@ -1,4 +1,5 @@
-"""Metrics: per-label precision, recall and F1, and macro-F1, for multi- and single-label schemes."""
+"""Metrics: per-label precision, recall and F1, and macro-F1, for multi- and single-label
+schemes."""
 
 from __future__ import annotations
 
@@ -77,11 +78,13 @@ def scheme_metrics(
     labels: Sequence[str],
     kind: str = "multi",
 ) -> dict[str, Any]:
-    """Per-label P/R/F1/support, macro-F1 (with a bootstrap 95% interval), micro-F1, exact match, confusion."""
+    """Per-label P/R/F1/support, macro-F1 (with a bootstrap 95% interval), micro-F1, exact match,
+    confusion."""
     T, P = indicator(y_true, labels), indicator(y_pred, labels)
     p, r, f, s = precision_recall_fscore_support(T, P, average=None, zero_division=0)
     mp, mr, mf, _ = precision_recall_fscore_support(T, P, average="micro", zero_division=0)
-    # A label no item has and none was predicted says nothing about the model; leave it out of the mean.
+    # A label no item has and none was predicted says nothing about the model; leave it out of the
+    # mean.
     used = (T.sum(axis=0) + P.sum(axis=0)) > 0
     per_label = {
         label: {
@@ -146,25 +149,28 @@ def format_metrics(name: str, metrics: dict[str, Any]) -> str:
     """A plain-text table of one scheme's metrics."""
     low, high = metrics.get("macro_f1_ci95", (float("nan"), float("nan")))
     lines = [
-        f"scheme {name}: macro-F1 {metrics['macro_f1']:.3f} (95% CI {low:.3f}-{high:.3f})  "
-        f"micro-F1 {metrics['micro_f1']:.3f}  exact {metrics['exact_match']:.3f}  (n={metrics['n']})",
+        (
+            f"scheme {name}: macro-F1 {metrics['macro_f1']:.3f} (95% CI {low:.3f}-{high:.3f}) "
+            f" micro-F1 {metrics['micro_f1']:.3f}  exact {metrics['exact_match']:.3f} "
+            f" (n={metrics['n']})"
+        ),
         f"  {'label':<14}{'precision':>10}{'recall':>8}{'F1':>8}{'support':>9}",
     ]
     for label, m in metrics["labels"].items():
-        lines.append(
-            f"  {label:<14}{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m['support']:>9d}"
-        )
+        scores = f"{m['precision']:>10.3f}{m['recall']:>8.3f}{m['f1']:>8.3f}{m['support']:>9d}"
+        lines.append(f"  {label:<14}{scores}")
     conf = metrics.get("confusion")
     if conf and "matrix" in conf:
         lines.append(
             "  confusion (rows gold, columns predicted): "
-            + " ".join(f"{l[:8]:>8}" for l in conf["labels"])
+            + " ".join(f"{name[:8]:>8}" for name in conf["labels"])
         )
         for label, row in zip(conf["labels"], conf["matrix"]):
             lines.append(f"  {label:<14}" + " " * 28 + " ".join(f"{v:>8d}" for v in row))
     if metrics.get("calibration"):
         lines.append(
-            f"  expected calibration error ({metrics['calibration']['what']}): {metrics['calibration']['ece']:.3f}"
+            f"  expected calibration error ({metrics['calibration']['what']}):"
+            f" {metrics['calibration']['ece']:.3f}"
         )
     if "split" in metrics:
         lines.append(f"  evaluated on: {metrics['split']}")

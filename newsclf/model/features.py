@@ -56,7 +56,8 @@ def spacy_tokenizer(lang: str) -> Any:
     """spaCy's rule-based tokenizer for a language (the multi-language one when spaCy has none)."""
     lang = lang if lang in SPACY_LANGS else "xx"
     if lang not in _TOKENIZERS:
-        import spacy  # imported late: it costs a second at start-up and only training/predicting needs it
+        # imported late: it costs a second at start-up and only training/predicting needs it
+        import spacy
 
         _TOKENIZERS[lang] = spacy.blank(lang).tokenizer
     return _TOKENIZERS[lang]
@@ -69,7 +70,8 @@ TOKEN_CACHE_SIZE = 5_000
 
 
 def tokenize_docs(texts: Sequence[str], langs: Sequence[str]) -> list[str]:
-    """Lowercased tokens per text joined by spaces, each text tokenized by its own language's rules."""
+    """Lowercased tokens per text joined by spaces, each text tokenized by its own language's
+    rules."""
     out: list[str] = ["" for _ in texts]
     by_lang: dict[str, list[int]] = {}
     for i, lang in enumerate(langs):
@@ -129,7 +131,8 @@ _MAX_TAG = 60  # longer 'tags' (junk, pasted runs) stay whole: the split costs l
 
 
 class HashtagWords:
-    """Hashtags split into the words the training texts use (#AbortionIsMurder -> abortion is murder).
+    """Hashtags split into the words the training texts use (#AbortionIsMurder -> abortion is
+    murder).
 
     A unigram model over the training texts' plain words picks the most likely split (Viterbi);
     a piece it has never seen costs more the longer it is, so an unknown tag stays whole. Stance
@@ -147,7 +150,8 @@ class HashtagWords:
         self.cost = {word: log_total - float(np.log(count)) for word, count in counts.items()}
 
     def split(self, tag: str) -> list[str]:
-        """The most likely words of one hashtag (lowercase, without '#'); one longer than _MAX_TAG stays whole."""
+        """The most likely words of one hashtag (lowercase, without '#'); one longer than _MAX_TAG
+        stays whole."""
         n = len(tag)
         if n > _MAX_TAG:
             return [tag]
@@ -174,7 +178,8 @@ class HashtagWords:
 
 
 class DocText(BaseEstimator, TransformerMixin):
-    """Title (weighted) plus body text, tokenized and joined by spaces; hashtags also as their words.
+    """Title (weighted) plus body text, tokenized and joined by spaces; hashtags also as their
+    words.
 
     tokenizer "regex" (default, fast) or "spacy" (spaCy's rules for the doc's language).
     `hashtags`: split hashtags into words (see HashtagWords) when the training texts have any.
@@ -193,7 +198,8 @@ class DocText(BaseEstimator, TransformerMixin):
         self.hashtags = hashtags
 
     def fit(self, docs: Sequence[dict[str, str]], y: Any = None) -> "DocText":
-        # News articles rarely carry hashtags: then nothing is learned and transform costs nothing extra.
+        # News articles rarely carry hashtags: then nothing is learned and transform costs nothing
+        # extra.
         has_tags = self.hashtags and any(_HASHTAG.search(d["text"]) for d in docs)
         self.hashtag_words_ = HashtagWords(d["text"] for d in docs) if has_tags else None
         return self
@@ -244,7 +250,8 @@ _CHUNK = 2_000  # texts per numpy pass: bounds memory on large training sets
 def char_ngram_keys(
     texts: Sequence[str], ngram_range: tuple[int, int]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(text index, n-gram key) for every character n-gram of the texts (whitespace collapsed, padded)."""
+    """(text index, n-gram key) for every character n-gram of the texts (whitespace collapsed,
+    padded)."""
     lo, hi = ngram_range
     if not 1 <= lo <= hi <= 5:
         raise ValueError(f"char n-gram range must lie within 1..5, got {ngram_range}")
@@ -276,7 +283,8 @@ def char_ngram_keys(
 
 
 class PackedNgrams(BaseEstimator, TransformerMixin):
-    """TF-IDF (sublinear tf, smooth idf, l2 rows) over n-grams packed as int64 keys; subclasses say how to pack.
+    """TF-IDF (sublinear tf, smooth idf, l2 rows) over n-grams packed as int64 keys; subclasses say
+    how to pack.
 
     Keeps n-grams seen in at least `min_df` texts, the `max_features` with the highest document
     frequency (scikit-learn ranks by total count; for sublinear tf, presence is what counts).
@@ -297,7 +305,8 @@ class PackedNgrams(BaseEstimator, TransformerMixin):
         )
 
     def fit_transform(self, texts: Sequence[str], y: Any = None) -> sp.csr_matrix:
-        """fit, then transform; texts that fit in one pass have their n-grams read once, not twice."""
+        """fit, then transform; texts that fit in one pass have their n-grams read once, not
+        twice."""
         if len(texts) > _CHUNK:  # keys of every text at once would undo the passes' bound on memory
             return self.fit(texts).transform(texts)
         self._learn(texts)
@@ -308,7 +317,8 @@ class PackedNgrams(BaseEstimator, TransformerMixin):
     def _fit_keys(
         self, passes: Iterable[tuple[np.ndarray, np.ndarray]], n_texts: int
     ) -> "PackedNgrams":
-        """The vocabulary and idf from (text index, key) pairs, one pair of arrays per pass over the texts."""
+        """The vocabulary and idf from (text index, key) pairs, one pair of arrays per pass over the
+        texts."""
         parts_keys, parts_df = [], []
         for rows, keys in passes:
             order = np.lexsort((rows, keys))
@@ -363,7 +373,8 @@ class PackedNgrams(BaseEstimator, TransformerMixin):
         return normalize(X).astype(np.float32, copy=False)
 
     def _table(self) -> "KeyTable":
-        """The vocabulary's hash table, built on first use (not pickled: it is rebuilt in milliseconds)."""
+        """The vocabulary's hash table, built on first use (not pickled: it is rebuilt in
+        milliseconds)."""
         table = self.__dict__.get("_key_table")
         if table is None or table.vocabulary is not self.vocabulary_:
             table = self.__dict__["_key_table"] = KeyTable(self.vocabulary_)
@@ -436,7 +447,8 @@ class KeyTable:
 def count_matrix(
     rows: np.ndarray, cols: np.ndarray, n_rows: int, n_cols: int, descending: bool = True
 ) -> sp.csr_matrix:
-    """Float32 CSR of (row, col) occurrence counts, columns in descending (else ascending) order within each row.
+    """Float32 CSR of (row, col) occurrence counts, columns in descending (else ascending) order
+    within each row.
 
     Descending is the order the former `X @ diags(idf)` product left; keeping it keeps every float
     sum downstream (row norms, decision values) bit-identical. Built by two counting-sort passes
@@ -457,7 +469,8 @@ def count_matrix(
 
 
 class CharNgrams(PackedNgrams):
-    """TF-IDF over character n-grams, like TfidfVectorizer(analyzer="char") on whitespace-collapsed, padded text."""
+    """TF-IDF over character n-grams, like TfidfVectorizer(analyzer="char") on whitespace-collapsed,
+    padded text."""
 
     def __init__(
         self,
@@ -474,7 +487,8 @@ class CharNgrams(PackedNgrams):
 
 
 class WordNgrams(PackedNgrams):
-    """TF-IDF over word 1..2-grams of space-separated tokens, like TfidfVectorizer(ngram_range=(1, 2)).
+    """TF-IDF over word 1..2-grams of space-separated tokens, like TfidfVectorizer(ngram_range=(1,
+    2)).
 
     Tokens get ids from a dictionary of every training token; a bigram is its two ids in one int64.
     A token never seen in training drops out with the bigrams it is part of, as in scikit-learn.
@@ -533,7 +547,8 @@ NO_MENTION = "__nomention__"  # the token of a window when the text never mentio
 
 
 def target_stems(target: str) -> list[str]:
-    """Word stems that mark a mention of the target, e.g. 'AI regulation' -> ['regul'] (also matches 'regulasi')."""
+    """Word stems that mark a mention of the target, e.g. 'AI regulation' -> ['regul'] (also matches
+    'regulasi')."""
     words = [w.lower() for w in re.findall(r"\w+", target)]
     stems = [w[:5] for w in words if len(w) >= 3]
     return stems or words
@@ -541,7 +556,8 @@ def target_stems(target: str) -> list[str]:
 
 @lru_cache(maxsize=1024)
 def mention_pattern(target: str) -> re.Pattern[str] | None:
-    """One regex for a mention of the target: any of its stems at the start of a word (None: no target)."""
+    """One regex for a mention of the target: any of its stems at the start of a word (None: no
+    target)."""
     stems = target_stems(target) if target else []
     if not stems:
         return None
@@ -565,7 +581,8 @@ def _ascii_stems(target: str) -> tuple[str, ...] | None:
 
 
 def find_mentions(target: str, text: str) -> tuple[tuple[int, int], ...]:
-    """Spans of `mention_pattern(target)`'s matches in the text, found the fast way where that is exact."""
+    """Spans of `mention_pattern(target)`'s matches in the text, found the fast way where that is
+    exact."""
     stems = _ascii_stems(target)
     if stems is not None and not any(c in text for c in _CASE_TRAPS):
         lowered = text.lower()
@@ -591,7 +608,8 @@ def _stem_words(lowered: str, stems: tuple[str, ...]) -> tuple[tuple[int, int], 
 # once per text is remembered for the few transformers of one batch.
 @lru_cache(maxsize=2048)
 def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
-    """(start, end) of each non-empty sentence of a text: the pieces `_SENTENCE_SPLIT.split` gives."""
+    """(start, end) of each non-empty sentence of a text: the pieces `_SENTENCE_SPLIT.split`
+    gives."""
     spans, last = [], 0
     for m in _SENTENCE_BREAK.finditer(text):
         whole, mark_break = m.regs
@@ -611,7 +629,8 @@ def sentences_of(text: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=2048)
 def target_sentences(target: str, title: str, text: str) -> tuple[int, tuple[str, ...], bool]:
-    """For title + ". " + text: its number of sentences, those that mention the target, and whether the title does.
+    """For title + ". " + text: its number of sentences, those that mention the target, and whether
+    the title does.
 
     One scan for mentions over title and text (the text's is shared with masking and the mention
     window), each mention placed in its sentence by position: ~10x cheaper than searching every
@@ -632,7 +651,8 @@ def target_sentences(target: str, title: str, text: str) -> tuple[int, tuple[str
 
 
 class TargetWindow(BaseEstimator, TransformerMixin):
-    """The sentences that mention the stance target, prefixed by the target's id; empty when it is absent.
+    """The sentences that mention the stance target, prefixed by the target's id; empty when it is
+    absent.
 
     Stance is about what is said near the target, so these sentences get their own features.
     """
@@ -658,7 +678,8 @@ class TargetWindow(BaseEstimator, TransformerMixin):
 
 
 def mention_spans(doc: dict[str, Any]) -> list[tuple[int, int]]:
-    """Character spans of the target's mentions: the record's own `target_span` if given, else stem matches."""
+    """Character spans of the target's mentions: the record's own `target_span` if given, else stem
+    matches."""
     span = doc.get("target_span")
     if span:
         return [(int(span[0]), int(span[1]))]
@@ -673,7 +694,8 @@ def _stem_mentions(target: str, text: str) -> tuple[tuple[int, int], ...]:
 
 
 def masked_mentions(doc: dict[str, Any]) -> str:
-    """The text with each target mention replaced by one placeholder word, so words learn what is said, not who."""
+    """The text with each target mention replaced by one placeholder word, so words learn what is
+    said, not who."""
     text, out, last = doc["text"], [], 0
     for start, end in sorted(mention_spans(doc)):
         if start >= last:
@@ -686,7 +708,8 @@ def side_words(
     text: str, start: int, end: int, width: int, tokenize: Callable[[str], list[str]]
 ) -> tuple[list[str], list[str]]:
     """The `width` lowercased words before text[start:end] and the `width` after it."""
-    # 20 characters a word is room enough, and keeps a long text from being tokenized whole per mention.
+    # 20 characters a word is room enough, and keeps a long text from being tokenized whole per
+    # mention.
     left = tokenize(text[max(0, start - 20 * width) : start].lower())[-width:]
     right = tokenize(text[end : end + 20 * width].lower())[:width]
     return left, right
@@ -718,7 +741,8 @@ class MentionWindow(BaseEstimator, TransformerMixin):
 
 
 class TargetFeatures(BaseEstimator, TransformerMixin):
-    """Dense target features: mention count (log), share of sentences mentioning it, and whether it appears at all."""
+    """Dense target features: mention count (log), share of sentences mentioning it, and whether it
+    appears at all."""
 
     def fit(self, docs: Sequence[dict[str, str]], y: Any = None) -> "TargetFeatures":
         return self
@@ -749,7 +773,8 @@ def _leads(text: str, sentences: int = 3) -> str:
 
 
 class TargetSimilarity(BaseEstimator, TransformerMixin):
-    """How much a text is about its target: TF-IDF cosine of target vs text and vs lead, target words found.
+    """How much a text is about its target: TF-IDF cosine of target vs text and vs lead, target
+    words found.
 
     For short targets ("Hillary Clinton") this says whether and how much the text discusses it; for
     a headline as target (FNC-1 style) it separates related from unrelated bodies. Cosines also come
@@ -768,7 +793,8 @@ class TargetSimilarity(BaseEstimator, TransformerMixin):
     def _cosines(
         self, T: sp.csr_matrix, parts: list[tuple[str, ...]], memo: dict[str, np.ndarray]
     ) -> np.ndarray:
-        """Row-wise cosine of the targets' TF-IDF rows T and those of each doc's text ("\\n".join(parts))."""
+        """Row-wise cosine of the targets' TF-IDF rows T and those of each doc's text
+        ("\\n".join(parts))."""
         uniq = list(dict.fromkeys(parts))
         where = {p: i for i, p in enumerate(uniq)}
         B = normalize(self._tfidf(uniq, memo))[[where[p] for p in parts]]
@@ -825,7 +851,8 @@ class TargetSimilarity(BaseEstimator, TransformerMixin):
 
 
 def words_found(target: str, text: str) -> float:
-    """The share of the target's distinct words (\\w+, lowercased) that occur as words in the text."""
+    """The share of the target's distinct words (\\w+, lowercased) that occur as words in the
+    text."""
     target_words = set(_WORD.findall(target.lower()))
     if not target_words:
         return 0.0

@@ -30,7 +30,8 @@ def _analyzer() -> Any:
 
 
 def uses_lexicon(docs: Sequence[dict[str, Any]], min_share: float = 0.5) -> bool:
-    """True when the docs are mostly English and mostly name their target: lexicon valence then informs.
+    """True when the docs are mostly English and mostly name their target: lexicon valence then
+    informs.
 
     Tweets that argue against a movement without naming it (most of SemEval-2016) have no words next
     to a mention to read; there the features only add noise (measured on a dev split: -1.6 F_avg).
@@ -48,7 +49,8 @@ LANGID_SAMPLE = (
 
 
 def english_share(docs: Sequence[dict[str, Any]]) -> float:
-    """Share of the docs in English: by their `lang`, and for those without one ("xx"), by language id of a sample.
+    """Share of the docs in English: by their `lang`, and for those without one ("xx"), by language
+    id of a sample.
 
     A labeled file without a "lang" field must not switch the lexicon off unseen.
     """
@@ -65,8 +67,10 @@ def english_share(docs: Sequence[dict[str, Any]]) -> float:
 
 
 class MentionSentiment(BaseEstimator, TransformerMixin):
-    """Dense valence features around the target's mentions: VADER scores of the text around the first
-    mention, and the summed and counted lexicon valence of the words on each side of every mention."""
+    """Dense valence features around the target's mentions: VADER scores of the text around the
+    first
+    mention, and the summed and counted lexicon valence of the words on each side of every mention.
+    """
 
     def __init__(self, radius: int = 100, width: int = 8, max_mentions: int = 10):
         self.radius = radius
@@ -74,14 +78,16 @@ class MentionSentiment(BaseEstimator, TransformerMixin):
         self.max_mentions = max_mentions
 
     def fit(self, docs: Sequence[dict[str, Any]], y: Any = None) -> "MentionSentiment":
-        """Learn the mean row of the training docs that mention their target (what an unmentioned doc gets)."""
+        """Learn the mean row of the training docs that mention their target (what an unmentioned
+        doc gets)."""
         self.fit_transform(docs)
         return self
 
     def fit_transform(
         self, docs: Sequence[dict[str, Any]], y: Any = None, **fit_params: Any
     ) -> np.ndarray:
-        """fit, then transform the same docs, reading each doc once (VADER is most of this block's cost)."""
+        """fit, then transform the same docs, reading each doc once (VADER is most of this block's
+        cost)."""
         rows, mentioned = self._rows(docs)
         self.mean_ = (
             rows[mentioned].mean(axis=0)
@@ -91,7 +97,8 @@ class MentionSentiment(BaseEstimator, TransformerMixin):
         return self._fill(rows, mentioned)
 
     def transform(self, docs: Sequence[dict[str, Any]]) -> np.ndarray:
-        """One row of N_FEATURES per doc; the training mean for a doc that never mentions its target."""
+        """One row of N_FEATURES per doc; the training mean for a doc that never mentions its
+        target."""
         return self._fill(*self._rows(docs))
 
     def _fill(self, rows: np.ndarray, mentioned: np.ndarray) -> np.ndarray:
@@ -112,7 +119,8 @@ class MentionSentiment(BaseEstimator, TransformerMixin):
             text = d["text"]
             start, end = spans[0]
             scores = analyzer.polarity_scores(text[max(0, start - self.radius) : end + self.radius])
-            # No "has a mention" column: TargetFeatures has one, and here a column that is 1 on every
+            # No "has a mention" column: TargetFeatures has one, and here a column that is 1 on
+            # every
             # training doc would act as a second intercept that unmentioned docs lose.
             rows[i, :3] = scores["compound"], scores["pos"], scores["neg"]
             rows[i, 3:] = self._side_valence(analyzer.lexicon, text, spans)
@@ -121,7 +129,8 @@ class MentionSentiment(BaseEstimator, TransformerMixin):
     def _side_valence(
         self, lexicon: dict[str, float], text: str, spans: list[tuple[int, int]]
     ) -> list[float]:
-        """Summed valence left and right of the mentions (squashed), and log counts of positive and negative words."""
+        """Summed valence left and right of the mentions (squashed), and log counts of positive and
+        negative words."""
         total = {"L": 0.0, "R": 0.0}
         pos = {"L": 0, "R": 0}
         neg = {"L": 0, "R": 0}

@@ -17,7 +17,8 @@ from newsclf.model.files import GUIDE_FILE, META_FILE, MODEL_FILE, MODEL_FORMAT,
 
 
 class Model:
-    """A trained newsclf model: one SchemeClassifier per scheme plus the guide it was trained for."""
+    """A trained newsclf model: one SchemeClassifier per scheme plus the guide it was trained
+    for."""
 
     def __init__(
         self,
@@ -52,15 +53,18 @@ class Model:
         batch_size: int = 512,
         any_language: bool = False,
     ) -> list[dict[str, Any]]:
-        """Per article: {"cats": {scheme: {label: p}}, "labels": {scheme: [...]}, "targets": {scheme: t}, ...}.
+        """Per article: {"cats": {scheme: {label: p}}, "labels": {scheme: [...]}, "targets":
+        {scheme: t}, ...}.
 
         Scope, in order: an article in a language the guide does not cover gets no labels and a
         `skipped` reason (unless `any_language`); with a relevance gate, an article the gate keeps
         out gets the gate's labels only, empty ones for the other schemes, and `skipped` saying so.
         A stance scheme whose guide declares several `targets` is predicted toward each target the
         article mentions (by name or alias), unless the record names its own target: `stances` holds
-        {scheme: [{"target", "cats", "labels"}, ...]}, and cats/labels/targets give the first of them
-        (empty, and no target, when the article mentions none: no stance is read where no target is named).
+        {scheme: [{"target", "cats", "labels"}, ...]}, and cats/labels/targets give the first of
+        them
+        (empty, and no target, when the article mentions none: no stance is read where no target is
+        named).
         """
         if targets is not None and len(targets) != len(articles):
             raise ValueError(f"predict: {len(targets)} targets for {len(articles)} articles")
@@ -131,7 +135,8 @@ class Model:
     def _units(
         scheme: Any, articles: Sequence[Article], targets: list[str | None], chunk: Sequence[int]
     ) -> list[tuple[int, str]]:
-        """(article index, target) pairs to predict for one scheme: per mentioned declared target, else one."""
+        """(article index, target) pairs to predict for one scheme: per mentioned declared target,
+        else one."""
         units: list[tuple[int, str]] = []
         for i in chunk:
             if scheme.targets and targets[i] is None:
@@ -143,7 +148,8 @@ class Model:
 
 
 def skip_kind(reason: str | None) -> str | None:
-    """The summary's name for a `skipped` reason: 'language not covered' or 'gated out' (None: labeled)."""
+    """The summary's name for a `skipped` reason: 'language not covered' or 'gated out' (None:
+    labeled)."""
     if not reason:
         return None
     return "language not covered" if reason.startswith("language ") else "gated out"
@@ -173,7 +179,8 @@ def language_scope(article: Article, guide: Guide) -> str | None:
 def prediction_rows(
     model_id: str, article_id: str, result: dict[str, Any]
 ) -> list[tuple[Any, ...]]:
-    """The store's prediction rows (article, model, scheme, target, cats, labels) of one `Model.predict` result.
+    """The store's prediction rows (article, model, scheme, target, cats, labels) of one
+    `Model.predict` result.
 
     One row per scheme, and per mentioned target for a scheme with declared targets; none for a
     scheme the gate closed or a stance scheme on an article that mentions no target (and none at
@@ -206,7 +213,8 @@ def prediction_rows(
 def keyword_labels(
     gate: Any, article: Article, cats: dict[str, float]
 ) -> tuple[list[str], str] | None:
-    """(the gate's labels, why) where its keywords settle the answer, else None: the model's answer stands.
+    """(the gate's labels, why) where its keywords settle the answer, else None: the model's answer
+    stands.
 
     A closed gate takes the most probable of its closing labels.
     """
@@ -220,7 +228,8 @@ def keyword_labels(
 
 
 def _apply_keywords(result: dict[str, Any], article: Article, gate: Any) -> None:
-    """Overrule the gate's model where its keywords settle the answer; `gate_rule` says which way and why."""
+    """Overrule the gate's model where its keywords settle the answer; `gate_rule` says which way
+    and why."""
     cats = result["cats"][gate.name]
     ruled = keyword_labels(gate, article, cats)
     if ruled is not None and ruled[0] != result["labels"][gate.name]:
@@ -305,14 +314,16 @@ def evaluate_model(model: Model, examples: dict[str, list[Any]]) -> dict[str, An
 
 
 def mark_uncertain(model: Model, rows: list[dict[str, Any]], min_confidence: float) -> None:
-    """Add `uncertain: {scheme: [labels]}` and an overall `uncertainty` score to classify output rows."""
+    """Add `uncertain: {scheme: [labels]}` and an overall `uncertainty` score to classify output
+    rows."""
     import numpy as np
 
     from newsclf.model.active import uncertain_labels, uncertainty
 
     for name, clf in model.classifiers.items():
         kind = model.guide.scheme(name).kind
-        # A stance scheme on an article that names none of its targets has no probabilities: nothing to doubt.
+        # A stance scheme on an article that names none of its targets has no probabilities: nothing
+        # to doubt.
         P = np.array(
             [
                 [row["cats"][name].get(str(c), 1.0 / len(clf.classes_)) for c in clf.classes_]

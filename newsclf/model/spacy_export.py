@@ -1,4 +1,5 @@
-"""A trained newsclf model as a spaCy pipeline component: `spacy.load(DIR)(text).cats` holds the labels.
+"""A trained newsclf model as a spaCy pipeline component: `spacy.load(DIR)(text).cats` holds the
+labels.
 
 The component is registered as the spaCy factory "newsclf_textcat" (also through the
 `spacy_factories` entry point, so `spacy.load` finds it in a fresh process with newsclf installed).

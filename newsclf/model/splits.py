@@ -65,7 +65,8 @@ def make_folds(
     distinct = len(set(groups))
     if distinct < 2:
         raise InputError(
-            f"split {split!r} needs at least 2 distinct values of {field!r}; the data has {distinct}"
+            f"split {split!r} needs at least 2 distinct values of {field!r}; the data has"
+            f" {distinct}"
         )
     return list(GroupKFold(min(folds, distinct)).split(idx, groups=groups))
 

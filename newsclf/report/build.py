@@ -112,7 +112,8 @@ def build_report(
 ) -> ReportResult:
     """Compute every table and figure and write the report into out_dir.
 
-    `within` (the ids a search `query` matched) restricts every share to those articles; the report states the query.
+    `within` (the ids a search `query` matched) restricts every share to those articles; the report
+    states the query.
     """
     out = Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -133,7 +134,8 @@ def build_report(
     period = next((b for b in by if b in PERIODS), "month")
     group = next((b for b in by if b not in PERIODS), None)
     all_rows: list[dict[str, Any]] = []
-    # Drill-down: every cell's id -> (its name, the items behind it), so each number links to its articles.
+    # Drill-down: every cell's id -> (its name, the items behind it), so each number links to its
+    # articles.
     cell_ids: dict[tuple[str, str, Any], str] = {}
     drill: dict[str, tuple[str, list[Item]]] = {}
     population_items: dict[str, Item] = {}
@@ -268,8 +270,10 @@ def build_report(
     if estimator in ("ppi", "pacc"):
         leak = estimation_leak_warning(annotations, model_created)
         warnings += [leak] if leak else []
-    # The main table repeats the time or group table when --by names one field. Listed first: the overviews
-    # (per period, per group), and in each the cells the model labeled, where a reader is most easily misled.
+    # The main table repeats the time or group table when --by names one field. Listed first: the
+    # overviews
+    # (per period, per group), and in each the cells the model labeled, where a reader is most
+    # easily misled.
     order = {"time": 0, "group": 1, "main": 2}
     flagged = flag_lines(
         sorted(
@@ -319,20 +323,23 @@ def _query_html(query: tuple[str, int] | None) -> str:
     if query is None:
         return ""
     return (
-        f'<p class="population"><strong>Population:</strong> the {query[1]} articles matching the search query '
-        f"<code>{html.escape(query[0])}</code>; every share, count and interval below is over them only.</p>"
+        f'<p class="population"><strong>Population:</strong> the {query[1]} articles matching the'
+        f" search query <code>{html.escape(query[0])}</code>; every share, count and interval below"
+        " is over them only.</p>"
     )
 
 
 def _not_labeled_html(guide: Guide, counts: dict[str, int]) -> str:
-    """The sentence on articles the model did not label, so the shares' base is never silently smaller."""
+    """The sentence on articles the model did not label, so the shares' base is never silently
+    smaller."""
     if not counts:
         return ""
     gate = f" ({guide.gate.name} not {guide.gate.gate!r})" if guide.gate is not None else ""
     parts = [f"{n} {why}" + (gate if why == "gated out" else "") for why, n in counts.items()]
     return (
-        f" The model did not label {sum(counts.values())} articles: {html.escape('; '.join(parts))}. Gated-out "
-        "articles count in the gate's shares and in no other scheme's; articles in other languages in none."
+        f" The model did not label {sum(counts.values())} articles:"
+        f" {html.escape('; '.join(parts))}. Gated-out articles count in the gate's shares and in no"
+        " other scheme's; articles in other languages in none."
     )
 
 
@@ -364,7 +371,8 @@ def _provenance(
 
 
 def not_labeled(store: Store, model_id: str | None) -> dict[str, int]:
-    """{why: articles} the model ran on but did not label: 'gated out' (the relevance gate said no) or 'language
+    """{why: articles} the model ran on but did not label: 'gated out' (the relevance gate said no)
+    or 'language
     not covered' (not among the guide's languages)."""
     from newsclf.model.predict import skip_kind
 
@@ -376,27 +384,40 @@ def not_labeled(store: Store, model_id: str | None) -> dict[str, int]:
 
 
 METHOD_NOTES = {
-    "ppi": "Predicted shares are prediction-powered estimates (PPI++, power-tuned): the model's labels corrected by "
-    "how far they fall from coders' labels on the random estimation sample (never on active-learning picks, "
-    "seed batches or review decisions, which are not random), with 95% intervals that hold however good the "
-    "model is. A cell with fewer than 30 estimation items of its own is corrected with all cells' estimation "
-    "items pooled, through probabilistic adjusted classify-and-count (PACC, bootstrap interval), which "
-    "assumes the model scores articles with and without a label alike in every cell, whatever the label's "
-    "share there; each row of tables/coverage.csv says which (rectifier, rectifier_items). Without any "
-    "estimation item a predicted share stays raw and is flagged.",
-    "pacc": "Predicted shares are probabilistic adjusted classify-and-count estimates, unmixed through the mean "
-    "probabilities the model gives articles with and without each label on the random estimation sample; "
-    "bootstrap 95% intervals.",
-    "acc": "Predicted shares are corrected for the model's cross-validated error (adjusted classify-and-count), with "
-    "95% intervals from a bootstrap that redraws both the counts and the error rates. With a weak model the "
-    "correction divides by a small number: read the flags.",
-    "raw": "Predicted shares are the model's labels as they are (classify and count), uncorrected: every error the "
-    "model makes is in them.",
+    "ppi": (
+        "Predicted shares are prediction-powered estimates (PPI++, power-tuned): the model's labels"
+        " corrected by how far they fall from coders' labels on the random estimation sample (never"
+        " on active-learning picks, seed batches or review decisions, which are not random), with"
+        " 95% intervals that hold however good the model is. A cell with fewer than 30 estimation"
+        " items of its own is corrected with all cells' estimation items pooled, through"
+        " probabilistic adjusted classify-and-count (PACC, bootstrap interval), which assumes the"
+        " model scores articles with and without a label alike in every cell, whatever the label's"
+        " share there; each row of tables/coverage.csv says which (rectifier, rectifier_items)."
+        " Without any estimation item a predicted share stays raw and is flagged."
+    ),
+    "pacc": (
+        "Predicted shares are probabilistic adjusted classify-and-count estimates, unmixed through"
+        " the mean probabilities the model gives articles with and without each label on the random"
+        " estimation sample; bootstrap 95% intervals."
+    ),
+    "acc": (
+        "Predicted shares are corrected for the model's cross-validated error (adjusted"
+        " classify-and-count), with 95% intervals from a bootstrap that redraws both the counts and"
+        " the error rates. With a weak model the correction divides by a small number: read the"
+        " flags."
+    ),
+    "raw": (
+        "Predicted shares are the model's labels as they are (classify and count), uncorrected:"
+        " every error the model makes is in them."
+    ),
 }
 
-CSS = """body{font-family:Georgia,serif;max-width:1000px;margin:2em auto;color:#111;line-height:1.45}
-h1,h2,h3{font-family:Helvetica,Arial,sans-serif}table{border-collapse:collapse;margin:1em 0;font-size:.9em}
-td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left}figure{margin:1.5em 0}img{max-width:100%}
+CSS = """body{font-family:Georgia,serif;max-width:1000px;margin:2em \
+auto;color:#111;line-height:1.45}
+h1,h2,h3{font-family:Helvetica,Arial,sans-serif}table{border-collapse:collapse;margin:1em \
+0;font-size:.9em}
+td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left}figure{margin:1.5em \
+0}img{max-width:100%}
 pre{background:#f4f4f4;padding:1em;overflow:auto;font-size:.85em}.note{color:#444;font-size:.9em}
 .warning{border:2px solid #a00;background:#fff4f4;padding:.5em 1em;margin:1em 0}
 .flags{border:1px solid #999;background:#f7f7f7;padding:.5em 1em;margin:1em 0;font-size:.9em}
@@ -420,11 +441,11 @@ def drilldown_rows(drill: dict[str, tuple[str, list[Item]]]) -> list[dict[str, A
                     "labels": ";".join(item.labels),
                     "source": item.source,
                     "sample": item.sample,
-                    "probability": ";".join(
-                        f"{float(probs.get(lab, 0.0)):.2f}" for lab in item.labels
-                    )
-                    if item.source == "predicted" and probs
-                    else None,
+                    "probability": (
+                        ";".join(f"{float(probs.get(lab, 0.0)):.2f}" for lab in item.labels)
+                        if item.source == "predicted" and probs
+                        else None
+                    ),
                 }
             )
     return rows
@@ -470,8 +491,8 @@ def _estimates_html(
         cls = ' class="flagged" data-flagged="1"' if flagged else ""
         cells = [r["scheme"], r["target"] or "", *[r.get(f) or "" for f in fields], r["label"]]
         share = (
-            f'<a class="share" href="#{r["cell"]}">{r["share"]:.2f} [{r["ci_low"]:.2f}-{r["ci_high"]:.2f}]</a>'
-            + (" (flagged)" if flagged else "")
+            f'<a class="share" href="#{r["cell"]}">{r["share"]:.2f}'
+            f" [{r['ci_low']:.2f}-{r['ci_high']:.2f}]</a>" + (" (flagged)" if flagged else "")
         )
         body.append(
             f'<tr{cls} data-cell="{r["cell"]}">'
@@ -499,14 +520,15 @@ def _estimates_html(
             for d in items
         )
         lists.append(
-            f'<section class="drill" id="{cid}"><h4>{html.escape(items[0]["cell_name"])}: {len(items)} '
-            f"articles</h4><table><tr><th>id</th><th>title</th><th>outlet</th><th>date</th><th>labels</th>"
-            f"<th>gold or predicted</th><th>probability</th></tr>{trs}</table></section>"
+            f'<section class="drill" id="{cid}"><h4>{html.escape(items[0]["cell_name"])}:'
+            f" {len(items)}"
+            " articles</h4><table><tr><th>id</th><th>title</th><th>outlet</th><th>date</th>"
+            "<th>labels</th><th>gold or predicted</th><th>probability</th></tr>"
+            f"{trs}</table></section>"
         )
     return (
-        f'<table class="estimates"><tr>{head}</tr>{"".join(body)}</table>'
-        f'<h3>The articles behind each estimate</h3><p class="note">Also in tables/drilldown.csv.</p>'
-        + "".join(lists)
+        f'<table class="estimates"><tr>{head}</tr>{"".join(body)}</table><h3>The articles behind'
+        ' each estimate</h3><p class="note">Also in tables/drilldown.csv.</p>' + "".join(lists)
     )
 
 
@@ -517,14 +539,16 @@ def _figures(paths: Sequence[Path]) -> list[str]:
         if path.suffix == ".png":
             data = base64.b64encode(path.read_bytes()).decode("ascii")
             out.append(
-                f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
-                f"<figcaption>{html.escape(path.stem)} (also as SVG: figures/{path.stem}.svg)</figcaption></figure>"
+                f'<figure><img alt="{html.escape(path.stem)}"'
+                f' src="data:image/png;base64,{data}"><figcaption>{html.escape(path.stem)} (also as'
+                f" SVG: figures/{path.stem}.svg)</figcaption></figure>"
             )
     return out
 
 
 def _markdown(text: str) -> str:
-    """The model card's and agreement's Markdown as HTML (tables as tables); raw HTML in it stays text."""
+    """The model card's and agreement's Markdown as HTML (tables as tables); raw HTML in it stays
+    text."""
     from markdown_it import MarkdownIt
 
     return MarkdownIt("js-default").render(text)  # js-default: tables on, raw HTML off
@@ -543,9 +567,9 @@ def _caution(
     if flagged:
         items = "".join(f"<li>{html.escape(f)}</li>" for f in flagged)
         parts.append(
-            f'<div class="flags"><strong>Estimates to read with care</strong> (drawn hollow and grey: '
-            f"fewer than {min_n} articles, or a 95% interval wider than {max_width:.2f})"
-            f"<ul>{items}</ul></div>"
+            '<div class="flags"><strong>Estimates to read with care</strong> (drawn hollow and'
+            f" grey: fewer than {min_n} articles, or a 95% interval wider than"
+            f" {max_width:.2f})<ul>{items}</ul></div>"
         )
     return "".join(parts)
 
@@ -615,38 +639,59 @@ def _html(
         if provenance["feeds"]
         else "<p>No feeds were polled; articles were imported or collected directly.</p>"
     )
+    outlets = [{"outlet": k, "articles": v} for k, v in provenance["outlets"].items()]
+    languages = [{"language": k, "articles": v} for k, v in provenance["languages"].items()]
+    ledger_columns = ["labeler", "scheme", "items", "timed_items", "hours", "labels_per_hour"]
+    ledger_table = _table(ledger_rows, [*ledger_columns, "median_seconds", "cost"])
+    proj_columns = [
+        "scheme",
+        "target_f1",
+        "labels",
+        "more_labels",
+        "more_hours",
+        "more_cost",
+        "note",
+    ]
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>newsclf report: {html.escape(guide.name)}</title>
 <style>{CSS}</style></head><body>
 <h1>Coverage report: {html.escape(guide.name)} (guide version {html.escape(guide.version)})</h1>
 {caution}
 {_query_html(provenance["query"])}
-<p class="note">Generated {provenance["generated"]}. Grouped by {html.escape(", ".join(by))}. Shares use gold labels where
-coders labeled an article and model predictions elsewhere ({html.escape(src)}). {html.escape(METHOD_NOTES[estimator])}
-Raw shares and Wilson intervals are in tables/coverage.csv beside the corrected ones. Near-duplicate copies count once.</p>
+<p class="note">Generated {provenance["generated"]}. Grouped by {html.escape(", ".join(by))}. \
+Shares use gold labels where
+coders labeled an article and model predictions elsewhere ({html.escape(src)}). \
+{html.escape(METHOD_NOTES[estimator])}
+Raw shares and Wilson intervals are in tables/coverage.csv beside the corrected ones. \
+Near-duplicate copies count once.</p>
 <h2>How much coverage</h2>
-<p class="note">Stories (near-duplicates once) per period in the report's population, beside every story the store holds
-for the period: the share is the population's normalised attention, with its Wilson 95% interval (tables/attention.csv
+<p class="note">Stories (near-duplicates once) per period in the report's population, beside every \
+story the store holds
+for the period: the share is the population's normalised attention, with its Wilson 95% interval \
+(tables/attention.csv
 has it per group too).</p>
 {attention}
 <h2>Figures</h2>{"".join(figs)}
 <h2>Estimates</h2>
-<p class="note">Every plotted number with its n: articles in the cell, how many carry a coder's (gold) label, and
-how many of those belong to the random estimation sample. Follow a share or its n to the articles behind it.</p>
+<p class="note">Every plotted number with its n: articles in the cell, how many carry a coder's \
+(gold) label, and
+how many of those belong to the random estimation sample. Follow a share or its n to the articles \
+behind it.</p>
 {estimates}
 <h2>Data and provenance</h2>
-<p>{provenance["articles"]} articles, {provenance["stories"]} distinct stories ({provenance["duplicates_removed"]} duplicate
+<p>{provenance["articles"]} articles, {provenance["stories"]} distinct stories \
+({provenance["duplicates_removed"]} duplicate
 copies removed), published {html.escape(" to ".join(provenance["dates"] or ["?", "?"]))}; model:
 {html.escape(str(provenance["model"]))}.{_not_labeled_html(guide, provenance["not_labeled"])}</p>
-{_table([{"outlet": k, "articles": v} for k, v in provenance["outlets"].items()], ["outlet", "articles"])}
-{_table([{"language": k, "articles": v} for k, v in provenance["languages"].items()], ["language", "articles"])}
+{_table(outlets, ["outlet", "articles"])}
+{_table(languages, ["language", "articles"])}
 {feeds}
 <h2>Inter-coder agreement</h2>{agreement_html}
 <h2>Labeling ledger</h2>
 <p class="note">Hours from the seconds recorded per item; cost at {hourly_rate:.2f} per hour.</p>
-{_table(ledger_rows, ["labeler", "scheme", "items", "timed_items", "hours", "labels_per_hour", "median_seconds", "cost"])}
+{ledger_table}
 <h3>Labels to reach a macro-F1 of {target_f1:.2f}</h3>
-{_table(proj_rows, ["scheme", "target_f1", "labels", "more_labels", "more_hours", "more_cost", "note"])}
+{_table(proj_rows, proj_columns)}
 {"".join(curves)}
 <h2>Model card</h2>{_markdown(card) if card else "<p>No model given: gold labels only.</p>"}
 <h2>Codebook</h2>{_codebook(guide)}

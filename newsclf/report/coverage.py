@@ -37,7 +37,8 @@ MIN_OWN_RECTIFIER = (
 
 
 def period_of(published: str | None, period: str) -> str:
-    """The period label of an ISO date: 2023-05-12 (day), 2023-W19 (week), 2023-05 (month), 2023 (year)."""
+    """The period label of an ISO date: 2023-05-12 (day), 2023-W19 (week), 2023-05 (month), 2023
+    (year)."""
     if not published:
         return "unknown"
     try:
@@ -69,20 +70,23 @@ class Item:
     predicted: list[str] | None = None
 
     def score(self, label: str) -> float:
-        """The model's probability for a label (its 0/1 prediction when no probabilities were stored)."""
+        """The model's probability for a label (its 0/1 prediction when no probabilities were
+        stored)."""
         if self.probabilities and label in self.probabilities:
             return float(self.probabilities[label])
         return float(label in (self.predicted or []))
 
     @property
     def in_estimation(self) -> bool:
-        """A gold item of the random estimation sample with a prediction to compare: fit for a rectifier."""
+        """A gold item of the random estimation sample with a prediction to compare: fit for a
+        rectifier."""
         return self.source == "gold" and self.sample == "estimation" and self.predicted is not None
 
 
 @dataclass
 class ErrorRates:
-    """A scheme's cross-validated confusion: per label (tp, fp, fn, tn) for multi, a matrix for single."""
+    """A scheme's cross-validated confusion: per label (tp, fp, fn, tn) for multi, a matrix for
+    single."""
 
     kind: str
     labels: list[str]
@@ -126,7 +130,8 @@ def collect_items(store: Store, guide: Guide, scheme: Scheme, model_id: str | No
         a = article(article_id)
         if labels is not None and a is not None:
             samples = {ann.sample for ann in anns if ann.sample}
-            # Estimation wins: reviewers' or extra coders' labels on a random article keep it random.
+            # Estimation wins: reviewers' or extra coders' labels on a random article keep it
+            # random.
             sample = (
                 "estimation"
                 if "estimation" in samples
@@ -175,7 +180,8 @@ def _group_key(item: Item, by: Sequence[str]) -> tuple[str, ...]:
 
 
 def unmix_single(observed: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """True label distribution p with p @ C ~= observed, C = row-normalised confusion (true x predicted)."""
+    """True label distribution p with p @ C ~= observed, C = row-normalised confusion (true x
+    predicted)."""
     rows = matrix.sum(axis=1, keepdims=True)
     C = np.divide(matrix, rows, out=np.eye(len(matrix)), where=rows > 0)
     p, *_ = np.linalg.lstsq(C.T, observed, rcond=None)
@@ -225,12 +231,15 @@ def _bootstrap_cell(
 ) -> dict[str, tuple[float, float]]:
     """95% intervals of every label's combined (gold + corrected predicted) share in one cell."""
     n = n_gold + n_pred
-    # Proportions are drawn from Jeffreys posteriors, Beta(k + 1/2, n - k + 1/2), not by resampling at the
+    # Proportions are drawn from Jeffreys posteriors, Beta(k + 1/2, n - k + 1/2), not by resampling
+    # at the
     # observed proportion: a cell where 0 of 5 carry a label must not get an interval of zero width.
     gold = {
-        lab: rng.beta(k_gold[lab] + 0.5, n_gold - k_gold[lab] + 0.5, ROUNDS) * n_gold
-        if n_gold
-        else np.zeros(ROUNDS)
+        lab: (
+            rng.beta(k_gold[lab] + 0.5, n_gold - k_gold[lab] + 0.5, ROUNDS) * n_gold
+            if n_gold
+            else np.zeros(ROUNDS)
+        )
         for lab in labels
     }
     shares: dict[str, np.ndarray] = {}
@@ -274,7 +283,8 @@ def cell_key(row: dict[str, Any], by: Sequence[str]) -> tuple[str, tuple[str, ..
 def _rectified(
     method: str, label: str, own: list[Item], pooled: list[Item], pred: list[Item], seed: int
 ) -> tuple[Estimate, str, int]:
-    """PPI or PACC for the predicted items of a cell: (estimate, rectifier 'own'/'pooled'/'none', items used).
+    """PPI or PACC for the predicted items of a cell: (estimate, rectifier 'own'/'pooled'/'none',
+    items used).
 
     A cell with MIN_OWN_RECTIFIER estimation items of its own gets PPI++ from them, which assumes
     nothing about other cells. Below that, all cells' estimation items are pooled, and pooled
@@ -383,7 +393,8 @@ def coverage_table(
 def attention_table(
     store: Store, items: Iterable[Item], group: str | None, period: str
 ) -> list[dict[str, Any]]:
-    """Stories per period (overall, and per group): in the report's population and among all stored articles.
+    """Stories per period (overall, and per group): in the report's population and among all stored
+    articles.
 
     share_of_all is the population's share of every stored story in the cell (Media Cloud's
     normalised attention), with its Wilson interval; it is 1 where the store holds nothing more.

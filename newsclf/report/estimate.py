@@ -1,4 +1,5 @@
-"""Share estimators for one cell: raw (classify and count), ACC, PACC and prediction-powered (PPI++).
+"""Share estimators for one cell: raw (classify and count), ACC, PACC and prediction-powered
+(PPI++).
 
 A cell's articles split into *known* ones (a gold label from coders) and *unlabeled* ones (only the
 model's prediction). Every estimator here estimates the share of a label among the unlabeled
@@ -103,7 +104,8 @@ def ppi_cell(y: object, f_labeled: object, f_unlabeled: object, z: float | None 
 
 
 def power_tuning(y: np.ndarray, f: np.ndarray) -> float:
-    """lam: the lower end of the 95% confidence interval for the optimal cov(gold, f) / var(f), in [0, 1].
+    """lam: the lower end of the 95% confidence interval for the optimal cov(gold, f) / var(f), in
+    [0, 1].
 
     Why not the plug-in lam_hat = cov / var(f) of PPI++. With a fixed lam the rectified estimate's
     variance is proportional to var(gold - lam * f) = var(gold) - (2 * lam * lam_opt - lam**2) *
@@ -165,7 +167,8 @@ def _pseudo_rectifier(y: np.ndarray, f: np.ndarray, lam: float) -> tuple[float, 
 
 
 def gold_only(y: object, z: float = Z95) -> Estimate:
-    """The estimation sample's own share with its Wilson interval: what a researcher has without a model."""
+    """The estimation sample's own share with its Wilson interval: what a researcher has without a
+    model."""
     (y,) = _arrays(y)
     if len(y) == 0:
         return NAN
@@ -189,7 +192,8 @@ MIN_SEPARATION = (
 
 
 def pacc_point(y: np.ndarray, f: np.ndarray, fu: np.ndarray) -> float | None:
-    """Probabilistic ACC: (mean f_unlabeled - E[f | no label]) / (E[f | label] - E[f | no label]) in [0, 1].
+    """Probabilistic ACC: (mean f_unlabeled - E[f | no label]) / (E[f | label] - E[f | no label]) in
+    [0, 1].
 
     None when the estimation sample lacks one kind of article or the model does not separate them.
     """
@@ -205,7 +209,8 @@ def pacc_point(y: np.ndarray, f: np.ndarray, fu: np.ndarray) -> float | None:
 def pacc(
     y: object, f_labeled: object, f_unlabeled: object, rounds: int = 500, seed: int = 0
 ) -> Estimate:
-    """PACC with a bootstrap 95% interval that resamples the estimation sample and the unlabeled articles.
+    """PACC with a bootstrap 95% interval that resamples the estimation sample and the unlabeled
+    articles.
 
     Its assumption is prior shift: the model's probabilities for articles with (and without) the
     label look alike in every cell, whatever the label's share. A resample where the model cannot
@@ -245,7 +250,8 @@ def pacc(
 
 
 def combine(k_gold: int, n_gold: int, unlabeled: Estimate, n_unlabeled: int) -> Estimate:
-    """The whole cell's share: the known gold count plus the estimated share of the unlabeled articles."""
+    """The whole cell's share: the known gold count plus the estimated share of the unlabeled
+    articles."""
     n = n_gold + n_unlabeled
     if n == 0:
         return NAN

@@ -26,15 +26,16 @@ def scheme_warnings(metrics: dict[str, Any], min_f1: float = MIN_MACRO_F1) -> li
         f1 = m.get("macro_f1")
         if f1 is not None and f1 < min_f1:
             out.append(
-                f"{name}: the model's cross-validated macro-F1 is {f1:.2f} (below {min_f1:.2f}); its "
-                "labels alone would mislead, so its shares rest on the gold labels and the estimation "
-                "sample, and their intervals are wide."
+                f"{name}: the model's cross-validated macro-F1 is {f1:.2f} (below {min_f1:.2f});"
+                " its labels alone would mislead, so its shares rest on the gold labels and the"
+                " estimation sample, and their intervals are wide."
             )
     return out
 
 
 def estimation_leak_warning(annotations: Sequence[Any], model_created: str | None) -> str | None:
-    """A warning when estimation-sample labels existed before the model was trained (it may have learned them)."""
+    """A warning when estimation-sample labels existed before the model was trained (it may have
+    learned them)."""
     if not model_created:
         return None
     early = {
@@ -45,14 +46,16 @@ def estimation_leak_warning(annotations: Sequence[Any], model_created: str | Non
     if not early:
         return None
     return (
-        f"{len(early)} labels of the estimation sample were stored before the model was trained "
-        f"({model_created[:19]}): if it was trained on them, it looks better on them than it is and the "
-        "corrected shares' intervals are too narrow. Train without the estimation sample, or code a fresh one."
+        f"{len(early)} labels of the estimation sample were stored before the model was trained"
+        f" ({model_created[:19]}): if it was trained on them, it looks better on them than it is"
+        " and the corrected shares' intervals are too narrow. Train without the estimation sample,"
+        " or code a fresh one."
     )
 
 
 def label_weakness(metrics: dict[str, Any] | None, label: str) -> str | None:
-    """Why the model is weak on a label, in words (cross-validated recall below WEAK_RECALL), or None."""
+    """Why the model is weak on a label, in words (cross-validated recall below WEAK_RECALL), or
+    None."""
     stats = ((metrics or {}).get("labels") or {}).get(label)
     if not stats or stats.get("recall") is None or stats["recall"] >= WEAK_RECALL:
         return None
@@ -115,6 +118,7 @@ def flag_lines(rows: Sequence[dict[str, Any]], limit: int = LISTED) -> list[str]
     lines = [f"{cell_name(r)}: {r['flag_reason']}" for r in flagged[:limit]]
     if len(flagged) > limit:
         lines.append(
-            f"... and {len(flagged) - limit} more flagged cells (tables/coverage.csv, column flag_reason)"
+            f"... and {len(flagged) - limit} more flagged cells (tables/coverage.csv, column"
+            " flag_reason)"
         )
     return lines

@@ -1,4 +1,5 @@
-"""The labeling ledger: coders' hours, labels per hour and cost, and what reaching a target macro-F1 would take."""
+"""The labeling ledger: coders' hours, labels per hour and cost, and what reaching a target macro-F1
+would take."""
 
 from __future__ import annotations
 

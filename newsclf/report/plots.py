@@ -1,4 +1,5 @@
-"""Figures a paper can use (matplotlib, PNG and SVG), readable in greyscale: line styles and markers, not colour alone."""
+"""Figures a paper can use (matplotlib, PNG and SVG), readable in greyscale: line styles and
+markers, not colour alone."""
 
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ def _points(
     marker: str = "o",
     color: str = "0.0",
 ) -> None:
-    """Markers: filled where the estimate can be read, hollow and grey where it is flagged (too few, too wide)."""
+    """Markers: filled where the estimate can be read, hollow and grey where it is flagged (too few,
+    too wide)."""
     solid = [(x, y) for x, y, f in zip(xs, ys, flagged) if not f]
     hollow = [(x, y) for x, y, f in zip(xs, ys, flagged) if f]
     if solid:
@@ -198,7 +200,8 @@ def small_multiples(
 def by_group(
     rows: Sequence[dict[str, Any]], group: str, title: str, out_dir: Path, name: str
 ) -> list[Path]:
-    """Dot-and-whisker plot: each label's corrected share per group (e.g. stance by outlet), with 95% CIs."""
+    """Dot-and-whisker plot: each label's corrected share per group (e.g. stance by outlet), with
+    95% CIs."""
     groups = sorted({r[group] for r in rows})
     labels = sorted(
         {r["label"] for r in rows},
@@ -324,7 +327,8 @@ def learning_curve(
     out_dir: Path,
     name: str,
 ) -> list[Path]:
-    """Macro-F1 against labels (log axis) with the fitted projection F1 = a + b ln(labels) and the target."""
+    """Macro-F1 against labels (log axis) with the fitted projection F1 = a + b ln(labels) and the
+    target."""
     import math
 
     xs, ys = [p["labels"] for p in points], [p["macro_f1"] for p in points]

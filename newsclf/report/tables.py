@@ -1,4 +1,5 @@
-"""The flat article table: one row per article, plain columns, its final label(s) per scheme and where they came from.
+"""The flat article table: one row per article, plain columns, its final label(s) per scheme and
+where they came from.
 
 What R's `read.csv` and `pandas.read_csv` read with no JSON to parse: id, url, outlet, published,
 lang, title, story (the near-duplicate group) and, per scheme (per scheme and stance target:
@@ -23,7 +24,8 @@ BASE_COLUMNS = ("id", "url", "outlet", "published", "lang", "title", "story")
 
 
 def column_prefix(scheme: Scheme, target: str) -> str:
-    """The columns' stem: the scheme's name, plus the stance target as a plain word (stance_openai)."""
+    """The columns' stem: the scheme's name, plus the stance target as a plain word
+    (stance_openai)."""
     if not target:
         return scheme.name
     return f"{scheme.name}_{re.sub(r'[^0-9a-z]+', '_', target.lower()).strip('_')}"
@@ -32,7 +34,8 @@ def column_prefix(scheme: Scheme, target: str) -> str:
 def final_labels(
     anns: list[Annotation], scheme: Scheme, reviewed: set[tuple[str, str, str, str]]
 ) -> tuple[list[str], str] | None:
-    """(labels, source) from one unit's coders, or None when they settle nothing (a tie, or no coder)."""
+    """(labels, source) from one unit's coders, or None when they settle nothing (a tie, or no
+    coder)."""
     if not anns:
         return None
     labels = resolve(anns, scheme)
@@ -47,7 +50,8 @@ def final_labels(
 
 
 def article_rows(store: Store, guide: Guide, model_id: str | None = None) -> list[dict[str, Any]]:
-    """One plain row per stored article: its fields and, per scheme and target, final labels, source, probability."""
+    """One plain row per stored article: its fields and, per scheme and target, final labels,
+    source, probability."""
     return article_table(store, guide, model_id)[1]
 
 
@@ -58,7 +62,8 @@ def article_table(
     ids: set[str] | None = None,
     with_text: bool = False,
 ) -> tuple[list[str], list[dict[str, Any]]]:
-    """(columns, rows) of the flat table, for the articles in `ids` (all when None); `export --flat` writes it too."""
+    """(columns, rows) of the flat table, for the articles in `ids` (all when None); `export --flat`
+    writes it too."""
     model_id = model_id or store.latest_prediction_model()
     reviewed = {(r["article_id"], r["scheme"], r["target"], r["reviewer"]) for r in store.reviews()}
     groups = store.dup_groups()
