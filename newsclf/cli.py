@@ -77,6 +77,24 @@ def _store(ctx: click.Context) -> Any:
     return Store(ctx.obj["db"])
 
 
+def shown_option(
+    flag: str, default: Any, kind: Any, help: str | None = None, dest: str = ""
+) -> Any:
+    """An option whose default --help shows."""
+    decls = (flag, dest) if dest else (flag,)
+    return click.option(*decls, default=default, show_default=True, type=kind, help=help)
+
+
+def flag_option(flag: str, help: str, dest: str = "") -> Any:
+    """An on/off flag."""
+    return click.option(*((flag, dest) if dest else (flag,)), is_flag=True, help=help)
+
+
+def typed_option(flag: str, kind: Any, help: str, dest: str = "") -> Any:
+    """An option of a given type (a path, a range) without a default."""
+    return click.option(*((flag, dest) if dest else (flag,)), type=kind, help=help)
+
+
 def _options(*decorators: Any) -> Any:
     """One decorator that applies several click options, listed in --help in the order given."""
 
@@ -126,24 +144,14 @@ read_options = _options(
 
 def guide_option(required: bool = True, help: str | None = None) -> Any:
     """--guide FILE (as `guide_path`), declared once; `help` where a command says more."""
-    return click.option(
-        "--guide",
-        "guide_path",
-        required=required,
-        type=click.Path(exists=True, dir_okay=False),
-        help=help,
-    )
+    kind = click.Path(exists=True, dir_okay=False)
+    return click.option("--guide", "guide_path", required=required, type=kind, help=help)
 
 
 def model_option(required: bool = True, help: str | None = None) -> Any:
     """--model DIR (as `model_dir`), a trained model's folder, declared once."""
-    return click.option(
-        "--model",
-        "model_dir",
-        required=required,
-        type=click.Path(exists=True, file_okay=False),
-        help=help,
-    )
+    kind = click.Path(exists=True, file_okay=False)
+    return click.option("--model", "model_dir", required=required, type=kind, help=help)
 
 
 def out_option(help: str, folder: bool = False, required: bool = False, name: str = "out") -> Any:
@@ -178,25 +186,18 @@ any_language_option = click.option(
 
 # How `collect` and `run` fetch: --min-interval, --contact, --timeout.
 fetch_options = _options(
-    click.option(
+    shown_option(
         "--min-interval",
-        default=5.0,
-        show_default=True,
-        type=click.FloatRange(0),
-        help="Seconds between two requests to one host (robots.txt Crawl-delay may raise it).",
+        5.0,
+        click.FloatRange(0),
+        "Seconds between two requests to one host (robots.txt Crawl-delay may raise it).",
     ),
     click.option(
         "--contact",
         envvar="NEWSCLF_CONTACT",
         help="Contact (URL or e-mail) sent in the User-Agent.",
     ),
-    click.option(
-        "--timeout",
-        default=20.0,
-        show_default=True,
-        type=click.FloatRange(0.1),
-        help="Seconds per request.",
-    ),
+    shown_option("--timeout", 20.0, click.FloatRange(0.1), "Seconds per request."),
 )
 
 
@@ -343,36 +344,26 @@ def guide_render(file: str, out: str | None) -> None:
 @guide_option(
     required=False, help="Label guide to check labels against (needed when the files carry labels)."
 )
-@click.option(
-    "--labeler",
-    default="import",
-    show_default=True,
-    help="Coder name for labels without a 'labeler' field.",
-)
-@click.option("--gold", is_flag=True, help="These labels are final (reviewed) labels.")
-@click.option(
+@shown_option("--labeler", "import", None, "Coder name for labels without a 'labeler' field.")
+@flag_option("--gold", "These labels are final (reviewed) labels.")
+@shown_option(
     "--on-conflict",
-    type=click.Choice(["keep", "replace", "error"]),
-    default="keep",
-    show_default=True,
-    help=(
-        "An id already stored (or earlier in the file) with another title or text: keep the stored "
-        "one, replace it, or reject the line. Each conflict is reported either way."
-    ),
+    "keep",
+    click.Choice(["keep", "replace", "error"]),
+    "An id already stored (or earlier in the file) with another title or text: keep the stored "
+    "one, replace it, or reject the line. Each conflict is reported either way.",
 )
-@click.option(
+@typed_option(
     "--outlets",
-    "outlets_path",
-    type=click.Path(exists=True, dir_okay=False),
-    help="CSV of alias,canonical rows: store every spelling of an outlet under one name.",
+    click.Path(exists=True, dir_okay=False),
+    "CSV of alias,canonical rows: store every spelling of an outlet under one name.",
+    dest="outlets_path",
 )
-@click.option(
+@typed_option(
     "--sample",
-    type=click.Choice(SAMPLES),
-    help=(
-        "The sample these articles were drawn in, for labels whose line names none; 'estimation' "
-        "(a simple random sample) is what `report` corrects the model's shares with."
-    ),
+    click.Choice(SAMPLES),
+    "The sample these articles were drawn in, for labels whose line names none; 'estimation' "
+    "(a simple random sample) is what `report` corrects the model's shares with.",
 )
 @read_options
 @max_record_option
@@ -439,20 +430,15 @@ def import_command(
 
 
 @main.command("export")
-@click.option(
+@shown_option(
     "--format",
-    "fmt",
-    type=click.Choice(["jsonl", "csv", "parquet"]),
-    default="jsonl",
-    show_default=True,
-    help="parquet needs --out; in CSV and Parquet, lists and objects are JSON cells.",
+    "jsonl",
+    click.Choice(["jsonl", "csv", "parquet"]),
+    "parquet needs --out; in CSV and Parquet, lists and objects are JSON cells.",
+    dest="fmt",
 )
-@click.option(
-    "--labels", "with_labels", is_flag=True, help="Add each coder's labels (JSONL: 'annotations')."
-)
-@click.option(
-    "--predictions", "with_predictions", is_flag=True, help="Add stored model predictions."
-)
+@flag_option("--labels", "Add each coder's labels (JSONL: 'annotations').", dest="with_labels")
+@flag_option("--predictions", "Add stored model predictions.", dest="with_predictions")
 @click.option(
     "--outlet",
     "outlets",
@@ -477,13 +463,10 @@ def import_command(
     ),
 )
 @guide_option(required=False, help="Label guide, for --label.")
-@click.option(
+@flag_option(
     "--flat",
-    is_flag=True,
-    help=(
-        "One row of plain cells per article: per scheme its final labels, their source (gold,"
-        " majority, coder, predicted) and probability; needs --guide."
-    ),
+    "One row of plain cells per article: per scheme its final labels, their source (gold,"
+    " majority, coder, predicted) and probability; needs --guide.",
 )
 @out_option("Output file (default: standard output).")
 @click.pass_context
@@ -576,26 +559,20 @@ def export_command(
     multiple=True,
     help="A sitemap, sitemap index or Google News sitemap URL.",
 )
-@click.option(
-    "--html",
-    "html_dir",
-    type=click.Path(exists=True, file_okay=False),
-    help="A folder of saved pages.",
+@typed_option(
+    "--html", click.Path(exists=True, file_okay=False), "A folder of saved pages.", dest="html_dir"
 )
-@click.option(
+@typed_option(
     "--warc",
-    "warc_dir",
-    type=click.Path(file_okay=False),
-    help="Also write every response to WARC files here.",
+    click.Path(file_okay=False),
+    "Also write every response to WARC files here.",
+    dest="warc_dir",
 )
 @fetch_options
-@click.option(
+@flag_option(
     "--keep-non-articles",
-    is_flag=True,
-    help=(
-        "Store pages that are not news articles too (home, listing, shop pages; counted and skipped"
-        " by default)."
-    ),
+    "Store pages that are not news articles too (home, listing, shop pages; counted and skipped"
+    " by default).",
 )
 @click.pass_context
 def collect_command(
@@ -673,33 +650,22 @@ def collect_command(
     "Labeled JSONL/CSV to train on (`-`: JSONL on stdin; default: the labels in the store)."
 )
 @out_option("Model directory to write.", folder=True, required=True)
-@click.option(
-    "--folds",
-    default=5,
-    show_default=True,
-    type=click.IntRange(2, 20),
-    help="Cross-validation folds.",
-)
-@click.option(
+@shown_option("--folds", 5, click.IntRange(2, 20), "Cross-validation folds.")
+@shown_option(
     "--split",
-    default="auto",
-    show_default=True,
-    help=(
-        "How cross-validation splits: random, outlet, time, group:FIELD, or auto (outlet, else"
-        " time, else random)."
-    ),
+    "auto",
+    None,
+    "How cross-validation splits: random, outlet, time, group:FIELD, or auto (outlet, else"
+    " time, else random).",
 )
-@click.option(
+@shown_option(
     "--backend",
-    default="linear",
-    show_default=True,
-    type=click.Choice(["linear", "minilm", "minilm-frozen"]),
-    help=(
-        "linear: TF-IDF + logistic regression (fast). minilm: a fine-tuned small encoder, more"
-        " accurate on news stance, ~50x slower. minilm-frozen: the linear model blended with the"
-        " encoder's frozen sentence embeddings, better on short texts such as tweets, no"
-        " fine-tuning. Both encoders need pip install 'newsclf[transformer]'."
-    ),
+    "linear",
+    click.Choice(["linear", "minilm", "minilm-frozen"]),
+    "linear: TF-IDF + logistic regression (fast). minilm: a fine-tuned small encoder, more"
+    " accurate on news stance, ~50x slower. minilm-frozen: the linear model blended with the"
+    " encoder's frozen sentence embeddings, better on short texts such as tweets, no"
+    " fine-tuning. Both encoders need pip install 'newsclf[transformer]'.",
 )
 @click.option(
     "--jobs",
@@ -710,15 +676,12 @@ def collect_command(
         " stays in one process). The model and its metrics are the same for any value."
     ),
 )
-@click.option(
+@flag_option(
     "--no-cv",
-    "no_cv",
-    is_flag=True,
-    help=(
-        "Skip the cross-validation that measures the model (C and calibration are still chosen):"
-        " for quick iterations. metrics.json and card.md then carry the previous model's figures"
-        " from OUT, marked as not from this model, or say there are none."
-    ),
+    "Skip the cross-validation that measures the model (C and calibration are still chosen):"
+    " for quick iterations. metrics.json and card.md then carry the previous model's figures"
+    " from OUT, marked as not from this model, or say there are none.",
+    dest="no_cv",
 )
 @day_window("labeled articles to train on")
 @read_options
@@ -796,23 +759,18 @@ def _echo_err(message: str) -> None:
 @main.command("classify")
 @model_option()
 @click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option(
-    "--from-store", is_flag=True, help="Classify the store's articles instead of INPUT files."
-)
+@flag_option("--from-store", "Classify the store's articles instead of INPUT files.")
 @out_option("Output JSONL (default: standard output).")
-@click.option("--save", is_flag=True, help="Also store the predictions in the store.")
-@click.option(
+@flag_option("--save", "Also store the predictions in the store.")
+@typed_option(
     "--min-confidence",
-    type=click.FloatRange(0.5, 1.0),
-    help="Mark labels the model is less sure of than this as 'uncertain'.",
+    click.FloatRange(0.5, 1.0),
+    "Mark labels the model is less sure of than this as 'uncertain'.",
 )
-@click.option(
+@flag_option(
     "--queue",
-    "queue_uncertain",
-    is_flag=True,
-    help=(
-        "With --min-confidence: queue articles with uncertain labels for labelers (implies --save)."
-    ),
+    "With --min-confidence: queue articles with uncertain labels for labelers (implies --save).",
+    dest="queue_uncertain",
 )
 @any_language_option
 @read_options
@@ -862,14 +820,14 @@ def classify_command(
                 fh,
                 store=store,
                 stored_ids=stored_ids,
+                max_record_bytes=_max_record_bytes(),
                 save=save,
                 min_confidence=min_confidence,
                 queue_uncertain=queue_uncertain,
+                on_progress=bar.update,
                 any_language=any_language,
                 options=options,
-                max_record_bytes=_max_record_bytes(),
                 on_error=_echo_err,
-                on_progress=bar.update,
             )
     finally:
         if out:
@@ -896,11 +854,8 @@ def classify_command(
     "Labeled test JSONL/CSV (`-`: JSONL on stdin; default: the labels in the store). "
     "Label-only lines take their article's text from the store."
 )
-@click.option(
-    "--json",
-    "json_out",
-    type=click.Path(dir_okay=False),
-    help="Also write the metrics as JSON here.",
+@typed_option(
+    "--json", click.Path(dir_okay=False), "Also write the metrics as JSON here.", dest="json_out"
 )
 @day_window("labeled articles to score")
 @read_options
@@ -979,19 +934,11 @@ def evaluate_command(
         " content."
     ),
 )
-@click.option(
-    "--n",
-    "count",
-    default=20,
-    show_default=True,
-    type=click.IntRange(1),
-    help="How many to suggest.",
-)
-@click.option(
+@shown_option("--n", 20, click.IntRange(1), "How many to suggest.", dest="count")
+@flag_option(
     "--queue",
-    "to_queue",
-    is_flag=True,
-    help="Add the picks to the labeling queue (kind 'active'; 'seed' without a model).",
+    "Add the picks to the labeling queue (kind 'active'; 'seed' without a model).",
+    dest="to_queue",
 )
 @out_option("Write the picks as JSONL here.")
 @click.option(
@@ -1070,7 +1017,7 @@ def suggest_command(
 @main.command("label-errors")
 @guide_option()
 @data_option("Labeled JSONL/CSV (`-`: JSONL on stdin; default: the store).")
-@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
+@shown_option("--folds", 5, click.IntRange(2, 20))
 @out_option("Write the flagged items as JSONL here.")
 @read_options
 @max_record_option
@@ -1137,14 +1084,14 @@ def export_model_command(model_dir: str, spacy_dir: str) -> None:
 
 @main.command("agreement")
 @guide_option()
-@click.option(
-    "--json", "json_out", type=click.Path(dir_okay=False), help="Write every figure as JSON here."
+@typed_option(
+    "--json", click.Path(dir_okay=False), "Write every figure as JSON here.", dest="json_out"
 )
-@click.option(
+@typed_option(
     "--markdown",
-    "md_out",
-    type=click.Path(dir_okay=False),
-    help="Write the methods table (Markdown) here.",
+    click.Path(dir_okay=False),
+    "Write the methods table (Markdown) here.",
+    dest="md_out",
 )
 @click.pass_context
 def agreement_command(
@@ -1192,51 +1139,36 @@ def agreement_command(
     required=False,
     help="Model whose predictions and cross-validated errors to use (default: latest predictions).",
 )
-@click.option(
+@shown_option(
     "--by",
-    default="outlet,month",
-    show_default=True,
-    help="Grouping: any of outlet, lang and one of day, week, month, year, comma-separated.",
+    "outlet,month",
+    None,
+    "Grouping: any of outlet, lang and one of day, week, month, year, comma-separated.",
 )
 @day_window("articles to report on")
-@click.option(
-    "--hourly-rate",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Labelers' cost per hour.",
-)
-@click.option(
+@shown_option("--hourly-rate", 0.0, click.FloatRange(0), "Labelers' cost per hour.")
+@shown_option(
     "--target-f1",
-    default=0.8,
-    show_default=True,
-    type=click.FloatRange(0, 1),
-    help="Macro-F1 to project the labels and hours needed for.",
+    0.8,
+    click.FloatRange(0, 1),
+    "Macro-F1 to project the labels and hours needed for.",
 )
-@click.option(
+@shown_option(
     "--estimator",
-    type=click.Choice(["raw", "acc", "pacc", "ppi"]),
-    default="ppi",
-    show_default=True,
-    help=(
-        "How predicted shares are corrected: ppi (prediction-powered, from the random estimation"
-        " sample), pacc (probabilistic ACC, same sample), acc (cross-validated error rates), raw"
-        " (none)."
-    ),
+    "ppi",
+    click.Choice(["raw", "acc", "pacc", "ppi"]),
+    "How predicted shares are corrected: ppi (prediction-powered, from the random estimation"
+    " sample), pacc (probabilistic ACC, same sample), acc (cross-validated error rates), raw"
+    " (none).",
 )
-@click.option(
+@shown_option(
     "--min-n",
-    default=10,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Flag cells with fewer articles than this (drawn hollow, listed at the top).",
+    10,
+    click.IntRange(1),
+    "Flag cells with fewer articles than this (drawn hollow, listed at the top).",
 )
-@click.option(
-    "--max-width",
-    default=0.5,
-    show_default=True,
-    type=click.FloatRange(0, 1),
-    help="Flag cells whose 95% interval is wider than this.",
+@shown_option(
+    "--max-width", 0.5, click.FloatRange(0, 1), "Flag cells whose 95% interval is wider than this."
 )
 @click.option(
     "--query",
@@ -1336,73 +1268,52 @@ def label() -> None:
 
 @label.command("serve")
 @guide_option()
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to listen on (put HTTPS in front for others).",
-)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option(
+@shown_option("--host", "127.0.0.1", None, "Address to listen on (put HTTPS in front for others).")
+@shown_option("--port", 8000, click.IntRange(0, 65535))
+@shown_option(
     "--overlap",
-    default=2,
-    show_default=True,
-    type=click.IntRange(2, 20),
-    help="Coders per reliability-sample article (coded blind, never with suggestions).",
+    2,
+    click.IntRange(2, 20),
+    "Coders per reliability-sample article (coded blind, never with suggestions).",
 )
-@click.option(
+@shown_option(
     "--reliability-size",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0),
-    help=(
-        "Top the reliability sample (random, stratified by outlet) up to this many articles "
-        "[default with --overlap: 10% of the unlabeled pool, at most 200]."
-    ),
+    0,
+    click.IntRange(0),
+    "Top the reliability sample (random, stratified by outlet) up to this many articles "
+    "[default with --overlap: 10% of the unlabeled pool, at most 200].",
 )
-@click.option(
+@shown_option(
     "--estimation-size",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Top the random estimation sample up to this many articles.",
+    0,
+    click.IntRange(0),
+    "Top the random estimation sample up to this many articles.",
 )
-@click.option(
+@shown_option(
     "--seed-size",
-    default=100,
-    show_default=True,
-    type=click.IntRange(0),
-    help=(
-        "Without --model: top the first batch (one per content cluster, for a first model) up to"
-        " this many."
-    ),
+    100,
+    click.IntRange(0),
+    "Without --model: top the first batch (one per content cluster, for a first model) up to"
+    " this many.",
 )
 @model_option(
     required=False,
     help="A trained model: suggestions (where the guide allows) and active-learning picks.",
 )
-@click.option(
+@shown_option(
     "--active-size",
-    default=100,
-    show_default=True,
-    type=click.IntRange(0),
-    help="With --model: queue this many of the model's most informative articles.",
+    100,
+    click.IntRange(0),
+    "With --model: queue this many of the model's most informative articles.",
 )
-@click.option(
+@shown_option(
     "--lease-minutes",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(1),
-    help="How long an article shown to a labeler is held for them.",
+    30.0,
+    click.FloatRange(1),
+    "How long an article shown to a labeler is held for them.",
 )
-@click.option(
-    "--session-hours",
-    default=12.0,
-    show_default=True,
-    type=click.FloatRange(0.1),
-    help="How long a login lasts.",
-)
-@click.option("--secure-cookie", is_flag=True, help="Mark cookies Secure (when served over HTTPS).")
+@shown_option("--session-hours", 12.0, click.FloatRange(0.1), "How long a login lasts.")
+@flag_option("--secure-cookie", "Mark cookies Secure (when served over HTTPS).")
 @click.option(
     "--pool",
     "pool_query",
@@ -1502,6 +1413,8 @@ def label_serve(
 def label_flags(ctx: click.Context) -> None:
     """List the notes labelers flagged for the guide's author.
 
+    One a line: when, who, which article, the guide's version, and the note.
+
     \b
     Example:
       newsclf label flags
@@ -1529,12 +1442,11 @@ def labelers() -> None:
 
 @labelers.command("add")
 @click.argument("name")
-@click.option(
+@shown_option(
     "--role",
-    type=click.Choice(["labeler", "reviewer", "admin", "researcher"]),
-    default="labeler",
-    show_default=True,
-    help="researcher: searches, explores and exports on the page, never codes.",
+    "labeler",
+    click.Choice(["labeler", "reviewer", "admin", "researcher"]),
+    "researcher: searches, explores and exports on the page, never codes.",
 )
 @click.pass_context
 def labelers_add(ctx: click.Context, name: str, role: str) -> None:
@@ -1627,24 +1539,20 @@ def annotations() -> None:
 
 
 @annotations.command("export")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["newsclf", "prodigy", "label-studio"]),
-    default="newsclf",
-    show_default=True,
+@shown_option(
+    "--format", "newsclf", click.Choice(["newsclf", "prodigy", "label-studio"]), dest="fmt"
 )
 @guide_option(
     required=False,
     help="Label guide (needed for prodigy and label-studio; limits newsclf to its schemes).",
 )
-@click.option("--gold", "only_gold", is_flag=True, help="Only the reviewers' final (gold) labels.")
-@click.option("--with-text", is_flag=True, help="newsclf format: add each article's fields.")
-@click.option(
+@flag_option("--gold", "Only the reviewers' final (gold) labels.", dest="only_gold")
+@flag_option("--with-text", "newsclf format: add each article's fields.")
+@typed_option(
     "--config",
-    "config_out",
-    type=click.Path(dir_okay=False),
-    help="label-studio: also write the matching labeling config (XML) here.",
+    click.Path(dir_okay=False),
+    "label-studio: also write the matching labeling config (XML) here.",
+    dest="config_out",
 )
 @out_option("Output file (default: standard output).")
 @click.pass_context
@@ -1845,12 +1753,11 @@ def run_command(
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @out_option("Folder for the shard outputs.", folder=True, required=True, name="out_dir")
 @output_format_option
-@click.option(
+@shown_option(
     "--engine",
-    type=click.Choice(["local", "dask"]),
-    default="local",
-    show_default=True,
-    help="local: a process pool on this machine; dask: a Dask LocalCluster, or --scheduler.",
+    "local",
+    click.Choice(["local", "dask"]),
+    "local: a process pool on this machine; dask: a Dask LocalCluster, or --scheduler.",
 )
 @click.option(
     "--workers", default=0, type=click.IntRange(0), help="Worker processes (default: one per CPU)."
@@ -1858,38 +1765,24 @@ def run_command(
 @click.option(
     "--scheduler", help="Join a running Dask scheduler (tcp://HOST:8786) instead of starting one."
 )
-@click.option(
-    "--batch-size",
-    default=256,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Texts per classify call.",
-)
-@click.option(
+@shown_option("--batch-size", 256, click.IntRange(1), "Texts per classify call.")
+@shown_option(
     "--shard-size",
-    default=2000,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Records per shard (JSONL, Parquet and WARC files are split; CSV files are one shard).",
+    2000,
+    click.IntRange(1),
+    "Records per shard (JSONL, Parquet and WARC files are split; CSV files are one shard).",
 )
-@click.option(
-    "--shard-index",
-    type=click.IntRange(0),
-    help="With --shard-count: do only this job's share (job arrays).",
+@typed_option(
+    "--shard-index", click.IntRange(0), "With --shard-count: do only this job's share (job arrays)."
 )
-@click.option(
-    "--shard-count",
-    type=click.IntRange(1),
-    help="How many jobs share the work (every COUNT-th shard each).",
+@typed_option(
+    "--shard-count", click.IntRange(1), "How many jobs share the work (every COUNT-th shard each)."
 )
 @any_language_option
-@click.option(
+@flag_option(
     "--keep-non-articles",
-    is_flag=True,
-    help=(
-        "Classify WARC pages that are not news articles too (home, listing, shop pages; counted and"
-        " skipped by default)."
-    ),
+    "Classify WARC pages that are not news articles too (home, listing, shop pages; counted and"
+    " skipped by default).",
 )
 @read_options
 @max_record_option
@@ -1942,6 +1835,8 @@ def batch_command(
         model_dir,
         inputs,
         out_dir,
+        max_record_bytes=_max_record_bytes(),
+        progress=lambda total: _progress(total=total, desc="batch", unit="records"),
         engine=engine,
         workers=workers,
         scheduler=scheduler,
@@ -1953,8 +1848,6 @@ def batch_command(
         any_language=any_language,
         keep_non_articles=keep_non_articles,
         read=options,
-        max_record_bytes=_max_record_bytes(),
-        progress=lambda total: _progress(total=total, desc="batch", unit="records"),
     )
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -2025,46 +1918,25 @@ def _query_population(store: Any, query: str | None) -> set[str] | None:
 @click.option(
     "--predicted", help="Predicted SCHEME:LABEL[>=P] by the latest model, e.g. topics:labor>=0.8."
 )
-@click.option(
-    "--limit", default=20, show_default=True, type=click.IntRange(1), help="Articles to list."
-)
-@click.option(
+@shown_option("--limit", 20, click.IntRange(1), "Articles to list.")
+@shown_option(
     "--sort",
-    "order",
-    type=click.Choice(["added", "date", "relevance"]),
-    default="added",
-    show_default=True,
-    help=(
-        "added: newest stored first (fastest); date: newest published first; relevance: best match"
-        " first."
-    ),
+    "added",
+    click.Choice(["added", "date", "relevance"]),
+    "added: newest stored first (fastest); date: newest published first; relevance: best match"
+    " first.",
+    dest="order",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "jsonl", "csv"]),
-    default="table",
-    show_default=True,
-)
-@click.option(
+@shown_option("--format", "table", click.Choice(["table", "jsonl", "csv"]), dest="fmt")
+@typed_option(
     "--count-by",
-    type=click.Choice(["day", "week", "month"]),
-    help=(
-        "Print attention instead: matching articles per period and their share of all articles"
-        " then."
-    ),
+    click.Choice(["day", "week", "month"]),
+    "Print attention instead: matching articles per period and their share of all articles then.",
 )
-@click.option(
-    "--by",
-    "by",
-    type=click.Choice(["outlet"]),
-    help="With --count-by: one row per period and outlet.",
+@typed_option(
+    "--by", click.Choice(["outlet"]), "With --count-by: one row per period and outlet.", dest="by"
 )
-@click.option(
-    "--reindex",
-    is_flag=True,
-    help="Rebuild the search index from the stored articles (after a VACUUM).",
-)
+@flag_option("--reindex", "Rebuild the search index from the stored articles (after a VACUUM).")
 @click.pass_context
 def search_command(
     ctx: click.Context,
@@ -2159,17 +2031,16 @@ def search_command(
 
 
 @main.command("demo")
-@click.option(
+@shown_option(
     "--workdir",
-    default="demo-output",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where the demo writes its store, model and outputs.",
+    "demo-output",
+    click.Path(file_okay=False),
+    "Where the demo writes its store, model and outputs.",
 )
-@click.option(
+@typed_option(
     "--corpus",
-    type=click.Path(exists=True, file_okay=False),
-    help="Corpus folder (default: the bundled one).",
+    click.Path(exists=True, file_okay=False),
+    "Corpus folder (default: the bundled one).",
 )
 def demo_command(workdir: str, corpus: str | None) -> None:
     """Run the whole job offline on the bundled corpus: import, train on earlier months, label later
