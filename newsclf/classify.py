@@ -148,13 +148,13 @@ def classify_inputs(
     *,
     store: Any = None,
     stored_ids: list[str] | None = None,
+    options: Any = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
+    on_error: Callable[[str], None] | None = None,
     save: bool = False,
     min_confidence: float | None = None,
     queue_uncertain: bool = False,
     any_language: bool = False,
-    options: Any = None,
-    max_record_bytes: int = MAX_RECORD_BYTES,
-    on_error: Callable[[str], None] | None = None,
     on_progress: Callable[[int], None] | None = None,
 ) -> ClassifySummary:
     """`newsclf classify` as a function: label the INPUT files' records, then the stored articles

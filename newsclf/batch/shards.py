@@ -250,24 +250,28 @@ class Task:
     max_record_bytes: int = MAX_RECORD_BYTES
 
 
-@dataclass
-class ShardResult:
-    """What one shard gave."""
+@dataclass(kw_only=True)
+class Tally:
+    """What records came to: counted per shard, summed over a batch."""
 
-    name: str
     records: int = 0  # records read (articles, bad records and non-article pages)
     rows: int = 0  # articles classified and written
     rejected: int = 0  # bad records (malformed JSON, no text, ...)
     not_articles: int = 0  # WARC pages with no article text, or not a 200 answer
-    out_of_scope: dict[str, int] = field(
-        default_factory=dict
-    )  # classified, but not labeled: why (language, gate)
+    # classified, but not labeled: why (language, gate) -> how many
+    out_of_scope: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)  # the first few problems, for the report
-    reasons: dict[str, int] = field(
-        default_factory=dict
-    )  # why records were not classified or labeled, by kind
-    error: str | None = None  # the shard failed as a whole (unreadable file, ...)
+    # why records were not classified or labeled, by kind -> how many
+    reasons: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+
+
+@dataclass(kw_only=True)
+class ShardResult(Tally):
+    """What one shard gave."""
+
+    name: str
+    error: str | None = None  # the shard failed as a whole (unreadable file, ...)
     skipped: bool = False  # finished by an earlier run
 
 
@@ -506,25 +510,15 @@ def process_shard(task: Task) -> ShardResult:
 # --- the driver ---------------------------------------------------------------------------------
 
 
-@dataclass
-class BatchSummary:
-    """What a batch run did, for the closing line and the exit code."""
+@dataclass(kw_only=True)
+class BatchSummary(Tally):
+    """What a batch run did, for the closing line and the exit code: its shards' tallies summed."""
 
     shards: int = 0
-    skipped: int = 0
-    records: int = 0
-    rows: int = 0
-    rejected: int = 0
-    not_articles: int = 0
-    out_of_scope: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0  # shards finished by an earlier run
     failed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     damaged: int = 0  # damaged parts of WARC files skipped (the records around them were read)
-    examples: list[str] = field(default_factory=list)
-    reasons: dict[str, int] = field(
-        default_factory=dict
-    )  # why records were not classified or labeled -> how many
-    seconds: float = 0.0
     startup_seconds: float = 0.0
     workers: int = 0
     out_dir: str = ""
