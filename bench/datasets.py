@@ -51,9 +51,8 @@ def _record(
         rec["target"] = raw["target"]
     if group is not None:
         rec["group"] = str(group)
-        if (
-            outlet
-        ):  # the group is the record's outlet (not a story, event or body it shares with others)
+        # the group is the record's outlet (not a story, event or body it shares with others)
+        if outlet:
             rec["outlet"] = str(group)
     for key in keep:
         if key in raw:

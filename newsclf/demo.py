@@ -196,9 +196,8 @@ def run_demo(
         result = build_report(
             store, guide, workdir / "report", model_dir, ("outlet", "month"), hourly_rate=15.0
         )
-    if (
-        result.not_labeled
-    ):  # the store's record of this model's skips: the held-out articles it did not label
+    # the store's record of this model's skips: the held-out articles it did not label
+    if result.not_labeled:
         echo(
             f"({sum(result.not_labeled.values())} of the {len(rows)} held-out articles were not"
             " labeled: "

@@ -66,9 +66,8 @@ def apply_column_map(data: dict[str, Any], column_map: dict[str, str]) -> dict[s
         if column not in data:
             continue
         value = out.pop(column)
-        if name.startswith(
-            "labels."
-        ):  # one scheme's labels from a column: ';'-separated ids, as in CSV
+        # one scheme's labels from a column: ';'-separated ids, as in CSV
+        if name.startswith("labels."):
             if isinstance(value, str):
                 value = [x.strip() for x in value.replace("|", ";").split(";") if x.strip()]
             if value:  # an empty cell: not coded for this scheme

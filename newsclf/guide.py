@@ -573,9 +573,8 @@ def _check_expansion(root: yaml.Node, text: str, path: str) -> None:
             stack.extend(node.value)
         elif isinstance(node, yaml.MappingNode):
             stack.extend(n for pair in node.value for n in pair)
-    for node in reversed(
-        order
-    ):  # children first: each size is computed once, however often it is used
+    # children first: each size is computed once, however often it is used
+    for node in reversed(order):
         if isinstance(node, yaml.ScalarNode):
             sizes[id(node)] = len(node.value) + 1
         elif isinstance(node, yaml.SequenceNode):

@@ -26,9 +26,8 @@ def detect_language(text: str) -> str | None:
     if not ranked:
         return None
     top, score = ranked[0]
-    if (
-        top == "ms"
-    ):  # Indonesian and Malay are close; the model leans to Malay on short Indonesian text
+    # Indonesian and Malay are close; the model leans to Malay on short Indonesian text
+    if top == "ms":
         scores = dict(ranked)
         if "id" in scores and scores["ms"] - scores["id"] < 0.03 * abs(scores["ms"]):
             return "id"

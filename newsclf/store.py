@@ -977,9 +977,8 @@ class Store:
                     "your lease on this article ran out and other coders have coded it; reload for"
                     " the next"
                 )
-            for ann in (
-                annotations
-            ):  # a label coded on the page belongs to the sample its queue kind names
+            # a label coded on the page belongs to the sample its queue kind names
+            for ann in annotations:
                 self.upsert_annotation(replace(ann, sample=ann.sample or row["kind"]))
             seq = self.conn.execute(
                 "SELECT COALESCE(MAX(finished_seq), 0) + 1 FROM assignments WHERE labeler = ?",

@@ -75,9 +75,8 @@ def _reads_as_latin(sample: bytes, guess: str) -> bool:
         text = sample.decode("cp1252")
     except UnicodeDecodeError:
         return False
-    if (
-        len(bytes(range(128, 256)).decode(guess, errors="replace")) == 128
-    ):  # a single-byte code page
+    # a single-byte code page
+    if len(bytes(range(128, 256)).decode(guess, errors="replace")) == 128:
         # ... of a Latin script; a Cyrillic, Greek, Hebrew, Arabic or Thai reading is kept.
         letters = [
             c for c in sample.decode(guess, errors="replace") if ord(c) > 127 and c.isalpha()

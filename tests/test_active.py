@@ -191,9 +191,8 @@ def test_suggest_measures_each_article_for_its_own_target(run, tmp_path):
     assert any(own[a.id] != guide_only[a.id] for a, t in zip(articles, targets) if t)
     with pytest.raises(ValueError, match="3 targets for 12 articles"):
         suggest(model, articles, 2, targets=["Google"] * 3)
-    with pytest.raises(
-        ValueError, match="13 targets for 12 articles"
-    ):  # too many, not only too few
+    # too many, not only too few
+    with pytest.raises(ValueError, match="13 targets for 12 articles"):
         model.predict(articles, targets=["Google"] * 13)
 
 

@@ -514,9 +514,8 @@ def test_the_agreement_page_shows_alpha_to_a_reviewer(tmp_path, page):
     token = add_labeler(store, "rita", "reviewer")
     with serving(db) as url:
         log_in(page, url, token)
-        with page.expect_navigation(
-            timeout=60000
-        ):  # alpha with bootstrap intervals: seconds, on a loaded machine more
+        # alpha with bootstrap intervals: seconds, on a loaded machine more
+        with page.expect_navigation(timeout=60000):
             page.click("nav a[href='/agreement']")
         text = page.inner_text("main")
         assert "Krippendorff" in text and "topics" in text and "stance" in text
@@ -643,4 +642,10 @@ def test_explore_search_filter_open_queue_and_export(tmp_path, browser):
             researcher.locator("#queue-form").count() == 0
             and researcher.locator("#export-csv").count() == 1
         )
+        # A query the index cannot read gets its reason in words and a way back, not a 500.
+        researcher.fill("#q", "upah ,")
+        with researcher.expect_navigation() as answer:
+            researcher.keyboard.press("Enter")
+        assert answer.value.status == 422
+        assert "the search query is not valid" in researcher.inner_text("body")
     context.close()

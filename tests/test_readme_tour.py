@@ -108,9 +108,8 @@ def test_every_command_of_the_readme_tour_exits_0(tmp_path):
     codes = [int(x) for x in (tmp_path / "tour-rc.txt").read_text().split()]
     assert len(codes) == len(commands)
     clock = [float(x) for x in (tmp_path / "tour-clock.txt").read_text().split()]
-    for i, command in enumerate(
-        commands
-    ):  # shown with -s, and kept in the temp folder: where the time goes
+    # shown with -s, and kept in the temp folder: where the time goes
+    for i, command in enumerate(commands):
         print(f"{clock[i + 1] - clock[i]:6.1f} s  {command}")
     failed = [
         f"{commands[i]}\n  -> exit {code}:\n{(tmp_path / f'tour-{i}.log').read_text()[-2000:]}"

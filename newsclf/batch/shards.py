@@ -159,9 +159,8 @@ class DaskEngine:
             import logging
 
             from dask.distributed import Client, LocalCluster
-        except (
-            ImportError
-        ):  # pragma: no cover - dask is a dependency, but a trimmed install may lack it
+        # dask is a dependency, but a trimmed install may lack it
+        except ImportError:  # pragma: no cover
             raise NewsclfError(
                 "--engine dask needs dask.distributed: pip install 'dask[distributed]'"
             ) from None

@@ -178,9 +178,8 @@ class Collector:
                 self.summary.already_seen += 1
                 continue
             candidates = [entry.url, canonicalize_url(entry.url)]
-            if entry.key.startswith(
-                ("http://", "https://")
-            ):  # a guid that is the article's permalink
+            # a guid that is the article's permalink
+            if entry.key.startswith(("http://", "https://")):
                 candidates.append(canonicalize_url(entry.key))
             known = self.store.article_id_for_url(*candidates)
             if known is not None:  # another feed or an earlier run already brought it in

@@ -105,11 +105,12 @@ def decode(
     found = _META_CHARSET.search(head) or _XML_DECL.search(head)
     if found:
         enc = _codec(found.group(1).decode("ascii", errors="ignore"))
+        # a meta tag readable as ASCII is not UTF-16
         if enc in (
             "utf_16",
             "utf_16_le",
             "utf_16_be",
-        ):  # a meta tag readable as ASCII is not UTF-16
+        ):
             enc = "utf-8"
         if enc:
             return body.decode(enc, errors="replace"), enc

@@ -98,9 +98,8 @@ def _parse(html: str):
         return None  # a page over the parse budget has no pager here; extraction reports it
     try:
         return lxml_html.document_fromstring(html[:MAX_HTML])
-    except (
-        Exception
-    ):  # lxml raises several types on hopeless input; a page without a tree has no pager
+    # lxml raises several types on hopeless input; a page without a tree has no pager
+    except Exception:
         return None
 
 

@@ -261,9 +261,8 @@ def _read_from(
                 # warcio hands back a record with half its headers as a record with none
                 return offset, "the record's WARC headers are cut off"
             page = _page(record, html_only, max_body)
-            while record.raw_stream.read(
-                _CHUNK
-            ):  # the rest of the block, in chunks; a short one shows
+            # the rest of the block, in chunks; a short one shows
+            while record.raw_stream.read(_CHUNK):
                 pass
             short = getattr(record.raw_stream, "limit", 0) > 0
             records.get_record_length()  # reads past the record's trailing blank lines

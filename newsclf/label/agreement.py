@@ -173,9 +173,8 @@ def _coded_units(
 ) -> dict[tuple[str, str], dict[str, tuple[str, ...]]]:
     units: dict[tuple[str, str], dict[str, tuple[str, ...]]] = defaultdict(dict)
     for ann in annotations:
-        if (
-            ann.scheme == scheme.name and not ann.gold
-        ):  # a reviewer's final label is not a coder's judgement
+        # a reviewer's final label is not a coder's judgement
+        if ann.scheme == scheme.name and not ann.gold:
             units[(ann.article_id, ann.target)][ann.labeler] = tuple(sorted(ann.labels))
     return units
 

@@ -282,6 +282,12 @@ def create_app(db: str, guide: Guide, **settings: Any) -> FastAPI:
             {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
         )
 
+    @app.exception_handler(InputError)
+    def input_error(request: Request, exc: InputError) -> Response:
+        # Input the store refuses (a search query FTS5 cannot read, say) is the asker's error, in
+        # words: 422, never a 500.
+        return http_error(request, HTTPException(422, str(exc)))
+
     @app.exception_handler(RequestValidationError)
     def form_error(request: Request, exc: RequestValidationError) -> Response:
         fields = ", ".join(str(e.get("loc", ["?"])[-1]) for e in exc.errors()) or "the form"

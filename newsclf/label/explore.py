@@ -153,9 +153,8 @@ def add_explore(
                 h["labels"] = _labels(store, h["id"])
                 h["predicted"] = _predicted(store, h["id"], model_id)
             counts = [r for r in store.search_counts(match, "month", filters=filters) if r["total"]]
-            for r in (
-                counts
-            ):  # the share of all articles that month, with its n and a Wilson 95% interval
+            # the share of all articles that month, with its n and a Wilson 95% interval
+            for r in counts:
                 r["share"] = r["matching"] / r["total"]
                 r["low"], r["high"] = wilson(r["matching"], r["total"])
             context.update(hits=hits, total=total, chart=attention_svg(counts), counts=counts)

@@ -863,9 +863,8 @@ def words_found(target: str, text: str) -> float:
 def _has_word(text: str, word: str) -> bool:
     """Whether `word` (a maximal run of word characters) is one of the \\w+ runs of the text."""
     start = text.find(word)
-    while (
-        start >= 0
-    ):  # a substring search in C; a hit counts only with no word character on either side
+    # a substring search in C; a hit counts only with no word character on either side
+    while start >= 0:
         end = start + len(word)
         if (start == 0 or not _WORD_CHAR.match(text, start - 1)) and not _WORD_CHAR.match(
             text, end

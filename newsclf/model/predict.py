@@ -111,9 +111,8 @@ class Model:
                         )
                         if target:
                             results[i]["targets"][name] = target
-                for i in (
-                    chunk
-                ):  # gated out, or a declared-targets scheme on an article that names none of them
+                # gated out, or a declared-targets scheme on an article that names none of them
+                for i in chunk:
                     if name not in results[i]["labels"]:
                         results[i]["cats"][name], results[i]["labels"][name] = {}, []
                         if scheme.targets and targets[i] is None:
@@ -298,9 +297,8 @@ def evaluate_model(model: Model, examples: dict[str, list[Any]]) -> dict[str, An
         scheme = model.guide.scheme(name)
         gold = [e.labels for e in items]
         decided = clf.decide(P)
-        if (
-            scheme.gate and scheme.keywords
-        ):  # scored as predict() answers: the gate's keywords included
+        # scored as predict() answers: the gate's keywords included
+        if scheme.gate and scheme.keywords:
             for k, e in enumerate(items):
                 ruled = keyword_labels(
                     scheme, e.article, {str(c): float(p) for c, p in zip(clf.classes_, P[k])}
