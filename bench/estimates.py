@@ -30,7 +30,12 @@ about sampling, given the model one has). Per condition (data set x model x prev
 REPS replicates: empirical coverage of the nominal 95% interval, mean width and RMSE, for
 raw (classify and count, Wilson interval), ACC (cross-validated rates, the report's bootstrap),
 PPI (the report's default: `newsclf.report.estimate.ppi_cell`) and gold-only (the estimation
-sample alone, Wilson): the same functions `newsclf report` calls.
+sample alone, Wilson): the same functions `newsclf report` calls. PPI and gold-only see the same
+replicates, so the last column is the paired z of their squared errors (PPI's minus gold-only's,
+mean over its standard error): how far PPI's RMSE is above gold-only's in units of Monte Carlo
+error. Where the model knows almost nothing PPI keeps lam = 0 (exactly the sample's share) in most
+replicates and the two RMSEs differ by less than Monte Carlo error, so their printed values tie
+or differ in the fourth decimal either way; the z says which.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import argparse  # noqa: E402
 import hashlib  # noqa: E402
 import inspect  # noqa: E402
+import math  # noqa: E402
 import pickle  # noqa: E402
 import random  # noqa: E402
 import sys  # noqa: E402
@@ -52,6 +58,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any, Sequence  # noqa: E402
 
 import numpy as np  # noqa: E402
+from scipy.stats import norm  # noqa: E402
 
 from bench.datasets import BY_NAME, DATA, Dataset, Record  # noqa: E402
 
@@ -183,6 +190,21 @@ def summarise(
     return summary
 
 
+def excess_z(
+    rows: list[tuple[float, float, float, float]], base: list[tuple[float, float, float, float]]
+) -> float:
+    """Paired z of the mean squared error of `rows` minus `base`'s (same replicates): > 0 worse.
+
+    Both methods see the same populations and estimation samples, so the difference of their
+    squared errors, replicate by replicate, carries the comparison's Monte Carlo error: its mean
+    over its standard error. 0 when they never differ (PPI with lam = 0 is the sample's share).
+    """
+    a, b = np.array(rows), np.array(base)
+    d = (a[:, 0] - a[:, 3]) ** 2 - (b[:, 0] - b[:, 3]) ** 2
+    sd = float(np.std(d, ddof=1)) if len(d) > 1 else 0.0
+    return float(np.mean(d)) / (sd / math.sqrt(len(d))) if sd > 0 else 0.0
+
+
 def simulate(
     y_test: np.ndarray,
     level: dict[str, Any],
@@ -223,7 +245,9 @@ def simulate(
         out["ppi"].append((est.share, est.low, est.high, truth))
         g = gold_only(ys)
         out["gold"].append((g.share, g.low, g.high, truth))
-    return summarise(out)
+    summary = summarise(out)
+    summary["ppi"]["excess_z"] = excess_z(out["ppi"], out["gold"])
+    return summary
 
 
 POOLED_CELLS = (0.1, 0.5)  # two cells' prevalences when one estimation sample serves both
@@ -284,12 +308,17 @@ def goals(full: list[list[str]]) -> list[str]:
     def get(row: list[str], key: str, m: str) -> float:
         return float(row[col[(key, m)]])
 
+    def name(r: list[str]) -> str:
+        return f"{r[0]} {r[1]} (F1 {r[2]}) prev {r[3]} n {r[4]}"
+
+    zcol = 5 + 3 * k  # the paired z of PPI's squared error against gold-only's, when printed
+
+    def rmse_pair(r: list[str]) -> str:
+        z = f", paired z {r[zcol]}" if len(r) > zcol else ""
+        return f"{get(r, 'rmse', 'ppi'):.4f} against {get(r, 'rmse', 'gold'):.4f}{z}"
+
     cov = [get(r, "coverage", "ppi") for r in full]
-    below = [
-        f"{r[0]} {r[1]} (F1 {r[2]}) prev {r[3]} n {r[4]}: {c:.3f}"
-        for r, c in zip(full, cov)
-        if c < 0.93
-    ]
+    below = [f"{name(r)}: {c:.3f}" for r, c in zip(full, cov, strict=True) if c < 0.93]
     worse = [r for r in full if get(r, "rmse", "ppi") > get(r, "rmse", "gold")]
     ratio = [get(r, "rmse", "ppi") / get(r, "rmse", "gold") for r in full]
     strong = [r for r in full if float(r[2]) >= 0.8]
@@ -300,7 +329,8 @@ def goals(full: list[list[str]]) -> list[str]:
         (
             f"PPI RMSE <= gold-only's in {len(full) - len(worse)} of {len(full)} conditions"
             f" (PPI/gold worst {max(ratio):.3f}, mean {np.mean(ratio):.3f})"
-        ),
+        )
+        + "".join(f"\n  above: {name(r)}: {rmse_pair(r)}" for r in worse),
         (
             f"mean RMSE: PPI {np.mean([get(r, 'rmse', 'ppi') for r in full]):.4f}, ACC"
             f" {np.mean([get(r, 'rmse', 'acc') for r in full]):.4f}, gold-only"
@@ -314,6 +344,18 @@ def goals(full: list[list[str]]) -> list[str]:
             f" {min(get(r, 'coverage', 'gold') for r in full):.3f})"
         ),
     ]
+    zs = [float(r[zcol]) for r in full if len(r) > zcol]
+    if zs:
+        # PPI and gold-only are scored on the same replicates: a condition is worse beyond Monte
+        # Carlo error when the paired z clears the one-sided 5% level split over the conditions.
+        crit = float(norm.ppf(1 - 0.05 / len(zs)))
+        top = max(range(len(zs)), key=zs.__getitem__)
+        lines.insert(
+            2,
+            f"PPI MSE above gold-only's beyond Monte Carlo error (paired z > {crit:.2f}: one-sided "
+            f"5% over {len(zs)} conditions) in {sum(z > crit for z in zs)} of {len(zs)}; "
+            f"{sum(z > 2 for z in zs)} with z > 2; largest z {zs[top]:+.1f} ({name(full[top])})",
+        )
     if strong:
         lines.append(
             f"macro-F1 >= 0.8: PPI narrower than gold-only in {sum(w < 1 for w in widths)} of"
@@ -443,13 +485,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                         + [f"{s[m]['coverage']:.3f}" for m in METHODS]
                         + [f"{s[m]['width']:.3f}" for m in METHODS]
                         + [f"{s[m]['rmse']:.4f}" for m in METHODS]
+                        + [f"{s['ppi']['excess_z']:+.1f}"]
                     )
 
             def mean(m: str, key: str, agg: dict = agg) -> float:
                 return float(np.mean([c[key] for c in agg[m]]))
 
-            ratio_gold = [p["rmse"] / g["rmse"] for p, g in zip(agg["ppi"], agg["gold"])]
-            ratio_width = [p["width"] / g["width"] for p, g in zip(agg["ppi"], agg["gold"])]
+            ratio_gold = [
+                p["rmse"] / g["rmse"] for p, g in zip(agg["ppi"], agg["gold"], strict=True)
+            ]
+            ratio_width = [
+                p["width"] / g["width"] for p, g in zip(agg["ppi"], agg["gold"], strict=True)
+            ]
             summary.append(
                 [
                     name,
@@ -491,7 +538,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ["data set", "train", "F1", "prev", "n"]
         + [f"cov {m}" for m in METHODS]
         + [f"width {m}" for m in METHODS]
-        + [f"rmse {m}" for m in METHODS],
+        + [f"rmse {m}" for m in METHODS]
+        + ["z ppi-gold"],
     )
     print(
         "\nSummary per data set and model (over prevalences"
