@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import joblib
 
@@ -275,32 +275,6 @@ def load_model(path: str | Path) -> Model:
     guide = parse_guide((path / GUIDE_FILE).read_text(encoding="utf-8"), str(path / GUIDE_FILE))
     classifiers = joblib.load(path / MODEL_FILE)
     return Model(path, meta, classifiers, guide)
-
-
-def classify_records(
-    model: Model,
-    articles: Iterable[Article],
-    targets: Iterable[str | None],
-    any_language: bool = False,
-) -> list[dict[str, Any]]:
-    """Output rows of `newsclf classify`: id, title, cats and labels per article (and `skipped`, why
-    none)."""
-    articles, targets = list(articles), list(targets)
-    rows = []
-    for article, result in zip(
-        articles, model.predict(articles, targets, any_language=any_language)
-    ):
-        row: dict[str, Any] = {
-            "id": article.id,
-            "title": article.title,
-            "outlet": article.outlet,
-            "published": article.published,
-            "lang": article.lang,
-            "model": model.id,
-        }
-        row.update(result)
-        rows.append(row)
-    return rows
 
 
 def evaluate_model(model: Model, examples: dict[str, list[Any]]) -> dict[str, Any]:
