@@ -1186,15 +1186,9 @@ def report_command(
     guide_path: str,
     model_dir: str | None,
     by: str,
-    since: str | None,
-    until: str | None,
-    hourly_rate: float,
-    target_f1: float,
-    estimator: str,
-    min_n: int,
-    max_width: float,
     out: str,
     query: str | None = None,
+    **settings: Any,
 ) -> None:
     """Coverage per label, outlet and period with corrected shares and 95% intervals; figures,
     tables, HTML.
@@ -1224,15 +1218,9 @@ def report_command(
             out,
             model_dir,
             fields,
-            since,
-            until,
-            hourly_rate,
-            target_f1,
-            estimator,
-            min_n,
-            max_width,
             within=within,
             query=query,
+            **settings,  # since, until, hourly_rate, target_f1, estimator, min_n, max_width
         )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -1244,8 +1232,8 @@ def report_command(
         )
     if result.flagged:
         click.echo(
-            f"estimates to read with care (fewer than {min_n} articles or a 95% interval wider than"
-            f" {max_width}):",
+            f"estimates to read with care (fewer than {settings['min_n']} articles or a 95%"
+            f" interval wider than {settings['max_width']}):",
             err=True,
         )
         for line in result.flagged:

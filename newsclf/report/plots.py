@@ -30,6 +30,18 @@ STYLES = [
 GREYS = ["0.0", "0.35", "0.55", "0.2", "0.45", "0.65", "0.1", "0.3"]
 
 
+def _panel_grid(n_rows: int, columns: int, height: float) -> tuple[Any, Any]:
+    """A figure of small panels with shared axes, 3.4 inches wide and `height` tall each."""
+    return plt.subplots(
+        n_rows,
+        columns,
+        figsize=(3.4 * columns, height * n_rows),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
+
+
 def _style(i: int) -> dict[str, Any]:
     line, marker = STYLES[i % len(STYLES)]
     return {
@@ -168,14 +180,7 @@ def share_over_time(
     x_of = {p: i for i, p in enumerate(periods)}
     columns = min(columns, max(1, len(labels)))
     n_rows = max(1, (len(labels) + columns - 1) // columns)
-    fig, axes = plt.subplots(
-        n_rows,
-        columns,
-        figsize=(3.4 * columns, 2.5 * n_rows),
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-    )
+    fig, axes = _panel_grid(n_rows, columns, 2.5)
     for ax, label in zip(axes.flat, labels):
         rs = sorted(series[label], key=lambda r: r[period])
         xs = [x_of[r[period]] for r in rs]
@@ -223,14 +228,7 @@ def small_multiples(
         panels[row[panel]].append(row)
     names = sorted(panels)
     n_rows = max(1, (len(names) + columns - 1) // columns)
-    fig, axes = plt.subplots(
-        n_rows,
-        columns,
-        figsize=(3.4 * columns, 2.4 * n_rows),
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-    )
+    fig, axes = _panel_grid(n_rows, columns, 2.4)
     periods = sorted({r[period] for r in rows if r[period] != "unknown"})
     x_of = {p: i for i, p in enumerate(periods)}
     labels = sorted({r["label"] for r in rows})

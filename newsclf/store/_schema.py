@@ -304,48 +304,48 @@ SEARCH_MIGRATION = 8  # the migration that creates the full-text index
 FACETS_MIGRATION = 10  # creates search_facets, search_totals and search_days; filled after it
 
 
-def fill_search(conn: sqlite3.Connection, chunk: int = 5000) -> None:
-    """Index the articles already stored (a store from before the index); a progress bar if many."""
+def _fill_by_rowid(conn: sqlite3.Connection, insert: str, chunk: int, big: int, desc: str) -> None:
+    """Run `insert` (its ? ? a rowid range) over every article in ranges of `chunk` rowids, with a
+    progress bar once the store holds more than `big` articles."""
     top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM articles").fetchone()[0]
     total = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
     bar = None
-    if total > 20 * chunk:
+    if total > big:
         from tqdm import tqdm
 
-        bar = tqdm(total=total, desc="building the search index", unit="articles", file=sys.stderr)
+        bar = tqdm(total=total, desc=desc, unit="articles", file=sys.stderr)
     for start in range(0, top, chunk):
-        n = conn.execute(
-            "INSERT INTO articles_fts(rowid, title, text) SELECT rowid, title, text FROM articles "
-            "WHERE rowid > ? AND rowid <= ?",
-            (start, start + chunk),
-        ).rowcount
+        n = conn.execute(insert, (start, start + chunk)).rowcount
         if bar is not None:
             bar.update(n)
     if bar is not None:
         bar.close()
+
+
+def fill_search(conn: sqlite3.Connection, chunk: int = 5000) -> None:
+    """Index the articles already stored (a store from before the index); a progress bar if many."""
+    _fill_by_rowid(
+        conn,
+        "INSERT INTO articles_fts(rowid, title, text) SELECT rowid, title, text FROM articles "
+        "WHERE rowid > ? AND rowid <= ?",
+        chunk,
+        20 * chunk,
+        "building the search index",
+    )
 
 
 def fill_facets(conn: sqlite3.Connection, chunk: int = 20000) -> None:
     """Fill search_facets, search_totals and search_days from the articles already stored."""
     for table in ("search_facets", "search_totals", "search_days"):
         conn.execute(f"DELETE FROM {table}")
-    top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM articles").fetchone()[0]
-    total = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-    bar = None
-    if total > 100_000:  # in rowid ranges, so a progress bar can show a long fill
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, desc="indexing dates for counts", unit="articles", file=sys.stderr)
-    for start in range(0, top, chunk):
-        n = conn.execute(
-            "INSERT INTO search_facets (rid, day, outlet, lang) SELECT rowid, "
-            "substr(published, 1, 10), outlet, lang FROM articles WHERE rowid > ? AND rowid <= ?",
-            (start, start + chunk),
-        ).rowcount
-        if bar is not None:
-            bar.update(n)
-    if bar is not None:
-        bar.close()
+    _fill_by_rowid(
+        conn,
+        "INSERT INTO search_facets (rid, day, outlet, lang) SELECT rowid, "
+        "substr(published, 1, 10), outlet, lang FROM articles WHERE rowid > ? AND rowid <= ?",
+        chunk,
+        100_000,
+        "indexing dates for counts",
+    )
     conn.execute(
         "INSERT INTO search_totals (day, outlet, lang, n) SELECT day, outlet, lang, COUNT(*) "
         "FROM search_facets GROUP BY day, outlet, lang"
