@@ -471,11 +471,13 @@ def test_skip_flag_agreement_and_logout_by_keys_buttons_and_touch(tmp_path, brow
         phone.keyboard.press("f")
         phone.keyboard.type("Is a chip deal 'industry' or 'products'?")
         phone.keyboard.press("Enter")
-        phone.wait_for_function("document.getElementById('status').textContent.includes('Flagged')")
+        # Locator waits, not wait_for_function: its polling evaluates a string, which the page's
+        # CSP (no 'unsafe-eval') refuses whenever the condition is not already true.
+        phone.locator("#status", has_text="Flagged").wait_for()
         phone.tap("button[data-action=flag]")
         phone.fill("#flag-note", "second note, by touch")
         phone.tap("button[data-action=send-flag]")
-        phone.wait_for_function("document.querySelectorAll('#flag[hidden]').length === 1")
+        phone.locator("#flag").wait_for(state="hidden")
         # Code the article by touch alone: tap labels, tap Save.
         phone.tap("fieldset[data-scheme=topics] input[value='topics:labor']")
         for f in phone.locator("fieldset[data-kind=single][data-scheme=stance]").all():
