@@ -3,7 +3,8 @@
 A cell is flagged when it holds fewer than `min_n` articles or its 95% interval is wider than
 `max_width`; a predicted share that no estimation item could correct is flagged too. Flagged
 cells are drawn hollow and grey in the figures and listed by name at the top of the report; a
-scheme whose model's cross-validated macro-F1 is below MIN_MACRO_F1 gets a warning of its own.
+scheme whose model's cross-validated macro-F1 is below MIN_MACRO_F1 gets a warning of its own
+(and PPI does not use that model: `newsclf.report.estimate.uses_model`).
 """
 
 from __future__ import annotations
