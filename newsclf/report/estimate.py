@@ -29,7 +29,10 @@ var(f), which with a useless model made the estimate worse than the estimation s
 (bench/estimates: RMSE up to 1.2% above it). `ppi_cell` therefore takes the lower end of lam_opt's
 95% confidence interval, floored at 0 (`power_tuning`): with probability 0.975 a lam between 0
 and lam_opt, where every lam beats the sample alone, and lam = 0 (exactly the sample's share)
-whenever the sample cannot show that the model's correction is worth it. The interval is a
+whenever the sample cannot show that the model's correction is worth it. A model whose
+cross-validated macro-F1 is below MIN_MACRO_F1 (the report's weak-model warning) is not used at
+all (`uses_model`): lam = 0, which removes the little a fitted lam still costs where the model
+knows nothing (bench/estimates: RMSE at or below the sample's in every condition). The interval is a
 small-sample one (`_pseudo_rectifier`): as Agresti and Min (2005) do for a difference of matched
 proportions, half a pseudo-article joins each of the four corners (gold 0/1 x prediction 0/1) in
 the interval's centre and variance, not in the point estimate, so a sample of 50 that happened to
