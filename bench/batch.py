@@ -1,7 +1,7 @@
-"""Batch benchmark: extract+classify throughput on WARC input, local process pool vs Dask, 1 and 2
-workers.
+"""Batch benchmark: extract+classify throughput on WARCs, process pool vs Dask, 1 and 2 workers.
 
     python -m bench.batch [--records 2000] [--shard-size 250] [--no-real]
+                          [--engines local,dask] [--workers 1,2]
 
 Inputs: a WARC built from the demo corpus site (every page of corpora/ai-discourse-demo/site,
 written as response records with warcio and replicated under distinct URLs to --records), and
@@ -12,8 +12,11 @@ inside the benchmark on the demo corpus labels (both coders plus the adjudicated
 For each engine and worker count: start-up (engine start plus model loaded in every worker) is
 timed apart; then the same inputs are run through `run_batch` on the warm engine into a fresh
 folder. articles/s/core = records / seconds / workers (records include the pages that turn out
-not to be articles; each was extracted). E(2) = T1 / (2 * T2). Memory is the RSS of the whole
-process tree (driver + workers, + the in-process scheduler for Dask) after warm-up.
+not to be articles; each was extracted). E(2) = T1 / (2 * T2). "per CPU s" divides the records
+by the CPU seconds the whole process tree spent on them: on a machine other jobs share, wall time
+counts their time too, CPU time far less. Memory is the RSS of the whole process tree (driver +
+workers, + the in-process scheduler for Dask) after warm-up. Then newsclf.extract alone and
+trafilatura's defaults, page by page in turn in this process, on the same records.
 
 Runs BLAS/OpenMP single-threaded so a worker is one core. The machine's load average is printed
 before and after: on a shared machine the figures are lower bounds.
@@ -95,9 +98,45 @@ def real_warc(work: Path, name: str, records: int) -> Path | None:
     return path
 
 
+def extract_anchor(path: Path) -> tuple[int, float, float]:
+    """(records, seconds of newsclf.extract as batch runs it, seconds of trafilatura.extract)."""
+    import trafilatura
+
+    from newsclf.collect.extract import ExtractionError, extract
+    from newsclf.collect.warc import iter_warc
+
+    pages = [p for p in iter_warc(path, strict=False) if p.status == 200 and p.body]
+    ours = theirs = 0.0
+    for page in pages:  # in turn, so a busy machine slows both alike
+        start = time.perf_counter()
+        try:
+            extract(page.body, page.url or None, require_article_marks=True)
+        except ExtractionError:
+            pass
+        ours += time.perf_counter() - start
+        start = time.perf_counter()
+        trafilatura.extract(page.body, include_comments=False)
+        theirs += time.perf_counter() - start
+    return len(pages), ours, theirs
+
+
+def tree_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process and its live children."""
+    import psutil
+
+    me = psutil.Process()
+    total = 0.0
+    for proc in [me, *me.children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:
+            pass
+    return total
+
+
 def tree_rss_mb() -> float:
-    """PSS of this process and its children: shared (forked, copy-on-write) pages are counted
-    once."""
+    """PSS of this process and its children: shared (forked, copy-on-write) pages counted once."""
     import psutil
 
     me = psutil.Process()
@@ -139,11 +178,19 @@ def measure(
     try:
         for path in inputs:
             folder = Path(tempfile.mkdtemp(dir=work, prefix=f"out-{kind}{workers}-"))
+            cpu = tree_cpu_seconds()
             summary = run_batch(
                 model, [path], folder, engine=kind, shard_size=shard_size, engine_obj=engine
             )
             assert not summary.failed, summary.failed
-            out[path.name] = (summary.records, summary.rows, summary.not_articles, summary.seconds)
+            cpu = tree_cpu_seconds() - cpu  # on a busy machine wall time counts others' jobs
+            out[path.name] = (
+                summary.records,
+                summary.rows,
+                summary.not_articles,
+                summary.seconds,
+                cpu,
+            )
             shutil.rmtree(folder)
     finally:
         engine.close()
@@ -160,6 +207,12 @@ def main() -> None:
         help="Records per task: 250 gives 8 tasks per 2,000 records; at 100 per-task costs show",
     )
     parser.add_argument("--no-real", action="store_true", help="Skip the real WARCs.")
+    parser.add_argument(
+        "--engines", default="local,dask", help="Engines to measure, comma-separated (local,dask)."
+    )
+    parser.add_argument(
+        "--workers", default="1,2", help="Worker counts to measure, comma-separated (1,2)."
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()
     work = Path(tempfile.mkdtemp(prefix="newsclf-bench-batch-"))
@@ -176,48 +229,68 @@ def main() -> None:
                     skipped.append(name)
                 else:
                     inputs.append(path)
+        engines = [e for e in ("local", "dask") if e in args.engines.split(",")]
+        counts = [w for w in (1, 2) if str(w) in args.workers.split(",")]
         results = {}
-        for kind in ("local", "dask"):
-            for workers in (1, 2):
+        for kind in engines:
+            for workers in counts:
                 results[(kind, workers)] = measure(
                     kind, workers, model, inputs, args.shard_size, work
                 )
+        anchors = {path.name: extract_anchor(path) for path in inputs}
         load_after = os.getloadavg()
         print()
         print(
-            f"machine: {os.cpu_count()} CPUs; load average before"
-            f" {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, after"
-            f" {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} (1/5/15 min)"
+            f"machine: {os.cpu_count()} CPUs; load average before "
+            f"{load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, after "
+            f"{load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f} (1/5/15 min)"
+        )
+        print(
+            "art/s/core: records extracted and classified per second per worker (every record, "
+            "article or not, is extracted; 'articles' counts those classified); per CPU s: the "
+            "same records per CPU second of the whole process tree, what an idle core would give"
         )
         header = (
-            f"{'input':<34} {'engine':<6} {'workers':>7} {'records':>8} {'articles':>8}"
-            f" {'seconds':>8} {'art/s/core':>10} {'E(2)':>6} {'start s':>8} {'PSS MB':>7}"
+            f"{'input':<34} {'engine':<6} {'workers':>7} {'records':>8} {'articles':>8} "
+            f"{'seconds':>8} {'art/s/core':>10} {'per CPU s':>9} {'E(2)':>6} {'start s':>8} "
+            f"{'PSS MB':>7}"
         )
         print(header)
         print("-" * len(header))
         for path in inputs:
-            for kind in ("local", "dask"):
-                t1 = results[(kind, 1)]["runs"][path.name][3]
-                for workers in (1, 2):
+            for kind in engines:
+                for workers in counts:
                     r = results[(kind, workers)]
-                    records, rows, not_articles, seconds = r["runs"][path.name]
-                    eff = f"{t1 / (2 * seconds):.2f}" if workers == 2 else ""
+                    records, rows, not_articles, seconds, cpu = r["runs"][path.name]
+                    eff = ""
+                    if workers == 2 and 1 in counts:
+                        eff = f"{results[(kind, 1)]['runs'][path.name][3] / (2 * seconds):.2f}"
                     print(
-                        f"{path.name:<34} {kind:<6} {workers:>7} {records:>8} {rows:>8}"
-                        f" {seconds:>8.1f} {records / seconds / workers:>10.1f} {eff:>6}"
-                        f" {r['startup']:>8.2f} {r['rss']:>7.0f}"
+                        f"{path.name:<34} {kind:<6} {workers:>7} {records:>8} {rows:>8} "
+                        f"{seconds:>8.1f} {records / seconds / workers:>10.1f} "
+                        f"{records / cpu:>9.1f} {eff:>6} "
+                        f"{r['startup']:>8.2f} {r['rss']:>7.0f}"
                     )
         for name in skipped:
             print(f"{name:<34} skipped: not found in {REAL_WARCS}")
         print()
-        for workers in (1, 2):
-            local, dask = results[("local", workers)], results[("dask", workers)]
+        print("Extraction alone in this process, page by page in turn with trafilatura's defaults:")
+        for name, (n, ours, theirs) in anchors.items():
             print(
-                f"Dask overhead at {workers} worker(s): start-up"
-                f" {dask['startup'] - local['startup']:+.2f} s ({dask['startup']:.2f} vs"
-                f" {local['startup']:.2f}), memory {dask['rss'] - local['rss']:+.0f} MB"
-                f" ({dask['rss']:.0f} vs {local['rss']:.0f} MB PSS of the process tree)"
+                f"  {name:<34} {n:>5} records: newsclf.extract {n / ours:7.1f}/s, "
+                f"trafilatura {n / theirs:7.1f}/s, ratio {theirs / ours:.2f}"
             )
+        print()
+        if len(engines) == 2:
+            for workers in counts:
+                local, dask = results[("local", workers)], results[("dask", workers)]
+                print(
+                    f"Dask overhead at {workers} worker(s): start-up "
+                    f"{dask['startup'] - local['startup']:+.2f} s "
+                    f"({dask['startup']:.2f} vs {local['startup']:.2f}), memory "
+                    f"{dask['rss'] - local['rss']:+.0f} MB "
+                    f"({dask['rss']:.0f} vs {local['rss']:.0f} MB PSS of the process tree)"
+                )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

@@ -16,6 +16,12 @@ before (2e9686b) -> after (c15d25f): demo 72.9 s (180x) -> 6.9 s (21x); BBC 299.
 -> 31.0 (15x); AG News 32.4 (43x) -> 5.6 (24x); IndoSum 501.9 (184x) -> 16.6 (8.6x); SemEval 128.6
 (800x) -> 4.7 (58x); NewsMTSC 37.8 (262x) -> 3.7 (33x); FNC-1 408.0 (52x) -> 16.6 (2.4x). Held-out
 macro-F1 equal or higher on every row (SemEval 57.3 -> 59.4).
+
+Shared n-gram indexes, per-target spans (branch train-speed; `--only NAME` per process, load 7-12,
+before 0b685ad -> after abba621 back to back): BBC 92.7 (10.1x) -> 29.9 (8.4x); AG News 30.4 (36x)
+-> 23.4 (27x); IndoSum 100.1 (15x) -> 63.4 (10.3x); SemEval 31.6 (121x) -> 25.4 (105x); NewsMTSC
+24.5 (49x) -> 23.2 (78x, anchor 0.50 -> 0.30 s); FNC-1 85.0 (4.2x) -> 70.7 (2.9x). The README's
+"Training, measured" has the table.
 """
 
 from __future__ import annotations

@@ -416,3 +416,41 @@ def test_hover_card_needs_a_link_right_before_it():
     )
     extract_module.drop_hover_cards(tree)
     assert tree.text_content() == "Intro kept, no link before it.Name rest."
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        '<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0//EN" "x.dtd"/>\n'
+        "<html><body><p>Text</p></body></html>",
+        "<html/>\n<head><title>T</title></head><body><p>Self-closed html</p></body>",
+        "<html><body><p>Control\x01 chars\x0b and \ufffe are dropped</p></body></html>",
+        '<?xml version="1.0" encoding="utf-8"?><html><body><p>Declared</p></body></html>',
+        "<div><p>A fragment</p><p>of two blocks</p></div>",
+        *[p.read_text(encoding="utf-8") for p in [CORPUS / "site" / "index.html"] if p.is_file()],
+    ],
+)
+def test_the_page_is_parsed_into_the_tree_trafilatura_would_build(html):
+    """Our parse (one per page, element classes looked up in C) builds trafilatura's tree."""
+    from lxml import etree
+    from trafilatura.utils import load_html
+
+    ours, theirs = extract_module._load_tree(html), load_html(html)
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert etree.tostring(ours, encoding="unicode") == etree.tostring(
+            theirs, encoding="unicode"
+        )
+
+
+def test_canonical_link_inside_a_dropped_hover_card_is_not_read():
+    page = (
+        "<html><head><title>T</title></head><body><article><p>"
+        + "The council met on Tuesday and voted on the harbour plan. " * 6
+        + '<a href="/p">Jane Doe</a><span class="tooltip">Bio '
+        '<link rel="canonical" href="https://news.example/wrong"></span> spoke.</p>'
+        "</article></body></html>"
+    )
+    article = extract(page, "https://news.example/story")
+    assert article.canonical_url == "https://news.example/story"
+    assert "Bio" not in article.text

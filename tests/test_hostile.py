@@ -238,7 +238,7 @@ def warc_members(path) -> list[bytes]:
     with open(path, "rb") as fh:
         it = ArchiveIterator(fh)
         offsets = [it.get_record_offset() for _ in it]
-    return [data[a:b] for a, b in zip(offsets, offsets[1:] + [len(data)])]
+    return [data[a:b] for a, b in zip(offsets, offsets[1:] + [len(data)], strict=True)]
 
 
 @pytest.mark.parametrize(
@@ -360,3 +360,26 @@ def test_annotation_imports_cap_each_task_too(run, tmp_path):
         "10000",
     )
     assert f"{prodigy}:2: the record is longer than 10,000 bytes" in result.output
+
+
+MANY_TAGS = "<p>" * 60_001
+
+
+@pytest.mark.parametrize(
+    "html, refused",
+    [
+        (MANY_TAGS, True),
+        (f"<!-- {MANY_TAGS} -->", False),  # a comment is not markup
+        (f"<!-- never closed {MANY_TAGS}", False),
+        (f"<script>{MANY_TAGS}</script>", False),  # nor is raw text
+        (f"<SCRIPT type='x'>{MANY_TAGS}</Script >", False),
+        (f"<style>{MANY_TAGS}", False),  # unclosed: the rest of the page is its text
+        (f"<scripts>{MANY_TAGS}", True),  # another tag's name
+        (f"<p title='<script>'>{MANY_TAGS}", True),  # a quoted value is not a tag
+        (f"<script>x</script>{MANY_TAGS}", True),
+    ],
+)
+def test_the_parse_budget_counts_tags_outside_comments_and_raw_text(html, refused):
+    from newsclf.collect.budget import html_budget
+
+    assert (html_budget(html) is not None) == refused

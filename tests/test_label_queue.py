@@ -17,7 +17,7 @@ from label_support import (
     serving,
 )
 
-from newsclf.label.queue import highlight, kind_order
+from newsclf.label.queue import highlight, kind_order, lease_next
 from newsclf.model.data import examples_from_store
 from newsclf.store import Annotation, Store
 
@@ -54,17 +54,17 @@ def test_leases_overlap_lapses_and_undo(tmp_path):
     )
     rel, est = "3bcd53f1ea5083c6", "039f5f8439a4cd4f"
     order = ["reliability", "estimation"]
-    assert store.lease_next("a", order, 2, 60) == (rel, "reliability")
-    assert store.lease_next("a", order, 2, 60) == (
+    assert lease_next(store, "a", order, 2, 60) == (rel, "reliability")
+    assert lease_next(store, "a", order, 2, 60) == (
         rel,
         "reliability",
     )  # a reload shows the same article
-    assert store.lease_next("b", order, 2, 60) == (rel, "reliability")
-    assert store.lease_next("c", order, 2, 60) == (est, "estimation")  # two coders hold it: full
-    assert store.lease_next("d", order, 2, 60) is None
+    assert lease_next(store, "b", order, 2, 60) == (rel, "reliability")
+    assert lease_next(store, "c", order, 2, 60) == (est, "estimation")  # two coders hold it: full
+    assert lease_next(store, "d", order, 2, 60) is None
     # b's lease lapses and d takes the slot; b cannot save any more, and is not given it again.
     store.conn.execute("UPDATE assignments SET leased_until = 0 WHERE labeler = 'b'")
-    assert store.lease_next("d", order, 2, 60) == (rel, "reliability")
+    assert lease_next(store, "d", order, 2, 60) == (rel, "reliability")
 
     def anns(who: str) -> list[Annotation]:
         return [
@@ -79,7 +79,7 @@ def test_leases_overlap_lapses_and_undo(tmp_path):
         raise AssertionError("a lapsed lease over a full article must not save")
     except Exception as exc:  # InputError
         assert "ran out" in str(exc)
-    assert store.lease_next("b", order, 2, 60) is None  # estimation item is c's
+    assert lease_next(store, "b", order, 2, 60) is None  # estimation item is c's
     assert sorted({a.labeler for a in store.annotations(article_id=rel)}) == ["a", "d"]
     # Labels coded on the page carry the sample their queue kind names (reports rectify with
     # 'estimation' only).
@@ -89,7 +89,7 @@ def test_leases_overlap_lapses_and_undo(tmp_path):
     # Undo gives the article back to its coder and removes their labels, and only theirs.
     assert store.undo_last("a", 60) == rel
     assert sorted({a.labeler for a in store.annotations(article_id=rel)}) == ["d"]
-    assert store.lease_next("a", order, 2, 60) == (rel, "reliability")
+    assert lease_next(store, "a", order, 2, 60) == (rel, "reliability")
     assert store.undo_last("zed", 60) is None
 
 

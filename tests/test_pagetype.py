@@ -100,3 +100,26 @@ def test_every_demo_site_article_page_is_an_article_even_as_a_crawl():
             "https://demo.example/index.html",
             require_article_marks=True,
         )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        f"<main>{PROSE}<ul>{LINKS}</ul></main>",
+        "x<p>a<!--c-->tail<a>l<b>m</b>n<a>o</a>p</a>q<script>s t</script>t<?pi x?>u v</p>w",
+        "<a>1<script>var s = 'in a link';</script>2</a><style>p { }</style>end<!--c-->",
+        "",
+    ],
+)
+def test_link_density_counts_the_text_nodes_of_its_xpath_definition(body):
+    """One walk gives what the XPaths gave: script and style text out, nested links once."""
+    from lxml import html as lxml_html
+
+    from newsclf.collect.pagetype import link_density
+
+    tree = lxml_html.document_fromstring(page(body), parser=lxml_html.HTMLParser())
+    found = tree.find(".//body")
+    total = "".join(found.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]"))
+    linked = "".join(found.xpath(".//a[not(ancestor::a)]//text()"))
+    expected = min(1.0, len(linked.split()) / len(total.split())) if total.split() else 0.0
+    assert link_density(tree) == expected

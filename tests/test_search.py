@@ -138,12 +138,12 @@ def test_the_index_follows_updates_and_deletes(tmp_path):
 def test_a_store_from_before_the_index_gets_it_built_when_opened(tmp_path):
     import sqlite3
 
-    from newsclf.store import MIGRATIONS, SEARCH_MIGRATION, _split_sql
+    from newsclf.store._schema import MIGRATIONS, SEARCH_MIGRATION, split_sql
 
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
     for number in range(SEARCH_MIGRATION - 1):
-        for statement in _split_sql(MIGRATIONS[number]):
+        for statement in split_sql(MIGRATIONS[number]):
             conn.execute(statement)
     conn.execute(f"PRAGMA user_version = {SEARCH_MIGRATION - 1}")
     conn.execute(

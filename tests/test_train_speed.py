@@ -1,5 +1,5 @@
 """Training in parallel (--jobs) gives the same model as in one process; --no-cv keeps the previous
-metrics, marked."""
+metrics, marked; what training shares between fits (n-gram indexes, row spans) changes no model."""
 
 from __future__ import annotations
 
@@ -10,13 +10,17 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import GUIDE, write_jsonl
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
 from support import make_rows
 
 from newsclf.article import Article
 from newsclf.cli import main
-from newsclf.model.features import as_doc
+from newsclf.guide import load_guide
+from newsclf.model.classifier import InSpan
+from newsclf.model.features import CharNgrams, NgramIndex, WordNgrams, as_doc, shared_ngrams
 from newsclf.model.predict import load_model
-from newsclf.model.train import run_tasks
+from newsclf.model.train import _fit_fold, ngram_indexes, run_tasks
 
 
 def _pid(*_: object) -> int:
@@ -129,3 +133,66 @@ def test_bench_train_skips_a_data_set_whose_folder_is_missing(tmp_path, monkeypa
     monkeypatch.setattr(bench.datasets, "DATA", tmp_path)  # an empty data folder: nothing to load
     row = bench_dataset(bench.datasets.BY_NAME["bbc"], limit=10, jobs=1)
     assert row[:2] == ["bbc", "skipped: not found"]
+
+
+def _docs(rows, target="OpenAI"):
+    return [
+        as_doc(Article(id=r["id"], title=r["title"], text=r["text"], lang="en"), target)
+        for r in rows
+    ]
+
+
+def _columns(block):
+    """A fitted block's columns as n-grams: keys for chars, token strings for words (whose token
+    ids an index assigns over all its texts)."""
+    if not isinstance(block, WordNgrams):
+        return list(block.vocabulary_)
+    token = {i: t for t, i in block.tokens_.items()}
+    return [
+        token[k] if k < 1 << 31 else token[(k >> 31) - 1] + " " + token[k & ((1 << 31) - 1)]
+        for k in block.vocabulary_.tolist()
+    ]
+
+
+@pytest.mark.parametrize("block", [CharNgrams(), WordNgrams()])
+def test_a_fit_through_the_shared_ngram_index_is_the_plain_fit(block):
+    texts = [d["title"] + " " + d["text"] for d in _docs(make_rows(80, 3))]
+    index = NgramIndex(clone(block), texts)
+    part, held_out = texts[10:70], texts[:10] + texts[70:]
+    plain = clone(block)
+    A, P = plain.fit_transform(part), plain.transform(held_out)
+    shared = clone(block)
+    with shared_ngrams({shared._index_key(): index}):
+        B, Q = shared.fit_transform(part), shared.transform(held_out)
+    names, shared_names = _columns(plain), _columns(shared)
+    assert sorted(names) == sorted(shared_names)
+    order = np.array([shared_names.index(n) for n in names])  # shared's column of each plain column
+    for X, Y in ((A, B), (P, Q)):
+        np.testing.assert_allclose(X.toarray(), Y[:, order].toarray(), rtol=1e-6)
+    if isinstance(block, CharNgrams):  # the same keys: the same matrices, bit for bit
+        assert (A != B).nnz == 0 and (P != Q).nnz == 0
+
+
+@pytest.mark.parametrize("scheme", ["topics", "stance"])
+def test_folds_fitted_through_shared_indexes_predict_as_plain_folds(scheme):
+    guide = load_guide(GUIDE)
+    rows = make_rows(70, 4)
+    docs = _docs(rows)
+    y = [r["labels"][scheme] for r in rows]
+    sch = guide.scheme(scheme)
+    shared = ngram_indexes(sch, "linear", docs)
+    assert shared
+    P, labels = _fit_fold(sch, "linear", docs[:50], y[:50], docs[50:])
+    Q, labels_shared = _fit_fold(sch, "linear", docs[:50], y[:50], docs[50:], None, shared)
+    np.testing.assert_array_equal(P, Q)
+    assert labels == labels_shared
+
+
+def test_a_regression_in_the_span_of_its_rows_is_the_plain_one():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 120))
+    y = (X[:, 0] + 0.5 * rng.normal(size=40) > 0).astype(int)
+    plain = LogisticRegression(C=3.0, tol=1e-10, max_iter=10_000).fit(X, y)
+    span = InSpan(X).fit(LogisticRegression(C=3.0, tol=1e-10, max_iter=10_000), y).plain()
+    np.testing.assert_allclose(span.coef_, plain.coef_, atol=1e-6)
+    np.testing.assert_allclose(span.predict_proba(X), plain.predict_proba(X), atol=1e-8)

@@ -17,7 +17,8 @@ import json
 import logging
 import re
 from datetime import datetime
-from typing import Any, Iterable
+from itertools import islice
+from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urljoin, urlsplit
 
 from newsclf.article import Article
@@ -25,7 +26,7 @@ from newsclf.collect.budget import html_budget
 from newsclf.collect.dates import parse_date
 from newsclf.collect.encoding import decode
 from newsclf.collect.pages import pagination_of_tree
-from newsclf.collect.pagetype import page_verdict
+from newsclf.collect.pagetype import page_verdict, verdict_before_body
 from newsclf.errors import InputError
 from newsclf.language import detect_language
 
@@ -71,12 +72,88 @@ def decode_html(data: bytes, encoding: str | None = None) -> tuple[str, str]:
 # --- parsing helpers -----------------------------------------------------------------------------
 
 
+_PARSER: Any = None
+
+
+def _html_parser():
+    """trafilatura's parser settings, with lxml.html's element classes looked up in C."""
+    # lxml.html's own lookup calls Python for every element proxy made (tag -> FormElement,
+    # InputElement, ...); trafilatura and we walk the tree often enough that this was a tenth of
+    # extraction. Every element is an HtmlElement here (text_content, drop_tree), as before.
+    global _PARSER
+    if _PARSER is None:
+        from lxml import etree
+        from lxml import html as lxml_html
+
+        parser = etree.HTMLParser(
+            collect_ids=False,
+            default_doctype=False,
+            encoding="utf-8",
+            remove_comments=True,
+            remove_pis=True,
+        )
+        parser.set_element_class_lookup(
+            etree.ElementDefaultClassLookup(
+                element=lxml_html.HtmlElement,
+                comment=lxml_html.HtmlComment,
+                pi=lxml_html.HtmlProcessingInstruction,
+                entity=lxml_html.HtmlEntity,
+            )
+        )
+        _PARSER = parser
+    return _PARSER
+
+
+# The characters trafilatura.utils.INVALID_XML_CHARS removes
+_INVALID_XML = tuple(chr(c) for c in (*range(9), 11, 12, *range(14, 32), 0xFFFE, 0xFFFF))
+
+
+def _repair(text: str, beginning: str) -> str:
+    """trafilatura.utils.repair_faulty_html, without its regex pass when it would remove nothing."""
+    from trafilatura.utils import DOCTYPE_TAG, FAULTY_HTML, repair_faulty_html
+
+    # That pass scans the whole page in a regex (a fortieth of trafilatura's own time); a str
+    # search per character costs half. The steps below are repair_faulty_html's others.
+    if any(c in text for c in _INVALID_XML):
+        return repair_faulty_html(text, beginning)
+    if "doctype" in beginning:
+        firstline, _, rest = text.partition("\n")
+        text = DOCTYPE_TAG.sub("", firstline, count=1) + "\n" + rest
+    for line in text[:4096].splitlines()[:4]:
+        if "<html" in line and line.endswith("/>"):
+            text = FAULTY_HTML.sub(r"\1>", text, count=1)
+            break
+    return text
+
+
 def _load_tree(text: str):
-    from trafilatura.utils import load_html
+    """The page's tree as trafilatura.utils.load_html builds it from a string, or None."""
+    from lxml import html as lxml_html
+
+    parser = _html_parser()
+
+    def from_bytes():
+        try:
+            return lxml_html.fromstring(text.encode("utf8", "surrogatepass"), parser=parser)
+        except Exception:
+            return None
 
     try:
-        return load_html(text)
-    except Exception:  # lxml/trafilatura may raise on pathological input; treated as "no tree"
+        beginning = text[:50].lower()
+        text = _repair(text, beginning)
+        fallback = False
+        try:
+            tree = lxml_html.fromstring(text, parser=parser)
+        except ValueError:  # "Unicode strings with encoding declaration are not supported."
+            tree, fallback = from_bytes(), True
+        except Exception:  # lxml raises several types on hopeless input; bytes get a second try
+            tree = None
+        if (tree is None or len(tree) < 1) and not fallback:
+            tree = from_bytes()
+        if tree is not None and "html" not in beginning and len(tree) < 2:
+            return None  # no <html> at the start and one block: not a page (trafilatura's test)
+        return tree
+    except Exception:  # lxml may raise on pathological input; treated as "no tree"
         return None
 
 
@@ -88,20 +165,70 @@ def _clean_space(s: str | None) -> str:
     return " ".join((s or "").split())
 
 
-def _meta(tree, *names: str) -> str | None:
-    for name in names:
-        for attr in ("property", "name", "itemprop"):
-            for value in tree.xpath(f"//meta[@{attr}=$n]/@content", n=name):
-                value = _clean_space(value)
+META_ATTRS = ("property", "name", "itemprop")
+
+
+def meta_index(tree) -> dict[tuple[str, str], str]:
+    """The page's <meta> tags in one pass: (attribute, its value) -> the first non-empty content."""
+    # One walk over the <meta>s instead of an XPath query per name asked for (dozens a page).
+    index: dict[tuple[str, str], str] = {}
+    for el in tree.getroottree().iter("meta"):
+        content = el.get("content")
+        if content is None:
+            continue
+        for attr in META_ATTRS:
+            key = el.get(attr)
+            if key is not None and (attr, key) not in index:
+                value = _clean_space(content)
                 if value:
-                    return value
+                    index[(attr, key)] = value
+    return index
+
+
+def _meta(meta: dict[tuple[str, str], str], *names: str) -> str | None:
+    for name in names:
+        for attr in META_ATTRS:
+            value = meta.get((attr, name))
+            if value:
+                return value
     return None
 
 
-def _json_ld(tree) -> list[dict]:
+class _Heads:
+    """A page's JSON-LD scripts, <title> texts, <h1>s and canonical links, found in one walk."""
+
+    # One walk for what four XPath queries each walked the whole tree for. Read before the
+    # repairs edit the tree; the canonical links are checked to be still in it when used.
+    def __init__(self, tree) -> None:
+        self.ld_scripts: list = []
+        self.title_texts: list[str] = []  # XPath's //title/text()
+        self.h1s: list = []
+        self.canonical_links: list = []  # <link rel="canonical" href=...>
+        for el in tree.getroottree().iter("script", "title", "h1", "link"):
+            if el.tag == "link":
+                if el.get("rel") == "canonical" and el.get("href") is not None:
+                    self.canonical_links.append(el)
+            elif el.tag == "script":
+                if el.get("type") == "application/ld+json":
+                    self.ld_scripts.append(el)
+            elif el.tag == "title":
+                texts = [el.text] + [child.tail for child in el]
+                self.title_texts += [t for t in texts if t is not None]
+            else:
+                self.h1s.append(el)
+
+
+def _attached(el, root) -> bool:
+    """Whether `el` is still in the tree under `root` (the repairs drop and replace elements)."""
+    while (parent := el.getparent()) is not None:
+        el = parent
+    return el is root
+
+
+def _json_ld(heads: _Heads) -> list[dict]:
     """Every JSON-LD object on the page, @graph items flattened; bad JSON is skipped."""
     found: list[dict] = []
-    for script in tree.xpath("//script[@type='application/ld+json']")[:20]:
+    for script in heads.ld_scripts[:20]:
         raw = (script.text or "").strip()
         if not raw or len(raw) > 500_000:
             continue
@@ -184,7 +311,7 @@ def clean_authors(values: Iterable[str]) -> list[str]:
     return out
 
 
-def _authors(tree, ld: dict) -> list[str]:
+def _authors(tree, ld: dict, meta: dict, lines: Iterable[str] | None = None) -> list[str]:
     candidates: list[str] = []
     names = _names(ld.get("author")) if ld else []
     if names:
@@ -198,26 +325,78 @@ def _authors(tree, ld: dict) -> list[str]:
             "sailthru.author",
             "byl",
         ):
-            value = _meta(tree, name)
+            value = _meta(meta, name)
             if value and "://" not in value:
                 candidates = [value]
                 break
     if not candidates:
-        for el in tree.xpath(
-            "//*[@rel='author' or contains(concat(' ', normalize-space(@class), ' '), ' author ')"
-            " or contains(@class, 'byline') or contains(@class, 'reporter') or contains(@class,"
-            " 'penulis') or @itemprop='author']"
-        )[:5]:
+        for el in islice(_elements(tree, _is_byline_element), 5):
             text = _clean_space(el.text_content())
             if text and len(text) < 150:
                 candidates.append(text)
                 break
     if not candidates:
-        for text in _short_lines(tree):
+        for text in _short_lines(tree) if lines is None else lines:
             if BYLINE_PREFIX.match(text) and len(text) < 120:
                 candidates.append(text)
                 break
     return clean_authors(candidates)
+
+
+_XML_SPACE = re.compile(r"[ \t\r\n]+")  # XPath's normalize-space() splits on these alone
+
+
+def _elements(tree, test: Callable[[Any], bool]) -> Iterator[Any]:
+    """The document's elements that pass `test`, in document order (XPath's `//*[test]`)."""
+    # A walk in Python with plain attribute tests: XPath's string functions per element cost
+    # libxml2 a string copy each, several times this on a page of a thousand elements.
+    from lxml import etree
+
+    return filter(test, tree.getroottree().iter(etree.Element))
+
+
+def _is_byline_element(el) -> bool:
+    """@rel or @itemprop 'author', or a class 'author' or holding byline, reporter or penulis."""
+    if el.get("rel") == "author" or el.get("itemprop") == "author":
+        return True
+    cls = el.get("class")
+    if not cls:
+        return False
+    return (
+        ("author" in cls and "author" in _XML_SPACE.split(cls))
+        or "byline" in cls
+        or "reporter" in cls
+        or "penulis" in cls
+    )
+
+
+def _is_date_element(el) -> bool:
+    """A <time>, or a class holding date, time, tanggal or publish."""
+    if el.tag == "time":
+        return True
+    cls = el.get("class")
+    return bool(cls) and ("date" in cls or "time" in cls or "tanggal" in cls or "publish" in cls)
+
+
+class _Replay:
+    """An iterable over a generator's items that computes each item once, however often read."""
+
+    # Bylines and date lines both fall back to the page's short lines; on a crawl's pages, which
+    # mostly have neither, each read all 400 of them (a walk of the page and a split per text).
+    def __init__(self, items: Iterable[str]) -> None:
+        self._items = iter(items)
+        self._seen: list[str] = []
+
+    def __iter__(self) -> Iterator[str]:
+        i = 0
+        while True:
+            if i == len(self._seen):
+                try:
+                    self._seen.append(next(self._items))
+                except StopIteration:
+                    return
+            yield self._seen[i]
+            i += 1
 
 
 def _short_lines(tree, limit: int = 400) -> Iterable[str]:
@@ -270,13 +449,13 @@ def _iso(dt: datetime | None) -> str | None:
     return dt.isoformat()
 
 
-def _published(tree, ld: dict) -> str | None:
+def _published(tree, ld: dict, meta: dict, lines: Iterable[str] | None = None) -> str | None:
     for value in [ld.get("datePublished"), ld.get("dateCreated")] if ld else []:
         if isinstance(value, str):
             dt = parse_date(value)
             if dt:
                 return _iso(dt)
-    value = _meta(tree, *DATE_META)
+    value = _meta(meta, *DATE_META)
     if value:
         dt = parse_date(value)
         if dt:
@@ -286,16 +465,13 @@ def _published(tree, ld: dict) -> str | None:
         if dt:
             return _iso(dt)
     # visible date lines: elements classed as dates first, then any short line that is only a date
-    for el in tree.xpath(
-        "//*[self::time or contains(@class, 'date') or contains(@class, 'time') or "
-        "contains(@class, 'tanggal') or contains(@class, 'publish')]"
-    )[:20]:
+    for el in islice(_elements(tree, _is_date_element), 20):
         text = _clean_space(el.text_content())
         if 6 <= len(text) <= 120:
             dt = parse_date(text) or parse_date(BYLINE_PREFIX.sub("", text))
             if dt:
                 return _iso(dt)
-    for text in _short_lines(tree):
+    for text in _short_lines(tree) if lines is None else lines:
         if re.search(r"\d{4}", text):
             dt = parse_date(text)
             if dt:
@@ -308,9 +484,24 @@ def _published(tree, ld: dict) -> str | None:
 LANG_ATTR = re.compile(r"^([a-z]{2,3})(?:[-_][a-z0-9]{1,8})*$", re.I)
 
 
-def _lang(tree, text: str) -> str | None:
-    for value in tree.xpath("/html/@lang | //html/@lang | /html/@xml:lang")[:1] + [
-        _meta(tree, "og:locale", "content-language", "language") or ""
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def _html_lang(tree) -> list[str]:
+    """The first of XPath's `/html/@lang | //html/@lang | /html/@xml:lang` in a list, or []."""
+    # The root <html>'s own @lang comes first in document order; only without it does the
+    # query (a walk of the whole tree for nested <html>s) have to run.
+    root = tree.getroottree().getroot()
+    if root.tag == "html" and XML_LANG not in root.attrib:
+        lang = root.get("lang")
+        if lang is not None:
+            return [lang]
+    return tree.xpath("/html/@lang | //html/@lang | /html/@xml:lang")[:1]
+
+
+def _lang(tree, text: str, meta: dict) -> str | None:
+    for value in _html_lang(tree) + [
+        _meta(meta, "og:locale", "content-language", "language") or ""
     ]:
         m = LANG_ATTR.match(_clean_space(str(value)).replace("_", "-"))
         if m:
@@ -383,10 +574,10 @@ BOILERPLATE = re.compile(
 WIDGET_SUFFIX = re.compile(r"\s*click\s+to\s+tweet\s*$", re.I)
 
 
-def _title_keys(tree, title: str | None) -> set[str]:
+def _title_keys(heads: _Heads, title: str | None, meta: dict) -> set[str]:
     keys = set()
-    values = list(tree.xpath("//title/text()")[:1]) + list(tree.xpath("//h1")[:2])
-    values += [_meta(tree, "og:title") or "", _meta(tree, "twitter:title") or "", title or ""]
+    values = heads.title_texts[:1] + heads.h1s[:2]
+    values += [_meta(meta, "og:title") or "", _meta(meta, "twitter:title") or "", title or ""]
     for value in values:
         text = value if isinstance(value, str) else value.text_content()
         key = _norm(text)
@@ -424,7 +615,9 @@ def clean_lines(lines: Iterable[str], title_keys: set[str]) -> list[str]:
     """Body paragraphs without headline repeats, boilerplate lines, bylines or date lines."""
     out: list[str] = []
     for line in lines:
-        line = WIDGET_SUFFIX.sub("", _clean_space(line))
+        line = _clean_space(line)
+        if line[-5:].lower() == "tweet":  # the only lines WIDGET_SUFFIX can change
+            line = WIDGET_SUFFIX.sub("", line)
         key = _norm(line)
         if not key:
             continue
@@ -498,14 +691,19 @@ def _is_block(node) -> bool:
 
 
 def _is_long(text: str | None) -> bool:
-    return text is not None and len(text.strip()) >= MIN_LOOSE_CHARS
+    # the length before the strip: most text is short, and strip copies
+    return (
+        text is not None and len(text) >= MIN_LOOSE_CHARS and len(text.strip()) >= MIN_LOOSE_CHARS
+    )
 
 
 def _has_loose_text(host) -> bool:
     children = list(host)
-    if not any(_is_block(c) and c.tag != "br" for c in children):
-        return False  # text with only inline tags and <br>s: trafilatura reads that frame itself
-    return _is_long(host.text) or any(_is_long(c.tail) for c in children)
+    # the text first: most hosts have no long bare text, and that test is the cheaper
+    if not (_is_long(host.text) or any(_is_long(c.tail) for c in children)):
+        return False
+    # text with only inline tags and <br>s: trafilatura reads that frame itself
+    return any(_is_block(c) and c.tag != "br" for c in children)
 
 
 def _rewrap(host) -> None:
@@ -543,23 +741,40 @@ def _emit_run(host, run: list) -> None:
             target.text = (target.text or "") + node
 
 
-HOVER_CARDS = (
-    "//*[self::span or self::div or self::aside][preceding-sibling::*[1][self::a]]"
-    "[re:test(@class, 'tooltip|popover|hover-?card|rollover|popup', 'i')]"
-)
+HOVER_CARD_CLASS = re.compile(r"tooltip|popover|hover-?card|rollover|popup", re.I)
+MAX_HOVER_CARDS = 200
 
 
-def drop_hover_cards(tree) -> None:
+def drop_hover_cards(tree) -> int:
     """Remove the pop-up cards (bio, related links) that sites place right after a link in the
-    text."""
+    text; returns how many it removed.
+
+    A card is a span, div or aside classed as a tooltip, popover, hover card, rollover or popup
+    whose nearest element sibling before it is an <a>.
+    """
     # The card is hidden until the reader hovers the link, but its text sits inline in the
     # paragraph, so an extractor glues it into the sentence ("... Rep. Jane DoeJane DoeLatest:
-    # ...").
-    for card in tree.xpath(HOVER_CARDS, namespaces={"re": "http://exslt.org/regular-expressions"})[
-        :200
-    ]:
+    # ..."). A walk in Python: the XPath this was (a regex test per element through EXSLT) cost
+    # twice as much.
+    cards = []
+    for el in tree.getroottree().iter("span", "div", "aside"):
+        if HOVER_CARD_CLASS.search(el.get("class") or "") and _previous_is_link(el):
+            cards.append(el)
+            if len(cards) >= MAX_HOVER_CARDS:
+                break
+    dropped = 0
+    for card in cards:
         if card.getparent() is not None:
             card.drop_tree()  # keeps the tail: the rest of the sentence
+            dropped += 1
+    return dropped
+
+
+def _previous_is_link(el) -> bool:
+    prev = el.getprevious()
+    while prev is not None and not isinstance(prev.tag, str):  # comments are not elements here
+        prev = prev.getprevious()
+    return prev is not None and prev.tag == "a"
 
 
 SOCIAL_EMBEDS = (
@@ -601,11 +816,17 @@ def _paragraph_text(tree) -> str:
     return "\n".join(parts)
 
 
-def body_text(tree, title: str | None = None) -> str:
+def body_text(tree, title: str | None = None, meta: dict | None = None) -> str:
     """The article body of a parsed page, paragraphs split by blank lines ('' when none); edits the
     tree."""
-    keys = _title_keys(tree, title)
-    drop_hover_cards(tree)
+    meta = meta_index(tree) if meta is None else meta
+    return _body_text(tree, _Heads(tree), title, meta)[0]
+
+
+def _body_text(tree, heads: _Heads, title: str | None, meta: dict) -> tuple[str, bool]:
+    """(body_text, whether the repairs removed elements from the tree)."""
+    keys = _title_keys(heads, title, meta)
+    dropped = drop_hover_cards(tree)
     wrap_loose_text(tree)
     unwrap_social_embeds(tree)
     lines = clean_lines(_trafilatura_text(tree, precision=True).split("\n"), keys)
@@ -616,27 +837,27 @@ def body_text(tree, title: str | None = None) -> str:
             lines = fuller
     if not lines:
         lines = clean_lines(_paragraph_text(tree).split("\n"), keys)
-    return "\n\n".join(lines)
+    return "\n\n".join(lines), dropped > 0
 
 
 # --- the whole page -------------------------------------------------------------------------------
 
 
-def _title(tree, ld: dict) -> str | None:
-    value = _meta(tree, "og:title", "twitter:title")
+def _title(heads: _Heads, ld: dict, meta: dict) -> str | None:
+    value = _meta(meta, "og:title", "twitter:title")
     if not value and ld and isinstance(ld.get("headline"), str):
         value = _clean_space(ld["headline"])
     if not value:
-        for h1 in tree.xpath("//h1")[:1]:
+        for h1 in heads.h1s[:1]:
             value = _clean_space(h1.text_content())
     if not value:
-        for t in tree.xpath("//title/text()")[:1]:
+        for t in heads.title_texts[:1]:
             value = re.split(r"\s+[|–—]\s+|\s+-\s+(?=[^-]*$)", _clean_space(t))[0]
     return value or None
 
 
-def _outlet(tree, ld: dict, given: str | None, url: str | None) -> str | None:
-    value = _meta(tree, "og:site_name", "application-name")
+def _outlet(tree, ld: dict, meta: dict, given: str | None, url: str | None) -> str | None:
+    value = _meta(meta, "og:site_name", "application-name")
     if not value and ld:
         names = _names(ld.get("publisher"))
         value = names[0] if names else None
@@ -648,8 +869,11 @@ def _outlet(tree, ld: dict, given: str | None, url: str | None) -> str | None:
     return _clean_space(value) or None
 
 
-def _canonical(tree, url: str | None) -> str | None:
-    for href in tree.xpath("//link[@rel='canonical']/@href")[:1] + [_meta(tree, "og:url") or ""]:
+def _canonical(tree, heads: _Heads, meta: dict, url: str | None) -> str | None:
+    root = tree.getroottree().getroot()
+    # XPath's //link[@rel='canonical']/@href[:1], among the links the repairs left in the tree
+    links = [el.get("href") for el in heads.canonical_links if _attached(el, root)]
+    for href in links[:1] + [_meta(meta, "og:url") or ""]:
         href = _clean_space(href)
         if href and not href.startswith(("javascript:", "#")):
             try:
@@ -659,6 +883,13 @@ def _canonical(tree, url: str | None) -> str | None:
             if urlsplit(absolute).scheme in ("http", "https"):
                 return absolute
     return url
+
+
+def _early_verdict(url: str | None, items: list[dict], meta: dict) -> str | None:
+    try:
+        return verdict_before_body(url, items, _meta(meta, "og:type"))
+    except Exception:  # a URL urlparse refuses: the whole way decides, as it always did
+        return None
 
 
 def extract(
@@ -708,10 +939,16 @@ def extract(
     if tree is None:
         raise ExtractionError("not parseable as HTML", where)
     try:
-        items = _json_ld(tree)
+        heads = _Heads(tree)
+        items = _json_ld(heads)
         ld = _ld_article(items)
-        title = _title(tree, ld)
-        body = body_text(tree, title)
+        meta = meta_index(tree)
+        if not keep_non_articles and (early := _early_verdict(url, items, meta)):
+            raise NotAnArticle(early, where)
+        title = _title(heads, ld, meta)
+        body, dropped = _body_text(tree, heads, title, meta)
+        if dropped:
+            meta = meta_index(tree)  # anew: a <meta> inside a dropped hover card is gone
     except ExtractionError:
         raise
     except Exception as exc:  # pathological trees (lxml limits, recursion); report, do not crash
@@ -722,23 +959,24 @@ def extract(
         raise ExtractionError(
             f"no article text found (the page has {len(body)} characters of body text)", where
         )
+    lines = _Replay(_short_lines(tree))  # read by both, made once
     try:
-        authors = _authors(tree, ld)
+        authors = _authors(tree, ld, meta, lines)
     except Exception:
         authors = []
     try:
-        published = _published(tree, ld)
+        published = _published(tree, ld, meta, lines)
     except Exception:
         published = None
     verdict = page_verdict(
-        tree, url, body, items, _meta(tree, "og:type"), published, authors, require_article_marks
+        tree, url, body, items, _meta(meta, "og:type"), published, authors, require_article_marks
     )
     if verdict:
         if not keep_non_articles:
             raise NotAnArticle(verdict, where)
         metadata["not_article"] = verdict
-    lang = _lang(tree, body)
-    canonical = _canonical(tree, url)
+    lang = _lang(tree, body, meta)
+    canonical = _canonical(tree, heads, meta, url)
     try:
         pagination = pagination_of_tree(tree, url or "")
     except Exception:
@@ -748,7 +986,7 @@ def extract(
     return Article(
         url=url,
         canonical_url=canonical,
-        outlet=_outlet(tree, ld, outlet, url),
+        outlet=_outlet(tree, ld, meta, outlet, url),
         title=title,
         authors=authors,
         published=published,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 from urllib.parse import parse_qsl, urldefrag, urlencode, urljoin, urlsplit, urlunsplit
 
+from lxml import etree
 from lxml import html as lxml_html
 
 from newsclf.article import Article, normalize_text
@@ -41,6 +42,51 @@ MARKER_NODES = (
     "contains(., 'alaman') or contains(., 'al.') or contains(., 'Hal ') or contains(., 'hal ')]"
     "[not(ancestor::script or ancestor::style)]"
 )
+_BODY_TEXT = etree.XPath("//body//text()", smart_strings=False)
+_DIGIT = re.compile(r"\d")
+
+
+def _link_nodes(tree, any_link: bool) -> list:
+    """`//base[@href] | //link[@href][contains(@rel, 'next')] | //a[@href]` in document order;
+    without `any_link` only the <a>s that have a rel."""
+    # one walk with attribute tests in Python: the XPath's predicates cost twice as much
+    nodes = []
+    for el in tree.getroottree().iter("base", "link", "a"):
+        if el.get("href") is None:
+            continue
+        tag = el.tag
+        if (
+            tag == "base"
+            or (tag == "link" and "next" in (el.get("rel") or ""))
+            or (tag == "a" and (any_link or el.get("rel") is not None))
+        ):
+            nodes.append(el)
+    return nodes
+
+
+def _may_have_marker(tree) -> bool:
+    """False when no text node of the body can hold a pager marker (MARKER_NODES finds none)."""
+    # MARKER_NODES' predicates cost libxml2 a string copy per text node per test (most of this
+    # module's time); the same tests on plain strings in Python rule out nearly every page.
+    for text in _BODY_TEXT(tree):
+        if (
+            len(text) < 300
+            and (  # MARKER_NODES' contains() tests, spelled out for speed
+                "dari" in text
+                or " of " in text
+                or "alaman" in text
+                or "al." in text
+                or "Hal " in text
+                or "hal " in text
+            )
+            and _DIGIT.search(text)  # every marker holds a number
+        ):
+            text = " ".join(text.split())
+            if any(pattern.search(text) for pattern in MARKERS):
+                return True
+    return False
+
+
 PATH_PAGE = (
     re.compile(r"^(?P<stem>.+?)/page/(?P<n>\d{1,3})/?$"),
     re.compile(
@@ -103,6 +149,27 @@ def _parse(html: str):
         return None
 
 
+def _origin(folder: str) -> str | None:
+    """'https://host/' of an absolute folder URL; None when it names no host."""
+    scheme, sep, rest = folder.partition("://")
+    host = rest.split("/", 1)[0]
+    return f"{scheme}://{host}/" if sep and host and "/" in rest else None
+
+
+def _other_site(href: str, origin: str | None) -> bool:
+    """True when `href` is an http(s) URL that resolves, whatever the base, outside `origin`."""
+    # Exact, not a guess: such an href keeps its scheme and host through urljoin and urldefrag
+    # unless it has no host ("https:///x" takes the base's) or holds tabs or newlines
+    # (urlsplit removes them, which could join a host); those go the long way.
+    href = href.strip()
+    if origin is None or not href.startswith(("http://", "https://")):
+        return False
+    rest = href.split("//", 1)[1]
+    if not rest or rest[0] in "/?#" or any(c in href for c in "\t\r\n"):
+        return False
+    return not href.startswith(origin)
+
+
 def _text_of(el) -> str:
     try:
         return " ".join(el.text_content().split())
@@ -121,9 +188,14 @@ def detect_pagination(html: str, url: str) -> Pagination:
 def pagination_of_tree(tree, url: str) -> Pagination:
     """detect_pagination on a page already parsed with lxml."""
     result = Pagination()
+    # one walk finds the <base> and the links (without a URL no link is under the article's
+    # folder: only rel=next ones can count)
+    nodes = _link_nodes(tree, any_link=bool(url))
     base = url or ""
-    for b in tree.xpath("//base[@href]")[:1]:
-        base = urljoin(base, b.get("href", "").strip())
+    for b in nodes:
+        if b.tag == "base":
+            base = urljoin(base, b.get("href", "").strip())
+            break
     here_stem, here_n = page_key(url) if url else ("", 1)
 
     def absolute(href: str | None) -> str | None:
@@ -138,7 +210,7 @@ def pagination_of_tree(tree, url: str) -> Pagination:
             return None
 
     # 1. markers in the visible text: "2 dari 3 halaman", "Halaman 2 dari 4", "Page 2 of 3"
-    for node in tree.xpath(MARKER_NODES):
+    for node in tree.xpath(MARKER_NODES) if _may_have_marker(tree) else ():
         text = " ".join(str(node).split())
         for pattern in MARKERS:
             m = pattern.search(text)
@@ -154,10 +226,13 @@ def pagination_of_tree(tree, url: str) -> Pagination:
     # (only links under the article's own folder can be its pages; checking that first keeps this
     # fast)
     folder = here_stem.split("?", 1)[0].rsplit("/", 1)[0] + "/" if url else None
+    origin = _origin(folder) if folder else None
     numbered: dict[int, str] = {}
     rel_next: list[str] = []
     text_next: list[str] = []
-    for a in tree.xpath("//link[@href][contains(@rel, 'next')] | //a[@href]"):
+    for a in nodes:
+        if a.tag == "base":
+            continue
         rel = (a.get("rel") or "").lower().split()
         if "next" in rel:
             target = absolute(a.get("href"))
@@ -166,6 +241,8 @@ def pagination_of_tree(tree, url: str) -> Pagination:
             continue
         if folder is None or a.tag != "a":
             continue
+        if _other_site(a.get("href") or "", origin):
+            continue  # urljoin costs more than all else here, and most links lead elsewhere
         target = absolute(a.get("href"))
         if not target or not target.startswith(folder):
             continue

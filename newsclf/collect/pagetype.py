@@ -67,16 +67,80 @@ def declared_types(ld_items: list[dict[str, Any]]) -> set[str]:
     return out
 
 
+RAW_TEXT_TAGS = frozenset(("script", "style"))
+
+
 def link_density(tree: Any) -> float:
     """The share of the page's visible text that sits inside links (0 to 1)."""
     body = tree.find(".//body") if tree is not None else None
     if body is None:
         return 0.0
-    total = len(
-        "".join(body.xpath(".//text()[not(ancestor::script) and not(ancestor::style)]")).split()
-    )
-    linked = len("".join(body.xpath(".//a[not(ancestor::a)]//text()")).split())
-    return min(1.0, linked / total) if total else 0.0
+    texts, linked = _body_texts(body)
+    total = len("".join(texts).split())
+    linked_words = len("".join(linked).split())
+    return min(1.0, linked_words / total) if total else 0.0
+
+
+def _body_texts(body: Any) -> tuple[list[str], list[str]]:
+    """The text nodes of `body` outside <script>/<style>, and those inside links, in order.
+
+    The same node lists as the XPaths `.//text()[not(ancestor::script) and not(ancestor::style)]`
+    and `.//a[not(ancestor::a)]//text()`, in one walk: libxml2 evaluated those predicates node by
+    node at several times the cost.
+    """
+    from lxml import etree
+
+    texts: list[str] = []
+    linked: list[str] = []
+    raw = links = 0  # how many <script>/<style> and <a> elements we are inside
+    for event, el in etree.iterwalk(body, events=("start", "end", "comment", "pi")):
+        tag = el.tag
+        if event == "start":
+            raw += tag in RAW_TEXT_TAGS
+            links += tag == "a"
+            text = el.text
+        else:
+            if event == "end":
+                raw -= tag in RAW_TEXT_TAGS
+                links -= tag == "a"
+                if el is body:
+                    break  # the body's tail lies outside it
+            # a comment's or PI's own text is no text node; a tail is the parent's child,
+            # counted by where the walk is once past `el`
+            text = el.tail
+        if text:
+            if not raw:
+                texts.append(text)
+            if links:
+                linked.append(text)
+    return texts, linked
+
+
+def _url_verdict(url: str | None, og: str, published: str | None) -> str | None:
+    """Why the URL shows the page is no article (a site's root, a listing or shop path), or None."""
+    if not url:
+        return None
+    parts = urlparse(url)
+    path = parts.path
+    if HOME.match(path):
+        return "not an article: a site's home page (its URL is the site's root)"
+    if LISTING.search(path + ("?" + parts.query if parts.query else "")):
+        if not (og == "article" and published):
+            return f"not an article: a listing, media or shop page by its URL ({path})"
+    return None
+
+
+def verdict_before_body(
+    url: str | None, ld_items: list[dict[str, Any]], og_type: str | None
+) -> str | None:
+    """page_verdict's refusal when the URL decides it whatever the body holds, else None."""
+    # A crawl is mostly home, listing and shop pages; refusing them here spares extracting a
+    # body nobody reads. A page that declares an article type, or og:type article (whose
+    # listing URL is forgiven when it gives a date), goes the whole way.
+    og = (og_type or "").strip().lower()
+    if og == "article" or declared_types(ld_items) & ARTICLE_TYPES:
+        return None
+    return _url_verdict(url, og, None)
 
 
 def page_verdict(
@@ -101,17 +165,14 @@ def page_verdict(
     og = (og_type or "").strip().lower()
     if types & ARTICLE_TYPES:
         return None
-    path = urlparse(url or "").path
-    density = link_density(tree)
-    if url and HOME.match(path):
-        return "not an article: a site's home page (its URL is the site's root)"
-    if url and LISTING.search(path + ("?" + urlparse(url).query if urlparse(url).query else "")):
-        if not (og == "article" and published):
-            return f"not an article: a listing, media or shop page by its URL ({path})"
+    by_url = _url_verdict(url, og, published)
+    if by_url:
+        return by_url
     if og.startswith(OTHER_OG) and not published:
         return f"not an article: the page declares og:type {og!r} and gives no publication date"
     if og == "article" and (published or len(body) >= 1000):
         return None
+    density = link_density(tree)  # only now: it walks the whole page
     if density >= 0.5:
         return f"not an article: {density:.0%} of its text is links (a listing or navigation page)"
     if not require_marks:

@@ -36,7 +36,7 @@ from newsclf.errors import InputError
 from newsclf.guide import Guide, Scheme
 from newsclf.label import auth
 from newsclf.label.explore import add_explore
-from newsclf.label.queue import highlight, kind_order, suggestions
+from newsclf.label.queue import highlight, kind_order, lease_next, suggestions
 from newsclf.store import Annotation, Store
 
 HERE = Path(__file__).resolve().parent
@@ -391,8 +391,8 @@ def create_app(
             return RedirectResponse("/explore", status_code=303)
         store = state.store
         finished = store.finished_count(u["name"])
-        leased = store.lease_next(
-            u["name"], kind_order(finished), state.overlap, state.lease_seconds
+        leased = lease_next(
+            store, u["name"], kind_order(finished), state.overlap, state.lease_seconds
         )
         progress = store.progress(u["name"], _start_of_today(), state.overlap)
         if leased is None:

@@ -14,12 +14,14 @@ Three kinds of items are kept apart in the store's `queue` table because they se
 
 A labeler's n-th item comes from the kinds in a rotating order (reliability, estimation, learning;
 then estimation, learning, reliability; ...), so every coder's work mixes the samples and the
-reliability items are not recognisable. Assignment itself is `Store.lease_next` (BEGIN IMMEDIATE).
+reliability items are not recognisable. `lease_next` decides which article a labeler gets; the
+store runs its SQL in one BEGIN IMMEDIATE transaction.
 """
 
 from __future__ import annotations
 
 import random
+import time
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -134,6 +136,39 @@ def kind_order(finished: int) -> list[str]:
     groups: list[list[str]] = [["reliability"], ["estimation"], LEARN_KINDS]
     k = finished % len(groups)
     return [kind for group in groups[k:] + groups[:k] for kind in group]
+
+
+def coders_needed(kind: str, overlap: int) -> int:
+    """Coders an article of this kind needs: `overlap` in the reliability sample, else one."""
+    return overlap if kind == "reliability" else 1
+
+
+def lease_next(
+    store: Store, labeler: str, kinds: list[str], overlap: int, lease_seconds: float
+) -> tuple[str, str] | None:
+    """Lease the labeler's next article as (article_id, kind), or None when nothing is left.
+
+    The labeler's own live (or lapsed but still needed) lease comes first, so a reload shows the
+    same article. Otherwise the first kind in `kinds` with an article this labeler has never
+    been given and that still needs coders (`coders_needed`); an article in the reliability
+    sample is served only as such. Runs under BEGIN IMMEDIATE, so two labelers asking at once
+    never exceed the overlap.
+    """
+    now = time.time()
+    with store.transaction():
+        for article_id, kind in store.leases_held(labeler):
+            if store.coders_besides(article_id, labeler, now) < coders_needed(kind, overlap):
+                store.renew_lease(article_id, labeler, now + lease_seconds)
+                return article_id, kind
+            # Others filled it while the lease had lapsed: let it go (the labeler never coded it).
+            store.release(article_id, labeler)
+        for kind in kinds:
+            not_in = None if kind == "reliability" else "reliability"
+            article_id = store.next_open(kind, labeler, coders_needed(kind, overlap), now, not_in)
+            if article_id is not None:
+                store.add_lease(article_id, labeler, kind, now, now + lease_seconds)
+                return article_id, kind
+    return None
 
 
 def highlight(text: str, targets: Sequence[Any]) -> list[tuple[str, str]]:

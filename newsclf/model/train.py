@@ -24,6 +24,7 @@ from newsclf.model.classifier import SchemeClassifier
 from newsclf.model.data import Example
 from newsclf.model.embedding import EmbeddingClassifier
 from newsclf.model.evaluate import format_metrics, reliability, scheme_metrics
+from newsclf.model.features import NgramIndex, shared_ngrams
 from newsclf.model.files import (
     CARD_FILE,
     GUIDE_FILE,
@@ -99,17 +100,43 @@ def _fit_fold(
     train_y: list[list[str]],
     test_docs: list[dict[str, str]],
     params: dict[str, Any] | None = None,
+    shared: dict[Any, NgramIndex] | None = None,
 ) -> tuple[np.ndarray, list[list[str]]]:
     """One outer fold: fit on its training part; (probabilities, decided labels) on its test
-    part."""
-    clf = make_classifier(scheme, backend, **(params or {})).fit(train_docs, train_y)
-    P = clf.predict_proba(test_docs)
+    part.
+
+    shared: n-gram indexes over all of the scheme's docs (`ngram_indexes`), read instead of the
+    texts.
+    """
+    with shared_ngrams(shared):
+        clf = make_classifier(scheme, backend, **(params or {})).fit(train_docs, train_y)
+        P = clf.predict_proba(test_docs)
     return P, clf.decide(P)
 
 
-def _fit_all(scheme: Scheme, backend: str, docs: list[dict[str, str]], y: list[list[str]]) -> Any:
+def _fit_all(
+    scheme: Scheme,
+    backend: str,
+    docs: list[dict[str, str]],
+    y: list[list[str]],
+    shared: dict[Any, NgramIndex] | None = None,
+) -> Any:
     """The model to save: fitted on every training doc."""
-    return make_classifier(scheme, backend).fit(docs, y)
+    with shared_ngrams(shared):
+        return make_classifier(scheme, backend).fit(docs, y)
+
+
+def ngram_indexes(
+    scheme: Scheme, backend: str, docs: list[dict[str, str]]
+) -> dict[Any, NgramIndex]:
+    """The scheme's n-gram blocks read once over all its docs, shared by its folds and final fit.
+
+    Every fit still takes its vocabulary and idf from its own training rows only (no leak), but
+    none reads an article's n-grams again: that was most of the cost on long articles.
+    """
+    if backend != "linear":
+        return {}
+    return make_classifier(scheme, backend).ngram_indexes(docs)
 
 
 def _task_size(args: tuple[Any, ...]) -> int:
@@ -155,7 +182,11 @@ def fold_plan(examples: list[Example], folds: int, split: str, seed: int) -> tup
 
 
 def fold_tasks(
-    scheme: Scheme, examples: list[Example], fold_list: list[Any], backend: str
+    scheme: Scheme,
+    examples: list[Example],
+    fold_list: list[Any],
+    backend: str,
+    shared: dict[Any, NgramIndex] | None = None,
 ) -> list[tuple[Callable[..., Any], tuple[Any, ...]]]:
     """One `_fit_fold` task per outer fold."""
     docs = [e.doc for e in examples]
@@ -168,6 +199,8 @@ def fold_tasks(
                 [docs[i] for i in train_idx],
                 [examples[i].labels for i in train_idx],
                 [docs[i] for i in test_idx],
+                None,
+                shared,
             ),
         )
         for train_idx, test_idx in fold_list
@@ -204,7 +237,8 @@ def out_of_fold(
     Folds run in up to `jobs` processes (None: all cores).
     """
     split, fold_list = fold_plan(examples, folds, split, seed)
-    results = run_tasks(fold_tasks(scheme, examples, fold_list, backend), jobs, backend)
+    shared = ngram_indexes(scheme, backend, [e.doc for e in examples])
+    results = run_tasks(fold_tasks(scheme, examples, fold_list, backend, shared), jobs, backend)
     P, tested, decided = gather_folds(scheme, len(examples), fold_list, results)
     return P, tested, decided, split, fold_list
 
@@ -374,10 +408,10 @@ def train(
         plans[scheme.name] = (len(tasks), split_name, fold_list)
         # The outer folds and the final fit are independent: one pool runs them all, every scheme's
         # together.
-        tasks += fold_tasks(scheme, items, fold_list, backend)
-        tasks.append(
-            (_fit_all, (scheme, backend, [e.doc for e in items], [e.labels for e in items]))
-        )
+        docs = [e.doc for e in items]
+        shared = ngram_indexes(scheme, backend, docs) if cv else None
+        tasks += fold_tasks(scheme, items, fold_list, backend, shared)
+        tasks.append((_fit_all, (scheme, backend, docs, [e.labels for e in items], shared)))
     results = run_tasks(tasks, jobs, backend)
     for name, (first, split_name, fold_list) in plans.items():
         scheme, items = guide.scheme(name), examples[name]
