@@ -10,7 +10,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, NoReturn
 
 import click
 
@@ -24,13 +24,17 @@ class NewsclfGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except GuideError as exc:
-            for problem in exc.problems:
+        except NewsclfError as exc:
+            problems = exc.problems if isinstance(exc, GuideError) else [f"error: {exc}"]
+            for problem in problems:
                 click.echo(problem, err=True)
             ctx.exit(EXIT_REJECTED)
-        except NewsclfError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(EXIT_REJECTED)
+
+
+def _exit(rejected: object = False, *, locked: bool = False) -> NoReturn:
+    """Leave with the exit code: 75 when another run held the lock, 1 when something was rejected
+    or failed (each reported on stderr), else 0."""
+    sys.exit(EXIT_LOCKED if locked else EXIT_REJECTED if rejected else EXIT_OK)
 
 
 def _progress(total: int | None = None, desc: str = "", unit: str = "it") -> Any:
@@ -73,48 +77,128 @@ def _store(ctx: click.Context) -> Any:
     return Store(ctx.obj["db"])
 
 
-def read_options(command: Any) -> Any:
-    """The options that say how to read a researcher's JSONL/CSV: encoding, delimiter, column map,
-    dates."""
-    decorators = [
-        click.option(
-            "--encoding",
-            help="The files' encoding (default: UTF-8, else detected and named, e.g. cp1252).",
-        ),
-        click.option(
-            "--delimiter",
-            help="CSV delimiter: , ; | or tab (default: sniffed from the header line).",
-        ),
-        click.option(
-            "--map",
-            "column_map",
-            multiple=True,
-            metavar="FIELD=COLUMN,...",
-            help=(
-                "Read fields from other columns (CSV) or keys (JSONL), e.g."
-                " text=body,title=headline,published=date,outlet=source. Other columns are kept in"
-                " metadata."
-            ),
-        ),
-        click.option(
-            "--dayfirst",
-            "date_order",
-            flag_value="dayfirst",
-            help="Read 12/05/2023 as 12 May (needed when a numeric date could be either).",
-        ),
-        click.option(
-            "--monthfirst",
-            "date_order",
-            flag_value="monthfirst",
-            help="Read 12/05/2023 as December 5.",
-        ),
-        click.option(
-            "--timezone", "tz_name", help="Zone of dates without one: Asia/Jakarta, +07:00, WIB."
-        ),
-    ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+def shown_option(
+    flag: str, default: Any, kind: Any, help: str | None = None, dest: str = ""
+) -> Any:
+    """An option whose default --help shows."""
+    decls = (flag, dest) if dest else (flag,)
+    return click.option(*decls, default=default, show_default=True, type=kind, help=help)
+
+
+def flag_option(flag: str, help: str, dest: str = "") -> Any:
+    """An on/off flag."""
+    return click.option(*((flag, dest) if dest else (flag,)), is_flag=True, help=help)
+
+
+def typed_option(flag: str, kind: Any, help: str, dest: str = "") -> Any:
+    """An option of a given type (a path, a range) without a default."""
+    return click.option(*((flag, dest) if dest else (flag,)), type=kind, help=help)
+
+
+def _options(*decorators: Any) -> Any:
+    """One decorator that applies several click options, listed in --help in the order given."""
+
+    def apply(command: Any) -> Any:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return apply
+
+
+# The options that say how to read a researcher's JSONL/CSV: encoding, delimiter, column map, dates.
+read_options = _options(
+    click.option(
+        "--encoding",
+        help="The files' encoding (default: UTF-8, else detected and named, e.g. cp1252).",
+    ),
+    click.option(
+        "--delimiter",
+        help="CSV delimiter: , ; | or tab (default: sniffed from the header line).",
+    ),
+    click.option(
+        "--map",
+        "column_map",
+        multiple=True,
+        metavar="FIELD=COLUMN,...",
+        help="Read fields from other columns (CSV) or keys (JSONL), e.g. text=body,title=headline,"
+        "published=date,outlet=source. Other columns are kept in metadata.",
+    ),
+    click.option(
+        "--dayfirst",
+        "date_order",
+        flag_value="dayfirst",
+        help="Read 12/05/2023 as 12 May (needed when a numeric date could be either).",
+    ),
+    click.option(
+        "--monthfirst",
+        "date_order",
+        flag_value="monthfirst",
+        help="Read 12/05/2023 as December 5.",
+    ),
+    click.option(
+        "--timezone", "tz_name", help="Zone of dates without one: Asia/Jakarta, +07:00, WIB."
+    ),
+)
+
+
+def guide_option(required: bool = True, help: str | None = None) -> Any:
+    """--guide FILE (as `guide_path`), declared once; `help` where a command says more."""
+    kind = click.Path(exists=True, dir_okay=False)
+    return click.option("--guide", "guide_path", required=required, type=kind, help=help)
+
+
+def model_option(required: bool = True, help: str | None = None) -> Any:
+    """--model DIR (as `model_dir`), a trained model's folder, declared once."""
+    kind = click.Path(exists=True, file_okay=False)
+    return click.option("--model", "model_dir", required=required, type=kind, help=help)
+
+
+def out_option(help: str, folder: bool = False, required: bool = False, name: str = "out") -> Any:
+    """--out FILE (or a folder), declared once; each command says what goes there."""
+    kind = click.Path(file_okay=False) if folder else click.Path(dir_okay=False)
+    return click.option("--out", name, required=required, type=kind, help=help)
+
+
+def data_option(help: str) -> Any:
+    """--data FILE of labeled records (`-`: standard input), declared once."""
+    return click.option(
+        "--data", type=click.Path(exists=True, dir_okay=False, allow_dash=True), help=help
+    )
+
+
+# The output format of `run` and `batch` (their writers take the same three).
+output_format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv", "parquet"]),
+    default="jsonl",
+    show_default=True,
+)
+
+any_language_option = click.option(
+    "--any-language",
+    is_flag=True,
+    help="Label articles in every language, not only the guide's `languages` (others are skipped, "
+    "counted).",
+)
+
+
+# How `collect` and `run` fetch: --min-interval, --contact, --timeout.
+fetch_options = _options(
+    shown_option(
+        "--min-interval",
+        5.0,
+        click.FloatRange(0),
+        "Seconds between two requests to one host (robots.txt Crawl-delay may raise it).",
+    ),
+    click.option(
+        "--contact",
+        envvar="NEWSCLF_CONTACT",
+        help="Contact (URL or e-mail) sent in the User-Agent.",
+    ),
+    shown_option("--timeout", 20.0, click.FloatRange(0.1), "Seconds per request."),
+)
 
 
 def day_window(what: str) -> Any:
@@ -227,14 +311,12 @@ def guide_check(files: tuple[str, ...]) -> None:
             continue
         labels = sum(len(s.labels) for s in g.schemes)
         click.echo(f"{path}: ok ({g.name} {g.version}: {len(g.schemes)} schemes, {labels} labels)")
-    sys.exit(EXIT_REJECTED if bad else EXIT_OK)
+    _exit(bad)
 
 
 @guide.command("render")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option(
-    "--out", type=click.Path(dir_okay=False), help="Write here instead of standard output."
-)
+@out_option("Write here instead of standard output.")
 def guide_render(file: str, out: str | None) -> None:
     """Render guide FILE as a Markdown codebook for a paper's appendix.
 
@@ -259,47 +341,34 @@ def guide_render(file: str, out: str | None) -> None:
 @click.argument(
     "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True)
 )
-@click.option(
-    "--guide",
-    "guide_path",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Label guide to check labels against (needed when the files carry labels).",
+@guide_option(
+    required=False, help="Label guide to check labels against (needed when the files carry labels)."
 )
-@click.option(
-    "--labeler",
-    default="import",
-    show_default=True,
-    help="Coder name for labels without a 'labeler' field.",
-)
-@click.option("--gold", is_flag=True, help="These labels are final (reviewed) labels.")
-@click.option(
+@shown_option("--labeler", "import", None, "Coder name for labels without a 'labeler' field.")
+@flag_option("--gold", "These labels are final (reviewed) labels.")
+@shown_option(
     "--on-conflict",
-    type=click.Choice(["keep", "replace", "error"]),
-    default="keep",
-    show_default=True,
-    help=(
-        "An id already stored (or earlier in the file) with another title or text: keep the stored "
-        "one, replace it, or reject the line. Each conflict is reported either way."
-    ),
+    "keep",
+    click.Choice(["keep", "replace", "error"]),
+    "An id already stored (or earlier in the file) with another title or text: keep the stored "
+    "one, replace it, or reject the line. Each conflict is reported either way.",
 )
-@click.option(
+@typed_option(
     "--outlets",
-    "outlets_path",
-    type=click.Path(exists=True, dir_okay=False),
-    help="CSV of alias,canonical rows: store every spelling of an outlet under one name.",
+    click.Path(exists=True, dir_okay=False),
+    "CSV of alias,canonical rows: store every spelling of an outlet under one name.",
+    dest="outlets_path",
 )
-@click.option(
+@typed_option(
     "--sample",
-    type=click.Choice(SAMPLES),
-    help=(
-        "The sample these articles were drawn in, for labels whose line names none; 'estimation' "
-        "(a simple random sample) is what `report` corrects the model's shares with."
-    ),
+    click.Choice(SAMPLES),
+    "The sample these articles were drawn in, for labels whose line names none; 'estimation' "
+    "(a simple random sample) is what `report` corrects the model's shares with.",
 )
 @read_options
 @max_record_option
 @click.pass_context
-def import_cmd(
+def import_command(
     ctx: click.Context,
     files: tuple[str, ...],
     guide_path: str | None,
@@ -357,24 +426,19 @@ def import_cmd(
     for path, lineno, what in report.conflicts:
         click.echo(f"{path}:{lineno}: conflict: {what}", err=True)
     click.echo(report.summary())
-    sys.exit(EXIT_REJECTED if report.rejected else EXIT_OK)
+    _exit(report.rejected)
 
 
 @main.command("export")
-@click.option(
+@shown_option(
     "--format",
-    "fmt",
-    type=click.Choice(["jsonl", "csv", "parquet"]),
-    default="jsonl",
-    show_default=True,
-    help="parquet needs --out; in CSV and Parquet, lists and objects are JSON cells.",
+    "jsonl",
+    click.Choice(["jsonl", "csv", "parquet"]),
+    "parquet needs --out; in CSV and Parquet, lists and objects are JSON cells.",
+    dest="fmt",
 )
-@click.option(
-    "--labels", "with_labels", is_flag=True, help="Add each coder's labels (JSONL: 'annotations')."
-)
-@click.option(
-    "--predictions", "with_predictions", is_flag=True, help="Add stored model predictions."
-)
+@flag_option("--labels", "Add each coder's labels (JSONL: 'annotations').", dest="with_labels")
+@flag_option("--predictions", "Add stored model predictions.", dest="with_predictions")
 @click.option(
     "--outlet",
     "outlets",
@@ -398,25 +462,15 @@ def import_cmd(
         " needs --guide. Repeat: all must hold."
     ),
 )
-@click.option(
-    "--guide",
-    "guide_path",
-    type=click.Path(exists=True, dir_okay=False),
-    help="Label guide, for --label.",
-)
-@click.option(
+@guide_option(required=False, help="Label guide, for --label.")
+@flag_option(
     "--flat",
-    is_flag=True,
-    help=(
-        "One row of plain cells per article: per scheme its final labels, their source (gold,"
-        " majority, coder, predicted) and probability; needs --guide."
-    ),
+    "One row of plain cells per article: per scheme its final labels, their source (gold,"
+    " majority, coder, predicted) and probability; needs --guide.",
 )
-@click.option(
-    "--out", type=click.Path(dir_okay=False), help="Output file (default: standard output)."
-)
+@out_option("Output file (default: standard output).")
 @click.pass_context
-def export_cmd(
+def export_command(
     ctx: click.Context,
     fmt: str,
     with_labels: bool,
@@ -496,7 +550,7 @@ def export_cmd(
 # --- collect -------------------------------------------------------------------------------------
 
 
-@main.command()
+@main.command("collect")
 @click.argument("urls", nargs=-1)
 @click.option("--feeds", help="A file (or URL) listing feed URLs, one a line, or OPML.")
 @click.option(
@@ -505,45 +559,23 @@ def export_cmd(
     multiple=True,
     help="A sitemap, sitemap index or Google News sitemap URL.",
 )
-@click.option(
-    "--html",
-    "html_dir",
-    type=click.Path(exists=True, file_okay=False),
-    help="A folder of saved pages.",
+@typed_option(
+    "--html", click.Path(exists=True, file_okay=False), "A folder of saved pages.", dest="html_dir"
 )
-@click.option(
+@typed_option(
     "--warc",
-    "warc_dir",
-    type=click.Path(file_okay=False),
-    help="Also write every response to WARC files here.",
+    click.Path(file_okay=False),
+    "Also write every response to WARC files here.",
+    dest="warc_dir",
 )
-@click.option(
-    "--min-interval",
-    default=5.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds between two requests to one host (robots.txt Crawl-delay may raise it).",
-)
-@click.option(
-    "--contact", envvar="NEWSCLF_CONTACT", help="Contact (URL or e-mail) sent in the User-Agent."
-)
-@click.option(
-    "--timeout",
-    default=20.0,
-    show_default=True,
-    type=click.FloatRange(0.1),
-    help="Seconds per request.",
-)
-@click.option(
+@fetch_options
+@flag_option(
     "--keep-non-articles",
-    is_flag=True,
-    help=(
-        "Store pages that are not news articles too (home, listing, shop pages; counted and skipped"
-        " by default)."
-    ),
+    "Store pages that are not news articles too (home, listing, shop pages; counted and skipped"
+    " by default).",
 )
 @click.pass_context
-def collect(
+def collect_command(
     ctx: click.Context,
     urls: tuple[str, ...],
     feeds: str | None,
@@ -606,49 +638,34 @@ def collect(
     for url, reason in summary.failed:
         click.echo(f"failed: {url}: {reason}", err=True)
     click.echo(summary.line() + f"; near-duplicate copies in store {copies}")
-    sys.exit(EXIT_REJECTED if summary.failed else EXIT_OK)
+    _exit(summary.failed)
 
 
 # --- train / classify / evaluate -----------------------------------------------------------------
 
 
-@main.command()
-@click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--data",
-    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-    help="Labeled JSONL/CSV to train on (`-`: JSONL on stdin; default: the labels in the store).",
+@main.command("train")
+@guide_option()
+@data_option(
+    "Labeled JSONL/CSV to train on (`-`: JSONL on stdin; default: the labels in the store)."
 )
-@click.option(
-    "--out", required=True, type=click.Path(file_okay=False), help="Model directory to write."
-)
-@click.option(
-    "--folds",
-    default=5,
-    show_default=True,
-    type=click.IntRange(2, 20),
-    help="Cross-validation folds.",
-)
-@click.option(
+@out_option("Model directory to write.", folder=True, required=True)
+@shown_option("--folds", 5, click.IntRange(2, 20), "Cross-validation folds.")
+@shown_option(
     "--split",
-    default="auto",
-    show_default=True,
-    help=(
-        "How cross-validation splits: random, outlet, time, group:FIELD, or auto (outlet, else"
-        " time, else random)."
-    ),
+    "auto",
+    None,
+    "How cross-validation splits: random, outlet, time, group:FIELD, or auto (outlet, else"
+    " time, else random).",
 )
-@click.option(
+@shown_option(
     "--backend",
-    default="linear",
-    show_default=True,
-    type=click.Choice(["linear", "minilm", "minilm-frozen"]),
-    help=(
-        "linear: TF-IDF + logistic regression (fast). minilm: a fine-tuned small encoder, more"
-        " accurate on news stance, ~50x slower. minilm-frozen: the linear model blended with the"
-        " encoder's frozen sentence embeddings, better on short texts such as tweets, no"
-        " fine-tuning. Both encoders need pip install 'newsclf[transformer]'."
-    ),
+    "linear",
+    click.Choice(["linear", "minilm", "minilm-frozen"]),
+    "linear: TF-IDF + logistic regression (fast). minilm: a fine-tuned small encoder, more"
+    " accurate on news stance, ~50x slower. minilm-frozen: the linear model blended with the"
+    " encoder's frozen sentence embeddings, better on short texts such as tweets, no"
+    " fine-tuning. Both encoders need pip install 'newsclf[transformer]'.",
 )
 @click.option(
     "--jobs",
@@ -659,21 +676,18 @@ def collect(
         " stays in one process). The model and its metrics are the same for any value."
     ),
 )
-@click.option(
+@flag_option(
     "--no-cv",
-    "no_cv",
-    is_flag=True,
-    help=(
-        "Skip the cross-validation that measures the model (C and calibration are still chosen):"
-        " for quick iterations. metrics.json and card.md then carry the previous model's figures"
-        " from OUT, marked as not from this model, or say there are none."
-    ),
+    "Skip the cross-validation that measures the model (C and calibration are still chosen):"
+    " for quick iterations. metrics.json and card.md then carry the previous model's figures"
+    " from OUT, marked as not from this model, or say there are none.",
+    dest="no_cv",
 )
 @day_window("labeled articles to train on")
 @read_options
 @max_record_option
 @click.pass_context
-def train(
+def train_command(
     ctx: click.Context,
     guide_path: str,
     data: str | None,
@@ -729,53 +743,40 @@ def train(
         cv=not no_cv,
     )
     click.echo(f"wrote {out} (metrics.json, card.md)")
-    sys.exit(EXIT_REJECTED if rejected else EXIT_OK)
+    _exit(rejected)
 
 
 def _read_checked(path: str, guide: Any, options: Any = None) -> Iterable[Any]:
-    from newsclf.records import read_records, source_name
+    from newsclf.classify import read_checked
 
-    for result in read_records(path, guide, options, max_record_bytes=_max_record_bytes()):
-        if result.error:
-            click.echo(f"{source_name(path)}:{result.lineno}: {result.error}", err=True)
-        yield result
+    return read_checked(path, guide, options, _max_record_bytes(), _echo_err)
 
 
-@main.command()
-@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
+def _echo_err(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@main.command("classify")
+@model_option()
 @click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False, allow_dash=True))
-@click.option(
-    "--from-store", is_flag=True, help="Classify the store's articles instead of INPUT files."
-)
-@click.option(
-    "--out", type=click.Path(dir_okay=False), help="Output JSONL (default: standard output)."
-)
-@click.option("--save", is_flag=True, help="Also store the predictions in the store.")
-@click.option(
+@flag_option("--from-store", "Classify the store's articles instead of INPUT files.")
+@out_option("Output JSONL (default: standard output).")
+@flag_option("--save", "Also store the predictions in the store.")
+@typed_option(
     "--min-confidence",
-    type=click.FloatRange(0.5, 1.0),
-    help="Mark labels the model is less sure of than this as 'uncertain'.",
+    click.FloatRange(0.5, 1.0),
+    "Mark labels the model is less sure of than this as 'uncertain'.",
 )
-@click.option(
+@flag_option(
     "--queue",
-    "queue_uncertain",
-    is_flag=True,
-    help=(
-        "With --min-confidence: queue articles with uncertain labels for labelers (implies --save)."
-    ),
+    "With --min-confidence: queue articles with uncertain labels for labelers (implies --save).",
+    dest="queue_uncertain",
 )
-@click.option(
-    "--any-language",
-    is_flag=True,
-    help=(
-        "Label articles in every language, not only the guide's `languages` (others are skipped,"
-        " counted)."
-    ),
-)
+@any_language_option
 @read_options
 @max_record_option
 @click.pass_context
-def classify(
+def classify_command(
     ctx: click.Context,
     model_dir: str,
     inputs: tuple[str, ...],
@@ -799,139 +800,68 @@ def classify(
       newsclf classify --model model/ new.jsonl --min-confidence 0.8 --queue --out labeled.jsonl
       echo '{"id": "a1", "title": "...", "text": "..."}' | newsclf classify --model model/ -
     """
-    from newsclf.model.predict import (
-        classify_records,
-        load_model,
-        mark_uncertain,
-        prediction_rows,
-        skip_kind,
-    )
+    from newsclf.classify import classify_inputs
+    from newsclf.model.predict import load_model
 
     if not inputs and not from_store:
         raise click.UsageError("give INPUT files or --from-store")
     if queue_uncertain and min_confidence is None:
         raise click.UsageError("--queue needs --min-confidence")
-    save = save or queue_uncertain
     options = _read_options(**read)
     model = load_model(model_dir)
-    store = _store(ctx) if from_store or save else None
-    rejected = [0]
+    store = _store(ctx) if from_store or save or queue_uncertain else None
     stored_ids = store.article_ids() if from_store else []
     fh = open(out, "w", encoding="utf-8") if out else sys.stdout
-    classified = queued = 0
-    out_of_scope: dict[str, int] = {}  # articles the model may not label (language, gate), by why
-    # Chunk by chunk, so memory stays flat on a file of millions and an interrupted run keeps (and
-    # with
-    # --save, has stored) every chunk before the one it was in; a rerun replaces, never duplicates.
-    with _progress(total=len(stored_ids) or None, desc="classify", unit="articles") as bar:
-        for chunk, from_files in _classify_chunks(inputs, stored_ids, store, rejected, options):
-            rows = classify_records(
-                model, [a for a, _ in chunk], [t for _, t in chunk], any_language
+    try:
+        with _progress(total=len(stored_ids) or None, desc="classify", unit="articles") as bar:
+            summary = classify_inputs(
+                model,
+                inputs,
+                fh,
+                store=store,
+                stored_ids=stored_ids,
+                max_record_bytes=_max_record_bytes(),
+                save=save,
+                min_confidence=min_confidence,
+                queue_uncertain=queue_uncertain,
+                on_progress=bar.update,
+                any_language=any_language,
+                options=options,
+                on_error=_echo_err,
             )
-            if min_confidence is not None:
-                mark_uncertain(model, rows, min_confidence)
-            for row in rows:
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-            fh.flush()
-            if save:
-                if from_files:  # the store's own articles are there already
-                    store.add_articles(a for a, _ in chunk)
-                store.add_predictions(
-                    p for row in rows for p in prediction_rows(model.id, row["id"], row)
-                )
-                store.add_skipped(
-                    (row["id"], model.id, row["skipped"]) for row in rows if row.get("skipped")
-                )
-                if queue_uncertain:
-                    queued += store.enqueue(
-                        (
-                            row["id"],
-                            "uncertain",
-                            row["uncertainty"],
-                            "model unsure: "
-                            + ", ".join(
-                                f"{s}/{'|'.join(labels)}"
-                                for s, labels in row["uncertain"].items()
-                                if labels
-                            ),
-                        )
-                        for row in rows
-                        if any(row["uncertain"].values())
-                    )
-            classified += len(rows)
-            for row in rows:
-                kind = skip_kind(row.get("skipped"))
-                if kind:
-                    out_of_scope[kind] = out_of_scope.get(kind, 0) + 1
-            bar.update(len(rows))
-    if out:
-        fh.close()
-    if store is not None:
-        store.close()
+    finally:
+        if out:
+            fh.close()
+        if store is not None:
+            store.close()
     if queue_uncertain:
-        click.echo(f"queued {queued} articles with uncertain labels for labelers", err=True)
-    scope = "".join(f"; {n} not labeled ({kind})" for kind, n in sorted(out_of_scope.items()))
+        click.echo(f"queued {summary.queued} articles with uncertain labels for labelers", err=True)
+    scope = "".join(
+        f"; {n} not labeled ({kind})" for kind, n in sorted(summary.out_of_scope.items())
+    )
     click.echo(
-        f"classified {classified} articles{scope}"
+        f"classified {summary.classified} articles{scope}"
         + (f" -> {out}" if out else "")
-        + (f"; {rejected[0]} lines rejected" if rejected[0] else ""),
+        + (f"; {summary.rejected} lines rejected" if summary.rejected else ""),
         err=True,
     )
-    sys.exit(EXIT_REJECTED if rejected[0] else EXIT_OK)
+    _exit(summary.rejected)
 
 
-CLASSIFY_CHUNK = 1000  # articles classified (and with --save, stored) together
-
-
-def _classify_chunks(
-    inputs: tuple[str, ...],
-    stored_ids: list[str],
-    store: Any,
-    rejected: list[int],
-    options: Any = None,
-) -> Iterable[tuple[list[tuple[Any, str | None]], bool]]:
-    """(chunk of (article, its own target or None), whether it came from INPUT files): the files'
-    valid
-    records first, then the store's articles by id; rejected[0] counts the files' invalid lines."""
-    chunk: list[tuple[Any, str | None]] = []
-    for path in inputs:
-        for result in _read_checked(path, None, options):
-            if result.record is None or result.record.article is None:
-                rejected[0] += 1
-                continue
-            chunk.append((result.record.article, result.record.target))
-            if len(chunk) == CLASSIFY_CHUNK:
-                yield chunk, True
-                chunk = []
-    if chunk:
-        yield chunk, True
-    for start in range(0, len(stored_ids), CLASSIFY_CHUNK):
-        chunk = [(a, None) for a in store.iter_articles(stored_ids[start : start + CLASSIFY_CHUNK])]
-        if chunk:  # empty only when another process deleted those articles meanwhile
-            yield chunk, False
-
-
-@main.command()
-@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "--data",
-    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-    help=(
-        "Labeled test JSONL/CSV (`-`: JSONL on stdin; default: the labels in the store). "
-        "Label-only lines take their article's text from the store."
-    ),
+@main.command("evaluate")
+@model_option()
+@data_option(
+    "Labeled test JSONL/CSV (`-`: JSONL on stdin; default: the labels in the store). "
+    "Label-only lines take their article's text from the store."
 )
-@click.option(
-    "--json",
-    "json_out",
-    type=click.Path(dir_okay=False),
-    help="Also write the metrics as JSON here.",
+@typed_option(
+    "--json", click.Path(dir_okay=False), "Also write the metrics as JSON here.", dest="json_out"
 )
 @day_window("labeled articles to score")
 @read_options
 @max_record_option
 @click.pass_context
-def evaluate(
+def evaluate_command(
     ctx: click.Context,
     model_dir: str,
     data: str | None,
@@ -996,37 +926,27 @@ def evaluate(
         click.echo(f"wrote {json_out}")
 
 
-@main.command()
-@click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(exists=True, file_okay=False),
+@main.command("suggest")
+@model_option(
+    required=False,
     help=(
         "A trained model. Without one, the picks are a first batch that represents the pool's"
         " content."
     ),
 )
-@click.option(
-    "--n",
-    "count",
-    default=20,
-    show_default=True,
-    type=click.IntRange(1),
-    help="How many to suggest.",
-)
-@click.option(
+@shown_option("--n", 20, click.IntRange(1), "How many to suggest.", dest="count")
+@flag_option(
     "--queue",
-    "to_queue",
-    is_flag=True,
-    help="Add the picks to the labeling queue (kind 'active'; 'seed' without a model).",
+    "Add the picks to the labeling queue (kind 'active'; 'seed' without a model).",
+    dest="to_queue",
 )
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the picks as JSONL here.")
+@out_option("Write the picks as JSONL here.")
 @click.option(
     "--query",
     help="Pick only among the articles a search query matches (see newsclf search --help).",
 )
 @click.pass_context
-def suggest(
+def suggest_command(
     ctx: click.Context,
     model_dir: str | None,
     count: int,
@@ -1095,23 +1015,20 @@ def suggest(
 
 
 @main.command("label-errors")
-@click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--data",
-    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
-    help="Labeled JSONL/CSV (`-`: JSONL on stdin; default: the store).",
-)
-@click.option("--folds", default=5, show_default=True, type=click.IntRange(2, 20))
-@click.option(
-    "--out", type=click.Path(dir_okay=False), help="Write the flagged items as JSONL here."
-)
+@guide_option()
+@data_option("Labeled JSONL/CSV (`-`: JSONL on stdin; default: the store).")
+@shown_option("--folds", 5, click.IntRange(2, 20))
+@out_option("Write the flagged items as JSONL here.")
 @read_options
 @max_record_option
 @click.pass_context
-def label_errors_cmd(
+def label_errors_command(
     ctx: click.Context, guide_path: str, data: str | None, folds: int, out: str | None, **read: Any
 ) -> None:
     """List gold items whose label a cross-validated model contradicts with confidence, for review.
+
+    Read from the store, the cross-validated predictions are kept in it and reused until a label,
+    an article's text, the guide's scheme, --folds or newsclf itself changes.
 
     \b
     Example:
@@ -1126,10 +1043,12 @@ def label_errors_cmd(
         examples = examples_from_records(
             [r.record for r in _read_checked(data, g, _read_options(**read)) if r.record], g
         )
+        rows = all_label_errors(g, examples, folds=folds)
     else:
+        # From the store: out-of-fold predictions are kept there, reused while nothing changed.
         with _store(ctx) as store:
             examples = examples_from_store(store, g)
-    rows = all_label_errors(g, examples, folds=folds)
+            rows = all_label_errors(g, examples, folds=folds, store=store)
     if out:
         Path(out).write_text(
             "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
@@ -1145,7 +1064,7 @@ def label_errors_cmd(
 
 
 @main.command("export-model")
-@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
+@model_option()
 @click.option(
     "--spacy",
     "spacy_dir",
@@ -1153,7 +1072,7 @@ def label_errors_cmd(
     type=click.Path(file_okay=False),
     help="Write a spaCy pipeline here; spacy.load(DIR)(text).cats holds 'scheme:label' scores.",
 )
-def export_model(model_dir: str, spacy_dir: str) -> None:
+def export_model_command(model_dir: str, spacy_dir: str) -> None:
     """Export a trained model as a spaCy pipeline (doc.cats) for use outside newsclf.
 
     \b
@@ -1168,19 +1087,19 @@ def export_model(model_dir: str, spacy_dir: str) -> None:
     click.echo(f"wrote spaCy pipeline {out}")
 
 
-@main.command()
-@click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--json", "json_out", type=click.Path(dir_okay=False), help="Write every figure as JSON here."
+@main.command("agreement")
+@guide_option()
+@typed_option(
+    "--json", click.Path(dir_okay=False), "Write every figure as JSON here.", dest="json_out"
 )
-@click.option(
+@typed_option(
     "--markdown",
-    "md_out",
-    type=click.Path(dir_okay=False),
-    help="Write the methods table (Markdown) here.",
+    click.Path(dir_okay=False),
+    "Write the methods table (Markdown) here.",
+    dest="md_out",
 )
 @click.pass_context
-def agreement(
+def agreement_command(
     ctx: click.Context, guide_path: str, json_out: str | None, md_out: str | None
 ) -> None:
     """Inter-coder agreement per scheme and label: % agreement, Krippendorff's alpha, Gwet's AC2,
@@ -1219,80 +1138,57 @@ def agreement(
         Path(md_out).write_text(table, encoding="utf-8")
 
 
-@main.command()
-@click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(exists=True, file_okay=False),
+@main.command("report")
+@guide_option()
+@model_option(
+    required=False,
     help="Model whose predictions and cross-validated errors to use (default: latest predictions).",
 )
-@click.option(
+@shown_option(
     "--by",
-    default="outlet,month",
-    show_default=True,
-    help="Grouping: any of outlet, lang and one of day, week, month, year, comma-separated.",
+    "outlet,month",
+    None,
+    "Grouping: any of outlet, lang and one of day, week, month, year, comma-separated.",
 )
 @day_window("articles to report on")
-@click.option(
-    "--hourly-rate",
-    default=0.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Labelers' cost per hour.",
-)
-@click.option(
+@shown_option("--hourly-rate", 0.0, click.FloatRange(0), "Labelers' cost per hour.")
+@shown_option(
     "--target-f1",
-    default=0.8,
-    show_default=True,
-    type=click.FloatRange(0, 1),
-    help="Macro-F1 to project the labels and hours needed for.",
+    0.8,
+    click.FloatRange(0, 1),
+    "Macro-F1 to project the labels and hours needed for.",
 )
-@click.option(
+@shown_option(
     "--estimator",
-    type=click.Choice(["raw", "acc", "pacc", "ppi"]),
-    default="ppi",
-    show_default=True,
-    help=(
-        "How predicted shares are corrected: ppi (prediction-powered, from the random estimation"
-        " sample), pacc (probabilistic ACC, same sample), acc (cross-validated error rates), raw"
-        " (none)."
-    ),
+    "ppi",
+    click.Choice(["raw", "acc", "pacc", "ppi"]),
+    "How predicted shares are corrected: ppi (prediction-powered, from the random estimation"
+    " sample), pacc (probabilistic ACC, same sample), acc (cross-validated error rates), raw"
+    " (none).",
 )
-@click.option(
+@shown_option(
     "--min-n",
-    default=10,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Flag cells with fewer articles than this (drawn hollow, listed at the top).",
+    10,
+    click.IntRange(1),
+    "Flag cells with fewer articles than this (drawn hollow, listed at the top).",
 )
-@click.option(
-    "--max-width",
-    default=0.5,
-    show_default=True,
-    type=click.FloatRange(0, 1),
-    help="Flag cells whose 95% interval is wider than this.",
+@shown_option(
+    "--max-width", 0.5, click.FloatRange(0, 1), "Flag cells whose 95% interval is wider than this."
 )
 @click.option(
     "--query",
     help="Report on the articles this search query matches only (see `newsclf search --help`).",
 )
-@click.option("--out", required=True, type=click.Path(file_okay=False), help="Report folder.")
+@out_option("Report folder.", folder=True, required=True)
 @click.pass_context
-def report(
+def report_command(
     ctx: click.Context,
     guide_path: str,
     model_dir: str | None,
     by: str,
-    since: str | None,
-    until: str | None,
-    hourly_rate: float,
-    target_f1: float,
-    estimator: str,
-    min_n: int,
-    max_width: float,
     out: str,
     query: str | None = None,
+    **settings: Any,
 ) -> None:
     """Coverage per label, outlet and period with corrected shares and 95% intervals; figures,
     tables, HTML.
@@ -1322,15 +1218,9 @@ def report(
             out,
             model_dir,
             fields,
-            since,
-            until,
-            hourly_rate,
-            target_f1,
-            estimator,
-            min_n,
-            max_width,
             within=within,
             query=query,
+            **settings,  # since, until, hourly_rate, target_f1, estimator, min_n, max_width
         )
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -1342,8 +1232,8 @@ def report(
         )
     if result.flagged:
         click.echo(
-            f"estimates to read with care (fewer than {min_n} articles or a 95% interval wider than"
-            f" {max_width}):",
+            f"estimates to read with care (fewer than {settings['min_n']} articles or a 95%"
+            f" interval wider than {settings['max_width']}):",
             err=True,
         )
         for line in result.flagged:
@@ -1370,76 +1260,53 @@ def label() -> None:
 
 
 @label.command("serve")
-@click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to listen on (put HTTPS in front for others).",
-)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-@click.option(
+@guide_option()
+@shown_option("--host", "127.0.0.1", None, "Address to listen on (put HTTPS in front for others).")
+@shown_option("--port", 8000, click.IntRange(0, 65535))
+@shown_option(
     "--overlap",
-    default=2,
-    show_default=True,
-    type=click.IntRange(2, 20),
-    help="Coders per reliability-sample article (coded blind, never with suggestions).",
+    2,
+    click.IntRange(2, 20),
+    "Coders per reliability-sample article (coded blind, never with suggestions).",
 )
-@click.option(
+@shown_option(
     "--reliability-size",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0),
-    help=(
-        "Top the reliability sample (random, stratified by outlet) up to this many articles "
-        "[default with --overlap: 10% of the unlabeled pool, at most 200]."
-    ),
+    0,
+    click.IntRange(0),
+    "Top the reliability sample (random, stratified by outlet) up to this many articles "
+    "[default with --overlap: 10% of the unlabeled pool, at most 200].",
 )
-@click.option(
+@shown_option(
     "--estimation-size",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Top the random estimation sample up to this many articles.",
+    0,
+    click.IntRange(0),
+    "Top the random estimation sample up to this many articles.",
 )
-@click.option(
+@shown_option(
     "--seed-size",
-    default=100,
-    show_default=True,
-    type=click.IntRange(0),
-    help=(
-        "Without --model: top the first batch (one per content cluster, for a first model) up to"
-        " this many."
-    ),
+    100,
+    click.IntRange(0),
+    "Without --model: top the first batch (one per content cluster, for a first model) up to"
+    " this many.",
 )
-@click.option(
-    "--model",
-    "model_dir",
-    type=click.Path(exists=True, file_okay=False),
+@model_option(
+    required=False,
     help="A trained model: suggestions (where the guide allows) and active-learning picks.",
 )
-@click.option(
+@shown_option(
     "--active-size",
-    default=100,
-    show_default=True,
-    type=click.IntRange(0),
-    help="With --model: queue this many of the model's most informative articles.",
+    100,
+    click.IntRange(0),
+    "With --model: queue this many of the model's most informative articles.",
 )
-@click.option(
+@shown_option(
     "--lease-minutes",
-    default=30.0,
-    show_default=True,
-    type=click.FloatRange(1),
-    help="How long an article shown to a labeler is held for them.",
+    30.0,
+    click.FloatRange(1),
+    "How long an article shown to a labeler is held for them.",
 )
-@click.option(
-    "--session-hours",
-    default=12.0,
-    show_default=True,
-    type=click.FloatRange(0.1),
-    help="How long a login lasts.",
-)
-@click.option("--secure-cookie", is_flag=True, help="Mark cookies Secure (when served over HTTPS).")
+@shown_option("--session-hours", 12.0, click.FloatRange(0.1), "How long a login lasts.")
+@flag_option("--secure-cookie", "Mark cookies Secure (when served over HTTPS).")
 @click.option(
     "--pool",
     "pool_query",
@@ -1539,6 +1406,8 @@ def label_serve(
 def label_flags(ctx: click.Context) -> None:
     """List the notes labelers flagged for the guide's author.
 
+    One a line: when, who, which article, the guide's version, and the note.
+
     \b
     Example:
       newsclf label flags
@@ -1566,12 +1435,11 @@ def labelers() -> None:
 
 @labelers.command("add")
 @click.argument("name")
-@click.option(
+@shown_option(
     "--role",
-    type=click.Choice(["labeler", "reviewer", "admin", "researcher"]),
-    default="labeler",
-    show_default=True,
-    help="researcher: searches, explores and exports on the page, never codes.",
+    "labeler",
+    click.Choice(["labeler", "reviewer", "admin", "researcher"]),
+    "researcher: searches, explores and exports on the page, never codes.",
 )
 @click.pass_context
 def labelers_add(ctx: click.Context, name: str, role: str) -> None:
@@ -1664,30 +1532,22 @@ def annotations() -> None:
 
 
 @annotations.command("export")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["newsclf", "prodigy", "label-studio"]),
-    default="newsclf",
-    show_default=True,
+@shown_option(
+    "--format", "newsclf", click.Choice(["newsclf", "prodigy", "label-studio"]), dest="fmt"
 )
-@click.option(
-    "--guide",
-    "guide_path",
-    type=click.Path(exists=True, dir_okay=False),
+@guide_option(
+    required=False,
     help="Label guide (needed for prodigy and label-studio; limits newsclf to its schemes).",
 )
-@click.option("--gold", "only_gold", is_flag=True, help="Only the reviewers' final (gold) labels.")
-@click.option("--with-text", is_flag=True, help="newsclf format: add each article's fields.")
-@click.option(
+@flag_option("--gold", "Only the reviewers' final (gold) labels.", dest="only_gold")
+@flag_option("--with-text", "newsclf format: add each article's fields.")
+@typed_option(
     "--config",
-    "config_out",
-    type=click.Path(dir_okay=False),
-    help="label-studio: also write the matching labeling config (XML) here.",
+    click.Path(dir_okay=False),
+    "label-studio: also write the matching labeling config (XML) here.",
+    dest="config_out",
 )
-@click.option(
-    "--out", type=click.Path(dir_okay=False), help="Output file (default: standard output)."
-)
+@out_option("Output file (default: standard output).")
 @click.pass_context
 def annotations_export(
     ctx: click.Context,
@@ -1747,7 +1607,7 @@ def annotations_export(
 @annotations.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--format", "fmt", type=click.Choice(["prodigy", "label-studio"]), required=True)
-@click.option("--guide", "guide_path", required=True, type=click.Path(exists=True, dir_okay=False))
+@guide_option()
 @click.option("--scheme", help="prodigy: the scheme of tasks whose meta has no 'scheme'.")
 @click.option(
     "--labeler",
@@ -1806,7 +1666,7 @@ def annotations_import(
         f"{counts['annotations_updated']} updated, {counts['annotations_unchanged']} unchanged; "
         f"rejected: {len(imported.rejected)}"
     )
-    sys.exit(EXIT_REJECTED if imported.rejected else EXIT_OK)
+    _exit(imported.rejected)
 
 
 # --- batch jobs ----------------------------------------------------------------------------------
@@ -1816,47 +1676,17 @@ def annotations_import(
 @click.option(
     "--feeds", required=True, help="A file (or URL) listing feed URLs, one a line, or OPML."
 )
-@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(file_okay=False),
-    help="Append the new predictions here, partitioned by day: DIR/day=YYYY-MM-DD/part-*.FORMAT.",
+@model_option()
+@out_option(
+    "Append the new predictions here, partitioned by day: DIR/day=YYYY-MM-DD/part-*.FORMAT.",
+    folder=True,
+    name="out_dir",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["jsonl", "csv", "parquet"]),
-    default="jsonl",
-    show_default=True,
-)
-@click.option(
-    "--min-interval",
-    default=5.0,
-    show_default=True,
-    type=click.FloatRange(0),
-    help="Seconds between two requests to one host (robots.txt Crawl-delay may raise it).",
-)
-@click.option(
-    "--contact", envvar="NEWSCLF_CONTACT", help="Contact (URL or e-mail) sent in the User-Agent."
-)
-@click.option(
-    "--timeout",
-    default=20.0,
-    show_default=True,
-    type=click.FloatRange(0.1),
-    help="Seconds per request.",
-)
-@click.option(
-    "--any-language",
-    is_flag=True,
-    help=(
-        "Label articles in every language, not only the guide's `languages` (others are skipped,"
-        " counted)."
-    ),
-)
+@output_format_option
+@fetch_options
+@any_language_option
 @click.pass_context
-def run_cmd(
+def run_command(
     ctx: click.Context,
     feeds: str,
     model_dir: str,
@@ -1902,38 +1732,25 @@ def run_cmd(
             )
         except LockHeld as exc:
             click.echo(f"locked: {exc}", err=True)
-            sys.exit(EXIT_LOCKED)
+            _exit(locked=True)
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
     for url, reason in summary.collect_failed:
         click.echo(f"failed: {url}: {reason}", err=True)
     click.echo(summary.line())
-    sys.exit(EXIT_REJECTED if summary.collect_failed else EXIT_OK)
+    _exit(summary.collect_failed)
 
 
 @main.command("batch")
-@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False))
+@model_option()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option(
-    "--out",
-    "out_dir",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="Folder for the shard outputs.",
-)
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["jsonl", "csv", "parquet"]),
-    default="jsonl",
-    show_default=True,
-)
-@click.option(
+@out_option("Folder for the shard outputs.", folder=True, required=True, name="out_dir")
+@output_format_option
+@shown_option(
     "--engine",
-    type=click.Choice(["local", "dask"]),
-    default="local",
-    show_default=True,
-    help="local: a process pool on this machine; dask: a Dask LocalCluster, or --scheduler.",
+    "local",
+    click.Choice(["local", "dask"]),
+    "local: a process pool on this machine; dask: a Dask LocalCluster, or --scheduler.",
 )
 @click.option(
     "--workers", default=0, type=click.IntRange(0), help="Worker processes (default: one per CPU)."
@@ -1941,49 +1758,28 @@ def run_cmd(
 @click.option(
     "--scheduler", help="Join a running Dask scheduler (tcp://HOST:8786) instead of starting one."
 )
-@click.option(
-    "--batch-size",
-    default=256,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Texts per classify call.",
-)
-@click.option(
+@shown_option("--batch-size", 256, click.IntRange(1), "Texts per classify call.")
+@shown_option(
     "--shard-size",
-    default=2000,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Records per shard (JSONL, Parquet and WARC files are split; CSV files are one shard).",
+    2000,
+    click.IntRange(1),
+    "Records per shard (JSONL, Parquet and WARC files are split; CSV files are one shard).",
 )
-@click.option(
-    "--shard-index",
-    type=click.IntRange(0),
-    help="With --shard-count: do only this job's share (job arrays).",
+@typed_option(
+    "--shard-index", click.IntRange(0), "With --shard-count: do only this job's share (job arrays)."
 )
-@click.option(
-    "--shard-count",
-    type=click.IntRange(1),
-    help="How many jobs share the work (every COUNT-th shard each).",
+@typed_option(
+    "--shard-count", click.IntRange(1), "How many jobs share the work (every COUNT-th shard each)."
 )
-@click.option(
-    "--any-language",
-    is_flag=True,
-    help=(
-        "Label articles in every language, not only the guide's `languages` (others are skipped,"
-        " counted)."
-    ),
-)
-@click.option(
+@any_language_option
+@flag_option(
     "--keep-non-articles",
-    is_flag=True,
-    help=(
-        "Classify WARC pages that are not news articles too (home, listing, shop pages; counted and"
-        " skipped by default)."
-    ),
+    "Classify WARC pages that are not news articles too (home, listing, shop pages; counted and"
+    " skipped by default).",
 )
 @read_options
 @max_record_option
-def batch_cmd(
+def batch_command(
     model_dir: str,
     inputs: tuple[str, ...],
     out_dir: str,
@@ -2032,6 +1828,8 @@ def batch_cmd(
         model_dir,
         inputs,
         out_dir,
+        max_record_bytes=_max_record_bytes(),
+        progress=lambda total: _progress(total=total, desc="batch", unit="records"),
         engine=engine,
         workers=workers,
         scheduler=scheduler,
@@ -2043,8 +1841,6 @@ def batch_cmd(
         any_language=any_language,
         keep_non_articles=keep_non_articles,
         read=options,
-        max_record_bytes=_max_record_bytes(),
-        progress=lambda total: _progress(total=total, desc="batch", unit="records"),
     )
     for warning in summary.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -2061,7 +1857,7 @@ def batch_cmd(
     for failure in summary.failed:
         click.echo(f"failed: {failure}", err=True)
     click.echo(summary.line())
-    sys.exit(EXIT_REJECTED if summary.failed or summary.rejected or summary.warnings else EXIT_OK)
+    _exit(summary.failed or summary.rejected or summary.warnings)
 
 
 def _name_encodings(inputs: tuple[str, ...], options: Any) -> None:
@@ -2115,48 +1911,27 @@ def _query_population(store: Any, query: str | None) -> set[str] | None:
 @click.option(
     "--predicted", help="Predicted SCHEME:LABEL[>=P] by the latest model, e.g. topics:labor>=0.8."
 )
-@click.option(
-    "--limit", default=20, show_default=True, type=click.IntRange(1), help="Articles to list."
-)
-@click.option(
+@shown_option("--limit", 20, click.IntRange(1), "Articles to list.")
+@shown_option(
     "--sort",
-    "order",
-    type=click.Choice(["added", "date", "relevance"]),
-    default="added",
-    show_default=True,
-    help=(
-        "added: newest stored first (fastest); date: newest published first; relevance: best match"
-        " first."
-    ),
+    "added",
+    click.Choice(["added", "date", "relevance"]),
+    "added: newest stored first (fastest); date: newest published first; relevance: best match"
+    " first.",
+    dest="order",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "jsonl", "csv"]),
-    default="table",
-    show_default=True,
-)
-@click.option(
+@shown_option("--format", "table", click.Choice(["table", "jsonl", "csv"]), dest="fmt")
+@typed_option(
     "--count-by",
-    type=click.Choice(["day", "week", "month"]),
-    help=(
-        "Print attention instead: matching articles per period and their share of all articles"
-        " then."
-    ),
+    click.Choice(["day", "week", "month"]),
+    "Print attention instead: matching articles per period and their share of all articles then.",
 )
-@click.option(
-    "--by",
-    "by",
-    type=click.Choice(["outlet"]),
-    help="With --count-by: one row per period and outlet.",
+@typed_option(
+    "--by", click.Choice(["outlet"]), "With --count-by: one row per period and outlet.", dest="by"
 )
-@click.option(
-    "--reindex",
-    is_flag=True,
-    help="Rebuild the search index from the stored articles (after a VACUUM).",
-)
+@flag_option("--reindex", "Rebuild the search index from the stored articles (after a VACUUM).")
 @click.pass_context
-def search_cmd(
+def search_command(
     ctx: click.Context,
     query: str | None,
     since: str | None,
@@ -2248,20 +2023,19 @@ def search_cmd(
 # --- demo ----------------------------------------------------------------------------------------
 
 
-@main.command()
-@click.option(
+@main.command("demo")
+@shown_option(
     "--workdir",
-    default="demo-output",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Where the demo writes its store, model and outputs.",
+    "demo-output",
+    click.Path(file_okay=False),
+    "Where the demo writes its store, model and outputs.",
 )
-@click.option(
+@typed_option(
     "--corpus",
-    type=click.Path(exists=True, file_okay=False),
-    help="Corpus folder (default: the bundled one).",
+    click.Path(exists=True, file_okay=False),
+    "Corpus folder (default: the bundled one).",
 )
-def demo(workdir: str, corpus: str | None) -> None:
+def demo_command(workdir: str, corpus: str | None) -> None:
     """Run the whole job offline on the bundled corpus: import, train on earlier months, label later
     ones.
 

@@ -15,10 +15,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from newsclf.classify import classify_records, save_predictions
 from newsclf.guide import Guide, load_guide
 from newsclf.model.data import Example, examples_from_store
 from newsclf.model.evaluate import format_metrics
-from newsclf.model.predict import classify_records, evaluate_model, load_model, prediction_rows
+from newsclf.model.predict import evaluate_model, load_model
 from newsclf.model.train import let_through, train
 from newsclf.records import ImportReport, import_file
 from newsclf.report.build import build_report
@@ -172,9 +173,8 @@ def run_demo(
         # each target the article mentions; articles the gate closes are stored as skipped, with
         # why.
         articles = list(store.iter_articles(test_ids))
-        rows = classify_records(model, articles, [None] * len(articles))
-        store.add_predictions(p for r in rows for p in prediction_rows(model.id, r["id"], r))
-        store.add_skipped((r["id"], model.id, r["skipped"]) for r in rows if r.get("skipped"))
+        rows = [row for _, chunk in classify_records(model, articles) for row in chunk]
+        save_predictions(store, model.id, rows)
         echo("\na few held-out articles as the model labels them:")
         shown = [
             r

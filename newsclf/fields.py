@@ -15,22 +15,12 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+from newsclf.article import ARTICLE_FIELDS
 from newsclf.errors import InputError
 
-# Fields a column may be mapped to: the Article's own and a labeled record's.
-MAP_TARGETS = (
-    "id",
-    "url",
-    "canonical_url",
-    "outlet",
-    "title",
-    "authors",
-    "published",
-    "lang",
-    "text",
-    "pages",
-    "fetched_at",
-    "metadata",
+# Fields a column may be mapped to: the Article's own (not its content hash, which is computed) and
+# a labeled record's.
+MAP_TARGETS = tuple(name for name in ARTICLE_FIELDS if name != "content_hash") + (
     "target",
     "labels",
     "labeler",

@@ -52,16 +52,14 @@ class LabeledRecord:
     def to_dict(self) -> dict[str, Any]:
         """The record as a labeled-JSONL object."""
         d = self.article.to_dict() if self.article is not None else {"id": self.article_id}
-        if self.target:
-            d["target"] = self.target
-        if self.labels:
-            d["labels"] = self.labels
-        if self.labeler:
-            d["labeler"] = self.labeler
-        if self.gold:
-            d["gold"] = True
-        if self.sample:
-            d["sample"] = self.sample
+        given = {
+            "target": self.target,
+            "labels": self.labels,
+            "labeler": self.labeler,
+            "gold": self.gold,
+            "sample": self.sample,
+        }
+        d.update((key, value) for key, value in given.items() if value)  # empty ones are left out
         return d
 
 

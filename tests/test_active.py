@@ -15,7 +15,7 @@ from newsclf.model.active import (
     uncertainty,
 )
 from newsclf.model.data import Example
-from newsclf.store import Store
+from newsclf.store import Annotation, Store
 
 
 def test_uncertainty_and_abstention_by_hand():
@@ -396,3 +396,35 @@ def test_suggest_help_names_the_pool_cap_in_force(run):
     result = run("suggest", "--help")
     assert result.exit_code == 0
     assert f"more than {SAMPLE_POOL_CAP:,} is sampled" in " ".join(result.output.split())
+
+
+def test_label_errors_from_the_store_refits_only_the_scheme_whose_labels_changed(
+    run, tmp_path, monkeypatch
+):
+    import newsclf.model.train as train_module
+
+    rows = make_rows(40, 3)
+    assert run("import", str(write_jsonl(tmp_path / "d.jsonl", rows)), "--guide", str(GUIDE))
+    fitted: list[str] = []
+    real = train_module.out_of_fold
+
+    def counting(scheme, *args, **kwargs):
+        fitted.append(scheme.name)
+        return real(scheme, *args, **kwargs)
+
+    monkeypatch.setattr(train_module, "out_of_fold", counting)
+    args = ("label-errors", "--guide", str(GUIDE), "--folds", "3")
+    first = run(*args)
+    assert first.exit_code == 0, first.output
+    assert sorted(fitted) == ["stance", "topics"]
+    second = run(*args)
+    assert second.output == first.output and len(fitted) == 2  # nothing changed: nothing refitted
+    # A reviewer's gold label on one article changes the stance items only.
+    flipped = "favor" if rows[0]["labels"]["stance"] == ["against"] else "against"
+    with Store(tmp_path / "newsclf.db") as store:
+        store.upsert_annotation(
+            Annotation(rows[0]["id"], "stance", (flipped,), "rita", target="OpenAI", gold=True)
+        )
+    del fitted[:]
+    assert run(*args).exit_code == 0 and fitted == ["stance"]
+    assert run(*args[:-1], "4").exit_code == 0 and len(fitted) == 3  # other folds: fitted anew

@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from conftest import GUIDE
 
 from newsclf.guide import load_guide
 from newsclf.label.agreement import (
     agreement_report,
+    bootstrap,
     cohen_kappa,
+    figures,
     gwet_ac2,
     krippendorff_alpha,
     methods_table,
@@ -35,6 +38,22 @@ def test_krippendorff_canonical_example():
         [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
     ]
     assert round(krippendorff_alpha(units_from_rows(rows)), 3) == 0.743
+
+
+@pytest.mark.parametrize("categories", [None, [1, 2, 3, 4, 5]])
+def test_vectorised_bootstrap_gives_the_per_resample_loops_intervals(categories):
+    # figures() bootstraps every resample at once; the plain loop over resamples is the reference.
+    rows = [
+        [1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
+        [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
+        [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
+        [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None],
+    ]
+    units = units_from_rows(rows)
+    for seed in range(5):
+        f = figures(units, categories, seed=seed)
+        assert f.alpha_ci == bootstrap(units, krippendorff_alpha, seed=seed)
+        assert f.ac2_ci == bootstrap(units, lambda s: gwet_ac2(s, categories), seed=seed)
 
 
 def test_two_coder_example_computed_by_hand():

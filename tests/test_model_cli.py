@@ -104,23 +104,22 @@ def test_classify_works_in_chunks_and_an_interrupted_run_keeps_the_chunks_before
     """Chunks of 4: a bad line is counted, not fatal; a failure in the 4th chunk leaves the first 3
     written
     and stored; the rerun completes without duplicating anything."""
-    import newsclf.cli
-    import newsclf.model.predict
+    import newsclf.classify
     from newsclf.store import Store
 
     tmp, _, test_file = trained
     lines = test_file.read_text().splitlines()
     (tmp_path / "in.jsonl").write_text("\n".join(lines[:5] + ["{broken"] + lines[5:]) + "\n")
-    monkeypatch.setattr(newsclf.cli, "CLASSIFY_CHUNK", 4)
-    real, calls = newsclf.model.predict.classify_records, []
+    monkeypatch.setattr(newsclf.classify, "CLASSIFY_CHUNK", 4)
+    real, calls = newsclf.classify.classify_chunk, []
 
-    def failing_on_the_fourth(*args):
+    def failing_on_the_fourth(*args, **kwargs):
         calls.append(1)
         if len(calls) == 4:
             raise RuntimeError("killed")
-        return real(*args)
+        return real(*args, **kwargs)
 
-    monkeypatch.setattr(newsclf.model.predict, "classify_records", failing_on_the_fourth)
+    monkeypatch.setattr(newsclf.classify, "classify_chunk", failing_on_the_fourth)
     out = tmp_path / "p.jsonl"
     args = (
         "classify",

@@ -95,20 +95,115 @@ def test_results_equal_a_brute_force_scan(store, corpus, query, predicate):
     assert expected, f"{query!r} matches nothing in the corpus: a weak case"
 
 
-def test_counts_by_month_and_outlet_equal_a_brute_force_scan(store, corpus):
-    got = store.search_counts(
-        to_match("OpenAI"), "month", by_outlet=True, filters=Filters(lang="id")
-    )
+@pytest.mark.parametrize("order", ["added", "date", "relevance"])
+def test_pages_in_each_order_hold_every_match_once_with_snippets(store, order):
+    query = "pekerja* OR upah OR title:chatbot"
+    matching = set(store.search_ids(to_match(query)))
+    by_rowid = [  # newest stored first, and for "date" newest published first (undated last)
+        r[0]
+        for r in store.conn.execute(
+            "SELECT id FROM articles ORDER BY "
+            + ("published IS NULL, published DESC, " if order == "date" else "")
+            + "rowid DESC"
+        )
+        if r[0] in matching
+    ]
+    pages = [
+        store.search_articles(to_match(query), limit=7, offset=start, order=order)
+        for start in range(0, len(matching) + 7, 7)
+    ]
+    got = [h["id"] for page in pages for h in page]
+    assert len(matching) > 14 and sorted(got) == sorted(matching)
+    if order != "relevance":
+        assert got == by_rowid
+    assert all("\x02" in h["snippet"] + (h["title_marked"] or "") for page in pages for h in page)
+
+
+def brute_counts(store, query, period, by_outlet=False, keep=lambda a: True):
+    """Counts by period (and outlet) from every stored article: {(period, outlet?): (hits, n)}."""
+    from datetime import date
+
+    matching = set(store.search_ids(to_match(query)))
     hits, totals = Counter(), Counter()
-    for _title, w, a in corpus.values():
-        if a.lang != "id":
+    for a in store.iter_articles():
+        if not keep(a):
             continue
-        key = ((a.published or "")[:7] or "undated", a.outlet or "")
+        day = (a.published or "")[:10]
+        key = (
+            "undated"
+            if a.published is None
+            else day[:7]
+            if period == "month"
+            else date.fromisoformat(day).strftime("%Y-W%W")
+            if period == "week"
+            else day
+        )
+        key = (key, a.outlet or "") if by_outlet else (key,)
         totals[key] += 1
-        hits[key] += "openai" in w
-    assert {(r["period"], r["outlet"]): (r["matching"], r["total"]) for r in got} == {
-        k: (hits[k], totals[k]) for k in totals
-    }
+        hits[key] += a.id in matching
+    return {k: (hits[k], totals[k]) for k in totals}
+
+
+def got_counts(store, query, period, by_outlet=False, filters=None):
+    rows = store.search_counts(to_match(query), period, by_outlet=by_outlet, filters=filters)
+    cols = ("period", "outlet") if by_outlet else ("period",)
+    return {tuple(r[c] for c in cols): (r["matching"], r["total"]) for r in rows}
+
+
+COUNT_CASES = [  # (period, by outlet, filters, the same filters as a predicate)
+    ("month", True, Filters(lang="id"), lambda a: a.lang == "id"),
+    ("month", False, None, lambda a: True),
+    (
+        "week",
+        False,
+        Filters(since="2023-03-01"),
+        lambda a: (a.published or "")[:10] >= "2023-03-01",
+    ),
+    ("day", True, Filters(outlets=("kabar nusa",)), lambda a: a.outlet == "Kabar Nusa"),
+    (
+        "month",
+        False,
+        Filters(until="2023-06-30", lang="en"),
+        lambda a: a.lang == "en" and (a.published or "")[:10] <= "2023-06-30",
+    ),
+]
+
+
+@pytest.mark.parametrize("period, by_outlet, filters, keep", COUNT_CASES)
+def test_counts_by_period_equal_a_brute_force_scan(store, period, by_outlet, filters, keep):
+    got = got_counts(store, "OpenAI OR pekerja*", period, by_outlet, filters)
+    expected = brute_counts(store, "OpenAI OR pekerja*", period, by_outlet, keep)
+    assert got == expected and any(h for h, _ in expected.values())
+
+
+def test_counts_by_period_follow_inserts_updates_and_deletes(tmp_path):
+    s = Store(tmp_path / "s.db")
+    s.add_articles(
+        [
+            CAFE,
+            Article(id="b", title="Upah", text="chatbot", outlet="Kabar Nusa", lang="id"),
+            Article(
+                id="c", title="x", text="chatbot", outlet=None, published="2023-05-30T10:00:00Z"
+            ),
+        ]
+    )
+    assert got_counts(s, "chatbot", "month", True) == brute_counts(s, "chatbot", "month", True)
+    s.add_article(Article(**{**CAFE.__dict__, "published": "2023-07-01", "outlet": "Meridian"}))
+    s.add_article(Article(id="b", title="Upah", text="gaji", outlet="Kabar Nusa", lang="en"))
+    s.conn.execute("DELETE FROM articles WHERE id = 'c'")
+    got = got_counts(s, "chatbot", "day", True)
+    assert (
+        got
+        == brute_counts(s, "chatbot", "day", True)
+        == {
+            ("2023-07-01", "Meridian"): (1, 1),
+            ("undated", "Kabar Nusa"): (0, 1),
+        }
+    )
+    assert got_counts(s, "gaji", "month", False, Filters(lang="en")) == {("undated",): (1, 1)}
+    s.conn.execute("DELETE FROM articles")
+    assert got_counts(s, "chatbot", "month") == {}
+    assert s.conn.execute("SELECT COUNT(*) FROM search_totals").fetchone()[0] == 0
 
 
 def test_filters_narrow_to_exactly_their_articles(store, corpus):
@@ -121,6 +216,12 @@ def test_filters_narrow_to_exactly_their_articles(store, corpus):
         and (a.outlet or "").lower() in ("kabar nusa", "meridian wire")
     )
     assert store.search_ids(to_match("chatbot"), f) == expected and "cafe" in expected
+    assert store.search_count(to_match("chatbot"), f) == len(expected)
+    pages = [
+        store.search_articles(to_match("chatbot"), f, limit=3, offset=i)
+        for i in range(0, len(expected) + 3, 3)
+    ]
+    assert sorted(h["id"] for page in pages for h in page) == expected
 
 
 def test_the_index_follows_updates_and_deletes(tmp_path):
@@ -152,7 +253,45 @@ def test_a_store_from_before_the_index_gets_it_built_when_opened(tmp_path):
     )
     conn.commit()
     conn.close()
-    assert Store(path).search_ids(to_match("anotator")) == ["old"]
+    store = Store(path)
+    assert store.search_ids(to_match("anotator")) == ["old"]
+    assert got_counts(store, "anotator", "month") == {("undated",): (1, 1)}
+
+
+def test_a_store_from_before_the_period_tables_gets_them_filled_when_opened(tmp_path):
+    import sqlite3
+
+    from newsclf.store._schema import FACETS_MIGRATION, MIGRATIONS, split_sql
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for number in range(FACETS_MIGRATION - 1):
+        for statement in split_sql(MIGRATIONS[number]):
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {FACETS_MIGRATION - 1}")
+    rows = [
+        ("a", "2023-01-05T08:00:00Z", "Kabar Nusa", "id", "chatbot upah"),
+        ("b", "2023-01-20", "Kabar Nusa", "id", "chatbot"),
+        ("c", "2023-02-01T00:00:00+07:00", None, "en", "wages"),
+        ("d", None, "Meridian Wire", None, "chatbot"),
+    ]
+    conn.executemany(
+        "INSERT INTO articles (id, published, outlet, lang, title, text, content_hash, added_at) "
+        "VALUES (?, ?, ?, ?, 't', ?, 'h', 'x')",
+        rows,
+    )
+    conn.commit()
+    conn.close()
+    store = Store(path)
+    assert store.schema_version == len(MIGRATIONS)
+    assert got_counts(store, "chatbot", "month", True) == {
+        ("2023-01", "Kabar Nusa"): (2, 2),
+        ("2023-02", ""): (0, 1),
+        ("undated", "Meridian Wire"): (1, 1),
+    }
+    assert got_counts(store, "chatbot", "week", filters=Filters(lang="id")) == brute_counts(
+        store, "chatbot", "week", keep=lambda a: a.lang == "id"
+    )
 
 
 @pytest.mark.parametrize(

@@ -231,22 +231,17 @@ def classify_pending(
 
     Articles the model may not label (language, gate) are counted by kind into `out_of_scope`.
     """
-    from newsclf.model.predict import prediction_rows, skip_kind
+    from newsclf.classify import classify_records, save_predictions
 
     ids = store.unpredicted_article_ids(model.id)
-    for start in range(0, len(ids), batch_size):
-        articles = list(store.iter_articles(ids[start : start + batch_size]))
-        results = model.predict(articles, any_language=any_language)
-        for r in results:
-            kind = skip_kind(r.get("skipped"))
-            if kind and out_of_scope is not None:
-                out_of_scope[kind] = out_of_scope.get(kind, 0) + 1
-        store.add_predictions(
-            p for a, r in zip(articles, results) for p in prediction_rows(model.id, a.id, r)
-        )
-        store.add_skipped(
-            (a.id, model.id, r["skipped"]) for a, r in zip(articles, results) if r.get("skipped")
-        )
+    for articles, rows in classify_records(
+        model,
+        store.iter_articles(ids),
+        any_language=any_language,
+        chunk_size=batch_size,
+        out_of_scope=out_of_scope,
+    ):
+        save_predictions(store, model.id, rows)
         if on_progress is not None:
             on_progress(len(articles))
     return len(ids)

@@ -249,24 +249,28 @@ class Task:
     max_record_bytes: int = MAX_RECORD_BYTES
 
 
-@dataclass
-class ShardResult:
-    """What one shard gave."""
+@dataclass(kw_only=True)
+class Tally:
+    """What records came to: counted per shard, summed over a batch."""
 
-    name: str
     records: int = 0  # records read (articles, bad records and non-article pages)
     rows: int = 0  # articles classified and written
     rejected: int = 0  # bad records (malformed JSON, no text, ...)
     not_articles: int = 0  # WARC pages with no article text, or not a 200 answer
-    out_of_scope: dict[str, int] = field(
-        default_factory=dict
-    )  # classified, but not labeled: why (language, gate)
+    # classified, but not labeled: why (language, gate) -> how many
+    out_of_scope: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)  # the first few problems, for the report
-    reasons: dict[str, int] = field(
-        default_factory=dict
-    )  # why records were not classified or labeled, by kind
-    error: str | None = None  # the shard failed as a whole (unreadable file, ...)
+    # why records were not classified or labeled, by kind -> how many
+    reasons: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+
+
+@dataclass(kw_only=True)
+class ShardResult(Tally):
+    """What one shard gave."""
+
+    name: str
+    error: str | None = None  # the shard failed as a whole (unreadable file, ...)
     skipped: bool = False  # finished by an earlier run
 
 
@@ -401,22 +405,6 @@ def reasons_file(out_dir: Path, shard_name: str) -> Path:
     return out_dir / "reasons" / f"{shard_name}.jsonl"
 
 
-def _row(model: Any, item: Any, result: dict[str, Any], source: str) -> dict[str, Any]:
-    a = item.article
-    return {
-        "id": a.id,
-        "url": a.url,
-        "title": a.title,
-        "outlet": a.outlet,
-        "published": a.published,
-        "lang": a.lang,
-        "model": model.id,
-        **result,
-        "source": source,
-        "record": item.index,
-    }
-
-
 def process_shard(task: Task) -> ShardResult:
     """Read, extract, classify and write one shard; never raises (a failure is in the result)."""
     started = time.perf_counter()
@@ -425,48 +413,27 @@ def process_shard(task: Task) -> ShardResult:
     out_dir = Path(task.out_dir)
     source = Path(shard.path).name
     try:
+        from newsclf.classify import classify_records
         from newsclf.model.predict import skip_kind
 
         model = get_model(task.model_path)
         rows: list[dict[str, Any]] = []
-        batch: list[Any] = []
         problems: list[dict[str, Any]] = []  # every record not classified or not labeled, and why
 
-        def flush() -> None:
-            if batch:
-                predicted = model.predict(
-                    [i.article for i in batch],
-                    [i.target for i in batch],
-                    batch_size=task.batch_size,
-                    any_language=task.any_language,
-                )
-                for item, p in zip(batch, predicted):
-                    kind = skip_kind(p.get("skipped"))
-                    if kind:
-                        result.out_of_scope[kind] = result.out_of_scope.get(kind, 0) + 1
-                        problems.append(
-                            {
-                                "record": item.index,
-                                "id": item.article.id,
-                                "url": item.article.url,
-                                "why": f"not labeled: {kind}",
-                                "reason": p["skipped"],
-                            }
-                        )
-                rows.extend(_row(model, item, p, source) for item, p in zip(batch, predicted))
-                batch.clear()
-
-        for item in iter_items(
-            Path(shard.path),
-            shard.fmt,
-            shard.start,
-            shard.stop,
-            task.read,
-            task.keep_non_articles,
-            task.max_record_bytes,
-        ):
-            result.records += 1
-            if item.error or item.not_article:
+        def articles() -> Iterator[Any]:
+            for item in iter_items(
+                Path(shard.path),
+                shard.fmt,
+                shard.start,
+                shard.stop,
+                task.read,
+                task.keep_non_articles,
+                task.max_record_bytes,
+            ):
+                result.records += 1
+                if not (item.error or item.not_article):
+                    yield item
+                    continue
                 if item.error:
                     result.rejected += 1
                 else:
@@ -479,11 +446,29 @@ def process_shard(task: Task) -> ShardResult:
                 problems.append(
                     {"record": item.index, "why": why, "reason": item.error or item.not_article}
                 )
-                continue
-            batch.append(item)
-            if len(batch) >= task.batch_size:
-                flush()
-        flush()
+
+        for items, predicted in classify_records(
+            model,
+            articles(),
+            any_language=task.any_language,
+            chunk_size=task.batch_size,
+            batch_size=task.batch_size,
+            with_url=True,
+            out_of_scope=result.out_of_scope,
+        ):
+            for item, row in zip(items, predicted):
+                kind = skip_kind(row.get("skipped"))
+                if kind:
+                    problems.append(
+                        {
+                            "record": item.index,
+                            "id": item.article.id,
+                            "url": item.article.url,
+                            "why": f"not labeled: {kind}",
+                            "reason": row["skipped"],
+                        }
+                    )
+                rows.append({**row, "source": source, "record": item.index})
         rows.sort(key=lambda r: (r["id"], r["record"]))
         result.rows = len(rows)
         output = shard.output(out_dir, task.out_fmt)
@@ -524,25 +509,15 @@ def process_shard(task: Task) -> ShardResult:
 # --- the driver ---------------------------------------------------------------------------------
 
 
-@dataclass
-class BatchSummary:
-    """What a batch run did, for the closing line and the exit code."""
+@dataclass(kw_only=True)
+class BatchSummary(Tally):
+    """What a batch run did, for the closing line and the exit code: its shards' tallies summed."""
 
     shards: int = 0
-    skipped: int = 0
-    records: int = 0
-    rows: int = 0
-    rejected: int = 0
-    not_articles: int = 0
-    out_of_scope: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0  # shards finished by an earlier run
     failed: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     damaged: int = 0  # damaged parts of WARC files skipped (the records around them were read)
-    examples: list[str] = field(default_factory=list)
-    reasons: dict[str, int] = field(
-        default_factory=dict
-    )  # why records were not classified or labeled -> how many
-    seconds: float = 0.0
     startup_seconds: float = 0.0
     workers: int = 0
     out_dir: str = ""

@@ -112,17 +112,98 @@ def bootstrap(
     units = _paired(units)
     if len(units) < 2:
         return (float("nan"), float("nan"))
+    values = [statistic([units[i] for i in draw]) for draw in _resamples(len(units), rounds, seed)]
+    return _percentile_interval(np.array(values, dtype=float))
+
+
+def _resamples(n: int, rounds: int, seed: int) -> np.ndarray:
+    """(rounds, n) unit indices, a resample a row, drawn as the per-round loop always drew them."""
     rng = np.random.default_rng(seed)
-    values = []
-    for _ in range(rounds):
-        sample = [units[i] for i in rng.integers(0, len(units), len(units))]
-        v = statistic(sample)
-        if not np.isnan(v):
-            values.append(v)
-    if not values:
+    return np.stack([rng.integers(0, n, n) for _ in range(rounds)])
+
+
+def _percentile_interval(values: np.ndarray) -> tuple[float, float]:
+    values = values[~np.isnan(values)]
+    if not values.size:
         return (float("nan"), float("nan"))
     low, high = np.percentile(values, [2.5, 97.5])
     return round(float(low), 4), round(float(high), 4)
+
+
+def _weights(n: int, rounds: int, seed: int) -> np.ndarray:
+    """(rounds, n): how many times each unit is drawn in each resample of `_resamples`."""
+    draws = _resamples(n, rounds, seed)
+    flat = (np.arange(rounds)[:, None] * n + draws).ravel()
+    return np.bincount(flat, minlength=rounds * n).reshape(rounds, n).astype(float)
+
+
+def _counts(units: Sequence[Unit], values: Sequence[Hashable]) -> np.ndarray:
+    """(units, values): how many coders gave each value to each unit."""
+    index = {v: i for i, v in enumerate(values)}
+    r = np.zeros((len(units), len(values)))
+    for i, unit in enumerate(units):
+        for value in unit.values():
+            r[i, index[value]] += 1
+    return r
+
+
+def alpha_resampled(units: Sequence[Unit], W: np.ndarray) -> np.ndarray:
+    """krippendorff_alpha of every resample at once; W[b, u] is unit u's count in resample b.
+
+    A resample's coincidence matrix is the W-weighted sum of the units' own, so the units' matrices
+    are built once and each replicate costs one matrix product instead of a pass over its units.
+    """
+    values = sorted({v for u in units for v in u.values()}, key=str)
+    if len(values) < 2:
+        return np.ones(len(W))
+    r = _counts(units, values)
+    m = r.sum(axis=1)
+    per_unit = (r[:, :, None] * r[:, None, :] - r[:, :, None] * np.eye(len(values))) / (m - 1)[
+        :, None, None
+    ]
+    o = (W @ per_unit.reshape(len(units), -1)).reshape(len(W), len(values), len(values))
+    n_c = o.sum(axis=2)
+    n = n_c.sum(axis=1)
+    observed = o.sum(axis=(1, 2)) - np.trace(o, axis1=1, axis2=2)
+    expected = (n**2 - (n_c**2).sum(axis=1)) / (n - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(expected > 0, 1.0 - observed / expected, 1.0)
+
+
+def ac2_resampled(
+    units: Sequence[Unit], W: np.ndarray, categories: Sequence[Hashable] | None = None
+) -> np.ndarray:
+    """gwet_ac2 of every resample at once (paired units, as the bootstrap draws them)."""
+    if categories is None:
+        # gwet_ac2 then takes the categories a resample shows: q varies between resamples.
+        categories = sorted({v for u in units for v in u.values()}, key=str)
+        r = _counts(units, categories)
+        q = ((W @ (r > 0)) > 0).sum(axis=1).astype(float)
+    else:
+        r = _counts(units, categories)
+        q = np.full(len(W), float(len(categories)))
+    r_i = r.sum(axis=1)
+    total = W.sum(axis=1)
+    p_a = W @ ((r * (r - 1)).sum(axis=1) / (r_i * (r_i - 1))) / total
+    pi = (W @ (r / r_i[:, None])) / total[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p_e = (pi * (1 - pi)).sum(axis=1) / (q - 1)
+        ac2 = np.where(p_e < 1, (p_a - p_e) / (1 - p_e), 1.0)
+    return np.where(q < 2, 1.0, ac2)
+
+
+def _bootstrap_both(
+    units: Sequence[Unit], categories: Sequence[Hashable] | None, rounds: int, seed: int
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Alpha's and AC2's intervals from the same resamples `bootstrap` would draw for each."""
+    if len(units) < 2:
+        nan = (float("nan"), float("nan"))
+        return nan, nan
+    W = _weights(len(units), rounds, seed)
+    return (
+        _percentile_interval(alpha_resampled(units, W)),
+        _percentile_interval(ac2_resampled(units, W, categories)),
+    )
 
 
 @dataclass
@@ -157,14 +238,15 @@ def figures(
     """All the reliability figures for one set of units."""
     paired = _paired(units)
     coders = {c for u in paired for c in u}
+    alpha_ci, ac2_ci = _bootstrap_both(paired, categories, BOOTSTRAP_ROUNDS, seed)
     return Figures(
         items=len(paired),
         coders=len(coders),
         percent=percent_agreement(paired),
         alpha=krippendorff_alpha(paired),
-        alpha_ci=bootstrap(paired, krippendorff_alpha, seed=seed),
+        alpha_ci=alpha_ci,
         ac2=gwet_ac2(paired, categories),
-        ac2_ci=bootstrap(paired, lambda s: gwet_ac2(s, categories), seed=seed),
+        ac2_ci=ac2_ci,
     )
 
 

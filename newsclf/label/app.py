@@ -210,18 +210,10 @@ def _cookies(header: str) -> dict[str, str]:
     return out
 
 
-def create_app(
-    db: str,
-    guide: Guide,
-    model: Any = None,
-    overlap: int = 2,
-    lease_seconds: float = 1800,
-    session_hours: float = 12,
-    secure_cookie: bool = False,
-) -> FastAPI:
-    """The labeling app over the store at `db`, coding by `guide` (suggestions from `model`, if
-    given)."""
-    state = LabelApp(db, guide, model, overlap, lease_seconds, session_hours, secure_cookie)
+def create_app(db: str, guide: Guide, **settings: Any) -> FastAPI:
+    """The labeling app over the store at `db`, coding by `guide`; `settings` are LabelApp's
+    (model for suggestions, overlap, lease_seconds, session_hours, secure_cookie)."""
+    state = LabelApp(db, guide, **settings)
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     templates = Jinja2Templates(env=env)
     app = FastAPI(title="newsclf labeling", docs_url=None, redoc_url=None)

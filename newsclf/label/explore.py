@@ -279,14 +279,12 @@ def _predicted(store: Any, article_id: str, model_id: str | None) -> list[str]:
     return out
 
 
+EXPORT_FIELDS = ("id", "url", "outlet", "published", "lang", "title")  # an export row's first cells
+
+
 def _export_row(store: Any, article: Any, model_id: str | None) -> dict[str, Any]:
     return {
-        "id": article.id,
-        "url": article.url,
-        "outlet": article.outlet,
-        "published": article.published,
-        "lang": article.lang,
-        "title": article.title,
+        **{name: getattr(article, name) for name in EXPORT_FIELDS},
         "labels": " | ".join(_labels(store, article.id)),
         "predicted": " | ".join(_predicted(store, article.id, model_id)),
         "text": article.text,

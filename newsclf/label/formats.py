@@ -223,17 +223,9 @@ def from_prodigy(
                 binary[key] |= set(labels)
             else:
                 check_labels(guide, name, labels)
+                seconds, gold = _num(meta.get("seconds")), bool(meta.get("gold"))
                 out.annotations.append(
-                    Annotation(
-                        article.id,
-                        name,
-                        tuple(labels),
-                        who,
-                        target,
-                        seconds=_num(meta.get("seconds")),
-                        guide_version=meta.get("guide_version") or guide.version,
-                        gold=bool(meta.get("gold")),
-                    )
+                    _annotation(article.id, name, labels, who, target, guide, meta, seconds, gold)
                 )
             meta_of[key] = (bool(meta.get("gold")), _num(meta.get("seconds")))
             out.articles.setdefault(article.id, article)
@@ -451,20 +443,14 @@ def from_label_studio(
                     target = guide.scheme(name).effective_target(
                         data.get("target") if isinstance(data.get("target"), str) else None
                     )
+                    # Label Studio times a whole task: each of its choices gets an equal share.
+                    seconds = (
+                        round(lead / len(results), 2) if lead is not None and results else None
+                    )
+                    gold = bool(ann.get("ground_truth"))
                     anns.append(
-                        Annotation(
-                            article.id,
-                            name,
-                            tuple(labels),
-                            who,
-                            target,
-                            seconds=(
-                                round(lead / len(results), 2)
-                                if lead is not None and results
-                                else None
-                            ),
-                            guide_version=meta.get("guide_version") or guide.version,
-                            gold=bool(ann.get("ground_truth")),
+                        _annotation(
+                            article.id, name, labels, who, target, guide, meta, seconds, gold
                         )
                     )
             out.articles.setdefault(article.id, article)
@@ -472,6 +458,31 @@ def from_label_studio(
         except InputError as exc:
             out.rejected.append((number, str(exc)))
     return out
+
+
+def _annotation(
+    article_id: str,
+    name: str,
+    labels: list[str],
+    who: str,
+    target: str,
+    guide: Guide,
+    meta: dict[str, Any],
+    seconds: float | None,
+    gold: bool,
+) -> Annotation:
+    """An imported annotation, of the guide's version unless the file's `meta` names another."""
+    version = meta.get("guide_version") or guide.version
+    return Annotation(
+        article_id,
+        name,
+        tuple(labels),
+        who,
+        target,
+        seconds=seconds,
+        guide_version=version,
+        gold=gold,
+    )
 
 
 def _coder(value: Any, default: str) -> str:

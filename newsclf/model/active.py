@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
+import io
+import json
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -13,6 +19,8 @@ from newsclf.article import Article
 from newsclf.guide import Guide, Scheme
 from newsclf.model.data import Example
 from newsclf.model.features import as_doc
+from newsclf.store import Store
+from newsclf.version import __version__
 
 
 def uncertainty(P: np.ndarray, kind: str, thresholds: np.ndarray | None = None) -> np.ndarray:
@@ -437,11 +445,60 @@ def _error_row(
     }
 
 
+def out_of_fold_key(
+    scheme: Scheme, examples: list[Example], folds: int, split: str, seed: int
+) -> str:
+    """A hash of everything label-errors' out-of-fold predictions depend on.
+
+    The scheme as the guide defines it, the fold settings, each example's feature input and labels
+    in order (the folds are drawn from the labels), and the model code itself: newsclf's version
+    and the source of newsclf/model, so an upgrade that fits differently never serves old results.
+    """
+    h = hashlib.sha256()
+    h.update(_model_code_digest().encode())
+    h.update(
+        json.dumps(
+            [__version__, dataclasses.asdict(scheme), folds, split, seed], default=str
+        ).encode()
+    )
+    for e in examples:
+        h.update(json.dumps([e.article.id, e.labels, e.doc], sort_keys=True).encode())
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _model_code_digest() -> str:
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def _pack(P: np.ndarray, tested: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, P=P, tested=tested)
+    return buffer.getvalue()
+
+
+def _unpack(value: bytes) -> tuple[np.ndarray, np.ndarray]:
+    with np.load(io.BytesIO(value)) as data:
+        return data["P"], data["tested"]
+
+
 def all_label_errors(
-    guide: Guide, examples: dict[str, list[Example]], folds: int = 5, seed: int = 0
+    guide: Guide,
+    examples: dict[str, list[Example]],
+    folds: int = 5,
+    seed: int = 0,
+    store: Store | None = None,
 ) -> list[dict[str, Any]]:
-    """label_errors over every scheme, from random-fold out-of-fold predictions (every item gets
-    one)."""
+    """label_errors over every scheme, from random-fold out-of-fold predictions (one per item).
+
+    With a `store`, each scheme's out-of-fold predictions are kept in it and reused while the
+    scheme, its labeled items, the fold settings and the model code are unchanged (see
+    out_of_fold_key): rerunning after reviewing nothing refits nothing.
+    """
     from newsclf.model.train import out_of_fold
 
     rows: list[dict[str, Any]] = []
@@ -449,6 +506,14 @@ def all_label_errors(
         items = examples.get(scheme.name, [])
         if len(items) < 4 or len({label for e in items for label in e.labels}) < 2:
             continue
-        P, tested, _, _, _ = out_of_fold(scheme, items, folds=folds, split="random", seed=seed)
+        name = f"label-errors:{scheme.name}"
+        key = out_of_fold_key(scheme, items, folds, "random", seed)
+        value = store.cached(name, key) if store is not None else None
+        if value is not None:
+            P, tested = _unpack(value)
+        else:
+            P, tested, _, _, _ = out_of_fold(scheme, items, folds=folds, split="random", seed=seed)
+            if store is not None:
+                store.set_cached(name, key, _pack(P, tested))
         rows += label_errors(scheme, items, P, tested)
     return sorted(rows, key=lambda r: -r["margin"])

@@ -9,7 +9,6 @@ from typing import Iterable
 
 from newsclf.article import Article
 from newsclf.guide import Guide, Scheme
-from newsclf.model.features import as_doc
 from newsclf.records import LabeledRecord
 from newsclf.store import Annotation, Store
 
@@ -25,6 +24,9 @@ class Example:
     @property
     def doc(self) -> dict[str, str]:
         """The feature input for this example."""
+        # Imported here: the report reads examples' labels, and features imports scikit-learn.
+        from newsclf.model.features import as_doc
+
         return as_doc(self.article, self.target)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Sequence
 
 import joblib
 
@@ -14,6 +14,7 @@ from newsclf.guide import Guide, keyword_verdict, parse_guide
 from newsclf.model.classifier import SchemeClassifier
 from newsclf.model.features import as_doc
 from newsclf.model.files import GUIDE_FILE, META_FILE, MODEL_FILE, MODEL_FORMAT, file_digest
+from newsclf.model.skips import skip_kind as skip_kind  # re-exported: callers import it here
 
 
 class Model:
@@ -146,14 +147,6 @@ class Model:
         return units
 
 
-def skip_kind(reason: str | None) -> str | None:
-    """The summary's name for a `skipped` reason: 'language not covered' or 'gated out' (None:
-    labeled)."""
-    if not reason:
-        return None
-    return "language not covered" if reason.startswith("language ") else "gated out"
-
-
 def language_scope(article: Article, guide: Guide) -> str | None:
     """Why the model must not label an article for its language, or None when the guide covers it.
 
@@ -282,32 +275,6 @@ def load_model(path: str | Path) -> Model:
     guide = parse_guide((path / GUIDE_FILE).read_text(encoding="utf-8"), str(path / GUIDE_FILE))
     classifiers = joblib.load(path / MODEL_FILE)
     return Model(path, meta, classifiers, guide)
-
-
-def classify_records(
-    model: Model,
-    articles: Iterable[Article],
-    targets: Iterable[str | None],
-    any_language: bool = False,
-) -> list[dict[str, Any]]:
-    """Output rows of `newsclf classify`: id, title, cats and labels per article (and `skipped`, why
-    none)."""
-    articles, targets = list(articles), list(targets)
-    rows = []
-    for article, result in zip(
-        articles, model.predict(articles, targets, any_language=any_language)
-    ):
-        row: dict[str, Any] = {
-            "id": article.id,
-            "title": article.title,
-            "outlet": article.outlet,
-            "published": article.published,
-            "lang": article.lang,
-            "model": model.id,
-        }
-        row.update(result)
-        rows.append(row)
-    return rows
 
 
 def evaluate_model(model: Model, examples: dict[str, list[Any]]) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from newsclf.report.guardrails import (
 )
 from newsclf.report.ledger import ledger, project_labels
 from newsclf.report.plots import (
+    Drawer,
     attention,
     by_group,
     learning_curve,
@@ -115,6 +116,44 @@ def build_report(
     `within` (the ids a search `query` matched) restricts every share to those articles; the report
     states the query.
     """
+    # Figures are drawn by worker processes while the tables and agreement are computed.
+    with Drawer() as drawer:
+        return _build_report(
+            drawer,
+            store,
+            guide,
+            out_dir,
+            model_dir,
+            by,
+            since,
+            until,
+            hourly_rate,
+            target_f1,
+            estimator,
+            min_n,
+            max_width,
+            within,
+            query,
+        )
+
+
+def _build_report(
+    drawer: Drawer,
+    store: Store,
+    guide: Guide,
+    out_dir: str | Path,
+    model_dir: str | Path | None,
+    by: Sequence[str],
+    since: str | None,
+    until: str | None,
+    hourly_rate: float,
+    target_f1: float,
+    estimator: str,
+    min_n: int,
+    max_width: float,
+    within: set[str] | None,
+    query: str | None,
+) -> ReportResult:
     out = Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     (out / "tables").mkdir(parents=True, exist_ok=True)
@@ -139,7 +178,6 @@ def build_report(
     cell_ids: dict[tuple[str, str, Any], str] = {}
     drill: dict[str, tuple[str, list[Item]]] = {}
     population_items: dict[str, Item] = {}
-    figures: list[Path] = []
     sources: dict[str, Counter] = {}
     for scheme in guide.schemes:
         items = [
@@ -180,7 +218,8 @@ def build_report(
             suffix = f"-{target.lower().replace(' ', '_')}" if target else ""
             about = f" toward {target}" if target else ""
             rows = [r for r in results["time"] if (r["target"] or "") == target]
-            figures += share_over_time(
+            drawer.draw(
+                share_over_time,
                 rows,
                 period,
                 f"{scheme.name}{about}: share per {period}",
@@ -189,7 +228,8 @@ def build_report(
             )
             if group:
                 grows = [r for r in results["group"] if (r["target"] or "") == target]
-                figures += by_group(
+                drawer.draw(
+                    by_group,
                     grows,
                     group,
                     f"{scheme.name}{about} by {group}",
@@ -198,7 +238,8 @@ def build_report(
                 )
                 if scheme.target is None and "main" in results and period in by:
                     mrows = [r for r in results["main"] if (r["target"] or "") == target]
-                    figures += small_multiples(
+                    drawer.draw(
+                        small_multiples,
                         mrows,
                         group,
                         period,
@@ -209,17 +250,16 @@ def build_report(
     # Attention: how much coverage there is, over every article any scheme reports on.
     population = list(population_items.values())
     attention_rows = attention_table(store, population, group, period) if population else []
+    scheme_figures = len(drawer.queued)
     if attention_rows:
-        figures = (
-            attention(
-                attention_rows,
-                group,
-                period,
-                "How much coverage: stories per " + period,
-                out / "figures",
-                "attention",
-            )
-            + figures
+        drawer.draw(
+            attention,
+            attention_rows,
+            group,
+            period,
+            "How much coverage: stories per " + period,
+            out / "figures",
+            "attention",
         )
     annotations = store.annotations()
     agreement = agreement_report(annotations, guide)
@@ -227,11 +267,12 @@ def build_report(
     projections = {
         name: project_labels(m.get("learning_curve", []), target_f1) for name, m in metrics.items()
     }
-    curve_figures: list[Path] = []
+    first_curve = len(drawer.queued)
     for name, proj in projections.items():
         points = metrics[name].get("learning_curve", [])
         if len(points) >= 2:
-            curve_figures += learning_curve(
+            drawer.draw(
+                learning_curve,
                 points,
                 proj.get("fit"),
                 target_f1,
@@ -297,6 +338,12 @@ def build_report(
     attention_html = _table(
         overall, [period, "articles", "all_articles", "share_of_all", "ci_low", "ci_high"]
     )
+    drawn = drawer.results()
+    # The attention figure (drawn after the per-scheme ones, once their items were known) opens.
+    figures = [
+        p for paths in drawn[scheme_figures:first_curve] + drawn[:scheme_figures] for p in paths
+    ]
+    curve_figures = [p for paths in drawn[first_curve:] for p in paths]
     page = _html(
         guide,
         figures,
@@ -383,7 +430,7 @@ def not_labeled(store: Store, model_id: str | None) -> dict[str, int]:
     """{why: articles} the model ran on but did not label: 'gated out' (the relevance gate said no)
     or 'language
     not covered' (not among the guide's languages)."""
-    from newsclf.model.predict import skip_kind
+    from newsclf.model.skips import skip_kind
 
     if model_id is None:
         return {}

@@ -46,8 +46,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import norm
-from scipy.stats import t as student_t
+
+# scipy.special's t quantile and normal cdf are what scipy.stats' t.ppf and norm.cdf call, without
+# scipy.stats' import (most of a second, on every report).
+from scipy.special import ndtr, stdtrit
 
 Z95 = 1.959963984540054
 # A model whose cross-validated macro-F1 (over all its scheme's labels, on its own training data,
@@ -114,7 +116,7 @@ def ppi_cell(
     if n < 2 or big_n < 1:
         return NAN
     if z is None:
-        z = float(student_t.ppf(0.975, n - 1))
+        z = float(stdtrit(n - 1, 0.975))
     lam = power_tuning(y, f) if uses_model(model_f1) else 0.0
     est = lam * float(fu.mean()) + float(np.mean(y - lam * f))
     centre, var = _pseudo_rectifier(y, f, lam)
@@ -168,7 +170,7 @@ def power_tuning(y: np.ndarray, f: np.ndarray) -> float:
         return 0.0
     resid = y - y.mean() - lam * (f - f.mean())
     se = math.sqrt(float(np.sum(resid * resid)) / (n - 2) / (n * var_f))
-    return float(np.clip(lam - float(student_t.ppf(0.975, n - 2)) * se, 0.0, 1.0))
+    return float(np.clip(lam - float(stdtrit(n - 2, 0.975)) * se, 0.0, 1.0))
 
 
 PSEUDO_WEIGHT = 0.5  # per corner of the gold x prediction table: Agresti and Min (2005)
@@ -276,7 +278,7 @@ def pacc(
     # measured in bench/estimates as 0.923-0.928 coverage for pooled samples of 50 over two cells.
     # The two tails together hold 2 * Phi(-sqrt(n / (n - 1)) * t(0.975, n - 1)) instead of 5%.
     n = len(y)
-    tail = 100 * float(norm.cdf(-math.sqrt(n / (n - 1)) * student_t.ppf(0.975, n - 1)))
+    tail = 100 * float(ndtr(-math.sqrt(n / (n - 1)) * stdtrit(n - 1, 0.975)))
     low, high = np.percentile(draws, [tail, 100 - tail])
     return Estimate(point, float(min(low, point)), float(max(high, point)))
 

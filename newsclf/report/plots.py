@@ -3,14 +3,19 @@ markers, not colour alone."""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
+import threading
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")  # no display on servers and in CI
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.layout_engine import TightLayoutEngine  # noqa: E402
 
 STYLES = [
     ("-", "o"),
@@ -25,6 +30,18 @@ STYLES = [
 GREYS = ["0.0", "0.35", "0.55", "0.2", "0.45", "0.65", "0.1", "0.3"]
 
 
+def _panel_grid(n_rows: int, columns: int, height: float) -> tuple[Any, Any]:
+    """A figure of small panels with shared axes, 3.4 inches wide and `height` tall each."""
+    return plt.subplots(
+        n_rows,
+        columns,
+        figsize=(3.4 * columns, height * n_rows),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
+
+
 def _style(i: int) -> dict[str, Any]:
     line, marker = STYLES[i % len(STYLES)]
     return {
@@ -36,13 +53,85 @@ def _style(i: int) -> dict[str, Any]:
     }
 
 
+PNG_DPI = 130
+
+
+def _tight_layout(fig: Any) -> None:
+    """fig.tight_layout() without leaving a layout engine on the figure.
+
+    With any engine set (tight_layout leaves a placeholder one), every savefig draws the whole
+    figure once more before drawing it for the file, only to lay it out again.
+    """
+    TightLayoutEngine().execute(fig)
+
+
 def _save(fig: Any, out_dir: Path, name: str) -> list[Path]:
+    """The figure as PNG and SVG, both cropped to the box of what it draws.
+
+    savefig(bbox_inches="tight") draws the figure an extra time per file just to measure it; here
+    it is measured once, at the PNG's resolution (the box bbox_inches="tight" finds: tested), and
+    both files get that box.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{name}.png", out_dir / f"{name}.svg"]
-    fig.savefig(paths[0], dpi=130, bbox_inches="tight")
-    fig.savefig(paths[1], bbox_inches="tight")
+    fig.set_dpi(PNG_DPI)
+    box = fig.get_tightbbox().padded(matplotlib.rcParams["savefig.pad_inches"])
+    fig.savefig(paths[0], dpi=PNG_DPI, bbox_inches=box)
+    fig.savefig(paths[1], bbox_inches=box)
     plt.close(fig)
     return paths
+
+
+class Drawer:
+    """Draws figures in worker processes while the caller goes on; `results()` waits for them all.
+
+    A report's figures are independent and matplotlib is single-threaded Python: on two cores,
+    two workers halve the wait. Workers are forked, so they start with matplotlib already imported
+    (a fresh interpreter would spend most of a figure's time importing it), and only where forking
+    is safe: on Linux, from a process with no other thread. Elsewhere, or with `workers` 1, each
+    figure is drawn at once in this process. The files are the same either way.
+    """
+
+    def __init__(self, workers: int | None = None):
+        if workers is None:
+            workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        safe = sys.platform == "linux" and threading.active_count() == 1
+        # Forked now, before the pool starts its own threads: a fork from a threaded process can
+        # inherit a lock some other thread held.
+        self._pool = (
+            multiprocessing.get_context("fork").Pool(workers) if workers > 1 and safe else None
+        )
+        self.queued: list[Any] = []  # a figure's paths, or the pool's promise of them
+
+    def draw(self, plot: Callable[..., list[Path]], *args: Any) -> None:
+        """Queue `plot(*args)` (a function of this module); its paths come back from results()."""
+        if self._pool is None:
+            self.queued.append(plot(*args))
+        else:
+            self.queued.append(self._pool.apply_async(plot, args))
+
+    def results(self) -> list[list[Path]]:
+        """Each queued figure's paths, in the order they were queued, once all are written."""
+        try:
+            return [p if self._pool is None else p.get() for p in self.queued]
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the workers: at once if figures are still being drawn (the report failed)."""
+        if self._pool is not None:
+            if all(p.ready() for p in self.queued):
+                self._pool.close()
+            else:
+                self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def __enter__(self) -> "Drawer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _points(
@@ -91,14 +180,7 @@ def share_over_time(
     x_of = {p: i for i, p in enumerate(periods)}
     columns = min(columns, max(1, len(labels)))
     n_rows = max(1, (len(labels) + columns - 1) // columns)
-    fig, axes = plt.subplots(
-        n_rows,
-        columns,
-        figsize=(3.4 * columns, 2.5 * n_rows),
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-    )
+    fig, axes = _panel_grid(n_rows, columns, 2.5)
     for ax, label in zip(axes.flat, labels):
         rs = sorted(series[label], key=lambda r: r[period])
         xs = [x_of[r[period]] for r in rs]
@@ -127,7 +209,7 @@ def share_over_time(
         "hollow grey: flagged, too few articles or too wide an interval)",
         fontsize=10,
     )
-    fig.tight_layout()
+    _tight_layout(fig)
     return _save(fig, out_dir, name)
 
 
@@ -146,14 +228,7 @@ def small_multiples(
         panels[row[panel]].append(row)
     names = sorted(panels)
     n_rows = max(1, (len(names) + columns - 1) // columns)
-    fig, axes = plt.subplots(
-        n_rows,
-        columns,
-        figsize=(3.4 * columns, 2.4 * n_rows),
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-    )
+    fig, axes = _panel_grid(n_rows, columns, 2.4)
     periods = sorted({r[period] for r in rows if r[period] != "unknown"})
     x_of = {p: i for i, p in enumerate(periods)}
     labels = sorted({r["label"] for r in rows})
@@ -314,7 +389,7 @@ def attention(
         bx.set_title("share of all stored articles (normalised attention), 95% CI", fontsize=9)
         bx.grid(axis="y", color="0.9")
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    _tight_layout(fig)
     return _save(fig, out_dir, name)
 
 

@@ -1,4 +1,5 @@
-"""Models and what they made of articles: predictions, and the articles a model skipped."""
+"""Models and what they made of articles: predictions, the articles a model skipped, and results
+kept for reuse while their inputs are unchanged (the `cache` table)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from newsclf.store._base import StoreBase, now_iso
 
 
 class Predictions(StoreBase):
-    """The `models`, `predictions` and `skipped` tables."""
+    """The `models`, `predictions`, `skipped` and `cache` tables."""
 
     def add_model(
         self, model_id: str, path: str, guide_name: str, guide_version: str, metrics: dict[str, Any]
@@ -96,3 +97,18 @@ class Predictions(StoreBase):
         """{article_id: reason} of articles the model (the latest, if None given) did not label."""
         rows = self._select("skipped", columns="article_id, reason", model_id=model_id)
         return {r[0]: r[1] for r in rows}
+
+    def cached(self, name: str, key: str) -> bytes | None:
+        """The value kept under `name` if computed from inputs hashing to `key`, else None."""
+        row = self.conn.execute(
+            "SELECT value FROM cache WHERE name = ? AND key = ?", (name, key)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def set_cached(self, name: str, key: str, value: bytes) -> None:
+        """Keep `value` under `name`, replacing the value of older inputs (one row per name)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO cache (name, key, value, created_at) VALUES (?, ?, ?, ?)",
+                (name, key, value, now_iso()),
+            )

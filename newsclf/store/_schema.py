@@ -235,34 +235,136 @@ old.title, old.text);
 annotations.article_id
                                      AND a.labeler = annotations.labeler)
     """,
+    # 10: what counts by period read instead of the articles table. search_facets holds each
+    # article's day, outlet and language by its rowid: a few dozen bytes a row that stay in the
+    # cache, where a look-up in `articles` reads a page of text for every match. search_totals
+    # holds how many articles each (day, outlet, language) has, the denominators of the shares,
+    # so they are no longer a scan of every article. search_days numbers the days, so the
+    # matches' days can be counted as integers without SQLite sorting every match (GROUP BY
+    # does). Triggers keep them current; filled after creation, and rebuilt with the full-text
+    # index by `newsclf search --reindex`.
+    """
+    CREATE TABLE search_days (code INTEGER PRIMARY KEY, day TEXT NOT NULL UNIQUE);
+    CREATE TABLE search_facets (rid INTEGER PRIMARY KEY, day TEXT, outlet TEXT, lang TEXT,
+                                dcode INTEGER);
+    CREATE TABLE search_totals (day TEXT, outlet TEXT, lang TEXT, n INTEGER NOT NULL);
+    CREATE INDEX search_totals_key ON search_totals(day, outlet, lang);
+    CREATE TRIGGER search_facets_insert AFTER INSERT ON articles BEGIN
+        INSERT OR IGNORE INTO search_days (day) SELECT substr(new.published, 1, 10)
+            WHERE new.published IS NOT NULL;
+        INSERT INTO search_facets (rid, day, outlet, lang, dcode)
+            VALUES (new.rowid, substr(new.published, 1, 10), new.outlet, new.lang,
+                    (SELECT code FROM search_days WHERE day = substr(new.published, 1, 10)));
+        UPDATE search_totals SET n = n + 1 WHERE day IS substr(new.published, 1, 10)
+            AND outlet IS new.outlet AND lang IS new.lang;
+        INSERT INTO search_totals (day, outlet, lang, n)
+            SELECT substr(new.published, 1, 10), new.outlet, new.lang, 1
+            WHERE NOT EXISTS (SELECT 1 FROM search_totals WHERE day IS substr(new.published, 1, 10)
+                              AND outlet IS new.outlet AND lang IS new.lang);
+    END;
+    CREATE TRIGGER search_facets_delete AFTER DELETE ON articles BEGIN
+        DELETE FROM search_facets WHERE rid = old.rowid;
+        UPDATE search_totals SET n = n - 1 WHERE day IS substr(old.published, 1, 10)
+            AND outlet IS old.outlet AND lang IS old.lang;
+        DELETE FROM search_totals WHERE n <= 0 AND day IS substr(old.published, 1, 10)
+            AND outlet IS old.outlet AND lang IS old.lang;
+    END;
+    CREATE TRIGGER search_facets_update AFTER UPDATE OF published, outlet, lang ON articles BEGIN
+        INSERT OR IGNORE INTO search_days (day) SELECT substr(new.published, 1, 10)
+            WHERE new.published IS NOT NULL;
+        UPDATE search_facets SET day = substr(new.published, 1, 10), outlet = new.outlet,
+            lang = new.lang,
+            dcode = (SELECT code FROM search_days WHERE day = substr(new.published, 1, 10))
+            WHERE rid = new.rowid;
+        UPDATE search_totals SET n = n - 1 WHERE day IS substr(old.published, 1, 10)
+            AND outlet IS old.outlet AND lang IS old.lang;
+        DELETE FROM search_totals WHERE n <= 0 AND day IS substr(old.published, 1, 10)
+            AND outlet IS old.outlet AND lang IS old.lang;
+        UPDATE search_totals SET n = n + 1 WHERE day IS substr(new.published, 1, 10)
+            AND outlet IS new.outlet AND lang IS new.lang;
+        INSERT INTO search_totals (day, outlet, lang, n)
+            SELECT substr(new.published, 1, 10), new.outlet, new.lang, 1
+            WHERE NOT EXISTS (SELECT 1 FROM search_totals WHERE day IS substr(new.published, 1, 10)
+                              AND outlet IS new.outlet AND lang IS new.lang);
+    END
+    """,
+    # 11: results a command can reuse while its inputs are unchanged (label-errors' out-of-fold
+    # predictions, one row per scheme): `key` is a hash of the inputs, `value` the result's bytes.
+    """
+    CREATE TABLE cache (
+        name TEXT PRIMARY KEY,
+        key TEXT NOT NULL,
+        value BLOB NOT NULL,
+        created_at TEXT NOT NULL
+    )
+    """,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 SEARCH_MIGRATION = 8  # the migration that creates the full-text index
+FACETS_MIGRATION = 10  # creates search_facets, search_totals and search_days; filled after it
 
 
-def fill_search(conn: sqlite3.Connection, chunk: int = 5000) -> None:
-    """Index the articles already stored (a store from before the index); a progress bar if many."""
+def _fill_by_rowid(conn: sqlite3.Connection, insert: str, chunk: int, big: int, desc: str) -> None:
+    """Run `insert` (its ? ? a rowid range) over every article in ranges of `chunk` rowids, with a
+    progress bar once the store holds more than `big` articles."""
     top = conn.execute("SELECT COALESCE(MAX(rowid), 0) FROM articles").fetchone()[0]
     total = conn.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
     bar = None
-    if total > 20 * chunk:
+    if total > big:
         from tqdm import tqdm
 
-        bar = tqdm(total=total, desc="building the search index", unit="articles", file=sys.stderr)
+        bar = tqdm(total=total, desc=desc, unit="articles", file=sys.stderr)
     for start in range(0, top, chunk):
-        n = conn.execute(
-            "INSERT INTO articles_fts(rowid, title, text) SELECT rowid, title, text FROM articles "
-            "WHERE rowid > ? AND rowid <= ?",
-            (start, start + chunk),
-        ).rowcount
+        n = conn.execute(insert, (start, start + chunk)).rowcount
         if bar is not None:
             bar.update(n)
     if bar is not None:
         bar.close()
 
 
+def fill_search(conn: sqlite3.Connection, chunk: int = 5000) -> None:
+    """Index the articles already stored (a store from before the index); a progress bar if many."""
+    _fill_by_rowid(
+        conn,
+        "INSERT INTO articles_fts(rowid, title, text) SELECT rowid, title, text FROM articles "
+        "WHERE rowid > ? AND rowid <= ?",
+        chunk,
+        20 * chunk,
+        "building the search index",
+    )
+
+
+def fill_facets(conn: sqlite3.Connection, chunk: int = 20000) -> None:
+    """Fill search_facets, search_totals and search_days from the articles already stored."""
+    for table in ("search_facets", "search_totals", "search_days"):
+        conn.execute(f"DELETE FROM {table}")
+    _fill_by_rowid(
+        conn,
+        "INSERT INTO search_facets (rid, day, outlet, lang) SELECT rowid, "
+        "substr(published, 1, 10), outlet, lang FROM articles WHERE rowid > ? AND rowid <= ?",
+        chunk,
+        100_000,
+        "indexing dates for counts",
+    )
+    conn.execute(
+        "INSERT INTO search_totals (day, outlet, lang, n) SELECT day, outlet, lang, COUNT(*) "
+        "FROM search_facets GROUP BY day, outlet, lang"
+    )
+    conn.execute(
+        "INSERT INTO search_days (day) SELECT DISTINCT day FROM search_totals "
+        "WHERE day IS NOT NULL ORDER BY day"
+    )
+    conn.execute(
+        "UPDATE search_facets SET dcode = (SELECT code FROM search_days d "
+        "WHERE d.day = search_facets.day) WHERE day IS NOT NULL"
+    )
+
+
 # Steps run after a migration, in its transaction, on the rows a store already held.
-AFTER: dict[int, Callable[[sqlite3.Connection], None]] = {SEARCH_MIGRATION: fill_search}
+AFTER: dict[int, Callable[[sqlite3.Connection], None]] = {
+    SEARCH_MIGRATION: fill_search,
+    FACETS_MIGRATION: fill_facets,
+}
 
 
 def split_sql(script: str) -> list[str]:
