@@ -19,7 +19,10 @@ For each data set in ../shared/data (skipped cleanly when absent) one label is t
 - models of several qualities: TF-IDF + logistic regression trained on random subsets of TRAIN of
   growing size (so macro-F1 on test spans weak to strong); each model is fitted once per data set,
   and its cross-validated error rates (5 folds on its own training subset) are what ACC corrects
-  with.
+  with; its cross-validated macro-F1 over all the data set's labels on the same folds (what
+  `newsclf train` stores and the report reads; the models are multi-class, not focal-vs-rest)
+  decides, as in the report, whether PPI uses it at all (`newsclf.report.estimate.uses_model`:
+  below the weak-model guardrail's MIN_MACRO_F1, lam = 0 and PPI is the sample's share).
 - populations: POP articles resampled from TEST (never trained on) to a grid of focal-label
   prevalences (PREVALENCES), redrawn every replicate;
 - a random estimation sample of n in EST_SIZES drawn from the population (its gold labels known,
@@ -33,9 +36,8 @@ PPI (the report's default: `newsclf.report.estimate.ppi_cell`) and gold-only (th
 sample alone, Wilson): the same functions `newsclf report` calls. PPI and gold-only see the same
 replicates, so the last column is the paired z of their squared errors (PPI's minus gold-only's,
 mean over its standard error): how far PPI's RMSE is above gold-only's in units of Monte Carlo
-error. Where the model knows almost nothing PPI keeps lam = 0 (exactly the sample's share) in most
-replicates and the two RMSEs differ by less than Monte Carlo error, so their printed values tie
-or differ in the fourth decimal either way; the z says which.
+error. Where the rule leaves the model out the two estimates are the same number (z 0), and the
+column after z gives PPI's RMSE had it used the model all the same (the rule's cost or gain).
 """
 
 from __future__ import annotations
@@ -132,6 +134,9 @@ def fit_levels(
                 "macro_f1": float(
                     f1_score(test_y, [classes[i] for i in proba.argmax(1)], average="macro")
                 ),
+                # What `newsclf train` stores and the report's guardrail reads: macro-F1 over all
+                # the scheme's labels, out of fold on the model's own training items (not test).
+                "cv_macro_f1": float(f1_score(y, cv, average="macro")),
                 "f": f,
                 "hard": hard,
                 "rates": rates,
@@ -217,9 +222,12 @@ def simulate(
     """Coverage, mean width and RMSE of each method over `reps` populations and estimation
     samples."""
     from newsclf.report.coverage import ErrorRates, _bootstrap_cell, adjusted_share
-    from newsclf.report.estimate import combine, gold_only, ppi_cell, wilson
+    from newsclf.report.estimate import combine, gold_only, ppi_cell, uses_model, wilson
 
     rng = np.random.default_rng(seed)
+    f1 = level.get("cv_macro_f1")
+    ruled_out = not uses_model(f1)  # the report's rule: PPI leaves this model out (lam = 0)
+    kept: list[tuple[float, float, float, float]] = []  # PPI using the model all the same
     pos, neg = np.flatnonzero(y_test), np.flatnonzero(~y_test)
     rates = ErrorRates("multi", ["focal"], binary={"focal": level["rates"]})
     out: dict[str, list[tuple[float, float, float, float]]] = {m: [] for m in METHODS}
@@ -241,12 +249,17 @@ def simulate(
         )["focal"]
         acc = (k_gold + acc_u * n_pred) / pop
         out["acc"].append((acc, min(alow, acc), max(ahigh, acc), truth))
-        est = combine(k_gold, n, ppi_cell(ys, fs, fu), n_pred)
+        est = combine(k_gold, n, ppi_cell(ys, fs, fu, model_f1=f1), n_pred)
         out["ppi"].append((est.share, est.low, est.high, truth))
+        if ruled_out:
+            used = combine(k_gold, n, ppi_cell(ys, fs, fu), n_pred)
+            kept.append((used.share, used.low, used.high, truth))
         g = gold_only(ys)
         out["gold"].append((g.share, g.low, g.high, truth))
     summary = summarise(out)
     summary["ppi"]["excess_z"] = excess_z(out["ppi"], out["gold"])
+    # What the rule changes: PPI's RMSE had it used the model (the same where the rule keeps it).
+    summary["ppi"]["rmse_kept"] = summarise({"k": kept})["k"]["rmse"] if kept else float("nan")
     return summary
 
 
@@ -308,10 +321,12 @@ def goals(full: list[list[str]]) -> list[str]:
     def get(row: list[str], key: str, m: str) -> float:
         return float(row[col[(key, m)]])
 
-    def name(r: list[str]) -> str:
-        return f"{r[0]} {r[1]} (F1 {r[2]}) prev {r[3]} n {r[4]}"
-
     zcol = 5 + 3 * k  # the paired z of PPI's squared error against gold-only's, when printed
+    kcol, fcol = zcol + 1, zcol + 2  # PPI's RMSE had it used the model; the CV macro-F1
+
+    def name(r: list[str]) -> str:
+        cv = f", CV {r[fcol]}" if len(r) > fcol else ""
+        return f"{r[0]} {r[1]} (F1 {r[2]}{cv}) prev {r[3]} n {r[4]}"
 
     def rmse_pair(r: list[str]) -> str:
         z = f", paired z {r[zcol]}" if len(r) > zcol else ""
@@ -355,6 +370,25 @@ def goals(full: list[list[str]]) -> list[str]:
             f"PPI MSE above gold-only's beyond Monte Carlo error (paired z > {crit:.2f}: one-sided "
             f"5% over {len(zs)} conditions) in {sum(z > crit for z in zs)} of {len(zs)}; "
             f"{sum(z > 2 for z in zs)} with z > 2; largest z {zs[top]:+.1f} ({name(full[top])})",
+        )
+    off = [r for r in full if len(r) > kcol and r[kcol] != "-"]
+    if off:
+        # The rule's cost: where leaving the model out gave a larger RMSE than using it would.
+        cost = [
+            (get(r, "rmse", "ppi") / float(r[kcol]), r)
+            for r in off
+            if get(r, "rmse", "ppi") > float(r[kcol])
+        ]
+        lines.append(
+            f"model left out (CV macro-F1 below the guardrail's threshold) in {len(off)} of"
+            f" {len(full)} conditions; RMSE above PPI's with the model in {len(cost)}"
+            + (
+                f" (worst {max(c for c, _ in cost):.3f}, mean {np.mean([c for c, _ in cost]):.3f})"
+                if cost
+                else ""
+            )
+            + f"; PPI/gold RMSE with the model there: mean"
+            f" {np.mean([float(r[kcol]) / get(r, 'rmse', 'gold') for r in off]):.3f}"
         )
     if strong:
         lines.append(
@@ -486,6 +520,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         + [f"{s[m]['width']:.3f}" for m in METHODS]
                         + [f"{s[m]['rmse']:.4f}" for m in METHODS]
                         + [f"{s['ppi']['excess_z']:+.1f}"]
+                        + [
+                            "-"
+                            if math.isnan(s["ppi"]["rmse_kept"])
+                            else f"{s['ppi']['rmse_kept']:.4f}",
+                            f"{level['cv_macro_f1']:.2f}",
+                        ]
                     )
 
             def mean(m: str, key: str, agg: dict = agg) -> float:
@@ -502,6 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     name,
                     str(level["size"]),
                     f"{level['macro_f1']:.2f}",
+                    f"{level['cv_macro_f1']:.2f}",
                     f"{min(c['coverage'] for c in agg['ppi']):.3f}",
                     f"{mean('ppi', 'coverage'):.3f}",
                     f"{mean('raw', 'coverage'):.3f}",
@@ -539,7 +580,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         + [f"cov {m}" for m in METHODS]
         + [f"width {m}" for m in METHODS]
         + [f"rmse {m}" for m in METHODS]
-        + ["z ppi-gold"],
+        + ["z ppi-gold", "rmse ppi with model", "CV F1"],
     )
     print(
         "\nSummary per data set and model (over prevalences"
@@ -552,6 +593,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "data set",
             "train",
             "macro-F1",
+            "CV macro-F1",
             "ppi cov min",
             "ppi cov",
             "raw cov",

@@ -95,3 +95,29 @@ def test_lam_zero_is_exactly_the_gold_only_share():
                 whole = combine(int(y[:n].sum()), n, est, 2000 - n)
                 assert abs(whole.share - gold_only(y[:n]).share) < 1e-15
     assert seen > 50
+
+
+def test_the_report_rule_leaves_a_weak_model_out_and_prints_its_cost():
+    # The synthetic model of the first test is good, but its cross-validated macro-F1 says 0.3:
+    # the report's rule leaves it out, so PPI is the estimation sample's share in every replicate
+    # (the same RMSE as gold-only, z 0), and `rmse_kept` is what PPI gives using it (the rule's
+    # cost here). At 0.5 the model is used and `rmse_kept` is not computed.
+    rng = np.random.default_rng(0)
+    y = rng.random(400) < 0.3
+    f = np.clip(np.where(y, 0.75, 0.2) + rng.normal(0, 0.15, 400), 0, 1)
+    level = {"f": f, "hard": f > 0.5, "rates": (1, 1, 1, 1)}
+    off = simulate(y, {**level, "cv_macro_f1": 0.3}, 0.3, 100, 60, 1000, seed=1)
+    on = simulate(y, {**level, "cv_macro_f1": 0.5}, 0.3, 100, 60, 1000, seed=1)
+    assert math.isclose(off["ppi"]["rmse"], off["gold"]["rmse"], rel_tol=1e-12)
+    assert off["ppi"]["excess_z"] == 0.0 and math.isnan(on["ppi"]["rmse_kept"])
+    assert off["ppi"]["rmse_kept"] == on["ppi"]["rmse"] < off["ppi"]["rmse"]
+
+    def row(rmse_ppi: float, kept: str, cv: str) -> list[str]:
+        nums = [0.1, 0.9, 0.95, 0.95, 0.04, 0.3, 0.05, 0.1, 0.2, 0.1, rmse_ppi, 0.03]
+        return ["bbc", "25", "0.40", "0.1", "50"] + [str(x) for x in nums] + ["+0.0", kept, cv]
+
+    lines = goals([row(0.03, "0.0200", "0.30"), row(0.03, "0.0310", "0.30"), row(0.02, "-", "0.6")])
+    assert (
+        "model left out (CV macro-F1 below the guardrail's threshold) in 2 of 3 conditions;"
+        " RMSE above PPI's with the model in 1 (worst 1.500, mean 1.500)" in "\n".join(lines)
+    )

@@ -14,7 +14,16 @@ import pytest
 from newsclf.article import Article
 from newsclf.guide import parse_guide
 from newsclf.report.coverage import ErrorRates, unmix_single, wilson
-from newsclf.report.estimate import combine, gold_only, pacc, ppi_cell, ppi_mean
+from newsclf.report.estimate import (
+    MIN_MACRO_F1,
+    combine,
+    gold_only,
+    pacc,
+    ppi_cell,
+    ppi_mean,
+    uses_model,
+)
+from newsclf.report.guardrails import scheme_warnings
 from newsclf.store import Annotation, Store
 
 GUIDE = """\
@@ -428,6 +437,63 @@ def test_default_ppi_report_uses_the_estimation_sample(run, tmp_path):
         label="a",
     )
     assert (z2["rectifier"], z2["estimator"], z2["share"]) == ("none", "raw", z2["raw_share"])
+
+
+def test_a_model_below_the_guardrails_macro_f1_is_left_out_of_ppi():
+    # The small case of n = 32 (LAM32 above) with a model whose cross-validated macro-F1 is below
+    # the weak-model guardrail's 0.5: lam 0, exactly the estimation sample's share (16 of 32),
+    # whatever the predictions say; at 0.5 and above (or unknown) the same model is used as before.
+    assert MIN_MACRO_F1 == 0.5 and not uses_model(0.49) and uses_model(0.5) and uses_model(None)
+    off = ppi_cell(Y * 4, F * 4, FU, model_f1=0.49)
+    assert (off.lam, off.share) == (0.0, gold_only(Y * 4).share) == (0.0, 0.5)
+    assert off == ppi_cell(Y * 4, [0.3] * 32, FU)  # the same as a model that knows nothing
+    for f1 in (0.5, 0.93, None):
+        on = ppi_cell(Y * 4, F * 4, FU, model_f1=f1)
+        assert on == ppi_cell(Y * 4, F * 4, FU) and math.isclose(on.lam, LAM32, abs_tol=1e-6)
+    (warning,) = scheme_warnings({"stance": {"macro_f1": 0.42}, "topics": {"macro_f1": 0.5}})
+    assert warning.startswith(
+        "stance: shares rest on the estimation sample alone: the model's cross-validated"
+        " macro-F1 0.42 is below 0.5"
+    )
+    assert "does not use" in warning and not scheme_warnings({"topics": {"macro_f1": 0.81}})
+    # ACC's wording is unchanged: the rule is PPI's.
+    (acc,) = scheme_warnings({"stance": {"macro_f1": 0.42}}, estimator="acc")
+    assert "estimation sample alone" not in acc
+
+
+def test_the_report_leaves_a_weak_model_out_of_ppi_and_says_so(run, tmp_path):
+    guide_path = _estimation_fixture(tmp_path, run)
+    metrics = json.loads((tmp_path / "model" / "metrics.json").read_text())
+    metrics["topics"]["macro_f1"] = 0.3
+    (tmp_path / "model" / "metrics.json").write_text(json.dumps(metrics))
+    result = run(
+        "report",
+        "--guide",
+        str(guide_path),
+        "--model",
+        str(tmp_path / "model"),
+        "--out",
+        str(tmp_path / "r"),
+    )
+    assert result.exit_code == 0, result.output
+    z = pick(
+        rows_of(tmp_path / "r"),
+        table="main",
+        scheme="topics",
+        outlet="Z",
+        month="2023-03",
+        label="a",
+    )
+    # 16 of 32 known gold carry a; the 10 predicted get the estimation sample's share, 1/2, not
+    # PPI's SHARE32 with the model: (16 + 10 * 1/2) / 42.
+    assert (z["rectifier"], z["estimator"], z["lambda"]) == ("own", "ppi", "0.0")
+    assert math.isclose(float(z["share"]), (16 + 10 * 0.5) / 42, abs_tol=1e-4)
+    said = (
+        "topics: shares rest on the estimation sample alone: the model's cross-validated"
+        " macro-F1 0.30 is below 0.5"
+    )
+    assert "warning: " + said in result.output
+    assert said.replace("'", "&#x27;") in (tmp_path / "r" / "report.html").read_text()
 
 
 def test_a_model_trained_after_the_estimation_sample_was_stored_is_warned_about(run, tmp_path):

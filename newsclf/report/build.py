@@ -195,7 +195,14 @@ def _build_report(
             tables["group"] = [group]
         results = {}
         for name, fields in tables.items():
-            rows = coverage_table(items, scheme, fields, rates, estimator=estimator)
+            rows = coverage_table(
+                items,
+                scheme,
+                fields,
+                rates,
+                estimator=estimator,
+                model_f1=metrics.get(scheme.name, {}).get("macro_f1"),
+            )
             flag_rows(rows, metrics, min_n, max_width)
             members = cells_of(items, fields)
             for row in rows:
@@ -307,7 +314,9 @@ def _build_report(
     tables_out.append(out / "tables" / "agreement.json")
     provenance = _provenance(store, sources, since, until, model_id)
     provenance["query"] = (query, len(within)) if within is not None else None
-    warnings = scheme_warnings({k: v for k, v in metrics.items() if k in sources})
+    warnings = scheme_warnings(
+        {k: v for k, v in metrics.items() if k in sources}, estimator=estimator
+    )
     if estimator in ("ppi", "pacc"):
         leak = estimation_leak_warning(annotations, model_created)
         warnings += [leak] if leak else []

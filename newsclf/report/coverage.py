@@ -281,7 +281,13 @@ def cell_key(row: dict[str, Any], by: Sequence[str]) -> tuple[str, tuple[str, ..
 
 
 def _rectified(
-    method: str, label: str, own: list[Item], pooled: list[Item], pred: list[Item], seed: int
+    method: str,
+    label: str,
+    own: list[Item],
+    pooled: list[Item],
+    pred: list[Item],
+    seed: int,
+    model_f1: float | None = None,
 ) -> tuple[Estimate, str, int]:
     """PPI or PACC for the predicted items of a cell: (estimate, rectifier 'own'/'pooled'/'none',
     items used).
@@ -292,6 +298,8 @@ def _rectified(
     without) the label alike in every cell, whatever the label's share there (prior shift), where
     a pooled mean of gold - prediction assumes the model's error is the same size in every cell,
     which fails as soon as shares differ (bench/estimates: coverage near 0 for a weak model).
+    PPI does not use a model whose cross-validated macro-F1 `model_f1` is below MIN_MACRO_F1
+    (`ppi_cell`): the cell's own estimation items alone then give its share.
     """
     rect, where = (own, "own") if len(own) >= MIN_OWN_RECTIFIER else (pooled, "pooled")
     if len(rect) < 2:
@@ -299,7 +307,10 @@ def _rectified(
     y = [float(label in i.labels) for i in rect]
     f = [i.score(label) for i in rect]
     fu = [i.score(label) for i in pred]
-    est = ppi_cell(y, f, fu) if method == "ppi" and where == "own" else pacc(y, f, fu, seed=seed)
+    if method == "ppi" and where == "own":
+        est = ppi_cell(y, f, fu, model_f1=model_f1)
+    else:
+        est = pacc(y, f, fu, seed=seed)
     return est, where, len(rect)
 
 
@@ -310,8 +321,11 @@ def coverage_table(
     rates: ErrorRates | None,
     seed: int = 0,
     estimator: str = "ppi",
+    model_f1: float | None = None,
 ) -> list[dict[str, Any]]:
     """One row per (target, group..., label): counts, raw and corrected shares with 95% intervals.
+
+    `model_f1`, the model's cross-validated macro-F1: below MIN_MACRO_F1, PPI does not use it.
 
     With `ppi` and `pacc` the correction comes from the cell's own estimation items when it has
     MIN_OWN_RECTIFIER of them, else from all the target's estimation items pooled, through PACC
@@ -358,7 +372,7 @@ def coverage_table(
                 rectifier = "cross-validation"
             elif n_pred and estimator in ("ppi", "pacc"):
                 est, rectifier, n_rect = _rectified(
-                    estimator, label, own, pooled[target], pred, seed
+                    estimator, label, own, pooled[target], pred, seed, model_f1
                 )
                 if rectifier != "none":
                     whole = combine(k_gold, n_gold, est, n_pred)

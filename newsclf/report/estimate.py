@@ -29,7 +29,10 @@ var(f), which with a useless model made the estimate worse than the estimation s
 (bench/estimates: RMSE up to 1.2% above it). `ppi_cell` therefore takes the lower end of lam_opt's
 95% confidence interval, floored at 0 (`power_tuning`): with probability 0.975 a lam between 0
 and lam_opt, where every lam beats the sample alone, and lam = 0 (exactly the sample's share)
-whenever the sample cannot show that the model's correction is worth it. The interval is a
+whenever the sample cannot show that the model's correction is worth it. A model whose
+cross-validated macro-F1 is below MIN_MACRO_F1 (the report's weak-model warning) is not used at
+all (`uses_model`): lam = 0, which removes the little a fitted lam still costs where the model
+knows nothing (bench/estimates: RMSE at or below the sample's in every condition). The interval is a
 small-sample one (`_pseudo_rectifier`): as Agresti and Min (2005) do for a difference of matched
 proportions, half a pseudo-article joins each of the four corners (gold 0/1 x prediction 0/1) in
 the interval's centre and variance, not in the point estimate, so a sample of 50 that happened to
@@ -49,6 +52,11 @@ import numpy as np
 from scipy.special import ndtr, stdtrit
 
 Z95 = 1.959963984540054
+# A model whose cross-validated macro-F1 (over all its scheme's labels, on its own training data,
+# as `newsclf train` stores it) is below this gets the report's weak-model warning, and PPI does
+# not use it: lam = 0, the estimation sample's own share. Set for the warning before
+# bench/estimates existed, not tuned on it.
+MIN_MACRO_F1 = 0.5
 
 
 @dataclass(frozen=True)
@@ -85,11 +93,23 @@ def ppi_mean(
     return Estimate(est, est - z * se, est + z * se, lam)
 
 
-def ppi_cell(y: object, f_labeled: object, f_unlabeled: object, z: float | None = None) -> Estimate:
+def ppi_cell(
+    y: object,
+    f_labeled: object,
+    f_unlabeled: object,
+    z: float | None = None,
+    model_f1: float | None = None,
+) -> Estimate:
     """PPI++ share among exactly these unlabeled articles (a finite cell), clipped to [0, 1].
 
     The interval uses Student's t with n - 1 degrees of freedom unless `z` is given, around the
     pseudo-article centre (`_pseudo_rectifier`); it always holds the point estimate.
+
+    `model_f1` is the model's cross-validated macro-F1: below MIN_MACRO_F1 the model is not used
+    (`uses_model`), lam = 0, and the estimate is exactly the estimation sample's share. Where a
+    model knows nothing every lam > 0 adds lam**2 * var(f) to the variance, so a lam rule fitted
+    on the sample alone stays, in expectation, a little worse than the sample there
+    (`power_tuning`); this decides from what the model showed on its own training data instead.
     """
     y, f, fu = _arrays(y, f_labeled, f_unlabeled)
     n, big_n = len(y), len(fu)
@@ -97,12 +117,17 @@ def ppi_cell(y: object, f_labeled: object, f_unlabeled: object, z: float | None 
         return NAN
     if z is None:
         z = float(stdtrit(n - 1, 0.975))
-    lam = power_tuning(y, f)
+    lam = power_tuning(y, f) if uses_model(model_f1) else 0.0
     est = lam * float(fu.mean()) + float(np.mean(y - lam * f))
     centre, var = _pseudo_rectifier(y, f, lam)
     se = math.sqrt(var * (1 / n + 1 / big_n))
     low, high = lam * float(fu.mean()) + centre - z * se, lam * float(fu.mean()) + centre + z * se
     return Estimate(min(1.0, max(0.0, est)), max(0.0, min(low, est)), min(1.0, max(high, est)), lam)
+
+
+def uses_model(model_f1: float | None) -> bool:
+    """Whether PPI uses a model of this cross-validated macro-F1 (None: not known, used)."""
+    return model_f1 is None or model_f1 >= MIN_MACRO_F1
 
 
 def power_tuning(y: np.ndarray, f: np.ndarray) -> float:

@@ -3,7 +3,8 @@
 A cell is flagged when it holds fewer than `min_n` articles or its 95% interval is wider than
 `max_width`; a predicted share that no estimation item could correct is flagged too. Flagged
 cells are drawn hollow and grey in the figures and listed by name at the top of the report; a
-scheme whose model's cross-validated macro-F1 is below MIN_MACRO_F1 gets a warning of its own.
+scheme whose model's cross-validated macro-F1 is below MIN_MACRO_F1 gets a warning of its own
+(and PPI does not use that model: `newsclf.report.estimate.uses_model`).
 """
 
 from __future__ import annotations
@@ -11,20 +12,36 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from newsclf.report.coverage import GROUP_FIELDS, PERIODS
+from newsclf.report.estimate import MIN_MACRO_F1
 
-MIN_MACRO_F1 = 0.5
+__all__ = ["MIN_MACRO_F1"]  # defined beside the estimator, which reads it too
 WEAK_RECALL = 0.5
 LISTED = (
     60  # flagged cells named in the HTML and on the terminal; the rest are in tables/coverage.csv
 )
 
 
-def scheme_warnings(metrics: dict[str, Any], min_f1: float = MIN_MACRO_F1) -> list[str]:
-    """One sentence per scheme whose model's cross-validated macro-F1 is below `min_f1`."""
+def scheme_warnings(
+    metrics: dict[str, Any], min_f1: float = MIN_MACRO_F1, estimator: str = "ppi"
+) -> list[str]:
+    """One sentence per scheme whose model's cross-validated macro-F1 is below `min_f1`.
+
+    With `ppi` such a model is not used at all (`estimate.uses_model`), and the sentence says so.
+    """
     out = []
     for name, m in sorted(metrics.items()):
         f1 = m.get("macro_f1")
-        if f1 is not None and f1 < min_f1:
+        if f1 is None or f1 >= min_f1:
+            continue
+        if estimator == "ppi":
+            out.append(
+                f"{name}: shares rest on the estimation sample alone: the model's cross-validated"
+                f" macro-F1 {f1:.2f} is below {min_f1:g}, so PPI does not use its predictions"
+                " (lambda 0) and the intervals are as wide as the sample's own. Cells with too"
+                " few estimation items of their own still fall back to pooled PACC, which uses"
+                " the model (flagged when wide)."
+            )
+        else:
             out.append(
                 f"{name}: the model's cross-validated macro-F1 is {f1:.2f} (below {min_f1:.2f});"
                 " its labels alone would mislead, so its shares rest on the gold labels and the"
