@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from datetime import date, timedelta, timezone
 
 import pytest
 from conftest import GUIDE, write_jsonl
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from newsclf.errors import InputError
@@ -454,9 +455,8 @@ def test_train_classify_and_evaluate_read_mapped_columns(run, tmp_path):
 
 
 # What Western European and Indonesian text in Excel's cp1252 is made of. (Arbitrary cp1252 bytes
-# cannot be
-# told from Korean or Chinese ones: a run like "\xa0\xa0\xa0\xa0" is valid in both; the notice names
-# the guess.)
+# cannot be told from Korean or Chinese ones: a run like "\xa0\xa0\xa0\xa0" is valid in both; the
+# notice names the guess.)
 LATIN_TEXT = st.text(
     alphabet=st.sampled_from(
         list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
@@ -486,6 +486,12 @@ def test_any_text_written_by_a_csv_writer_reads_back_unchanged(
 
     if encoding == "cp1252":
         texts = latin
+        # The reader's stated rule (textfiles._reads_as_latin): a file that is not UTF-8 reads as
+        # cp1252 when its accented characters stand mostly alone; runs of three or more (ÉÉÉÉ) are
+        # what East Asian double-byte text looks like in cp1252, and that stays ambiguous (the
+        # cp949 and gb18030 cases above pin the other side).
+        runs = [len(m) for m in re.findall(r"[^\x00-\x7f]+", "\n".join(texts))]
+        assume(not runs or sum(n for n in runs if n >= 3) / sum(runs) < 0.5)
     path = tmp_path / "prop.csv"
     with open(path, "w", encoding=encoding, newline="") as fh:
         writer = csv.writer(fh, delimiter=delimiter)
