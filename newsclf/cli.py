@@ -2028,7 +2028,7 @@ def search_command(
     "--workdir",
     "demo-output",
     click.Path(file_okay=False),
-    "Where the demo writes its store, model and outputs.",
+    "Where the demo writes its store, model and outputs (an earlier demo run's are replaced).",
 )
 @typed_option(
     "--corpus",

@@ -8,7 +8,10 @@ the model's shares with them, and the demo scores those estimates against the go
 
 from __future__ import annotations
 
+import json
 import random
+import shutil
+import sqlite3
 import time
 from collections import defaultdict
 from datetime import datetime, timezone
@@ -16,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from newsclf.classify import classify_records, save_predictions
+from newsclf.errors import InputError
 from newsclf.guide import Guide, load_guide
 from newsclf.model.data import Example, examples_from_store
 from newsclf.model.evaluate import format_metrics
@@ -119,6 +123,31 @@ def import_demo(
     return cut, train_part, test_part
 
 
+def start_over(workdir: Path, corpus: Path, echo: Callable[[str], None] = print) -> None:
+    """Remove an earlier demo run's store and model from workdir, so held-out scores stay held out.
+
+    A kept store already holds the later articles' estimation labels (imported after training), and
+    training on them would score the model on articles it has seen. A store holding any article the
+    corpus lacks is not the demo's: InputError, and nothing is removed.
+    """
+    db = workdir / "newsclf.db"
+    if not db.exists():
+        return
+    with (corpus / "articles.jsonl").open(encoding="utf-8") as fh:
+        ours = {json.loads(line)["id"] for line in fh if line.strip()}
+    with sqlite3.connect(db) as conn:
+        stored = {row[0] for row in conn.execute("SELECT id FROM articles")}
+    if not stored <= ours:
+        raise InputError(
+            f"{db} holds articles the demo corpus lacks: not an earlier demo's store, so it is"
+            " kept; give --workdir a folder of its own"
+        )
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(workdir / "model", ignore_errors=True)
+    echo(f"starting over in {workdir}: the earlier demo run's store and model removed")
+
+
 def run_demo(
     workdir: Path, corpus: Path | None = None, echo: Callable[[str], None] = print
 ) -> dict:
@@ -128,6 +157,7 @@ def run_demo(
     guide_path = corpus / "guide.yaml" if (corpus / "guide.yaml").is_file() else DEFAULT_GUIDE
     guide = load_guide(guide_path)
     workdir.mkdir(parents=True, exist_ok=True)
+    start_over(workdir, corpus, echo)
     label_files = [
         corpus / "labels" / f"{name}.jsonl" for name in ("coder_a", "coder_b", "adjudicated")
     ]

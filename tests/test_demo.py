@@ -10,6 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from newsclf.article import Article
+from newsclf.store import Store
+
 
 def newsclf_command() -> list[str]:
     script = Path(sys.executable).with_name("newsclf")
@@ -49,14 +52,29 @@ def test_demo_imports_trains_and_labels_held_out_articles(tmp_path):
     assert (
         articles == 149 and 0 < predicted < articles
     )  # only the held-out part is labeled by the model
-    # Running it again changes nothing in the store's articles.
+    # Running it again starts from a fresh store: a kept one would hold the later articles'
+    # estimation labels, and training on them would inflate the held-out scores.
     again = subprocess.run(
         newsclf_command() + ["demo", "--workdir", str(work)],
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert (
-        again.returncode == 0
-        and f"articles: 0 new, 0 updated, {articles} unchanged" in again.stdout
+    assert again.returncode == 0 and "starting over in" in again.stdout
+    assert f"articles: {articles} new, 0 updated, 0 unchanged" in again.stdout
+    held_out = out.split("macro-F1 per scheme (held out):")[1].splitlines()[0]
+    assert again.stdout.split("macro-F1 per scheme (held out):")[1].splitlines()[0] == held_out
+    # A folder whose store is not the demo's is refused, and its store kept.
+    other = tmp_path / "other"
+    other.mkdir()
+    with Store(other / "newsclf.db") as store:
+        store.upsert_article(Article(id="mine", title="Mine", text="A study's own article."))
+    refused = subprocess.run(
+        newsclf_command() + ["demo", "--workdir", str(other)],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
+    assert refused.returncode != 0 and "not an earlier demo's store" in refused.stderr
+    with Store(other / "newsclf.db") as store:
+        assert store.count_articles() == 1
