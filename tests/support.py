@@ -8,9 +8,10 @@ import random
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, GUIDE
 
 from newsclf.article import Article
 
@@ -142,3 +143,14 @@ def assert_spacy_export_labels_as_classify(
         for scheme, cats in mine["cats"].items():
             for label, p in cats.items():
                 assert abs(r["cats"][f"{scheme}:{label}"] - p) < 1e-3
+
+
+def train_cli(run: Any, data: Path, out: Path, *options: str) -> Any:
+    """`newsclf train --guide GUIDE --data DATA --out OUT [OPTIONS]` through the CLI runner."""
+    return run("train", "--guide", str(GUIDE), "--data", str(data), "--out", str(out), *options)
+
+
+def classify_cli(run: Any, model: Path, data: Path, out: Path) -> dict[str, dict]:
+    """`newsclf classify` of DATA by MODEL into OUT (it must succeed); the rows written, by id."""
+    assert run("classify", "--model", str(model), str(data), "--out", str(out)).exit_code == 0
+    return {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}

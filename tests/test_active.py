@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 from conftest import GUIDE, write_jsonl
-from support import make_rows
+from support import make_rows, train_cli
 
 from newsclf.article import Article
 from newsclf.guide import load_guide
@@ -51,20 +51,7 @@ def test_confident_learning_flags_a_flipped_label():
 
 def test_classify_min_confidence_queues_uncertain_articles(run, tmp_path):
     train = write_jsonl(tmp_path / "train.jsonl", make_rows(60, 1))
-    assert (
-        run(
-            "train",
-            "--guide",
-            str(GUIDE),
-            "--data",
-            str(train),
-            "--out",
-            str(tmp_path / "m"),
-            "--folds",
-            "3",
-        ).exit_code
-        == 0
-    )
+    assert train_cli(run, train, tmp_path / "m", "--folds", "3").exit_code == 0
     rows = make_rows(20, 5)
     rows[0]["text"] = "Nothing here matches any topic at all, a quiet afternoon in the park."
     new = write_jsonl(tmp_path / "new.jsonl", rows)
@@ -150,20 +137,7 @@ def test_suggest_measures_each_article_for_its_own_target(run, tmp_path):
     from newsclf.model.predict import load_model
 
     train = write_jsonl(tmp_path / "train.jsonl", make_rows(60, 1))
-    assert (
-        run(
-            "train",
-            "--guide",
-            str(GUIDE),
-            "--data",
-            str(train),
-            "--out",
-            str(tmp_path / "m"),
-            "--folds",
-            "3",
-        ).exit_code
-        == 0
-    )
+    assert train_cli(run, train, tmp_path / "m", "--folds", "3").exit_code == 0
     model = load_model(tmp_path / "m")
     articles = [
         Article(id=r["id"], text=r["text"], title=r["title"], lang="en") for r in make_rows(12, 7)

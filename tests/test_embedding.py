@@ -8,8 +8,14 @@ import random
 
 import joblib
 import numpy as np
-from conftest import GUIDE, write_jsonl
-from support import assert_spacy_export_labels_as_classify, make_rows, needs_backend
+from conftest import write_jsonl
+from support import (
+    assert_spacy_export_labels_as_classify,
+    classify_cli,
+    make_rows,
+    needs_backend,
+    train_cli,
+)
 
 from newsclf.batch.shards import forks_safely
 from newsclf.model.embedding import EmbeddingClassifier
@@ -208,19 +214,7 @@ def test_a_class_of_one_doc_leaves_the_fold_without_it_out_of_the_choice(monkeyp
 def test_cli_trains_minilm_frozen_and_the_spacy_export_labels_the_same(run, tmp_path):
     needs_backend()
     train = write_jsonl(tmp_path / "train.jsonl", make_rows(120, 5))
-    result = run(
-        "train",
-        "--guide",
-        str(GUIDE),
-        "--data",
-        str(train),
-        "--out",
-        str(tmp_path / "m"),
-        "--folds",
-        "2",
-        "--backend",
-        "minilm-frozen",
-    )
+    result = train_cli(run, train, tmp_path / "m", "--folds", "2", "--backend", "minilm-frozen")
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "m" / "meta.json").read_text())["backend"] == "minilm-frozen"
     assert "frozen all-MiniLM-L6-v2 sentence embeddings" in (tmp_path / "m" / "card.md").read_text()
@@ -229,20 +223,7 @@ def test_cli_trains_minilm_frozen_and_the_spacy_export_labels_the_same(run, tmp_
         "head_C" in m["encoder"] for m in metrics.values()
     )
     data = write_jsonl(tmp_path / "new.jsonl", make_rows(12, 6))
-    assert (
-        run(
-            "classify",
-            "--model",
-            str(tmp_path / "m"),
-            str(data),
-            "--out",
-            str(tmp_path / "c.jsonl"),
-        ).exit_code
-        == 0
-    )
-    classified = {
-        r["id"]: r for r in map(json.loads, (tmp_path / "c.jsonl").read_text().splitlines())
-    }
+    classified = classify_cli(run, tmp_path / "m", data, tmp_path / "c.jsonl")
     assert len(classified) == 12
     assert not forks_safely(
         tmp_path / "m"
@@ -252,17 +233,7 @@ def test_cli_trains_minilm_frozen_and_the_spacy_export_labels_the_same(run, tmp_
 
 def test_an_unknown_backend_is_refused_with_the_choices(run, tmp_path):
     train = write_jsonl(tmp_path / "train.jsonl", make_rows(20, 7))
-    result = run(
-        "train",
-        "--guide",
-        str(GUIDE),
-        "--data",
-        str(train),
-        "--out",
-        str(tmp_path / "m"),
-        "--backend",
-        "minilm-thawed",
-    )
+    result = train_cli(run, train, tmp_path / "m", "--backend", "minilm-thawed")
     assert result.exit_code == 2 and "minilm-frozen" in result.output
 
 

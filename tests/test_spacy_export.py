@@ -7,26 +7,13 @@ import json
 import subprocess
 import sys
 
-from conftest import GUIDE, write_jsonl
-from support import SPACY_SCRIPT, make_rows
+from conftest import write_jsonl
+from support import SPACY_SCRIPT, classify_cli, make_rows, train_cli
 
 
 def test_spacy_load_in_a_fresh_process_matches_classify(run, tmp_path):
     train = write_jsonl(tmp_path / "train.jsonl", make_rows(60, 1))
-    assert (
-        run(
-            "train",
-            "--guide",
-            str(GUIDE),
-            "--data",
-            str(train),
-            "--out",
-            str(tmp_path / "m"),
-            "--folds",
-            "3",
-        ).exit_code
-        == 0
-    )
+    assert train_cli(run, train, tmp_path / "m", "--folds", "3").exit_code == 0
     rows = make_rows(15, 4)
     rows[3]["target"] = "Elon Musk"  # a record's own target must reach the spaCy component too
     data = write_jsonl(tmp_path / "new.jsonl", rows)
@@ -36,20 +23,7 @@ def test_spacy_load_in_a_fresh_process_matches_classify(run, tmp_path):
         ).exit_code
         == 0
     )
-    assert (
-        run(
-            "classify",
-            "--model",
-            str(tmp_path / "m"),
-            str(data),
-            "--out",
-            str(tmp_path / "c.jsonl"),
-        ).exit_code
-        == 0
-    )
-    classified = {
-        r["id"]: r for r in map(json.loads, (tmp_path / "c.jsonl").read_text().splitlines())
-    }
+    classified = classify_cli(run, tmp_path / "m", data, tmp_path / "c.jsonl")
     done = subprocess.run(
         [sys.executable, "-c", SPACY_SCRIPT, str(tmp_path / "sp"), str(data)],
         capture_output=True,

@@ -12,8 +12,14 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pytest
-from conftest import GUIDE, write_jsonl
-from support import assert_spacy_export_labels_as_classify, make_rows, needs_backend
+from conftest import write_jsonl
+from support import (
+    assert_spacy_export_labels_as_classify,
+    classify_cli,
+    make_rows,
+    needs_backend,
+    train_cli,
+)
 
 from newsclf.batch.shards import forks_safely
 from newsclf.errors import ModelError
@@ -101,19 +107,7 @@ def test_cli_trains_minilm_and_the_spacy_export_labels_the_same(run, tmp_path):
     # 80 items: the final model of each scheme fine-tunes; the folds' 40 are too few and use the
     # linear model.
     train = write_jsonl(tmp_path / "train.jsonl", make_rows(80, 1))
-    result = run(
-        "train",
-        "--guide",
-        str(GUIDE),
-        "--data",
-        str(train),
-        "--out",
-        str(tmp_path / "m"),
-        "--folds",
-        "2",
-        "--backend",
-        "minilm",
-    )
+    result = train_cli(run, train, tmp_path / "m", "--folds", "2", "--backend", "minilm")
     assert result.exit_code == 0, result.output
     meta = json.loads((tmp_path / "m" / "meta.json").read_text())
     assert meta["backend"] == "minilm"
@@ -121,20 +115,7 @@ def test_cli_trains_minilm_and_the_spacy_export_labels_the_same(run, tmp_path):
     metrics = json.loads((tmp_path / "m" / "metrics.json").read_text())
     assert all(m["encoder"]["used"] for m in metrics.values())
     data = write_jsonl(tmp_path / "new.jsonl", make_rows(12, 4))
-    assert (
-        run(
-            "classify",
-            "--model",
-            str(tmp_path / "m"),
-            str(data),
-            "--out",
-            str(tmp_path / "c.jsonl"),
-        ).exit_code
-        == 0
-    )
-    classified = {
-        r["id"]: r for r in map(json.loads, (tmp_path / "c.jsonl").read_text().splitlines())
-    }
+    classified = classify_cli(run, tmp_path / "m", data, tmp_path / "c.jsonl")
     assert len(classified) == 12 and all(
         set(r["labels"]) == {"topics", "stance"} for r in classified.values()
     )
@@ -191,16 +172,6 @@ def test_too_few_items_leave_the_linear_model_in_charge(tmp_path):
 
 def test_an_unknown_backend_is_refused_before_any_work(run, tmp_path):
     train = write_jsonl(tmp_path / "train.jsonl", make_rows(20, 1))
-    result = run(
-        "train",
-        "--guide",
-        str(GUIDE),
-        "--data",
-        str(train),
-        "--out",
-        str(tmp_path / "m"),
-        "--backend",
-        "bert",
-    )
+    result = train_cli(run, train, tmp_path / "m", "--backend", "bert")
     assert result.exit_code == 2 and "bert" in result.output
     assert not (tmp_path / "m").exists()
