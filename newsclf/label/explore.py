@@ -16,7 +16,6 @@ from typing import Any, Callable
 from fastapi import FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from newsclf.errors import InputError
 from newsclf.exporter import write_flat
 from newsclf.report.coverage import wilson
 from newsclf.search import HIT_END, HIT_START, Filters, to_match
@@ -36,13 +35,9 @@ SORTS = {
 
 
 def query_filters(q: str, outlet: str, since: str, until: str, lang: str) -> tuple[str, Filters]:
-    """The FTS5 match and filters a form's fields describe; HTTP 422 in words when the query cannot
-    be read."""
-    try:
-        match = to_match(q)
-    except InputError as exc:
-        raise HTTPException(422, str(exc)) from None
-    return match, Filters(
+    """The FTS5 match and filters a form's fields describe; a query that cannot be read raises
+    InputError, which the app answers as HTTP 422 in words."""
+    return to_match(q), Filters(
         since=since or None,
         until=until or None,
         outlets=(outlet,) if outlet else (),
