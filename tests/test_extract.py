@@ -454,3 +454,48 @@ def test_canonical_link_inside_a_dropped_hover_card_is_not_read():
     article = extract(page, "https://news.example/story")
     assert article.canonical_url == "https://news.example/story"
     assert "Bio" not in article.text
+
+
+SET_ASIDE_PAGES = [
+    "<html><head><meta charset='utf-8'>\n<title>T</title><link rel='stylesheet' href='/s.css'>"
+    "<style>p {color: red}</style><script>var a = 1;</script>\n</head><body><article>"
+    "<script>first()</script>Lead text right after a script, long enough to be a paragraph."
+    "<p>The council met on Tuesday<script>x()</script> and voted on the plan.</p>"
+    + "<p>The harbour plan passed after a long debate about the costs. </p>"
+    * 4
+    + "<script>a()</script><script>b()</script> Text after two scripts ends the story here."
+    "</article><script>tail()</script></body></html>",
+    # a forum's posts are its text only while trafilatura sees the JSON-LD that says so
+    "<html><head><script type='application/ld+json'>"
+    '{"@type": "DiscussionForumPosting", "headline": "Q"}</script></head><body><main>'
+    + "".join(
+        f"<div class='comment' id='comment-{i}'><p>"
+        + "A forum post that is content here, and long enough to count as one. " * 3
+        + "</p><script>vote()</script></div>"
+        for i in range(3)
+    )
+    + "</main></body></html>",
+]
+
+
+@pytest.mark.parametrize("html", SET_ASIDE_PAGES)
+@pytest.mark.parametrize("precision", [True, False])
+def test_what_trafilatura_discards_unread_is_set_aside_and_put_back(html, precision):
+    """Scripts, styles and the head's meta and link tags are out of the tree while trafilatura
+    reads it: the same text as from the whole tree, and the tree is as it was afterwards."""
+    import trafilatura
+    from lxml import etree
+
+    tree = extract_module._load_tree(html)
+    before = etree.tostring(tree, encoding="unicode")
+    whole = trafilatura.extract(
+        tree,
+        include_comments=False,
+        include_images=False,
+        favor_precision=precision,
+        deduplicate=False,
+        with_metadata=False,
+    )
+    assert extract_module._trafilatura_text(tree, precision) == (whole or "")
+    assert whole or precision  # the forum page has text in the default mode
+    assert etree.tostring(tree, encoding="unicode") == before
