@@ -10,6 +10,10 @@ tp/fp/fn normalised by their sum; precision is averaged over pages with a non-em
 recall over pages with a non-empty truth; F1 is their harmonic mean. The pages are split in two
 halves by a fixed hash of the file name: newsclf's cleanup rules were chosen by looking at the
 "dev" half only; the "test" half was not looked at page by page. All three columns are reported.
+Each page is run through every extractor in turn, so other jobs on the machine slow them alike;
+speed is pages per second of wall time and of this process's CPU time (`time.process_time`, which
+other jobs disturb less). `--repeat N` times N passes over the pages (F1 is from the first; the
+texts are the same each pass) and adds a table of newsclf's speed against trafilatura's per pass.
 
 Table 2 stitches the demo corpus's multi-page articles (corpora/ai-discourse-demo/site and
 articles.jsonl) and scores the stitched text against the article's clean text, next to
@@ -18,10 +22,13 @@ single-page extraction of page 1 and trafilatura run page by page.
 Table 3 measures article detection as a crawl meets it (`extract(..., require_article_marks=True)`):
 the ScrapingHub and demo-site article pages against pages that are not articles (the WARC files'
 pages in /work/shared/data/warc or $NEWSCLF_WARC_DIR, and the demo site's index page).
+
+`--tables 1` prints table 1 alone (`--tables 1,3` tables 1 and 3, and so on).
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import hashlib
 import json
@@ -156,7 +163,7 @@ def _table(title: str, header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(out)
 
 
-def scrapinghub_table() -> str | None:
+def scrapinghub_table(repeat: int = 1) -> str | None:
     if not (SCRAPINGHUB / "ground-truth.json").is_file():
         print(f"skipping the ScrapingHub table: {SCRAPINGHUB} is not there")
         return None
@@ -180,11 +187,23 @@ def scrapinghub_table() -> str | None:
     # Timed page by page in turn, so a busy machine slows every extractor alike.
     preds: dict[str, dict[str, str]] = {name: {} for name, _ in EXTRACTORS}
     seconds = {name: 0.0 for name, _ in EXTRACTORS}
-    for key, html in pages.items():
-        for name, fn in EXTRACTORS:
-            start = time.perf_counter()
-            preds[name][key] = fn(html)
-            seconds[name] += time.perf_counter() - start
+    cpu_seconds = {name: 0.0 for name, _ in EXTRACTORS}
+    passes: list[tuple[dict[str, float], dict[str, float], tuple[float, float, float]]] = []
+    for _ in range(max(1, repeat)):
+        wall = {name: 0.0 for name, _ in EXTRACTORS}
+        cpu = {name: 0.0 for name, _ in EXTRACTORS}
+        for key, html in pages.items():
+            for name, fn in EXTRACTORS:
+                start, start_cpu = time.perf_counter(), time.process_time()
+                text = fn(html)
+                cpu[name] += time.process_time() - start_cpu
+                wall[name] += time.perf_counter() - start
+                preds[name].setdefault(key, text)
+        passes.append((wall, cpu, os.getloadavg()))
+        for name in wall:
+            seconds[name] += wall[name]
+            cpu_seconds[name] += cpu[name]
+    timed = len(pages) * len(passes)
     rows = []
     for name, _ in EXTRACTORS:
         scores = {
@@ -201,15 +220,53 @@ def scrapinghub_table() -> str | None:
                 f"{f:.3f}",
                 f"{dev:.3f}",
                 f"{test:.3f}",
-                f"{len(pages) / seconds[name]:.1f}",
+                f"{timed / seconds[name]:.1f}",
+                f"{timed / cpu_seconds[name]:.1f}",
             ]
         )
     n_dev = sum(half(k) == "dev" for k in pages)
-    return _table(
+    table = _table(
         f"ScrapingHub article-extraction-benchmark: {len(pages)} pages "
-        f"(dev half {n_dev}, test half {len(pages) - n_dev})",
-        ["extractor", "precision", "recall", "F1", "F1 dev", "F1 test", "pages/s"],
+        f"(dev half {n_dev}, test half {len(pages) - n_dev})"
+        + (f", timed over {len(passes)} passes" if len(passes) > 1 else ""),
+        ["extractor", "precision", "recall", "F1", "F1 dev", "F1 test", "pages/s", "pages/s CPU"],
         rows,
+    )
+    ours, theirs = EXTRACTORS[0][0], EXTRACTORS[1][0]
+    speed_rows = [
+        [
+            str(i),
+            f"{len(pages) / wall[ours]:.1f}",
+            f"{len(pages) / wall[theirs]:.1f}",
+            f"{wall[theirs] / wall[ours]:.3f}",
+            f"{len(pages) / cpu[ours]:.1f}",
+            f"{len(pages) / cpu[theirs]:.1f}",
+            f"{cpu[theirs] / cpu[ours]:.3f}",
+            f"{load[0]:.2f}",
+        ]
+        for i, (wall, cpu, load) in enumerate(passes, 1)
+    ]
+    speed_rows.append(
+        [
+            "all",
+            f"{timed / seconds[ours]:.1f}",
+            f"{timed / seconds[theirs]:.1f}",
+            f"{seconds[theirs] / seconds[ours]:.3f}",
+            f"{timed / cpu_seconds[ours]:.1f}",
+            f"{timed / cpu_seconds[theirs]:.1f}",
+            f"{cpu_seconds[theirs] / cpu_seconds[ours]:.3f}",
+            "",
+        ]
+    )
+    return (
+        table
+        + "\n\n"
+        + _table(
+            f"{ours} against {theirs}, pages/s per pass (ratio: ours / theirs; load: 1-minute "
+            "load average at the end of the pass)",
+            ["pass", "ours", "theirs", "ratio", "ours CPU", "theirs CPU", "CPU ratio", "load"],
+            speed_rows,
+        )
     )
 
 
@@ -362,8 +419,31 @@ def detection_table() -> str | None:
 
 
 def main() -> int:
-    for table in (scrapinghub_table(), demo_table(), detection_table()):
-        if table:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0].replace("\n", " "),
+        epilog="See the module docstring (python -m pydoc bench.extraction) for what each table "
+        "measures.",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="time this many passes over the ScrapingHub pages (table 1); F1 is from the first",
+    )
+    parser.add_argument(
+        "--tables",
+        default="1,2,3",
+        help="tables to print, comma-separated: 1 ScrapingHub, 2 multi-page demo, 3 detection",
+    )
+    args = parser.parse_args()
+    wanted = {t.strip() for t in args.tables.split(",")}
+    makers = {
+        "1": lambda: scrapinghub_table(args.repeat),
+        "2": demo_table,
+        "3": detection_table,
+    }
+    for number, make in makers.items():
+        if number in wanted and (table := make()):
             print(table)
             print()
     return 0
