@@ -413,9 +413,11 @@ def use_row_basis(X: sp.csr_matrix, outputs: int = 1, per_target_models: int = 0
     scheme's fit takes about 400 steps per model (3 inner folds x 4 C, then the final fit): the
     shared model and each per-target model pay that. In the span the basis costs about n^3 / 8 ns
     once, each step reads the n x n coordinates, and per-target models fit in spans of their own
-    rows, far cheaper. Costs measured on 2 cores (SemEval-2016, 2,914 tweets, 113,000 columns,
-    5 targets: over the columns 291 s, in the span 57 s for the same CV macro-F1; the old rule,
-    n^2 < 4 (entries + columns), chose the columns).
+    rows, far cheaper. The constants were measured with lbfgs over the columns (SemEval-2016, all
+    2,914 tweets, 113,000 columns, 5 targets, 2 workers under load: over the columns 291 s, in the
+    span 57 s, the same CV macro-F1; the old rule, n^2 < 4 (entries + columns), chose the
+    columns). With newton-cg over the columns (SPARSE_SOLVER) the gap narrowed but held: 103 s
+    against 79 s in the span, load 4.
     """
     n = X.shape[0]
     if n > ROW_SPACE_MAX:
