@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import platform
 import shutil
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -77,10 +79,9 @@ def make_classifier(scheme: Scheme, backend: str = "linear", **params: Any) -> A
     )
 
 
-# Training docs summed over a pool's tasks below which `jobs=None` stays in one process: a fresh
-# worker
-# imports newsclf, scikit-learn and spaCy first (loky pool start, 2 workers: 3 s on a loaded 2-core
-# machine), about what the demo's 214 items x 6 fits take in all.
+# Training docs summed over a pool's tasks below which `jobs=None` stays in one process: under it
+# the second core saves less than what forking, pickling the fitted models back and the workers'
+# copy-on-write faults cost (the demo's 214 items x 6 fits).
 PARALLEL_MIN_DOCS = 2000
 
 
@@ -144,6 +145,17 @@ def _task_size(args: tuple[Any, ...]) -> int:
     return len(args[2]) if len(args) > 2 and isinstance(args[2], list) else 0
 
 
+# The tasks of the running `run_tasks` call: forked workers inherit them, so no task's docs or
+# n-gram indexes are pickled to reach a worker (only each result comes back).
+_PENDING: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+
+
+def _run_pending(i: int) -> Any:
+    """Task i of the pending list (in a forked worker)."""
+    fn, args = _PENDING[i]
+    return fn(*args)
+
+
 def run_tasks(
     tasks: list[tuple[Callable[..., Any], tuple[Any, ...]]],
     jobs: int | None,
@@ -154,16 +166,29 @@ def run_tasks(
     Each task is deterministic in its inputs, so the results do not depend on `jobs`. With `jobs`
     None, work under PARALLEL_MIN_DOCS runs in this process. The encoder backends always do: torch
     spreads one model over all cores itself, and copies of it per worker would multiply its memory.
+    Workers are forked where the platform can, so they start with this process's imports (a fresh
+    loky worker first spends about 1.5 CPU s importing scikit-learn and scipy).
     """
+    global _PENDING
     small = jobs is None and sum(_task_size(args) for _, args in tasks) < PARALLEL_MIN_DOCS
     jobs = resolve_jobs(jobs)
     if jobs == 1 or small or len(tasks) < 2 or backend in ENCODER_BACKENDS:
         return [fn(*args) for fn, args in tasks]
     # Largest first, so that a big fit does not start last while the other worker idles.
     order = sorted(range(len(tasks)), key=lambda i: -_task_size(tasks[i][1]))
-    done = joblib.Parallel(n_jobs=min(jobs, len(tasks)))(
-        joblib.delayed(tasks[i][0])(*tasks[i][1]) for i in order
-    )
+    workers = min(jobs, len(tasks))
+    if "fork" in multiprocessing.get_all_start_methods():
+        _PENDING = tasks
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                done = list(pool.map(_run_pending, order))
+        finally:
+            _PENDING = []
+    else:
+        done = joblib.Parallel(n_jobs=workers)(
+            joblib.delayed(tasks[i][0])(*tasks[i][1]) for i in order
+        )
     results: list[Any] = [None] * len(tasks)
     for i, result in zip(order, done):
         results[i] = result
