@@ -94,7 +94,7 @@ class Predictions(StoreBase):
             )
 
     def skipped(self, model_id: str | None = None) -> dict[str, str]:
-        """{article_id: reason} of articles the model (the latest, if None given) did not label."""
+        """{article_id: reason} of articles the model did not label (all models' if None)."""
         rows = self._select("skipped", columns="article_id, reason", model_id=model_id)
         return {r[0]: r[1] for r in rows}
 
