@@ -1335,8 +1335,8 @@ def label_serve(
     lease_minutes: float,
     session_hours: float,
     secure_cookie: bool,
-    pool_query: str | None = None,
-    trusted_proxy: str | None = None,
+    pool_query: str | None,
+    trusted_proxy: str | None,
 ) -> None:
     """Serve the labeling page over the store: login, coding, review, agreement.
 

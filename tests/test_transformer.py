@@ -13,6 +13,7 @@ import joblib
 import numpy as np
 import pytest
 from conftest import write_jsonl
+from sklearn.base import clone
 from support import (
     assert_spacy_export_labels_as_classify,
     classify_cli,
@@ -24,6 +25,7 @@ from support import (
 from newsclf.batch.shards import forks_safely
 from newsclf.errors import ModelError
 from newsclf.model import transformer
+from newsclf.model.embedding import EmbeddingClassifier
 from newsclf.model.transformer import TransformerClassifier, marked_text
 
 NEWSCLF = Path(sys.executable).parent / "newsclf"  # the console script, as a user runs it
@@ -52,6 +54,24 @@ def two_people(n: int, seed: int) -> tuple[list[dict], list[list[str]]]:
         )
         labels.append([label])
     return docs, labels
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TransformerClassifier(kind="single", labels=["a", "b"], epochs=1, max_length=64),
+        lambda: EmbeddingClassifier(kind="multi", target_aware=True, per_target_min=30),
+    ],
+)
+def test_encoder_backends_keep_their_parameters_through_clone(make):
+    # The parameters are dataclass fields (BlendedClassifier): get_params must see every one,
+    # shared or the backend's own, and clone must carry them over as scikit-learn's tools do.
+    clf = make()
+    params = clf.get_params()
+    assert {"kind", "labels", "target_aware", "max_length", "random_state"} <= set(params)
+    copy = clone(clf)
+    assert copy is not clf and copy.get_params() == params
+    assert clf.set_params(random_state=7).random_state == 7
 
 
 def test_marked_text_brackets_each_mention_of_the_target():

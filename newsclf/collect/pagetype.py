@@ -44,10 +44,14 @@ OTHER_OG = (
 # kinds).
 # (Not "page": "?page=2" and "/page/2" continue multi-page articles as often as they page listings.)
 LISTING = re.compile(
-    r"(^|/)(tags?|category|categories|section|sections|topics?|search|author|authors|archive|"
-    r"list|vod|video|videos|shop|store|products?|cart|company|area|login|register)"
-    r"(/|[_\-.]|$)|list[_\-]\d|[?&](s|q|query)=",
-    re.IGNORECASE,
+    r"""
+    (^|/)(tags?|category|categories|section|sections|topics?|search|author|authors|archive
+         |list|vod|video|videos|shop|store|products?|cart|company|area|login|register)
+    (/|[_\-.]|$)           # the whole piece, or its start: /tag/, /video_123, /search.html
+    | list[_\-]\d          # numbered listings: list_2, list-3
+    | [?&](s|q|query)=     # a search's query string
+    """,
+    re.IGNORECASE | re.VERBOSE,
 )
 HOME = re.compile(r"^/?(index\.(html?|php|aspx?))?$", re.IGNORECASE)
 MIN_DATED_TEXT = 400  # a dated page with a byline and this much prose is an article (news-please)

@@ -11,9 +11,10 @@ from __future__ import annotations
 import html
 import io
 import random
+from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
-from fastapi import FastAPI, Form, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from newsclf.exporter import write_flat
@@ -34,14 +35,25 @@ SORTS = {
 }
 
 
-def query_filters(q: str, outlet: str, since: str, until: str, lang: str) -> tuple[str, Filters]:
+@dataclass(frozen=True)
+class FormFilters:
+    """The search form's fields beside the query, as sent (empty: any); as a dependency, the
+    routes' query parameters of these names."""
+
+    outlet: str = ""
+    since: str = ""
+    until: str = ""
+    lang: str = ""
+
+
+def query_filters(q: str, fields: FormFilters) -> tuple[str, Filters]:
     """The FTS5 match and filters a form's fields describe; a query that cannot be read raises
     InputError, which the app answers as HTTP 422 in words."""
     return to_match(q), Filters(
-        since=since or None,
-        until=until or None,
-        outlets=(outlet,) if outlet else (),
-        lang=lang or None,
+        since=fields.since or None,
+        until=fields.until or None,
+        outlets=(fields.outlet,) if fields.outlet else (),
+        lang=fields.lang or None,
     )
 
 
@@ -107,10 +119,7 @@ def add_explore(
     def explore(
         request: Request,
         q: str = "",
-        outlet: str = "",
-        since: str = "",
-        until: str = "",
-        lang: str = "",
+        fields: FormFilters = Depends(),
         page_no: int = Query(1, ge=1, le=10**6),
         queued: str = "",
         sort: str = "added",
@@ -119,10 +128,7 @@ def add_explore(
         store = state.store
         context: dict[str, Any] = {
             "q": q,
-            "outlet": outlet,
-            "since": since,
-            "until": until,
-            "lang": lang,
+            **asdict(fields),
             "outlets": store.outlets(),
             "queued": queued,
             "hits": [],
@@ -133,7 +139,7 @@ def add_explore(
             "sort": sort if sort in SORTS else "added",
         }
         if q.strip():
-            match, filters = query_filters(q, outlet, since, until, lang)
+            match, filters = query_filters(q, fields)
             model_id = latest_model()
             total = store.search_count(match, filters)
             hits = store.search_articles(
@@ -182,7 +188,8 @@ def add_explore(
         size: int = Form(50, ge=1, le=10000),
     ) -> Response:
         u = role(request, ("reviewer", "admin"))
-        match, filters = query_filters(q, outlet, since, until, lang)
+        fields = FormFilters(outlet, since, until, lang)
+        match, filters = query_filters(q, fields)
         store = state.store
         population = store.search_ids(match, filters)
         fresh = set(store.unlabeled_unqueued_ids(population))
@@ -207,24 +214,18 @@ def add_explore(
                 422, "choose a random estimation sample or the active-learning pool"
             )
         return RedirectResponse(
-            f"/explore?{_query_string(q, outlet, since, until, lang)}&queued={kind}:{n}",
+            f"/explore?{_query_string(q, fields)}&queued={kind}:{n}",
             status_code=303,
         )
 
     @app.get("/explore/export")
     def explore_export(
-        request: Request,
-        q: str,
-        outlet: str = "",
-        since: str = "",
-        until: str = "",
-        lang: str = "",
-        format: str = "csv",
+        request: Request, q: str, fields: FormFilters = Depends(), format: str = "csv"
     ) -> Response:
         role(request, EXPLORE_ROLES)
         if format not in EXPORT_FORMATS:
             raise HTTPException(422, f"format must be one of {', '.join(EXPORT_FORMATS)}")
-        match, filters = query_filters(q, outlet, since, until, lang)
+        match, filters = query_filters(q, fields)
         store = state.store
         model_id = latest_model()
         ids = store.search_ids(match, filters)
@@ -247,10 +248,10 @@ def add_explore(
         )
 
 
-def _query_string(q: str, outlet: str, since: str, until: str, lang: str) -> str:
+def _query_string(q: str, fields: FormFilters) -> str:
     from urllib.parse import urlencode
 
-    return urlencode({"q": q, "outlet": outlet, "since": since, "until": until, "lang": lang})
+    return urlencode({"q": q, **asdict(fields)})
 
 
 def _labels(store: Any, article_id: str) -> list[str]:

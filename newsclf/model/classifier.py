@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -540,6 +541,7 @@ def _sorted_rows(X: sp.csr_matrix) -> sp.csr_matrix:
     return Y
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
 class SchemeClassifier(BaseEstimator, ClassifierMixin):
     """Classifier for one guide scheme; `fit(docs, label_lists)`, `predict_proba(docs)`,
     `predict(docs)`.
@@ -552,39 +554,24 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
     (macro-F1) unless `C` is given. `target_similarity`: True, False or "auto" (on for claim- or
     headline-like targets, see `long_targets`). `sentiment_lexicon`: True, False or "auto" (on for
     English docs that mostly name a name-like target, see `newsclf.model.lexicon.uses_lexicon`).
+    The parameters are dataclass fields: the generated __init__ lists and stores them, as
+    scikit-learn's get_params and clone need.
     """
 
-    def __init__(
-        self,
-        kind: str = "multi",
-        labels: Sequence[str] = (),
-        target_aware: bool = False,
-        C: float | None = None,
-        C_grid: Sequence[float] = C_GRID,
-        inner_folds: int = 3,
-        random_state: int = 0,
-        per_target_min: int = 100,
-        tokenizer: str = "regex",
-        target_similarity: bool | str = "auto",
-        mention_width: int = 8,
-        mask_mentions: bool = True,
-        class_weight: str | None = "balanced",
-        sentiment_lexicon: bool | str = "auto",
-    ):
-        self.kind = kind
-        self.labels = labels
-        self.target_aware = target_aware
-        self.C = C
-        self.C_grid = C_grid
-        self.inner_folds = inner_folds
-        self.random_state = random_state
-        self.per_target_min = per_target_min
-        self.tokenizer = tokenizer
-        self.target_similarity = target_similarity
-        self.mention_width = mention_width
-        self.mask_mentions = mask_mentions
-        self.class_weight = class_weight
-        self.sentiment_lexicon = sentiment_lexicon
+    kind: str = "multi"
+    labels: Sequence[str] = ()
+    target_aware: bool = False
+    C: float | None = None
+    C_grid: Sequence[float] = C_GRID
+    inner_folds: int = 3
+    random_state: int = 0
+    per_target_min: int = 100
+    tokenizer: str = "regex"
+    target_similarity: bool | str = "auto"
+    mention_width: int = 8
+    mask_mentions: bool = True
+    class_weight: str | None = "balanced"
+    sentiment_lexicon: bool | str = "auto"
 
     # ------------------------------------------------------------------------------------ fitting
 

@@ -31,27 +31,29 @@ import hashlib
 import re
 import threading
 from collections import Counter, OrderedDict
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Sequence
 
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
 
 from newsclf.model.classifier import (
-    SchemeClassifier,
-    decide_labels,
     fit_temperature,
     label_decisions,
-    label_indicator,
     label_platt,
     platt_probabilities,
     text_groups,
 )
 from newsclf.model.features import HashtagWords
-from newsclf.model.transformer import blend_quality, blend_thresholds, encoder_libraries
+from newsclf.model.transformer import (
+    BlendedClassifier,
+    blend_quality,
+    blend_thresholds,
+    encoder_libraries,
+)
 
 ENCODE_BATCH = 64
 HEAD_C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0)
@@ -82,25 +84,12 @@ def _encoder() -> tuple[Any, Any]:
     )
 
 
-class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
+@dataclass(eq=False, repr=False, kw_only=True)
+class EmbeddingClassifier(BlendedClassifier):
     """The linear model blended with a head over frozen sentence embeddings; SchemeClassifier's
     interface."""
 
-    def __init__(
-        self,
-        kind: str = "multi",
-        labels: Sequence[str] = (),
-        target_aware: bool = False,
-        max_length: int = 128,
-        per_target_min: int = 100,
-        random_state: int = 0,
-    ):
-        self.kind = kind
-        self.labels = labels
-        self.target_aware = target_aware
-        self.max_length = max_length
-        self.per_target_min = per_target_min
-        self.random_state = random_state
+    per_target_min: int = 100  # stance: targets with this many docs get head weights of their own
 
     # ------------------------------------------------------------------------------------ features
 
@@ -181,15 +170,7 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
         """Fit the linear model, then the embedding head and the blend on out-of-fold
         probabilities."""
         docs = list(docs)
-        self.classes_ = np.asarray(list(self.labels) or sorted({x for labels in y for x in labels}))
-        Y = label_indicator(self.classes_, y)
-        self.n_train_ = len(docs)
-        self.linear_ = SchemeClassifier(
-            kind=self.kind,
-            labels=list(self.classes_),
-            target_aware=self.target_aware,
-            random_state=self.random_state,
-        ).fit(docs, y)
+        Y = self._fit_linear(docs, y)
         self.linear_weight_, self.head_, self.head_C_ = 1.0, None, None
         self.temperature_, self.platt_ = 1.0, None
         self.thresholds_ = np.array(
@@ -355,12 +336,3 @@ class EmbeddingClassifier(BaseEstimator, ClassifierMixin):
             self._head_scores(self.head_, self._design(self.embed(docs), docs))
         )
         return self.linear_weight_ * P + (1 - self.linear_weight_) * head_P
-
-    def decide(self, P: np.ndarray) -> list[list[str]]:
-        """Labels from probabilities: argmax for single; per-label thresholds for multi (at least
-        one label)."""
-        return decide_labels(P, self.classes_, self.kind, self.thresholds_)
-
-    def predict(self, docs: Sequence[dict[str, Any]]) -> list[list[str]]:
-        """Label lists per doc."""
-        return self.decide(self.predict_proba(docs))

@@ -10,9 +10,10 @@ import hashlib
 import re
 from bisect import bisect_right
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Self, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -179,6 +180,13 @@ class HashtagWords:
         return " ".join(w for tag in _HASHTAG.findall(text.lower()) for w in self.split(tag))
 
 
+class Stateless(BaseEstimator, TransformerMixin):
+    """A transformer that learns nothing from the training docs: fit returns it as it is."""
+
+    def fit(self, docs: Sequence[Any], y: Any = None) -> Self:
+        return self
+
+
 class DocText(BaseEstimator, TransformerMixin):
     """Title (weighted) plus body text, tokenized and joined by spaces; hashtags also as their
     words.
@@ -221,14 +229,11 @@ class DocText(BaseEstimator, TransformerMixin):
         return [t + " " + w if (w := tags.words(d["text"])) else t for t, d in zip(out, docs)]
 
 
-class RawText(BaseEstimator, TransformerMixin):
+class RawText(Stateless):
     """Title plus body as raw text, for character n-grams."""
 
     def __init__(self, max_chars: int = 1000):
         self.max_chars = max_chars
-
-    def fit(self, docs: Sequence[dict[str, str]], y: Any = None) -> "RawText":
-        return self
 
     def transform(self, docs: Sequence[dict[str, str]]) -> list[str]:
         # The lead of a long article says most; capping also bounds the cost of char n-grams.
@@ -290,6 +295,8 @@ class PackedNgrams(BaseEstimator, TransformerMixin):
 
     Keeps n-grams seen in at least `min_df` texts, the `max_features` with the highest document
     frequency (scikit-learn ranks by total count; for sublinear tf, presence is what counts).
+    A subclass is a dataclass of `ngram_range`, `min_df` and `max_features` with its defaults: the
+    generated __init__ lists and stores them, as scikit-learn's get_params and clone need.
     """
 
     def _keys(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -609,24 +616,20 @@ def shared_ngrams(indexes: dict[tuple[Any, ...], NgramIndex] | None) -> Iterator
         _SHARED_INDEXES.update(saved)
 
 
+@dataclass(eq=False, repr=False)
 class CharNgrams(PackedNgrams):
     """TF-IDF over character n-grams, like TfidfVectorizer(analyzer="char") on whitespace-collapsed,
     padded text."""
 
-    def __init__(
-        self,
-        ngram_range: tuple[int, int] = (2, 5),
-        min_df: int = 2,
-        max_features: int | None = 200_000,
-    ):
-        self.ngram_range = ngram_range
-        self.min_df = min_df
-        self.max_features = max_features
+    ngram_range: tuple[int, int] = (2, 5)
+    min_df: int = 2
+    max_features: int | None = 200_000
 
     def _keys(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         return char_ngram_keys(texts, tuple(self.ngram_range))
 
 
+@dataclass(eq=False, repr=False)
 class WordNgrams(PackedNgrams):
     """TF-IDF over word 1..2-grams of space-separated tokens, like TfidfVectorizer(ngram_range=(1,
     2)).
@@ -636,15 +639,9 @@ class WordNgrams(PackedNgrams):
     scikit-learn builds each bigram as a Python string; this runs ~3x faster on long articles.
     """
 
-    def __init__(
-        self,
-        ngram_range: tuple[int, int] = (1, 2),
-        min_df: int = 1,
-        max_features: int | None = 200_000,
-    ):
-        self.ngram_range = ngram_range
-        self.min_df = min_df
-        self.max_features = max_features
+    ngram_range: tuple[int, int] = (1, 2)
+    min_df: int = 1
+    max_features: int | None = 200_000
 
     def _learn(self, texts: Sequence[str]) -> None:
         tokens: dict[str, int] = {}
@@ -794,7 +791,7 @@ def target_sentences(target: str, title: str, text: str) -> tuple[int, tuple[str
     return len(spans), tuple(full[spans[i][0] : spans[i][1]] for i in hits), bool(title_mentions)
 
 
-class TargetWindow(BaseEstimator, TransformerMixin):
+class TargetWindow(Stateless):
     """The sentences that mention the stance target, prefixed by the target's id; empty when it is
     absent.
 
@@ -804,9 +801,6 @@ class TargetWindow(BaseEstimator, TransformerMixin):
     def __init__(self, max_sentences: int = 12, tokenizer: str = "regex"):
         self.max_sentences = max_sentences
         self.tokenizer = tokenizer
-
-    def fit(self, docs: Sequence[dict[str, str]], y: Any = None) -> "TargetWindow":
-        return self
 
     def transform(self, docs: Sequence[dict[str, str]]) -> list[str]:
         windows = []
@@ -859,7 +853,7 @@ def side_words(
     return left, right
 
 
-class MentionWindow(BaseEstimator, TransformerMixin):
+class MentionWindow(Stateless):
     """The words just before and after each mention of the target, marked by side (L_word, R_word).
 
     In a sentence about several people, the words next to the target's name say what is said of it;
@@ -869,9 +863,6 @@ class MentionWindow(BaseEstimator, TransformerMixin):
     def __init__(self, width: int = 4, max_mentions: int = 10):
         self.width = width
         self.max_mentions = max_mentions
-
-    def fit(self, docs: Sequence[dict[str, Any]], y: Any = None) -> "MentionWindow":
-        return self
 
     def transform(self, docs: Sequence[dict[str, Any]]) -> list[str]:
         out = []
@@ -884,12 +875,9 @@ class MentionWindow(BaseEstimator, TransformerMixin):
         return out
 
 
-class TargetFeatures(BaseEstimator, TransformerMixin):
+class TargetFeatures(Stateless):
     """Dense target features: mention count (log), share of sentences mentioning it, and whether it
     appears at all."""
-
-    def fit(self, docs: Sequence[dict[str, str]], y: Any = None) -> "TargetFeatures":
-        return self
 
     def transform(self, docs: Sequence[dict[str, str]]) -> np.ndarray:
         rows = []
@@ -1018,11 +1006,8 @@ def _has_word(text: str, word: str) -> bool:
     return False
 
 
-class TargetName(BaseEstimator, TransformerMixin):
+class TargetName(Stateless):
     """The target as a single token, so the model can learn per-target priors."""
-
-    def fit(self, docs: Sequence[dict[str, str]], y: Any = None) -> "TargetName":
-        return self
 
     def transform(self, docs: Sequence[dict[str, str]]) -> list[str]:
         return ["target=" + re.sub(r"\s+", "_", d["target"].lower()) for d in docs]

@@ -292,23 +292,6 @@ def score_folds(
     return metrics
 
 
-def cross_validate(
-    scheme: Scheme,
-    examples: list[Example],
-    folds: int = 5,
-    split: str = "auto",
-    seed: int = 0,
-    backend: str = "linear",
-    jobs: int | None = None,
-) -> dict[str, Any]:
-    """Out-of-fold predictions over the training examples, scored per label; `split` as in
-    newsclf.model.splits."""
-    P, tested, decided, split, fold_list = out_of_fold(
-        scheme, examples, folds, split, seed, backend, jobs
-    )
-    return score_folds(scheme, examples, P, tested, decided, split, fold_list)
-
-
 def learning_curve(
     scheme: Scheme,
     examples: list[Example],

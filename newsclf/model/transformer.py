@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import sys
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -126,31 +127,54 @@ def blend_thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
     return thresholds
 
 
-class TransformerClassifier(BaseEstimator, ClassifierMixin):
+@dataclass(eq=False, repr=False, kw_only=True)
+class BlendedClassifier(BaseEstimator, ClassifierMixin):
+    """What the encoder backends share: the scheme's linear model (SchemeClassifier), whose
+    probabilities a subclass blends with an encoder's; SchemeClassifier's interface.
+
+    The parameters are dataclass fields: the generated __init__ lists and stores them, as
+    scikit-learn's get_params and clone need, and a subclass adds its own (keyword-only, so that
+    the order of fields over the two classes never matters).
+    """
+
+    kind: str = "multi"
+    labels: Sequence[str] = ()
+    target_aware: bool = False
+    max_length: int = 128  # tokens of a doc the encoder reads
+    random_state: int = 0
+
+    def _fit_linear(self, docs: list[dict[str, Any]], y: Sequence[Sequence[str]]) -> np.ndarray:
+        """Set classes_, n_train_ and linear_ (the linear model fitted on docs); the labels as an
+        indicator matrix."""
+        self.classes_ = np.asarray(list(self.labels) or sorted({x for labels in y for x in labels}))
+        self.n_train_ = len(docs)
+        self.linear_ = SchemeClassifier(
+            kind=self.kind,
+            labels=list(self.classes_),
+            target_aware=self.target_aware,
+            random_state=self.random_state,
+        ).fit(docs, y)
+        return label_indicator(self.classes_, y)
+
+    def decide(self, P: np.ndarray) -> list[list[str]]:
+        """Labels from probabilities: argmax for single; per-label thresholds for multi (at least
+        one label)."""
+        return decide_labels(P, self.classes_, self.kind, self.thresholds_)
+
+    def predict(self, docs: Sequence[dict[str, Any]]) -> list[list[str]]:
+        """Label lists per doc."""
+        return self.decide(self.predict_proba(docs))
+
+
+@dataclass(eq=False, repr=False, kw_only=True)
+class TransformerClassifier(BlendedClassifier):
     """Fine-tuned MiniLM for one scheme, with SchemeClassifier's interface (fit, predict_proba,
     decide, predict)."""
 
-    def __init__(
-        self,
-        kind: str = "multi",
-        labels: Sequence[str] = (),
-        target_aware: bool = False,
-        epochs: int = 3,
-        batch_size: int = 32,
-        learning_rate: float = 5e-5,
-        max_length: int = 128,
-        calibration_share: float = 0.1,
-        random_state: int = 0,
-    ):
-        self.kind = kind
-        self.labels = labels
-        self.target_aware = target_aware
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.max_length = max_length
-        self.calibration_share = calibration_share
-        self.random_state = random_state
+    epochs: int = 3
+    batch_size: int = 32
+    learning_rate: float = 5e-5
+    calibration_share: float = 0.1
 
     # ------------------------------------------------------------------------------------ fitting
 
@@ -175,18 +199,10 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         """Fine-tune on docs and their label lists, then calibrate on the held-out share."""
         torch, transformers, model_dir = encoder_libraries()
         docs = list(docs)
-        self.classes_ = np.asarray(list(self.labels) or sorted({x for labels in y for x in labels}))
-        Y = label_indicator(self.classes_, y).astype(np.float32)
-        self.n_train_ = len(docs)
         # The linear model first: its out-of-fold probabilities decide the blend, and where they
         # exist
         # decides which rows can be held out of fine-tuning to calibrate on.
-        self.linear_ = SchemeClassifier(
-            kind=self.kind,
-            labels=list(self.classes_),
-            target_aware=self.target_aware,
-            random_state=self.random_state,
-        ).fit(docs, y)
+        Y = self._fit_linear(docs, y).astype(np.float32)
         self.temperature_, self.platt_, self.linear_weight_ = 1.0, None, 1.0
         self.thresholds_ = np.full(len(self.classes_), 0.5)
         self.net_ = self.tokenizer_ = None
@@ -196,13 +212,7 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         torch.manual_seed(self.random_state)
         self.tokenizer_ = transformers.AutoTokenizer.from_pretrained(model_dir)
         self.net_ = transformers.AutoModelForSequenceClassification.from_pretrained(
-            model_dir,
-            num_labels=len(self.classes_),
-            problem_type=(
-                "single_label_classification"
-                if self.kind == "single"
-                else "multi_label_classification"
-            ),
+            model_dir, **self._head_config()
         )
         self._fine_tune([docs[i] for i in fit_rows], Y[fit_rows])
         # The stored weights are half precision (half the file); round the live model the same way
@@ -211,6 +221,18 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         self._round_weights()
         self._calibrate(self._logits([docs[i] for i in calib_rows]), Y[calib_rows], linear_calib)
         return self
+
+    def _head_config(self) -> dict[str, Any]:
+        """The classification head on the encoder: one output per label, and its loss (softmax
+        over the classes, or a sigmoid per label)."""
+        return {
+            "num_labels": len(self.classes_),
+            "problem_type": (
+                "single_label_classification"
+                if self.kind == "single"
+                else "multi_label_classification"
+            ),
+        }
 
     @property
     def uses_encoder(self) -> bool:
@@ -374,15 +396,6 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
             )
         return P
 
-    def decide(self, P: np.ndarray) -> list[list[str]]:
-        """Labels from probabilities: argmax for single; per-label thresholds for multi (at least
-        one label)."""
-        return decide_labels(P, self.classes_, self.kind, self.thresholds_)
-
-    def predict(self, docs: Sequence[dict[str, Any]]) -> list[list[str]]:
-        """Label lists per doc."""
-        return self.decide(self.predict_proba(docs))
-
     # ------------------------------------------------------------------------------------ pickling
 
     def __getstate__(self) -> dict[str, Any]:
@@ -407,15 +420,7 @@ class TransformerClassifier(BaseEstimator, ClassifierMixin):
         if weights is None:  # the linear model alone serves
             return
         torch, transformers, model_dir = encoder_libraries()
-        config = transformers.AutoConfig.from_pretrained(
-            model_dir,
-            num_labels=len(self.classes_),
-            problem_type=(
-                "single_label_classification"
-                if self.kind == "single"
-                else "multi_label_classification"
-            ),
-        )
+        config = transformers.AutoConfig.from_pretrained(model_dir, **self._head_config())
         self.net_ = transformers.AutoModelForSequenceClassification.from_config(config)
         loaded = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
         self.net_.load_state_dict(

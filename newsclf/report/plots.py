@@ -30,9 +30,15 @@ STYLES = [
 GREYS = ["0.0", "0.35", "0.55", "0.2", "0.45", "0.65", "0.1", "0.3"]
 
 
-def _panel_grid(n_rows: int, columns: int, height: float) -> tuple[Any, Any]:
-    """A figure of small panels with shared axes, 3.4 inches wide and `height` tall each."""
-    return plt.subplots(
+# Panels a row in the small-multiple figures: three 3.4-inch panels fit a page's width.
+PANEL_COLUMNS = 3
+
+
+def _panel_grid(n_panels: int, columns: int, height: float) -> tuple[Any, Any]:
+    """A figure of `n_panels` small panels with shared axes, `columns` a row, 3.4 inches wide and
+    `height` tall each (the grid's places beyond them hidden)."""
+    n_rows = max(1, (n_panels + columns - 1) // columns)
+    fig, axes = plt.subplots(
         n_rows,
         columns,
         figsize=(3.4 * columns, height * n_rows),
@@ -40,6 +46,9 @@ def _panel_grid(n_rows: int, columns: int, height: float) -> tuple[Any, Any]:
         sharey=True,
         squeeze=False,
     )
+    for ax in axes.flat[n_panels:]:
+        ax.set_visible(False)
+    return fig, axes
 
 
 def _style(i: int) -> dict[str, Any]:
@@ -160,12 +169,7 @@ def _points(
 
 
 def share_over_time(
-    rows: Sequence[dict[str, Any]],
-    period: str,
-    title: str,
-    out_dir: Path,
-    name: str,
-    columns: int = 3,
+    rows: Sequence[dict[str, Any]], period: str, title: str, out_dir: Path, name: str
 ) -> list[Path]:
     """One panel per label: its corrected share per period as a line, its 95% interval as a band.
 
@@ -178,9 +182,7 @@ def share_over_time(
     labels = list(dict.fromkeys(r["label"] for r in rows if r["label"] in series))  # guide order
     periods = sorted({r[period] for rs in series.values() for r in rs})
     x_of = {p: i for i, p in enumerate(periods)}
-    columns = min(columns, max(1, len(labels)))
-    n_rows = max(1, (len(labels) + columns - 1) // columns)
-    fig, axes = _panel_grid(n_rows, columns, 2.5)
+    fig, axes = _panel_grid(len(labels), min(PANEL_COLUMNS, max(1, len(labels))), 2.5)
     for ax, label in zip(axes.flat, labels):
         rs = sorted(series[label], key=lambda r: r[period])
         xs = [x_of[r[period]] for r in rs]
@@ -193,8 +195,6 @@ def share_over_time(
         ax.set_title(label, fontsize=9)
         ax.set_ylim(0, 1)
         ax.grid(axis="y", color="0.9")
-    for ax in axes.flat[len(labels) :]:
-        ax.set_visible(False)
     n_of = {r[period]: r["items"] for rs in series.values() for r in rs}
     for ax in axes[-1]:
         ax.set_xticks(
@@ -214,21 +214,14 @@ def share_over_time(
 
 
 def small_multiples(
-    rows: Sequence[dict[str, Any]],
-    panel: str,
-    period: str,
-    title: str,
-    out_dir: Path,
-    name: str,
-    columns: int = 3,
+    rows: Sequence[dict[str, Any]], panel: str, period: str, title: str, out_dir: Path, name: str
 ) -> list[Path]:
     """One small panel per outlet (or other group): share over time per label, shared axes."""
     panels: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         panels[row[panel]].append(row)
     names = sorted(panels)
-    n_rows = max(1, (len(names) + columns - 1) // columns)
-    fig, axes = _panel_grid(n_rows, columns, 2.4)
+    fig, axes = _panel_grid(len(names), PANEL_COLUMNS, 2.4)
     periods = sorted({r[period] for r in rows if r[period] != "unknown"})
     x_of = {p: i for i, p in enumerate(periods)}
     labels = sorted({r["label"] for r in rows})
@@ -254,8 +247,6 @@ def small_multiples(
         ax.set_title(f"{group} (n={n_total})", fontsize=9)
         ax.set_ylim(0, 1)
         ax.grid(axis="y", color="0.88")
-    for ax in axes.flat[len(names) :]:
-        ax.set_visible(False)
     for ax in axes[-1]:
         ax.set_xticks(range(len(periods)), periods, rotation=60, ha="right", fontsize=7)
     handles, texts = axes.flat[0].get_legend_handles_labels()

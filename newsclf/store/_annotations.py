@@ -39,11 +39,7 @@ class Annotations(StoreBase):
 
         A repeat of the same labels changes nothing.
         """
-        counts = {"new": 0, "updated": 0, "unchanged": 0}
-        with self.transaction():
-            for ann in annotations:
-                counts[self.upsert_annotation(ann)] += 1
-        return counts
+        return self._upsert_all(annotations, self.upsert_annotation)
 
     def upsert_annotation(self, ann: Annotation) -> str:
         """Insert or update one annotation inside the caller's transaction."""

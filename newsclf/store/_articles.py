@@ -23,11 +23,7 @@ class Articles(StoreBase):
 
     def add_articles(self, articles: Iterable[Article]) -> dict[str, int]:
         """Insert or update many articles in one transaction; returns counts by outcome."""
-        counts = {"new": 0, "updated": 0, "unchanged": 0}
-        with self.transaction():
-            for article in articles:
-                counts[self.upsert_article(article)] += 1
-        return counts
+        return self._upsert_all(articles, self.upsert_article)
 
     def upsert_article(self, article: Article) -> str:
         """Insert or update one article inside the caller's transaction.

@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from sqlite3 import Cursor
-from typing import Any, Iterator, Self
+from typing import Any, Callable, Iterable, Iterator, Self, TypeVar
 
 from newsclf.errors import NewsclfError
 from newsclf.store._schema import AFTER, MIGRATIONS, SCHEMA_VERSION, split_sql
 
 DEFAULT_DB = "newsclf.db"
+_Item = TypeVar("_Item")  # what one upsert takes: an Article, an Annotation
 
 
 def now_iso() -> str:
@@ -67,6 +68,14 @@ class StoreBase:
             self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
+
+    def _upsert_all(self, items: Iterable[_Item], upsert: Callable[[_Item], str]) -> dict[str, int]:
+        """`upsert` each item, all in one transaction; returns counts by outcome."""
+        counts = {"new": 0, "updated": 0, "unchanged": 0}
+        with self.transaction():
+            for item in items:
+                counts[upsert(item)] += 1
+        return counts
 
     @property
     def schema_version(self) -> int:

@@ -13,6 +13,26 @@ import sqlite3
 import sys
 from typing import Callable
 
+# Steps of migration 10's triggers, each written once: number a new or changed article's day
+# (_ADD_DAY), count an article into its (day, outlet, language) cell (_COUNT_IN) or out of it
+# (_COUNT_OUT); an update counts out of the old cell and into the new. Joined into the script they
+# give the released text to the byte (SQLite keeps it, see above).
+_ADD_DAY = """\
+        INSERT OR IGNORE INTO search_days (day) SELECT substr(new.published, 1, 10)
+            WHERE new.published IS NOT NULL;"""
+_COUNT_IN = """\
+        UPDATE search_totals SET n = n + 1 WHERE day IS substr(new.published, 1, 10)
+            AND outlet IS new.outlet AND lang IS new.lang;
+        INSERT INTO search_totals (day, outlet, lang, n)
+            SELECT substr(new.published, 1, 10), new.outlet, new.lang, 1
+            WHERE NOT EXISTS (SELECT 1 FROM search_totals WHERE day IS substr(new.published, 1, 10)
+                              AND outlet IS new.outlet AND lang IS new.lang);"""
+_COUNT_OUT = """\
+        UPDATE search_totals SET n = n - 1 WHERE day IS substr(old.published, 1, 10)
+            AND outlet IS old.outlet AND lang IS old.lang;
+        DELETE FROM search_totals WHERE n <= 0 AND day IS substr(old.published, 1, 10)
+            AND outlet IS old.outlet AND lang IS old.lang;"""
+
 MIGRATIONS: list[str] = [
     """
     CREATE TABLE articles (
@@ -243,49 +263,31 @@ annotations.article_id
     # matches' days can be counted as integers without SQLite sorting every match (GROUP BY
     # does). Triggers keep them current; filled after creation, and rebuilt with the full-text
     # index by `newsclf search --reindex`.
-    """
+    f"""
     CREATE TABLE search_days (code INTEGER PRIMARY KEY, day TEXT NOT NULL UNIQUE);
     CREATE TABLE search_facets (rid INTEGER PRIMARY KEY, day TEXT, outlet TEXT, lang TEXT,
                                 dcode INTEGER);
     CREATE TABLE search_totals (day TEXT, outlet TEXT, lang TEXT, n INTEGER NOT NULL);
     CREATE INDEX search_totals_key ON search_totals(day, outlet, lang);
     CREATE TRIGGER search_facets_insert AFTER INSERT ON articles BEGIN
-        INSERT OR IGNORE INTO search_days (day) SELECT substr(new.published, 1, 10)
-            WHERE new.published IS NOT NULL;
+{_ADD_DAY}
         INSERT INTO search_facets (rid, day, outlet, lang, dcode)
             VALUES (new.rowid, substr(new.published, 1, 10), new.outlet, new.lang,
                     (SELECT code FROM search_days WHERE day = substr(new.published, 1, 10)));
-        UPDATE search_totals SET n = n + 1 WHERE day IS substr(new.published, 1, 10)
-            AND outlet IS new.outlet AND lang IS new.lang;
-        INSERT INTO search_totals (day, outlet, lang, n)
-            SELECT substr(new.published, 1, 10), new.outlet, new.lang, 1
-            WHERE NOT EXISTS (SELECT 1 FROM search_totals WHERE day IS substr(new.published, 1, 10)
-                              AND outlet IS new.outlet AND lang IS new.lang);
+{_COUNT_IN}
     END;
     CREATE TRIGGER search_facets_delete AFTER DELETE ON articles BEGIN
         DELETE FROM search_facets WHERE rid = old.rowid;
-        UPDATE search_totals SET n = n - 1 WHERE day IS substr(old.published, 1, 10)
-            AND outlet IS old.outlet AND lang IS old.lang;
-        DELETE FROM search_totals WHERE n <= 0 AND day IS substr(old.published, 1, 10)
-            AND outlet IS old.outlet AND lang IS old.lang;
+{_COUNT_OUT}
     END;
     CREATE TRIGGER search_facets_update AFTER UPDATE OF published, outlet, lang ON articles BEGIN
-        INSERT OR IGNORE INTO search_days (day) SELECT substr(new.published, 1, 10)
-            WHERE new.published IS NOT NULL;
+{_ADD_DAY}
         UPDATE search_facets SET day = substr(new.published, 1, 10), outlet = new.outlet,
             lang = new.lang,
             dcode = (SELECT code FROM search_days WHERE day = substr(new.published, 1, 10))
             WHERE rid = new.rowid;
-        UPDATE search_totals SET n = n - 1 WHERE day IS substr(old.published, 1, 10)
-            AND outlet IS old.outlet AND lang IS old.lang;
-        DELETE FROM search_totals WHERE n <= 0 AND day IS substr(old.published, 1, 10)
-            AND outlet IS old.outlet AND lang IS old.lang;
-        UPDATE search_totals SET n = n + 1 WHERE day IS substr(new.published, 1, 10)
-            AND outlet IS new.outlet AND lang IS new.lang;
-        INSERT INTO search_totals (day, outlet, lang, n)
-            SELECT substr(new.published, 1, 10), new.outlet, new.lang, 1
-            WHERE NOT EXISTS (SELECT 1 FROM search_totals WHERE day IS substr(new.published, 1, 10)
-                              AND outlet IS new.outlet AND lang IS new.lang);
+{_COUNT_OUT}
+{_COUNT_IN}
     END
     """,
     # 11: results a command can reuse while its inputs are unchanged (label-errors' out-of-fold

@@ -37,6 +37,14 @@ class Search(StoreBase):
         "relevance": "bm25(articles_fts, 4.0, 1.0), articles_fts.rowid DESC",
     }
 
+    # An article's day, outlet and language, and the join that reads them beside the matches: from
+    # search_facets (or search_totals) as `f`, a few dozen bytes a row, or, where labels or
+    # predictions are asked about too, from `articles` as `a`, a page of text per match.
+    _FACETS_JOIN = "CROSS JOIN search_facets f ON f.rid = articles_fts.rowid"
+    _ARTICLES_JOIN = "JOIN articles a ON a.rowid = articles_fts.rowid"
+    _FACETS = ("f.day", "f.outlet", "f.lang")
+    _ARTICLE_FACETS = ("substr(a.published, 1, 10)", "a.outlet", "a.lang")
+
     def rebuild_search_index(self) -> int:
         """Rebuild the full-text index from the articles; returns how many are indexed.
 
@@ -84,8 +92,8 @@ class Search(StoreBase):
                 f"WITH page AS (SELECT articles_fts.rowid AS rid, ROW_NUMBER() OVER (ORDER BY "
                 f"{order_by}) AS score FROM {source} WHERE articles_fts MATCH :match{cond} "
                 f"ORDER BY {order_by} "
-                f"LIMIT :limit OFFSET :offset) {columns}FROM articles_fts JOIN articles a "
-                "ON a.rowid = articles_fts.rowid WHERE articles_fts MATCH :match "
+                f"LIMIT :limit OFFSET :offset) {columns}FROM articles_fts {self._ARTICLES_JOIN} "
+                "WHERE articles_fts MATCH :match "
                 "AND articles_fts.rowid BETWEEN (SELECT MIN(rid) FROM page) AND "
                 "(SELECT MAX(rid) FROM page) AND +articles_fts.rowid IN (SELECT rid FROM page) "
                 "ORDER BY (SELECT score FROM page WHERE page.rid = articles_fts.rowid)"
@@ -111,17 +119,16 @@ class Search(StoreBase):
         where, args = self._search_where(filters, model_id, facets=facets)
         source = "articles_fts"
         if facets and where:
-            source += " CROSS JOIN search_facets f ON f.rid = articles_fts.rowid"
+            source += " " + self._FACETS_JOIN
         if articles or (where and not facets):
-            source += " JOIN articles a ON a.rowid = articles_fts.rowid"
+            source += " " + self._ARTICLES_JOIN
         return source, "".join(" AND " + w for w in where), args
 
     def search_ids(self, match: str, filters: Any = None, model_id: str | None = None) -> list[str]:
         """Ids of every article matching (the population a query defines), in id order."""
         where, args = self._search_where(filters, model_id)
         sql = (
-            "SELECT a.id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-            "WHERE articles_fts MATCH :match"
+            f"SELECT a.id FROM articles_fts {self._ARTICLES_JOIN} WHERE articles_fts MATCH :match"
             + "".join(" AND " + w for w in where)
             + " ORDER BY a.id"
         )
@@ -140,30 +147,20 @@ class Search(StoreBase):
         facets = self._on_facets(filters)
         where, args = self._search_where(filters, model_id, facets=facets)
         cond = "".join(" AND " + w for w in where)
+        day, outlet, _ = self._FACETS if facets else self._ARTICLE_FACETS
+        key = self._PERIOD[period].format(day=day)
+        group = f"COALESCE({key}, 'undated')" + (f", COALESCE({outlet}, '')" if by_outlet else "")
+        hits_sql = (
+            f"SELECT {group}, COUNT(*) FROM articles_fts "
+            f"{self._FACETS_JOIN if facets else self._ARTICLES_JOIN} "
+            f"WHERE articles_fts MATCH :match{cond} GROUP BY {group}"
+        )
         if facets:  # the small tables: no page of an article's text read per match
-            key = self._PERIOD[period].format(day="f.day")
-            group = f"COALESCE({key}, 'undated')" + (
-                ", COALESCE(f.outlet, '')" if by_outlet else ""
-            )
-            hits_sql = (
-                f"SELECT {group}, COUNT(*) FROM articles_fts CROSS JOIN search_facets f "
-                f"ON f.rid = articles_fts.rowid WHERE articles_fts MATCH :match{cond} "
-                f"GROUP BY {group}"
-            )
             totals_sql = (
                 f"SELECT {group}, SUM(f.n) FROM search_totals f WHERE 1{cond} "
                 f"GROUP BY {group} HAVING SUM(f.n) > 0"
             )
         else:
-            key = self._PERIOD[period].format(day="substr(a.published, 1, 10)")
-            group = f"COALESCE({key}, 'undated')" + (
-                ", COALESCE(a.outlet, '')" if by_outlet else ""
-            )
-            hits_sql = (
-                f"SELECT {group}, COUNT(*) FROM articles_fts JOIN articles a "
-                f"ON a.rowid = articles_fts.rowid WHERE articles_fts MATCH :match{cond} "
-                f"GROUP BY {group}"
-            )
             totals_sql = (
                 f"SELECT {group}, COUNT(*) FROM articles a"
                 + (" WHERE " + " AND ".join(where) if where else "")
@@ -190,8 +187,8 @@ class Search(StoreBase):
         import numpy as np
 
         codes, n = self._fts(
-            "SELECT group_concat(f.dcode), COUNT(*) FROM articles_fts CROSS JOIN search_facets f "
-            f"ON f.rid = articles_fts.rowid WHERE articles_fts MATCH :match{cond}",
+            f"SELECT group_concat(f.dcode), COUNT(*) FROM articles_fts {self._FACETS_JOIN} "
+            f"WHERE articles_fts MATCH :match{cond}",
             {**args, "match": match},
         )[0]
         days = np.fromstring(codes, dtype=np.int64, sep=",") if codes else np.zeros(0, np.int64)
@@ -220,11 +217,7 @@ class Search(StoreBase):
         where, args = [], {}
         if filters is None:
             return where, args
-        day, outlet, lang = (
-            ("f.day", "f.outlet", "f.lang")
-            if facets
-            else ("substr(a.published, 1, 10)", "a.outlet", "a.lang")
-        )
+        day, outlet, lang = self._FACETS if facets else self._ARTICLE_FACETS
         if filters.since:
             where.append(f"{day} >= :since")
             args["since"] = filters.since[:10]
