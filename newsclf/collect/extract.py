@@ -2,14 +2,13 @@
 news page.
 
 The body comes from trafilatura (in its precision mode, given the parsed tree, never a URL, so
-extraction never touches the network; its costliest prune tested in Python, see `collect.discard`)
-after three repairs of the tree: bare-text paragraphs next to <p>s are wrapped as paragraphs,
-hover cards after links are dropped, and embedded posts are lifted out of widget boxes. Our own line
-rules then clean it: headline repeats, "Baca juga:" / "Read also:" lines, pager text, share bars,
-comment links, related-story lines, wire credits, reading times, newsletter and other reader
-pitches, bylines and date lines are not body text. Metadata comes from meta tags and JSON-LD first,
-then from the visible byline and date lines. Bytes are decoded by the given encoding, a BOM, the
-page's declared charset, or detection, in that order.
+extraction never touches the network) after three repairs of the tree: bare-text paragraphs next to
+<p>s are wrapped as paragraphs, hover cards after links are dropped, and embedded posts are lifted
+out of widget boxes. Our own line rules then clean it: headline repeats, "Baca juga:" / "Read
+also:" lines, pager text, share bars, comment links, related-story lines, wire credits, reading
+times, newsletter and other reader pitches, bylines and date lines are not body text. Metadata
+comes from meta tags and JSON-LD first, then from the visible byline and date lines. Bytes are
+decoded by the given encoding, a BOM, the page's declared charset, or detection, in that order.
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ from urllib.parse import urljoin, urlsplit
 from newsclf.article import Article
 from newsclf.collect.budget import html_budget
 from newsclf.collect.dates import parse_date
-from newsclf.collect.discard import fast_overall_discard
 from newsclf.collect.encoding import decode
 from newsclf.collect.pages import pagination_of_tree
 from newsclf.collect.pagetype import page_verdict, verdict_before_body
@@ -644,15 +642,14 @@ def _trafilatura_text(tree, precision: bool) -> str:
     aside: list[tuple[Any, Any, Any, str | None]] = []
     try:
         _set_aside(tree, aside)
-        with fast_overall_discard():  # its raw-page prune tested in Python: the same deletions
-            text = trafilatura.extract(
-                tree,
-                include_comments=False,
-                include_images=False,
-                favor_precision=precision,
-                deduplicate=False,
-                with_metadata=False,
-            )
+        text = trafilatura.extract(
+            tree,
+            include_comments=False,
+            include_images=False,
+            favor_precision=precision,
+            deduplicate=False,
+            with_metadata=False,
+        )
     except Exception:  # trafilatura's own bugs on odd pages: fall back to the next method
         text = None
     finally:
