@@ -81,11 +81,28 @@ def _reads_as_latin(sample: bytes, guess: str) -> bool:
         letters = [
             c for c in sample.decode(guess, errors="replace") if ord(c) > 127 and c.isalpha()
         ]
-        return not letters or sum(
+        if not letters or sum(
             unicodedata.name(c, "").startswith("LATIN") for c in letters
-        ) * 2 >= len(letters)
+        ) * 2 >= len(letters):
+            return True
+        # A non-Latin reading whose letters mostly sit in words with ASCII letters ("äAAA" read as
+        # Hebrew) is not that script: no Hebrew, Cyrillic or Greek word mixes in ASCII letters,
+        # while a Latin word carries its accents that way.
+        return accents_inside_latin_words(text)
     runs = [len(m.group()) for m in re.finditer(r"[^\x00-\x7f]+", text)]
     return sum(runs) > 0 and sum(n for n in runs if n >= 3) / sum(runs) < 0.5
+
+
+def accents_inside_latin_words(text: str) -> bool:
+    """True if most non-ASCII letters of `text` stand in words that have ASCII letters too."""
+    inside = alone = 0
+    for word in re.findall(r"\w+", text):
+        accents = sum(ord(c) > 127 for c in word)
+        if any(c.isascii() and c.isalpha() for c in word):
+            inside += accents
+        else:
+            alone += accents
+    return inside > alone
 
 
 def _raw(path: Path) -> io.BufferedIOBase:

@@ -27,6 +27,7 @@ from newsclf.fields import (
     parse_column_map,
 )
 from newsclf.store import Store
+from newsclf.textfiles import accents_inside_latin_words
 
 CAFE = (
     "Café owners in Leeds said “the reactor” of their menu is now a chatbot – and some regulars"
@@ -293,6 +294,7 @@ def test_outlet_names_keep_the_first_spelling_seen():
         ("cp1252", "Les élèves étaient très contents à l’école – où était-il ?"),
         ("cp1252", "Café owners said “the reactor” of their menu is now a chatbot."),
         ("cp1251", "Журналисты писали о регулировании искусственного интеллекта."),
+        ("cp1255", "העיתונאים כתבו על הרגולציה של הבינה המלאכותית."),
         ("cp1253", "Οι δημοσιογράφοι έγραψαν για την τεχνητή νοημοσύνη."),
         ("cp949", "한국 언론은 인공지능 규제에 대해 보도했다. 기자들은 노동 문제를 다뤘다."),
         ("gb18030", "中国媒体报道了人工智能监管问题。"),
@@ -489,9 +491,15 @@ def test_any_text_written_by_a_csv_writer_reads_back_unchanged(
         # The reader's stated rule (textfiles._reads_as_latin): a file that is not UTF-8 reads as
         # cp1252 when its accented characters stand mostly alone; runs of three or more (ÉÉÉÉ) are
         # what East Asian double-byte text looks like in cp1252, and that stays ambiguous (the
-        # cp949 and gb18030 cases above pin the other side).
+        # cp949 and gb18030 cases above pin the other side). Against a Hebrew, Cyrillic or Greek
+        # guess it reads as cp1252 when most accented letters sit in words with ASCII letters;
+        # words of accented letters alone are what those scripts look like in cp1252.
         runs = [len(m) for m in re.findall(r"[^\x00-\x7f]+", "\n".join(texts))]
-        assume(not runs or sum(n for n in runs if n >= 3) / sum(runs) < 0.5)
+        assume(
+            not runs
+            or sum(n for n in runs if n >= 3) / sum(runs) < 0.5
+            and accents_inside_latin_words("\n".join(texts))
+        )
     path = tmp_path / "prop.csv"
     with open(path, "w", encoding=encoding, newline="") as fh:
         writer = csv.writer(fh, delimiter=delimiter)
@@ -504,6 +512,19 @@ def test_any_text_written_by_a_csv_writer_reads_back_unchanged(
     assert [r.record.article.title for r in results] == [
         f"t{delimiter}{i}" for i in range(len(texts))
     ]
+
+
+def test_accented_letters_inside_latin_words_read_as_cp1252_not_hebrew(tmp_path):
+    """A saved hypothesis example: a detector read these cp1252 cells as Hebrew (cp1255)."""
+    from newsclf.records import read_records
+
+    texts = ["Éà", "äAAA", "ÉÉAÖÖÖ"]
+    path = tmp_path / "latin.csv"
+    with open(path, "w", encoding="cp1252", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["id", "title", "text"])
+        writer.writerows([f"r{i}", f"t,{i}", text] for i, text in enumerate(texts))
+    assert [r.record.article.text for r in read_records(path)] == texts
 
 
 def test_a_quote_never_closed_is_reported_not_read_into_one_cell(run, tmp_path):
