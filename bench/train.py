@@ -22,6 +22,11 @@ before 0b685ad -> after abba621 back to back): BBC 92.7 (10.1x) -> 29.9 (8.4x); 
 -> 23.4 (27x); IndoSum 100.1 (15x) -> 63.4 (10.3x); SemEval 31.6 (121x) -> 25.4 (105x); NewsMTSC
 24.5 (49x) -> 23.2 (78x, anchor 0.50 -> 0.30 s); FNC-1 85.0 (4.2x) -> 70.7 (2.9x). The README's
 "Training, measured" has the table.
+
+Forked workers, VADER cached, span-or-columns by cost, newton-cg over columns (idle, one set per
+process, before 46e3fcd -> after): AG News 22.3x -> 11.3x, SemEval 53.5x -> 47-55x, NewsMTSC 29.1x
+-> 23.8x, BBC 5.3x -> 4.0x; whole SemEval 163.8 -> 34.5 s, whole AG News 84.3 -> 25.3 s; the
+README's third round has the table.
 """
 
 from __future__ import annotations
