@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from conftest import CORPUS, GUIDE
 
@@ -154,3 +155,27 @@ def classify_cli(run: Any, model: Path, data: Path, out: Path) -> dict[str, dict
     """`newsclf classify` of DATA by MODEL into OUT (it must succeed); the rows written, by id."""
     assert run("classify", "--model", str(model), str(data), "--out", str(out)).exit_code == 0
     return {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+
+
+def share_rows(outlets: int = 4, months: int = 5) -> list[dict]:
+    """Made-up coverage cells (outlet x month x label): shares, intervals and flags, for plots."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for o in range(outlets):
+        for m in range(months):
+            for label in ("industry", "labor", "regulation"):
+                share = float(rng.uniform(0.1, 0.8))
+                rows.append(
+                    {
+                        "outlet": f"Outlet {o} with a long name",
+                        "month": f"2023-0{m + 1}",
+                        "label": label,
+                        "share": share,
+                        "raw_share": share * 0.9,
+                        "ci_low": share - 0.1,
+                        "ci_high": share + 0.1,
+                        "items": 10 + o,
+                        "flagged": m == 0,
+                    }
+                )
+    return rows

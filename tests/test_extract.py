@@ -489,12 +489,7 @@ def test_what_trafilatura_discards_unread_is_set_aside_and_put_back(html, precis
     tree = extract_module._load_tree(html)
     before = etree.tostring(tree, encoding="unicode")
     whole = trafilatura.extract(
-        tree,
-        include_comments=False,
-        include_images=False,
-        favor_precision=precision,
-        deduplicate=False,
-        with_metadata=False,
+        tree, favor_precision=precision, **extract_module.TRAFILATURA_OPTIONS
     )
     assert extract_module._trafilatura_text(tree, precision) == (whole or "")
     assert whole or precision  # the forum page has text in the default mode

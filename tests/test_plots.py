@@ -11,31 +11,9 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 from PIL import Image
+from support import share_rows
 
 from newsclf.report import plots
-
-
-def _rows(outlets: int = 4, months: int = 5) -> list[dict]:
-    rng = np.random.default_rng(0)
-    rows = []
-    for o in range(outlets):
-        for m in range(months):
-            for label in ("industry", "labor", "regulation"):
-                share = float(rng.uniform(0.1, 0.8))
-                rows.append(
-                    {
-                        "outlet": f"Outlet {o} with a long name",
-                        "month": f"2023-0{m + 1}",
-                        "label": label,
-                        "share": share,
-                        "raw_share": share * 0.9,
-                        "ci_low": share - 0.1,
-                        "ci_high": share + 0.1,
-                        "items": 10 + o,
-                        "flagged": m == 0,
-                    }
-                )
-    return rows
 
 
 def _pixels(path) -> np.ndarray:
@@ -54,7 +32,7 @@ def test_one_measurement_crops_as_savefig_tight_does(tmp_path, monkeypatch):
         return real_save(fig, out_dir, name)
 
     monkeypatch.setattr(plots, "_save", save_tight)
-    rows = _rows()
+    rows = share_rows()
     paths = plots.small_multiples(rows, "outlet", "month", "t", tmp_path, "sm")
     paths += plots.by_group(
         [r for r in rows if r["month"] == "2023-01"], "outlet", "t", tmp_path, "bg"
@@ -72,10 +50,10 @@ def test_one_measurement_crops_as_savefig_tight_does(tmp_path, monkeypatch):
 DRAW_BOTH_WAYS = """
 import sys
 from pathlib import Path
-from test_plots import _rows
+from support import share_rows
 from newsclf.report import plots
 
-out, rows = Path(sys.argv[1]), _rows()
+out, rows = Path(sys.argv[1]), share_rows()
 for workers in (1, 2):
     with plots.Drawer(workers) as drawer:
         assert (drawer._pool is not None) == (workers == 2)
@@ -112,7 +90,7 @@ def test_a_process_with_threads_draws_in_place(tmp_path):
     try:
         with plots.Drawer(2) as drawer:
             assert drawer._pool is None
-            drawer.draw(plots.by_group, _rows(2, 1), "outlet", "t", tmp_path, "bg")
+            drawer.draw(plots.by_group, share_rows(2, 1), "outlet", "t", tmp_path, "bg")
             assert [p.name for p in drawer.results()[0]] == ["bg.png", "bg.svg"]
     finally:
         stop.set()

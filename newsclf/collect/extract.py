@@ -636,20 +636,21 @@ def clean_lines(lines: Iterable[str], title_keys: set[str]) -> list[str]:
     return out
 
 
+# How we call trafilatura: the body text only (metadata comes from our own reading of the page),
+# without its deduplication, which remembers paragraphs across calls in the process, so that a
+# page's text would depend on the pages read before it.
+TRAFILATURA_OPTIONS = dict(
+    include_comments=False, include_images=False, deduplicate=False, with_metadata=False
+)
+
+
 def _trafilatura_text(tree, precision: bool) -> str:
     import trafilatura
 
     aside: list[tuple[Any, Any, Any, str | None]] = []
     try:
         _set_aside(tree, aside)
-        text = trafilatura.extract(
-            tree,
-            include_comments=False,
-            include_images=False,
-            favor_precision=precision,
-            deduplicate=False,
-            with_metadata=False,
-        )
+        text = trafilatura.extract(tree, favor_precision=precision, **TRAFILATURA_OPTIONS)
     except Exception:  # trafilatura's own bugs on odd pages: fall back to the next method
         text = None
     finally:
