@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -216,3 +218,31 @@ def test_a_scheme_fitted_over_its_columns_predicts_as_in_the_row_span(scheme, mo
     np.testing.assert_allclose(
         columns.predict_proba(docs[70:]), span.predict_proba(docs[70:]), atol=1e-2
     )
+
+
+FORKED_RUN = """
+import os
+from newsclf.model import train
+
+train.SET_IN_PARENT = "yes"  # a forked worker sees it; a freshly started one would not
+
+
+def task(*_):
+    return os.getpid(), getattr(train, "SET_IN_PARENT", None)
+
+
+results = train.run_tasks([(task, (None, None, [0] * 10))] * 4, jobs=2)
+assert all(pid != os.getpid() and seen == "yes" for pid, seen in results), results
+print("forked", len({pid for pid, _ in results}))
+"""
+
+
+def test_run_tasks_forks_its_workers_from_a_single_threaded_process(tmp_path):
+    # In a fresh interpreter: this test run's own threads (servers of other tests) rightly keep
+    # run_tasks from forking, and it then starts loky workers instead.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED_RUN], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("forked ")

@@ -9,7 +9,9 @@ import multiprocessing
 import os
 import platform
 import shutil
+import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -166,8 +168,8 @@ def run_tasks(
     Each task is deterministic in its inputs, so the results do not depend on `jobs`. With `jobs`
     None, work under PARALLEL_MIN_DOCS runs in this process. The encoder backends always do: torch
     spreads one model over all cores itself, and copies of it per worker would multiply its memory.
-    Workers are forked where the platform can, so they start with this process's imports (a fresh
-    loky worker first spends about 1.5 CPU s importing scikit-learn and scipy).
+    Workers are forked where that is safe, so they start with this process's imports (a fresh loky
+    worker first spends about 1.5 CPU s importing scikit-learn and scipy).
     """
     global _PENDING
     small = jobs is None and sum(_task_size(args) for _, args in tasks) < PARALLEL_MIN_DOCS
@@ -177,7 +179,9 @@ def run_tasks(
     # Largest first, so that a big fit does not start last while the other worker idles.
     order = sorted(range(len(tasks)), key=lambda i: -_task_size(tasks[i][1]))
     workers = min(jobs, len(tasks))
-    if "fork" in multiprocessing.get_all_start_methods():
+    # Forked only from a single thread, as the report's Drawer: a child forked while another
+    # thread holds a lock (a server's, a progress bar's) could wait on it forever.
+    if sys.platform == "linux" and threading.active_count() == 1:
         _PENDING = tasks
         try:
             context = multiprocessing.get_context("fork")
