@@ -139,6 +139,24 @@ def pick(rows, **kw):
     return row
 
 
+def topics_cell(out: Path, outlet: str, month: str) -> dict:
+    """The coverage row of label a of the topics scheme for one outlet and month of report OUT."""
+    return pick(rows_of(out), table="main", scheme="topics", outlet=outlet, month=month, label="a")
+
+
+def report_of(run, tmp_path: Path, guide_path: Path, out: str):
+    """`newsclf report` with the model in tmp_path/model into tmp_path/OUT; the CLI's result."""
+    return run(
+        "report",
+        "--guide",
+        str(guide_path),
+        "--model",
+        str(tmp_path / "model"),
+        "--out",
+        str(tmp_path / out),
+    )
+
+
 def test_hand_computed_counts_shares_intervals_and_corrections(run, tmp_path):
     guide_path, model = build_fixture(tmp_path)
     result = run(
@@ -359,26 +377,8 @@ def _estimation_fixture(tmp_path: Path, run) -> Path:
 
 def test_default_ppi_report_uses_the_estimation_sample(run, tmp_path):
     guide_path = _estimation_fixture(tmp_path, run)
-    assert (
-        run(
-            "report",
-            "--guide",
-            str(guide_path),
-            "--model",
-            str(tmp_path / "model"),
-            "--out",
-            str(tmp_path / "r"),
-        ).exit_code
-        == 0
-    )
-    z = pick(
-        rows_of(tmp_path / "r"),
-        table="main",
-        scheme="topics",
-        outlet="Z",
-        month="2023-03",
-        label="a",
-    )
+    assert report_of(run, tmp_path, guide_path, "r").exit_code == 0
+    z = topics_cell(tmp_path / "r", "Z", "2023-03")
     # 16 of 32 known gold carry a; the 10 predicted get PPI's share from the cell's own 32
     # estimation items,
     # worked by hand above (LAM32, SHARE32, CENTRE32 -/+ HALF32).
@@ -397,14 +397,7 @@ def test_default_ppi_report_uses_the_estimation_sample(run, tmp_path):
     # Outlet Y has no estimation item of its own: the pooled 32 correct it through PACC:
     # E[f | a] = 1/2, E[f | not a] = 0, Y's mean f for a is 0.58 -> (0.58 - 0) / (1/2 - 0) = 1.16,
     # clipped to 1.
-    y = pick(
-        rows_of(tmp_path / "r"),
-        table="main",
-        scheme="topics",
-        outlet="Y",
-        month="2023-02",
-        label="a",
-    )
+    y = topics_cell(tmp_path / "r", "Y", "2023-02")
     assert (y["rectifier"], y["rectifier_items"], y["estimation_items"]) == ("pooled", "32", "0")
     assert float(y["share"]) == 1.0 and float(y["ci_low"]) < 1.0
     # Active-learning and seed labels never enter the rectifier: marked 'active', the z items stop
@@ -416,26 +409,8 @@ def test_default_ppi_report_uses_the_estimation_sample(run, tmp_path):
                 for i, y in enumerate(Y * 4)
             ]
         )
-    assert (
-        run(
-            "report",
-            "--guide",
-            str(guide_path),
-            "--model",
-            str(tmp_path / "model"),
-            "--out",
-            str(tmp_path / "r2"),
-        ).exit_code
-        == 0
-    )
-    z2 = pick(
-        rows_of(tmp_path / "r2"),
-        table="main",
-        scheme="topics",
-        outlet="Z",
-        month="2023-03",
-        label="a",
-    )
+    assert report_of(run, tmp_path, guide_path, "r2").exit_code == 0
+    z2 = topics_cell(tmp_path / "r2", "Z", "2023-03")
     assert (z2["rectifier"], z2["estimator"], z2["share"]) == ("none", "raw", z2["raw_share"])
 
 
@@ -466,24 +441,9 @@ def test_the_report_leaves_a_weak_model_out_of_ppi_and_says_so(run, tmp_path):
     metrics = json.loads((tmp_path / "model" / "metrics.json").read_text())
     metrics["topics"]["macro_f1"] = 0.3
     (tmp_path / "model" / "metrics.json").write_text(json.dumps(metrics))
-    result = run(
-        "report",
-        "--guide",
-        str(guide_path),
-        "--model",
-        str(tmp_path / "model"),
-        "--out",
-        str(tmp_path / "r"),
-    )
+    result = report_of(run, tmp_path, guide_path, "r")
     assert result.exit_code == 0, result.output
-    z = pick(
-        rows_of(tmp_path / "r"),
-        table="main",
-        scheme="topics",
-        outlet="Z",
-        month="2023-03",
-        label="a",
-    )
+    z = topics_cell(tmp_path / "r", "Z", "2023-03")
     # 16 of 32 known gold carry a; the 10 predicted get the estimation sample's share, 1/2, not
     # PPI's SHARE32 with the model: (16 + 10 * 1/2) / 42.
     assert (z["rectifier"], z["estimator"], z["lambda"]) == ("own", "ppi", "0.0")
@@ -503,15 +463,7 @@ def test_a_model_trained_after_the_estimation_sample_was_stored_is_warned_about(
         "2999-01-01T00:00:00+00:00"  # trained after every label was stored: it may have seen them
     )
     (tmp_path / "model" / "meta.json").write_text(json.dumps(meta))
-    result = run(
-        "report",
-        "--guide",
-        str(guide_path),
-        "--model",
-        str(tmp_path / "model"),
-        "--out",
-        str(tmp_path / "r"),
-    )
+    result = report_of(run, tmp_path, guide_path, "r")
     assert (
         result.exit_code == 0
         and "32 labels of the estimation sample were stored before the model was trained"
@@ -519,15 +471,7 @@ def test_a_model_trained_after_the_estimation_sample_was_stored_is_warned_about(
     )
     meta["created_at"] = "2000-01-01T00:00:00+00:00"
     (tmp_path / "model" / "meta.json").write_text(json.dumps(meta))
-    result = run(
-        "report",
-        "--guide",
-        str(guide_path),
-        "--model",
-        str(tmp_path / "model"),
-        "--out",
-        str(tmp_path / "r"),
-    )
+    result = report_of(run, tmp_path, guide_path, "r")
     assert "estimation sample were stored before" not in result.output
 
 
@@ -628,18 +572,7 @@ def _chromium(p):
 def test_a_flagged_cell_drills_down_to_exactly_its_articles_in_chromium(run, tmp_path):
     playwright = pytest.importorskip("playwright.sync_api")
     guide_path = _estimation_fixture(tmp_path, run)
-    assert (
-        run(
-            "report",
-            "--guide",
-            str(guide_path),
-            "--model",
-            str(tmp_path / "model"),
-            "--out",
-            str(tmp_path / "r"),
-        ).exit_code
-        == 0
-    )
+    assert report_of(run, tmp_path, guide_path, "r").exit_code == 0
     with playwright.sync_playwright() as p:
         browser = _chromium(p)
         page = browser.new_page()
@@ -735,17 +668,7 @@ def test_guardrails_flag_thin_and_wide_cells_and_weak_models(run, tmp_path):
         ).exit_code
         == 0
     )
-    assert (
-        pick(
-            rows_of(tmp_path / "r2"),
-            table="main",
-            scheme="topics",
-            outlet="X",
-            month="2023-01",
-            label="a",
-        )["flagged"]
-        == "False"
-    )
+    assert topics_cell(tmp_path / "r2", "X", "2023-01")["flagged"] == "False"
 
 
 def test_flat_article_table_final_labels_by_hand(run, tmp_path):
