@@ -120,34 +120,38 @@ def extract_anchor(path: Path) -> tuple[int, float, float]:
     return len(pages), ours, theirs
 
 
-def tree_cpu_seconds() -> float:
-    """CPU seconds (user + system) used so far by this process and its live children."""
+def _tree_sum(measure) -> float:
+    """measure(process) summed over this process and its live children (one gone meanwhile: 0)."""
     import psutil
 
     me = psutil.Process()
     total = 0.0
     for proc in [me, *me.children(recursive=True)]:
         try:
-            times = proc.cpu_times()
-            total += times.user + times.system
+            total += measure(proc)
         except psutil.Error:
             pass
     return total
 
 
+def _cpu(proc) -> float:
+    times = proc.cpu_times()
+    return times.user + times.system
+
+
+def _pss(proc) -> float:
+    info = proc.memory_full_info()
+    return getattr(info, "pss", info.rss)
+
+
+def tree_cpu_seconds() -> float:
+    """CPU seconds (user + system) used so far by this process and its live children."""
+    return _tree_sum(_cpu)
+
+
 def tree_rss_mb() -> float:
     """PSS of this process and its children: shared (forked, copy-on-write) pages counted once."""
-    import psutil
-
-    me = psutil.Process()
-    total = 0
-    for proc in [me, *me.children(recursive=True)]:
-        try:
-            info = proc.memory_full_info()
-            total += getattr(info, "pss", info.rss)
-        except psutil.Error:
-            pass
-    return total / 2**20
+    return _tree_sum(_pss) / 2**20
 
 
 def start_engine(kind: str, workers: int, model: Path):
