@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from click.testing import CliRunner
 from conftest import GUIDE, write_jsonl
 from sklearn.base import clone
@@ -19,7 +20,7 @@ from support import make_rows
 from newsclf.article import Article
 from newsclf.cli import main
 from newsclf.guide import load_guide
-from newsclf.model import classifier
+from newsclf.model import classifier, logistic
 from newsclf.model.classifier import InSpan
 from newsclf.model.features import CharNgrams, NgramIndex, WordNgrams, as_doc, shared_ngrams
 from newsclf.model.predict import load_model
@@ -199,6 +200,48 @@ def test_a_regression_in_the_span_of_its_rows_is_the_plain_one():
     span = InSpan(X).fit(LogisticRegression(C=3.0, tol=1e-10, max_iter=10_000), y).plain()
     np.testing.assert_allclose(span.coef_, plain.coef_, atol=1e-6)
     np.testing.assert_allclose(span.predict_proba(X), plain.predict_proba(X), atol=1e-8)
+
+
+def _warm(old: LogisticRegression | None, C: float, weights: str | None) -> LogisticRegression:
+    """A warm-starting regression at C: `old` with C set, or a new one."""
+    if old is not None:
+        return old.set_params(C=C)
+    return LogisticRegression(C=C, class_weight=weights, tol=1e-4, max_iter=3000, warm_start=True)
+
+
+@pytest.mark.parametrize(
+    "n, d, k, weights",
+    [(300, 200, 2, "balanced"), (200, 60, 3, None), (400, 300, 4, "balanced"), (60, 40, 5, None)],
+)
+def test_the_lean_dense_fit_is_scikit_learns_fit_step_for_step(n, d, k, weights):
+    # The same objective, solver and stopping rule: the same iterations and coefficients, cold
+    # and warm-started along the C grid. 400 x 300 runs its products one class at a time.
+    rng = np.random.default_rng(k)
+    X = rng.normal(size=(n, d))
+    y = np.array(["neg", "pos", "none", "pro", "con"])[rng.integers(0, k, n)]
+    y[:k] = np.array(["neg", "pos", "none", "pro", "con"])[:k]  # every class present
+    assert logistic.handles(LogisticRegression(), X) and (n * d > logistic.BY_CLASS_ABOVE) == (
+        n == 400
+    )
+    ours = theirs = None
+    for C in (1.0, 3.0, 10.0):
+        theirs = _warm(theirs, C, weights).fit(X, y)
+        ours = logistic.fit_dense(_warm(ours, C, weights), X, y)
+        assert ours.n_iter_[0] == theirs.n_iter_[0]
+        np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+        np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-9)
+        np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-9)
+        np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-10)
+
+
+def test_the_lean_dense_fit_leaves_sparse_rows_and_other_solvers_to_scikit_learn():
+    X = np.zeros((4, 3))
+    assert not logistic.handles(LogisticRegression(), sp.csr_matrix(X))
+    assert not logistic.handles(LogisticRegression(solver="newton-cg"), X)
+    assert not logistic.handles(LogisticRegression(class_weight={0: 2.0}), X)
+    assert not logistic.handles(LogisticRegression(), X.astype(np.float32))
+    with pytest.raises(ValueError, match="two classes"):
+        logistic.fit_dense(LogisticRegression(), X, np.zeros(4))
 
 
 @pytest.mark.parametrize("scheme", ["topics", "stance"])

@@ -49,6 +49,7 @@ from newsclf.model.features import (
     split_tokens,
 )
 from newsclf.model.lexicon import MentionSentiment, uses_lexicon
+from newsclf.model.logistic import fit_dense, handles
 
 C_GRID = (1.0, 3.0, 10.0, 30.0)
 DEFAULT_C = 10.0  # used when the data is too small to cross-validate a choice
@@ -456,7 +457,7 @@ class InSpan:
 
     def fit(self, lr: LogisticRegression, y: np.ndarray) -> "InSpan":
         """Fit `lr` on the rows' coordinates (a warm start keeps its coefficients over the span)."""
-        self.lr = lr.fit(self.coords, y)
+        self.lr = fit_logistic(lr, self.coords, y)
         return self
 
     def copy(self) -> "InSpan":
@@ -481,6 +482,11 @@ class InSpan:
         m.coef_ = self.lr.coef_ @ self.Q.T
         m.n_features_in_ = self.Q.shape[0]
         return m
+
+
+def fit_logistic(lr: LogisticRegression, X: Any, y: np.ndarray) -> LogisticRegression:
+    """lr.fit(X, y); on dense rows through newsclf.model.logistic (the same fit, less overhead)."""
+    return fit_dense(lr, X, y) if handles(lr, X) else lr.fit(X, y)
 
 
 def plain_models(models: Any) -> Any:
@@ -754,7 +760,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
                 if key not in spans:
                     spans[key] = InSpan(Xs)
                 return spans[key].copy().fit(lr(), ys)
-            return lr(old, sp.issparse(Xs)).fit(Xs, ys)
+            return fit_logistic(lr(old, sp.issparse(Xs)), Xs, ys)
 
         if self.kind == "single":
             old_shared, old_by_target = previous if previous is not None else (None, {})
