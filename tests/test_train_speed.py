@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from conftest import GUIDE, write_jsonl
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedGroupKFold
 from support import make_rows
 
 from newsclf.article import Article
@@ -24,6 +25,7 @@ from newsclf.model import classifier, logistic
 from newsclf.model.classifier import InSpan
 from newsclf.model.features import CharNgrams, NgramIndex, WordNgrams, as_doc, shared_ngrams
 from newsclf.model.predict import load_model
+from newsclf.model.splits import stratified_group_folds
 from newsclf.model.train import _fit_fold, make_classifier, ngram_indexes, run_tasks
 
 
@@ -289,3 +291,24 @@ def test_run_tasks_forks_its_workers_from_a_single_threaded_process(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("forked ")
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_stratified_group_folds_are_scikit_learns_folds(seed):
+    # Random sizes, class counts, repeated texts (string groups) and seeds; one fold of each run
+    # is also checked to keep every group on one side.
+    rng = np.random.default_rng(seed)
+    n, k, c = int(rng.integers(30, 600)), int(rng.integers(2, 6)), int(rng.integers(2, 5))
+    strata = rng.integers(0, c, n)
+    strata[: c * k] = np.repeat(np.arange(c), k)
+    groups = np.array([f"text {g}" for g in rng.integers(0, max(k, n // 2), n)])
+    theirs = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed).split(
+        np.zeros(n), strata, groups
+    )
+    ours = stratified_group_folds(k, strata, groups, seed)
+    assert len(ours) == k
+    for (train, test), (their_train, their_test) in zip(ours, theirs):
+        np.testing.assert_array_equal(train, their_train)
+        np.testing.assert_array_equal(test, their_test)
+    train, test = ours[0]
+    assert not set(groups[train]) & set(groups[test])

@@ -38,7 +38,7 @@ from typing import Any, Sequence
 import numpy as np
 from scipy.special import expit, log_softmax, softmax
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, StratifiedGroupKFold
+from sklearn.model_selection import GroupKFold
 
 from newsclf.model.classifier import (
     fit_temperature,
@@ -48,6 +48,7 @@ from newsclf.model.classifier import (
     text_groups,
 )
 from newsclf.model.features import HashtagWords
+from newsclf.model.splits import stratified_group_folds
 from newsclf.model.transformer import (
     BlendedClassifier,
     blend_quality,
@@ -246,10 +247,7 @@ class EmbeddingClassifier(BlendedClassifier):
             _, counts = np.unique(target, return_counts=True)
             k = min(HEAD_FOLDS, n_groups, int(counts.min()))
             if k >= 2:
-                splitter = StratifiedGroupKFold(
-                    n_splits=k, shuffle=True, random_state=self.random_state
-                )
-                return list(splitter.split(np.zeros(len(target)), target, groups))
+                return stratified_group_folds(k, np.asarray(target), groups, self.random_state)
         return list(
             GroupKFold(n_splits=min(HEAD_FOLDS, n_groups)).split(
                 np.zeros(len(target)), groups=groups

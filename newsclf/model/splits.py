@@ -6,6 +6,7 @@ of the split; researchers need the outlet and time splits.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import Any, Sequence
 
@@ -80,3 +81,45 @@ def describe(split: str, folds: list[tuple[np.ndarray, np.ndarray]]) -> str:
     }
     text = names.get(split, f"folds grouped by {split.split(':', 1)[-1]}")
     return f"{len(folds)}-fold cross-validation, {text}"
+
+
+def stratified_group_folds(
+    n_splits: int, strata: np.ndarray, groups: np.ndarray, seed: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed).split(X, strata, groups),
+    the same folds, its greedy placement scored for all folds at once.
+
+    scikit-learn places the groups one by one, each against every fold in a Python loop (800
+    docs, 3 folds: 0.1 s, a tenth of a small scheme's fit); the sums and ties are the same here.
+    """
+    _, y_inv, y_cnt = np.unique(strata, return_inverse=True, return_counts=True)
+    _, groups_inv = np.unique(groups, return_inverse=True)
+    n_groups = int(groups_inv.max()) + 1
+    per_group = np.zeros((n_groups, len(y_cnt)))
+    np.add.at(per_group, (groups_inv, y_inv), 1)
+    perm = np.arange(n_groups)
+    np.random.RandomState(seed).shuffle(perm)
+    per_group = per_group[perm]
+    inv_perm = np.empty_like(perm)
+    inv_perm[perm] = np.arange(n_groups)
+    groups_inv = inv_perm[groups_inv]
+    per_fold = np.zeros((n_splits, len(y_cnt)))
+    fold_of = np.empty(n_groups, dtype=int)
+    each_fold = np.eye(n_splits)[:, :, None]  # candidate f adds the group to fold f only
+    for g in np.argsort(-np.std(per_group, axis=1), kind="stable"):
+        candidates = (per_fold[None] + each_fold * per_group[g]) / y_cnt
+        scores = np.std(candidates, axis=1).mean(axis=1).tolist()
+        sizes = per_fold.sum(axis=1).tolist()
+        best, best_score, best_size = 0, math.inf, math.inf
+        for f, (score, size) in enumerate(zip(scores, sizes)):
+            # np.isclose(score, best_score) with its default tolerances, as scikit-learn's tie
+            close = best_score != math.inf and abs(score - best_score) <= 1e-8 + 1e-5 * abs(
+                best_score
+            )
+            if score < best_score or (close and size < best_size):
+                best, best_score, best_size = f, score, size
+        per_fold[best] += per_group[g]
+        fold_of[g] = best
+    doc_fold = fold_of[groups_inv]
+    idx = np.arange(len(doc_fold))
+    return [(idx[doc_fold != f], idx[doc_fold == f]) for f in range(n_splits)]
