@@ -3,6 +3,7 @@ cross-validation."""
 
 from __future__ import annotations
 
+import pickle
 import random
 import re
 
@@ -483,6 +484,11 @@ def test_hashtags_are_split_into_the_words_training_texts_use():
     assert words.split("prolifeyouth") == ["pro", "life", "youth"]
     assert words.split("semst") == ["semst"]  # nothing known inside: the tag stays whole
     assert words.split("pro" * 30) == ["pro" * 30]  # longer than any tag: not split (bounded cost)
+    # Splits are remembered per tag, asked again the same, and not saved with the model.
+    assert words.split("abortionismurder") == ["abortion", "is", "murder"]
+    restored = pickle.loads(pickle.dumps(words))
+    assert restored.cost == words.cost and restored._splits == {} and words._splits
+    assert restored.split("prolifeyouth") == ["pro", "life", "youth"]
     docs = [
         {"text": t, "title": "", "lang": "en", "target": ""}
         for t in [

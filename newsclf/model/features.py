@@ -151,10 +151,24 @@ class HashtagWords:
         log_total = float(np.log(sum(counts.values()) or 1))
         # A known word's cost (-log of its share) once here, not at every piece of every split.
         self.cost = {word: log_total - float(np.log(count)) for word, count in counts.items()}
+        self._splits: dict[str, list[str]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"cost": self.cost}  # the splits found so far are a cache, not the model
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.cost, self._splits = state["cost"], {}
 
     def split(self, tag: str) -> list[str]:
         """The most likely words of one hashtag (lowercase, without '#'); one longer than _MAX_TAG
         stays whole."""
+        # Tweets repeat their tags (every SemEval-2016 tweet carries #SemST): each is split once.
+        found = self._splits.get(tag)
+        if found is None:
+            found = self._splits[tag] = self._split(tag)
+        return found
+
+    def _split(self, tag: str) -> list[str]:
         n = len(tag)
         if n > _MAX_TAG:
             return [tag]
