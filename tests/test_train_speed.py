@@ -213,17 +213,18 @@ def _warm(old: LogisticRegression | None, C: float, weights: str | None) -> Logi
 
 @pytest.mark.parametrize(
     "n, d, k, weights",
-    [(300, 200, 2, "balanced"), (200, 60, 3, None), (400, 300, 4, "balanced"), (60, 40, 5, None)],
+    [(1000, 300, 2, "balanced"), (200, 60, 3, None), (1000, 300, 4, "balanced"), (60, 40, 5, None)],
 )
 def test_the_lean_dense_fit_is_scikit_learns_fit_step_for_step(n, d, k, weights):
     # The same objective, solver and stopping rule: the same iterations and coefficients, cold
-    # and warm-started along the C grid. 400 x 300 runs its products one class at a time.
+    # and warm-started along the C grid. 1,000 x 300 spans several blocks (BLOCK_BYTES), 60 x 40
+    # one.
     rng = np.random.default_rng(k)
     X = rng.normal(size=(n, d))
     y = np.array(["neg", "pos", "none", "pro", "con"])[rng.integers(0, k, n)]
     y[:k] = np.array(["neg", "pos", "none", "pro", "con"])[:k]  # every class present
-    assert logistic.handles(LogisticRegression(), X) and (n * d > logistic.BY_CLASS_ABOVE) == (
-        n == 400
+    assert logistic.handles(LogisticRegression(), X) and (len(logistic._blocks(X)) > 1) == (
+        n == 1000
     )
     ours = theirs = None
     for C in (1.0, 3.0, 10.0):

@@ -40,54 +40,63 @@ def balanced_weights(codes: np.ndarray, k: int) -> np.ndarray:
     return (len(codes) / (k * counts))[codes]
 
 
+# Rows per block of the loss: about 1 MB of X, which stays in cache between the block's forward
+# product and its gradient product, so each evaluation reads X from memory once instead of twice
+# (1,561 x 2,331: 5.8 -> 3.4 ms; 800 x 1,000: 0.79 -> 0.49 ms).
+BLOCK_BYTES = 1 << 20
+
+
+def _blocks(X: np.ndarray) -> range:
+    """Start rows of X's blocks (see BLOCK_BYTES)."""
+    step = max(16, BLOCK_BYTES // (8 * max(1, X.shape[1])))
+    return range(0, X.shape[0], step)
+
+
 def _binary(w: np.ndarray, X: np.ndarray, y: np.ndarray, sw: np.ndarray, l2: float) -> Any:
     """Mean weighted binomial log-loss + l2/2 ||coef||^2 and its gradient; w = (coef, bias)."""
-    raw = X @ w[:-1] + w[-1]
-    loss = sw @ (np.logaddexp(0.0, raw) - y * raw) + 0.5 * l2 * (w[:-1] @ w[:-1])
-    g = sw * (expit(raw) - y)
-    grad = np.empty_like(w)
-    grad[:-1] = g @ X + l2 * w[:-1]
-    grad[-1] = g.sum()
-    return loss, grad
-
-
-# Above this many entries in X, products with it go one class at a time: numpy's matrix-vector
-# products read a few-MB X about twice as fast as its matrix-matrix product with 3-5 columns
-# (533 x 800, 3 classes: 176 against 361 microseconds forward, 172 against 209 backward).
-BY_CLASS_ABOVE = 100_000
+    coef = w[:-1]
+    grad = np.zeros_like(w)
+    loss = 0.0
+    blocks = _blocks(X)
+    for start in blocks:
+        part = slice(start, start + blocks.step)
+        Xb = X[part]
+        raw = Xb @ coef
+        raw += w[-1]
+        loss += sw[part] @ (np.logaddexp(0.0, raw) - y[part] * raw)
+        g = sw[part] * (expit(raw) - y[part])
+        grad[:-1] += g @ Xb
+        grad[-1] += g.sum()
+    grad[:-1] += l2 * coef
+    return loss + 0.5 * l2 * (coef @ coef), grad
 
 
 def _multinomial(
     w: np.ndarray, X: np.ndarray, codes: np.ndarray, sw: np.ndarray, l2: float, k: int
 ) -> Any:
     """Mean weighted multinomial log-loss + l2/2 ||coef||^2 and its gradient; w = (coef, bias)
-    ravelled, codes = each row's class index. Scores are kept classes x rows."""
+    ravelled, codes = each row's class index."""
     W = w.reshape(k, -1)
-    coef = W[:, :-1]
-    by_class = X.size > BY_CLASS_ABOVE
-    if by_class:
-        raw = np.empty((k, X.shape[0]))
-        for c in range(k):
-            np.dot(X, coef[c], out=raw[c])
-    else:
-        raw = coef @ X.T
-    raw += W[:, -1:]
-    raw -= raw.max(axis=0)
-    P = np.exp(raw)
-    total = P.sum(axis=0)
-    rows = np.arange(len(codes))
-    loss = sw @ (np.log(total) - raw[codes, rows]) + 0.5 * l2 * np.vdot(coef, coef)
-    P *= sw / total
-    P[codes, rows] -= sw  # now the gradient of the loss over the scores
-    grad = np.empty_like(W)
-    if by_class:
-        for c in range(k):
-            np.dot(P[c], X, out=grad[c, :-1])
-    else:
-        grad[:, :-1] = P @ X
+    coef, bias = W[:, :-1], W[:, -1]
+    grad = np.zeros_like(W)
+    loss = 0.0
+    blocks = _blocks(X)
+    for start in blocks:
+        part = slice(start, start + blocks.step)
+        Xb, cb, swb = X[part], codes[part], sw[part]
+        rows = np.arange(len(cb))
+        raw = Xb @ coef.T
+        raw += bias
+        raw -= raw.max(axis=1, keepdims=True)
+        P = np.exp(raw)
+        total = P.sum(axis=1)
+        loss += swb @ (np.log(total) - raw[rows, cb])
+        P *= (swb / total)[:, None]
+        P[rows, cb] -= swb  # now the gradient of the loss over the scores
+        grad[:, :-1] += P.T @ Xb
+        grad[:, -1] += P.sum(axis=0)
     grad[:, :-1] += l2 * coef
-    grad[:, -1] = P.sum(axis=1)
-    return loss, grad.ravel()
+    return loss + 0.5 * l2 * np.vdot(coef, coef), grad.ravel()
 
 
 def fit_dense(lr: LogisticRegression, X: np.ndarray, y: np.ndarray) -> LogisticRegression:
