@@ -313,3 +313,18 @@ def test_stratified_group_folds_are_scikit_learns_folds(seed):
         np.testing.assert_array_equal(test, their_test)
     train, test = ours[0]
     assert not set(groups[train]) & set(groups[test])
+
+
+def test_c_is_chosen_on_one_grouped_hold_out_above_the_row_span_limit():
+    # Up to HOLDOUT_ABOVE docs, 3 inner folds; above it, one fifth held out, a text's rows (one
+    # article, several targets) all on one side.
+    clf = make_classifier(load_guide(GUIDE).scheme("stance"))
+    for n in (classifier.HOLDOUT_ABOVE, classifier.HOLDOUT_ABOVE + 1):
+        groups = np.arange(n) // 2
+        strata = np.arange(n) % 3
+        splits = clf._inner_splits(groups, strata)
+        assert len(splits) == (3 if n == classifier.HOLDOUT_ABOVE else 1)
+        for train, test in splits:
+            assert len(train) + len(test) == n and not set(groups[train]) & set(groups[test])
+        if len(splits) == 1:
+            assert abs(len(splits[0][1]) - 0.2 * n) <= 2

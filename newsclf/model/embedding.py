@@ -17,12 +17,10 @@ prediction, one pass over the new ones.
 The head's C and the blend weight are chosen together on out-of-fold probabilities over the training
 docs where the linear model has its own (its inner cross-validation's), so no doc is held out of
 training; the head's out-of-fold scores calibrate it (temperature, or Platt scaling per label) and,
-multi-label, give each label's threshold on the blended probabilities. Above 10,000 training docs
-the
-linear model's out-of-fold rows are one 20% hold-out (classifier.HOLDOUT_ABOVE), so these choices
-are
-made by heads trained on that fifth's folds, about 16% of the docs, and applied to one trained on
-all.
+multi-label, give each label's threshold on the blended probabilities. Above 4,000 training docs
+the linear model's out-of-fold rows are one 20% hold-out (classifier.HOLDOUT_ABOVE), so these
+choices are made by heads trained on that fifth's folds, about 16% of the docs, and applied to one
+trained on all.
 """
 
 from __future__ import annotations
