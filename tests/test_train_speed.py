@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from click.testing import CliRunner
 from conftest import GUIDE, write_jsonl
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold
 from support import make_rows
@@ -245,6 +246,11 @@ def test_the_lean_dense_fit_leaves_sparse_rows_and_other_solvers_to_scikit_learn
     assert not logistic.handles(LogisticRegression(), X.astype(np.float32))
     with pytest.raises(ValueError, match="two classes"):
         logistic.fit_dense(LogisticRegression(), X, np.zeros(4))
+    # A fit stopped by max_iter warns as scikit-learn's does.
+    rng = np.random.default_rng(0)
+    Xr, yr = rng.normal(size=(50, 20)), np.arange(50) % 3
+    with pytest.warns(ConvergenceWarning, match="failed to converge after 2 iterations"):
+        logistic.fit_dense(LogisticRegression(max_iter=2), Xr, yr)
 
 
 @pytest.mark.parametrize("scheme", ["topics", "stance"])

@@ -11,11 +11,13 @@ result is a LogisticRegression that predicts, pickles and warm-starts as one fit
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
 LBFGS_OPTIONS = {"maxls": 50, "ftol": 64 * np.finfo(float).eps}  # as LogisticRegression's lbfgs
@@ -128,6 +130,12 @@ def fit_dense(lr: LogisticRegression, X: np.ndarray, y: np.ndarray) -> LogisticR
         method="L-BFGS-B",
         options={"maxiter": lr.max_iter, "gtol": lr.tol, **LBFGS_OPTIONS},
     )
+    if result.status != 0:  # warned as scikit-learn warns it
+        warnings.warn(
+            f"lbfgs failed to converge after {result.nit} iterations: {result.message}",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
     W = result.x.reshape(outputs, d + 1)
     lr.classes_ = classes
     lr.coef_, lr.intercept_ = np.ascontiguousarray(W[:, :-1]), W[:, -1].copy()
