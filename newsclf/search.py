@@ -62,6 +62,7 @@ def to_match(query: str) -> str:
             " --help)"
         )
     out: list[str] = []
+    kinds: list[tuple[str, int]] = []  # per token of out: its kind and where it starts (1-based)
     depth = 0
     pos = 0
     text = query.strip()
@@ -71,36 +72,47 @@ def to_match(query: str) -> str:
             raise InputError(
                 f"the query cannot be read at character {pos + 1}: {text[pos : pos + 20]!r}"
             )
+        start = m.end() - len(m.group(m.lastgroup or 0)) + 1
         pos = m.end()
         if m.group("quote"):
             out.append(m.group("quote"))
+            kinds.append(("term", start))
         elif m.group("near"):
             out.append("NEAR(")
+            kinds.append(("open", start))
             depth += 1
         elif m.group("paren"):
             depth += 1 if m.group("paren") == "(" else -1
             if depth < 0:
                 raise InputError(f"the query closes a bracket it never opened (at character {pos})")
             out.append(m.group("paren"))
+            kinds.append(("open" if m.group("paren") == "(" else "close", start))
         elif m.group("comma"):
             out.append(",")
+            kinds.append(("comma", start))
         elif m.group("col"):
             out.append(m.group("col").replace(" ", "").lower())
+            kinds.append(("column", start))
         else:
             word = m.group("word")
             if word == "NOT" and out and out[-1] == "AND":
                 out[-1] = (
                     "NOT"  # "a AND NOT b" is what people write; FTS5's NOT is binary: "a NOT b"
                 )
+                continue
             elif word in OPERATORS or word.isdigit() and out and out[-1] == ",":
                 out.append(word)
+                kinds.append(("operator" if word in OPERATORS else "term", start))
             elif _BARE.match(word):
                 out.append(word)
+                kinds.append(("term", start))
             else:  # AI-generated, U.S., e-mail: the phrase of the parts the tokenizer makes
                 star = "*" if word.endswith("*") else ""
                 out.append('"' + word.rstrip("*").replace('"', '""') + '"' + star)
+                kinds.append(("term", start))
     if depth:
         raise InputError("the query opens a bracket it never closes")
+    _check_operands(out, kinds)
     match = ""
     for token in out:  # "title:" and "NEAR(" bind to what follows without a space
         match += (
@@ -109,6 +121,30 @@ def to_match(query: str) -> str:
             else (" " + token if match else token)
         )
     return match
+
+
+def _check_operands(out: list[str], kinds: list[tuple[str, int]]) -> None:
+    """InputError where AND/OR/NOT or a column prefix lacks its term (FTS5 would only say "syntax
+    error near ..."), naming the character."""
+    for i, (kind, start) in enumerate(kinds):
+        before = kinds[i - 1][0] if i else None
+        after = kinds[i + 1][0] if i + 1 < len(kinds) else None
+        if kind == "operator":
+            if before not in ("term", "close"):
+                raise InputError(
+                    f"the search query is not valid: {out[i]} at character {start} needs a term"
+                    f" before it (e.g. wages {out[i]} OpenAI)"
+                )
+            if after not in ("term", "open", "column"):
+                raise InputError(
+                    f"the search query is not valid: {out[i]} at character {start} needs a term"
+                    f" after it (e.g. wages {out[i]} OpenAI)"
+                )
+        elif kind == "column" and after not in ("term", "open"):
+            raise InputError(
+                f"the search query is not valid: {out[i]} at character {start} needs a word or"
+                f' "phrase" after it (e.g. {out[i]}wages)'
+            )
 
 
 def parse_predicted(value: str) -> tuple[str, str, float | None]:

@@ -300,6 +300,12 @@ def test_a_store_from_before_the_period_tables_gets_them_filled_when_opened(tmp_
         ("", "the search query is empty"),
         ("OpenAI AND (wages", "opens a bracket it never closes"),
         ("wages)", "closes a bracket it never opened"),
+        ("OpenAI AND", "AND at character 8 needs a term after it"),
+        ("OR wages", "OR at character 1 needs a term before it"),
+        ("NOT wages", "NOT at character 1 needs a term before it"),
+        ("wages OR OR OpenAI", "OR at character 7 needs a term after it"),
+        ("(wages OR) OpenAI", "OR at character 8 needs a term after it"),
+        ("OpenAI title:", 'title: at character 8 needs a word or "phrase" after it'),
     ],
 )
 def test_malformed_queries_say_what_is_wrong(query, message):

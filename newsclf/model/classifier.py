@@ -463,8 +463,8 @@ class InSpan:
     X = C @ V.T with V (r x m) orthonormal (RowBasis of X), so the L2-penalised optimum, which lies
     in the span of X's rows, is w = V z for the z fitted on C (m x m): the same model, each solver
     step over m columns instead of r (SemEval, 200 docs of one target in the basis of 1,000: 5x).
-    The basis comes from X's Gram matrix (syrk, then pivoted Cholesky), about 4x cheaper than a QR
-    of X.T with Q formed (SemEval, 2,914 tweets: 7.7 s of QRs).
+    The basis comes from X's Gram matrix (syrk, then pivoted Cholesky), about 6x cheaper than a QR
+    of X.T with Q formed (130 x 533: 0.7 against 3.9 ms; SemEval, 2,914 tweets: 7.7 s of QRs).
     """
 
     def __init__(self, X: np.ndarray):
