@@ -89,8 +89,9 @@ def stratified_group_folds(
     """StratifiedGroupKFold(n_splits, shuffle=True, random_state=seed).split(X, strata, groups),
     the same folds, its greedy placement scored for all folds at once.
 
-    scikit-learn places the groups one by one, each against every fold in a Python loop (800
-    docs, 3 folds: 0.1 s, a tenth of a small scheme's fit); the sums and ties are the same here.
+    scikit-learn places the groups one by one, each against every fold in a Python loop (SemEval,
+    800 tweets, 3 folds: 0.08 s, an eighth of an outer fold's fit); this is about 4x faster, with
+    the same sums and ties.
     """
     _, y_inv, y_cnt = np.unique(strata, return_inverse=True, return_counts=True)
     _, groups_inv = np.unique(groups, return_inverse=True)
