@@ -309,11 +309,13 @@ def test_stratified_group_folds_are_scikit_learns_folds(seed):
     strata = rng.integers(0, c, n)
     strata[: c * k] = np.repeat(np.arange(c), k)
     groups = np.array([f"text {g}" for g in rng.integers(0, max(k, n // 2), n)])
-    theirs = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed).split(
-        np.zeros(n), strata, groups
+    theirs = list(
+        StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed).split(
+            np.zeros(n), strata, groups
+        )
     )
     ours = stratified_group_folds(k, strata, groups, seed)
-    assert len(ours) == k
+    assert len(ours) == len(theirs) == k
     for (train, test), (their_train, their_test) in zip(ours, theirs):
         np.testing.assert_array_equal(train, their_train)
         np.testing.assert_array_equal(test, their_test)
