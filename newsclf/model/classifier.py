@@ -469,17 +469,16 @@ class InSpan:
 
     def __init__(self, X: np.ndarray):
         self.basis, self.lr = RowBasis(X), None
-        self.coords = self.basis.Z
 
     def fit(self, lr: LogisticRegression, y: np.ndarray) -> "InSpan":
         """Fit `lr` on the rows' coordinates (a warm start keeps its coefficients over the span)."""
-        self.lr = fit_logistic(lr, self.coords, y)
+        self.lr = fit_logistic(lr, self.basis.Z, y)
         return self
 
     def copy(self) -> "InSpan":
         """The same span for another model (the labels of a multi-label scheme share one)."""
         other = object.__new__(InSpan)
-        other.basis, other.coords, other.lr = self.basis, self.coords, None
+        other.basis, other.lr = self.basis, None
         return other
 
     @property
