@@ -336,3 +336,59 @@ def test_c_is_chosen_on_one_grouped_hold_out_above_the_row_span_limit():
             assert len(train) + len(test) == n and not set(groups[train]) & set(groups[test])
         if len(splits) == 1:
             assert abs(len(splits[0][1]) - 0.2 * n) <= 2
+
+
+def test_a_sparse_fit_over_merged_columns_is_the_fit_over_every_column():
+    # Columns with a value in one row only merge into one column per row, and empty columns drop
+    # out: the same optimum, cold and warm-started along the C grid, on fewer columns.
+    rng = np.random.default_rng(0)
+    lone = sp.random(120, 2000, density=0.004, random_state=1, format="csr")
+    common = sp.random(120, 40, density=0.3, random_state=2, format="csr")
+    X = sp.hstack([lone, common, sp.csr_matrix((120, 5))], format="csr")
+    y = np.array(["neg", "pos", "none"])[rng.integers(0, 3, 120)]
+    merged = logistic.MergedColumns(X)
+    assert merged.X.shape[1] < 0.3 * X.shape[1]
+    np.testing.assert_allclose((merged.X @ merged.X.T).toarray(), (X @ X.T).toarray(), atol=1e-12)
+    ours = theirs = None
+    for C in (1.0, 10.0, 30.0):
+        theirs = _exact(theirs, C).fit(X, y)
+        ours = logistic.fit_sparse(_exact(ours, C), X, y)
+        assert ours.coef_.shape == theirs.coef_.shape and ours.n_features_in_ == X.shape[1]
+        np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-7)
+        np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-7)
+    assert not ours.coef_[:, -5:].any()  # columns without a value keep no weight
+
+
+def _exact(old: LogisticRegression | None, C: float) -> LogisticRegression:
+    """A warm-starting newton-cg regression at C, solved far past the training tolerance."""
+    if old is not None:
+        return old.set_params(C=C)
+    return LogisticRegression(
+        C=C, solver="newton-cg", class_weight="balanced", tol=1e-10, max_iter=1000, warm_start=True
+    )
+
+
+def test_per_target_models_of_a_scheme_over_its_columns_fit_in_their_rows_span(monkeypatch):
+    # A scheme too large for the row span still fits each frequent target's model in the span of
+    # that target's rows: the same optimum as over every column.
+    guide = load_guide(GUIDE)
+    rows = make_rows(90, 5)
+    docs, y = _docs(rows), [r["labels"]["stance"] for r in rows]
+    docs = [dict(d, target="OpenAI" if i < 45 else "Google") for i, d in enumerate(docs)]
+    sch = guide.scheme("stance")
+    spans: list[object] = []
+    real_init = InSpan.__init__
+
+    def counting_init(self, X):
+        spans.append(X)
+        real_init(self, X)
+
+    monkeypatch.setattr(InSpan, "__init__", counting_init)
+    monkeypatch.setattr(classifier, "ROW_SPACE_MAX", 0)
+    columns = make_classifier(sch, C=3.0, per_target_min=20).fit(docs, y)
+    assert not spans
+    monkeypatch.setattr(classifier, "ROW_SPACE_MAX", 60)  # above one target's rows, below all
+    in_span = make_classifier(sch, C=3.0, per_target_min=20).fit(docs, y)
+    assert in_span.core_[1].keys() == columns.core_[1].keys() == {"OpenAI", "Google"}
+    assert spans and all(sp.issparse(X) and X.shape[0] <= 45 for X in spans)
+    np.testing.assert_allclose(in_span.predict_proba(docs), columns.predict_proba(docs), atol=1e-2)
