@@ -154,13 +154,17 @@ class MergedColumns:
     in that row, whose weight t gives each of them t times its value over the norm (the same
     scores, the same penalty). Columns with no value have weight zero. The solver's vector work
     then runs over the shared columns plus one per row, not over every column (NewsMTSC, 5,600
-    sentences: 307,000 columns -> 169,000).
+    sentences: 307,000 columns -> 169,000), the shared ones ordered by use.
     """
 
     def __init__(self, X: sp.csr_matrix):
         n, self.d = X.shape
         counts = np.bincount(X.indices, minlength=self.d)
-        self.shared = np.flatnonzero(counts >= 2)
+        shared = np.flatnonzero(counts >= 2)
+        # The most used columns first: the solver's products then read their weights from a few
+        # contiguous cache lines (FNC-1, 3,000 pairs, 9.3 million entries: X @ W 76 -> 46-52 ms,
+        # X.T @ V 57 -> 36-43 ms).
+        self.shared = shared[np.argsort(-counts[shared], kind="stable")]
         alone = (counts == 1)[X.indices]
         rows = np.repeat(np.arange(n), np.diff(X.indptr))[alone]
         self.cols = X.indices[alone]
@@ -176,6 +180,7 @@ class MergedColumns:
             shape=(n, len(owners)),
         )
         self.X = sp.hstack([X[:, self.shared], own], format="csr")
+        self.X.sort_indices()
 
     def to_merged(self, coef: np.ndarray) -> np.ndarray:
         """Weights over X's columns (k x d) as weights over the merged columns."""
