@@ -894,10 +894,13 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
             )
         per_c: dict[float, list[np.ndarray]] = {C: [] for C in grid}
         for tr, te in splits:
+            # Each part's rows gathered once for the whole grid (FNC-1's sparse rows hold
+            # millions of entries).
+            X_tr, Y_tr, targets_tr, X_te, targets_te = X[tr], Y[tr], targets[tr], X[te], targets[te]
             core = None
             for C in grid:  # ascending, each fit warm-started from the last
-                core = self._fit_core(X[tr], Y[tr], targets[tr], C, previous=core)
-                per_c[C].append(self._core_scores(core, X[te], targets[te]))
+                core = self._fit_core(X_tr, Y_tr, targets_tr, C, previous=core)
+                per_c[C].append(self._core_scores(core, X_te, targets_te))
         best: tuple[float, float, np.ndarray] | None = None
         for C in grid:
             scores = np.concatenate(per_c[C])
