@@ -3,6 +3,7 @@ metrics, marked; what training shares between fits (n-gram indexes, row spans) c
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -440,3 +441,30 @@ def test_a_start_leaves_out_models_that_saw_other_classes():
     first, second = classifier.start_core([[two, 1.0]], np.c_[np.arange(30) % 2, np.ones(30)])
     np.testing.assert_array_equal(first.coef_, two.coef_)
     assert second is None
+
+
+def test_fits_on_one_matrix_share_its_merge_while_the_matrix_lives(monkeypatch):
+    # The C grid's fits on one inner part (and a multi-label scheme's labels) merge its columns
+    # once; another matrix gets its own merge, and a freed matrix's merge is dropped.
+    built = []
+    real_init = logistic.MergedColumns.__init__
+
+    def counting_init(self, X):
+        built.append(X.shape)
+        real_init(self, X)
+
+    monkeypatch.setattr(logistic.MergedColumns, "__init__", counting_init)
+    X = sp.random(80, 400, density=0.04, random_state=0, format="csr")
+    y = np.arange(80) % 3
+    ours = None
+    for C in (1.0, 10.0, 30.0):
+        ours = logistic.fit_sparse(_exact(ours, C), X, y)
+    assert len(built) == 1
+    theirs = _exact(None, 30.0).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-7)
+    other = X.copy()
+    logistic.fit_sparse(_exact(None, 1.0), other, y)
+    assert len(built) == 2
+    del X, other
+    gc.collect()
+    assert logistic._LastMerge.merged is None
