@@ -433,8 +433,10 @@ def use_row_basis(X: sp.csr_matrix, outputs: int = 1, per_target_models: int = 0
     span 57 s, the same CV macro-F1; the old rule, n^2 < 4 (entries + columns), chose the
     columns). With newton-cg over the columns (SPARSE_SOLVER) the gap narrowed but held: 103 s
     against 79 s in the span, load 4. Since then per-target models fit in their own rows' span on
-    either side (fits_in_span), so the `per_target_models` term overstates the columns' cost; the
-    rule is kept as measured until a whole-set comparison says where its line should move.
+    either side (fits_in_span), so the `per_target_models` term overstates the columns' cost. A
+    corrected rule would move whole SemEval-2016 to the columns; forced there, two alternating
+    runs took 18.3 and 15.2 s against 16.7 and 16.7 s in the span (same macro-F1), no gain, so the
+    line stays where it was measured.
     """
     n = X.shape[0]
     if n > ROW_SPACE_MAX:
