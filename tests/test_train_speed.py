@@ -372,6 +372,49 @@ def _exact(old: LogisticRegression | None, C: float) -> LogisticRegression:
     )
 
 
+@pytest.mark.parametrize("classes", [2, 3])
+@pytest.mark.parametrize("class_weight", [None, "balanced"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_our_newton_cg_reaches_scikit_learns_optimum(classes, class_weight, dtype):
+    # newsclf.model.newton keeps scikit-learn's objective and stopping rule (only the products'
+    # layout and the line search differ): solved far past the tolerance, the same coefficients
+    # and intercepts, cold and warm along the C grid, for one logit (two classes) and several.
+    rng = np.random.default_rng(classes)
+    X = sp.random(150, 600, density=0.03, random_state=3, format="csr", dtype=dtype)
+    X = sp.hstack([X, sp.random(150, 30, density=0.4, random_state=4)], format="csr").astype(dtype)
+    y = rng.integers(0, classes, 150)
+    y[: classes * 3] = np.repeat(np.arange(classes), 3)  # every class, some rare
+    # float32 rows give float32 products (as scikit-learn's own fit on them): a gradient known to
+    # about 1e-7, so that fit is solved to 1e-6 and compared with the float64 optimum.
+    tol, atol = (1e-10, 1e-6) if dtype == np.float64 else (1e-6, 5e-3)
+    ours = theirs = None
+    for C in (1.0, 10.0):
+        theirs = _exact(theirs, C).set_params(class_weight=class_weight)
+        theirs.fit(X.astype(np.float64), y)
+        ours = logistic.fit_sparse(
+            _exact(ours, C).set_params(class_weight=class_weight, tol=tol), X, y
+        )
+        np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=atol)
+        np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=atol)
+        assert ours.coef_.shape == (1 if classes == 2 else classes, X.shape[1])
+    np.testing.assert_array_equal(ours.classes_, np.arange(classes))
+    # at the training tolerance: predictions within the tolerance's reach of scikit-learn's
+    loose = LogisticRegression(C=10.0, solver="newton-cg", class_weight=class_weight, tol=1e-4)
+    np.testing.assert_allclose(
+        logistic.fit_sparse(clone(loose), X, y).predict_proba(X),
+        clone(loose).fit(X, y).predict_proba(X),
+        atol=2e-2,
+    )
+
+
+def test_our_newton_cg_warns_as_scikit_learn_when_out_of_steps():
+    X = sp.random(100, 300, density=0.05, random_state=0, format="csr")
+    y = np.arange(100) % 3
+    with pytest.warns(ConvergenceWarning, match="newton-cg failed to converge"):
+        lr = logistic.fit_sparse(_exact(None, 30.0).set_params(max_iter=1), X, y)
+    assert lr.n_iter_[0] == 1
+
+
 def test_per_target_models_of_a_scheme_over_its_columns_fit_in_their_rows_span(monkeypatch):
     # A scheme too large for the row span still fits each frequent target's model in the span of
     # that target's rows: the same optimum as over every column.

@@ -7,10 +7,13 @@ step and 4 ms per call on input checks, array-API dispatch and label encoding ar
 `fit_dense` minimises the same objective with the same solver and stopping rule
 (scipy's L-BFGS-B, `gtol` = the model's tol) and fills in the same fitted attributes, so the
 result is a LogisticRegression that predicts, pickles and warm-starts as one fitted by sklearn.
+`fit_sparse` does the same for sparse rows with newton-cg, over merged columns (MergedColumns)
+and with the solver of newsclf.model.newton.
 """
 
 from __future__ import annotations
 
+import functools
 import warnings
 import weakref
 from typing import Any
@@ -22,6 +25,8 @@ from scipy.special import expit
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
+from newsclf.model import newton
+
 LBFGS_OPTIONS = {"maxls": 50, "ftol": 64 * np.finfo(float).eps}  # as LogisticRegression's lbfgs
 
 
@@ -31,7 +36,14 @@ def handles(lr: LogisticRegression, X: Any) -> bool:
         isinstance(X, np.ndarray)
         and X.dtype == np.float64
         and lr.solver == "lbfgs"
-        and lr.penalty in ("l2", "deprecated")
+        and _plain_l2(lr)
+    )
+
+
+def _plain_l2(lr: LogisticRegression) -> bool:
+    """An L2 penalty, an intercept, and no class weights or balanced ones: what our solvers fit."""
+    return (
+        lr.penalty in ("l2", "deprecated")
         and getattr(lr, "l1_ratio", None) in (None, 0.0)
         and lr.fit_intercept
         and lr.class_weight in (None, "balanced")
@@ -103,17 +115,23 @@ def _multinomial(
     return loss + 0.5 * l2 * np.vdot(coef, coef), grad.ravel()
 
 
-def fit_dense(lr: LogisticRegression, X: np.ndarray, y: np.ndarray) -> LogisticRegression:
-    """Fit `lr` on dense rows as lr.fit(X, y) would (see `handles`), warm-started from its
-    coefficients when lr.warm_start and they fit."""
+def _weighted(lr: LogisticRegression, y: np.ndarray) -> tuple[Any, np.ndarray, np.ndarray, float]:
+    """(classes, each row's class index, row weights summing to 1, penalty strength) as
+    scikit-learn scales them: the weighted loss averaged over the weights, 1 / (C * their sum) on
+    the penalty."""
     classes, codes = np.unique(y, return_inverse=True)
-    k, d = len(classes), X.shape[1]
+    k = len(classes)
     if k < 2:
         raise ValueError(f"a logistic regression needs two classes; the data has {k}")
     sw = balanced_weights(codes, k) if lr.class_weight == "balanced" else np.ones(len(codes))
-    # sklearn's scaling: the weighted loss averaged over the weights, 1 / (C * sum) on the penalty
-    l2 = 1.0 / (lr.C * sw.sum())
-    sw = sw / sw.sum()
+    return classes, codes, sw / sw.sum(), 1.0 / (lr.C * sw.sum())
+
+
+def fit_dense(lr: LogisticRegression, X: np.ndarray, y: np.ndarray) -> LogisticRegression:
+    """Fit `lr` on dense rows as lr.fit(X, y) would (see `handles`), warm-started from its
+    coefficients when lr.warm_start and they fit."""
+    classes, codes, sw, l2 = _weighted(lr, y)
+    k, d = len(classes), X.shape[1]
     outputs = 1 if k == 2 else k
     w0 = np.zeros((outputs, d + 1))
     old = getattr(lr, "coef_", None)
@@ -184,6 +202,12 @@ class MergedColumns:
         self.X = sp.hstack([X[:, self.shared], own], format="csr")
         self.X.sort_indices()
 
+    @functools.cached_property
+    def columns(self) -> sp.csc_matrix:
+        """The merged matrix as CSC, for products that read the weights in order (see
+        newsclf.model.newton); made once per merge, on first use."""
+        return self.X.tocsc()
+
     def to_merged(self, coef: np.ndarray) -> np.ndarray:
         """Weights over X's columns (k x d) as weights over the merged columns."""
         merged = np.zeros((coef.shape[0], self.X.shape[1]))
@@ -232,12 +256,38 @@ class _LastMerge:
 def fit_sparse(lr: LogisticRegression, X: sp.csr_matrix, y: np.ndarray) -> LogisticRegression:
     """lr.fit(X, y) on sparse rows, the solver run over MergedColumns (the same optimum); the
     fitted coefficients are over X's columns, and a warm start reads them as such. X must not
-    change in place between fits: its merge is kept for the next fit on it (_LastMerge)."""
+    change in place between fits: its merge is kept for the next fit on it (_LastMerge).
+
+    newton-cg with a plain L2 penalty runs as `newsclf.model.newton` (the same objective and
+    stopping rule as scikit-learn's, its products laid out for sparse columns); other settings
+    run scikit-learn's own fit.
+    """
     merged = _LastMerge.of(X)
     old = getattr(lr, "coef_", None)
-    if lr.warm_start and old is not None and old.shape[1] == X.shape[1]:
-        lr.coef_ = merged.to_merged(old)
-    lr.fit(merged.X, y)
+    warm = lr.warm_start and old is not None and old.shape[1] == X.shape[1]
+    if lr.solver == "newton-cg" and _plain_l2(lr):
+        _fit_newton(lr, merged, y, merged.to_merged(old) if warm else None)
+    else:
+        if warm:
+            lr.coef_ = merged.to_merged(old)
+        lr.fit(merged.X, y)
     lr.coef_ = merged.to_columns(lr.coef_)
     lr.n_features_in_ = X.shape[1]
     return lr
+
+
+def _fit_newton(
+    lr: LogisticRegression, merged: MergedColumns, y: np.ndarray, start: np.ndarray | None
+) -> None:
+    """Fit lr over the merged columns with newsclf.model.newton, from `start` (its coefficients
+    over the merged columns) and lr's intercept when given."""
+    classes, codes, sw, l2 = _weighted(lr, y)
+    outputs = 1 if len(classes) == 2 else len(classes)
+    W0 = np.zeros((merged.X.shape[1] + 1, outputs))
+    if start is not None and start.shape[0] == outputs:
+        W0[:-1], W0[-1] = start.T, lr.intercept_
+    problem = newton.Problem(merged.X, merged.columns, codes, sw, l2, outputs)
+    W, steps = newton.minimize(problem, W0, lr.tol, lr.max_iter)
+    lr.classes_ = classes
+    lr.coef_, lr.intercept_ = np.ascontiguousarray(W[:-1].T), W[-1].copy()
+    lr.n_iter_ = np.array([steps], dtype=np.int32)
