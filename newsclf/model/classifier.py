@@ -88,6 +88,9 @@ ROW_SPACE_MAX = 4000
 # fits there run over sparse columns (ROW_SPACE_MAX), several times a span fit's cost, and a fifth
 # of the docs is over 800 held-out docs to calibrate on.
 HOLDOUT_ABOVE = ROW_SPACE_MAX
+# A scheme's solver steps over the columns in use_row_basis's cost rule (with newsclf.model.newton;
+# lbfgs over the columns made it 400 per model, target models included).
+COLUMN_STEPS = 250
 
 
 def build_features(
@@ -420,29 +423,24 @@ class RowBasis:
         return np.asarray((self.X[self.rows].T @ over_rows).T)
 
 
-def use_row_basis(X: sp.csr_matrix, outputs: int = 1, per_target_models: int = 0) -> bool:
+def use_row_basis(X: sp.csr_matrix, outputs: int = 1) -> bool:
     """Whether a scheme's fit is cheaper in the span of X's rows than over its columns.
 
-    Over the columns every lbfgs step of every model costs about 22 ns per column and output (its
-    ten correction pairs over all the weights) plus about 1 ns per stored entry and output, and a
-    scheme's fit takes about 400 steps per model (3 inner folds x 4 C, then the final fit): the
-    shared model and each per-target model pay that. In the span the basis costs about n^3 / 8 ns
-    once, each step reads the n x n coordinates, and per-target models fit in spans of their own
-    rows, far cheaper. The constants were measured with lbfgs over the columns (SemEval-2016, all
-    2,914 tweets, 113,000 columns, 5 targets, 2 workers under load: over the columns 291 s, in the
-    span 57 s, the same CV macro-F1; the old rule, n^2 < 4 (entries + columns), chose the
-    columns). With newton-cg over the columns (SPARSE_SOLVER) the gap narrowed but held: 103 s
-    against 79 s in the span, load 4. Since then per-target models fit in their own rows' span on
-    either side (fits_in_span), so the `per_target_models` term overstates the columns' cost. A
-    corrected rule would move whole SemEval-2016 to the columns; forced there, two alternating
-    runs took 18.3 and 15.2 s against 16.7 and 16.7 s in the span (same macro-F1), no gain, so the
-    line stays where it was measured.
+    In the span the basis costs about n^3 / 8 ns once and each solver step reads the n x n
+    coordinates (400 n^2); over the columns each step costs about 22 ns per column and output and
+    1 ns per stored entry and output, times COLUMN_STEPS. Per-target models are left out: they
+    fit in their own rows' span on either side (fits_in_span). COLUMN_STEPS was measured against
+    newsclf.model.newton's solver, one set per process, span against columns back to back
+    (wall s; the rule's n^3 / 8 + 400 n^2 over outputs x (22 columns + entries) in brackets):
+    AG News 1,000 docs 1.5 / 2.6 (49), NewsMTSC 2,000 7.1 / 8.8 (199), AG News 3,000 11.6 / 7.8
+    (271), SemEval-2016 2,000 7.8 / 9.0 (321), all 2,914 16.8 / 12.2 and 17.4 / 12.8 (596), the
+    same macro-F1 either side. No cut-off splits them all: 250 misplaces only SemEval's 2,000
+    (15% slower there). Long articles stay in the span by far (BBC, all 1,699 docs: 21).
     """
     n = X.shape[0]
     if n > ROW_SPACE_MAX:
         return False
-    over_columns = 400 * (1 + per_target_models) * outputs * (22 * X.shape[1] + X.nnz)
-    return n**3 / 8 + 400 * n * n < over_columns
+    return n**3 / 8 + 400 * n * n < COLUMN_STEPS * outputs * (22 * X.shape[1] + X.nnz)
 
 
 def to_feature_space(models: Any, basis: RowBasis) -> None:
@@ -669,11 +667,7 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         self.features_ = self._build_features(docs)
         X = self.features_.fit_transform(docs).tocsr()
         targets = np.array([d["target"] for d in docs])
-        per_target = 0
-        if self.kind == "single" and self.target_aware:
-            _, counts = np.unique(targets, return_counts=True)
-            per_target = int((counts >= self.per_target_min).sum())
-        basis = RowBasis(X) if use_row_basis(X, len(self.classes_), per_target) else None
+        basis = RowBasis(X) if use_row_basis(X, len(self.classes_)) else None
         F = basis.Z if basis is not None else X  # what the solver sees
         Y = self._indicator(y)
         self.n_train_ = len(docs)
