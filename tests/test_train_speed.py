@@ -3,6 +3,7 @@ metrics, marked; what training shares between fits (n-gram indexes, row spans) c
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -23,7 +24,7 @@ from support import make_rows
 from newsclf.article import Article
 from newsclf.cli import main
 from newsclf.guide import load_guide
-from newsclf.model import classifier, logistic
+from newsclf.model import classifier, features, logistic
 from newsclf.model.classifier import InSpan
 from newsclf.model.features import CharNgrams, NgramIndex, WordNgrams, as_doc, shared_ngrams
 from newsclf.model.predict import load_model
@@ -511,3 +512,30 @@ def test_fits_on_one_matrix_share_its_merge_while_the_matrix_lives(monkeypatch):
     del X, other
     gc.collect()
     assert logistic._LastMerge.merged is None
+
+
+def test_a_fit_finds_each_docs_mentions_once_and_leaves_the_memos_small(monkeypatch):
+    # A fit's feature blocks scan every training doc in turn; a memo smaller than the docs would
+    # evict each entry before the next block asks. memo_room widens the memos for the fit (each
+    # doc's title and text searched once) and narrows them back after it.
+    guide = load_guide(GUIDE)
+    rows = make_rows(60, 5)
+    docs, y = _docs(rows), [r["labels"]["stance"] for r in rows]
+    memo = features._stem_mentions
+    monkeypatch.setattr(memo, "default", 4)
+    memo.fit_room(0)
+    memo.cache.clear()
+    searched = []
+    real = memo.fn
+    monkeypatch.setattr(
+        memo, "fn", lambda target, text: searched.append(text) or real(target, text)
+    )
+    clf = make_classifier(guide.scheme("stance"), C=3.0).fit(docs, y)
+    assert len(searched) == len(set(searched)) <= 2 * len(docs)
+    assert memo.maxsize == 4 and len(memo.cache) <= 4
+    # without the room, the same fit searches each text again and again
+    searched.clear()
+    monkeypatch.setattr(classifier, "memo_room", lambda docs: contextlib.nullcontext())
+    same = make_classifier(guide.scheme("stance"), C=3.0).fit(docs, y)
+    assert len(searched) > 2 * len(set(searched))
+    np.testing.assert_allclose(clf.predict_proba(docs), same.predict_proba(docs))

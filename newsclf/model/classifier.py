@@ -45,6 +45,7 @@ from newsclf.model.features import (
     TargetSimilarity,
     TargetWindow,
     WordNgrams,
+    memo_room,
     split_tokens,
 )
 from newsclf.model.lexicon import MentionSentiment, uses_lexicon
@@ -656,8 +657,9 @@ class SchemeClassifier(BaseEstimator, ClassifierMixin):
         # (measured
         # 6x on two cores); parallelism belongs to processes (cross-validation folds, batch
         # workers).
-        with threadpool_limits(1):
-            return self._fit(list(docs), y)
+        docs = list(docs)
+        with threadpool_limits(1), memo_room(len(docs)):
+            return self._fit(docs, y)
 
     def _fit(self, docs: list[dict[str, str]], y: Sequence[Sequence[str]]) -> "SchemeClassifier":
         self.out_of_fold_: tuple[np.ndarray, np.ndarray] | None = (

@@ -28,7 +28,7 @@ from newsclf.model.classifier import SchemeClassifier
 from newsclf.model.data import Example
 from newsclf.model.embedding import EmbeddingClassifier
 from newsclf.model.evaluate import format_metrics, reliability, scheme_metrics
-from newsclf.model.features import NgramIndex, shared_ngrams
+from newsclf.model.features import NgramIndex, memo_room, shared_ngrams
 from newsclf.model.files import (
     CARD_FILE,
     GUIDE_FILE,
@@ -401,30 +401,33 @@ def train(
     plans: dict[
         str, tuple[int, str, list[Any]]
     ] = {}  # scheme -> (its first task, split, outer folds)
-    for scheme in guide.schemes:
-        items = examples.get(scheme.name, [])
-        label_counts = Counter(label for e in items for label in e.labels)
-        counts[scheme.name] = {label: label_counts.get(label, 0) for label in scheme.label_ids}
-        if len(items) < 4 or len(label_counts) < 2:
+    # Room in the text memos for every doc: the n-gram indexes below find each doc's mentions
+    # and sentences once, forked workers start with them, and no fold or final fit looks again.
+    with memo_room(sum(len(examples.get(s.name, [])) for s in guide.schemes)):
+        for scheme in guide.schemes:
+            items = examples.get(scheme.name, [])
+            label_counts = Counter(label for e in items for label in e.labels)
+            counts[scheme.name] = {label: label_counts.get(label, 0) for label in scheme.label_ids}
+            if len(items) < 4 or len(label_counts) < 2:
+                log(
+                    f"scheme {scheme.name}: skipped, {len(items)} labeled items with"
+                    f" {len(label_counts)} distinct labels (need at least 4 items and 2 labels)"
+                )
+                continue
             log(
-                f"scheme {scheme.name}: skipped, {len(items)} labeled items with"
-                f" {len(label_counts)} distinct labels (need at least 4 items and 2 labels)"
+                f"scheme {scheme.name}: "
+                + ("cross-validating on" if cv else "fitting (no cross-validation) on")
+                + f" {len(items)} items"
             )
-            continue
-        log(
-            f"scheme {scheme.name}: "
-            + ("cross-validating on" if cv else "fitting (no cross-validation) on")
-            + f" {len(items)} items"
-        )
-        split_name, fold_list = fold_plan(items, folds, split, seed) if cv else ("", [])
-        plans[scheme.name] = (len(tasks), split_name, fold_list)
-        # The outer folds and the final fit are independent: one pool runs them all, every scheme's
-        # together.
-        docs = [e.doc for e in items]
-        shared = ngram_indexes(scheme, backend, docs) if cv else None
-        tasks += fold_tasks(scheme, items, fold_list, backend, shared)
-        tasks.append((_fit_all, (scheme, backend, docs, [e.labels for e in items], shared)))
-    results = run_tasks(tasks, jobs, backend)
+            split_name, fold_list = fold_plan(items, folds, split, seed) if cv else ("", [])
+            plans[scheme.name] = (len(tasks), split_name, fold_list)
+            # The outer folds and the final fit are independent: one pool runs them all, every
+            # scheme's together.
+            docs = [e.doc for e in items]
+            shared = ngram_indexes(scheme, backend, docs) if cv else None
+            tasks += fold_tasks(scheme, items, fold_list, backend, shared)
+            tasks.append((_fit_all, (scheme, backend, docs, [e.labels for e in items], shared)))
+        results = run_tasks(tasks, jobs, backend)
     for name, (first, split_name, fold_list) in plans.items():
         scheme, items = guide.scheme(name), examples[name]
         if cv:
