@@ -7,6 +7,7 @@ import contextlib
 import gc
 import json
 import os
+import pickle
 import subprocess
 import sys
 
@@ -26,7 +27,15 @@ from newsclf.cli import main
 from newsclf.guide import load_guide
 from newsclf.model import classifier, features, logistic
 from newsclf.model.classifier import InSpan
-from newsclf.model.features import CharNgrams, NgramIndex, WordNgrams, as_doc, shared_ngrams
+from newsclf.model.features import (
+    CharNgrams,
+    DocText,
+    HashtagWords,
+    NgramIndex,
+    WordNgrams,
+    as_doc,
+    shared_ngrams,
+)
 from newsclf.model.predict import load_model
 from newsclf.model.splits import stratified_group_folds
 from newsclf.model.train import _fit_fold, make_classifier, ngram_indexes, run_tasks
@@ -539,3 +548,28 @@ def test_a_fit_finds_each_docs_mentions_once_and_leaves_the_memos_small(monkeypa
     same = make_classifier(guide.scheme("stance"), C=3.0).fit(docs, y)
     assert len(searched) > 2 * len(set(searched))
     np.testing.assert_allclose(clf.predict_proba(docs), same.predict_proba(docs))
+
+
+def test_word_tables_pickle_as_one_string_and_old_model_files_still_load():
+    # A model's word dictionaries are pickled as one string each (joblib's Python pickler takes
+    # about 10 us a dict entry); unpickled, they give the same features, and a state written the
+    # old way (the dicts themselves) loads as before.
+    texts = ["Regulators #StopKillerRobots met OpenAI", "#AIsafety now: labelers paid per task"]
+    docs = [as_doc(Article(id=str(i), title="", text=t, lang="en")) for i, t in enumerate(texts)]
+    tok = DocText().fit(docs)
+    words = WordNgrams().fit(tok.transform(docs))
+    assert tok.hashtag_words_ is not None and len(words.tokens_) > 5
+    hashtags = tok.hashtag_words_.__getstate__()
+    assert isinstance(words.__getstate__()["tokens_"], str) and isinstance(hashtags["words"], str)
+    tok2, words2 = pickle.loads(pickle.dumps((tok, words)))
+    assert words2.tokens_ == words.tokens_ and tok2.hashtag_words_.cost == tok.hashtag_words_.cost
+    np.testing.assert_array_equal(
+        words2.transform(tok2.transform(docs)).toarray(),
+        words.transform(tok.transform(docs)).toarray(),
+    )
+    old = HashtagWords.__new__(HashtagWords)
+    old.__setstate__({"cost": dict(tok.hashtag_words_.cost)})
+    assert old.split("stopkillerrobots") == tok.hashtag_words_.split("stopkillerrobots")
+    old_words = WordNgrams.__new__(WordNgrams)
+    old_words.__setstate__(dict(words.__dict__))
+    assert old_words.tokens_ == words.tokens_

@@ -134,6 +134,21 @@ _MAX_WORD = 20
 _MAX_TAG = 60  # longer 'tags' (junk, pasted runs) stay whole: the split costs len x _MAX_WORD steps
 
 
+def packed_words(words: Sequence[str]) -> str:
+    """Whitespace-free words as one string, for pickling.
+
+    joblib writes a model with Python's own pickler, about 10 microseconds a dict entry: the word
+    dictionaries of a final model (AG News: 19,000 tokens and 19,000 hashtag words) were half of
+    the 0.4 s its model file took. One string pickles at once.
+    """
+    return " ".join(words)
+
+
+def unpacked_words(packed: str) -> list[str]:
+    """The words `packed_words` joined."""
+    return packed.split(" ") if packed else []
+
+
 class HashtagWords:
     """Hashtags split into the words the training texts use (#AbortionIsMurder -> abortion is
     murder).
@@ -155,10 +170,17 @@ class HashtagWords:
         self._splits: dict[str, list[str]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"cost": self.cost}  # the splits found so far are a cache, not the model
+        # The splits found so far are a cache, not the model. The costs go as one string of words
+        # and one array (see packed_words).
+        words = list(self.cost)
+        return {"words": packed_words(words), "costs": np.array([self.cost[w] for w in words])}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.cost, self._splits = state["cost"], {}
+        if "cost" in state:  # written before the costs were packed
+            self.cost = state["cost"]
+        else:
+            self.cost = dict(zip(unpacked_words(state["words"]), state["costs"].tolist()))
+        self._splits = {}
 
     def split(self, tag: str) -> list[str]:
         """The most likely words of one hashtag (lowercase, without '#'); one longer than _MAX_TAG
@@ -667,6 +689,20 @@ class WordNgrams(PackedNgrams):
 
     def _learned(self) -> dict[str, Any]:
         return {"tokens_": self.tokens_}
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__()
+        tokens = state.get("tokens_")
+        # Ids are positions in first-seen order (_learn), so the order of the words keeps them.
+        if isinstance(tokens, dict) and all(i == j for j, i in enumerate(tokens.values())):
+            state["tokens_"] = packed_words(list(tokens))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state.get("tokens_"), str):
+            words = unpacked_words(state["tokens_"])
+            state = dict(state, tokens_=dict(zip(words, range(len(words)))))
+        super().__setstate__(state)
 
     def _keys(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self.ngram_range
