@@ -105,10 +105,11 @@ def conjugate_gradient(problem: Problem, P: np.ndarray, g: np.ndarray, tol: floa
     s = np.zeros_like(g)
     r = g.copy()
     p = -r
+    tmp = np.empty_like(g)  # the vector updates run in place: no new arrays per step
     rr = float(np.vdot(r, r))
     p_norm2 = rr
     for i in range(MAX_INNER + 1):
-        if np.abs(r).sum() <= tol:
+        if np.abs(r, out=tmp).sum() <= tol:
             break
         Hp = hessp(p)
         curv = float(np.vdot(p, Hp))
@@ -119,11 +120,12 @@ def conjugate_gradient(problem: Problem, P: np.ndarray, g: np.ndarray, tol: floa
                 s += rr / curv * p
             break
         alpha = rr / curv
-        s += alpha * p
-        r += alpha * Hp
+        s += np.multiply(p, alpha, out=tmp)
+        r += np.multiply(Hp, alpha, out=tmp)
         rr_new = float(np.vdot(r, r))
         beta = rr_new / rr
-        p = -r + beta * p
+        p *= beta
+        p -= r
         p_norm2 = rr_new + beta**2 * p_norm2
         rr = rr_new
     return s
