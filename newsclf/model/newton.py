@@ -140,13 +140,13 @@ def line_search(
     slope = float(np.vdot(g, step))
     if slope >= 0:
         return None
-    cw, sw = float(np.vdot(W[:-1], step[:-1])), float(np.vdot(step[:-1], step[:-1]))
+    # The penalty along the line: |w + a s|^2 = ww + 2 a ws + a^2 ss.
+    ww, ws = float(np.vdot(W[:-1], W[:-1])), float(np.vdot(W[:-1], step[:-1]))
+    ss = float(np.vdot(step[:-1], step[:-1]))
     a = 1.0
     for _ in range(MAX_TRIALS):
         Za = Z + a * Zs
-        fa = problem.loss(Za) + 0.5 * problem.l2 * (
-            float(np.vdot(W[:-1], W[:-1])) + 2 * a * cw + a * a * sw
-        )
+        fa = problem.loss(Za) + 0.5 * problem.l2 * (ww + 2 * a * ws + a * a * ss)
         if fa <= f + ARMIJO * a * slope:
             return a, Za
         # The minimiser of the quadratic through f, the slope and fa, kept within [a/10, a/2].
