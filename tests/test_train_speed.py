@@ -573,3 +573,17 @@ def test_word_tables_pickle_as_one_string_and_old_model_files_still_load():
     old_words = WordNgrams.__new__(WordNgrams)
     old_words.__setstate__(dict(words.__dict__))
     assert old_words.tokens_ == words.tokens_
+
+
+def test_memo_rooms_that_overlap_out_of_order_leave_the_default_room():
+    # Two fits in two threads of one server can leave their rooms in either order; once none is
+    # in force the memos are back at their default size.
+    memo = features._stem_mentions
+    first, second = features.memo_room(10_000), features.memo_room(50)
+    first.__enter__()
+    second.__enter__()
+    assert memo.maxsize == 2 * 10_000
+    first.__exit__(None, None, None)  # the wider one leaves first
+    assert memo.maxsize == max(memo.default, 2 * 50)
+    second.__exit__(None, None, None)
+    assert memo.maxsize == memo.default

@@ -852,24 +852,28 @@ def text_memo(maxsize: int, per_doc: int = 1) -> Callable[[Callable[..., Any]], 
     return wrap
 
 
-_ROOM: list[int] = [0]  # the docs of the widest memo_room in force
+_ROOMS: list[int] = []  # the docs of each memo_room in force (threads may overlap them)
 
 
 @contextmanager
 def memo_room(docs: int) -> Iterator[None]:
     """Within the block, the text memos keep every entry of `docs` docs: a fit's blocks then find
-    each doc's mentions and sentences once. Nested blocks keep the widest room; the last one out
-    returns the memos to their default room (a batch worker's memory stays bounded)."""
-    outer = _ROOM[0]
-    _ROOM[0] = max(outer, docs)
-    for memo in _MEMOS:
-        memo.fit_room(_ROOM[0])
+    each doc's mentions and sentences once. Overlapping blocks (nested, or in other threads) get
+    the widest room in force; when none is, the memos go back to their default room (a batch
+    worker's memory stays bounded)."""
+    _ROOMS.append(docs)
+    _fit_rooms()
     try:
         yield
     finally:
-        _ROOM[0] = outer
-        for memo in _MEMOS:
-            memo.fit_room(outer)
+        _ROOMS.remove(docs)
+        _fit_rooms()
+
+
+def _fit_rooms() -> None:
+    room = max(_ROOMS, default=0)
+    for memo in _MEMOS:
+        memo.fit_room(room)
 
 
 # Stance features look at the sentences of a doc several times over (windows, counts); splitting
