@@ -200,7 +200,7 @@ class MergedColumns:
         )
         # Built by columns, then turned into rows: picking columns of a CSR matrix in use order
         # left each row's entries unsorted, and sorting them cost 3x the rest of the merge
-        # (AG News, 3,891 docs: 0.26 -> 0.08 s a merge).
+        # (AG News, 3,891 docs: 0.19 -> 0.11 s a merge, the CSC copy included).
         self.columns = sp.hstack([X.tocsc()[:, self.shared], own], format="csc")
         self.X = self.columns.tocsr()  # the merged matrix; `columns` is it as CSC (see newton)
 
