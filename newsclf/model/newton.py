@@ -133,9 +133,10 @@ def conjugate_gradient(problem: Problem, P: np.ndarray, g: np.ndarray, tol: floa
 
 def line_search(
     problem: Problem, W: np.ndarray, Z: np.ndarray, f: float, g: np.ndarray, step: np.ndarray
-) -> tuple[float, np.ndarray] | None:
-    """(a, scores at W + a * step) for the first a of 1, then backtracked, with Armijo's
-    decrease; None when none is found. One product with X: every trial's scores lie on a line."""
+) -> tuple[float, np.ndarray, float] | None:
+    """(a, scores at W + a * step, objective there) for the first a of 1, then backtracked, with
+    Armijo's decrease; None when none is found. One product with X: every trial's scores lie on a
+    line."""
     Zs = problem.forward(step)
     slope = float(np.vdot(g, step))
     if slope >= 0:
@@ -148,7 +149,7 @@ def line_search(
         Za = Z + a * Zs
         fa = problem.loss(Za) + 0.5 * problem.l2 * (ww + 2 * a * ws + a * a * ss)
         if fa <= f + ARMIJO * a * slope:
-            return a, Za
+            return a, Za, fa
         # The minimiser of the quadratic through f, the slope and fa, kept within [a/10, a/2].
         quad = -slope * a * a / (2 * (fa - f - slope * a))
         a = min(max(quad, 0.1 * a), 0.5 * a)
@@ -182,10 +183,10 @@ def minimize(problem: Problem, W0: np.ndarray, tol: float, max_iter: int) -> tup
         if found is None:
             warnings.warn("Line Search failed", stacklevel=3)
             break
-        a, Z = found
+        a, Z, f = found
         W += a * step
         steps += 1
         if steps % REFRESH == 0:  # the scores were summed along lines; rounding adds up
             Z = problem.forward(W)
-        f = objective(problem, W, Z)
+            f = objective(problem, W, Z)
     return W, steps
