@@ -531,7 +531,8 @@ def test_a_fit_finds_each_docs_mentions_once_and_leaves_the_memos_small(monkeypa
     rows = make_rows(60, 5)
     docs, y = _docs(rows), [r["labels"]["stance"] for r in rows]
     memo = features._stem_mentions
-    monkeypatch.setattr(memo, "default", 4)
+    default = memo.default
+    memo.default = 4
     memo.fit_room(0)
     memo.cache.clear()
     searched = []
@@ -539,15 +540,19 @@ def test_a_fit_finds_each_docs_mentions_once_and_leaves_the_memos_small(monkeypa
     monkeypatch.setattr(
         memo, "fn", lambda target, text: searched.append(text) or real(target, text)
     )
-    clf = make_classifier(guide.scheme("stance"), C=3.0).fit(docs, y)
-    assert len(searched) == len(set(searched)) <= 2 * len(docs)
-    assert memo.maxsize == 4 and len(memo.cache) <= 4
-    # without the room, the same fit searches each text again and again
-    searched.clear()
-    monkeypatch.setattr(classifier, "memo_room", lambda docs: contextlib.nullcontext())
-    same = make_classifier(guide.scheme("stance"), C=3.0).fit(docs, y)
-    assert len(searched) > 2 * len(set(searched))
-    np.testing.assert_allclose(clf.predict_proba(docs), same.predict_proba(docs))
+    try:
+        clf = make_classifier(guide.scheme("stance"), C=3.0).fit(docs, y)
+        assert len(searched) == len(set(searched)) <= 2 * len(docs)
+        assert memo.maxsize == 4 and len(memo.cache) <= 4
+        # without the room, the same fit searches each text again and again
+        searched.clear()
+        monkeypatch.setattr(classifier, "memo_room", lambda docs: contextlib.nullcontext())
+        same = make_classifier(guide.scheme("stance"), C=3.0).fit(docs, y)
+        assert len(searched) > 2 * len(set(searched))
+        np.testing.assert_allclose(clf.predict_proba(docs), same.predict_proba(docs))
+    finally:  # the memo back to its own default room, not the 4 entries set here
+        memo.default = default
+        memo.fit_room(0)
 
 
 def test_word_tables_pickle_as_one_string_and_old_model_files_still_load():
